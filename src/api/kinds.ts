@@ -1,0 +1,55 @@
+// Every kind the server serves. Core v1 kinds come first (discovery order).
+import type { KindDefinition } from './kind.ts';
+import { configMapKind } from './core/config-map/index.ts';
+import { eventKind } from './core/event/index.ts';
+import { namespaceKind } from './core/namespace/index.ts';
+import { secretKind } from './core/secret/index.ts';
+import { apiDefinitionKind } from './kinds/api-definition/index.ts';
+import { apiKeyKind } from './kinds/api-key/index.ts';
+import { consumerKind } from './kinds/consumer/index.ts';
+import { gitRepositoryKind } from './kinds/git-repository/index.ts';
+import { securityPolicyKind } from './kinds/security-policy/index.ts';
+import { syncKind } from './kinds/sync/index.ts';
+
+export const allKinds: KindDefinition[] = [
+  namespaceKind,
+  secretKind,
+  configMapKind,
+  eventKind,
+  apiDefinitionKind,
+  securityPolicyKind,
+  consumerKind,
+  apiKeyKind,
+  gitRepositoryKind,
+  syncKind,
+];
+
+export function apiVersionOf(def: KindDefinition): string {
+  return def.group ? `${def.group}/${def.version}` : def.version;
+}
+
+/** The kind of an object by its apiVersion and kind, as manifests name it. */
+export function kindFor(apiVersion: string, kind: string, kinds: KindDefinition[] = allKinds): KindDefinition | undefined {
+  return kinds.find((k) => k.kind === kind && apiVersionOf(k) === apiVersion);
+}
+
+/** The kind served at a resource URL segment (plural) of a group. */
+export function kindForResource(group: string, plural: string, kinds: KindDefinition[] = allKinds): KindDefinition | undefined {
+  return kinds.find((k) => k.group === group && k.plural === plural);
+}
+
+/**
+ * The kind a user means by a name as kubectl accepts it: plural, singular, short name or
+ * kind, case-insensitive, optionally qualified by group (`apis.gatehouse.dev`).
+ */
+export function resolveKind(name: string, kinds: KindDefinition[] = allKinds): KindDefinition | undefined {
+  const lower = name.toLowerCase();
+  const dot = lower.indexOf('.');
+  const resource = dot < 0 ? lower : lower.slice(0, dot);
+  const group = dot < 0 ? undefined : lower.slice(dot + 1);
+  return kinds.find(
+    (k) =>
+      (group === undefined || k.group === group) &&
+      (k.plural === resource || k.singular === resource || k.kind.toLowerCase() === resource || k.shortNames.includes(resource)),
+  );
+}

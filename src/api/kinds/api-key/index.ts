@@ -1,0 +1,58 @@
+import type { CreatePreparation, FieldError, KindDefinition, KubeObject } from '../../kind.ts';
+import { duplicates } from '../../checks.ts';
+import { ageColumn, column, readyColumn } from '../../columns.ts';
+import { invalid } from '../../schema/object-meta.ts';
+import { mintApiKey } from './mint.ts';
+import { apiKeySchema } from './schema.ts';
+import type { ApiKey } from './types.ts';
+
+const spec = (obj: KubeObject) => (obj as ApiKey).spec;
+
+/** Mints the key: whatever hash or prefix the client sent is replaced, and the plaintext
+ * leaves only through responseOnly (the server shows it as status.key once). */
+function prepareForCreate(obj: KubeObject): CreatePreparation {
+  const minted = mintApiKey();
+  obj.spec = { ...(obj.spec as object), hash: minted.hash, prefix: minted.prefix };
+  return { responseOnly: { key: minted.key } };
+}
+
+/** hash and prefix never change after create; a client cannot re-key or plant a hash. */
+function prepareForUpdate(obj: KubeObject, old: KubeObject): void {
+  obj.spec = { ...(obj.spec as object), hash: spec(old).hash, prefix: spec(old).prefix };
+}
+
+function validate(obj: KubeObject): FieldError[] {
+  return duplicates('spec.policies', spec(obj).policies ?? []);
+}
+
+function validateUpdate(obj: KubeObject, old: KubeObject): FieldError[] {
+  const consumer = spec(obj).consumer;
+  return consumer === spec(old).consumer ? [] : [invalid('spec.consumer', consumer, 'field is immutable')];
+}
+
+export const apiKeyKind: KindDefinition = {
+  group: 'gatehouse.dev',
+  version: 'v1alpha1',
+  kind: 'ApiKey',
+  listKind: 'ApiKeyList',
+  plural: 'apikeys',
+  singular: 'apikey',
+  shortNames: ['apikey'],
+  categories: ['gatehouse'],
+  namespaced: true,
+  statusSubresource: true,
+  generation: true,
+  schema: apiKeySchema,
+  description: apiKeySchema.description!,
+  printerColumns: [
+    column('Consumer', 'Consumer the key authenticates as.', (o) => spec(o).consumer),
+    column('Prefix', 'First characters of the key.', (o) => spec(o).prefix ?? ''),
+    column('Expires', 'When the key stops working.', (o) => spec(o).expires ?? ''),
+    readyColumn(),
+    ageColumn(),
+  ],
+  strategy: { prepareForCreate, prepareForUpdate, validate, validateUpdate },
+};
+
+export type * from './types.ts';
+export { hashApiKey, mintApiKey } from './mint.ts';

@@ -1,0 +1,52 @@
+import { posix } from 'node:path';
+import type { FieldError, KindDefinition, KubeObject } from '../../kind.ts';
+import { positiveDuration } from '../../checks.ts';
+import { ageColumn, column, readyColumn, statusMessageColumn } from '../../columns.ts';
+import { invalid } from '../../schema/object-meta.ts';
+import { syncSchema } from './schema.ts';
+import type { Sync } from './types.ts';
+
+const VARIABLE_NAME = /^[_a-zA-Z][_a-zA-Z0-9]*$/;
+
+function validate(obj: KubeObject): FieldError[] {
+  const { spec } = obj as Sync;
+  const errors = positiveDuration('spec.interval', spec.interval);
+  const normalized = posix.normalize(spec.path);
+  if (posix.isAbsolute(spec.path) || normalized === '..' || normalized.startsWith('../')) {
+    errors.push(invalid('spec.path', spec.path, 'must be a relative path inside the artifact'));
+  }
+  for (const name of Object.keys(spec.substitute ?? {})) {
+    if (!VARIABLE_NAME.test(name)) errors.push(invalid('spec.substitute', name, `variable names must match '${VARIABLE_NAME.source}'`));
+  }
+  return errors;
+}
+
+export const syncKind: KindDefinition = {
+  group: 'gatehouse.dev',
+  version: 'v1alpha1',
+  kind: 'Sync',
+  listKind: 'SyncList',
+  plural: 'syncs',
+  singular: 'sync',
+  shortNames: ['sync'],
+  categories: ['gatehouse'],
+  namespaced: true,
+  statusSubresource: true,
+  generation: true,
+  schema: syncSchema,
+  description: syncSchema.description!,
+  printerColumns: [
+    column('Source', 'Kind/name of the source.', (o) => {
+      const ref = (o as Sync).spec.sourceRef;
+      return `${ref.kind ?? 'GitRepository'}/${ref.namespace ? `${ref.namespace}/` : ''}${ref.name}`;
+    }),
+    column('Path', 'Directory applied.', (o) => (o as Sync).spec.path ?? './'),
+    readyColumn(),
+    statusMessageColumn(),
+    ageColumn(),
+    column('Revision', 'Source revision last applied.', (o) => (o as Sync).status?.lastAppliedRevision ?? '', { wide: true }),
+  ],
+  strategy: { validate },
+};
+
+export type * from './types.ts';

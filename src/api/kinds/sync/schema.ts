@@ -1,0 +1,75 @@
+import type { JSONSchema } from '../../kind.ts';
+import {
+  DNS1123_LABEL_PATTERN,
+  DNS1123_SUBDOMAIN_PATTERN,
+  array,
+  boolean,
+  dateTime,
+  duration,
+  enumeration,
+  map,
+  object,
+  specAndStatus,
+  statusSchema,
+  string,
+} from '../../schema/build.ts';
+
+export const syncSchema: JSONSchema = specAndStatus(
+  "Sync applies the manifests under a path of a source's artifact (Flux Kustomization field names): validates the whole revision, applies what drifted, prunes what was removed.",
+  object(
+    'What to apply and how.',
+    {
+      sourceRef: object(
+        'The source whose artifact is applied.',
+        {
+          kind: enumeration('Kind of the source.', ['GitRepository'], 'GitRepository'),
+          name: string('Name of the source.', { pattern: DNS1123_SUBDOMAIN_PATTERN }),
+          namespace: string("Namespace of the source; defaults to the Sync's namespace.", { pattern: DNS1123_LABEL_PATTERN }),
+        },
+        { required: ['name'] },
+      ),
+      path: string('Directory inside the artifact whose YAML files are applied, relative to its root.', { default: './' }),
+      interval: duration('How often the applied state is checked for drift and re-applied.', '5m'),
+      prune: boolean('Whether objects removed from the source are deleted.', false),
+      suspend: boolean('Stops applying while true.', false),
+      targetNamespace: string('Namespace set on every namespaced object applied.', { pattern: DNS1123_LABEL_PATTERN }),
+      substitute: map('Variables replaced in the manifests: ${name} becomes the value.'),
+    },
+    { required: ['sourceRef'] },
+  ),
+  statusSchema('Observed state of the sync.', {
+    lastAppliedRevision: string('Source revision last applied successfully.'),
+    lastAttemptedRevision: string('Source revision of the last attempt, successful or not.'),
+    inventory: object(
+      'Objects applied by the last successful apply; pruning deletes those no longer in the source.',
+      {
+        entries: array(
+          'Applied objects.',
+          object(
+            'One applied object.',
+            {
+              id: string('Object identity: "<namespace>_<name>_<group>_<kind>".'),
+              v: string('API version the object was applied with.'),
+            },
+            { required: ['id', 'v'] },
+          ),
+        ),
+      },
+      { required: ['entries'] },
+    ),
+    history: array(
+      'Recent applies, newest first; a rollback re-applies the revision of an entry.',
+      object(
+        'One apply.',
+        {
+          revision: string('Source revision applied.'),
+          digest: string('"sha256:<hex>" of the applied manifests.'),
+          time: dateTime('When the apply finished.'),
+          status: enumeration('Outcome of the apply.', ['Succeeded', 'Failed']),
+          message: string('Summary of the outcome.'),
+        },
+        { required: ['revision', 'time', 'status'] },
+      ),
+    ),
+  }),
+);

@@ -1,0 +1,346 @@
+// The HTTP front of the API server: non-resource endpoints (version, health, discovery,
+// OpenAPI), authentication and authorization, then resource verbs dispatched to the
+// registry's generic stores. Every failure is written as a metav1.Status.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { stringify as toYaml } from 'yaml';
+import type { KindDefinition, KubeObject } from '../../api/kind.ts';
+import type { Authenticator, Authorizer, UserInfo } from '../auth/auth.ts';
+import { ApiError, errors } from '../errors.ts';
+import { patchTypeOf } from '../registry/patch.ts';
+import type { Registry } from '../registry/registry.ts';
+import type { FieldValidation, ResourceStore, WriteOptions } from '../registry/store.ts';
+import { decodeBody, readBody } from './body.ts';
+import { type ExtraSubresource } from './discovery.ts';
+import { DiscoveryDocuments } from './documents.ts';
+import { negotiate, type Representation } from './negotiate.ts';
+import { parseResourcePath, type ResourceRequest } from './request-info.ts';
+import { partialMetadata, table, type IncludeObject } from './table.ts';
+import { serveWatch } from './watch.ts';
+
+/** A subresource served by code outside the generic store (probe, history, reconcile…). */
+export interface SubresourceHandler extends ExtraSubresource {
+  group: string;
+  plural: string;
+  handle(context: SubresourceContext): Promise<{ code?: number; body: unknown }>;
+}
+
+export interface SubresourceContext {
+  verb: 'get' | 'create';
+  namespace: string;
+  name: string;
+  body: unknown;
+  query: URLSearchParams;
+  user: UserInfo;
+  store: ResourceStore;
+}
+
+export interface HealthCheck {
+  name: string;
+  check(): Promise<void>;
+}
+
+export interface HandlerOptions {
+  registry: Registry;
+  authenticator: Authenticator;
+  authorizer: Authorizer;
+  healthChecks: HealthCheck[];
+  subresources: SubresourceHandler[];
+  version: Record<string, string>;
+  /** Logs a failed request (5xx) once; messages never hold request bodies. */
+  onError?(err: unknown, req: IncomingMessage): void;
+}
+
+const OPEN_PATHS = /^\/(version|healthz|livez|readyz)(\/|$)/;
+
+function send(res: ServerResponse, code: number, body: unknown, encoding: 'json' | 'yaml' = 'json', headers: Record<string, string | string[]> = {}): void {
+  const text = typeof body === 'string' ? body : encoding === 'yaml' ? toYaml(body) : JSON.stringify(body);
+  res.writeHead(code, {
+    'content-type': encoding === 'yaml' ? 'application/yaml' : 'application/json',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-cache, private',
+    ...headers,
+  });
+  res.end(text);
+}
+
+export function sendError(res: ServerResponse, err: ApiError): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  send(res, err.code, err.toStatus());
+}
+
+function warningHeaders(warnings: string[]): Record<string, string[]> {
+  return warnings.length ? { warning: warnings.map((w) => `299 - ${JSON.stringify(w)}`) } : {};
+}
+
+function writeOptions(query: URLSearchParams): WriteOptions {
+  const dryRun = query.getAll('dryRun');
+  for (const value of dryRun) {
+    if (value !== 'All') throw errors.badRequest(`invalid dryRun value "${value}": the only supported value is "All"`);
+  }
+  const fv = query.get('fieldValidation') ?? 'Warn';
+  if (fv !== 'Strict' && fv !== 'Warn' && fv !== 'Ignore') {
+    throw errors.badRequest(`invalid fieldValidation value "${fv}": must be one of "Ignore", "Warn" or "Strict"`);
+  }
+  return { dryRun: dryRun.length > 0, fieldValidation: fv as FieldValidation };
+}
+
+function intParam(query: URLSearchParams, name: string): number | undefined {
+  const raw = query.get(name);
+  if (raw === null || raw === '') return undefined;
+  if (!/^-?\d+$/.test(raw)) throw errors.badRequest(`invalid ${name} "${raw}": must be an integer`);
+  return Number(raw);
+}
+
+function boolParam(query: URLSearchParams, name: string): boolean | undefined {
+  const raw = query.get(name);
+  if (raw === null) return undefined;
+  if (raw === '' || raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw errors.badRequest(`invalid ${name} "${raw}": must be true or false`);
+}
+
+function includeObjectOf(query: URLSearchParams): IncludeObject {
+  const raw = query.get('includeObject') ?? 'Metadata';
+  if (raw !== 'None' && raw !== 'Metadata' && raw !== 'Object') throw errors.badRequest(`invalid includeObject "${raw}": must be None, Metadata or Object`);
+  return raw;
+}
+
+export function createHandler(options: HandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  const { registry } = options;
+  const documents = new DiscoveryDocuments(registry.kinds, options.subresources);
+
+  async function health(res: ServerResponse, path: string, query: URLSearchParams): Promise<void> {
+    const [endpoint, only] = path.slice(1).split('/');
+    const excluded = new Set(query.getAll('exclude'));
+    const checks = options.healthChecks.filter((c) => (only ? c.name === only : !excluded.has(c.name)));
+    if (only && checks.length === 0) throw errors.notFoundPath(path);
+    const lines: string[] = [];
+    let failed = false;
+    for (const c of checks) {
+      try {
+        await c.check();
+        lines.push(`[+]${c.name} ok`);
+      } catch (err) {
+        failed = true;
+        lines.push(`[-]${c.name} failed: ${(err as Error).message}`);
+      }
+    }
+    const verbose = query.has('verbose') || failed;
+    const summary = failed ? `${endpoint} check failed` : `${endpoint} check passed`;
+    const text = verbose ? `${lines.join('\n')}\n${summary}\n` : 'ok';
+    res.writeHead(failed ? 500 : 200, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' });
+    res.end(text);
+  }
+
+  function authorize(user: UserInfo, verb: string, info: { group: string; resource: string; subresource?: string; namespace?: string; name?: string }): void {
+    const decision = options.authorizer.authorize({ user, verb, ...info });
+    if (decision.allowed) return;
+    const what = `${info.resource}${info.group ? `.${info.group}` : ''}${info.name ? ` "${info.name}"` : ''}`;
+    const where = info.namespace ? ` in the namespace "${info.namespace}"` : info.resource ? ' at the cluster scope' : '';
+    throw errors.forbidden(
+      `${what} is forbidden: User "${user.name}" cannot ${verb} resource "${info.resource}${info.subresource ? `/${info.subresource}` : ''}" in API group "${info.group}"${where}${decision.reason ? `: ${decision.reason}` : ''}`,
+      { group: info.group, resource: info.resource },
+      info.name,
+    );
+  }
+
+  async function resource(req: IncomingMessage, res: ServerResponse, info: ResourceRequest, query: URLSearchParams, user: UserInfo): Promise<void> {
+    const store = info.version && registry.kinds.some((k) => k.group === info.group && k.version === info.version) ? registry.store(info.group, info.resource) : undefined;
+    if (!store) throw errors.notFoundPath(`${req.method} ${req.url?.split('?')[0]}`);
+    const def = store.def;
+    if (info.namespace !== undefined && !def.namespaced) throw errors.notFoundPath(`${req.method} ${req.url?.split('?')[0]}`);
+    const namespace = info.namespace ?? '';
+    const method = req.method ?? 'GET';
+    const watch = info.watchPrefix || boolParam(query, 'watch') === true;
+
+    if (info.subresource && info.subresource !== 'status') {
+      return subresource(req, res, store, info, query, user);
+    }
+    if (info.subresource === 'status' && !def.statusSubresource) throw errors.notFoundPath(`${method} ${req.url?.split('?')[0]}`);
+
+    if (!info.name) {
+      if (def.namespaced && info.namespace === undefined && method !== 'GET') {
+        throw errors.methodNotAllowed(method, `${def.plural} across all namespaces`);
+      }
+      switch (method) {
+        case 'GET': {
+          const verb = watch ? 'watch' : 'list';
+          authorize(user, verb, { group: def.group, resource: def.plural, namespace: info.namespace });
+          const representation = negotiate(req.headers.accept, true);
+          if (watch) {
+            return serveWatch(req, res, store, info.namespace, query, representation, includeObjectOf(query));
+          }
+          return list(res, store, info.namespace, query, representation);
+        }
+        case 'POST': {
+          authorize(user, 'create', { group: def.group, resource: def.plural, namespace: info.namespace });
+          const opts = writeOptions(query);
+          const body = decodeBody(await readBody(req), req.headers['content-type'], `a new ${def.kind}`);
+          const result = await store.create(namespace, body, opts);
+          return send(res, 201, result.object, 'json', warningHeaders(result.warnings));
+        }
+        case 'DELETE': {
+          authorize(user, 'deletecollection', { group: def.group, resource: def.plural, namespace: info.namespace });
+          const opts = writeOptions(query);
+          const raw = await readBody(req);
+          const deleteOptions = raw.length ? (decodeBody(raw, req.headers['content-type'], 'DeleteOptions') as Record<string, unknown>) : {};
+          const page = await store.list(info.namespace, { labelSelector: query.get('labelSelector') ?? undefined, fieldSelector: query.get('fieldSelector') ?? undefined });
+          const deleted: KubeObject[] = [];
+          for (const item of page.items) {
+            const obj = JSON.parse(item) as KubeObject;
+            try {
+              deleted.push((await store.delete(obj.metadata.namespace ?? '', obj.metadata.name as string, deleteOptions, opts)).object);
+            } catch (err) {
+              if (!(err instanceof ApiError && err.reason === 'NotFound')) throw err;
+            }
+          }
+          return send(res, 200, { apiVersion: store.apiVersion, kind: def.listKind, metadata: { resourceVersion: page.resourceVersion }, items: deleted });
+        }
+        default:
+          throw errors.methodNotAllowed(method, def.plural);
+      }
+    }
+
+    const name = info.name;
+    const sub = info.subresource === 'status' ? ('status' as const) : undefined;
+    const target = { group: def.group, resource: def.plural, subresource: sub, namespace: info.namespace, name };
+    switch (method) {
+      case 'GET': {
+        if (watch) {
+          authorize(user, 'watch', target);
+          query.set('fieldSelector', [query.get('fieldSelector'), `metadata.name=${name}`].filter(Boolean).join(','));
+          return serveWatch(req, res, store, info.namespace, query, negotiate(req.headers.accept, true), includeObjectOf(query));
+        }
+        authorize(user, 'get', target);
+        const representation = negotiate(req.headers.accept, true);
+        const obj = await store.get(namespace, name);
+        return sendObject(res, store.def, obj, representation, includeObjectOf(query));
+      }
+      case 'PUT': {
+        authorize(user, 'update', target);
+        const opts = writeOptions(query);
+        const body = decodeBody(await readBody(req), req.headers['content-type'], `${def.kind} "${name}"`);
+        const result = await store.update(namespace, name, body, opts, sub);
+        return send(res, 200, result.object, 'json', warningHeaders(result.warnings));
+      }
+      case 'PATCH': {
+        authorize(user, 'patch', target);
+        const opts = writeOptions(query);
+        const type = patchTypeOf(req.headers['content-type'], def.group === '');
+        const body = decodeBody(await readBody(req), 'application/json', `the patch of ${def.kind} "${name}"`);
+        const result = await store.patch(namespace, name, type, body, opts, sub);
+        return send(res, 200, result.object, 'json', warningHeaders(result.warnings));
+      }
+      case 'DELETE': {
+        if (sub) throw errors.methodNotAllowed(method, `${def.plural}/status`);
+        authorize(user, 'delete', target);
+        const opts = writeOptions(query);
+        const raw = await readBody(req);
+        const deleteOptions = raw.length ? (decodeBody(raw, req.headers['content-type'], `DeleteOptions for ${def.kind} "${name}"`) as Record<string, unknown>) : {};
+        const result = def.kind === 'Namespace' && def.group === ''
+          ? await registry.deleteNamespace(name, deleteOptions, opts)
+          : await store.delete(namespace, name, deleteOptions, opts);
+        return send(res, result.pending ? 202 : 200, result.object);
+      }
+      default:
+        throw errors.methodNotAllowed(method, `${def.plural}/${name}`);
+    }
+  }
+
+  async function subresource(req: IncomingMessage, res: ServerResponse, store: ResourceStore, info: ResourceRequest, query: URLSearchParams, user: UserInfo): Promise<void> {
+    const def = store.def;
+    const handler = options.subresources.find((s) => s.group === def.group && s.plural === def.plural && s.name === info.subresource);
+    const method = req.method ?? 'GET';
+    if (!handler || !info.name) throw errors.notFoundPath(`${method} ${req.url?.split('?')[0]}`);
+    const verb = method === 'GET' ? 'get' : method === 'POST' ? 'create' : undefined;
+    if (!verb || !handler.verbs.includes(verb)) throw errors.methodNotAllowed(method, `${def.plural}/${info.subresource}`);
+    authorize(user, verb, { group: def.group, resource: def.plural, subresource: info.subresource, namespace: info.namespace, name: info.name });
+    const raw = verb === 'create' ? await readBody(req) : Buffer.alloc(0);
+    const body = raw.length ? decodeBody(raw, req.headers['content-type'], `${def.kind} "${info.name}" ${info.subresource}`) : undefined;
+    // The parent must exist; handlers may rely on it.
+    await store.get(info.namespace ?? '', info.name);
+    const out = await handler.handle({ verb, namespace: info.namespace ?? '', name: info.name, body, query, user, store });
+    send(res, out.code ?? 200, out.body);
+  }
+
+  async function list(res: ServerResponse, store: ResourceStore, namespace: string | undefined, query: URLSearchParams, representation: Representation): Promise<void> {
+    const limit = intParam(query, 'limit');
+    if (limit !== undefined && limit < 0) throw errors.badRequest(`invalid limit ${limit}: must not be negative`);
+    const page = await store.list(namespace, {
+      labelSelector: query.get('labelSelector') ?? undefined,
+      fieldSelector: query.get('fieldSelector') ?? undefined,
+      limit,
+      continue: query.get('continue') ?? undefined,
+      resourceVersion: query.get('resourceVersion') ?? undefined,
+      resourceVersionMatch: query.get('resourceVersionMatch') ?? undefined,
+    });
+    const listMeta: Record<string, unknown> = { resourceVersion: page.resourceVersion };
+    if (page.continue) listMeta.continue = page.continue;
+    if (page.remainingItemCount !== undefined) listMeta.remainingItemCount = page.remainingItemCount;
+    const def = store.def;
+    if (representation.shape === 'object' && representation.encoding === 'json') {
+      // Stored texts are spliced in as they are: no parse and re-serialise per item.
+      const head = JSON.stringify({ kind: def.listKind, apiVersion: store.apiVersion, metadata: listMeta });
+      return send(res, 200, `${head.slice(0, -1)},"items":[${page.items.join(',')}]}`);
+    }
+    const objects = page.items.map((i) => JSON.parse(i) as KubeObject);
+    if (representation.shape === 'table') {
+      return send(res, 200, table(def, objects, listMeta, includeObjectOf(query), representation.metaVersion), representation.encoding);
+    }
+    if (representation.shape === 'metadata') {
+      return send(res, 200, {
+        kind: 'PartialObjectMetadataList',
+        apiVersion: `meta.k8s.io/${representation.metaVersion}`,
+        metadata: listMeta,
+        items: objects.map((o) => partialMetadata(o, representation.metaVersion)),
+      }, representation.encoding);
+    }
+    return send(res, 200, { kind: def.listKind, apiVersion: store.apiVersion, metadata: listMeta, items: objects }, representation.encoding);
+  }
+
+  function sendObject(res: ServerResponse, def: KindDefinition, obj: KubeObject, representation: Representation, include: IncludeObject): void {
+    if (representation.shape === 'table') {
+      return send(res, 200, table(def, [obj], { resourceVersion: obj.metadata.resourceVersion }, include, representation.metaVersion), representation.encoding);
+    }
+    if (representation.shape === 'metadata') return send(res, 200, partialMetadata(obj, representation.metaVersion), representation.encoding);
+    return send(res, 200, obj, representation.encoding);
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
+    const query = url.searchParams;
+    if (path === '/version') return send(res, 200, options.version);
+    if (OPEN_PATHS.test(path)) return health(res, path, query);
+
+    const user = options.authenticator.authenticate(req.headers.authorization);
+    if (!user) throw errors.unauthorized();
+
+    const document = documents.serve(path, req.headers.accept, `${req.socket.localAddress}:${req.socket.localPort}`);
+    if (document) {
+      if (req.method !== 'GET' && req.method !== 'HEAD') throw errors.methodNotAllowed(req.method ?? '', path);
+      if (document.notModified(req.headers['if-none-match'])) {
+        res.writeHead(304, document.headers);
+        res.end();
+        return;
+      }
+      res.writeHead(200, { ...document.headers, 'content-length': document.body.length });
+      res.end(req.method === 'HEAD' ? undefined : document.body);
+      return;
+    }
+    const info = parseResourcePath(path);
+    if (!info) throw errors.notFoundPath(path);
+    return resource(req, res, info, query, user);
+  }
+
+  return (req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      const apiError = err instanceof ApiError ? err : errors.internal(err instanceof Error ? err.message : String(err), err);
+      if (apiError.code >= 500) options.onError?.(err, req);
+      sendError(res, apiError);
+    });
+  };
+}

@@ -1,0 +1,130 @@
+// All resource stores of the server, looked up by group and plural, plus the namespace
+// lifecycle kube-apiserver enforces through admission and the namespace controller:
+// objects are only created in namespaces that exist and are not terminating, and a
+// deleted namespace removes its contents before it goes.
+import type { KindDefinition, KubeObject } from '../../api/kind.ts';
+import type { Storage } from '../../storage/storage.ts';
+import { ApiError, errors } from '../errors.ts';
+import { ResourceStore, type DeleteOptions, type DeleteResult, type NamespaceGuard, type WriteOptions } from './store.ts';
+
+export const DEFAULT_NAMESPACES = ['default'];
+const NAMESPACE_FINALIZER = 'kubernetes';
+
+export class Registry implements NamespaceGuard {
+  readonly kinds: KindDefinition[];
+  private readonly stores = new Map<string, ResourceStore>();
+  private readonly storage: Storage;
+  private readonly sweeping = new Set<string>();
+
+  constructor(kinds: KindDefinition[], storage: Storage) {
+    this.kinds = kinds;
+    this.storage = storage;
+    for (const def of kinds) {
+      this.stores.set(`${def.group}/${def.plural}`, new ResourceStore(def, storage, this, { afterWrite: (d, ns) => this.afterWrite(d, ns) }));
+    }
+  }
+
+  store(group: string, plural: string): ResourceStore | undefined {
+    return this.stores.get(`${group}/${plural}`);
+  }
+
+  private get namespaces(): ResourceStore {
+    const store = this.store('', 'namespaces');
+    if (!store) throw new Error('the Namespace kind is not registered');
+    return store;
+  }
+
+  /** Creates the namespaces every cluster has. Idempotent. */
+  async bootstrap(): Promise<void> {
+    for (const name of DEFAULT_NAMESPACES) {
+      try {
+        await this.namespaces.create('', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, { dryRun: false, fieldValidation: 'Strict' });
+      } catch (err) {
+        if (!(err instanceof ApiError && err.reason === 'AlreadyExists')) throw err;
+      }
+    }
+    // Finish deletions a previous process left behind.
+    const page = await this.namespaces.list(undefined, {});
+    for (const item of page.items) {
+      const ns = JSON.parse(item) as KubeObject;
+      if (ns.metadata.deletionTimestamp) this.sweep(ns.metadata.name as string);
+    }
+  }
+
+  async assertWritable(namespace: string): Promise<void> {
+    let ns: KubeObject;
+    try {
+      ns = await this.namespaces.get('', namespace);
+    } catch (err) {
+      if (err instanceof ApiError && err.reason === 'NotFound') throw errors.notFound({ group: '', resource: 'namespaces' }, namespace);
+      throw err;
+    }
+    if (ns.metadata.deletionTimestamp) {
+      throw errors.forbidden(`unable to create new content in namespace ${namespace} because it is being terminated`, { group: '', resource: 'namespaces' }, namespace);
+    }
+  }
+
+  /** Deletes a namespace: at once when empty, else it is marked terminating (held by the
+   * `kubernetes` finalizer) while its contents are deleted. */
+  async deleteNamespace(name: string, options: DeleteOptions, write: WriteOptions): Promise<DeleteResult> {
+    const ns = await this.namespaces.get('', name);
+    if (!ns.metadata.deletionTimestamp && !write.dryRun && (await this.countIn(name)) > 0) {
+      const finalizers = [...new Set([...(ns.metadata.finalizers ?? []), NAMESPACE_FINALIZER])];
+      await this.namespaces.update('', name, { ...ns, metadata: { ...ns.metadata, finalizers } }, write);
+    }
+    const result = await this.namespaces.delete('', name, options, write);
+    if (result.pending && !write.dryRun) this.sweep(name);
+    return result;
+  }
+
+  private afterWrite(def: KindDefinition, namespace: string): void {
+    if (def.kind === 'Namespace' || !def.namespaced) return;
+    if (this.sweeping.has(namespace)) this.sweep(namespace);
+  }
+
+  /** Deletes every object in a terminating namespace, then releases the namespace. Runs
+   * again whenever an object in it is written, until objects held by finalizers are gone. */
+  sweep(namespace: string): void {
+    this.sweeping.add(namespace);
+    void this.sweepOnce(namespace).catch(() => {
+      // Retried on the next write in the namespace or the next bootstrap.
+    });
+  }
+
+  private async sweepOnce(namespace: string): Promise<void> {
+    let remaining = 0;
+    for (const def of this.kinds) {
+      if (!def.namespaced) continue;
+      const store = this.store(def.group, def.plural) as ResourceStore;
+      const page = await store.list(namespace, {});
+      for (const item of page.items) {
+        const obj = JSON.parse(item) as KubeObject;
+        remaining++;
+        if (obj.metadata.deletionTimestamp) continue;
+        try {
+          await store.delete(namespace, obj.metadata.name as string, {}, { dryRun: false, fieldValidation: 'Ignore' });
+        } catch (err) {
+          if (!(err instanceof ApiError && err.reason === 'NotFound')) throw err;
+        }
+      }
+    }
+    if (remaining > 0) {
+      const again = await this.countIn(namespace);
+      if (again > 0) return;
+    }
+    this.sweeping.delete(namespace);
+    const ns = await this.namespaces.get('', namespace).catch(() => undefined);
+    if (!ns) return;
+    const finalizers = (ns.metadata.finalizers ?? []).filter((f) => f !== NAMESPACE_FINALIZER);
+    await this.namespaces.update('', namespace, { ...ns, metadata: { ...ns.metadata, finalizers } }, { dryRun: false, fieldValidation: 'Ignore' });
+  }
+
+  private async countIn(namespace: string): Promise<number> {
+    let n = 0;
+    for (const def of this.kinds) {
+      if (!def.namespaced) continue;
+      n += (await (this.store(def.group, def.plural) as ResourceStore).list(namespace, { limit: 1 })).items.length;
+    }
+    return n;
+  }
+}

@@ -1,0 +1,483 @@
+// The generic store: create, get, update, patch, delete, list and watch for any kind,
+// driven by its KindDefinition (schema, defaults, strategy). Conflicts, finalizers,
+// generation, dry-run and field validation live here once, for every kind.
+import { randomUUID, randomInt } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
+import type { FieldError, KindDefinition, KubeObject } from '../../api/kind.ts';
+import { applyDefaults, findUnknownFields, pruneUnknownFields, validateObject, validateObjectMeta } from '../../api/schema/index.ts';
+import type { ObjectKey, Storage, StoredObject, WatchEvent } from '../../storage/storage.ts';
+import { isStorageError } from '../../storage/storage.ts';
+import { ApiError, errors, fromStorageError, type ResourceRef } from '../errors.ts';
+import { matchesFields, matchesLabels, matchesNumeric, parseFieldSelector, parseLabelSelector } from '../selectors.ts';
+import { decodeContinue, encodeContinue } from './continue-token.ts';
+import { applyPatch, type PatchType } from './patch.ts';
+
+export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
+
+export interface WriteOptions {
+  dryRun: boolean;
+  fieldValidation: FieldValidation;
+}
+
+export interface WriteResult {
+  object: KubeObject;
+  warnings: string[];
+}
+
+export interface DeleteOptions {
+  preconditions?: { uid?: string; resourceVersion?: string };
+  propagationPolicy?: string;
+  gracePeriodSeconds?: number;
+}
+
+export interface DeleteResult {
+  object: KubeObject;
+  /** True when finalizers keep the object (deletionTimestamp set) — answered 202. */
+  pending: boolean;
+}
+
+export interface ListQuery {
+  labelSelector?: string;
+  fieldSelector?: string;
+  limit?: number;
+  continue?: string;
+  resourceVersion?: string;
+  resourceVersionMatch?: string;
+}
+
+export interface ListPage {
+  /** Stored JSON texts, ready to splice into a response. */
+  items: string[];
+  resourceVersion: string;
+  continue?: string;
+  remainingItemCount?: number;
+}
+
+export interface WatchQuery {
+  labelSelector?: string;
+  fieldSelector?: string;
+  resourceVersion?: string;
+  resourceVersionMatch?: string;
+  sendInitialEvents?: boolean;
+}
+
+export type ObjectEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK';
+
+export interface ObjectEvent {
+  type: ObjectEventType;
+  /** For BOOKMARK, an object carrying only apiVersion, kind and metadata.resourceVersion. */
+  object: KubeObject;
+  /** Marks the BOOKMARK that ends the initial events of a sendInitialEvents watch. */
+  initialEventsEnd?: boolean;
+}
+
+/** Checks the store asks of the registry: the namespace exists and is not terminating. */
+export interface NamespaceGuard {
+  assertWritable(namespace: string): Promise<void>;
+}
+
+export interface StoreHooks {
+  /** Called after an object is written or removed, e.g. to finish a terminating namespace. */
+  afterWrite?(def: KindDefinition, namespace: string): void;
+}
+
+const GENERATE_NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
+const MAX_PATCH_RETRIES = 5;
+
+function now(): string {
+  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** Everything that counts as "spec" for metadata.generation: all but metadata and status. */
+function specPart(obj: KubeObject): Record<string, unknown> {
+  const { metadata: _m, status: _s, apiVersion: _a, kind: _k, ...rest } = obj;
+  return rest;
+}
+
+function withoutVolatile(obj: KubeObject): KubeObject {
+  const { resourceVersion: _rv, managedFields: _mf, ...meta } = obj.metadata;
+  return { ...obj, metadata: meta };
+}
+
+export class ResourceStore {
+  readonly def: KindDefinition;
+  readonly ref: ResourceRef;
+  readonly apiVersion: string;
+  /** Storage prefix of this kind; opaque to storage. */
+  readonly resource: string;
+  private readonly storage: Storage;
+  private readonly namespaces: NamespaceGuard;
+  private readonly hooks: StoreHooks;
+
+  constructor(def: KindDefinition, storage: Storage, namespaces: NamespaceGuard, hooks: StoreHooks = {}) {
+    this.def = def;
+    this.storage = storage;
+    this.namespaces = namespaces;
+    this.hooks = hooks;
+    this.ref = { group: def.group, resource: def.plural, kind: def.kind };
+    this.apiVersion = def.group ? `${def.group}/${def.version}` : def.version;
+    this.resource = `${def.group || 'core'}/${def.plural}`;
+  }
+
+  private key(namespace: string, name: string): ObjectKey {
+    return { resource: this.resource, namespace: this.def.namespaced ? namespace : '', name };
+  }
+
+  private parse(stored: StoredObject): KubeObject {
+    return JSON.parse(stored.value) as KubeObject;
+  }
+
+  private encoder(obj: KubeObject) {
+    return (revision: number) => JSON.stringify({ ...obj, metadata: { ...obj.metadata, resourceVersion: String(revision) } });
+  }
+
+  private attrs(obj: KubeObject) {
+    return { labels: obj.metadata.labels ?? {} };
+  }
+
+  private async load(namespace: string, name: string): Promise<StoredObject> {
+    try {
+      return await this.storage.get(this.key(namespace, name));
+    } catch (err) {
+      throw fromStorageError(err, this.ref, name);
+    }
+  }
+
+  async get(namespace: string, name: string): Promise<KubeObject> {
+    return this.parse(await this.load(namespace, name));
+  }
+
+  /** Checks apiVersion/kind and the URL's namespace against a request body. */
+  private decodeBody(body: unknown, namespace: string, what: string): KubeObject {
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw errors.badRequest(`the body of ${what} must be a JSON or YAML object`);
+    }
+    const obj = body as KubeObject;
+    if (!obj.kind) throw errors.badRequest(`Object 'Kind' is missing in the body of ${what}`);
+    if (!obj.apiVersion) throw errors.badRequest(`Object 'apiVersion' is missing in the body of ${what}`);
+    if (obj.apiVersion !== this.apiVersion) {
+      throw errors.badRequest(`the API version in the data (${obj.apiVersion}) does not match the expected API version (${this.apiVersion}) for ${what}`);
+    }
+    if (obj.kind !== this.def.kind) {
+      throw errors.badRequest(`the kind in the data (${obj.kind}) does not match the expected kind (${this.def.kind}) for ${what}`);
+    }
+    if (obj.metadata === undefined || obj.metadata === null) obj.metadata = {};
+    if (typeof obj.metadata !== 'object' || Array.isArray(obj.metadata)) throw errors.badRequest(`metadata of ${what} must be an object`);
+    if (this.def.namespaced) {
+      if (obj.metadata.namespace && obj.metadata.namespace !== namespace) {
+        throw errors.badRequest(`the namespace of the provided object (${obj.metadata.namespace}) does not match the namespace sent on the request (${namespace}) for ${what}`);
+      }
+      obj.metadata.namespace = namespace;
+    } else {
+      delete obj.metadata.namespace;
+    }
+    return obj;
+  }
+
+  /** Applies fieldValidation: Strict refuses unknown fields, Warn reports them; all are pruned. */
+  private unknownFields(obj: KubeObject, fieldValidation: FieldValidation, what: string): string[] {
+    if (fieldValidation === 'Strict') {
+      const unknown = findUnknownFields(this.def, obj);
+      if (unknown.length) {
+        throw errors.badRequest(`strict decoding error: ${unknown.map((f) => `unknown field "${f.replace(/^\./, '')}"`).join(', ')} in ${what}`, unknown.map((f) => ({ reason: 'FieldValueInvalid', message: `unknown field "${f.replace(/^\./, '')}"`, field: f.replace(/^\./, '') })));
+      }
+    }
+    const pruned = pruneUnknownFields(this.def, obj);
+    return fieldValidation === 'Warn' ? pruned.map((f) => `unknown field "${f.replace(/^\./, '')}"`) : [];
+  }
+
+  private validate(obj: KubeObject, old?: KubeObject): void {
+    const errs: FieldError[] = [
+      ...validateObjectMeta(obj.metadata, this.def.namespaced, this.def.kind),
+      ...validateObject(this.def, obj),
+      ...(old && this.def.strategy.validateUpdate ? this.def.strategy.validateUpdate(obj, old) : []),
+    ];
+    if (errs.length) throw errors.invalid(this.ref, this.def.kind, obj.metadata.name ?? obj.metadata.generateName ?? '', errs);
+  }
+
+  private describe(name: string | undefined): string {
+    return `${this.def.kind} "${name ?? ''}"`;
+  }
+
+  async create(namespace: string, body: unknown, options: WriteOptions): Promise<WriteResult> {
+    const obj = this.decodeBody(body, namespace, `${this.def.kind} "${(body as KubeObject)?.metadata?.name ?? ''}"`);
+    const meta = obj.metadata;
+    const what = this.describe(meta.name);
+    const warnings = this.unknownFields(obj, options.fieldValidation, what);
+    if (!meta.name && meta.generateName && typeof meta.generateName === 'string') {
+      let suffix = '';
+      for (let i = 0; i < 5; i++) suffix += GENERATE_NAME_CHARS[randomInt(GENERATE_NAME_CHARS.length)];
+      meta.name = `${meta.generateName}${suffix}`;
+    }
+    for (const f of ['uid', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'managedFields', 'selfLink'] as const) delete meta[f];
+    meta.uid = randomUUID();
+    meta.creationTimestamp = now();
+    if (this.def.generation) meta.generation = 1;
+    if (this.def.statusSubresource) delete obj.status;
+    applyDefaults(this.def, obj);
+    const preparation = this.def.strategy.prepareForCreate?.(obj) ?? undefined;
+    this.validate(obj);
+    if (this.def.namespaced) await this.namespaces.assertWritable(namespace);
+    let stored: KubeObject = obj;
+    if (!options.dryRun) {
+      try {
+        stored = this.parse(await this.storage.create(this.key(namespace, meta.name as string), this.attrs(obj), this.encoder(obj)));
+      } catch (err) {
+        throw fromStorageError(err, this.ref, meta.name as string);
+      }
+      this.hooks.afterWrite?.(this.def, namespace);
+    }
+    const object = preparation?.responseOnly ? mergeResponseOnly(stored, preparation.responseOnly) : stored;
+    return { object, warnings };
+  }
+
+  /** PUT of the main resource or of the status subresource. */
+  async update(namespace: string, name: string, body: unknown, options: WriteOptions, subresource?: 'status'): Promise<WriteResult> {
+    const what = this.describe(name);
+    const obj = this.decodeBody(body, namespace, what);
+    if (obj.metadata.name && obj.metadata.name !== name) {
+      throw errors.badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`);
+    }
+    obj.metadata.name = name;
+    const rv = obj.metadata.resourceVersion;
+    if (!rv) {
+      throw errors.invalid(this.ref, this.def.kind, name, [{ type: 'FieldValueInvalid', field: 'metadata.resourceVersion', message: 'Invalid value: 0x0: must be specified for an update' }]);
+    }
+    const warnings = this.unknownFields(obj, options.fieldValidation, what);
+    const current = await this.load(namespace, name);
+    if (String(current.revision) !== rv) throw errors.staleResourceVersion(this.ref, name);
+    const object = await this.write(current, obj, options, subresource);
+    return { object, warnings };
+  }
+
+  async patch(namespace: string, name: string, type: PatchType, patch: unknown, options: WriteOptions, subresource?: 'status'): Promise<WriteResult> {
+    const what = this.describe(name);
+    for (let attempt = 0; ; attempt++) {
+      const current = await this.load(namespace, name);
+      const patched = applyPatch(type, this.parse(current), patch, name) as KubeObject;
+      const obj = this.decodeBody(patched, namespace, what);
+      if (obj.metadata.name !== name) throw errors.badRequest(`a patch must not change metadata.name of ${what}`);
+      // A resourceVersion in the patch is a precondition; without one the patch applies to
+      // whatever is current, retried on a concurrent write as kube-apiserver does.
+      if (obj.metadata.resourceVersion !== undefined && obj.metadata.resourceVersion !== String(current.revision)) {
+        throw errors.staleResourceVersion(this.ref, name);
+      }
+      const warnings = this.unknownFields(obj, options.fieldValidation, what);
+      try {
+        return { object: await this.write(current, obj, options, subresource), warnings };
+      } catch (err) {
+        if (err instanceof ApiError && err.reason === 'Conflict' && attempt < MAX_PATCH_RETRIES && !patchNamesVersion(patch)) continue;
+        throw err;
+      }
+    }
+  }
+
+  /** Turns a decoded, pruned update of `current` into the stored object. */
+  private async write(current: StoredObject, input: KubeObject, options: WriteOptions, subresource?: 'status'): Promise<KubeObject> {
+    const old = this.parse(current);
+    const name = old.metadata.name as string;
+    const namespace = old.metadata.namespace ?? '';
+    let obj: KubeObject;
+    if (subresource === 'status') {
+      obj = { ...old, metadata: { ...old.metadata }, status: input.status };
+    } else {
+      obj = input;
+      if (this.def.statusSubresource) {
+        if (old.status === undefined) delete obj.status;
+        else obj.status = old.status;
+      }
+      for (const f of ['uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation'] as const) {
+        if (old.metadata[f] === undefined) delete obj.metadata[f];
+        else obj.metadata[f] = old.metadata[f] as never;
+      }
+      if (old.metadata.deletionTimestamp) {
+        const added = (obj.metadata.finalizers ?? []).filter((f) => !(old.metadata.finalizers ?? []).includes(f));
+        if (added.length) {
+          throw errors.forbidden(`${this.describe(name)} is being deleted: no new finalizers can be added (${added.join(', ')})`, this.ref, name);
+        }
+      }
+    }
+    obj.metadata.resourceVersion = String(current.revision);
+    applyDefaults(this.def, obj);
+    this.def.strategy.prepareForUpdate?.(obj, old);
+    this.validate(obj, old);
+    if (this.def.generation && !isDeepStrictEqual(specPart(obj), specPart(old))) {
+      obj.metadata.generation = (old.metadata.generation ?? 0) + 1;
+    }
+    // An update that changes nothing is not written: no new resourceVersion, no event.
+    if (isDeepStrictEqual(withoutVolatile(obj), withoutVolatile(old))) return old;
+    if (options.dryRun) return obj;
+    const key = this.key(namespace, name);
+    try {
+      if (obj.metadata.deletionTimestamp && !(obj.metadata.finalizers ?? []).length) {
+        const removed = await this.storage.delete(key, current.revision);
+        this.hooks.afterWrite?.(this.def, namespace);
+        return { ...obj, metadata: { ...obj.metadata, resourceVersion: String(removed.revision) } };
+      }
+      const stored = this.parse(await this.storage.update(key, current.revision, this.attrs(obj), this.encoder(obj)));
+      this.hooks.afterWrite?.(this.def, namespace);
+      return stored;
+    } catch (err) {
+      throw fromStorageError(err, this.ref, name);
+    }
+  }
+
+  async delete(namespace: string, name: string, deleteOptions: DeleteOptions, options: WriteOptions): Promise<DeleteResult> {
+    const current = await this.load(namespace, name);
+    const obj = this.parse(current);
+    const pre = deleteOptions.preconditions;
+    if (pre?.uid && pre.uid !== obj.metadata.uid) {
+      throw errors.conflict(this.ref, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${obj.metadata.uid}`);
+    }
+    if (pre?.resourceVersion && pre.resourceVersion !== String(current.revision)) {
+      throw errors.conflict(this.ref, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.revision}`);
+    }
+    const key = this.key(namespace, name);
+    if ((obj.metadata.finalizers ?? []).length) {
+      if (obj.metadata.deletionTimestamp) return { object: obj, pending: true };
+      const marked: KubeObject = { ...obj, metadata: { ...obj.metadata, deletionTimestamp: now(), deletionGracePeriodSeconds: 0 } };
+      if (options.dryRun) return { object: marked, pending: true };
+      try {
+        const stored = await this.storage.update(key, current.revision, this.attrs(marked), this.encoder(marked));
+        this.hooks.afterWrite?.(this.def, namespace);
+        return { object: this.parse(stored), pending: true };
+      } catch (err) {
+        throw fromStorageError(err, this.ref, name);
+      }
+    }
+    if (options.dryRun) return { object: obj, pending: false };
+    try {
+      const removed = await this.storage.delete(key, current.revision);
+      this.hooks.afterWrite?.(this.def, namespace);
+      return { object: { ...obj, metadata: { ...obj.metadata, resourceVersion: String(removed.revision) } }, pending: false };
+    } catch (err) {
+      throw fromStorageError(err, this.ref, name);
+    }
+  }
+
+  async list(namespace: string | undefined, query: ListQuery): Promise<ListPage> {
+    const labels = parseLabelSelector(query.labelSelector);
+    const fields = parseFieldSelector(query.fieldSelector);
+    const limit = query.limit && query.limit > 0 ? query.limit : undefined;
+    let revision: number | undefined;
+    let after: { namespace: string; name: string } | undefined;
+    if (query.continue) {
+      const position = decodeContinue(query.continue, this.resource);
+      revision = position.revision;
+      after = { namespace: position.namespace, name: position.name };
+    } else if (query.resourceVersion && query.resourceVersion !== '0') {
+      const rv = parseResourceVersion(query.resourceVersion);
+      const current = await this.storage.currentRevision();
+      if (rv > current) throw new ApiError('Timeout', `Too large resource version: ${rv}, current: ${current}`, { causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }], retryAfterSeconds: 1 });
+      if (query.resourceVersionMatch === 'Exact') revision = rv;
+    }
+    let result;
+    try {
+      result = await this.storage.list({ resource: this.resource, namespace: this.def.namespaced ? namespace : undefined, labels: labels.requirements, fields, limit, after, revision });
+    } catch (err) {
+      if (isStorageError(err, 'Expired')) {
+        throw errors.expired(query.continue
+          ? 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.'
+          : `too old resource version: ${revision}`);
+      }
+      throw fromStorageError(err, this.ref, '');
+    }
+    const items = labels.numeric.length
+      ? result.items.filter((item) => matchesNumeric(labels.numeric, (JSON.parse(item.value) as KubeObject).metadata.labels))
+      : result.items;
+    const page: ListPage = { items: items.map((i) => i.value), resourceVersion: String(result.revision) };
+    const last = result.items[result.items.length - 1];
+    if (result.more && last) {
+      page.continue = encodeContinue({ resource: this.resource, revision: result.revision, namespace: last.key.namespace, name: last.key.name });
+      if (result.remaining !== undefined) page.remainingItemCount = result.remaining;
+    }
+    return page;
+  }
+
+  /** Opens a watch with Kubernetes semantics: without a resourceVersion (or "0") it starts
+   * with ADDED events for the current state; with one it resumes after it. Objects
+   * entering or leaving a label selection appear as ADDED / DELETED. Selector and
+   * resourceVersion errors are thrown here, before any event. */
+  async watch(namespace: string | undefined, query: WatchQuery, signal: AbortSignal): Promise<AsyncGenerator<ObjectEvent>> {
+    const labels = parseLabelSelector(query.labelSelector);
+    const fields = parseFieldSelector(query.fieldSelector);
+    const matches = (obj: KubeObject | undefined): boolean =>
+      obj !== undefined && matchesLabels(labels, obj.metadata.labels) && matchesFields(fields, obj.metadata.namespace ?? '', obj.metadata.name ?? '');
+    const ns = this.def.namespaced ? namespace : undefined;
+    const initial: ObjectEvent[] = [];
+    let from: number;
+    const noVersion = !query.resourceVersion || query.resourceVersion === '0';
+    if (query.sendInitialEvents === true || (noVersion && query.sendInitialEvents === undefined)) {
+      const page = await this.storage.list({ resource: this.resource, namespace: ns, labels: labels.requirements, fields });
+      for (const item of page.items) {
+        const obj = JSON.parse(item.value) as KubeObject;
+        if (matchesNumeric(labels.numeric, obj.metadata.labels)) initial.push({ type: 'ADDED', object: obj });
+      }
+      from = page.revision;
+      if (query.sendInitialEvents) {
+        initial.push({ type: 'BOOKMARK', object: { apiVersion: this.apiVersion, kind: this.def.kind, metadata: { resourceVersion: String(from) } }, initialEventsEnd: true });
+      }
+    } else if (noVersion) {
+      from = await this.storage.currentRevision();
+    } else {
+      from = parseResourceVersion(query.resourceVersion as string);
+    }
+    const watch = await this.openWatch(ns, from);
+    const stop = () => watch.close();
+    signal.addEventListener('abort', stop, { once: true });
+    const mapEvent = (event: WatchEvent) => this.mapEvent(event, matches);
+    return (async function* () {
+      try {
+        yield* initial;
+        for await (const event of watch) {
+          const mapped = mapEvent(event);
+          if (mapped) yield mapped;
+        }
+      } finally {
+        signal.removeEventListener('abort', stop);
+        watch.close();
+      }
+    })();
+  }
+
+  private async openWatch(namespace: string | undefined, from: number) {
+    try {
+      return await this.storage.watch({ resource: this.resource, namespace, fromRevision: from });
+    } catch (err) {
+      if (isStorageError(err, 'Expired')) throw errors.expired(`too old resource version: ${from} (${await this.storage.compactedRevision()})`);
+      throw fromStorageError(err, this.ref, '');
+    }
+  }
+
+  private mapEvent(event: WatchEvent, matches: (obj: KubeObject | undefined) => boolean): ObjectEvent | undefined {
+    const obj = JSON.parse(event.value) as KubeObject;
+    if (event.type === 'DELETED') {
+      if (!matches(obj)) return undefined;
+      obj.metadata.resourceVersion = String(event.revision);
+      return { type: 'DELETED', object: obj };
+    }
+    const now = matches(obj);
+    const before = event.type === 'MODIFIED' && event.prevValue !== undefined && matches(JSON.parse(event.prevValue) as KubeObject);
+    if (now && before) return { type: 'MODIFIED', object: obj };
+    if (now) return { type: 'ADDED', object: obj };
+    if (before) return { type: 'DELETED', object: obj };
+    return undefined;
+  }
+}
+
+function parseResourceVersion(rv: string): number {
+  if (!/^\d+$/.test(rv)) throw errors.badRequest(`invalid resourceVersion "${rv}": must be an unsigned integer`);
+  return Number(rv);
+}
+
+function patchNamesVersion(patch: unknown): boolean {
+  if (Array.isArray(patch)) return patch.some((op) => typeof op?.path === 'string' && op.path === '/metadata/resourceVersion');
+  const meta = (patch as { metadata?: { resourceVersion?: unknown } } | null)?.metadata;
+  return meta?.resourceVersion !== undefined;
+}
+
+/** Adds fields that are shown once (never stored) to a create response's status. */
+function mergeResponseOnly(obj: KubeObject, extra: Record<string, unknown>): KubeObject {
+  const status = typeof obj.status === 'object' && obj.status !== null ? obj.status : {};
+  return { ...obj, status: { ...status, ...extra } };
+}

@@ -1,0 +1,149 @@
+// Label and field selector parsing with Kubernetes' grammar
+// (k8s.io/apimachinery/pkg/labels and pkg/fields). The parsed requirements go to storage,
+// which evaluates them in SQL; `gt`/`lt` (numeric comparisons, rare) are evaluated here.
+import type { FieldRequirement, LabelRequirement } from '../storage/storage.ts';
+import { errors } from './errors.ts';
+
+export interface NumericRequirement {
+  key: string;
+  operator: 'gt' | 'lt';
+  value: number;
+}
+
+export interface LabelSelector {
+  /** Requirements storage evaluates. */
+  requirements: LabelRequirement[];
+  /** `key>N` / `key<N` requirements evaluated after storage returns. */
+  numeric: NumericRequirement[];
+}
+
+const KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+
+function bad(selector: string, why: string) {
+  return errors.badRequest(`unable to parse requirement: ${why} (in selector "${selector}")`);
+}
+
+function checkKey(selector: string, key: string): string {
+  if (!KEY.test(key) || key.length > 316) throw bad(selector, `invalid label key "${key}": must be a qualified name`);
+  return key;
+}
+
+function checkValue(selector: string, value: string): string {
+  if (value.length > 63 || !VALUE.test(value)) throw bad(selector, `invalid label value "${value}": must be 63 characters or less and consist of alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric`);
+  return value;
+}
+
+/** Splits at top-level commas (commas inside `in (...)` sets belong to the set). */
+function splitTopLevel(selector: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < selector.length; i++) {
+    const c = selector[i];
+    if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (c === ',' && depth === 0) {
+      parts.push(selector.slice(start, i));
+      start = i + 1;
+    }
+  }
+  parts.push(selector.slice(start));
+  return parts.map((p) => p.trim());
+}
+
+const SET = /^(\S+)\s+(in|notin)\s*\((.*)\)$/;
+const CMP = /^([^=!<>\s]+)\s*(==|=|!=|>|<)\s*(.*)$/;
+
+export function parseLabelSelector(selector: string | undefined): LabelSelector {
+  const result: LabelSelector = { requirements: [], numeric: [] };
+  if (!selector || !selector.trim()) return result;
+  for (const part of splitTopLevel(selector)) {
+    if (!part) throw bad(selector, 'empty requirement');
+    const set = SET.exec(part);
+    if (set) {
+      const values = set[3].split(',').map((v) => v.trim()).filter((v) => v !== '');
+      if (values.length === 0 && set[2] === 'in') throw bad(selector, `for 'in' operator, a set of values is required`);
+      result.requirements.push({ key: checkKey(selector, set[1]), operator: set[2] as 'in' | 'notin', values: values.map((v) => checkValue(selector, v)) });
+      continue;
+    }
+    if (part.startsWith('!')) {
+      result.requirements.push({ key: checkKey(selector, part.slice(1).trim()), operator: '!', values: [] });
+      continue;
+    }
+    const cmp = CMP.exec(part);
+    if (cmp) {
+      const [, key, op, raw] = cmp;
+      const value = raw.trim();
+      checkKey(selector, key);
+      if (op === '>' || op === '<') {
+        const n = Number(value);
+        if (!/^-?\d+$/.test(value)) throw bad(selector, `for '${op}' operator, the value must be an integer, got "${value}"`);
+        result.numeric.push({ key, operator: op === '>' ? 'gt' : 'lt', value: n });
+      } else {
+        result.requirements.push({ key, operator: op === '!=' ? 'notin' : 'in', values: [checkValue(selector, value)] });
+      }
+      continue;
+    }
+    result.requirements.push({ key: checkKey(selector, part), operator: 'exists', values: [] });
+  }
+  return result;
+}
+
+export function matchesNumeric(numeric: NumericRequirement[], labels: Record<string, string> | undefined): boolean {
+  for (const r of numeric) {
+    const raw = labels?.[r.key];
+    if (raw === undefined || !/^-?\d+$/.test(raw)) return false;
+    const n = Number(raw);
+    if (r.operator === 'gt' ? !(n > r.value) : !(n < r.value)) return false;
+  }
+  return true;
+}
+
+/** Evaluates requirements in memory, for watch events (storage evaluates lists). */
+export function matchesLabels(selector: LabelSelector, labels: Record<string, string> | undefined): boolean {
+  for (const r of selector.requirements) {
+    const has = labels !== undefined && Object.hasOwn(labels, r.key);
+    const value = has ? labels[r.key] : undefined;
+    switch (r.operator) {
+      case 'in':
+        if (!has || !r.values.includes(value as string)) return false;
+        break;
+      case 'notin':
+        if (has && r.values.includes(value as string)) return false;
+        break;
+      case 'exists':
+        if (!has) return false;
+        break;
+      case '!':
+        if (has) return false;
+        break;
+    }
+  }
+  return matchesNumeric(selector.numeric, labels);
+}
+
+const FIELDS: Record<string, FieldRequirement['field']> = {
+  'metadata.name': 'name',
+  'metadata.namespace': 'namespace',
+};
+
+/** Field selectors support what kube-apiserver supports for custom resources:
+ * metadata.name and metadata.namespace with =, == and !=. */
+export function parseFieldSelector(selector: string | undefined): FieldRequirement[] {
+  if (!selector || !selector.trim()) return [];
+  return splitTopLevel(selector).map((part) => {
+    const m = /^([^=!]+?)\s*(==|=|!=)\s*(.*)$/.exec(part);
+    if (!m) throw errors.badRequest(`invalid field selector "${selector}": "${part}" is not of the form field=value, field==value or field!=value`);
+    const field = FIELDS[m[1].trim()];
+    if (!field) throw errors.badRequest(`field label not supported: ${m[1].trim()}`);
+    return { field, operator: m[2] === '!=' ? '!=' : '=', value: m[3].trim() };
+  });
+}
+
+export function matchesFields(requirements: FieldRequirement[], namespace: string, name: string): boolean {
+  return requirements.every((r) => {
+    const actual = r.field === 'name' ? name : namespace;
+    return r.operator === '=' ? actual === r.value : actual !== r.value;
+  });
+}

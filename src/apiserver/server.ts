@@ -1,0 +1,96 @@
+// Composition root of the API server: storage, registry, authentication and the HTTP
+// handler, listening on one address. Stopping closes open watches, then storage.
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Logger } from 'pino';
+import type { KindDefinition } from '../api/kind.ts';
+import { allKinds } from '../api/kinds.ts';
+import type { Storage } from '../storage/storage.ts';
+import { anonymousAdmin, builtinAuthorizer, tokenFileAuthenticator, type Authenticator, type Authorizer } from './auth/auth.ts';
+import { createHandler, type SubresourceHandler } from './http/handler.ts';
+import { Registry } from './registry/registry.ts';
+
+export const KUBERNETES_COMPATIBILITY = { major: '1', minor: '32' };
+
+export interface ApiServerOptions {
+  storage: Storage;
+  host?: string;
+  port?: number;
+  /** PEM certificate and key to serve HTTPS with (see tls.ts for a self-signed one). */
+  tls: { cert: string; key: string };
+  /** kube-apiserver style static token file; without one every request is an administrator. */
+  tokenFile?: string;
+  authenticator?: Authenticator;
+  authorizer?: Authorizer;
+  kinds?: KindDefinition[];
+  subresources?: SubresourceHandler[];
+  logger?: Logger;
+  version?: string;
+}
+
+export interface ApiServer {
+  url: string;
+  port: number;
+  registry: Registry;
+  server: Server;
+  /** Stops accepting requests, ends open watches, then closes storage. */
+  close(): Promise<void>;
+}
+
+export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
+  const registry = new Registry(options.kinds ?? allKinds, options.storage);
+  await registry.bootstrap();
+  const authenticator = options.authenticator ?? (options.tokenFile ? await tokenFileAuthenticator(options.tokenFile) : anonymousAdmin);
+  const gitVersion = `v${KUBERNETES_COMPATIBILITY.major}.${KUBERNETES_COMPATIBILITY.minor}.0+gatehouse-${options.version ?? '0.1.0'}`;
+  const handler = createHandler({
+    registry,
+    authenticator,
+    authorizer: options.authorizer ?? builtinAuthorizer,
+    subresources: options.subresources ?? [],
+    healthChecks: [
+      { name: 'ping', check: async () => {} },
+      { name: 'storage', check: async () => void (await options.storage.currentRevision()) },
+    ],
+    version: {
+      ...KUBERNETES_COMPATIBILITY,
+      gitVersion,
+      gitCommit: '',
+      gitTreeState: 'clean',
+      buildDate: '',
+      goVersion: `node${process.versions.node}`,
+      compiler: 'node',
+      platform: `${process.platform}/${process.arch}`,
+    },
+    onError: (err, req) => options.logger?.error({ err, method: req.method, path: req.url?.split('?')[0] }, 'request failed'),
+  });
+  const server: Server = createHttpsServer({ cert: options.tls.cert, key: options.tls.key, keepAliveTimeout: 65_000, requestTimeout: 0 }, handler as (req: IncomingMessage, res: ServerResponse) => void);
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `https://${host}:${address.port}`,
+    port: address.port,
+    registry,
+    server,
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      // Watches never end on their own; their sockets are cut so close() returns promptly.
+      for (const socket of sockets) socket.destroy();
+      await closed;
+      await options.storage.close();
+    },
+  };
+}

@@ -1,0 +1,108 @@
+// The `gatehouse` command: the only place that wires components together.
+import { Command, InvalidArgumentError } from 'commander';
+import { resolve, join } from 'node:path';
+import pino from 'pino';
+import { startApiServer, type ApiServer } from '../apiserver/server.ts';
+import { ensureSelfSignedCert, loadServingCert, type ServingCert } from '../apiserver/tls.ts';
+import { openStorage } from '../storage/open.ts';
+import { ensureAdminToken, writeKubeconfig } from './kubeconfig.ts';
+
+const logger = pino({ name: 'gatehouse', level: process.env.GATEHOUSE_LOG_LEVEL ?? 'info' });
+
+async function servingCert(dataDir: string, certFile?: string, keyFile?: string): Promise<ServingCert> {
+  if (certFile || keyFile) {
+    if (!certFile || !keyFile) throw new InvalidArgumentError('--tls-cert-file and --tls-private-key-file go together');
+    return loadServingCert(certFile, keyFile);
+  }
+  return ensureSelfSignedCert(join(dataDir, 'tls'));
+}
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`"${value}" is not a port number (0-65535)`);
+  return n;
+}
+
+/** Stops everything on SIGINT/SIGTERM: servers stop accepting, storage is closed (every
+ * acknowledged write is already durable), then the process exits. */
+function stopOnSignals(stoppers: Array<() => Promise<void>>): void {
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    Promise.all(stoppers.map((s) => s()))
+      .then(() => process.exit(0))
+      .catch((err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      });
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+}
+
+const program = new Command('gatehouse')
+  .description('GitOps-native API management for Kubernetes')
+  .version('0.1.0');
+
+program
+  .command('apiserver')
+  .description('serve the Gatehouse Kubernetes-compatible API')
+  .option('--storage <spec>', 'memory | pglite[:DIR] | postgres://URL', 'pglite')
+  .option('--data-dir <dir>', 'where embedded storage keeps its files', '.gatehouse')
+  .option('--bind <addr>', 'address to listen on', '127.0.0.1')
+  .option('--port <port>', 'port to listen on', port, 6443)
+  .option('--token-file <file>', 'static bearer tokens (token,user,uid,"groups"); without it every request is an administrator')
+  .option('--tls-cert-file <file>', 'PEM serving certificate (default: self-signed, kept in the data dir)')
+  .option('--tls-private-key-file <file>', 'PEM key of --tls-cert-file')
+  .action(async (opts: { storage: string; dataDir: string; bind: string; port: number; tokenFile?: string; tlsCertFile?: string; tlsPrivateKeyFile?: string }) => {
+    const dataDir = resolve(opts.dataDir);
+    const tls = await servingCert(dataDir, opts.tlsCertFile, opts.tlsPrivateKeyFile);
+    const storage = await openStorage(opts.storage, { dataDir, logger });
+    if (!opts.tokenFile) logger.warn('no --token-file: authentication is disabled, every request acts as an administrator');
+    const server = await startApiServer({ storage, tls, host: opts.bind, port: opts.port, tokenFile: opts.tokenFile, logger });
+    logger.info({ url: server.url, storage: opts.storage }, 'API server listening');
+    stopOnSignals([() => server.close()]);
+  });
+
+program
+  .command('up')
+  .description('start Gatehouse on one machine: API server on embedded storage, with a kubeconfig')
+  .option('--data-dir <dir>', 'where Gatehouse keeps its data, token and kubeconfig', '.gatehouse')
+  .option('--storage <spec>', 'memory | pglite[:DIR] | postgres://URL (default: pglite under the data dir)')
+  .option('--bind <addr>', 'address to listen on', '127.0.0.1')
+  .option('--api-port <port>', 'API server port', port, 6443)
+  .action(async (opts: { dataDir: string; storage?: string; bind: string; apiPort: number }) => {
+    const dataDir = resolve(opts.dataDir);
+    const credentials = await ensureAdminToken(dataDir);
+    const tls = await ensureSelfSignedCert(join(dataDir, 'tls'));
+    const spec = opts.storage ?? `pglite:${join(dataDir, 'pglite')}`;
+    const storage = await openStorage(spec, { dataDir, logger });
+    let server: ApiServer;
+    try {
+      server = await startApiServer({ storage, tls, host: opts.bind, port: opts.apiPort, tokenFile: credentials.tokenFile, logger });
+    } catch (err) {
+      await storage.close();
+      throw err;
+    }
+    const kubeconfigPath = join(dataDir, 'kubeconfig');
+    await writeKubeconfig(kubeconfigPath, server.url, tls.cert, credentials.token);
+    logger.info({ url: server.url, storage: spec }, 'API server listening');
+    process.stdout.write(
+      [
+        '',
+        `Gatehouse is up. API server: ${server.url} (storage: ${spec})`,
+        `  kubectl --kubeconfig ${kubeconfigPath} get apis`,
+        `  kubectl --kubeconfig ${kubeconfigPath} apply -f examples/`,
+        'Press Ctrl-C to stop.',
+        '',
+      ].join('\n'),
+    );
+    stopOnSignals([() => server.close()]);
+  });
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  logger.error({ err }, (err as Error).message);
+  process.exit(1);
+});

@@ -1,0 +1,224 @@
+import type { Encode, ObjectKey, StoredObject, WatchEvent } from '../storage.ts';
+import { alreadyExists, conflict, notFound } from '../storage-errors.ts';
+import { translateSqlError } from './errors.ts';
+import { NOTIFY_CHANNEL, WRITE_LOCK } from './schema.ts';
+import type { SqlClient, SqlQueryable } from './sql-client.ts';
+
+export type WriteOp =
+  | { kind: 'create'; key: ObjectKey; labels: Record<string, string>; encode: Encode }
+  | { kind: 'update'; key: ObjectKey; expectedRevision: number | undefined; labels: Record<string, string>; encode: Encode }
+  | { kind: 'delete'; key: ObjectKey; expectedRevision: number | undefined };
+
+/** Writes of one transaction, in revision order. `base` is the revision committed before
+ * it, so whoever delivered exactly up to `base` may deliver `events` without reading. */
+export interface CommittedBatch {
+  base: number;
+  events: WatchEvent[];
+}
+
+interface Pending {
+  op: WriteOp;
+  resolve(object: StoredObject): void;
+  reject(err: unknown): void;
+}
+
+/** Current state of a key while a batch is planned. */
+interface KeyState {
+  labels: Record<string, string>;
+  value: string;
+  revision: number;
+  createRevision: number;
+}
+
+interface LogRow extends KeyState {
+  key: ObjectKey;
+  type: WatchEvent['type'];
+  prevValue: string | null;
+}
+
+const MAX_BATCH = 256;
+
+/**
+ * Group commit: writes submitted while a transaction is in flight are queued and run
+ * together in the next one. Under the advisory write lock, the batch reads the current
+ * state of its keys, then decides every op in JS (NotFound, Conflict, AlreadyExists fail
+ * that op alone; an Encode that throws fails that op alone), giving each successful op
+ * the next revision. The outcome is written with a fixed number of set-based statements
+ * whatever the batch size, so a batch costs about as much as one write.
+ */
+export class GroupCommitWriter {
+  private queue: Pending[] = [];
+  private running: Promise<void> | undefined;
+
+  constructor(
+    private readonly client: SqlClient,
+    private readonly writerId: string,
+    private readonly onCommit: (batch: CommittedBatch) => void,
+  ) {}
+
+  submit(op: WriteOp): Promise<StoredObject> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ op, resolve, reject });
+      this.running ??= this.drain();
+    });
+  }
+
+  /** Resolves when queued writes are done. */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, MAX_BATCH);
+      await this.run(batch);
+    }
+    this.running = undefined;
+  }
+
+  private async run(batch: Pending[]): Promise<void> {
+    let outcomes: Array<{ object: StoredObject } | { error: unknown }>;
+    let committed: CommittedBatch;
+    try {
+      ({ outcomes, committed } = await this.client.transaction((tx) => this.write(tx, batch.map((p) => p.op))));
+    } catch (err) {
+      const error = translateSqlError(err, `writing ${batch.length} object(s)`);
+      for (const p of batch) p.reject(error);
+      return;
+    }
+    if (committed.events.length > 0) this.onCommit(committed);
+    batch.forEach((p, i) => {
+      const outcome = outcomes[i];
+      if ('object' in outcome) p.resolve(outcome.object);
+      else p.reject(outcome.error);
+    });
+  }
+
+  private async write(tx: SqlQueryable, ops: WriteOp[]) {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [WRITE_LOCK]);
+    const [head] = await tx.query('SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS revision FROM gatehouse_revision');
+    const base = Number(head.revision);
+    const before = await readKeys(tx, ops.map((op) => op.key));
+    const state = new Map(before);
+    const log: LogRow[] = [];
+    let revision = base;
+    const outcomes = ops.map((op) => {
+      try {
+        const id = keyId(op.key);
+        const row = plan(op, state.get(id), revision + 1);
+        revision = row.revision;
+        state.set(id, row.type === 'DELETED' ? undefined : row);
+        log.push(row);
+        const object: StoredObject = { key: row.key, value: row.value, revision: row.revision, createRevision: row.createRevision };
+        return { object };
+      } catch (error) {
+        return { error };
+      }
+    });
+    if (log.length > 0) await persist(tx, log, state, before, revision, this.writerId);
+    const events = log.map((row): WatchEvent => ({
+      type: row.type,
+      key: row.key,
+      value: row.value,
+      revision: row.revision,
+      ...(row.type === 'DELETED' ? { prevValue: row.value } : row.prevValue === null ? {} : { prevValue: row.prevValue }),
+    }));
+    return { outcomes, committed: { base, events } };
+  }
+}
+
+function keyId(key: ObjectKey): string {
+  return JSON.stringify([key.resource, key.namespace, key.name]);
+}
+
+/** Decides one op against the current state of its key; throws the op's StorageError or
+ * its Encode's error. */
+function plan(op: WriteOp, current: KeyState | undefined, revision: number): LogRow {
+  const key: ObjectKey = { resource: op.key.resource, namespace: op.key.namespace, name: op.key.name };
+  if (op.kind === 'create') {
+    if (current) throw alreadyExists(key);
+    return { key, type: 'ADDED', labels: op.labels, value: op.encode(revision), revision, createRevision: revision, prevValue: null };
+  }
+  if (!current) throw notFound(key);
+  if (op.expectedRevision !== undefined && op.expectedRevision !== current.revision) {
+    throw conflict(key, op.expectedRevision, current.revision);
+  }
+  if (op.kind === 'update') {
+    return { key, type: 'MODIFIED', labels: op.labels, value: op.encode(revision), revision, createRevision: current.createRevision, prevValue: current.value };
+  }
+  return { key, type: 'DELETED', labels: current.labels, value: current.value, revision, createRevision: current.createRevision, prevValue: null };
+}
+
+async function readKeys(tx: SqlQueryable, keys: ObjectKey[]): Promise<Map<string, KeyState | undefined>> {
+  const rows = await tx.query(
+    `SELECT o.resource, o.namespace, o.name, o.labels, o.value, o.revision, o.create_revision
+       FROM gatehouse_objects o
+       JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(resource, namespace, name)
+         ON o.resource = k.resource AND o.namespace = k.namespace AND o.name = k.name`,
+    [keys.map((k) => k.resource), keys.map((k) => k.namespace), keys.map((k) => k.name)],
+  );
+  const found = new Map<string, KeyState | undefined>();
+  for (const row of rows) {
+    found.set(keyId({ resource: String(row.resource), namespace: String(row.namespace), name: String(row.name) }), {
+      labels: row.labels as Record<string, string>,
+      value: String(row.value),
+      revision: Number(row.revision),
+      createRevision: Number(row.create_revision),
+    });
+  }
+  return found;
+}
+
+/** Appends the log rows, brings gatehouse_objects to the final state of every key the
+ * batch wrote, advances the sequence and notifies other processes (delivered on commit). */
+async function persist(
+  tx: SqlQueryable,
+  log: LogRow[],
+  state: Map<string, KeyState | undefined>,
+  before: Map<string, KeyState | undefined>,
+  revision: number,
+  writerId: string,
+): Promise<void> {
+  await tx.query(
+    `INSERT INTO gatehouse_log (revision, resource, namespace, name, type, value, prev_value, labels, create_revision)
+     SELECT revision, resource, namespace, name, type, value, prev_value, labels::jsonb, create_revision
+       FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[])
+         AS u(revision, resource, namespace, name, type, value, prev_value, labels, create_revision)`,
+    [
+      log.map((r) => r.revision), log.map((r) => r.key.resource), log.map((r) => r.key.namespace), log.map((r) => r.key.name),
+      log.map((r) => r.type), log.map((r) => r.value), log.map((r) => r.prevValue), log.map((r) => JSON.stringify(r.labels)),
+      log.map((r) => r.createRevision),
+    ],
+  );
+  const written = new Map(log.map((r) => [keyId(r.key), r.key]));
+  const upserts: Array<[ObjectKey, KeyState]> = [];
+  const deletes: ObjectKey[] = [];
+  for (const [id, key] of written) {
+    const final = state.get(id);
+    if (final) upserts.push([key, final]);
+    else if (before.get(id)) deletes.push(key);
+  }
+  if (upserts.length > 0) {
+    await tx.query(
+      `INSERT INTO gatehouse_objects (resource, namespace, name, labels, value, revision, create_revision)
+       SELECT resource, namespace, name, labels::jsonb, value, revision, create_revision
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[])
+           AS u(resource, namespace, name, labels, value, revision, create_revision)
+       ON CONFLICT (resource, namespace, name) DO UPDATE SET labels = excluded.labels, value = excluded.value,
+         revision = excluded.revision, create_revision = excluded.create_revision`,
+      [
+        upserts.map(([k]) => k.resource), upserts.map(([k]) => k.namespace), upserts.map(([k]) => k.name),
+        upserts.map(([, s]) => JSON.stringify(s.labels)), upserts.map(([, s]) => s.value),
+        upserts.map(([, s]) => s.revision), upserts.map(([, s]) => s.createRevision),
+      ],
+    );
+  }
+  if (deletes.length > 0) {
+    await tx.query(
+      `DELETE FROM gatehouse_objects o USING unnest($1::text[], $2::text[], $3::text[]) AS k(resource, namespace, name)
+        WHERE o.resource = k.resource AND o.namespace = k.namespace AND o.name = k.name`,
+      [deletes.map((k) => k.resource), deletes.map((k) => k.namespace), deletes.map((k) => k.name)],
+    );
+  }
+  await tx.query('SELECT setval(\'gatehouse_revision\', $1), pg_notify($2, $3)', [revision, NOTIFY_CHANNEL, `${writerId}:${revision}`]);
+}

@@ -1,0 +1,92 @@
+import type { LabelRequirement, ListOptions } from '../storage.ts';
+
+/** Collects statement parameters and hands out their $n placeholders. */
+class Params {
+  readonly values: unknown[] = [];
+  add(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+}
+
+export interface ListQuery {
+  text: string;
+  params: unknown[];
+}
+
+const HEAD = (resource: string, count: string) => `
+WITH head AS (
+  SELECT greatest(coalesce((SELECT max(revision) FROM gatehouse_log), 0), m.compacted) AS current,
+         m.compacted,
+         coalesce((SELECT max(revision) FROM gatehouse_log WHERE resource = ${resource}), 0) AS last_write,
+         ${count} AS total
+    FROM gatehouse_meta m
+)
+SELECT head.current, head.compacted, head.last_write, head.total,
+       i.namespace, i.name, i.value, i.revision, i.create_revision
+  FROM head LEFT JOIN LATERAL (`;
+
+const TAIL = `) i ON true
+ ORDER BY i.namespace, i.name`;
+
+/**
+ * One statement (one database snapshot) returning the head row — current revision,
+ * compacted revision, the last write of the resource, and optionally the count of all
+ * matches — joined with up to limit+1 matching items in (namespace, name) order.
+ *
+ * `from: 'objects'` reads the current table. `from: 'log'` reads the state at
+ * `options.revision` from the log: the latest row per key at or below it, unless a delete.
+ * Identity conditions go inside DISTINCT ON (a key's identity never changes), label
+ * conditions outside it (only the latest row's labels count).
+ */
+export function buildListQuery(options: ListOptions, from: 'objects' | 'log', withCount: boolean): ListQuery {
+  const p = new Params();
+  const resource = p.add(options.resource);
+  const identity = [`resource = ${resource}`];
+  if (options.namespace !== undefined) identity.push(`namespace = ${p.add(options.namespace)}`);
+  for (const field of options.fields ?? []) {
+    identity.push(`${field.field} ${field.operator === '=' ? '=' : '<>'} ${p.add(field.value)}`);
+  }
+  const labels = (options.labels ?? []).map((req) => labelCondition(req, p));
+  const count = withCount && from === 'objects'
+    ? `(SELECT count(*) FROM gatehouse_objects WHERE ${[...identity, ...labels].join(' AND ')})`
+    : 'NULL::bigint';
+  const after = options.after
+    ? [`(namespace, name) > (${p.add(options.after.namespace)}, ${p.add(options.after.name)})`]
+    : [];
+  const limit = options.limit ? ` LIMIT ${p.add(options.limit + 1)}` : '';
+  const head = HEAD(resource, count);
+  if (from === 'objects') {
+    const where = [...identity, ...after, ...labels].join(' AND ');
+    return {
+      text: `${head}SELECT namespace, name, value, revision, create_revision FROM gatehouse_objects
+        WHERE ${where} ORDER BY namespace, name${limit}${TAIL}`,
+      params: p.values,
+    };
+  }
+  const snapshot = p.add(options.revision ?? 0);
+  const inner = [...identity, ...after, `revision <= ${snapshot}`].join(' AND ');
+  const outer = ["type <> 'DELETED'", ...labels].join(' AND ');
+  return {
+    text: `${head}SELECT namespace, name, value, revision, create_revision FROM (
+        SELECT DISTINCT ON (namespace, name) namespace, name, type, labels, value, revision, create_revision
+          FROM gatehouse_log WHERE ${inner} ORDER BY namespace, name, revision DESC) s
+        WHERE ${outer} ORDER BY namespace, name${limit}${TAIL}`,
+    params: p.values,
+  };
+}
+
+function labelCondition(req: LabelRequirement, p: Params): string {
+  switch (req.operator) {
+    case 'in':
+      return `labels ->> ${p.add(req.key)} = ANY(${p.add(req.values)}::text[])`;
+    case 'notin': {
+      const key = p.add(req.key);
+      return `(labels ->> ${key} IS NULL OR labels ->> ${key} <> ALL(${p.add(req.values)}::text[]))`;
+    }
+    case 'exists':
+      return `labels ? ${p.add(req.key)}`;
+    case '!':
+      return `NOT labels ? ${p.add(req.key)}`;
+  }
+}

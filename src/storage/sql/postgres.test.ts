@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startPostgres } from '../../../test/support/postgres.ts';
+import type { TestPostgres } from '../../../test/support/postgres.ts';
+import { runStorageConformance } from '../conformance.ts';
+import { openStorage } from '../open.ts';
+import type { Storage, Watch, WatchEvent } from '../storage.ts';
+import { isStorageError } from '../storage.ts';
+
+let server: TestPostgres;
+before(async () => {
+  server = await startPostgres();
+});
+after(() => server.stop());
+
+runStorageConformance('postgres', async () => openStorage(await server.newDatabase(), { compactEvery: 0 }));
+
+async function take(watch: Watch, count: number): Promise<WatchEvent[]> {
+  const iterator = watch[Symbol.asyncIterator]();
+  const events: WatchEvent[] = [];
+  while (events.length < count) {
+    const next = await iterator.next();
+    if (next.done) break;
+    events.push(next.value);
+  }
+  return events;
+}
+
+describe('postgres with two processes on one database', () => {
+  let url: string;
+  let one: Storage;
+  let two: Storage;
+  before(async () => {
+    url = await server.newDatabase();
+    [one, two] = await Promise.all([openStorage(url, { compactEvery: 0 }), openStorage(url, { compactEvery: 0 })]);
+  });
+  after(async () => {
+    await Promise.all([one.close(), two.close()]);
+  });
+
+  it('wakes a watch on one instance with a write through the other (LISTEN/NOTIFY)', async () => {
+    const resource = 'two.gatehouse.dev/notify';
+    const watch = await two.watch({ resource, fromRevision: await two.currentRevision() });
+    const created = await one.create({ resource, namespace: 'ns', name: 'a' }, { labels: {} }, (rev) => `{"rv":${rev}}`);
+    const [event] = await take(watch, 1);
+    watch.close();
+    assert.deepEqual(event, { type: 'ADDED', key: created.key, value: created.value, revision: created.revision });
+  });
+
+  it('commits concurrent writers of both instances in one revision order, seen alike by both', async () => {
+    const resource = 'two.gatehouse.dev/race';
+    const from = await one.currentRevision();
+    const watches = await Promise.all([one.watch({ resource, fromRevision: from }), two.watch({ resource, fromRevision: from })]);
+    const writes = await Promise.all(Array.from({ length: 100 }, (_, i) =>
+      (i % 2 === 0 ? one : two).create({ resource, namespace: 'ns', name: `o${i}` }, { labels: {} }, (rev) => `{"rv":${rev}}`)));
+    const expected = writes.map((w) => w.revision).sort((a, b) => a - b);
+    assert.equal(new Set(expected).size, 100);
+    for (const watch of watches) {
+      assert.deepEqual((await take(watch, 100)).map((e) => e.revision), expected);
+      watch.close();
+    }
+    const listed = await two.list({ resource });
+    assert.equal(listed.items.length, 100);
+    assert.equal(listed.revision, await one.currentRevision());
+  });
+
+  it('sees one conflict when both instances update the same revision', async () => {
+    const key = { resource: 'two.gatehouse.dev/cas', namespace: 'ns', name: 'a' };
+    const a = await one.create(key, { labels: {} }, (rev) => `{"rv":${rev}}`);
+    const outcomes = await Promise.allSettled([
+      one.update(key, a.revision, { labels: {} }, (rev) => `{"rv":${rev},"by":1}`),
+      two.update(key, a.revision, { labels: {} }, (rev) => `{"rv":${rev},"by":2}`),
+    ]);
+    assert.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 1);
+    const rejected = outcomes.find((o) => o.status === 'rejected');
+    assert.ok(rejected && isStorageError(rejected.reason, 'Conflict'));
+  });
+
+  it('reports an unreachable server as Unavailable', async () => {
+    const dead = url.replace(/:\d+\//, ':1/');
+    await assert.rejects(openStorage(dead, { compactEvery: 0 }), (err: unknown) => isStorageError(err, 'Unavailable'));
+  });
+});

