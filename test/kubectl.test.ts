@@ -124,8 +124,11 @@ describe('kubectl against the Gatehouse API server', () => {
     const r = await t.kubectlResult(['apply', '-f', '-'], JSON.stringify(bad));
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /The ApiDefinition "broken" is invalid/);
-    assert.match(r.stderr, /spec\.listenPath/);
-    assert.match(r.stderr, /spec\.upstream\.targets\[0\]\.url/);
+    assert.match(r.stderr, /spec\.listenPath: Invalid value: "no-slash"/);
+    bad.spec.listenPath = '/ok/';
+    const url = await t.kubectlResult(['apply', '-f', '-'], JSON.stringify(bad));
+    assert.notEqual(url.code, 0);
+    assert.match(url.stderr, /spec\.upstream\.targets\[0\]\.url: Invalid value: "ftp:\/\/example"/);
     const get = await t.kubectlResult(['get', 'api', 'broken']);
     assert.match(get.stderr, /NotFound|not found/);
   });
@@ -155,8 +158,8 @@ describe('kubectl against the Gatehouse API server', () => {
   });
 
   it('serves core kinds: namespaces, secrets, configmaps', async () => {
-    // kubectl's imperative `create secret|configmap` send protobuf, which Gatehouse does not
-    // serve (415); manifests go through apply as JSON.
+    // Manifests go through apply as JSON; kubectl's imperative `create secret|configmap`
+    // (protobuf bodies) are covered by kubectl-imperative.test.ts.
     await t.kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'creds' }, stringData: { password: 's3cret' } }));
     const secret = JSON.parse(await t.kubectl(['get', 'secret', 'creds', '-o', 'json']));
     assert.equal(Buffer.from(secret.data.password, 'base64').toString(), 's3cret');

@@ -49,6 +49,9 @@ test('Secret: data values must be base64 and keys config keys', () => {
   assert.deepEqual(describe(admitCreate(secretKind, { apiVersion: 'v1', kind: 'Secret', metadata: meta, stringData: { n: 5 } }).errors), [
     'data[n]: Invalid value: "number": data[n] in body must be of type string: "number"',
   ]);
+  assert.deepEqual(describe(admitCreate(secretKind, { apiVersion: 'v1', kind: 'Secret', metadata: meta, stringData: 'abc' }).errors), [
+    'stringData: Invalid value: "string": stringData in body must be of type object: "string"',
+  ]);
 });
 
 test('Secret: type and immutable data cannot change', () => {

@@ -178,7 +178,7 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
         case 'POST': {
           authorize(user, 'create', { group: def.group, resource: def.plural, namespace: info.namespace });
           const opts = writeOptions(query);
-          const body = decodeBody(await readBody(req), req.headers['content-type'], `a new ${def.kind}`);
+          const body = decodeBody(await readBody(req), req.headers['content-type'], `a new ${def.kind}`, { protobuf: true });
           const result = await store.create(namespace, body, opts);
           return send(res, 201, result.object, 'json', warningHeaders(result.warnings));
         }
@@ -222,7 +222,7 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
       case 'PUT': {
         authorize(user, 'update', target);
         const opts = writeOptions(query);
-        const body = decodeBody(await readBody(req), req.headers['content-type'], `${def.kind} "${name}"`);
+        const body = decodeBody(await readBody(req), req.headers['content-type'], `${def.kind} "${name}"`, { protobuf: true });
         const result = await store.update(namespace, name, body, opts, sub);
         return send(res, 200, result.object, 'json', warningHeaders(result.warnings));
       }

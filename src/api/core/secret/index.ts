@@ -1,6 +1,7 @@
 import type { FieldError, KindDefinition, KubeObject } from '../../kind.ts';
 import { ageColumn, column } from '../../columns.ts';
 import { invalid } from '../../schema/object-meta.ts';
+import { isPlainObject } from '../../schema/walk.ts';
 import { dataKeyErrors, immutableErrors } from '../data-keys.ts';
 import { secretSchema } from './schema.ts';
 import type { Secret } from './types.ts';
@@ -9,8 +10,9 @@ import type { Secret } from './types.ts';
  * winning over data entries of the same key, and the field is dropped before storage. */
 function foldStringData(obj: KubeObject): void {
   const secret = obj as Secret;
-  if (secret.stringData === undefined) return;
-  const data = { ...(secret.data ?? {}) };
+  // Anything but a map, or data that is not one, is left for validation to report.
+  if (!isPlainObject(secret.stringData) || (secret.data !== undefined && !isPlainObject(secret.data))) return;
+  const data = { ...secret.data };
   for (const [key, value] of Object.entries(secret.stringData)) {
     // Left for validation to reject when not a string.
     data[key] = typeof value === 'string' ? Buffer.from(value, 'utf8').toString('base64') : value;

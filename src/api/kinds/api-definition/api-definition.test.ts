@@ -18,7 +18,7 @@ test('a minimal ApiDefinition gets its defaults', () => {
     visibility: 'public',
     listenPath: '/orders',
     stripListenPath: false,
-    upstream: { targets: [{ url: 'http://orders.shop:8080', weight: 1 }], timeout: '30s', connectTimeout: '5s', retries: 0 },
+    upstream: { targets: [{ url: 'http://orders.shop:8080' }], timeout: '30s', connectTimeout: '5s', retries: 0 },
     auth: { type: 'keyless' },
   });
 });

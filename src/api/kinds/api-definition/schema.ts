@@ -33,7 +33,7 @@ const upstream = object(
         'One upstream server.',
         {
           url: string('Base URL of the server, http or https; the request path is appended to its path.', { minLength: 1 }),
-          weight: integer('Relative share of requests; 0 takes the target out of rotation.', { minimum: 0, default: 1 }),
+          weight: integer('Relative share of requests (1 when omitted; not defaulted in the stored object so that list items stay as written and `kubectl apply` sees no drift); 0 takes the target out of rotation.', { minimum: 0 }),
         },
         { required: ['url'] },
       ),

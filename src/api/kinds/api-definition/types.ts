@@ -10,7 +10,7 @@ export const DEFAULT_API_KEY_HEADER = 'X-API-Key';
 
 export interface UpstreamTarget {
   url: string;
-  weight: number;
+  weight?: number;
 }
 
 export interface HealthCheck {
