@@ -24,7 +24,7 @@ export type StatusReason =
   | 'Timeout'
   | 'InternalError';
 
-const CODES: Record<StatusReason, number> = {
+export const STATUS_CODES: Record<StatusReason, number> = {
   BadRequest: 400,
   Unauthorized: 401,
   Forbidden: 403,
@@ -86,7 +86,7 @@ export class ApiError extends Error {
     super(message, options);
     this.name = 'ApiError';
     this.reason = reason;
-    this.code = CODES[reason];
+    this.code = STATUS_CODES[reason];
     this.details = details;
   }
 

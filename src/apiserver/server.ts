@@ -90,6 +90,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       // Watches never end on their own; their sockets are cut so close() returns promptly.
       for (const socket of sockets) socket.destroy();
       await closed;
+      registry.close();
       await options.storage.close();
     },
   };

@@ -15,6 +15,10 @@ export class Registry implements NamespaceGuard {
   private readonly stores = new Map<string, ResourceStore>();
   private readonly storage: Storage;
   private readonly sweeping = new Set<string>();
+  /** Namespaces as last seen through a storage watch, so a create does not cost a read.
+   * A miss falls back to storage (the watch may lag a write made by another process). */
+  private readonly namespaceCache = new Map<string, KubeObject>();
+  private readonly stopWatch = new AbortController();
 
   constructor(kinds: KindDefinition[], storage: Storage) {
     this.kinds = kinds;
@@ -43,18 +47,33 @@ export class Registry implements NamespaceGuard {
         if (!(err instanceof ApiError && err.reason === 'AlreadyExists')) throw err;
       }
     }
-    // Finish deletions a previous process left behind.
-    const page = await this.namespaces.list(undefined, {});
-    for (const item of page.items) {
-      const ns = JSON.parse(item) as KubeObject;
-      if (ns.metadata.deletionTimestamp) this.sweep(ns.metadata.name as string);
-    }
+    const events = await this.namespaces.watch(undefined, {}, this.stopWatch.signal);
+    void (async () => {
+      try {
+        for await (const event of events) {
+          const ns = event.object;
+          const name = ns.metadata.name as string;
+          if (event.type === 'DELETED') this.namespaceCache.delete(name);
+          else if (event.type !== 'BOOKMARK') this.namespaceCache.set(name, ns);
+          // Also finishes deletions a previous process (or another replica) left behind.
+          if (event.type !== 'DELETED' && ns.metadata.deletionTimestamp && !this.sweeping.has(name)) this.sweep(name);
+        }
+      } catch {
+        // The watch ends when storage closes; lookups fall back to storage reads.
+        this.namespaceCache.clear();
+      }
+    })();
+  }
+
+  /** Stops the namespace watch; storage is closed by its owner. */
+  close(): void {
+    this.stopWatch.abort();
   }
 
   async assertWritable(namespace: string): Promise<void> {
-    let ns: KubeObject;
+    let ns = this.namespaceCache.get(namespace);
     try {
-      ns = await this.namespaces.get('', namespace);
+      ns ??= await this.namespaces.get('', namespace);
     } catch (err) {
       if (err instanceof ApiError && err.reason === 'NotFound') throw errors.notFound({ group: '', resource: 'namespaces' }, namespace);
       throw err;

@@ -1,0 +1,229 @@
+// API server benchmark: for each storage driver (memory, PGlite on disk, PostgreSQL), a
+// Gatehouse API server runs as its own process; this script is the client.
+//   1. creates N ApiDefinitions over HTTPS with C concurrent clients (latency per create),
+//   2. lists them whole and in pages of 500 (time per full list),
+//   3. measures write-to-watch-event latency: W watchers, U updates; latency is from the
+//      moment the update request is sent to the moment each watcher receives the event.
+// Usage: npm run bench:apiserver [-- --count 10000 --clients 16 --watchers 100 --updates 200 --storage memory,pglite,postgres]
+// Bounded: every phase has a fixed number of requests; everything runs on 127.0.0.1.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Agent, Pool, request } from 'undici';
+import { ensureSelfSignedCert } from '../src/apiserver/tls.ts';
+import { startPostgres } from '../test/support/postgres.ts';
+
+const { values } = parseArgs({
+  options: {
+    count: { type: 'string', default: '10000' },
+    clients: { type: 'string', default: '16' },
+    watchers: { type: 'string', default: '100' },
+    updates: { type: 'string', default: '200' },
+    storage: { type: 'string', default: 'memory,pglite,postgres' },
+    lists: { type: 'string', default: '5' },
+  },
+});
+const COUNT = Number(values.count);
+const CLIENTS = Number(values.clients);
+const WATCHERS = Number(values.watchers);
+const UPDATES = Number(values.updates);
+const LISTS = Number(values.lists);
+const TOKEN = 'bench-token';
+const NS_PATH = '/apis/gatehouse.dev/v1alpha1/namespaces/default/apidefinitions';
+
+function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+function summary(samples: number[]): { p50: number; p99: number; max: number; n: number } {
+  const s = [...samples].sort((a, b) => a - b);
+  return { p50: round(quantile(s, 0.5)), p99: round(quantile(s, 0.99)), max: round(s[s.length - 1]), n: s.length };
+}
+
+function round(n: number): number {
+  return Math.round(n * 100) / 100;
+}
+
+function body(i: number): string {
+  return JSON.stringify({
+    apiVersion: 'gatehouse.dev/v1alpha1',
+    kind: 'ApiDefinition',
+    metadata: { name: `api-${i}`, labels: { team: `t${i % 10}` } },
+    spec: { listenPath: `/svc/${i}/`, upstream: { targets: [{ url: `http://127.0.0.1:${10000 + (i % 1000)}` }] }, rateLimit: { requests: 100, per: '1s' } },
+  });
+}
+
+async function startServer(storage: string, dir: string): Promise<{ url: string; proc: ChildProcess; ca: string }> {
+  const tls = await ensureSelfSignedCert(join(dir, 'tls'));
+  const tokenFile = join(dir, 'tokens.csv');
+  await writeFile(tokenFile, `${TOKEN},bench,bench,"system:masters"\n`);
+  const proc = spawn(process.execPath, [
+    '--import', 'tsx', 'src/cli/main.ts', 'apiserver', '--storage', storage, '--data-dir', dir, '--port', '0', '--token-file', tokenFile,
+    '--tls-cert-file', tls.certFile, '--tls-private-key-file', tls.keyFile,
+  ], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, GATEHOUSE_LOG_LEVEL: 'info' } });
+  const url = await new Promise<string>((resolve, reject) => {
+    let buf = '';
+    proc.stdout?.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const m = /"url":"(https:\/\/[^"]+)"/.exec(buf);
+      if (m) resolve(m[1]);
+    });
+    proc.once('exit', (code) => reject(new Error(`API server exited with ${code} before listening`)));
+  });
+  proc.stdout?.resume();
+  return { url, proc, ca: tls.cert };
+}
+
+async function bench(storage: string, label: string): Promise<Record<string, unknown>> {
+  const dir = await mkdtemp(join(tmpdir(), 'gatehouse-bench-'));
+  const { url, proc, ca } = await startServer(storage, dir);
+  const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
+  const pool = new Pool(url, { connections: CLIENTS + 4, connect: { ca }, pipelining: 1 });
+  try {
+    // 1. creates
+    const createLatencies: number[] = [];
+    let next = 0;
+    const started = performance.now();
+    await Promise.all(Array.from({ length: CLIENTS }, async () => {
+      for (let i = next++; i < COUNT; i = next++) {
+        const t0 = performance.now();
+        const res = await pool.request({ method: 'POST', path: NS_PATH, headers, body: body(i) });
+        await res.body.dump();
+        if (res.statusCode !== 201) throw new Error(`create api-${i}: HTTP ${res.statusCode}`);
+        createLatencies.push(performance.now() - t0);
+      }
+    }));
+    const createSeconds = (performance.now() - started) / 1000;
+
+    // 2. lists
+    const fullLists: number[] = [];
+    const pagedLists: number[] = [];
+    for (let round = 0; round < LISTS; round++) {
+      let t0 = performance.now();
+      const res = await pool.request({ method: 'GET', path: NS_PATH, headers });
+      const list = (await res.body.json()) as { items: unknown[] };
+      if (list.items.length !== COUNT) throw new Error(`list returned ${list.items.length} items, expected ${COUNT}`);
+      fullLists.push(performance.now() - t0);
+      t0 = performance.now();
+      let token = '';
+      let seen = 0;
+      do {
+        const r = await pool.request({ method: 'GET', path: `${NS_PATH}?limit=500${token ? `&continue=${encodeURIComponent(token)}` : ''}`, headers });
+        const page = (await r.body.json()) as { items: unknown[]; metadata: { continue?: string } };
+        seen += page.items.length;
+        token = page.metadata.continue ?? '';
+      } while (token);
+      if (seen !== COUNT) throw new Error(`paged list returned ${seen} items, expected ${COUNT}`);
+      pagedLists.push(performance.now() - t0);
+    }
+
+    // 3. write-to-watch-event latency
+    const rvRes = await pool.request({ method: 'GET', path: `${NS_PATH}?limit=1`, headers });
+    const rv = ((await rvRes.body.json()) as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
+    const sentAt = new Map<string, number>();
+    const eventLatencies: number[] = [];
+    const watchAgent = new Agent({ connect: { ca }, connections: WATCHERS + 1 });
+    const controllers: AbortController[] = [];
+    let received = 0;
+    const allReceived = new Promise<void>((resolve) => {
+      const check = setInterval(() => {
+        if (received >= WATCHERS * UPDATES) {
+          clearInterval(check);
+          resolve();
+        }
+      }, 20);
+      setTimeout(() => {
+        clearInterval(check);
+        resolve();
+      }, 60_000).unref();
+    });
+    await Promise.all(Array.from({ length: WATCHERS }, async () => {
+      const ac = new AbortController();
+      controllers.push(ac);
+      const res = await request(`${url}${NS_PATH}?watch=true&resourceVersion=${rv}&labelSelector=bench%3Dwatch`, { headers, dispatcher: watchAgent, signal: ac.signal });
+      void (async () => {
+        let buf = '';
+        try {
+          for await (const chunk of res.body) {
+            const at = performance.now();
+            buf += chunk.toString();
+            let nl: number;
+            while ((nl = buf.indexOf('\n')) >= 0) {
+              const line = buf.slice(0, nl);
+              buf = buf.slice(nl + 1);
+              const event = JSON.parse(line) as { object: { metadata: { annotations?: Record<string, string> } } };
+              const seq = event.object.metadata.annotations?.['bench/seq'];
+              const t0 = seq === undefined ? undefined : sentAt.get(seq);
+              if (t0 !== undefined) {
+                eventLatencies.push(at - t0);
+                received++;
+              }
+            }
+          }
+        } catch {
+          // aborted at the end of the phase
+        }
+      })();
+    }));
+    for (let u = 0; u < UPDATES; u++) {
+      const seq = String(u);
+      const patch = JSON.stringify({ metadata: { labels: { bench: 'watch' }, annotations: { 'bench/seq': seq } } });
+      sentAt.set(seq, performance.now());
+      const res = await pool.request({ method: 'PATCH', path: `${NS_PATH}/api-${u % COUNT}`, headers: { ...headers, 'content-type': 'application/merge-patch+json' }, body: patch });
+      await res.body.dump();
+      if (res.statusCode !== 200) throw new Error(`patch: HTTP ${res.statusCode}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await allReceived;
+    for (const ac of controllers) ac.abort();
+    await watchAgent.destroy();
+
+    const result = {
+      storage: label,
+      objects: COUNT,
+      createsPerSecond: Math.round(COUNT / createSeconds),
+      createMs: summary(createLatencies),
+      listAllMs: summary(fullLists),
+      listPaged500Ms: summary(pagedLists),
+      watchEventMs: { ...summary(eventLatencies), expected: WATCHERS * UPDATES },
+    };
+    console.log(JSON.stringify(result));
+    return result;
+  } finally {
+    await pool.close();
+    proc.kill('SIGTERM');
+    await new Promise((r) => proc.once('exit', r));
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const results: Record<string, unknown>[] = [];
+console.log(JSON.stringify({ date: new Date().toISOString(), node: process.version, nproc: cpus().length, count: COUNT, clients: CLIENTS, watchers: WATCHERS, updates: UPDATES }));
+for (const storage of values.storage.split(',')) {
+  if (storage === 'postgres') {
+    const pg = await startPostgres();
+    try {
+      results.push(await bench(pg.url, 'postgres'));
+    } finally {
+      await pg.stop();
+    }
+  } else if (storage === 'pglite') {
+    results.push(await bench('pglite', 'pglite'));
+  } else {
+    results.push(await bench(storage, storage));
+  }
+}
+console.table(results.map((r) => ({
+  storage: r.storage,
+  'creates/s': r.createsPerSecond,
+  'create p50 ms': (r.createMs as { p50: number }).p50,
+  'create p99 ms': (r.createMs as { p99: number }).p99,
+  'LIST all p50 ms': (r.listAllMs as { p50: number }).p50,
+  'LIST 500/page p50 ms': (r.listPaged500Ms as { p50: number }).p50,
+  'watch p50 ms': (r.watchEventMs as { p50: number }).p50,
+  'watch p99 ms': (r.watchEventMs as { p99: number }).p99,
+  'events': `${(r.watchEventMs as { n: number }).n}/${(r.watchEventMs as { expected: number }).expected}`,
+})));
