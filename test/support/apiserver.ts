@@ -1,7 +1,7 @@
 // Starts a real Gatehouse API server in-process on 127.0.0.1 with a token file and a
 // kubeconfig, for tests that drive it with kubectl or @kubernetes/client-node.
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { appendFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -10,11 +10,14 @@ import { startApiServer, type ApiServer } from '../../src/apiserver/server.ts';
 import { ensureSelfSignedCert } from '../../src/apiserver/tls.ts';
 import { ensureAdminToken, writeKubeconfig } from '../../src/cli/kubeconfig.ts';
 import { openStorage } from '../../src/storage/open.ts';
+import type { Storage } from '../../src/storage/storage.ts';
 
 const run = promisify(execFile);
 
 export interface TestApiServer {
   server: ApiServer;
+  /** The server's storage, for tests that compact it or read below the API. */
+  storage: Storage;
   url: string;
   token: string;
   dir: string;
@@ -25,16 +28,22 @@ export interface TestApiServer {
   kubectlResult(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }>;
   /** PEM of the CA that signs the server's certificate. */
   ca: string;
-  /** Raw HTTP request with the admin token. */
-  request(path: string, init?: RequestInit): Promise<Response>;
+  /** Raw HTTP request with the admin token, another bearer token, or (null) none. */
+  request(path: string, init?: RequestInit, token?: string | null): Promise<Response>;
   stop(): Promise<void>;
 }
 
 export const KUBECTL = process.env.KUBECTL ?? '/usr/bin/kubectl';
 
-export async function startTestApiServer(storageSpec = 'memory'): Promise<TestApiServer> {
+export interface TestApiServerOptions {
+  /** More token file lines (`token,user,uid,"group1,group2"`) besides the admin's. */
+  tokens?: string[];
+}
+
+export async function startTestApiServer(storageSpec = 'memory', options: TestApiServerOptions = {}): Promise<TestApiServer> {
   const dir = await mkdtemp(join(tmpdir(), 'gatehouse-test-'));
   const { tokenFile, token } = await ensureAdminToken(dir);
+  if (options.tokens?.length) await appendFile(tokenFile, `${options.tokens.join('\n')}\n`);
   const tls = await ensureSelfSignedCert(join(dir, 'tls'));
   const storage = await openStorage(storageSpec, { dataDir: dir });
   const server = await startApiServer({ storage, tls, tokenFile });
@@ -50,6 +59,7 @@ export async function startTestApiServer(storageSpec = 'memory'): Promise<TestAp
     });
   return {
     server,
+    storage,
     url: server.url,
     token,
     dir,
@@ -61,9 +71,9 @@ export async function startTestApiServer(storageSpec = 'memory'): Promise<TestAp
       if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
       return r.stdout;
     },
-    request(path, init = {}) {
+    request(path, init = {}, as = token) {
       const headers = new Headers(init.headers);
-      if (!headers.has('authorization')) headers.set('authorization', `Bearer ${token}`);
+      if (as !== null && !headers.has('authorization')) headers.set('authorization', `Bearer ${as}`);
       return fetch(`${server.url}${path}`, { ...init, headers, dispatcher } as RequestInit);
     },
     async stop() {

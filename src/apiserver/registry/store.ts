@@ -143,6 +143,16 @@ export class ResourceStore {
     }
   }
 
+  private async exists(namespace: string, name: string): Promise<boolean> {
+    try {
+      await this.load(namespace, name);
+      return true;
+    } catch (err) {
+      if (err instanceof ApiError && err.reason === 'NotFound') return false;
+      throw err;
+    }
+  }
+
   async get(namespace: string, name: string): Promise<KubeObject> {
     return this.parse(await this.load(namespace, name));
   }
@@ -219,7 +229,10 @@ export class ResourceStore {
     this.validate(obj);
     if (this.def.namespaced) await this.namespaces.assertWritable(namespace);
     let stored: KubeObject = obj;
-    if (!options.dryRun) {
+    if (options.dryRun) {
+      // A dry run answers as the real create would, AlreadyExists included.
+      if (await this.exists(namespace, meta.name as string)) throw errors.alreadyExists(this.ref, meta.name as string);
+    } else {
       try {
         stored = this.parse(await this.storage.create(this.key(namespace, meta.name as string), this.attrs(obj), this.encoder(obj)));
       } catch (err) {
