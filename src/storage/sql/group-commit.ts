@@ -96,9 +96,7 @@ export class GroupCommitWriter {
 
   private async write(tx: SqlQueryable, ops: WriteOp[]) {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [WRITE_LOCK]);
-    const [head] = await tx.query('SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS revision FROM gatehouse_revision');
-    const base = Number(head.revision);
-    const before = await readKeys(tx, ops.map((op) => op.key));
+    const { base, before } = await readKeys(tx, ops.map((op) => op.key));
     const state = new Map(before);
     const log: LogRow[] = [];
     let revision = base;
@@ -149,28 +147,34 @@ function plan(op: WriteOp, current: KeyState | undefined, revision: number): Log
   return { key, type: 'DELETED', labels: current.labels, value: current.value, revision, createRevision: current.createRevision, prevValue: null };
 }
 
-async function readKeys(tx: SqlQueryable, keys: ObjectKey[]): Promise<Map<string, KeyState | undefined>> {
+/** After the write lock: the last revision given out, and the current state of `keys`. */
+async function readKeys(tx: SqlQueryable, keys: ObjectKey[]) {
   const rows = await tx.query(
-    `SELECT o.resource, o.namespace, o.name, o.labels, o.value, o.revision, o.create_revision
-       FROM gatehouse_objects o
-       JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(resource, namespace, name)
-         ON o.resource = k.resource AND o.namespace = k.namespace AND o.name = k.name`,
+    `SELECT s.base, o.resource, o.namespace, o.name, o.labels, o.value, o.revision, o.create_revision
+       FROM (SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS base FROM gatehouse_revision) s
+       LEFT JOIN LATERAL (
+         SELECT o.* FROM gatehouse_objects o
+           JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(resource, namespace, name)
+             ON o.resource = k.resource AND o.namespace = k.namespace AND o.name = k.name) o ON true`,
     [keys.map((k) => k.resource), keys.map((k) => k.namespace), keys.map((k) => k.name)],
   );
-  const found = new Map<string, KeyState | undefined>();
+  const before = new Map<string, KeyState | undefined>();
   for (const row of rows) {
-    found.set(keyId({ resource: String(row.resource), namespace: String(row.namespace), name: String(row.name) }), {
+    if (row.name === null) continue;
+    before.set(keyId({ resource: String(row.resource), namespace: String(row.namespace), name: String(row.name) }), {
       labels: row.labels as Record<string, string>,
       value: String(row.value),
       revision: Number(row.revision),
       createRevision: Number(row.create_revision),
     });
   }
-  return found;
+  return { base: Number(rows[0].base), before };
 }
 
 /** Appends the log rows, brings gatehouse_objects to the final state of every key the
- * batch wrote, advances the sequence and notifies other processes (delivered on commit). */
+ * batch wrote, advances the sequence and notifies other processes (delivered on commit),
+ * all in one statement (PostgreSQL runs every data-modifying WITH to completion, read or
+ * not), so a batch costs the same round trips whatever its size. */
 async function persist(
   tx: SqlQueryable,
   log: LogRow[],
@@ -179,17 +183,6 @@ async function persist(
   revision: number,
   writerId: string,
 ): Promise<void> {
-  await tx.query(
-    `INSERT INTO gatehouse_log (revision, resource, namespace, name, type, value, prev_value, labels, create_revision)
-     SELECT revision, resource, namespace, name, type, value, prev_value, labels::jsonb, create_revision
-       FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[])
-         AS u(revision, resource, namespace, name, type, value, prev_value, labels, create_revision)`,
-    [
-      log.map((r) => r.revision), log.map((r) => r.key.resource), log.map((r) => r.key.namespace), log.map((r) => r.key.name),
-      log.map((r) => r.type), log.map((r) => r.value), log.map((r) => r.prevValue), log.map((r) => JSON.stringify(r.labels)),
-      log.map((r) => r.createRevision),
-    ],
-  );
   const written = new Map(log.map((r) => [keyId(r.key), r.key]));
   const upserts: Array<[ObjectKey, KeyState]> = [];
   const deletes: ObjectKey[] = [];
@@ -198,27 +191,33 @@ async function persist(
     if (final) upserts.push([key, final]);
     else if (before.get(id)) deletes.push(key);
   }
-  if (upserts.length > 0) {
-    await tx.query(
-      `INSERT INTO gatehouse_objects (resource, namespace, name, labels, value, revision, create_revision)
+  await tx.query(
+    `WITH appended AS (
+       INSERT INTO gatehouse_log (revision, resource, namespace, name, type, value, prev_value, labels, create_revision)
+       SELECT revision, resource, namespace, name, type, value, prev_value, labels::jsonb, create_revision
+         FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[])
+           AS u(revision, resource, namespace, name, type, value, prev_value, labels, create_revision)
+     ), upserted AS (
+       INSERT INTO gatehouse_objects (resource, namespace, name, labels, value, revision, create_revision)
        SELECT resource, namespace, name, labels::jsonb, value, revision, create_revision
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[])
+         FROM unnest($10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::bigint[], $16::bigint[])
            AS u(resource, namespace, name, labels, value, revision, create_revision)
        ON CONFLICT (resource, namespace, name) DO UPDATE SET labels = excluded.labels, value = excluded.value,
-         revision = excluded.revision, create_revision = excluded.create_revision`,
-      [
-        upserts.map(([k]) => k.resource), upserts.map(([k]) => k.namespace), upserts.map(([k]) => k.name),
-        upserts.map(([, s]) => JSON.stringify(s.labels)), upserts.map(([, s]) => s.value),
-        upserts.map(([, s]) => s.revision), upserts.map(([, s]) => s.createRevision),
-      ],
-    );
-  }
-  if (deletes.length > 0) {
-    await tx.query(
-      `DELETE FROM gatehouse_objects o USING unnest($1::text[], $2::text[], $3::text[]) AS k(resource, namespace, name)
-        WHERE o.resource = k.resource AND o.namespace = k.namespace AND o.name = k.name`,
-      [deletes.map((k) => k.resource), deletes.map((k) => k.namespace), deletes.map((k) => k.name)],
-    );
-  }
-  await tx.query('SELECT setval(\'gatehouse_revision\', $1), pg_notify($2, $3)', [revision, NOTIFY_CHANNEL, `${writerId}:${revision}`]);
+         revision = excluded.revision, create_revision = excluded.create_revision
+     ), deleted AS (
+       DELETE FROM gatehouse_objects o USING unnest($17::text[], $18::text[], $19::text[]) AS k(resource, namespace, name)
+        WHERE o.resource = k.resource AND o.namespace = k.namespace AND o.name = k.name
+     )
+     SELECT setval('gatehouse_revision', $20), pg_notify($21, $22)`,
+    [
+      log.map((r) => r.revision), log.map((r) => r.key.resource), log.map((r) => r.key.namespace), log.map((r) => r.key.name),
+      log.map((r) => r.type), log.map((r) => r.value), log.map((r) => r.prevValue), log.map((r) => JSON.stringify(r.labels)),
+      log.map((r) => r.createRevision),
+      upserts.map(([k]) => k.resource), upserts.map(([k]) => k.namespace), upserts.map(([k]) => k.name),
+      upserts.map(([, s]) => JSON.stringify(s.labels)), upserts.map(([, s]) => s.value),
+      upserts.map(([, s]) => s.revision), upserts.map(([, s]) => s.createRevision),
+      deletes.map((k) => k.resource), deletes.map((k) => k.namespace), deletes.map((k) => k.name),
+      revision, NOTIFY_CHANNEL, `${writerId}:${revision}`,
+    ],
+  );
 }

@@ -33,20 +33,20 @@ export async function openPgClient(url: string, options: PgClientOptions = {}): 
     ...queryable(pool),
     async transaction(fn) {
       const client = await pool.connect();
-      let broken: unknown;
+      let rollbackFailed = false;
       try {
         await client.query('BEGIN');
         const result = await fn(queryable(client));
         await client.query('COMMIT');
         return result;
       } catch (err) {
-        await client.query('ROLLBACK').catch((rollbackError: unknown) => {
-          broken = rollbackError;
+        await client.query('ROLLBACK').catch(() => {
+          rollbackFailed = true;
         });
         throw err;
       } finally {
         // A connection whose rollback failed is in an unknown state: destroy it.
-        client.release(broken instanceof Error ? broken : broken === undefined ? undefined : true);
+        client.release(rollbackFailed);
       }
     },
     async listen(channel, handler) {

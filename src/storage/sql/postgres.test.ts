@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
 import { startPostgres } from '../../../test/support/postgres.ts';
 import type { TestPostgres } from '../../../test/support/postgres.ts';
 import { runStorageConformance } from '../conformance.ts';
@@ -74,6 +75,30 @@ describe('postgres with two processes on one database', () => {
     assert.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 1);
     const rejected = outcomes.find((o) => o.status === 'rejected');
     assert.ok(rejected && isStorageError(rejected.reason, 'Conflict'));
+  });
+
+  it('ends watches with Unavailable when the LISTEN session dies, then listens again', async () => {
+    const resource = 'two.gatehouse.dev/relisten';
+    const watch = await two.watch({ resource, fromRevision: await two.currentRevision() });
+    const ended = assert.rejects(take(watch, 1), (err: unknown) => isStorageError(err, 'Unavailable'));
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    try {
+      const [{ killed }] = (await admin.query(
+        "SELECT count(pg_terminate_backend(pid))::int AS killed FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'",
+      )).rows;
+      assert.equal(killed, 2);
+    } finally {
+      await admin.end();
+    }
+    await ended;
+    // Another instance's write reaches this one again once the session is back: the
+    // feed catches up from the log on restore.
+    const from = await two.currentRevision();
+    const rewatch = await two.watch({ resource, fromRevision: from });
+    const created = await one.create({ resource, namespace: 'ns', name: 'a' }, { labels: {} }, (rev) => `{"rv":${rev}}`);
+    assert.deepEqual((await take(rewatch, 1)).map((e) => e.revision), [created.revision]);
+    rewatch.close();
   });
 
   it('reports an unreachable server as Unavailable', async () => {

@@ -20,7 +20,9 @@ export interface SqlStorageOptions {
   logger?: StorageLogger;
 }
 
-const CURRENT_REVISION = `SELECT greatest(coalesce((SELECT max(revision) FROM gatehouse_log), 0), compacted) AS current
+/** The revision of the latest committed write, and the compacted revision. The latest
+ * log row may be a delete that compaction dropped, hence greatest() with `compacted`. */
+const REVISIONS = `SELECT greatest(coalesce((SELECT max(revision) FROM gatehouse_log), 0), compacted) AS current, compacted
   FROM gatehouse_meta`;
 
 /** The Storage of PGlite and PostgreSQL: one implementation over a SqlClient. The client
@@ -28,7 +30,8 @@ const CURRENT_REVISION = `SELECT greatest(coalesce((SELECT max(revision) FROM ga
 export class SqlStorage implements Storage {
   private closed = false;
   private readonly writer: GroupCommitWriter;
-  private readonly stopCompaction: () => void;
+  private readonly listening: Promise<void> | undefined;
+  private stopCompaction: () => void = () => {};
 
   private constructor(
     private readonly client: SqlClient,
@@ -37,9 +40,6 @@ export class SqlStorage implements Storage {
   ) {
     const writerId = randomUUID();
     this.writer = new GroupCommitWriter(client, writerId, (batch) => feed.committed(batch));
-    this.stopCompaction = options.compactEvery
-      ? startAutoCompaction(this, options.compactEvery, options.logger)
-      : () => {};
     this.listening = client.listen?.(NOTIFY_CHANNEL, {
       notify: (payload) => {
         const [from, revision] = payload.split(':');
@@ -53,16 +53,15 @@ export class SqlStorage implements Storage {
     });
   }
 
-  private readonly listening: Promise<void> | undefined;
-
   static async open(client: SqlClient, options: SqlStorageOptions = {}): Promise<SqlStorage> {
     try {
       await ensureSchema(client);
-      const [row] = await client.query(CURRENT_REVISION);
+      const [row] = await client.query(REVISIONS);
       const storage = new SqlStorage(client, new WatchFeed(client, Number(row.current)), options);
       await storage.listening;
       // Writes between reading the revision and LISTEN starting sent no notification we heard.
       storage.feed.catchUpLater();
+      if (options.compactEvery) storage.stopCompaction = startAutoCompaction(storage, options.compactEvery, options.logger);
       return storage;
     } catch (err) {
       await client.close().catch(() => undefined);
@@ -128,14 +127,14 @@ export class SqlStorage implements Storage {
 
   currentRevision(): Promise<number> {
     return this.read('reading the current revision', async () => {
-      const [row] = await this.client.query(CURRENT_REVISION);
+      const [row] = await this.client.query(REVISIONS);
       return Number(row.current);
     });
   }
 
   compactedRevision(): Promise<number> {
     return this.read('reading the compacted revision', async () => {
-      const [row] = await this.client.query('SELECT compacted FROM gatehouse_meta');
+      const [row] = await this.client.query(REVISIONS);
       return Number(row.compacted);
     });
   }
@@ -145,10 +144,10 @@ export class SqlStorage implements Storage {
    * object that existed then. Writers are not blocked: they only append above it. */
   compact(revision: number): Promise<void> {
     return this.read(`compacting to revision ${revision}`, () => this.client.transaction(async (tx) => {
-      const [head] = await tx.query(`${CURRENT_REVISION} FOR UPDATE`);
-      const [meta] = await tx.query('SELECT compacted FROM gatehouse_meta');
+      // FOR UPDATE: concurrent compactions of several processes take turns.
+      const [head] = await tx.query(`${REVISIONS} FOR UPDATE`);
       const target = Math.min(revision, Number(head.current));
-      if (target <= Number(meta.compacted)) return;
+      if (target <= Number(head.compacted)) return;
       await tx.query(
         `DELETE FROM gatehouse_log l WHERE l.revision <= $1 AND (l.type = 'DELETED' OR EXISTS (
            SELECT 1 FROM gatehouse_log n WHERE n.resource = l.resource AND n.namespace = l.namespace

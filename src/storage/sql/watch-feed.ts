@@ -37,7 +37,7 @@ export class WatchFeed {
       if (this.delivered >= last) return;
       if (batch.base === this.delivered) this.publish(batch.events);
       else await this.catchUp();
-    }).catch(() => undefined);
+    });
   }
 
   /** Another process committed up to `revision`. */
@@ -51,7 +51,7 @@ export class WatchFeed {
   }
 
   catchUpLater(): void {
-    void this.enqueue(() => this.catchUp()).catch(() => undefined);
+    void this.enqueue(() => this.catchUp());
   }
 
   watch(options: WatchOptions): Promise<Watch> {
@@ -77,6 +77,7 @@ export class WatchFeed {
     this.delivered = Math.max(this.delivered, events[events.length - 1].revision);
   }
 
+  /** Never rejects: a failed read ends the watches, whose clients re-list. */
   private async catchUp(): Promise<void> {
     try {
       for (;;) {
