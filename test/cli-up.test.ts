@@ -1,0 +1,85 @@
+// `gatehouse up` as a user runs it: a real process on PGlite on disk, driven by kubectl,
+// stopped with SIGTERM (clean exit) and with SIGKILL right after an acknowledged write.
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { KUBECTL } from './support/apiserver.ts';
+
+const exec = promisify(execFile);
+const MAIN = new URL('../src/cli/main.ts', import.meta.url).pathname;
+
+interface Running {
+  proc: ChildProcess;
+  url: string;
+  exited: Promise<number | null>;
+}
+
+async function up(dataDir: string): Promise<Running> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', MAIN, 'up', '--data-dir', dataDir, '--api-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    proc.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /Gatehouse is up\. API server: (https:\/\/\S+)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    void exited.then((code) => reject(new Error(`gatehouse up exited with ${code}: ${out}`)));
+  });
+  return { proc, url, exited };
+}
+
+describe('gatehouse up', () => {
+  let dir: string;
+  const kubectl = async (args: string[], input?: string) => {
+    const child = exec(KUBECTL, ['--kubeconfig', join(dir, 'kubeconfig'), '--cache-dir', join(dir, 'kube-cache'), ...args]);
+    if (input !== undefined) child.child.stdin?.end(input);
+    return (await child).stdout;
+  };
+  const api = (name: string) => JSON.stringify({
+    apiVersion: 'gatehouse.dev/v1alpha1',
+    kind: 'ApiDefinition',
+    metadata: { name },
+    spec: { listenPath: `/${name}`, upstream: { targets: [{ url: 'http://127.0.0.1:9' }] } },
+  });
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'gatehouse-up-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('writes a kubeconfig kubectl uses, stops cleanly on SIGTERM and keeps its data', async () => {
+    const first = await up(dir);
+    assert.match(await kubectl(['apply', '-f', '-'], api('kept')), /created/);
+    first.proc.kill('SIGTERM');
+    assert.equal(await first.exited, 0);
+    const second = await up(dir);
+    try {
+      assert.match(await kubectl(['get', 'apis']), /^kept\s+\/kept/m);
+    } finally {
+      second.proc.kill('SIGTERM');
+      assert.equal(await second.exited, 0);
+    }
+  });
+
+  it('loses no acknowledged write when killed with SIGKILL', async () => {
+    const first = await up(dir);
+    for (let i = 0; i < 5; i++) await kubectl(['apply', '-f', '-'], api(`acked-${i}`));
+    first.proc.kill('SIGKILL');
+    await first.exited;
+    const second = await up(dir);
+    try {
+      const names = (await kubectl(['get', 'apis', '-o', 'name'])).trim().split('\n');
+      for (let i = 0; i < 5; i++) assert.ok(names.includes(`apidefinition.gatehouse.dev/acked-${i}`), `acked-${i} survived`);
+    } finally {
+      second.proc.kill('SIGTERM');
+      await second.exited;
+    }
+  });
+});
