@@ -29,7 +29,8 @@ async function rejectsWith(promise: Promise<unknown>, code: StorageErrorCode): P
   });
 }
 
-async function take(watch: Watch, count: number): Promise<WatchEvent[]> {
+/** Reads `count` events (fewer if the watch ends). */
+export async function take(watch: Watch, count: number): Promise<WatchEvent[]> {
   // Not for-await: leaving that loop early would close the watch.
   const iterator = watch[Symbol.asyncIterator]();
   const events: WatchEvent[] = [];

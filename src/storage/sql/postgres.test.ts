@@ -3,9 +3,9 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { startPostgres } from '../../../test/support/postgres.ts';
 import type { TestPostgres } from '../../../test/support/postgres.ts';
-import { runStorageConformance } from '../conformance.ts';
+import { runStorageConformance, take } from '../conformance.ts';
 import { openStorage } from '../open.ts';
-import type { Storage, Watch, WatchEvent } from '../storage.ts';
+import type { Storage } from '../storage.ts';
 import { isStorageError } from '../storage.ts';
 
 let server: TestPostgres;
@@ -15,17 +15,6 @@ before(async () => {
 after(() => server.stop());
 
 runStorageConformance('postgres', async () => openStorage(await server.newDatabase(), { compactEvery: 0 }));
-
-async function take(watch: Watch, count: number): Promise<WatchEvent[]> {
-  const iterator = watch[Symbol.asyncIterator]();
-  const events: WatchEvent[] = [];
-  while (events.length < count) {
-    const next = await iterator.next();
-    if (next.done) break;
-    events.push(next.value);
-  }
-  return events;
-}
 
 describe('postgres with two processes on one database', () => {
   let url: string;
