@@ -103,6 +103,9 @@ program
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  logger.error({ err }, (err as Error).message);
+  // A failure to start is the user's to fix (bad flag, port in use, unreachable database):
+  // one readable line, the stack only at debug level.
+  logger.debug({ err }, 'start failed');
+  process.stderr.write(`gatehouse: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 });
