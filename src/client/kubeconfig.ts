@@ -1,0 +1,65 @@
+// Reads a kubeconfig the way kubectl does for the fields Gatehouse components need:
+// the current (or a named) context, its cluster's server and CA, its user's bearer token
+// or client certificate, and its namespace. Relative file paths are relative to the
+// kubeconfig's directory (client-go's rule).
+import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join } from 'node:path';
+import { parse } from 'yaml';
+
+export interface ClientConfig {
+  /** Base URL of the API server, without a trailing slash. */
+  server: string;
+  /** PEM of the CA that signs the server's certificate; absent uses the system roots. */
+  ca?: string;
+  insecureSkipTlsVerify: boolean;
+  token?: string;
+  clientCert?: string;
+  clientKey?: string;
+  /** The context's namespace, "default" when it names none. */
+  namespace: string;
+}
+
+interface Named<T> {
+  name: string;
+  [key: string]: unknown;
+  cluster?: T;
+  user?: T;
+  context?: T;
+}
+
+type Fields = Record<string, unknown>;
+
+export class KubeconfigError extends Error {
+  override readonly name = 'KubeconfigError';
+}
+
+export async function loadKubeconfig(path: string, contextName?: string): Promise<ClientConfig> {
+  const doc = parse(await readFile(path, 'utf8')) as Fields | null;
+  if (!doc || typeof doc !== 'object') throw new KubeconfigError(`${path}: not a kubeconfig`);
+  const wanted = contextName ?? (doc['current-context'] as string | undefined);
+  if (!wanted) throw new KubeconfigError(`${path}: no current-context and no context given`);
+  const context = pick(doc.contexts, 'context', wanted, path);
+  const cluster = pick(doc.clusters, 'cluster', context.cluster as string, path);
+  const user = context.user ? pick(doc.users, 'user', context.user as string, path) : {};
+  const base = dirname(path);
+  const file = (p: unknown) => readFile(isAbsolute(p as string) ? (p as string) : join(base, p as string), 'utf8');
+  const inline = (data: unknown) => Buffer.from(data as string, 'base64').toString('utf8');
+  const server = cluster.server as string | undefined;
+  if (!server) throw new KubeconfigError(`${path}: cluster "${context.cluster}" has no server`);
+  const token = user.token ? String(user.token) : user.tokenFile ? (await file(user.tokenFile)).trim() : undefined;
+  return {
+    server: server.replace(/\/+$/, ''),
+    ca: cluster['certificate-authority-data'] ? inline(cluster['certificate-authority-data']) : cluster['certificate-authority'] ? await file(cluster['certificate-authority']) : undefined,
+    insecureSkipTlsVerify: cluster['insecure-skip-tls-verify'] === true,
+    token,
+    clientCert: user['client-certificate-data'] ? inline(user['client-certificate-data']) : user['client-certificate'] ? await file(user['client-certificate']) : undefined,
+    clientKey: user['client-key-data'] ? inline(user['client-key-data']) : user['client-key'] ? await file(user['client-key']) : undefined,
+    namespace: (context.namespace as string | undefined) || 'default',
+  };
+}
+
+function pick(list: unknown, field: 'cluster' | 'user' | 'context', name: string, path: string): Fields {
+  const found = (Array.isArray(list) ? (list as Named<Fields>[]) : []).find((e) => e?.name === name);
+  if (!found || !found[field]) throw new KubeconfigError(`${path}: no ${field} named "${name}"`);
+  return found[field] as Fields;
+}

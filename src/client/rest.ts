@@ -1,0 +1,154 @@
+// A small typed client for the Kubernetes REST API over undici: the verbs Gatehouse
+// components use (get, list, create, update, patch, delete, watch) on any resource that
+// a ResourceRef names. A KindDefinition from src/api satisfies ResourceRef, so callers
+// pass the kind they mean, not a URL.
+import { Agent, type Dispatcher } from 'undici';
+import type { KubeObject } from '../api/kind.ts';
+import { ApiStatusError, statusFromBody, type Status } from './errors.ts';
+import type { ClientConfig } from './kubeconfig.ts';
+
+/** What the client needs to build a resource URL. */
+export interface ResourceRef {
+  group: string;
+  version: string;
+  plural: string;
+  namespaced: boolean;
+}
+
+export interface ListOptions {
+  /** Restricts to one namespace; absent lists across all namespaces. */
+  namespace?: string;
+  labelSelector?: string;
+  limit?: number;
+  continue?: string;
+}
+
+export interface ObjectList<T> {
+  items: T[];
+  metadata: { resourceVersion: string; continue?: string };
+}
+
+export type PatchType = 'merge' | 'json' | 'strategic';
+const PATCH_CONTENT_TYPE: Record<PatchType, string> = {
+  merge: 'application/merge-patch+json',
+  json: 'application/json-patch+json',
+  strategic: 'application/strategic-merge-patch+json',
+};
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+export type WatchEvent<T> = { type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK'; object: T } | { type: 'ERROR'; object: Status };
+
+export interface WatchOptions {
+  namespace?: string;
+  labelSelector?: string;
+  resourceVersion?: string;
+  /** Server-side end of the stream, so a silently dead connection is noticed. */
+  timeoutSeconds?: number;
+}
+
+export class KubeClient {
+  readonly config: ClientConfig;
+  private readonly agent: Agent;
+
+  constructor(config: ClientConfig) {
+    this.config = config;
+    this.agent = new Agent({
+      connect: { ca: config.ca, rejectUnauthorized: !config.insecureSkipTlsVerify, cert: config.clientCert, key: config.clientKey },
+      // Watches stay open for minutes with only bookmarks on them; the server ends them.
+      bodyTimeout: 0,
+    });
+  }
+
+  /** The collection URL path of `ref` in `namespace` (all namespaces when absent). */
+  path(ref: ResourceRef, namespace?: string, name?: string): string {
+    const root = ref.group === '' ? `/api/${ref.version}` : `/apis/${ref.group}/${ref.version}`;
+    const ns = ref.namespaced && namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
+    return `${root}${ns}/${ref.plural}${name === undefined ? '' : `/${encodeURIComponent(name)}`}`;
+  }
+
+  get<T extends KubeObject>(ref: ResourceRef, name: string, namespace?: string): Promise<T> {
+    return this.json<T>('GET', this.path(ref, namespace ?? this.defaultNamespace(ref), name));
+  }
+
+  list<T extends KubeObject>(ref: ResourceRef, options: ListOptions = {}): Promise<ObjectList<T>> {
+    const query = new URLSearchParams();
+    if (options.labelSelector) query.set('labelSelector', options.labelSelector);
+    if (options.limit) query.set('limit', String(options.limit));
+    if (options.continue) query.set('continue', options.continue);
+    return this.json<ObjectList<T>>('GET', withQuery(this.path(ref, options.namespace), query));
+  }
+
+  create<T extends KubeObject>(ref: ResourceRef, obj: T): Promise<T> {
+    return this.json<T>('POST', this.path(ref, this.namespaceOf(ref, obj)), obj);
+  }
+
+  update<T extends KubeObject>(ref: ResourceRef, obj: T): Promise<T> {
+    return this.json<T>('PUT', this.path(ref, this.namespaceOf(ref, obj), obj.metadata.name), obj);
+  }
+
+  patch<T extends KubeObject>(ref: ResourceRef, name: string, patch: unknown, type: PatchType = 'merge', namespace?: string): Promise<T> {
+    return this.json<T>('PATCH', this.path(ref, namespace ?? this.defaultNamespace(ref), name), patch, PATCH_CONTENT_TYPE[type]);
+  }
+
+  delete(ref: ResourceRef, name: string, namespace?: string): Promise<unknown> {
+    return this.json<unknown>('DELETE', this.path(ref, namespace ?? this.defaultNamespace(ref), name));
+  }
+
+  /** Opens a watch and yields its events until the server ends the stream or `signal`
+   * aborts. A non-2xx answer to the watch request itself throws ApiStatusError; an error
+   * after the stream started arrives as an ERROR event (kube-apiserver's contract). */
+  async *watch<T extends KubeObject>(ref: ResourceRef, options: WatchOptions, signal: AbortSignal): AsyncGenerator<WatchEvent<T>> {
+    const query = new URLSearchParams({ watch: 'true', allowWatchBookmarks: 'true' });
+    if (options.resourceVersion) query.set('resourceVersion', options.resourceVersion);
+    if (options.labelSelector) query.set('labelSelector', options.labelSelector);
+    if (options.timeoutSeconds !== undefined) query.set('timeoutSeconds', String(options.timeoutSeconds));
+    const res = await this.send('GET', withQuery(this.path(ref, options.namespace), query), undefined, undefined, signal);
+    if (res.statusCode >= 300) throw new ApiStatusError(statusFromBody(await res.body.text(), res.statusCode), res.statusCode);
+    let pending = '';
+    try {
+      for await (const chunk of res.body) {
+        pending += (chunk as Buffer).toString('utf8');
+        let newline: number;
+        while ((newline = pending.indexOf('\n')) >= 0) {
+          const line = pending.slice(0, newline).trim();
+          pending = pending.slice(newline + 1);
+          if (line) yield JSON.parse(line) as WatchEvent<T>;
+        }
+      }
+    } finally {
+      res.body.destroy();
+    }
+  }
+
+  close(): Promise<void> {
+    return this.agent.close();
+  }
+
+  private defaultNamespace(ref: ResourceRef): string | undefined {
+    return ref.namespaced ? this.config.namespace : undefined;
+  }
+
+  private namespaceOf(ref: ResourceRef, obj: KubeObject): string | undefined {
+    return ref.namespaced ? (obj.metadata.namespace ?? this.config.namespace) : undefined;
+  }
+
+  private async json<T>(method: Dispatcher.HttpMethod, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
+    const res = await this.send(method, path, body === undefined ? undefined : JSON.stringify(body), contentType);
+    const text = await res.body.text();
+    if (res.statusCode >= 300) throw new ApiStatusError(statusFromBody(text, res.statusCode), res.statusCode);
+    return JSON.parse(text) as T;
+  }
+
+  private send(method: Dispatcher.HttpMethod, path: string, body: string | undefined, contentType: string | undefined, signal?: AbortSignal): Promise<Dispatcher.ResponseData> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (this.config.token) headers.authorization = `Bearer ${this.config.token}`;
+    if (body !== undefined && contentType) headers['content-type'] = contentType;
+    const url = new URL(this.config.server + path);
+    return this.agent.request({ origin: url.origin, path: url.pathname + url.search, method, headers, body, signal });
+  }
+}
+
+function withQuery(path: string, query: URLSearchParams): string {
+  const q = query.toString();
+  return q ? `${path}?${q}` : path;
+}

@@ -1,0 +1,150 @@
+// The REST client and the informer against a real Gatehouse API server.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { namespaceKind } from '../src/api/core/namespace/index.ts';
+import type { KubeObject } from '../src/api/kind.ts';
+import { apiDefinitionKind, type ApiDefinition } from '../src/api/kinds/api-definition/index.ts';
+import { ApiStatusError } from '../src/client/errors.ts';
+import { Informer, type InformerChange } from '../src/client/informer.ts';
+import { loadKubeconfig } from '../src/client/kubeconfig.ts';
+import { KubeClient } from '../src/client/rest.ts';
+import type { Storage } from '../src/storage/storage.ts';
+import { startTestApiServer, type TestApiServer } from './support/apiserver.ts';
+import { eventually } from './support/eventually.ts';
+
+function api(name: string, namespace = 'default', labels: Record<string, string> = {}): ApiDefinition {
+  return {
+    apiVersion: 'gatehouse.dev/v1alpha1',
+    kind: 'ApiDefinition',
+    metadata: { name, namespace, labels },
+    spec: { listenPath: `/${name}`, upstream: { targets: [{ url: 'http://127.0.0.1:9' }] } },
+  } as ApiDefinition;
+}
+
+const names = (items: readonly KubeObject[]) => items.map((i) => `${i.metadata.namespace}/${i.metadata.name}`).sort();
+
+describe('KubeClient', () => {
+  let t: TestApiServer;
+  let client: KubeClient;
+  before(async () => {
+    t = await startTestApiServer();
+    client = new KubeClient(await loadKubeconfig(t.kubeconfigPath));
+  });
+  after(async () => {
+    await client.close();
+    await t.stop();
+  });
+
+  it('creates, reads, lists, patches, updates and deletes', async () => {
+    const created = await client.create(apiDefinitionKind, api('orders'));
+    assert.equal(created.spec.auth.type, 'keyless', 'the server applied defaults');
+    const got = await client.get<ApiDefinition>(apiDefinitionKind, 'orders');
+    assert.equal(got.metadata.uid, created.metadata.uid);
+    const patched = await client.patch<ApiDefinition>(apiDefinitionKind, 'orders', { spec: { listenPath: '/orders/v2' } });
+    assert.equal(patched.spec.listenPath, '/orders/v2');
+    patched.spec.active = false;
+    const updated = await client.update(apiDefinitionKind, patched);
+    assert.equal(updated.spec.active, false);
+    const list = await client.list<ApiDefinition>(apiDefinitionKind, { namespace: 'default' });
+    assert.deepEqual(names(list.items), ['default/orders']);
+    assert.match(list.metadata.resourceVersion, /^\d+$/);
+    await client.delete(apiDefinitionKind, 'orders');
+  });
+
+  it('surfaces a Status answer as ApiStatusError with code and reason', async () => {
+    await assert.rejects(client.get(apiDefinitionKind, 'missing'), (err: unknown) => err instanceof ApiStatusError && err.code === 404 && err.reason === 'NotFound' && /missing/.test(err.message));
+    await client.create(apiDefinitionKind, api('twice'));
+    await assert.rejects(client.create(apiDefinitionKind, api('twice')), (err: unknown) => err instanceof ApiStatusError && err.code === 409 && err.reason === 'AlreadyExists');
+    await client.delete(apiDefinitionKind, 'twice');
+  });
+});
+
+describe('Informer', () => {
+  let t: TestApiServer;
+  let client: KubeClient;
+  before(async () => {
+    t = await startTestApiServer();
+    client = new KubeClient(await loadKubeconfig(t.kubeconfigPath));
+    await client.create(namespaceKind, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'other' } });
+  });
+  after(async () => {
+    await client.close();
+    await t.stop();
+  });
+
+  it('syncs, then mirrors adds, changes and deletes; handlers see the cache already updated', async (ctx) => {
+    await client.create(apiDefinitionKind, api('before'));
+    const seen: string[] = [];
+    const informer = new Informer<ApiDefinition>(client, apiDefinitionKind);
+    informer.onChange((change: InformerChange<ApiDefinition>) => {
+      if (change.type === 'SYNC') seen.push(`SYNC ${names(change.items).join(',')}`);
+      else {
+        seen.push(`${change.type} ${change.object.metadata.name}`);
+        const cached = informer.get(change.object.metadata.namespace, change.object.metadata.name!);
+        assert.equal(cached === undefined, change.type === 'DELETED');
+      }
+    });
+    ctx.after(() => informer.stop());
+    informer.start();
+    await informer.synced;
+    assert.deepEqual(names(informer.items()), ['default/before']);
+    await client.create(apiDefinitionKind, api('after'));
+    await client.patch(apiDefinitionKind, 'before', { spec: { listenPath: '/changed' } });
+    await client.delete(apiDefinitionKind, 'after');
+    await eventually(() => assert.deepEqual(seen, ['SYNC default/before', 'ADDED after', 'MODIFIED before', 'DELETED after']));
+    assert.equal(informer.get('default', 'before')?.spec.listenPath, '/changed');
+    await client.delete(apiDefinitionKind, 'before');
+  });
+
+  it('restricts to a namespace and a label selector', async (ctx) => {
+    const informer = new Informer<ApiDefinition>(client, apiDefinitionKind, { namespace: 'other', labelSelector: 'team=a' }).start();
+    ctx.after(() => informer.stop());
+    await informer.synced;
+    await client.create(apiDefinitionKind, api('in', 'other', { team: 'a' }));
+    await client.create(apiDefinitionKind, api('wrong-label', 'other', { team: 'b' }));
+    await client.create(apiDefinitionKind, api('wrong-namespace', 'default', { team: 'a' }));
+    await client.create(apiDefinitionKind, api('last', 'other', { team: 'a' }));
+    await eventually(() => assert.deepEqual(names(informer.items()), ['other/in', 'other/last']));
+  });
+
+  it('resumes from the last resourceVersion when the server ends the watch, losing nothing', async (ctx) => {
+    const informer = new Informer<ApiDefinition>(client, apiDefinitionKind, { namespace: 'default', watchTimeoutSeconds: 1 });
+    ctx.after(() => informer.stop());
+    let syncs = 0;
+    informer.onChange((c) => {
+      if (c.type === 'SYNC') syncs++;
+    });
+    informer.start();
+    await informer.synced;
+    // Each write lands in a different watch request as the server closes them every second.
+    for (const name of ['r1', 'r2', 'r3']) {
+      await client.create(apiDefinitionKind, api(name));
+      await new Promise((resolve) => setTimeout(resolve, 700));
+    }
+    await eventually(() => assert.deepEqual(names(informer.items()).filter((n) => /\/r\d$/.test(n)), ['default/r1', 'default/r2', 'default/r3']));
+    assert.equal(syncs, 1, 'resumed by watch, not by listing again');
+  });
+
+  it('lists again when its resume point was compacted away (410 Expired)', async (ctx) => {
+    const errors: unknown[] = [];
+    const informer = new Informer<ApiDefinition>(client, apiDefinitionKind, { namespace: 'default', watchTimeoutSeconds: 1, onError: (e) => errors.push(e) });
+    ctx.after(() => informer.stop());
+    let syncs = 0;
+    informer.onChange((c) => {
+      if (c.type === 'SYNC') syncs++;
+    });
+    informer.start();
+    await informer.synced;
+    // Writes outside the informer's namespace move the server's revision but not the
+    // informer's resume point; compacting past them expires that point.
+    let last: KubeObject | undefined;
+    for (const name of ['c1', 'c2', 'c3']) last = await client.create(apiDefinitionKind, api(name, 'other'));
+    const storage = (t.server.registry as unknown as { storage: Storage }).storage;
+    await storage.compact(Number(last!.metadata.resourceVersion));
+    // The open watch ends within a second; resuming it from the old point gets 410.
+    await eventually(() => assert.ok(syncs >= 2, 'the cache was rebuilt by a fresh list'));
+    await client.create(apiDefinitionKind, api('after-compaction'));
+    await eventually(() => assert.ok(informer.get('default', 'after-compaction')));
+    assert.deepEqual(errors.filter((e) => e instanceof ApiStatusError), [], 'a 410 is handled by listing, not reported as a failure');
+  });
+});
