@@ -3,6 +3,8 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -15,22 +17,23 @@ const MAIN = new URL('../src/cli/main.ts', import.meta.url).pathname;
 interface Running {
   proc: ChildProcess;
   url: string;
+  gatewayUrl: string;
   exited: Promise<number | null>;
 }
 
 async function up(dataDir: string): Promise<Running> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', MAIN, 'up', '--data-dir', dataDir, '--api-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, ['--import', 'tsx', MAIN, 'up', '--data-dir', dataDir, '--api-port', '0', '--gateway-port', '0', '--gateway-internal-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
+  const [url, gatewayUrl] = await new Promise<[string, string]>((resolve, reject) => {
     let out = '';
     proc.stdout?.on('data', (d: Buffer) => {
       out += d.toString();
-      const m = /Gatehouse is up\. API server: (https:\/\/\S+)/.exec(out);
-      if (m) resolve(m[1]);
+      const m = /Gatehouse is up\. API server: (https:\/\/\S+)[^\n]*\n\s+gateway: (http:\/\/\S+)/.exec(out);
+      if (m) resolve([m[1], m[2]]);
     });
     void exited.then((code) => reject(new Error(`gatehouse up exited with ${code}: ${out}`)));
   });
-  return { proc, url, exited };
+  return { proc, url, gatewayUrl, exited };
 }
 
 describe('gatehouse up', () => {
@@ -52,6 +55,36 @@ describe('gatehouse up', () => {
   });
   after(async () => {
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it('serves an API applied with kubectl through its gateway', async () => {
+    const upstream = createServer((req, res) => res.end(JSON.stringify({ path: req.url })));
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const running = await up(dir);
+    try {
+      const target = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+      await kubectl(['apply', '-f', '-'], JSON.stringify({
+        apiVersion: 'gatehouse.dev/v1alpha1',
+        kind: 'ApiDefinition',
+        metadata: { name: 'echo' },
+        spec: { listenPath: '/echo/', stripListenPath: true, upstream: { targets: [{ url: target }] } },
+      }));
+      let status = 0;
+      let body = '';
+      for (let i = 0; i < 100 && status !== 200; i++) {
+        const res = await fetch(`${running.gatewayUrl}/echo/hello`);
+        status = res.status;
+        body = await res.text();
+        if (status !== 200) await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.equal(status, 200);
+      assert.deepEqual(JSON.parse(body), { path: '/hello' });
+      await kubectl(['delete', 'api', 'echo']);
+    } finally {
+      running.proc.kill('SIGTERM');
+      assert.equal(await running.exited, 0);
+      upstream.close();
+    }
   });
 
   it('writes a kubeconfig kubectl uses, stops cleanly on SIGTERM and keeps its data', async () => {

@@ -1,13 +1,13 @@
 // The `gatehouse` command: the only place that wires components together.
 import { Command, InvalidArgumentError } from 'commander';
 import { resolve, join } from 'node:path';
-import pino from 'pino';
 import { startApiServer, type ApiServer } from '../apiserver/server.ts';
 import { ensureSelfSignedCert, loadServingCert, type ServingCert } from '../apiserver/tls.ts';
 import { openStorage } from '../storage/open.ts';
+import { startGateway, type Gateway } from '../gateway/server.ts';
+import { registerGatewayCommand } from './gateway-command.ts';
 import { ensureAdminToken, writeKubeconfig } from './kubeconfig.ts';
-
-const logger = pino({ name: 'gatehouse', level: process.env.GATEHOUSE_LOG_LEVEL ?? 'info' });
+import { logger, port, stopOnSignals } from './process.ts';
 
 async function servingCert(dataDir: string, certFile?: string, keyFile?: string): Promise<ServingCert> {
   if (certFile || keyFile) {
@@ -15,31 +15,6 @@ async function servingCert(dataDir: string, certFile?: string, keyFile?: string)
     return loadServingCert(certFile, keyFile);
   }
   return ensureSelfSignedCert(join(dataDir, 'tls'));
-}
-
-function port(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`"${value}" is not a port number (0-65535)`);
-  return n;
-}
-
-/** Stops everything on SIGINT/SIGTERM: servers stop accepting, storage is closed (every
- * acknowledged write is already durable), then the process exits. */
-function stopOnSignals(stoppers: Array<() => Promise<void>>): void {
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    Promise.all(stoppers.map((s) => s()))
-      .then(() => process.exit(0))
-      .catch((err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      });
-  };
-  process.once('SIGINT', () => stop('SIGINT'));
-  process.once('SIGTERM', () => stop('SIGTERM'));
 }
 
 const program = new Command('gatehouse')
@@ -73,7 +48,9 @@ program
   .option('--storage <spec>', 'memory | pglite[:DIR] | postgres://URL (default: pglite under the data dir)')
   .option('--bind <addr>', 'address to listen on', '127.0.0.1')
   .option('--api-port <port>', 'API server port', port, 6443)
-  .action(async (opts: { dataDir: string; storage?: string; bind: string; apiPort: number }) => {
+  .option('--gateway-port <port>', 'gateway public port', port, 8080)
+  .option('--gateway-internal-port <port>', 'gateway internal port: internal APIs, /metrics, /healthz', port, 8081)
+  .action(async (opts: { dataDir: string; storage?: string; bind: string; apiPort: number; gatewayPort: number; gatewayInternalPort: number }) => {
     const dataDir = resolve(opts.dataDir);
     const credentials = await ensureAdminToken(dataDir);
     const tls = await ensureSelfSignedCert(join(dataDir, 'tls'));
@@ -89,18 +66,39 @@ program
     const kubeconfigPath = join(dataDir, 'kubeconfig');
     await writeKubeconfig(kubeconfigPath, server.url, tls.cert, credentials.token);
     logger.info({ url: server.url, storage: spec }, 'API server listening');
+    let gateway: Gateway;
+    try {
+      gateway = await startGateway({
+        kubeconfig: kubeconfigPath,
+        port: opts.gatewayPort,
+        internalPort: opts.gatewayInternalPort,
+        host: opts.bind,
+        dataDir: join(dataDir, 'gateway'),
+        logger,
+      });
+    } catch (err) {
+      await server.close();
+      throw err;
+    }
     process.stdout.write(
       [
         '',
         `Gatehouse is up. API server: ${server.url} (storage: ${spec})`,
+        `  gateway: ${gateway.url} (internal: ${gateway.internalUrl}, metrics at ${gateway.internalUrl}/metrics)`,
         `  kubectl --kubeconfig ${kubeconfigPath} get apis`,
         `  kubectl --kubeconfig ${kubeconfigPath} apply -f examples/`,
         'Press Ctrl-C to stop.',
         '',
       ].join('\n'),
     );
-    stopOnSignals([() => server.close()]);
+    // The gateway goes first so it stops watching before the API server goes away.
+    stopOnSignals([async () => {
+      await gateway.close();
+      await server.close();
+    }]);
   });
+
+registerGatewayCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   // A failure to start is the user's to fix (bad flag, port in use, unreachable database):

@@ -1,0 +1,23 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Command } from 'commander';
+import { registerGatewayCommand } from './gateway-command.ts';
+
+function program(): Command {
+  const p = new Command('gatehouse').exitOverride();
+  registerGatewayCommand(p);
+  return p;
+}
+
+test('declares the gateway flags with their defaults', () => {
+  const gateway = program().commands.find((c) => c.name() === 'gateway')!;
+  const flags = Object.fromEntries(gateway.options.map((o) => [o.long, o.defaultValue]));
+  assert.deepEqual(flags, { '--kubeconfig': undefined, '--port': 8080, '--internal-port': 8081, '--bind': '127.0.0.1', '--namespace': undefined, '--selector': undefined, '--data-dir': '.gatehouse/gateway' });
+});
+
+test('refuses --namespace together with --selector and a bad port, before starting anything', async () => {
+  await assert.rejects(program().parseAsync(['gateway', '--kubeconfig', 'k', '--namespace', 'a', '--selector', 'b=c'], { from: 'user' }), /alternatives/);
+  const p = program();
+  p.commands[0].exitOverride().configureOutput({ writeErr: () => {} });
+  await assert.rejects(p.parseAsync(['gateway', '--kubeconfig', 'k', '--port', '70000'], { from: 'user' }), /not a port number/);
+});

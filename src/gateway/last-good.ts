@@ -1,0 +1,35 @@
+// The last config compiled from the API server, kept on disk so a gateway that restarts
+// while the API server (or its database) is down still serves. Written atomically (temp
+// file + rename) so a crash mid-write leaves the previous file intact. It holds API key
+// digests, never keys, but is still private to the gateway's user.
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { GatewayInputs } from './config.ts';
+
+const FILE = 'gateway-last-good.json';
+
+interface Saved {
+  savedAt: string;
+  inputs: GatewayInputs;
+}
+
+export async function saveLastGood(dataDir: string, inputs: GatewayInputs): Promise<void> {
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const path = join(dataDir, FILE);
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, JSON.stringify({ savedAt: new Date().toISOString(), inputs } satisfies Saved), { mode: 0o600 });
+  await rename(tmp, path);
+}
+
+/** The saved inputs, or undefined when none were saved. */
+export async function loadLastGood(dataDir: string): Promise<(Saved & { path: string }) | undefined> {
+  const path = join(dataDir, FILE);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  return { ...(JSON.parse(text) as Saved), path };
+}

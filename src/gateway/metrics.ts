@@ -1,0 +1,68 @@
+// Prometheus text exposition (format 0.0.4), written by hand: request counts by API and
+// status, a latency histogram by API, and the state of the config (generation, age, where
+// it came from, whether the API server is reachable).
+import type { GatewayConfig } from './config.ts';
+
+const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+interface Histogram {
+  counts: number[];
+  sum: number;
+  count: number;
+}
+
+export class Metrics {
+  private readonly requests = new Map<string, number>();
+  private readonly latency = new Map<string, Histogram>();
+  apiServerConnected = false;
+
+  observe(api: string, status: number, seconds: number): void {
+    const key = `${api}\u0000${status}`;
+    this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
+    let h = this.latency.get(api);
+    if (!h) this.latency.set(api, (h = { counts: new Array<number>(BUCKETS.length).fill(0), sum: 0, count: 0 }));
+    for (let i = 0; i < BUCKETS.length; i++) if (seconds <= BUCKETS[i]) h.counts[i]++;
+    h.sum += seconds;
+    h.count++;
+  }
+
+  render(config: GatewayConfig): string {
+    const lines: string[] = [
+      '# HELP gatehouse_gateway_requests_total Requests answered, by API ("" when none matched) and status.',
+      '# TYPE gatehouse_gateway_requests_total counter',
+    ];
+    for (const [key, n] of this.requests) {
+      const [api, status] = key.split('\u0000');
+      lines.push(`gatehouse_gateway_requests_total{api="${escape(api)}",status="${status}"} ${n}`);
+    }
+    lines.push('# HELP gatehouse_gateway_request_duration_seconds Time from request to response head, by API.', '# TYPE gatehouse_gateway_request_duration_seconds histogram');
+    for (const [api, h] of this.latency) {
+      const label = `api="${escape(api)}"`;
+      BUCKETS.forEach((b, i) => lines.push(`gatehouse_gateway_request_duration_seconds_bucket{${label},le="${b}"} ${h.counts[i]}`));
+      lines.push(`gatehouse_gateway_request_duration_seconds_bucket{${label},le="+Inf"} ${h.count}`);
+      lines.push(`gatehouse_gateway_request_duration_seconds_sum{${label}} ${h.sum}`, `gatehouse_gateway_request_duration_seconds_count{${label}} ${h.count}`);
+    }
+    lines.push(
+      '# HELP gatehouse_gateway_config_generation Generation of the config being served.',
+      '# TYPE gatehouse_gateway_config_generation gauge',
+      `gatehouse_gateway_config_generation ${config.generation}`,
+      '# HELP gatehouse_gateway_config_age_seconds Seconds since the config being served was swapped in.',
+      '# TYPE gatehouse_gateway_config_age_seconds gauge',
+      `gatehouse_gateway_config_age_seconds ${(Date.now() - config.createdAt) / 1000}`,
+      '# HELP gatehouse_gateway_config_source Where the config being served came from (1 for the current source).',
+      '# TYPE gatehouse_gateway_config_source gauge',
+      ...(['apiserver', 'disk', 'empty'] as const).map((s) => `gatehouse_gateway_config_source{source="${s}"} ${config.source === s ? 1 : 0}`),
+      '# HELP gatehouse_gateway_apiserver_connected Whether every watch on the API server is connected.',
+      '# TYPE gatehouse_gateway_apiserver_connected gauge',
+      `gatehouse_gateway_apiserver_connected ${this.apiServerConnected ? 1 : 0}`,
+      '# HELP gatehouse_gateway_apis Active APIs routed on the internal listener.',
+      '# TYPE gatehouse_gateway_apis gauge',
+      `gatehouse_gateway_apis ${config.inputs.apis.filter((a) => a.spec.active !== false).length}`,
+    );
+    return `${lines.join('\n')}\n`;
+  }
+}
+
+function escape(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}

@@ -1,0 +1,96 @@
+// Finds the API for a host and path in time that depends on the request (labels of the
+// host, segments of the path), never on how many APIs exist. Hosts are looked up in a map
+// — exact name first, then "*." wildcards from the most specific suffix, then APIs that
+// name no host — and each host owns a trie of listenPath segments where the longest
+// listenPath that is a segment-wise prefix of the request path wins.
+
+export interface Route<T> {
+  /** Host names, optionally "*.example.com"; empty matches any host. */
+  hosts: readonly string[];
+  listenPath: string;
+  value: T;
+}
+
+export interface RouteMatch<T> {
+  value: T;
+  /** How many leading request segments the listenPath consumed. */
+  depth: number;
+}
+
+class TrieNode<T> {
+  readonly children = new Map<string, TrieNode<T>>();
+  value: T | undefined;
+}
+
+export class Router<T> {
+  private readonly exact = new Map<string, TrieNode<T>>();
+  private readonly wildcard = new Map<string, TrieNode<T>>();
+  private readonly anyHost = new TrieNode<T>();
+  /** Routes that lost to an earlier route with the same host and listenPath. */
+  readonly shadowed: Route<T>[] = [];
+
+  /** Routes are added in priority order: on an identical host and listenPath the first wins. */
+  constructor(routes: Iterable<Route<T>>) {
+    for (const route of routes) {
+      const segments = route.listenPath.split('/').filter((s) => s !== '');
+      const roots = route.hosts.length === 0 ? [this.anyHost] : route.hosts.map((h) => this.rootFor(h.toLowerCase()));
+      let placed = false;
+      for (const root of roots) {
+        let node = root;
+        for (const segment of segments) {
+          let child = node.children.get(segment);
+          if (!child) node.children.set(segment, (child = new TrieNode<T>()));
+          node = child;
+        }
+        if (node.value === undefined) {
+          node.value = route.value;
+          placed = true;
+        }
+      }
+      if (!placed) this.shadowed.push(route);
+    }
+  }
+
+  /** `host` is the Host header as received (port and case are ignored). */
+  match(host: string | undefined, segments: readonly string[]): RouteMatch<T> | undefined {
+    const name = hostName(host);
+    if (name) {
+      const exact = this.exact.get(name);
+      const found = exact && walk(exact, segments);
+      if (found) return found;
+      for (let dot = name.indexOf('.'); dot >= 0; dot = name.indexOf('.', dot + 1)) {
+        const root = this.wildcard.get(name.slice(dot + 1));
+        const hit = root && walk(root, segments);
+        if (hit) return hit;
+      }
+    }
+    return walk(this.anyHost, segments);
+  }
+
+  private rootFor(host: string): TrieNode<T> {
+    const map = host.startsWith('*.') ? this.wildcard : this.exact;
+    const key = host.startsWith('*.') ? host.slice(2) : host;
+    let root = map.get(key);
+    if (!root) map.set(key, (root = new TrieNode<T>()));
+    return root;
+  }
+}
+
+function walk<T>(root: TrieNode<T>, segments: readonly string[]): RouteMatch<T> | undefined {
+  let node = root;
+  let best: RouteMatch<T> | undefined = root.value === undefined ? undefined : { value: root.value, depth: 0 };
+  for (let i = 0; i < segments.length; i++) {
+    const next = node.children.get(segments[i]);
+    if (!next) break;
+    node = next;
+    if (node.value !== undefined) best = { value: node.value, depth: i + 1 };
+  }
+  return best;
+}
+
+function hostName(host: string | undefined): string | undefined {
+  if (!host) return undefined;
+  // "[::1]:8080" keeps its brackets; "example.com:8080" loses the port.
+  const end = host.startsWith('[') ? host.indexOf(']') + 1 : host.lastIndexOf(':');
+  return (end > 0 ? host.slice(0, end) : host).toLowerCase();
+}
