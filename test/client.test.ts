@@ -1,11 +1,11 @@
 // The REST client and the informer against a real Gatehouse API server.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, type TestContext } from 'node:test';
 import { namespaceKind } from '../src/api/core/namespace/index.ts';
 import type { KubeObject } from '../src/api/kind.ts';
 import { apiDefinitionKind, type ApiDefinition } from '../src/api/kinds/api-definition/index.ts';
 import { ApiStatusError } from '../src/client/errors.ts';
-import { Informer, type InformerChange } from '../src/client/informer.ts';
+import { Informer, type InformerChange, type InformerOptions } from '../src/client/informer.ts';
 import { loadKubeconfig } from '../src/client/kubeconfig.ts';
 import { KubeClient } from '../src/client/rest.ts';
 import type { Storage } from '../src/storage/storage.ts';
@@ -72,6 +72,19 @@ describe('Informer', () => {
     await t.stop();
   });
 
+  /** Starts an informer stopped with the test, counting its full lists (SYNC changes). */
+  async function startCounting(ctx: TestContext, options: InformerOptions<ApiDefinition>) {
+    const informer = new Informer<ApiDefinition>(client, apiDefinitionKind, options);
+    ctx.after(() => informer.stop());
+    const counter = { syncs: 0 };
+    informer.onChange((c) => {
+      if (c.type === 'SYNC') counter.syncs++;
+    });
+    informer.start();
+    await informer.synced;
+    return { informer, counter };
+  }
+
   it('syncs, then mirrors adds, changes and deletes; handlers see the cache already updated', async (ctx) => {
     await client.create(apiDefinitionKind, api('before'));
     const seen: string[] = [];
@@ -108,33 +121,19 @@ describe('Informer', () => {
   });
 
   it('resumes from the last resourceVersion when the server ends the watch, losing nothing', async (ctx) => {
-    const informer = new Informer<ApiDefinition>(client, apiDefinitionKind, { namespace: 'default', watchTimeoutSeconds: 1 });
-    ctx.after(() => informer.stop());
-    let syncs = 0;
-    informer.onChange((c) => {
-      if (c.type === 'SYNC') syncs++;
-    });
-    informer.start();
-    await informer.synced;
+    const { informer, counter } = await startCounting(ctx, { namespace: 'default', watchTimeoutSeconds: 1 });
     // Each write lands in a different watch request as the server closes them every second.
     for (const name of ['r1', 'r2', 'r3']) {
       await client.create(apiDefinitionKind, api(name));
       await new Promise((resolve) => setTimeout(resolve, 700));
     }
     await eventually(() => assert.deepEqual(names(informer.items()).filter((n) => /\/r\d$/.test(n)), ['default/r1', 'default/r2', 'default/r3']));
-    assert.equal(syncs, 1, 'resumed by watch, not by listing again');
+    assert.equal(counter.syncs, 1, 'resumed by watch, not by listing again');
   });
 
   it('lists again when its resume point was compacted away (410 Expired)', async (ctx) => {
     const errors: unknown[] = [];
-    const informer = new Informer<ApiDefinition>(client, apiDefinitionKind, { namespace: 'default', watchTimeoutSeconds: 1, onError: (e) => errors.push(e) });
-    ctx.after(() => informer.stop());
-    let syncs = 0;
-    informer.onChange((c) => {
-      if (c.type === 'SYNC') syncs++;
-    });
-    informer.start();
-    await informer.synced;
+    const { informer, counter } = await startCounting(ctx, { namespace: 'default', watchTimeoutSeconds: 1, onError: (e) => errors.push(e) });
     // Writes outside the informer's namespace move the server's revision but not the
     // informer's resume point; compacting past them expires that point.
     let last: KubeObject | undefined;
@@ -142,7 +141,7 @@ describe('Informer', () => {
     const storage = (t.server.registry as unknown as { storage: Storage }).storage;
     await storage.compact(Number(last!.metadata.resourceVersion));
     // The open watch ends within a second; resuming it from the old point gets 410.
-    await eventually(() => assert.ok(syncs >= 2, 'the cache was rebuilt by a fresh list'));
+    await eventually(() => assert.ok(counter.syncs >= 2, 'the cache was rebuilt by a fresh list'));
     await client.create(apiDefinitionKind, api('after-compaction'));
     await eventually(() => assert.ok(informer.get('default', 'after-compaction')));
     assert.deepEqual(errors.filter((e) => e instanceof ApiStatusError), [], 'a 410 is handled by listing, not reported as a failure');
