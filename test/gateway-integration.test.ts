@@ -55,6 +55,9 @@ describe('gateway', () => {
     const cart = (await call(gw.url, '/shop/cart/42')).json<Echo>();
     assert.deepEqual([cart.upstream, cart.url], ['b', '/42']);
     assert.equal((await call(gw.url, '/shop/cart')).json<Echo>().url, '/', 'a stripped listenPath leaves "/"');
+    await apply(apiDefinition('health', { listenPath: '/health', stripListenPath: true, upstream: { targets: [{ url: `${a.url}/healthz` }] } }));
+    assert.equal((await call(gw.url, '/health?deep=1')).json<Echo>().url, '/healthz?deep=1', 'nothing left after stripping reaches the base path itself');
+    assert.equal((await call(gw.url, '/health/')).json<Echo>().url, '/healthz/');
     const eu = (await call(gw.url, '/shop/x', { headers: { host: 'de.eu.example.com' } })).json<Echo>();
     assert.deepEqual([eu.upstream, eu.url], ['b', '/shop/x']);
     const none = await call(gw.url, '/nothing');

@@ -86,7 +86,7 @@ program
         `Gatehouse is up. API server: ${server.url} (storage: ${spec})`,
         `  gateway: ${gateway.url} (internal: ${gateway.internalUrl}, metrics at ${gateway.internalUrl}/metrics)`,
         `  kubectl --kubeconfig ${kubeconfigPath} get apis`,
-        `  kubectl --kubeconfig ${kubeconfigPath} apply -f examples/`,
+        `  kubectl --kubeconfig ${kubeconfigPath} apply -R -f examples/`,
         'Press Ctrl-C to stop.',
         '',
       ].join('\n'),

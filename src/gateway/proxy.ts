@@ -20,7 +20,9 @@ class BodyTooLargeError extends Error {
   override readonly name = 'BodyTooLargeError';
 }
 
-/** Proxies and resolves with the status sent to the client. */
+/** Proxies and resolves with the status sent to the client. `upstreamPath` is the path
+ * below the target's own base path ('' when a stripped listen path leaves nothing, so
+ * `/status` on a target `http://h/healthz` reaches `/healthz`, not `/healthz/`). */
 export async function forward(api: CompiledApi, ctx: RequestContext, res: ServerResponse, upstreamPath: string): Promise<number> {
   const { req } = ctx;
   const method = req.method ?? 'GET';
@@ -35,7 +37,7 @@ export async function forward(api: CompiledApi, ctx: RequestContext, res: Server
     try {
       upstream = await target.pool.request({
         method: method as Dispatcher.HttpMethod,
-        path: target.basePath + upstreamPath,
+        path: (target.basePath + upstreamPath || '/') + ctx.query,
         headers,
         // A generator, not req itself: undici destroys a failed body, and destroying req
         // would drop the client connection before it gets the 502.

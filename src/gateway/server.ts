@@ -128,7 +128,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const api = match.value;
     apiId = api.id;
     const rest = remainder(target.path, match.depth);
-    const ctx: RequestContext = { req, clientIp, rest, query: target.query, responseHeaders: {} };
+    const ctx: RequestContext = { req, clientIp, rest: rest || '/', query: target.query, responseHeaders: {} };
     for (const step of api.chain) {
       const outcome = step(ctx);
       if (outcome === undefined) continue;
@@ -140,7 +140,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       return done(sendRefusal(res, outcome, api.id, ctx.responseHeaders));
     }
     if (api.targets.size === 0) return done(sendRefusal(res, { code: 'NO_UPSTREAM', message: 'every upstream target has weight 0' }, api.id, ctx.responseHeaders));
-    forward(api, ctx, res, (api.strip ? rest : target.path) + target.query).then(done, (err: unknown) => {
+    forward(api, ctx, res, api.strip ? rest : target.path).then(done, (err: unknown) => {
       logger.error({ err, api: api.id }, 'proxy failed');
       res.destroy();
       done(500);
@@ -178,7 +178,7 @@ function remainder(path: string, depth: number): string {
     const next = path.indexOf('/', i);
     i = next < 0 ? path.length : next;
   }
-  return i >= path.length ? '/' : path.slice(i);
+  return path.slice(i);
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {
