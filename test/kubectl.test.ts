@@ -167,5 +167,9 @@ describe('kubectl against the Gatehouse API server', () => {
     await t.kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings' }, data: { mode: 'fast' } }));
     assert.match(await t.kubectl(['get', 'configmaps']), /settings/);
     assert.match(await t.kubectl(['get', 'ns']), /^default\s+Active|^default/m);
+    // A namespace goes with its contents: billing in team-b is deleted before team-b itself.
+    await t.kubectl(['delete', 'namespace', 'team-b', '--wait', '--timeout=20s']);
+    assert.doesNotMatch(await t.kubectl(['get', 'apis', '-A', '-o', 'name']), /billing/);
+    assert.match((await t.kubectlResult(['get', 'ns', 'team-b'])).stderr, /not found/);
   });
 });

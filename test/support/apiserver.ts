@@ -4,15 +4,12 @@ import { execFile } from 'node:child_process';
 import { appendFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { Agent } from 'undici';
 import { startApiServer, type ApiServer } from '../../src/apiserver/server.ts';
 import { ensureSelfSignedCert } from '../../src/apiserver/tls.ts';
 import { ensureAdminToken, writeKubeconfig } from '../../src/cli/kubeconfig.ts';
 import { openStorage } from '../../src/storage/open.ts';
 import type { Storage } from '../../src/storage/storage.ts';
-
-const run = promisify(execFile);
 
 export interface TestApiServer {
   server: ApiServer;
@@ -84,4 +81,3 @@ export async function startTestApiServer(storageSpec = 'memory', options: TestAp
   };
 }
 
-export { run };

@@ -70,7 +70,7 @@ export async function serveWatch(
   let columnsSent = false;
   let lastRV = query.get('resourceVersion') ?? '';
   const write = (type: string, object: unknown) => {
-    res.write(`${JSON.stringify({ type, object })}\n`);
+    res.write(`{"type":"${type}","object":${encodeShared(object)}}\n`);
   };
   const render = (obj: KubeObject): unknown => {
     if (representation.shape === 'table') {
@@ -120,6 +120,20 @@ export async function serveWatch(
 }
 
 const ABORTED: IteratorResult<ObjectEvent> = { done: true, value: undefined };
+
+/** Watch events of one write share one decoded object across every watch (see
+ * ResourceStore.decode), so its JSON is made once, not once per watcher. */
+const encoded = new WeakMap<object, string>();
+
+function encodeShared(object: unknown): string {
+  if (typeof object !== 'object' || object === null) return JSON.stringify(object);
+  let text = encoded.get(object);
+  if (text === undefined) {
+    text = JSON.stringify(object);
+    encoded.set(object, text);
+  }
+  return text;
+}
 
 /** Waits for the next event, or ends the wait as soon as the watch is stopped. */
 function nextOrAbort(next: Promise<IteratorResult<ObjectEvent>>, signal: AbortSignal): Promise<IteratorResult<ObjectEvent>> {

@@ -111,14 +111,12 @@ export class Registry implements NamespaceGuard {
   }
 
   private async sweepOnce(namespace: string): Promise<void> {
-    let remaining = 0;
     for (const def of this.kinds) {
       if (!def.namespaced) continue;
       const store = this.store(def.group, def.plural) as ResourceStore;
       const page = await store.list(namespace, {});
       for (const item of page.items) {
         const obj = JSON.parse(item) as KubeObject;
-        remaining++;
         if (obj.metadata.deletionTimestamp) continue;
         try {
           await store.delete(namespace, obj.metadata.name as string, {}, { dryRun: false, fieldValidation: 'Ignore' });
@@ -127,10 +125,8 @@ export class Registry implements NamespaceGuard {
         }
       }
     }
-    if (remaining > 0) {
-      const again = await this.countIn(namespace);
-      if (again > 0) return;
-    }
+    // Objects held by finalizers remain; the next write in the namespace sweeps again.
+    if ((await this.countIn(namespace)) > 0) return;
     this.sweeping.delete(namespace);
     const ns = await this.namespaces.get('', namespace).catch(() => undefined);
     if (!ns) return;

@@ -108,6 +108,7 @@ export class ResourceStore {
   private readonly storage: Storage;
   private readonly namespaces: NamespaceGuard;
   private readonly hooks: StoreHooks;
+  private readonly decodedEvents = new WeakMap<WatchEvent, { obj: KubeObject; prev: KubeObject | undefined }>();
 
   constructor(def: KindDefinition, storage: Storage, namespaces: NamespaceGuard, hooks: StoreHooks = {}) {
     this.def = def;
@@ -462,15 +463,26 @@ export class ResourceStore {
     }
   }
 
-  private mapEvent(event: WatchEvent, matches: (obj: KubeObject | undefined) => boolean): ObjectEvent | undefined {
-    const obj = JSON.parse(event.value) as KubeObject;
-    if (event.type === 'DELETED') {
-      if (!matches(obj)) return undefined;
-      obj.metadata.resourceVersion = String(event.revision);
-      return { type: 'DELETED', object: obj };
+  /** Storage hands the same event to every watch of a resource: it is decoded once, and
+   * the decoded objects are shared, read-only, by all of them. */
+  private decode(event: WatchEvent): { obj: KubeObject; prev: KubeObject | undefined } {
+    let decoded = this.decodedEvents.get(event);
+    if (!decoded) {
+      const obj = JSON.parse(event.value) as KubeObject;
+      // A deleted object is reported with the revision of its deletion.
+      if (event.type === 'DELETED') obj.metadata.resourceVersion = String(event.revision);
+      const prev = event.type === 'MODIFIED' && event.prevValue !== undefined ? (JSON.parse(event.prevValue) as KubeObject) : undefined;
+      decoded = { obj, prev };
+      this.decodedEvents.set(event, decoded);
     }
+    return decoded;
+  }
+
+  private mapEvent(event: WatchEvent, matches: (obj: KubeObject | undefined) => boolean): ObjectEvent | undefined {
+    const { obj, prev } = this.decode(event);
+    if (event.type === 'DELETED') return matches(obj) ? { type: 'DELETED', object: obj } : undefined;
     const now = matches(obj);
-    const before = event.type === 'MODIFIED' && event.prevValue !== undefined && matches(JSON.parse(event.prevValue) as KubeObject);
+    const before = matches(prev);
     if (now && before) return { type: 'MODIFIED', object: obj };
     if (now) return { type: 'ADDED', object: obj };
     if (before) return { type: 'DELETED', object: obj };
