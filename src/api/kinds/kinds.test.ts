@@ -65,9 +65,11 @@ test('GitRepository: Flux defaults, URL schemes, credentials stay out of the URL
   const { obj, errors } = admitCreate(gitRepositoryKind, make(gitRepositoryKind, { url: 'ssh://git@github.com/acme/apis.git', ref: { branch: 'main' }, secretRef: { name: 'git' } }));
   assert.deepEqual(errors, []);
   assert.deepEqual(obj.spec, { url: 'ssh://git@github.com/acme/apis.git', ref: { branch: 'main' }, secretRef: { name: 'git' }, interval: '1m', timeout: '60s', suspend: false });
-  assert.deepEqual(describe(admitCreate(gitRepositoryKind, make(gitRepositoryKind, { url: 'git@github.com:acme/apis.git', interval: '0s', verify: {} })).errors), [
-    `spec.url: Invalid value: "git@github.com:acme/apis.git": spec.url in body should match '^(http|https|ssh)://.*$'`,
-    'spec.verify.secretRef: Required value',
+  for (const url of ['git@github.com:acme/apis.git', 'file:///srv/git/apis', 'https://git.example/apis.git']) {
+    assert.deepEqual(admitCreate(gitRepositoryKind, make(gitRepositoryKind, { url })).errors, [], url);
+  }
+  assert.deepEqual(describe(admitCreate(gitRepositoryKind, make(gitRepositoryKind, { url: 'ftp://git.example/apis.git' })).errors), [
+    `spec.url: Invalid value: "ftp://git.example/apis.git": spec.url in body should match '^((https?|ssh|file)://.+|[A-Za-z0-9._-]+@[^:/]+:.+)$'`,
   ]);
   assert.deepEqual(describe(admitCreate(gitRepositoryKind, make(gitRepositoryKind, { url: 'https://bot:s3cret@git.example/apis.git', interval: '0s' })).errors), [
     'spec.interval: Invalid value: "0s": must be greater than zero',

@@ -1,12 +1,12 @@
 import type { JSONSchema } from '../../kind.ts';
-import { boolean, dateTime, duration, enumeration, localObjectReference, object, specAndStatus, statusSchema, string } from '../../schema/build.ts';
+import { boolean, dateTime, duration, localObjectReference, object, specAndStatus, statusSchema, string } from '../../schema/build.ts';
 
 export const gitRepositorySchema: JSONSchema = specAndStatus(
   'GitRepository is a Git source (Flux field names): the controller fetches the ref every interval and records the revision as an artifact.',
   object(
     'Where and how often to fetch.',
     {
-      url: string('Repository URL: http, https or ssh.', { pattern: '^(http|https|ssh)://.*$' }),
+      url: string('Repository URL: https://, http://, ssh://, scp-like user@host:path, or file://.', { pattern: '^((https?|ssh|file)://.+|[A-Za-z0-9._-]+@[^:/]+:.+)$' }),
       ref: object("Revision to check out; commit wins over semver, semver over tag, tag over branch. Absent follows the remote's default branch.", {
         branch: string('Branch to follow.'),
         tag: string('Tag to check out.'),
@@ -19,14 +19,6 @@ export const gitRepositorySchema: JSONSchema = specAndStatus(
       interval: duration('How often to check the remote for new revisions.', '1m'),
       timeout: duration('Time allowed for one Git operation.', '60s'),
       suspend: boolean('Stops fetching while true.', false),
-      verify: object(
-        'OpenPGP signature verification of the checked-out commit or tag.',
-        {
-          mode: enumeration('What to verify.', ['HEAD', 'Tag', 'TagAndHEAD'], 'HEAD'),
-          secretRef: localObjectReference('Secret whose values are the trusted public keys (ASCII armored).'),
-        },
-        { required: ['secretRef'] },
-      ),
     },
     { required: ['url'] },
   ),

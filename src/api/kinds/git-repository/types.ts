@@ -9,13 +9,6 @@ export interface GitRepositoryRef {
   commit?: string;
 }
 
-export type VerificationMode = 'HEAD' | 'Tag' | 'TagAndHEAD';
-
-export interface GitRepositoryVerification {
-  mode: VerificationMode;
-  secretRef: LocalObjectReference;
-}
-
 export interface GitRepositorySpec {
   url: string;
   ref?: GitRepositoryRef;
@@ -23,7 +16,6 @@ export interface GitRepositorySpec {
   interval: string;
   timeout: string;
   suspend: boolean;
-  verify?: GitRepositoryVerification;
 }
 
 export interface Artifact {
