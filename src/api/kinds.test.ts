@@ -16,6 +16,7 @@ test('allKinds lists core kinds first, then the gatehouse.dev kinds', () => {
     'gatehouse.dev/v1alpha1 ApiKey',
     'gatehouse.dev/v1alpha1 GitRepository',
     'gatehouse.dev/v1alpha1 Sync',
+    'gatehouse.dev/v1alpha1 Receiver',
   ]);
 });
 

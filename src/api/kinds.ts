@@ -8,6 +8,7 @@ import { apiDefinitionKind } from './kinds/api-definition/index.ts';
 import { apiKeyKind } from './kinds/api-key/index.ts';
 import { consumerKind } from './kinds/consumer/index.ts';
 import { gitRepositoryKind } from './kinds/git-repository/index.ts';
+import { receiverKind } from './kinds/receiver/index.ts';
 import { securityPolicyKind } from './kinds/security-policy/index.ts';
 import { syncKind } from './kinds/sync/index.ts';
 
@@ -22,6 +23,7 @@ export const allKinds: KindDefinition[] = [
   apiKeyKind,
   gitRepositoryKind,
   syncKind,
+  receiverKind,
 ];
 
 export function apiVersionOf(def: KindDefinition): string {
