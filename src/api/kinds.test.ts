@@ -10,6 +10,7 @@ test('allKinds lists core kinds first, then the gatehouse.dev kinds', () => {
     'v1 Secret',
     'v1 ConfigMap',
     'v1 Event',
+    'coordination.k8s.io/v1 Lease',
     'gatehouse.dev/v1alpha1 ApiDefinition',
     'gatehouse.dev/v1alpha1 SecurityPolicy',
     'gatehouse.dev/v1alpha1 Consumer',

@@ -2,6 +2,7 @@
 import type { KindDefinition } from './kind.ts';
 import { configMapKind } from './core/config-map/index.ts';
 import { eventKind } from './core/event/index.ts';
+import { leaseKind } from './core/lease/index.ts';
 import { namespaceKind } from './core/namespace/index.ts';
 import { secretKind } from './core/secret/index.ts';
 import { apiDefinitionKind } from './kinds/api-definition/index.ts';
@@ -17,6 +18,7 @@ export const allKinds: KindDefinition[] = [
   secretKind,
   configMapKind,
   eventKind,
+  leaseKind,
   apiDefinitionKind,
   securityPolicyKind,
   consumerKind,

@@ -1,0 +1,116 @@
+// One elected holder among several replicas, with a coordination.k8s.io/v1 Lease (client-go's
+// leaderelection contract). Expiry is judged by when this replica last saw the lease record
+// change, on its own clock, never by comparing another replica's timestamps with ours: the
+// machines' clocks need not agree. Writes carry the resourceVersion read, so two candidates
+// racing for an expired lease cannot both win.
+import { leaseKind, type Lease } from '../api/core/lease/index.ts';
+import { isStatusError } from './errors.ts';
+import type { KubeClient } from './rest.ts';
+
+export interface LeaderElectionOptions {
+  client: KubeClient;
+  namespace: string;
+  name: string;
+  identity: string;
+  /** How long a lease holds without renewal. Default 15 s. */
+  leaseDurationMs?: number;
+  /** How often the holder renews and candidates retry. Default 2 s. */
+  retryPeriodMs?: number;
+  onStartedLeading(): void;
+  onStoppedLeading(): void;
+  onError?(err: unknown): void;
+}
+
+export class LeaderElector {
+  private leading = false;
+  private timer?: NodeJS.Timeout;
+  private stopped = false;
+  /** The record last seen and when this replica saw it change. */
+  private observed?: { record: string; at: number };
+  private lastRenewed = 0;
+  private readonly durationMs: number;
+  private readonly retryMs: number;
+
+  constructor(private readonly options: LeaderElectionOptions) {
+    this.durationMs = options.leaseDurationMs ?? 15_000;
+    this.retryMs = options.retryPeriodMs ?? 2_000;
+  }
+
+  get isLeader(): boolean {
+    return this.leading;
+  }
+
+  start(): void {
+    const tick = () => {
+      this.attempt()
+        .catch((err: unknown) => this.options.onError?.(err))
+        .finally(() => {
+          // A holder that could not renew within the lease duration must assume another replica took over.
+          if (this.leading && Date.now() - this.lastRenewed > this.durationMs) this.setLeading(false);
+          if (!this.stopped) this.timer = setTimeout(tick, this.retryMs).unref();
+        });
+    };
+    tick();
+  }
+
+  /** Stops campaigning; a holder gives the lease up so another replica need not wait for expiry. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    if (!this.leading) return;
+    this.setLeading(false);
+    try {
+      const lease = await this.options.client.get<Lease>(leaseKind, this.options.name, this.options.namespace);
+      if (lease.spec?.holderIdentity === this.options.identity) {
+        await this.options.client.update(leaseKind, { ...lease, spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1 } });
+      }
+    } catch (err) {
+      this.options.onError?.(err);
+    }
+  }
+
+  private async attempt(): Promise<void> {
+    const { client, namespace, name, identity } = this.options;
+    const now = new Date();
+    const mine = { holderIdentity: identity, leaseDurationSeconds: Math.ceil(this.durationMs / 1000), renewTime: now.toISOString() };
+    let lease: Lease;
+    try {
+      lease = await client.get<Lease>(leaseKind, name, namespace);
+    } catch (err) {
+      if (!isStatusError(err, 'NotFound')) throw err;
+      await this.write(() => client.create(leaseKind, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace }, spec: { ...mine, acquireTime: now.toISOString(), leaseTransitions: 0 } }));
+      return;
+    }
+    const spec = lease.spec ?? {};
+    const record = JSON.stringify(spec);
+    if (this.observed?.record !== record) this.observed = { record, at: Date.now() };
+    const held = spec.holderIdentity === identity;
+    const expired = !spec.holderIdentity || Date.now() - this.observed.at > (spec.leaseDurationSeconds ?? 0) * 1000;
+    if (!held && !expired) {
+      this.setLeading(false);
+      return;
+    }
+    const next = held ? { ...spec, ...mine } : { ...mine, acquireTime: now.toISOString(), leaseTransitions: (spec.leaseTransitions ?? 0) + 1 };
+    await this.write(() => client.update(leaseKind, { ...lease, spec: next }));
+  }
+
+  private async write(send: () => Promise<Lease>): Promise<void> {
+    try {
+      const written = await send();
+      this.observed = { record: JSON.stringify(written.spec ?? {}), at: Date.now() };
+      this.lastRenewed = Date.now();
+      this.setLeading(true);
+    } catch (err) {
+      // Another replica wrote first: it holds the lease now.
+      if (isStatusError(err, 'Conflict', 'AlreadyExists')) return this.setLeading(false);
+      throw err;
+    }
+  }
+
+  private setLeading(leading: boolean): void {
+    if (leading === this.leading) return;
+    this.leading = leading;
+    if (leading) this.options.onStartedLeading();
+    else this.options.onStoppedLeading();
+  }
+}
