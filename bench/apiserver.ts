@@ -6,14 +6,13 @@
 //      moment the update request is sent to the moment each watcher receives the event.
 // Usage: npm run bench:apiserver [-- --count 10000 --clients 16 --watchers 100 --updates 200 --storage memory,pglite,postgres]
 // Bounded: every phase has a fixed number of requests; everything runs on 127.0.0.1.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Agent, Pool, request } from 'undici';
-import { ensureSelfSignedCert } from '../src/apiserver/tls.ts';
 import { startPostgres } from '../test/support/postgres.ts';
+import { startApiServerProcess } from './lib/apiserver-process.ts';
+import { Processes } from './lib/processes.ts';
+import { summary } from './lib/stats.ts';
 
 const { values } = parseArgs({
   options: {
@@ -33,20 +32,6 @@ const LISTS = Number(values.lists);
 const TOKEN = 'bench-token';
 const NS_PATH = '/apis/gatehouse.dev/v1alpha1/namespaces/default/apidefinitions';
 
-function quantile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-}
-
-function summary(samples: number[]): { p50: number; p99: number; max: number; n: number } {
-  const s = [...samples].sort((a, b) => a - b);
-  return { p50: round(quantile(s, 0.5)), p99: round(quantile(s, 0.99)), max: round(s[s.length - 1]), n: s.length };
-}
-
-function round(n: number): number {
-  return Math.round(n * 100) / 100;
-}
-
 function body(i: number): string {
   return JSON.stringify({
     apiVersion: 'gatehouse.dev/v1alpha1',
@@ -56,30 +41,13 @@ function body(i: number): string {
   });
 }
 
-async function startServer(storage: string, dir: string): Promise<{ url: string; proc: ChildProcess; ca: string }> {
-  const tls = await ensureSelfSignedCert(join(dir, 'tls'));
-  const tokenFile = join(dir, 'tokens.csv');
-  await writeFile(tokenFile, `${TOKEN},bench,bench,"system:masters"\n`);
-  const proc = spawn(process.execPath, [
-    '--import', 'tsx', 'src/cli/main.ts', 'apiserver', '--storage', storage, '--data-dir', dir, '--port', '0', '--token-file', tokenFile,
-    '--tls-cert-file', tls.certFile, '--tls-private-key-file', tls.keyFile,
-  ], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, GATEHOUSE_LOG_LEVEL: 'info' } });
-  const url = await new Promise<string>((resolve, reject) => {
-    let buf = '';
-    proc.stdout?.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const m = /"url":"(https:\/\/[^"]+)"/.exec(buf);
-      if (m) resolve(m[1]);
-    });
-    proc.once('exit', (code) => reject(new Error(`API server exited with ${code} before listening`)));
-  });
-  proc.stdout?.resume();
-  return { url, proc, ca: tls.cert };
-}
-
 async function bench(storage: string, label: string): Promise<Record<string, unknown>> {
-  const dir = await mkdtemp(join(tmpdir(), 'gatehouse-bench-'));
-  const { url, proc, ca } = await startServer(storage, dir);
+  const processes = new Processes();
+  const dir = await processes.tempDir('gatehouse-bench-');
+  const { url, ca } = await startApiServerProcess(processes, { storage, dir, token: TOKEN, stderr: 'inherit' }).catch(async (err: unknown) => {
+    await processes.stopAll();
+    throw err;
+  });
   const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
   const pool = new Pool(url, { connections: CLIENTS + 4, connect: { ca }, pipelining: 1 });
   try {
@@ -194,9 +162,7 @@ async function bench(storage: string, label: string): Promise<Record<string, unk
     return result;
   } finally {
     await pool.close();
-    proc.kill('SIGTERM');
-    await new Promise((r) => proc.once('exit', r));
-    await rm(dir, { recursive: true, force: true });
+    await processes.stopAll();
   }
 }
 

@@ -12,7 +12,8 @@ import type { KubeClient, ResourceRef } from './rest.ts';
 export type InformerChange<T> =
   /** After a (re)list: `items` is the whole cache, replacing anything reported before. */
   | { type: 'SYNC'; items: readonly T[] }
-  | { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: T };
+  /** `old` is the cached object the change replaces or removes, when there was one. */
+  | { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: T; old?: T };
 
 export interface InformerOptions<T extends KubeObject = KubeObject> {
   /** Restricts to one namespace; absent watches all namespaces. */
@@ -144,16 +145,20 @@ export class Informer<T extends KubeObject = KubeObject> {
           this.resourceVersion = event.object.metadata.resourceVersion ?? this.resourceVersion;
           break;
         case 'ADDED':
-        case 'MODIFIED':
+        case 'MODIFIED': {
+          const old = this.cache.get(keyOf(event.object));
           this.cache.set(keyOf(event.object), event.object);
           this.resourceVersion = event.object.metadata.resourceVersion ?? this.resourceVersion;
-          this.emit({ type: event.type, object: event.object });
+          this.emit({ type: event.type, object: event.object, old });
           break;
-        case 'DELETED':
+        }
+        case 'DELETED': {
+          const old = this.cache.get(keyOf(event.object));
           this.cache.delete(keyOf(event.object));
           this.resourceVersion = event.object.metadata.resourceVersion ?? this.resourceVersion;
-          this.emit({ type: 'DELETED', object: event.object });
+          this.emit({ type: 'DELETED', object: event.object, old });
           break;
+        }
       }
     }
   }

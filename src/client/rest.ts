@@ -23,6 +23,15 @@ export interface ListOptions {
   continue?: string;
 }
 
+/** Query parameters of a create or update (kube-apiserver's names and values). */
+export interface WriteOptions {
+  /** `dryRun=All`: validated and answered as the write would be, stored nothing. */
+  dryRun?: boolean;
+  /** Strict refuses unknown fields (400, one cause per field); Warn, the server's default,
+   * and Ignore drop them. */
+  fieldValidation?: 'Strict' | 'Warn' | 'Ignore';
+}
+
 export interface ObjectList<T> {
   items: T[];
   metadata: { resourceVersion: string; continue?: string };
@@ -78,16 +87,22 @@ export class KubeClient {
     return this.json<ObjectList<T>>('GET', withQuery(this.path(ref, options.namespace), query));
   }
 
-  create<T extends KubeObject>(ref: ResourceRef, obj: T): Promise<T> {
-    return this.json<T>('POST', this.path(ref, this.namespaceOf(ref, obj)), obj);
+  create<T extends KubeObject>(ref: ResourceRef, obj: T, options: WriteOptions = {}): Promise<T> {
+    return this.json<T>('POST', withQuery(this.path(ref, this.namespaceOf(ref, obj)), writeQuery(options)), obj);
   }
 
-  update<T extends KubeObject>(ref: ResourceRef, obj: T): Promise<T> {
-    return this.json<T>('PUT', this.path(ref, this.namespaceOf(ref, obj), obj.metadata.name), obj);
+  update<T extends KubeObject>(ref: ResourceRef, obj: T, options: WriteOptions = {}): Promise<T> {
+    return this.json<T>('PUT', withQuery(this.path(ref, this.namespaceOf(ref, obj), obj.metadata.name), writeQuery(options)), obj);
   }
 
   patch<T extends KubeObject>(ref: ResourceRef, name: string, patch: unknown, type: PatchType = 'merge', namespace?: string): Promise<T> {
     return this.json<T>('PATCH', this.path(ref, namespace ?? this.defaultNamespace(ref), name), patch, PATCH_CONTENT_TYPE[type]);
+  }
+
+  /** Patches the status subresource: only `status` (and a `metadata.resourceVersion`
+   * precondition) of `patch` counts; spec and metadata edits are ignored by the server. */
+  patchStatus<T extends KubeObject>(ref: ResourceRef, name: string, patch: unknown, type: PatchType = 'merge', namespace?: string): Promise<T> {
+    return this.json<T>('PATCH', `${this.path(ref, namespace ?? this.defaultNamespace(ref), name)}/status`, patch, PATCH_CONTENT_TYPE[type]);
   }
 
   delete(ref: ResourceRef, name: string, namespace?: string): Promise<unknown> {
@@ -120,6 +135,13 @@ export class KubeClient {
     }
   }
 
+  /** Calls a subresource that is not status (e.g. `syncs/NAME/diff`): GET without a body,
+   * POST with one. */
+  subresource<T>(ref: ResourceRef, name: string, subresource: string, namespace?: string, body?: unknown): Promise<T> {
+    const path = `${this.path(ref, namespace ?? this.defaultNamespace(ref), name)}/${subresource}`;
+    return body === undefined ? this.json<T>('GET', path) : this.json<T>('POST', path, body);
+  }
+
   close(): Promise<void> {
     return this.agent.close();
   }
@@ -146,6 +168,13 @@ export class KubeClient {
     const url = new URL(this.config.server + path);
     return this.agent.request({ origin: url.origin, path: url.pathname + url.search, method, headers, body, signal });
   }
+}
+
+function writeQuery(options: WriteOptions): URLSearchParams {
+  const query = new URLSearchParams();
+  if (options.dryRun) query.set('dryRun', 'All');
+  if (options.fieldValidation) query.set('fieldValidation', options.fieldValidation);
+  return query;
 }
 
 function withQuery(path: string, query: URLSearchParams): string {

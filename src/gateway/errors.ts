@@ -1,8 +1,13 @@
 // The gateway's own answers (as opposed to the upstream's): a fixed catalogue of codes,
 // each with its HTTP status, sent as a small JSON body naming the API when there is one.
 import type { ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { responseHead } from './raw-response.ts';
 
 export type GatewayErrorCode =
+  | 'MALFORMED_REQUEST'
+  | 'HEADERS_TOO_LARGE'
+  | 'REQUEST_TIMEOUT'
   | 'BAD_REQUEST_TARGET'
   | 'NO_ROUTE'
   | 'IP_FORBIDDEN'
@@ -14,9 +19,13 @@ export type GatewayErrorCode =
   | 'BODY_TOO_LARGE'
   | 'UPSTREAM_UNREACHABLE'
   | 'UPSTREAM_TIMEOUT'
-  | 'NO_UPSTREAM';
+  | 'NO_UPSTREAM'
+  | 'CIRCUIT_OPEN';
 
 export const GATEWAY_ERROR_STATUS: Record<GatewayErrorCode, number> = {
+  MALFORMED_REQUEST: 400,
+  HEADERS_TOO_LARGE: 431,
+  REQUEST_TIMEOUT: 408,
   BAD_REQUEST_TARGET: 400,
   NO_ROUTE: 404,
   IP_FORBIDDEN: 403,
@@ -29,6 +38,7 @@ export const GATEWAY_ERROR_STATUS: Record<GatewayErrorCode, number> = {
   UPSTREAM_UNREACHABLE: 502,
   UPSTREAM_TIMEOUT: 504,
   NO_UPSTREAM: 503,
+  CIRCUIT_OPEN: 503,
 };
 
 export interface Refusal {
@@ -40,8 +50,22 @@ export interface Refusal {
 /** Writes `refusal` as the response; returns the status sent. */
 export function sendRefusal(res: ServerResponse, refusal: Refusal, api: string | undefined, extraHeaders?: Record<string, string>): number {
   const status = GATEWAY_ERROR_STATUS[refusal.code];
-  const body = JSON.stringify({ code: refusal.code, message: refusal.message, ...(api ? { api } : {}) });
+  const body = refusalBody(refusal, api);
   res.writeHead(status, { ...extraHeaders, ...refusal.headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
   res.end(body);
   return status;
+}
+
+/** Writes `refusal` as a whole response straight to a connection that has no
+ * ServerResponse (a parse error, a refused upgrade), then closes it. */
+export function writeRefusal(socket: Duplex, refusal: Refusal, api: string | undefined, extraHeaders?: Record<string, string>): number {
+  const status = GATEWAY_ERROR_STATUS[refusal.code];
+  const body = refusalBody(refusal, api);
+  const head = responseHead(status, { ...extraHeaders, ...refusal.headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close' });
+  socket.end(head + body, () => socket.destroy());
+  return status;
+}
+
+function refusalBody(refusal: Refusal, api: string | undefined): string {
+  return JSON.stringify({ code: refusal.code, message: refusal.message, ...(api ? { api } : {}) });
 }

@@ -2,12 +2,14 @@
 // response bodies are piped, never buffered. Hop-by-hop headers (RFC 9110 §7.6.1) are
 // dropped in both directions; X-Forwarded-For/Proto/Host tell the upstream who asked.
 // Connection failures are retried on another target only for idempotent methods without a
-// body (RFC 9110 §9.2.2): a streamed body cannot be sent twice.
+// body (RFC 9110 §9.2.2): a streamed body cannot be sent twice. Every outcome is reported
+// to the target's circuit breaker. A client that goes away stops the upstream request.
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { Readable, pipeline } from 'node:stream';
 import type { Dispatcher } from 'undici';
+import { countsAsFailure } from './breaker.ts';
 import type { CompiledApi, HeaderChanges } from './config.ts';
-import { sendRefusal, type GatewayErrorCode } from './errors.ts';
+import { sendRefusal, type GatewayErrorCode, type Refusal } from './errors.ts';
 import type { RequestContext } from './policies.ts';
 import type { Target } from './upstream.ts';
 
@@ -15,6 +17,10 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'pro
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET']);
 const TIMEOUT_ERRORS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+/** Status recorded for a request whose client went away before its answer was sent
+ * (nginx's 499 "client closed request"); nothing is sent. */
+export const CLIENT_CLOSED = 499;
 
 class BodyTooLargeError extends Error {
   override readonly name = 'BodyTooLargeError';
@@ -29,10 +35,16 @@ export async function forward(api: CompiledApi, ctx: RequestContext, res: Server
   const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
   const attempts = IDEMPOTENT.has(method) && !hasBody ? 1 + api.targets.retries : 1;
   const headers = requestHeaders(req, api, ctx);
-  let first: Target | undefined;
-  for (let attempt = 0; ; attempt++) {
-    const target = api.targets.pick(attempt, first);
-    first ??= target;
+  let target = api.targets.pick();
+  if (!target) return sendRefusal(res, circuitOpen(api), api.id, ctx.responseHeaders);
+  // undici accepts any EventEmitter as a request's signal and aborts on its 'abort' event;
+  // the response emits one when it closes unfinished (the client went away), so an
+  // upstream request still waiting for its head stops at once. Once the head is in,
+  // pipeline() stops it by destroying the upstream body. No AbortController per request.
+  res.on('close', abortUnfinished);
+  for (let attempt = 1; ; attempt++) {
+    const breaker = target.breaker;
+    const ticket = breaker ? breaker.acquire() : 0;
     let upstream: Dispatcher.ResponseData;
     try {
       upstream = await target.pool.request({
@@ -45,13 +57,29 @@ export async function forward(api: CompiledApi, ctx: RequestContext, res: Server
         // timeout bounds the wait for the response head and every gap between body chunks.
         headersTimeout: api.targets.timeoutMs,
         bodyTimeout: api.targets.timeoutMs,
+        signal: res,
       });
     } catch (err) {
-      const code = errorCode(err);
-      if (code === 'BODY_TOO_LARGE') return sendRefusal(res, { code, message: `request body exceeds ${api.maxBodyBytes} bytes` }, api.id, ctx.responseHeaders);
-      if (CONNECT_ERRORS.has((err as { code?: string }).code ?? '') && attempt + 1 < attempts) continue;
-      const message = code === 'UPSTREAM_TIMEOUT' ? `upstream did not answer within ${api.targets.timeoutMs} ms` : `upstream ${target.host} unreachable: ${(err as Error).message}`;
-      return sendRefusal(res, { code, message }, api.id, ctx.responseHeaders);
+      const refusal = upstreamRefusal(err, api, target);
+      // The client going away or sending too much says nothing about the target.
+      if (res.destroyed || refusal.code === 'BODY_TOO_LARGE') {
+        breaker?.released(ticket);
+        if (res.destroyed) return CLIENT_CLOSED;
+      } else {
+        breaker?.failed(ticket);
+        if (attempt < attempts && CONNECT_ERRORS.has((err as { code?: string }).code ?? '')) {
+          const next = api.targets.pick(target);
+          if (next) {
+            target = next;
+            continue;
+          }
+        }
+      }
+      return sendRefusal(res, refusal, api.id, ctx.responseHeaders);
+    }
+    if (breaker) {
+      if (countsAsFailure(upstream.statusCode)) breaker.failed(ticket);
+      else breaker.succeeded(ticket);
     }
     res.writeHead(upstream.statusCode, responseHeaders(upstream.headers, api.responseHeaders, ctx.responseHeaders));
     pipeline(upstream.body, res, () => {
@@ -62,7 +90,29 @@ export async function forward(api: CompiledApi, ctx: RequestContext, res: Server
   }
 }
 
-function requestHeaders(req: IncomingMessage, api: CompiledApi, ctx: RequestContext): Record<string, string | string[]> {
+function abortUnfinished(this: ServerResponse): void {
+  if (!this.writableFinished) this.emit('abort');
+}
+
+/** The refusal for a request no target can take: every circuit is open. */
+export function circuitOpen(api: CompiledApi): Refusal {
+  return { code: 'CIRCUIT_OPEN', message: `every upstream target of ${api.id} has an open circuit; retry later` };
+}
+
+/** The refusal for a failed upstream request. */
+export function upstreamRefusal(err: unknown, api: CompiledApi, target: Target): Refusal {
+  const code = errorCode(err);
+  switch (code) {
+    case 'BODY_TOO_LARGE':
+      return { code, message: `request body exceeds ${api.maxBodyBytes} bytes` };
+    case 'UPSTREAM_TIMEOUT':
+      return { code, message: `upstream did not answer within ${api.targets.timeoutMs} ms` };
+    default:
+      return { code, message: `upstream ${target.host} unreachable: ${(err as Error).message}` };
+  }
+}
+
+export function requestHeaders(req: IncomingMessage, api: CompiledApi, ctx: RequestContext): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   const incoming = req.headers;
   const listed = connectionTokens(incoming);
@@ -79,7 +129,7 @@ function requestHeaders(req: IncomingMessage, api: CompiledApi, ctx: RequestCont
   return out;
 }
 
-function responseHeaders(incoming: IncomingHttpHeaders, changes: HeaderChanges | undefined, added: Record<string, string>): Record<string, string | string[]> {
+export function responseHeaders(incoming: IncomingHttpHeaders, changes: HeaderChanges | undefined, added: Record<string, string>): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   const listed = connectionTokens(incoming);
   for (const name in incoming) {
@@ -112,7 +162,7 @@ async function* chunksOf(body: AsyncIterable<Buffer>, max: number): AsyncGenerat
   }
 }
 
-function errorCode(err: unknown): GatewayErrorCode {
+function errorCode(err: unknown): Extract<GatewayErrorCode, 'BODY_TOO_LARGE' | 'UPSTREAM_TIMEOUT' | 'UPSTREAM_UNREACHABLE'> {
   if (err instanceof BodyTooLargeError || (err as { cause?: unknown })?.cause instanceof BodyTooLargeError) return 'BODY_TOO_LARGE';
   return TIMEOUT_ERRORS.has((err as { code?: string }).code ?? '') ? 'UPSTREAM_TIMEOUT' : 'UPSTREAM_UNREACHABLE';
 }

@@ -1,87 +1,204 @@
-// Upstream connections: one undici Pool per origin and connect timeout, shared by every API
-// that proxies there and carried across config swaps (keep-alive connections survive a
-// config change). Pools no config uses any more are closed after in-flight requests end.
+// Upstream targets and the state kept about them across config swaps: one undici Pool per
+// origin and connect timeout (shared by every API that proxies there, so keep-alive
+// connections survive a config change), one health checker per origin and check, and one
+// circuit breaker per API and target. What no config uses any more is closed (pools after
+// their in-flight requests end) or stopped.
 import { Pool } from 'undici';
-import type { Upstream } from '../api/kinds/api-definition/index.ts';
+import type { HealthCheck, Upstream } from '../api/kinds/api-definition/index.ts';
 import { parseDuration } from '../api/duration.ts';
+import { CircuitBreaker, type BreakerSettings, type CircuitState } from './breaker.ts';
+import { Carried } from './carried.ts';
+import { HealthChecker, type HealthSettings } from './health.ts';
 
 export interface Target {
   pool: Pool;
+  /** The target URL as written in the ApiDefinition. */
+  url: string;
+  /** `url` parsed: where upgraded connections go. */
+  location: URL;
   /** Path of the target URL without a trailing slash ("" for the root). */
   basePath: string;
   /** Host header value of the target. */
   host: string;
+  /** Position in its TargetSet; retries move on from here. */
+  index: number;
+  weight: number;
+  health?: HealthChecker;
+  breaker?: CircuitBreaker;
 }
 
-/** Targets of one API with weighted random choice. */
+/** What the gateway knows about one target of an API (targets of weight 0 are not listed). */
+export interface TargetHealth {
+  /** The target URL as written in the ApiDefinition. */
+  url: string;
+  /** False while active health checks keep the target out of rotation; true when they
+   * pass or the API has none. */
+  healthy: boolean;
+  /** State of the target's circuit, when the API has a circuit breaker. */
+  circuit?: CircuitState;
+}
+
+/** Targets of one API with weighted random choice, skipping unhealthy targets and open circuits. */
 export class TargetSet {
   readonly timeoutMs: number;
   readonly retries: number;
   private readonly targets: Target[] = [];
   private readonly cumulative: number[] = [];
   private readonly total: number;
+  /** Whether targets carry health or circuit state; when not, picking never checks it. */
+  private readonly guarded: boolean;
 
-  constructor(upstream: Upstream, pools: Pools) {
+  constructor(apiId: string, upstream: Upstream, upstreams: Upstreams) {
     this.timeoutMs = parseDuration(upstream.timeout);
     this.retries = upstream.retries;
     const connectMs = parseDuration(upstream.connectTimeout);
+    const check = upstream.healthCheck && healthSettings(upstream.healthCheck);
+    const breaker = upstream.circuitBreaker && {
+      consecutiveFailures: upstream.circuitBreaker.consecutiveFailures,
+      openDurationMs: parseDuration(upstream.circuitBreaker.openDuration),
+      halfOpenRequests: upstream.circuitBreaker.halfOpenRequests,
+    };
     let total = 0;
     for (const t of upstream.targets) {
       if (t.weight === 0) continue;
-      const url = new URL(t.url);
-      total += t.weight ?? 1;
-      this.targets.push({ pool: pools.get(url.origin, connectMs), basePath: url.pathname.replace(/\/+$/, ''), host: url.host });
+      const location = new URL(t.url);
+      const weight = t.weight ?? 1;
+      total += weight;
+      this.targets.push({
+        pool: upstreams.pool(location.origin, connectMs),
+        url: t.url,
+        location,
+        basePath: location.pathname.replace(/\/+$/, ''),
+        host: location.host,
+        index: this.targets.length,
+        weight,
+        health: check && upstreams.checker(location.origin, check),
+        breaker: breaker && upstreams.breaker(apiId, t.url, breaker),
+      });
       this.cumulative.push(total);
     }
     this.total = total;
+    this.guarded = check !== undefined || breaker !== undefined;
   }
 
   get size(): number {
     return this.targets.length;
   }
 
-  /** A target by weight; a retry (`attempt` > 0) moves on to the next target in order. */
-  pick(attempt: number, first?: Target): Target {
-    if (attempt > 0 && first) return this.targets[(this.targets.indexOf(first) + attempt) % this.targets.length];
-    if (this.targets.length === 1) return this.targets[0];
+  /** A target by weight, or after `previous` in order for a retry; undefined when every
+   * target's circuit is open. The caller must acquire() the chosen target's breaker before
+   * anything else runs. */
+  pick(previous?: Target): Target | undefined {
+    if (this.guarded) return this.choose(previous, true) ?? this.choose(previous, false);
+    const targets = this.targets;
+    if (previous) return targets[(previous.index + 1) % targets.length];
+    if (targets.length === 1) return targets[0];
     const r = Math.random() * this.total;
     let i = 0;
     while (this.cumulative[i] <= r) i++;
-    return this.targets[i];
+    return targets[i];
+  }
+
+  health(): TargetHealth[] {
+    return this.targets.map((t) => ({ url: t.url, healthy: t.health?.healthy ?? true, ...(t.breaker ? { circuit: t.breaker.state } : {}) }));
+  }
+
+  /** Chooses among targets whose circuit lets a request through, and with `healthyOnly`
+   * among those the health checks call healthy. When the checks call every such target
+   * unhealthy, pick() tries again without them: it fails open, as Envoy's panic threshold
+   * does. The checks only probe one path, from one place; sending traffic to targets they
+   * doubt costs less than refusing everything on their word, and targets that really fail
+   * real requests are taken out by their circuit breakers. */
+  private choose(previous: Target | undefined, healthyOnly: boolean): Target | undefined {
+    const targets = this.targets;
+    const n = targets.length;
+    if (previous) {
+      for (let i = 1; i <= n; i++) {
+        const t = targets[(previous.index + i) % n];
+        if (usable(t, healthyOnly)) return t;
+      }
+      return undefined;
+    }
+    let total = 0;
+    for (const t of targets) if (usable(t, healthyOnly)) total += t.weight;
+    let r = Math.random() * total;
+    let last: Target | undefined;
+    for (const t of targets) {
+      if (!usable(t, healthyOnly)) continue;
+      last = t;
+      r -= t.weight;
+      if (r < 0) return t;
+    }
+    return last;
   }
 }
 
-export class Pools {
-  private pools = new Map<string, Pool>();
-  private used = new Set<string>();
+function usable(t: Target, healthyOnly: boolean): boolean {
+  return (!healthyOnly || t.health === undefined || t.health.healthy) && (t.breaker === undefined || t.breaker.available());
+}
 
-  get(origin: string, connectTimeoutMs: number): Pool {
-    const id = `${origin}|${connectTimeoutMs}`;
-    this.used.add(id);
-    let pool = this.pools.get(id);
-    if (!pool) {
-      pool = new Pool(origin, { connect: { timeout: connectTimeoutMs }, connections: 128, keepAliveTimeout: 30_000 });
-      this.pools.set(id, pool);
-    }
-    return pool;
+function healthSettings(check: HealthCheck): HealthSettings {
+  return {
+    path: check.path,
+    intervalMs: parseDuration(check.interval),
+    timeoutMs: parseDuration(check.timeout),
+    healthyThreshold: check.healthyThreshold,
+    unhealthyThreshold: check.unhealthyThreshold,
+  };
+}
+
+/** Told when a health verdict or a circuit changes, for the log. */
+export interface UpstreamEvents {
+  healthChanged?(origin: string, path: string, healthy: boolean): void;
+  circuitChanged?(api: string, target: string, state: CircuitState): void;
+}
+
+/** Pools, health checkers and circuit breakers, carried from one config to the next. */
+export class Upstreams {
+  private readonly pools = new Carried<Pool>();
+  private readonly checkers = new Carried<HealthChecker>();
+  private readonly breakers = new Carried<CircuitBreaker>();
+
+  constructor(private readonly events: UpstreamEvents = {}) {}
+
+  pool(origin: string, connectTimeoutMs: number): Pool {
+    return this.pools.get(`${origin}|${connectTimeoutMs}`, () => new Pool(origin, { connect: { timeout: connectTimeoutMs }, connections: 128, keepAliveTimeout: 30_000 }));
   }
 
-  /** Starts a compile: pools asked for until sweep() are the ones the new config uses. */
+  /** Keyed by the whole check: APIs declaring the same check of one origin share its
+   * verdict; editing an API's check starts a new one (healthy until proven otherwise). */
+  checker(origin: string, s: HealthSettings): HealthChecker {
+    const key = `${origin}|${s.path}|${s.intervalMs}|${s.timeoutMs}|${s.healthyThreshold}|${s.unhealthyThreshold}`;
+    return this.checkers.get(key, () => new HealthChecker(origin, s, (healthy) => this.events.healthChanged?.(origin, s.path, healthy)));
+  }
+
+  /** Keyed by API and target URL; changed settings apply to the breaker as it stands. */
+  breaker(api: string, target: string, settings: BreakerSettings): CircuitBreaker {
+    const breaker = this.breakers.get(`${api}|${target}`, () => new CircuitBreaker(settings, (state) => this.events.circuitChanged?.(api, target, state)));
+    breaker.configure(settings);
+    return breaker;
+  }
+
+  /** Starts a compile: what is asked for until sweep() is what the new config uses. */
   mark(): void {
-    this.used = new Set();
+    this.pools.mark();
+    this.checkers.mark();
+    this.breakers.mark();
   }
 
-  /** Closes pools the last compile did not ask for (gracefully: in-flight requests finish). */
+  /** Closes pools (gracefully: in-flight requests finish) and stops checkers the last
+   * compile did not ask for, and forgets their breakers. */
   sweep(): void {
-    for (const [id, pool] of this.pools) {
-      if (this.used.has(id)) continue;
-      this.pools.delete(id);
-      void pool.close();
-    }
+    this.pools.sweep((pool) => void pool.close());
+    this.checkers.sweep((checker) => checker.stop());
+    this.breakers.sweep(() => undefined);
   }
 
   async close(): Promise<void> {
+    for (const checker of this.checkers.values()) checker.stop();
     await Promise.all([...this.pools.values()].map((p) => p.destroy()));
     this.pools.clear();
+    this.checkers.clear();
+    this.breakers.clear();
   }
 }

@@ -317,6 +317,48 @@ export function runStorageConformance(name: string, open: () => Promise<Storage>
       await own.close();
       await ended;
       await rejectsWith(own.get(keyOf('x', 'y')), 'Unavailable');
+      await rejectsWith(own.addCounters([{ key: 'closed', window: 0, delta: 1, expiresAt: Date.now() + 60_000 }]), 'Unavailable');
+    });
+
+    it('adds to counters per key and window, returning totals in the order given', async () => {
+      const key = freshResource();
+      const later = Date.now() + 60_000;
+      assert.deepEqual(await storage.addCounters([]), []);
+      assert.deepEqual(await storage.addCounters([
+        { key, window: 1000, delta: 3, expiresAt: later },
+        { key: `${key}/\u{1F600}`, window: 1000, delta: 0, expiresAt: later },
+        { key, window: 2000, delta: 1, expiresAt: later },
+      ]), [3, 0, 1]);
+      assert.deepEqual(await storage.addCounters([
+        { key, window: 2000, delta: 0, expiresAt: later },
+        { key, window: 1000, delta: 2, expiresAt: later },
+        { key, window: 2000, delta: 4, expiresAt: later },
+      ]), [5, 5, 5], 'increments of one counter are summed and report the same total');
+      const big = 2 ** 40;
+      assert.deepEqual(await storage.addCounters([{ key, window: 3000, delta: big, expiresAt: later }, { key, window: 3000, delta: big, expiresAt: later }]), [2 * big, 2 * big]);
+      const revision = await storage.currentRevision();
+      await storage.addCounters([{ key, window: 1000, delta: 1, expiresAt: later }]);
+      assert.equal(await storage.currentRevision(), revision, 'counters are not revisioned objects');
+    });
+
+    it('adds concurrent increments atomically', async () => {
+      const key = freshResource();
+      const expiresAt = Date.now() + 60_000;
+      const totals = await Promise.all(Array.from({ length: 100 }, (_, i) =>
+        storage.addCounters([{ key, window: 0, delta: 1, expiresAt }, { key: `${key}-${i % 2}`, window: 0, delta: 2, expiresAt }])));
+      assert.deepEqual(totals.map((t) => t[0]).sort((a, b) => a - b), Array.from({ length: 100 }, (_, i) => i + 1));
+      assert.deepEqual(await storage.addCounters([{ key: `${key}-0`, window: 0, delta: 0, expiresAt }, { key: `${key}-1`, window: 0, delta: 0, expiresAt }]), [100, 100]);
+    });
+
+    it('forgets a counter from its expiry, and never brings a live expiry closer', async () => {
+      const key = freshResource();
+      const past = Date.now() - 1;
+      assert.deepEqual(await storage.addCounters([{ key, window: 0, delta: 5, expiresAt: past }]), [5]);
+      assert.deepEqual(await storage.addCounters([{ key, window: 0, delta: 2, expiresAt: past }]), [2], 'an expired counter starts again from zero');
+      const later = Date.now() + 60_000;
+      assert.deepEqual(await storage.addCounters([{ key, window: 0, delta: 1, expiresAt: later }]), [1]);
+      assert.deepEqual(await storage.addCounters([{ key, window: 0, delta: 1, expiresAt: past }]), [2], 'the later expiry is kept');
+      assert.deepEqual(await storage.addCounters([{ key, window: 0, delta: 0, expiresAt: past }]), [2]);
     });
   });
 }

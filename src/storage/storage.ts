@@ -103,6 +103,21 @@ export interface Watch extends AsyncIterable<WatchEvent> {
   close(): void;
 }
 
+/** One increment of a windowed counter, the state behind rate limits and quotas shared by
+ * several gateway processes. Counters are not objects: no revision, watch or compaction. */
+export interface CounterIncrement {
+  /** Opaque name chosen by the caller. */
+  key: string;
+  /** Start of the counter's window, epoch milliseconds; with `key` it names one counter. */
+  window: number;
+  /** Added to the counter, a non-negative integer; 0 reads it. */
+  delta: number;
+  /** Epoch milliseconds (storage's clock) from which the counter is forgotten: an increment
+   * then starts it again from zero, and storage deletes it at leisure. An increment never
+   * brings a live counter's expiry closer. */
+  expiresAt: number;
+}
+
 export interface Storage {
   /** Fails with 'AlreadyExists'. */
   create(key: ObjectKey, attrs: ObjectAttrs, encode: Encode): Promise<StoredObject>;
@@ -123,6 +138,10 @@ export interface Storage {
   /** Drops log entries at or below `revision`; watches and snapshot lists from before it
    * then fail with 'Expired'. */
   compact(revision: number): Promise<void>;
+  /** Applies every increment atomically and returns each counter's total after the batch,
+   * in the order given. Increments naming the same counter are summed and report the same
+   * total. Persistent drivers keep counters across a restart. */
+  addCounters(increments: readonly CounterIncrement[]): Promise<number[]>;
   close(): Promise<void>;
 }
 

@@ -1,6 +1,7 @@
 import type {
-  Encode, ListOptions, ListResult, ObjectAttrs, ObjectKey, Storage, StoredObject, Watch, WatchOptions,
+  CounterIncrement, Encode, ListOptions, ListResult, ObjectAttrs, ObjectKey, Storage, StoredObject, Watch, WatchOptions,
 } from '../storage.ts';
+import { COUNTER_SWEEP_EVERY_MS, counterId, mergeIncrements } from '../counters.ts';
 import { WatcherSet } from '../watch-channel.ts';
 import { startAutoCompaction } from '../auto-compaction.ts';
 import type { StorageLogger } from '../auto-compaction.ts';
@@ -30,6 +31,9 @@ export class MemoryStorage implements Storage {
   private readonly log = new RevisionLog();
   private readonly watchers = new WatcherSet();
   private readonly stopCompaction: () => void;
+  /** counterId → counter. */
+  private readonly counters = new Map<string, { value: number; expiresAt: number }>();
+  private countersSwept = Date.now();
 
   constructor(options: MemoryStorageOptions = {}) {
     this.stopCompaction = options.compactEvery
@@ -115,6 +119,28 @@ export class MemoryStorage implements Storage {
     if (target <= this.compacted) return;
     this.log.compact(target);
     this.compacted = target;
+  }
+
+  async addCounters(increments: readonly CounterIncrement[]): Promise<number[]> {
+    this.ensureOpen();
+    const now = Date.now();
+    if (now - this.countersSwept >= COUNTER_SWEEP_EVERY_MS) {
+      this.countersSwept = now;
+      for (const [id, counter] of this.counters) if (counter.expiresAt <= now) this.counters.delete(id);
+    }
+    const { counters, positions } = mergeIncrements(increments);
+    const totals = counters.map((inc) => {
+      const id = counterId(inc.key, inc.window);
+      const counter = this.counters.get(id);
+      if (!counter || counter.expiresAt <= now) {
+        this.counters.set(id, { value: inc.delta, expiresAt: inc.expiresAt });
+        return inc.delta;
+      }
+      counter.value += inc.delta;
+      counter.expiresAt = Math.max(counter.expiresAt, inc.expiresAt);
+      return counter.value;
+    });
+    return positions.map((i) => totals[i]);
   }
 
   async close(): Promise<void> {

@@ -47,6 +47,20 @@ describe('pglite on disk', () => {
     }
   });
 
+  it('keeps counters across close and reopen', async () => {
+    const spec = `pglite:${join(root, 'counters')}`;
+    const counter = { key: 'quota:default/acme/gold', window: 0, expiresAt: Date.now() + 60_000 };
+    const first = await openStorage(spec, { compactEvery: 0 });
+    assert.deepEqual(await first.addCounters([{ ...counter, delta: 7 }]), [7]);
+    await first.close();
+    const second = await openStorage(spec, { compactEvery: 0 });
+    try {
+      assert.deepEqual(await second.addCounters([{ ...counter, delta: 1 }]), [8]);
+    } finally {
+      await second.close();
+    }
+  });
+
   it('rejects an unknown storage spec by name', async () => {
     await assert.rejects(openStorage('mysql://x'), /unknown storage "mysql:\/\/x"/);
   });

@@ -54,6 +54,14 @@ describe('postgres with two processes on one database', () => {
     assert.equal(listed.revision, await one.currentRevision());
   });
 
+  it('adds up counters incremented through both instances at once', async () => {
+    const expiresAt = Date.now() + 60_000;
+    // Overlapping batches in opposite orders: the driver's lock order keeps them from deadlocking.
+    const batch = (i: number) => (i % 2 === 0 ? ['a', 'b', 'c'] : ['c', 'b', 'a']).map((key) => ({ key: `two/${key}`, window: 0, delta: 1, expiresAt }));
+    await Promise.all(Array.from({ length: 60 }, (_, i) => (i % 2 === 0 ? one : two).addCounters(batch(i))));
+    assert.deepEqual(await two.addCounters(['a', 'b', 'c'].map((key) => ({ key: `two/${key}`, window: 0, delta: 0, expiresAt }))), [60, 60, 60]);
+  });
+
   it('sees one conflict when both instances update the same revision', async () => {
     const key = { resource: 'two.gatehouse.dev/cas', namespace: 'ns', name: 'a' };
     const a = await one.create(key, { labels: {} }, (rev) => `{"rv":${rev}}`);

@@ -40,6 +40,14 @@ CREATE TABLE IF NOT EXISTS gatehouse_meta (
   compacted bigint NOT NULL
 );
 INSERT INTO gatehouse_meta (id, compacted) VALUES (1, 0) ON CONFLICT (id) DO NOTHING;
+CREATE TABLE IF NOT EXISTS gatehouse_counters (
+  key text COLLATE "C" NOT NULL,
+  window_start bigint NOT NULL,
+  value bigint NOT NULL,
+  expires_at bigint NOT NULL,
+  PRIMARY KEY (key, window_start)
+);
+CREATE INDEX IF NOT EXISTS gatehouse_counters_expiry ON gatehouse_counters (expires_at);
 `;
 
 /** Creates the schema if missing. Idempotent, and safe when several processes open the

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { StorageError } from '../storage.ts';
 import type {
-  Encode, ListOptions, ListResult, ObjectAttrs, ObjectKey, Storage, StoredObject, Watch, WatchOptions,
+  CounterIncrement, Encode, ListOptions, ListResult, ObjectAttrs, ObjectKey, Storage, StoredObject, Watch, WatchOptions,
 } from '../storage.ts';
+import { COUNTER_SWEEP_EVERY_MS } from '../counters.ts';
 import { startAutoCompaction } from '../auto-compaction.ts';
 import type { StorageLogger } from '../auto-compaction.ts';
 import { expired, notFound, storageClosed } from '../storage-errors.ts';
+import { addCounters, deleteExpiredCounters } from './counters.ts';
 import { translateSqlError } from './errors.ts';
 import { GroupCommitWriter } from './group-commit.ts';
 import { buildListQuery } from './list-query.ts';
@@ -32,6 +34,7 @@ export class SqlStorage implements Storage {
   private readonly writer: GroupCommitWriter;
   private readonly listening: Promise<void> | undefined;
   private stopCompaction: () => void = () => {};
+  private countersSwept = Date.now();
 
   private constructor(
     private readonly client: SqlClient,
@@ -158,6 +161,17 @@ export class SqlStorage implements Storage {
     }));
   }
 
+  addCounters(increments: readonly CounterIncrement[]): Promise<number[]> {
+    return this.read(`adding to ${increments.length} counters`, async () => {
+      const now = Date.now();
+      if (now - this.countersSwept >= COUNTER_SWEEP_EVERY_MS) {
+        this.countersSwept = now;
+        await deleteExpiredCounters(this.client, now);
+      }
+      return addCounters(this.client, increments, now);
+    });
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -176,7 +190,8 @@ export class SqlStorage implements Storage {
     return this.client.query(q.text, q.params);
   }
 
-  /** Runs a read (or compaction) and translates its SQL errors. */
+  /** Runs work outside the revisioned write path (reads, compaction, counters) and
+   * translates its SQL errors. */
   private async read<T>(doing: string, fn: () => Promise<T>): Promise<T> {
     if (this.closed) throw storageClosed();
     try {

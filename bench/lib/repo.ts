@@ -1,0 +1,12 @@
+// Where the repository is, and how benchmarks start the real `gatehouse` CLI from it: the
+// same entry point `npm run gatehouse` uses, as a plain node process so that its pid is the
+// process whose CPU time is measured.
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const BENCH_DIR = fileURLToPath(new URL('../', import.meta.url));
+
+/** argv of `gatehouse <args…>`, to run with cwd REPO_ROOT. */
+export function gatehouseArgv(...args: string[]): string[] {
+  return [process.execPath, '--import', 'tsx', fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url)), ...args];
+}

@@ -1,0 +1,273 @@
+// The GitOps commands: read sources and syncs, reconcile now, suspend and resume, diff,
+// make a Git credentials Secret, and bootstrap a repository in one go. They talk to the API
+// server only (reconcile and diff are subresources the controller answers through it).
+import { Command, Option } from 'commander';
+import { readFile } from 'node:fs/promises';
+import type { KindDefinition, KubeObject } from '../api/kind.ts';
+import { findCondition, type CommonStatus } from '../api/status.ts';
+import { gitRepositoryKind, type GitRepository } from '../api/kinds/git-repository/index.ts';
+import { syncKind, type Sync } from '../api/kinds/sync/index.ts';
+import { namespaceKind } from '../api/core/namespace/index.ts';
+import { secretKind } from '../api/core/secret/index.ts';
+import { isStatusError } from '../client/errors.ts';
+import { loadKubeconfig } from '../client/kubeconfig.ts';
+import { KubeClient } from '../client/rest.ts';
+import { hostKeyOf } from './host-key.ts';
+import { formatObjects, parseOutput, table, type OutputFormat } from './print.ts';
+
+interface Target {
+  kubeconfig: string;
+  namespace?: string;
+}
+
+const kinds: Record<string, KindDefinition> = { source: gitRepositoryKind, sources: gitRepositoryKind, sync: syncKind, syncs: syncKind };
+
+function kindArg(value: string, allowed: string[]): KindDefinition {
+  if (!allowed.includes(value)) throw new Error(`unknown kind "${value}": expected ${allowed.join(' or ')}`);
+  return kinds[value];
+}
+
+/** The kubeconfig flag every command shares; KUBECONFIG, then the one `gatehouse up` writes. */
+function withTarget(command: Command): Command {
+  return command
+    .option('--kubeconfig <file>', 'kubeconfig of the API server', process.env.KUBECONFIG ?? '.gatehouse/kubeconfig')
+    .option('-n, --namespace <ns>', "namespace (default: the kubeconfig context's)");
+}
+
+async function connect(target: Target): Promise<{ client: KubeClient; namespace: string }> {
+  const config = await loadKubeconfig(target.kubeconfig);
+  return { client: new KubeClient(config), namespace: target.namespace ?? config.namespace ?? 'default' };
+}
+
+/** Runs `body` with a client and closes it; a Status error becomes one readable line. */
+async function run(target: Target, body: (client: KubeClient, namespace: string) => Promise<number | void>): Promise<void> {
+  const { client, namespace } = await connect(target);
+  try {
+    const code = await body(client, namespace);
+    if (code) process.exitCode = code;
+  } finally {
+    await client.close();
+  }
+}
+
+const progress = (line: string) => process.stderr.write(`${line}\n`);
+
+function ready(obj: KubeObject): { ok: boolean; message: string } {
+  const cond = findCondition(obj.status as CommonStatus | undefined, 'Ready');
+  return { ok: cond?.status === 'True', message: cond?.message ?? 'no Ready condition yet' };
+}
+
+export function registerGitOpsCommands(program: Command): void {
+  const get = program.command('get').description('list GitOps objects');
+  withTarget(get.command('sources').alias('source').description('list GitRepositories'))
+    .option('-A, --all-namespaces', 'across all namespaces')
+    .addOption(new Option('-o, --output <format>', 'table, wide, yaml or json').default('table').argParser(parseOutput))
+    .argument('[name]', 'one GitRepository')
+    .action((name: string | undefined, flags: Target & { allNamespaces?: boolean; output: OutputFormat }) => list(gitRepositoryKind, name, flags));
+  withTarget(get.command('syncs').alias('sync').description('list Syncs'))
+    .option('-A, --all-namespaces', 'across all namespaces')
+    .addOption(new Option('-o, --output <format>', 'table, wide, yaml or json').default('table').argParser(parseOutput))
+    .argument('[name]', 'one Sync')
+    .action((name: string | undefined, flags: Target & { allNamespaces?: boolean; output: OutputFormat }) => list(syncKind, name, flags));
+
+  withTarget(program.command('reconcile').description('fetch and apply now, instead of at the next interval'))
+    .argument('<kind>', 'source or sync')
+    .argument('<name>')
+    .option('--with-source', 'for a sync: fetch its GitRepository first')
+    .action((kind: string, name: string, flags: Target & { withSource?: boolean }) =>
+      run(flags, async (client, namespace) => {
+        const def = kindArg(kind, ['source', 'sync']);
+        progress(`► reconciling ${def.kind} ${namespace}/${name}${flags.withSource && def === syncKind ? ' with its source' : ''}`);
+        const obj = await client.subresource<KubeObject>(def, name, 'reconcile', namespace, { withSource: Boolean(flags.withSource) });
+        const state = ready(obj);
+        const revision = def === syncKind ? (obj as Sync).status?.lastAppliedRevision : (obj as GitRepository).status?.artifact?.revision;
+        progress(state.ok ? `✔ ${state.message}${revision ? ` (revision ${revision})` : ''}` : `✗ ${state.message}`);
+        return state.ok ? 0 : 1;
+      }),
+    );
+
+  for (const [verb, suspend] of [['suspend', true], ['resume', false]] as const) {
+    withTarget(program.command(verb).description(suspend ? 'stop applying a Sync (hand edits are then left alone)' : 'apply a suspended Sync again'))
+      .argument('<kind>', 'sync')
+      .argument('<name>')
+      .action((kind: string, name: string, flags: Target) =>
+        run(flags, async (client, namespace) => {
+          kindArg(kind, ['sync']);
+          await client.patch(syncKind, name, { spec: { suspend } }, 'merge', namespace);
+          progress(`✔ Sync ${namespace}/${name} ${suspend ? 'suspended' : 'resumed'}`);
+          if (!suspend) await client.subresource(syncKind, name, 'reconcile', namespace, { withSource: false });
+        }),
+      );
+  }
+
+  withTarget(program.command('diff').description('what the next apply of a Sync would change; exit code 1 when it would change something'))
+    .argument('<kind>', 'sync')
+    .argument('<name>')
+    .action((kind: string, name: string, flags: Target) =>
+      run(flags, async (client, namespace) => {
+        kindArg(kind, ['sync']);
+        const diff = await client.subresource<SyncDiff>(syncKind, name, 'diff', namespace);
+        const changed = diff.objects.filter((o) => o.action !== 'unchanged');
+        process.stdout.write(renderDiff(diff));
+        return changed.length ? 1 : 0;
+      }),
+    );
+
+  const create = program.command('create').description('create GitOps objects');
+  const secret = create.command('secret').description('create a Secret');
+  withTarget(secret.command('git').description('create or replace a Secret with Git credentials'))
+    .argument('<name>')
+    .requiredOption('--url <url>', 'repository URL the credentials are for')
+    .option('--private-key-file <file>', 'ssh: private key')
+    .option('--known-hosts-file <file>', 'ssh: known_hosts lines for the host (without it the host key is scanned and must be confirmed)')
+    .option('--host-key-fingerprint <fp>', 'ssh: confirm a scanned host key non-interactively (SHA256:...)')
+    .option('--username <user>', 'https: user name')
+    .option('--password <password>', 'https: password (or set GIT_PASSWORD)')
+    .option('--bearer-token <token>', 'https: bearer token (or set GIT_BEARER_TOKEN)')
+    .option('--ca-file <file>', 'https: CA certificate of a private CA')
+    .option('--export', 'print the Secret as YAML instead of creating it')
+    .action((name: string, flags: Target & GitSecretFlags) =>
+      run(flags, async (client, namespace) => {
+        const obj = await gitSecret(name, namespace, flags);
+        if (flags.export) {
+          process.stdout.write(formatObjects(secretKind, [obj], 'yaml', false));
+          return;
+        }
+        await upsert(client, secretKind, obj);
+        progress(`✔ Secret ${namespace}/${name} stored (${Object.keys(obj.stringData as object).sort().join(', ')})`);
+      }),
+    );
+
+  withTarget(program.command('bootstrap').description('point Gatehouse at a Git repository: credentials Secret, GitRepository and Sync in one go, then wait for the first apply'))
+    .requiredOption('--url <url>', 'repository URL')
+    .requiredOption('--path <path>', 'directory in the repository whose manifests are applied')
+    .option('--branch <branch>', 'branch to follow', 'main')
+    .option('--name <name>', 'name of the GitRepository, Sync and Secret', 'gatehouse')
+    .option('--interval <duration>', 'how often to poll and check for drift', '1m')
+    .option('--prune', 'delete objects removed from Git', true)
+    .option('--no-prune', 'keep objects removed from Git')
+    .option('--private-key-file <file>', 'ssh: private key')
+    .option('--known-hosts-file <file>', 'ssh: known_hosts lines for the host')
+    .option('--host-key-fingerprint <fp>', 'ssh: confirm a scanned host key non-interactively (SHA256:...)')
+    .option('--username <user>', 'https: user name')
+    .option('--password <password>', 'https: password (or set GIT_PASSWORD)')
+    .option('--bearer-token <token>', 'https: bearer token (or set GIT_BEARER_TOKEN)')
+    .option('--ca-file <file>', 'https: CA certificate of a private CA')
+    .action((flags: Target & GitSecretFlags & { path: string; branch: string; name: string; interval: string; prune: boolean }) =>
+      run(flags, async (client, namespace) => {
+        await upsert(client, namespaceKind, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }).catch((err: unknown) => {
+          if (!isStatusError(err, 'Forbidden')) throw err;
+        });
+        const needsSecret = !flags.url.startsWith('file://') && Boolean(flags.privateKeyFile || flags.username || flags.bearerToken || flags.caFile || isSsh(flags.url));
+        if (needsSecret) {
+          progress(`► storing credentials in Secret ${namespace}/${flags.name}`);
+          await upsert(client, secretKind, await gitSecret(flags.name, namespace, flags));
+        }
+        progress(`► GitRepository ${namespace}/${flags.name} → ${flags.url} (${flags.branch})`);
+        await upsert(client, gitRepositoryKind, {
+          apiVersion: 'gatehouse.dev/v1alpha1',
+          kind: 'GitRepository',
+          metadata: { name: flags.name, namespace },
+          spec: { url: flags.url, ref: { branch: flags.branch }, interval: flags.interval, ...(needsSecret ? { secretRef: { name: flags.name } } : {}) },
+        });
+        progress(`► Sync ${namespace}/${flags.name} applies ${flags.path}${flags.prune ? ' (prune on)' : ''}`);
+        await upsert(client, syncKind, {
+          apiVersion: 'gatehouse.dev/v1alpha1',
+          kind: 'Sync',
+          metadata: { name: flags.name, namespace },
+          spec: { sourceRef: { kind: 'GitRepository', name: flags.name }, path: flags.path, interval: flags.interval, prune: flags.prune },
+        });
+        progress('► waiting for the first apply');
+        const sync = await client.subresource<Sync>(syncKind, flags.name, 'reconcile', namespace, { withSource: true });
+        const state = ready(sync);
+        progress(state.ok ? `✔ ${state.message} (revision ${sync.status?.lastAppliedRevision ?? '?'})` : `✗ ${state.message}`);
+        return state.ok ? 0 : 1;
+      }),
+    );
+}
+
+async function list(def: KindDefinition, name: string | undefined, flags: Target & { allNamespaces?: boolean; output: OutputFormat }): Promise<void> {
+  await run(flags, async (client, namespace) => {
+    const objects = name
+      ? [await client.get<KubeObject>(def, name, namespace)]
+      : (await client.list<KubeObject>(def, { namespace: flags.allNamespaces ? undefined : namespace })).items;
+    if (!objects.length && (flags.output === 'table' || flags.output === 'wide')) {
+      progress(`No ${def.plural} found${flags.allNamespaces ? '' : ` in namespace ${namespace}`}.`);
+      return;
+    }
+    process.stdout.write(formatObjects(def, objects, flags.output, Boolean(flags.allNamespaces)));
+  });
+}
+
+/** Creates `obj`, or replaces the live object of that name keeping its resourceVersion. */
+async function upsert(client: KubeClient, def: KindDefinition, obj: KubeObject): Promise<void> {
+  try {
+    await client.create(def, obj);
+  } catch (err) {
+    if (!isStatusError(err, 'AlreadyExists')) throw err;
+    const live = await client.get<KubeObject>(def, obj.metadata.name!, obj.metadata.namespace);
+    await client.update(def, { ...obj, metadata: { ...obj.metadata, resourceVersion: live.metadata.resourceVersion } });
+  }
+}
+
+interface GitSecretFlags {
+  url: string;
+  privateKeyFile?: string;
+  knownHostsFile?: string;
+  hostKeyFingerprint?: string;
+  username?: string;
+  password?: string;
+  bearerToken?: string;
+  caFile?: string;
+  export?: boolean;
+}
+
+function isSsh(url: string): boolean {
+  return url.startsWith('ssh://') || /^[A-Za-z0-9._-]+@[^:/]+:/.test(url);
+}
+
+/** The Secret for `url` with Flux's keys; values go in stringData, never on a log line. */
+async function gitSecret(name: string, namespace: string, flags: GitSecretFlags): Promise<KubeObject> {
+  const data: Record<string, string> = {};
+  if (isSsh(flags.url)) {
+    if (!flags.privateKeyFile) throw new Error(`--private-key-file is required for the ssh URL ${flags.url}`);
+    data.identity = await readFile(flags.privateKeyFile, 'utf8');
+    data.known_hosts = flags.knownHostsFile ? await readFile(flags.knownHostsFile, 'utf8') : await hostKeyOf(flags.url, flags.hostKeyFingerprint, progress);
+  } else {
+    const password = flags.password ?? process.env.GIT_PASSWORD;
+    const token = flags.bearerToken ?? process.env.GIT_BEARER_TOKEN;
+    if (flags.username) {
+      if (!password) throw new Error('--username needs --password (or GIT_PASSWORD)');
+      data.username = flags.username;
+      data.password = password;
+    } else if (token) {
+      data.bearerToken = token;
+    }
+    if (flags.caFile) data['ca.crt'] = await readFile(flags.caFile, 'utf8');
+  }
+  return { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace, labels: { 'gatehouse.dev/git-credentials': 'true' } }, type: 'Opaque', stringData: data } as KubeObject;
+}
+
+export interface SyncDiff {
+  revision?: string;
+  objects: Array<{ id: string; kind: string; namespace?: string; name: string; action: 'create' | 'update' | 'delete' | 'unchanged'; changes: Array<{ path: string; live?: unknown; desired?: unknown }> }>;
+}
+
+function renderDiff(diff: SyncDiff): string {
+  const changed = diff.objects.filter((o) => o.action !== 'unchanged');
+  if (!changed.length) return `No changes: the live objects match ${diff.revision ?? 'the source'} (${diff.objects.length} objects).\n`;
+  const lines: string[] = [];
+  for (const o of changed) {
+    const id = `${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}`;
+    lines.push(`${o.action === 'create' ? '+' : o.action === 'delete' ? '-' : '~'} ${id} (${o.action})`);
+    if (o.action === 'update') {
+      lines.push(...table(o.changes.map((c) => [`    ${c.path}`, `${show(c.live)} → ${show(c.desired)}`])).trimEnd().split('\n'));
+    }
+  }
+  lines.push(`${changed.length} of ${diff.objects.length} objects would change${diff.revision ? ` applying ${diff.revision}` : ''}.`);
+  return `${lines.join('\n')}\n`;
+}
+
+function show(value: unknown): string {
+  return value === undefined ? '(absent)' : JSON.stringify(value);
+}

@@ -1,0 +1,31 @@
+// The controller runtime's public surface: reconcilers import from here.
+export { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.ts';
+export {
+  ConditionReason,
+  ConditionType,
+  markFailed,
+  markReady,
+  markReconciling,
+  markStalled,
+  removeCondition,
+  setCondition,
+  type ConditionInput,
+  type Conditioned,
+} from './conditions.ts';
+export {
+  Controller,
+  ControllerStoppedError,
+  TerminalError,
+  keyOf,
+  requestOf,
+  type ControllerCounters,
+  type ControllerOptions,
+  type Reconciler,
+  type Request,
+  type Result,
+} from './controller.ts';
+export { EventRecorder, type EventRecorderOptions, type EventType } from './events.ts';
+export type { RuntimeLogger } from './logger.ts';
+export { writeStatus, type StatusWrite, type StatusWriteOutcome } from './status-writer.ts';
+export { timestamp } from './time.ts';
+export { WorkQueue } from './work-queue.ts';

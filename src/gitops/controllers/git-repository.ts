@@ -1,0 +1,136 @@
+// GitRepository reconciler: resolve the ref on the remote, fetch when it moved, keep the
+// tree as an artifact, and report it in status. A failed fetch keeps the previous artifact
+// and status.artifact as they were, so nothing downstream is removed or changed; only the
+// Ready condition tells what went wrong (the message names the host, the fingerprint
+// offered, the ref — never a credential).
+import { join } from 'node:path';
+import { secretKind, type Secret } from '../../api/core/secret/index.ts';
+import { parseDuration } from '../../api/duration.ts';
+import { gitRepositoryKind, type GitRepository, type GitRepositoryStatus } from '../../api/kinds/git-repository/index.ts';
+import { isStatusError } from '../../client/errors.ts';
+import type { Informer } from '../../client/informer.ts';
+import type { KubeClient } from '../../client/rest.ts';
+import { EventRecorder, markFailed, markReady, markStalled, TerminalError, writeStatus, type Reconciler, type Request, type Result, type RuntimeLogger } from '../../controller/runtime/index.ts';
+import { checkout, GitError, type GitAuth } from '../git/index.ts';
+import type { Redactor } from '../redact.ts';
+
+/** Condition reasons of GitRepository (a catalogue: tools branch on them). */
+export const SourceReason = {
+  Succeeded: 'Succeeded',
+  GitOperationFailed: 'GitOperationFailed',
+  AuthenticationFailed: 'AuthenticationFailed',
+  HostKeyMismatch: 'HostKeyMismatch',
+  SecretNotFound: 'SecretNotFound',
+  InvalidSpec: 'InvalidSpec',
+} as const;
+
+export interface GitRepositoryReconcilerDeps {
+  client: KubeClient;
+  sources: Informer<GitRepository>;
+  events: EventRecorder;
+  redactor: Redactor;
+  logger: RuntimeLogger;
+  /** Root of every artifact; status.artifact.path is relative to it. */
+  dataDir: string;
+}
+
+export class GitRepositoryReconciler implements Reconciler {
+  constructor(private readonly deps: GitRepositoryReconcilerDeps) {}
+
+  async reconcile(request: Request): Promise<Result | void> {
+    const { sources, client, events, dataDir } = this.deps;
+    const found = sources.get(request.namespace, request.name);
+    if (!found || found.metadata.deletionTimestamp) return;
+    if (found.spec.suspend) return;
+    const repo = structuredClone(found);
+    const interval = parseDuration(repo.spec.interval);
+    const id = `${request.namespace}/${request.name}`;
+    const previous = repo.status?.artifact;
+    const status: GitRepositoryStatus = structuredClone(repo.status ?? {});
+    const target = { ...repo, status };
+    const report = async () => {
+      const { object } = await writeStatus(client, gitRepositoryKind, repo, status);
+      return object ?? target;
+    };
+
+    let auth: GitAuth;
+    try {
+      auth = await this.credentials(repo);
+    } catch (err) {
+      markFailed(target, SourceReason.SecretNotFound, this.deps.redactor.redact((err as Error).message));
+      await report();
+      void events.record(repo, 'Warning', SourceReason.SecretNotFound, (err as Error).message);
+      throw err;
+    }
+
+    const workDir = join(dataDir, 'gitrepositories', request.namespace, request.name);
+    try {
+      const result = await checkout({
+        url: repo.spec.url,
+        ref: repo.spec.ref ?? {},
+        auth,
+        timeoutMs: parseDuration(repo.spec.timeout),
+        workDir,
+        lastRevision: previous?.revision,
+      });
+      if (result.changed || !previous || previous.digest !== result.digest) {
+        status.artifact = { revision: result.revision, digest: result.digest, path: relativeTo(dataDir, result.path), lastUpdateTime: new Date().toISOString() };
+        void events.record(repo, 'Normal', 'NewArtifact', `stored artifact for revision ${result.revision}`);
+      }
+      markReady(target, SourceReason.Succeeded, `stored artifact for revision ${result.revision}`);
+      await report();
+      return { requeueAfterMs: interval };
+    } catch (err) {
+      if (!(err instanceof GitError)) throw err;
+      const reason = err.code === 'AUTH_FAILED' || err.code === 'MISSING_CREDENTIALS'
+        ? SourceReason.AuthenticationFailed
+        : err.code === 'HOST_KEY_MISMATCH' || err.code === 'HOST_KEY_UNKNOWN'
+          ? SourceReason.HostKeyMismatch
+          : err.code === 'INVALID_URL'
+            ? SourceReason.InvalidSpec
+            : SourceReason.GitOperationFailed;
+      const message = this.deps.redactor.redact(err.message);
+      if (reason === SourceReason.InvalidSpec) {
+        markStalled(target, reason, message);
+        await report();
+        void events.record(repo, 'Warning', reason, message);
+        throw new TerminalError(`GitRepository ${id}: ${message}`);
+      }
+      markFailed(target, reason, message);
+      await report();
+      void events.record(repo, 'Warning', reason, message);
+      // Poll again at the interval at the latest; the backoff retries sooner.
+      throw new Error(`GitRepository ${id}: ${message}`);
+    }
+  }
+
+  /** The transport credentials from spec.secretRef, remembered for redaction. */
+  private async credentials(repo: GitRepository): Promise<GitAuth> {
+    const ref = repo.spec.secretRef;
+    if (!ref) return {};
+    let secret: Secret;
+    try {
+      secret = await this.deps.client.get<Secret>(secretKind, ref.name, repo.metadata.namespace);
+    } catch (err) {
+      if (isStatusError(err, 'NotFound')) throw new Error(`Secret ${repo.metadata.namespace}/${ref.name} named by spec.secretRef not found`);
+      throw err;
+    }
+    const data: Record<string, string> = {};
+    for (const [key, value] of Object.entries(secret.data ?? {})) {
+      data[key] = Buffer.from(value, 'base64').toString('utf8');
+      this.deps.redactor.remember(data[key]);
+    }
+    return {
+      identity: data.identity,
+      knownHosts: data.known_hosts,
+      username: data.username,
+      password: data.password,
+      bearerToken: data.bearerToken,
+      caCert: data['ca.crt'],
+    };
+  }
+}
+
+function relativeTo(root: string, path: string): string {
+  return path.startsWith(`${root}/`) ? path.slice(root.length + 1) : path;
+}
