@@ -1,0 +1,174 @@
+// Sync reconciler, one readable walk (Flux's kustomize-controller shape): get the Sync,
+// find its source's artifact, build the manifests, validate all of them with a dry run,
+// apply what drifted, prune what left Git, and record the outcome in status and Events.
+// A revision that does not build or validate applies nothing and keeps the last good state
+// serving; Ready=False names the file, object and field. Hand edits of owned objects reach
+// this reconciler through watches on them, so drift is undone within a second or two, and
+// an Event says what drifted.
+import { join } from 'node:path';
+import { parseDuration } from '../../api/duration.ts';
+import type { GitRepository } from '../../api/kinds/git-repository/index.ts';
+import { syncKind, type Sync, type SyncHistoryEntry, type SyncStatus } from '../../api/kinds/sync/index.ts';
+import type { Informer } from '../../client/informer.ts';
+import type { KubeClient } from '../../client/rest.ts';
+import { EventRecorder, markFailed, markReady, markReconciling, writeStatus, type Reconciler, type Request, type Result, type RuntimeLogger } from '../../controller/runtime/index.ts';
+import type { Redactor } from '../redact.ts';
+import { applySet, build, BuildError, diffSet, ValidationError, type ChangeSet, type Manifest, type ObjectDiff } from '../sync/index.ts';
+
+/** Condition reasons of Sync (a catalogue: tools branch on them). */
+export const SyncReason = {
+  ReconciliationSucceeded: 'ReconciliationSucceeded',
+  Progressing: 'Progressing',
+  SourceNotFound: 'SourceNotFound',
+  ArtifactNotReady: 'ArtifactNotReady',
+  BuildFailed: 'BuildFailed',
+  ValidationFailed: 'ValidationFailed',
+  ApplyFailed: 'ApplyFailed',
+  DriftCorrected: 'DriftCorrected',
+} as const;
+
+/** status.history keeps this many entries, newest first. */
+export const HISTORY_LIMIT = 10;
+
+export interface SyncReconcilerDeps {
+  client: KubeClient;
+  syncs: Informer<Sync>;
+  sources: Informer<GitRepository>;
+  events: EventRecorder;
+  redactor: Redactor;
+  logger: RuntimeLogger;
+  /** Root of the artifacts the GitRepository reconciler keeps. */
+  dataDir: string;
+}
+
+export interface SyncDiff {
+  kind: 'SyncDiff';
+  apiVersion: 'gatehouse.dev/v1alpha1';
+  revision?: string;
+  objects: ObjectDiff[];
+}
+
+/** What a reconcile needs from the source, or why it cannot go on. */
+type SourceState = { ok: true; revision: string; digest?: string; dir: string } | { ok: false; reason: string; message: string };
+
+export class SyncReconciler implements Reconciler {
+  constructor(private readonly deps: SyncReconcilerDeps) {}
+
+  async reconcile(request: Request): Promise<Result | void> {
+    const { syncs, client, events } = this.deps;
+    const found = syncs.get(request.namespace, request.name);
+    if (!found || found.metadata.deletionTimestamp || found.spec.suspend) return;
+    const sync = structuredClone(found);
+    const status: SyncStatus = structuredClone(sync.status ?? {});
+    const target = { ...sync, status };
+    const interval = { requeueAfterMs: parseDuration(sync.spec.interval) };
+    const report = () => writeStatus(client, syncKind, sync, status);
+
+    // 1. The source's artifact.
+    const source = this.source(sync);
+    if (!source.ok) {
+      markFailed(target, source.reason, source.message);
+      await report();
+      return interval;
+    }
+    const firstAttempt = status.lastAttemptedRevision !== source.revision;
+    status.lastAttemptedRevision = source.revision;
+    if (firstAttempt) {
+      markReconciling(target, SyncReason.Progressing, `applying revision ${source.revision}`);
+      await report();
+    }
+
+    // 2. Build, then validate and apply; a bad revision applies nothing.
+    let changes: ChangeSet;
+    try {
+      const manifests = await this.build(sync, source.dir);
+      changes = await applySet(client, manifests, { owner: ownerOf(sync), previousInventory: status.inventory?.entries ?? [], prune: sync.spec.prune });
+    } catch (err) {
+      const reason = err instanceof BuildError ? SyncReason.BuildFailed : err instanceof ValidationError ? SyncReason.ValidationFailed : SyncReason.ApplyFailed;
+      const message = this.deps.redactor.redact(`revision ${source.revision}: ${(err as Error).message}`);
+      markFailed(target, reason, message);
+      addHistory(status, { revision: source.revision, digest: source.digest, time: new Date().toISOString(), status: 'Failed', message: firstLine(message) }, undefined);
+      await report();
+      void events.record(sync, 'Warning', reason, message);
+      // A revision that does not build or validate will not get better by retrying; the
+      // source's next revision (a watch) or the interval brings the next attempt.
+      if (reason === SyncReason.ApplyFailed) throw err;
+      return interval;
+    }
+
+    // 3. Record the outcome.
+    const { created, configured, deleted } = changes.counts;
+    const changed = created + configured + deleted > 0;
+    if (changed && status.lastAppliedRevision === source.revision) {
+      // Git did not move, yet objects had to be written: someone edited or deleted them.
+      void events.record(sync, 'Warning', SyncReason.DriftCorrected, `drift corrected: ${describeChanges(changes)}`);
+    } else if (changed) {
+      void events.record(sync, 'Normal', SyncReason.ReconciliationSucceeded, `applied revision ${source.revision}: ${describeCounts(changes)}`);
+    }
+    status.lastAppliedRevision = source.revision;
+    status.inventory = { entries: changes.inventory };
+    addHistory(status, { revision: source.revision, digest: source.digest, time: new Date().toISOString(), status: 'Succeeded', message: describeCounts(changes), ...changes.counts }, changed);
+    markReady(target, SyncReason.ReconciliationSucceeded, `applied revision ${source.revision}`);
+    await report();
+    return interval;
+  }
+
+  /** What the next apply would change, object by object and field by field. */
+  async diff(request: Request): Promise<SyncDiff> {
+    const sync = this.deps.syncs.get(request.namespace, request.name);
+    if (!sync) throw new Error(`Sync ${request.namespace}/${request.name} not found`);
+    const source = this.source(sync);
+    if (!source.ok) throw new Error(source.message);
+    const manifests = await this.build(sync, source.dir);
+    const objects = await diffSet(this.deps.client, manifests, { owner: ownerOf(sync), previousInventory: sync.status?.inventory?.entries ?? [], prune: sync.spec.prune });
+    return { kind: 'SyncDiff', apiVersion: 'gatehouse.dev/v1alpha1', revision: source.revision, objects };
+  }
+
+  private source(sync: Sync): SourceState {
+    const ref = sync.spec.sourceRef;
+    const namespace = ref.namespace ?? sync.metadata.namespace ?? 'default';
+    const repo = this.deps.sources.get(namespace, ref.name);
+    if (!repo) return { ok: false, reason: SyncReason.SourceNotFound, message: `GitRepository ${namespace}/${ref.name} named by spec.sourceRef not found` };
+    const artifact = repo.status?.artifact;
+    if (!artifact?.path) return { ok: false, reason: SyncReason.ArtifactNotReady, message: `GitRepository ${namespace}/${ref.name} has no artifact yet` };
+    return { ok: true, revision: artifact.revision, digest: artifact.digest, dir: join(this.deps.dataDir, artifact.path) };
+  }
+
+  private build(sync: Sync, dir: string): Promise<Manifest[]> {
+    return build(dir, sync.spec.path, { namespace: sync.metadata.namespace ?? 'default', targetNamespace: sync.spec.targetNamespace, substitute: sync.spec.substitute });
+  }
+}
+
+function ownerOf(sync: Sync) {
+  return { name: sync.metadata.name!, namespace: sync.metadata.namespace ?? 'default' };
+}
+
+/**
+ * Prepends `entry`, keeping HISTORY_LIMIT entries. A reconcile that changed nothing, or
+ * failed the same way again, adds no entry, so the history lists applies and failures, not
+ * polls (and a poll writes no status).
+ */
+function addHistory(status: SyncStatus, entry: SyncHistoryEntry, changed: boolean | undefined): void {
+  const history = status.history ?? [];
+  const newest = history[0];
+  const repeat = newest && newest.revision === entry.revision && newest.status === entry.status && (entry.status === 'Failed' ? newest.message === entry.message : changed === false);
+  if (repeat) return;
+  status.history = [entry, ...history].slice(0, HISTORY_LIMIT);
+}
+
+function describeCounts(changes: ChangeSet): string {
+  const c = changes.counts;
+  return `${c.created} created, ${c.configured} configured, ${c.unchanged} unchanged, ${c.deleted} deleted`;
+}
+
+function describeChanges(changes: ChangeSet): string {
+  return changes.entries
+    .filter((e) => e.action !== 'unchanged')
+    .map((e) => `${e.kind} ${e.namespace ? `${e.namespace}/` : ''}${e.name} ${e.action}${e.fields?.length ? ` (${e.fields.join(', ')})` : ''}`)
+    .join('; ');
+}
+
+function firstLine(text: string): string {
+  const lines = text.split('\n');
+  return lines.length > 1 ? `${lines[0]} ${lines.slice(1).map((l) => l.trim()).join('; ')}` : text;
+}

@@ -1,0 +1,162 @@
+// The GitOps controller process: informers on GitRepositories, Syncs, Receivers and every
+// kind a Sync may own; one controller per reconciler; the webhook listener. Owned objects
+// are watched through the sync-name label, so a hand edit or delete enqueues its Sync at
+// once — drift is undone by watch, not at the next interval.
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { KindDefinition, KubeObject } from '../api/kind.ts';
+import { secretKind, type Secret } from '../api/core/secret/index.ts';
+import { gitRepositoryKind, type GitRepository } from '../api/kinds/git-repository/index.ts';
+import { receiverKind, type Receiver } from '../api/kinds/receiver/index.ts';
+import { syncKind, type Sync } from '../api/kinds/sync/index.ts';
+import { allKinds } from '../api/kinds.ts';
+import { isStatusError } from '../client/errors.ts';
+import { Informer } from '../client/informer.ts';
+import { loadKubeconfig } from '../client/kubeconfig.ts';
+import { KubeClient } from '../client/rest.ts';
+import { Controller, ControllerStoppedError, EventRecorder, type Request } from '../controller/runtime/index.ts';
+import { GitRepositoryReconciler } from './controllers/git-repository.ts';
+import { SyncReconciler, type SyncDiff } from './controllers/sync.ts';
+import { Redactor } from './redact.ts';
+import { SYNC_NAME_LABEL, SYNC_NAMESPACE_LABEL } from './sync/owner.ts';
+import { startWebhookServer, type WebhookServer } from './webhook/server.ts';
+
+export interface ControllerOptions {
+  kubeconfig: string;
+  /** Artifacts and Git caches live here. */
+  dataDir: string;
+  /** Webhook listener port; absent runs no listener, 0 picks a free port. */
+  hookPort?: number;
+  host?: string;
+  logger: Logger;
+  /** Reconciles at once per controller. */
+  concurrency?: number;
+}
+
+export interface GitOpsController {
+  /** URL of the webhook listener, when one runs. */
+  hookUrl?: string;
+  reconcileSource(namespace: string, name: string): Promise<GitRepository>;
+  reconcileSync(namespace: string, name: string, withSource: boolean): Promise<Sync>;
+  diffSync(namespace: string, name: string): Promise<SyncDiff>;
+  close(): Promise<void>;
+}
+
+/** Kinds a Sync may create, watched for drift: every kind the server serves but the
+ * controller's own, Events, and Leases. */
+const OWNED_KINDS: KindDefinition[] = allKinds.filter((k) => !['GitRepository', 'Sync', 'Receiver', 'Event', 'Lease'].includes(k.kind));
+
+export async function startController(options: ControllerOptions): Promise<GitOpsController> {
+  const { logger } = options;
+  const client = new KubeClient(await loadKubeconfig(options.kubeconfig));
+  const redactor = new Redactor();
+  const events = new EventRecorder(client, 'gatehouse-controller', logger, { redact: (m) => redactor.redact(m), instance: hostname() });
+  const artifacts = join(options.dataDir, 'artifacts');
+  const watchError = (kind: string) => (err: unknown) => logger.warn({ err: redactor.redact(String(err)), kind }, 'watch failed; retrying');
+
+  const sources = new Informer<GitRepository>(client, gitRepositoryKind, { onError: watchError('GitRepository') });
+  const syncs = new Informer<Sync>(client, syncKind, { onError: watchError('Sync') });
+  const receivers = new Informer<Receiver>(client, receiverKind, { onError: watchError('Receiver') });
+  const owned = OWNED_KINDS.map((kind) => ({ kind, informer: new Informer<KubeObject>(client, kind, { labelSelector: SYNC_NAME_LABEL, onError: watchError(kind.kind) }) }));
+
+  const sourceController = new Controller({
+    name: 'gitrepository',
+    reconciler: new GitRepositoryReconciler({ client, sources, events, redactor, logger, dataDir: artifacts }),
+    logger,
+    concurrency: options.concurrency,
+  }).watch(sources);
+
+  const syncReconciler = new SyncReconciler({ client, syncs, sources, events, redactor, logger, dataDir: artifacts });
+  const syncController = new Controller({ name: 'sync', reconciler: syncReconciler, logger, concurrency: options.concurrency })
+    .watch(syncs)
+    .watch(sources, (repo) => syncsOf(syncs, repo));
+  for (const { informer } of owned) {
+    syncController.watch(informer, (obj) => {
+      const name = obj.metadata.labels?.[SYNC_NAME_LABEL];
+      const namespace = obj.metadata.labels?.[SYNC_NAMESPACE_LABEL];
+      return name && namespace ? [{ namespace, name }] : [];
+    });
+  }
+
+  const informers: Informer<never>[] = [sources, syncs, receivers, ...owned.map((o) => o.informer)] as unknown as Informer<never>[];
+  for (const informer of informers) informer.start();
+  await Promise.all([sourceController.start(), syncController.start()]);
+
+  let webhook: WebhookServer | undefined;
+  if (options.hookPort !== undefined) {
+    webhook = await startWebhookServer({
+      host: options.host ?? '127.0.0.1',
+      port: options.hookPort,
+      deps: {
+        receiver: (namespace, name) => receivers.get(namespace, name),
+        token: async (namespace, name) => {
+          try {
+            const secret = await client.get<Secret>(secretKind, name, namespace);
+            const value = secret.data?.token;
+            if (value === undefined) return undefined;
+            const token = Buffer.from(value, 'base64').toString('utf8');
+            redactor.remember(token);
+            return token;
+          } catch (err) {
+            if (isStatusError(err, 'NotFound')) return undefined;
+            throw err;
+          }
+        },
+        trigger: (namespace, name) => {
+          // The Syncs follow through the source watch once the new artifact is recorded.
+          sourceController.trigger({ namespace, name }).catch(() => undefined);
+        },
+        logger,
+      },
+    });
+  }
+
+  /** Runs one reconcile now and returns the object as stored afterwards; a failed
+   * reconcile is reported in the object's status, not as an error of this call. */
+  const reconcileNow = async <T extends KubeObject>(controller: Controller, kind: KindDefinition, request: Request): Promise<T> => {
+    await client.get<T>(kind, request.name, request.namespace);
+    try {
+      await controller.trigger(request);
+    } catch (err) {
+      if (err instanceof ControllerStoppedError) throw err;
+    }
+    return client.get<T>(kind, request.name, request.namespace);
+  };
+
+  return {
+    hookUrl: webhook?.url,
+    reconcileSource: (namespace, name) => reconcileNow<GitRepository>(sourceController, gitRepositoryKind, { namespace, name }),
+    async reconcileSync(namespace, name, withSource) {
+      const sync = await client.get<Sync>(syncKind, name, namespace);
+      if (withSource) {
+        const ref = sync.spec.sourceRef;
+        await reconcileNow(sourceController, gitRepositoryKind, { namespace: ref.namespace ?? namespace, name: ref.name });
+      }
+      // The informer must hold what the source reconcile wrote before the Sync reads it.
+      await waitFor(() => sources.get(sync.spec.sourceRef.namespace ?? namespace, sync.spec.sourceRef.name)?.status?.artifact !== undefined || !withSource);
+      return reconcileNow<Sync>(syncController, syncKind, { namespace, name });
+    },
+    diffSync: (namespace, name) => syncReconciler.diff({ namespace, name }),
+    async close() {
+      await webhook?.close();
+      await Promise.all([sourceController.stop(), syncController.stop()]);
+      await Promise.all(informers.map((i) => i.stop()));
+      await events.flush();
+      await client.close();
+    },
+  };
+}
+
+function syncsOf(syncs: Informer<Sync>, repo: GitRepository): Request[] {
+  const namespace = repo.metadata.namespace ?? 'default';
+  return syncs
+    .items()
+    .filter((s) => s.spec.sourceRef.name === repo.metadata.name && (s.spec.sourceRef.namespace ?? s.metadata.namespace) === namespace)
+    .map((s) => ({ namespace: s.metadata.namespace ?? 'default', name: s.metadata.name! }));
+}
+
+async function waitFor(check: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+}
