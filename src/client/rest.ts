@@ -109,6 +109,12 @@ export class KubeClient {
     return this.json<unknown>('DELETE', this.path(ref, namespace ?? this.defaultNamespace(ref), name));
   }
 
+  /** POSTs `body` as JSON to a path outside the resource collections (such as the
+   * counters endpoint) and returns the decoded answer; non-2xx throws ApiStatusError. */
+  post<T>(path: string, body: unknown, signal?: AbortSignal): Promise<T> {
+    return this.json<T>('POST', path, body, 'application/json', signal);
+  }
+
   /** Opens a watch and yields its events until the server ends the stream or `signal`
    * aborts. A non-2xx answer to the watch request itself throws ApiStatusError; an error
    * after the stream started arrives as an ERROR event (kube-apiserver's contract). */
@@ -154,8 +160,8 @@ export class KubeClient {
     return ref.namespaced ? (obj.metadata.namespace ?? this.config.namespace) : undefined;
   }
 
-  private async json<T>(method: Dispatcher.HttpMethod, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
-    const res = await this.send(method, path, body === undefined ? undefined : JSON.stringify(body), contentType);
+  private async json<T>(method: Dispatcher.HttpMethod, path: string, body?: unknown, contentType = 'application/json', signal?: AbortSignal): Promise<T> {
+    const res = await this.send(method, path, body === undefined ? undefined : JSON.stringify(body), contentType, signal);
     const text = await res.body.text();
     if (res.statusCode >= 300) throw new ApiStatusError(statusFromBody(text, res.statusCode), res.statusCode);
     return JSON.parse(text) as T;

@@ -15,7 +15,7 @@ import { isStatusError } from '../client/errors.ts';
 import { Informer } from '../client/informer.ts';
 import { loadKubeconfig } from '../client/kubeconfig.ts';
 import { KubeClient } from '../client/rest.ts';
-import { Controller, ControllerStoppedError, EventRecorder, type Request } from '../controller/runtime/index.ts';
+import { Controller, ControllerStoppedError, EventRecorder, generationChanged, type Request } from '../controller/runtime/index.ts';
 import { GitRepositoryReconciler } from './controllers/git-repository.ts';
 import { SyncReconciler, type SyncDiff } from './controllers/sync.ts';
 import { Redactor } from './redact.ts';
@@ -65,11 +65,13 @@ export async function startController(options: ControllerOptions): Promise<GitOp
     reconciler: new GitRepositoryReconciler({ client, sources, events, redactor, logger, dataDir: artifacts }),
     logger,
     concurrency: options.concurrency,
-  }).watch(sources);
+    // A reconciler's own status writes must not enqueue it again: primaries pass only
+    // generation changes. A GitRepository's new artifact is status, and Syncs watch it unfiltered.
+  }).watch(sources, undefined, generationChanged);
 
   const syncReconciler = new SyncReconciler({ client, syncs, sources, events, redactor, logger, dataDir: artifacts });
   const syncController = new Controller({ name: 'sync', reconciler: syncReconciler, logger, concurrency: options.concurrency })
-    .watch(syncs)
+    .watch(syncs, undefined, generationChanged)
     .watch(sources, (repo) => syncsOf(syncs, repo));
   for (const { informer } of owned) {
     syncController.watch(informer, (obj) => {

@@ -14,7 +14,7 @@ export interface BackoffOptions {
   random?: () => number;
 }
 
-export const DEFAULT_BACKOFF = { baseDelayMs: 100, maxDelayMs: 5 * 60_000, jitter: 0.1 } as const;
+const DEFAULT_BACKOFF = { baseDelayMs: 100, maxDelayMs: 5 * 60_000, jitter: 0.1 } as const;
 
 export class ItemBackoff {
   private readonly failureCounts = new Map<string, number>();

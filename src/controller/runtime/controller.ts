@@ -8,6 +8,7 @@ import type { KubeObject } from '../../api/kind.ts';
 import type { Informer } from '../../client/informer.ts';
 import type { BackoffOptions } from './backoff.ts';
 import type { RuntimeLogger } from './logger.ts';
+import type { ChangeFilter } from './predicates.ts';
 import { WorkQueue } from './work-queue.ts';
 
 export interface Request {
@@ -108,11 +109,14 @@ export class Controller {
    * the primary kind and each object enqueues itself; with `map` it watches a secondary
    * kind and each object enqueues the primary objects `map` names (the Syncs that reference
    * a GitRepository, the Sync that owns an ApiDefinition). A relist enqueues every object.
-   * The caller starts and stops the informer; start() waits until it has synced.
+   * `filter` drops changes that need no reconcile (see generationChanged); a relist is
+   * never filtered. The caller starts and stops the informer; start() waits until it has
+   * synced.
    */
-  watch<T extends KubeObject>(informer: Informer<T>, map: (obj: T) => Iterable<Request> = (obj) => [requestOf(obj)]): this {
+  watch<T extends KubeObject>(informer: Informer<T>, map: (obj: T) => Iterable<Request> = (obj) => [requestOf(obj)], filter?: ChangeFilter<T>): this {
     this.synced.push(informer.synced);
     informer.onChange((change) => {
+      if (change.type !== 'SYNC' && filter && !filter(change)) return;
       const objects = change.type === 'SYNC' ? change.items : [change.object];
       for (const obj of objects) for (const request of map(obj)) this.queue.add(keyOf(request));
     });

@@ -1,5 +1,5 @@
 // The controller runtime's public surface: reconcilers import from here.
-export { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.ts';
+export type { BackoffOptions } from './backoff.ts';
 export {
   ConditionReason,
   ConditionType,
@@ -26,6 +26,6 @@ export {
 } from './controller.ts';
 export { EventRecorder, type EventRecorderOptions, type EventType } from './events.ts';
 export type { RuntimeLogger } from './logger.ts';
+export { generationChanged, type ChangeFilter, type ObjectChange } from './predicates.ts';
 export { writeStatus, type StatusWrite, type StatusWriteOutcome } from './status-writer.ts';
 export { timestamp } from './time.ts';
-export { WorkQueue } from './work-queue.ts';

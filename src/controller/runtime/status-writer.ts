@@ -21,9 +21,11 @@ export interface StatusWrite<T> {
 /** Conflicts retried before the last one is thrown (a reconcile retry then takes over). */
 const MAX_CONFLICT_RETRIES = 5;
 
-export async function writeStatus<S extends object, T extends KubeObject & { status?: S }>(client: KubeClient, ref: ResourceRef, obj: T, status: S): Promise<StatusWrite<T>> {
+/** Makes `obj`'s stored status equal to `status`; `obj` is the object as the caller read
+ * it, the base of the comparison and of the patch. */
+export async function writeStatus<T extends KubeObject & { status?: object }>(client: KubeClient, ref: ResourceRef, obj: T, status: NonNullable<T['status']>): Promise<StatusWrite<T>> {
   // Through JSON, as the server will see it: an `undefined` field is an absent one.
-  const wanted = JSON.parse(JSON.stringify(status)) as S;
+  const wanted = JSON.parse(JSON.stringify(status)) as object;
   const { name, namespace } = obj.metadata;
   let base = obj;
   for (let attempt = 0; ; attempt++) {
