@@ -12,7 +12,7 @@ function program(): Command {
 test('declares the gateway flags with their defaults', () => {
   const gateway = program().commands.find((c) => c.name() === 'gateway')!;
   const flags = Object.fromEntries(gateway.options.map((o) => [o.long, o.defaultValue]));
-  assert.deepEqual(flags, { '--kubeconfig': undefined, '--port': 8080, '--internal-port': 8081, '--bind': '127.0.0.1', '--namespace': undefined, '--selector': undefined, '--data-dir': '.gatehouse/gateway' });
+  assert.deepEqual(flags, { '--kubeconfig': undefined, '--port': 8080, '--internal-port': 8081, '--bind': '127.0.0.1', '--namespace': undefined, '--selector': undefined, '--data-dir': '.gatehouse/gateway', '--workers': 1 });
 });
 
 test('refuses --namespace together with --selector and a bad port, before starting anything', async () => {
@@ -20,4 +20,5 @@ test('refuses --namespace together with --selector and a bad port, before starti
   const p = program();
   p.commands[0].exitOverride().configureOutput({ writeErr: () => {} });
   await assert.rejects(p.parseAsync(['gateway', '--kubeconfig', 'k', '--port', '70000'], { from: 'user' }), /not a port number/);
+  await assert.rejects(p.parseAsync(['gateway', '--kubeconfig', 'k', '--workers', '0'], { from: 'user' }), /not a number of workers/);
 });

@@ -1,8 +1,10 @@
-// `gatehouse gateway`: serves the APIs declared in the API server the kubeconfig points at.
+// `gatehouse gateway`: serves the APIs declared in the API server the kubeconfig points at,
+// from this process or (--workers N) from N worker processes on the same ports.
 import { Command, InvalidArgumentError } from 'commander';
 import { resolve } from 'node:path';
 import { startGateway } from '../gateway/server.ts';
 import { logger, port, stopOnSignals } from './process.ts';
+import { isWorker, startWorkers, workerReady } from './workers.ts';
 
 interface GatewayFlags {
   kubeconfig: string;
@@ -12,6 +14,13 @@ interface GatewayFlags {
   namespace?: string;
   selector?: string;
   dataDir: string;
+  workers: number;
+}
+
+function workerCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw new InvalidArgumentError(`"${value}" is not a number of workers (1-256)`);
+  return n;
 }
 
 export function registerGatewayCommand(program: Command): void {
@@ -25,8 +34,15 @@ export function registerGatewayCommand(program: Command): void {
     .option('--namespace <ns>', 'serve only this namespace (default: all namespaces)')
     .option('--selector <labels>', 'serve only ApiDefinitions matching this label selector')
     .option('--data-dir <dir>', 'where the last good config is kept', '.gatehouse/gateway')
+    .option('--workers <n>', 'gateway processes serving the same ports (node:cluster), sharing limits through the API server', workerCount, 1)
     .action(async (flags: GatewayFlags) => {
       if (flags.namespace && flags.selector) throw new InvalidArgumentError('--namespace and --selector are alternatives; give one');
+      if (flags.workers > 1 && !isWorker()) {
+        const { pool, details } = await startWorkers(flags.workers, logger);
+        logger.info({ ...details, workers: pool.pids() }, 'gateway listening');
+        stopOnSignals([() => pool.stop()]);
+        return;
+      }
       const gateway = await startGateway({
         kubeconfig: resolve(flags.kubeconfig),
         port: flags.port,
@@ -37,7 +53,10 @@ export function registerGatewayCommand(program: Command): void {
         dataDir: resolve(flags.dataDir),
         logger,
       });
-      logger.info({ url: gateway.url, internalUrl: gateway.internalUrl }, 'gateway listening');
-      stopOnSignals([() => gateway.close()]);
+      logger.info({ url: gateway.url, internalUrl: gateway.internalUrl }, isWorker() ? 'gateway worker listening' : 'gateway listening');
+      let closing: Promise<void> | undefined;
+      const close = () => (closing ??= gateway.close());
+      stopOnSignals([close]);
+      if (isWorker()) workerReady({ url: gateway.url, internalUrl: gateway.internalUrl }, close);
     });
 }

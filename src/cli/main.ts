@@ -5,7 +5,11 @@ import { startApiServer, type ApiServer } from '../apiserver/server.ts';
 import { ensureSelfSignedCert, loadServingCert, type ServingCert } from '../apiserver/tls.ts';
 import { openStorage } from '../storage/open.ts';
 import { startGateway, type Gateway } from '../gateway/server.ts';
+import { startController, type GitOpsController } from '../gitops/manager.ts';
+import { registerControllerCommand } from './controller-command.ts';
 import { registerGatewayCommand } from './gateway-command.ts';
+import { registerGitOpsCommands } from './gitops-command.ts';
+import { delegatedSubresources, type Attachments } from './subresources.ts';
 import { ensureAdminToken, writeKubeconfig } from './kubeconfig.ts';
 import { logger, port, stopOnSignals } from './process.ts';
 
@@ -50,15 +54,18 @@ program
   .option('--api-port <port>', 'API server port', port, 6443)
   .option('--gateway-port <port>', 'gateway public port', port, 8080)
   .option('--gateway-internal-port <port>', 'gateway internal port: internal APIs, /metrics, /healthz', port, 8081)
-  .action(async (opts: { dataDir: string; storage?: string; bind: string; apiPort: number; gatewayPort: number; gatewayInternalPort: number }) => {
+  .option('--hook-port <port>', 'controller webhook listener port (Receivers)', port, 9292)
+  .action(async (opts: { dataDir: string; storage?: string; bind: string; apiPort: number; gatewayPort: number; gatewayInternalPort: number; hookPort: number }) => {
     const dataDir = resolve(opts.dataDir);
     const credentials = await ensureAdminToken(dataDir);
     const tls = await ensureSelfSignedCert(join(dataDir, 'tls'));
     const spec = opts.storage ?? `pglite:${join(dataDir, 'pglite')}`;
     const storage = await openStorage(spec, { dataDir, logger });
+    // The controller and gateway answer their subresources through the API server once attached.
+    const attached: Attachments = {};
     let server: ApiServer;
     try {
-      server = await startApiServer({ storage, tls, host: opts.bind, port: opts.apiPort, tokenFile: credentials.tokenFile, logger });
+      server = await startApiServer({ storage, tls, host: opts.bind, port: opts.apiPort, tokenFile: credentials.tokenFile, subresources: delegatedSubresources(attached), logger });
     } catch (err) {
       await storage.close();
       throw err;
@@ -80,25 +87,38 @@ program
       await server.close();
       throw err;
     }
+    let controller: GitOpsController;
+    try {
+      controller = await startController({ kubeconfig: kubeconfigPath, dataDir: join(dataDir, 'controller'), hookPort: opts.hookPort, host: opts.bind, logger });
+    } catch (err) {
+      await gateway.close();
+      await server.close();
+      throw err;
+    }
+    attached.controller = controller;
     process.stdout.write(
       [
         '',
         `Gatehouse is up. API server: ${server.url} (storage: ${spec})`,
         `  gateway: ${gateway.url} (internal: ${gateway.internalUrl}, metrics at ${gateway.internalUrl}/metrics)`,
+        `  controller webhooks: ${controller.hookUrl}/hook/<namespace>/<receiver>`,
         `  kubectl --kubeconfig ${kubeconfigPath} get apis`,
         `  kubectl --kubeconfig ${kubeconfigPath} apply -R -f examples/`,
         'Press Ctrl-C to stop.',
         '',
       ].join('\n'),
     );
-    // The gateway goes first so it stops watching before the API server goes away.
+    // The watchers go first so they stop watching before the API server goes away.
     stopOnSignals([async () => {
+      await controller.close();
       await gateway.close();
       await server.close();
     }]);
   });
 
 registerGatewayCommand(program);
+registerControllerCommand(program);
+registerGitOpsCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   // A failure to start is the user's to fix (bad flag, port in use, unreachable database):

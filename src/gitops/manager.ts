@@ -62,14 +62,14 @@ export async function startController(options: ControllerOptions): Promise<GitOp
 
   const sourceController = new Controller({
     name: 'gitrepository',
-    reconciler: new GitRepositoryReconciler({ client, sources, events, redactor, logger, dataDir: artifacts }),
+    reconciler: new GitRepositoryReconciler({ client, events, redactor, logger, dataDir: artifacts }),
     logger,
     concurrency: options.concurrency,
     // A reconciler's own status writes must not enqueue it again: primaries pass only
     // generation changes. A GitRepository's new artifact is status, and Syncs watch it unfiltered.
   }).watch(sources, undefined, generationChanged);
 
-  const syncReconciler = new SyncReconciler({ client, syncs, sources, events, redactor, logger, dataDir: artifacts });
+  const syncReconciler = new SyncReconciler({ client, events, redactor, logger, dataDir: artifacts });
   const syncController = new Controller({ name: 'sync', reconciler: syncReconciler, logger, concurrency: options.concurrency })
     .watch(syncs, undefined, generationChanged)
     .watch(sources, (repo) => syncsOf(syncs, repo));
@@ -135,8 +135,6 @@ export async function startController(options: ControllerOptions): Promise<GitOp
         const ref = sync.spec.sourceRef;
         await reconcileNow(sourceController, gitRepositoryKind, { namespace: ref.namespace ?? namespace, name: ref.name });
       }
-      // The informer must hold what the source reconcile wrote before the Sync reads it.
-      await waitFor(() => sources.get(sync.spec.sourceRef.namespace ?? namespace, sync.spec.sourceRef.name)?.status?.artifact !== undefined || !withSource);
       return reconcileNow<Sync>(syncController, syncKind, { namespace, name });
     },
     diffSync: (namespace, name) => syncReconciler.diff({ namespace, name }),
@@ -156,9 +154,4 @@ function syncsOf(syncs: Informer<Sync>, repo: GitRepository): Request[] {
     .items()
     .filter((s) => s.spec.sourceRef.name === repo.metadata.name && (s.spec.sourceRef.namespace ?? s.metadata.namespace) === namespace)
     .map((s) => ({ namespace: s.metadata.namespace ?? 'default', name: s.metadata.name! }));
-}
-
-async function waitFor(check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
 }

@@ -8,11 +8,11 @@ import { secretKind, type Secret } from '../../api/core/secret/index.ts';
 import { parseDuration } from '../../api/duration.ts';
 import { gitRepositoryKind, type GitRepository, type GitRepositoryStatus } from '../../api/kinds/git-repository/index.ts';
 import { isStatusError } from '../../client/errors.ts';
-import type { Informer } from '../../client/informer.ts';
 import type { KubeClient } from '../../client/rest.ts';
 import { EventRecorder, markFailed, markReady, markStalled, TerminalError, writeStatus, type Reconciler, type Request, type Result, type RuntimeLogger } from '../../controller/runtime/index.ts';
-import { checkout, GitError, type GitAuth } from '../git/index.ts';
+import { authFromSecretData, checkout, GitError, type GitAuth, type GitErrorCode } from '../git/index.ts';
 import type { Redactor } from '../redact.ts';
+import { getOrUndefined } from './read.ts';
 
 /** Condition reasons of GitRepository (a catalogue: tools branch on them). */
 export const SourceReason = {
@@ -24,9 +24,18 @@ export const SourceReason = {
   InvalidSpec: 'InvalidSpec',
 } as const;
 
+const REASON_OF: Partial<Record<GitErrorCode, string>> = {
+  AUTH_FAILED: SourceReason.AuthenticationFailed,
+  MISSING_CREDENTIALS: SourceReason.AuthenticationFailed,
+  INVALID_CREDENTIALS: SourceReason.AuthenticationFailed,
+  HOST_KEY_MISMATCH: SourceReason.HostKeyMismatch,
+  HOST_KEY_UNKNOWN: SourceReason.HostKeyMismatch,
+  INVALID_URL: SourceReason.InvalidSpec,
+  INVALID_REF: SourceReason.InvalidSpec,
+};
+
 export interface GitRepositoryReconcilerDeps {
   client: KubeClient;
-  sources: Informer<GitRepository>;
   events: EventRecorder;
   redactor: Redactor;
   logger: RuntimeLogger;
@@ -38,8 +47,9 @@ export class GitRepositoryReconciler implements Reconciler {
   constructor(private readonly deps: GitRepositoryReconcilerDeps) {}
 
   async reconcile(request: Request): Promise<Result | void> {
-    const { sources, client, events, dataDir } = this.deps;
-    const found = sources.get(request.namespace, request.name);
+    const { client, events, dataDir } = this.deps;
+    // From the server, not the informer: see SyncReconciler.
+    const found = await getOrUndefined<GitRepository>(client, gitRepositoryKind, request);
     if (!found || found.metadata.deletionTimestamp) return;
     if (found.spec.suspend) return;
     const repo = structuredClone(found);
@@ -53,7 +63,7 @@ export class GitRepositoryReconciler implements Reconciler {
       return object ?? target;
     };
 
-    let auth: GitAuth;
+    let auth: GitAuth | undefined;
     try {
       auth = await this.credentials(repo);
     } catch (err) {
@@ -67,7 +77,7 @@ export class GitRepositoryReconciler implements Reconciler {
     try {
       const result = await checkout({
         url: repo.spec.url,
-        ref: repo.spec.ref ?? {},
+        ref: repo.spec.ref,
         auth,
         timeoutMs: parseDuration(repo.spec.timeout),
         workDir,
@@ -82,14 +92,8 @@ export class GitRepositoryReconciler implements Reconciler {
       return { requeueAfterMs: interval };
     } catch (err) {
       if (!(err instanceof GitError)) throw err;
-      const reason = err.code === 'AUTH_FAILED' || err.code === 'MISSING_CREDENTIALS'
-        ? SourceReason.AuthenticationFailed
-        : err.code === 'HOST_KEY_MISMATCH' || err.code === 'HOST_KEY_UNKNOWN'
-          ? SourceReason.HostKeyMismatch
-          : err.code === 'INVALID_URL'
-            ? SourceReason.InvalidSpec
-            : SourceReason.GitOperationFailed;
-      const message = this.deps.redactor.redact(err.message);
+      const reason = REASON_OF[err.code] ?? SourceReason.GitOperationFailed;
+      const message = this.deps.redactor.redact(reason === SourceReason.HostKeyMismatch ? `host key mismatch: ${err.message}` : err.message);
       if (reason === SourceReason.InvalidSpec) {
         markStalled(target, reason, message);
         await report();
@@ -105,9 +109,9 @@ export class GitRepositoryReconciler implements Reconciler {
   }
 
   /** The transport credentials from spec.secretRef, remembered for redaction. */
-  private async credentials(repo: GitRepository): Promise<GitAuth> {
+  private async credentials(repo: GitRepository): Promise<GitAuth | undefined> {
     const ref = repo.spec.secretRef;
-    if (!ref) return {};
+    if (!ref) return undefined;
     let secret: Secret;
     try {
       secret = await this.deps.client.get<Secret>(secretKind, ref.name, repo.metadata.namespace);
@@ -120,14 +124,7 @@ export class GitRepositoryReconciler implements Reconciler {
       data[key] = Buffer.from(value, 'base64').toString('utf8');
       this.deps.redactor.remember(data[key]);
     }
-    return {
-      identity: data.identity,
-      knownHosts: data.known_hosts,
-      username: data.username,
-      password: data.password,
-      bearerToken: data.bearerToken,
-      caCert: data['ca.crt'],
-    };
+    return authFromSecretData(data, ref.name);
   }
 }
 

@@ -7,12 +7,12 @@
 // an Event says what drifted.
 import { join } from 'node:path';
 import { parseDuration } from '../../api/duration.ts';
-import type { GitRepository } from '../../api/kinds/git-repository/index.ts';
+import { gitRepositoryKind, type GitRepository } from '../../api/kinds/git-repository/index.ts';
 import { syncKind, type Sync, type SyncHistoryEntry, type SyncStatus } from '../../api/kinds/sync/index.ts';
-import type { Informer } from '../../client/informer.ts';
 import type { KubeClient } from '../../client/rest.ts';
 import { EventRecorder, markFailed, markReady, markReconciling, writeStatus, type Reconciler, type Request, type Result, type RuntimeLogger } from '../../controller/runtime/index.ts';
 import type { Redactor } from '../redact.ts';
+import { getOrUndefined } from './read.ts';
 import { applySet, build, BuildError, diffSet, ValidationError, type ChangeSet, type Manifest, type ObjectDiff } from '../sync/index.ts';
 
 /** Condition reasons of Sync (a catalogue: tools branch on them). */
@@ -32,8 +32,6 @@ export const HISTORY_LIMIT = 10;
 
 export interface SyncReconcilerDeps {
   client: KubeClient;
-  syncs: Informer<Sync>;
-  sources: Informer<GitRepository>;
   events: EventRecorder;
   redactor: Redactor;
   logger: RuntimeLogger;
@@ -55,8 +53,10 @@ export class SyncReconciler implements Reconciler {
   constructor(private readonly deps: SyncReconcilerDeps) {}
 
   async reconcile(request: Request): Promise<Result | void> {
-    const { syncs, client, events } = this.deps;
-    const found = syncs.get(request.namespace, request.name);
+    const { client, events } = this.deps;
+    // Read from the server, not the informer: the cache may not hold this reconciler's own
+    // last status write yet, and a status computed from it would undo that write.
+    const found = await getOrUndefined<Sync>(client, syncKind, request);
     if (!found || found.metadata.deletionTimestamp || found.spec.suspend) return;
     const sync = structuredClone(found);
     const status: SyncStatus = structuredClone(sync.status ?? {});
@@ -65,7 +65,7 @@ export class SyncReconciler implements Reconciler {
     const report = () => writeStatus(client, syncKind, sync, status);
 
     // 1. The source's artifact.
-    const source = this.source(sync);
+    const source = await this.source(sync);
     if (!source.ok) {
       markFailed(target, source.reason, source.message);
       await report();
@@ -115,19 +115,18 @@ export class SyncReconciler implements Reconciler {
 
   /** What the next apply would change, object by object and field by field. */
   async diff(request: Request): Promise<SyncDiff> {
-    const sync = this.deps.syncs.get(request.namespace, request.name);
-    if (!sync) throw new Error(`Sync ${request.namespace}/${request.name} not found`);
-    const source = this.source(sync);
+    const sync = await this.deps.client.get<Sync>(syncKind, request.name, request.namespace);
+    const source = await this.source(sync);
     if (!source.ok) throw new Error(source.message);
     const manifests = await this.build(sync, source.dir);
     const objects = await diffSet(this.deps.client, manifests, { owner: ownerOf(sync), previousInventory: sync.status?.inventory?.entries ?? [], prune: sync.spec.prune });
     return { kind: 'SyncDiff', apiVersion: 'gatehouse.dev/v1alpha1', revision: source.revision, objects };
   }
 
-  private source(sync: Sync): SourceState {
+  private async source(sync: Sync): Promise<SourceState> {
     const ref = sync.spec.sourceRef;
     const namespace = ref.namespace ?? sync.metadata.namespace ?? 'default';
-    const repo = this.deps.sources.get(namespace, ref.name);
+    const repo = await getOrUndefined<GitRepository>(this.deps.client, gitRepositoryKind, { namespace, name: ref.name });
     if (!repo) return { ok: false, reason: SyncReason.SourceNotFound, message: `GitRepository ${namespace}/${ref.name} named by spec.sourceRef not found` };
     const artifact = repo.status?.artifact;
     if (!artifact?.path) return { ok: false, reason: SyncReason.ArtifactNotReady, message: `GitRepository ${namespace}/${ref.name} has no artifact yet` };

@@ -31,7 +31,8 @@ export interface ChangeSet {
   /** Applied objects in apply order, then deleted ones in prune order. */
   entries: ChangeSetEntry[];
   counts: Record<ChangeAction, number>;
-  /** The objects of this apply, sorted by id: the Sync's next status.inventory.entries. */
+  /** The objects of this apply, and any namespace prune kept because others still use it,
+   * sorted by id: the Sync's next status.inventory.entries. */
   inventory: InventoryEntry[];
   /** Inventory objects prune did not delete: relabelled, owned by another Sync, a
    * namespace still holding other objects, or of a kind the server does not serve. */

@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access, readFile, stat } from 'node:fs/promises';
-import { delimiter, join } from 'node:path';
+import { delimiter, join, sep } from 'node:path';
 import { parseDocument } from 'yaml';
 import { BuildError } from './errors.ts';
 import { yamlSyntaxError } from './parse.ts';
@@ -85,7 +85,13 @@ export async function kustomizeBuild(root: string, dir: string, file: string, ti
   return new Promise((resolvePromise, reject) => {
     execFile(tool.command, [...tool.args, dir], { timeout: timeoutMs, maxBuffer: MAX_OUTPUT_BYTES, encoding: 'utf8' }, (err, stdout, stderr) => {
       if (!err) return resolvePromise(stdout);
-      const why = err.killed ? `timed out after ${timeoutMs / 1000} s` : stderr.trim() || err.message;
+      const why =
+        err.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER'
+          ? `its output exceeds ${MAX_OUTPUT_BYTES / 1024 / 1024} MiB`
+          : err.killed
+            ? `timed out after ${timeoutMs / 1000} s`
+            : // Paths in kustomize's messages are made relative to the artifact, like ours.
+              (stderr.trim() || err.message).split(root + sep).join('');
       reject(new BuildError('KustomizeFailed', `${file}: ${[tool.command, ...tool.args].join(' ')} failed: ${why}`, file));
     });
   });

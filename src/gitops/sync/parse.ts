@@ -15,17 +15,20 @@ export function parseManifests(text: string, file: string, output?: string): Man
     if (doc.errors[0]) throw yamlSyntaxError(doc.errors[0], file, output);
     const value: unknown = doc.toJS();
     if (value === null || value === undefined) return;
-    const source = { file, index };
-    const obj = checkObject(value, describeSource(source), file);
-    if (obj.kind === 'List' && obj.apiVersion === 'v1') {
-      const items = obj.items;
-      if (!Array.isArray(items)) throw new BuildError('InvalidManifest', `${describeSource(source)}: a List needs an items array`, file);
-      items.forEach((item, i) => manifests.push({ object: checkObject(item, `${describeSource(source)}, List item ${i + 1}`, file), file, index }));
+    const where = describeSource({ file, index });
+    if (isList(value)) {
+      if (!Array.isArray(value.items)) throw new BuildError('InvalidManifest', `${where}: a List needs an items array`, file);
+      value.items.forEach((item, i) => manifests.push({ object: checkObject(item, `${where}, List item ${i + 1}`, file), file, index }));
     } else {
-      manifests.push({ object: obj, file, index });
+      manifests.push({ object: checkObject(value, where, file), file, index });
     }
   });
   return manifests;
+}
+
+/** `kind: List` (apiVersion v1), what `kubectl get -o yaml` prints for several objects. */
+function isList(value: unknown): value is { items: unknown } {
+  return typeof value === 'object' && value !== null && (value as KubeObject).kind === 'List' && (value as KubeObject).apiVersion === 'v1';
 }
 
 function checkObject(value: unknown, where: string, file: string): KubeObject {

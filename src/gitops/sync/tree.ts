@@ -6,7 +6,7 @@ import { readdir, realpath, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { BuildError } from './errors.ts';
 
-export const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
+const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
 
 /** A unit of manifests: one YAML file, or a directory kustomize builds. */
 export type Source = { type: 'file'; path: string; file: string } | { type: 'kustomization'; dir: string; file: string };
@@ -40,8 +40,13 @@ export async function resolveInside(root: string, base: string, path: string, na
   return real;
 }
 
+/** Orders names by UTF-16 code units: the same on every machine, whatever its locale. */
+function byCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 async function entries(dir: string): Promise<Dirent[]> {
-  return (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return (await readdir(dir, { withFileTypes: true })).sort((a, b) => byCodeUnits(a.name, b.name));
 }
 
 /** The kustomization file of `dir`, if it has one. */
@@ -54,7 +59,8 @@ export async function kustomizationIn(dir: string): Promise<string | undefined> 
  * The sources under `dir` (a real path inside the real path `root`), sorted by file name:
  * *.yaml and *.yml files, recursively, except that a directory with a kustomization file is
  * one source that kustomize builds. Names starting with '.' (.git, .github) are skipped:
- * they hold tooling, not manifests. Symlinks are followed when they stay inside `root`.
+ * they hold tooling, not manifests. Symlinks are followed when they stay inside `root`;
+ * a file or directory reached twice through them is read once, under the first name.
  */
 export async function collectSources(root: string, dir: string): Promise<Source[]> {
   const sources: Source[] = [];
@@ -73,11 +79,14 @@ export async function collectSources(root: string, dir: string): Promise<Source[
       const child = entry.isSymbolicLink() ? await resolveInside(root, real, entry.name, childName) : join(real, entry.name);
       const info = entry.isSymbolicLink() ? await stat(child) : entry;
       if (info.isDirectory()) await visit(child, childName);
-      else if (info.isFile() && /\.ya?ml$/.test(entry.name)) sources.push({ type: 'file', path: child, file: childName });
+      else if (info.isFile() && /\.ya?ml$/.test(entry.name) && !visited.has(child)) {
+        visited.add(child);
+        sources.push({ type: 'file', path: child, file: childName });
+      }
     }
   };
   await visit(dir, relativeName(root, dir));
-  return sources.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  return sources.sort((a, b) => byCodeUnits(a.file, b.file));
 }
 
 /** Refuses any symlink under `dir` that leads outside `root`: kustomize reads the files a

@@ -1,0 +1,91 @@
+// checkout: make the artifact of the commit a GitRepository's spec names now. The
+// GitRepository reconciler calls it every interval with plain inputs (no API objects):
+//
+//   1. resolve: `git ls-remote` for the wanted ref (nothing for a pinned commit);
+//   2. when that commit's artifact is already on disk, stop: nothing is fetched;
+//   3. otherwise fetch that one ref (depth 1) into scratch space and write the artifact;
+//   4. keep the new artifact and the previous one, delete the rest.
+//
+// Any failure leaves the existing artifacts as they were. Checkouts of the same workDir
+// run one at a time within this process; one process per workDir is the caller's contract.
+import { rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { GitRepositoryRef } from '../../api/kinds/git-repository/types.ts';
+import { artifactPath, collectGarbage, digestDirectory, hasArtifact, markNewest, writeArtifact } from './artifact.ts';
+import type { GitAuth } from './credentials.ts';
+import { fetchCommit } from './fetch.ts';
+import { formatRevision, refTarget } from './refs.ts';
+import { resolveRef } from './resolve.ts';
+import { withGitSession } from './session.ts';
+import { parseGitUrl } from './url.ts';
+
+export interface CheckoutOptions {
+  /** spec.url */
+  url: string;
+  /** spec.ref */
+  ref?: GitRepositoryRef;
+  /** The Secret of spec.secretRef, decoded; required for ssh. */
+  auth?: GitAuth;
+  /** spec.timeout: bounds the whole checkout; the processes still running are killed. */
+  timeoutMs: number;
+  /** This repository's data directory; holds `artifacts/` and, during a fetch, `fetch.git`. */
+  workDir: string;
+  /** status.artifact.revision from the last success. */
+  lastRevision?: string;
+}
+
+export interface CheckoutResult {
+  /** `<branch>@sha1:<sha>`, `<tag>@sha1:<sha>`, or `sha1:<sha>` for a pinned commit (Flux's form). */
+  revision: string;
+  commit: string;
+  /** `sha256:<hex>` of the artifact (see digestDirectory). */
+  digest: string;
+  /** Absolute path of the artifact directory, `<workDir>/artifacts/<sha>`. */
+  path: string;
+  /** The revision differs from lastRevision. */
+  changed: boolean;
+}
+
+export async function checkout(options: CheckoutOptions): Promise<CheckoutResult> {
+  if (!(options.timeoutMs > 0 && Number.isFinite(options.timeoutMs))) throw new RangeError(`checkout: timeoutMs must be a positive number of milliseconds, got ${options.timeoutMs}`);
+  const url = parseGitUrl(options.url);
+  const target = refTarget(options.ref);
+  const workDir = resolve(options.workDir);
+  return exclusive(workDir, () =>
+    withGitSession(url, options.auth, options.timeoutMs, async (session) => {
+      const wanted = await resolveRef(session, target);
+      let commit = wanted.commit;
+      // A pinned commit on a branch was checked against that branch only if the last
+      // revision named both; anything else on disk is the commit's tree and needs no fetch.
+      const verified = target.kind !== 'commit' || !target.branch || formatRevision(wanted.name, commit) === options.lastRevision;
+      if (!verified || !(await hasArtifact(workDir, commit))) {
+        const gitDir = join(workDir, 'fetch.git');
+        try {
+          // The fetched commit wins over ls-remote's: the branch may have moved in between.
+          commit = await fetchCommit(session, gitDir, target, wanted);
+          if (!(await hasArtifact(workDir, commit))) await writeArtifact(session, gitDir, commit, workDir);
+        } finally {
+          await rm(gitDir, { recursive: true, force: true });
+        }
+      }
+      await markNewest(workDir, commit);
+      await collectGarbage(workDir, commit);
+      const path = artifactPath(workDir, commit);
+      const revision = formatRevision(wanted.name, commit);
+      return { revision, commit, digest: await digestDirectory(path), path, changed: revision !== options.lastRevision };
+    }),
+  );
+}
+
+const running = new Map<string, Promise<unknown>>();
+
+/** Runs `fn` after every earlier call for the same key has settled. */
+async function exclusive<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  const current = (running.get(key) ?? Promise.resolve()).catch(() => undefined).then(fn);
+  running.set(key, current);
+  try {
+    return await current;
+  } finally {
+    if (running.get(key) === current) running.delete(key);
+  }
+}

@@ -1,0 +1,137 @@
+// Validate everything first: every object is read live and sent to the server as a dry
+// run (`dryRun=All&fieldValidation=Strict`) — a create when absent, an update at the live
+// resourceVersion when present — so the server's own validation, defaults and update
+// rules judge the whole revision before anything is written. The dry-run answer against
+// the live object is what drift means: fields the server would not change are not drift.
+import type { KindDefinition, KubeObject } from '../../api/kind.ts';
+import { kindFor } from '../../api/kinds.ts';
+import { ApiStatusError, isStatusError } from '../../client/errors.ts';
+import type { KubeClient } from '../../client/rest.ts';
+import { compareObjects, type FieldChange } from './compare.ts';
+import { ValidationError, type ValidationFailure } from './errors.ts';
+import { identityOf, objectId, type Manifest, type ObjectIdentity } from './manifest.ts';
+import { sortForApply } from './order.ts';
+import { formatOwner, isOwnedBy, ownerOf, withOwner, type SyncOwner } from './owner.ts';
+
+export interface PlannedObject {
+  manifest: Manifest;
+  def: KindDefinition;
+  id: string;
+  identity: ObjectIdentity;
+  /** What is written: the manifest's object labelled with its owner. */
+  object: KubeObject;
+  /** The object as it was read, absent when it does not exist. */
+  live?: KubeObject;
+  action: 'create' | 'update' | 'unchanged';
+  /** For an update, the fields the server would change; for a create, the object's fields. */
+  changes: FieldChange[];
+}
+
+/** Reads and dry-runs this many objects at once. */
+const CONCURRENCY = 8;
+/** Attempts per object when it changes between the read and the dry run. */
+const ATTEMPTS = 3;
+
+type Outcome = { planned: PlannedObject } | { failures: ValidationFailure[] };
+
+/**
+ * The plan of applying `manifests` for `owner`, in apply order. Throws a ValidationError
+ * listing every object the server refused, or that another Sync owns, when there is any;
+ * rethrows errors that mean "try again later" (transport failures, 429, 5xx).
+ */
+export async function planSet(client: KubeClient, manifests: readonly Manifest[], owner: SyncOwner): Promise<PlannedObject[]> {
+  const createdNamespaces = new Set(manifests.filter((m) => m.object.apiVersion === 'v1' && m.object.kind === 'Namespace').map((m) => m.object.metadata.name));
+  const outcomes = await mapConcurrently(manifests, CONCURRENCY, (manifest) => planObject(client, manifest, owner, createdNamespaces));
+  const failures = outcomes.flatMap((o) => ('failures' in o ? o.failures : []));
+  if (failures.length) throw new ValidationError(failures, manifests.length);
+  const planned = outcomes.flatMap((o) => ('planned' in o ? [o.planned] : []));
+  return sortForApply(planned, (p) => p.identity);
+}
+
+async function planObject(client: KubeClient, manifest: Manifest, owner: SyncOwner, createdNamespaces: ReadonlySet<string | undefined>): Promise<Outcome> {
+  const identity = identityOf(manifest.object);
+  const failed = (message: string): Outcome => ({ failures: [{ file: manifest.file, object: identity, message }] });
+  const def = kindFor(manifest.object.apiVersion, manifest.object.kind);
+  if (!def) return failed(`the server does not serve ${manifest.object.apiVersion} ${manifest.object.kind}`);
+  const labelled = withOwner(manifest.object, owner);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const live = await readLive(client, def, identity);
+      const other = live && ownerOf(live);
+      if (other && !isOwnedBy(live, owner)) {
+        return failed(`already applied by ${formatOwner(other)}; it is not taken over (remove its sync labels there first to hand it over)`);
+      }
+      const object = keepFinalizers(labelled, live);
+      const base: Omit<PlannedObject, 'action' | 'changes'> = { manifest, def, id: objectId(manifest.object), identity, object, ...(live ? { live } : {}) };
+      if (!live) {
+        await dryRunCreate(client, def, object, createdNamespaces);
+        return { planned: { ...base, action: 'create', changes: compareObjects(def, undefined, object) } };
+      }
+      const answer = await client.update(def, { ...object, metadata: { ...object.metadata, resourceVersion: live.metadata.resourceVersion } }, { dryRun: true, fieldValidation: 'Strict' });
+      const changes = compareObjects(def, live, answer);
+      return { planned: { ...base, action: changes.length ? 'update' : 'unchanged', changes } };
+    } catch (err) {
+      // The object changed (or appeared) between the read and the dry run: read it again.
+      if (isStatusError(err, 'Conflict', 'AlreadyExists') && attempt < ATTEMPTS) continue;
+      if (!(err instanceof ApiStatusError) || isTransient(err)) throw err;
+      return { failures: failuresOf(err, manifest.file, identity) };
+    }
+  }
+}
+
+/** A dry-run create. An object in a namespace this set creates passes when only the missing
+ * namespace is wrong: the server checks the namespace after validating the object. (A
+ * kube-apiserver checks the namespace first, so there such objects are validated only
+ * when written.) */
+async function dryRunCreate(client: KubeClient, def: KindDefinition, object: KubeObject, createdNamespaces: ReadonlySet<string | undefined>): Promise<void> {
+  try {
+    await client.create(def, object, { dryRun: true, fieldValidation: 'Strict' });
+  } catch (err) {
+    const details = err instanceof ApiStatusError ? err.status.details : undefined;
+    const missingNamespace = isStatusError(err, 'NotFound') && details?.kind === 'namespaces' && details.name === object.metadata.namespace;
+    if (!(missingNamespace && createdNamespaces.has(object.metadata.namespace))) throw err;
+  }
+}
+
+/** The live object, or undefined when there is none. */
+export async function readLive(client: KubeClient, def: KindDefinition, identity: ObjectIdentity): Promise<KubeObject | undefined> {
+  try {
+    return await client.get(def, identity.name, identity.namespace);
+  } catch (err) {
+    if (isStatusError(err, 'NotFound')) return undefined;
+    throw err;
+  }
+}
+
+/** Errors that say nothing about the object: the server is busy or broken; retry later. */
+export function isTransient(err: ApiStatusError): boolean {
+  return err.code === 429 || err.code >= 500;
+}
+
+/** Finalizers are added by controllers, not written in Git: an update keeps the live ones
+ * unless the manifest names its own, so applying never strips a controller's finalizer. */
+function keepFinalizers(object: KubeObject, live: KubeObject | undefined): KubeObject {
+  if (object.metadata.finalizers !== undefined || !live?.metadata.finalizers?.length) return object;
+  return { ...object, metadata: { ...object.metadata, finalizers: live.metadata.finalizers } };
+}
+
+/** One failure per field the Status names (its causes), else one with its message. */
+function failuresOf(err: ApiStatusError, file: string, object: ObjectIdentity): ValidationFailure[] {
+  const causes = (err.status.details?.causes ?? []) as Array<{ field?: string; message?: string }>;
+  const named = causes.filter((c) => c.message);
+  if (!named.length) return [{ file, object, message: err.message }];
+  return named.map((c) => ({ file, object, message: c.message as string, ...(c.field ? { field: c.field } : {}) }));
+}
+
+async function mapConcurrently<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
