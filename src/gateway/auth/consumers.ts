@@ -1,13 +1,12 @@
 // Consumers compiled for the request path: per API, the access rights and per-consumer rate
-// limiters their SecurityPolicies give them, found by name or by JWT subject. Every
+// limits and quotas their SecurityPolicies give them, found by name or by JWT subject. Every
 // credential type (API key, JWT, basic) ends in a Principal, so access is decided one way
 // whatever authenticated the caller.
 import type { Consumer } from '../../api/kinds/consumer/index.ts';
 import type { SecurityPolicy } from '../../api/kinds/security-policy/index.ts';
-import { parseDuration } from '../../api/duration.ts';
 import type { Refusal } from '../errors.ts';
 import type { Limiters } from '../limiters.ts';
-import type { TokenBucket } from '../rate-limit.ts';
+import type { Limiter } from '../rate-limit.ts';
 
 export interface AccessRule {
   /** undefined allows every method. */
@@ -18,7 +17,7 @@ export interface AccessRule {
 
 export interface Grant {
   rights: AccessRule[];
-  limiters: TokenBucket[];
+  limiters: Limiter[];
 }
 
 /** Whom a request authenticated as. */
@@ -66,15 +65,19 @@ export class ConsumerDirectory {
   }
 
   /** What the SecurityPolicies `policyNames` of `namespace` grant Consumer `consumer`, by API
-   * id. Rate limiters are keyed by consumer and policy, so all credentials of one consumer
-   * share them. Unknown policy names grant nothing. */
+   * id. Rate limits and quotas are keyed by consumer and policy, so all credentials of one
+   * consumer share them. Unknown policy names grant nothing. */
   grants(namespace: string, consumer: string, policyNames: readonly string[]): Map<string, Grant> {
     const grants = new Map<string, Grant>();
     for (const policyName of policyNames) {
       const policy = this.policies.get(`${namespace}/${policyName}`);
       if (!policy) continue;
-      const limit = policy.spec.rateLimit;
-      const limiter = limit ? this.limiters.get(`consumer:${namespace}/${consumer}/${policyName}`, limit.requests, parseDuration(limit.per)) : undefined;
+      const { rateLimit, quota } = policy.spec;
+      const subject = `consumer:${namespace}/${consumer}/${policyName}`;
+      const limiters = [
+        ...(rateLimit ? [this.limiters.rate(subject, rateLimit, `rate limit of consumer ${consumer} (policy ${policyName}: ${rateLimit.requests} per ${rateLimit.per})`)] : []),
+        ...(quota ? [this.limiters.quota(subject, quota, `quota of consumer ${consumer} (policy ${policyName}: ${quota.max} per ${quota.per})`)] : []),
+      ];
       for (const right of policy.spec.apis) {
         const apiId = `${right.namespace ?? namespace}/${right.name}`;
         let grant = grants.get(apiId);
@@ -83,7 +86,7 @@ export class ConsumerDirectory {
           methods: right.methods?.length ? new Set(right.methods.map((m) => m.toUpperCase())) : undefined,
           paths: right.paths?.length ? right.paths : undefined,
         });
-        if (limiter && !grant.limiters.includes(limiter)) grant.limiters.push(limiter);
+        for (const limiter of limiters) if (!grant.limiters.includes(limiter)) grant.limiters.push(limiter);
       }
     }
     return grants;

@@ -6,10 +6,11 @@
 // on first use, kept, and fetched again when a token names a key id the set lacks (that is
 // how a rotation to a new key is picked up), but not more often than the cooldown allows, so
 // tokens with made-up key ids cannot hammer the issuer. A remote set is made once per API and
-// URI and carried across config swaps (like rate limiters), so a swap never refetches.
+// URI and carried across config swaps (like upstream pools), so a swap never refetches.
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { createLocalJWKSet, createRemoteJWKSet, errors, type JWK, type JWTVerifyGetKey, type RemoteJWKSet } from 'jose';
 import type { JsonWebKeySet } from '../../api/kinds/api-definition/index.ts';
+import { Carried } from '../carried.ts';
 
 /** One algorithm per key type. */
 export type JwtAlgorithm = 'RS256' | 'ES256' | 'EdDSA' | 'HS256';
@@ -99,30 +100,27 @@ export interface JwksCaching {
   timeoutMs?: number;
 }
 
-/** The remote key sets of one config. Each compile builds a new RemoteKeySets from the
- * previous one; sets not asked for are dropped with it. */
+/** The remote key sets of a gateway, kept across config swaps: each compile marks, asks for
+ * the sets its APIs use, and sweeps the rest. */
 export class RemoteKeySets {
-  private readonly current = new Map<string, RemoteJWKSet>();
+  private readonly sets = new Carried<RemoteJWKSet>();
 
-  constructor(
-    private previous: RemoteKeySets | undefined,
-    private readonly caching: JwksCaching = {},
-  ) {}
+  constructor(private readonly caching: JwksCaching = {}) {}
 
-  /** The set at `uri` used by API `apiId`: the previous config's when it had one. */
+  mark(): void {
+    this.sets.mark();
+  }
+
+  /** The set at `uri` used by API `apiId`, made when no config has used it yet. */
   get(apiId: string, uri: string): KeySource {
-    const id = `${apiId}|${uri}`;
-    const set = this.current.get(id) ?? this.previous?.current.get(id) ?? createRemoteJWKSet(new URL(uri), {
-      cooldownDuration: this.caching.cooldownMs,
-      cacheMaxAge: this.caching.maxAgeMs,
-      timeoutDuration: this.caching.timeoutMs,
-    });
-    this.current.set(id, set);
+    const set = this.sets.get(`${apiId}|${uri}`, () =>
+      createRemoteJWKSet(new URL(uri), { cooldownDuration: this.caching.cooldownMs, cacheMaxAge: this.caching.maxAgeMs, timeoutDuration: this.caching.timeoutMs }),
+    );
     return { getKey: set, algorithms: REMOTE_ALGORITHMS };
   }
 
-  /** Ends the carry-over once the config using this set is built, so old sets are freed. */
-  release(): void {
-    this.previous = undefined;
+  /** Drops the sets the last compile did not ask for; a set holds nothing to close. */
+  sweep(): void {
+    this.sets.sweep(() => {});
   }
 }

@@ -14,7 +14,7 @@ import { inlineKeySource, type RemoteKeySets } from './jwks.ts';
 import { VERIFIED_KEPT_MS, VerifiedCache, credentialDigest, type Verdict } from './verified-cache.ts';
 
 /** Seconds of clock difference with the issuer tolerated on exp and nbf. */
-export const CLOCK_TOLERANCE_SECONDS = 30;
+const CLOCK_TOLERANCE_SECONDS = 30;
 
 export interface JwtDeps {
   apiId: string;

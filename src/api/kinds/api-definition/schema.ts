@@ -79,7 +79,7 @@ const auth = object(
     }),
     basic: object('HTTP Basic settings for type basic.', {
       secretRef: localObjectReference(
-        'Secret whose data maps user names to passwords. Without it, the user name is a Consumer name and the password one of its API keys.',
+        'Secret whose data maps user names (Consumer names) to bcrypt password hashes, as htpasswd -B writes them. Without it, the user name is a Consumer name and the password one of its API keys.',
       ),
     }),
   },

@@ -7,6 +7,7 @@ import {
   dateTime,
   duration,
   enumeration,
+  integer,
   map,
   object,
   specAndStatus,
@@ -58,7 +59,7 @@ export const syncSchema: JSONSchema = specAndStatus(
       { required: ['entries'] },
     ),
     history: array(
-      'Recent applies, newest first; a rollback re-applies the revision of an entry.',
+      'Recent applies, newest first, at most 10 (the controller drops older ones); a rollback re-applies the revision of an entry.',
       object(
         'One apply.',
         {
@@ -67,6 +68,10 @@ export const syncSchema: JSONSchema = specAndStatus(
           time: dateTime('When the apply finished.'),
           status: enumeration('Outcome of the apply.', ['Succeeded', 'Failed']),
           message: string('Summary of the outcome.'),
+          created: integer('Objects created by the apply.', { minimum: 0 }),
+          configured: integer('Objects updated because they differed from the source.', { minimum: 0 }),
+          unchanged: integer('Objects that already matched the source and were not written.', { minimum: 0 }),
+          deleted: integer('Objects pruned because they left the source.', { minimum: 0 }),
         },
         { required: ['revision', 'time', 'status'] },
       ),

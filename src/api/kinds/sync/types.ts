@@ -33,6 +33,11 @@ export interface SyncHistoryEntry {
   time: string;
   status: 'Succeeded' | 'Failed';
   message?: string;
+  /** What the apply did (absent when it failed before writing). */
+  created?: number;
+  configured?: number;
+  unchanged?: number;
+  deleted?: number;
 }
 
 export interface SyncStatus extends CommonStatus {
