@@ -287,6 +287,12 @@ describe('sync apply against a real API server', () => {
     const after = await get<ApiKey>(apiKeyKind, 'partner-key', 'gitops');
     assert.equal(after.spec.hash, minted.spec.hash);
     assert.equal(after.metadata.resourceVersion, minted.metadata.resourceVersion);
+
+    // A key minted outside and kept in Git as its hash is created with that hash.
+    const fromGit = `sha256:${'1'.repeat(64)}`;
+    const kept = await applySet(client, await manifestsOf({ ...files, 'g.yaml': apiKey('git-key', 'partner', `\n  hash: ${fromGit}`) }), { owner: owner('keys'), previousInventory: created.inventory });
+    assert.equal(kept.counts.created, 1);
+    assert.equal((await get<ApiKey>(apiKeyKind, 'git-key', 'gitops')).spec.hash, fromGit);
   });
 
   it('builds a kustomization with kubectl kustomize and substitutes variables in its output', async () => {

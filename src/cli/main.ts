@@ -5,7 +5,10 @@ import { startApiServer, type ApiServer } from '../apiserver/server.ts';
 import { ensureSelfSignedCert, loadServingCert, type ServingCert } from '../apiserver/tls.ts';
 import { openStorage } from '../storage/open.ts';
 import { startGateway, type Gateway } from '../gateway/server.ts';
+import { loadKubeconfig } from '../client/kubeconfig.ts';
+import { KubeClient } from '../client/rest.ts';
 import { startController, type GitOpsController } from '../gitops/manager.ts';
+import { startDemo, type Demo } from './demo.ts';
 import { registerControllerCommand } from './controller-command.ts';
 import { registerGatewayCommand } from './gateway-command.ts';
 import { registerGitOpsCommands } from './gitops-command.ts';
@@ -55,7 +58,9 @@ program
   .option('--gateway-port <port>', 'gateway public port', port, 8080)
   .option('--gateway-internal-port <port>', 'gateway internal port: internal APIs, /metrics, /healthz', port, 8081)
   .option('--hook-port <port>', 'controller webhook listener port (Receivers)', port, 9292)
-  .action(async (opts: { dataDir: string; storage?: string; bind: string; apiPort: number; gatewayPort: number; gatewayInternalPort: number; hookPort: number }) => {
+  .option('--demo', 'also serve examples/ from a local Git repository, with an example upstream')
+  .option('--demo-upstream-port <port>', 'port of the example upstream of --demo', port, 9090)
+  .action(async (opts: { dataDir: string; storage?: string; bind: string; apiPort: number; gatewayPort: number; gatewayInternalPort: number; hookPort: number; demo?: boolean; demoUpstreamPort: number }) => {
     const dataDir = resolve(opts.dataDir);
     const credentials = await ensureAdminToken(dataDir);
     const tls = await ensureSelfSignedCert(join(dataDir, 'tls'));
@@ -96,6 +101,15 @@ program
       throw err;
     }
     attached.controller = controller;
+    let demo: Demo | undefined;
+    if (opts.demo) {
+      const client = new KubeClient(await loadKubeconfig(kubeconfigPath));
+      try {
+        demo = await startDemo({ client, dataDir, host: opts.bind, upstreamPort: opts.demoUpstreamPort });
+      } finally {
+        await client.close();
+      }
+    }
     process.stdout.write(
       [
         '',
@@ -103,13 +117,20 @@ program
         `  gateway: ${gateway.url} (internal: ${gateway.internalUrl}, metrics at ${gateway.internalUrl}/metrics)`,
         `  controller webhooks: ${controller.hookUrl}/hook/<namespace>/<receiver>`,
         `  kubectl --kubeconfig ${kubeconfigPath} get apis`,
-        `  kubectl --kubeconfig ${kubeconfigPath} apply -R -f examples/`,
+        ...(demo
+          ? [
+              `  demo: examples/ served from the Git repository ${demo.repoDir} (upstream ${demo.upstreamUrl})`,
+              `  curl ${gateway.url}/hello/world      # commit a change there and it is live within 10 s`,
+              `  npx gatehouse get syncs --kubeconfig ${kubeconfigPath}`,
+            ]
+          : [`  kubectl --kubeconfig ${kubeconfigPath} apply -R -f examples/`]),
         'Press Ctrl-C to stop.',
         '',
       ].join('\n'),
     );
     // The watchers go first so they stop watching before the API server goes away.
     stopOnSignals([async () => {
+      await demo?.close();
       await controller.close();
       await gateway.close();
       await server.close();

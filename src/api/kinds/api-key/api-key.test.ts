@@ -29,11 +29,19 @@ test('every create mints a different key', () => {
   assert.notEqual((a.obj.spec as ApiKeySpec).hash, (b.obj.spec as ApiKeySpec).hash);
 });
 
-test('a client-supplied hash or prefix is replaced on create and on update', () => {
-  const planted = hashApiKey('gh_chosen-by-attacker');
-  const created = admitCreate(apiKeyKind, apiKey({ consumer: 'billing', hash: planted, prefix: 'gh_chosen' }));
+test('a hash given on create is kept and nothing is minted; an update cannot re-key', () => {
+  const fromGit = hashApiKey('gh_minted-outside');
+  const kept = admitCreate(apiKeyKind, apiKey({ consumer: 'billing', hash: fromGit }));
+  assert.deepEqual(kept.errors, []);
+  assert.equal((kept.obj.spec as ApiKeySpec).hash, fromGit);
+  assert.equal(kept.responseOnly, undefined, 'no plaintext exists to return');
+  assert.deepEqual(describe(admitCreate(apiKeyKind, apiKey({ consumer: 'billing', hash: 'md5:abc' })).errors), [
+    'spec.hash: Invalid value: "md5:abc": must be "sha256:" and 64 lower-case hex digits (the SHA-256 of the key)',
+  ]);
+
+  const planted = hashApiKey('gh_chosen-later');
+  const created = admitCreate(apiKeyKind, apiKey({ consumer: 'billing' }));
   const stored = created.obj.spec as ApiKeySpec;
-  assert.notEqual(stored.hash, planted);
   assert.equal(stored.hash, hashApiKey(created.responseOnly?.key as string));
 
   const updated = admitUpdate(apiKeyKind, apiKey({ consumer: 'billing', policies: ['gold'], hash: planted, prefix: 'gh_chosen' }), created.obj);

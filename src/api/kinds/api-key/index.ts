@@ -8,21 +8,27 @@ import type { ApiKey } from './types.ts';
 
 const spec = (obj: KubeObject) => (obj as ApiKey).spec;
 
-/** Mints the key: whatever hash or prefix the client sent is replaced, and the plaintext
- * leaves only through responseOnly (the server shows it as status.key once). */
+/** Mints the key, whose plaintext leaves only through responseOnly (the server shows it as
+ * status.key once) — unless the client sent a hash: keys kept in Git are minted outside and
+ * only their hash is committed. Planting a hash gives no power minting does not: whoever
+ * may create an ApiKey learns its key either way. */
 function prepareForCreate(obj: KubeObject): CreatePreparation {
+  if (spec(obj).hash !== undefined) return {};
   const minted = mintApiKey();
   obj.spec = { ...(obj.spec as object), hash: minted.hash, prefix: minted.prefix };
   return { responseOnly: { key: minted.key } };
 }
 
-/** hash and prefix never change after create; a client cannot re-key or plant a hash. */
+/** hash and prefix never change after create: an update cannot re-key. */
 function prepareForUpdate(obj: KubeObject, old: KubeObject): void {
   obj.spec = { ...(obj.spec as object), hash: spec(old).hash, prefix: spec(old).prefix };
 }
 
 function validate(obj: KubeObject): FieldError[] {
-  return duplicates('spec.policies', spec(obj).policies ?? []);
+  const { hash } = spec(obj);
+  const errors = duplicates('spec.policies', spec(obj).policies ?? []);
+  if (hash !== undefined && !/^sha256:[0-9a-f]{64}$/.test(hash)) errors.push(invalid('spec.hash', hash, 'must be "sha256:" and 64 lower-case hex digits (the SHA-256 of the key)'));
+  return errors;
 }
 
 function validateUpdate(obj: KubeObject, old: KubeObject): FieldError[] {
