@@ -2,7 +2,7 @@
 // stopped with SIGTERM (clean exit) and with SIGKILL right after an acknowledged write.
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { KUBECTL } from './support/apiserver.ts';
+import { eventually } from './support/eventually.ts';
+import { commit } from './support/git-servers.ts';
 
 const exec = promisify(execFile);
 const MAIN = new URL('../src/cli/main.ts', import.meta.url).pathname;
@@ -21,8 +23,8 @@ interface Running {
   exited: Promise<number | null>;
 }
 
-async function up(dataDir: string): Promise<Running> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', MAIN, 'up', '--data-dir', dataDir, '--api-port', '0', '--gateway-port', '0', '--gateway-internal-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+async function up(dataDir: string, extra: string[] = []): Promise<Running> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', MAIN, 'up', '--data-dir', dataDir, '--api-port', '0', '--gateway-port', '0', '--gateway-internal-port', '0', '--hook-port', '0', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   const [url, gatewayUrl] = await new Promise<[string, string]>((resolve, reject) => {
     let out = '';
@@ -113,6 +115,57 @@ describe('gatehouse up', () => {
     } finally {
       second.proc.kill('SIGTERM');
       await second.exited;
+    }
+  });
+
+  it('up --demo serves examples/ from Git; the GitOps CLI lists, diffs, suspends, resumes and reconciles', async () => {
+    const demoDir = join(dir, 'demo');
+    const kubeconfig = join(demoDir, 'kubeconfig');
+    const cli = async (args: string[]) => {
+      try {
+        const { stdout, stderr } = await exec(process.execPath, ['--import', 'tsx', MAIN, ...args, '--kubeconfig', kubeconfig]);
+        return { code: 0, stdout, stderr };
+      } catch (err) {
+        const e = err as { code: number; stdout: string; stderr: string };
+        return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+      }
+    };
+    const kubectlDemo = async (args: string[]) => (await exec(KUBECTL, ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'kube-cache'), ...args])).stdout;
+    const running = await up(demoDir, ['--demo', '--demo-upstream-port', '0']);
+    try {
+      await eventually(async () => assert.match(await kubectlDemo(['get', 'apis']), /^hello\s+\/hello/m), { attempts: 300 });
+      // Routed from Git: the example upstream's fixed port may be closed here, but the route exists.
+      await eventually(async () => assert.notEqual((await fetch(`${running.gatewayUrl}/hello/x`)).status, 404), { attempts: 100 });
+
+      const syncs = await cli(['get', 'syncs']);
+      assert.equal(syncs.code, 0, syncs.stderr);
+      assert.match(syncs.stdout, /^NAME\s+SOURCE\s+PATH\s+READY\s+STATUS\s+AGE\n/);
+      assert.match(syncs.stdout, /^demo\s+GitRepository\/demo\s+\.\/\s+True\s+applied revision main@sha1:[0-9a-f]{40}/m);
+      assert.match((await cli(['get', 'sources', 'demo', '-o', 'yaml'])).stdout, /revision: main@sha1:[0-9a-f]{40}/);
+      const clean = await cli(['diff', 'sync', 'demo']);
+      assert.deepEqual([clean.code, /No changes/.test(clean.stdout)], [0, true], clean.stdout + clean.stderr);
+
+      // Suspended, a hand edit stays and diff shows it (exit 1); resumed, it is undone.
+      assert.equal((await cli(['suspend', 'sync', 'demo'])).code, 0);
+      await kubectlDemo(['patch', 'api', 'hello', '--type=merge', '-p', '{"spec":{"responseHeaders":{"set":{"X-Served-From":"hand"}}}}']);
+      const drift = await cli(['diff', 'sync', 'demo']);
+      assert.equal(drift.code, 1, drift.stderr);
+      assert.match(drift.stdout, /~ ApiDefinition default\/hello \(update\)\n\s+spec\.responseHeaders\.set\[X-Served-From\]\s+"hand" → "git"/);
+      assert.equal((await cli(['resume', 'sync', 'demo'])).code, 0);
+      assert.equal((await cli(['diff', 'sync', 'demo'])).code, 0);
+
+      // A commit in the demo repository, then reconcile with its source: live at once.
+      await commit(join(demoDir, 'demo', 'repo'), { 'apis/hello.yaml': (await readFile(join(demoDir, 'demo', 'repo', 'apis', 'hello.yaml'), 'utf8')).replace('X-Served-From: git', 'X-Served-From: git-v2') }, 'v2');
+      const reconciled = await cli(['reconcile', 'sync', 'demo', '--with-source']);
+      assert.equal(reconciled.code, 0, reconciled.stderr);
+      assert.match(reconciled.stderr, /✔ applied revision main@sha1:/);
+      assert.match(await kubectlDemo(['get', 'api', 'hello', '-o', 'jsonpath={.spec.responseHeaders.set}']), /git-v2/);
+      const missing = await cli(['reconcile', 'sync', 'nope']);
+      assert.equal(missing.code, 1);
+      assert.match(missing.stderr, /nope/);
+    } finally {
+      running.proc.kill('SIGTERM');
+      assert.equal(await running.exited, 0);
     }
   });
 });

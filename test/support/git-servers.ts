@@ -87,7 +87,8 @@ export async function tag(repoDir: string, name: string, options: { message?: st
 
 /** Switches the repository's checked-out branch, creating it at HEAD when it does not exist. */
 export async function switchBranch(repoDir: string, branch: string): Promise<void> {
-  await gitIn(repoDir, ['switch', '--quiet', '-C', branch]);
+  const exists = await gitIn(repoDir, ['branch', '--list', branch]);
+  await gitIn(repoDir, exists ? ['switch', '--quiet', branch] : ['switch', '--quiet', '--create', branch]);
 }
 
 export function fileUrl(repoDir: string): string {
@@ -155,8 +156,6 @@ export interface SshGitServerOptions {
   authorizedKeys: string[];
   /** Host private key (OpenSSH format); a fresh ed25519 key when absent. */
   hostKey?: string;
-  /** False behaves like an old server: no protocol v2, so unadvertised objects are refused. */
-  protocolV2?: boolean;
 }
 
 export interface SshGitServer {
@@ -175,7 +174,7 @@ export interface SshGitServer {
 }
 
 /** Parses `git-upload-pack '/path'` as git sends it (the path shell-quoted with single quotes). */
-export function parseGitExec(command: string): { service: 'git-upload-pack' | 'git-receive-pack'; path: string } | undefined {
+function parseGitExec(command: string): { service: 'git-upload-pack' | 'git-receive-pack'; path: string } | undefined {
   const match = /^(git-upload-pack|git-receive-pack) '((?:[^']|'\\'')*)'$/.exec(command);
   if (!match) return undefined;
   return { service: match[1] as 'git-upload-pack' | 'git-receive-pack', path: match[2].replaceAll("'\\''", "'") };
@@ -198,6 +197,7 @@ export async function startSshGitServer(options: SshGitServerOptions): Promise<S
   const counter = new UploadPackCounter();
   let hostKey = options.hostKey ?? ssh2.utils.generateKeyPairSync('ed25519').private;
   let publicKey = '';
+  let keyType = '';
   let fingerprint = '';
   let server: ssh2.Server | undefined;
   let port = 0;
@@ -209,7 +209,7 @@ export async function startSshGitServer(options: SshGitServerOptions): Promise<S
     client.on('error', () => client.end());
     client.on('authentication', (ctx) => {
       if (ctx.method !== 'publickey') return ctx.reject(['publickey']);
-      const key = allowed.find((k) => k.type === ctx.key.algo && k.getPublicSSH().equals(ctx.key.data));
+      const key = allowed.find((k) => k.getPublicSSH().equals(ctx.key.data));
       // Without a signature the client only asks whether the key would do (RFC 4252 §7).
       if (!key || (ctx.signature && !key.verify(ctx.blob!, ctx.signature, ctx.hashAlgo))) return ctx.reject(['publickey']);
       ctx.accept();
@@ -219,20 +219,24 @@ export async function startSshGitServer(options: SshGitServerOptions): Promise<S
         const session = acceptSession();
         const env: Record<string, string> = {};
         session.on('env', (accept, _reject, info) => {
-          if (info.key === 'GIT_PROTOCOL' && options.protocolV2 !== false) env.GIT_PROTOCOL = info.val;
+          // Protocol v2 is asked for through this variable (git sends it with SendEnv).
+          if (info.key === 'GIT_PROTOCOL') env.GIT_PROTOCOL = info.val;
           accept?.();
         });
         session.on('exec', (accept, _reject, info) => {
           const channel = accept();
-          const fail = (message: string) => {
-            channel.stderr.write(`fatal: ${message}\n`);
-            channel.exit(128);
+          let ended = false;
+          const end = (code: number, message?: string) => {
+            if (ended) return;
+            ended = true;
+            if (message) channel.stderr.write(`fatal: ${message}\n`);
+            channel.exit(code);
             channel.end();
           };
           const exec = parseGitExec(info.command);
-          if (!exec) return fail(`unsupported command: ${info.command}`);
+          if (!exec) return end(128, `unsupported command: ${info.command}`);
           const dir = confine(root, exec.path);
-          if (!dir) return fail(`'${exec.path}' does not appear to be a git repository`);
+          if (!dir) return end(128, `'${exec.path}' does not appear to be a git repository`);
           const observer = exec.service === 'git-upload-pack' ? counter.start() : undefined;
           const child = spawn('git', [exec.service.slice('git-'.length), dir], { env: { ...GIT_ENV, ...env }, stdio: 'pipe' });
           channel.on('data', (chunk: Buffer) => {
@@ -243,19 +247,19 @@ export async function startSshGitServer(options: SshGitServerOptions): Promise<S
           child.stdin.on('error', () => {});
           child.stdout.pipe(channel, { end: false });
           child.stderr.pipe(channel.stderr, { end: false });
-          child.on('error', (err) => fail(err.message));
-          child.on('close', (code) => {
-            channel.exit(code ?? 1);
-            channel.end();
-          });
+          child.on('error', (err) => end(128, err.message));
+          child.on('close', (code) => end(code ?? 128));
         });
       });
     });
   };
 
   const listen = async () => {
-    publicKey = (ssh2.utils.parseKey(hostKey) as ssh2.ParsedKey).getPublicSSH().toString('base64');
-    fingerprint = await sshFingerprint(`ssh-ed25519 ${publicKey}`);
+    const parsed = ssh2.utils.parseKey(hostKey);
+    if (parsed instanceof Error) throw new Error(`hostKey: not a private key: ${parsed.message}`);
+    publicKey = parsed.getPublicSSH().toString('base64');
+    keyType = parsed.type;
+    fingerprint = await sshFingerprint(`${keyType} ${publicKey}`);
     server = new ssh2.Server({ hostKeys: [hostKey] }, handleClient);
     await new Promise<void>((done, fail) => {
       server!.once('error', fail);
@@ -275,7 +279,7 @@ export async function startSshGitServer(options: SshGitServerOptions): Promise<S
     },
     url: (repo) => `ssh://git@127.0.0.1:${port}/${repo}`,
     get knownHostsLine() {
-      return `[127.0.0.1]:${port} ssh-ed25519 ${publicKey}`;
+      return `[127.0.0.1]:${port} ${keyType} ${publicKey}`;
     },
     get fingerprint() {
       return fingerprint;
@@ -306,7 +310,7 @@ export interface HttpGitServerOptions {
   auth?: HttpGitAuth;
   /** Serve HTTPS with a self-signed certificate for 127.0.0.1 (its PEM is `ca`). */
   tls?: boolean;
-  /** False behaves like an old server: no protocol v2, so unadvertised objects are refused. */
+  /** False serves protocol v0 only, like an old server: a client cannot then fetch a commit no ref advertises. */
   protocolV2?: boolean;
 }
 

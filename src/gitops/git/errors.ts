@@ -37,8 +37,8 @@ export class GitError extends Error {
   /** `SHA256:…` of the key the ssh server offered (HOST_KEY_MISMATCH, HOST_KEY_UNKNOWN when known). */
   readonly fingerprint: string | undefined;
 
-  constructor(code: GitErrorCode, message: string, options: { fingerprint?: string; cause?: unknown } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+  constructor(code: GitErrorCode, message: string, options: { fingerprint?: string } = {}) {
+    super(message);
     this.code = code;
     this.fingerprint = options.fingerprint;
   }
