@@ -19,7 +19,7 @@ import { Controller, ControllerStoppedError, EventRecorder, generationChanged, t
 import { GitRepositoryReconciler } from './controllers/git-repository.ts';
 import { SyncReconciler, type SyncDiff } from './controllers/sync.ts';
 import { Redactor } from './redact.ts';
-import { SYNC_NAME_LABEL, SYNC_NAMESPACE_LABEL } from './sync/owner.ts';
+import { parseId, SYNC_NAME_LABEL, SYNC_NAMESPACE_LABEL } from './sync/index.ts';
 import { startWebhookServer, type WebhookServer } from './webhook/server.ts';
 
 export interface ControllerOptions {
@@ -69,7 +69,7 @@ export async function startController(options: ControllerOptions): Promise<GitOp
     // generation changes. A GitRepository's new artifact is status, and Syncs watch it unfiltered.
   }).watch(sources, undefined, generationChanged);
 
-  const syncReconciler = new SyncReconciler({ client, events, redactor, logger, dataDir: artifacts });
+  const syncReconciler = new SyncReconciler({ client, events, redactor, logger, dataDir: artifacts, live: (id) => liveOwned(owned, id) });
   const syncController = new Controller({ name: 'sync', reconciler: syncReconciler, logger, concurrency: options.concurrency })
     .watch(syncs, undefined, generationChanged)
     .watch(sources, (repo) => syncsOf(syncs, repo));
@@ -154,4 +154,12 @@ function syncsOf(syncs: Informer<Sync>, repo: GitRepository): Request[] {
     .items()
     .filter((s) => s.spec.sourceRef.name === repo.metadata.name && (s.spec.sourceRef.namespace ?? s.metadata.namespace) === namespace)
     .map((s) => ({ namespace: s.metadata.namespace ?? 'default', name: s.metadata.name! }));
+}
+
+/** An owned object from the drift watches' caches, by inventory id. */
+function liveOwned(owned: Array<{ kind: KindDefinition; informer: Informer<KubeObject> }>, id: string): KubeObject | undefined {
+  const identity = parseId(id);
+  if (!identity) return undefined;
+  const found = owned.find(({ kind }) => kind.kind === identity.kind && kind.group === identity.group);
+  return found?.informer.get(identity.namespace, identity.name);
 }

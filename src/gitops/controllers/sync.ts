@@ -8,10 +8,12 @@
 import { join } from 'node:path';
 import { parseDuration } from '../../api/duration.ts';
 import { gitRepositoryKind, type GitRepository } from '../../api/kinds/git-repository/index.ts';
-import { syncKind, type Sync, type SyncHistoryEntry, type SyncStatus } from '../../api/kinds/sync/index.ts';
+import type { KubeObject } from '../../api/kind.ts';
+import { syncKind, type InventoryEntry, type Sync, type SyncHistoryEntry, type SyncStatus } from '../../api/kinds/sync/index.ts';
 import type { KubeClient } from '../../client/rest.ts';
 import { EventRecorder, markFailed, markReady, markReconciling, writeStatus, type Reconciler, type Request, type Result, type RuntimeLogger } from '../../controller/runtime/index.ts';
 import type { Redactor } from '../redact.ts';
+import { AppliedRecords, driftedManifests } from './applied.ts';
 import { getOrUndefined } from './read.ts';
 import { applySet, build, BuildError, diffSet, ValidationError, type ChangeSet, type Manifest, type ObjectDiff } from '../sync/index.ts';
 
@@ -37,6 +39,8 @@ export interface SyncReconcilerDeps {
   logger: RuntimeLogger;
   /** Root of the artifacts the GitRepository reconciler keeps. */
   dataDir: string;
+  /** An owned object as the controller's watch cache holds it, by inventory id. */
+  live(id: string): KubeObject | undefined;
 }
 
 export interface SyncDiff {
@@ -50,6 +54,8 @@ export interface SyncDiff {
 type SourceState = { ok: true; revision: string; digest?: string; dir: string } | { ok: false; reason: string; message: string };
 
 export class SyncReconciler implements Reconciler {
+  private readonly applied = new AppliedRecords();
+
   constructor(private readonly deps: SyncReconcilerDeps) {}
 
   async reconcile(request: Request): Promise<Result | void> {
@@ -57,6 +63,7 @@ export class SyncReconciler implements Reconciler {
     // Read from the server, not the informer: the cache may not hold this reconciler's own
     // last status write yet, and a status computed from it would undo that write.
     const found = await getOrUndefined<Sync>(client, syncKind, request);
+    if (!found) this.applied.forget(`${request.namespace}/${request.name}`);
     if (!found || found.metadata.deletionTimestamp || found.spec.suspend) return;
     const sync = structuredClone(found);
     const status: SyncStatus = structuredClone(sync.status ?? {});
@@ -78,11 +85,22 @@ export class SyncReconciler implements Reconciler {
       await report();
     }
 
-    // 2. Build, then validate and apply; a bad revision applies nothing.
+    // 2. Build, then validate and apply; a bad revision applies nothing. The same revision
+    // again re-applies only what someone else changed since (drift).
     let changes: ChangeSet;
+    const key = `${request.namespace}/${request.name}`;
     try {
-      const manifests = await this.build(sync, source.dir);
-      changes = await applySet(client, manifests, { owner: ownerOf(sync), previousInventory: status.inventory?.entries ?? [], prune: sync.spec.prune });
+      const record = status.lastAppliedRevision === source.revision ? this.applied.match(key, source.revision, sync.metadata.generation ?? 0) : undefined;
+      if (record) {
+        const drifted = driftedManifests(record, this.deps.live);
+        const partial = drifted.length ? await applySet(client, drifted, { owner: ownerOf(sync), prune: false }) : undefined;
+        if (partial) this.applied.update(record, partial);
+        changes = withUnchanged(partial, record.manifests.length - drifted.length, status.inventory?.entries ?? []);
+      } else {
+        const manifests = await this.build(sync, source.dir);
+        changes = await applySet(client, manifests, { owner: ownerOf(sync), previousInventory: status.inventory?.entries ?? [], prune: sync.spec.prune });
+        this.applied.record(key, source.revision, sync.metadata.generation ?? 0, manifests, changes);
+      }
     } catch (err) {
       const reason = err instanceof BuildError ? SyncReason.BuildFailed : err instanceof ValidationError ? SyncReason.ValidationFailed : SyncReason.ApplyFailed;
       const message = this.deps.redactor.redact(`revision ${source.revision}: ${(err as Error).message}`);
@@ -136,6 +154,14 @@ export class SyncReconciler implements Reconciler {
   private build(sync: Sync, dir: string): Promise<Manifest[]> {
     return build(dir, sync.spec.path, { namespace: sync.metadata.namespace ?? 'default', targetNamespace: sync.spec.targetNamespace, substitute: sync.spec.substitute });
   }
+}
+
+/** A partial apply's change set as if the whole set had been applied: the objects not
+ * re-applied are unchanged, and the inventory stays as it was. */
+function withUnchanged(partial: ChangeSet | undefined, untouched: number, inventory: InventoryEntry[]): ChangeSet {
+  const counts = { created: 0, configured: 0, unchanged: 0, deleted: 0, ...partial?.counts };
+  counts.unchanged += untouched;
+  return { entries: partial?.entries ?? [], counts, inventory, skipped: [] };
 }
 
 function ownerOf(sync: Sync) {

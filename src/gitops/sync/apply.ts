@@ -37,7 +37,7 @@ export async function applySet(client: KubeClient, manifests: readonly Manifest[
   const entries: ChangeSetEntry[] = [];
   for (const planned of plan) {
     try {
-      entries.push(planned.action === 'unchanged' ? entryOf(planned, planned.object.apiVersion, 'unchanged') : await write(client, planned, options.owner));
+      entries.push(planned.action === 'unchanged' ? entryOf(planned, planned.object.apiVersion, 'unchanged', planned.live) : await write(client, planned, options.owner));
     } catch (err) {
       throw new ApplyError('ApplyFailed', `${planned.manifest.file}: ${describeObject(planned.identity)}: ${planned.action} failed: ${(err as Error).message}`, entries, err);
     }
@@ -45,7 +45,7 @@ export async function applySet(client: KubeClient, manifests: readonly Manifest[
   for (const target of pruning.targets) {
     try {
       await client.delete(target.def, target.identity.name, target.identity.namespace);
-      entries.push(entryOf(target, target.v, 'deleted'));
+      entries.push(entryOf(target, target.v, 'deleted', undefined));
     } catch (err) {
       if (isStatusError(err, 'NotFound')) continue;
       throw new ApplyError('PruneFailed', `${describeObject(target.identity)}: delete failed: ${(err as Error).message}`, entries, err);
@@ -72,12 +72,11 @@ async function write(client: KubeClient, planned: PlannedObject, owner: SyncOwne
   for (let attempt = 1; ; attempt++) {
     try {
       if (!live) {
-        await client.create(def, object, { fieldValidation: 'Strict' });
-        return entryOf(planned, object.apiVersion, 'created');
+        return entryOf(planned, object.apiVersion, 'created', await client.create(def, object, { fieldValidation: 'Strict' }));
       }
       const written = await client.update(def, { ...object, metadata: { ...object.metadata, resourceVersion: live.metadata.resourceVersion } }, { fieldValidation: 'Strict' });
       const fields = compareObjects(def, live, written).map((c) => c.path);
-      return fields.length ? entryOf(planned, object.apiVersion, 'configured', fields) : entryOf(planned, object.apiVersion, 'unchanged');
+      return fields.length ? entryOf(planned, object.apiVersion, 'configured', written, fields) : entryOf(planned, object.apiVersion, 'unchanged', written);
     } catch (err) {
       if (!isStatusError(err, 'Conflict', 'AlreadyExists', 'NotFound') || attempt >= ATTEMPTS) throw err;
       live = await readLive(client, def, planned.identity);
@@ -87,9 +86,11 @@ async function write(client: KubeClient, planned: PlannedObject, owner: SyncOwne
   }
 }
 
-function entryOf(target: { id: string; identity: ObjectIdentity }, v: string, action: ChangeAction, fields?: string[]): ChangeSetEntry {
+/** `stored` is the object as the server holds it after this apply (absent when deleted). */
+function entryOf(target: { id: string; identity: ObjectIdentity }, v: string, action: ChangeAction, stored: KubeObject | undefined, fields?: string[]): ChangeSetEntry {
   const { id, identity } = target;
   const entry: ChangeSetEntry = { id, v, kind: identity.kind, name: identity.name, action };
+  if (stored?.metadata.resourceVersion) entry.resourceVersion = stored.metadata.resourceVersion;
   if (identity.namespace) entry.namespace = identity.namespace;
   if (fields) entry.fields = fields;
   return entry;

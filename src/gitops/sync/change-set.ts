@@ -16,6 +16,9 @@ export interface ChangeSetEntry {
   action: ChangeAction;
   /** For 'configured': the field paths written, e.g. `spec.upstream.targets[0].url`. */
   fields?: string[];
+  /** resourceVersion of the object as stored after the apply; absent for 'deleted'. A later
+   * change of it means someone else wrote the object. */
+  resourceVersion?: string;
 }
 
 /** An object the apply left alone on purpose, with the reason (for events and status). */

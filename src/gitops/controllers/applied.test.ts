@@ -1,0 +1,39 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { KubeObject } from '../../api/kind.ts';
+import type { ChangeSet, Manifest } from '../sync/index.ts';
+import { AppliedRecords, driftedManifests } from './applied.ts';
+
+const manifest = (name: string): Manifest => ({ file: `${name}.yaml`, index: 0, object: { apiVersion: 'gatehouse.dev/v1alpha1', kind: 'ApiDefinition', metadata: { name, namespace: 'default' } } });
+const id = (name: string) => `default_${name}_gatehouse.dev_ApiDefinition`;
+const changes = (versions: Record<string, string>): ChangeSet => ({
+  entries: Object.entries(versions).map(([name, resourceVersion]) => ({ id: id(name), v: 'gatehouse.dev/v1alpha1', kind: 'ApiDefinition', namespace: 'default', name, action: 'created', resourceVersion })),
+  counts: { created: 0, configured: 0, unchanged: 0, deleted: 0 },
+  inventory: [],
+  skipped: [],
+});
+const liveAt = (versions: Record<string, string | undefined>) => (objectId: string): KubeObject | undefined => {
+  const name = objectId.split('_')[1];
+  const rv = versions[name];
+  return rv === undefined ? undefined : { apiVersion: 'gatehouse.dev/v1alpha1', kind: 'ApiDefinition', metadata: { name, resourceVersion: rv } };
+};
+
+test('a record matches only its revision and generation', () => {
+  const records = new AppliedRecords();
+  records.record('default/s', 'main@sha1:a', 2, [manifest('x')], changes({ x: '10' }));
+  assert.ok(records.match('default/s', 'main@sha1:a', 2));
+  assert.equal(records.match('default/s', 'main@sha1:b', 2), undefined);
+  assert.equal(records.match('default/s', 'main@sha1:a', 3), undefined);
+  records.forget('default/s');
+  assert.equal(records.match('default/s', 'main@sha1:a', 2), undefined);
+});
+
+test('drift is a newer or missing live object; a cache behind our own write is not drift', () => {
+  const records = new AppliedRecords();
+  records.record('k', 'r', 1, [manifest('same'), manifest('edited'), manifest('deleted'), manifest('lagging')], changes({ same: '10', edited: '11', deleted: '12', lagging: '20' }));
+  const record = records.match('k', 'r', 1)!;
+  const drifted = driftedManifests(record, liveAt({ same: '10', edited: '15', deleted: undefined, lagging: '19' }));
+  assert.deepEqual(drifted.map((m) => m.object.metadata.name), ['edited', 'deleted']);
+  records.update(record, changes({ edited: '16', deleted: '17' }));
+  assert.deepEqual(driftedManifests(record, liveAt({ same: '10', edited: '16', deleted: '17', lagging: '20' })), []);
+});

@@ -1,0 +1,64 @@
+// What each Sync applied last, kept in memory: the built manifests and the resourceVersion
+// of every object as the apply left it. A reconcile of the same revision and generation
+// then needs no build and no request per object: only objects whose resourceVersion moved
+// since (someone else wrote them) or that vanished are applied again. This is what keeps a
+// no-op reconcile of 10,000 objects within a second or two. A restarted controller has no
+// record and does one full apply first.
+import type { KubeObject } from '../../api/kind.ts';
+import { objectId, type ChangeSet, type Manifest } from '../sync/index.ts';
+
+export interface Applied {
+  revision: string;
+  generation: number;
+  manifests: Manifest[];
+  /** By inventory id. */
+  versions: Map<string, string>;
+}
+
+export class AppliedRecords {
+  private readonly records = new Map<string, Applied>();
+
+  /** The record of `key` when it was made for this revision and generation. */
+  match(key: string, revision: string, generation: number): Applied | undefined {
+    const record = this.records.get(key);
+    return record && record.revision === revision && record.generation === generation ? record : undefined;
+  }
+
+  record(key: string, revision: string, generation: number, manifests: Manifest[], changes: ChangeSet): void {
+    const versions = new Map<string, string>();
+    for (const entry of changes.entries) if (entry.resourceVersion) versions.set(entry.id, entry.resourceVersion);
+    this.records.set(key, { revision, generation, manifests, versions });
+  }
+
+  /** Folds the outcome of re-applying some objects of `record` into it. */
+  update(record: Applied, changes: ChangeSet): void {
+    for (const entry of changes.entries) if (entry.resourceVersion) record.versions.set(entry.id, entry.resourceVersion);
+  }
+
+  forget(key: string): void {
+    this.records.delete(key);
+  }
+}
+
+/**
+ * The manifests of `record` whose object someone else wrote or deleted: the live object
+ * (from a watch cache) is absent, or its resourceVersion is newer than the one recorded.
+ * A cached version older than the recorded one is the cache lagging behind this
+ * controller's own write, not drift.
+ */
+export function driftedManifests(record: Applied, live: (id: string) => KubeObject | undefined): Manifest[] {
+  return record.manifests.filter((manifest) => {
+    const id = objectId(manifest.object);
+    const seen = live(id)?.metadata.resourceVersion;
+    const applied = record.versions.get(id);
+    if (seen === undefined || applied === undefined) return true;
+    return newer(seen, applied);
+  });
+}
+
+/** resourceVersions are opaque to Kubernetes clients, but this API server's are revision
+ * numbers; anything else is compared for equality only. */
+function newer(seen: string, applied: string): boolean {
+  if (/^\d+$/.test(seen) && /^\d+$/.test(applied)) return BigInt(seen) > BigInt(applied);
+  return seen !== applied;
+}
