@@ -11,7 +11,8 @@ import { compareObjects } from './compare.ts';
 import { ApplyError } from './errors.ts';
 import { describeObject, type Manifest, type ObjectIdentity } from './manifest.ts';
 import { formatOwner, isOwnedBy, ownerOf, type SyncOwner } from './owner.ts';
-import { planSet, readLive, type PlannedObject } from './plan.ts';
+import { mapConcurrently, planSet, readLive, type PlannedObject } from './plan.ts';
+import { applyStage } from './order.ts';
 import { planPrune, type PrunePlan } from './prune.ts';
 
 export interface ApplyOptions {
@@ -25,6 +26,21 @@ export interface ApplyOptions {
 
 /** Attempts per write when the object changes (409) or appears or vanishes under it. */
 const ATTEMPTS = 3;
+/** Writes in flight at once within a stage. */
+const WRITE_CONCURRENCY = 8;
+
+/** Indexes into `plan` (which is in apply order), one list per apply stage. */
+function stagesOf(plan: readonly PlannedObject[]): number[][] {
+  const stages: number[][] = [];
+  let current = -1;
+  plan.forEach((planned, i) => {
+    const stage = applyStage(planned.identity);
+    if (stage !== current) stages.push([]);
+    current = stage;
+    stages[stages.length - 1].push(i);
+  });
+  return stages;
+}
 
 /**
  * Applies `manifests` (from build) for `options.owner`. Throws a ValidationError, having
@@ -34,14 +50,21 @@ const ATTEMPTS = 3;
 export async function applySet(client: KubeClient, manifests: readonly Manifest[], options: ApplyOptions): Promise<ChangeSet> {
   const plan = await planSet(client, manifests, options.owner);
   const pruning = await prunePlanOf(client, plan, options);
-  const entries: ChangeSetEntry[] = [];
-  for (const planned of plan) {
-    try {
-      entries.push(planned.action === 'unchanged' ? entryOf(planned, planned.object.apiVersion, 'unchanged', planned.live) : await write(client, planned, options.owner));
-    } catch (err) {
-      throw new ApplyError('ApplyFailed', `${planned.manifest.file}: ${describeObject(planned.identity)}: ${planned.action} failed: ${(err as Error).message}`, entries, err);
-    }
+  // Within a stage nothing refers to anything else, so its writes go out together; stages
+  // follow one another, so what an object refers to exists before it is written.
+  const written: ChangeSetEntry[] = new Array(plan.length);
+  const done = () => written.filter(Boolean);
+  for (const stage of stagesOf(plan)) {
+    await mapConcurrently(stage, WRITE_CONCURRENCY, async (i) => {
+      const planned = plan[i];
+      try {
+        written[i] = planned.action === 'unchanged' ? entryOf(planned, planned.object.apiVersion, 'unchanged', planned.live) : await write(client, planned, options.owner);
+      } catch (err) {
+        throw new ApplyError('ApplyFailed', `${planned.manifest.file}: ${describeObject(planned.identity)}: ${planned.action} failed: ${(err as Error).message}`, done(), err);
+      }
+    });
   }
+  const entries = done();
   for (const target of pruning.targets) {
     try {
       await client.delete(target.def, target.identity.name, target.identity.namespace);

@@ -123,7 +123,9 @@ function failuresOf(err: ApiStatusError, file: string, object: ObjectIdentity): 
   return named.map((c) => ({ file, object, message: c.message as string, ...(c.field ? { field: c.field } : {}) }));
 }
 
-async function mapConcurrently<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+/** `fn` over `items` with at most `limit` in flight; results in item order; rejects with the
+ * first failure (calls already started still finish). */
+export async function mapConcurrently<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
   const worker = async () => {
