@@ -33,8 +33,8 @@ export async function startApiServerProcess(processes: Processes, options: ApiSe
   const tokenFile = join(dir, 'tokens.csv');
   await writeFile(tokenFile, `${token},bench,bench,"system:masters"\n`);
   const child = processes.start('API server', [
-    ...(options.prefix ?? []), ...gatehouseArgv('apiserver', '--storage', options.storage, '--data-dir', dir, '--port', '0', '--token-file', tokenFile,
-      '--tls-cert-file', tls.certFile, '--tls-private-key-file', tls.keyFile),
+    ...(options.prefix ?? []), ...gatehouseArgv(['apiserver', '--storage', options.storage, '--data-dir', dir, '--port', '0', '--token-file', tokenFile,
+      '--tls-cert-file', tls.certFile, '--tls-private-key-file', tls.keyFile]),
   ], { cwd: REPO_ROOT, env: { ...process.env, GATEHOUSE_LOG_LEVEL: 'info' }, stderr: options.stderr });
   // The "listening" log line carries the URL (the port is picked by the OS).
   const [, url] = await waitForOutput(child, /"url":"(https:\/\/[^"]+)"/);

@@ -1,7 +1,8 @@
 // The API catalogues bench/gateway.ts serves, written through the Kubernetes API: one
 // namespace per catalogue size, each with a keyless API on the same listenPath (the route
 // every load run hits) and filler APIs to reach the size. The small catalogue also holds an
-// apiKey API with API and consumer rate limits far above any rate reached here.
+// apiKey API with an API rate limit and a consumer rate limit and quota, all far above any
+// count reached here.
 import { apiDefinitionKind } from '../../src/api/kinds/api-definition/index.ts';
 import { apiKeyKind } from '../../src/api/kinds/api-key/index.ts';
 import { consumerKind } from '../../src/api/kinds/consumer/index.ts';
@@ -42,7 +43,7 @@ export async function addKeyedApi(client: KubeClient, namespace: string, upstrea
     rateLimit: UNREACHED_LIMIT,
     upstream: { targets: [{ url: upstream }] },
   }));
-  await client.create(securityPolicyKind, { apiVersion: GROUP_VERSION, kind: 'SecurityPolicy', metadata: { name: 'bench', namespace }, spec: { apis: [{ name: KEYED.name }], rateLimit: UNREACHED_LIMIT } });
+  await client.create(securityPolicyKind, { apiVersion: GROUP_VERSION, kind: 'SecurityPolicy', metadata: { name: 'bench', namespace }, spec: { apis: [{ name: KEYED.name }], rateLimit: UNREACHED_LIMIT, quota: { max: 1_000_000_000, per: '24h' } } });
   await client.create(consumerKind, { apiVersion: GROUP_VERSION, kind: 'Consumer', metadata: { name: 'bench', namespace }, spec: { policies: ['bench'] } });
   const key = await client.create<KubeObject & { status?: { key?: string } }>(apiKeyKind, { apiVersion: GROUP_VERSION, kind: 'ApiKey', metadata: { name: 'bench', namespace }, spec: { consumer: 'bench' } });
   if (!key.status?.key) throw new Error('the API server minted no key (status.key missing)');

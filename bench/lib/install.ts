@@ -3,7 +3,8 @@
 // running as root; npm packages come from bench/package.json, installed with `npm ci` into
 // bench/node_modules (never the root's). Every step is said on stderr; a peer that cannot
 // be had is reported and skipped, never fatal.
-import { accessSync, constants, existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { Processes } from './processes.ts';
 import { say } from './say.ts';
@@ -69,6 +70,17 @@ export async function ensureBenchModules(processes: Processes, benchDir: string,
     return false;
   }
   return existsSync(join(benchDir, 'node_modules', probe));
+}
+
+/** First line a command prints about its version (nginx -v and wrk -v print on stderr; wrk then exits 1). */
+export function commandVersion(argv: readonly string[]): string {
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8' });
+  return `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n')[0];
+}
+
+/** Version of a package installed in bench/node_modules. */
+export function benchPackageVersion(benchDir: string, name: string): string {
+  return (JSON.parse(readFileSync(join(benchDir, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 function lastLine(err: unknown): string {

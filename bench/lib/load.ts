@@ -4,6 +4,7 @@
 // completed requests, latency percentiles and failures.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { commandVersion } from './install.ts';
 import type { Processes } from './processes.ts';
 
 export interface LoadRun {
@@ -26,7 +27,8 @@ export interface LoadResult {
 }
 
 export interface LoadGenerator {
-  name: string;
+  /** Name and version, for the report. */
+  version: string;
   run(load: LoadRun): Promise<LoadResult>;
 }
 
@@ -44,7 +46,7 @@ export async function wrk(processes: Processes, binary: string, dir: string, pre
   const script = join(dir, 'wrk-report.lua');
   await writeFile(script, WRK_REPORT);
   return {
-    name: 'wrk',
+    version: commandVersion([binary, '-v']).split(' [')[0],
     async run({ url, connections, seconds, headers = {} }) {
       const argv = [...prefix, binary, '-t', '1', '-c', String(connections), '-d', `${seconds}s`, '--timeout', '10s', '-s', script];
       for (const [name, value] of Object.entries(headers)) argv.push('-H', `${name}: ${value}`);
@@ -58,10 +60,10 @@ export async function wrk(processes: Processes, binary: string, dir: string, pre
   };
 }
 
-/** autocannon's CLI from bench/node_modules, run under `prefix`. */
-export function autocannon(processes: Processes, script: string, prefix: readonly string[]): LoadGenerator {
+/** autocannon's CLI (`script`, from bench/node_modules), run under `prefix`. */
+export function autocannon(processes: Processes, script: string, version: string, prefix: readonly string[]): LoadGenerator {
   return {
-    name: 'autocannon',
+    version: `autocannon ${version}`,
     async run({ url, connections, seconds, headers = {} }) {
       const argv = [...prefix, process.execPath, script, '--json', '--no-progress', '-c', String(connections), '-d', String(seconds), '-t', '10'];
       for (const [name, value] of Object.entries(headers)) argv.push('-H', `${name}=${value}`);

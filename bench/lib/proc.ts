@@ -1,7 +1,7 @@
 // What Linux's /proc says about a process and its descendants (nginx's workers, a
 // node:cluster's workers): CPU time used (utime + stime, all threads, proc(5)) and peak
-// resident memory (VmHWM). Only processes alive at the time of reading are counted, so read
-// CPU before and after a load run while the process tree is stable.
+// resident memory (VmHWM); and how busy one core was. Only processes alive at the time of
+// reading are counted, so read CPU before and after a load run while the tree is stable.
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
@@ -28,6 +28,15 @@ export function peakRssBytes(pid: number): number {
     if (m) kib += Number(m[1]);
   }
   return kib * 1024;
+}
+
+/** Seconds core `core` was not idle (user, nice, system, irq, softirq, and steal: time the
+ * hypervisor gave to someone else), from /proc/stat. */
+export function coreBusySeconds(core: number): number {
+  const line = readOrEmpty('/proc/stat').split('\n').find((l) => l.startsWith(`cpu${core} `));
+  if (!line) return NaN;
+  const [user, nice, system, , , irq, softirq, steal] = line.split(/\s+/).slice(1).map(Number);
+  return (user + nice + system + irq + softirq + (steal || 0)) / CLOCK_TICKS;
 }
 
 function tree(root: number): number[] {

@@ -32,6 +32,8 @@ export interface StartOptions {
 export class Processes {
   private readonly children = new Set<Child>();
   private readonly dirs = new Set<string>();
+  /** Set when a signal is stopping the run. */
+  interrupted = false;
 
   /** Starts `argv` (command first) and keeps it until stop() or stopAll(). */
   start(name: string, argv: readonly string[], options: StartOptions = {}): Child {
@@ -97,12 +99,18 @@ export async function withProcesses<T>(body: (processes: Processes) => Promise<T
   const processes = new Processes();
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
   const onSignal = (signal: (typeof signals)[number]) => {
+    processes.interrupted = true;
     process.stderr.write(`\n${signal}: stopping every process the benchmark started\n`);
     void processes.stopAll().finally(() => process.exit(128 + constants.signals[signal]));
   };
   for (const s of signals) process.once(s, onSignal);
   try {
     return await body(processes);
+  } catch (err) {
+    // After a signal, failures are the consequence of stopping the children: the signal
+    // handler exits once everything is stopped, so wait for that instead of reporting them.
+    if (processes.interrupted) await new Promise<never>(() => {});
+    throw err;
   } finally {
     for (const s of signals) process.off(s, onSignal);
     await processes.stopAll();

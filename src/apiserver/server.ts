@@ -48,6 +48,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     authenticator,
     authorizer: options.authorizer ?? builtinAuthorizer,
     subresources: options.subresources ?? [],
+    counters: options.storage,
     healthChecks: [
       { name: 'ping', check: async () => {} },
       { name: 'storage', check: async () => void (await options.storage.currentRevision()) },

@@ -101,6 +101,7 @@ program
       throw err;
     }
     attached.controller = controller;
+    attached.gateway = gateway;
     let demo: Demo | undefined;
     if (opts.demo) {
       const client = new KubeClient(await loadKubeconfig(kubeconfigPath));

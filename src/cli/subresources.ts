@@ -2,8 +2,9 @@
 // the GitOps controller, probe by the gateway. `gatehouse up` runs all three in one process
 // and attaches them once they are started; until then (or when the API server runs alone)
 // these answer 503 ServiceUnavailable naming what is missing.
-import { errors } from '../apiserver/errors.ts';
+import { ApiError, errors, type StatusReason } from '../apiserver/errors.ts';
 import type { SubresourceHandler } from '../apiserver/http/handler.ts';
+import { GatewayProbeError, type ProbeErrorCode } from '../gateway/probe.ts';
 
 export interface ReconcileBody {
   withSource?: boolean;
@@ -61,9 +62,25 @@ export function delegatedSubresources(attached: Attachments): SubresourceHandler
     {
       group: GROUP, plural: 'apidefinitions', kind: 'ApiDefinition', name: 'probe', verbs: ['create'],
       responseKind: { group: GROUP, version: VERSION, kind: 'ProbeResult' },
-      handle: async ({ namespace, name, body }) => ({ body: await gateway().probe(namespace, name, probeBody(objectBody<ProbeBody>(body, 'ApiDefinition', name, 'probe'), name)) }),
+      handle: async ({ namespace, name, body }) => ({ body: await probe(gateway(), namespace, name, probeBody(objectBody<ProbeBody>(body, 'ApiDefinition', name, 'probe'), name)) }),
     },
   ];
+}
+
+const PROBE_STATUS: Record<ProbeErrorCode, StatusReason> = {
+  NotServed: 'NotFound',
+  BadRequest: 'BadRequest',
+  Unavailable: 'ServiceUnavailable',
+};
+
+/** The gateway's probe, its refusals turned into Statuses naming the ApiDefinition. */
+async function probe(gateway: GatewayFacade, namespace: string, name: string, request: ProbeBody): Promise<unknown> {
+  try {
+    return await gateway.probe(namespace, name, request);
+  } catch (err) {
+    if (!(err instanceof GatewayProbeError)) throw err;
+    throw new ApiError(PROBE_STATUS[err.code], err.message, { name, group: GROUP, kind: 'apidefinitions' });
+  }
 }
 
 function objectBody<T>(body: unknown, kind: string, name: string, sub: string): T {

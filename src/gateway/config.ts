@@ -6,12 +6,17 @@ import type { ApiDefinition, HeaderModifier } from '../api/kinds/api-definition/
 import type { ApiKey } from '../api/kinds/api-key/index.ts';
 import type { Consumer } from '../api/kinds/consumer/index.ts';
 import type { SecurityPolicy } from '../api/kinds/security-policy/index.ts';
-import { parseDuration } from '../api/duration.ts';
+import type { Secret } from '../api/core/secret/index.ts';
+import { authStep, credentialHeader } from './auth/authenticate.ts';
+import { ConsumerDirectory } from './auth/consumers.ts';
+import type { RemoteKeySets } from './auth/jwks.ts';
 import { compileKeys } from './keys.ts';
 import { Limiters } from './limiters.ts';
+import type { SharedCounters } from './shared-counters.ts';
 import { compileChain, type Step } from './policies.ts';
-import { Router, type Route } from './router.ts';
-import { TargetSet, type Pools } from './upstream.ts';
+import { Router } from './router.ts';
+import { TargetSet, type Upstreams } from './upstream.ts';
+import { INACTIVE, leftOut, routeOutcomes, type ApiOutcome, type ListenerRoute } from './api-outcome.ts';
 
 /** The objects a config is compiled from; also what is saved to disk as the last good config. */
 export interface GatewayInputs {
@@ -19,6 +24,9 @@ export interface GatewayInputs {
   policies: SecurityPolicy[];
   consumers: Consumer[];
   apiKeys: ApiKey[];
+  /** Only the Secrets basic-auth APIs refer to (see basicAuthSecrets): they hold password
+   * hashes, and this is saved to disk. */
+  secrets: Secret[];
 }
 
 export interface HeaderChanges {
@@ -36,7 +44,7 @@ export interface CompiledApi {
   requestHeaders?: HeaderChanges;
   responseHeaders?: HeaderChanges;
   maxBodyBytes?: number;
-  /** Request header carrying the API key, removed before proxying so it never reaches upstreams. */
+  /** Request header carrying the credentials, removed before proxying so they never reach upstreams. */
   credentialHeader?: string;
 }
 
@@ -50,48 +58,67 @@ export interface GatewayConfig {
   public: Router<CompiledApi>;
   /** Internal listener: every active API. */
   internal: Router<CompiledApi>;
+  /** Every compiled API, routed or shadowed: whose upstream health is reported. */
+  apis: CompiledApi[];
   limiters: Limiters;
+  /** What became of every input API, by id ("namespace/name"): the listeners it is routed
+   * on, or why it is not (read by the status writer and the probe). */
+  outcomes: Map<string, ApiOutcome>;
   /** Why APIs were left out or lost a route, for the log. */
   problems: string[];
 }
 
-export const emptyInputs = (): GatewayInputs => ({ apis: [], policies: [], consumers: [], apiKeys: [] });
+export const emptyInputs = (): GatewayInputs => ({ apis: [], policies: [], consumers: [], apiKeys: [], secrets: [] });
 
-export function compileConfig(inputs: GatewayInputs, generation: number, source: GatewayConfig['source'], pools: Pools, previous?: GatewayConfig): GatewayConfig {
-  const limiters = new Limiters(previous?.limiters);
-  pools.mark();
-  const keys = compileKeys(inputs.apiKeys, inputs.consumers, inputs.policies, limiters);
-  const problems: string[] = [];
+export function compileConfig(inputs: GatewayInputs, generation: number, source: GatewayConfig['source'], upstreams: Upstreams, previous: GatewayConfig | undefined, keySets: RemoteKeySets, counters: SharedCounters): GatewayConfig {
+  const limiters = new Limiters(counters, previous?.limiters);
+  upstreams.mark();
+  keySets.mark();
+  const consumers = new ConsumerDirectory(inputs.consumers, inputs.policies, limiters);
+  const keys = compileKeys(inputs.apiKeys, consumers);
+  const secrets = new Map(inputs.secrets.map((s) => [`${s.metadata.namespace}/${s.metadata.name}`, s]));
+  const problems: string[] = [...consumers.problems];
+  const outcomes = new Map<string, ApiOutcome>();
+  for (const api of inputs.apis) if (api.spec.active === false) outcomes.set(`${api.metadata.namespace}/${api.metadata.name}`, INACTIVE);
   // Oldest first: on a conflict the API that claimed the route first keeps it (Gateway API's rule).
   const ordered = [...inputs.apis].filter((a) => a.spec.active !== false).sort(byAge);
-  const routes: Array<Route<CompiledApi> & { internalOnly: boolean }> = [];
+  const routes: ListenerRoute<CompiledApi>[] = [];
   for (const api of ordered) {
     const id = `${api.metadata.namespace}/${api.metadata.name}`;
     try {
-      // Fail closed: an API whose authentication this gateway cannot check is not served.
-      if (api.spec.auth.type === 'jwt' || api.spec.auth.type === 'basic') throw new Error(`auth type ${api.spec.auth.type} is not supported by this gateway yet`);
       const rl = api.spec.rateLimit;
       const compiled: CompiledApi = {
         id,
         strip: api.spec.stripListenPath,
-        chain: compileChain(api, { apiId: id, keys, apiLimiter: rl ? limiters.get(`api:${id}`, rl.requests, parseDuration(rl.per)) : undefined, now: Date.now }),
-        targets: new TargetSet(api.spec.upstream, pools),
+        chain: compileChain(api, {
+          apiId: id,
+          // Throws when the credentials could not be checked: fail closed, leave the API out.
+          auth: authStep(api, { apiId: id, consumers, keys, keySets, secrets, now: Date.now }),
+          apiLimiter: rl ? limiters.rate(`api:${id}`, rl, `rate limit of the API (${rl.requests} per ${rl.per})`) : undefined,
+        }),
+        targets: new TargetSet(id, api.spec.upstream, upstreams),
         requestHeaders: headerChanges(api.spec.requestHeaders),
         responseHeaders: headerChanges(api.spec.responseHeaders),
         maxBodyBytes: api.spec.maxBodyBytes,
-        credentialHeader: api.spec.auth.type === 'apiKey' ? (api.spec.auth.apiKey?.header ?? 'X-API-Key').toLowerCase() : undefined,
+        credentialHeader: credentialHeader(api.spec.auth),
       };
       routes.push({ hosts: api.spec.hosts ?? [], listenPath: api.spec.listenPath, value: compiled, internalOnly: api.spec.visibility === 'internal' });
     } catch (err) {
-      problems.push(`ApiDefinition ${id} left out: ${(err as Error).message}`);
+      const outcome = leftOut((err as Error).message);
+      outcomes.set(id, outcome);
+      problems.push(`ApiDefinition ${id} ${outcome.message}`);
     }
   }
   const internal = new Router(routes);
   const publicRouter = new Router(routes.filter((r) => !r.internalOnly));
-  for (const lost of internal.shadowed) problems.push(`ApiDefinition ${lost.value.id} not routed: an older API already serves ${lost.listenPath} on the same host`);
-  pools.sweep();
+  for (const [id, outcome] of routeOutcomes(routes, publicRouter, internal)) {
+    outcomes.set(id, outcome);
+    if (outcome.reason === 'Shadowed') problems.push(`ApiDefinition ${id} ${outcome.message}`);
+  }
+  upstreams.sweep();
   limiters.release();
-  return { generation, createdAt: Date.now(), source, inputs, public: publicRouter, internal, limiters, problems };
+  keySets.sweep();
+  return { generation, createdAt: Date.now(), source, inputs, public: publicRouter, internal, apis: routes.map((r) => r.value), limiters, outcomes, problems };
 }
 
 function byAge(a: ApiDefinition, b: ApiDefinition): number {

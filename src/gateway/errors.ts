@@ -15,7 +15,9 @@ export type GatewayErrorCode =
   | 'CREDENTIALS_MISSING'
   | 'CREDENTIALS_INVALID'
   | 'ACCESS_FORBIDDEN'
+  | 'AUTH_UNAVAILABLE'
   | 'RATE_LIMITED'
+  | 'QUOTA_EXCEEDED'
   | 'BODY_TOO_LARGE'
   | 'UPSTREAM_UNREACHABLE'
   | 'UPSTREAM_TIMEOUT'
@@ -33,13 +35,20 @@ export const GATEWAY_ERROR_STATUS: Record<GatewayErrorCode, number> = {
   CREDENTIALS_MISSING: 401,
   CREDENTIALS_INVALID: 401,
   ACCESS_FORBIDDEN: 403,
+  // The credentials could not be checked (a JWKS that cannot be fetched): not the caller's fault.
+  AUTH_UNAVAILABLE: 503,
   RATE_LIMITED: 429,
+  QUOTA_EXCEEDED: 429,
   BODY_TOO_LARGE: 413,
   UPSTREAM_UNREACHABLE: 502,
   UPSTREAM_TIMEOUT: 504,
   NO_UPSTREAM: 503,
   CIRCUIT_OPEN: 503,
 };
+
+/** Status recorded in logs and metrics (not sent) for a request whose client went away
+ * before its answer was complete: nginx's 499 "client closed request". */
+export const CLIENT_CLOSED = 499;
 
 export interface Refusal {
   code: GatewayErrorCode;

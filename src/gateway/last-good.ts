@@ -1,12 +1,16 @@
 // The last config compiled from the API server, kept on disk so a gateway that restarts
 // while the API server (or its database) is down still serves. Written atomically (temp
-// file + rename) so a crash mid-write leaves the previous file intact. It holds API key
-// digests, never keys, but is still private to the gateway's user.
+// file + rename) so a crash mid-write leaves the previous file intact, and writers that
+// overlap (the workers of `gateway --workers N`, each saving the same config) replace the
+// whole file in turn, never a part of it: each write has its own temp file. It holds API key
+// digests and the bcrypt hashes of basic-auth Secrets (only the Secrets basic-auth APIs
+// refer to), never keys or passwords, but is still private to the gateway's user.
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { GatewayInputs } from './config.ts';
 
 const FILE = 'gateway-last-good.json';
+let writes = 0;
 
 interface Saved {
   savedAt: string;
@@ -16,7 +20,7 @@ interface Saved {
 export async function saveLastGood(dataDir: string, inputs: GatewayInputs): Promise<void> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const path = join(dataDir, FILE);
-  const tmp = `${path}.${process.pid}.tmp`;
+  const tmp = `${path}.${process.pid}.${++writes}.tmp`;
   await writeFile(tmp, JSON.stringify({ savedAt: new Date().toISOString(), inputs } satisfies Saved), { mode: 0o600 });
   await rename(tmp, path);
 }
@@ -31,5 +35,8 @@ export async function loadLastGood(dataDir: string): Promise<(Saved & { path: st
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
-  return { ...(JSON.parse(text) as Saved), path };
+  const saved = JSON.parse(text) as Saved;
+  // Files written before the gateway watched Secrets have none.
+  saved.inputs.secrets ??= [];
+  return { ...saved, path };
 }

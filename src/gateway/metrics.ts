@@ -1,7 +1,9 @@
 // Prometheus text exposition (format 0.0.4), written by hand: request counts by API and
 // status, a latency histogram by API, and the state of the config (generation, age, where
-// it came from, whether the API server is reachable).
+// it came from, whether the API server is reachable, whether limit counts are shared).
 import type { GatewayConfig } from './config.ts';
+import type { CounterStats } from './shared-counters.ts';
+import type { StatusReporterStats } from './status-reporter.ts';
 
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -15,6 +17,8 @@ export class Metrics {
   private readonly requests = new Map<string, number>();
   private readonly latency = new Map<string, Histogram>();
   apiServerConnected = false;
+  counters: CounterStats = { shared: true, failures: 0, unsent: 0 };
+  statusWriter: StatusReporterStats = { leading: false, writes: 0, failures: 0 };
 
   observe(api: string, status: number, seconds: number): void {
     const key = `${api}\u0000${status}`;
@@ -55,10 +59,37 @@ export class Metrics {
       '# HELP gatehouse_gateway_apiserver_connected Whether every watch on the API server is connected.',
       '# TYPE gatehouse_gateway_apiserver_connected gauge',
       `gatehouse_gateway_apiserver_connected ${this.apiServerConnected ? 1 : 0}`,
+      '# HELP gatehouse_gateway_limit_counters_shared Whether the last exchange of rate limit and quota counts with the API server succeeded (0: limits are decided on this process\'s own counts).',
+      '# TYPE gatehouse_gateway_limit_counters_shared gauge',
+      `gatehouse_gateway_limit_counters_shared ${this.counters.shared ? 1 : 0}`,
+      '# HELP gatehouse_gateway_limit_counter_exchange_failures_total Exchanges of rate limit and quota counts with the API server that failed.',
+      '# TYPE gatehouse_gateway_limit_counter_exchange_failures_total counter',
+      `gatehouse_gateway_limit_counter_exchange_failures_total ${this.counters.failures}`,
+      '# HELP gatehouse_gateway_limit_counts_unsent Requests counted against limits and quotas and not yet sent to the API server.',
+      '# TYPE gatehouse_gateway_limit_counts_unsent gauge',
+      `gatehouse_gateway_limit_counts_unsent ${this.counters.unsent}`,
       '# HELP gatehouse_gateway_apis Active APIs routed on the internal listener.',
       '# TYPE gatehouse_gateway_apis gauge',
       `gatehouse_gateway_apis ${config.inputs.apis.filter((a) => a.spec.active !== false).length}`,
+      '# HELP gatehouse_gateway_status_leader Whether this gateway holds the lease that makes it the one writing ApiDefinition status.',
+      '# TYPE gatehouse_gateway_status_leader gauge',
+      `gatehouse_gateway_status_leader ${this.statusWriter.leading ? 1 : 0}`,
+      '# HELP gatehouse_gateway_status_writes_total ApiDefinition status writes by this gateway that changed something.',
+      '# TYPE gatehouse_gateway_status_writes_total counter',
+      `gatehouse_gateway_status_writes_total ${this.statusWriter.writes}`,
+      '# HELP gatehouse_gateway_status_write_failures_total ApiDefinition status writes by this gateway that failed (retried).',
+      '# TYPE gatehouse_gateway_status_write_failures_total counter',
+      `gatehouse_gateway_status_write_failures_total ${this.statusWriter.failures}`,
+      '# HELP gatehouse_upstream_healthy Whether a target of an API is in rotation by its active health checks (1 also when the API has none).',
+      '# TYPE gatehouse_upstream_healthy gauge',
     );
+    const targets = config.apis.flatMap((api) => api.targets.health().map((t) => ({ ...t, labels: `api="${escape(api.id)}",target="${escape(t.url)}"` })));
+    for (const t of targets) lines.push(`gatehouse_upstream_healthy{${t.labels}} ${t.healthy ? 1 : 0}`);
+    lines.push(
+      '# HELP gatehouse_upstream_circuit_open Whether the circuit of a target of an API is open or half-open (APIs with a circuit breaker).',
+      '# TYPE gatehouse_upstream_circuit_open gauge',
+    );
+    for (const t of targets) if (t.circuit) lines.push(`gatehouse_upstream_circuit_open{${t.labels}} ${t.circuit === 'closed' ? 0 : 1}`);
     return `${lines.join('\n')}\n`;
   }
 }

@@ -1,15 +1,14 @@
 // The policy chain of one API, compiled once per config: only the steps the API's spec
 // asks for are in it, each a closure over pre-parsed settings. Order: IP deny/allow, CORS
 // preflight (answered here, before auth, because browsers send preflights without
-// credentials), authentication, consumer access rights, API rate limit, consumer rate
-// limit, declared body size.
+// credentials), authentication and consumer access rights, limits (the API's rate limit,
+// the consumer's rate limits and quotas), declared body size.
 import type { IncomingMessage } from 'node:http';
 import type { ApiDefinition, Cors } from '../api/kinds/api-definition/index.ts';
 import { cidrContains, parseCidr, parseIp, type Cidr } from '../api/net.ts';
-import { hashApiKey } from '../api/kinds/api-key/index.ts';
+import type { Principal } from './auth/consumers.ts';
 import type { Refusal } from './errors.ts';
-import type { KeyEntry } from './keys.ts';
-import type { RateDecision, TokenBucket } from './rate-limit.ts';
+import type { LimitDecision, Limiter } from './rate-limit.ts';
 
 export interface RequestContext {
   req: IncomingMessage;
@@ -21,18 +20,25 @@ export interface RequestContext {
   query: string;
   /** Headers the gateway adds to whatever response is sent (CORS, RateLimit-*). */
   responseHeaders: Record<string, string>;
-  consumer?: KeyEntry;
+  /** Whom the authentication step admitted. */
+  consumer?: Principal;
+  /** The gateway's own probe (see probe.ts): the answer names the target that gave it. */
+  probe?: boolean;
 }
 
 /** A step refuses (a Refusal), ends the request with an empty 204 carrying the collected
  * response headers ('preflight'), or lets the request continue (undefined). */
-export type Step = (ctx: RequestContext) => Refusal | 'preflight' | undefined;
+export type Outcome = Refusal | 'preflight' | undefined;
+
+/** A step answers at once, or with a promise when it has to wait (checking a credential it
+ * has not seen before); the promise never rejects. */
+export type Step = (ctx: RequestContext) => Outcome | Promise<Outcome>;
 
 export interface ChainDeps {
   apiId: string;
-  keys: ReadonlyMap<string, KeyEntry>;
-  apiLimiter?: TokenBucket;
-  now: () => number;
+  /** The authentication step, absent for keyless APIs. */
+  auth?: Step;
+  apiLimiter?: Limiter;
 }
 
 export function compileChain(api: ApiDefinition, deps: ChainDeps): Step[] {
@@ -40,14 +46,23 @@ export function compileChain(api: ApiDefinition, deps: ChainDeps): Step[] {
   const steps: Step[] = [];
   if (spec.ipDeny?.length || spec.ipAllow?.length) steps.push(ipStep(spec.ipDeny ?? [], spec.ipAllow ?? []));
   if (spec.cors) steps.push(corsStep(spec.cors));
-  if (spec.auth.type === 'apiKey') steps.push(apiKeyStep(api, deps));
-  if (deps.apiLimiter) {
-    const apiLimiters = [deps.apiLimiter];
-    steps.push(rateLimitStep(() => apiLimiters, 'the API'));
-  }
-  if (spec.auth.type === 'apiKey') steps.push(rateLimitStep((ctx) => ctx.consumer?.grants.get(deps.apiId)?.limiters, 'the consumer'));
+  if (deps.auth) steps.push(deps.auth);
+  if (deps.apiLimiter || deps.auth) steps.push(limitStep(deps.apiLimiter, deps.apiId));
   if (spec.maxBodyBytes !== undefined) steps.push(declaredBodyStep(spec.maxBodyBytes));
   return steps;
+}
+
+/** Runs `steps` in order until one does not answer undefined. Stays synchronous while every
+ * step is, so requests that wait for nothing never pay for a promise; from the first step
+ * that returns one, the rest run when it settles. */
+export function runChain(steps: readonly Step[], ctx: RequestContext, from = 0): Outcome | Promise<Outcome> {
+  for (let i = from; i < steps.length; i++) {
+    const outcome = steps[i](ctx);
+    if (outcome === undefined) continue;
+    if (outcome instanceof Promise) return outcome.then((settled) => (settled === undefined ? runChain(steps, ctx, i + 1) : settled));
+    return outcome;
+  }
+  return undefined;
 }
 
 function ipStep(deny: string[], allow: string[]): Step {
@@ -93,45 +108,43 @@ function corsStep(cors: Cors): Step {
   };
 }
 
-function apiKeyStep(api: ApiDefinition, deps: ChainDeps): Step {
-  const header = (api.spec.auth.apiKey?.header ?? 'X-API-Key').toLowerCase();
-  const queryName = api.spec.auth.apiKey?.query;
-  const namespace = api.metadata.namespace;
-  const challenge = { 'www-authenticate': `ApiKey realm="${deps.apiId}", header="${header}"` };
+/** The API's rate limit and the consumer's limits on this API, checked together and counted
+ * only when all of them admit the request. RateLimit-* headers describe the limit closest
+ * to refusing; a refusal names the limit that waits longest. */
+function limitStep(apiLimiter: Limiter | undefined, apiId: string): Step {
+  const none: readonly Limiter[] = [];
   return (ctx) => {
-    let presented = ctx.req.headers[header] as string | undefined;
-    if (presented === undefined && queryName && ctx.query) presented = new URLSearchParams(ctx.query.slice(1)).get(queryName) ?? undefined;
-    if (!presented) return { code: 'CREDENTIALS_MISSING', message: `an API key is required in the ${header} header`, headers: challenge };
-    const entry = deps.keys.get(hashApiKey(presented));
-    if (!entry || entry.namespace !== namespace || (entry.expiresAt !== undefined && entry.expiresAt <= deps.now())) {
-      return { code: 'CREDENTIALS_INVALID', message: 'the API key is unknown or expired', headers: challenge };
-    }
-    const grant = entry.grants.get(deps.apiId);
-    const method = ctx.req.method ?? 'GET';
-    if (!grant || !grant.rights.some((r) => (!r.methods || r.methods.has(method)) && (!r.paths || r.paths.some((p) => ctx.rest.startsWith(p))))) {
-      return { code: 'ACCESS_FORBIDDEN', message: `consumer ${entry.consumer} may not ${method} ${ctx.rest}` };
-    }
-    ctx.consumer = entry;
-    return undefined;
-  };
-}
-
-function rateLimitStep(limiters: (ctx: RequestContext) => readonly TokenBucket[] | undefined, whose: string): Step {
-  return (ctx) => {
-    const found = limiters(ctx);
-    if (!found) return undefined;
-    for (const bucket of found) {
-      const decision = bucket.take();
-      setRateHeaders(ctx.responseHeaders, decision);
-      if (!decision.allowed) {
-        return { code: 'RATE_LIMITED', message: `rate limit of ${whose} exceeded`, headers: { 'retry-after': String(decision.retryAfterSeconds) } };
+    const own = ctx.consumer?.grants.get(apiId)?.limiters ?? none;
+    const first = apiLimiter ? -1 : 0;
+    if (first === own.length) return undefined;
+    const now = Date.now();
+    let closest: LimitDecision | undefined;
+    let refusal: LimitDecision | undefined;
+    let refusedBy: Limiter | undefined;
+    for (let i = first; i < own.length; i++) {
+      const limiter = i < 0 ? apiLimiter! : own[i];
+      const decision = limiter.check(now);
+      if (decision.allowed) {
+        if (!closest || decision.remaining < closest.remaining) closest = decision;
+      } else if (!refusal || decision.retryAfterSeconds > refusal.retryAfterSeconds) {
+        refusal = decision;
+        refusedBy = limiter;
       }
     }
+    if (refusal && refusedBy) {
+      setRateHeaders(ctx.responseHeaders, refusal);
+      const headers = { 'retry-after': String(refusal.retryAfterSeconds) };
+      return refusedBy.kind === 'quota'
+        ? { code: 'QUOTA_EXCEEDED', message: `${refusedBy.description} is used up`, headers }
+        : { code: 'RATE_LIMITED', message: `${refusedBy.description} exceeded`, headers };
+    }
+    for (let i = first; i < own.length; i++) (i < 0 ? apiLimiter! : own[i]).count();
+    setRateHeaders(ctx.responseHeaders, closest!);
     return undefined;
   };
 }
 
-function setRateHeaders(h: Record<string, string>, d: RateDecision): void {
+function setRateHeaders(h: Record<string, string>, d: LimitDecision): void {
   h['ratelimit-limit'] = String(d.limit);
   h['ratelimit-remaining'] = String(d.remaining);
   h['ratelimit-reset'] = String(d.resetSeconds);

@@ -1,44 +1,133 @@
-// Token bucket: `requests` tokens, refilled continuously at requests/per. Allows bursts up
-// to the limit and never more than the limit over any window of length `per`. The answer
-// carries what the RateLimit-* response headers (IETF httpapi-ratelimit-headers) need.
+// The two limits of the request path, over shared windowed counters (shared-counters.ts).
+// Windows are aligned to the epoch, so every gateway process counts into the same ones.
+//
+// - Rate limit: a sliding window approximated from two fixed windows (Cloudflare's and
+//   nginx's scheme): the requests counted in the previous window, weighted by how much of
+//   it still overlaps the sliding window, plus those of the current one. It admits bursts
+//   up to the limit and, unlike fixed windows, not twice the limit across a boundary; it
+//   is exact when the previous window's requests were spread evenly.
+// - Quota: a fixed window of `per` (aligned to the epoch: "24h" resets at 00:00 UTC); the
+//   count restarts at each window.
+//
+// A check decides on this process's view and changes nothing; count() records an admitted
+// request, so a request refused by one limit is not counted by the others. Decisions carry
+// what the RateLimit-* response headers (IETF httpapi-ratelimit-headers) need.
+import type { Counter, SharedCounters } from './shared-counters.ts';
 
-export interface RateDecision {
+/** A counter outlives its window by this much, for gateways whose clocks run behind. */
+const CLOCK_SKEW_MS = 60_000;
+
+export interface LimitDecision {
   allowed: boolean;
   limit: number;
+  /** Requests left after this one. */
   remaining: number;
-  /** Seconds until the bucket is full again. */
+  /** Seconds until the current window ends. */
   resetSeconds: number;
-  /** Seconds until one request would be allowed; 0 when allowed. */
+  /** Seconds until one request would be admitted, if nothing else is counted; 0 when allowed. */
   retryAfterSeconds: number;
 }
 
-export class TokenBucket {
-  private tokens: number;
-  private updated: number;
-  private readonly perMs: number;
+export interface Limiter {
+  readonly kind: 'rate' | 'quota';
+  /** Names the limit in a refusal, e.g. "quota of consumer acme (policy gold: 1000 per 24h)". */
+  readonly description: string;
+  check(now: number): LimitDecision;
+  /** Counts one admitted request in the window the last check looked at. */
+  count(): void;
+}
+
+abstract class WindowedLimiter implements Limiter {
+  abstract readonly kind: 'rate' | 'quota';
+  protected index = Number.NaN;
+  protected current!: Counter;
+  /** The window before the current one, for limiters that look back. */
+  protected previous: Counter | undefined;
+  /** What was left of the limit at the last check. */
+  protected headroom = 0;
 
   constructor(
+    protected readonly counters: SharedCounters,
+    protected readonly key: string,
     readonly limit: number,
-    windowMs: number,
-    private readonly now: () => number = Date.now,
+    /** Window length, whole milliseconds. */
+    protected readonly per: number,
+    readonly description: string,
   ) {
-    this.tokens = limit;
-    this.updated = now();
-    this.perMs = limit / windowMs;
+    // Counters are read from the API server now, so a restarted gateway knows the counts
+    // before its first request. (roll() may only set fields declared here: subclass fields
+    // are initialised after this constructor.)
+    this.enter(counters.now());
   }
 
-  take(): RateDecision {
-    const now = this.now();
-    this.tokens = Math.min(this.limit, this.tokens + (now - this.updated) * this.perMs);
-    this.updated = now;
-    const allowed = this.tokens >= 1;
-    if (allowed) this.tokens -= 1;
-    return {
-      allowed,
-      limit: this.limit,
-      remaining: Math.floor(this.tokens),
-      resetSeconds: Math.ceil((this.limit - this.tokens) / this.perMs / 1000),
-      retryAfterSeconds: allowed ? 0 : Math.max(1, Math.ceil((1 - this.tokens) / this.perMs / 1000)),
-    };
+  abstract check(now: number): LimitDecision;
+
+  count(): void {
+    this.counters.count(this.current, this.headroom);
+  }
+
+  /** Moves to the window holding `now`; returns its start. */
+  protected enter(now: number): number {
+    const index = Math.floor(now / this.per);
+    if (index !== this.index) {
+      this.index = index;
+      this.roll(index);
+    }
+    this.counters.refreshIfStale(this.current, now);
+    return index * this.per;
+  }
+
+  protected abstract roll(index: number): void;
+
+  protected windowCounter(index: number, lifetime: number): Counter {
+    const start = index * this.per;
+    return this.counters.counter(this.key, start, start + lifetime + CLOCK_SKEW_MS);
+  }
+}
+
+export class RateLimiter extends WindowedLimiter {
+  readonly kind = 'rate';
+
+  check(now: number): LimitDecision {
+    const start = this.enter(now);
+    const { limit, per } = this;
+    const before = this.previous!.value;
+    const current = this.current.value;
+    const estimate = before * (1 - (now - start) / per) + current;
+    this.headroom = limit - estimate;
+    const resetSeconds = Math.ceil((start + per - now) / 1000);
+    if (estimate + 1 <= limit) return { allowed: true, limit, remaining: Math.floor(limit - estimate - 1), resetSeconds, retryAfterSeconds: 0 };
+    // When the previous window's weight has shrunk enough, or (when the current window is
+    // full on its own) when the next window's weight of this one has.
+    const wait = current + 1 <= limit
+      ? start + per * (1 - (limit - 1 - current) / before) - now
+      : start + per + per * (1 - (limit - 1) / current) - now;
+    return { allowed: false, limit, remaining: 0, resetSeconds, retryAfterSeconds: Math.max(1, Math.ceil(wait / 1000)) };
+  }
+
+  protected roll(index: number): void {
+    // The window that just ended is read once more, for the counts other processes sent late.
+    const wasCurrent = this.current?.window === (index - 1) * this.per;
+    this.previous = this.windowCounter(index - 1, 2 * this.per);
+    if (wasCurrent) this.counters.refresh(this.previous);
+    this.current = this.windowCounter(index, 2 * this.per);
+  }
+}
+
+export class QuotaLimiter extends WindowedLimiter {
+  readonly kind = 'quota';
+
+  check(now: number): LimitDecision {
+    const start = this.enter(now);
+    const { limit } = this;
+    const used = this.current.value;
+    this.headroom = limit - used;
+    const resetSeconds = Math.ceil((start + this.per - now) / 1000);
+    if (used + 1 <= limit) return { allowed: true, limit, remaining: limit - used - 1, resetSeconds, retryAfterSeconds: 0 };
+    return { allowed: false, limit, remaining: 0, resetSeconds, retryAfterSeconds: Math.max(1, resetSeconds) };
+  }
+
+  protected roll(index: number): void {
+    this.current = this.windowCounter(index, this.per);
   }
 }

@@ -53,7 +53,8 @@ export class Router<T> {
 
   /** `host` is the Host header as received (port and case are ignored). */
   match(host: string | undefined, segments: readonly string[]): RouteMatch<T> | undefined {
-    const name = hostName(host);
+    // Most catalogues name no hosts: then the Host header is not even parsed.
+    const name = this.exact.size || this.wildcard.size ? hostName(host) : undefined;
     if (name) {
       const exact = this.exact.get(name);
       const found = exact && walk(exact, segments);
@@ -78,14 +79,18 @@ export class Router<T> {
 
 function walk<T>(root: TrieNode<T>, segments: readonly string[]): RouteMatch<T> | undefined {
   let node = root;
-  let best: RouteMatch<T> | undefined = root.value === undefined ? undefined : { value: root.value, depth: 0 };
+  let best = root.value;
+  let depth = 0;
   for (let i = 0; i < segments.length; i++) {
     const next = node.children.get(segments[i]);
     if (!next) break;
     node = next;
-    if (node.value !== undefined) best = { value: node.value, depth: i + 1 };
+    if (node.value !== undefined) {
+      best = node.value;
+      depth = i + 1;
+    }
   }
-  return best;
+  return best === undefined ? undefined : { value: best, depth };
 }
 
 function hostName(host: string | undefined): string | undefined {

@@ -1,9 +1,10 @@
 // The gateway: composition root of config (watched through the Kubernetes API), router,
 // policy chain, proxy, metrics and access log. Two listeners share one config: the public
 // one serves public APIs; the internal one serves every API plus /metrics and /healthz.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { secretKind, type Secret } from '../api/core/secret/index.ts';
 import { apiDefinitionKind, type ApiDefinition } from '../api/kinds/api-definition/index.ts';
 import { apiKeyKind, type ApiKey } from '../api/kinds/api-key/index.ts';
 import { consumerKind, type Consumer } from '../api/kinds/consumer/index.ts';
@@ -11,15 +12,22 @@ import { securityPolicyKind, type SecurityPolicy } from '../api/kinds/security-p
 import { Informer } from '../client/informer.ts';
 import { loadKubeconfig } from '../client/kubeconfig.ts';
 import { KubeClient } from '../client/rest.ts';
+import { generationChanged } from '../controller/runtime/predicates.ts';
+import { basicAuthSecrets } from './auth/basic.ts';
+import { RemoteKeySets, type JwksCaching } from './auth/jwks.ts';
 import { compileConfig, emptyInputs, type CompiledApi, type GatewayConfig, type GatewayInputs } from './config.ts';
 import { sendRefusal } from './errors.ts';
 import { loadLastGood, saveLastGood } from './last-good.ts';
+import { createListener } from './listener.ts';
 import { Metrics } from './metrics.ts';
+import { apiServerExchange, SharedCounters } from './shared-counters.ts';
 import { parseRequestTarget } from './path.ts';
-import type { RequestContext } from './policies.ts';
+import { runChain, type Outcome, type RequestContext } from './policies.ts';
+import { Prober, type ProbeRequest, type ProbeResult } from './probe.ts';
 import { forward } from './proxy.ts';
 import type { Router } from './router.ts';
-import { Pools } from './upstream.ts';
+import { StatusReporter, type ElectionTiming } from './status-reporter.ts';
+import { Upstreams, type TargetHealth } from './upstream.ts';
 
 export interface GatewayOptions {
   /** Path of the kubeconfig used to watch the API server. */
@@ -37,6 +45,10 @@ export interface GatewayOptions {
   logger: Logger;
   /** How long to wait for the API server at start before serving the last good config. */
   startTimeoutMs?: number;
+  /** How remote JSON Web Key Sets (spec.auth.jwt.jwksUri) are fetched and kept. */
+  jwks?: JwksCaching;
+  /** Lease timing of the election of the one gateway that writes ApiDefinition status. */
+  statusElection?: ElectionTiming;
 }
 
 export interface Gateway {
@@ -44,19 +56,47 @@ export interface Gateway {
   internalUrl: string;
   /** The config being served (for tests and the probe subresource). */
   config(): GatewayConfig;
+  /** Health of every target of every API being served, by API id ("namespace/name"). */
+  upstreamHealth(): Map<string, TargetHealth[]>;
+  /** Sends one request through the live config to the API's route and reports how it
+   * went; throws GatewayProbeError when it cannot be sent. */
+  probe(namespace: string, name: string, request?: ProbeRequest): Promise<ProbeResult>;
   close(): Promise<void>;
 }
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { logger } = options;
   const client = new KubeClient(await loadKubeconfig(options.kubeconfig));
-  const pools = new Pools();
+  const upstreamHealth = () => new Map(config.apis.map((api) => [api.id, api.targets.health()]));
+  const statusReporter = new StatusReporter({
+    client,
+    logger,
+    scope: { namespace: options.namespace, selector: options.selector },
+    config: () => config,
+    health: upstreamHealth,
+    current: (namespace, name) => apis.get(namespace, name),
+    election: options.statusElection,
+  });
+  const upstreams = new Upstreams({
+    healthChanged: (origin, path, healthy) => {
+      logger.warn({ origin, path, healthy }, healthy ? 'upstream healthy again' : 'upstream unhealthy: out of rotation');
+      statusReporter.changed();
+    },
+    circuitChanged: (api, target, state) => logger.warn({ api, target, state }, `upstream circuit ${state}`),
+  });
   const metrics = new Metrics();
-  let config = compileConfig(emptyInputs(), 0, 'empty', pools);
+  const keySets = new RemoteKeySets(options.jwks);
+  // Every gateway process shares its rate limit and quota counts through the API server.
+  const counters = new SharedCounters({ exchange: apiServerExchange(client), logger });
+  let config = compileConfig(emptyInputs(), 0, 'empty', upstreams, undefined, keySets, counters);
   let generation = 0;
+  let configured!: () => void;
+  const firstConfig = new Promise<void>((resolve) => (configured = resolve));
 
   const swap = (inputs: GatewayInputs, source: GatewayConfig['source']) => {
-    config = compileConfig(inputs, ++generation, source, pools, config);
+    config = compileConfig(inputs, ++generation, source, upstreams, config, keySets, counters);
+    configured();
+    statusReporter.changed();
     for (const problem of config.problems) logger.warn({ generation }, problem);
     logger.info({ generation, source, apis: inputs.apis.length }, 'gateway config swapped');
   };
@@ -68,7 +108,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const policies = new Informer<SecurityPolicy>(client, securityPolicyKind, { ...scope, onError: watchErrors('SecurityPolicy') });
   const consumers = new Informer<Consumer>(client, consumerKind, { ...scope, onError: watchErrors('Consumer') });
   const apiKeys = new Informer<ApiKey>(client, apiKeyKind, { ...scope, onError: watchErrors('ApiKey') });
-  const informers = [apis, policies, consumers, apiKeys];
+  const secrets = new Informer<Secret>(client, secretKind, { ...scope, onError: watchErrors('Secret') });
+  const informers = [apis, policies, consumers, apiKeys, secrets];
   let live = false;
   let saving = Promise.resolve();
   let pending = false;
@@ -78,14 +119,20 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     pending = true;
     setImmediate(() => {
       pending = false;
-      const inputs: GatewayInputs = { apis: apis.items(), policies: policies.items(), consumers: consumers.items(), apiKeys: apiKeys.items() };
+      const served = apis.items();
+      const inputs: GatewayInputs = { apis: served, policies: policies.items(), consumers: consumers.items(), apiKeys: apiKeys.items(), secrets: basicAuthSecrets(served, secrets.items()) };
       swap(inputs, 'apiserver');
       saving = saving
         .then(() => saveLastGood(options.dataDir, inputs))
         .catch((err: unknown) => logger.error({ err, dataDir: options.dataDir }, 'could not save the last good gateway config'));
     });
   };
-  for (const informer of informers) informer.onChange(recompile);
+  // Status writes (this gateway's own among them) change no route: an ApiDefinition
+  // recompiles the config only when its spec or deletion state changes.
+  apis.onChange((change) => {
+    if (change.type === 'SYNC' || generationChanged(change)) recompile();
+  });
+  for (const informer of [policies, consumers, apiKeys, secrets]) informer.onChange(recompile);
   for (const informer of informers) informer.start();
   const allSynced = Promise.all(informers.map((i) => i.synced)).then(() => {
     live = true;
@@ -103,7 +150,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       logger.error({ dataDir: options.dataDir }, 'API server unreachable and no last good config on disk: serving no APIs until it answers');
     }
   }
+  // A restarted gateway reads the counts of its limits and quotas before it serves (within
+  // one exchange timeout; when the API server does not answer, they are read later).
+  if (live || generation > 0) await firstConfig;
+  await counters.flush();
 
+  const prober = new Prober();
   const handle = (router: (c: GatewayConfig) => Router<CompiledApi>, internal: boolean) => (req: IncomingMessage, res: ServerResponse) => {
     const started = process.hrtime.bigint();
     const current = config;
@@ -115,9 +167,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       logger.info({ api: apiId || undefined, method: req.method, url: req.url, status, ms: seconds * 1000, ip: clientIp, generation: current.generation }, 'request');
     };
     const target = parseRequestTarget(req.url ?? '');
-    if (!target) return done(sendRefusal(res, { code: 'BAD_REQUEST_TARGET', message: 'request path is not a normalised absolute path' }, undefined));
+    if (typeof target === 'string') return done(sendRefusal(res, { code: 'BAD_REQUEST_TARGET', message: `request target refused: ${target}` }, undefined));
     if (internal && (target.path === '/metrics' || target.path === '/healthz')) {
       metrics.apiServerConnected = informers.every((i) => i.connected);
+      metrics.counters = counters.stats();
+      metrics.statusWriter = statusReporter.stats();
       const body = target.path === '/metrics' ? metrics.render(current) : 'ok\n';
       res.writeHead(200, { 'content-type': target.path === '/metrics' ? 'text/plain; version=0.0.4; charset=utf-8' : 'text/plain' });
       res.end(body);
@@ -128,43 +182,61 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const api = match.value;
     apiId = api.id;
     const rest = remainder(target.path, match.depth);
-    const ctx: RequestContext = { req, clientIp, rest: rest || '/', query: target.query, responseHeaders: {} };
-    for (const step of api.chain) {
-      const outcome = step(ctx);
-      if (outcome === undefined) continue;
+    const ctx: RequestContext = { req, clientIp, rest: rest || '/', query: target.query, responseHeaders: {}, probe: prober.marked(req) };
+    const proceed = (outcome: Outcome): void => {
       if (outcome === 'preflight') {
         res.writeHead(204, ctx.responseHeaders);
         res.end();
         return done(204);
       }
-      return done(sendRefusal(res, outcome, api.id, ctx.responseHeaders));
-    }
-    if (api.targets.size === 0) return done(sendRefusal(res, { code: 'NO_UPSTREAM', message: 'every upstream target has weight 0' }, api.id, ctx.responseHeaders));
-    forward(api, ctx, res, api.strip ? rest : target.path).then(done, (err: unknown) => {
-      logger.error({ err, api: api.id }, 'proxy failed');
+      if (outcome) return done(sendRefusal(res, outcome, api.id, ctx.responseHeaders));
+      if (api.targets.size === 0) return done(sendRefusal(res, { code: 'NO_UPSTREAM', message: 'every upstream target has weight 0' }, api.id, ctx.responseHeaders));
+      forward(api, ctx, res, api.strip ? rest : target.path).then(done, (err: unknown) => {
+        logger.error({ err, api: api.id }, 'proxy failed');
+        res.destroy();
+        done(500);
+      });
+    };
+    // Only a step that has to wait (a credential not seen before) makes this asynchronous.
+    const decided = runChain(api.chain, ctx);
+    if (!(decided instanceof Promise)) return proceed(decided);
+    decided.then(proceed).catch((err: unknown) => {
+      logger.error({ err, api: api.id }, 'policy chain failed');
       res.destroy();
       done(500);
     });
   };
 
   const host = options.host ?? '127.0.0.1';
-  const publicServer = createServer(handle((c) => c.public, false));
-  const internalServer = createServer(handle((c) => c.internal, true));
+  const refused = (status: number, refusal: { code: string; message: string }) => {
+    metrics.observe('', status, 0);
+    logger.info({ status, code: refusal.code, reason: refusal.message }, 'request refused before routing');
+  };
+  const publicServer = createListener(handle((c) => c.public, false), refused);
+  const internalServer = createListener(handle((c) => c.internal, true), refused);
   await Promise.all([listen(publicServer, options.port, host), listen(internalServer, options.internalPort ?? 0, host)]);
   const urlOf = (s: Server) => `http://${host.includes(':') ? `[${host}]` : host}:${(s.address() as AddressInfo).port}`;
+  const listeners = { public: urlOf(publicServer), internal: urlOf(internalServer) };
+  statusReporter.start();
 
   return {
-    url: urlOf(publicServer),
-    internalUrl: urlOf(internalServer),
+    url: listeners.public,
+    internalUrl: listeners.internal,
     config: () => config,
+    upstreamHealth,
+    probe: (namespace, name, request) => prober.probe(config, listeners, namespace, name, request),
     async close() {
+      // First, so another replica takes the status writer's lease over at once.
+      await statusReporter.stop();
       await Promise.all(informers.map((i) => i.stop()));
       await Promise.all([publicServer, internalServer].map((s) => new Promise<void>((resolve) => {
         s.close(() => resolve());
         s.closeAllConnections();
       })));
       await saving;
-      await pools.close();
+      // Counts not sent yet go to the API server, so the next gateway continues from them.
+      await counters.close();
+      await upstreams.close();
       await client.close();
     },
   };

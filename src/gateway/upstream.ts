@@ -8,6 +8,7 @@ import type { HealthCheck, Upstream } from '../api/kinds/api-definition/index.ts
 import { parseDuration } from '../api/duration.ts';
 import { CircuitBreaker, type BreakerSettings, type CircuitState } from './breaker.ts';
 import { Carried } from './carried.ts';
+import type { Refusal } from './errors.ts';
 import { HealthChecker, type HealthSettings } from './health.ts';
 
 export interface Target {
@@ -131,6 +132,19 @@ export class TargetSet {
     }
     return last;
   }
+}
+
+/** The refusal when pick() finds no target: every circuit is open. */
+export function circuitOpen(apiId: string): Refusal {
+  return { code: 'CIRCUIT_OPEN', message: `every upstream target of ${apiId} has an open circuit; retry later` };
+}
+
+export function upstreamTimeout(timeoutMs: number): Refusal {
+  return { code: 'UPSTREAM_TIMEOUT', message: `upstream did not answer within ${timeoutMs} ms` };
+}
+
+export function upstreamUnreachable(target: Target, err: unknown): Refusal {
+  return { code: 'UPSTREAM_UNREACHABLE', message: `upstream ${target.host} unreachable: ${(err as Error).message}` };
 }
 
 function usable(t: Target, healthyOnly: boolean): boolean {

@@ -27,7 +27,7 @@ export function mergeIncrements(increments: readonly CounterIncrement[]): Merged
     }
     return id;
   });
-  const counters = [...byId.values()];
+  const counters = [...byId.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.window - b.window));
   const index = new Map(counters.map((c, i) => [counterId(c.key, c.window), i]));
   return { counters, positions: ids.map((id) => index.get(id)!) };
 }

@@ -5,6 +5,7 @@ import { appendFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent } from 'undici';
+import type { SubresourceHandler } from '../../src/apiserver/http/handler.ts';
 import { startApiServer, type ApiServer } from '../../src/apiserver/server.ts';
 import { ensureSelfSignedCert } from '../../src/apiserver/tls.ts';
 import { ensureAdminToken, writeKubeconfig } from '../../src/cli/kubeconfig.ts';
@@ -35,6 +36,8 @@ export const KUBECTL = process.env.KUBECTL ?? '/usr/bin/kubectl';
 export interface TestApiServerOptions {
   /** More token file lines (`token,user,uid,"group1,group2"`) besides the admin's. */
   tokens?: string[];
+  /** Subresources served by other components (see src/cli/subresources.ts). */
+  subresources?: SubresourceHandler[];
 }
 
 export async function startTestApiServer(storageSpec = 'memory', options: TestApiServerOptions = {}): Promise<TestApiServer> {
@@ -43,7 +46,7 @@ export async function startTestApiServer(storageSpec = 'memory', options: TestAp
   if (options.tokens?.length) await appendFile(tokenFile, `${options.tokens.join('\n')}\n`);
   const tls = await ensureSelfSignedCert(join(dir, 'tls'));
   const storage = await openStorage(storageSpec, { dataDir: dir });
-  const server = await startApiServer({ storage, tls, tokenFile });
+  const server = await startApiServer({ storage, tls, tokenFile, subresources: options.subresources });
   const kubeconfigPath = join(dir, 'kubeconfig');
   await writeKubeconfig(kubeconfigPath, server.url, tls.cert, token);
   const dispatcher = new Agent({ connect: { ca: tls.cert } });

@@ -2,7 +2,8 @@
 // in kube-apiserver's format (`token,user,uid,"group1,group2"`); in a cluster, a later
 // authenticator reads front-proxy headers. The authorizer is a hook with a small built-in
 // policy until RBAC arrives: `system:masters` and `gatehouse:admins` may do anything,
-// `gatehouse:viewers` may read, everyone else is refused.
+// `gatehouse:viewers` may read, `gatehouse:gateways` may read and add to the shared limit
+// counters (api/counters.ts), everyone else is refused.
 import { readFile } from 'node:fs/promises';
 
 export interface UserInfo {
@@ -84,9 +85,12 @@ export const anonymousAdmin: Authenticator = {
 const READ_VERBS = new Set(['get', 'list', 'watch']);
 
 export const builtinAuthorizer: Authorizer = {
-  authorize({ user, verb }) {
+  authorize({ user, verb, group, resource }) {
     if (user.groups.includes('system:masters') || user.groups.includes('gatehouse:admins')) return { allowed: true };
     if (user.groups.includes('gatehouse:viewers') && READ_VERBS.has(verb)) return { allowed: true };
+    if (user.groups.includes('gatehouse:gateways') && (READ_VERBS.has(verb) || (verb === 'create' && group === 'gatehouse.dev' && resource === 'counters'))) {
+      return { allowed: true };
+    }
     return { allowed: false, reason: 'no rule grants this request' };
   },
 };

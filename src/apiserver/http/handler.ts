@@ -1,8 +1,10 @@
 // The HTTP front of the API server: non-resource endpoints (version, health, discovery,
-// OpenAPI), authentication and authorization, then resource verbs dispatched to the
-// registry's generic stores. Every failure is written as a metav1.Status.
+// OpenAPI), authentication and authorization, the gateways' counters endpoint, then
+// resource verbs dispatched to the registry's generic stores. Every failure is written as
+// a metav1.Status.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { stringify as toYaml } from 'yaml';
+import { COUNTERS_PATH } from '../../api/counters.ts';
 import type { KindDefinition, KubeObject } from '../../api/kind.ts';
 import type { Authenticator, Authorizer, UserInfo } from '../auth/auth.ts';
 import { ApiError, errors } from '../errors.ts';
@@ -10,6 +12,7 @@ import { patchTypeOf } from '../registry/patch.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { FieldValidation, ResourceStore, WriteOptions } from '../registry/store.ts';
 import { decodeBody, readBody } from './body.ts';
+import { COUNTERS_REF, serveCounters, type CounterStore } from './counters.ts';
 import { type ExtraSubresource } from './discovery.ts';
 import { DiscoveryDocuments } from './documents.ts';
 import { negotiate, type Representation } from './negotiate.ts';
@@ -45,6 +48,8 @@ export interface HandlerOptions {
   authorizer: Authorizer;
   healthChecks: HealthCheck[];
   subresources: SubresourceHandler[];
+  /** Where gateways' rate limit and quota counters are kept (see api/counters.ts). */
+  counters: CounterStore;
   version: Record<string, string>;
   /** Logs a failed request (5xx) once; messages never hold request bodies. */
   onError?(err: unknown, req: IncomingMessage): void;
@@ -318,6 +323,12 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
 
     const user = options.authenticator.authenticate(req.headers.authorization);
     if (!user) throw errors.unauthorized();
+
+    if (path === COUNTERS_PATH) {
+      if (req.method !== 'POST') throw errors.methodNotAllowed(req.method ?? '', 'counters');
+      authorize(user, 'create', COUNTERS_REF);
+      return send(res, 200, await serveCounters(req, options.counters));
+    }
 
     const document = documents.serve(path, req.headers.accept, `${req.socket.localAddress}:${req.socket.localPort}`);
     if (document) {

@@ -1,0 +1,184 @@
+// Writes the status of the ApiDefinitions a gateway serves (see api-status.ts), from one
+// replica only: the holder of a Lease. Every replica computes the same status from the
+// same objects, so one writer is enough, and N replicas writing would be N times the
+// writes and watch events for nothing, each replica undoing the others'
+// lastTransitionTime whenever their health checks disagree for a moment.
+//
+// Replicas that serve the same APIs (same --namespace and --selector) elect one writer;
+// a shard with another scope elects its own, over a lease whose name carries a hash of the
+// scope, because no other shard sees its APIs. Scopes must not overlap: two shards serving
+// one API would both write it, each from its own view of which APIs shadow which.
+//
+// A pass computes every served API's status and writes the ones that differ
+// (writeStatus: a merge patch of the status subresource, only when something changed).
+// Passes follow config swaps and health verdict changes, at most one per `debounceMs`;
+// a new leader starts with a full pass. Only a config that came from the API server is
+// reported: one read from disk may be stale.
+import { createHash, randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import { apiDefinitionKind, type ApiDefinition } from '../api/kinds/api-definition/index.ts';
+import { ApiStatusError } from '../client/errors.ts';
+import { LeaderElector, type LeaderElectionOptions } from '../client/leader-election.ts';
+import type { KubeClient } from '../client/rest.ts';
+import { writeStatus } from '../controller/runtime/status-writer.ts';
+import { apiStatus } from './api-status.ts';
+import type { GatewayConfig } from './config.ts';
+import type { TargetHealth } from './upstream.ts';
+
+export const STATUS_LEASE = 'gatehouse-gateway-status';
+export const STATUS_LEASE_NAMESPACE = 'default';
+
+/** The APIs a gateway serves: all, or one namespace, or those matching a label selector. */
+export interface ServedScope {
+  namespace?: string;
+  selector?: string;
+}
+
+/** The lease that elects the status writer among the gateways serving `scope`. */
+export function statusLeaseName(scope: ServedScope): string {
+  if (!scope.namespace && !scope.selector) return STATUS_LEASE;
+  const digest = createHash('sha256').update(`${scope.namespace ?? ''}\n${scope.selector ?? ''}`).digest('hex');
+  return `${STATUS_LEASE}-${digest.slice(0, 10)}`;
+}
+
+export type ElectionTiming = Pick<LeaderElectionOptions, 'leaseDurationMs' | 'retryPeriodMs'>;
+
+export interface StatusReporterOptions {
+  client: KubeClient;
+  logger: Logger;
+  scope: ServedScope;
+  /** The config being served. */
+  config(): GatewayConfig;
+  /** Health of the targets of every compiled API, by API id. */
+  health(): Map<string, TargetHealth[]>;
+  /** The API as last seen by the gateway's watch (its status is the base of a write). */
+  current(namespace: string, name: string): ApiDefinition | undefined;
+  election?: ElectionTiming;
+  debounceMs?: number;
+}
+
+export interface StatusReporterStats {
+  leading: boolean;
+  /** Status writes that changed something. */
+  writes: number;
+  failures: number;
+}
+
+/** After a failed write, the next pass waits this long. */
+const RETRY_MS = 2000;
+
+export class StatusReporter {
+  private readonly elector: LeaderElector;
+  private readonly debounceMs: number;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  /** A change arrived during a pass: run another after it. */
+  private again = false;
+  private notBefore = 0;
+  private stopped = false;
+  /** What this replica wrote, by API id, until its watch shows it: `from` is the
+   * resourceVersion the write was based on, `object` what the server answered. */
+  private written = new Map<string, { from: string | undefined; object: ApiDefinition }>();
+  private readonly counts = { writes: 0, failures: 0 };
+
+  constructor(private readonly options: StatusReporterOptions) {
+    this.debounceMs = options.debounceMs ?? 200;
+    const { logger } = options;
+    this.elector = new LeaderElector({
+      client: options.client,
+      namespace: STATUS_LEASE_NAMESPACE,
+      name: statusLeaseName(options.scope),
+      // Several gateways may run on one host (workers, tests): the pid and a random part tell them apart.
+      identity: `${hostname()}_${process.pid}_${randomBytes(4).toString('hex')}`,
+      ...options.election,
+      onStartedLeading: () => {
+        logger.info('elected to write ApiDefinition status');
+        this.changed();
+      },
+      onStoppedLeading: () => {
+        logger.info('no longer writing ApiDefinition status');
+        clearTimeout(this.timer);
+        this.timer = undefined;
+        this.written.clear();
+      },
+      onError: (err) => logger.warn({ err }, 'status writer election failed; retrying'),
+    });
+  }
+
+  start(): void {
+    this.elector.start();
+  }
+
+  /** The config or a health verdict changed: statuses may have to follow. */
+  changed(): void {
+    if (this.stopped || !this.elector.isLeader) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    if (this.timer) return;
+    this.timer = setTimeout(() => this.pass(), Math.max(0, this.notBefore - Date.now()));
+    this.timer.unref();
+  }
+
+  stats(): StatusReporterStats {
+    return { leading: this.elector.isLeader, ...this.counts };
+  }
+
+  /** Finishes the pass under way and gives the lease up, so another replica takes over at once. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+    await this.elector.stop();
+  }
+
+  private pass(): void {
+    this.timer = undefined;
+    this.notBefore = Date.now() + this.debounceMs;
+    this.running = this.writeAll().then((ok) => {
+      this.running = undefined;
+      if (!ok) this.notBefore = Date.now() + RETRY_MS;
+      if (ok && !this.again) return;
+      this.again = false;
+      this.changed();
+    });
+  }
+
+  /** One pass over the served APIs; false when a write failed and the pass must be retried. */
+  private async writeAll(): Promise<boolean> {
+    const config = this.options.config();
+    if (config.source !== 'apiserver') return true;
+    const health = this.options.health();
+    const written = new Map<string, { from: string | undefined; object: ApiDefinition }>();
+    let ok = true;
+    for (const input of config.inputs.apis) {
+      if (this.stopped || !this.elector.isLeader) break;
+      const { namespace, name } = input.metadata;
+      const id = `${namespace}/${name}`;
+      const seen = this.options.current(namespace!, name!);
+      // Deleted, or changed since this config was compiled: the next swap brings a pass.
+      if (!seen || seen.metadata.generation !== input.metadata.generation) continue;
+      const mine = this.written.get(id);
+      const base = mine && mine.from === seen.metadata.resourceVersion ? mine.object : seen;
+      if (base !== seen) written.set(id, mine!);
+      const status = apiStatus(base, input.metadata.generation, config.outcomes.get(id)!, health.get(id));
+      try {
+        const result = await writeStatus(this.options.client, apiDefinitionKind, base, status);
+        if (result.outcome !== 'written') continue;
+        this.counts.writes++;
+        written.set(id, { from: base.metadata.resourceVersion, object: result.object! });
+      } catch (err) {
+        this.counts.failures++;
+        ok = false;
+        this.options.logger.warn({ err, api: id }, 'could not write ApiDefinition status; retrying');
+        // An answer about this object leaves the others to write; a transport failure
+        // would fail for every one of them.
+        if (!(err instanceof ApiStatusError)) break;
+      }
+    }
+    this.written = written;
+    return ok;
+  }
+}
