@@ -2,7 +2,7 @@
 // stopped with SIGTERM (clean exit) and with SIGKILL right after an acknowledged write.
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { KUBECTL } from './support/apiserver.ts';
 import { eventually } from './support/eventually.ts';
-import { commit } from './support/git-servers.ts';
+import { commit, fileUrl, makeClientKey, makeRepo, startSshGitServer } from './support/git-servers.ts';
 
 const exec = promisify(execFile);
 const MAIN = new URL('../src/cli/main.ts', import.meta.url).pathname;
@@ -163,6 +163,36 @@ describe('gatehouse up', () => {
       const missing = await cli(['reconcile', 'sync', 'nope']);
       assert.equal(missing.code, 1);
       assert.match(missing.stderr, /nope/);
+
+      // bootstrap: GitRepository and Sync in one go, waiting for the first apply.
+      const repo = join(dir, 'boot-repo');
+      await makeRepo(repo, { 'deploy/boot.yaml': JSON.stringify({ apiVersion: 'gatehouse.dev/v1alpha1', kind: 'ApiDefinition', metadata: { name: 'boot' }, spec: { listenPath: '/boot', upstream: { targets: [{ url: 'http://127.0.0.1:9' }] } } }) });
+      const boot = await cli(['bootstrap', '--url', fileUrl(repo), '--path', 'deploy', '--name', 'boot']);
+      assert.equal(boot.code, 0, boot.stderr);
+      assert.match(boot.stderr, /► GitRepository default\/boot → file:\/\//);
+      assert.match(boot.stderr, /✔ applied revision main@sha1:/);
+      assert.match(await kubectlDemo(['get', 'api', 'boot', '-o', 'name']), /apidefinition.gatehouse.dev\/boot/);
+
+      // create secret git scans an ssh host key and stores it only once confirmed.
+      const key = makeClientKey();
+      const ssh = await startSshGitServer({ repoRoot: dir, authorizedKeys: [key.publicKey] });
+      try {
+        const keyFile = join(dir, 'id');
+        await writeFile(keyFile, key.privateKey, { mode: 0o600 });
+        const unconfirmed = await cli(['create', 'secret', 'git', 'ssh-creds', '--url', ssh.url('boot-repo'), '--private-key-file', keyFile]);
+        assert.equal(unconfirmed.code, 1);
+        assert.ok(unconfirmed.stderr.includes(`--host-key-fingerprint ${ssh.fingerprint}`), unconfirmed.stderr);
+        const wrong = await cli(['create', 'secret', 'git', 'ssh-creds', '--url', ssh.url('boot-repo'), '--private-key-file', keyFile, '--host-key-fingerprint', 'SHA256:not-it']);
+        assert.equal(wrong.code, 1);
+        const created = await cli(['create', 'secret', 'git', 'ssh-creds', '--url', ssh.url('boot-repo'), '--private-key-file', keyFile, '--host-key-fingerprint', ssh.fingerprint]);
+        assert.equal(created.code, 0, created.stderr);
+        assert.ok(!created.stderr.includes(key.privateKey.split('\n')[1]), 'the key is not printed');
+        const stored = JSON.parse(await kubectlDemo(['get', 'secret', 'ssh-creds', '-o', 'json'])) as { data: Record<string, string> };
+        assert.equal(Buffer.from(stored.data.known_hosts, 'base64').toString().trim(), ssh.knownHostsLine);
+        assert.equal(Buffer.from(stored.data.identity, 'base64').toString(), key.privateKey);
+      } finally {
+        await ssh.close();
+      }
     } finally {
       running.proc.kill('SIGTERM');
       assert.equal(await running.exited, 0);
