@@ -54,9 +54,7 @@ export function registerGatewayCommand(program: Command): void {
         logger,
       });
       logger.info({ url: gateway.url, internalUrl: gateway.internalUrl }, isWorker() ? 'gateway worker listening' : 'gateway listening');
-      let closing: Promise<void> | undefined;
-      const close = () => (closing ??= gateway.close());
-      stopOnSignals([close]);
-      if (isWorker()) workerReady({ url: gateway.url, internalUrl: gateway.internalUrl }, close);
+      stopOnSignals([() => gateway.close()]);
+      if (isWorker()) workerReady({ url: gateway.url, internalUrl: gateway.internalUrl });
     });
 }

@@ -25,11 +25,10 @@ export function isWorker(): boolean {
   return cluster.isWorker;
 }
 
-/** In a worker: tells the primary it serves, with what the primary logs. When the primary
- * goes away, the worker stops with `stop`. */
-export function workerReady(details: Record<string, unknown>, stop: () => Promise<void>): void {
+/** In a worker: tells the primary it serves, with what the primary logs. (A worker whose
+ * primary dies exits at once: node:cluster's own rule.) */
+export function workerReady(details: Record<string, unknown>): void {
   process.send?.({ gatehouse: 'ready', details } satisfies ReadyMessage);
-  process.once('disconnect', () => void stop().finally(() => process.exit(0)));
 }
 
 export interface WorkerPool {

@@ -19,10 +19,10 @@ test('goes unhealthy after unhealthyThreshold failures and back after healthyThr
   const checker = new HealthChecker(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, { path: '/healthz', intervalMs: 30, timeoutMs: 200, healthyThreshold: 2, unhealthyThreshold: 3 }, (h) => changes.push(h));
   try {
     assert.equal(checker.healthy, true, 'healthy until proven otherwise');
-    await eventually(() => assert.ok(probes.length >= 2));
+    await eventually(() => assert.ok(probes.length >= 2, 'probed twice'));
     assert.equal(probes[0], 'GET /healthz close', 'each probe uses a fresh connection');
     status = 301;
-    await eventually(() => assert.ok(probes.length >= 5));
+    await eventually(() => assert.ok(probes.length >= 5, 'probed five times'));
     assert.equal(checker.healthy, true, '3xx is healthy');
 
     status = 503;

@@ -6,8 +6,9 @@
 // count nears what is left of its limit), and adopts the totals that come back.
 //
 // What this costs in accuracy: another process's counts are seen at most one exchange
-// late, so all processes together may admit up to (their request rate × exchange period)
-// more than a limit in the moment it is reached. When the API server cannot be reached,
+// late, so at the moment a limit is reached all processes together may have admitted up
+// to what the other processes admit during one exchange (at most their request rate ×
+// the exchange period) more than the limit. When the API server cannot be reached,
 // each process keeps deciding on its own view (fail open to the local count), keeps its
 // counts, and sends them once it answers again; it says so once in the log and in
 // /metrics. Counts not yet sent when a process is killed (not stopped) are lost.
@@ -18,7 +19,7 @@ import type { KubeClient } from '../client/rest.ts';
 /** Sends increments and answers with each counter's total after them, in order. */
 export type CounterExchange = (increments: CounterIncrementBody[]) => Promise<number[]>;
 
-export const FLUSH_EVERY_MS = 50;
+const FLUSH_EVERY_MS = 50;
 /** A counter not refreshed for this long is read again when next used. */
 const STALE_AFTER_MS = 1000;
 /** Pause after a failed exchange before the next attempt. */
