@@ -12,6 +12,7 @@ import { namespaceKind } from '../src/api/core/namespace/index.ts';
 import type { KubeObject } from '../src/api/kind.ts';
 import { apiDefinitionKind, type ApiDefinition } from '../src/api/kinds/api-definition/index.ts';
 import type { Condition } from '../src/api/status.ts';
+import { writeKubeconfig } from '../src/cli/kubeconfig.ts';
 import { delegatedSubresources, type Attachments } from '../src/cli/subresources.ts';
 import { loadKubeconfig } from '../src/client/kubeconfig.ts';
 import { KubeClient } from '../src/client/rest.ts';
@@ -22,6 +23,7 @@ import { eventually } from './support/eventually.ts';
 import { apiDefinition, call, closedPortUrl, startServer, untilServed, type TestServer } from './support/gateway.ts';
 
 const logger = pino({ level: 'silent' });
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const election: GatewayOptions['statusElection'] = { leaseDurationMs: 1000, retryPeriodMs: 100 };
 
 /** A loopback upstream that records what it received and can be stopped and started again
@@ -99,6 +101,11 @@ describe('ApiDefinition status from one elected gateway', () => {
   before(async () => {
     t = await startTestApiServer();
     client = new KubeClient(await loadKubeconfig(t.kubeconfigPath));
+    // Held by someone else until the first test lets go of it.
+    await client.create(leaseKind, {
+      apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'gatehouse-gateway-status', namespace: 'default' },
+      spec: { holderIdentity: 'someone-else', leaseDurationSeconds: 3600, renewTime: new Date().toISOString() },
+    } as Lease);
     [a, b] = await Promise.all([recording('a'), recording('b')]);
     for (const n of [0, 1]) gateways.push(await startGateway({ kubeconfig: t.kubeconfigPath, port: 0, dataDir: join(t.dir, `gw${n}`), logger, statusElection: election }));
   });
@@ -109,8 +116,19 @@ describe('ApiDefinition status from one elected gateway', () => {
     await t.stop();
   });
 
-  it('reports Ready for served APIs, and why the others are left out, from one gateway only', async () => {
+  it('writes nothing while another holds the lease; the gateway that takes it writes every status', async () => {
     await create('first', { listenPath: '/shop', upstream: { targets: [{ url: a.url }] } });
+    // Both gateways serve it; a writer would have written by now (passes follow swaps by at most 200 ms).
+    await sleep(500);
+    assert.equal((await client.get<ApiDefinition>(apiDefinitionKind, 'first', 'default')).status, undefined, 'no status from gateways that do not hold the lease');
+    for (const gw of gateways) assert.equal(await metric(gw, 'gatehouse_gateway_status_leader'), 0);
+    const held = await client.get<Lease>(leaseKind, 'gatehouse-gateway-status', 'default');
+    await client.update(leaseKind, { ...held, spec: { ...held.spec, holderIdentity: '' } });
+    await expectCondition('first', 'Ready', { status: 'True', reason: 'Served' });
+    await writer();
+  });
+
+  it('reports Ready for served APIs, and why the others are left out', async () => {
     await expectCondition('first', 'Ready', { status: 'True', reason: 'Served', message: 'served on the public and internal listeners at /shop', observedGeneration: 1 });
     await expectCondition('first', 'UpstreamHealthy', { status: 'Unknown', reason: 'NoHealthCheck' });
     await create('second', { listenPath: '/shop/', upstream: { targets: [{ url: a.url }] } });
@@ -181,11 +199,14 @@ describe('probe subresource', () => {
   const create = async (obj: KubeObject) => untilServed(gw, await client.create(apiDefinitionKind, obj));
 
   before(async () => {
-    t = await startTestApiServer('memory', { subresources: delegatedSubresources(attached) });
+    t = await startTestApiServer('memory', { subresources: delegatedSubresources(attached), tokens: ['gateway-token,gw,gw-uid,"gatehouse:gateways"'] });
     client = new KubeClient(await loadKubeconfig(t.kubeconfigPath));
     [a, b] = await Promise.all([recording('a'), recording('b')]);
-    // Scoped to one namespace: it elects its writer over a lease of its own.
-    gw = await startGateway({ kubeconfig: t.kubeconfigPath, port: 0, dataDir: t.dir, logger, namespace: 'default', statusElection: election });
+    // With a gateway's own rights, not an administrator's; scoped to one namespace, so it
+    // elects its writer over a lease of its own.
+    const kubeconfig = join(t.dir, 'gateway-kubeconfig');
+    await writeKubeconfig(kubeconfig, t.url, t.ca, 'gateway-token');
+    gw = await startGateway({ kubeconfig, port: 0, dataDir: t.dir, logger, namespace: 'default', statusElection: election });
     attached.gateway = gw;
     await create(apiDefinition('pair', { listenPath: '/pair', stripListenPath: true, hosts: ['pair.example.com'], upstream: { targets: [{ url: a.url }, { url: b.url }] } }));
   });

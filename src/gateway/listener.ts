@@ -11,7 +11,9 @@
 //
 // Upgrade requests take the same path as the others: they get a ServerResponse on their
 // socket, so routing, policies and refusals are the same code; the proxy hands them to
-// upgrade.ts. CONNECT is refused: this is not a forward proxy.
+// upgrade.ts. CONNECT is refused: this is not a forward proxy. Node stops tracking an
+// upgraded connection (closeAllConnections() does not reach it), so the listener keeps its
+// own set and closeListener() cuts those too: open WebSockets must not hold a shutdown.
 import { createServer, ServerResponse, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -26,9 +28,13 @@ export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void
 /** Told of every answer given before the request reached the handler (for logs and metrics). */
 export type RefusedListener = (status: number, refusal: Refusal) => void;
 
+const upgradedOf = new WeakMap<Server, Set<Duplex>>();
+
 export function createListener(handler: RequestHandler, refused: RefusedListener): Server {
   // requireHostHeader off: a missing Host gets the gateway's JSON answer, not Node's bare 400.
   const server = createServer({ maxHeaderSize: MAX_HEAD_BYTES, requireHostHeader: false });
+  const upgraded = new Set<Duplex>();
+  upgradedOf.set(server, upgraded);
 
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     const problem = framingProblem(req);
@@ -42,6 +48,8 @@ export function createListener(handler: RequestHandler, refused: RefusedListener
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     // Node stops watching an upgraded socket: errors (a reset) are ours to swallow.
     socket.on('error', () => socket.destroy());
+    upgraded.add(socket);
+    socket.on('close', () => upgraded.delete(socket));
     const res = new ServerResponse(req);
     res.shouldKeepAlive = false;
     res.assignSocket(socket as Socket);
@@ -72,6 +80,15 @@ export function createListener(handler: RequestHandler, refused: RefusedListener
     refused(writeRefusal(socket, refusal, undefined), refusal);
   });
   return server;
+}
+
+/** Stops accepting and cuts every connection, upgraded ones included; resolves when closed. */
+export function closeListener(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+    for (const socket of upgradedOf.get(server) ?? []) socket.destroy();
+  });
 }
 
 function parseErrorRefusal(err: NodeJS.ErrnoException & { reason?: string }): Refusal {

@@ -18,7 +18,7 @@ import { RemoteKeySets, type JwksCaching } from './auth/jwks.ts';
 import { compileConfig, emptyInputs, type CompiledApi, type GatewayConfig, type GatewayInputs } from './config.ts';
 import { sendRefusal } from './errors.ts';
 import { loadLastGood, saveLastGood } from './last-good.ts';
-import { createListener } from './listener.ts';
+import { closeListener, createListener } from './listener.ts';
 import { Metrics } from './metrics.ts';
 import { apiServerExchange, SharedCounters } from './shared-counters.ts';
 import { parseRequestTarget } from './path.ts';
@@ -229,10 +229,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       // First, so another replica takes the status writer's lease over at once.
       await statusReporter.stop();
       await Promise.all(informers.map((i) => i.stop()));
-      await Promise.all([publicServer, internalServer].map((s) => new Promise<void>((resolve) => {
-        s.close(() => resolve());
-        s.closeAllConnections();
-      })));
+      await Promise.all([publicServer, internalServer].map(closeListener));
       await saving;
       // Counts not sent yet go to the API server, so the next gateway continues from them.
       await counters.close();

@@ -11,7 +11,7 @@
 //
 // A pass computes every served API's status and writes the ones that differ
 // (writeStatus: a merge patch of the status subresource, only when something changed).
-// Passes follow config swaps and health verdict changes, at most one per `debounceMs`;
+// Passes follow config swaps and health verdict changes, at most one per 200 ms;
 // a new leader starts with a full pass. Only a config that came from the API server is
 // reported: one read from disk may be stale.
 import { createHash, randomBytes } from 'node:crypto';
@@ -55,7 +55,6 @@ export interface StatusReporterOptions {
   /** The API as last seen by the gateway's watch (its status is the base of a write). */
   current(namespace: string, name: string): ApiDefinition | undefined;
   election?: ElectionTiming;
-  debounceMs?: number;
 }
 
 export interface StatusReporterStats {
@@ -65,12 +64,13 @@ export interface StatusReporterStats {
   failures: number;
 }
 
+/** Passes are at least this far apart: a burst of changes makes one write per API. */
+const DEBOUNCE_MS = 200;
 /** After a failed write, the next pass waits this long. */
 const RETRY_MS = 2000;
 
 export class StatusReporter {
   private readonly elector: LeaderElector;
-  private readonly debounceMs: number;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   /** A change arrived during a pass: run another after it. */
@@ -83,7 +83,6 @@ export class StatusReporter {
   private readonly counts = { writes: 0, failures: 0 };
 
   constructor(private readonly options: StatusReporterOptions) {
-    this.debounceMs = options.debounceMs ?? 200;
     const { logger } = options;
     this.elector = new LeaderElector({
       client: options.client,
@@ -136,7 +135,7 @@ export class StatusReporter {
 
   private pass(): void {
     this.timer = undefined;
-    this.notBefore = Date.now() + this.debounceMs;
+    this.notBefore = Date.now() + DEBOUNCE_MS;
     this.running = this.writeAll().then((ok) => {
       this.running = undefined;
       if (!ok) this.notBefore = Date.now() + RETRY_MS;

@@ -103,8 +103,9 @@ export function forwardUpgrade(api: CompiledApi, ctx: RequestContext, res: Serve
   });
 }
 
-/** Joins two connections both ways. An end travels on as an end (half-close); an error or
- * a reset on either side tears down both. */
+/** Joins two connections both ways. An end travels on as an end (half-close); one side
+ * closing closes the other once what is queued for it is written; an error on either side
+ * tears down both at once. */
 function join(a: Socket, b: Socket): void {
   const teardown = () => {
     a.destroy();
@@ -112,6 +113,8 @@ function join(a: Socket, b: Socket): void {
   };
   a.on('error', teardown);
   b.on('error', teardown);
+  a.on('close', () => b.destroySoon());
+  b.on('close', () => a.destroySoon());
   a.pipe(b);
   b.pipe(a);
 }

@@ -2,8 +2,9 @@
 // in kube-apiserver's format (`token,user,uid,"group1,group2"`); in a cluster, a later
 // authenticator reads front-proxy headers. The authorizer is a hook with a small built-in
 // policy until RBAC arrives: `system:masters` and `gatehouse:admins` may do anything,
-// `gatehouse:viewers` may read, `gatehouse:gateways` may read and add to the shared limit
-// counters (api/counters.ts), everyone else is refused.
+// `gatehouse:viewers` may read, `gatehouse:gateways` may read, add to the shared limit
+// counters (api/counters.ts), hold Leases (the election of their status writer) and patch
+// ApiDefinition status; everyone else is refused.
 import { readFile } from 'node:fs/promises';
 
 export interface UserInfo {
@@ -84,13 +85,18 @@ export const anonymousAdmin: Authenticator = {
 
 const READ_VERBS = new Set(['get', 'list', 'watch']);
 
+/** The writes of a gateway: limit counts, its status writer's Lease, ApiDefinition status. */
+function gatewayWrite(verb: string, group: string, resource: string, subresource: string | undefined): boolean {
+  if (group === 'coordination.k8s.io') return resource === 'leases' && (verb === 'create' || verb === 'update');
+  if (group !== 'gatehouse.dev') return false;
+  return (verb === 'create' && resource === 'counters') || (verb === 'patch' && resource === 'apidefinitions' && subresource === 'status');
+}
+
 export const builtinAuthorizer: Authorizer = {
-  authorize({ user, verb, group, resource }) {
+  authorize({ user, verb, group, resource, subresource }) {
     if (user.groups.includes('system:masters') || user.groups.includes('gatehouse:admins')) return { allowed: true };
     if (user.groups.includes('gatehouse:viewers') && READ_VERBS.has(verb)) return { allowed: true };
-    if (user.groups.includes('gatehouse:gateways') && (READ_VERBS.has(verb) || (verb === 'create' && group === 'gatehouse.dev' && resource === 'counters'))) {
-      return { allowed: true };
-    }
+    if (user.groups.includes('gatehouse:gateways') && (READ_VERBS.has(verb) || gatewayWrite(verb, group, resource, subresource))) return { allowed: true };
     return { allowed: false, reason: 'no rule grants this request' };
   },
 };
