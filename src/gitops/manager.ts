@@ -15,7 +15,7 @@ import { isStatusError } from '../client/errors.ts';
 import { Informer } from '../client/informer.ts';
 import { loadKubeconfig } from '../client/kubeconfig.ts';
 import { KubeClient } from '../client/rest.ts';
-import { Controller, ControllerStoppedError, EventRecorder, generationChanged, type Request } from '../controller/runtime/index.ts';
+import { contentChanged, Controller, ControllerStoppedError, EventRecorder, generationChanged, type Request } from '../controller/runtime/index.ts';
 import { GitRepositoryReconciler } from './controllers/git-repository.ts';
 import { SyncReconciler, type SyncDiff } from './controllers/sync.ts';
 import { Redactor } from './redact.ts';
@@ -74,11 +74,12 @@ export async function startController(options: ControllerOptions): Promise<GitOp
     .watch(syncs, undefined, generationChanged)
     .watch(sources, (repo) => syncsOf(syncs, repo));
   for (const { informer } of owned) {
+    // Status written by others (the gateway's ApiDefinition conditions) is not drift.
     syncController.watch(informer, (obj) => {
       const name = obj.metadata.labels?.[SYNC_NAME_LABEL];
       const namespace = obj.metadata.labels?.[SYNC_NAMESPACE_LABEL];
       return name && namespace ? [{ namespace, name }] : [];
-    });
+    }, contentChanged);
   }
 
   const informers: Informer<never>[] = [sources, syncs, receivers, ...owned.map((o) => o.informer)] as unknown as Informer<never>[];

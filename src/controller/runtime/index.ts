@@ -26,6 +26,6 @@ export {
 } from './controller.ts';
 export { EventRecorder, type EventRecorderOptions, type EventType } from './events.ts';
 export type { RuntimeLogger } from './logger.ts';
-export { generationChanged, type ChangeFilter, type ObjectChange } from './predicates.ts';
+export { contentChanged, generationChanged, type ChangeFilter, type ObjectChange } from './predicates.ts';
 export { writeStatus, type StatusWrite, type StatusWriteOutcome } from './status-writer.ts';
 export { timestamp } from './time.ts';

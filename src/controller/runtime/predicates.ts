@@ -20,3 +20,15 @@ export function generationChanged<T extends KubeObject>(change: ObjectChange<T>)
   const before = change.old.metadata;
   return now.generation !== before.generation || now.deletionTimestamp !== before.deletionTimestamp;
 }
+
+/**
+ * Like generationChanged, for kinds with a generation; every change of kinds without one
+ * (Secrets, ConfigMaps), whose whole content is their spec. Labels count too: they say
+ * who owns an object. For watching objects a controller owns, where a status write by
+ * someone else is not a change of what was applied.
+ */
+export function contentChanged<T extends KubeObject>(change: ObjectChange<T>): boolean {
+  if (change.type !== 'MODIFIED' || !change.old) return true;
+  if (change.object.metadata.generation === undefined) return true;
+  return generationChanged(change) || JSON.stringify(change.object.metadata.labels ?? {}) !== JSON.stringify(change.old.metadata.labels ?? {});
+}

@@ -37,3 +37,14 @@ test('drift is a newer or missing live object; a cache behind our own write is n
   records.update(record, changes({ edited: '16', deleted: '17' }));
   assert.deepEqual(driftedManifests(record, liveAt({ same: '10', edited: '16', deleted: '17', lagging: '20' })), []);
 });
+
+test('for kinds with a generation, only a spec change is drift: status writes move resourceVersion alone', () => {
+  const records = new AppliedRecords();
+  const set = changes({ api: '10' });
+  set.entries[0].generation = 3;
+  records.record('k', 'r', 1, [manifest('api')], set);
+  const record = records.match('k', 'r', 1)!;
+  const at = (resourceVersion: string, generation: number) => () => ({ apiVersion: 'gatehouse.dev/v1alpha1', kind: 'ApiDefinition', metadata: { name: 'api', resourceVersion, generation } });
+  assert.deepEqual(driftedManifests(record, at('14', 3)), [], 'a status write');
+  assert.equal(driftedManifests(record, at('15', 4)).length, 1, 'a spec edit');
+});

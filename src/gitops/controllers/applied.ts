@@ -11,8 +11,15 @@ export interface Applied {
   revision: string;
   generation: number;
   manifests: Manifest[];
-  /** By inventory id. */
-  versions: Map<string, string>;
+  /** By inventory id: what the apply left, to tell later writes by others. */
+  versions: Map<string, Stamp>;
+}
+
+/** A stored object's generation when its kind has one (status writes do not move it), else
+ * its resourceVersion. */
+interface Stamp {
+  resourceVersion: string;
+  generation?: number;
 }
 
 export class AppliedRecords {
@@ -25,14 +32,14 @@ export class AppliedRecords {
   }
 
   record(key: string, revision: string, generation: number, manifests: Manifest[], changes: ChangeSet): void {
-    const versions = new Map<string, string>();
-    for (const entry of changes.entries) if (entry.resourceVersion) versions.set(entry.id, entry.resourceVersion);
+    const versions = new Map<string, Stamp>();
+    for (const entry of changes.entries) if (entry.resourceVersion) versions.set(entry.id, stampOf(entry));
     this.records.set(key, { revision, generation, manifests, versions });
   }
 
   /** Folds the outcome of re-applying some objects of `record` into it. */
   update(record: Applied, changes: ChangeSet): void {
-    for (const entry of changes.entries) if (entry.resourceVersion) record.versions.set(entry.id, entry.resourceVersion);
+    for (const entry of changes.entries) if (entry.resourceVersion) record.versions.set(entry.id, stampOf(entry));
   }
 
   forget(key: string): void {
@@ -40,19 +47,26 @@ export class AppliedRecords {
   }
 }
 
+function stampOf(entry: { resourceVersion?: string; generation?: number }): Stamp {
+  return entry.generation === undefined ? { resourceVersion: entry.resourceVersion! } : { resourceVersion: entry.resourceVersion!, generation: entry.generation };
+}
+
 /**
- * The manifests of `record` whose object someone else wrote or deleted: the live object
- * (from a watch cache) is absent, or its resourceVersion is newer than the one recorded.
- * A cached version older than the recorded one is the cache lagging behind this
- * controller's own write, not drift.
+ * The manifests of `record` whose object someone else changed or deleted: the live object
+ * (from a watch cache) is absent, its generation moved past the recorded one (a spec
+ * edit; status writes do not count), or — for kinds without a generation — its
+ * resourceVersion did. A cache behind the recorded stamp is lagging behind this
+ * controller's own write, not drift. Labels edited by hand are seen through the watch
+ * (the object leaves the label selection, i.e. vanishes); other metadata edits are not drift.
  */
 export function driftedManifests(record: Applied, live: (id: string) => KubeObject | undefined): Manifest[] {
   return record.manifests.filter((manifest) => {
     const id = objectId(manifest.object);
-    const seen = live(id)?.metadata.resourceVersion;
+    const seen = live(id)?.metadata;
     const applied = record.versions.get(id);
-    if (seen === undefined || applied === undefined) return true;
-    return newer(seen, applied);
+    if (seen?.resourceVersion === undefined || applied === undefined) return true;
+    if (applied.generation !== undefined && seen.generation !== undefined) return seen.generation > applied.generation;
+    return newer(seen.resourceVersion, applied.resourceVersion);
   });
 }
 

@@ -114,6 +114,7 @@ function entryOf(target: { id: string; identity: ObjectIdentity }, v: string, ac
   const { id, identity } = target;
   const entry: ChangeSetEntry = { id, v, kind: identity.kind, name: identity.name, action };
   if (stored?.metadata.resourceVersion) entry.resourceVersion = stored.metadata.resourceVersion;
+  if (stored?.metadata.generation !== undefined) entry.generation = stored.metadata.generation;
   if (identity.namespace) entry.namespace = identity.namespace;
   if (fields) entry.fields = fields;
   return entry;

@@ -19,6 +19,8 @@ export interface ChangeSetEntry {
   /** resourceVersion of the object as stored after the apply; absent for 'deleted'. A later
    * change of it means someone else wrote the object. */
   resourceVersion?: string;
+  /** metadata.generation as stored after the apply, for kinds that have one. */
+  generation?: number;
 }
 
 /** An object the apply left alone on purpose, with the reason (for events and status). */
