@@ -52,6 +52,7 @@ describe('gateway upstream resilience', () => {
   let gw: Gateway;
   let gatewayClosed = false;
   const upstreams: Steerable[] = [];
+  let wss: WebSocketServer | undefined;
   let a: Steerable;
 
   const create = async (obj: KubeObject) => untilServed(gw, await client.create(apiDefinitionKind, obj));
@@ -80,6 +81,7 @@ describe('gateway upstream resilience', () => {
   });
   after(async () => {
     if (!gatewayClosed) await gw.close();
+    wss?.close();
     await Promise.all(upstreams.map((u) => u.close()));
     await client.close();
     await t.stop();
@@ -91,7 +93,7 @@ describe('gateway upstream resilience', () => {
     it('take a target out of rotation after unhealthyThreshold failures and back after healthyThreshold successes', async () => {
       const b = await upstream('b');
       await create(apiDefinition('hc', { listenPath: '/hc', upstream: { targets: [{ url: a.url }, { url: b.url }], healthCheck: { ...check, healthyThreshold: 2, unhealthyThreshold: 2 } } }));
-      await eventually(() => assert.ok(b.probes >= 1));
+      await eventually(() => assert.ok(b.probes >= 1, 'b probed'));
       assert.deepEqual(healthOf('hc', b.url), { url: b.url, healthy: true });
 
       b.health = 503;
@@ -103,7 +105,7 @@ describe('gateway upstream resilience', () => {
 
       b.health = 200;
       await eventually(() => assert.equal(healthOf('hc', b.url)?.healthy, true));
-      await eventually(async () => assert.ok((await answerers('/hc', 10)).includes('b')));
+      await eventually(async () => assert.ok((await answerers('/hc', 10)).includes('b'), 'b answers again'));
     });
 
     it('keep their verdicts across config swaps', async () => {
@@ -116,7 +118,7 @@ describe('gateway upstream resilience', () => {
       const before = gw.config().generation;
       await patch('sticky', { spec: { requestHeaders: { set: { 'X-Changed': '1' } } } });
       await create(apiDefinition('bystander', { listenPath: '/bystander', upstream: { targets: [{ url: a.url }] } }));
-      assert.ok(gw.config().generation > before);
+      assert.ok(gw.config().generation > before, 'a new config is served');
       assert.equal(healthOf('sticky', c.url)?.healthy, false);
       assert.deepEqual(await answerers('/sticky', 10), ['a']);
     });
@@ -132,7 +134,7 @@ describe('gateway upstream resilience', () => {
     it('stop when no config uses them', async () => {
       const e = await upstream('e');
       const api = await create(apiDefinition('dropped', { listenPath: '/dropped', upstream: { targets: [{ url: e.url }], healthCheck: check } }));
-      await eventually(() => assert.ok(e.probes >= 2));
+      await eventually(() => assert.ok(e.probes >= 2, 'e probed'));
       await client.delete(apiDefinitionKind, 'dropped');
       await untilServed(gw, api, { gone: true });
       await sleep(250);
@@ -207,7 +209,6 @@ describe('gateway upstream resilience', () => {
 
   describe('WebSocket and other upgrades', () => {
     let w: TestServer;
-    let wss: WebSocketServer;
     const handshakes: IncomingMessage[] = [];
     const closedOnUpstream: number[] = [];
 
@@ -223,7 +224,6 @@ describe('gateway upstream resilience', () => {
       await create(apiDefinition('ws', { listenPath: '/ws', stripListenPath: true, upstream: { targets: [{ url: `${w.url}/base` }] } }));
       await create(apiDefinition('wskey', { listenPath: '/wskey', auth: { type: 'apiKey' }, upstream: { targets: [{ url: w.url }] } }));
     });
-    after(() => wss.close());
 
     it('passes a WebSocket through: handshake with the rewritten path and forwarded headers, echo both ways, close', async () => {
       const socket = new WebSocket(`${gw.url.replace('http:', 'ws:')}/ws/chat?room=1`);
@@ -265,15 +265,18 @@ describe('gateway upstream resilience', () => {
     });
   });
 
-  it('stops every health checker when the gateway closes', async () => {
+  it('closing the gateway cuts open WebSockets and stops every health checker', async () => {
     const probed = upstreams.filter((u) => u.probes > 0);
-    assert.ok(probed.length >= 3);
+    assert.ok(probed.length >= 3, 'several upstreams were probed');
+    const socket = new WebSocket(`${gw.url.replace('http:', 'ws:')}/ws/open`);
+    await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+    const cut = new Promise<number>((resolve) => socket.once('close', resolve));
     await gw.close();
     gatewayClosed = true;
+    assert.equal(await cut, 1006, 'the connection was cut, not closed by a handshake');
     await sleep(250);
     const counts = probed.map((u) => u.probes);
     await sleep(500);
     assert.deepEqual(probed.map((u) => u.probes), counts);
   });
 });
-// 4

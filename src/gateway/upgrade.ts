@@ -69,8 +69,11 @@ export function forwardUpgrade(api: CompiledApi, ctx: RequestContext, res: Serve
     upstream.on('upgrade', (answer: IncomingMessage, upstreamSocket: Socket, upstreamHead: Buffer) => {
       if (settled) return void upstreamSocket.destroy();
       breaker?.succeeded(ticket);
-      const socket = res.socket!;
-      res.off('close', clientGone);
+      const socket = res.socket;
+      if (!socket || socket.destroyed) {
+        upstreamSocket.destroy();
+        return settle(CLIENT_CLOSED);
+      }
       res.detachSocket(socket);
       socket.write(rawResponseHead(answer.statusCode!, answer.statusMessage ?? '', answer.rawHeaders));
       if (upstreamHead.length > 0) socket.write(upstreamHead);
