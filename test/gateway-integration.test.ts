@@ -29,7 +29,7 @@ describe('gateway', () => {
     const ref = { ApiDefinition: apiDefinitionKind, ApiKey: apiKeyKind, Consumer: consumerKind, SecurityPolicy: securityPolicyKind }[obj.kind]!;
     const created = await client.create(ref, obj);
     const list = { ApiDefinition: 'apis', ApiKey: 'apiKeys', Consumer: 'consumers', SecurityPolicy: 'policies' }[obj.kind] as 'apis';
-    await eventually(() => assert.ok(gw.config().inputs[list].some((o) => o.metadata.uid === created.metadata.uid)));
+    await eventually(() => assert.ok(gw.config().inputs[list].some((o) => o.metadata.uid === created.metadata.uid), `${obj.kind} ${obj.metadata.name} is in the gateway config`));
     return created;
   }
 

@@ -26,6 +26,7 @@ function validate(obj: KubeObject): FieldError[] {
   errors.push(...positiveDuration('spec.upstream.timeout', spec.upstream.timeout));
   errors.push(...positiveDuration('spec.upstream.connectTimeout', spec.upstream.connectTimeout));
   errors.push(...positiveDuration('spec.upstream.healthCheck.interval', spec.upstream.healthCheck?.interval));
+  errors.push(...positiveDuration('spec.upstream.healthCheck.timeout', spec.upstream.healthCheck?.timeout));
   errors.push(...headerModifierErrors('spec.requestHeaders', spec.requestHeaders));
   errors.push(...headerModifierErrors('spec.responseHeaders', spec.responseHeaders));
   return errors;

@@ -50,7 +50,7 @@ const upstream = object(
       unhealthyThreshold: integer('Consecutive failures that make a target unhealthy.', { minimum: 1, default: 3 }),
     }),
     circuitBreaker: object('Passive failure detection per target: after consecutive failures the target is skipped for a while.', {
-      consecutiveFailures: integer('Consecutive failed requests (connection errors or 5xx) that open the circuit.', { minimum: 1, default: 5 }),
+      consecutiveFailures: integer('Consecutive failed requests (connection errors, timeouts, 502, 503 or 504 answers) that open the circuit.', { minimum: 1, default: 5 }),
       openDuration: duration('How long an open circuit skips the target before trial requests.', '30s'),
       halfOpenRequests: integer('Trial requests let through after openDuration; all must succeed to close the circuit.', { minimum: 1, default: 1 }),
     }),
