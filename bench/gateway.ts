@@ -2,9 +2,9 @@
 // the same upstream and the same load generator (wrk; autocannon when wrk cannot be had) at
 // a fixed number of connections. Subjects:
 //   direct to the upstream · nginx (reverse proxy, one worker) · @fastify/http-proxy ·
-//   Gatehouse keyless · Gatehouse with an API key and API + consumer rate limits (never
-//   reached) · Gatehouse keyless with 10,000 APIs loaded · Gatehouse keyless with its access
-//   log on.
+//   Gatehouse keyless · Gatehouse with an API key, an API rate limit and a consumer rate
+//   limit and quota (none ever reached) · Gatehouse keyless with 10,000 APIs loaded ·
+//   Gatehouse keyless with its access log on.
 // Every proxy is one process pinned to core 0; the upstream, the load generator and the API
 // server are pinned to core 1 (BENCHMARKING.md). Gatehouse runs as the real CLI
 // (`gatehouse gateway`, NODE_ENV=production) watching a `gatehouse apiserver` (memory storage).
@@ -14,8 +14,9 @@
 // latency and the proxy's CPU µs per request (utime + stime from /proc, over the process
 // tree). Then change-to-live latency: N merge patches of an ApiDefinition's
 // responseHeaders, each timed from the API server's answer to the first gateway response
-// that carries the new value (the gateway is polled back to back from this process).
-// Usage: npm run bench:gateway [-- --duration 8 --light-duration 3 --connections 32
+// that carries the new value (the gateway is polled back to back from this process), on
+// the gateway serving 10 APIs and on the one serving 10,000.
+// Usage: npm run bench:gateway [-- --duration 8 --light-duration 2 --connections 32
 //   --rounds 5 --warmup 5 --apis 10000 --changes 100 --load-generator auto|wrk|autocannon
 //   --out FILE --cpu-prof DIR --subjects direct,nginx,fastify,gatehouse,gatehouse-apikey,gatehouse-large,gatehouse-access-log]
 // --cpu-prof DIR runs the Gatehouse gateways under `node --cpu-prof` (which slows them) and
@@ -51,7 +52,7 @@ import { fixed, markdownTable, thousands } from './lib/table.ts';
 const { values } = parseArgs({
   options: {
     duration: { type: 'string', default: '8' },
-    'light-duration': { type: 'string', default: '3' },
+    'light-duration': { type: 'string', default: '2' },
     connections: { type: 'string', default: '32' },
     rounds: { type: 'string', default: '5' },
     warmup: { type: 'string', default: '5' },
@@ -245,8 +246,9 @@ await withProcesses(async (processes) => {
   // that only the measured gateway recompiles on core 0.
   await processes.stop(logging.child);
   const changes = settings.changes > 0
-    ? { [`${SMALL} APIs`]: await changeToLive(client, apiserver, NS_SMALL, small, settings.changes), [`${settings.apis} APIs`]: await changeToLive(client, apiserver, NS_LARGE, large, settings.changes) }
+    ? { [`${SMALL} APIs`]: await changeToLive(client, apiserver, NS_SMALL, small, settings.changes), [`${thousands(settings.apis)} APIs`]: await changeToLive(client, apiserver, NS_LARGE, large, settings.changes) }
     : {};
+  await client.close();
 
   // Report.
   const results = subjects.map((s) => {
@@ -301,7 +303,7 @@ await withProcesses(async (processes) => {
       pinned: pinned ? 'proxies on core 0 (taskset -c 0); upstream, load generator and API server on core 1' : 'not pinned',
       gatewayLogLevel: 'warn (the access-log subject: info, to a file)',
       accessLogBytes,
-      upstream: 'node:http, 68-byte JSON body, keep-alive',
+      upstream: 'node:http, 66-byte JSON body, keep-alive',
     },
     subjects: results,
     ratios,

@@ -37,6 +37,28 @@ export async function startControllerProcess(processes: Processes, options: Cont
   return { child, hookUrl };
 }
 
+export interface UpProcess {
+  child: Child;
+  /** Written by `gatehouse up` into its data directory (admin token, its CA). */
+  kubeconfigPath: string;
+}
+
+/**
+ * Starts `gatehouse up` (API server, gateway and controller in one process) on free ports
+ * with `storage`, and resolves once it printed "Gatehouse is up". Only in this setup does the
+ * API server answer the `syncs/NAME/reconcile` subresource (the controller is attached to it).
+ */
+export async function startUpProcess(processes: Processes, options: { dataDir: string; storage: string; nodeFlags?: readonly string[] }): Promise<UpProcess> {
+  const ports = ['--api-port', '--gateway-port', '--gateway-internal-port', '--hook-port'].flatMap((flag) => [flag, '0']);
+  const child = processes.start('gatehouse up', gatehouseArgv(['up', '--data-dir', options.dataDir, '--storage', options.storage, ...ports], options.nodeFlags ?? []), {
+    cwd: REPO_ROOT,
+    // warn: no gateway access log; the start banner is written to stdout whatever the level.
+    env: { ...process.env, NODE_ENV: 'production', GATEHOUSE_LOG_LEVEL: 'warn' },
+  });
+  await waitForOutput(child, /Gatehouse is up\./);
+  return { child, kubeconfigPath: join(options.dataDir, 'kubeconfig') };
+}
+
 export interface GatewayProcess {
   child: Child;
   url: string;
