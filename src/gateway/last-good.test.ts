@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { apiDefinition } from '../../test/support/gateway.ts';
 import type { ApiDefinition } from '../api/kinds/api-definition/index.ts';
 import { emptyInputs, type GatewayInputs } from './config.ts';
-import { loadLastGood, saveLastGood } from './last-good.ts';
+import { LastGoodSaver, loadLastGood, saveLastGood } from './last-good.ts';
 
 test('overlapping saves (workers saving at once) each replace the whole file, and reads never see a part', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'gatehouse-last-good-'));
@@ -33,6 +33,32 @@ test('overlapping saves (workers saving at once) each replace the whole file, an
     const saved = await loadLastGood(dir);
     assert.ok(inputs.some((i) => JSON.stringify(i) === JSON.stringify(saved?.inputs)));
     assert.deepEqual(await readdir(dir), ['gateway-last-good.json'], 'no temp file is left behind');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a burst of saves writes the first at once and the newest once after the interval; flush writes what is pending', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'gatehouse-last-good-'));
+  const errors: object[] = [];
+  const saver = new LastGoodSaver(dir, { error: (fields) => errors.push(fields) }, 200);
+  const inputsOf = (n: number): GatewayInputs => ({
+    ...emptyInputs(),
+    apis: Array.from({ length: n }, (_, j) => apiDefinition(`api-${j}`, { listenPath: `/${j}`, upstream: { targets: [{ url: 'http://127.0.0.1:1' }] } }) as ApiDefinition),
+  });
+  try {
+    saver.save(inputsOf(1));
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal((await loadLastGood(dir))?.inputs.apis.length, 1, 'the first save is not delayed');
+    for (let n = 2; n <= 5; n++) saver.save(inputsOf(n));
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal((await loadLastGood(dir))?.inputs.apis.length, 1, 'the burst waits for the interval');
+    await new Promise((r) => setTimeout(r, 250));
+    assert.equal((await loadLastGood(dir))?.inputs.apis.length, 5, 'then only the newest is written');
+    saver.save(inputsOf(7));
+    await saver.flush();
+    assert.equal((await loadLastGood(dir))?.inputs.apis.length, 7, 'flush writes the pending save');
+    assert.deepEqual(errors, []);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -25,6 +25,49 @@ export async function saveLastGood(dataDir: string, inputs: GatewayInputs): Prom
   await rename(tmp, path);
 }
 
+/**
+ * Saves the newest inputs at most once per `intervalMs`: with 10,000 APIs one save costs
+ * tens of milliseconds of the event loop, which a burst of changes should pay once, not
+ * per change. The first save after a quiet spell starts at once; flush() writes what is
+ * still pending (on close).
+ */
+export class LastGoodSaver {
+  private latest: GatewayInputs | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private writing: Promise<void> = Promise.resolve();
+  private lastStart = 0;
+
+  constructor(
+    private readonly dataDir: string,
+    private readonly logger: { error(fields: object, message: string): void },
+    private readonly intervalMs = 1000,
+  ) {}
+
+  save(inputs: GatewayInputs): void {
+    this.latest = inputs;
+    if (this.timer) return;
+    const wait = Math.max(0, this.lastStart + this.intervalMs - Date.now());
+    this.timer = setTimeout(() => this.write(), wait);
+  }
+
+  async flush(): Promise<void> {
+    if (this.timer) this.write();
+    await this.writing;
+  }
+
+  private write(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const inputs = this.latest;
+    this.latest = undefined;
+    if (!inputs) return;
+    this.lastStart = Date.now();
+    this.writing = this.writing
+      .then(() => saveLastGood(this.dataDir, inputs))
+      .catch((err: unknown) => this.logger.error({ err, dataDir: this.dataDir }, 'could not save the last good gateway config'));
+  }
+}
+
 /** The saved inputs, or undefined when none were saved. */
 export async function loadLastGood(dataDir: string): Promise<(Saved & { path: string }) | undefined> {
   const path = join(dataDir, FILE);

@@ -17,7 +17,7 @@ import { basicAuthSecrets } from './auth/basic.ts';
 import { RemoteKeySets, type JwksCaching } from './auth/jwks.ts';
 import { compileConfig, emptyInputs, type CompiledApi, type GatewayConfig, type GatewayInputs } from './config.ts';
 import { sendRefusal } from './errors.ts';
-import { loadLastGood, saveLastGood } from './last-good.ts';
+import { LastGoodSaver, loadLastGood } from './last-good.ts';
 import { closeListener, createListener } from './listener.ts';
 import { Metrics } from './metrics.ts';
 import { apiServerExchange, SharedCounters } from './shared-counters.ts';
@@ -111,8 +111,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const secrets = new Informer<Secret>(client, secretKind, { ...scope, onError: watchErrors('Secret') });
   const informers = [apis, policies, consumers, apiKeys, secrets];
   let live = false;
-  let saving = Promise.resolve();
   let pending = false;
+  const lastGood = new LastGoodSaver(options.dataDir, logger);
   // Changes arriving together (a Sync applying many objects) make one new config.
   const recompile = () => {
     if (!live || pending) return;
@@ -122,9 +122,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       const served = apis.items();
       const inputs: GatewayInputs = { apis: served, policies: policies.items(), consumers: consumers.items(), apiKeys: apiKeys.items(), secrets: basicAuthSecrets(served, secrets.items()) };
       swap(inputs, 'apiserver');
-      saving = saving
-        .then(() => saveLastGood(options.dataDir, inputs))
-        .catch((err: unknown) => logger.error({ err, dataDir: options.dataDir }, 'could not save the last good gateway config'));
+      lastGood.save(inputs);
     });
   };
   // Status writes (this gateway's own among them) change no route: an ApiDefinition
@@ -230,7 +228,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       await statusReporter.stop();
       await Promise.all(informers.map((i) => i.stop()));
       await Promise.all([publicServer, internalServer].map(closeListener));
-      await saving;
+      await lastGood.flush();
       // Counts not sent yet go to the API server, so the next gateway continues from them.
       await counters.close();
       await upstreams.close();
