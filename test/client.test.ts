@@ -9,7 +9,7 @@ import { Informer, type InformerChange, type InformerOptions } from '../src/clie
 import { loadKubeconfig } from '../src/client/kubeconfig.ts';
 import { KubeClient } from '../src/client/rest.ts';
 import type { Storage } from '../src/storage/storage.ts';
-import { startTestApiServer, type TestApiServer } from './support/apiserver.ts';
+import { startTestApiServer, useApiServer, type TestApiServer } from './support/apiserver.ts';
 import { eventually } from './support/eventually.ts';
 
 function api(name: string, namespace = 'default', labels: Record<string, string> = {}): ApiDefinition {
@@ -24,38 +24,29 @@ function api(name: string, namespace = 'default', labels: Record<string, string>
 const names = (items: readonly KubeObject[]) => items.map((i) => `${i.metadata.namespace}/${i.metadata.name}`).sort();
 
 describe('KubeClient', () => {
-  let t: TestApiServer;
-  let client: KubeClient;
-  before(async () => {
-    t = await startTestApiServer();
-    client = new KubeClient(await loadKubeconfig(t.kubeconfigPath));
-  });
-  after(async () => {
-    await client.close();
-    await t.stop();
-  });
+  const cluster = useApiServer();
 
   it('creates, reads, lists, patches, updates and deletes', async () => {
-    const created = await client.create(apiDefinitionKind, api('orders'));
+    const created = await cluster.client.create(apiDefinitionKind, api('orders'));
     assert.equal(created.spec.auth.type, 'keyless', 'the server applied defaults');
-    const got = await client.get<ApiDefinition>(apiDefinitionKind, 'orders');
+    const got = await cluster.client.get<ApiDefinition>(apiDefinitionKind, 'orders');
     assert.equal(got.metadata.uid, created.metadata.uid);
-    const patched = await client.patch<ApiDefinition>(apiDefinitionKind, 'orders', { spec: { listenPath: '/orders/v2' } });
+    const patched = await cluster.client.patch<ApiDefinition>(apiDefinitionKind, 'orders', { spec: { listenPath: '/orders/v2' } });
     assert.equal(patched.spec.listenPath, '/orders/v2');
     patched.spec.active = false;
-    const updated = await client.update(apiDefinitionKind, patched);
+    const updated = await cluster.client.update(apiDefinitionKind, patched);
     assert.equal(updated.spec.active, false);
-    const list = await client.list<ApiDefinition>(apiDefinitionKind, { namespace: 'default' });
+    const list = await cluster.client.list<ApiDefinition>(apiDefinitionKind, { namespace: 'default' });
     assert.deepEqual(names(list.items), ['default/orders']);
     assert.match(list.metadata.resourceVersion, /^\d+$/);
-    await client.delete(apiDefinitionKind, 'orders');
+    await cluster.client.delete(apiDefinitionKind, 'orders');
   });
 
   it('surfaces a Status answer as ApiStatusError with code and reason', async () => {
-    await assert.rejects(client.get(apiDefinitionKind, 'missing'), (err: unknown) => err instanceof ApiStatusError && err.code === 404 && err.reason === 'NotFound' && /missing/.test(err.message));
-    await client.create(apiDefinitionKind, api('twice'));
-    await assert.rejects(client.create(apiDefinitionKind, api('twice')), (err: unknown) => err instanceof ApiStatusError && err.code === 409 && err.reason === 'AlreadyExists');
-    await client.delete(apiDefinitionKind, 'twice');
+    await assert.rejects(cluster.client.get(apiDefinitionKind, 'missing'), (err: unknown) => err instanceof ApiStatusError && err.code === 404 && err.reason === 'NotFound' && /missing/.test(err.message));
+    await cluster.client.create(apiDefinitionKind, api('twice'));
+    await assert.rejects(cluster.client.create(apiDefinitionKind, api('twice')), (err: unknown) => err instanceof ApiStatusError && err.code === 409 && err.reason === 'AlreadyExists');
+    await cluster.client.delete(apiDefinitionKind, 'twice');
   });
 });
 

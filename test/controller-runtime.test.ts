@@ -26,7 +26,7 @@ import {
   type RuntimeLogger,
   type StatusWriteOutcome,
 } from '../src/controller/runtime/index.ts';
-import { startTestApiServer, type TestApiServer } from './support/apiserver.ts';
+import { startTestApiServer, useApiServer, type TestApiServer } from './support/apiserver.ts';
 import { eventually } from './support/eventually.ts';
 
 const MODE = 'test.gatehouse.dev/mode';
@@ -248,40 +248,31 @@ describe('controller runtime against a real API server', () => {
 });
 
 describe('writeStatus against a real API server', () => {
-  let t: TestApiServer;
-  let client: KubeClient;
-  before(async () => {
-    t = await startTestApiServer();
-    client = new KubeClient(await loadKubeconfig(t.kubeconfigPath));
-  });
-  after(async () => {
-    await client.close();
-    await t.stop();
-  });
+  const api = useApiServer();
 
   it('re-reads on a conflict and stores exactly the wanted status, removing dropped fields', async () => {
-    const created = await client.create(syncKind, sync('conflict'));
-    const first = await writeStatus(client, syncKind, created, { lastAttemptedRevision: 'r1', lastAppliedRevision: 'r1' } satisfies SyncStatus);
+    const created = await api.client.create(syncKind, sync('conflict'));
+    const first = await writeStatus(api.client, syncKind, created, { lastAttemptedRevision: 'r1', lastAppliedRevision: 'r1' } satisfies SyncStatus);
     assert.equal(first.outcome, 'written');
     // Spec and status move on after the caller read the object: its resourceVersion and
     // the status it would diff against are stale.
-    await client.patch(syncKind, 'conflict', { spec: { path: './moved' } }, 'merge', 'default');
-    await client.patchStatus(syncKind, 'conflict', { status: { inventory: { entries: [] } } }, 'merge', 'default');
+    await api.client.patch(syncKind, 'conflict', { spec: { path: './moved' } }, 'merge', 'default');
+    await api.client.patchStatus(syncKind, 'conflict', { status: { inventory: { entries: [] } } }, 'merge', 'default');
     const wanted: SyncStatus = { observedGeneration: 1, lastAttemptedRevision: 'r2' };
-    const second = await writeStatus(client, syncKind, first.object!, wanted);
+    const second = await writeStatus(api.client, syncKind, first.object!, wanted);
     assert.equal(second.outcome, 'written');
-    const stored = await client.get<Sync>(syncKind, 'conflict', 'default');
+    const stored = await api.client.get<Sync>(syncKind, 'conflict', 'default');
     assert.deepEqual(stored.status, wanted);
     assert.equal(stored.spec.path, './moved');
   });
 
   it('writes nothing when the status is unchanged, and reports a deleted object as gone', async () => {
-    const created = await client.create(syncKind, sync('gone'));
-    const { object } = await writeStatus(client, syncKind, created, { lastAttemptedRevision: 'r1' });
-    const same = await writeStatus(client, syncKind, object!, { lastAttemptedRevision: 'r1', lastAppliedRevision: undefined });
+    const created = await api.client.create(syncKind, sync('gone'));
+    const { object } = await writeStatus(api.client, syncKind, created, { lastAttemptedRevision: 'r1' });
+    const same = await writeStatus(api.client, syncKind, object!, { lastAttemptedRevision: 'r1', lastAppliedRevision: undefined });
     assert.equal(same.outcome, 'unchanged');
-    assert.equal((await client.get<Sync>(syncKind, 'gone', 'default')).metadata.resourceVersion, object!.metadata.resourceVersion);
-    await client.delete(syncKind, 'gone', 'default');
-    assert.deepEqual(await writeStatus(client, syncKind, object!, { lastAttemptedRevision: 'r2' }), { outcome: 'gone' });
+    assert.equal((await api.client.get<Sync>(syncKind, 'gone', 'default')).metadata.resourceVersion, object!.metadata.resourceVersion);
+    await api.client.delete(syncKind, 'gone', 'default');
+    assert.deepEqual(await writeStatus(api.client, syncKind, object!, { lastAttemptedRevision: 'r2' }), { outcome: 'gone' });
   });
 });

@@ -1,29 +1,18 @@
 // Leader election over a real API server's Lease: one holder at a time, hand-over on a clean
 // stop, take-over after expiry when the holder vanishes without a word.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { leaseKind, type Lease } from '../src/api/core/lease/index.ts';
-import { loadKubeconfig } from '../src/client/kubeconfig.ts';
 import { LeaderElector } from '../src/client/leader-election.ts';
-import { KubeClient } from '../src/client/rest.ts';
-import { startTestApiServer, type TestApiServer } from './support/apiserver.ts';
+import { useApiServer } from './support/apiserver.ts';
 import { eventually } from './support/eventually.ts';
 
 describe('leader election', () => {
-  let api: TestApiServer;
-  let client: KubeClient;
-  before(async () => {
-    api = await startTestApiServer();
-    client = new KubeClient(await loadKubeconfig(api.kubeconfigPath));
-  });
-  after(async () => {
-    await client.close();
-    await api.stop();
-  });
+  const api = useApiServer();
 
   const candidate = (identity: string, name: string, log: string[]) =>
     new LeaderElector({
-      client, namespace: 'default', name, identity, leaseDurationMs: 1000, retryPeriodMs: 100,
+      client: api.client, namespace: 'default', name, identity, leaseDurationMs: 1000, retryPeriodMs: 100,
       onStartedLeading: () => log.push(`${identity} leads`),
       onStoppedLeading: () => log.push(`${identity} stops`),
     });
@@ -37,25 +26,25 @@ describe('leader election', () => {
     b.start();
     await new Promise((r) => setTimeout(r, 400));
     assert.equal(b.isLeader, false, 'b waits while a renews');
-    const lease = await client.get<Lease>(leaseKind, 'clean', 'default');
+    const lease = await api.client.get<Lease>(leaseKind, 'clean', 'default');
     assert.equal(lease.spec?.holderIdentity, 'a');
     await a.stop();
     await eventually(() => assert.ok(b.isLeader));
     assert.deepEqual(log, ['a leads', 'a stops', 'b leads']);
-    assert.equal((await client.get<Lease>(leaseKind, 'clean', 'default')).spec?.leaseTransitions, 1);
+    assert.equal((await api.client.get<Lease>(leaseKind, 'clean', 'default')).spec?.leaseTransitions, 1);
     await b.stop();
   });
 
   it('takes over an expired lease whose holder vanished', async () => {
     const log: string[] = [];
     // The vanished holder: a lease record nobody renews.
-    await client.create(leaseKind, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'stale', namespace: 'default' }, spec: { holderIdentity: 'gone', leaseDurationSeconds: 1, renewTime: new Date().toISOString() } } as Lease);
+    await api.client.create(leaseKind, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'stale', namespace: 'default' }, spec: { holderIdentity: 'gone', leaseDurationSeconds: 1, renewTime: new Date().toISOString() } } as Lease);
     const b = candidate('b', 'stale', log);
     b.start();
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(b.isLeader, false, 'not before the lease expires');
     await eventually(() => assert.ok(b.isLeader));
-    assert.equal((await client.get<Lease>(leaseKind, 'stale', 'default')).spec?.holderIdentity, 'b');
+    assert.equal((await api.client.get<Lease>(leaseKind, 'stale', 'default')).spec?.holderIdentity, 'b');
     await b.stop();
   });
 });

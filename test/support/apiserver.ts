@@ -4,7 +4,10 @@ import { execFile } from 'node:child_process';
 import { appendFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { Agent } from 'undici';
+import { loadKubeconfig } from '../../src/client/kubeconfig.ts';
+import { KubeClient } from '../../src/client/rest.ts';
 import type { SubresourceHandler } from '../../src/apiserver/http/handler.ts';
 import { startApiServer, type ApiServer } from '../../src/apiserver/server.ts';
 import { ensureSelfSignedCert } from '../../src/apiserver/tls.ts';
@@ -84,3 +87,18 @@ export async function startTestApiServer(storageSpec = 'memory', options: TestAp
   };
 }
 
+
+/** Registers hooks on the enclosing suite: a memory-backed API server and a KubeClient for
+ * it before the tests, both stopped after. Read the fields inside tests, not at load. */
+export function useApiServer(): { server: TestApiServer; client: KubeClient } {
+  const handle = {} as { server: TestApiServer; client: KubeClient };
+  before(async () => {
+    handle.server = await startTestApiServer();
+    handle.client = new KubeClient(await loadKubeconfig(handle.server.kubeconfigPath));
+  });
+  after(async () => {
+    await handle.client.close();
+    await handle.server.stop();
+  });
+  return handle;
+}
