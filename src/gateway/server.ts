@@ -114,16 +114,28 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   let pending = false;
   const lastGood = new LastGoodSaver(options.dataDir, logger);
   // Changes arriving together (a Sync applying many objects) make one new config.
+  // A flood of changes (a Sync writing thousands of objects) must not recompile a large
+  // config per batch of events: the next compile waits at least as long as the last one
+  // took, so compiling takes at most about half of the event loop while changes keep
+  // coming. A small config compiles in well under a millisecond and is not delayed.
+  let lastCompileMs = 0;
+  let lastCompileEnd = 0;
   const recompile = () => {
     if (!live || pending) return;
     pending = true;
-    setImmediate(() => {
+    const run = () => {
       pending = false;
+      const started = performance.now();
       const served = apis.items();
       const inputs: GatewayInputs = { apis: served, policies: policies.items(), consumers: consumers.items(), apiKeys: apiKeys.items(), secrets: basicAuthSecrets(served, secrets.items()) };
       swap(inputs, 'apiserver');
       lastGood.save(inputs);
-    });
+      lastCompileEnd = performance.now();
+      lastCompileMs = lastCompileEnd - started;
+    };
+    const wait = lastCompileMs - (performance.now() - lastCompileEnd);
+    if (lastCompileMs < 1 || wait <= 0) setImmediate(run);
+    else setTimeout(run, wait);
   };
   // Status writes (this gateway's own among them) change no route: an ApiDefinition
   // recompiles the config only when its spec or deletion state changes.
