@@ -115,11 +115,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const lastGood = new LastGoodSaver(options.dataDir, logger);
   // Changes arriving together (a Sync applying many objects) make one new config.
   // A flood of changes (a Sync writing thousands of objects) must not recompile a large
-  // config per batch of events: the next compile waits at least as long as the last one
-  // took, so compiling takes at most about half of the event loop while changes keep
-  // coming. A small config compiles in well under a millisecond and is not delayed.
+  // config per batch of events. A change that comes within the last compile's duration of
+  // it is compiled at once the first time (one edit right after another is not a flood);
+  // from the second such change on, the next compile waits out that duration, so
+  // compiling takes at most about half of the event loop while changes keep coming. A
+  // small config compiles in well under a millisecond and is never delayed.
   let lastCompileMs = 0;
   let lastCompileEnd = 0;
+  let crowded = false;
   const recompile = () => {
     if (!live || pending) return;
     pending = true;
@@ -134,8 +137,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       lastCompileMs = lastCompileEnd - started;
     };
     const wait = lastCompileMs - (performance.now() - lastCompileEnd);
-    if (lastCompileMs < 1 || wait <= 0) setImmediate(run);
-    else setTimeout(run, wait);
+    const delay = lastCompileMs >= 1 && wait > 0 && crowded;
+    crowded = lastCompileMs >= 1 && wait > 0;
+    if (delay) setTimeout(run, wait);
+    else setImmediate(run);
   };
   // Status writes (this gateway's own among them) change no route: an ApiDefinition
   // recompiles the config only when its spec or deletion state changes.
