@@ -1,15 +1,16 @@
 // GitOps benchmark: the real API server, controller and gateway (the `gatehouse` CLI, as
 // processes) fed from a Git repository served over HTTP on 127.0.0.1 by this process.
 //  1. Push-to-live (bench/lib/gitops-push.ts): commit → signed webhook → the gateway serves
-//     the change; p50/p99/max over --pushes pushes, with the stages in between; then the
-//     same without the webhook, the GitRepository polling every --poll-interval.
+//     the change, in a Sync of --push-catalogue ApiDefinitions; p50/p99/max over --pushes
+//     pushes, with the stages in between; then the same without the webhook, the
+//     GitRepository polling every --poll-interval.
 //  2. One Sync of N ApiDefinitions (bench/lib/gitops-sync.ts), per size and setup: the
 //     first apply, no-op reconciles, a hand edit undone, and peak RSS. Setups: `separate`
 //     (`gatehouse apiserver` + `gatehouse controller`: the controller's own RSS) and `up`
 //     (one `gatehouse up` process: the only one answering the `syncs/NAME/reconcile`
 //     subresource, so the only one where a same-generation no-op reconcile can be timed).
-// Usage: npm run bench:gitops [-- --objects 10000 --pushes 50 --poll-pushes 5
-//   --poll-interval 5s --per-file 100 --storage memory --timeout 300 --rounds 3
+// Usage: npm run bench:gitops [-- --objects 10000 --pushes 50 --push-catalogue 10
+//   --poll-pushes 5 --poll-interval 5s --per-file 100 --storage memory --timeout 300 --rounds 3
 //   --phases push,sync --setups separate,up --cpu-prof DIR --out FILE]
 // --objects takes a list (e.g. 1000,10000) for a scale curve: a fresh Gatehouse per size.
 // --quick is a smoke run (a few minutes): --objects 500 --pushes 10 --poll-pushes 2
@@ -29,12 +30,14 @@ import { loadAverage, machineInfo } from './lib/machine.ts';
 import { withProcesses } from './lib/processes.ts';
 import { BENCH_DIR } from './lib/repo.ts';
 import { say } from './lib/say.ts';
+import { sourceState } from './lib/source.ts';
 import { fixed, markdownTable, thousands } from './lib/table.ts';
 
 const { values } = parseArgs({
   options: {
     objects: { type: 'string' },
     pushes: { type: 'string' },
+    'push-catalogue': { type: 'string', default: '10' },
     'poll-pushes': { type: 'string' },
     'poll-interval': { type: 'string', default: '5s' },
     'per-file': { type: 'string', default: '100' },
@@ -52,6 +55,7 @@ const quick = values.quick;
 const settings = {
   objects: (values.objects ?? (quick ? '500' : '10000')).split(',').map((n) => integer(n, 'objects', 1)),
   pushes: integer(values.pushes ?? (quick ? '10' : '50'), 'pushes', 0),
+  pushCatalogue: integer(values['push-catalogue'], 'push-catalogue', 1),
   pollPushes: integer(values['poll-pushes'] ?? (quick ? '2' : '5'), 'poll-pushes', 0),
   pollInterval: values['poll-interval'],
   perFile: integer(values['per-file'], 'per-file', 1),
@@ -78,9 +82,11 @@ function list(value: string, name: string, allowed: string[]): string[] {
 await withProcesses(async (processes) => {
   const date = new Date().toISOString();
   const host = machineInfo();
+  const source = sourceState();
   say(`${date}: node ${host.node}, nproc ${host.nproc}, ${host.cpuModel}, load average ${host.loadAverageAtStart.join(' ')}`);
+  say(`source: commit ${source.commit}${source.uncommittedSrcFiles.length ? `, ${source.uncommittedSrcFiles.length} uncommitted files under src/` : ''}`);
   const push = settings.phases.includes('push')
-    ? await measurePushToLive(processes, await processes.tempDir('gatehouse-bench-gitops-push-'), { storage: settings.storage, pushes: settings.pushes, pollPushes: settings.pollPushes, pollInterval: settings.pollInterval })
+    ? await measurePushToLive(processes, await processes.tempDir('gatehouse-bench-gitops-push-'), { storage: settings.storage, pushes: settings.pushes, pollPushes: settings.pollPushes, pollInterval: settings.pollInterval, catalogue: settings.pushCatalogue })
     : undefined;
   const syncs: SyncResult[] = [];
   if (settings.phases.includes('sync')) {
@@ -97,6 +103,8 @@ await withProcesses(async (processes) => {
     date,
     command: `npm run bench:gitops -- ${process.argv.slice(2).join(' ')}`.trim(),
     machine: { ...host, loadAverageAtEnd: loadAverage() },
+    // Read at the start and again at the end: other people's commits during a run show here.
+    source: { atStart: source, atEnd: sourceState() },
     setup: {
       ...settings,
       processes: 'the gatehouse CLI as processes (see each phase); Git over HTTP (git http-backend, basic auth) and the benchmark client in this process; nothing pinned',
@@ -111,7 +119,9 @@ await withProcesses(async (processes) => {
 
   const print = (s: string) => process.stdout.write(`${s}\n`);
   print(`\nGitOps benchmark, ${date}: node ${host.node}, nproc ${host.nproc}, ${host.cpuModel}; API server storage ${settings.storage}`);
-  print(`load average at start ${host.loadAverageAtStart.join(' ')}, at end ${report.machine.loadAverageAtEnd.join(' ')}\n`);
+  print(`load average at start ${host.loadAverageAtStart.join(' ')}, at end ${report.machine.loadAverageAtEnd.join(' ')}`);
+  const moved = report.source.atEnd.commit !== source.commit ? ` (at the end: ${report.source.atEnd.commit.slice(0, 7)}: the code changed during the run)` : '';
+  print(`source: commit ${source.commit.slice(0, 7)}${moved}, ${source.uncommittedSrcFiles.length} uncommitted files under src/\n`);
   if (push) printPush(print, push);
   if (syncs.length) printSyncs(print, syncs);
   for (const s of syncs) {
@@ -130,6 +140,7 @@ function p50max(s: { p50: number; max: number } | undefined): string {
 
 function printPush(print: (s: string) => void, push: PushResult): void {
   const rows = [{ name: 'webhook', r: push.webhook }, ...(push.poll ? [{ name: `no webhook, polling every ${push.poll.interval}`, r: push.poll }] : [])];
+  print(`push phase: a Sync of ${thousands(push.catalogue)} ApiDefinitions, one changed per push`);
   print(markdownTable(
     ['push → live (gateway serves it)', 'p50 ms', 'p99 ms', 'max ms', 'live / pushed', 'target'],
     rows.map(({ name, r }) => [name, ms(r.totalMs.p50), ms(r.totalMs.p99), ms(r.totalMs.max), `${r.live}/${r.pushes}`,

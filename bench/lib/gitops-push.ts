@@ -1,8 +1,9 @@
 // Phase 1 of bench/gitops.ts, push-to-live: `gatehouse apiserver`, `gatehouse gateway` and
 // `gatehouse controller` (with its hook listener) as three processes, a Git repository served
 // over HTTP (basic auth) by this process, and a GitRepository + Sync + Receiver (github) on
-// it. The Sync holds CATALOGUE ApiDefinitions; each push commits a new value of the `live`
-// API's response header, then (webhook mode) POSTs a signed push event to the Receiver.
+// it. The Sync holds `catalogue` ApiDefinitions (`live`, one file, plus the rest in files of
+// 100 documents); each push commits a new value of the `live` API's response header, then
+// (webhook mode) POSTs a signed push event to the Receiver.
 // Latency runs from the commit being done to the first gateway answer carrying the new value
 // (the gateway is polled every GATEWAY_POLL_MS); WARMUP_PUSHES come first, uncounted. Watch events time the stages in between:
 // the GitRepository's artifact names the revision, the ApiDefinition carries the value
@@ -20,7 +21,7 @@ import { KubeClient } from '../../src/client/rest.ts';
 import { commit, makeRepo, startHttpGitServer } from '../../test/support/git-servers.ts';
 import { startApiServerProcess } from './apiserver-process.ts';
 import { watchFirstSeen } from './first-seen.ts';
-import { apiManifest, createGitRepository, createReceiver, createSecret, createSync, pushHook } from './gitops-objects.ts';
+import { apiManifest, catalogueFiles, createGitRepository, createReceiver, createSecret, createSync, pushHook } from './gitops-objects.ts';
 import { startControllerProcess, startGatewayProcess, startUpstreamProcess } from './gitops-stack.ts';
 import { peakRssBytes } from './proc.ts';
 import type { Child, Processes } from './processes.ts';
@@ -38,19 +39,20 @@ export interface PushPhaseOptions {
   pollPushes: number;
   /** spec.interval of the GitRepository while polling, e.g. "5s". */
   pollInterval: string;
+  /** ApiDefinitions in the Sync (at least 1): a new revision re-plans all of them. */
+  catalogue: number;
 }
 
 const NS = 'default';
 const HEADER = 'x-bench-push';
-/** ApiDefinitions in the Sync; one of them (`live`) changes with every push. */
-const CATALOGUE = 10;
 /** Pause after each push went live: pushes are separate events, not a burst, and the hook
  * calls stay far below the Receiver's limit (30 per 10 s). */
 const PUSH_GAP_MS = 500;
 /** Webhook pushes made first and left out of the figures (cold JIT, first fetches), kept in the JSON. */
 const WARMUP_PUSHES = 3;
 const GATEWAY_POLL_MS = 5;
-const PUSH_TIMEOUT_MS = 30_000;
+const PUSH_TIMEOUT_MS = 60_000;
+const INITIAL_TIMEOUT_MS = 300_000;
 /** Idle: at most 5% of a core over 2 s. */
 const QUIET = { maxShare: 0.05, windowMs: 2000, timeoutMs: 30_000 };
 const MiB = 2 ** 20;
@@ -85,7 +87,7 @@ export async function measurePushToLive(processes: Processes, dir: string, optio
   const upstream = await startUpstreamProcess(processes);
   started.push(upstream.child);
   const files: Record<string, string> = { 'apis/live.yaml': apiManifest('live', '/live', upstream.url, { name: HEADER, value: 'initial' }) };
-  for (let i = 1; i < CATALOGUE; i++) files[`apis/api-${i}.yaml`] = apiManifest(`api-${i}`, `/api-${i}`, upstream.url);
+  Object.assign(files, catalogueFiles('apis', options.catalogue - 1, upstream.url, 100));
   await makeRepo(repoDir, files);
   const git = await startHttpGitServer({ repoRoot: gitRoot, auth: credentials });
   const cleanups: Array<() => Promise<void> | void> = [() => git.close()];
@@ -126,8 +128,8 @@ export async function measurePushToLive(processes: Processes, dir: string, optio
       }
     };
     let pushRuns = 0;
-    const initial = await live('initial', performance.now(), 120_000);
-    if (initial === undefined) throw new Error(`the gateway did not serve the initial revision within 120 s\n${controller.child.tail()}`);
+    const initial = await live('initial', performance.now(), INITIAL_TIMEOUT_MS);
+    if (initial === undefined) throw new Error(`the gateway did not serve the initial revision within ${INITIAL_TIMEOUT_MS / 1000} s\n${controller.child.tail()}`);
     say(`push phase: initial revision served after ${Math.round(initial)} ms`);
     await waitUntilQuiet(controller.child.pid, QUIET);
 
@@ -176,7 +178,7 @@ export async function measurePushToLive(processes: Processes, dir: string, optio
       poll = await runPushes('poll', options.pollPushes);
     }
     return {
-      catalogue: CATALOGUE,
+      catalogue: options.catalogue,
       gatewayPollMs: GATEWAY_POLL_MS,
       pushGapMs: PUSH_GAP_MS,
       warmupMs: warmup.samples.map((s) => round(s.totalMs, 1)),

@@ -61,8 +61,10 @@ const FAST_POLL_MS = 25;
 const PROGRESS_EVERY_MS = 10_000;
 /** Idle: at most 5% of a core above the resting share, over 2 s. */
 const QUIET = { maxShare: 0.05, windowMs: 2000 };
-/** A controller finishes the reconcile in flight before exiting (up to 30 s), and writes its profile then. */
+/** A controller finishes the reconcile in flight before exiting (up to 30 s), and only a
+ * process that exits by itself writes its profile: profiled ones get longer. */
 const STOP_GRACE_MS = 45_000;
+const PROFILED_STOP_GRACE_MS = 120_000;
 const MiB = 2 ** 20;
 
 /** What is under test: a client of its API server, and the processes whose CPU and memory are read. */
@@ -185,7 +187,7 @@ export async function measureSync(processes: Processes, dir: string, options: Sy
 
     // (c) Memory, then stop: a profile is written only when the controller exits by itself.
     const peakRss = { processMiB: round(peakRssBytes(target.controller.pid) / MiB, 1), atStartMiB: rssAtStartMiB, ...(target.roles.apiserver ? { apiserverMiB: round(peakRssBytes(target.roles.apiserver.pid) / MiB, 1) } : {}) };
-    await stopPatiently(processes, target.controller, STOP_GRACE_MS);
+    await stopPatiently(processes, target.controller, profile ? PROFILED_STOP_GRACE_MS : STOP_GRACE_MS);
     const profileFile = profile && (await mainThreadProfile(profile));
     if (profile && !profileFile) say(`${label}: the controller wrote no CPU profile (killed before it could exit?)`);
     const withCpu = (samples: number[], cpuSamples: Array<Record<string, number>>) => (samples.length ? { ...summary(samples), samples: samples.map((x) => round(x, 1)), cpuSeconds: cpuSamples } : undefined);
