@@ -18,20 +18,20 @@ const liveAt = (versions: Record<string, string | undefined>) => (objectId: stri
   return rv === undefined ? undefined : { apiVersion: 'gatehouse.dev/v1alpha1', kind: 'ApiDefinition', metadata: { name, resourceVersion: rv } };
 };
 
-test('a record matches only its revision and generation', () => {
+test('a record matches only its revision and build settings', () => {
   const records = new AppliedRecords();
-  records.record('default/s', 'main@sha1:a', 2, [manifest('x')], changes({ x: '10' }));
-  assert.ok(records.match('default/s', 'main@sha1:a', 2));
-  assert.equal(records.match('default/s', 'main@sha1:b', 2), undefined);
-  assert.equal(records.match('default/s', 'main@sha1:a', 3), undefined);
+  records.record('default/s', 'main@sha1:a', 'build-2', [manifest('x')], changes({ x: '10' }));
+  assert.ok(records.match('default/s', 'main@sha1:a', 'build-2'));
+  assert.equal(records.match('default/s', 'main@sha1:b', 'build-2'), undefined);
+  assert.equal(records.match('default/s', 'main@sha1:a', 'build-3'), undefined);
   records.forget('default/s');
-  assert.equal(records.match('default/s', 'main@sha1:a', 2), undefined);
+  assert.equal(records.match('default/s', 'main@sha1:a', 'build-2'), undefined);
 });
 
 test('drift is a newer or missing live object; a cache behind our own write is not drift', () => {
   const records = new AppliedRecords();
-  records.record('k', 'r', 1, [manifest('same'), manifest('edited'), manifest('deleted'), manifest('lagging')], changes({ same: '10', edited: '11', deleted: '12', lagging: '20' }));
-  const record = records.match('k', 'r', 1)!;
+  records.record('k', 'r', 'b', [manifest('same'), manifest('edited'), manifest('deleted'), manifest('lagging')], changes({ same: '10', edited: '11', deleted: '12', lagging: '20' }));
+  const record = records.match('k', 'r', 'b')!;
   const drifted = driftedManifests(record, liveAt({ same: '10', edited: '15', deleted: undefined, lagging: '19' }));
   assert.deepEqual(drifted.map((m) => m.object.metadata.name), ['edited', 'deleted']);
   records.update(record, changes({ edited: '16', deleted: '17' }));
@@ -42,8 +42,8 @@ test('for kinds with a generation, only a spec change is drift: status writes mo
   const records = new AppliedRecords();
   const set = changes({ api: '10' });
   set.entries[0].generation = 3;
-  records.record('k', 'r', 1, [manifest('api')], set);
-  const record = records.match('k', 'r', 1)!;
+  records.record('k', 'r', 'b', [manifest('api')], set);
+  const record = records.match('k', 'r', 'b')!;
   const at = (resourceVersion: string, generation: number) => () => ({ apiVersion: 'gatehouse.dev/v1alpha1', kind: 'ApiDefinition', metadata: { name: 'api', resourceVersion, generation } });
   assert.deepEqual(driftedManifests(record, at('14', 3)), [], 'a status write');
   assert.equal(driftedManifests(record, at('15', 4)).length, 1, 'a spec edit');

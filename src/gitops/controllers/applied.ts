@@ -1,5 +1,5 @@
 // What each Sync applied last, kept in memory: the built manifests and the resourceVersion
-// of every object as the apply left it. A reconcile of the same revision and generation
+// of every object as the apply left it. A reconcile of the same revision and build settings
 // then needs no build and no request per object: only objects whose resourceVersion moved
 // since (someone else wrote them) or that vanished are applied again. This is what keeps a
 // no-op reconcile of 10,000 objects within a second or two. A restarted controller has no
@@ -9,7 +9,8 @@ import { objectId, type ChangeSet, type Manifest } from '../sync/index.ts';
 
 export interface Applied {
   revision: string;
-  generation: number;
+  /** The Sync spec fields that decide what is built and how it is applied (buildKey). */
+  build: string;
   manifests: Manifest[];
   /** By inventory id: what the apply left, to tell later writes by others. */
   versions: Map<string, Stamp>;
@@ -25,16 +26,16 @@ interface Stamp {
 export class AppliedRecords {
   private readonly records = new Map<string, Applied>();
 
-  /** The record of `key` when it was made for this revision and generation. */
-  match(key: string, revision: string, generation: number): Applied | undefined {
+  /** The record of `key` when it was made for this revision and build. */
+  match(key: string, revision: string, build: string): Applied | undefined {
     const record = this.records.get(key);
-    return record && record.revision === revision && record.generation === generation ? record : undefined;
+    return record && record.revision === revision && record.build === build ? record : undefined;
   }
 
-  record(key: string, revision: string, generation: number, manifests: Manifest[], changes: ChangeSet): void {
+  record(key: string, revision: string, build: string, manifests: Manifest[], changes: ChangeSet): void {
     const versions = new Map<string, Stamp>();
     for (const entry of changes.entries) if (entry.resourceVersion) versions.set(entry.id, stampOf(entry));
-    this.records.set(key, { revision, generation, manifests, versions });
+    this.records.set(key, { revision, build, manifests, versions });
   }
 
   /** Folds the outcome of re-applying some objects of `record` into it. */

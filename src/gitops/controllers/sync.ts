@@ -90,7 +90,8 @@ export class SyncReconciler implements Reconciler {
     let changes: ChangeSet;
     const key = `${request.namespace}/${request.name}`;
     try {
-      const record = status.lastAppliedRevision === source.revision ? this.applied.match(key, source.revision, sync.metadata.generation ?? 0) : undefined;
+      const build = buildKey(sync);
+      const record = status.lastAppliedRevision === source.revision ? this.applied.match(key, source.revision, build) : undefined;
       if (record) {
         const drifted = driftedManifests(record, this.deps.live);
         const partial = drifted.length ? await applySet(client, drifted, { owner: ownerOf(sync), prune: false }) : undefined;
@@ -99,7 +100,7 @@ export class SyncReconciler implements Reconciler {
       } else {
         const manifests = await this.build(sync, source.dir);
         changes = await applySet(client, manifests, { owner: ownerOf(sync), previousInventory: status.inventory?.entries ?? [], prune: sync.spec.prune });
-        this.applied.record(key, source.revision, sync.metadata.generation ?? 0, manifests, changes);
+        this.applied.record(key, source.revision, build, manifests, changes);
       }
     } catch (err) {
       const reason = err instanceof BuildError ? SyncReason.BuildFailed : err instanceof ValidationError ? SyncReason.ValidationFailed : SyncReason.ApplyFailed;
@@ -162,6 +163,14 @@ function withUnchanged(partial: ChangeSet | undefined, untouched: number, invent
   const counts = { created: 0, configured: 0, unchanged: 0, deleted: 0, ...partial?.counts };
   counts.unchanged += untouched;
   return { entries: partial?.entries ?? [], counts, inventory, skipped: [] };
+}
+
+/** The spec fields that decide what a revision builds to and how it is applied; interval
+ * or suspend changes leave them alone, so they need no full re-apply (drift is still
+ * found object by object). */
+function buildKey(sync: Sync): string {
+  const { sourceRef, path, targetNamespace, substitute, prune } = sync.spec;
+  return JSON.stringify([sourceRef, path, targetNamespace ?? null, substitute ?? null, prune]);
 }
 
 function ownerOf(sync: Sync) {
