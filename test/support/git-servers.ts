@@ -132,9 +132,18 @@ export interface KeyPair {
   publicKey: string;
 }
 
+/** ssh2's generator now and then encodes a key whose blob lost a leading zero byte (about
+ * one in 300), which nothing can parse; such a pair is drawn again. */
+function ed25519Pair(): { private: string; public: string } {
+  for (;;) {
+    const pair = ssh2.utils.generateKeyPairSync('ed25519');
+    if (!(ssh2.utils.parseKey(pair.public) instanceof Error) && !(ssh2.utils.parseKey(pair.private) instanceof Error)) return pair;
+  }
+}
+
 /** A fresh ed25519 key pair for a client (the Secret's `identity`). */
 export function makeClientKey(): KeyPair {
-  const pair = ssh2.utils.generateKeyPairSync('ed25519');
+  const pair = ed25519Pair();
   return { privateKey: pair.private, publicKey: pair.public };
 }
 
@@ -195,7 +204,7 @@ export async function startSshGitServer(options: SshGitServerOptions): Promise<S
     return key;
   });
   const counter = new UploadPackCounter();
-  let hostKey = options.hostKey ?? ssh2.utils.generateKeyPairSync('ed25519').private;
+  let hostKey = options.hostKey ?? ed25519Pair().private;
   let publicKey = '';
   let keyType = '';
   let fingerprint = '';
@@ -292,7 +301,7 @@ export async function startSshGitServer(options: SshGitServerOptions): Promise<S
     },
     async restart(restartOptions = {}) {
       await stop();
-      hostKey = restartOptions.hostKey ?? ssh2.utils.generateKeyPairSync('ed25519').private;
+      hostKey = restartOptions.hostKey ?? ed25519Pair().private;
       await listen();
     },
     close: stop,
