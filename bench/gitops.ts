@@ -5,10 +5,10 @@
 //     pushes, with the stages in between; then the same without the webhook, the
 //     GitRepository polling every --poll-interval.
 //  2. One Sync of N ApiDefinitions (bench/lib/gitops-sync.ts), per size and setup: the
-//     first apply, no-op reconciles, a hand edit undone, and peak RSS. Setups: `separate`
-//     (`gatehouse apiserver` + `gatehouse controller`: the controller's own RSS) and `up`
-//     (one `gatehouse up` process: the only one answering the `syncs/NAME/reconcile`
-//     subresource, so the only one where a same-generation no-op reconcile can be timed).
+//     first apply, no-op reconciles, a full re-plan that writes nothing, a hand edit undone,
+//     and peak RSS. Setups: `separate` (`gatehouse apiserver` + `gatehouse controller`: the
+//     controller's own RSS) and `up` (one `gatehouse up` process: the only one answering
+//     the `syncs/NAME/reconcile` subresource).
 // Usage: npm run bench:gitops [-- --objects 10000 --pushes 50 --push-catalogue 10
 //   --poll-pushes 5 --poll-interval 5s --per-file 100 --storage memory --timeout 300 --rounds 3
 //   --phases push,sync --setups separate,up --cpu-prof DIR --out FILE]
@@ -162,15 +162,15 @@ function printPush(print: (s: string) => void, push: PushResult): void {
 
 function printSyncs(print: (s: string) => void, syncs: SyncResult[]): void {
   print(markdownTable(
-    ['setup', 'objects', 'first apply s (≤ 60)', 'objects present', 'CPU s of the first apply', 'no-op, new generation (full) p50 / max ms', 'no-op, reconcile subresource p50 / max ms (≤ 2000)', 'hand edit undone p50 / max ms', 'peak RSS MiB (controller ≤ 400)'],
+    ['setup', 'objects', 'first apply s (≤ 60)', 'objects present', 'CPU s of the first apply', 'no-op reconcile p50 / max ms (≤ 2000)', 'full re-plan p50 / max ms', 'hand edit undone p50 / max ms', 'peak RSS MiB (controller ≤ 400)'],
     syncs.map((s) => [
       s.process,
       thousands(s.objects),
       s.firstApply.finished ? fixed(s.firstApply.seconds!, 1) : `did not finish within ${s.firstApply.cappedAtSeconds}`,
       thousands(s.firstApply.objectsPresent),
       Object.entries(s.firstApply.cpuSeconds).map(([role, sec]) => `${role} ${fixed(sec)}`).join(', '),
-      p50max(s.noopFullMs),
-      p50max(s.noopSameGenerationMs),
+      s.noopMs ? `${p50max(s.noopMs)} (${s.setup === 'up' ? 'subresource' : 'interval patch'})` : '—',
+      p50max(s.fullReplanMs),
       p50max(s.driftUndoneMs),
       `${fixed(s.peakRss.processMiB)} (${fixed(s.peakRss.atStartMiB)} at start)${s.peakRss.apiserverMiB === undefined ? '' : `; API server ${fixed(s.peakRss.apiserverMiB)}`}`,
     ]),

@@ -10,11 +10,16 @@
 //   first apply   from creating the Sync to Ready=True with the revision applied and N
 //                 objects present, capped at timeoutSeconds (then: not finished, and how
 //                 many objects were there);
-//   no-op, full   (separate) spec.interval patched: a new generation, so the reconcile
-//                 builds, reads and dry-runs every object and writes only its status; timed
-//                 from the PATCH to status.observedGeneration reaching it with Ready=True;
-//   no-op, same generation (up) the reconcile subresource, timed from the POST to its
-//                 answer (it answers once the reconcile is done);
+//   no-op         same revision and build settings, nothing drifted: the reconcile the
+//                 controller does at every interval. Separate: spec.interval patched (a new
+//                 generation, same build), timed from the PATCH to status.observedGeneration
+//                 reaching it with Ready=True. Up: the reconcile subresource, timed from the
+//                 POST to its answer (it answers once the reconcile is done);
+//   full re-plan  (separate) spec.substitute patched with a variable no manifest uses: the
+//                 build settings changed, so the reconcile builds, reads and dry-runs every
+//                 object, and writes nothing but its status. This is what every new revision
+//                 and every controller restart costs (the record of what was applied is in
+//                 memory, per revision and build settings);
 //   drift undone  (both) one object's upstream URL changed by hand, timed from the PATCH to
 //                 the object read back as Git has it (the controller's watch brings it).
 // Between timed operations the process under test is left to go idle first (quiet.ts).
@@ -149,38 +154,36 @@ export async function measureSync(processes: Processes, dir: string, options: Sy
 
     // The reconciles its own writes queued (watch events of the objects it wrote) run now.
     let idleAfterSeconds: number | undefined;
-    const noopFull: number[] = [];
-    const noopSameGeneration: number[] = [];
-    const drift: number[] = [];
-    const cpuOf: Record<string, Array<Record<string, number>>> = { noopFull: [], noopSameGeneration: [], drift: [] };
+    const timed = { noop: [] as number[], fullReplan: [] as number[], drift: [] as number[] };
+    const cpuOf = { noop: [] as Array<Record<string, number>>, fullReplan: [] as Array<Record<string, number>>, drift: [] as Array<Record<string, number>> };
+    /** Times `operation` (undefined: it did not finish) with the CPU it cost, then waits for idle. */
+    const measure = async (kind: keyof typeof timed, what: string, round: number, operation: () => Promise<number | undefined>): Promise<boolean> => {
+      const c = cpu();
+      const ms = await operation();
+      if (ms === undefined) {
+        say(`${label}: ${what} ${round + 1} did not finish within ${options.timeoutSeconds} s`);
+        return false;
+      }
+      timed[kind].push(ms);
+      cpuOf[kind].push(cpuSince(c));
+      say(`${label}: ${what} ${round + 1}/${options.rounds}: ${Math.round(ms)} ms`);
+      return (await quiet()) !== undefined;
+    };
     if (applied !== undefined) {
       const waited = await quiet();
       idleAfterSeconds = waited === undefined ? undefined : round(waited / 1000, 1);
       say(`${label}: idle ${waited === undefined ? 'never (gave up waiting)' : `${fixed(waited / 1000, 1)} s after Ready`}`);
+      const c = client;
       for (let r = 0; r < options.rounds && waited !== undefined; r++) {
-        if (setup === 'separate') {
-          const c = cpu();
-          const ms = await noopBySpecChange(client, r, options.timeoutSeconds, alive);
-          if (ms === undefined) break;
-          noopFull.push(ms);
-          cpuOf.noopFull.push(cpuSince(c));
-          say(`${label}: no-op reconcile (new generation, full) ${r + 1}/${options.rounds}: ${Math.round(ms)} ms`);
-        } else {
-          const c = cpu();
-          const t0 = performance.now();
-          await client.subresource(syncKind, SYNC, 'reconcile', NS, { withSource: false });
-          noopSameGeneration.push(performance.now() - t0);
-          cpuOf.noopSameGeneration.push(cpuSince(c));
-          say(`${label}: no-op reconcile (reconcile subresource) ${r + 1}/${options.rounds}: ${Math.round(noopSameGeneration.at(-1)!)} ms`);
-        }
-        await quiet();
-        const c = cpu();
-        const ms = await driftUndone(client, (r * 7919) % objects, options.timeoutSeconds, alive);
-        if (ms === undefined) break;
-        drift.push(ms);
-        cpuOf.drift.push(cpuSince(c));
-        say(`${label}: hand edit of one object undone ${r + 1}/${options.rounds}: ${Math.round(ms)} ms`);
-        await quiet();
+        const ok = setup === 'separate'
+          ? (await measure('noop', 'no-op reconcile (spec.interval patched)', r, () => specChanged(c, { interval: r % 2 ? '10m' : '11m' }, options.timeoutSeconds, alive))) &&
+            (await measure('fullReplan', 'full re-plan (spec.substitute patched)', r, () => specChanged(c, { substitute: { BENCH_UNUSED: String(r) } }, options.timeoutSeconds, alive)))
+          : await measure('noop', 'no-op reconcile (reconcile subresource)', r, async () => {
+            const t0 = performance.now();
+            await c.subresource(syncKind, SYNC, 'reconcile', NS, { withSource: false });
+            return performance.now() - t0;
+          });
+        if (!ok || !(await measure('drift', 'hand edit of one object undone', r, () => driftUndone(c, (r * 7919) % objects, options.timeoutSeconds, alive)))) break;
       }
       if ((await count()) !== objects) throw new Error(`${label}: the no-op reconciles changed the number of objects`);
     }
@@ -200,9 +203,10 @@ export async function measureSync(processes: Processes, dir: string, options: Sy
       firstApply,
       idleAfterSeconds,
       restingCoreShare: round(resting, 3),
-      noopFullMs: withCpu(noopFull, cpuOf.noopFull),
-      noopSameGenerationMs: withCpu(noopSameGeneration, cpuOf.noopSameGeneration),
-      driftUndoneMs: withCpu(drift, cpuOf.drift),
+      noopMethod: setup === 'separate' ? 'spec.interval patched, until observed Ready' : 'reconcile subresource, until answered',
+      noopMs: withCpu(timed.noop, cpuOf.noop),
+      fullReplanMs: withCpu(timed.fullReplan, cpuOf.fullReplan),
+      driftUndoneMs: withCpu(timed.drift, cpuOf.drift),
       peakRss,
       profile: profileFile,
       profileSummary: profileFile ? formatProfile(await summariseProfile(profileFile, /\/src\//, 20)) : undefined,
@@ -245,10 +249,10 @@ async function ownedCount(client: KubeClient): Promise<number> {
   return list.items.length + (list.metadata.remainingItemCount ?? 0);
 }
 
-/** Patches spec.interval (10m ↔ 11m) and waits for that generation to be observed Ready. */
-async function noopBySpecChange(client: KubeClient, round: number, timeoutSeconds: number, alive: () => void): Promise<number | undefined> {
+/** Merge-patches the Sync's spec and waits for that generation to be observed Ready. */
+async function specChanged(client: KubeClient, spec: Partial<Sync['spec']>, timeoutSeconds: number, alive: () => void): Promise<number | undefined> {
   const t0 = performance.now();
-  const patched = await client.patch<Sync>(syncKind, SYNC, { spec: { interval: round % 2 ? '10m' : '11m' } }, 'merge', NS);
+  const patched = await client.patch<Sync>(syncKind, SYNC, { spec }, 'merge', NS);
   const generation = patched.metadata.generation!;
   return waitFor(async () => {
     alive();
