@@ -10,10 +10,10 @@
 //     controller's own RSS) and `up` (one `gatehouse up` process: the only one answering
 //     the `syncs/NAME/reconcile` subresource).
 // Usage: npm run bench:gitops [-- --objects 10000 --pushes 50 --push-catalogue 10
-//   --poll-pushes 5 --poll-interval 5s --per-file 100 --storage memory --timeout 300 --rounds 3
+//   --poll-pushes 10 --poll-interval 5s --per-file 100 --storage memory --timeout 300 --rounds 3
 //   --phases push,sync --setups separate,up --cpu-prof DIR --out FILE]
 // --objects takes a list (e.g. 1000,10000) for a scale curve: a fresh Gatehouse per size.
-// --quick is a smoke run (a few minutes): --objects 500 --pushes 10 --poll-pushes 2
+// --quick is a smoke run (about two minutes): --objects 500 --pushes 10 --poll-pushes 2
 //   --rounds 2 --timeout 120, unless given.
 // --cpu-prof DIR runs the process under test in the Sync phase (the controller, or `gatehouse
 //   up`) under `node --cpu-prof` (slower) and prints where its time went;
@@ -30,6 +30,7 @@ import { loadAverage, machineInfo } from './lib/machine.ts';
 import { withProcesses } from './lib/processes.ts';
 import { BENCH_DIR } from './lib/repo.ts';
 import { say } from './lib/say.ts';
+import { ignoringRepeatedSignals } from './lib/signals.ts';
 import { sourceState } from './lib/source.ts';
 import { fixed, markdownTable, thousands } from './lib/table.ts';
 
@@ -56,7 +57,7 @@ const settings = {
   objects: (values.objects ?? (quick ? '500' : '10000')).split(',').map((n) => integer(n, 'objects', 1)),
   pushes: integer(values.pushes ?? (quick ? '10' : '50'), 'pushes', 0),
   pushCatalogue: integer(values['push-catalogue'], 'push-catalogue', 1),
-  pollPushes: integer(values['poll-pushes'] ?? (quick ? '2' : '5'), 'poll-pushes', 0),
+  pollPushes: integer(values['poll-pushes'] ?? (quick ? '2' : '10'), 'poll-pushes', 0),
   pollInterval: values['poll-interval'],
   perFile: integer(values['per-file'], 'per-file', 1),
   storage: values.storage,
@@ -79,7 +80,7 @@ function list(value: string, name: string, allowed: string[]): string[] {
   return items;
 }
 
-await withProcesses(async (processes) => {
+await ignoringRepeatedSignals(() => withProcesses(async (processes) => {
   const date = new Date().toISOString();
   const host = machineInfo();
   const source = sourceState();
@@ -128,7 +129,7 @@ await withProcesses(async (processes) => {
     if (s.profileSummary) print(`\nCPU profile of the main thread of ${s.process}, ${thousands(s.objects)} objects (its whole life: start, fetch, first apply, no-op reconciles, hand edits): ${s.profile}\n\n${s.profileSummary}`);
   }
   print(`\nJSON: ${out}`);
-});
+}));
 
 function ms(x: number | undefined): string {
   return fixed(x ?? NaN, 0);

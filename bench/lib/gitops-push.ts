@@ -188,7 +188,10 @@ export async function measurePushToLive(processes: Processes, dir: string, optio
     };
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup();
-    for (const child of started.reverse()) await processes.stop(child);
+    // After Ctrl-C the signal handler stops every child and then removes the directories;
+    // stopping some here would take them out of its list, and it could remove a directory
+    // a child still writes to.
+    if (!processes.interrupted) for (const child of started.reverse()) await processes.stop(child);
   }
 }
 

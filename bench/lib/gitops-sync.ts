@@ -52,7 +52,7 @@ export interface SyncPhaseOptions {
   storage: string;
   /** Cap on each wait (first apply, each no-op, going idle). */
   timeoutSeconds: number;
-  /** Timed no-op reconciles, and as many drift corrections. */
+  /** Rounds of timed no-op reconciles, full re-plans (separate) and hand edits undone. */
   rounds: number;
   /** Run the process under test (controller, or `gatehouse up`) under --cpu-prof, writing here. */
   profileDir?: string;
@@ -157,16 +157,16 @@ export async function measureSync(processes: Processes, dir: string, options: Sy
     const timed = { noop: [] as number[], fullReplan: [] as number[], drift: [] as number[] };
     const cpuOf = { noop: [] as Array<Record<string, number>>, fullReplan: [] as Array<Record<string, number>>, drift: [] as Array<Record<string, number>> };
     /** Times `operation` (undefined: it did not finish) with the CPU it cost, then waits for idle. */
-    const measure = async (kind: keyof typeof timed, what: string, round: number, operation: () => Promise<number | undefined>): Promise<boolean> => {
+    const measure = async (kind: keyof typeof timed, what: string, index: number, operation: () => Promise<number | undefined>): Promise<boolean> => {
       const c = cpu();
       const ms = await operation();
       if (ms === undefined) {
-        say(`${label}: ${what} ${round + 1} did not finish within ${options.timeoutSeconds} s`);
+        say(`${label}: ${what} ${index + 1} did not finish within ${options.timeoutSeconds} s`);
         return false;
       }
       timed[kind].push(ms);
       cpuOf[kind].push(cpuSince(c));
-      say(`${label}: ${what} ${round + 1}/${options.rounds}: ${Math.round(ms)} ms`);
+      say(`${label}: ${what} ${index + 1}/${options.rounds}: ${Math.round(ms)} ms`);
       return (await quiet()) !== undefined;
     };
     if (applied !== undefined) {
@@ -214,7 +214,8 @@ export async function measureSync(processes: Processes, dir: string, options: Sy
   } finally {
     await client?.close();
     await git.close();
-    for (const child of started.reverse()) await stopPatiently(processes, child, STOP_GRACE_MS);
+    // After Ctrl-C the signal handler stops every child, then removes the directories (see gitops-push.ts).
+    if (!processes.interrupted) for (const child of started.reverse()) await stopPatiently(processes, child, STOP_GRACE_MS);
   }
 }
 
