@@ -25,23 +25,10 @@ import { startController, type GitOpsController } from '../src/gitops/manager.ts
 import { startTestApiServer, type TestApiServer } from './support/apiserver.ts';
 import { eventually } from './support/eventually.ts';
 import { call, startUpstream, type Echo, type Upstream } from './support/gateway.ts';
+import { apiManifest } from './support/manifests.ts';
 import { commit, fileUrl, gitIn, makeClientKey, makeRepo, startHttpGitServer, startSshGitServer, type SshGitServer } from './support/git-servers.ts';
 
 const silent = pino({ level: 'silent' });
-
-function api(name: string, listenPath: string, upstream: string, extra = ''): string {
-  return `apiVersion: gatehouse.dev/v1alpha1
-kind: ApiDefinition
-metadata:
-  name: ${name}
-spec:
-  listenPath: ${listenPath}
-  stripListenPath: true
-  upstream:
-    targets:
-      - url: ${upstream}
-${extra}`;
-}
 
 describe('GitOps end to end', () => {
   let t: TestApiServer;
@@ -85,7 +72,7 @@ describe('GitOps end to end', () => {
 
   it('serves an API from a file:// repository, undoes hand edits and deletes by watch, and records history', async () => {
     const repo = join(dir, 'local');
-    const sha = await makeRepo(repo, { 'apis/orders.yaml': api('orders', '/orders', a.url) });
+    const sha = await makeRepo(repo, { 'apis/orders.yaml': apiManifest('orders', '/orders', a.url) });
     await source('local', fileUrl(repo));
     await syncOf('local', 'local', './apis');
     await eventually(async () => assert.equal(await served('/orders/1'), 'a'), { attempts: 200 });
@@ -113,7 +100,7 @@ describe('GitOps end to end', () => {
 
   it('rolls back with a revert; a bad commit applies nothing and names file, object and field', async () => {
     const repo = join(dir, 'rollback');
-    await makeRepo(repo, { 'apis/pay.yaml': api('pay', '/pay', a.url), 'apis/ship.yaml': api('ship', '/ship', a.url) });
+    await makeRepo(repo, { 'apis/pay.yaml': apiManifest('pay', '/pay', a.url), 'apis/ship.yaml': apiManifest('ship', '/ship', a.url) });
     await source('rollback', fileUrl(repo));
     await syncOf('rollback', 'rollback', './apis', { substitute: { UPSTREAM: b.url } });
     await eventually(async () => assert.equal(await served('/pay/x'), 'a'), { attempts: 200 });
@@ -122,13 +109,13 @@ describe('GitOps end to end', () => {
       await controller.reconcileSync('default', 'rollback', true);
       return sync('rollback');
     };
-    const changed = await commit(repo, { 'apis/pay.yaml': api('pay', '/pay', '${UPSTREAM}') }, 'pay moves to b');
+    const changed = await commit(repo, { 'apis/pay.yaml': apiManifest('pay', '/pay', '${UPSTREAM}') }, 'pay moves to b');
     let s = await reconcile();
     assert.equal(s.status?.lastAppliedRevision, `main@sha1:${changed}`);
     assert.equal(await served('/pay/x'), 'b');
 
     // Invalid ApiDefinition in one file, a valid change in another: nothing is applied.
-    const bad = await commit(repo, { 'apis/ship.yaml': api('ship', 'no-slash', a.url), 'apis/pay.yaml': api('pay', '/pay', a.url) }, 'bad listenPath');
+    const bad = await commit(repo, { 'apis/ship.yaml': apiManifest('ship', 'no-slash', a.url), 'apis/pay.yaml': apiManifest('pay', '/pay', a.url) }, 'bad listenPath');
     s = await reconcile();
     assert.equal(ready(s)?.status, 'False');
     assert.equal(ready(s)?.reason, 'ValidationFailed');
@@ -143,7 +130,7 @@ describe('GitOps end to end', () => {
     assert.equal(ready(s)?.reason, 'BuildFailed');
     assert.match(ready(s)!.message!, /apis\/ship\.yaml/);
 
-    await commit(repo, { 'apis/ship.yaml': api('ship', '/ship', '${NOWHERE}') }, 'undefined variable');
+    await commit(repo, { 'apis/ship.yaml': apiManifest('ship', '/ship', '${NOWHERE}') }, 'undefined variable');
     s = await reconcile();
     assert.equal(ready(s)?.reason, 'BuildFailed');
     assert.match(ready(s)!.message!, /NOWHERE/);
@@ -166,7 +153,7 @@ describe('GitOps end to end', () => {
   it('a webhook push over authenticated HTTP reconciles at once; prune removes what left Git', async () => {
     const root = join(dir, 'http-root');
     const repo = join(root, 'apis');
-    await makeRepo(repo, { 'hook/one.yaml': api('one', '/one', a.url) });
+    await makeRepo(repo, { 'hook/one.yaml': apiManifest('one', '/one', a.url) });
     const server = await startHttpGitServer({ repoRoot: root, auth: { username: 'bot', password: 'http-pass-9f3k' } });
     try {
       await client.create(secretKind, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'http-creds', namespace: 'default' }, stringData: { username: 'bot', password: 'http-pass-9f3k' } } as KubeObject);
@@ -176,7 +163,7 @@ describe('GitOps end to end', () => {
       await client.create(receiverKind, { apiVersion: 'gatehouse.dev/v1alpha1', kind: 'Receiver', metadata: { name: 'push', namespace: 'default' }, spec: { type: 'github', secretRef: { name: 'hook-token' }, resources: [{ name: 'http' }] } } as KubeObject);
       await eventually(async () => assert.equal(await served('/one/x'), 'a'), { attempts: 200 });
 
-      await commit(repo, { 'hook/one.yaml': null, 'hook/two.yaml': api('two', '/two', b.url) }, 'two replaces one');
+      await commit(repo, { 'hook/one.yaml': null, 'hook/two.yaml': apiManifest('two', '/two', b.url) }, 'two replaces one');
       const body = JSON.stringify({ ref: 'refs/heads/main' });
       const hook = async (signature: string) => fetch(`${controller.hookUrl}/hook/default/push`, { method: 'POST', body, headers: { 'x-github-event': 'push', 'x-hub-signature-256': signature, 'content-type': 'application/json' } });
       const forged = await hook(`sha256=${createHmac('sha256', 'wrong').update(body).digest('hex')}`);
@@ -193,7 +180,7 @@ describe('GitOps end to end', () => {
   it('migrates between SSH servers: a re-keyed host is refused with its fingerprint and nothing is pruned; the gateway never fails', async () => {
     const rootA = join(dir, 'ssh-a');
     const rootB = join(dir, 'ssh-b');
-    await makeRepo(join(rootA, 'apis'), { 'svc/inventory.yaml': api('inventory', '/inventory', a.url) });
+    await makeRepo(join(rootA, 'apis'), { 'svc/inventory.yaml': apiManifest('inventory', '/inventory', a.url) });
     // Server B is the new home: a clone of A's repository.
     await mkdir(rootB, { recursive: true });
     await gitIn(rootB, ['clone', '-q', join(rootA, 'apis'), 'apis']);
@@ -242,7 +229,7 @@ describe('GitOps end to end', () => {
         const cond = ready(await client.get<GitRepository>(gitRepositoryKind, 'ssh', 'default'));
         assert.equal(cond?.status, 'True', cond?.message);
       }, { attempts: 200 });
-      await commit(join(rootB, 'apis'), { 'svc/inventory.yaml': api('inventory', '/inventory', b.url) }, 'served from B now');
+      await commit(join(rootB, 'apis'), { 'svc/inventory.yaml': apiManifest('inventory', '/inventory', b.url) }, 'served from B now');
       await controller.reconcileSync('default', 'ssh', true);
       await eventually(async () => assert.equal(await served('/inventory/x'), 'b'));
       calling = false;

@@ -9,24 +9,9 @@ import { receiverKind } from '../../src/api/kinds/receiver/index.ts';
 import { syncKind } from '../../src/api/kinds/sync/index.ts';
 import type { KubeClient } from '../../src/client/rest.ts';
 import { findCondition } from '../../src/api/status.ts';
+import { apiManifest } from '../../test/support/manifests.ts';
 
 const GROUP_VERSION = 'gatehouse.dev/v1alpha1';
-
-/** One ApiDefinition as YAML; `header` is set on every response the gateway sends for it. */
-export function apiManifest(name: string, listenPath: string, upstream: string, header?: { name: string; value: string }): string {
-  const headers = header ? `  responseHeaders:\n    set:\n      ${header.name}: "${header.value}"\n` : '';
-  return `apiVersion: ${GROUP_VERSION}
-kind: ApiDefinition
-metadata:
-  name: ${name}
-spec:
-  listenPath: ${listenPath}
-  stripListenPath: true
-  upstream:
-    targets:
-      - url: ${upstream}
-${headers}`;
-}
 
 /** `count` ApiDefinitions `api-<i>` on `/svc/<i>`, as files of `perFile` YAML documents
  * under `dir` (path → content, for makeRepo). */
