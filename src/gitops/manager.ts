@@ -69,7 +69,7 @@ export async function startController(options: ControllerOptions): Promise<GitOp
     // generation changes. A GitRepository's new artifact is status, and Syncs watch it unfiltered.
   }).watch(sources, undefined, generationChanged);
 
-  const syncReconciler = new SyncReconciler({ client, events, redactor, logger, dataDir: artifacts, live: (id) => liveOwned(owned, id) });
+  const syncReconciler = new SyncReconciler({ client, events, redactor, logger, dataDir: artifacts, live: liveOwned(owned) });
   const syncController = new Controller({ name: 'sync', reconciler: syncReconciler, logger, concurrency: options.concurrency })
     .watch(syncs, undefined, generationChanged)
     .watch(sources, (repo) => syncsOf(syncs, repo));
@@ -157,10 +157,12 @@ function syncsOf(syncs: Informer<Sync>, repo: GitRepository): Request[] {
     .map((s) => ({ namespace: s.metadata.namespace ?? 'default', name: s.metadata.name! }));
 }
 
-/** An owned object from the drift watches' caches, by inventory id. */
-function liveOwned(owned: Array<{ kind: KindDefinition; informer: Informer<KubeObject> }>, id: string): KubeObject | undefined {
-  const identity = parseId(id);
-  if (!identity) return undefined;
-  const found = owned.find(({ kind }) => kind.kind === identity.kind && kind.group === identity.group);
-  return found?.informer.get(identity.namespace, identity.name);
+/** A lookup of owned objects in the drift watches' caches by inventory id; called for every
+ * object of a Sync on each reconcile, so the kind is found by key, not by scanning. */
+function liveOwned(owned: Array<{ kind: KindDefinition; informer: Informer<KubeObject> }>): (id: string) => KubeObject | undefined {
+  const byKind = new Map(owned.map(({ kind, informer }) => [`${kind.group}/${kind.kind}`, informer]));
+  return (id) => {
+    const identity = parseId(id);
+    return identity && byKind.get(`${identity.group}/${identity.kind}`)?.get(identity.namespace, identity.name);
+  };
 }

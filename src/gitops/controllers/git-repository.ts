@@ -93,7 +93,7 @@ export class GitRepositoryReconciler implements Reconciler {
     } catch (err) {
       if (!(err instanceof GitError)) throw err;
       const reason = REASON_OF[err.code] ?? SourceReason.GitOperationFailed;
-      const message = this.deps.redactor.redact(reason === SourceReason.HostKeyMismatch ? `host key mismatch: ${err.message}` : err.message);
+      const message = this.deps.redactor.redact(err.message);
       if (reason === SourceReason.InvalidSpec) {
         markStalled(target, reason, message);
         await report();

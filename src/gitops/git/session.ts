@@ -77,11 +77,11 @@ class Session implements GitSession {
     const ssh = this.url.transport === 'ssh' ? knownHostsName(this.url.host, this.url.port!) : this.url.host;
     switch (code) {
       case 'HOST_KEY_MISMATCH':
-        return new GitError(code, `${command}: the host key of ${ssh} does not match known_hosts of ${secret}: the server offered ${fingerprint ?? 'another key'}; refusing to connect (the server was re-keyed or replaced, or the connection is intercepted)`, { fingerprint });
+        return new GitError(code, `${command}: host key mismatch: the host key of ${ssh} does not match known_hosts of ${secret}: the server offered ${fingerprint ?? 'another key'}; refusing to connect (the server was re-keyed or replaced, or the connection is intercepted)`, { fingerprint });
       case 'HOST_KEY_UNKNOWN': {
         const offered = await scanHostKey(this.url.host, this.url.port!, { timeoutMs: Math.min(5_000, this.timeoutMs) }).catch(() => undefined);
         const advice = offered ? `the server offers ${offered.fingerprint}; if that is the right key, add "${offered.knownHostsLine}" to known_hosts` : 'add its key after checking it';
-        return new GitError(code, `${command}: known_hosts of ${secret} has no key for ${ssh}; refusing to connect: ${advice}`, { fingerprint: offered?.fingerprint });
+        return new GitError(code, `${command}: unknown host key: known_hosts of ${secret} has no key for ${ssh}; refusing to connect: ${advice}`, { fingerprint: offered?.fingerprint });
       }
       default:
         return new GitError(code, `${command}: ${explain(code, { ref, secret, host: ssh })}${detail ? `: ${detail}` : ''}`);
