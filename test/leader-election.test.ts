@@ -35,6 +35,17 @@ describe('leader election', () => {
     await b.stop();
   });
 
+  it('a replica stopped while its attempt is in flight neither leads nor keeps the lease', async () => {
+    const log: string[] = [];
+    const a = candidate('a', 'inflight', log);
+    a.start();
+    await a.stop();
+    assert.equal(a.isLeader, false);
+    assert.deepEqual(log, []);
+    const lease = await api.client.get<Lease>(leaseKind, 'inflight', 'default');
+    assert.equal(lease.spec?.holderIdentity, '', 'the lease is released for the next replica');
+  });
+
   it('takes over an expired lease whose holder vanished', async () => {
     const log: string[] = [];
     // The vanished holder: a lease record nobody renews.

@@ -25,6 +25,8 @@ export class LeaderElector {
   private leading = false;
   private timer?: NodeJS.Timeout;
   private stopped = false;
+  /** The attempt under way, which stop() waits for so a late write cannot re-elect a stopped replica. */
+  private inflight: Promise<void> = Promise.resolve();
   /** The record last seen and when this replica saw it change. */
   private observed?: { record: string; at: number };
   private lastRenewed = 0;
@@ -42,7 +44,7 @@ export class LeaderElector {
 
   start(): void {
     const tick = () => {
-      this.attempt()
+      this.inflight = this.attempt()
         .catch((err: unknown) => this.options.onError?.(err))
         .finally(() => {
           // A holder that could not renew within the lease duration must assume another replica took over.
@@ -57,8 +59,9 @@ export class LeaderElector {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    if (!this.leading) return;
+    await this.inflight;
     this.setLeading(false);
+    if (this.lastRenewed === 0) return;
     try {
       const lease = await this.options.client.get<Lease>(leaseKind, this.options.name, this.options.namespace);
       if (lease.spec?.holderIdentity === this.options.identity) {
@@ -99,7 +102,7 @@ export class LeaderElector {
       const written = await send();
       this.observed = { record: JSON.stringify(written.spec ?? {}), at: Date.now() };
       this.lastRenewed = Date.now();
-      this.setLeading(true);
+      if (!this.stopped) this.setLeading(true);
     } catch (err) {
       // Another replica wrote first: it holds the lease now.
       if (isStatusError(err, 'Conflict', 'AlreadyExists')) return this.setLeading(false);
