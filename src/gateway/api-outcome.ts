@@ -43,15 +43,36 @@ export function routeOutcomes<T extends { id: string }>(routes: readonly Listene
   const lostInternal = new Set(internal.shadowed);
   const outcomes = new Map<string, ApiOutcome>();
   for (const route of routes) {
+    if (!lostPublic.has(route) && !lostInternal.has(route)) {
+      outcomes.set(route.value.id, unopposed(route));
+      continue;
+    }
     const listeners: ListenerName[] = [];
     if (!route.internalOnly && !lostPublic.has(route)) listeners.push('public');
     if (!lostInternal.has(route)) listeners.push('internal');
     const holder = lostInternal.has(route) ? `; on the internal listener ${holderOf(internal, route)}` : '';
     outcomes.set(route.value.id, listeners.length
-      ? { reason: 'Served', listeners, message: `served on the ${listeners.join(' and ')} listener${listeners.length > 1 ? 's' : ''} at ${where(route)}${holder}` }
+      ? servedOn(listeners, route, holder)
       : { reason: 'Shadowed', listeners, message: `not routed: ${holderOf(internal, route)}` });
   }
   return outcomes;
+}
+
+/** The outcome of a route that lost nothing depends on the route alone: made once, so a
+ * compile reusing the route reuses its outcome too (and readers may compare by identity). */
+const unopposedOutcomes = new WeakMap<ListenerRoute<unknown>, ApiOutcome>();
+
+function unopposed(route: ListenerRoute<unknown>): ApiOutcome {
+  let outcome = unopposedOutcomes.get(route);
+  if (!outcome) {
+    outcome = servedOn(route.internalOnly ? ['internal'] : ['public', 'internal'], route, '');
+    unopposedOutcomes.set(route, outcome);
+  }
+  return outcome;
+}
+
+function servedOn(listeners: ListenerName[], route: Route<unknown>, holder: string): ApiOutcome {
+  return { reason: 'Served', listeners, message: `served on the ${listeners.join(' and ')} listener${listeners.length > 1 ? 's' : ''} at ${where(route)}${holder}` };
 }
 
 function where(route: Route<unknown>): string {

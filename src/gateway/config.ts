@@ -2,6 +2,12 @@
 // into an immutable snapshot. The server swaps the whole snapshot at once, so a request
 // sees one consistent generation from routing to proxying. An ApiDefinition that cannot be
 // compiled is left out (and reported) rather than failing the whole config.
+//
+// Compiles are incremental: a config keeps what each ApiDefinition compiled to, and the next
+// compile reuses it for every ApiDefinition whose spec did not change (same uid and
+// generation) as long as the objects all APIs share (SecurityPolicies, Consumers, ApiKeys,
+// Secrets) did not change either; only routing is built anew. With 10,000 APIs one edit
+// then costs a router build, not 10,000 API compiles.
 import type { ApiDefinition, HeaderModifier } from '../api/kinds/api-definition/index.ts';
 import type { ApiKey } from '../api/kinds/api-key/index.ts';
 import type { Consumer } from '../api/kinds/consumer/index.ts';
@@ -10,9 +16,9 @@ import type { Secret } from '../api/core/secret/index.ts';
 import { authStep, credentialHeader } from './auth/authenticate.ts';
 import { ConsumerDirectory } from './auth/consumers.ts';
 import type { RemoteKeySets } from './auth/jwks.ts';
-import { compileKeys } from './keys.ts';
-import { Limiters } from './limiters.ts';
-import type { SharedCounters } from './shared-counters.ts';
+import { recordClaims, type Claims } from './carried.ts';
+import { compileKeys, type KeyEntry } from './keys.ts';
+import type { Limiters } from './limiters.ts';
 import { compileChain, type Step } from './policies.ts';
 import { Router } from './router.ts';
 import { TargetSet, type Upstreams } from './upstream.ts';
@@ -58,33 +64,220 @@ export interface GatewayConfig {
   public: Router<CompiledApi>;
   /** Internal listener: every active API. */
   internal: Router<CompiledApi>;
-  /** Every compiled API, routed or shadowed: whose upstream health is reported. */
-  apis: CompiledApi[];
-  limiters: Limiters;
   /** What became of every input API, by id ("namespace/name"): the listeners it is routed
    * on, or why it is not (read by the status writer and the probe). */
   outcomes: Map<string, ApiOutcome>;
   /** Why APIs were left out or lost a route, for the log. */
   problems: string[];
+  /** What the next compile may reuse. */
+  parts: Parts;
+}
+
+/** State a gateway carries from one config to the next (see carried.ts). */
+export interface Carriers {
+  upstreams: Upstreams;
+  keySets: RemoteKeySets;
+  limiters: Limiters;
+}
+
+/** What every API's compile uses: compiled again only when the objects it comes from change. */
+interface SharedPart {
+  consumers: ConsumerDirectory;
+  keys: Map<string, KeyEntry>;
+  secrets: Map<string, Secret>;
+  claims: Claims;
+}
+
+/** One ApiDefinition as compiled: routed, or left out and why. */
+interface ApiPart {
+  id: string;
+  api: ApiDefinition;
+  /** Creation time, then id: the order in which APIs claim routes. */
+  order: string;
+  route?: ListenerRoute<CompiledApi>;
+  leftOut?: ApiOutcome;
+  claims: Claims;
+}
+
+interface Parts {
+  shared: SharedPart;
+  /** By id, for active APIs. */
+  apis: Map<string, ApiPart>;
+  /** Ids of `apis` in route priority order. */
+  ordered: string[];
 }
 
 export const emptyInputs = (): GatewayInputs => ({ apis: [], policies: [], consumers: [], apiKeys: [], secrets: [] });
 
-export function compileConfig(inputs: GatewayInputs, generation: number, source: GatewayConfig['source'], upstreams: Upstreams, previous: GatewayConfig | undefined, keySets: RemoteKeySets, counters: SharedCounters): GatewayConfig {
-  const limiters = new Limiters(counters, previous?.limiters);
-  upstreams.mark();
-  keySets.mark();
-  const consumers = new ConsumerDirectory(inputs.consumers, inputs.policies, limiters);
-  const keys = compileKeys(inputs.apiKeys, consumers);
-  const secrets = new Map(inputs.secrets.map((s) => [`${s.metadata.namespace}/${s.metadata.name}`, s]));
-  const problems: string[] = [...consumers.problems];
+/** ApiDefinitions changed since the previous config, by id ("namespace/name"): the object as
+ * it is now, or undefined when it was deleted. */
+export type ApiChanges = ReadonlyMap<string, ApiDefinition | undefined>;
+
+/**
+ * Compiles `inputs`, reusing what `previous` compiled wherever the objects are the same.
+ * When the caller knows which ApiDefinitions changed since `previous` (`changed`), only
+ * those are looked at; otherwise every ApiDefinition is compared with the one `previous`
+ * was compiled from.
+ */
+export function compileConfig(inputs: GatewayInputs, generation: number, source: GatewayConfig['source'], carriers: Carriers, previous?: GatewayConfig, changed?: ApiChanges): GatewayConfig {
+  const before = previous?.parts;
+  const sharedKept = before !== undefined && sameShared(previous!.inputs, inputs);
+  const shared = sharedKept ? before.shared : compileShared(inputs, carriers.limiters);
+  const update = sharedKept && changed ? patchApis(previous!, changed, shared, carriers) : compileApis(inputs, sharedKept ? before : undefined, shared, carriers);
+  const { parts, outcomes } = update;
+  let routing: Routing;
+  if (update.replaced) {
+    // Only values of routes changed: the previous order and tries hold, patched.
+    const publicRoutes = update.replaced.filter(([r]) => !r.internalOnly);
+    routing = {
+      ordered: before!.ordered,
+      internal: previous!.internal.withReplaced(update.replaced),
+      public: previous!.public === previous!.internal ? undefined : previous!.public.withReplaced(publicRoutes),
+    };
+  } else {
+    routing = route(parts, outcomes, before && update.orderKept ? before.ordered : undefined);
+  }
+  adopt(before, { shared, apis: parts, ordered: routing.ordered }, update.touched);
+  const problems = [...shared.consumers.problems];
+  for (const [id, outcome] of outcomes) if (outcome.reason === 'Invalid' || outcome.reason === 'Shadowed') problems.push(`ApiDefinition ${id} ${outcome.message}`);
+  return {
+    generation,
+    createdAt: Date.now(),
+    source,
+    inputs,
+    public: routing.public ?? routing.internal,
+    internal: routing.internal,
+    outcomes,
+    problems,
+    parts: { shared, apis: parts, ordered: routing.ordered },
+  };
+}
+
+/** What the routes of a config became: their priority order and the two listeners' tries
+ * (`public` absent when it is the internal one: no API is internal-only). */
+interface Routing {
+  ordered: string[];
+  internal: Router<CompiledApi>;
+  public?: Router<CompiledApi>;
+}
+
+interface ApiUpdate {
+  parts: Map<string, ApiPart>;
+  outcomes: Map<string, ApiOutcome>;
+  /** Ids of `parts` (or of the previous parts) that may hold other parts than before; all when absent. */
+  touched?: Iterable<string>;
+  /** Whether every part kept its order key and no part came or went. */
+  orderKept: boolean;
+  /** Set when the only change to routing is routes with new values in the same places. */
+  replaced?: Array<[ListenerRoute<CompiledApi>, ListenerRoute<CompiledApi>]>;
+}
+
+/** Every active ApiDefinition of `inputs`, reusing the parts of `before` whose spec is unchanged. */
+function compileApis(inputs: GatewayInputs, before: Parts | undefined, shared: SharedPart, carriers: Carriers): ApiUpdate {
+  const parts = new Map<string, ApiPart>();
   const outcomes = new Map<string, ApiOutcome>();
-  for (const api of inputs.apis) if (api.spec.active === false) outcomes.set(`${api.metadata.namespace}/${api.metadata.name}`, INACTIVE);
-  // Oldest first: on a conflict the API that claimed the route first keeps it (Gateway API's rule).
-  const ordered = [...inputs.apis].filter((a) => a.spec.active !== false).sort(byAge);
-  const routes: ListenerRoute<CompiledApi>[] = [];
-  for (const api of ordered) {
+  let orderKept = before !== undefined;
+  for (const api of inputs.apis) {
     const id = `${api.metadata.namespace}/${api.metadata.name}`;
+    if (api.spec.active === false) {
+      outcomes.set(id, INACTIVE);
+      continue;
+    }
+    const kept = before?.apis.get(id);
+    const part = kept && sameSpec(kept.api, api) ? (kept.api === api ? kept : { ...kept, api }) : compileApi(api, id, shared, carriers);
+    parts.set(id, part);
+    if (part.leftOut) outcomes.set(id, part.leftOut);
+    if (orderKept && kept?.order !== part.order) orderKept = false;
+  }
+  return { parts, outcomes, orderKept: orderKept && parts.size === before!.apis.size };
+}
+
+/** The previous config's parts with the changed ApiDefinitions applied. */
+function patchApis(previous: GatewayConfig, changed: ApiChanges, shared: SharedPart, carriers: Carriers): ApiUpdate {
+  const parts = new Map(previous.parts.apis);
+  const outcomes = new Map(previous.outcomes);
+  let reshaped = false;
+  const replaced: NonNullable<ApiUpdate['replaced']> = [];
+  for (const [id, api] of changed) {
+    const old = parts.get(id);
+    if (!api || api.spec.active === false) {
+      if (old) parts.delete(id);
+      reshaped ||= old !== undefined;
+      if (api) outcomes.set(id, INACTIVE);
+      else outcomes.delete(id);
+      continue;
+    }
+    const part = old && sameSpec(old.api, api) ? { ...old, api } : compileApi(api, id, shared, carriers);
+    parts.set(id, part);
+    if (part.leftOut) outcomes.set(id, part.leftOut);
+    if (!old || old.order !== part.order || !sameRoute(old.route, part.route)) reshaped = true;
+    else if (old.route !== part.route) replaced.push([old.route!, part.route!]);
+  }
+  return { parts, outcomes, touched: changed.keys(), orderKept: !reshaped, replaced: reshaped ? undefined : replaced };
+}
+
+/** Orders the parts (unless `ordered` is still right), builds the tries and records each
+ * route's outcome. */
+function route(parts: Map<string, ApiPart>, outcomes: Map<string, ApiOutcome>, ordered: string[] | undefined): Routing {
+  // Oldest first: on a conflict the API that claimed the route first keeps it (Gateway API's rule).
+  ordered ??= [...parts.values()].sort(byOrder).map((p) => p.id);
+  const routes: ListenerRoute<CompiledApi>[] = [];
+  for (const id of ordered) {
+    const r = parts.get(id)!.route;
+    if (r) routes.push(r);
+  }
+  const internal = new Router(routes);
+  // Most catalogues have no internal APIs: then both listeners route alike.
+  const publicRouter = routes.some((r) => r.internalOnly) ? new Router(routes.filter((r) => !r.internalOnly)) : undefined;
+  for (const [id, outcome] of routeOutcomes(routes, publicRouter ?? internal, internal)) outcomes.set(id, outcome);
+  return { ordered, internal, public: publicRouter };
+}
+
+/** Moves the claims on carried state from the previous parts to the new ones: what a new
+ * part took is acquired before what a dropped part took is released, so state both use is
+ * never disposed of in between. */
+function adopt(before: Parts | undefined, after: Parts, touched: Iterable<string> | undefined): void {
+  const acquired: Claims[] = [];
+  const released: Claims[] = [];
+  const compare = (a: Claims | undefined, b: Claims | undefined) => {
+    if (a === b) return;
+    if (b) acquired.push(b);
+    if (a) released.push(a);
+  };
+  compare(before?.shared.claims, after.shared.claims);
+  if (touched) {
+    for (const id of touched) compare(before?.apis.get(id)?.claims, after.apis.get(id)?.claims);
+  } else {
+    for (const [id, part] of after.apis) if (before?.apis.get(id)?.claims !== part.claims) acquired.push(part.claims);
+    if (before) for (const [id, part] of before.apis) if (after.apis.get(id)?.claims !== part.claims) released.push(part.claims);
+  }
+  for (const claims of acquired) claims.acquire();
+  for (const claims of released) claims.release();
+}
+
+/** Every compiled API, routed or shadowed: whose upstream health is reported. */
+export function compiledApis(config: GatewayConfig): CompiledApi[] {
+  const apis: CompiledApi[] = [];
+  for (const part of config.parts.apis.values()) if (part.route) apis.push(part.route.value);
+  return apis;
+}
+
+/** The compiled form of API `id` ("namespace/name") when the config routes or shadows it. */
+export function compiledApi(config: GatewayConfig, id: string): CompiledApi | undefined {
+  return config.parts.apis.get(id)?.route?.value;
+}
+
+function compileShared(inputs: GatewayInputs, limiters: Limiters): SharedPart {
+  const { value, claims } = recordClaims(() => {
+    const consumers = new ConsumerDirectory(inputs.consumers, inputs.policies, limiters);
+    return { consumers, keys: compileKeys(inputs.apiKeys, consumers), secrets: new Map(inputs.secrets.map((s) => [`${s.metadata.namespace}/${s.metadata.name}`, s])) };
+  });
+  return { ...value, claims };
+}
+
+function compileApi(api: ApiDefinition, id: string, shared: SharedPart, { upstreams, keySets, limiters }: Carriers): ApiPart {
+  const order = `${api.metadata.creationTimestamp ?? ''}\u0000${id}`;
+  const { value, claims } = recordClaims((): Pick<ApiPart, 'route' | 'leftOut'> => {
     try {
       const rl = api.spec.rateLimit;
       const compiled: CompiledApi = {
@@ -93,7 +286,7 @@ export function compileConfig(inputs: GatewayInputs, generation: number, source:
         chain: compileChain(api, {
           apiId: id,
           // Throws when the credentials could not be checked: fail closed, leave the API out.
-          auth: authStep(api, { apiId: id, consumers, keys, keySets, secrets, now: Date.now }),
+          auth: authStep(api, { apiId: id, consumers: shared.consumers, keys: shared.keys, keySets, secrets: shared.secrets, now: Date.now }),
           apiLimiter: rl ? limiters.rate(`api:${id}`, rl, `rate limit of the API (${rl.requests} per ${rl.per})`) : undefined,
         }),
         targets: new TargetSet(id, api.spec.upstream, upstreams),
@@ -102,33 +295,46 @@ export function compileConfig(inputs: GatewayInputs, generation: number, source:
         maxBodyBytes: api.spec.maxBodyBytes,
         credentialHeader: credentialHeader(api.spec.auth),
       };
-      routes.push({ hosts: api.spec.hosts ?? [], listenPath: api.spec.listenPath, value: compiled, internalOnly: api.spec.visibility === 'internal' });
+      return { route: { hosts: api.spec.hosts ?? [], listenPath: api.spec.listenPath, value: compiled, internalOnly: api.spec.visibility === 'internal' } };
     } catch (err) {
-      const outcome = leftOut((err as Error).message);
-      outcomes.set(id, outcome);
-      problems.push(`ApiDefinition ${id} ${outcome.message}`);
+      return { leftOut: leftOut((err as Error).message) };
     }
-  }
-  const internal = new Router(routes);
-  const publicRouter = new Router(routes.filter((r) => !r.internalOnly));
-  for (const [id, outcome] of routeOutcomes(routes, publicRouter, internal)) {
-    outcomes.set(id, outcome);
-    if (outcome.reason === 'Shadowed') problems.push(`ApiDefinition ${id} ${outcome.message}`);
-  }
-  upstreams.sweep();
-  limiters.release();
-  keySets.sweep();
-  return { generation, createdAt: Date.now(), source, inputs, public: publicRouter, internal, apis: routes.map((r) => r.value), limiters, outcomes, problems };
+  });
+  return { id, api, order, ...value, claims };
 }
 
-function byAge(a: ApiDefinition, b: ApiDefinition): number {
-  const ta = a.metadata.creationTimestamp ?? '';
-  const tb = b.metadata.creationTimestamp ?? '';
-  if (ta !== tb) return ta < tb ? -1 : 1;
-  const ia = `${a.metadata.namespace}/${a.metadata.name}`;
-  const ib = `${b.metadata.namespace}/${b.metadata.name}`;
-  return ia < ib ? -1 : ia > ib ? 1 : 0;
+/** Whether two versions of an ApiDefinition compile alike: the same object, or the same spec
+ * by uid and generation (status and label writes change neither). */
+function sameSpec(a: ApiDefinition, b: ApiDefinition): boolean {
+  if (a === b) return true;
+  const { uid, generation } = a.metadata;
+  return uid !== undefined && generation !== undefined && uid === b.metadata.uid && generation === b.metadata.generation && a.metadata.creationTimestamp === b.metadata.creationTimestamp;
 }
+
+/** Whether two routes sit in the same places of the tries: same hosts, listenPath and visibility. */
+function sameRoute(a: ListenerRoute<CompiledApi> | undefined, b: ListenerRoute<CompiledApi> | undefined): boolean {
+  if (!a || !b) return a === b;
+  return a.listenPath === b.listenPath && a.internalOnly === b.internalOnly && a.hosts.length === b.hosts.length && a.hosts.every((h, i) => h === b.hosts[i]);
+}
+
+/** Whether the objects every API's compile uses are the ones `before` was compiled from. */
+function sameShared(before: GatewayInputs, now: GatewayInputs): boolean {
+  return sameObjects(before.policies, now.policies) && sameObjects(before.consumers, now.consumers) && sameObjects(before.apiKeys, now.apiKeys) && sameObjects(before.secrets, now.secrets);
+}
+
+function sameObjects(a: readonly KubeObject[], b: readonly KubeObject[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] === b[i]) continue;
+    const { uid, resourceVersion } = a[i].metadata;
+    if (uid === undefined || resourceVersion === undefined || uid !== b[i].metadata.uid || resourceVersion !== b[i].metadata.resourceVersion) return false;
+  }
+  return true;
+}
+
+type KubeObject = { metadata: { uid?: string; resourceVersion?: string } };
+
+const byOrder = (a: ApiPart, b: ApiPart) => (a.order < b.order ? -1 : a.order > b.order ? 1 : 0);
 
 function headerChanges(modifier: HeaderModifier | undefined): HeaderChanges | undefined {
   if (!modifier || (!modifier.remove?.length && !Object.keys(modifier.set ?? {}).length)) return undefined;

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { apiDefinition } from '../../test/support/gateway.ts';
 import type { ApiDefinition } from '../api/kinds/api-definition/index.ts';
 import { emptyInputs, type GatewayInputs } from './config.ts';
-import { LastGoodSaver, loadLastGood, saveLastGood } from './last-good.ts';
+import { LastGoodSaver, loadLastGood, saveLastGood, savedJson } from './last-good.ts';
 
 test('overlapping saves (workers saving at once) each replace the whole file, and reads never see a part', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'gatehouse-last-good-'));
@@ -62,4 +62,14 @@ test('a burst of saves writes the first at once and the newest once after the in
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('the saved JSON is what JSON.stringify makes, also after objects are replaced', () => {
+  const api = (name: string, path: string) => apiDefinition(name, { listenPath: path, upstream: { targets: [{ url: 'http://127.0.0.1:1' }] } }) as ApiDefinition;
+  const first: GatewayInputs = { ...emptyInputs(), apis: [api('a', '/a'), api('b', '/b')] };
+  assert.equal(savedJson({ savedAt: 'then', inputs: first }), JSON.stringify({ savedAt: 'then', inputs: first }));
+  const second: GatewayInputs = { ...first, apis: [first.apis[0], api('b', '/b2')] };
+  const json = savedJson({ savedAt: 'now', inputs: second });
+  assert.equal(json, JSON.stringify({ savedAt: 'now', inputs: second }));
+  assert.equal((JSON.parse(json) as { inputs: GatewayInputs }).inputs.apis[1].spec.listenPath, '/b2');
 });

@@ -12,7 +12,7 @@ import type { GatewayInputs } from './config.ts';
 const FILE = 'gateway-last-good.json';
 let writes = 0;
 
-interface Saved {
+export interface Saved {
   savedAt: string;
   inputs: GatewayInputs;
 }
@@ -21,8 +21,25 @@ export async function saveLastGood(dataDir: string, inputs: GatewayInputs): Prom
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const path = join(dataDir, FILE);
   const tmp = `${path}.${process.pid}.${++writes}.tmp`;
-  await writeFile(tmp, JSON.stringify({ savedAt: new Date().toISOString(), inputs } satisfies Saved), { mode: 0o600 });
+  await writeFile(tmp, savedJson({ savedAt: new Date().toISOString(), inputs }), { mode: 0o600 });
   await rename(tmp, path);
+}
+
+/** The JSON of each object saved, by object. The objects of a config are never changed in
+ * place (a change arrives as a new object), so after one edit among 10,000 APIs a save
+ * serialises one object and joins the rest. */
+const serialised = new WeakMap<object, string>();
+
+function objectJson(o: object): string {
+  let json = serialised.get(o);
+  if (json === undefined) serialised.set(o, (json = JSON.stringify(o)));
+  return json;
+}
+
+/** JSON.stringify(saved), from the cached JSON of its objects. */
+export function savedJson(saved: Saved): string {
+  const lists = Object.entries(saved.inputs).map(([field, objects]: [string, object[]]) => `${JSON.stringify(field)}:[${objects.map(objectJson).join(',')}]`);
+  return `{"savedAt":${JSON.stringify(saved.savedAt)},"inputs":{${lists.join(',')}}}`;
 }
 
 /**

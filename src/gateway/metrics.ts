@@ -1,7 +1,7 @@
 // Prometheus text exposition (format 0.0.4), written by hand: request counts by API and
 // status, a latency histogram by API, and the state of the config (generation, age, where
 // it came from, whether the API server is reachable, whether limit counts are shared).
-import type { GatewayConfig } from './config.ts';
+import { compiledApis, type GatewayConfig } from './config.ts';
 import type { CounterStats } from './shared-counters.ts';
 import type { StatusReporterStats } from './status-reporter.ts';
 
@@ -60,7 +60,7 @@ export class Metrics {
     gauge('gatehouse_gateway_status_leader', 'Whether this gateway holds the lease that makes it the one writing ApiDefinition status.', this.statusWriter.leading);
     counter('gatehouse_gateway_status_writes_total', 'ApiDefinition status writes by this gateway that changed something.', this.statusWriter.writes);
     counter('gatehouse_gateway_status_write_failures_total', 'ApiDefinition status writes by this gateway that failed (retried).', this.statusWriter.failures);
-    const targets = config.apis.flatMap((api) => api.targets.health().map((t) => ({ ...t, labels: `api="${escape(api.id)}",target="${escape(t.url)}"` })));
+    const targets = compiledApis(config).flatMap((api) => api.targets.health().map((t) => ({ ...t, labels: `api="${escape(api.id)}",target="${escape(t.url)}"` })));
     family(lines, 'gatehouse_upstream_healthy', 'gauge', 'Whether a target of an API is in rotation by its active health checks (1 also when the API has none).',
       targets.map((t) => `gatehouse_upstream_healthy{${t.labels}} ${t.healthy ? 1 : 0}`));
     family(lines, 'gatehouse_upstream_circuit_open', 'gauge', 'Whether the circuit of a target of an API is open or half-open (APIs with a circuit breaker).',

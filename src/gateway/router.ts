@@ -18,26 +18,28 @@ export interface RouteMatch<T> {
 }
 
 class TrieNode<T> {
-  readonly children = new Map<string, TrieNode<T>>();
+  /** Made on the first child: most nodes of a large catalogue are leaves. */
+  children: Map<string, TrieNode<T>> | undefined;
   value: T | undefined;
 }
 
 export class Router<T> {
-  private readonly exact = new Map<string, TrieNode<T>>();
-  private readonly wildcard = new Map<string, TrieNode<T>>();
-  private readonly anyHost = new TrieNode<T>();
+  private exact = new Map<string, TrieNode<T>>();
+  private wildcard = new Map<string, TrieNode<T>>();
+  private anyHost = new TrieNode<T>();
   /** Routes that lost to an earlier route with the same host and listenPath. */
-  readonly shadowed: Route<T>[] = [];
+  shadowed: readonly Route<T>[] = [];
 
   /** Routes are added in priority order: on an identical host and listenPath the first wins. */
   constructor(routes: Iterable<Route<T>>) {
     for (const route of routes) {
-      const segments = route.listenPath.split('/').filter((s) => s !== '');
+      const segments = segmentsOf(route);
       const roots = route.hosts.length === 0 ? [this.anyHost] : route.hosts.map((h) => this.rootFor(h.toLowerCase()));
       let placed = false;
       for (const root of roots) {
         let node = root;
         for (const segment of segments) {
+          node.children ??= new Map();
           let child = node.children.get(segment);
           if (!child) node.children.set(segment, (child = new TrieNode<T>()));
           node = child;
@@ -47,8 +49,47 @@ export class Router<T> {
           placed = true;
         }
       }
-      if (!placed) this.shadowed.push(route);
+      if (!placed) (this.shadowed as Route<T>[]).push(route);
     }
+  }
+
+  /**
+   * This router with each pair's first route replaced by its second, which has the same hosts
+   * and listenPath and a new value. The trie is shared but for the nodes on the paths of the
+   * replaced routes, so this costs what changed, not the size of the catalogue; this router
+   * is left as it was (requests under way may still be using it).
+   */
+  withReplaced(pairs: ReadonlyArray<readonly [before: Route<T>, after: Route<T>]>): Router<T> {
+    const next = new Router<T>([]);
+    next.exact = new Map(this.exact);
+    next.wildcard = new Map(this.wildcard);
+    next.anyHost = this.anyHost;
+    const copied = new Set<TrieNode<T>>();
+    const copy = (node: TrieNode<T>): TrieNode<T> => {
+      if (copied.has(node)) return node;
+      const clone = new TrieNode<T>();
+      clone.children = node.children && new Map(node.children);
+      clone.value = node.value;
+      copied.add(clone);
+      return clone;
+    };
+    const replacing = new Map(pairs);
+    for (const [before, after] of pairs) {
+      const roots: Array<[map: Map<string, TrieNode<T>> | undefined, key: string]> = before.hosts.length === 0 ? [[undefined, '']] : before.hosts.map((h) => next.rootKey(h.toLowerCase()));
+      for (const [map, key] of roots) {
+        let node = copy(map ? map.get(key)! : next.anyHost);
+        if (map) map.set(key, node);
+        else next.anyHost = node;
+        for (const segment of segmentsOf(before)) {
+          const child = copy(node.children!.get(segment)!);
+          node.children!.set(segment, child);
+          node = child;
+        }
+        if (node.value === before.value) node.value = after.value;
+      }
+    }
+    next.shadowed = this.shadowed.map((r) => replacing.get(r) ?? r);
+    return next;
   }
 
   /** `host` is the Host header as received (port and case are ignored). */
@@ -68,13 +109,27 @@ export class Router<T> {
     return walk(this.anyHost, segments);
   }
 
+  /** The map holding the trie of `host` (lower case), and its key there. */
+  private rootKey(host: string): [Map<string, TrieNode<T>>, string] {
+    return host.startsWith('*.') ? [this.wildcard, host.slice(2)] : [this.exact, host];
+  }
+
   private rootFor(host: string): TrieNode<T> {
-    const map = host.startsWith('*.') ? this.wildcard : this.exact;
-    const key = host.startsWith('*.') ? host.slice(2) : host;
+    const [map, key] = this.rootKey(host);
     let root = map.get(key);
     if (!root) map.set(key, (root = new TrieNode<T>()));
     return root;
   }
+}
+
+/** Routes are rebuilt into a new Router on every config change, most of them unchanged:
+ * their listenPath is split once. */
+const split = new WeakMap<Route<unknown>, readonly string[]>();
+
+function segmentsOf(route: Route<unknown>): readonly string[] {
+  let segments = split.get(route);
+  if (!segments) split.set(route, (segments = route.listenPath.split('/').filter((s) => s !== '')));
+  return segments;
 }
 
 function walk<T>(root: TrieNode<T>, segments: readonly string[]): RouteMatch<T> | undefined {
@@ -82,7 +137,7 @@ function walk<T>(root: TrieNode<T>, segments: readonly string[]): RouteMatch<T> 
   let best = root.value;
   let depth = 0;
   for (let i = 0; i < segments.length; i++) {
-    const next = node.children.get(segments[i]);
+    const next = node.children?.get(segments[i]);
     if (!next) break;
     node = next;
     if (node.value !== undefined) {

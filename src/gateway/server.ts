@@ -15,9 +15,10 @@ import { KubeClient } from '../client/rest.ts';
 import { generationChanged } from '../controller/runtime/predicates.ts';
 import { basicAuthSecrets } from './auth/basic.ts';
 import { RemoteKeySets, type JwksCaching } from './auth/jwks.ts';
-import { compileConfig, emptyInputs, type CompiledApi, type GatewayConfig, type GatewayInputs } from './config.ts';
+import { compileConfig, compiledApi, compiledApis, emptyInputs, type ApiChanges, type Carriers, type CompiledApi, type GatewayConfig, type GatewayInputs } from './config.ts';
 import { sendRefusal } from './errors.ts';
 import { LastGoodSaver, loadLastGood } from './last-good.ts';
+import { Limiters } from './limiters.ts';
 import { closeListener, createListener } from './listener.ts';
 import { Metrics } from './metrics.ts';
 import { apiServerExchange, SharedCounters } from './shared-counters.ts';
@@ -67,34 +68,38 @@ export interface Gateway {
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { logger } = options;
   const client = new KubeClient(await loadKubeconfig(options.kubeconfig));
-  const upstreamHealth = () => new Map(config.apis.map((api) => [api.id, api.targets.health()]));
+  const upstreamHealth = () => new Map(compiledApis(config).map((api) => [api.id, api.targets.health()]));
   const statusReporter = new StatusReporter({
     client,
     logger,
     scope: { namespace: options.namespace, selector: options.selector },
     config: () => config,
-    health: upstreamHealth,
+    health: (id) => compiledApi(config, id)?.targets.health(),
     current: (namespace, name) => apis.get(namespace, name),
     election: options.statusElection,
   });
   const upstreams = new Upstreams({
     healthChanged: (origin, path, healthy) => {
       logger.warn({ origin, path, healthy }, healthy ? 'upstream healthy again' : 'upstream unhealthy: out of rotation');
-      statusReporter.changed();
+      statusReporter.healthChanged(true);
     },
-    circuitChanged: (api, target, state) => logger.warn({ api, target, state }, `upstream circuit ${state}`),
+    circuitChanged: (api, target, state) => {
+      logger.warn({ api, target, state }, `upstream circuit ${state}`);
+      statusReporter.healthChanged(false);
+    },
   });
   const metrics = new Metrics();
   const keySets = new RemoteKeySets(options.jwks);
   // Every gateway process shares its rate limit and quota counts through the API server.
   const counters = new SharedCounters({ exchange: apiServerExchange(client), logger });
-  let config = compileConfig(emptyInputs(), 0, 'empty', upstreams, undefined, keySets, counters);
+  const carriers: Carriers = { upstreams, keySets, limiters: new Limiters(counters) };
+  let config = compileConfig(emptyInputs(), 0, 'empty', carriers);
   let generation = 0;
   let configured!: () => void;
   const firstConfig = new Promise<void>((resolve) => (configured = resolve));
 
-  const swap = (inputs: GatewayInputs, source: GatewayConfig['source']) => {
-    config = compileConfig(inputs, ++generation, source, upstreams, config, keySets, counters);
+  const swap = (inputs: GatewayInputs, source: GatewayConfig['source'], changed?: ApiChanges) => {
+    config = compileConfig(inputs, ++generation, source, carriers, config, changed);
     configured();
     statusReporter.changed();
     for (const problem of config.problems) logger.warn({ generation }, problem);
@@ -123,6 +128,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   let lastCompileMs = 0;
   let lastCompileEnd = 0;
   let crowded = false;
+  // ApiDefinitions changed since the last compile, so that it looks at those only; undefined
+  // after a (re)list, when every ApiDefinition is compared with the one compiled before.
+  let apiChanges: Map<string, ApiDefinition | undefined> | undefined;
   const recompile = () => {
     if (!live || pending) return;
     pending = true;
@@ -131,7 +139,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       const started = performance.now();
       const served = apis.items();
       const inputs: GatewayInputs = { apis: served, policies: policies.items(), consumers: consumers.items(), apiKeys: apiKeys.items(), secrets: basicAuthSecrets(served, secrets.items()) };
-      swap(inputs, 'apiserver');
+      const changed = config.source === 'apiserver' ? apiChanges : undefined;
+      apiChanges = new Map();
+      swap(inputs, 'apiserver', changed);
       lastGood.save(inputs);
       lastCompileEnd = performance.now();
       lastCompileMs = lastCompileEnd - started;
@@ -145,7 +155,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   // Status writes (this gateway's own among them) change no route: an ApiDefinition
   // recompiles the config only when its spec or deletion state changes.
   apis.onChange((change) => {
-    if (change.type === 'SYNC' || generationChanged(change)) recompile();
+    if (change.type === 'SYNC') apiChanges = undefined;
+    else if (generationChanged(change)) apiChanges?.set(`${change.object.metadata.namespace}/${change.object.metadata.name}`, change.type === 'DELETED' ? undefined : change.object);
+    else return;
+    recompile();
   });
   for (const informer of [policies, consumers, apiKeys, secrets]) informer.onChange(recompile);
   for (const informer of informers) informer.start();

@@ -11,6 +11,9 @@
 //
 // A pass computes every served API's status and writes the ones that differ
 // (writeStatus: a merge patch of the status subresource, only when something changed).
+// An API found in order is skipped by later passes while the object seen, its outcome
+// and the health verdicts stay the same, so with 10,000 APIs a pass after one edit
+// computes one status, not 10,000.
 // Passes follow config swaps and health verdict changes, at most one per 200 ms;
 // a new leader starts with a full pass. Only a config that came from the API server is
 // reported: one read from disk may be stale.
@@ -23,6 +26,7 @@ import { LeaderElector, type LeaderElectionOptions } from '../client/leader-elec
 import type { KubeClient } from '../client/rest.ts';
 import { writeStatus } from '../controller/runtime/status-writer.ts';
 import { apiStatus } from './api-status.ts';
+import type { ApiOutcome } from './api-outcome.ts';
 import type { GatewayConfig } from './config.ts';
 import type { TargetHealth } from './upstream.ts';
 
@@ -50,8 +54,8 @@ export interface StatusReporterOptions {
   scope: ServedScope;
   /** The config being served. */
   config(): GatewayConfig;
-  /** Health of the targets of every compiled API, by API id. */
-  health(): Map<string, TargetHealth[]>;
+  /** Health of the targets of a compiled API, by API id. */
+  health(id: string): TargetHealth[] | undefined;
   /** The API as last seen by the gateway's watch (its status is the base of a write). */
   current(namespace: string, name: string): ApiDefinition | undefined;
   election?: ElectionTiming;
@@ -81,6 +85,10 @@ export class StatusReporter {
    * resourceVersion the write was based on, `object` what the server answered. */
   private written = new Map<string, { from: string | undefined; object: ApiDefinition }>();
   private readonly counts = { writes: 0, failures: 0 };
+  /** APIs whose status was found in order, by id, with what it was computed from. */
+  private settled = new Map<string, Settled>();
+  /** Counts changes of health verdicts and circuits: a status settled under another count may be stale. */
+  private healthEpoch = 0;
 
   constructor(private readonly options: StatusReporterOptions) {
     const { logger } = options;
@@ -100,6 +108,7 @@ export class StatusReporter {
         clearTimeout(this.timer);
         this.timer = undefined;
         this.written.clear();
+        this.settled.clear();
       },
       onError: (err) => logger.warn({ err }, 'status writer election failed; retrying'),
     });
@@ -119,6 +128,13 @@ export class StatusReporter {
     if (this.timer) return;
     this.timer = setTimeout(() => this.pass(), Math.max(0, this.notBefore - Date.now()));
     this.timer.unref();
+  }
+
+  /** A health verdict or a circuit changed. A verdict starts a pass; a circuit change is
+   * reported by the next pass, as circuits may flap. */
+  healthChanged(startPass: boolean): void {
+    this.healthEpoch++;
+    if (startPass) this.changed();
   }
 
   stats(): StatusReporterStats {
@@ -149,8 +165,9 @@ export class StatusReporter {
   private async writeAll(): Promise<boolean> {
     const config = this.options.config();
     if (config.source !== 'apiserver') return true;
-    const health = this.options.health();
+    const healthEpoch = this.healthEpoch;
     const written = new Map<string, { from: string | undefined; object: ApiDefinition }>();
+    const settled = new Map<string, Settled>();
     let ok = true;
     for (const input of config.inputs.apis) {
       if (this.stopped || !this.elector.isLeader) break;
@@ -159,13 +176,22 @@ export class StatusReporter {
       const seen = this.options.current(namespace!, name!);
       // Deleted, or changed since this config was compiled: the next swap brings a pass.
       if (!seen || seen.metadata.generation !== input.metadata.generation) continue;
+      const outcome = config.outcomes.get(id)!;
+      const before = this.settled.get(id);
+      if (before && before.seen === seen && before.outcome === outcome && before.healthEpoch === healthEpoch) {
+        settled.set(id, before);
+        continue;
+      }
       const mine = this.written.get(id);
       const base = mine && mine.from === seen.metadata.resourceVersion ? mine.object : seen;
       if (base !== seen) written.set(id, mine!);
-      const status = apiStatus(base, input.metadata.generation, config.outcomes.get(id)!, health.get(id));
+      const status = apiStatus(base, input.metadata.generation, outcome, this.options.health(id));
       try {
         const result = await writeStatus(this.options.client, apiDefinitionKind, base, status);
-        if (result.outcome !== 'written') continue;
+        if (result.outcome !== 'written') {
+          if (result.outcome === 'unchanged' && base === seen) settled.set(id, { seen, outcome, healthEpoch });
+          continue;
+        }
         this.counts.writes++;
         written.set(id, { from: base.metadata.resourceVersion, object: result.object! });
       } catch (err) {
@@ -178,6 +204,13 @@ export class StatusReporter {
       }
     }
     this.written = written;
+    this.settled = settled;
     return ok;
   }
+}
+
+interface Settled {
+  seen: ApiDefinition;
+  outcome: ApiOutcome;
+  healthEpoch: number;
 }

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import type { Upstream } from '../api/kinds/api-definition/index.ts';
 import { eventually } from '../../test/support/eventually.ts';
+import { recordClaims, type Claims } from './carried.ts';
 import { TargetSet, Upstreams, type Target } from './upstream.ts';
 
 const upstream = (targets: Upstream['targets'], more: Partial<Upstream> = {}): Upstream => ({ targets, timeout: '30s', connectTimeout: '5s', retries: 0, ...more });
@@ -93,10 +94,13 @@ test('carries pools, checkers and breakers over compiles by key, and lets go of 
   let probes = 0;
   server.on('request', () => probes++);
   const spec = upstream([{ url: origin }], { circuitBreaker: breaker, healthCheck: { path: '/', interval: '50ms', timeout: '1s', healthyThreshold: 1, unhealthyThreshold: 1 } });
+  // Each compile is one part of a config replacing the last one: it acquires, then the part it replaces is released.
+  let held: Claims | undefined;
   const compile = (id: string) => {
-    upstreams.mark();
-    const set = new TargetSet(id, spec, upstreams);
-    upstreams.sweep();
+    const { value: set, claims } = recordClaims(() => new TargetSet(id, spec, upstreams));
+    claims.acquire();
+    held?.release();
+    held = claims;
     return set.pick()!;
   };
   try {
@@ -108,8 +112,7 @@ test('carries pools, checkers and breakers over compiles by key, and lets go of 
     const other = compile('ns/b');
     assert.equal(other.health, first.health, 'the same check of the same origin is shared across APIs');
     assert.notEqual(other.breaker, first.breaker, 'breakers belong to one API');
-    upstreams.mark();
-    upstreams.sweep();
+    held!.release();
     assert.equal(first.pool.closed, true);
     await new Promise((resolve) => setTimeout(resolve, 100));
     const seen = probes;

@@ -169,9 +169,10 @@ export interface UpstreamEvents {
 
 /** Pools, health checkers and circuit breakers, carried from one config to the next. */
 export class Upstreams {
-  private readonly pools = new Carried<Pool>();
-  private readonly checkers = new Carried<HealthChecker>();
-  private readonly breakers = new Carried<CircuitBreaker>();
+  // A pool closes gracefully: requests in flight finish.
+  private readonly pools = new Carried<Pool>((pool) => void pool.close());
+  private readonly checkers = new Carried<HealthChecker>((checker) => checker.stop());
+  private readonly breakers = new Carried<CircuitBreaker>(() => undefined);
 
   constructor(private readonly events: UpstreamEvents = {}) {}
 
@@ -193,24 +194,9 @@ export class Upstreams {
     return breaker;
   }
 
-  /** Starts a compile: what is asked for until sweep() is what the new config uses. */
-  mark(): void {
-    this.pools.mark();
-    this.checkers.mark();
-    this.breakers.mark();
-  }
-
-  /** Closes pools (gracefully: in-flight requests finish) and stops checkers the last
-   * compile did not ask for, and forgets their breakers. */
-  sweep(): void {
-    this.pools.sweep((pool) => void pool.close());
-    this.checkers.sweep((checker) => checker.stop());
-    this.breakers.sweep(() => undefined);
-  }
-
   async close(): Promise<void> {
     for (const checker of this.checkers.values()) checker.stop();
-    await Promise.all([...this.pools.values()].map((p) => p.destroy()));
+    await Promise.all(this.pools.values().map((p) => p.destroy()));
     this.pools.clear();
     this.checkers.clear();
     this.breakers.clear();

@@ -100,16 +100,12 @@ export interface JwksCaching {
   timeoutMs?: number;
 }
 
-/** The remote key sets of a gateway, kept across config swaps: each compile marks, asks for
- * the sets its APIs use, and sweeps the rest. */
+/** The remote key sets of a gateway, kept across config swaps while an API uses them (a
+ * set holds nothing to close). */
 export class RemoteKeySets {
-  private readonly sets = new Carried<RemoteJWKSet>();
+  private readonly sets = new Carried<RemoteJWKSet>(() => undefined);
 
   constructor(private readonly caching: JwksCaching = {}) {}
-
-  mark(): void {
-    this.sets.mark();
-  }
 
   /** The set at `uri` used by API `apiId`, made when no config has used it yet. */
   get(apiId: string, uri: string): KeySource {
@@ -117,10 +113,5 @@ export class RemoteKeySets {
       createRemoteJWKSet(new URL(uri), { cooldownDuration: this.caching.cooldownMs, cacheMaxAge: this.caching.maxAgeMs, timeoutDuration: this.caching.timeoutMs }),
     );
     return { getKey: set, algorithms: REMOTE_ALGORITHMS };
-  }
-
-  /** Drops the sets the last compile did not ask for; a set holds nothing to close. */
-  sweep(): void {
-    this.sets.sweep(() => {});
   }
 }
