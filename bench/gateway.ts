@@ -399,6 +399,7 @@ async function changeToLive(client: KubeClient, apiserver: { url: string; ca: st
     await Promise.all([api.close(), gw.close()]);
   }
   const s = summary(samples);
-  say(`change-to-live in ${namespace}: p50 ${s.p50} ms, p99 ${s.p99} ms over ${s.n} changes`);
+  const worst = samples.map((ms, i) => [ms, i]).sort((a, b) => b[0] - a[0]).slice(0, 5).map(([ms, i]) => `${ms.toFixed(1)} ms (#${i + 1})`);
+  say(`change-to-live in ${namespace}: p50 ${s.p50} ms, p99 ${s.p99} ms over ${s.n} changes; slowest: ${worst.join(', ')}`);
   return s;
 }

@@ -118,6 +118,11 @@ export type ApiChanges = ReadonlyMap<string, ApiDefinition | undefined>;
  * When the caller knows which ApiDefinitions changed since `previous` (`changed`), only
  * those are looked at; otherwise every ApiDefinition is compared with the one `previous`
  * was compiled from.
+ *
+ * `previous` is handed over, not copied: with `changed`, its routers, outcomes and parts
+ * are updated in place and become the new config's (copying them would cost the size of
+ * the catalogue on every change). Only the returned config may be used afterwards, except
+ * by requests already routed, which hold their compiled API and not the router.
  */
 export function compileConfig(inputs: GatewayInputs, generation: number, source: GatewayConfig['source'], carriers: Carriers, previous?: GatewayConfig, changed?: ApiChanges): GatewayConfig {
   const before = previous?.parts;
@@ -128,16 +133,14 @@ export function compileConfig(inputs: GatewayInputs, generation: number, source:
   let routing: Routing;
   if (update.replaced) {
     // Only values of routes changed: the previous order and tries hold, patched.
-    const publicRoutes = update.replaced.filter(([r]) => !r.internalOnly);
-    routing = {
-      ordered: before!.ordered,
-      internal: previous!.internal.withReplaced(update.replaced),
-      public: previous!.public === previous!.internal ? undefined : previous!.public.withReplaced(publicRoutes),
-    };
+    const { internal, public: publicRouter } = previous!;
+    internal.replace(update.replaced);
+    if (publicRouter !== internal) publicRouter.replace(update.replaced.filter(([r]) => !r.internalOnly));
+    routing = { ordered: before!.ordered, internal, public: publicRouter === internal ? undefined : publicRouter };
   } else {
     routing = route(parts, outcomes, before && update.orderKept ? before.ordered : undefined);
   }
-  adopt(before, { shared, apis: parts, ordered: routing.ordered }, update.touched);
+  adopt(before, { shared, apis: parts, ordered: routing.ordered }, update.swapped);
   const problems = [...shared.consumers.problems];
   for (const [id, outcome] of outcomes) if (outcome.reason === 'Invalid' || outcome.reason === 'Shadowed') problems.push(`ApiDefinition ${id} ${outcome.message}`);
   return {
@@ -164,8 +167,9 @@ interface Routing {
 interface ApiUpdate {
   parts: Map<string, ApiPart>;
   outcomes: Map<string, ApiOutcome>;
-  /** Ids of `parts` (or of the previous parts) that may hold other parts than before; all when absent. */
-  touched?: Iterable<string>;
+  /** Claims of the parts replaced in place: [before, after], either absent when a part came or
+   * went. Absent when `parts` is a new map, to be compared with the previous one. */
+  swapped?: Array<[Claims | undefined, Claims | undefined]>;
   /** Whether every part kept its order key and no part came or went. */
   orderKept: boolean;
   /** Set when the only change to routing is routes with new values in the same places. */
@@ -192,16 +196,20 @@ function compileApis(inputs: GatewayInputs, before: Parts | undefined, shared: S
   return { parts, outcomes, orderKept: orderKept && parts.size === before!.apis.size };
 }
 
-/** The previous config's parts with the changed ApiDefinitions applied. */
+/** The previous config's parts and outcomes, with the changed ApiDefinitions applied in place. */
 function patchApis(previous: GatewayConfig, changed: ApiChanges, shared: SharedPart, carriers: Carriers): ApiUpdate {
-  const parts = new Map(previous.parts.apis);
-  const outcomes = new Map(previous.outcomes);
+  const parts = previous.parts.apis;
+  const outcomes = previous.outcomes;
   let reshaped = false;
   const replaced: NonNullable<ApiUpdate['replaced']> = [];
+  const swapped: NonNullable<ApiUpdate['swapped']> = [];
   for (const [id, api] of changed) {
     const old = parts.get(id);
     if (!api || api.spec.active === false) {
-      if (old) parts.delete(id);
+      if (old) {
+        parts.delete(id);
+        swapped.push([old.claims, undefined]);
+      }
       reshaped ||= old !== undefined;
       if (api) outcomes.set(id, INACTIVE);
       else outcomes.delete(id);
@@ -209,11 +217,12 @@ function patchApis(previous: GatewayConfig, changed: ApiChanges, shared: SharedP
     }
     const part = old && sameSpec(old.api, api) ? { ...old, api } : compileApi(api, id, shared, carriers);
     parts.set(id, part);
+    swapped.push([old?.claims, part.claims]);
     if (part.leftOut) outcomes.set(id, part.leftOut);
     if (!old || old.order !== part.order || !sameRoute(old.route, part.route)) reshaped = true;
     else if (old.route !== part.route) replaced.push([old.route!, part.route!]);
   }
-  return { parts, outcomes, touched: changed.keys(), orderKept: !reshaped, replaced: reshaped ? undefined : replaced };
+  return { parts, outcomes, swapped, orderKept: !reshaped, replaced: reshaped ? undefined : replaced };
 }
 
 /** Orders the parts (unless `ordered` is still right), builds the tries and records each
@@ -236,7 +245,7 @@ function route(parts: Map<string, ApiPart>, outcomes: Map<string, ApiOutcome>, o
 /** Moves the claims on carried state from the previous parts to the new ones: what a new
  * part took is acquired before what a dropped part took is released, so state both use is
  * never disposed of in between. */
-function adopt(before: Parts | undefined, after: Parts, touched: Iterable<string> | undefined): void {
+function adopt(before: Parts | undefined, after: Parts, swapped: ApiUpdate['swapped']): void {
   const acquired: Claims[] = [];
   const released: Claims[] = [];
   const compare = (a: Claims | undefined, b: Claims | undefined) => {
@@ -245,8 +254,8 @@ function adopt(before: Parts | undefined, after: Parts, touched: Iterable<string
     if (a) released.push(a);
   };
   compare(before?.shared.claims, after.shared.claims);
-  if (touched) {
-    for (const id of touched) compare(before?.apis.get(id)?.claims, after.apis.get(id)?.claims);
+  if (swapped) {
+    for (const [was, is] of swapped) compare(was, is);
   } else {
     for (const [id, part] of after.apis) if (before?.apis.get(id)?.claims !== part.claims) acquired.push(part.claims);
     if (before) for (const [id, part] of before.apis) if (after.apis.get(id)?.claims !== part.claims) released.push(part.claims);

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { apiDefinition } from '../../test/support/gateway.ts';
 import type { ApiDefinition } from '../api/kinds/api-definition/index.ts';
 import { emptyInputs, type GatewayInputs } from './config.ts';
-import { LastGoodSaver, loadLastGood, saveLastGood, savedJson } from './last-good.ts';
+import { LastGoodSaver, loadLastGood, saveLastGood, savedJsonPieces } from './last-good.ts';
 
 test('overlapping saves (workers saving at once) each replace the whole file, and reads never see a part', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'gatehouse-last-good-'));
@@ -64,7 +64,9 @@ test('a burst of saves writes the first at once and the newest once after the in
   }
 });
 
-test('the saved JSON is what JSON.stringify makes, also after objects are replaced', () => {
+const savedJson = (saved: Parameters<typeof savedJsonPieces>[0]) => [...savedJsonPieces(saved)].join('');
+
+test('the saved JSON is what JSON.stringify makes, in pieces, also after objects are replaced', () => {
   const api = (name: string, path: string) => apiDefinition(name, { listenPath: path, upstream: { targets: [{ url: 'http://127.0.0.1:1' }] } }) as ApiDefinition;
   const first: GatewayInputs = { ...emptyInputs(), apis: [api('a', '/a'), api('b', '/b')] };
   assert.equal(savedJson({ savedAt: 'then', inputs: first }), JSON.stringify({ savedAt: 'then', inputs: first }));
@@ -72,4 +74,8 @@ test('the saved JSON is what JSON.stringify makes, also after objects are replac
   const json = savedJson({ savedAt: 'now', inputs: second });
   assert.equal(json, JSON.stringify({ savedAt: 'now', inputs: second }));
   assert.equal((JSON.parse(json) as { inputs: GatewayInputs }).inputs.apis[1].spec.listenPath, '/b2');
+  // More objects than one piece holds, and an empty list after them.
+  const many: GatewayInputs = { ...emptyInputs(), apis: Array.from({ length: 600 }, (_, i) => api(`m${i}`, `/m${i}`)) };
+  assert.ok([...savedJsonPieces({ savedAt: 'x', inputs: many })].length > 2);
+  assert.equal(savedJson({ savedAt: 'x', inputs: many }), JSON.stringify({ savedAt: 'x', inputs: many }));
 });

@@ -29,10 +29,10 @@ test('the first of two identical routes wins and the other is reported', () => {
   assert.equal(new Router<string>([]).match('h', []), undefined);
 });
 
-test('withReplaced gives routes new values in place and leaves the original router as it was', () => {
+test('replace gives routes new values in place, shadowed ones too', () => {
   const routes = [route('exact', '/a/b', ['api.example.com']), route('wild', '/a', ['*.example.com']), route('any', '/a/b'), route('lost', '/a/b/')];
-  const before = new Router(routes);
-  const after = before.withReplaced([
+  const after = new Router(routes);
+  after.replace([
     [routes[0], route('exact2', '/a/b', ['api.example.com'])],
     [routes[1], route('wild2', '/a', ['*.example.com'])],
     [routes[2], route('any2', '/a/b')],
@@ -42,8 +42,4 @@ test('withReplaced gives routes new values in place and leaves the original rout
   assert.equal(after.match('shop.example.com', seg('/a'))?.value, 'wild2');
   assert.equal(after.match('other.org', seg('/a/b'))?.value, 'any2');
   assert.deepEqual(after.shadowed.map((s) => s.value), ['lost2'], 'a shadowed route stays shadowed, as its new version');
-  assert.equal(before.match('api.example.com', seg('/a/b'))?.value, 'exact');
-  assert.equal(before.match('shop.example.com', seg('/a'))?.value, 'wild');
-  assert.equal(before.match('other.org', seg('/a/b'))?.value, 'any');
-  assert.deepEqual(before.shadowed.map((s) => s.value), ['lost']);
 });

@@ -24,9 +24,9 @@ class TrieNode<T> {
 }
 
 export class Router<T> {
-  private exact = new Map<string, TrieNode<T>>();
-  private wildcard = new Map<string, TrieNode<T>>();
-  private anyHost = new TrieNode<T>();
+  private readonly exact = new Map<string, TrieNode<T>>();
+  private readonly wildcard = new Map<string, TrieNode<T>>();
+  private readonly anyHost = new TrieNode<T>();
   /** Routes that lost to an earlier route with the same host and listenPath. */
   shadowed: readonly Route<T>[] = [];
 
@@ -34,7 +34,7 @@ export class Router<T> {
   constructor(routes: Iterable<Route<T>>) {
     for (const route of routes) {
       const segments = segmentsOf(route);
-      const roots = route.hosts.length === 0 ? [this.anyHost] : route.hosts.map((h) => this.rootFor(h.toLowerCase()));
+      const roots = this.rootsOf(route);
       let placed = false;
       for (const root of roots) {
         let node = root;
@@ -54,42 +54,20 @@ export class Router<T> {
   }
 
   /**
-   * This router with each pair's first route replaced by its second, which has the same hosts
-   * and listenPath and a new value. The trie is shared but for the nodes on the paths of the
-   * replaced routes, so this costs what changed, not the size of the catalogue; this router
-   * is left as it was (requests under way may still be using it).
+   * Replaces each pair's first route with its second, which has the same hosts and
+   * listenPath and a new value, in place: this costs what changed, not the size of the
+   * catalogue. Matching is synchronous, so no request sees a half-replaced router.
    */
-  withReplaced(pairs: ReadonlyArray<readonly [before: Route<T>, after: Route<T>]>): Router<T> {
-    const next = new Router<T>([]);
-    next.exact = new Map(this.exact);
-    next.wildcard = new Map(this.wildcard);
-    next.anyHost = this.anyHost;
-    const copied = new Set<TrieNode<T>>();
-    const copy = (node: TrieNode<T>): TrieNode<T> => {
-      if (copied.has(node)) return node;
-      const clone = new TrieNode<T>();
-      clone.children = node.children && new Map(node.children);
-      clone.value = node.value;
-      copied.add(clone);
-      return clone;
-    };
-    const replacing = new Map(pairs);
+  replace(pairs: ReadonlyArray<readonly [before: Route<T>, after: Route<T>]>): void {
     for (const [before, after] of pairs) {
-      const roots: Array<[map: Map<string, TrieNode<T>> | undefined, key: string]> = before.hosts.length === 0 ? [[undefined, '']] : before.hosts.map((h) => next.rootKey(h.toLowerCase()));
-      for (const [map, key] of roots) {
-        let node = copy(map ? map.get(key)! : next.anyHost);
-        if (map) map.set(key, node);
-        else next.anyHost = node;
-        for (const segment of segmentsOf(before)) {
-          const child = copy(node.children!.get(segment)!);
-          node.children!.set(segment, child);
-          node = child;
-        }
+      for (const root of this.rootsOf(before)) {
+        let node: TrieNode<T> = root;
+        for (const segment of segmentsOf(before)) node = node.children!.get(segment)!;
         if (node.value === before.value) node.value = after.value;
       }
     }
-    next.shadowed = this.shadowed.map((r) => replacing.get(r) ?? r);
-    return next;
+    const replacing = new Map(pairs);
+    if (this.shadowed.some((r) => replacing.has(r))) this.shadowed = this.shadowed.map((r) => replacing.get(r) ?? r);
   }
 
   /** `host` is the Host header as received (port and case are ignored). */
@@ -109,13 +87,14 @@ export class Router<T> {
     return walk(this.anyHost, segments);
   }
 
-  /** The map holding the trie of `host` (lower case), and its key there. */
-  private rootKey(host: string): [Map<string, TrieNode<T>>, string] {
-    return host.startsWith('*.') ? [this.wildcard, host.slice(2)] : [this.exact, host];
+  /** The tries a route is placed in: one per host, or the one of routes naming no host. */
+  private rootsOf(route: Route<T>): TrieNode<T>[] {
+    return route.hosts.length === 0 ? [this.anyHost] : route.hosts.map((h) => this.rootFor(h.toLowerCase()));
   }
 
   private rootFor(host: string): TrieNode<T> {
-    const [map, key] = this.rootKey(host);
+    const map = host.startsWith('*.') ? this.wildcard : this.exact;
+    const key = host.startsWith('*.') ? host.slice(2) : host;
     let root = map.get(key);
     if (!root) map.set(key, (root = new TrieNode<T>()));
     return root;

@@ -70,6 +70,8 @@ export interface StatusReporterStats {
 
 /** Passes are at least this far apart: a burst of changes makes one write per API. */
 const DEBOUNCE_MS = 200;
+/** A pass lets other work run after this many APIs. */
+const YIELD_EVERY = 200;
 /** After a failed write, the next pass waits this long. */
 const RETRY_MS = 2000;
 
@@ -169,8 +171,12 @@ export class StatusReporter {
     const written = new Map<string, { from: string | undefined; object: ApiDefinition }>();
     const settled = new Map<string, Settled>();
     let ok = true;
+    let computed = 0;
     for (const input of config.inputs.apis) {
       if (this.stopped || !this.elector.isLeader) break;
+      // Statuses found unchanged cost no I/O, so a pass over thousands would hold the event
+      // loop (and the requests waiting on it) from start to end: let them through now and then.
+      if (++computed % YIELD_EVERY === 0) await new Promise(setImmediate);
       const { namespace, name } = input.metadata;
       const id = `${namespace}/${name}`;
       const seen = this.options.current(namespace!, name!);
