@@ -85,6 +85,9 @@ const PATH = '/items/42';
 const CHANGE_HEADER = 'x-bench-change';
 /** Pause after each observed change, so changes are separate events rather than a burst. */
 const CHANGE_GAP_MS = 20;
+/** Changes made and timed before the measured ones, reported apart: the first edits after a
+ * gateway starts run code not yet optimised and meet caches not yet filled. */
+const CHANGE_WARMUP = 10;
 const CHANGE_TIMEOUT_MS = 10_000;
 const READY_TIMEOUT_MS = 180_000;
 const PRODUCTION = { ...process.env, NODE_ENV: 'production' };
@@ -330,8 +333,8 @@ await withProcesses(async (processes) => {
   if (Object.keys(changes).length) {
     print('');
     print(markdownTable(
-      ['change-to-live', 'p50 ms', 'p99 ms', 'max ms', 'changes seen', 'target'],
-      Object.entries(changes).map(([name, c]) => [name, fixed(c.p50, 1), fixed(c.p99, 1), fixed(c.max, 1), `${c.n}/${settings.changes}`, c.p99 <= 50 && c.n === settings.changes ? 'p99 ≤ 50 ms: met' : 'p99 ≤ 50 ms: **missed**']),
+      ['change-to-live', 'p50 ms', 'p99 ms', 'max ms', 'changes seen', 'warm-up max ms', 'target'],
+      Object.entries(changes).map(([name, c]) => [name, fixed(c.p50, 1), fixed(c.p99, 1), fixed(c.max, 1), `${c.n}/${settings.changes}`, fixed(c.warmupMaxMs, 1), c.p99 <= 50 && c.n === settings.changes ? 'p99 ≤ 50 ms: met' : 'p99 ≤ 50 ms: **missed**']),
     ));
   }
   print(`\nJSON: ${out}`);
@@ -368,8 +371,9 @@ async function changeToLive(client: KubeClient, apiserver: { url: string; ca: st
   const gw = new Pool(gateway.url, { connections: 1 });
   const path = client.path(apiDefinitionKind, namespace, KEYLESS.name);
   const samples: number[] = [];
+  const warmup: number[] = [];
   try {
-    for (let i = 0; i < count; i++) {
+    for (let i = -CHANGE_WARMUP; i < count; i++) {
       const value = `${i}-${randomBytes(4).toString('hex')}`;
       const res = await api.request({
         method: 'PATCH',
@@ -385,7 +389,7 @@ async function changeToLive(client: KubeClient, apiserver: { url: string; ca: st
         await probe.body.dump();
         const at = performance.now();
         if (probe.headers[CHANGE_HEADER] === value) {
-          samples.push(at - answered);
+          (i < 0 ? warmup : samples).push(at - answered);
           break;
         }
         if (at - answered > CHANGE_TIMEOUT_MS) {
@@ -400,6 +404,6 @@ async function changeToLive(client: KubeClient, apiserver: { url: string; ca: st
   }
   const s = summary(samples);
   const worst = samples.map((ms, i) => [ms, i]).sort((a, b) => b[0] - a[0]).slice(0, 5).map(([ms, i]) => `${ms.toFixed(1)} ms (#${i + 1})`);
-  say(`change-to-live in ${namespace}: p50 ${s.p50} ms, p99 ${s.p99} ms over ${s.n} changes; slowest: ${worst.join(', ')}`);
-  return s;
+  say(`change-to-live in ${namespace}: p50 ${s.p50} ms, p99 ${s.p99} ms over ${s.n} changes; slowest: ${worst.join(', ')}; the ${CHANGE_WARMUP} warm-up changes before them: ${warmup.map((ms) => ms.toFixed(1)).join(', ')} ms`);
+  return { ...s, warmupMaxMs: Math.max(...warmup) };
 }

@@ -184,7 +184,7 @@ export class StatusReporter {
       if (!seen || seen.metadata.generation !== input.metadata.generation) continue;
       const outcome = config.outcomes.get(id)!;
       const before = this.settled.get(id);
-      if (before && before.seen === seen && before.outcome === outcome && before.healthEpoch === healthEpoch) {
+      if (before && before.version !== undefined && before.version === seen.metadata.resourceVersion && before.outcome === outcome && before.healthEpoch === healthEpoch) {
         settled.set(id, before);
         continue;
       }
@@ -195,11 +195,13 @@ export class StatusReporter {
       try {
         const result = await writeStatus(this.options.client, apiDefinitionKind, base, status);
         if (result.outcome !== 'written') {
-          if (result.outcome === 'unchanged' && base === seen) settled.set(id, { seen, outcome, healthEpoch });
+          if (result.outcome === 'unchanged' && base === seen) settled.set(id, { version: seen.metadata.resourceVersion, outcome, healthEpoch });
           continue;
         }
         this.counts.writes++;
         written.set(id, { from: base.metadata.resourceVersion, object: result.object! });
+        // When the watch brings this write back, there is nothing to compute again.
+        settled.set(id, { version: result.object!.metadata.resourceVersion, outcome, healthEpoch });
       } catch (err) {
         this.counts.failures++;
         ok = false;
@@ -216,7 +218,8 @@ export class StatusReporter {
 }
 
 interface Settled {
-  seen: ApiDefinition;
+  /** resourceVersion of the object whose status was found or made right. */
+  version: string | undefined;
   outcome: ApiOutcome;
   healthEpoch: number;
 }

@@ -90,6 +90,8 @@ function bcryptHash(value: string): string | undefined {
  * (compiling still refuses them, by key), and metadata is cut to identity, because kubectl's
  * last-applied-configuration annotation repeats the data. */
 export function basicAuthSecrets(apis: readonly ApiDefinition[], secrets: readonly Secret[]): Secret[] {
+  // Called on every config change: with no Secrets in scope there is nothing to look for.
+  if (secrets.length === 0) return [];
   const wanted = new Set<string>();
   for (const api of apis) {
     const ref = api.spec.auth.type === 'basic' ? api.spec.auth.basic?.secretRef : undefined;
