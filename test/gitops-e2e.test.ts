@@ -177,6 +177,31 @@ describe('GitOps end to end', () => {
     }
   });
 
+  it('deleting a Sync that prunes deletes its objects first; one that does not prune leaves them', async () => {
+    const repo = join(dir, 'leaving');
+    await makeRepo(repo, { 'kept/api.yaml': apiManifest('kept', '/kept', a.url), 'collected/api.yaml': apiManifest('collected', '/collected', a.url) });
+    await source('leaving', fileUrl(repo));
+    await syncOf('collector', 'leaving', './collected');
+    await syncOf('keeper', 'leaving', './kept', { prune: false });
+    await eventually(async () => {
+      assert.equal(await served('/collected/x'), 'a');
+      assert.equal(await served('/kept/x'), 'a');
+    }, { attempts: 200 });
+    assert.deepEqual((await sync('collector')).metadata.finalizers, ['gatehouse.dev/sync']);
+
+    // kubectl waits for the Sync to be gone, which is after its objects are.
+    await t.kubectl(['delete', 'sync', 'collector', 'keeper']);
+    await assert.rejects(client.get(apiDefinitionKind, 'collected', 'default'), /not found/);
+    await assert.rejects(sync('collector'), /not found/);
+    await assert.rejects(sync('keeper'), /not found/);
+    assert.equal((await client.get<ApiDefinition>(apiDefinitionKind, 'kept', 'default')).metadata.labels?.['gatehouse.dev/sync-name'], 'keeper', 'left in place, labels and all');
+    await eventually(async () => assert.equal((await call(gw.url, '/collected/x')).status, 404));
+    await eventually(async () => {
+      const events = await client.list<KubeObject & { reason: string; message: string }>(eventKind, { namespace: 'default' });
+      assert.ok(events.items.some((e) => e.reason === 'GarbageCollected' && e.message === 'Sync deleted: 1 of 1 objects deleted'), JSON.stringify(events.items.map((e) => e.reason)));
+    });
+  });
+
   it('migrates between SSH servers: a re-keyed host is refused with its fingerprint and nothing is pruned; the gateway never fails', async () => {
     const rootA = join(dir, 'ssh-a');
     const rootB = join(dir, 'ssh-b');

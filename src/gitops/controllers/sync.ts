@@ -5,6 +5,10 @@
 // serving; Ready=False names the file, object and field. Hand edits of owned objects reach
 // this reconciler through watches on them, so drift is undone within a second or two, and
 // an Event says what drifted.
+//
+// A Sync carries a finalizer: deleting a Sync with `prune: true` first deletes the objects of
+// its inventory that still carry its labels (Flux's garbage collection), then lets the Sync
+// go. With `prune: false`, or while suspended, its objects are left in place.
 import { join } from 'node:path';
 import { parseDuration } from '../../api/duration.ts';
 import { gitRepositoryKind, type GitRepository } from '../../api/kinds/git-repository/index.ts';
@@ -27,7 +31,12 @@ export const SyncReason = {
   ValidationFailed: 'ValidationFailed',
   ApplyFailed: 'ApplyFailed',
   DriftCorrected: 'DriftCorrected',
+  GarbageCollected: 'GarbageCollected',
+  GarbageCollectionFailed: 'GarbageCollectionFailed',
 } as const;
+
+/** Held on every Sync this controller reconciles, until its objects are dealt with on deletion. */
+export const SYNC_FINALIZER = 'gatehouse.dev/sync';
 
 /** status.history keeps this many entries, newest first. */
 export const HISTORY_LIMIT = 10;
@@ -62,9 +71,15 @@ export class SyncReconciler implements Reconciler {
     const { client, events } = this.deps;
     // Read from the server, not the informer: the cache may not hold this reconciler's own
     // last status write yet, and a status computed from it would undo that write.
-    const found = await getOrUndefined<Sync>(client, syncKind, request);
+    let found = await getOrUndefined<Sync>(client, syncKind, request);
     if (!found) this.applied.forget(`${request.namespace}/${request.name}`);
-    if (!found || found.metadata.deletionTimestamp || found.spec.suspend) return;
+    if (!found) return;
+    if (found.metadata.deletionTimestamp) return this.finalize(found);
+    if (!found.metadata.finalizers?.includes(SYNC_FINALIZER)) {
+      // The resourceVersion makes this a compare-and-swap: a concurrent edit means a retry.
+      found = await client.patch<Sync>(syncKind, found.metadata.name!, { metadata: { resourceVersion: found.metadata.resourceVersion, finalizers: [...(found.metadata.finalizers ?? []), SYNC_FINALIZER] } }, 'merge', found.metadata.namespace);
+    }
+    if (found.spec.suspend) return;
     const sync = structuredClone(found);
     const status: SyncStatus = structuredClone(sync.status ?? {});
     const target = { ...sync, status };
@@ -130,6 +145,25 @@ export class SyncReconciler implements Reconciler {
     markReady(target, SyncReason.ReconciliationSucceeded, `applied revision ${source.revision}`);
     await report();
     return interval;
+  }
+
+  /** A Sync being deleted: prunes its inventory when it prunes at all, then releases it. */
+  private async finalize(sync: Sync): Promise<void> {
+    const { client, events } = this.deps;
+    const finalizers = sync.metadata.finalizers ?? [];
+    if (!finalizers.includes(SYNC_FINALIZER)) return;
+    const inventory = sync.status?.inventory?.entries ?? [];
+    if (sync.spec.prune && !sync.spec.suspend && inventory.length) {
+      try {
+        const changes = await applySet(client, [], { owner: ownerOf(sync), previousInventory: inventory, prune: true });
+        void events.record(sync, 'Normal', SyncReason.GarbageCollected, `Sync deleted: ${changes.counts.deleted} of ${inventory.length} objects deleted${changes.skipped.length ? `; left: ${changes.skipped.map((k) => `${k.kind} ${k.namespace ? `${k.namespace}/` : ''}${k.name} (${k.reason})`).join('; ')}` : ''}`);
+      } catch (err) {
+        void events.record(sync, 'Warning', SyncReason.GarbageCollectionFailed, this.deps.redactor.redact(`Sync deleted, but its objects could not all be deleted: ${(err as Error).message}`));
+        throw err;
+      }
+    }
+    await client.patch<Sync>(syncKind, sync.metadata.name!, { metadata: { resourceVersion: sync.metadata.resourceVersion, finalizers: finalizers.filter((f) => f !== SYNC_FINALIZER) } }, 'merge', sync.metadata.namespace);
+    this.applied.forget(`${sync.metadata.namespace}/${sync.metadata.name}`);
   }
 
   /** What the next apply would change, object by object and field by field. */

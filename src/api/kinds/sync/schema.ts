@@ -31,7 +31,7 @@ export const syncSchema: JSONSchema = specAndStatus(
       ),
       path: string('Directory inside the artifact whose YAML files are applied, relative to its root.', { default: './' }),
       interval: duration('How often the applied state is checked for drift and re-applied.', '5m'),
-      prune: boolean('Whether objects removed from the source are deleted.', false),
+      prune: boolean('Whether objects removed from the source are deleted, and all of its objects when the Sync is deleted.', false),
       suspend: boolean('Stops applying while true.', false),
       targetNamespace: string('Namespace set on every namespaced object applied.', { pattern: DNS1123_LABEL_PATTERN }),
       substitute: map('Variables replaced in the manifests: ${name} becomes the value.'),
