@@ -70,7 +70,7 @@ describe('GitOps end to end', () => {
     await client.create(syncKind, { apiVersion: 'gatehouse.dev/v1alpha1', kind: 'Sync', metadata: { name, namespace: 'default' }, spec: { sourceRef: { name: sourceName }, path, interval: '10m', prune: true, ...extra } } as KubeObject);
   }
 
-  it('serves an API from a file:// repository, undoes hand edits and deletes by watch, and records history', async () => {
+  it('serves an API from a file:// repository, undoes hand edits, annotations and deletes by watch, and records history', async () => {
     const repo = join(dir, 'local');
     const sha = await makeRepo(repo, { 'apis/orders.yaml': apiManifest('orders', '/orders', a.url) });
     await source('local', fileUrl(repo));
@@ -96,6 +96,9 @@ describe('GitOps end to end', () => {
     // A delete is undone too.
     await t.kubectl(['delete', 'apidefinition', 'orders']);
     await eventually(async () => assert.equal(await served('/orders/1'), 'a'), { attempts: 40 });
+    // And an annotation added by hand, which changes no spec.
+    await t.kubectl(['annotate', 'apidefinition', 'orders', 'hand=edit']);
+    await eventually(async () => assert.equal((await client.get<ApiDefinition>(apiDefinitionKind, 'orders', 'default')).metadata.annotations?.hand, undefined), { attempts: 40 });
   });
 
   it('rolls back with a revert; a bad commit applies nothing and names file, object and field', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { KubeObject } from '../../api/kind.ts';
-import { generationChanged } from './predicates.ts';
+import { contentChanged, generationChanged } from './predicates.ts';
 
 const obj = (generation: number, extra: Partial<KubeObject['metadata']> = {}, status?: unknown): KubeObject => ({
   apiVersion: 'v1',
@@ -22,5 +22,15 @@ describe('generationChanged', () => {
     assert.equal(generationChanged({ type: 'MODIFIED', object: obj(1, { deletionTimestamp: '2025-01-01T00:00:00Z' }), old: obj(1) }), true);
     assert.equal(generationChanged({ type: 'MODIFIED', object: obj(1, {}, { observedGeneration: 1 }), old: obj(1) }), false);
     assert.equal(generationChanged({ type: 'MODIFIED', object: obj(1, { labels: { a: 'b' } }), old: obj(1) }), false);
+  });
+});
+
+describe('contentChanged', () => {
+  it('passes what was applied changing: spec, labels, annotations; drops status writes', () => {
+    assert.equal(contentChanged({ type: 'MODIFIED', object: obj(2), old: obj(1) }), true);
+    assert.equal(contentChanged({ type: 'MODIFIED', object: obj(1, { labels: { a: 'b' } }), old: obj(1) }), true);
+    assert.equal(contentChanged({ type: 'MODIFIED', object: obj(1, { annotations: { hand: 'edit' } }), old: obj(1) }), true);
+    assert.equal(contentChanged({ type: 'MODIFIED', object: obj(1, { annotations: { a: '1' } }), old: obj(1, { annotations: { a: '1' } }) }), false);
+    assert.equal(contentChanged({ type: 'MODIFIED', object: obj(1, {}, { observedGeneration: 1 }), old: obj(1) }), false);
   });
 });

@@ -1,4 +1,5 @@
 // Filters of informer changes for Controller.watch (controller-runtime's predicates).
+import { isDeepStrictEqual } from 'node:util';
 import type { KubeObject } from '../../api/kind.ts';
 import type { InformerChange } from '../../client/informer.ts';
 
@@ -23,12 +24,15 @@ export function generationChanged<T extends KubeObject>(change: ObjectChange<T>)
 
 /**
  * Like generationChanged, for kinds with a generation; every change of kinds without one
- * (Secrets, ConfigMaps), whose whole content is their spec. Labels count too: they say
- * who owns an object. For watching objects a controller owns, where a status write by
- * someone else is not a change of what was applied.
+ * (Secrets, ConfigMaps), whose whole content is their spec. Labels and annotations count
+ * too: they are part of what was applied (and labels say who owns an object). For watching
+ * objects a controller owns, where a status write by someone else is not a change of what
+ * was applied.
  */
 export function contentChanged<T extends KubeObject>(change: ObjectChange<T>): boolean {
   if (change.type !== 'MODIFIED' || !change.old) return true;
   if (change.object.metadata.generation === undefined) return true;
-  return generationChanged(change) || JSON.stringify(change.object.metadata.labels ?? {}) !== JSON.stringify(change.old.metadata.labels ?? {});
+  const now = change.object.metadata;
+  const before = change.old.metadata;
+  return generationChanged(change) || !isDeepStrictEqual(now.labels ?? {}, before.labels ?? {}) || !isDeepStrictEqual(now.annotations ?? {}, before.annotations ?? {});
 }

@@ -4,8 +4,10 @@
 // since (someone else wrote them) or that vanished are applied again. This is what keeps a
 // no-op reconcile of 10,000 objects within a second or two. A restarted controller has no
 // record and does one full apply first.
+import { isDeepStrictEqual } from 'node:util';
 import type { KubeObject } from '../../api/kind.ts';
 import { objectId, type ChangeSet, type Manifest } from '../sync/index.ts';
+import { withOwner, type SyncOwner } from '../sync/owner.ts';
 
 export interface Applied {
   revision: string;
@@ -56,23 +58,28 @@ function stampOf(entry: { resourceVersion?: string; generation?: number }): Stam
  * The manifests of `record` whose object someone else changed or deleted: the live object
  * (from a watch cache) is absent, its generation moved past the recorded one (a spec
  * edit; status writes do not count), or — for kinds without a generation — its
- * resourceVersion did. A cache behind the recorded stamp is lagging behind this
- * controller's own write, not drift. Labels edited by hand are seen through the watch
- * (the object leaves the label selection, i.e. vanishes); other metadata edits are not drift.
+ * resourceVersion did, or its labels or annotations are not the ones applied (metadata
+ * edits move no generation). A cache behind the recorded stamp is lagging behind this
+ * controller's own write, not drift.
  */
-export function driftedManifests(record: Applied, live: (id: string) => KubeObject | undefined): Manifest[] {
+export function driftedManifests(record: Applied, live: (id: string) => KubeObject | undefined, owner: SyncOwner): Manifest[] {
   return record.manifests.filter((manifest) => {
     const id = objectId(manifest.object);
     const seen = live(id)?.metadata;
     const applied = record.versions.get(id);
     if (seen?.resourceVersion === undefined || applied === undefined) return true;
+    const wanted = withOwner(manifest.object, owner).metadata;
+    if (!sameMap(seen.labels, wanted.labels) || !sameMap(seen.annotations, wanted.annotations)) return true;
     if (applied.generation !== undefined && seen.generation !== undefined) return seen.generation > applied.generation;
     return newer(seen.resourceVersion, applied.resourceVersion);
   });
 }
 
-/** resourceVersions are opaque to Kubernetes clients, but this API server's are revision
- * numbers; anything else is compared for equality only. */
+/** Absent and empty maps are the same: neither carries a value. */
+function sameMap(a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {
+  return isDeepStrictEqual(a ?? {}, b ?? {});
+}
+
 function newer(seen: string, applied: string): boolean {
   if (/^\d+$/.test(seen) && /^\d+$/.test(applied)) return BigInt(seen) > BigInt(applied);
   return seen !== applied;

@@ -108,7 +108,7 @@ export class SyncReconciler implements Reconciler {
       const build = buildKey(sync);
       const record = status.lastAppliedRevision === source.revision ? this.applied.match(key, source.revision, build) : undefined;
       if (record) {
-        const drifted = driftedManifests(record, this.deps.live);
+        const drifted = driftedManifests(record, this.deps.live, ownerOf(sync));
         const partial = drifted.length ? await applySet(client, drifted, { owner: ownerOf(sync), prune: false }) : undefined;
         if (partial) this.applied.update(record, partial);
         changes = withUnchanged(partial, record.manifests.length - drifted.length, status.inventory?.entries ?? []);
