@@ -12,6 +12,7 @@ import { secretKind } from '../api/core/secret/index.ts';
 import { isStatusError } from '../client/errors.ts';
 import { loadKubeconfig } from '../client/kubeconfig.ts';
 import { KubeClient } from '../client/rest.ts';
+import { describeObject } from '../gitops/sync/index.ts';
 import { hostKeyOf } from './host-key.ts';
 import { formatObjects, parseOutput, table, type OutputFormat } from './print.ts';
 
@@ -258,8 +259,7 @@ function renderDiff(diff: SyncDiff): string {
   if (!changed.length) return `No changes: the live objects match ${diff.revision ?? 'the source'} (${diff.objects.length} objects).\n`;
   const lines: string[] = [];
   for (const o of changed) {
-    const id = `${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}`;
-    lines.push(`${o.action === 'create' ? '+' : o.action === 'delete' ? '-' : '~'} ${id} (${o.action})`);
+    lines.push(`${o.action === 'create' ? '+' : o.action === 'delete' ? '-' : '~'} ${describeObject(o)} (${o.action})`);
     if (o.action === 'update') {
       lines.push(...table(o.changes.map((c) => [`    ${c.path}`, `${show(c.live)} → ${show(c.desired)}`])).trimEnd().split('\n'));
     }

@@ -315,11 +315,11 @@ function compileApi(api: ApiDefinition, id: string, shared: SharedPart, { upstre
 }
 
 /** Whether two versions of an ApiDefinition compile alike: the same object, or the same spec
- * by uid and generation (status and label writes change neither). */
+ * by uid and generation (status and label writes change neither; one uid is one creation). */
 function sameSpec(a: ApiDefinition, b: ApiDefinition): boolean {
   if (a === b) return true;
   const { uid, generation } = a.metadata;
-  return uid !== undefined && generation !== undefined && uid === b.metadata.uid && generation === b.metadata.generation && a.metadata.creationTimestamp === b.metadata.creationTimestamp;
+  return uid !== undefined && generation !== undefined && uid === b.metadata.uid && generation === b.metadata.generation;
 }
 
 /** Whether two routes sit in the same places of the tries: same hosts, listenPath and visibility. */

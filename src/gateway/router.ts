@@ -28,10 +28,11 @@ export class Router<T> {
   private readonly wildcard = new Map<string, TrieNode<T>>();
   private readonly anyHost = new TrieNode<T>();
   /** Routes that lost to an earlier route with the same host and listenPath. */
-  shadowed: readonly Route<T>[] = [];
+  shadowed: readonly Route<T>[];
 
   /** Routes are added in priority order: on an identical host and listenPath the first wins. */
   constructor(routes: Iterable<Route<T>>) {
+    const shadowed: Route<T>[] = [];
     for (const route of routes) {
       const segments = segmentsOf(route);
       const roots = this.rootsOf(route);
@@ -49,8 +50,9 @@ export class Router<T> {
           placed = true;
         }
       }
-      if (!placed) (this.shadowed as Route<T>[]).push(route);
+      if (!placed) shadowed.push(route);
     }
+    this.shadowed = shadowed;
   }
 
   /**

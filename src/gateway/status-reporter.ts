@@ -11,8 +11,8 @@
 //
 // A pass computes every served API's status and writes the ones that differ
 // (writeStatus: a merge patch of the status subresource, only when something changed).
-// An API found in order is skipped by later passes while the object seen, its outcome
-// and the health verdicts stay the same, so with 10,000 APIs a pass after one edit
+// An API found (or made) right is skipped by later passes while its resourceVersion, its
+// outcome and the health verdicts stay the same, so with 10,000 APIs a pass after one edit
 // computes one status, not 10,000.
 // Passes follow config swaps and health verdict changes, at most one per 200 ms;
 // a new leader starts with a full pass. Only a config that came from the API server is

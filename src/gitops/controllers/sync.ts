@@ -19,7 +19,7 @@ import { EventRecorder, markFailed, markReady, markReconciling, writeStatus, typ
 import type { Redactor } from '../redact.ts';
 import { AppliedRecords, driftedManifests } from './applied.ts';
 import { getOrUndefined } from './read.ts';
-import { applySet, build, BuildError, diffSet, ValidationError, type ChangeSet, type Manifest, type ObjectDiff } from '../sync/index.ts';
+import { applySet, build, BuildError, describeObject, diffSet, ValidationError, type ChangeSet, type Manifest, type ObjectDiff } from '../sync/index.ts';
 
 /** Condition reasons of Sync (a catalogue: tools branch on them). */
 export const SyncReason = {
@@ -156,7 +156,8 @@ export class SyncReconciler implements Reconciler {
     if (sync.spec.prune && !sync.spec.suspend && inventory.length) {
       try {
         const changes = await applySet(client, [], { owner: ownerOf(sync), previousInventory: inventory, prune: true });
-        void events.record(sync, 'Normal', SyncReason.GarbageCollected, `Sync deleted: ${changes.counts.deleted} of ${inventory.length} objects deleted${changes.skipped.length ? `; left: ${changes.skipped.map((k) => `${k.kind} ${k.namespace ? `${k.namespace}/` : ''}${k.name} (${k.reason})`).join('; ')}` : ''}`);
+        const left = changes.skipped.map((k) => `${describeObject(k)} (${k.reason})`);
+        void events.record(sync, 'Normal', SyncReason.GarbageCollected, `Sync deleted: ${changes.counts.deleted} of ${inventory.length} objects deleted${left.length ? `; left: ${left.join('; ')}` : ''}`);
       } catch (err) {
         void events.record(sync, 'Warning', SyncReason.GarbageCollectionFailed, this.deps.redactor.redact(`Sync deleted, but its objects could not all be deleted: ${(err as Error).message}`));
         throw err;
@@ -232,7 +233,7 @@ function describeCounts(changes: ChangeSet): string {
 function describeChanges(changes: ChangeSet): string {
   return changes.entries
     .filter((e) => e.action !== 'unchanged')
-    .map((e) => `${e.kind} ${e.namespace ? `${e.namespace}/` : ''}${e.name} ${e.action}${e.fields?.length ? ` (${e.fields.join(', ')})` : ''}`)
+    .map((e) => `${describeObject(e)} ${e.action}${e.fields?.length ? ` (${e.fields.join(', ')})` : ''}`)
     .join('; ');
 }
 

@@ -50,7 +50,7 @@ export function parseId(id: string): ObjectIdentity | undefined {
 }
 
 /** `Kind namespace/name`, or `Kind name` for cluster-scoped objects, as messages name them. */
-export function describeObject(identity: ObjectIdentity): string {
+export function describeObject(identity: Pick<ObjectIdentity, 'kind' | 'namespace' | 'name'>): string {
   return `${identity.kind} ${identity.namespace ? `${identity.namespace}/` : ''}${identity.name}`;
 }
 
