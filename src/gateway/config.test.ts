@@ -45,18 +45,18 @@ describe(`compileConfig, incrementally${told ? ', told what changed' : ''}`, () 
   };
   const compiled = (config: GatewayConfig, id: string) => compiledApi(config, id)!;
 
-  it('reuses what an unchanged ApiDefinition compiled to, keeping its pool, breaker state and limiter alive', () => {
+  it('reuses what an unchanged ApiDefinition compiled to, keeping its pool and limiter alive', () => {
     // A config handed to the next compile may be updated in place: what it held is read first.
     const one = compile({ apis: [api('a', 1), api('bb', 1)] });
     const [firstA, firstBb] = [compiled(one, 'shop/a'), compiled(one, 'shop/bb')];
     const limiterOfA = () => carriers.limiters.rate('api:shop/a', { requests: 100, per: '1s' }, 'rate limit of the API (100 per 1s)');
     const limiter = limiterOfA();
     let config = one;
-    // Several compiles in a row, each editing only bb: a's parts must survive every sweep.
+    // Several compiles in a row, each editing only bb: a's parts must survive every swap.
     for (let g = 2; g <= 4; g++) config = compile({ apis: [api('a', 1), api('bb', g, { listenPath: `/bb${g}` })] }, config);
     const a = compiled(config, 'shop/a');
     assert.equal(a, firstA, 'the same compiled API');
-    assert.equal(a.targets.pick()!.pool.closed, false, 'its pool was not closed by a sweep');
+    assert.equal(a.targets.pick()!.pool.closed, false, 'its pool was not closed by a swap');
     assert.notEqual(compiled(config, 'shop/bb'), firstBb);
     assert.ok(config.public.match(undefined, ['bb4']), 'the edited API routes on its new path');
     assert.equal(config.public.match(undefined, ['bb']), undefined, 'and no longer on the old one');
