@@ -1,9 +1,20 @@
 // Process-level helpers every command shares: the logger, option parsers, and shutdown on
 // signals.
 import { InvalidArgumentError } from 'commander';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
+import pretty from 'pino-pretty';
 
-export const logger = pino({ name: 'gatehouse', level: process.env.GATEHOUSE_LOG_LEVEL ?? 'info' });
+/** Human-readable lines on a terminal, one JSON object per line otherwise (for collectors).
+ * The level comes from GATEHOUSE_LOG_LEVEL (default info). */
+export function createLogger(out: NodeJS.WritableStream & { isTTY?: boolean }, level = 'info'): Logger {
+  const levels = Object.keys(pino.levels.values);
+  if (!levels.includes(level)) throw new Error(`GATEHOUSE_LOG_LEVEL=${level}: expected one of ${levels.join(', ')}`);
+  // Synchronous so a line written just before process.exit is not lost.
+  const destination = out.isTTY ? pretty({ destination: out, sync: true, ignore: 'pid,hostname' }) : out;
+  return pino({ name: 'gatehouse', level }, destination);
+}
+
+export const logger = createLogger(process.stdout, process.env.GATEHOUSE_LOG_LEVEL || undefined);
 
 export function port(value: string): number {
   const n = Number(value);
