@@ -11,7 +11,6 @@ import { gitRepositoryKind, type GitRepository } from '../api/kinds/git-reposito
 import { receiverKind, type Receiver } from '../api/kinds/receiver/index.ts';
 import { syncKind, type Sync } from '../api/kinds/sync/index.ts';
 import { allKinds } from '../api/kinds.ts';
-import { isStatusError } from '../client/errors.ts';
 import { Informer } from '../client/informer.ts';
 import { loadKubeconfig } from '../client/kubeconfig.ts';
 import { KubeClient } from '../client/rest.ts';
@@ -21,6 +20,7 @@ import { SyncReconciler, type SyncDiff } from './controllers/sync.ts';
 import { Redactor } from './redact.ts';
 import { parseId, SYNC_NAME_LABEL, SYNC_NAMESPACE_LABEL } from './sync/index.ts';
 import { startWebhookServer, type WebhookServer } from './webhook/server.ts';
+import { readToken } from './webhook/token.ts';
 
 export interface ControllerOptions {
   kubeconfig: string;
@@ -58,6 +58,7 @@ export async function startController(options: ControllerOptions): Promise<GitOp
   const sources = new Informer<GitRepository>(client, gitRepositoryKind, { onError: watchError('GitRepository') });
   const syncs = new Informer<Sync>(client, syncKind, { onError: watchError('Sync') });
   const receivers = new Informer<Receiver>(client, receiverKind, { onError: watchError('Receiver') });
+  const secrets = new Informer<Secret>(client, secretKind, { onError: watchError('Secret') });
   const owned = OWNED_KINDS.map((kind) => ({ kind, informer: new Informer<KubeObject>(client, kind, { labelSelector: SYNC_NAME_LABEL, onError: watchError(kind.kind) }) }));
 
   const sourceController = new Controller({
@@ -82,7 +83,7 @@ export async function startController(options: ControllerOptions): Promise<GitOp
     }, contentChanged);
   }
 
-  const informers: Informer<never>[] = [sources, syncs, receivers, ...owned.map((o) => o.informer)] as unknown as Informer<never>[];
+  const informers: Informer<never>[] = [sources, syncs, receivers, secrets, ...owned.map((o) => o.informer)] as unknown as Informer<never>[];
   for (const informer of informers) informer.start();
   await Promise.all([sourceController.start(), syncController.start()]);
 
@@ -93,18 +94,10 @@ export async function startController(options: ControllerOptions): Promise<GitOp
       port: options.hookPort,
       deps: {
         receiver: (namespace, name) => receivers.get(namespace, name),
-        token: async (namespace, name) => {
-          try {
-            const secret = await client.get<Secret>(secretKind, name, namespace);
-            const value = secret.data?.token;
-            if (value === undefined) return undefined;
-            const token = Buffer.from(value, 'base64').toString('utf8');
-            redactor.remember(token);
-            return token;
-          } catch (err) {
-            if (isStatusError(err, 'NotFound')) return undefined;
-            throw err;
-          }
+        token: (namespace, name) => {
+          const read = readToken(secrets.get(namespace, name), namespace, name);
+          if (read.ok) redactor.remember(read.token);
+          return read;
         },
         trigger: (namespace, name) => {
           // The Syncs follow through the source watch once the new artifact is recorded.

@@ -1,24 +1,55 @@
 // The controller's hook listener: POST /hook/<namespace>/<name> is one call for one
 // Receiver. A call is read whole (bounded), authenticated against the Receiver's Secret,
-// filtered by event, rate-limited per receiver, and then asks for an immediate reconcile of
-// every GitRepository the Receiver lists. Answers are small JSON bodies; none echoes the
-// secret or the signature.
+// filtered by event, and then asks for an immediate reconcile of every GitRepository the
+// Receiver lists. The signature is checked before any rate limit is counted: calls that
+// fail it have their own budget per source address, so a stranger's forged calls never
+// use up the budget of the Git host's real pushes (GitHub does not retry a refused push).
+// Answers are small JSON bodies; none echoes the secret or the signature.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Receiver } from '../../api/kinds/receiver/index.ts';
+import type { TokenRead } from './token.ts';
 import { eventName, verifyCall } from './verify.ts';
 
 /** Git hosts send push payloads well under this; anything larger is not a hook call. */
 const MAX_BODY_BYTES = 1 << 20;
-/** Calls accepted per receiver per window: a burst of pushes passes, a flood does not. */
+/** Authenticated calls accepted per receiver per window: a burst of pushes passes, a flood does not. */
 const CALLS_PER_WINDOW = 30;
+/** Failed calls (bad signature, too large) allowed per source address per window; past it
+ * that address is refused before its body is read or a signature computed. */
+const FAILURES_PER_WINDOW = 10;
 const WINDOW_MS = 10_000;
+
+/** Counts per key in fixed windows. Keys of ended windows are dropped once many are held,
+ * so addresses that called once do not accumulate. */
+class WindowCounter {
+  private readonly windows = new Map<string, { start: number; count: number }>();
+
+  constructor(private readonly limit: number) {}
+
+  /** Whether `key` has used up its budget in the current window. */
+  exhausted(key: string): boolean {
+    const w = this.windows.get(key);
+    return !!w && Date.now() - w.start < WINDOW_MS && w.count >= this.limit;
+  }
+
+  /** Counts one for `key`; false when that goes over its budget. */
+  count(key: string): boolean {
+    const now = Date.now();
+    let w = this.windows.get(key);
+    if (!w || now - w.start >= WINDOW_MS) {
+      if (this.windows.size >= 10_000) for (const [k, v] of this.windows) if (now - v.start >= WINDOW_MS) this.windows.delete(k);
+      this.windows.set(key, (w = { start: now, count: 0 }));
+    }
+    return ++w.count <= this.limit;
+  }
+}
 
 export interface WebhookDeps {
   receiver(namespace: string, name: string): Receiver | undefined;
-  /** The `token` value of a Secret in `namespace`, or undefined when absent. */
-  token(namespace: string, secretName: string): Promise<string | undefined>;
+  /** The token of the Secret `secretName` in `namespace`, or why it cannot be used. */
+  token(namespace: string, secretName: string): TokenRead;
   /** Reconcile this GitRepository (and the Syncs that use it) now. */
   trigger(namespace: string, name: string): void;
   logger: Logger;
@@ -31,13 +62,9 @@ export interface WebhookServer {
 
 export async function startWebhookServer(options: { host: string; port: number; deps: WebhookDeps }): Promise<WebhookServer> {
   const { deps } = options;
-  const windows = new Map<string, { start: number; count: number }>();
-  const allow = (id: string): boolean => {
-    const now = Date.now();
-    let w = windows.get(id);
-    if (!w || now - w.start >= WINDOW_MS) windows.set(id, (w = { start: now, count: 0 }));
-    return ++w.count <= CALLS_PER_WINDOW;
-  };
+  const calls = new WindowCounter(CALLS_PER_WINDOW);
+  const failures = new WindowCounter(FAILURES_PER_WINDOW);
+  const retryAfter = { 'retry-after': String(WINDOW_MS / 1000) };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const match = /^\/hook\/([^/]+)\/([^/?]+)$/.exec((req.url ?? '').split('?')[0]);
@@ -47,18 +74,28 @@ export async function startWebhookServer(options: { host: string; port: number; 
     if (req.method !== 'POST') return reply(res, 405, { message: 'hooks take POST' }, { allow: 'POST' });
     const receiver = deps.receiver(namespace, name);
     if (!receiver) return reply(res, 404, { message: `no Receiver ${id}` });
-    if (!allow(id)) return reply(res, 429, { message: `Receiver ${id}: more than ${CALLS_PER_WINDOW} calls in ${WINDOW_MS / 1000}s` }, { 'retry-after': String(WINDOW_MS / 1000) });
-    const body = await readBody(req);
-    if (!body) return reply(res, 413, { message: `Receiver ${id}: body larger than ${MAX_BODY_BYTES} bytes` });
-    const secret = await deps.token(namespace, receiver.spec.secretRef.name);
-    if (secret === undefined) {
-      deps.logger.warn({ receiver: id, secret: receiver.spec.secretRef.name }, 'webhook refused: the Secret or its token key is missing');
-      return reply(res, 503, { message: `Receiver ${id}: Secret ${namespace}/${receiver.spec.secretRef.name} has no token key` });
+    const address = req.socket.remoteAddress ?? '';
+    if (failures.exhausted(address)) {
+      return reply(res, 429, { message: `more than ${FAILURES_PER_WINDOW} failed calls from ${address} in ${WINDOW_MS / 1000}s` }, retryAfter);
     }
-    const verdict = verifyCall(receiver.spec.type, secret, req.headers, body);
+    const body = await readBody(req);
+    if (!body) {
+      failures.count(address);
+      return reply(res, 413, { message: `Receiver ${id}: body larger than ${MAX_BODY_BYTES} bytes` });
+    }
+    const secret = deps.token(namespace, receiver.spec.secretRef.name);
+    if (!secret.ok) {
+      deps.logger.warn({ receiver: id, reason: secret.reason, problem: secret.message }, 'webhook refused: the token cannot be used');
+      return reply(res, 503, { message: `Receiver ${id} cannot check calls now; its status says why` });
+    }
+    const verdict = verifyCall(receiver.spec.type, secret.token, req.headers, body);
     if (!verdict.ok) {
-      deps.logger.warn({ receiver: id, reason: verdict.reason }, 'webhook refused');
+      failures.count(address);
+      deps.logger.warn({ receiver: id, reason: verdict.reason, address }, 'webhook refused');
       return reply(res, 401, { message: `Receiver ${id}: ${verdict.reason}` });
+    }
+    if (!calls.count(id)) {
+      return reply(res, 429, { message: `Receiver ${id}: more than ${CALLS_PER_WINDOW} calls in ${WINDOW_MS / 1000}s` }, retryAfter);
     }
     const event = eventName(receiver.spec.type, req.headers);
     if (event === 'ping') return reply(res, 200, { message: 'pong' });
