@@ -62,3 +62,19 @@ test('an unknown context is a KubeconfigError naming it', async () => {
   await writeFile(path, stringify(doc));
   await assert.rejects(loadKubeconfig(path, 'nope'), (err: unknown) => err instanceof KubeconfigError && /"nope"/.test(err.message));
 });
+
+test('a missing, unreadable or corrupt kubeconfig, or a missing file it names, is a KubeconfigError naming the file', async () => {
+  const missing = join(dir, 'absent');
+  await assert.rejects(loadKubeconfig(missing), (err: unknown) => err instanceof KubeconfigError && err.message === `kubeconfig ${missing}: no such file`);
+  const corrupt = join(dir, 'corrupt');
+  await writeFile(corrupt, 'clusters: [\n');
+  await assert.rejects(loadKubeconfig(corrupt), (err: unknown) => err instanceof KubeconfigError && err.message.startsWith(`kubeconfig ${corrupt}: not valid YAML: `));
+  const list = join(dir, 'list');
+  await writeFile(list, '- a\n');
+  await assert.rejects(loadKubeconfig(list), (err: unknown) => err instanceof KubeconfigError && /list: not a kubeconfig/.test(err.message));
+  const alone = await mkdtemp(join(dir, 'alone-'));
+  const path = join(alone, 'config');
+  await writeFile(path, stringify(doc));
+  const expected = `kubeconfig ${path}: file ${join(alone, 'token.txt')}: no such file`;
+  await assert.rejects(loadKubeconfig(path, 'b'), (err: unknown) => err instanceof KubeconfigError && err.message === expected);
+});

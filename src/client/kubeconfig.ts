@@ -34,15 +34,14 @@ export class KubeconfigError extends Error {
 }
 
 export async function loadKubeconfig(path: string, contextName?: string): Promise<ClientConfig> {
-  const doc = parse(await readFile(path, 'utf8')) as Fields | null;
-  if (!doc || typeof doc !== 'object') throw new KubeconfigError(`${path}: not a kubeconfig`);
+  const doc = parseKubeconfig(await readReferenced(path, 'kubeconfig', path), path);
   const wanted = contextName ?? (doc['current-context'] as string | undefined);
   if (!wanted) throw new KubeconfigError(`${path}: no current-context and no context given`);
   const context = pick(doc.contexts, 'context', wanted, path);
   const cluster = pick(doc.clusters, 'cluster', context.cluster as string, path);
   const user = context.user ? pick(doc.users, 'user', context.user as string, path) : {};
   const base = dirname(path);
-  const file = (p: unknown) => readFile(isAbsolute(p as string) ? (p as string) : join(base, p as string), 'utf8');
+  const file = (p: unknown) => readReferenced(isAbsolute(p as string) ? (p as string) : join(base, p as string), 'file', path);
   const inline = (data: unknown) => Buffer.from(data as string, 'base64').toString('utf8');
   const server = cluster.server as string | undefined;
   if (!server) throw new KubeconfigError(`${path}: cluster "${context.cluster}" has no server`);
@@ -56,6 +55,34 @@ export async function loadKubeconfig(path: string, contextName?: string): Promis
     clientKey: user['client-key-data'] ? inline(user['client-key-data']) : user['client-key'] ? await file(user['client-key']) : undefined,
     namespace: (context.namespace as string | undefined) || 'default',
   };
+}
+
+const READ_FAILURES: Record<string, string> = { ENOENT: 'no such file', EACCES: 'permission denied', EISDIR: 'is a directory' };
+
+/** Reads the kubeconfig, or a file it names; a file that cannot be read is a KubeconfigError
+ * naming it (and the kubeconfig that refers to it). */
+async function readReferenced(file: string, what: 'kubeconfig' | 'file', kubeconfigPath: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const reason = READ_FAILURES[code ?? ''] ?? (err as Error).message;
+    const where = what === 'kubeconfig' ? `kubeconfig ${file}` : `kubeconfig ${kubeconfigPath}: file ${file}`;
+    throw new KubeconfigError(`${where}: ${reason}`, { cause: err });
+  }
+}
+
+function parseKubeconfig(text: string, path: string): Fields {
+  let doc: unknown;
+  try {
+    doc = parse(text);
+  } catch (err) {
+    throw new KubeconfigError(`kubeconfig ${path}: not valid YAML: ${(err as Error).message.split('\n')[0]}`, { cause: err });
+  }
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) {
+    throw new KubeconfigError(`kubeconfig ${path}: not a kubeconfig (expected a YAML mapping)`);
+  }
+  return doc as Fields;
 }
 
 function pick(list: unknown, field: 'cluster' | 'user' | 'context', name: string, path: string): Fields {
