@@ -6,6 +6,7 @@ import { chmod, mkdtemp, readdir, readFile, rm, stat, symlink } from 'node:fs/pr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { authFromSecretData, checkout, digestDirectory, GitError, type CheckoutOptions, type GitAuth, type GitErrorCode } from '../src/gitops/git/index.ts';
+import { ensureSelfSignedCert } from '../src/apiserver/tls.ts';
 import { closedPortUrl } from './support/gateway.ts';
 import {
   commit,
@@ -147,6 +148,14 @@ describe('http and https', () => {
     const result = await run({ url: https.url('web'), auth: authFromSecretData({ 'ca.crt': https.ca! }) });
     assert.equal(await readFile(join(result.path, 'api.yaml'), 'utf8'), 'web\n');
     await failsWith(run({ url: https.url('web') }), 'TLS_FAILED', /certificate does not verify \(for a private CA, put its certificate in ca\.crt/);
+  });
+
+  test('a ca.crt that does not verify the server is named as such, in the same words on every attempt', async () => {
+    const other = await ensureSelfSignedCert(join(root, 'other-ca'), ['127.0.0.1']);
+    const attempt = () => failsWith(run({ url: https.url('web'), auth: authFromSecretData({ 'ca.crt': other.cert }, 'git-auth') }), 'TLS_FAILED', /does not verify against ca\.crt of secret "git-auth"/);
+    const [first, second] = [await attempt(), await attempt()];
+    assert.doesNotMatch(first.message, /put its certificate in ca\.crt|gatehouse-git-/);
+    assert.equal(second.message, first.message);
   });
 
   test('a repository the server does not have is REPOSITORY_NOT_FOUND', async () => {

@@ -47,3 +47,10 @@ test('summaries keep the telling lines and drop banners and boilerplate', () => 
   assert.equal(summarize('hint: try this\nline 1\nline 2\nline 3\nline 4\n'), 'line 2; line 3; line 4');
   assert.doesNotMatch(summarize(MISMATCH), /@@@|WARNING/);
 });
+
+test('paths inside the private directory of an attempt are shown by their name in it', () => {
+  const attempt = (dir: string) => `fatal: unable to access 'https://127.0.0.1:4443/web/': server certificate verification failed. CAfile: ${dir}/ca.crt CRLfile: none\n`;
+  const first = summarize(attempt('/tmp/gatehouse-git-EIuMvY'), '/tmp/gatehouse-git-EIuMvY');
+  assert.equal(first, "fatal: unable to access 'https://127.0.0.1:4443/web/': server certificate verification failed. CAfile: ca.crt CRLfile: none");
+  assert.equal(summarize(attempt('/tmp/gatehouse-git-76jB7g'), '/tmp/gatehouse-git-76jB7g'), first);
+});

@@ -33,9 +33,12 @@ export function classify(stderr: string): Classification {
 }
 
 /** The lines of stderr worth showing a person: no ssh warning banners, hints or blanks,
- * at most the last few, on one line. */
-export function summarize(stderr: string, maxLines = 3): string {
-  const lines = stderr
+ * at most the last few, on one line. A path inside `privateDir` (an operation's temporary
+ * directory, named anew on every attempt) is shown by its name inside it ("CAfile: ca.crt"),
+ * so one failure repeated gives one message: Events aggregate and status is not rewritten. */
+export function summarize(stderr: string, privateDir?: string, maxLines = 3): string {
+  const text = privateDir ? stderr.replaceAll(`${privateDir}/`, '').replaceAll(privateDir, '.') : stderr;
+  const lines = text
     .split(/\r?\n/)
     .map((l) => l.trim())
     .filter((l) => l && !l.startsWith('@') && !l.startsWith('hint:') && !/^(fatal: )?Could not read from remote repository|^Please make sure you have the correct access rights|^and the repository exists/.test(l));

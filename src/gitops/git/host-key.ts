@@ -90,7 +90,7 @@ export async function scanWithSsh(host: string, port: number, options: ScanOptio
     ], { env: programEnv({ HOME: dir }), signal: AbortSignal.timeout(timeoutMs) });
     const recorded = await readFile(knownHosts, 'utf8').catch(() => '');
     const fields = recorded.trim().split('\n')[0]?.split(/\s+/) ?? [];
-    if (fields.length < 3) throw scanError(host, port, result.stderr, result.aborted, timeoutMs);
+    if (fields.length < 3) throw scanError(host, port, result.stderr, result.aborted, timeoutMs, dir);
     return hostKey(host, port, fields[1], fields[2]);
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -112,10 +112,10 @@ function checkHost(host: string, port: number): void {
 }
 
 /** No key came back: nothing answered as an ssh server there (ssh-keyscan says nothing
- * about why, ssh does). */
-function scanError(host: string, port: number, stderr: string, aborted: boolean, timeoutMs: number): GitError {
+ * about why, ssh does). `privateDir` is the scratch directory ssh was pointed at. */
+function scanError(host: string, port: number, stderr: string, aborted: boolean, timeoutMs: number, privateDir?: string): GitError {
   const where = knownHostsName(host, port);
   if (aborted) return new GitError('TIMEOUT', `no ssh host key from ${where} within ${timeoutMs} ms`);
-  const detail = summarize(stderr);
+  const detail = summarize(stderr, privateDir);
   return new GitError('HOST_UNREACHABLE', `no ssh host key from ${where} (is an ssh server listening there?)${detail ? `: ${detail}` : ''}`);
 }

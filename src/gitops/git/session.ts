@@ -36,10 +36,21 @@ export async function withGitSession<T>(url: GitUrl, auth: GitAuth | undefined, 
     await mkdir(join(dir, 'home'), { mode: 0o700 });
     for (const file of plan.files) await writeFile(file.path, file.content, { mode: file.mode, flag: 'wx' });
     const env = programEnv({ ...plan.env, ...configEnv(plan.config) });
-    return await body(new Session(url, plan.source, env, plan.secrets, timeoutMs));
+    const caGiven = plan.config.some(([key]) => key === 'http.sslCAInfo');
+    return await body(new Session(url, { source: plan.source, caGiven, dir }, env, plan.secrets, timeoutMs));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** What a session's messages say about its credentials. */
+interface SessionOrigin {
+  /** Where the credentials come from (`secret "git-auth"`); undefined without any. */
+  source: string | undefined;
+  /** The Secret gave ca.crt, so a certificate that does not verify does not verify against it. */
+  caGiven: boolean;
+  /** The session's private directory, left out of messages (its name changes every time). */
+  dir: string;
 }
 
 class Session implements GitSession {
@@ -47,7 +58,7 @@ class Session implements GitSession {
 
   constructor(
     readonly url: GitUrl,
-    private readonly source: string | undefined,
+    private readonly origin: SessionOrigin,
     private readonly env: NodeJS.ProcessEnv,
     private readonly secrets: readonly string[],
     private readonly timeoutMs: number,
@@ -72,8 +83,8 @@ class Session implements GitSession {
     if (result.aborted) return new GitError('TIMEOUT', `${command}: did not finish within ${this.timeoutMs} ms (spec.timeout)`);
     // Classified as printed (a scrubbed value could break a pattern); shown only scrubbed.
     const { code, fingerprint } = classify(result.stderr);
-    const detail = summarize(scrub(result.stderr, this.secrets));
-    const secret = this.source;
+    const detail = summarize(scrub(result.stderr, this.secrets), this.origin.dir);
+    const secret = this.origin.source;
     const ssh = this.url.transport === 'ssh' ? knownHostsName(this.url.host, this.url.port!) : this.url.host;
     switch (code) {
       case 'HOST_KEY_MISMATCH':
@@ -84,17 +95,21 @@ class Session implements GitSession {
         return new GitError(code, `${command}: unknown host key: known_hosts of ${secret} has no key for ${ssh}; refusing to connect: ${advice}`, { fingerprint: offered?.fingerprint });
       }
       default:
-        return new GitError(code, `${command}: ${explain(code, { ref, secret, host: ssh })}${detail ? `: ${detail}` : ''}`);
+        return new GitError(code, `${command}: ${explain(code, { ref, secret, host: ssh, caGiven: this.origin.caGiven })}${detail ? `: ${detail}` : ''}`);
     }
   }
 }
 
-function explain(code: Exclude<GitErrorCode, 'HOST_KEY_MISMATCH' | 'HOST_KEY_UNKNOWN'>, about: { ref?: string; secret?: string; host: string }): string {
+type Explained = Exclude<GitErrorCode, 'HOST_KEY_MISMATCH' | 'HOST_KEY_UNKNOWN'>;
+
+function explain(code: Explained, about: { ref?: string; secret?: string; host: string; caGiven: boolean }): string {
   switch (code) {
     case 'HOST_UNREACHABLE':
       return `cannot reach ${about.host}`;
     case 'TLS_FAILED':
-      return 'the server certificate does not verify (for a private CA, put its certificate in ca.crt of the Secret)';
+      return about.caGiven
+        ? `the server certificate does not verify against ca.crt of ${about.secret} (is it the CA that signs the server's certificate?)`
+        : 'the server certificate does not verify (for a private CA, put its certificate in ca.crt of the Secret)';
     case 'AUTH_FAILED':
       return about.secret ? `authentication failed with the credentials of ${about.secret}` : 'authentication required: set spec.secretRef';
     case 'INVALID_CREDENTIALS':
