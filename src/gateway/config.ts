@@ -15,7 +15,7 @@ import type { ApiKey } from '../api/kinds/api-key/index.ts';
 import type { Consumer } from '../api/kinds/consumer/index.ts';
 import type { SecurityPolicy } from '../api/kinds/security-policy/index.ts';
 import type { Secret } from '../api/core/secret/index.ts';
-import { authStep, credentialHeader } from './auth/authenticate.ts';
+import { authStep, credentialHeader, credentialQuery } from './auth/authenticate.ts';
 import { ConsumerDirectory } from './auth/consumers.ts';
 import type { RemoteKeySets } from './auth/jwks.ts';
 import { recordClaims, type Claims } from './carried.ts';
@@ -52,8 +52,13 @@ export interface CompiledApi {
   requestHeaders?: HeaderChanges;
   responseHeaders?: HeaderChanges;
   maxBodyBytes?: number;
-  /** Request header carrying the credentials, removed before proxying so they never reach upstreams. */
+  /** Request header carrying the credentials, removed before proxying so they never reach
+   * upstreams; absent when the API forwards its credentials. */
   credentialHeader?: string;
+  /** Query parameter that may carry the credentials: always redacted in the access log. */
+  credentialQuery?: string;
+  /** Whether the credentials are passed on to the upstream (spec.auth.forwardCredentials). */
+  forwardCredentials: boolean;
 }
 
 export interface GatewayConfig {
@@ -305,6 +310,8 @@ function compileApi(api: ApiDefinition, id: string, shared: SharedPart, { upstre
         responseHeaders: headerChanges(api.spec.responseHeaders),
         maxBodyBytes: api.spec.maxBodyBytes,
         credentialHeader: credentialHeader(api.spec.auth),
+        credentialQuery: credentialQuery(api.spec.auth),
+        forwardCredentials: api.spec.auth.forwardCredentials === true,
       };
       return { route: { hosts: api.spec.hosts ?? [], listenPath: api.spec.listenPath, value: compiled, internalOnly: api.spec.visibility === 'internal' } };
     } catch (err) {

@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { countsAsFailure } from './breaker.ts';
 import type { CompiledApi } from './config.ts';
+import { upstreamQuery } from './credentials.ts';
 import { CLIENT_CLOSED, sendRefusal, type Refusal } from './errors.ts';
 import { requestHeaders, responseHeaders } from './headers.ts';
 import type { RequestContext } from './policies.ts';
@@ -34,6 +35,7 @@ export async function forward(api: CompiledApi, ctx: RequestContext, res: Server
   const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
   const attempts = IDEMPOTENT.has(method) && !hasBody ? 1 + api.targets.retries : 1;
   const headers = requestHeaders(req, api, ctx);
+  const query = upstreamQuery(api, ctx.query);
   let target = api.targets.pick();
   if (!target) return sendRefusal(res, circuitOpen(api.id), api.id, ctx.responseHeaders);
   // undici accepts any EventEmitter as a request's signal and aborts on its 'abort' event;
@@ -48,7 +50,7 @@ export async function forward(api: CompiledApi, ctx: RequestContext, res: Server
     try {
       upstream = await target.pool.request({
         method: method as Dispatcher.HttpMethod,
-        path: (target.basePath + upstreamPath || '/') + ctx.query,
+        path: (target.basePath + upstreamPath || '/') + query,
         headers,
         // A generator, not req itself: undici destroys a failed body, and destroying req
         // would drop the client connection before it gets the 502.

@@ -16,6 +16,7 @@ import { generationChanged } from '../controller/runtime/predicates.ts';
 import { basicAuthSecrets } from './auth/basic.ts';
 import { RemoteKeySets, type JwksCaching } from './auth/jwks.ts';
 import { compileConfig, compiledApi, compiledApis, emptyInputs, type ApiChanges, type Carriers, type CompiledApi, type GatewayConfig, type GatewayInputs } from './config.ts';
+import { loggedUrl } from './credentials.ts';
 import { sendRefusal } from './errors.ts';
 import { LastGoodSaver, loadLastGood } from './last-good.ts';
 import { Limiters } from './limiters.ts';
@@ -188,11 +189,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const started = process.hrtime.bigint();
     const current = config;
     const clientIp = req.socket.remoteAddress ?? '';
-    let apiId = '';
+    let routed: CompiledApi | undefined;
     const done = (status: number) => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      metrics.observe(apiId, status, seconds);
-      logger.info({ api: apiId || undefined, method: req.method, url: req.url, status, ms: seconds * 1000, ip: clientIp, generation: current.generation }, 'request');
+      metrics.observe(routed?.id ?? '', status, seconds);
+      logger.info({ api: routed?.id, method: req.method, url: loggedUrl(req.url ?? '', routed), status, ms: seconds * 1000, ip: clientIp, generation: current.generation }, 'request');
     };
     const target = parseRequestTarget(req.url ?? '');
     if (typeof target === 'string') return done(sendRefusal(res, { code: 'BAD_REQUEST_TARGET', message: `request target refused: ${target}` }, undefined));
@@ -208,7 +209,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const match = router(current).match(req.headers.host, target.segments);
     if (!match) return done(sendRefusal(res, { code: 'NO_ROUTE', message: `no API serves ${target.path}` }, undefined));
     const api = match.value;
-    apiId = api.id;
+    routed = api;
     const rest = remainder(target.path, match.depth);
     const ctx: RequestContext = { req, clientIp, rest: rest || '/', query: target.query, responseHeaders: {}, probe: prober.marked(req) };
     const proceed = (outcome: Outcome): void => {

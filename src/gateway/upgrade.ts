@@ -18,6 +18,7 @@ import type { Socket } from 'node:net';
 import { pipeline } from 'node:stream';
 import { countsAsFailure } from './breaker.ts';
 import type { CompiledApi } from './config.ts';
+import { upstreamQuery } from './credentials.ts';
 import { CLIENT_CLOSED, sendRefusal } from './errors.ts';
 import { requestHeaders, responseHeaders } from './headers.ts';
 import type { RequestContext } from './policies.ts';
@@ -43,7 +44,7 @@ export function forwardUpgrade(api: CompiledApi, ctx: RequestContext, res: Serve
     hostname: location.hostname.replace(/^\[(.*)\]$/, '$1'),
     port: location.port || undefined,
     method: req.method,
-    path: (target.basePath + upstreamPath || '/') + ctx.query,
+    path: (target.basePath + upstreamPath || '/') + upstreamQuery(api, ctx.query),
     headers,
     agent: false,
   });

@@ -23,9 +23,11 @@ export function authStep(api: ApiDefinition, deps: AuthDeps): Step | undefined {
   }
 }
 
-/** The request header carrying the API's credentials (lower case). It is removed before
- * proxying: credentials are for the gateway, never for the upstream. */
+/** The request header carrying the API's credentials (lower case), to be removed before
+ * proxying: credentials are for the gateway, not for the upstream, unless the API says
+ * otherwise (spec.auth.forwardCredentials). */
 export function credentialHeader(auth: Auth): string | undefined {
+  if (auth.forwardCredentials) return undefined;
   switch (auth.type) {
     case 'keyless':
       return undefined;
@@ -35,4 +37,9 @@ export function credentialHeader(auth: Auth): string | undefined {
     case 'basic':
       return 'authorization';
   }
+}
+
+/** The query parameter that may carry the API's credentials (spec.auth.apiKey.query). */
+export function credentialQuery(auth: Auth): string | undefined {
+  return auth.type === 'apiKey' ? auth.apiKey?.query : undefined;
 }

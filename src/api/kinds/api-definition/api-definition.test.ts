@@ -19,7 +19,7 @@ test('a minimal ApiDefinition gets its defaults', () => {
     listenPath: '/orders',
     stripListenPath: false,
     upstream: { targets: [{ url: 'http://orders.shop:8080' }], timeout: '30s', connectTimeout: '5s', retries: 0 },
-    auth: { type: 'keyless' },
+    auth: { type: 'keyless', forwardCredentials: false },
   });
 });
 
@@ -32,7 +32,7 @@ test('nested blocks get their defaults when present', () => {
   const spec = obj.spec as Record<string, Record<string, unknown>>;
   assert.deepEqual(spec.upstream.healthCheck, { path: '/', interval: '10s', timeout: '2s', healthyThreshold: 2, unhealthyThreshold: 3 });
   assert.deepEqual(spec.upstream.circuitBreaker, { consecutiveFailures: 5, openDuration: '30s', halfOpenRequests: 1 });
-  assert.deepEqual(spec.auth, { type: 'apiKey', apiKey: { header: 'X-API-Key' } });
+  assert.deepEqual(spec.auth, { type: 'apiKey', apiKey: { header: 'X-API-Key' }, forwardCredentials: false });
   assert.deepEqual(spec.cors, { allowCredentials: false });
 });
 
@@ -51,7 +51,7 @@ test('a complete ApiDefinition validates and declares every field', () => {
       healthCheck: { path: '/healthz', interval: '5s', timeout: '1s', healthyThreshold: 1, unhealthyThreshold: 2 },
       circuitBreaker: { consecutiveFailures: 3, openDuration: '1m', halfOpenRequests: 2 },
     },
-    auth: { type: 'jwt', jwt: { issuer: 'https://idp.example.com', audiences: ['orders'], jwks: { keys: [{ kty: 'RSA', n: 'x', e: 'AQAB' }] }, consumerClaim: 'client_id' } },
+    auth: { type: 'jwt', jwt: { issuer: 'https://idp.example.com', audiences: ['orders'], jwks: { keys: [{ kty: 'RSA', n: 'x', e: 'AQAB' }] }, consumerClaim: 'client_id' }, forwardCredentials: true },
     rateLimit: { requests: 100, per: '1s' },
     cors: { allowOrigins: ['https://app.example.com'], allowMethods: ['GET'], allowHeaders: ['Authorization'], exposeHeaders: ['X-Request-Id'], allowCredentials: true, maxAge: 600 },
     ipAllow: ['10.0.0.0/8', '2001:db8::/32'],

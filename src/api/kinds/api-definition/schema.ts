@@ -82,6 +82,10 @@ const auth = object(
         'Secret whose data maps user names (Consumer names) to bcrypt password hashes, as htpasswd -B writes them. Without it, the user name is a Consumer name and the password one of its API keys.',
       ),
     }),
+    forwardCredentials: boolean(
+      'Whether the credentials (the API key header or query parameter, or Authorization for jwt and basic) are passed on to the upstream; by default the gateway removes them.',
+      false,
+    ),
   },
 );
 

@@ -62,6 +62,8 @@ export interface Auth {
   apiKey?: ApiKeyAuth;
   jwt?: JwtAuth;
   basic?: BasicAuth;
+  /** Defaulted to false by the API server; absent (false) in a last good config saved before the field existed. */
+  forwardCredentials?: boolean;
 }
 
 export interface Cors {
