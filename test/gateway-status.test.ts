@@ -1,7 +1,7 @@
 // ApiDefinition status written by one elected gateway, and the probe subresource, against
 // a real API server: two gateways on one lease (one writes, the other takes over when it
 // closes), upstreams the tests stop and start again, and probes sent through the API
-// server to a gateway attached to it as `gatehouse up` attaches its own.
+// server, which the gateway answers through the Kubernetes API.
 import assert from 'node:assert/strict';
 import type { IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
@@ -13,7 +13,6 @@ import type { KubeObject } from '../src/api/kind.ts';
 import { apiDefinitionKind, type ApiDefinition } from '../src/api/kinds/api-definition/index.ts';
 import type { Condition } from '../src/api/status.ts';
 import { writeKubeconfig } from '../src/cli/kubeconfig.ts';
-import { delegatedSubresources, type Attachments } from '../src/cli/subresources.ts';
 import { loadKubeconfig } from '../src/client/kubeconfig.ts';
 import { KubeClient } from '../src/client/rest.ts';
 import { startGateway, type Gateway, type GatewayOptions } from '../src/gateway/server.ts';
@@ -188,7 +187,6 @@ describe('probe subresource', () => {
   let gw: Gateway;
   let a: Recording;
   let b: Recording;
-  const attached: Attachments = {};
 
   const probe = (name: string, body?: unknown, namespace = 'default') =>
     t.request(`/apis/gatehouse.dev/v1alpha1/namespaces/${namespace}/apidefinitions/${name}/probe`, {
@@ -199,7 +197,7 @@ describe('probe subresource', () => {
   const create = async (obj: KubeObject) => untilServed(gw, await client.create(apiDefinitionKind, obj));
 
   before(async () => {
-    t = await startTestApiServer('memory', { subresources: delegatedSubresources(attached), tokens: ['gateway-token,gw,gw-uid,"gatehouse:gateways"'] });
+    t = await startTestApiServer('memory', { delegation: { claimTimeoutMs: 3000 }, tokens: ['gateway-token,gw,gw-uid,"gatehouse:gateways"'] });
     client = new KubeClient(await loadKubeconfig(t.kubeconfigPath));
     [a, b] = await Promise.all([recording('a'), recording('b')]);
     // With a gateway's own rights, not an administrator's; scoped to one namespace, so it
@@ -207,7 +205,6 @@ describe('probe subresource', () => {
     const kubeconfig = join(t.dir, 'gateway-kubeconfig');
     await writeKubeconfig(kubeconfig, t.url, t.ca, 'gateway-token');
     gw = await startGateway({ kubeconfig, port: 0, dataDir: t.dir, logger, namespace: 'default', statusElection: election });
-    attached.gateway = gw;
     await create(apiDefinition('pair', { listenPath: '/pair', stripListenPath: true, hosts: ['pair.example.com'], upstream: { targets: [{ url: a.url }, { url: b.url }] } }));
   });
   after(async () => {
@@ -267,7 +264,7 @@ describe('probe subresource', () => {
     assert.match(String(result.error), /^UPSTREAM_UNREACHABLE: upstream 127\.0\.0\.1:\d+ unreachable/);
   });
 
-  it('answers 404 naming an API that does not exist or that the gateway does not serve', async () => {
+  it('answers 404 naming an API that does not exist or that the gateway does not serve, 503 when no gateway has it in scope', async () => {
     const missing = await probe('nope');
     assert.equal(missing.status, 404);
     assert.deepEqual(await missing.json(), {
@@ -283,9 +280,12 @@ describe('probe subresource', () => {
 
     await client.create(namespaceKind, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'elsewhere' } });
     await client.create(apiDefinitionKind, apiDefinition('away', { listenPath: '/away', upstream: { targets: [{ url: a.url }] } }, 'elsewhere'));
+    // No gateway serves that namespace, so none takes the probe.
     const away = await probe('away', undefined, 'elsewhere');
-    assert.equal(away.status, 404);
-    assert.match(((await away.json()) as { message: string }).message, /^ApiDefinition elsewhere\/away is not in the config this gateway serves/);
+    assert.equal(away.status, 503);
+    const unserved = (await away.json()) as { reason: string; message: string; details: { name: string } };
+    assert.deepEqual([unserved.reason, unserved.details.name], ['ServiceUnavailable', 'away']);
+    assert.match(unserved.message, /^ApiDefinition elsewhere\/away probe: no gateway took the request within 3 s; is `gatehouse gateway`/);
   });
 
   it('answers 400 naming what is wrong with the request asked for', async () => {

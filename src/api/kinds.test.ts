@@ -18,6 +18,7 @@ test('allKinds lists core kinds first, then the gatehouse.dev kinds', () => {
     'gatehouse.dev/v1alpha1 GitRepository',
     'gatehouse.dev/v1alpha1 Sync',
     'gatehouse.dev/v1alpha1 Receiver',
+    'gatehouse.dev/v1alpha1 SubresourceRequest',
   ]);
 });
 

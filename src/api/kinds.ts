@@ -11,6 +11,7 @@ import { consumerKind } from './kinds/consumer/index.ts';
 import { gitRepositoryKind } from './kinds/git-repository/index.ts';
 import { receiverKind } from './kinds/receiver/index.ts';
 import { securityPolicyKind } from './kinds/security-policy/index.ts';
+import { subresourceRequestKind } from './kinds/subresource-request/index.ts';
 import { syncKind } from './kinds/sync/index.ts';
 
 export const allKinds: KindDefinition[] = [
@@ -26,6 +27,7 @@ export const allKinds: KindDefinition[] = [
   gitRepositoryKind,
   syncKind,
   receiverKind,
+  subresourceRequestKind,
 ];
 
 export function apiVersionOf(def: KindDefinition): string {

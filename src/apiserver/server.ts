@@ -8,7 +8,8 @@ import type { KindDefinition } from '../api/kind.ts';
 import { allKinds } from '../api/kinds.ts';
 import type { Storage } from '../storage/storage.ts';
 import { anonymousAdmin, builtinAuthorizer, tokenFileAuthenticator, type Authenticator, type Authorizer } from './auth/auth.ts';
-import { createHandler, type SubresourceHandler } from './http/handler.ts';
+import { delegatedSubresources, type DelegationTiming } from './delegated-subresources.ts';
+import { createHandler } from './http/handler.ts';
 import { Registry } from './registry/registry.ts';
 
 export const KUBERNETES_COMPATIBILITY = { major: '1', minor: '32' };
@@ -24,7 +25,8 @@ export interface ApiServerOptions {
   authenticator?: Authenticator;
   authorizer?: Authorizer;
   kinds?: KindDefinition[];
-  subresources?: SubresourceHandler[];
+  /** Bounds of the subresources other components answer (delegated-subresources.ts). */
+  delegation?: DelegationTiming;
   logger?: Logger;
   version?: string;
 }
@@ -47,7 +49,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     registry,
     authenticator,
     authorizer: options.authorizer ?? builtinAuthorizer,
-    subresources: options.subresources ?? [],
+    subresources: delegatedSubresources(registry, options.delegation),
     counters: options.storage,
     healthChecks: [
       { name: 'ping', check: async () => {} },

@@ -12,7 +12,6 @@ import { startDemo, type Demo } from './demo.ts';
 import { registerControllerCommand } from './controller-command.ts';
 import { registerGatewayCommand } from './gateway-command.ts';
 import { registerGitOpsCommands } from './gitops-command.ts';
-import { delegatedSubresources, type Attachments } from './subresources.ts';
 import { ensureAdminToken, writeKubeconfig } from './kubeconfig.ts';
 import { logger, port, stopOnSignals } from './process.ts';
 
@@ -66,11 +65,9 @@ program
     const tls = await ensureSelfSignedCert(join(dataDir, 'tls'));
     const spec = opts.storage ?? `pglite:${join(dataDir, 'pglite')}`;
     const storage = await openStorage(spec, { dataDir, logger });
-    // The controller and gateway answer their subresources through the API server once attached.
-    const attached: Attachments = {};
     let server: ApiServer;
     try {
-      server = await startApiServer({ storage, tls, host: opts.bind, port: opts.apiPort, tokenFile: credentials.tokenFile, subresources: delegatedSubresources(attached), logger });
+      server = await startApiServer({ storage, tls, host: opts.bind, port: opts.apiPort, tokenFile: credentials.tokenFile, logger });
     } catch (err) {
       await storage.close();
       throw err;
@@ -100,8 +97,6 @@ program
       await server.close();
       throw err;
     }
-    attached.controller = controller;
-    attached.gateway = gateway;
     let demo: Demo | undefined;
     if (opts.demo) {
       const client = new KubeClient(await loadKubeconfig(kubeconfigPath));

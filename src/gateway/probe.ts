@@ -10,6 +10,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Client, type Dispatcher } from 'undici';
+import { SubresourceRefusal } from '../controller/runtime/responder.ts';
 import type { ListenerName } from './api-outcome.ts';
 import type { GatewayConfig } from './config.ts';
 
@@ -65,6 +66,14 @@ export class GatewayProbeError extends Error {
   constructor(readonly code: ProbeErrorCode, message: string) {
     super(message);
   }
+}
+
+const PROBE_STATUS = { NotServed: 'NotFound', BadRequest: 'BadRequest', Unavailable: 'ServiceUnavailable' } as const satisfies Record<ProbeErrorCode, string>;
+
+/** A probe's refusal as the probe subresource answers it; other errors are rethrown. */
+export function probeRefusal(err: unknown): never {
+  if (err instanceof GatewayProbeError) throw new SubresourceRefusal(PROBE_STATUS[err.code], err.message);
+  throw err;
 }
 
 export class Prober {

@@ -13,6 +13,7 @@ import { Informer } from '../client/informer.ts';
 import { loadKubeconfig } from '../client/kubeconfig.ts';
 import { KubeClient } from '../client/rest.ts';
 import { generationChanged } from '../controller/runtime/predicates.ts';
+import { SubresourceResponder } from '../controller/runtime/responder.ts';
 import { basicAuthSecrets } from './auth/basic.ts';
 import { RemoteKeySets, type JwksCaching } from './auth/jwks.ts';
 import { compileConfig, compiledApi, compiledApis, emptyInputs, type ApiChanges, type Carriers, type CompiledApi, type GatewayConfig, type GatewayInputs } from './config.ts';
@@ -25,7 +26,7 @@ import { Metrics } from './metrics.ts';
 import { apiServerExchange, SharedCounters } from './shared-counters.ts';
 import { parseRequestTarget } from './path.ts';
 import { runChain, type Outcome, type RequestContext } from './policies.ts';
-import { Prober, type ProbeRequest, type ProbeResult } from './probe.ts';
+import { Prober, probeRefusal, type ProbeRequest, type ProbeResult } from './probe.ts';
 import { forward } from './proxy.ts';
 import type { Router } from './router.ts';
 import { StatusReporter, type ElectionTiming } from './status-reporter.ts';
@@ -247,6 +248,18 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const urlOf = (s: Server) => `http://${host.includes(':') ? `[${host}]` : host}:${(s.address() as AddressInfo).port}`;
   const listeners = { public: urlOf(publicServer), internal: urlOf(internalServer) };
   statusReporter.start();
+  // The probe subresource, called on whichever API server replica, reaches the gateways as
+  // SubresourceRequests; one that has the API in its scope takes it.
+  const responder = new SubresourceResponder({
+    client,
+    responder: 'gateway',
+    namespace: options.namespace,
+    logger,
+    accepts: (r) => !options.selector || apis.get(r.metadata.namespace, r.spec.target.name) !== undefined,
+    handlers: {
+      'apidefinitions/probe': (r) => prober.probe(config, listeners, r.metadata.namespace!, r.spec.target.name, r.spec.body).catch(probeRefusal),
+    },
+  }).start();
 
   return {
     url: listeners.public,
@@ -257,6 +270,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     async close() {
       // First, so another replica takes the status writer's lease over at once.
       await statusReporter.stop();
+      await responder.stop();
       await Promise.all(informers.map((i) => i.stop()));
       await Promise.all([publicServer, internalServer].map(closeListener));
       await lastGood.flush();

@@ -9,12 +9,21 @@ import type { KindDefinition, KubeObject } from '../api/kind.ts';
 import { secretKind, type Secret } from '../api/core/secret/index.ts';
 import { gitRepositoryKind, type GitRepository } from '../api/kinds/git-repository/index.ts';
 import { receiverKind, type Receiver } from '../api/kinds/receiver/index.ts';
+import type { ReconcileBody } from '../api/kinds/subresource-request/index.ts';
 import { syncKind, type Sync } from '../api/kinds/sync/index.ts';
 import { allKinds } from '../api/kinds.ts';
 import { Informer } from '../client/informer.ts';
 import { loadKubeconfig } from '../client/kubeconfig.ts';
 import { KubeClient } from '../client/rest.ts';
-import { contentChanged, Controller, ControllerStoppedError, EventRecorder, generationChanged, type Request } from '../controller/runtime/index.ts';
+import {
+  contentChanged,
+  Controller,
+  ControllerStoppedError,
+  EventRecorder,
+  generationChanged,
+  SubresourceResponder,
+  type Request,
+} from '../controller/runtime/index.ts';
 import { GitRepositoryReconciler } from './controllers/git-repository.ts';
 import { SyncReconciler, type SyncDiff } from './controllers/sync.ts';
 import { Redactor } from './redact.ts';
@@ -44,8 +53,8 @@ export interface GitOpsController {
 }
 
 /** Kinds a Sync may create, watched for drift: every kind the server serves but the
- * controller's own, Events, and Leases. */
-const OWNED_KINDS: KindDefinition[] = allKinds.filter((k) => !['GitRepository', 'Sync', 'Receiver', 'Event', 'Lease'].includes(k.kind));
+ * controller's own, Events, Leases and the API server's SubresourceRequests. */
+const OWNED_KINDS: KindDefinition[] = allKinds.filter((k) => !['GitRepository', 'Sync', 'Receiver', 'Event', 'Lease', 'SubresourceRequest'].includes(k.kind));
 
 export async function startController(options: ControllerOptions): Promise<GitOpsController> {
   const { logger } = options;
@@ -120,21 +129,40 @@ export async function startController(options: ControllerOptions): Promise<GitOp
     return client.get<T>(kind, request.name, request.namespace);
   };
 
+  const reconcileSource = (namespace: string, name: string) => reconcileNow<GitRepository>(sourceController, gitRepositoryKind, { namespace, name });
+  const reconcileSync = async (namespace: string, name: string, withSource: boolean) => {
+    const sync = await client.get<Sync>(syncKind, name, namespace);
+    if (withSource) {
+      const ref = sync.spec.sourceRef;
+      await reconcileSource(ref.namespace ?? namespace, ref.name);
+    }
+    return reconcileNow<Sync>(syncController, syncKind, { namespace, name });
+  };
+  const diffSync = (namespace: string, name: string) => syncReconciler.diff({ namespace, name });
+
+  // The reconcile and diff subresources, called on whichever API server replica, reach
+  // this process as SubresourceRequests.
+  const responder = new SubresourceResponder({
+    client,
+    responder: 'controller',
+    logger,
+    handlers: {
+      'gitrepositories/reconcile': (r) => reconcileSource(r.metadata.namespace!, r.spec.target.name),
+      'syncs/reconcile': (r) => reconcileSync(r.metadata.namespace!, r.spec.target.name, Boolean((r.spec.body as ReconcileBody | undefined)?.withSource)),
+      'syncs/diff': (r) => diffSync(r.metadata.namespace!, r.spec.target.name),
+    },
+  }).start();
+
   return {
     hookUrl: webhook?.url,
-    reconcileSource: (namespace, name) => reconcileNow<GitRepository>(sourceController, gitRepositoryKind, { namespace, name }),
-    async reconcileSync(namespace, name, withSource) {
-      const sync = await client.get<Sync>(syncKind, name, namespace);
-      if (withSource) {
-        const ref = sync.spec.sourceRef;
-        await reconcileNow(sourceController, gitRepositoryKind, { namespace: ref.namespace ?? namespace, name: ref.name });
-      }
-      return reconcileNow<Sync>(syncController, syncKind, { namespace, name });
-    },
-    diffSync: (namespace, name) => syncReconciler.diff({ namespace, name }),
+    reconcileSource,
+    reconcileSync,
+    diffSync,
     async close() {
       await webhook?.close();
+      // Reconciles asked for and not yet run are answered ServiceUnavailable by the stop.
       await Promise.all([sourceController.stop(), syncController.stop()]);
+      await responder.stop();
       await Promise.all(informers.map((i) => i.stop()));
       await events.flush();
       await client.close();

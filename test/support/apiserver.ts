@@ -8,7 +8,7 @@ import { after, before } from 'node:test';
 import { Agent } from 'undici';
 import { loadKubeconfig } from '../../src/client/kubeconfig.ts';
 import { KubeClient } from '../../src/client/rest.ts';
-import type { SubresourceHandler } from '../../src/apiserver/http/handler.ts';
+import type { DelegationTiming } from '../../src/apiserver/delegated-subresources.ts';
 import { startApiServer, type ApiServer } from '../../src/apiserver/server.ts';
 import { ensureSelfSignedCert } from '../../src/apiserver/tls.ts';
 import { ensureAdminToken, writeKubeconfig } from '../../src/cli/kubeconfig.ts';
@@ -39,8 +39,8 @@ export const KUBECTL = process.env.KUBECTL ?? '/usr/bin/kubectl';
 export interface TestApiServerOptions {
   /** More token file lines (`token,user,uid,"group1,group2"`) besides the admin's. */
   tokens?: string[];
-  /** Subresources served by other components (see src/cli/subresources.ts). */
-  subresources?: SubresourceHandler[];
+  /** Bounds of the subresources other components answer. */
+  delegation?: DelegationTiming;
 }
 
 export async function startTestApiServer(storageSpec = 'memory', options: TestApiServerOptions = {}): Promise<TestApiServer> {
@@ -49,7 +49,7 @@ export async function startTestApiServer(storageSpec = 'memory', options: TestAp
   if (options.tokens?.length) await appendFile(tokenFile, `${options.tokens.join('\n')}\n`);
   const tls = await ensureSelfSignedCert(join(dir, 'tls'));
   const storage = await openStorage(storageSpec, { dataDir: dir });
-  const server = await startApiServer({ storage, tls, tokenFile, subresources: options.subresources });
+  const server = await startApiServer({ storage, tls, tokenFile, delegation: options.delegation });
   const kubeconfigPath = join(dir, 'kubeconfig');
   await writeKubeconfig(kubeconfigPath, server.url, tls.cert, token);
   const dispatcher = new Agent({ connect: { ca: tls.cert } });

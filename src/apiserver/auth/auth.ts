@@ -3,8 +3,9 @@
 // authenticator reads front-proxy headers. The authorizer is a hook with a small built-in
 // policy until RBAC arrives: `system:masters` and `gatehouse:admins` may do anything,
 // `gatehouse:viewers` may read, `gatehouse:gateways` may read, add to the shared limit
-// counters (api/counters.ts), hold Leases (the election of their status writer) and patch
-// ApiDefinition status; everyone else is refused.
+// counters (api/counters.ts), hold Leases (the election of their status writer), patch
+// ApiDefinition status, record Events and answer probes (SubresourceRequest status);
+// everyone else is refused.
 import { readFile } from 'node:fs/promises';
 
 export interface UserInfo {
@@ -85,11 +86,15 @@ export const anonymousAdmin: Authenticator = {
 
 const READ_VERBS = new Set(['get', 'list', 'watch']);
 
-/** The writes of a gateway: limit counts, its status writer's Lease, ApiDefinition status. */
+/** The writes of a gateway: limit counts, its status writer's Lease, ApiDefinition status,
+ * the answers of probes. */
 function gatewayWrite(verb: string, group: string, resource: string, subresource: string | undefined): boolean {
   if (group === 'coordination.k8s.io') return resource === 'leases' && (verb === 'create' || verb === 'update');
+  // Events on ApiDefinitions: created, then patched to count repeats.
+  if (group === '') return resource === 'events' && (verb === 'create' || verb === 'patch');
   if (group !== 'gatehouse.dev') return false;
-  return (verb === 'create' && resource === 'counters') || (verb === 'patch' && resource === 'apidefinitions' && subresource === 'status');
+  const statusOf = resource === 'apidefinitions' || resource === 'subresourcerequests';
+  return (verb === 'create' && resource === 'counters') || (verb === 'patch' && statusOf && subresource === 'status');
 }
 
 export const builtinAuthorizer: Authorizer = {
