@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { startController } from '../gitops/manager.ts';
-import { logger, port, stopOnSignals } from './process.ts';
+import { defaultKubeconfig, logger, port, stopOnSignals } from './process.ts';
 
 interface ControllerFlags {
   kubeconfig: string;
@@ -17,7 +17,7 @@ export function registerControllerCommand(program: Command): void {
   program
     .command('controller')
     .description('reconcile GitRepositories and Syncs: fetch from Git, apply what drifted, prune what left Git')
-    .requiredOption('--kubeconfig <file>', 'kubeconfig of the API server')
+    .option('--kubeconfig <file>', 'kubeconfig of the API server ($KUBECONFIG when set)', defaultKubeconfig())
     .option('--hook-port <port>', 'port of the webhook listener for Receivers (none when absent)', port)
     .option('--bind <addr>', 'address the webhook listener binds to', '127.0.0.1')
     .option('--data-dir <dir>', 'where artifacts and Git caches are kept', '.gatehouse/controller')

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Command } from 'commander';
 import { registerGatewayCommand } from './gateway-command.ts';
+import { defaultKubeconfig } from './process.ts';
 
 function program(): Command {
   const p = new Command('gatehouse').exitOverride();
@@ -12,7 +13,7 @@ function program(): Command {
 test('declares the gateway flags with their defaults', () => {
   const gateway = program().commands.find((c) => c.name() === 'gateway')!;
   const flags = Object.fromEntries(gateway.options.map((o) => [o.long, o.defaultValue]));
-  assert.deepEqual(flags, { '--kubeconfig': undefined, '--port': 8080, '--internal-port': 8081, '--bind': '127.0.0.1', '--namespace': undefined, '--selector': undefined, '--data-dir': '.gatehouse/gateway', '--workers': 1 });
+  assert.deepEqual(flags, { '--kubeconfig': defaultKubeconfig(), '--port': 8080, '--internal-port': 8081, '--bind': '127.0.0.1', '--namespace': undefined, '--selector': undefined, '--data-dir': '.gatehouse/gateway', '--workers': 1 });
 });
 
 test('refuses --namespace together with --selector and a bad port, before starting anything', async () => {
@@ -21,4 +22,9 @@ test('refuses --namespace together with --selector and a bad port, before starti
   p.commands[0].exitOverride().configureOutput({ writeErr: () => {} });
   await assert.rejects(p.parseAsync(['gateway', '--kubeconfig', 'k', '--port', '70000'], { from: 'user' }), /not a port number/);
   await assert.rejects(p.parseAsync(['gateway', '--kubeconfig', 'k', '--workers', '0'], { from: 'user' }), /not a number of workers/);
+});
+
+test('the kubeconfig defaults to the first file of $KUBECONFIG, as for every command, else the one `up` writes', () => {
+  assert.equal(defaultKubeconfig({ KUBECONFIG: '/etc/a.yaml:/etc/b.yaml' }), '/etc/a.yaml');
+  assert.equal(defaultKubeconfig({}), '.gatehouse/kubeconfig');
 });

@@ -3,7 +3,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { resolve } from 'node:path';
 import { startGateway } from '../gateway/server.ts';
-import { logger, port, stopOnSignals } from './process.ts';
+import { defaultKubeconfig, logger, port, stopOnSignals } from './process.ts';
 import { isWorker, startWorkers, workerReady } from './workers.ts';
 
 interface GatewayFlags {
@@ -27,7 +27,7 @@ export function registerGatewayCommand(program: Command): void {
   program
     .command('gateway')
     .description('serve the APIs declared as ApiDefinitions, watched through the Kubernetes API')
-    .requiredOption('--kubeconfig <file>', 'kubeconfig of the API server to watch')
+    .option('--kubeconfig <file>', 'kubeconfig of the API server to watch ($KUBECONFIG when set)', defaultKubeconfig())
     .option('--port <port>', 'public listener port', port, 8080)
     .option('--internal-port <port>', 'internal listener port: internal APIs, /metrics, /healthz', port, 8081)
     .option('--bind <addr>', 'address both listeners bind to', '127.0.0.1')

@@ -13,8 +13,10 @@ import { isStatusError } from '../client/errors.ts';
 import { loadKubeconfig } from '../client/kubeconfig.ts';
 import { KubeClient } from '../client/rest.ts';
 import { describeObject } from '../gitops/sync/index.ts';
+import { explainFailure } from './failure.ts';
 import { hostKeyOf } from './host-key.ts';
 import { formatObjects, parseOutput, table, type OutputFormat } from './print.ts';
+import { defaultKubeconfig } from './process.ts';
 
 interface Target {
   kubeconfig: string;
@@ -31,7 +33,7 @@ function kindArg(value: string, allowed: string[]): KindDefinition {
 /** The kubeconfig flag every command shares; KUBECONFIG, then the one `gatehouse up` writes. */
 function withTarget(command: Command): Command {
   return command
-    .option('--kubeconfig <file>', 'kubeconfig of the API server', process.env.KUBECONFIG ?? '.gatehouse/kubeconfig')
+    .option('--kubeconfig <file>', 'kubeconfig of the API server ($KUBECONFIG when set)', defaultKubeconfig())
     .option('-n, --namespace <ns>', "namespace (default: the kubeconfig context's)");
 }
 
@@ -40,12 +42,15 @@ async function connect(target: Target): Promise<{ client: KubeClient; namespace:
   return { client: new KubeClient(config), namespace: target.namespace ?? config.namespace ?? 'default' };
 }
 
-/** Runs `body` with a client and closes it; a Status error becomes one readable line. */
+/** Runs `body` with a client and closes it; a failure becomes one readable line naming the
+ * kubeconfig or server at fault. */
 async function run(target: Target, body: (client: KubeClient, namespace: string) => Promise<number | void>): Promise<void> {
   const { client, namespace } = await connect(target);
   try {
     const code = await body(client, namespace);
     if (code) process.exitCode = code;
+  } catch (err) {
+    throw new Error(explainFailure(err, { kubeconfig: target.kubeconfig, server: client.config.server }), { cause: err });
   } finally {
     await client.close();
   }

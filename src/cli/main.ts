@@ -10,6 +10,7 @@ import { KubeClient } from '../client/rest.ts';
 import { startController, type GitOpsController } from '../gitops/manager.ts';
 import { startDemo, type Demo } from './demo.ts';
 import { registerControllerCommand } from './controller-command.ts';
+import { explainFailure } from './failure.ts';
 import { registerGatewayCommand } from './gateway-command.ts';
 import { registerGitOpsCommands } from './gitops-command.ts';
 import { ensureAdminToken, writeKubeconfig } from './kubeconfig.ts';
@@ -137,10 +138,16 @@ registerGatewayCommand(program);
 registerControllerCommand(program);
 registerGitOpsCommands(program);
 
+// The command being run, so a failure can name the flag behind it.
+let running: Command | undefined;
+program.hook('preAction', (_program, command) => {
+  running = command;
+});
+
 program.parseAsync(process.argv).catch((err: unknown) => {
   // A failure to start is the user's to fix (bad flag, port in use, unreachable database):
   // one readable line, the stack only at debug level.
   logger.debug({ err }, 'start failed');
-  process.stderr.write(`gatehouse: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(`gatehouse: ${explainFailure(err, { command: running })}\n`);
   process.exit(1);
 });

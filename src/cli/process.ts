@@ -1,6 +1,7 @@
 // Process-level helpers every command shares: the logger, option parsers, and shutdown on
 // signals.
 import { InvalidArgumentError } from 'commander';
+import { delimiter } from 'node:path';
 import pino, { type Logger } from 'pino';
 import pretty from 'pino-pretty';
 
@@ -15,6 +16,13 @@ export function createLogger(out: NodeJS.WritableStream & { isTTY?: boolean }, l
 }
 
 export const logger = createLogger(process.stdout, process.env.GATEHOUSE_LOG_LEVEL || undefined);
+
+/** The kubeconfig of a command run without --kubeconfig: $KUBECONFIG as kubectl reads it
+ * (of a list, the first file: Gatehouse does not merge kubeconfigs), else the one
+ * `gatehouse up` writes in its default data directory. */
+export function defaultKubeconfig(env: NodeJS.ProcessEnv = process.env): string {
+  return env.KUBECONFIG?.split(delimiter).find(Boolean) ?? '.gatehouse/kubeconfig';
+}
 
 export function port(value: string): number {
   const n = Number(value);

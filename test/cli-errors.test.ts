@@ -1,0 +1,94 @@
+// What the `gatehouse` command says when it cannot do its job: one line on stderr naming
+// the flag, file or server at fault, run as a user runs it (a child process) against a
+// real API server.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { writeKubeconfig } from '../src/cli/kubeconfig.ts';
+import { startTestApiServer, type TestApiServer } from './support/apiserver.ts';
+
+const MAIN = new URL('../src/cli/main.ts', import.meta.url).pathname;
+
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `gatehouse ARGS` to its end (bounded: a command that hangs fails the test). */
+function gatehouse(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', MAIN, ...args], { env: { ...process.env, ...env }, timeout: 120_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+async function listening(): Promise<{ server: Server; port: number }> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.address() as { port: number }).port };
+}
+
+describe('gatehouse errors', () => {
+  let api: TestApiServer;
+  let dir: string;
+  before(async () => {
+    api = await startTestApiServer();
+    dir = await mkdtemp(join(tmpdir(), 'gatehouse-cli-errors-'));
+  });
+  after(async () => {
+    await api.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('names a missing or corrupt kubeconfig, from --kubeconfig or $KUBECONFIG, for every command', async () => {
+    const missing = join(dir, 'absent');
+    const expected = `gatehouse: kubeconfig ${missing}: no such file\n`;
+    assert.deepEqual(await gatehouse(['get', 'syncs', '--kubeconfig', missing]), { code: 1, stdout: '', stderr: expected });
+    for (const command of [['get', 'syncs'], ['controller', '--data-dir', join(dir, 'c')], ['gateway', '--port', '0', '--internal-port', '0', '--data-dir', join(dir, 'g')]]) {
+      const r = await gatehouse(command, { KUBECONFIG: missing });
+      assert.deepEqual([r.code, r.stderr], [1, expected], `${command[0]}: ${r.stderr}`);
+    }
+    const corrupt = join(dir, 'corrupt');
+    await writeFile(corrupt, 'clusters: [\n');
+    const r = await gatehouse(['get', 'sources', '--kubeconfig', corrupt]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, new RegExp(`^gatehouse: kubeconfig ${corrupt}: not valid YAML: .+\\n$`));
+  });
+
+  it('says the API server cannot be reached, naming its URL and the kubeconfig', async () => {
+    const { server, port } = await listening();
+    await new Promise((resolve) => server.close(resolve));
+    const kubeconfig = join(dir, 'down');
+    await writeKubeconfig(kubeconfig, `https://127.0.0.1:${port}`, api.ca, api.token);
+    const r = await gatehouse(['get', 'syncs', '--kubeconfig', kubeconfig]);
+    assert.deepEqual([r.code, r.stderr], [1, `gatehouse: cannot reach the API server at https://127.0.0.1:${port} (from kubeconfig ${kubeconfig}): connection refused (is it running?)\n`]);
+  });
+
+  it('says the token in the kubeconfig was refused', async () => {
+    const kubeconfig = join(dir, 'wrong-token');
+    await writeKubeconfig(kubeconfig, api.url, api.ca, 'not-the-token');
+    const r = await gatehouse(['get', 'syncs', '--kubeconfig', kubeconfig]);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, `gatehouse: the API server at ${api.url} refused the credentials in kubeconfig ${kubeconfig} (401 Unauthorized): the token or certificate is wrong or no longer valid\n`);
+  });
+
+  it('names the flag whose port is in use', async () => {
+    const busy = await listening();
+    try {
+      const apiserver = await gatehouse(['apiserver', '--storage', 'memory', '--data-dir', join(dir, 'a'), '--port', String(busy.port)]);
+      assert.equal(apiserver.code, 1);
+      assert.match(apiserver.stderr, new RegExp(`^gatehouse: --port ${busy.port} \\(127\\.0\\.0\\.1:${busy.port}\\) is in use`));
+      const gateway = await gatehouse(['gateway', '--kubeconfig', api.kubeconfigPath, '--port', '0', '--internal-port', String(busy.port), '--data-dir', join(dir, 'g')]);
+      assert.equal(gateway.code, 1);
+      assert.match(gateway.stderr, new RegExp(`^gatehouse: --internal-port ${busy.port} \\(127\\.0\\.0\\.1:${busy.port}\\) is in use`));
+    } finally {
+      busy.server.close();
+    }
+  });
+});
