@@ -8,8 +8,8 @@
 // 502, 503 or 504 (a gateway or an overloaded server in front of it saying so). Any other
 // status, 500 included, is the application answering and counts as a success: one broken
 // endpoint must not take a healthy target out of rotation for every route of the API.
-// Requests the client abandons, or the gateway refuses mid-way (body too large), say
-// nothing about the target and only give back their trial slot.
+// Requests the client abandons, or the gateway refuses mid-way (a body too large, a request
+// the proxy will not send on), say nothing about the target and only give back their trial slot.
 //
 // Outcomes are reported with the ticket acquire() returned: a request that started before
 // the circuit last changed state cannot close or reopen it (a slow request sent while the

@@ -44,6 +44,9 @@ export function createListener(handler: RequestHandler, refused: RefusedListener
     refused(sendRefusal(res, refusal, undefined), refusal);
   };
   server.on('request', onRequest);
+  // With a listener here Node does not send 100 Continue by itself: the proxy sends it once
+  // the request is admitted, so a refused upload is never sent (RFC 9110 §10.1.1).
+  server.on('checkContinue', onRequest);
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     // Node stops watching an upgraded socket: errors (a reset) are ours to swallow.

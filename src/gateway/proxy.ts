@@ -1,8 +1,15 @@
 // Forwards one request to its API's upstream and streams the answer back (upgrade requests
 // are handed to upgrade.ts). Request and response bodies are piped, never buffered.
 // Connection failures are retried on another target only for idempotent methods without a
-// body (RFC 9110 §9.2.2): a streamed body cannot be sent twice. Every outcome is reported
-// to the target's circuit breaker. A client that goes away stops the upstream request.
+// body (RFC 9110 §9.2.2): a streamed body cannot be sent twice. Every outcome that says
+// something about the target is reported to its circuit breaker; a request that failed for
+// the client's doing (it went away, its body is too large or broke off, undici refuses
+// what it sent) only gives back its breaker ticket, so no caller can open a healthy
+// target's circuit. A client that goes away stops the upstream request.
+//
+// "Expect: 100-continue" (RFC 9110 §10.1.1) is answered here: the listener leaves it to
+// the handler, so 100 Continue goes out only once the policy chain admitted the request
+// and a target was picked; a refusal goes out instead of it, and the body is never read.
 import type { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
@@ -19,6 +26,8 @@ import { circuitOpen, upstreamTimeout, upstreamUnreachable, type Target } from '
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET']);
 const TIMEOUT_ERRORS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+/** Undici's refusals of the request as received (a header or length it will not send). */
+const REQUEST_ERRORS = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED', 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH']);
 
 class BodyTooLargeError extends Error {
   override readonly name = 'BodyTooLargeError';
@@ -43,6 +52,8 @@ export async function forward(api: CompiledApi, ctx: RequestContext, res: Server
   // upstream request still waiting for its head stops at once. Once the head is in,
   // streamBody() stops it by destroying the upstream body. No AbortController per request.
   res.on('close', abortUnfinished);
+  // Node only parses Expect in HTTP/1.1, where listener.ts routes it here unanswered.
+  if (req.headers.expect !== undefined && req.httpVersionMinor >= 1) res.writeContinue();
   for (let attempt = 1; ; attempt++) {
     const breaker = target.breaker;
     const ticket = breaker ? breaker.acquire() : 0;
@@ -61,25 +72,26 @@ export async function forward(api: CompiledApi, ctx: RequestContext, res: Server
         signal: res,
       });
     } catch (err) {
-      // The client going away, or sending too much, says nothing about the target.
-      if (res.destroyed) {
+      // The client went away, or its body broke off: there is no one to answer.
+      if (res.destroyed || req.errored) {
         breaker?.released(ticket);
+        res.destroy();
         return CLIENT_CLOSED;
       }
-      const refusal = upstreamRefusal(err, api, target);
-      if (refusal.code === 'BODY_TOO_LARGE') {
+      const fault = requestFault(err, api);
+      if (fault) {
         breaker?.released(ticket);
-      } else {
-        breaker?.failed(ticket);
-        if (attempt < attempts && CONNECT_ERRORS.has((err as { code?: string }).code ?? '')) {
-          const next = api.targets.pick(target);
-          if (next) {
-            target = next;
-            continue;
-          }
+        return sendRefusal(res, fault, api.id, ctx.responseHeaders);
+      }
+      breaker?.failed(ticket);
+      if (attempt < attempts && CONNECT_ERRORS.has((err as { code?: string }).code ?? '')) {
+        const next = api.targets.pick(target);
+        if (next) {
+          target = next;
+          continue;
         }
       }
-      return sendRefusal(res, refusal, api.id, ctx.responseHeaders);
+      return sendRefusal(res, upstreamRefusal(err, api, target), api.id, ctx.responseHeaders);
     }
     if (breaker) {
       if (countsAsFailure(upstream.statusCode)) breaker.failed(ticket);
@@ -110,8 +122,19 @@ function abortUnfinished(this: ServerResponse): void {
   if (!this.writableFinished) this.emit('abort');
 }
 
+/** The refusal when the request failed for what the client sent, not for the target. */
+function requestFault(err: unknown, api: CompiledApi): Refusal | undefined {
+  // Undici fails the request with the body's own error, or one that has it as its cause.
+  if (err instanceof BodyTooLargeError || (err as { cause?: unknown })?.cause instanceof BodyTooLargeError) {
+    return { code: 'BODY_TOO_LARGE', message: `request body exceeds ${api.maxBodyBytes} bytes` };
+  }
+  if (REQUEST_ERRORS.has((err as { code?: string }).code ?? '')) {
+    return { code: 'MALFORMED_REQUEST', message: `the request cannot be forwarded: ${(err as Error).message}` };
+  }
+  return undefined;
+}
+
 function upstreamRefusal(err: unknown, api: CompiledApi, target: Target): Refusal {
-  if (err instanceof BodyTooLargeError || (err as { cause?: unknown })?.cause instanceof BodyTooLargeError) return { code: 'BODY_TOO_LARGE', message: `request body exceeds ${api.maxBodyBytes} bytes` };
   if (TIMEOUT_ERRORS.has((err as { code?: string }).code ?? '')) return upstreamTimeout(api.targets.timeoutMs);
   return upstreamUnreachable(target, err);
 }
