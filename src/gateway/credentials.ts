@@ -31,7 +31,8 @@ function redactQuery(query: string, name?: string): string {
   const pieces = query.slice(1).split('&');
   for (let i = 0; i < pieces.length; i++) {
     const eq = pieces[i].indexOf('=');
-    if (eq >= 0 && (name === undefined || paramName(pieces[i]) === name)) pieces[i] = `${pieces[i].slice(0, eq)}=${REDACTED}`;
+    if (eq < 0 || (name !== undefined && paramName(pieces[i]) !== name)) continue;
+    pieces[i] = `${pieces[i].slice(0, eq)}=${REDACTED}`;
   }
   return `?${pieces.join('&')}`;
 }

@@ -25,7 +25,8 @@ export function requestHeaders(req: IncomingMessage, api: CompiledApi, ctx: Requ
   const incoming = req.headers;
   const listed = connectionTokens(incoming);
   for (const name in incoming) {
-    if (NOT_FORWARDED.has(name) || listed?.has(name) || name === api.credentialHeader || name.startsWith(GATEWAY_PREFIX)) continue;
+    if (NOT_FORWARDED.has(name) || listed?.has(name) || name === api.credentialHeader) continue;
+    if (name.startsWith(GATEWAY_PREFIX)) continue;
     out[name] = incoming[name]!;
   }
   const prior = incoming['x-forwarded-for'];

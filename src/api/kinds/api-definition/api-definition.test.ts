@@ -51,7 +51,16 @@ test('a complete ApiDefinition validates and declares every field', () => {
       healthCheck: { path: '/healthz', interval: '5s', timeout: '1s', healthyThreshold: 1, unhealthyThreshold: 2 },
       circuitBreaker: { consecutiveFailures: 3, openDuration: '1m', halfOpenRequests: 2 },
     },
-    auth: { type: 'jwt', jwt: { issuer: 'https://idp.example.com', audiences: ['orders'], jwks: { keys: [{ kty: 'RSA', n: 'x', e: 'AQAB' }] }, consumerClaim: 'client_id' }, forwardCredentials: true },
+    auth: {
+      type: 'jwt',
+      jwt: {
+        issuer: 'https://idp.example.com',
+        audiences: ['orders'],
+        jwks: { keys: [{ kty: 'RSA', n: 'x', e: 'AQAB' }] },
+        consumerClaim: 'client_id',
+      },
+      forwardCredentials: true,
+    },
     rateLimit: { requests: 100, per: '1s' },
     cors: { allowOrigins: ['https://app.example.com'], allowMethods: ['GET'], allowHeaders: ['Authorization'], exposeHeaders: ['X-Request-Id'], allowCredentials: true, maxAge: 600 },
     ipAllow: ['10.0.0.0/8', '2001:db8::/32'],

@@ -83,7 +83,7 @@ const auth = object(
       ),
     }),
     forwardCredentials: boolean(
-      'Whether the credentials (the API key header or query parameter, or Authorization for jwt and basic) are passed on to the upstream; by default the gateway removes them.',
+      'Pass the credentials (API key header or query parameter, Authorization for jwt and basic) on to the upstream.',
       false,
     ),
   },
