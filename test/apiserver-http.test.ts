@@ -205,8 +205,8 @@ describe('API server over HTTP', () => {
       await assertStatus(await t.request(`${AD}?labelSelector=${encodeURIComponent('team in (a')}`), {
         code: 400, reason: 'BadRequest', message: /^unable to parse requirement: .* \(in selector "team in \(a"\)$/,
       });
-      await assertStatus(await t.request(`${AD}?fieldSelector=${encodeURIComponent('spec.listenPath=/x/')}`), {
-        code: 400, reason: 'BadRequest', message: /^field label not supported: spec\.listenPath$/,
+      await assertStatus(await t.request(`${AD}?fieldSelector=${encodeURIComponent('spec.upstream.timeout=1s')}`), {
+        code: 400, reason: 'BadRequest', message: /^field label not supported: spec\.upstream\.timeout$/,
       });
     });
 

@@ -59,9 +59,11 @@ describe('kubectl against the Gatehouse API server', () => {
     assert.equal(setBased.trim(), 'apidefinition.gatehouse.dev/shop');
     const byField = await t.kubectl(['get', 'apis', '-A', '--field-selector', 'metadata.namespace=team-b', '-o', 'name']);
     assert.equal(byField.trim(), 'apidefinition.gatehouse.dev/billing');
-    const bad = await t.kubectlResult(['get', 'apis', '--field-selector', 'spec.listenPath=/x']);
+    const byPath = await t.kubectl(['get', 'apis', '-A', '--field-selector', 'spec.listenPath=/store/', '-o', 'name']);
+    assert.equal(byPath.trim(), 'apidefinition.gatehouse.dev/shop');
+    const bad = await t.kubectlResult(['get', 'apis', '--field-selector', 'spec.upstream.timeout=1s']);
     assert.notEqual(bad.code, 0);
-    assert.match(bad.stderr, /field label not supported: spec\.listenPath/);
+    assert.match(bad.stderr, /field label not supported: spec\.upstream\.timeout/);
   });
 
   it('streams live changes to get -w', async () => {

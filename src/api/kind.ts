@@ -106,7 +106,18 @@ export interface Strategy {
   validateUpdate?(obj: KubeObject, old: KubeObject): FieldError[];
 }
 
+/** A field a field selector may name besides metadata.name and metadata.namespace (a CRD's
+ * `selectableFields`): a dotted path to a string, integer or boolean field, which is also the
+ * selector's label; or a label whose value is the first non-empty of several such paths (as
+ * kube-apiserver's Event `source`: source.component, else reportingComponent). An absent field
+ * selects as "". */
+export type SelectableField = string | { label: string; paths: string[] };
+
 export interface KindDefinition {
+  /** Kubernetes' own types (core v1, coordination.k8s.io), not custom resources: as
+   * kube-apiserver does for built-in types, a body may leave apiVersion and kind out and gets
+   * them from the URL. */
+  builtIn?: boolean;
   /** '' for the core group. */
   group: string;
   version: string;
@@ -125,6 +136,7 @@ export interface KindDefinition {
   /** Schema of the whole object; apiVersion, kind and metadata are added by the registry. */
   schema: JSONSchema;
   printerColumns: PrinterColumn[];
+  selectableFields?: SelectableField[];
   strategy: Strategy;
   description: string;
 }

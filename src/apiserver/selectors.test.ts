@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ApiError } from './errors.ts';
-import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from './selectors.ts';
+import { matchesLabels, parseFieldSelector, parseLabelSelector } from './selectors.ts';
 
 test('parses the whole label selector grammar', () => {
   const s = parseLabelSelector('a=1,b==2,c!=3,d in (x, y),e notin (z),f,!g,h>5,i<10');
@@ -34,14 +34,32 @@ test('refuses malformed label selectors with a BadRequest naming the selector', 
   }
 });
 
-test('field selectors support metadata.name and metadata.namespace only', () => {
-  const f = parseFieldSelector('metadata.name=shop,metadata.namespace!=kube-system');
-  assert.deepEqual(f, [
+test('field selectors name metadata.name, metadata.namespace and the kind\'s selectable fields', () => {
+  const def = { selectableFields: ['spec.listenPath', { label: 'source', paths: ['source.component', 'reportingComponent'] }] };
+  assert.deepEqual(parseFieldSelector('metadata.name=shop,metadata.namespace!=kube-system,spec.listenPath==/x', def), [
     { field: 'name', operator: '=', value: 'shop' },
     { field: 'namespace', operator: '!=', value: 'kube-system' },
+    { field: 'json', paths: [['spec', 'listenPath']], operator: '=', value: '/x' },
   ]);
-  assert.equal(matchesFields(f, 'default', 'shop'), true);
-  assert.equal(matchesFields(f, 'kube-system', 'shop'), false);
-  assert.throws(() => parseFieldSelector('spec.listenPath=/x'), /field label not supported: spec\.listenPath/);
-  assert.throws(() => parseFieldSelector('metadata.name'), /not of the form/);
+  assert.deepEqual(parseFieldSelector('source=gitops', def), [
+    { field: 'json', paths: [['source', 'component'], ['reportingComponent']], operator: '=', value: 'gitops' },
+  ]);
+  assert.deepEqual(parseFieldSelector('', def), []);
+  assert.throws(() => parseFieldSelector('spec.listenPath=/x', {}), /^ApiError: field label not supported: spec\.listenPath$/);
+  assert.throws(() => parseFieldSelector('spec.upstream=/x', def), /field label not supported: spec\.upstream/);
+});
+
+test('field selectors follow kube\'s grammar: the first operator splits a term, values escape , = and \\', () => {
+  const def = { selectableFields: ['reason'] };
+  const one = (selector: string) => parseFieldSelector(selector, def).map((r) => `${r.operator} ${r.value}`);
+  assert.deepEqual(one('reason=a\\,b\\=c\\\\d'), ['= a,b=c\\d']);
+  assert.deepEqual(one('reason!=x,'), ['!= x'], 'empty terms are skipped');
+  assert.deepEqual(one('reason=!x'), ['= !x']);
+  assert.deepEqual(one('reason='), ['= ']);
+  const refused = (selector: string, message: string) =>
+    assert.throws(() => parseFieldSelector(selector, def), (err: unknown) => err instanceof ApiError && err.code === 400 && err.message === message);
+  refused('reason', "invalid selector: 'reason'; can't understand 'reason'");
+  refused('reason=a=b', 'invalid field selector: unescaped character in value: =');
+  refused('reason=a\\x', 'invalid field selector: invalid escape sequence: \\x');
+  refused('reason=a\\', 'invalid field selector: invalid escape sequence: \\');
 });

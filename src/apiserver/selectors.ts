@@ -1,6 +1,8 @@
 // Label and field selector parsing with Kubernetes' grammar
 // (k8s.io/apimachinery/pkg/labels and pkg/fields). The parsed requirements go to storage,
 // which evaluates them in SQL; `gt`/`lt` (numeric comparisons, rare) are evaluated here.
+// Watch events are matched with storage's own evaluation (storage/field-selection.ts).
+import type { KindDefinition } from '../api/kind.ts';
 import type { FieldRequirement, LabelRequirement } from '../storage/storage.ts';
 import { errors } from './errors.ts';
 
@@ -123,27 +125,82 @@ export function matchesLabels(selector: LabelSelector, labels: Record<string, st
   return matchesNumeric(selector.numeric, labels);
 }
 
-const FIELDS: Record<string, FieldRequirement['field']> = {
-  'metadata.name': 'name',
-  'metadata.namespace': 'namespace',
-};
+type FieldSource = { field: 'name' | 'namespace' } | { field: 'json'; paths: string[][] };
 
-/** Field selectors support what kube-apiserver supports for custom resources:
- * metadata.name and metadata.namespace with =, == and !=. */
-export function parseFieldSelector(selector: string | undefined): FieldRequirement[] {
-  if (!selector || !selector.trim()) return [];
-  return splitTopLevel(selector).map((part) => {
-    const m = /^([^=!]+?)\s*(==|=|!=)\s*(.*)$/.exec(part);
-    if (!m) throw errors.badRequest(`invalid field selector "${selector}": "${part}" is not of the form field=value, field==value or field!=value`);
-    const field = FIELDS[m[1].trim()];
-    if (!field) throw errors.badRequest(`field label not supported: ${m[1].trim()}`);
-    return { field, operator: m[2] === '!=' ? '!=' : '=', value: m[3].trim() };
-  });
+const fieldSourcesOf = new WeakMap<Pick<KindDefinition, 'selectableFields'>, Map<string, FieldSource>>();
+
+/** What a field selector label selects on a kind: the key's columns for metadata.name and
+ * metadata.namespace (every kind), paths into the stored object for its selectable fields. */
+function fieldSources(def: Pick<KindDefinition, 'selectableFields'>): Map<string, FieldSource> {
+  let sources = fieldSourcesOf.get(def);
+  if (!sources) {
+    sources = new Map<string, FieldSource>([
+      ['metadata.name', { field: 'name' }],
+      ['metadata.namespace', { field: 'namespace' }],
+    ]);
+    for (const selectable of def.selectableFields ?? []) {
+      const { label, paths } = typeof selectable === 'string' ? { label: selectable, paths: [selectable] } : selectable;
+      sources.set(label, { field: 'json', paths: paths.map((path) => path.split('.')) });
+    }
+    fieldSourcesOf.set(def, sources);
+  }
+  return sources;
 }
 
-export function matchesFields(requirements: FieldRequirement[], namespace: string, name: string): boolean {
-  return requirements.every((r) => {
-    const actual = r.field === 'name' ? name : namespace;
-    return r.operator === '=' ? actual === r.value : actual !== r.value;
-  });
+/** Splits at commas not escaped by a backslash (k8s.io/apimachinery/pkg/fields splitTerms). */
+function splitFieldTerms(selector: string): string[] {
+  const terms: string[] = [];
+  let start = 0;
+  for (let i = 0; i < selector.length; i++) {
+    if (selector[i] === '\\') i++;
+    else if (selector[i] === ',') {
+      terms.push(selector.slice(start, i));
+      start = i + 1;
+    }
+  }
+  terms.push(selector.slice(start));
+  return terms;
+}
+
+/** Undoes `\\`, `\,` and `\=`; unescaped `,` and `=` are refused, as kube does. */
+function unescapeFieldValue(value: string): string {
+  let out = '';
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i];
+    if (c === '\\') {
+      const next = value[++i];
+      if (next !== '\\' && next !== ',' && next !== '=') {
+        throw errors.badRequest(`invalid field selector: invalid escape sequence: \\${next ?? ''}`);
+      }
+      out += next;
+    } else if (c === ',' || c === '=') {
+      throw errors.badRequest(`invalid field selector: unescaped character in value: ${c}`);
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+/** Parses a field selector with kube-apiserver's grammar (k8s.io/apimachinery/pkg/fields):
+ * terms `label=value`, `label==value` or `label!=value` joined by commas, the operator being
+ * the first `!=`, `==` or `=` in the term. Labels are metadata.name, metadata.namespace and
+ * the kind's selectable fields; any other is refused with kube's message. */
+export function parseFieldSelector(
+  selector: string | undefined,
+  def: Pick<KindDefinition, 'selectableFields'>,
+): FieldRequirement[] {
+  if (!selector) return [];
+  const sources = fieldSources(def);
+  const requirements: FieldRequirement[] = [];
+  for (const term of splitFieldTerms(selector)) {
+    if (term === '') continue;
+    const m = /^(.*?)(!=|==|=)(.*)$/s.exec(term);
+    if (!m) throw errors.badRequest(`invalid selector: '${selector}'; can't understand '${term}'`);
+    const [, label, op, raw] = m;
+    const source = sources.get(label);
+    if (!source) throw errors.badRequest(`field label not supported: ${label}`);
+    requirements.push({ ...source, operator: op === '!=' ? '!=' : '=', value: unescapeFieldValue(raw) });
+  }
+  return requirements;
 }

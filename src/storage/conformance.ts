@@ -198,6 +198,44 @@ export function runStorageConformance(name: string, open: () => Promise<Storage>
       assert.deepEqual((await storage.list({ resource: freshResource() })).items, []);
     });
 
+    it('selects by paths into the stored JSON, in the current state and in a snapshot', async () => {
+      const r = freshResource();
+      const objects: Array<[string, Record<string, unknown>]> = [
+        ['a', { spec: { path: '/x', port: 80, on: true }, source: { component: 'gitops' } }],
+        ['b', { spec: { path: '/y', port: 8080, on: false }, source: { component: '' }, reporter: 'gateway' }],
+        ['c', { spec: { path: null }, reporter: 'gateway' }],
+        ['d', { spec: 'not an object', source: {} }],
+      ];
+      for (const [n, extra] of objects) await storage.create(keyOf(r, n), { labels: { n } }, encoder(n, extra));
+      const json = (operator: '=' | '!=', value: string, ...paths: string[]) =>
+        ({ field: 'json' as const, operator, value, paths: paths.map((path) => path.split('.')) });
+      const list = async (o: Omit<ListOptions, 'resource'>) => names((await storage.list({ resource: r, ...o })).items);
+      assert.deepEqual(await list({ fields: [json('=', '/x', 'spec.path')] }), ['default/a']);
+      assert.deepEqual(await list({ fields: [json('!=', '/x', 'spec.path')] }), ['default/b', 'default/c', 'default/d']);
+      assert.deepEqual(await list({ fields: [json('=', '', 'spec.path')] }), ['default/c', 'default/d'], 'null and absent are ""');
+      assert.deepEqual(await list({ fields: [json('=', '8080', 'spec.port')] }), ['default/b'], 'numbers as text');
+      assert.deepEqual(await list({ fields: [json('=', 'false', 'spec.on')] }), ['default/b'], 'booleans as text');
+      assert.deepEqual(await list({ fields: [json('=', 'gateway', 'source.component', 'reporter')] }), ['default/b', 'default/c'],
+        'the first non-empty path');
+      assert.deepEqual(await list({ fields: [json('=', 'gitops', 'source.component', 'reporter')] }), ['default/a']);
+      assert.deepEqual(await list({
+        fields: [json('!=', '/x', 'spec.path'), { field: 'name', operator: '!=', value: 'c' }],
+        labels: [{ key: 'n', operator: 'notin', values: ['d'] }],
+      }), ['default/b']);
+      const first = await storage.list({ resource: r, fields: [json('!=', '', 'reporter')], limit: 1 });
+      assert.deepEqual(names(first.items), ['default/b']);
+      assert.equal(first.more, true);
+
+      // A snapshot read compares the value the object had at that revision.
+      const before = await storage.currentRevision();
+      await storage.update(keyOf(r, 'a'), undefined, { labels: {} }, encoder('a', { spec: { path: '/moved' } }));
+      await storage.update(keyOf(r, 'c'), undefined, { labels: {} }, encoder('c', { spec: { path: '/x' } }));
+      assert.deepEqual(await list({ fields: [json('=', '/x', 'spec.path')] }), ['default/c']);
+      assert.deepEqual(await list({ revision: before, fields: [json('=', '/x', 'spec.path')] }), ['default/a']);
+      const paged = await listAll(storage, { resource: r, revision: before, fields: [json('!=', '/y', 'spec.path')] }, 1);
+      assert.deepEqual(names(paged.items), ['default/a', 'default/c', 'default/d']);
+    });
+
     it('pages over a stable snapshot while writes happen between pages', async () => {
       const r = freshResource();
       const originals: StoredObject[] = [];

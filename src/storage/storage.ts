@@ -1,7 +1,8 @@
 // The storage contract the API server's registry needs, and nothing more (kine's lesson):
 // keys, opaque JSON text, one monotonic revision, an append-only log that feeds watch,
 // and compaction. Storage knows no kinds. The only structure it sees is what the caller
-// hands it to filter on in the database: the object's namespace, name and labels.
+// hands it to filter on in the database: the object's namespace, name and labels, and paths
+// into the stored JSON that a field selector names.
 
 /** Identity of one stored object. `resource` is an opaque prefix chosen by the caller
  * (e.g. `gatehouse.dev/apidefinitions`); `namespace` is '' for cluster-scoped objects. */
@@ -44,12 +45,14 @@ export interface LabelRequirement {
   values: string[];
 }
 
-/** One requirement of a field selector on the identity columns. */
-export interface FieldRequirement {
-  field: 'name' | 'namespace';
-  operator: '=' | '!=';
-  value: string;
-}
+/** One requirement of a field selector. `name` and `namespace` compare the key. `json` compares
+ * a value read from the stored JSON text: the first of `paths` (each a list of object keys)
+ * that holds a non-empty string, number or boolean, as text; '' when none does. Paths name
+ * scalar fields (CRD `selectableFields` semantics); which ones is the caller's business. */
+export type FieldRequirement = { operator: '=' | '!='; value: string } & (
+  | { field: 'name' | 'namespace' }
+  | { field: 'json'; paths: string[][] }
+);
 
 export interface ListOptions {
   resource: string;

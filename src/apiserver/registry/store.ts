@@ -5,10 +5,11 @@ import { randomUUID, randomInt } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import type { FieldError, KindDefinition, KubeObject } from '../../api/kind.ts';
 import { applyDefaults, findUnknownFields, pruneUnknownFields, validateObject, validateObjectMeta } from '../../api/schema/index.ts';
+import { matchesFields } from '../../storage/field-selection.ts';
 import type { ObjectKey, Storage, StoredObject, WatchEvent } from '../../storage/storage.ts';
 import { isStorageError } from '../../storage/storage.ts';
 import { ApiError, errors, fromStorageError, type ResourceRef } from '../errors.ts';
-import { matchesFields, matchesLabels, matchesNumeric, parseFieldSelector, parseLabelSelector } from '../selectors.ts';
+import { matchesLabels, matchesNumeric, parseFieldSelector, parseLabelSelector } from '../selectors.ts';
 import { decodeContinue, encodeContinue } from './continue-token.ts';
 import { applyPatch, type PatchType } from './patch.ts';
 
@@ -164,7 +165,17 @@ export class ResourceStore {
       throw errors.badRequest(`the body of ${what} must be a JSON or YAML object`);
     }
     const obj = body as KubeObject;
-    if (!obj.kind) throw errors.badRequest(`Object 'Kind' is missing in the body of ${what}`);
+    // kube-apiserver's decoder takes a built-in type's missing apiVersion and kind from the URL;
+    // the one for custom resources requires kind, and refuses a body without with this message.
+    if (this.def.builtIn) {
+      obj.apiVersion ||= this.apiVersion;
+      obj.kind ||= this.def.kind;
+    }
+    if (!obj.kind) {
+      const { kind, version } = this.def;
+      const missing = `Object 'Kind' is missing in '${JSON.stringify(body)}'`;
+      throw errors.badRequest(`${kind} in version "${version}" cannot be handled as a ${kind}: ${missing}`);
+    }
     if (!obj.apiVersion) throw errors.badRequest(`Object 'apiVersion' is missing in the body of ${what}`);
     if (obj.apiVersion !== this.apiVersion) {
       throw errors.badRequest(`the API version in the data (${obj.apiVersion}) does not match the expected API version (${this.apiVersion}) for ${what}`);
@@ -371,7 +382,7 @@ export class ResourceStore {
 
   async list(namespace: string | undefined, query: ListQuery): Promise<ListPage> {
     const labels = parseLabelSelector(query.labelSelector);
-    const fields = parseFieldSelector(query.fieldSelector);
+    const fields = parseFieldSelector(query.fieldSelector, this.def);
     const limit = query.limit && query.limit > 0 ? query.limit : undefined;
     let revision: number | undefined;
     let after: { namespace: string; name: string } | undefined;
@@ -414,9 +425,11 @@ export class ResourceStore {
    * resourceVersion errors are thrown here, before any event. */
   async watch(namespace: string | undefined, query: WatchQuery, signal: AbortSignal): Promise<AsyncGenerator<ObjectEvent>> {
     const labels = parseLabelSelector(query.labelSelector);
-    const fields = parseFieldSelector(query.fieldSelector);
+    const fields = parseFieldSelector(query.fieldSelector, this.def);
     const matches = (obj: KubeObject | undefined): boolean =>
-      obj !== undefined && matchesLabels(labels, obj.metadata.labels) && matchesFields(fields, obj.metadata.namespace ?? '', obj.metadata.name ?? '');
+      obj !== undefined &&
+      matchesLabels(labels, obj.metadata.labels) &&
+      matchesFields(fields, { namespace: obj.metadata.namespace ?? '', name: obj.metadata.name ?? '' }, () => obj);
     const ns = this.def.namespaced ? namespace : undefined;
     const initial: ObjectEvent[] = [];
     let from: number;

@@ -7,7 +7,8 @@ import { startAutoCompaction } from '../auto-compaction.ts';
 import type { StorageLogger } from '../auto-compaction.ts';
 import { RevisionLog, keyId, toEvent } from './revision-log.ts';
 import type { LogEntry } from './revision-log.ts';
-import { compareKeys, matchesFields, matchesLabels } from './selection.ts';
+import { matchesFields } from '../field-selection.ts';
+import { compareKeys, matchesLabels } from './selection.ts';
 import { alreadyExists, conflict, expired, notFound, storageClosed } from '../storage-errors.ts';
 
 export interface MemoryStorageOptions {
@@ -81,10 +82,10 @@ export class MemoryStorage implements Storage {
       : [...(this.objects.get(options.resource)?.values() ?? [])];
     const after = options.after;
     const matching = candidates
-      .filter(({ object: { key }, labels }) =>
+      .filter(({ object: { key, value }, labels }) =>
         (options.namespace === undefined || key.namespace === options.namespace) &&
         (after === undefined || compareKeys(key, after) > 0) &&
-        matchesFields(key, options.fields ?? []) &&
+        matchesFields(options.fields ?? [], key, () => JSON.parse(value)) &&
         matchesLabels(labels, options.labels ?? []))
       .sort((a, b) => compareKeys(a.object.key, b.object.key));
     const limit = options.limit || matching.length;

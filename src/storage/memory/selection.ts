@@ -1,4 +1,4 @@
-import type { FieldRequirement, LabelRequirement, ObjectKey } from '../storage.ts';
+import type { LabelRequirement, ObjectKey } from '../storage.ts';
 
 /**
  * Orders strings by code point, which is the byte order of their UTF-8 encoding and so
@@ -40,8 +40,4 @@ export function matchesLabels(labels: Record<string, string>, requirements: read
         return !has;
     }
   });
-}
-
-export function matchesFields(key: ObjectKey, requirements: readonly FieldRequirement[]): boolean {
-  return requirements.every((req) => (key[req.field] === req.value) === (req.operator === '='));
 }

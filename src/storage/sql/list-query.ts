@@ -1,4 +1,4 @@
-import type { LabelRequirement, ListOptions } from '../storage.ts';
+import type { FieldRequirement, LabelRequirement, ListOptions } from '../storage.ts';
 
 /** Collects statement parameters and hands out their $n placeholders. */
 class Params {
@@ -36,20 +36,22 @@ const TAIL = `) i ON true
  *
  * `from: 'objects'` reads the current table. `from: 'log'` reads the state at
  * `options.revision` from the log: the latest row per key at or below it, unless a delete.
- * Identity conditions go inside DISTINCT ON (a key's identity never changes), label
- * conditions outside it (only the latest row's labels count).
+ * Identity conditions go inside DISTINCT ON (a key's identity never changes), label and
+ * JSON field conditions outside it.
  */
 export function buildListQuery(options: ListOptions, from: 'objects' | 'log', withCount: boolean): ListQuery {
   const p = new Params();
   const resource = p.add(options.resource);
   const identity = [`resource = ${resource}`];
   if (options.namespace !== undefined) identity.push(`namespace = ${p.add(options.namespace)}`);
+  // Conditions on a row's labels and value; in the log only the latest row's count.
+  const content = (options.labels ?? []).map((req) => labelCondition(req, p));
   for (const field of options.fields ?? []) {
-    identity.push(`${field.field} ${field.operator === '=' ? '=' : '<>'} ${p.add(field.value)}`);
+    if (field.field === 'json') content.push(jsonFieldCondition(field, p));
+    else identity.push(`${field.field} ${field.operator === '=' ? '=' : '<>'} ${p.add(field.value)}`);
   }
-  const labels = (options.labels ?? []).map((req) => labelCondition(req, p));
   const count = withCount && from === 'objects'
-    ? `(SELECT count(*) FROM gatehouse_objects WHERE ${[...identity, ...labels].join(' AND ')})`
+    ? `(SELECT count(*) FROM gatehouse_objects WHERE ${[...identity, ...content].join(' AND ')})`
     : 'NULL::bigint';
   const after = options.after
     ? [`(namespace, name) > (${p.add(options.after.namespace)}, ${p.add(options.after.name)})`]
@@ -57,7 +59,7 @@ export function buildListQuery(options: ListOptions, from: 'objects' | 'log', wi
   const limit = options.limit ? ` LIMIT ${p.add(options.limit + 1)}` : '';
   const head = HEAD(resource, count);
   if (from === 'objects') {
-    const where = [...identity, ...after, ...labels].join(' AND ');
+    const where = [...identity, ...after, ...content].join(' AND ');
     return {
       text: `${head}SELECT namespace, name, value, revision, create_revision FROM gatehouse_objects
         WHERE ${where} ORDER BY namespace, name${limit}${TAIL}`,
@@ -66,7 +68,7 @@ export function buildListQuery(options: ListOptions, from: 'objects' | 'log', wi
   }
   const snapshot = p.add(options.revision ?? 0);
   const inner = [...identity, ...after, `revision <= ${snapshot}`].join(' AND ');
-  const outer = ["type <> 'DELETED'", ...labels].join(' AND ');
+  const outer = ["type <> 'DELETED'", ...content].join(' AND ');
   return {
     text: `${head}SELECT namespace, name, value, revision, create_revision FROM (
         SELECT DISTINCT ON (namespace, name) namespace, name, type, labels, value, revision, create_revision
@@ -74,6 +76,13 @@ export function buildListQuery(options: ListOptions, from: 'objects' | 'log', wi
         WHERE ${outer} ORDER BY namespace, name${limit}${TAIL}`,
     params: p.values,
   };
+}
+
+/** The value of field-selection.ts' jsonFieldValue: `#>>` renders strings, numbers and
+ * booleans as that function's String() does, and gives NULL for absent paths and JSON null. */
+function jsonFieldCondition(req: FieldRequirement & { field: 'json' }, p: Params): string {
+  const candidates = req.paths.map((path) => `nullif(value::jsonb #>> ${p.add(path)}::text[], '')`);
+  return `coalesce(${candidates.join(', ')}, '') ${req.operator === '=' ? '=' : '<>'} ${p.add(req.value)}`;
 }
 
 function labelCondition(req: LabelRequirement, p: Params): string {

@@ -14,6 +14,7 @@ function validate(obj: KubeObject): FieldError[] {
 }
 
 export const configMapKind: KindDefinition = {
+  builtIn: true,
   group: '',
   version: 'v1',
   kind: 'ConfigMap',

@@ -6,6 +6,7 @@ import type { Event } from './types.ts';
 const event = (obj: KubeObject) => obj as Event;
 
 export const eventKind: KindDefinition = {
+  builtIn: true,
   group: '',
   version: 'v1',
   kind: 'Event',
@@ -26,6 +27,20 @@ export const eventKind: KindDefinition = {
     column('Reason', 'Reason of the event.', (o) => event(o).reason ?? ''),
     column('Object', 'Kind/name of the object.', (o) => `${event(o).involvedObject?.kind ?? ''}/${event(o).involvedObject?.name ?? ''}`.toLowerCase()),
     column('Message', 'Description.', (o) => event(o).message ?? ''),
+  ],
+  // kube-apiserver's Event field selectors (pkg/registry/core/event ToSelectableFields).
+  selectableFields: [
+    'involvedObject.kind',
+    'involvedObject.namespace',
+    'involvedObject.name',
+    'involvedObject.uid',
+    'involvedObject.apiVersion',
+    'involvedObject.resourceVersion',
+    'involvedObject.fieldPath',
+    'reason',
+    'reportingComponent',
+    { label: 'source', paths: ['source.component', 'reportingComponent'] },
+    'type',
   ],
   strategy: {},
 };

@@ -4,6 +4,7 @@ import { leaseSchema } from './schema.ts';
 import type { Lease } from './types.ts';
 
 export const leaseKind: KindDefinition = {
+  builtIn: true,
   group: 'coordination.k8s.io',
   version: 'v1',
   kind: 'Lease',

@@ -4,6 +4,7 @@ import { namespaceSchema } from './schema.ts';
 import type { Namespace } from './types.ts';
 
 export const namespaceKind: KindDefinition = {
+  builtIn: true,
   group: '',
   version: 'v1',
   kind: 'Namespace',
@@ -18,6 +19,7 @@ export const namespaceKind: KindDefinition = {
   schema: namespaceSchema,
   description: namespaceSchema.description!,
   printerColumns: [column('Status', 'Lifecycle phase.', (o) => (o as Namespace).status?.phase ?? ''), ageColumn()],
+  selectableFields: ['status.phase'],
   strategy: {
     /** A new namespace is Active whatever the client sent; Terminating is the server's to set. */
     prepareForCreate(obj: KubeObject) {

@@ -32,6 +32,7 @@ function validateUpdate(obj: KubeObject, old: KubeObject): FieldError[] {
 }
 
 export const secretKind: KindDefinition = {
+  builtIn: true,
   group: '',
   version: 'v1',
   kind: 'Secret',
@@ -50,6 +51,7 @@ export const secretKind: KindDefinition = {
     column('Data', 'Number of keys.', (o) => Object.keys((o as Secret).data ?? {}).length, { type: 'integer' }),
     ageColumn(),
   ],
+  selectableFields: ['type'],
   strategy: {
     prepareForCreate: foldStringData,
     prepareForUpdate: foldStringData,

@@ -57,6 +57,7 @@ export const apiDefinitionKind: KindDefinition = {
     column('Hosts', 'Host names the API answers on.', (o) => (spec(o).hosts ?? []).join(','), { wide: true }),
     column('Visibility', 'public or internal.', (o) => spec(o).visibility ?? 'public', { wide: true }),
   ],
+  selectableFields: ['spec.listenPath'],
   strategy: { validate },
 };
 

@@ -57,6 +57,7 @@ export const apiKeyKind: KindDefinition = {
     readyColumn(),
     ageColumn(),
   ],
+  selectableFields: ['spec.consumer'],
   strategy: { prepareForCreate, prepareForUpdate, validate, validateUpdate },
 };
 

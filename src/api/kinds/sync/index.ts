@@ -46,6 +46,7 @@ export const syncKind: KindDefinition = {
     ageColumn(),
     column('Revision', 'Source revision last applied.', (o) => (o as Sync).status?.lastAppliedRevision ?? '', { wide: true }),
   ],
+  selectableFields: ['spec.sourceRef.name'],
   strategy: { validate },
 };
 

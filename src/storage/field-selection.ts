@@ -1,0 +1,31 @@
+// Field requirements evaluated outside the database: by the memory driver, and by callers
+// filtering watch events. The SQL drivers compute the same values in list-query.ts.
+import type { FieldRequirement, ObjectKey } from './storage.ts';
+
+/** The text a `json` requirement compares: the first path holding a non-empty scalar. */
+export function jsonFieldValue(doc: unknown, paths: readonly (readonly string[])[]): string {
+  for (const path of paths) {
+    let node = doc;
+    for (const step of path) {
+      node = typeof node === 'object' && node !== null && !Array.isArray(node) ? (node as Record<string, unknown>)[step] : undefined;
+    }
+    if (typeof node === 'string' || typeof node === 'number' || typeof node === 'boolean') {
+      const text = String(node);
+      if (text !== '') return text;
+    }
+  }
+  return '';
+}
+
+/** Whether an object meets every requirement. `doc` yields the parsed value and is called only
+ * when a requirement reads it, so callers holding JSON text parse it only when needed. */
+export function matchesFields(
+  requirements: readonly FieldRequirement[],
+  key: Pick<ObjectKey, 'namespace' | 'name'>,
+  doc: () => unknown,
+): boolean {
+  return requirements.every((req) => {
+    const actual = req.field === 'json' ? jsonFieldValue(doc(), req.paths) : key[req.field];
+    return (actual === req.value) === (req.operator === '=');
+  });
+}
