@@ -2,7 +2,6 @@
 // the flag, file or server at fault, run as a user runs it (a child process) against a
 // real API server.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,23 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { writeKubeconfig } from '../src/cli/kubeconfig.ts';
 import { startTestApiServer, type TestApiServer } from './support/apiserver.ts';
-
-const MAIN = new URL('../src/cli/main.ts', import.meta.url).pathname;
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `gatehouse ARGS` to its end (bounded: a command that hangs fails the test). */
-function gatehouse(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', MAIN, ...args], { env: { ...process.env, ...env }, timeout: 120_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+import { gatehouse } from './support/cli.ts';
 
 async function listening(): Promise<{ server: Server; port: number }> {
   const server = createServer();

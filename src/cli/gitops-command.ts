@@ -10,18 +10,11 @@ import { syncKind, type Sync } from '../api/kinds/sync/index.ts';
 import { namespaceKind } from '../api/core/namespace/index.ts';
 import { secretKind } from '../api/core/secret/index.ts';
 import { isStatusError } from '../client/errors.ts';
-import { loadKubeconfig } from '../client/kubeconfig.ts';
-import { KubeClient } from '../client/rest.ts';
+import type { KubeClient } from '../client/rest.ts';
 import { describeObject } from '../gitops/sync/index.ts';
-import { explainFailure } from './failure.ts';
 import { hostKeyOf } from './host-key.ts';
 import { formatObjects, parseOutput, table, type OutputFormat } from './print.ts';
-import { defaultKubeconfig } from './process.ts';
-
-interface Target {
-  kubeconfig: string;
-  namespace?: string;
-}
+import { progress, run, verb, withTarget, type Target } from './target.ts';
 
 const kinds: Record<string, KindDefinition> = { source: gitRepositoryKind, sources: gitRepositoryKind, sync: syncKind, syncs: syncKind };
 
@@ -30,41 +23,13 @@ function kindArg(value: string, allowed: string[]): KindDefinition {
   return kinds[value];
 }
 
-/** The kubeconfig flag every command shares; KUBECONFIG, then the one `gatehouse up` writes. */
-function withTarget(command: Command): Command {
-  return command
-    .option('--kubeconfig <file>', 'kubeconfig of the API server ($KUBECONFIG when set)', defaultKubeconfig())
-    .option('-n, --namespace <ns>', "namespace (default: the kubeconfig context's)");
-}
-
-async function connect(target: Target): Promise<{ client: KubeClient; namespace: string }> {
-  const config = await loadKubeconfig(target.kubeconfig);
-  return { client: new KubeClient(config), namespace: target.namespace ?? config.namespace ?? 'default' };
-}
-
-/** Runs `body` with a client and closes it; a failure becomes one readable line naming the
- * kubeconfig or server at fault. */
-async function run(target: Target, body: (client: KubeClient, namespace: string) => Promise<number | void>): Promise<void> {
-  const { client, namespace } = await connect(target);
-  try {
-    const code = await body(client, namespace);
-    if (code) process.exitCode = code;
-  } catch (err) {
-    throw new Error(explainFailure(err, { kubeconfig: target.kubeconfig, server: client.config.server }), { cause: err });
-  } finally {
-    await client.close();
-  }
-}
-
-const progress = (line: string) => process.stderr.write(`${line}\n`);
-
 function ready(obj: KubeObject): { ok: boolean; message: string } {
   const cond = findCondition(obj.status as CommonStatus | undefined, 'Ready');
   return { ok: cond?.status === 'True', message: cond?.message ?? 'no Ready condition yet' };
 }
 
 export function registerGitOpsCommands(program: Command): void {
-  const get = program.command('get').description('list GitOps objects');
+  const get = verb(program, 'get', 'list Gatehouse objects');
   withTarget(get.command('sources').alias('source').description('list GitRepositories'))
     .option('-A, --all-namespaces', 'across all namespaces')
     .addOption(new Option('-o, --output <format>', 'table, wide, yaml or json').default('table').argParser(parseOutput))
@@ -119,7 +84,7 @@ export function registerGitOpsCommands(program: Command): void {
       }),
     );
 
-  const create = program.command('create').description('create GitOps objects');
+  const create = verb(program, 'create', 'create Gatehouse objects');
   const secret = create.command('secret').description('create a Secret');
   withTarget(secret.command('git').description('create or replace a Secret with Git credentials'))
     .argument('<name>')

@@ -9,6 +9,7 @@ import { loadKubeconfig } from '../client/kubeconfig.ts';
 import { KubeClient } from '../client/rest.ts';
 import { startController, type GitOpsController } from '../gitops/manager.ts';
 import { startDemo, type Demo } from './demo.ts';
+import { registerApiKeyCommand } from './apikey-command.ts';
 import { registerControllerCommand } from './controller-command.ts';
 import { explainFailure } from './failure.ts';
 import { registerGatewayCommand } from './gateway-command.ts';
@@ -137,6 +138,7 @@ program
 registerGatewayCommand(program);
 registerControllerCommand(program);
 registerGitOpsCommands(program);
+registerApiKeyCommand(program);
 
 // The command being run, so a failure can name the flag behind it.
 let running: Command | undefined;

@@ -1,0 +1,44 @@
+// What every command that talks to an API server shares: the --kubeconfig and --namespace
+// flags, a client for them, and failures turned into one line naming the kubeconfig or
+// server at fault. Progress goes to stderr, so stdout holds only what a command prints.
+import type { Command } from 'commander';
+import { loadKubeconfig } from '../client/kubeconfig.ts';
+import { KubeClient } from '../client/rest.ts';
+import { explainFailure } from './failure.ts';
+import { defaultKubeconfig } from './process.ts';
+
+export interface Target {
+  kubeconfig: string;
+  namespace?: string;
+}
+
+/** Adds the kubeconfig flag (KUBECONFIG, then the one `gatehouse up` writes) and -n. */
+export function withTarget(command: Command): Command {
+  return command
+    .option('--kubeconfig <file>', 'kubeconfig of the API server ($KUBECONFIG when set)', defaultKubeconfig())
+    .option('-n, --namespace <ns>', "namespace (default: the kubeconfig context's)");
+}
+
+/** Runs `body` with a client and closes it; a number it returns is the exit code. */
+export async function run(target: Target, body: (client: KubeClient, namespace: string) => Promise<number | void>): Promise<void> {
+  const config = await loadKubeconfig(target.kubeconfig);
+  const client = new KubeClient(config);
+  try {
+    const code = await body(client, target.namespace ?? config.namespace);
+    if (code) process.exitCode = code;
+  } catch (err) {
+    throw new Error(explainFailure(err, { kubeconfig: target.kubeconfig, server: config.server }), { cause: err });
+  } finally {
+    await client.close();
+  }
+}
+
+export const progress = (line: string): void => {
+  process.stderr.write(`${line}\n`);
+};
+
+/** The subcommand `name` of `parent` (`create`, `get`), made on first use, so that several
+ * modules can add their kinds to one verb. */
+export function verb(parent: Command, name: string, description: string): Command {
+  return parent.commands.find((c) => c.name() === name) ?? parent.command(name).description(description);
+}

@@ -1,0 +1,43 @@
+// API keys from the command line: `gatehouse create apikey` prints the minted key, the one
+// time it is shown; `kubectl apply` of an ApiKey gets a Warning saying where the key went.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { hashApiKey } from '../src/api/kinds/api-key/index.ts';
+import { startTestApiServer, type TestApiServer } from './support/apiserver.ts';
+import { gatehouse } from './support/cli.ts';
+
+describe('gatehouse create apikey', () => {
+  let api: TestApiServer;
+  before(async () => {
+    api = await startTestApiServer();
+    await api.kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'gatehouse.dev/v1alpha1', kind: 'Consumer', metadata: { name: 'acme' }, spec: {} }));
+  });
+  after(() => api.stop());
+
+  it('prints the minted key once on stdout; the server keeps its hash and the expiry asked for', async () => {
+    const before = Date.now();
+    const r = await gatehouse(['create', 'apikey', 'acme', '--name', 'acme-ci', '--expires', '720h', '--kubeconfig', api.kubeconfigPath]);
+    assert.equal(r.code, 0, r.stderr);
+    const key = r.stdout.trim();
+    assert.match(key, /^gh_[A-Za-z0-9_-]{43}$/);
+    assert.match(r.stderr, /✔ ApiKey default\/acme-ci for Consumer acme, expires \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\n.*shown only now/);
+    const stored = JSON.parse(await api.kubectl(['get', 'apikey', 'acme-ci', '-o', 'json'])) as { spec: { hash: string; expires: string }; status?: { key?: string } };
+    assert.equal(stored.spec.hash, hashApiKey(key));
+    assert.equal(stored.status?.key, undefined);
+    const lifetime = Date.parse(stored.spec.expires) - before;
+    assert.ok(lifetime > 719 * 3_600_000 && lifetime <= 720 * 3_600_000 + 60_000, `expires ${stored.spec.expires}`);
+
+    const unnamed = await gatehouse(['create', 'apikey', 'acme', '--kubeconfig', api.kubeconfigPath]);
+    assert.equal(unnamed.code, 0, unnamed.stderr);
+    assert.match(unnamed.stderr, /✔ ApiKey default\/acme-[a-z0-9]{5} for Consumer acme\n/);
+  });
+
+  it('refuses a missing Consumer and a bad duration, naming them', async () => {
+    const missing = await gatehouse(['create', 'apikey', 'nobody', '--kubeconfig', api.kubeconfigPath]);
+    assert.deepEqual([missing.code, missing.stdout], [1, '']);
+    assert.match(missing.stderr, /Consumer default\/nobody does not exist/);
+    const bad = await gatehouse(['create', 'apikey', 'acme', '--expires', 'soon', '--kubeconfig', api.kubeconfigPath]);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /"soon" is not a positive duration/);
+  });
+});
