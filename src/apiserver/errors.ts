@@ -163,6 +163,10 @@ export const errors = {
   tooLarge(limit: number): ApiError {
     return new ApiError('RequestEntityTooLarge', `Request entity too large: limit is ${limit}`);
   },
+  /** 413 for a body or object that is within the read limit but too large once decoded. */
+  objectTooLarge(message: string): ApiError {
+    return new ApiError('RequestEntityTooLarge', message);
+  },
   /** 410 for a resourceVersion or continue token older than the compaction window. */
   expired(message: string): ApiError {
     return new ApiError('Expired', message);

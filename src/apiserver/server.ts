@@ -2,12 +2,13 @@
 // handler, listening on one address. Stopping closes open watches, then storage.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { KindDefinition } from '../api/kind.ts';
 import { allKinds } from '../api/kinds.ts';
 import type { Storage } from '../storage/storage.ts';
 import { anonymousAdmin, builtinAuthorizer, tokenFileAuthenticator, type Authenticator, type Authorizer } from './auth/auth.ts';
+import { Connections, defaultConnectionLimits, serverTimeouts, type ConnectionLimits } from './connections.ts';
 import { delegatedSubresources, type DelegationTiming } from './delegated-subresources.ts';
 import { createHandler } from './http/handler.ts';
 import { Registry } from './registry/registry.ts';
@@ -29,6 +30,10 @@ export interface ApiServerOptions {
   delegation?: DelegationTiming;
   logger?: Logger;
   version?: string;
+  /** Timeouts and the connection cap; kube-apiserver's timeouts by default (connections.ts). */
+  connections?: Partial<ConnectionLimits>;
+  /** kube-apiserver's --min-request-timeout: a watch lasts between it and twice it. */
+  minRequestTimeoutSeconds?: number;
 }
 
 export interface ApiServer {
@@ -54,6 +59,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     healthChecks: [
       { name: 'ping', check: async () => {} },
       { name: 'storage', check: async () => void (await options.storage.currentRevision()) },
+      { name: 'storage-writable', readinessOnly: true, check: () => options.storage.checkWritable() },
     ],
     version: {
       ...KUBERNETES_COMPATIBILITY,
@@ -66,13 +72,15 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       platform: `${process.platform}/${process.arch}`,
     },
     onError: (err, req) => options.logger?.error({ err, method: req.method, path: req.url?.split('?')[0] }, 'request failed'),
+    onAuthenticated: (req) => connections.authenticated(req),
+    minRequestTimeoutSeconds: options.minRequestTimeoutSeconds,
   });
-  const server: Server = createHttpsServer({ cert: options.tls.cert, key: options.tls.key, keepAliveTimeout: 65_000, requestTimeout: 0 }, handler as (req: IncomingMessage, res: ServerResponse) => void);
-  const sockets = new Set<Socket>();
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
+  const limits = { ...defaultConnectionLimits(), ...options.connections };
+  const server: Server = createHttpsServer(
+    { cert: options.tls.cert, key: options.tls.key, ...serverTimeouts(limits) },
+    handler as (req: IncomingMessage, res: ServerResponse) => void,
+  );
+  const connections = new Connections(server, limits.maxConnections);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
@@ -91,7 +99,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       // Watches never end on their own; their sockets are cut so close() returns promptly.
-      for (const socket of sockets) socket.destroy();
+      connections.destroyAll();
       await closed;
       registry.close();
       await options.storage.close();

@@ -10,15 +10,16 @@ import type { Authenticator, Authorizer, UserInfo } from '../auth/auth.ts';
 import { ApiError, errors } from '../errors.ts';
 import { patchTypeOf } from '../registry/patch.ts';
 import type { Registry } from '../registry/registry.ts';
-import type { FieldValidation, ResourceStore, WriteOptions } from '../registry/store.ts';
+import type { ResourceStore } from '../registry/store.ts';
 import { decodeBody, readBody } from './body.ts';
 import { COUNTERS_REF, serveCounters, type CounterStore } from './counters.ts';
 import { type ExtraSubresource } from './discovery.ts';
 import { DiscoveryDocuments } from './documents.ts';
 import { negotiate, type Representation } from './negotiate.ts';
+import { assertNoNul, boolParam, deleteOptionsOf, includeObjectOf, listOptionsOf, writeOptions } from './query.ts';
 import { parseResourcePath, type ResourceRequest } from './request-info.ts';
 import { partialMetadata, table, type IncludeObject } from './table.ts';
-import { serveWatch } from './watch.ts';
+import { DEFAULT_MIN_REQUEST_TIMEOUT_SECONDS, serveWatch } from './watch.ts';
 
 /** A subresource served by code outside the generic store (probe, history, reconcile…). */
 export interface SubresourceHandler extends ExtraSubresource {
@@ -40,6 +41,8 @@ export interface SubresourceContext {
 export interface HealthCheck {
   name: string;
   check(): Promise<void>;
+  /** Only /readyz runs it: failing it means "send no traffic here", not "restart me". */
+  readinessOnly?: boolean;
 }
 
 export interface HandlerOptions {
@@ -51,8 +54,12 @@ export interface HandlerOptions {
   /** Where gateways' rate limit and quota counters are kept (see api/counters.ts). */
   counters: CounterStore;
   version: Record<string, string>;
+  /** kube-apiserver's --min-request-timeout: bounds how long a watch lasts (see watch.ts). */
+  minRequestTimeoutSeconds?: number;
   /** Logs a failed request (5xx) once; messages never hold request bodies. */
   onError?(err: unknown, req: IncomingMessage): void;
+  /** Told of every request whose credentials were accepted (see connections.ts). */
+  onAuthenticated?(req: IncomingMessage): void;
 }
 
 const OPEN_PATHS = /^\/(version|healthz|livez|readyz)(\/|$)/;
@@ -80,47 +87,17 @@ function warningHeaders(warnings: string[]): Record<string, string[]> {
   return warnings.length ? { warning: warnings.map((w) => `299 - ${JSON.stringify(w)}`) } : {};
 }
 
-function writeOptions(query: URLSearchParams): WriteOptions {
-  const dryRun = query.getAll('dryRun');
-  for (const value of dryRun) {
-    if (value !== 'All') throw errors.badRequest(`invalid dryRun value "${value}": the only supported value is "All"`);
-  }
-  const fv = query.get('fieldValidation') ?? 'Warn';
-  if (fv !== 'Strict' && fv !== 'Warn' && fv !== 'Ignore') {
-    throw errors.badRequest(`invalid fieldValidation value "${fv}": must be one of "Ignore", "Warn" or "Strict"`);
-  }
-  return { dryRun: dryRun.length > 0, fieldValidation: fv as FieldValidation };
-}
-
-function intParam(query: URLSearchParams, name: string): number | undefined {
-  const raw = query.get(name);
-  if (raw === null || raw === '') return undefined;
-  if (!/^-?\d+$/.test(raw)) throw errors.badRequest(`invalid ${name} "${raw}": must be an integer`);
-  return Number(raw);
-}
-
-function boolParam(query: URLSearchParams, name: string): boolean | undefined {
-  const raw = query.get(name);
-  if (raw === null) return undefined;
-  if (raw === '' || raw === 'true' || raw === '1') return true;
-  if (raw === 'false' || raw === '0') return false;
-  throw errors.badRequest(`invalid ${name} "${raw}": must be true or false`);
-}
-
-function includeObjectOf(query: URLSearchParams): IncludeObject {
-  const raw = query.get('includeObject') ?? 'Metadata';
-  if (raw !== 'None' && raw !== 'Metadata' && raw !== 'Object') throw errors.badRequest(`invalid includeObject "${raw}": must be None, Metadata or Object`);
-  return raw;
-}
-
 export function createHandler(options: HandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const { registry } = options;
+  const minRequestTimeout = options.minRequestTimeoutSeconds ?? DEFAULT_MIN_REQUEST_TIMEOUT_SECONDS;
   const documents = new DiscoveryDocuments(registry.kinds, options.subresources);
 
   async function health(res: ServerResponse, path: string, query: URLSearchParams): Promise<void> {
     const [endpoint, only] = path.slice(1).split('/');
     const excluded = new Set(query.getAll('exclude'));
-    const checks = options.healthChecks.filter((c) => (only ? c.name === only : !excluded.has(c.name)));
+    const checks = options.healthChecks
+      .filter((c) => endpoint === 'readyz' || !c.readinessOnly)
+      .filter((c) => (only ? c.name === only : !excluded.has(c.name)));
     if (only && checks.length === 0) throw errors.notFoundPath(path);
     const lines: string[] = [];
     let failed = false;
@@ -176,7 +153,7 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
           authorize(user, verb, { group: def.group, resource: def.plural, namespace: info.namespace });
           const representation = negotiate(req.headers.accept, true);
           if (watch) {
-            return serveWatch(req, res, store, info.namespace, query, representation, includeObjectOf(query));
+            return serveWatch(req, res, store, info.namespace, listOptionsOf(query), representation, includeObjectOf(query), minRequestTimeout);
           }
           return list(res, store, info.namespace, query, representation);
         }
@@ -191,8 +168,10 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
           authorize(user, 'deletecollection', { group: def.group, resource: def.plural, namespace: info.namespace });
           const opts = writeOptions(query);
           const raw = await readBody(req);
-          const deleteOptions = raw.length ? (decodeBody(raw, req.headers['content-type'], 'DeleteOptions') as Record<string, unknown>) : {};
-          const page = await store.list(info.namespace, { labelSelector: query.get('labelSelector') ?? undefined, fieldSelector: query.get('fieldSelector') ?? undefined });
+          const body = raw.length ? (decodeBody(raw, req.headers['content-type'], 'DeleteOptions') as Record<string, unknown>) : undefined;
+          const deleteOptions = deleteOptionsOf(query, body);
+          const { labelSelector, fieldSelector } = listOptionsOf(query);
+          const page = await store.list(info.namespace, { labelSelector, fieldSelector });
           const deleted: KubeObject[] = [];
           for (const item of page.items) {
             const obj = JSON.parse(item) as KubeObject;
@@ -216,8 +195,9 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
       case 'GET': {
         if (watch) {
           authorize(user, 'watch', target);
-          query.set('fieldSelector', [query.get('fieldSelector'), `metadata.name=${name}`].filter(Boolean).join(','));
-          return serveWatch(req, res, store, info.namespace, query, negotiate(req.headers.accept, true), includeObjectOf(query));
+          const list = listOptionsOf(query);
+          list.fieldSelector = [list.fieldSelector, `metadata.name=${name}`].filter(Boolean).join(',');
+          return serveWatch(req, res, store, info.namespace, list, negotiate(req.headers.accept, true), includeObjectOf(query), minRequestTimeout);
         }
         authorize(user, 'get', target);
         const representation = negotiate(req.headers.accept, true);
@@ -244,7 +224,8 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
         authorize(user, 'delete', target);
         const opts = writeOptions(query);
         const raw = await readBody(req);
-        const deleteOptions = raw.length ? (decodeBody(raw, req.headers['content-type'], `DeleteOptions for ${def.kind} "${name}"`) as Record<string, unknown>) : {};
+        const body = raw.length ? (decodeBody(raw, req.headers['content-type'], `DeleteOptions for ${def.kind} "${name}"`) as Record<string, unknown>) : undefined;
+        const deleteOptions = deleteOptionsOf(query, body);
         const result = def.kind === 'Namespace' && def.group === ''
           ? await registry.deleteNamespace(name, deleteOptions, opts)
           : await store.delete(namespace, name, deleteOptions, opts);
@@ -272,16 +253,7 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
   }
 
   async function list(res: ServerResponse, store: ResourceStore, namespace: string | undefined, query: URLSearchParams, representation: Representation): Promise<void> {
-    const limit = intParam(query, 'limit');
-    if (limit !== undefined && limit < 0) throw errors.badRequest(`invalid limit ${limit}: must not be negative`);
-    const page = await store.list(namespace, {
-      labelSelector: query.get('labelSelector') ?? undefined,
-      fieldSelector: query.get('fieldSelector') ?? undefined,
-      limit,
-      continue: query.get('continue') ?? undefined,
-      resourceVersion: query.get('resourceVersion') ?? undefined,
-      resourceVersionMatch: query.get('resourceVersionMatch') ?? undefined,
-    });
+    const page = await store.list(namespace, listOptionsOf(query));
     const listMeta: Record<string, unknown> = { resourceVersion: page.resourceVersion };
     if (page.continue) listMeta.continue = page.continue;
     if (page.remainingItemCount !== undefined) listMeta.remainingItemCount = page.remainingItemCount;
@@ -315,14 +287,21 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      throw errors.badRequest('the request target is not a valid URL path');
+    }
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
     const query = url.searchParams;
+    assertNoNul(query);
     if (path === '/version') return send(res, 200, options.version);
     if (OPEN_PATHS.test(path)) return health(res, path, query);
 
     const user = options.authenticator.authenticate(req.headers.authorization);
     if (!user) throw errors.unauthorized();
+    options.onAuthenticated?.(req);
 
     if (path === COUNTERS_PATH) {
       if (req.method !== 'POST') throw errors.methodNotAllowed(req.method ?? '', 'counters');

@@ -1,7 +1,9 @@
 // Splits a resource URL into its parts, as kube-apiserver's RequestInfoFactory does:
 //   /api/v1[/namespaces/NS]/RESOURCE[/NAME[/SUBRESOURCE]]
 //   /apis/GROUP/VERSION[/namespaces/NS]/RESOURCE[/NAME[/SUBRESOURCE]]
-// with the deprecated `/watch/` segment after the version accepted too.
+// with the deprecated `/watch/` segment after the version accepted too. A segment that does
+// not decode, or holds a NUL (which storage cannot keep), is a 400 naming the segment.
+import { errors } from '../errors.ts';
 
 export interface ResourceRequest {
   group: string;
@@ -21,7 +23,7 @@ const NAMESPACE_SUBRESOURCES = new Set(['status', 'finalize']);
 
 /** Returns undefined when the path is not a resource path. */
 export function parseResourcePath(pathname: string): ResourceRequest | undefined {
-  const parts = pathname.split('/').filter((p) => p !== '').map(decodeURIComponent);
+  const parts = pathname.split('/').filter((p) => p !== '').map(decodeSegment);
   let group: string;
   let rest: string[];
   if (parts[0] === 'api') {
@@ -50,5 +52,16 @@ export function parseResourcePath(pathname: string): ResourceRequest | undefined
   }
   if (segments.length > 3) return undefined;
   const [resource, name, subresource] = segments;
+  for (const [role, value] of [['namespace', namespace], ['resource', resource], ['name', name], ['subresource', subresource]]) {
+    if (value?.includes('\0')) throw errors.badRequest(`invalid ${role} ${JSON.stringify(value)} in the request path: must not contain a NUL character`);
+  }
   return { group, version, namespace, resource, name, subresource, watchPrefix };
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw errors.badRequest(`the request path segment "${segment}" is not valid percent-encoded UTF-8`);
+  }
 }

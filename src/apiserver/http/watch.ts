@@ -1,17 +1,34 @@
 // Watch over HTTP: one JSON event per line, written (and so flushed) as it happens.
 // Follows kube-apiserver: errors after the stream started are an ERROR event carrying a
 // Status (410 Expired for a resourceVersion older than the compaction window); BOOKMARK
-// events when asked for; the stream ends after `timeoutSeconds`; with Table output only
-// the first event carries the column definitions.
+// events when asked for; the stream ends after its timeout (watchTimeoutMs); with Table
+// output only the first event carries the column definitions.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KubeObject } from '../../api/kind.ts';
 import { ApiError, errors } from '../errors.ts';
 import type { ObjectEvent, ResourceStore } from '../registry/store.ts';
 import type { Representation } from './negotiate.ts';
+import type { ListOptions } from './query.ts';
 import { partialMetadata, table, type IncludeObject } from './table.ts';
 
-const DEFAULT_TIMEOUT_SECONDS = 1800;
+/** kube-apiserver's default --min-request-timeout, in seconds. */
+export const DEFAULT_MIN_REQUEST_TIMEOUT_SECONDS = 1800;
 const BOOKMARK_INTERVAL_MS = 5000;
+/** The longest delay a Node timer holds; a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** How long a watch lasts. Without timeoutSeconds (or with 0), as kube-apiserver: a random
+ * time between --min-request-timeout and twice it, so that watches opened together are not
+ * all re-opened together. A requested timeoutSeconds is honoured up to twice
+ * --min-request-timeout: kube-apiserver honours any value, Gatehouse caps it so no client
+ * holds a watch longer than the server would give one that asked for nothing (client-go
+ * asks for 5 to 10 minutes), and so a huge value cannot overflow the timer. */
+export function watchTimeoutMs(timeoutSeconds: number | undefined, minRequestTimeoutSeconds: number): number {
+  const seconds = timeoutSeconds
+    ? Math.min(timeoutSeconds, 2 * minRequestTimeoutSeconds)
+    : minRequestTimeoutSeconds * (1 + Math.random());
+  return Math.min(seconds * 1000, MAX_TIMER_MS);
+}
 const INITIAL_EVENTS_END = 'k8s.io/initial-events-end';
 
 export async function serveWatch(
@@ -19,14 +36,12 @@ export async function serveWatch(
   res: ServerResponse,
   store: ResourceStore,
   namespace: string | undefined,
-  query: URLSearchParams,
+  options: ListOptions,
   representation: Representation,
   include: IncludeObject,
+  minRequestTimeoutSeconds: number,
 ): Promise<void> {
-  const sendInitialEventsRaw = query.get('sendInitialEvents');
-  const sendInitialEvents = sendInitialEventsRaw === null ? undefined : sendInitialEventsRaw === 'true';
-  const allowBookmarks = query.get('allowWatchBookmarks') === 'true';
-  const rvMatch = query.get('resourceVersionMatch') ?? undefined;
+  const { sendInitialEvents, allowWatchBookmarks: allowBookmarks, resourceVersionMatch: rvMatch } = options;
   if (sendInitialEvents !== undefined) {
     // kube-apiserver's validation of the streaming-list parameters.
     if (rvMatch !== 'NotOlderThan') {
@@ -38,17 +53,15 @@ export async function serveWatch(
   } else if (rvMatch !== undefined) {
     throw errors.badRequest(`resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided`);
   }
-  const timeoutRaw = query.get('timeoutSeconds');
-  if (timeoutRaw !== null && !/^\d+$/.test(timeoutRaw)) throw errors.badRequest(`invalid timeoutSeconds "${timeoutRaw}": must be a non-negative integer`);
-  const timeoutMs = (timeoutRaw ? Number(timeoutRaw) : DEFAULT_TIMEOUT_SECONDS) * 1000;
+  const timeoutMs = watchTimeoutMs(options.timeoutSeconds, minRequestTimeoutSeconds);
 
   const abort = new AbortController();
   let events: AsyncGenerator<ObjectEvent>;
   try {
     events = await store.watch(namespace, {
-      labelSelector: query.get('labelSelector') ?? undefined,
-      fieldSelector: query.get('fieldSelector') ?? undefined,
-      resourceVersion: query.get('resourceVersion') ?? undefined,
+      labelSelector: options.labelSelector,
+      fieldSelector: options.fieldSelector,
+      resourceVersion: options.resourceVersion,
       sendInitialEvents,
     }, abort.signal);
   } catch (err) {
@@ -68,7 +81,7 @@ export async function serveWatch(
   res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-cache, private', 'transfer-encoding': 'chunked' });
   res.flushHeaders();
   let columnsSent = false;
-  let lastRV = query.get('resourceVersion') ?? '';
+  let lastRV = options.resourceVersion ?? '';
   const write = (type: string, object: unknown) => {
     res.write(`{"type":"${type}","object":${encodeShared(object)}}\n`);
   };

@@ -27,7 +27,9 @@ export function decodeContinue(token: string, resource: string): ContinuePositio
   if (
     typeof p !== 'object' || p === null || p.v !== 1 ||
     typeof p.r !== 'string' || !Number.isSafeInteger(p.rv) || (p.rv as number) < 1 ||
-    typeof p.ns !== 'string' || typeof p.n !== 'string' || p.n === ''
+    typeof p.ns !== 'string' || typeof p.n !== 'string' || p.n === '' ||
+    // Storage keys cannot hold NUL: such a position names nothing that exists.
+    `${p.ns}${p.n}`.includes('\0')
   ) {
     throw errors.badRequest('continue key is not valid: unexpected token contents');
   }
