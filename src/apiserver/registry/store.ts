@@ -9,6 +9,7 @@ import { matchesFields } from '../../storage/field-selection.ts';
 import type { ObjectKey, Storage, StoredObject, WatchEvent } from '../../storage/storage.ts';
 import { isStorageError } from '../../storage/storage.ts';
 import { ApiError, errors, fromStorageError, type ResourceRef } from '../errors.ts';
+import { assertWithinBounds } from '../object-bounds.ts';
 import { matchesLabels, matchesNumeric, parseFieldSelector, parseLabelSelector } from '../selectors.ts';
 import { decodeContinue, encodeContinue } from './continue-token.ts';
 import { applyPatch, type PatchType } from './patch.ts';
@@ -164,6 +165,8 @@ export class ResourceStore {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw errors.badRequest(`the body of ${what} must be a JSON or YAML object`);
     }
+    // Every write passes here with the object it asks to store, a patch's result included.
+    assertWithinBounds(body, what);
     const obj = body as KubeObject;
     // kube-apiserver's decoder takes a built-in type's missing apiVersion and kind from the URL;
     // the one for custom resources requires kind, and refuses a body without with this message.
