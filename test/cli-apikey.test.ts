@@ -40,4 +40,13 @@ describe('gatehouse create apikey', () => {
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /"soon" is not a positive duration/);
   });
+
+  it('kubectl apply of an ApiKey warns that its key is shown only to create; one with a hash is not warned about', async () => {
+    const key = (name: string, extra: object = {}) => JSON.stringify({ apiVersion: 'gatehouse.dev/v1alpha1', kind: 'ApiKey', metadata: { name }, spec: { consumer: 'acme', ...extra } });
+    const minted = await api.kubectlResult(['apply', '-f', '-'], key('applied'));
+    assert.equal(minted.code, 0, minted.stderr);
+    assert.match(minted.stderr, /^Warning: ApiKey default\/applied: its key is shown only in this create response \(status\.key\) and is never stored; kubectl apply prints no key: use "gatehouse create apikey"/m);
+    const hashed = await api.kubectlResult(['apply', '-f', '-'], key('from-git', { hash: hashApiKey('gh_minted-elsewhere') }));
+    assert.deepEqual([hashed.code, hashed.stderr], [0, '']);
+  });
 });

@@ -88,9 +88,12 @@ export interface ObjectMeta {
 }
 
 /** Result of preparing an object for create: fields to show once in the create response
- * and never store (an ApiKey's plaintext key). */
+ * and never store (an ApiKey's plaintext key), and warnings for the client about what was
+ * prepared (kube's WarningsOnCreate; sent as `Warning: 299 - "..."` headers, which kubectl
+ * prints). */
 export interface CreatePreparation {
   responseOnly?: Record<string, unknown>;
+  warnings?: string[];
 }
 
 /** Per-kind behaviour around the generic store (the apiserver "strategy" pattern). Every

@@ -256,7 +256,7 @@ export class ResourceStore {
       this.hooks.afterWrite?.(this.def, namespace);
     }
     const object = preparation?.responseOnly ? mergeResponseOnly(stored, preparation.responseOnly) : stored;
-    return { object, warnings };
+    return { object, warnings: [...warnings, ...(preparation?.warnings ?? [])] };
   }
 
   /** PUT of the main resource or of the status subresource. */

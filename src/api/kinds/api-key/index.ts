@@ -11,12 +11,16 @@ const spec = (obj: KubeObject) => (obj as ApiKey).spec;
 /** Mints the key, whose plaintext leaves only through responseOnly (the server shows it as
  * status.key once) — unless the client sent a hash: keys kept in Git are minted outside and
  * only their hash is committed. Planting a hash gives no power minting does not: whoever
- * may create an ApiKey learns its key either way. */
+ * may create an ApiKey learns its key either way. The warning is for `kubectl apply` and
+ * `kubectl create`, which print no field of the answer: their users would never see the key. */
 function prepareForCreate(obj: KubeObject): CreatePreparation {
   if (spec(obj).hash !== undefined) return {};
   const minted = mintApiKey();
   obj.spec = { ...(obj.spec as object), hash: minted.hash, prefix: minted.prefix };
-  return { responseOnly: { key: minted.key } };
+  const name = `${obj.metadata.namespace}/${obj.metadata.name ?? obj.metadata.generateName ?? ''}`;
+  const warning = `ApiKey ${name}: its key is shown only in this create response (status.key) and is never stored; `
+    + 'kubectl apply prints no key: use "gatehouse create apikey", or commit spec.hash of a key minted outside';
+  return { responseOnly: { key: minted.key }, warnings: [warning] };
 }
 
 /** hash and prefix never change after create: an update cannot re-key. */
