@@ -176,6 +176,8 @@ describe('gateway', () => {
     assert.equal((await call(gw.url, `/keyed/orders?api_key=${key}`)).status, 200);
     assert.equal((await call(gw.url, '/keyed/orders', { method: 'DELETE', headers: { 'x-api-key': key } })).status, 403, 'method not granted');
     assert.equal((await call(gw.url, '/keyed/users', { headers: { 'x-api-key': key } })).status, 403, 'path not granted');
+    const beside = await call(gw.url, '/keyed/orders-admin', { headers: { 'x-api-key': key } });
+    assert.equal(beside.status, 403, 'a policy path is a prefix of whole segments');
 
     await client.delete(apiKeyKind, 'acme-1');
     await eventually(async () => assert.equal((await call(gw.url, '/keyed/orders', { headers: { 'x-api-key': key } })).status, 401), { attempts: 20, intervalMs: 50 });

@@ -48,6 +48,11 @@ export function parseRequestTarget(url: string): RequestTarget | string {
   return { path, query: q < 0 ? '' : url.slice(q), segments };
 }
 
+/** The non-empty segments of a path as written (listenPaths, policy paths), not decoded. */
+export function pathSegments(path: string): string[] {
+  return path.split('/').filter((s) => s !== '');
+}
+
 function isDotSegment(segment: string): boolean {
   const semicolon = segment.indexOf(';');
   const name = semicolon < 0 ? segment : segment.slice(0, semicolon);

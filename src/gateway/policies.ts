@@ -16,6 +16,10 @@ export interface RequestContext {
   clientIp: string;
   /** Path below the API's listenPath, as received, starting with "/". */
   rest: string;
+  /** The request path's segments, percent-decoded and without empty ones (what the router
+   * walked); those from `depth` on are below the API's listenPath. */
+  segments: readonly string[];
+  depth: number;
   /** Query string including "?", or "". */
   query: string;
   /** Headers the gateway adds to whatever response is sent (CORS, RateLimit-*). */

@@ -3,6 +3,7 @@
 // — exact name first, then "*." wildcards from the most specific suffix, then APIs that
 // name no host — and each host owns a trie of listenPath segments where the longest
 // listenPath that is a segment-wise prefix of the request path wins.
+import { pathSegments } from './path.ts';
 
 export interface Route<T> {
   /** Host names, optionally "*.example.com"; empty matches any host. */
@@ -109,7 +110,7 @@ const split = new WeakMap<Route<unknown>, readonly string[]>();
 
 function segmentsOf(route: Route<unknown>): readonly string[] {
   let segments = split.get(route);
-  if (!segments) split.set(route, (segments = route.listenPath.split('/').filter((s) => s !== '')));
+  if (!segments) split.set(route, (segments = pathSegments(route.listenPath)));
   return segments;
 }
 

@@ -212,7 +212,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const api = match.value;
     routed = api;
     const rest = remainder(target.path, match.depth);
-    const ctx: RequestContext = { req, clientIp, rest: rest || '/', query: target.query, responseHeaders: {}, probe: prober.marked(req) };
+    const ctx: RequestContext = {
+      req,
+      clientIp,
+      rest: rest || '/',
+      segments: target.segments,
+      depth: match.depth,
+      query: target.query,
+      responseHeaders: {},
+      probe: prober.marked(req),
+    };
     const proceed = (outcome: Outcome): void => {
       if (outcome === 'preflight') {
         res.writeHead(204, ctx.responseHeaders);

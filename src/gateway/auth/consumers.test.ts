@@ -40,6 +40,24 @@ test('grants add up per API and admit only granted methods and paths', () => {
   assert.equal(admit(ctx('GET', '/'), acme, 'shop/payments')?.code, 'ACCESS_FORBIDDEN');
 });
 
+test('policy paths are path-segment prefixes of the path below listenPath, as Gateway API PathPrefix', () => {
+  const granting = (paths: string[]) => {
+    const rights = [policy('p', { apis: [{ name: 'orders', paths }] })];
+    return directory([consumer('acme', ['p'])], rights).byName('shop', 'acme')!;
+  };
+  const admits = (paths: string[], rest: string) =>
+    admit(requestContext(undefined, 'GET', rest), granting(paths), 'shop/orders') === undefined;
+  for (const rest of ['/public', '/public/', '/public/x/y', '//public//x']) assert.ok(admits(['/public'], rest), rest);
+  for (const rest of ['/public-admin', '/publicx', '/', '/x/public']) assert.ok(!admits(['/public'], rest), rest);
+  assert.ok(admits(['/public/'], '/public'), 'a trailing "/" is ignored');
+  assert.ok(admits(['/a/b'], '/a/b/c') && !admits(['/a/b'], '/a/bc') && !admits(['/a/b'], '/a'));
+  assert.ok(admits(['/'], '/anything'), '"/" admits every path');
+  // Segments below the listenPath: the router took the first `depth` of them.
+  const below = { ...requestContext(undefined, 'GET', '/public-admin'), segments: ['api', 'public-admin'], depth: 1 };
+  assert.equal(admit(below, granting(['/public']), 'shop/orders')?.code, 'ACCESS_FORBIDDEN');
+  assert.equal(admit({ ...below, segments: ['api', 'public', 'x'] }, granting(['/public']), 'shop/orders'), undefined);
+});
+
 test('every credential of a consumer shares its per-policy limiter; a key may carry its own policies', () => {
   const found = directory([consumer('acme', ['read-orders'])], policies);
   const key = (name: string, spec: Omit<Parameters<typeof apiKey>[1], 'hash'>) => apiKey(name, { hash: `h-${name}`, ...spec });

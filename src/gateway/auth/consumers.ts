@@ -6,13 +6,14 @@ import type { Consumer } from '../../api/kinds/consumer/index.ts';
 import type { SecurityPolicy } from '../../api/kinds/security-policy/index.ts';
 import type { Refusal } from '../errors.ts';
 import type { Limiters } from '../limiters.ts';
+import { pathSegments } from '../path.ts';
 import type { Limiter } from '../rate-limit.ts';
 
 export interface AccessRule {
   /** undefined allows every method. */
   methods?: ReadonlySet<string>;
-  /** Prefixes of the path below listenPath; undefined allows every path. */
-  paths?: readonly string[];
+  /** Path prefixes below listenPath, as segments; undefined allows every path. */
+  paths?: ReadonlyArray<readonly string[]>;
 }
 
 export interface Grant {
@@ -84,7 +85,7 @@ export class ConsumerDirectory {
         if (!grant) grants.set(apiId, (grant = { rights: [], limiters: [] }));
         grant.rights.push({
           methods: right.methods?.length ? new Set(right.methods.map((m) => m.toUpperCase())) : undefined,
-          paths: right.paths?.length ? right.paths : undefined,
+          paths: right.paths?.length ? right.paths.map(pathSegments) : undefined,
         });
         for (const limiter of limiters) if (!grant.limiters.includes(limiter)) grant.limiters.push(limiter);
       }
@@ -96,8 +97,11 @@ export class ConsumerDirectory {
 /** The part of a request access is decided on; `consumer` is set when access is granted. */
 export interface AccessRequest {
   req: { method?: string };
-  /** Path below the API's listenPath. */
+  /** Path below the API's listenPath, as received. */
   rest: string;
+  /** The request path's segments, decoded; those from `depth` on are below listenPath. */
+  segments: readonly string[];
+  depth: number;
   consumer?: Principal;
 }
 
@@ -106,9 +110,21 @@ export interface AccessRequest {
 export function admit(ctx: AccessRequest, who: Principal, apiId: string): Refusal | undefined {
   const grant = who.grants.get(apiId);
   const method = ctx.req.method ?? 'GET';
-  if (!grant || !grant.rights.some((r) => (!r.methods || r.methods.has(method)) && (!r.paths || r.paths.some((p) => ctx.rest.startsWith(p))))) {
+  const allows = (r: AccessRule) =>
+    (!r.methods || r.methods.has(method)) && (!r.paths || r.paths.some((p) => below(ctx, p)));
+  if (!grant || !grant.rights.some(allows)) {
     return { code: 'ACCESS_FORBIDDEN', message: `consumer ${who.consumer} may not ${method} ${ctx.rest}` };
   }
   ctx.consumer = who;
   return undefined;
+}
+
+/** Whether the request path below listenPath starts with the segments of `prefix`: path
+ * prefixes match whole segments, as Gateway API's PathPrefix and listenPath routing do, so
+ * "/public" admits "/public" and "/public/x" but not "/public-admin". */
+function below(ctx: AccessRequest, prefix: readonly string[]): boolean {
+  const { segments, depth } = ctx;
+  if (segments.length - depth < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (segments[depth + i] !== prefix[i]) return false;
+  return true;
 }

@@ -6,6 +6,7 @@ import type { ApiKey } from '../../api/kinds/api-key/index.ts';
 import type { Consumer } from '../../api/kinds/consumer/index.ts';
 import type { SecurityPolicy } from '../../api/kinds/security-policy/index.ts';
 import { Limiters } from '../limiters.ts';
+import { pathSegments } from '../path.ts';
 import type { RequestContext } from '../policies.ts';
 import { SharedCounters } from '../shared-counters.ts';
 import { ConsumerDirectory } from './consumers.ts';
@@ -38,5 +39,5 @@ export const directory = (consumers: Consumer[], policies: SecurityPolicy[]) => 
 
 export function requestContext(authorization?: string, method = 'GET', rest = '/'): RequestContext {
   const req = { method, headers: authorization === undefined ? {} : { authorization } } as IncomingMessage;
-  return { req, clientIp: '127.0.0.1', rest, query: '', responseHeaders: {} };
+  return { req, clientIp: '127.0.0.1', rest, segments: pathSegments(rest), depth: 0, query: '', responseHeaders: {} };
 }
