@@ -145,6 +145,9 @@ export interface Storage {
    * in the order given. Increments naming the same counter are summed and report the same
    * total. Persistent drivers keep counters across a restart. */
   addCounters(increments: readonly CounterIncrement[]): Promise<number[]>;
+  /** Resolves when a write would be stored now; otherwise fails with 'Unavailable' saying
+   * why (a full disk, a database refusing writes). Reads may still be served meanwhile. */
+  checkWritable(): Promise<void>;
   close(): Promise<void>;
 }
 

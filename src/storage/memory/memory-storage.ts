@@ -144,6 +144,10 @@ export class MemoryStorage implements Storage {
     return positions.map((i) => totals[i]);
   }
 
+  async checkWritable(): Promise<void> {
+    if (this.closed) throw storageClosed();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

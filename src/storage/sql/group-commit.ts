@@ -1,4 +1,4 @@
-import type { Encode, ObjectKey, StoredObject, WatchEvent } from '../storage.ts';
+import type { Encode, ObjectKey, StorageError, StoredObject, WatchEvent } from '../storage.ts';
 import { alreadyExists, conflict, notFound } from '../storage-errors.ts';
 import { translateSqlError } from './errors.ts';
 import { NOTIFY_CHANNEL, WRITE_LOCK } from './schema.ts';
@@ -37,6 +37,9 @@ interface LogRow extends KeyState {
 }
 
 const MAX_BATCH = 256;
+/** Disk a batch may take per byte of value written: the log row and the objects row, each
+ * again in the WAL, and the log's copy of the previous value. */
+const BYTES_PER_VALUE_BYTE = 4;
 
 /**
  * Group commit: writes submitted while a transaction is in flight are queued and run
@@ -44,11 +47,15 @@ const MAX_BATCH = 256;
  * state of its keys, then decides every op in JS (NotFound, Conflict, AlreadyExists fail
  * that op alone; an Encode that throws fails that op alone), giving each successful op
  * the next revision. The outcome is written with a fixed number of set-based statements
- * whatever the batch size, so a batch costs about as much as one write.
+ * whatever the batch size, so a batch costs about as much as one write. A batch the disk
+ * has no room for (SqlClient.ensureSpace) fails whole before anything is written.
  */
 export class GroupCommitWriter {
   private queue: Pending[] = [];
   private running: Promise<void> | undefined;
+  /** Why the last batch failed to commit as a whole when storage was unavailable (a full
+   * disk, a lost server); cleared by the next commit. */
+  private unavailable: StorageError | undefined;
 
   constructor(
     private readonly client: SqlClient,
@@ -61,6 +68,13 @@ export class GroupCommitWriter {
       this.queue.push({ op, resolve, reject });
       this.running ??= this.drain();
     });
+  }
+
+  /** Resolves when writes commit: at once unless the last batch failed as unavailable; then
+   * after committing a write that changes nothing, or fails with why it could not. */
+  async checkWritable(): Promise<void> {
+    if (!this.unavailable) return;
+    await this.commit(() => this.client.transaction((tx) => tx.query('UPDATE gatehouse_meta SET compacted = compacted')));
   }
 
   /** Resolves when queued writes are done. */
@@ -80,10 +94,12 @@ export class GroupCommitWriter {
     let outcomes: Array<{ object: StoredObject } | { error: unknown }>;
     let committed: CommittedBatch;
     try {
-      ({ outcomes, committed } = await this.client.transaction((tx) => this.write(tx, batch.map((p) => p.op))));
+      ({ outcomes, committed } = await this.commit(
+        () => this.client.transaction((tx) => this.write(tx, batch.map((p) => p.op))),
+        `writing ${batch.length} object(s)`,
+      ));
     } catch (err) {
-      const error = translateSqlError(err, `writing ${batch.length} object(s)`);
-      for (const p of batch) p.reject(error);
+      for (const p of batch) p.reject(err);
       return;
     }
     if (committed.events.length > 0) this.onCommit(committed);
@@ -92,6 +108,19 @@ export class GroupCommitWriter {
       if ('object' in outcome) p.resolve(outcome.object);
       else p.reject(outcome.error);
     });
+  }
+
+  /** Runs a write transaction, keeping whether storage was unavailable for it. */
+  private async commit<T>(transaction: () => Promise<T>, doing = 'writing'): Promise<T> {
+    try {
+      const result = await transaction();
+      this.unavailable = undefined;
+      return result;
+    } catch (err) {
+      const error = translateSqlError(err, doing);
+      if (error.code === 'Unavailable') this.unavailable = error;
+      throw error;
+    }
   }
 
   private async write(tx: SqlQueryable, ops: WriteOp[]) {
@@ -113,7 +142,11 @@ export class GroupCommitWriter {
         return { error };
       }
     });
-    if (log.length > 0) await persist(tx, log, state, before, revision, this.writerId);
+    if (log.length > 0) {
+      const bytes = log.reduce((sum, row) => sum + row.value.length + (row.prevValue?.length ?? 0), 0);
+      await this.client.ensureSpace?.(bytes * BYTES_PER_VALUE_BYTE);
+      await persist(tx, log, state, before, revision, this.writerId);
+    }
     const events = log.map((row): WatchEvent => ({
       type: row.type,
       key: row.key,

@@ -23,5 +23,9 @@ export interface SqlClient extends SqlQueryable {
   /** LISTENs on `channel`. Absent when only one process can use the database (PGlite),
    * where in-process delivery sees every write. */
   listen?(channel: string, handler: NotificationHandler): Promise<void>;
+  /** Fails with StorageError 'Unavailable' when the disk under the database lacks room for
+   * about `bytes` more. Only where the database cannot refuse such a write itself (PGlite on
+   * disk); a PostgreSQL server answers it with SQLSTATE 53100 disk_full. */
+  ensureSpace?(bytes: number): Promise<void>;
   close(): Promise<void>;
 }

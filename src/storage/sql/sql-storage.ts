@@ -147,6 +147,7 @@ export class SqlStorage implements Storage {
    * object that existed then. Writers are not blocked: they only append above it. */
   compact(revision: number): Promise<void> {
     return this.read(`compacting to revision ${revision}`, () => this.client.transaction(async (tx) => {
+      await this.client.ensureSpace?.(0);
       // FOR UPDATE: concurrent compactions of several processes take turns.
       const [head] = await tx.query(`${REVISIONS} FOR UPDATE`);
       const target = Math.min(revision, Number(head.current));
@@ -163,12 +164,20 @@ export class SqlStorage implements Storage {
 
   addCounters(increments: readonly CounterIncrement[]): Promise<number[]> {
     return this.read(`adding to ${increments.length} counters`, async () => {
+      await this.client.ensureSpace?.(0);
       const now = Date.now();
       if (now - this.countersSwept >= COUNTER_SWEEP_EVERY_MS) {
         this.countersSwept = now;
         await deleteExpiredCounters(this.client, now);
       }
       return addCounters(this.client, increments, now);
+    });
+  }
+
+  checkWritable(): Promise<void> {
+    return this.read('checking that writes commit', async () => {
+      await this.client.ensureSpace?.(0);
+      await this.writer.checkWritable();
     });
   }
 

@@ -1,0 +1,123 @@
+// A full disk under the data directory, made for real: `gatehouse apiserver` runs as a child
+// process on a small tmpfs (test/support/small-disk.ts) that the test fills and frees. A
+// write that cannot be stored is refused with a 503 Status naming the disk, /readyz fails
+// while /livez and reads keep answering, a restart on the full disk is refused with the
+// reason, and once space returns the server writes again with every acknowledged write kept.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Agent } from 'undici';
+import { eventually } from './support/eventually.ts';
+import { makeSmallDisk, type SmallDisk } from './support/small-disk.ts';
+
+const MAIN = new URL('../src/cli/main.ts', import.meta.url).pathname;
+/** Room for a fresh PGlite database (about 40 MiB) and the 64 MiB reserve, with some to fill. */
+const DISK_MIB = 160;
+/** Bounds each request: a write that hangs fails the test instead of stalling it. */
+const REQUEST_BOUND_MS = 60_000;
+/** Free space left by a fill: too little for PostgreSQL to switch to a new WAL segment. */
+const LEFT_FREE = 1024 * 1024;
+
+interface Server {
+  proc: ChildProcess;
+  url: string;
+  exited: Promise<number | null>;
+}
+
+describe('a full disk under PGlite', { timeout: 600_000 }, () => {
+  let dir: string;
+  let disk: SmallDisk;
+  let dispatcher: Agent;
+
+  const args = () => ['apiserver', '--storage', `pglite:${join(disk.dir, 'pglite')}`, '--data-dir', join(dir, 'data'), '--port', '0'];
+  const start = (): { proc: ChildProcess; exited: Promise<number | null>; output: () => string } => {
+    const proc = disk.spawn([process.execPath, '--import', 'tsx', MAIN, ...args()], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    proc.stdout?.on('data', (d: Buffer) => void (out += d.toString()));
+    proc.stderr?.on('data', (d: Buffer) => void (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+    return { proc, exited, output: () => out };
+  };
+  const serve = async (): Promise<Server> => {
+    const { proc, exited, output } = start();
+    const url = await new Promise<string>((resolve, reject) => {
+      proc.stdout?.on('data', () => {
+        const m = /"url":"(https:\/\/[^"]+)"[^\n]*API server listening|API server listening[^\n]*"url":"(https:\/\/[^"]+)"/.exec(output());
+        if (m) resolve(m[1] ?? m[2]);
+      });
+      void exited.then((code) => reject(new Error(`gatehouse apiserver exited with ${code}: ${output()}`)));
+    });
+    if (!dispatcher) dispatcher = new Agent({ connect: { ca: await readFile(join(dir, 'data', 'tls', 'apiserver.crt'), 'utf8') } });
+    return { proc, url, exited };
+  };
+  const request = (server: Server, path: string, init: RequestInit = {}) =>
+    fetch(`${server.url}${path}`, { ...init, signal: AbortSignal.timeout(REQUEST_BOUND_MS), dispatcher } as RequestInit);
+  const create = (server: Server, name: string) => request(server, '/api/v1/namespaces/default/configmaps', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { v: name } }),
+  });
+  const stop = async (server: Server) => {
+    server.proc.kill('SIGTERM');
+    assert.equal(await server.exited, 0);
+  };
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'gatehouse-disk-full-'));
+    await mkdir(join(dir, 'disk'));
+    disk = await makeSmallDisk(join(dir, 'disk'), DISK_MIB);
+  });
+  after(async () => {
+    await dispatcher?.close();
+    await disk?.unmount();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('refuses writes with 503 and fails /readyz while the disk is full, and writes again once space returns', async () => {
+    const server = await serve();
+    try {
+      assert.equal((await create(server, 'before')).status, 201);
+      await disk.fill(LEFT_FREE);
+
+      const refused = await create(server, 'refused');
+      assert.equal(refused.status, 503);
+      const status = await refused.json() as { kind: string; reason: string; message: string };
+      assert.equal(status.kind, 'Status');
+      assert.equal(status.reason, 'ServiceUnavailable');
+      assert.match(status.message, /the disk under \S+ is full: \d+\.\d MiB free/);
+
+      const ready = await request(server, '/readyz?verbose');
+      assert.equal(ready.status, 500);
+      assert.match(await ready.text(), /\[-\]storage-writable failed: .*disk under .* is full/);
+      assert.equal((await request(server, '/livez')).status, 200, 'a full disk is no reason to restart');
+      assert.equal((await request(server, '/api/v1/namespaces/default/configmaps/before')).status, 200, 'reads are served');
+
+      await disk.free();
+      await eventually(async () => assert.equal((await request(server, '/readyz')).status, 200), { attempts: 600, intervalMs: 100 });
+      assert.equal((await create(server, 'after')).status, 201);
+      assert.equal((await request(server, '/api/v1/namespaces/default/configmaps/refused')).status, 404);
+    } finally {
+      await stop(server);
+    }
+  });
+
+  it('refuses to start on a full disk, naming it, and starts with every acknowledged write once space returns', async () => {
+    await disk.fill(LEFT_FREE);
+    const refused = start();
+    assert.equal(await refused.exited, 1);
+    assert.match(refused.output(), /gatehouse: .*the disk under \S+ is full/);
+
+    await disk.free();
+    const server = await serve();
+    try {
+      for (const name of ['before', 'after']) {
+        assert.equal((await request(server, `/api/v1/namespaces/default/configmaps/${name}`)).status, 200, name);
+      }
+    } finally {
+      await stop(server);
+    }
+  });
+});
