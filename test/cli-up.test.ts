@@ -139,8 +139,8 @@ describe('gatehouse up', () => {
 
       const syncs = await cli(['get', 'syncs']);
       assert.equal(syncs.code, 0, syncs.stderr);
-      assert.match(syncs.stdout, /^NAME\s+SOURCE\s+PATH\s+READY\s+STATUS\s+AGE\n/);
-      assert.match(syncs.stdout, /^demo\s+GitRepository\/demo\s+\.\/\s+True\s+applied revision main@sha1:[0-9a-f]{40}/m);
+      assert.match(syncs.stdout, /^NAME\s+SOURCE\s+PATH\s+SUSPENDED\s+READY\s+STATUS\s+AGE\n/);
+      assert.match(syncs.stdout, /^demo\s+GitRepository\/demo\s+\.\/\s+false\s+True\s+applied revision main@sha1:[0-9a-f]{40}/m);
       assert.match((await cli(['get', 'sources', 'demo', '-o', 'yaml'])).stdout, /revision: main@sha1:[0-9a-f]{40}/);
       const clean = await cli(['diff', 'sync', 'demo']);
       assert.deepEqual([clean.code, /No changes/.test(clean.stdout)], [0, true], clean.stdout + clean.stderr);

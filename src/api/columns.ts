@@ -31,9 +31,11 @@ export function statusMessageColumn(): PrinterColumn {
   return {
     name: 'Status',
     type: 'string',
-    description: 'Message of the Ready condition.',
+    description: 'Message of the Ready condition, on one line.',
     priority: 0,
-    cell: (obj) => readyCondition(obj)?.message ?? '',
+    // A table row is one line: the lines of a message (a validation failure lists one per
+    // object) are joined; the condition keeps them for describe and -o yaml.
+    cell: (obj) => (readyCondition(obj)?.message ?? '').trim().replace(/\s*\n\s*/g, ' '),
   };
 }
 
