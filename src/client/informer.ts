@@ -27,6 +27,9 @@ export interface InformerOptions<T extends KubeObject = KubeObject> {
   onChange?: (change: InformerChange<T>) => void;
   /** Reports every failure that leads to a retry; the informer keeps going. */
   onError?: (err: unknown) => void;
+  /** Told when `connected` turns true: after the first list, and when the server answers
+   * again after failures (once per recovery, however many events follow). */
+  onConnected?: () => void;
 }
 
 const keyOf = (obj: KubeObject) => `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
@@ -121,7 +124,7 @@ export class Informer<T extends KubeObject = KubeObject> {
       cont = page.metadata.continue || undefined;
       rv = page.metadata.resourceVersion;
     } while (cont);
-    this.connected = true;
+    this.markConnected();
     this.cache.clear();
     for (const item of items) this.cache.set(keyOf(item), item);
     this.resourceVersion = rv;
@@ -137,7 +140,7 @@ export class Informer<T extends KubeObject = KubeObject> {
       this.abort.signal,
     );
     for await (const event of events) {
-      this.connected = true;
+      this.markConnected();
       switch (event.type) {
         case 'ERROR':
           throw new ApiStatusError(event.object, event.object.code ?? 500);
@@ -161,6 +164,12 @@ export class Informer<T extends KubeObject = KubeObject> {
         }
       }
     }
+  }
+
+  private markConnected(): void {
+    if (this.connected) return;
+    this.connected = true;
+    this.options.onConnected?.();
   }
 
   private emit(change: InformerChange<T>): void {

@@ -31,7 +31,7 @@ export class HealthChecker {
   constructor(
     readonly origin: string,
     private readonly settings: HealthSettings,
-    private readonly onChange?: (healthy: boolean) => void,
+    private readonly onChange?: (healthy: boolean, checker: HealthChecker) => void,
   ) {
     this.client = new Client(origin);
     this.schedule(0);
@@ -39,6 +39,10 @@ export class HealthChecker {
 
   get healthy(): boolean {
     return this.verdict;
+  }
+
+  get path(): string {
+    return this.settings.path;
   }
 
   /** Stops probing and closes the probe connection. */
@@ -83,6 +87,6 @@ export class HealthChecker {
     if (++this.streak < (ok ? this.settings.healthyThreshold : this.settings.unhealthyThreshold)) return;
     this.verdict = ok;
     this.streak = 0;
-    this.onChange?.(ok);
+    this.onChange?.(ok, this);
   }
 }

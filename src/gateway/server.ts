@@ -14,6 +14,7 @@ import { loadKubeconfig } from '../client/kubeconfig.ts';
 import { KubeClient } from '../client/rest.ts';
 import { generationChanged } from '../controller/runtime/predicates.ts';
 import { SubresourceResponder } from '../controller/runtime/responder.ts';
+import { ApiServerLink, lastGoodServed, type LastGoodFile } from './api-server-link.ts';
 import { basicAuthSecrets } from './auth/basic.ts';
 import { RemoteKeySets, type JwksCaching } from './auth/jwks.ts';
 import { compileConfig, compiledApi, compiledApis, emptyInputs, type ApiChanges, type Carriers, type CompiledApi, type GatewayConfig, type GatewayInputs } from './config.ts';
@@ -52,6 +53,8 @@ export interface GatewayOptions {
   jwks?: JwksCaching;
   /** Lease timing of the election of the one gateway that writes ApiDefinition status. */
   statusElection?: ElectionTiming;
+  /** How often an outage of the API server is summed up in the log. Default 60 s. */
+  apiServerSummaryIntervalMs?: number;
 }
 
 export interface Gateway {
@@ -70,6 +73,14 @@ export interface Gateway {
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { logger } = options;
   const client = new KubeClient(await loadKubeconfig(options.kubeconfig));
+  let fromDisk: LastGoodFile | undefined;
+  const link = new ApiServerLink({
+    server: client.config.server,
+    logger,
+    summaryIntervalMs: options.apiServerSummaryIntervalMs ?? 60_000,
+    connected: () => informers.every((i) => i.connected),
+    serving: () => lastGoodServed(config, fromDisk),
+  });
   const upstreamHealth = () => new Map(compiledApis(config).map((api) => [api.id, api.targets.health()]));
   const statusReporter = new StatusReporter({
     client,
@@ -78,16 +89,17 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     config: () => config,
     health: (id) => compiledApi(config, id)?.targets.health(),
     current: (namespace, name) => apis.get(namespace, name),
+    unreachable: (err, what) => link.failed(err, what),
     election: options.statusElection,
   });
   const upstreams = new Upstreams({
-    healthChanged: (origin, path, healthy) => {
-      logger.warn({ origin, path, healthy }, healthy ? 'upstream healthy again' : 'upstream unhealthy: out of rotation');
-      statusReporter.healthChanged(true);
+    healthChanged: (checker, healthy) => {
+      logger.warn({ origin: checker.origin, path: checker.path, healthy }, healthy ? 'upstream healthy again' : 'upstream unhealthy: out of rotation');
+      statusReporter.verdictChanged(checker, healthy);
     },
     circuitChanged: (api, target, state) => {
       logger.warn({ api, target, state }, `upstream circuit ${state}`);
-      statusReporter.healthChanged(false);
+      statusReporter.circuitChanged(api, target, state);
     },
   });
   const metrics = new Metrics();
@@ -109,13 +121,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   };
 
   // Watches: ApiDefinitions by namespace and selector; the objects they refer to by namespace.
-  const watchErrors = (kind: string) => (err: unknown) => logger.warn({ err, kind }, 'watch failed; retrying');
-  const scope = { namespace: options.namespace };
-  const apis = new Informer<ApiDefinition>(client, apiDefinitionKind, { ...scope, labelSelector: options.selector, onError: watchErrors('ApiDefinition') });
-  const policies = new Informer<SecurityPolicy>(client, securityPolicyKind, { ...scope, onError: watchErrors('SecurityPolicy') });
-  const consumers = new Informer<Consumer>(client, consumerKind, { ...scope, onError: watchErrors('Consumer') });
-  const apiKeys = new Informer<ApiKey>(client, apiKeyKind, { ...scope, onError: watchErrors('ApiKey') });
-  const secrets = new Informer<Secret>(client, secretKind, { ...scope, onError: watchErrors('Secret') });
+  // Their failures and reconnections go to the link, which logs an outage once, not per retry.
+  const watch = (kind: string) => ({ namespace: options.namespace, onError: (err: unknown) => link.failed(err, `watch of ${kind}`), onConnected: () => link.reconnected() });
+  const apis = new Informer<ApiDefinition>(client, apiDefinitionKind, { ...watch('ApiDefinition'), labelSelector: options.selector });
+  const policies = new Informer<SecurityPolicy>(client, securityPolicyKind, watch('SecurityPolicy'));
+  const consumers = new Informer<Consumer>(client, consumerKind, watch('Consumer'));
+  const apiKeys = new Informer<ApiKey>(client, apiKeyKind, watch('ApiKey'));
+  const secrets = new Informer<Secret>(client, secretKind, watch('Secret'));
   const informers = [apis, policies, consumers, apiKeys, secrets];
   let live = false;
   let pending = false;
@@ -174,6 +186,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   if (timedOut) {
     const saved = await loadLastGood(options.dataDir);
     if (saved && !live) {
+      fromDisk = { path: saved.path, savedAt: saved.savedAt };
       swap(saved.inputs, 'disk');
       logger.warn({ path: saved.path, savedAt: saved.savedAt }, 'API server unreachable: serving the last good config from disk until it answers');
     } else if (!live) {
@@ -202,7 +215,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       metrics.apiServerConnected = informers.every((i) => i.connected);
       metrics.counters = counters.stats();
       metrics.statusWriter = statusReporter.stats();
-      const body = target.path === '/metrics' ? metrics.render(current) : 'ok\n';
+      const body = target.path === '/metrics' ? metrics.render(current) : link.health();
       res.writeHead(200, { 'content-type': target.path === '/metrics' ? 'text/plain; version=0.0.4; charset=utf-8' : 'text/plain' });
       res.end(body);
       return;
@@ -264,6 +277,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     responder: 'gateway',
     namespace: options.namespace,
     logger,
+    watch: watch('SubresourceRequest'),
     accepts: (r) => !options.selector || apis.get(r.metadata.namespace, r.spec.target.name) !== undefined,
     handlers: {
       'apidefinitions/probe': (r) => prober.probe(config, listeners, r.metadata.namespace!, r.spec.target.name, r.spec.body).catch(probeRefusal),
@@ -281,6 +295,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       await statusReporter.stop();
       await responder.stop();
       await Promise.all(informers.map((i) => i.stop()));
+      link.stop();
       await Promise.all([publicServer, internalServer].map(closeListener));
       await lastGood.flush();
       // Counts not sent yet go to the API server, so the next gateway continues from them.

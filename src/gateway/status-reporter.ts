@@ -17,6 +17,12 @@
 // Passes follow config swaps and health verdict changes, at most one per 200 ms;
 // a new leader starts with a full pass. Only a config that came from the API server is
 // reported: one read from disk may be stale.
+//
+// The writer also records Events on the APIs (api-events.ts), so there is one Event per
+// change however many gateways see it: a health verdict or circuit change as it happens
+// here, and a change of Ready when the write that stores it succeeds, so a new writer does
+// not tell again what the old one did. Circuits are judged by each gateway's own traffic:
+// the Events tell the writer's.
 import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
@@ -24,10 +30,15 @@ import { apiDefinitionKind, type ApiDefinition } from '../api/kinds/api-definiti
 import { ApiStatusError } from '../client/errors.ts';
 import { LeaderElector, type LeaderElectionOptions } from '../client/leader-election.ts';
 import type { KubeClient } from '../client/rest.ts';
+import { ConditionType } from '../controller/runtime/conditions.ts';
+import { EventRecorder } from '../controller/runtime/events.ts';
 import { writeStatus } from '../controller/runtime/status-writer.ts';
+import { circuitEvent, healthEvent, readyEvent, type ApiEvent } from './api-events.ts';
 import { apiStatus } from './api-status.ts';
 import type { ApiOutcome } from './api-outcome.ts';
-import type { GatewayConfig } from './config.ts';
+import type { CircuitState } from './breaker.ts';
+import { compiledApis, type GatewayConfig } from './config.ts';
+import type { HealthChecker } from './health.ts';
 import type { TargetHealth } from './upstream.ts';
 
 export const STATUS_LEASE = 'gatehouse-gateway-status';
@@ -58,6 +69,9 @@ export interface StatusReporterOptions {
   health(id: string): TargetHealth[] | undefined;
   /** The API as last seen by the gateway's watch (its status is the base of a write). */
   current(namespace: string, name: string): ApiDefinition | undefined;
+  /** Told of requests that did not reach the API server (instead of a warning each: the
+   * caller logs an outage once). */
+  unreachable(err: unknown, what: string): void;
   election?: ElectionTiming;
 }
 
@@ -91,15 +105,18 @@ export class StatusReporter {
   private settled = new Map<string, Settled>();
   /** Counts changes of health verdicts and circuits: a status settled under another count may be stale. */
   private healthEpoch = 0;
+  private readonly events: EventRecorder;
 
   constructor(private readonly options: StatusReporterOptions) {
     const { logger } = options;
+    // Several gateways may run on one host (workers, tests): the pid and a random part tell them apart.
+    const identity = `${hostname()}_${process.pid}_${randomBytes(4).toString('hex')}`;
+    this.events = new EventRecorder(options.client, 'gatehouse-gateway', logger, { instance: identity });
     this.elector = new LeaderElector({
       client: options.client,
       namespace: STATUS_LEASE_NAMESPACE,
       name: statusLeaseName(options.scope),
-      // Several gateways may run on one host (workers, tests): the pid and a random part tell them apart.
-      identity: `${hostname()}_${process.pid}_${randomBytes(4).toString('hex')}`,
+      identity,
       ...options.election,
       onStartedLeading: () => {
         logger.info('elected to write ApiDefinition status');
@@ -112,7 +129,10 @@ export class StatusReporter {
         this.written.clear();
         this.settled.clear();
       },
-      onError: (err) => logger.warn({ err }, 'status writer election failed; retrying'),
+      onError: (err) => {
+        if (err instanceof ApiStatusError) logger.warn({ err }, 'status writer election failed; retrying');
+        else options.unreachable(err, 'status writer election');
+      },
     });
   }
 
@@ -132,11 +152,24 @@ export class StatusReporter {
     this.timer.unref();
   }
 
-  /** A health verdict or a circuit changed. A verdict starts a pass; a circuit change is
-   * reported by the next pass, as circuits may flap. */
-  healthChanged(startPass: boolean): void {
+  /** A health checker's verdict changed: an Event on every served API whose targets it
+   * checks, and a pass. */
+  verdictChanged(checker: HealthChecker, healthy: boolean): void {
     this.healthEpoch++;
-    if (startPass) this.changed();
+    if (this.elector.isLeader) {
+      for (const api of compiledApis(this.options.config())) {
+        for (const url of api.targets.checkedBy(checker)) this.record(api.id, healthEvent(url, checker.path, healthy));
+      }
+    }
+    this.changed();
+  }
+
+  /** A circuit changed: an Event, and no pass of its own (circuits may flap; the next pass
+   * reports it). */
+  circuitChanged(api: string, target: string, state: CircuitState): void {
+    this.healthEpoch++;
+    const event = circuitEvent(target, state);
+    if (event && this.elector.isLeader) this.record(api, event);
   }
 
   stats(): StatusReporterStats {
@@ -149,6 +182,14 @@ export class StatusReporter {
     clearTimeout(this.timer);
     await this.running;
     await this.elector.stop();
+    await this.events.flush();
+  }
+
+  /** Records `event` on API `id` ("namespace/name") as the watch last saw it. */
+  private record(id: string, event: ApiEvent): void {
+    const [namespace, name] = id.split('/');
+    const api = this.options.current(namespace, name);
+    if (api && !this.stopped) void this.events.record(api, event.type, event.reason, event.message);
   }
 
   private pass(): void {
@@ -199,16 +240,21 @@ export class StatusReporter {
           continue;
         }
         this.counts.writes++;
+        const event = readyEvent(base.status?.conditions?.find((c) => c.type === ConditionType.Ready), outcome);
+        if (event) void this.events.record(result.object!, event.type, event.reason, event.message);
         written.set(id, { from: base.metadata.resourceVersion, object: result.object! });
         // When the watch brings this write back, there is nothing to compute again.
         settled.set(id, { version: result.object!.metadata.resourceVersion, outcome, healthEpoch });
       } catch (err) {
         this.counts.failures++;
         ok = false;
-        this.options.logger.warn({ err, api: id }, 'could not write ApiDefinition status; retrying');
         // An answer about this object leaves the others to write; a transport failure
         // would fail for every one of them.
-        if (!(err instanceof ApiStatusError)) break;
+        if (!(err instanceof ApiStatusError)) {
+          this.options.unreachable(err, `status write of ApiDefinition ${id}`);
+          break;
+        }
+        this.options.logger.warn({ err, api: id }, 'could not write ApiDefinition status; retrying');
       }
     }
     this.written = written;

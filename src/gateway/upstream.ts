@@ -104,6 +104,11 @@ export class TargetSet {
     return this.targets.map((t) => ({ url: t.url, healthy: t.health?.healthy ?? true, ...(t.breaker ? { circuit: t.breaker.state } : {}) }));
   }
 
+  /** URLs of the targets whose verdict `checker` gives (checkers are shared by origin and check). */
+  checkedBy(checker: HealthChecker): string[] {
+    return this.targets.filter((t) => t.health === checker).map((t) => t.url);
+  }
+
   /** Chooses among targets whose circuit lets a request through, and with `healthyOnly`
    * among those the health checks call healthy. When the checks call every such target
    * unhealthy, pick() tries again without them: it fails open, as Envoy's panic threshold
@@ -139,12 +144,29 @@ export function circuitOpen(apiId: string): Refusal {
   return { code: 'CIRCUIT_OPEN', message: `every upstream target of ${apiId} has an open circuit; retry later` };
 }
 
-export function upstreamTimeout(timeoutMs: number): Refusal {
-  return { code: 'UPSTREAM_TIMEOUT', message: `upstream did not answer within ${timeoutMs} ms` };
+/** How a target failed a request: for the access log and metrics only. The target's address
+ * (and the error's message, which names it) is the operator's business, not the client's. */
+export interface UpstreamFailure {
+  /** The target URL as written in the ApiDefinition. */
+  target: string;
+  /** The error's code (ECONNREFUSED, UND_ERR_HEADERS_TIMEOUT, …), "ERROR" when it has none. */
+  code: string;
+  message: string;
 }
 
-export function upstreamUnreachable(target: Target, err: unknown): Refusal {
-  return { code: 'UPSTREAM_UNREACHABLE', message: `upstream ${target.host} unreachable: ${(err as Error).message}` };
+export function upstreamFailure(target: Target, err: unknown): UpstreamFailure {
+  const code = (err as { code?: unknown }).code;
+  return { target: target.url, code: typeof code === 'string' ? code : 'ERROR', message: (err as Error).message };
+}
+
+// What the client is told of a failed target: the API and a stable error code, never where the target is.
+
+export function upstreamTimeout(apiId: string, timeoutMs: number): Refusal {
+  return { code: 'UPSTREAM_TIMEOUT', message: `the upstream of ${apiId} did not answer within ${timeoutMs} ms` };
+}
+
+export function upstreamUnreachable(apiId: string, failure: UpstreamFailure): Refusal {
+  return { code: 'UPSTREAM_UNREACHABLE', message: `the upstream of ${apiId} could not be reached (${failure.code})` };
 }
 
 function usable(t: Target, healthyOnly: boolean): boolean {
@@ -161,9 +183,9 @@ function healthSettings(check: HealthCheck): HealthSettings {
   };
 }
 
-/** Told when a health verdict or a circuit changes, for the log. */
+/** Told when a health verdict or a circuit changes, for the log and ApiDefinition Events. */
 export interface UpstreamEvents {
-  healthChanged?(origin: string, path: string, healthy: boolean): void;
+  healthChanged?(checker: HealthChecker, healthy: boolean): void;
   circuitChanged?(api: string, target: string, state: CircuitState): void;
 }
 
@@ -184,7 +206,7 @@ export class Upstreams {
    * verdict; editing an API's check starts a new one (healthy until proven otherwise). */
   checker(origin: string, s: HealthSettings): HealthChecker {
     const key = `${origin}|${s.path}|${s.intervalMs}|${s.timeoutMs}|${s.healthyThreshold}|${s.unhealthyThreshold}`;
-    return this.checkers.get(key, () => new HealthChecker(origin, s, (healthy) => this.events.healthChanged?.(origin, s.path, healthy)));
+    return this.checkers.get(key, () => new HealthChecker(origin, s, (healthy, checker) => this.events.healthChanged?.(checker, healthy)));
   }
 
   /** Keyed by API and target URL; changed settings apply to the breaker as it stands. */

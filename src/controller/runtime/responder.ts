@@ -13,7 +13,7 @@ import {
   type SubresourceRequest,
 } from '../../api/kinds/subresource-request/index.ts';
 import { ApiStatusError, isStatusError, type StatusReason } from '../../client/errors.ts';
-import { Informer } from '../../client/informer.ts';
+import { Informer, type InformerOptions } from '../../client/informer.ts';
 import type { KubeClient } from '../../client/rest.ts';
 import { ControllerStoppedError } from './controller.ts';
 import type { RuntimeLogger } from './logger.ts';
@@ -42,6 +42,9 @@ export interface ResponderOptions {
    * APIs in its scope, so another gateway can). */
   accepts?(request: SubresourceRequest): boolean;
   logger: RuntimeLogger;
+  /** Told of the watch's failures and reconnections instead of a warning per retry (a
+   * gateway logs an outage of its API server once, whichever watch notices it). */
+  watch?: Pick<InformerOptions, 'onError' | 'onConnected'>;
 }
 
 export class SubresourceResponder {
@@ -54,7 +57,8 @@ export class SubresourceResponder {
     this.informer = new Informer<SubresourceRequest>(options.client, subresourceRequestKind, {
       namespace: options.namespace,
       labelSelector: `${RESPONDER_LABEL}=${options.responder}`,
-      onError: (err) => options.logger.warn({ err: String(err), kind: subresourceRequestKind.kind }, 'watch failed; retrying'),
+      onError: options.watch?.onError ?? ((err) => options.logger.warn({ err: String(err), kind: subresourceRequestKind.kind }, 'watch failed; retrying')),
+      onConnected: options.watch?.onConnected,
       onChange: (change) => {
         if (change.type === 'SYNC') for (const item of change.items) this.offer(item);
         else if (change.type !== 'DELETED') this.offer(change.object);

@@ -1,0 +1,148 @@
+// Events on ApiDefinitions, recorded by the elected status writer among two gateways that
+// run with a gateway's own rights: a real upstream that goes down and comes back, a circuit
+// that opens and closes on real requests, an API left out for a missing Secret and served
+// once it exists. Events are read through the API server and picked by involved object here.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import bcrypt from 'bcryptjs';
+import pino from 'pino';
+import { eventKind, type Event } from '../src/api/core/event/index.ts';
+import { leaseKind, type Lease } from '../src/api/core/lease/index.ts';
+import { secretKind } from '../src/api/core/secret/index.ts';
+import { apiDefinitionKind } from '../src/api/kinds/api-definition/index.ts';
+import { writeKubeconfig } from '../src/cli/kubeconfig.ts';
+import { loadKubeconfig } from '../src/client/kubeconfig.ts';
+import { KubeClient } from '../src/client/rest.ts';
+import { startGateway, type Gateway } from '../src/gateway/server.ts';
+import { STATUS_LEASE, STATUS_LEASE_NAMESPACE } from '../src/gateway/status-reporter.ts';
+import { startTestApiServer, type TestApiServer } from './support/apiserver.ts';
+import { eventually } from './support/eventually.ts';
+import { apiDefinition, call, closedPortUrl, startServer, untilServed, type TestServer } from './support/gateway.ts';
+
+const logger = pino({ level: 'silent' });
+
+/** An upstream at a fixed URL that a test stops and starts again; /healthz answers 200. */
+async function restartable(): Promise<{ url: string; start(): Promise<void>; stop(): Promise<void> }> {
+  const url = await closedPortUrl();
+  let server: TestServer | undefined;
+  const up = {
+    url,
+    async start() {
+      server = await startServer((req, res) => {
+        req.resume();
+        res.writeHead(200).end('up');
+      }, Number(new URL(url).port));
+    },
+    async stop() {
+      await server?.close();
+      server = undefined;
+    },
+  };
+  await up.start();
+  return up;
+}
+
+describe('Events on ApiDefinitions', () => {
+  let t: TestApiServer;
+  let client: KubeClient;
+  let upstream: Awaited<ReturnType<typeof restartable>>;
+  const gateways: Gateway[] = [];
+
+  const create = async (name: string, spec: Record<string, unknown> & { listenPath: string }) => {
+    const obj = await client.create(apiDefinitionKind, apiDefinition(name, spec));
+    for (const gw of gateways) await untilServed(gw, obj);
+    return obj;
+  };
+  /** The Events about API `name` with `reason`. */
+  const events = async (name: string, reason: string) =>
+    (await client.list<Event>(eventKind, { namespace: 'default' })).items.filter((e) => e.involvedObject.kind === 'ApiDefinition' && e.involvedObject.name === name && e.reason === reason);
+  /** Waits for exactly one Event about `name` with `reason`, seen `count` times, and returns it. */
+  const expectEvent = (name: string, reason: string, count = 1) =>
+    eventually(async () => {
+      const found = await events(name, reason);
+      assert.equal(found.length, 1, `one ${reason} Event about ${name}: ${JSON.stringify(found)}`);
+      assert.equal(found[0].count, count, `${reason} about ${name} seen ${count} times`);
+      return found[0];
+    }, { attempts: 200 });
+  const leaseHolder = async () => (await client.get<Lease>(leaseKind, STATUS_LEASE, STATUS_LEASE_NAMESPACE)).spec?.holderIdentity;
+  /** The gateway that holds the status writer's lease. */
+  const writer = () =>
+    eventually(async () => {
+      const leading = await Promise.all(gateways.map(async (gw) => /^gatehouse_gateway_status_leader 1$/m.test((await call(gw.internalUrl, '/metrics')).text)));
+      assert.equal(leading.filter(Boolean).length, 1, 'one gateway writes status');
+      return gateways[leading.indexOf(true)];
+    });
+
+  before(async () => {
+    t = await startTestApiServer('memory', { tokens: ['gateway-token,gw,gw-uid,"gatehouse:gateways"'] });
+    client = new KubeClient(await loadKubeconfig(t.kubeconfigPath));
+    upstream = await restartable();
+    // With a gateway's own rights: recording Events is one of them.
+    const kubeconfig = join(t.dir, 'gateway-kubeconfig');
+    await writeKubeconfig(kubeconfig, t.url, t.ca, 'gateway-token');
+    for (const n of [0, 1]) {
+      gateways.push(await startGateway({ kubeconfig, port: 0, dataDir: join(t.dir, `gw${n}`), logger, statusElection: { leaseDurationMs: 1000, retryPeriodMs: 100 } }));
+    }
+  });
+  after(async () => {
+    for (const gw of gateways) await gw.close();
+    await upstream.stop();
+    await client.close();
+    await t.stop();
+  });
+
+  it('records a target leaving rotation and coming back once, however many gateways check it, and counts repeats', async () => {
+    const healthCheck = { path: '/healthz', interval: '100ms', timeout: '500ms', healthyThreshold: 1, unhealthyThreshold: 1 };
+    const api = await create('checked', { listenPath: '/checked', upstream: { targets: [{ url: upstream.url }], healthCheck } });
+    await writer();
+    await upstream.stop();
+    const down = await expectEvent('checked', 'UpstreamUnhealthy');
+    assert.deepEqual(
+      [down.type, down.message, down.source?.component, down.reportingInstance],
+      ['Warning', `target ${upstream.url} fails its health check (GET /healthz): out of rotation`, 'gatehouse-gateway', await leaseHolder()],
+    );
+    assert.deepEqual(down.involvedObject, { apiVersion: 'gatehouse.dev/v1alpha1', kind: 'ApiDefinition', name: 'checked', namespace: 'default', uid: api.metadata.uid, resourceVersion: down.involvedObject.resourceVersion });
+    await upstream.start();
+    const back = await expectEvent('checked', 'UpstreamHealthy');
+    assert.deepEqual([back.type, back.message], ['Normal', `target ${upstream.url} passes its health check (GET /healthz) again: back in rotation`]);
+
+    // The same change again is the same Event seen twice, as kube's recorder counts it.
+    await upstream.stop();
+    const again = await expectEvent('checked', 'UpstreamUnhealthy', 2);
+    assert.equal(again.metadata.name, down.metadata.name);
+    assert.ok(again.lastTimestamp! >= down.lastTimestamp!, 'lastTimestamp moves on');
+    await upstream.start();
+    await expectEvent('checked', 'UpstreamHealthy', 2);
+  });
+
+  it("records a circuit opening and closing on the writer's own traffic", async () => {
+    const circuitBreaker = { consecutiveFailures: 1, openDuration: '200ms', halfOpenRequests: 1 };
+    await create('breaking', { listenPath: '/breaking', upstream: { targets: [{ url: upstream.url }], circuitBreaker } });
+    const leader = await writer();
+    await upstream.stop();
+    assert.equal((await call(leader.url, '/breaking')).status, 502);
+    const opened = await expectEvent('breaking', 'CircuitOpened');
+    assert.deepEqual([opened.type, opened.message], ['Warning', `circuit of target ${upstream.url} opened: its requests failed; it is skipped until trial requests succeed`]);
+    await upstream.start();
+    // Once openDuration is over, a trial request closes the circuit.
+    await eventually(async () => {
+      await call(leader.url, '/breaking');
+      assert.notDeepEqual(await events('breaking', 'CircuitClosed'), []);
+    }, { attempts: 200 });
+    const closed = await expectEvent('breaking', 'CircuitClosed');
+    assert.deepEqual([closed.type, closed.message], ['Normal', `circuit of target ${upstream.url} closed: trial requests succeeded`]);
+    assert.deepEqual(await events('breaking', 'CircuitOpened'), [opened], 'one opening, recorded once');
+  });
+
+  it('records why an API is not served, and when it is served again', async () => {
+    await create('locked', { listenPath: '/locked', auth: { type: 'basic', basic: { secretRef: { name: 'users' } } }, upstream: { targets: [{ url: upstream.url }] } });
+    const left = await expectEvent('locked', 'NotServed');
+    assert.deepEqual([left.type, left.message], ['Warning', 'left out: Secret default/users named in spec.auth.basic.secretRef does not exist']);
+    await client.create(secretKind, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'users', namespace: 'default' }, stringData: { alice: bcrypt.hashSync('wonderland', 4) } });
+    const served = await expectEvent('locked', 'Served');
+    assert.deepEqual([served.type, served.message], ['Normal', 'served on the public and internal listeners at /locked']);
+    // A new API served as asked has its status, and no Event.
+    assert.deepEqual([...(await events('checked', 'Served')), ...(await events('checked', 'NotServed'))], []);
+  });
+});
