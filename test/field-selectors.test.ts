@@ -17,16 +17,24 @@ function api(name: string, listenPath: string) {
   };
 }
 
+interface Involved {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; uid: string };
+}
+
 /** An Event about `object`, as Gatehouse's controllers record them. */
-function event(name: string, object: { apiVersion: string; kind: string; metadata: { name: string; uid: string } }, extra: object) {
+function event(name: string, object: Involved, extra: object) {
+  const { apiVersion, kind, metadata } = object;
+  const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   return {
     apiVersion: 'v1',
     kind: 'Event',
     metadata: { name },
-    involvedObject: { apiVersion: object.apiVersion, kind: object.kind, namespace: 'default', name: object.metadata.name, uid: object.metadata.uid },
+    involvedObject: { apiVersion, kind, namespace: 'default', name: metadata.name, uid: metadata.uid },
     message: `${name} happened`,
-    firstTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
-    lastTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    firstTimestamp: now,
+    lastTimestamp: now,
     ...extra,
   };
 }
@@ -48,12 +56,18 @@ describe('field selectors and built-in bodies, as kube-apiserver', () => {
 
   before(async () => {
     t = await startTestApiServer();
-    const config = await post(`${CORE}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings' }, data: { a: 'b' } });
+    const settings = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings' } };
+    const config = await post(`${CORE}/configmaps`, settings);
     const shop = await post(`${GATEHOUSE}/apidefinitions`, api('shop', '/shop/'));
     await post(`${GATEHOUSE}/apidefinitions`, api('orders', '/orders/'));
-    await post(`${CORE}/events`, event('settings.1', config, { reason: 'Loaded', type: 'Normal', source: { component: 'gitops' } }));
-    await post(`${CORE}/events`, event('shop.1', shop, { reason: 'UpstreamDown', type: 'Warning', reportingComponent: 'gatehouse.dev/gateway' }));
-    await post(`${CORE}/events`, event('shop.2', shop, { reason: 'UpstreamUp', type: 'Normal', reportingComponent: 'gatehouse.dev/gateway', source: { component: '' } }));
+    const gateway = 'gatehouse.dev/gateway';
+    const loaded = { reason: 'Loaded', type: 'Normal', source: { component: 'gitops' } };
+    await post(`${CORE}/events`, event('settings.1', config, loaded));
+    const down = { reason: 'UpstreamDown', type: 'Warning', reportingComponent: gateway };
+    await post(`${CORE}/events`, event('shop.1', shop, down));
+    await post(`${CORE}/events`, event('shop.2', shop, {
+      reason: 'UpstreamUp', type: 'Normal', reportingComponent: gateway, source: { component: '' },
+    }));
   });
   after(async () => {
     await t.stop();
@@ -62,23 +76,24 @@ describe('field selectors and built-in bodies, as kube-apiserver', () => {
   it('lists Events by every field kube-apiserver selects them by', async () => {
     const events = `${CORE}/events`;
     assert.deepEqual(await names(events, 'involvedObject.kind=ConfigMap,involvedObject.name=settings'), ['settings.1']);
-    assert.deepEqual(await names(events, 'involvedObject.apiVersion=gatehouse.dev/v1alpha1,involvedObject.namespace=default'), ['shop.1', 'shop.2']);
+    const aboutGatehouse = 'involvedObject.apiVersion=gatehouse.dev/v1alpha1,involvedObject.namespace=default';
+    assert.deepEqual(await names(events, aboutGatehouse), ['shop.1', 'shop.2']);
     assert.deepEqual(await names(events, 'involvedObject.kind!=ConfigMap,type==Warning'), ['shop.1']);
     assert.deepEqual(await names(events, 'reason=UpstreamUp'), ['shop.2']);
     assert.deepEqual(await names(events, 'reportingComponent=gatehouse.dev/gateway'), ['shop.1', 'shop.2']);
     // `source` is source.component, or reportingComponent when that is empty.
     assert.deepEqual(await names(events, 'source=gitops'), ['settings.1']);
     assert.deepEqual(await names(events, 'source=gatehouse.dev/gateway'), ['shop.1', 'shop.2']);
-    assert.deepEqual(await names(events, 'involvedObject.fieldPath=,involvedObject.resourceVersion='), ['settings.1', 'shop.1', 'shop.2']);
+    const unset = 'involvedObject.fieldPath=,involvedObject.resourceVersion=';
+    assert.deepEqual(await names(events, unset), ['settings.1', 'shop.1', 'shop.2']);
     const uid = (await (await t.request(`${GATEHOUSE}/apidefinitions/shop`)).json()).metadata.uid;
     assert.deepEqual(await names('/api/v1/events', `involvedObject.uid=${uid}`), ['shop.1', 'shop.2']);
   });
 
   it('lists Secrets by type, Namespaces by phase and Gatehouse kinds by their selectable fields', async () => {
-    await post(`${CORE}/secrets`, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'plain' }, stringData: { a: 'b' } });
-    await post(`${CORE}/secrets`, {
-      apiVersion: 'v1', kind: 'Secret', metadata: { name: 'login' }, type: 'kubernetes.io/basic-auth', stringData: { username: 'u', password: 'p' },
-    });
+    const secret = (name: string, type?: string) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name }, type });
+    await post(`${CORE}/secrets`, secret('plain'));
+    await post(`${CORE}/secrets`, secret('login', 'kubernetes.io/basic-auth'));
     assert.deepEqual(await names(`${CORE}/secrets`, 'type=kubernetes.io/basic-auth'), ['login']);
     assert.deepEqual(await names(`${CORE}/secrets`, 'type=Opaque'), ['plain']);
     assert.ok((await names('/api/v1/namespaces', 'status.phase=Active')).includes('default'));
@@ -86,19 +101,24 @@ describe('field selectors and built-in bodies, as kube-apiserver', () => {
 
     assert.deepEqual(await names(`${GATEHOUSE}/apidefinitions`, 'spec.listenPath=/orders/'), ['orders']);
     assert.deepEqual(await names(`${GATEHOUSE}/apidefinitions`, 'spec.listenPath!=/orders/'), ['shop']);
-    const sync = (name: string, source: string) =>
-      ({ apiVersion: 'gatehouse.dev/v1alpha1', kind: 'Sync', metadata: { name }, spec: { sourceRef: { name: source } } });
-    await post(`${GATEHOUSE}/syncs`, sync('apis', 'platform'));
-    await post(`${GATEHOUSE}/syncs`, sync('policies', 'security'));
+    const gatehouse = (kind: string, name: string, spec: object) =>
+      ({ apiVersion: 'gatehouse.dev/v1alpha1', kind, metadata: { name }, spec });
+    await post(`${GATEHOUSE}/syncs`, gatehouse('Sync', 'apis', { sourceRef: { name: 'platform' } }));
+    await post(`${GATEHOUSE}/syncs`, gatehouse('Sync', 'policies', { sourceRef: { name: 'security' } }));
     assert.deepEqual(await names(`${GATEHOUSE}/syncs`, 'spec.sourceRef.name=security'), ['policies']);
-    await post(`${GATEHOUSE}/consumers`, { apiVersion: 'gatehouse.dev/v1alpha1', kind: 'Consumer', metadata: { name: 'acme' }, spec: {} });
-    await post(`${GATEHOUSE}/apikeys`, { apiVersion: 'gatehouse.dev/v1alpha1', kind: 'ApiKey', metadata: { name: 'acme-1' }, spec: { consumer: 'acme' } });
+    await post(`${GATEHOUSE}/consumers`, gatehouse('Consumer', 'acme', {}));
+    await post(`${GATEHOUSE}/apikeys`, gatehouse('ApiKey', 'acme-1', { consumer: 'acme' }));
     assert.deepEqual(await names(`${GATEHOUSE}/apikeys`, 'spec.consumer=acme'), ['acme-1']);
     assert.deepEqual(await names(`${GATEHOUSE}/apikeys`, 'spec.consumer=other'), []);
   });
 
   it('refuses a field a kind does not select by with kube\'s message', async () => {
-    for (const [path, label] of [[`${CORE}/configmaps`, 'data.a'], [`${GATEHOUSE}/apidefinitions`, 'spec.upstream.timeout'], [`${CORE}/events`, 'message']]) {
+    const unsupported = [
+      [`${CORE}/configmaps`, 'data.a'],
+      [`${GATEHOUSE}/apidefinitions`, 'spec.upstream.timeout'],
+      [`${CORE}/events`, 'message'],
+    ];
+    for (const [path, label] of unsupported) {
       const res = await t.request(`${path}?fieldSelector=${encodeURIComponent(`${label}=x`)}`);
       const status = await res.json();
       assert.equal(res.status, 400);
@@ -109,13 +129,13 @@ describe('field selectors and built-in bodies, as kube-apiserver', () => {
   it('watches by a selectable field: objects entering and leaving the selection are ADDED and DELETED', async () => {
     const start = (await (await t.request(`${GATEHOUSE}/apidefinitions`)).json()).metadata.resourceVersion;
     const abort = new AbortController();
-    const res = await t.request(
-      `${GATEHOUSE}/apidefinitions?watch=true&resourceVersion=${start}&fieldSelector=${encodeURIComponent('spec.listenPath=/w/')}`,
-      { signal: abort.signal },
-    );
+    const query = `watch=true&resourceVersion=${start}&fieldSelector=${encodeURIComponent('spec.listenPath=/w/')}`;
+    const res = await t.request(`${GATEHOUSE}/apidefinitions?${query}`, { signal: abort.signal });
     assert.equal(res.status, 200);
     const patch = (name: string, listenPath: string) => t.request(`${GATEHOUSE}/apidefinitions/${name}`, {
-      method: 'PATCH', headers: { 'content-type': 'application/merge-patch+json' }, body: JSON.stringify({ spec: { listenPath } }),
+      method: 'PATCH',
+      headers: { 'content-type': 'application/merge-patch+json' },
+      body: JSON.stringify({ spec: { listenPath } }),
     });
     await post(`${GATEHOUSE}/apidefinitions`, api('w1', '/w/'));
     await post(`${GATEHOUSE}/apidefinitions`, api('w2', '/elsewhere/'));
@@ -146,15 +166,16 @@ describe('field selectors and built-in bodies, as kube-apiserver', () => {
   it('takes a built-in kind\'s missing apiVersion and kind from the URL', async () => {
     const created = await post('/api/v1/namespaces', { metadata: { name: 'kindless' } });
     assert.deepEqual([created.apiVersion, created.kind, created.status.phase], ['v1', 'Namespace', 'Active']);
-    const secret = await post('/api/v1/namespaces/kindless/secrets', { apiVersion: 'v1', metadata: { name: 's' }, stringData: { k: 'v' } });
+    const secret = await post('/api/v1/namespaces/kindless/secrets', { apiVersion: 'v1', metadata: { name: 's' } });
     assert.equal(secret.kind, 'Secret');
-    const lease = await post('/apis/coordination.k8s.io/v1/namespaces/kindless/leases', { kind: 'Lease', metadata: { name: 'l' }, spec: {} });
+    const leases = '/apis/coordination.k8s.io/v1/namespaces/kindless/leases';
+    const lease = await post(leases, { kind: 'Lease', metadata: { name: 'l' } });
     assert.equal(lease.apiVersion, 'coordination.k8s.io/v1');
-    const current = await (await t.request('/api/v1/namespaces/kindless/configmaps', {
-      method: 'POST', headers: JSON_TYPE, body: JSON.stringify({ metadata: { name: 'c' }, data: { a: '1' } }),
-    })).json();
+    const current = await post('/api/v1/namespaces/kindless/configmaps', { metadata: { name: 'c' }, data: { a: '1' } });
     const res = await t.request('/api/v1/namespaces/kindless/configmaps/c', {
-      method: 'PUT', headers: JSON_TYPE, body: JSON.stringify({ metadata: { name: 'c', resourceVersion: current.metadata.resourceVersion }, data: { a: '2' } }),
+      method: 'PUT',
+      headers: JSON_TYPE,
+      body: JSON.stringify({ metadata: { ...current.metadata }, data: { a: '2' } }),
     });
     const updated = await res.json();
     assert.equal(res.status, 200, JSON.stringify(updated));
@@ -165,18 +186,22 @@ describe('field selectors and built-in bodies, as kube-apiserver', () => {
 
   it('refuses a Gatehouse object without kind as kube-apiserver refuses a custom resource without one', async () => {
     const { kind: _kind, ...body } = api('kindless', '/kindless/');
-    const res = await t.request(`${GATEHOUSE}/apidefinitions`, { method: 'POST', headers: JSON_TYPE, body: JSON.stringify(body) });
+    const res = await t.request(`${GATEHOUSE}/apidefinitions`, {
+      method: 'POST', headers: JSON_TYPE, body: JSON.stringify(body),
+    });
     const status = await res.json();
     assert.equal(res.status, 400);
     assert.equal(status.reason, 'BadRequest');
-    assert.equal(status.message,
-      `ApiDefinition in version "v1alpha1" cannot be handled as a ApiDefinition: Object 'Kind' is missing in '${JSON.stringify(body)}'`);
+    const missing = `Object 'Kind' is missing in '${JSON.stringify(body)}'`;
+    const handled = 'ApiDefinition in version "v1alpha1" cannot be handled as a ApiDefinition';
+    assert.equal(status.message, `${handled}: ${missing}`);
     assert.equal((await t.request(`${GATEHOUSE}/apidefinitions/kindless`)).status, 404);
   });
 
   it('kubectl describe shows the Events of a ConfigMap and of a Gatehouse object', async () => {
     const configMap = await t.kubectl(['describe', 'configmap', 'settings']);
-    assert.match(configMap, /^Events:\s*\n\s+Type\s+Reason\s+Age\s+From\s+Message\n[\s-]+\n\s+Normal\s+Loaded\s+\S+\s+gitops\s+settings\.1 happened/m);
+    assert.match(configMap, /^Events:\s*\n\s+Type\s+Reason\s+Age\s+From\s+Message\n[\s-]+\n/m);
+    assert.match(configMap, /^\s+Normal\s+Loaded\s+\S+\s+gitops\s+settings\.1 happened/m);
     const apiDefinition = await t.kubectl(['describe', 'apidefinition', 'shop']);
     assert.match(apiDefinition, /^\s+Warning\s+UpstreamDown\s+\S+\s+gatehouse\.dev\/gateway\s+shop\.1 happened/m);
     assert.match(apiDefinition, /^\s+Normal\s+UpstreamUp\s+\S+\s+gatehouse\.dev\/gateway\s+shop\.2 happened/m);

@@ -35,7 +35,8 @@ test('refuses malformed label selectors with a BadRequest naming the selector', 
 });
 
 test('field selectors name metadata.name, metadata.namespace and the kind\'s selectable fields', () => {
-  const def = { selectableFields: ['spec.listenPath', { label: 'source', paths: ['source.component', 'reportingComponent'] }] };
+  const source = { label: 'source', paths: ['source.component', 'reportingComponent'] };
+  const def = { selectableFields: ['spec.listenPath', source] };
   assert.deepEqual(parseFieldSelector('metadata.name=shop,metadata.namespace!=kube-system,spec.listenPath==/x', def), [
     { field: 'name', operator: '=', value: 'shop' },
     { field: 'namespace', operator: '!=', value: 'kube-system' },
@@ -45,7 +46,8 @@ test('field selectors name metadata.name, metadata.namespace and the kind\'s sel
     { field: 'json', paths: [['source', 'component'], ['reportingComponent']], operator: '=', value: 'gitops' },
   ]);
   assert.deepEqual(parseFieldSelector('', def), []);
-  assert.throws(() => parseFieldSelector('spec.listenPath=/x', {}), /^ApiError: field label not supported: spec\.listenPath$/);
+  const unsupported = /^ApiError: field label not supported: spec\.listenPath$/;
+  assert.throws(() => parseFieldSelector('spec.listenPath=/x', {}), unsupported);
   assert.throws(() => parseFieldSelector('spec.upstream=/x', def), /field label not supported: spec\.upstream/);
 });
 
@@ -57,7 +59,10 @@ test('field selectors follow kube\'s grammar: the first operator splits a term, 
   assert.deepEqual(one('reason=!x'), ['= !x']);
   assert.deepEqual(one('reason='), ['= ']);
   const refused = (selector: string, message: string) =>
-    assert.throws(() => parseFieldSelector(selector, def), (err: unknown) => err instanceof ApiError && err.code === 400 && err.message === message);
+    assert.throws(
+      () => parseFieldSelector(selector, def),
+      (err: unknown) => err instanceof ApiError && err.code === 400 && err.message === message,
+    );
   refused('reason', "invalid selector: 'reason'; can't understand 'reason'");
   refused('reason=a=b', 'invalid field selector: unescaped character in value: =');
   refused('reason=a\\x', 'invalid field selector: invalid escape sequence: \\x');

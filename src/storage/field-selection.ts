@@ -7,7 +7,8 @@ export function jsonFieldValue(doc: unknown, paths: readonly (readonly string[])
   for (const path of paths) {
     let node = doc;
     for (const step of path) {
-      node = typeof node === 'object' && node !== null && !Array.isArray(node) ? (node as Record<string, unknown>)[step] : undefined;
+      const isObject = typeof node === 'object' && node !== null && !Array.isArray(node);
+      node = isObject ? (node as Record<string, unknown>)[step] : undefined;
     }
     if (typeof node === 'string' || typeof node === 'number' || typeof node === 'boolean') {
       const text = String(node);

@@ -1,0 +1,72 @@
+// The Python `kubernetes` client (Debian's python3-kubernetes) against a real Gatehouse API
+// server: typed CoreV1Api bodies, which carry no apiVersion or kind, and Event field selectors.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { startTestApiServer, type TestApiServer } from './support/apiserver.ts';
+
+const PYTHON = process.env.PYTHON ?? '/usr/bin/python3';
+
+/** Runs a Python script with `args`; resolves with its stdout. */
+function python(script: string, ...args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(PYTHON, ['-c', script, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${PYTHON} failed: ${stderr || err.message}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+const TYPED = `
+import json, sys
+from kubernetes import client, config
+
+config.load_kube_config(config_file=sys.argv[1])
+v1 = client.CoreV1Api()
+meta = client.V1ObjectMeta
+namespace = v1.create_namespace(client.V1Namespace(metadata=meta(name="typed")))
+config_map = v1.create_namespaced_config_map("typed", client.V1ConfigMap(metadata=meta(name="settings")))
+basic_auth = client.V1Secret(metadata=meta(name="login"), type="kubernetes.io/basic-auth")
+secret = v1.create_namespaced_secret("typed", basic_auth)
+for name, obj, reason in [("settings.1", config_map, "Loaded"), ("login.1", secret, "Rotated")]:
+    v1.create_namespaced_event("typed", client.CoreV1Event(
+        metadata=meta(name=name), reason=reason, message=name + " happened", type="Normal",
+        involved_object=client.V1ObjectReference(api_version="v1", kind=obj.kind, namespace="typed",
+                                                 name=obj.metadata.name, uid=obj.metadata.uid)))
+names = lambda items: sorted(item.metadata.name for item in items)
+print(json.dumps({
+    "namespace": [namespace.api_version, namespace.kind, namespace.status.phase],
+    "configMap": [config_map.api_version, config_map.kind],
+    "aboutConfigMap": names(v1.list_namespaced_event("typed",
+        field_selector="involvedObject.kind=ConfigMap,involvedObject.name=settings").items),
+    "notLoaded": names(v1.list_namespaced_event("typed", field_selector="reason!=Loaded").items),
+    "basicAuth": names(v1.list_namespaced_secret("typed", field_selector="type=kubernetes.io/basic-auth").items),
+    "active": "typed" in names(v1.list_namespace(field_selector="status.phase=Active").items),
+}))
+`;
+
+describe('the Python kubernetes client', () => {
+  let t: TestApiServer;
+  before(async () => {
+    t = await startTestApiServer();
+  });
+  after(async () => {
+    await t.stop();
+  });
+
+  it('is installed (Debian package python3-kubernetes)', async () => {
+    const missing = `${PYTHON} cannot import kubernetes: install python3-kubernetes`;
+    await assert.doesNotReject(python('import kubernetes'), missing);
+  });
+
+  it('creates typed built-in objects without apiVersion and kind and lists Events with field selectors', async () => {
+    assert.deepEqual(JSON.parse(await python(TYPED, t.kubeconfigPath)), {
+      namespace: ['v1', 'Namespace', 'Active'],
+      configMap: ['v1', 'ConfigMap'],
+      aboutConfigMap: ['settings.1'],
+      notLoaded: ['login.1'],
+      basicAuth: ['login'],
+      active: true,
+    });
+  });
+});
