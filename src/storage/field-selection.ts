@@ -3,7 +3,7 @@
 import type { FieldRequirement, ObjectKey } from './storage.ts';
 
 /** The text a `json` requirement compares: the first path holding a non-empty scalar. */
-export function jsonFieldValue(doc: unknown, paths: readonly (readonly string[])[]): string {
+function jsonFieldValue(doc: unknown, paths: readonly (readonly string[])[]): string {
   for (const path of paths) {
     let node = doc;
     for (const step of path) {
@@ -18,15 +18,23 @@ export function jsonFieldValue(doc: unknown, paths: readonly (readonly string[])
   return '';
 }
 
-/** Whether an object meets every requirement. `doc` yields the parsed value and is called only
- * when a requirement reads it, so callers holding JSON text parse it only when needed. */
+/** Whether an object meets every requirement. `doc` yields the parsed value; it is called at
+ * most once, and only when a requirement reads it, so callers holding JSON text parse it only
+ * when needed. */
 export function matchesFields(
   requirements: readonly FieldRequirement[],
   key: Pick<ObjectKey, 'namespace' | 'name'>,
   doc: () => unknown,
 ): boolean {
+  let parsed: { value: unknown } | undefined;
   return requirements.every((req) => {
-    const actual = req.field === 'json' ? jsonFieldValue(doc(), req.paths) : key[req.field];
+    let actual: string;
+    if (req.field === 'json') {
+      parsed ??= { value: doc() };
+      actual = jsonFieldValue(parsed.value, req.paths);
+    } else {
+      actual = key[req.field];
+    }
     return (actual === req.value) === (req.operator === '=');
   });
 }
