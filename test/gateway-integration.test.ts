@@ -15,7 +15,9 @@ import { startTestApiServer, type TestApiServer } from './support/apiserver.ts';
 import { eventually } from './support/eventually.ts';
 import { apiDefinition, call, closedPortUrl, startUpstream, type Echo, type Upstream } from './support/gateway.ts';
 
-const logger = pino({ level: 'silent' });
+/** The gateway's log lines, parsed. */
+const logLines: Array<Record<string, unknown>> = [];
+const logger = pino({ level: 'info' }, { write: (line: string) => void logLines.push(JSON.parse(line)) });
 
 describe('gateway', () => {
   let t: TestApiServer;
@@ -97,15 +99,35 @@ describe('gateway', () => {
     assert.equal((await call(gw.internalUrl, '/private')).json<Echo>().upstream, 'a');
   });
 
-  it('answers 502 when the upstream refuses and 504 when it is too slow, naming the API', async () => {
-    await apply(apiDefinition('down', { listenPath: '/down', upstream: { targets: [{ url: await closedPortUrl() }], retries: 2 } }));
+  it('answers 502 when the upstream refuses and 504 when it is too slow, naming the API, not the target', async () => {
+    const closed = await closedPortUrl();
+    await apply(apiDefinition('down', { listenPath: '/down', upstream: { targets: [{ url: closed }], retries: 2 } }));
     await apply(apiDefinition('slow', { listenPath: '/slow', upstream: { targets: [{ url: a.url }], timeout: '300ms' } }));
     const down = await call(gw.url, '/down');
     assert.equal(down.status, 502);
-    assert.deepEqual([down.json().code, down.json().api], ['UPSTREAM_UNREACHABLE', 'default/down']);
+    assert.deepEqual(down.json(), {
+      code: 'UPSTREAM_UNREACHABLE',
+      message: 'the upstream of default/down could not be reached (ECONNREFUSED)',
+      api: 'default/down',
+    });
     const slow = await call(gw.url, '/slow');
     assert.equal(slow.status, 504);
-    assert.deepEqual([slow.json().code, slow.json().api], ['UPSTREAM_TIMEOUT', 'default/slow']);
+    assert.deepEqual(slow.json(), {
+      code: 'UPSTREAM_TIMEOUT',
+      message: 'the upstream of default/slow did not answer within 300 ms',
+      api: 'default/slow',
+    });
+    for (const answer of [down, slow]) assert.doesNotMatch(answer.text, /127\.0\.0\.1|:\d{2,5}\b/, 'no address');
+    // The operator still finds the target: in the access log and in metrics.
+    const logged = logLines.find((l) => l.msg === 'request' && l.api === 'default/down');
+    assert.equal((logged?.upstreamError as { target?: string })?.target, closed);
+    assert.match((logged?.upstreamError as { message?: string }).message ?? '', /ECONNREFUSED 127\.0\.0\.1:\d+/);
+    const metrics = (await call(gw.internalUrl, '/metrics')).text;
+    const failed = (api: string, target: string, code: string) =>
+      `gatehouse_upstream_failures_total{api="default/${api}",target="${target}",code="${code}"} 1`;
+    for (const series of [failed('down', closed, 'ECONNREFUSED'), failed('slow', a.url, 'UND_ERR_HEADERS_TIMEOUT')]) {
+      assert.ok(metrics.includes(series), series);
+    }
   });
 
   it('retries a GET on the next target after a connection failure', async () => {

@@ -4,6 +4,7 @@
 import { compiledApis, type GatewayConfig } from './config.ts';
 import type { CounterStats } from './shared-counters.ts';
 import type { StatusReporterStats } from './status-reporter.ts';
+import type { UpstreamFailure } from './upstream.ts';
 
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -16,6 +17,8 @@ interface Histogram {
 export class Metrics {
   private readonly requests = new Map<string, number>();
   private readonly latency = new Map<string, Histogram>();
+  /** Requests a target failed, by API, target URL and error code. */
+  private readonly failures = new Map<string, number>();
   apiServerConnected = false;
   counters: CounterStats = { shared: true, failures: 0, unsent: 0 };
   statusWriter: StatusReporterStats = { leading: false, writes: 0, failures: 0 };
@@ -28,6 +31,11 @@ export class Metrics {
     for (let i = 0; i < BUCKETS.length; i++) if (seconds <= BUCKETS[i]) h.counts[i]++;
     h.sum += seconds;
     h.count++;
+  }
+
+  upstreamFailed(api: string, failure: UpstreamFailure): void {
+    const key = `${api}\u0000${failure.target}\u0000${failure.code}`;
+    this.failures.set(key, (this.failures.get(key) ?? 0) + 1);
   }
 
   render(config: GatewayConfig): string {
@@ -65,6 +73,12 @@ export class Metrics {
       targets.map((t) => `gatehouse_upstream_healthy{${t.labels}} ${t.healthy ? 1 : 0}`));
     family(lines, 'gatehouse_upstream_circuit_open', 'gauge', 'Whether the circuit of a target of an API is open or half-open (APIs with a circuit breaker).',
       targets.filter((t) => t.circuit).map((t) => `gatehouse_upstream_circuit_open{${t.labels}} ${t.circuit === 'closed' ? 0 : 1}`));
+    const failed = [...this.failures].map(([key, n]) => {
+      const [api, target, code] = key.split('\u0000').map(escape);
+      return `gatehouse_upstream_failures_total{api="${api}",target="${target}",code="${code}"} ${n}`;
+    });
+    const failuresHelp = 'Requests a target of an API failed (answered 502 or 504), by error code.';
+    family(lines, 'gatehouse_upstream_failures_total', 'counter', failuresHelp, failed);
     return `${lines.join('\n')}\n`;
   }
 }

@@ -9,6 +9,7 @@ import { cidrContains, parseCidr, parseIp, type Cidr } from '../api/net.ts';
 import type { Principal } from './auth/consumers.ts';
 import type { Refusal } from './errors.ts';
 import type { LimitDecision, Limiter } from './rate-limit.ts';
+import type { UpstreamFailure } from './upstream.ts';
 
 export interface RequestContext {
   req: IncomingMessage;
@@ -28,6 +29,8 @@ export interface RequestContext {
   consumer?: Principal;
   /** The gateway's own probe (see probe.ts): the answer names the target that gave it. */
   probe?: boolean;
+  /** Set by the proxy when a target failed the request: for the access log and metrics. */
+  upstreamFailure?: UpstreamFailure;
 }
 
 /** A step refuses (a Refusal), ends the request with an empty 204 carrying the collected

@@ -21,7 +21,7 @@ import { requestHeaders, responseHeaders } from './headers.ts';
 import type { RequestContext } from './policies.ts';
 import { PROBE_TARGET_HEADER } from './probe.ts';
 import { forwardUpgrade } from './upgrade.ts';
-import { circuitOpen, upstreamTimeout, upstreamUnreachable, type Target } from './upstream.ts';
+import { circuitOpen, upstreamFailure, upstreamTimeout, upstreamUnreachable } from './upstream.ts';
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET']);
@@ -91,7 +91,12 @@ export async function forward(api: CompiledApi, ctx: RequestContext, res: Server
           continue;
         }
       }
-      return sendRefusal(res, upstreamRefusal(err, api, target), api.id, ctx.responseHeaders);
+      ctx.upstreamFailure = upstreamFailure(target, err);
+      const timedOut = TIMEOUT_ERRORS.has(ctx.upstreamFailure.code);
+      const refusal = timedOut
+        ? upstreamTimeout(api.id, api.targets.timeoutMs)
+        : upstreamUnreachable(api.id, ctx.upstreamFailure);
+      return sendRefusal(res, refusal, api.id, ctx.responseHeaders);
     }
     if (breaker) {
       if (countsAsFailure(upstream.statusCode)) breaker.failed(ticket);
@@ -132,11 +137,6 @@ function requestFault(err: unknown, api: CompiledApi): Refusal | undefined {
     return { code: 'MALFORMED_REQUEST', message: `the request cannot be forwarded: ${(err as Error).message}` };
   }
   return undefined;
-}
-
-function upstreamRefusal(err: unknown, api: CompiledApi, target: Target): Refusal {
-  if (TIMEOUT_ERRORS.has((err as { code?: string }).code ?? '')) return upstreamTimeout(api.targets.timeoutMs);
-  return upstreamUnreachable(target, err);
 }
 
 async function* chunksOf(body: AsyncIterable<Buffer>, max: number): AsyncGenerator<Buffer> {

@@ -204,10 +204,17 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const current = config;
     const clientIp = req.socket.remoteAddress ?? '';
     let routed: CompiledApi | undefined;
+    let ctx: RequestContext | undefined;
     const done = (status: number) => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       metrics.observe(routed?.id ?? '', status, seconds);
-      logger.info({ api: routed?.id, method: req.method, url: loggedUrl(req.url ?? '', routed), status, ms: seconds * 1000, ip: clientIp, generation: current.generation }, 'request');
+      // A failed target is named here and in metrics, never in the answer to the client.
+      const upstreamError = ctx?.upstreamFailure;
+      if (upstreamError) metrics.upstreamFailed(routed!.id, upstreamError);
+      const url = loggedUrl(req.url ?? '', routed);
+      const { generation } = current;
+      const ms = seconds * 1000;
+      logger.info({ api: routed?.id, method: req.method, url, status, ms, ip: clientIp, generation, upstreamError }, 'request');
     };
     const target = parseRequestTarget(req.url ?? '');
     if (typeof target === 'string') return done(sendRefusal(res, { code: 'BAD_REQUEST_TARGET', message: `request target refused: ${target}` }, undefined));
@@ -225,7 +232,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const api = match.value;
     routed = api;
     const rest = remainder(target.path, match.depth);
-    const ctx: RequestContext = {
+    ctx = {
       req,
       clientIp,
       rest: rest || '/',

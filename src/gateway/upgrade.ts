@@ -23,7 +23,7 @@ import { CLIENT_CLOSED, sendRefusal } from './errors.ts';
 import { requestHeaders, responseHeaders } from './headers.ts';
 import type { RequestContext } from './policies.ts';
 import { rawResponseHead } from './raw-response.ts';
-import { circuitOpen, upstreamTimeout, upstreamUnreachable } from './upstream.ts';
+import { circuitOpen, upstreamFailure, upstreamTimeout, upstreamUnreachable } from './upstream.ts';
 
 /** Proxies an upgrade request; resolves with the status sent (101 once joined). */
 export function forwardUpgrade(api: CompiledApi, ctx: RequestContext, res: ServerResponse, upstreamPath: string): Promise<number> {
@@ -54,7 +54,7 @@ export function forwardUpgrade(api: CompiledApi, ctx: RequestContext, res: Serve
     let settled = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      upstream.destroy(new Error('upgrade timed out'));
+      upstream.destroy(Object.assign(new Error('upgrade timed out'), { code: 'ETIMEDOUT' }));
     }, api.targets.timeoutMs);
     const clientGone = () => upstream.destroy(new Error('client went away'));
     res.on('close', clientGone);
@@ -100,7 +100,11 @@ export function forwardUpgrade(api: CompiledApi, ctx: RequestContext, res: Serve
         return settle(CLIENT_CLOSED);
       }
       breaker?.failed(ticket);
-      settle(sendRefusal(res, timedOut ? upstreamTimeout(api.targets.timeoutMs) : upstreamUnreachable(target, err), api.id, ctx.responseHeaders));
+      ctx.upstreamFailure = upstreamFailure(target, err);
+      const refusal = timedOut
+        ? upstreamTimeout(api.id, api.targets.timeoutMs)
+        : upstreamUnreachable(api.id, ctx.upstreamFailure);
+      settle(sendRefusal(res, refusal, api.id, ctx.responseHeaders));
     });
 
     upstream.end();

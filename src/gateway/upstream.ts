@@ -144,12 +144,30 @@ export function circuitOpen(apiId: string): Refusal {
   return { code: 'CIRCUIT_OPEN', message: `every upstream target of ${apiId} has an open circuit; retry later` };
 }
 
-export function upstreamTimeout(timeoutMs: number): Refusal {
-  return { code: 'UPSTREAM_TIMEOUT', message: `upstream did not answer within ${timeoutMs} ms` };
+/** How a target failed a request: for the access log and metrics only. The target's address
+ * (and the error's message, which names it) is the operator's business, not the client's. */
+export interface UpstreamFailure {
+  /** The target URL as written in the ApiDefinition. */
+  target: string;
+  /** The error's code (ECONNREFUSED, UND_ERR_HEADERS_TIMEOUT, …), "ERROR" when it has none. */
+  code: string;
+  message: string;
 }
 
-export function upstreamUnreachable(target: Target, err: unknown): Refusal {
-  return { code: 'UPSTREAM_UNREACHABLE', message: `upstream ${target.host} unreachable: ${(err as Error).message}` };
+export function upstreamFailure(target: Target, err: unknown): UpstreamFailure {
+  const code = (err as { code?: unknown }).code;
+  return { target: target.url, code: typeof code === 'string' ? code : 'ERROR', message: (err as Error).message };
+}
+
+// What the client is told of a failed target: the API and a stable error code, never where
+// the target is.
+
+export function upstreamTimeout(apiId: string, timeoutMs: number): Refusal {
+  return { code: 'UPSTREAM_TIMEOUT', message: `the upstream of ${apiId} did not answer within ${timeoutMs} ms` };
+}
+
+export function upstreamUnreachable(apiId: string, failure: UpstreamFailure): Refusal {
+  return { code: 'UPSTREAM_UNREACHABLE', message: `the upstream of ${apiId} could not be reached (${failure.code})` };
 }
 
 function usable(t: Target, healthyOnly: boolean): boolean {
