@@ -173,6 +173,24 @@ describe('gatehouse up', () => {
       assert.match(boot.stderr, /✔ applied revision main@sha1:/);
       assert.match(await kubectlDemo(['get', 'api', 'boot', '-o', 'name']), /apidefinition.gatehouse.dev\/boot/);
 
+      // A revision that does not validate: bootstrap says why and what it left in place; diff
+      // exits 2 (kubectl diff's error code) naming the file, object and field.
+      const badRepo = join(dir, 'bad-repo');
+      await makeRepo(badRepo, { 'deploy/bad.yaml': JSON.stringify({ apiVersion: 'gatehouse.dev/v1alpha1', kind: 'ApiDefinition', metadata: { name: 'bad' }, spec: { listenPath: '/bad' } }) });
+      const bad = await cli(['bootstrap', '--url', fileUrl(badRepo), '--path', 'deploy', '--name', 'bad']);
+      assert.equal(bad.code, 1, bad.stderr);
+      assert.match(bad.stderr, /✗ .*failed validation; nothing was applied:\n\s+deploy\/bad\.yaml: ApiDefinition default\/bad: spec\.upstream: /);
+      assert.match(bad.stderr, /left in place: gitrepository\/bad, sync\/bad in namespace default; .* kubectl delete -n default sync\/bad gitrepository\/bad\n/);
+      const badDiff = await cli(['diff', 'sync', 'bad']);
+      assert.equal(badDiff.code, 2, badDiff.stderr);
+      assert.match(badDiff.stderr, /^gatehouse: Sync default\/bad: revision main@sha1:[0-9a-f]{40} cannot be applied: .*\n\s+deploy\/bad\.yaml: ApiDefinition default\/bad: spec\.upstream: /);
+      assert.equal((await cli(['diff', 'sync', 'nope'])).code, 2);
+      // A first fetch that fails: the source's own error, not only "no artifact yet".
+      const gone = await cli(['bootstrap', '--url', fileUrl(join(dir, 'no-such-repo')), '--path', 'deploy', '--name', 'gone']);
+      assert.equal(gone.code, 1, gone.stderr);
+      assert.match(gone.stderr, /✗ .*GitRepository default\/gone has no artifact yet: \S.+/);
+      await kubectlDemo(['delete', 'sync/bad', 'gitrepository/bad', 'sync/gone', 'gitrepository/gone']);
+
       // create secret git scans an ssh host key and stores it only once confirmed.
       const key = makeClientKey();
       const ssh = await startSshGitServer({ repoRoot: dir, authorizedKeys: [key.publicKey] });

@@ -38,6 +38,14 @@ const LISTEN: Record<string, string> = {
   EADDRNOTAVAIL: 'is on an address this machine does not have',
 };
 
+/** A failure already worded for a person, with the exit code the command ends with. */
+export class CommandFailure extends Error {
+  override readonly name = 'CommandFailure';
+  constructor(message: string, readonly exitCode: number, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
 export function explainFailure(err: unknown, context: FailureContext = {}): string {
   if (err instanceof KubeconfigError) return err.message;
   const server = context.server ? ` at ${context.server}` : '';

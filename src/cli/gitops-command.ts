@@ -71,7 +71,7 @@ export function registerGitOpsCommands(program: Command): void {
       );
   }
 
-  withTarget(program.command('diff').description('what the next apply of a Sync would change; exit code 1 when it would change something'))
+  withTarget(program.command('diff').description('what the next apply of a Sync would change; exits 0 when nothing, 1 when something, 2 on error'))
     .argument('<kind>', 'sync')
     .argument('<name>')
     .action((kind: string, name: string, flags: Target) =>
@@ -81,7 +81,7 @@ export function registerGitOpsCommands(program: Command): void {
         const changed = diff.objects.filter((o) => o.action !== 'unchanged');
         process.stdout.write(renderDiff(diff));
         return changed.length ? 1 : 0;
-      }),
+      }, 2),
     );
 
   const create = verb(program, 'create', 'create Gatehouse objects');
@@ -130,29 +130,50 @@ export function registerGitOpsCommands(program: Command): void {
           if (!isStatusError(err, 'Forbidden')) throw err;
         });
         const needsSecret = !flags.url.startsWith('file://') && Boolean(flags.privateKeyFile || flags.username || flags.bearerToken || flags.caFile || isSsh(flags.url));
-        if (needsSecret) {
-          progress(`► storing credentials in Secret ${namespace}/${flags.name}`);
-          await upsert(client, secretKind, await gitSecret(flags.name, namespace, flags));
+        // What this run wrote, so that a failure says what it left and how to remove it. They
+        // are left, not deleted: the controller keeps retrying them, and a second bootstrap
+        // with corrected flags replaces them.
+        const written: string[] = [];
+        const leftBehind = () => progress(
+          `  left in place: ${written.join(', ')} in namespace ${namespace}; fix the cause and run bootstrap again, `
+          + `or remove them: kubectl delete -n ${namespace} ${[...written].reverse().join(' ')}`,
+        );
+        try {
+          if (needsSecret) {
+            progress(`► storing credentials in Secret ${namespace}/${flags.name}`);
+            await upsert(client, secretKind, await gitSecret(flags.name, namespace, flags));
+            written.push(`secret/${flags.name}`);
+          }
+          progress(`► GitRepository ${namespace}/${flags.name} → ${flags.url} (${flags.branch})`);
+          await upsert(client, gitRepositoryKind, {
+            apiVersion: 'gatehouse.dev/v1alpha1',
+            kind: 'GitRepository',
+            metadata: { name: flags.name, namespace },
+            spec: { url: flags.url, ref: { branch: flags.branch }, interval: flags.interval, ...(needsSecret ? { secretRef: { name: flags.name } } : {}) },
+          });
+          written.push(`gitrepository/${flags.name}`);
+          progress(`► Sync ${namespace}/${flags.name} applies ${flags.path}${flags.prune ? ' (prune on)' : ''}`);
+          await upsert(client, syncKind, {
+            apiVersion: 'gatehouse.dev/v1alpha1',
+            kind: 'Sync',
+            metadata: { name: flags.name, namespace },
+            spec: { sourceRef: { kind: 'GitRepository', name: flags.name }, path: flags.path, interval: flags.interval, prune: flags.prune },
+          });
+          written.push(`sync/${flags.name}`);
+          progress('► waiting for the first fetch and apply');
+          const sync = await client.subresource<Sync>(syncKind, flags.name, 'reconcile', namespace, { withSource: true });
+          const state = ready(sync);
+          if (state.ok) {
+            progress(`✔ ${state.message} (revision ${sync.status?.lastAppliedRevision ?? '?'})`);
+            return 0;
+          }
+          progress(`✗ ${state.message}`);
+        } catch (err) {
+          if (written.length) leftBehind();
+          throw err;
         }
-        progress(`► GitRepository ${namespace}/${flags.name} → ${flags.url} (${flags.branch})`);
-        await upsert(client, gitRepositoryKind, {
-          apiVersion: 'gatehouse.dev/v1alpha1',
-          kind: 'GitRepository',
-          metadata: { name: flags.name, namespace },
-          spec: { url: flags.url, ref: { branch: flags.branch }, interval: flags.interval, ...(needsSecret ? { secretRef: { name: flags.name } } : {}) },
-        });
-        progress(`► Sync ${namespace}/${flags.name} applies ${flags.path}${flags.prune ? ' (prune on)' : ''}`);
-        await upsert(client, syncKind, {
-          apiVersion: 'gatehouse.dev/v1alpha1',
-          kind: 'Sync',
-          metadata: { name: flags.name, namespace },
-          spec: { sourceRef: { kind: 'GitRepository', name: flags.name }, path: flags.path, interval: flags.interval, prune: flags.prune },
-        });
-        progress('► waiting for the first apply');
-        const sync = await client.subresource<Sync>(syncKind, flags.name, 'reconcile', namespace, { withSource: true });
-        const state = ready(sync);
-        progress(state.ok ? `✔ ${state.message} (revision ${sync.status?.lastAppliedRevision ?? '?'})` : `✗ ${state.message}`);
-        return state.ok ? 0 : 1;
+        leftBehind();
+        return 1;
       }),
     );
 }

@@ -11,7 +11,7 @@ import { startController, type GitOpsController } from '../gitops/manager.ts';
 import { startDemo, type Demo } from './demo.ts';
 import { registerApiKeyCommand } from './apikey-command.ts';
 import { registerControllerCommand } from './controller-command.ts';
-import { explainFailure } from './failure.ts';
+import { CommandFailure, explainFailure } from './failure.ts';
 import { registerGatewayCommand } from './gateway-command.ts';
 import { registerGitOpsCommands } from './gitops-command.ts';
 import { ensureAdminToken, writeKubeconfig } from './kubeconfig.ts';
@@ -151,5 +151,5 @@ program.parseAsync(process.argv).catch((err: unknown) => {
   // one readable line, the stack only at debug level.
   logger.debug({ err }, 'start failed');
   process.stderr.write(`gatehouse: ${explainFailure(err, { command: running })}\n`);
-  process.exit(1);
+  process.exit(err instanceof CommandFailure ? err.exitCode : 1);
 });

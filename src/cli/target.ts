@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { loadKubeconfig } from '../client/kubeconfig.ts';
 import { KubeClient } from '../client/rest.ts';
-import { explainFailure } from './failure.ts';
+import { CommandFailure, explainFailure } from './failure.ts';
 import { defaultKubeconfig } from './process.ts';
 
 export interface Target {
@@ -19,15 +19,20 @@ export function withTarget(command: Command): Command {
     .option('-n, --namespace <ns>', "namespace (default: the kubeconfig context's)");
 }
 
-/** Runs `body` with a client and closes it; a number it returns is the exit code. */
-export async function run(target: Target, body: (client: KubeClient, namespace: string) => Promise<number | void>): Promise<void> {
+/** Runs `body` with a client and closes it; a number it returns is the exit code, and a
+ * failure exits with `failureExitCode` (kubectl diff's convention needs 2, not 1). */
+export async function run(
+  target: Target,
+  body: (client: KubeClient, namespace: string) => Promise<number | void>,
+  failureExitCode = 1,
+): Promise<void> {
   const config = await loadKubeconfig(target.kubeconfig);
   const client = new KubeClient(config);
   try {
     const code = await body(client, target.namespace ?? config.namespace);
     if (code) process.exitCode = code;
   } catch (err) {
-    throw new Error(explainFailure(err, { kubeconfig: target.kubeconfig, server: config.server }), { cause: err });
+    throw new CommandFailure(explainFailure(err, { kubeconfig: target.kubeconfig, server: config.server }), failureExitCode, { cause: err });
   } finally {
     await client.close();
   }

@@ -13,9 +13,10 @@ import { join } from 'node:path';
 import { parseDuration } from '../../api/duration.ts';
 import { gitRepositoryKind, type GitRepository } from '../../api/kinds/git-repository/index.ts';
 import type { KubeObject } from '../../api/kind.ts';
+import { findCondition } from '../../api/status.ts';
 import { syncKind, type InventoryEntry, type Sync, type SyncHistoryEntry, type SyncStatus } from '../../api/kinds/sync/index.ts';
 import type { KubeClient } from '../../client/rest.ts';
-import { EventRecorder, markFailed, markReady, markReconciling, writeStatus, type Reconciler, type Request, type Result, type RuntimeLogger } from '../../controller/runtime/index.ts';
+import { EventRecorder, markFailed, markReady, markReconciling, SubresourceRefusal, writeStatus, type Reconciler, type Request, type Result, type RuntimeLogger } from '../../controller/runtime/index.ts';
 import type { Redactor } from '../redact.ts';
 import { AppliedRecords, driftedManifests } from './applied.ts';
 import { getOrUndefined } from './read.ts';
@@ -168,13 +169,26 @@ export class SyncReconciler implements Reconciler {
   }
 
   /** What the next apply would change, object by object and field by field. */
+  /** What applying the source's revision would change. A revision that cannot be applied is
+   * refused as Invalid, its message naming each file, object and field at fault; a source
+   * without a revision as ServiceUnavailable (NotFound when it does not exist). */
   async diff(request: Request): Promise<SyncDiff> {
     const sync = await this.deps.client.get<Sync>(syncKind, request.name, request.namespace);
+    const what = `Sync ${request.namespace}/${request.name}`;
     const source = await this.source(sync);
-    if (!source.ok) throw new Error(source.message);
-    const manifests = await this.build(sync, source.dir);
-    const objects = await diffSet(this.deps.client, manifests, { owner: ownerOf(sync), previousInventory: sync.status?.inventory?.entries ?? [], prune: sync.spec.prune });
-    return { kind: 'SyncDiff', apiVersion: 'gatehouse.dev/v1alpha1', revision: source.revision, objects };
+    if (!source.ok) {
+      const reason = source.reason === SyncReason.SourceNotFound ? 'NotFound' : 'ServiceUnavailable';
+      throw new SubresourceRefusal(reason, `${what}: ${source.message}`);
+    }
+    try {
+      const manifests = await this.build(sync, source.dir);
+      const previousInventory = sync.status?.inventory?.entries ?? [];
+      const objects = await diffSet(this.deps.client, manifests, { owner: ownerOf(sync), previousInventory, prune: sync.spec.prune });
+      return { kind: 'SyncDiff', apiVersion: 'gatehouse.dev/v1alpha1', revision: source.revision, objects };
+    } catch (err) {
+      if (!(err instanceof BuildError || err instanceof ValidationError)) throw err;
+      throw new SubresourceRefusal('Invalid', `${what}: revision ${source.revision} cannot be applied: ${err.message}`);
+    }
   }
 
   private async source(sync: Sync): Promise<SourceState> {
@@ -183,7 +197,12 @@ export class SyncReconciler implements Reconciler {
     const repo = await getOrUndefined<GitRepository>(this.deps.client, gitRepositoryKind, { namespace, name: ref.name });
     if (!repo) return { ok: false, reason: SyncReason.SourceNotFound, message: `GitRepository ${namespace}/${ref.name} named by spec.sourceRef not found` };
     const artifact = repo.status?.artifact;
-    if (!artifact?.path) return { ok: false, reason: SyncReason.ArtifactNotReady, message: `GitRepository ${namespace}/${ref.name} has no artifact yet` };
+    if (!artifact?.path) {
+      // Why it has none (a refused credential, an unknown host) is the source's Ready message.
+      const ready = findCondition(repo.status, 'Ready');
+      const why = ready?.status === 'False' && ready.message ? `: ${ready.message}` : '';
+      return { ok: false, reason: SyncReason.ArtifactNotReady, message: `GitRepository ${namespace}/${ref.name} has no artifact yet${why}` };
+    }
     return { ok: true, revision: artifact.revision, digest: artifact.digest, dir: join(this.deps.dataDir, artifact.path) };
   }
 
