@@ -56,6 +56,8 @@ export function serverTimeouts(limits: ConnectionLimits): ServerOptions {
 
 interface Connection {
   key: string;
+  /** The TCP socket; `socket` is the TLS one on it once the handshake is done. */
+  raw: Socket;
   socket: Socket;
   authenticated: boolean;
   inFlight: number;
@@ -70,6 +72,11 @@ export class Connections {
   constructor(server: Server, max: number) {
     this.max = max;
     server.on('connection', (socket: Socket) => this.admit(socket));
+    // TLS reads and writes through its own socket: that is the one to cut.
+    server.on('secureConnection', (socket: Socket) => {
+      const connection = this.open.get(keyOf(socket));
+      if (connection) connection.socket = socket;
+    });
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       const connection = this.open.get(keyOf(req.socket));
       if (!connection) return;
@@ -97,12 +104,14 @@ export class Connections {
         return;
       }
       victim.socket.destroy();
+      victim.raw.destroy();
       this.open.delete(victim.key);
     }
     const key = keyOf(socket);
-    this.open.set(key, { key, socket, authenticated: false, inFlight: 0 });
+    this.open.set(key, { key, raw: socket, socket, authenticated: false, inFlight: 0 });
     socket.once('close', () => {
-      if (this.open.get(key)?.socket === socket) this.open.delete(key);
+      const connection = this.open.get(key);
+      if (connection?.socket === socket || connection?.raw === socket) this.open.delete(key);
     });
   }
 }

@@ -9,7 +9,7 @@ import { Agent } from 'undici';
 import { loadKubeconfig } from '../../src/client/kubeconfig.ts';
 import { KubeClient } from '../../src/client/rest.ts';
 import type { DelegationTiming } from '../../src/apiserver/delegated-subresources.ts';
-import { startApiServer, type ApiServer } from '../../src/apiserver/server.ts';
+import { startApiServer, type ApiServer, type ApiServerOptions } from '../../src/apiserver/server.ts';
 import { ensureSelfSignedCert } from '../../src/apiserver/tls.ts';
 import { ensureAdminToken, writeKubeconfig } from '../../src/cli/kubeconfig.ts';
 import { openStorage } from '../../src/storage/open.ts';
@@ -41,6 +41,8 @@ export interface TestApiServerOptions {
   tokens?: string[];
   /** Bounds of the subresources other components answer. */
   delegation?: DelegationTiming;
+  /** Connection timeouts and cap, and the watch timeout base, for tests that shorten them. */
+  limits?: Pick<ApiServerOptions, 'connections' | 'minRequestTimeoutSeconds'>;
 }
 
 export async function startTestApiServer(storageSpec = 'memory', options: TestApiServerOptions = {}): Promise<TestApiServer> {
@@ -49,7 +51,7 @@ export async function startTestApiServer(storageSpec = 'memory', options: TestAp
   if (options.tokens?.length) await appendFile(tokenFile, `${options.tokens.join('\n')}\n`);
   const tls = await ensureSelfSignedCert(join(dir, 'tls'));
   const storage = await openStorage(storageSpec, { dataDir: dir });
-  const server = await startApiServer({ storage, tls, tokenFile, delegation: options.delegation });
+  const server = await startApiServer({ storage, tls, tokenFile, delegation: options.delegation, ...options.limits });
   const kubeconfigPath = join(dir, 'kubeconfig');
   await writeKubeconfig(kubeconfigPath, server.url, tls.cert, token);
   const dispatcher = new Agent({ connect: { ca: tls.cert } });
