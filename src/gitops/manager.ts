@@ -1,4 +1,4 @@
-// The GitOps controller process: informers on GitRepositories, Syncs, Receivers and every
+// The GitOps controller process: informers on GitRepositories, Syncs, Receivers, Secrets and every
 // kind a Sync may own; one controller per reconciler; the webhook listener. Owned objects
 // are watched through the sync-name label, so a hand edit or delete enqueues its Sync at
 // once — drift is undone by watch, not at the next interval.
@@ -13,6 +13,7 @@ import type { ReconcileBody } from '../api/kinds/subresource-request/index.ts';
 import { syncKind, type Sync } from '../api/kinds/sync/index.ts';
 import { allKinds } from '../api/kinds.ts';
 import { Informer } from '../client/informer.ts';
+import { InformerIndex } from '../client/informer-index.ts';
 import { loadKubeconfig } from '../client/kubeconfig.ts';
 import { KubeClient } from '../client/rest.ts';
 import {
@@ -24,7 +25,9 @@ import {
   SubresourceResponder,
   type Request,
 } from '../controller/runtime/index.ts';
+import { requestOf, type BackoffOptions } from '../controller/runtime/index.ts';
 import { GitRepositoryReconciler } from './controllers/git-repository.ts';
+import { readinessControllers } from './readiness.ts';
 import { SyncReconciler, type SyncDiff } from './controllers/sync.ts';
 import { Redactor } from './redact.ts';
 import { parseId, SYNC_NAME_LABEL, SYNC_NAMESPACE_LABEL } from './sync/index.ts';
@@ -41,6 +44,8 @@ export interface ControllerOptions {
   logger: Logger;
   /** Reconciles at once per controller. */
   concurrency?: number;
+  /** Retry delays of failed reconciles; default 100 ms doubling up to 5 minutes. */
+  backoff?: BackoffOptions;
 }
 
 export interface GitOpsController {
@@ -69,18 +74,28 @@ export async function startController(options: ControllerOptions): Promise<GitOp
   const receivers = new Informer<Receiver>(client, receiverKind, { onError: watchError('Receiver') });
   const secrets = new Informer<Secret>(client, secretKind, { onError: watchError('Secret') });
   const owned = OWNED_KINDS.map((kind) => ({ kind, informer: new Informer<KubeObject>(client, kind, { labelSelector: SYNC_NAME_LABEL, onError: watchError(kind.kind) }) }));
+  const sourcesBySecret = new InformerIndex(sources, (repo) => {
+    const ref = repo.spec.secretRef;
+    return ref ? [`${repo.metadata.namespace}/${ref.name}`] : [];
+  });
+  const { concurrency, backoff } = options;
+  const onError = watchError;
+  const readiness = readinessControllers({ client, logger, concurrency, backoff, secrets, sources, receivers, onError });
 
   const sourceController = new Controller({
     name: 'gitrepository',
     reconciler: new GitRepositoryReconciler({ client, events, redactor, logger, dataDir: artifacts }),
     logger,
     concurrency: options.concurrency,
+    backoff: options.backoff,
     // A reconciler's own status writes must not enqueue it again: primaries pass only
     // generation changes. A GitRepository's new artifact is status, and Syncs watch it unfiltered.
-  }).watch(sources, undefined, generationChanged);
+  }).watch(sources, undefined, generationChanged)
+    // A fixed Secret is tried at once, not after the backoff of the failures it caused.
+    .watch(secrets, (s) => sourcesBySecret.get(`${s.metadata.namespace}/${s.metadata.name}`).map(requestOf));
 
   const syncReconciler = new SyncReconciler({ client, events, redactor, logger, dataDir: artifacts, live: liveOwned(owned) });
-  const syncController = new Controller({ name: 'sync', reconciler: syncReconciler, logger, concurrency: options.concurrency })
+  const syncController = new Controller({ name: 'sync', reconciler: syncReconciler, logger, concurrency, backoff })
     .watch(syncs, undefined, generationChanged)
     .watch(sources, (repo) => syncsOf(syncs, repo));
   for (const { informer } of owned) {
@@ -92,9 +107,9 @@ export async function startController(options: ControllerOptions): Promise<GitOp
     }, contentChanged);
   }
 
-  const informers: Informer<never>[] = [sources, syncs, receivers, secrets, ...owned.map((o) => o.informer)] as unknown as Informer<never>[];
+  const informers = [sources, syncs, receivers, secrets, ...owned.map((o) => o.informer), ...readiness.informers];
   for (const informer of informers) informer.start();
-  await Promise.all([sourceController.start(), syncController.start()]);
+  await Promise.all([sourceController, syncController, ...readiness.controllers].map((c) => c.start()));
 
   let webhook: WebhookServer | undefined;
   if (options.hookPort !== undefined) {
@@ -161,7 +176,7 @@ export async function startController(options: ControllerOptions): Promise<GitOp
     async close() {
       await webhook?.close();
       // Reconciles asked for and not yet run are answered ServiceUnavailable by the stop.
-      await Promise.all([sourceController.stop(), syncController.stop()]);
+      await Promise.all([sourceController, syncController, ...readiness.controllers].map((c) => c.stop()));
       await responder.stop();
       await Promise.all(informers.map((i) => i.stop()));
       await events.flush();

@@ -108,7 +108,9 @@ export class Controller {
    * Enqueues keys on every change `informer` reports. Without `map` the informer watches
    * the primary kind and each object enqueues itself; with `map` it watches a secondary
    * kind and each object enqueues the primary objects `map` names (the Syncs that reference
-   * a GitRepository, the Sync that owns an ApiDefinition). A relist enqueues every object.
+   * a GitRepository, the Sync that owns an ApiDefinition). A modification is mapped before
+   * and after (controller-runtime's EnqueueRequestsFromMapFunc), so the objects a change
+   * took a reference away from are reconciled too. A relist enqueues every object.
    * `filter` drops changes that need no reconcile (see generationChanged); a relist is
    * never filtered. The caller starts and stops the informer; start() waits until it has
    * synced.
@@ -117,7 +119,8 @@ export class Controller {
     this.synced.push(informer.synced);
     informer.onChange((change) => {
       if (change.type !== 'SYNC' && filter && !filter(change)) return;
-      const objects = change.type === 'SYNC' ? change.items : [change.object];
+      const before = change.type !== 'SYNC' && change.old ? [change.old] : [];
+      const objects = change.type === 'SYNC' ? change.items : [...before, change.object];
       for (const obj of objects) for (const request of map(obj)) this.queue.add(keyOf(request));
     });
     return this;

@@ -7,9 +7,22 @@ import { join } from 'node:path';
 import { secretKind, type Secret } from '../../api/core/secret/index.ts';
 import { parseDuration } from '../../api/duration.ts';
 import { gitRepositoryKind, type GitRepository, type GitRepositoryStatus } from '../../api/kinds/git-repository/index.ts';
+import { findCondition } from '../../api/status.ts';
 import { isStatusError } from '../../client/errors.ts';
 import type { KubeClient } from '../../client/rest.ts';
-import { EventRecorder, markFailed, markReady, markStalled, TerminalError, writeStatus, type Reconciler, type Request, type Result, type RuntimeLogger } from '../../controller/runtime/index.ts';
+import {
+  ConditionType,
+  EventRecorder,
+  markFailed,
+  markReady,
+  markStalled,
+  TerminalError,
+  writeStatus,
+  type Reconciler,
+  type Request,
+  type Result,
+  type RuntimeLogger,
+} from '../../controller/runtime/index.ts';
 import { authFromSecretData, checkout, GitError, type GitAuth, type GitErrorCode } from '../git/index.ts';
 import type { Redactor } from '../redact.ts';
 import { getOrUndefined } from './read.ts';
@@ -22,6 +35,14 @@ export const SourceReason = {
   HostKeyMismatch: 'HostKeyMismatch',
   SecretNotFound: 'SecretNotFound',
   InvalidSpec: 'InvalidSpec',
+} as const;
+
+/** Reasons of the Normal Events of a GitRepository (Warnings carry a SourceReason). */
+export const SourceEventReason = {
+  /** A new revision (or a changed artifact) is stored. */
+  NewArtifact: 'NewArtifact',
+  /** Fetching works again after a failure, and the revision did not change meanwhile. */
+  Recovered: 'Recovered',
 } as const;
 
 const REASON_OF: Partial<Record<GitErrorCode, string>> = {
@@ -56,6 +77,7 @@ export class GitRepositoryReconciler implements Reconciler {
     const interval = parseDuration(repo.spec.interval);
     const id = `${request.namespace}/${request.name}`;
     const previous = repo.status?.artifact;
+    const readyBefore = findCondition(repo.status, ConditionType.Ready);
     const status: GitRepositoryStatus = structuredClone(repo.status ?? {});
     const target = { ...repo, status };
     const report = async () => {
@@ -85,7 +107,12 @@ export class GitRepositoryReconciler implements Reconciler {
       });
       if (result.changed || !previous || previous.digest !== result.digest) {
         status.artifact = { revision: result.revision, digest: result.digest, path: relativeTo(dataDir, result.path), lastUpdateTime: new Date().toISOString() };
-        void events.record(repo, 'Normal', 'NewArtifact', `stored artifact for revision ${result.revision}`);
+        const message = `stored artifact for revision ${result.revision}`;
+        void events.record(repo, 'Normal', SourceEventReason.NewArtifact, message);
+      } else if (readyBefore?.status === 'False') {
+        const message = `fetching works again (it failed with ${readyBefore.reason}); ` +
+          `revision ${result.revision} is unchanged`;
+        void events.record(repo, 'Normal', SourceEventReason.Recovered, message);
       }
       markReady(target, SourceReason.Succeeded, `stored artifact for revision ${result.revision}`);
       await report();

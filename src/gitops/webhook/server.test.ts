@@ -15,9 +15,17 @@ const receiver = {
   apiVersion: 'gatehouse.dev/v1alpha1',
   kind: 'Receiver',
   metadata: { name: 'push', namespace: 'default' },
-  spec: { type: 'github', secretRef: { name: 'hook' }, resources: [{ kind: 'GitRepository', name: 'app' }], events: [] },
+  spec: {
+    type: 'github',
+    secretRef: { name: 'hook' },
+    resources: [{ kind: 'GitRepository', name: 'app' }],
+    events: [],
+  },
 } as Receiver;
-const secretWith = (token: string) => ({ apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name: 'hook' }, data: { token: Buffer.from(token).toString('base64') } }) as Secret;
+const secretWith = (token: string) => {
+  const data = { token: Buffer.from(token).toString('base64') };
+  return { apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name: 'hook' }, data } as Secret;
+};
 
 let server: WebhookServer;
 let secret = secretWith(TOKEN);
@@ -48,7 +56,10 @@ function push(signature: string, localAddress = '127.0.0.1'): Promise<{ status: 
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode!, message: (JSON.parse(text) as { message: string }).message }));
+      res.on('end', () => {
+        const { message } = JSON.parse(text) as { message: string };
+        resolve({ status: res.statusCode!, message });
+      });
     });
     req.on('error', reject);
     req.end(body);
@@ -81,6 +92,10 @@ test('a token ending in a newline is refused, not silently failing every signatu
   } finally {
     secret = secretWith(TOKEN);
   }
-  assert.deepEqual(readToken(undefined, 'default', 'hook'), { ok: false, reason: 'SecretNotFound', message: 'Secret default/hook named by spec.secretRef not found' });
+  assert.deepEqual(readToken(undefined, 'default', 'hook'), {
+    ok: false,
+    reason: 'SecretNotFound',
+    message: 'Secret default/hook named by spec.secretRef not found',
+  });
   assert.deepEqual(readToken(secretWith(TOKEN), 'default', 'hook'), { ok: true, token: TOKEN });
 });

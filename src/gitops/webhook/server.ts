@@ -39,7 +39,9 @@ class WindowCounter {
     const now = Date.now();
     let w = this.windows.get(key);
     if (!w || now - w.start >= WINDOW_MS) {
-      if (this.windows.size >= 10_000) for (const [k, v] of this.windows) if (now - v.start >= WINDOW_MS) this.windows.delete(k);
+      if (this.windows.size >= 10_000) {
+        for (const [k, v] of this.windows) if (now - v.start >= WINDOW_MS) this.windows.delete(k);
+      }
       this.windows.set(key, (w = { start: now, count: 0 }));
     }
     return ++w.count <= this.limit;
@@ -76,7 +78,8 @@ export async function startWebhookServer(options: { host: string; port: number; 
     if (!receiver) return reply(res, 404, { message: `no Receiver ${id}` });
     const address = req.socket.remoteAddress ?? '';
     if (failures.exhausted(address)) {
-      return reply(res, 429, { message: `more than ${FAILURES_PER_WINDOW} failed calls from ${address} in ${WINDOW_MS / 1000}s` }, retryAfter);
+      const message = `more than ${FAILURES_PER_WINDOW} failed calls from ${address} in ${WINDOW_MS / 1000}s`;
+      return reply(res, 429, { message }, retryAfter);
     }
     const body = await readBody(req);
     if (!body) {
@@ -85,7 +88,7 @@ export async function startWebhookServer(options: { host: string; port: number; 
     }
     const secret = deps.token(namespace, receiver.spec.secretRef.name);
     if (!secret.ok) {
-      deps.logger.warn({ receiver: id, reason: secret.reason, problem: secret.message }, 'webhook refused: the token cannot be used');
+      deps.logger.warn({ receiver: id, reason: secret.reason, problem: secret.message }, 'webhook refused: unusable token');
       return reply(res, 503, { message: `Receiver ${id} cannot check calls now; its status says why` });
     }
     const verdict = verifyCall(receiver.spec.type, secret.token, req.headers, body);
@@ -95,7 +98,8 @@ export async function startWebhookServer(options: { host: string; port: number; 
       return reply(res, 401, { message: `Receiver ${id}: ${verdict.reason}` });
     }
     if (!calls.count(id)) {
-      return reply(res, 429, { message: `Receiver ${id}: more than ${CALLS_PER_WINDOW} calls in ${WINDOW_MS / 1000}s` }, retryAfter);
+      const message = `Receiver ${id}: more than ${CALLS_PER_WINDOW} calls in ${WINDOW_MS / 1000}s`;
+      return reply(res, 429, { message }, retryAfter);
     }
     const event = eventName(receiver.spec.type, req.headers);
     if (event === 'ping') return reply(res, 200, { message: 'pong' });
