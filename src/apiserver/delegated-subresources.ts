@@ -35,6 +35,7 @@ const ANSWER_TIMEOUT_MS = 50_000;
  * call made after this long. */
 const SWEEP_INTERVAL_MS = 60_000;
 
+const WRITE = { dryRun: false, fieldValidation: 'Strict' } as const;
 const GROUP = 'gatehouse.dev';
 const VERSION = 'v1alpha1';
 
@@ -42,6 +43,11 @@ const RESPONDERS: Record<Responder, { who: string; run: string }> = {
   controller: { who: 'GitOps controller', run: '`gatehouse controller` (or `gatehouse up`)' },
   gateway: { who: 'gateway', run: '`gatehouse gateway` (or `gatehouse up`) serving this namespace' },
 };
+
+interface Limits {
+  claim: number;
+  answer: number;
+}
 
 interface Delegated {
   plural: string;
@@ -58,13 +64,24 @@ const DELEGATED: Delegated[] = [
   { plural: 'gitrepositories', kind: 'GitRepository', name: 'reconcile', verb: 'create', responder: 'controller' },
   { plural: 'syncs', kind: 'Sync', name: 'reconcile', verb: 'create', responder: 'controller' },
   { plural: 'syncs', kind: 'Sync', name: 'diff', verb: 'get', responder: 'controller', responseKind: 'SyncDiff' },
-  { plural: 'apidefinitions', kind: 'ApiDefinition', name: 'probe', verb: 'create', responder: 'gateway', responseKind: 'ProbeResult', check: checkProbe },
+  {
+    plural: 'apidefinitions',
+    kind: 'ApiDefinition',
+    name: 'probe',
+    verb: 'create',
+    responder: 'gateway',
+    responseKind: 'ProbeResult',
+    check: checkProbe,
+  },
 ];
 
 export function delegatedSubresources(registry: Registry, timing: DelegationTiming = {}): SubresourceHandler[] {
   const requests = registry.store(GROUP, subresourceRequestKind.plural);
   if (!requests) return [];
-  const limits = { claim: timing.claimTimeoutMs ?? CLAIM_TIMEOUT_MS, answer: timing.answerTimeoutMs ?? ANSWER_TIMEOUT_MS };
+  const limits: Limits = {
+    claim: timing.claimTimeoutMs ?? CLAIM_TIMEOUT_MS,
+    answer: timing.answerTimeoutMs ?? ANSWER_TIMEOUT_MS,
+  };
   const sweeper = new Sweeper(requests, limits.claim + limits.answer);
   return DELEGATED.map((d) => ({
     group: GROUP,
@@ -90,15 +107,24 @@ async function delegate(
   context: SubresourceContext,
   body: Record<string, unknown>,
   what: string,
-  limits: { claim: number; answer: number },
+  limits: Limits,
 ): Promise<unknown> {
   const request: SubresourceRequest = {
     apiVersion: `${GROUP}/${VERSION}`,
     kind: subresourceRequestKind.kind,
-    metadata: { generateName: `${context.name.slice(0, 40)}-${d.name}-`, namespace: context.namespace, labels: { [RESPONDER_LABEL]: d.responder } },
-    spec: { responder: d.responder, target: { resource: d.plural, name: context.name }, subresource: d.name, ...(d.verb === 'create' ? { body } : {}) },
+    metadata: {
+      generateName: `${context.name.slice(0, 40)}-${d.name}-`,
+      namespace: context.namespace,
+      labels: { [RESPONDER_LABEL]: d.responder },
+    },
+    spec: {
+      responder: d.responder,
+      target: { resource: d.plural, name: context.name },
+      subresource: d.name,
+      ...(d.verb === 'create' ? { body } : {}),
+    },
   };
-  const created = (await requests.create(context.namespace, request, { dryRun: false, fieldValidation: 'Strict' })).object as SubresourceRequest;
+  const created = (await requests.create(context.namespace, request, WRITE)).object as SubresourceRequest;
   const name = created.metadata.name!;
   try {
     const answered = await awaitAnswer(requests, created, limits);
@@ -110,30 +136,43 @@ async function delegate(
         if (failure) throw new ApiError(knownReason(failure.reason), failure.message, details);
         return response;
       }
-      case 'unclaimed':
-        throw new ApiError('ServiceUnavailable', `${what}: no ${who} took the request within ${seconds(limits.claim)}; is ${run} running against this API server?`, details);
-      case 'unanswered':
-        throw new ApiError('Timeout', `${what}: the ${who} ${answered.request.status?.claimedBy ?? ''} took the request but did not answer within ${seconds(limits.answer)}`, details);
+      case 'unclaimed': {
+        const within = seconds(limits.claim);
+        const hint = `is ${run} running against this API server?`;
+        const message = `${what}: no ${who} took the request within ${within}; ${hint}`;
+        throw new ApiError('ServiceUnavailable', message, details);
+      }
+      case 'unanswered': {
+        const by = answered.request.status?.claimedBy;
+        const within = seconds(limits.answer);
+        const message = `${what}: the ${who} ${by} took the request but did not answer within ${within}`;
+        throw new ApiError('Timeout', message, details);
+      }
       case 'gone':
-        throw new ApiError('ServiceUnavailable', `${what}: the request was removed before a ${who} answered it (the API server is stopping)`, details);
+        throw new ApiError('ServiceUnavailable', `${what}: the request was deleted before an answer`, details);
     }
   } finally {
-    await requests.delete(context.namespace, name, {}, { dryRun: false, fieldValidation: 'Ignore' }).catch(() => undefined);
+    await requests.delete(context.namespace, name, {}, WRITE).catch(() => undefined);
   }
 }
 
-type Answer = { outcome: 'answered' | 'unclaimed' | 'unanswered'; request: SubresourceRequest } | { outcome: 'gone' };
+type Answer =
+  | { outcome: 'answered' | 'unclaimed' | 'unanswered'; request: SubresourceRequest }
+  | { outcome: 'gone' };
 
 /** Follows the request from its creation until it is answered, or the claim or answer
  * time passes. The watch starts at the create's resourceVersion, so no write is missed. */
-async function awaitAnswer(requests: ResourceStore, created: SubresourceRequest, limits: { claim: number; answer: number }): Promise<Answer> {
+async function awaitAnswer(requests: ResourceStore, created: SubresourceRequest, limits: Limits): Promise<Answer> {
   const abort = new AbortController();
   let latest = created;
   let timer = setTimeout(() => abort.abort(), limits.claim);
   try {
     const events = await requests.watch(
       created.metadata.namespace,
-      { fieldSelector: `metadata.name=${created.metadata.name}`, resourceVersion: created.metadata.resourceVersion },
+      {
+        fieldSelector: `metadata.name=${created.metadata.name}`,
+        resourceVersion: created.metadata.resourceVersion,
+      },
       abort.signal,
     );
     for await (const event of events) {
@@ -141,13 +180,15 @@ async function awaitAnswer(requests: ResourceStore, created: SubresourceRequest,
       if (event.type === 'BOOKMARK') continue;
       const wasClaimed = Boolean(latest.status?.claimedBy);
       latest = event.object as SubresourceRequest;
-      if (latest.status?.response !== undefined || latest.status?.failure) return { outcome: 'answered', request: latest };
-      if (!wasClaimed && latest.status?.claimedBy) {
+      const { response, failure, claimedBy } = latest.status ?? {};
+      if (response !== undefined || failure) return { outcome: 'answered', request: latest };
+      if (!wasClaimed && claimedBy) {
         clearTimeout(timer);
         timer = setTimeout(() => abort.abort(), limits.answer);
       }
     }
-    return abort.signal.aborted ? { outcome: latest.status?.claimedBy ? 'unanswered' : 'unclaimed', request: latest } : { outcome: 'gone' };
+    if (!abort.signal.aborted) return { outcome: 'gone' };
+    return { outcome: latest.status?.claimedBy ? 'unanswered' : 'unclaimed', request: latest };
   } finally {
     clearTimeout(timer);
     abort.abort();
@@ -177,7 +218,7 @@ class Sweeper {
       const obj = JSON.parse(item) as KubeObject;
       const created = Date.parse(obj.metadata.creationTimestamp ?? '');
       if (now - created < this.maxAgeMs + SWEEP_INTERVAL_MS) continue;
-      await this.requests.delete(obj.metadata.namespace ?? '', obj.metadata.name!, {}, { dryRun: false, fieldValidation: 'Ignore' }).catch(() => undefined);
+      await this.requests.delete(obj.metadata.namespace ?? '', obj.metadata.name!, {}, WRITE).catch(() => undefined);
     }
   }
 }
@@ -192,7 +233,9 @@ function seconds(ms: number): string {
 
 function objectBody(body: unknown, what: string): Record<string, unknown> {
   if (body === undefined) return {};
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw errors.badRequest(`${what}: the body must be a JSON object`);
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw errors.badRequest(`${what}: the body must be a JSON object`);
+  }
   return body as Record<string, unknown>;
 }
 
@@ -205,8 +248,11 @@ function checkProbe(body: ProbeBody, what: string): void {
     causes.push({ reason: 'FieldValueInvalid', field: 'path', message: 'must be an absolute path starting with /' });
   }
   const headers = body.headers as unknown;
-  if (headers !== undefined && (typeof headers !== 'object' || headers === null || Object.values(headers).some((v) => typeof v !== 'string'))) {
+  const headerValues = typeof headers === 'object' && headers !== null ? Object.values(headers) : undefined;
+  if (headers !== undefined && (!headerValues || headerValues.some((v) => typeof v !== 'string'))) {
     causes.push({ reason: 'FieldValueInvalid', field: 'headers', message: 'must map header names to strings' });
   }
-  if (causes.length) throw errors.badRequest(`${what}: ${causes.map((c) => `${c.field}: ${c.message}`).join('; ')}`, causes);
+  if (causes.length) {
+    throw errors.badRequest(`${what}: ${causes.map((c) => `${c.field}: ${c.message}`).join('; ')}`, causes);
+  }
 }

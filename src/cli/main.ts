@@ -69,7 +69,8 @@ program
     const storage = await openStorage(spec, { dataDir, logger });
     let server: ApiServer;
     try {
-      server = await startApiServer({ storage, tls, host: opts.bind, port: opts.apiPort, tokenFile: credentials.tokenFile, logger });
+      const { tokenFile } = credentials;
+      server = await startApiServer({ storage, tls, host: opts.bind, port: opts.apiPort, tokenFile, logger });
     } catch (err) {
       await storage.close();
       throw err;

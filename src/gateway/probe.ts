@@ -68,7 +68,11 @@ export class GatewayProbeError extends Error {
   }
 }
 
-const PROBE_STATUS = { NotServed: 'NotFound', BadRequest: 'BadRequest', Unavailable: 'ServiceUnavailable' } as const satisfies Record<ProbeErrorCode, string>;
+const PROBE_STATUS = {
+  NotServed: 'NotFound',
+  BadRequest: 'BadRequest',
+  Unavailable: 'ServiceUnavailable',
+} as const satisfies Record<ProbeErrorCode, string>;
 
 /** A probe's refusal as the probe subresource answers it; other errors are rethrown. */
 export function probeRefusal(err: unknown): never {

@@ -287,7 +287,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     watch: watch('SubresourceRequest'),
     accepts: (r) => !options.selector || apis.get(r.metadata.namespace, r.spec.target.name) !== undefined,
     handlers: {
-      'apidefinitions/probe': (r) => prober.probe(config, listeners, r.metadata.namespace!, r.spec.target.name, r.spec.body).catch(probeRefusal),
+      'apidefinitions/probe': (r) =>
+        prober.probe(config, listeners, r.metadata.namespace!, r.spec.target.name, r.spec.body).catch(probeRefusal),
     },
   }).start();
 

@@ -1,5 +1,6 @@
-// The GitOps controller process: informers on GitRepositories, Syncs, Receivers, Secrets and every
-// kind a Sync may own; one controller per reconciler; the webhook listener. Owned objects
+// The GitOps controller process: informers on GitRepositories, Syncs, Receivers, Secrets and
+// every kind a Sync may own; one controller per reconciler, the readiness controllers of
+// Receivers, Consumers, ApiKeys and SecurityPolicies; the webhook listener. Owned objects
 // are watched through the sync-name label, so a hand edit or delete enqueues its Sync at
 // once — drift is undone by watch, not at the next interval.
 import { hostname } from 'node:os';
@@ -22,13 +23,14 @@ import {
   ControllerStoppedError,
   EventRecorder,
   generationChanged,
+  requestOf,
   SubresourceResponder,
+  type BackoffOptions,
   type Request,
 } from '../controller/runtime/index.ts';
-import { requestOf, type BackoffOptions } from '../controller/runtime/index.ts';
 import { GitRepositoryReconciler } from './controllers/git-repository.ts';
-import { readinessControllers } from './readiness.ts';
 import { SyncReconciler, type SyncDiff } from './controllers/sync.ts';
+import { readinessControllers } from './readiness.ts';
 import { Redactor } from './redact.ts';
 import { parseId, SYNC_NAME_LABEL, SYNC_NAMESPACE_LABEL } from './sync/index.ts';
 import { startWebhookServer, type WebhookServer } from './webhook/server.ts';
@@ -59,7 +61,8 @@ export interface GitOpsController {
 
 /** Kinds a Sync may create, watched for drift: every kind the server serves but the
  * controller's own, Events, Leases and the API server's SubresourceRequests. */
-const OWNED_KINDS: KindDefinition[] = allKinds.filter((k) => !['GitRepository', 'Sync', 'Receiver', 'Event', 'Lease', 'SubresourceRequest'].includes(k.kind));
+const NOT_OWNED = ['GitRepository', 'Sync', 'Receiver', 'Event', 'Lease', 'SubresourceRequest'];
+const OWNED_KINDS: KindDefinition[] = allKinds.filter((k) => !NOT_OWNED.includes(k.kind));
 
 export async function startController(options: ControllerOptions): Promise<GitOpsController> {
   const { logger } = options;
@@ -144,7 +147,8 @@ export async function startController(options: ControllerOptions): Promise<GitOp
     return client.get<T>(kind, request.name, request.namespace);
   };
 
-  const reconcileSource = (namespace: string, name: string) => reconcileNow<GitRepository>(sourceController, gitRepositoryKind, { namespace, name });
+  const reconcileSource = (namespace: string, name: string) =>
+    reconcileNow<GitRepository>(sourceController, gitRepositoryKind, { namespace, name });
   const reconcileSync = async (namespace: string, name: string, withSource: boolean) => {
     const sync = await client.get<Sync>(syncKind, name, namespace);
     if (withSource) {
@@ -163,7 +167,10 @@ export async function startController(options: ControllerOptions): Promise<GitOp
     logger,
     handlers: {
       'gitrepositories/reconcile': (r) => reconcileSource(r.metadata.namespace!, r.spec.target.name),
-      'syncs/reconcile': (r) => reconcileSync(r.metadata.namespace!, r.spec.target.name, Boolean((r.spec.body as ReconcileBody | undefined)?.withSource)),
+      'syncs/reconcile': (r) => {
+        const withSource = Boolean((r.spec.body as ReconcileBody | undefined)?.withSource);
+        return reconcileSync(r.metadata.namespace!, r.spec.target.name, withSource);
+      },
       'syncs/diff': (r) => diffSync(r.metadata.namespace!, r.spec.target.name),
     },
   }).start();

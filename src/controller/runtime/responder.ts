@@ -54,10 +54,12 @@ export class SubresourceResponder {
   private readonly inFlight = new Map<string, Promise<void>>();
 
   constructor(private readonly options: ResponderOptions) {
+    const kind = subresourceRequestKind.kind;
+    const warn = (err: unknown) => options.logger.warn({ err: String(err), kind }, 'watch failed; retrying');
     this.informer = new Informer<SubresourceRequest>(options.client, subresourceRequestKind, {
       namespace: options.namespace,
       labelSelector: `${RESPONDER_LABEL}=${options.responder}`,
-      onError: options.watch?.onError ?? ((err) => options.logger.warn({ err: String(err), kind: subresourceRequestKind.kind }, 'watch failed; retrying')),
+      onError: options.watch?.onError ?? warn,
       onConnected: options.watch?.onConnected,
       onChange: (change) => {
         if (change.type === 'SYNC') for (const item of change.items) this.offer(item);
@@ -90,11 +92,15 @@ export class SubresourceResponder {
     const { client, logger } = this.options;
     const name = request.metadata.name!;
     const namespace = request.metadata.namespace;
+    const id = `${namespace}/${name}`;
+    const { resourceVersion } = request.metadata;
+    const claim = { metadata: { resourceVersion }, status: { claimedBy: this.identity } };
     try {
-      // Another instance claimed it first (Conflict), or the caller gave up (NotFound).
-      await client.patchStatus(subresourceRequestKind, name, { metadata: { resourceVersion: request.metadata.resourceVersion }, status: { claimedBy: this.identity } }, 'merge', namespace);
+      await client.patchStatus(subresourceRequestKind, name, claim, 'merge', namespace);
     } catch (err) {
-      if (!isStatusError(err, 'Conflict', 'NotFound')) logger.warn({ err: String(err), request: `${namespace}/${name}` }, 'could not claim a subresource request');
+      // Another instance claimed it first (Conflict), or the caller gave up (NotFound).
+      if (isStatusError(err, 'Conflict', 'NotFound')) return;
+      logger.warn({ err: String(err), request: id }, 'could not claim a request');
       return;
     }
     let answer: { path: string; value: object };
@@ -102,15 +108,22 @@ export class SubresourceResponder {
       answer = { path: '/status/response', value: await handler(request) };
     } catch (err) {
       const failure = failureOf(err);
-      if (failure.reason === 'InternalError') logger.error({ err, request: `${namespace}/${name}` }, 'subresource request failed');
+      if (failure.reason === 'InternalError') logger.error({ err, request: id }, 'subresource request failed');
       answer = { path: '/status/failure', value: failure };
     }
+    // A JSON patch, not a merge patch: the nulls an answer may hold stay values.
+    const write = (value: { path: string; value: object }) =>
+      client.patchStatus(subresourceRequestKind, name, [{ op: 'add', ...value }], 'json', namespace);
     try {
-      // A JSON patch, not a merge patch: the nulls an answer may hold stay values.
-      await client.patchStatus(subresourceRequestKind, name, [{ op: 'add', ...answer }], 'json', namespace);
+      await write(answer);
     } catch (err) {
-      // NotFound: the caller stopped waiting; the work is done all the same.
-      if (!isStatusError(err, 'NotFound')) logger.warn({ err: String(err), request: `${namespace}/${name}` }, 'could not write the answer of a subresource request');
+      // NotFound: the caller stopped waiting; the work is done all the same. Otherwise the
+      // answer itself could not be stored (too large, say): the caller is told so.
+      if (isStatusError(err, 'NotFound')) return;
+      logger.warn({ err: String(err), request: id }, 'could not write an answer');
+      const message = `Internal error occurred: the answer could not be stored: ${(err as Error).message}`;
+      const failure = { reason: 'InternalError', message };
+      await write({ path: '/status/failure', value: failure }).catch(() => undefined);
     }
   }
 }
@@ -119,5 +132,6 @@ function failureOf(err: unknown): SubresourceFailure {
   if (err instanceof SubresourceRefusal) return { reason: err.reason, message: err.message };
   if (err instanceof ApiStatusError) return { reason: err.reason, message: err.message };
   if (err instanceof ControllerStoppedError) return { reason: 'ServiceUnavailable', message: err.message };
-  return { reason: 'InternalError', message: `Internal error occurred: ${err instanceof Error ? err.message : String(err)}` };
+  const message = err instanceof Error ? err.message : String(err);
+  return { reason: 'InternalError', message: `Internal error occurred: ${message}` };
 }

@@ -4,6 +4,8 @@ import { subresourceRequestSchema } from './schema.ts';
 import type { SubresourceRequest } from './types.ts';
 
 const spec = (o: unknown) => (o as SubresourceRequest).spec;
+const claimedBy = (o: unknown) => (o as SubresourceRequest).status?.claimedBy ?? '';
+const target = (o: unknown) => `${spec(o).target.resource}/${spec(o).target.name}/${spec(o).subresource}`;
 
 export const subresourceRequestKind: KindDefinition = {
   group: 'gatehouse.dev',
@@ -20,9 +22,9 @@ export const subresourceRequestKind: KindDefinition = {
   schema: subresourceRequestSchema,
   description: subresourceRequestSchema.description!,
   printerColumns: [
-    column('Target', 'resource/name/subresource called.', (o) => `${spec(o).target.resource}/${spec(o).target.name}/${spec(o).subresource}`),
+    column('Target', 'resource/name/subresource called.', target),
     column('Responder', 'The component that answers.', (o) => spec(o).responder),
-    column('Claimed By', 'The component instance that took it.', (o) => (o as SubresourceRequest).status?.claimedBy ?? ''),
+    column('Claimed By', 'The component instance that took it.', claimedBy),
     ageColumn(),
   ],
   strategy: {},

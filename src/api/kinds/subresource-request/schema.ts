@@ -1,10 +1,24 @@
 import type { JSONSchema } from '../../kind.ts';
-import { DNS1123_SUBDOMAIN_PATTERN, enumeration, object, specAndStatus, statusSchema, string } from '../../schema/build.ts';
+import {
+  DNS1123_SUBDOMAIN_PATTERN,
+  enumeration,
+  object,
+  specAndStatus,
+  statusSchema,
+  string,
+} from '../../schema/build.ts';
 
-const anyObject = (description: string): JSONSchema => ({ type: 'object', description, 'x-kubernetes-preserve-unknown-fields': true });
+const anyObject = (description: string): JSONSchema => ({
+  type: 'object',
+  description,
+  'x-kubernetes-preserve-unknown-fields': true,
+});
 
 export const subresourceRequestSchema: JSONSchema = specAndStatus(
-  'SubresourceRequest carries one call of a subresource that another component answers (reconcile and diff by the GitOps controller, probe by the gateway) from the API server that received it to that component and back, through the Kubernetes API. The API server creates it, waits for its status and deletes it; nobody else needs to write one.',
+  'SubresourceRequest carries one call of a subresource that another component answers (reconcile and diff by ' +
+    'the GitOps controller, probe by the gateway) from the API server that received it to that component and ' +
+    'back, through the Kubernetes API. The API server creates it, waits for its status and deletes it; nobody ' +
+    'else needs to write one.',
   object(
     'The call.',
     {
