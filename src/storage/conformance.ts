@@ -238,6 +238,21 @@ export function runStorageConformance(name: string, open: () => Promise<Storage>
       assert.deepEqual(keys(paged.items), ['a', 'c', 'd']);
     });
 
+    it('selects by paths into stored JSON that holds NUL characters, reading them as U+FFFD', async () => {
+      const r = freshResource();
+      await storage.create(keyOf(r, 'nul'), { labels: {} }, encoder('nul', { spec: { path: 'a\0b' }, other: '\0\0' }));
+      await storage.create(keyOf(r, 'escaped'), { labels: {} }, encoder('escaped', { spec: { path: '\\u0000' } }));
+      await storage.create(keyOf(r, 'plain'), { labels: {} }, encoder('plain', { spec: { path: '/p' } }));
+      const list = async (operator: '=' | '!=', value: string) => {
+        const fields = [{ field: 'json' as const, operator, value, paths: [['spec', 'path']] }];
+        return (await storage.list({ resource: r, fields })).items.map((item) => item.key.name);
+      };
+      assert.deepEqual(await list('=', '/p'), ['plain']);
+      assert.deepEqual(await list('!=', '/p'), ['escaped', 'nul']);
+      assert.deepEqual(await list('=', 'a\uFFFDb'), ['nul']);
+      assert.deepEqual(await list('=', '\\u0000'), ['escaped']);
+    });
+
     it('pages over a stable snapshot while writes happen between pages', async () => {
       const r = freshResource();
       const originals: StoredObject[] = [];

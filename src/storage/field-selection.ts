@@ -2,7 +2,8 @@
 // filtering watch events. The SQL drivers compute the same values in list-query.ts.
 import type { FieldRequirement, ObjectKey } from './storage.ts';
 
-/** The text a `json` requirement compares: the first path holding a non-empty scalar. */
+/** The text a `json` requirement compares: the first path holding a non-empty scalar. NUL reads
+ * as U+FFFD, as in the SQL drivers (PostgreSQL text cannot hold NUL; a selector never does). */
 function jsonFieldValue(doc: unknown, paths: readonly (readonly string[])[]): string {
   for (const path of paths) {
     let node = doc;
@@ -11,7 +12,7 @@ function jsonFieldValue(doc: unknown, paths: readonly (readonly string[])[]): st
       node = isObject ? (node as Record<string, unknown>)[step] : undefined;
     }
     if (typeof node === 'string' || typeof node === 'number' || typeof node === 'boolean') {
-      const text = String(node);
+      const text = String(node).replaceAll('\0', '\uFFFD');
       if (text !== '') return text;
     }
   }

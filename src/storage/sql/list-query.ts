@@ -46,8 +46,9 @@ export function buildListQuery(options: ListOptions, from: 'objects' | 'log', wi
   if (options.namespace !== undefined) identity.push(`namespace = ${p.add(options.namespace)}`);
   // Conditions on a row's labels and value; in the log only the latest row's count.
   const content = (options.labels ?? []).map((req) => labelCondition(req, p));
+  let doc: string | undefined;
   for (const field of options.fields ?? []) {
-    if (field.field === 'json') content.push(jsonFieldCondition(field, p));
+    if (field.field === 'json') content.push(jsonFieldCondition(field, (doc ??= jsonDocument(p)), p));
     else identity.push(`${field.field} ${field.operator === '=' ? '=' : '<>'} ${p.add(field.value)}`);
   }
   const count = withCount && from === 'objects'
@@ -78,10 +79,20 @@ export function buildListQuery(options: ListOptions, from: 'objects' | 'log', wi
   };
 }
 
+/** The row's value as jsonb. PostgreSQL refuses the escape \u0000 in JSON (its text cannot
+ * hold NUL), so a value holding one has each such escape, when not itself an escaped
+ * backslash, read as \ufffd first, as field-selection.ts does. */
+function jsonDocument(p: Params): string {
+  const nul = p.add(String.raw`\u0000`);
+  const escape = p.add(String.raw`(?<![\\])((?:\\\\)*)\\u0000`);
+  const replaced = `regexp_replace(value, ${escape}, ${p.add(String.raw`\1\\ufffd`)}, 'g')`;
+  return `(CASE WHEN strpos(value, ${nul}) = 0 THEN value ELSE ${replaced} END)::jsonb`;
+}
+
 /** The value of field-selection.ts' jsonFieldValue: `#>>` renders strings, numbers and
  * booleans as that function's String() does, and gives NULL for absent paths and JSON null. */
-function jsonFieldCondition(req: FieldRequirement & { field: 'json' }, p: Params): string {
-  const candidates = req.paths.map((path) => `nullif(value::jsonb #>> ${p.add(path)}::text[], '')`);
+function jsonFieldCondition(req: FieldRequirement & { field: 'json' }, doc: string, p: Params): string {
+  const candidates = req.paths.map((path) => `nullif(${doc} #>> ${p.add(path)}::text[], '')`);
   return `coalesce(${candidates.join(', ')}, '') ${req.operator === '=' ? '=' : '<>'} ${p.add(req.value)}`;
 }
 
