@@ -49,8 +49,27 @@ test('summaries keep the telling lines and drop banners and boilerplate', () => 
 });
 
 test('paths inside the private directory of an attempt are shown by their name in it', () => {
-  const attempt = (dir: string) => `fatal: unable to access 'https://127.0.0.1:4443/web/': server certificate verification failed. CAfile: ${dir}/ca.crt CRLfile: none\n`;
+  const attempt = (dir: string) =>
+    `fatal: unable to access 'https://127.0.0.1:4443/web/': server certificate verification failed. ` +
+    `CAfile: ${dir}/ca.crt CRLfile: none\n`;
   const first = summarize(attempt('/tmp/gatehouse-git-EIuMvY'), '/tmp/gatehouse-git-EIuMvY');
-  assert.equal(first, "fatal: unable to access 'https://127.0.0.1:4443/web/': server certificate verification failed. CAfile: ca.crt CRLfile: none");
+  assert.equal(first,
+    "fatal: unable to access 'https://127.0.0.1:4443/web/': server certificate verification failed. " +
+      'CAfile: ca.crt CRLfile: none');
   assert.equal(summarize(attempt('/tmp/gatehouse-git-76jB7g'), '/tmp/gatehouse-git-76jB7g'), first);
+});
+
+test("curl's elapsed time and byte counts are left out", () => {
+  const refused = (ms: number) =>
+    `fatal: unable to access 'http://127.0.0.1:1/r/': Failed to connect to 127.0.0.1 port 1 after ${ms} ms: ` +
+    "Couldn't connect to server\n";
+  assert.equal(summarize(refused(0)),
+    "fatal: unable to access 'http://127.0.0.1:1/r/': Failed to connect to 127.0.0.1 port 1: " +
+      "Couldn't connect to server");
+  assert.equal(summarize(refused(3002)), summarize(refused(0)));
+  const slow = (ms: number, got: number) =>
+    `fatal: unable to access 'https://h/r/': Operation timed out after ${ms} milliseconds ` +
+    `with ${got} out of 0 bytes received\n`;
+  assert.equal(summarize(slow(10001, 0)), "fatal: unable to access 'https://h/r/': Operation timed out");
+  assert.equal(summarize(slow(10002, 512)), summarize(slow(10001, 0)));
 });

@@ -32,12 +32,18 @@ export function classify(stderr: string): Classification {
   return { code: 'GIT_FAILED' };
 }
 
+/** What curl adds that differs on every attempt: " after 3002 ms", " after 10001 milliseconds
+ * with 0 out of 0 bytes received". */
+const PER_ATTEMPT = / after \d+ (?:ms|milliseconds)(?: with \d+ (?:out of -?\d+ )?bytes received)?/g;
+
 /** The lines of stderr worth showing a person: no ssh warning banners, hints or blanks,
  * at most the last few, on one line. A path inside `privateDir` (an operation's temporary
  * directory, named anew on every attempt) is shown by its name inside it ("CAfile: ca.crt"),
- * so one failure repeated gives one message: Events aggregate and status is not rewritten. */
+ * and curl's elapsed times and byte counts are left out, so one failure repeated gives one
+ * message: Events aggregate and status is not rewritten. */
 export function summarize(stderr: string, privateDir?: string, maxLines = 3): string {
-  const text = privateDir ? stderr.replaceAll(`${privateDir}/`, '').replaceAll(privateDir, '.') : stderr;
+  const text = (privateDir ? stderr.replaceAll(`${privateDir}/`, '').replaceAll(privateDir, '.') : stderr)
+    .replace(PER_ATTEMPT, '');
   const lines = text
     .split(/\r?\n/)
     .map((l) => l.trim())
