@@ -2,7 +2,7 @@
 // stopped with SIGTERM (clean exit) and with SIGKILL right after an acknowledged write.
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { KUBECTL } from './support/apiserver.ts';
 import { eventually } from './support/eventually.ts';
-import { commit, fileUrl, makeClientKey, makeRepo, startSshGitServer } from './support/git-servers.ts';
+import { fileUrl, makeClientKey, makeRepo, startSshGitServer } from './support/git-servers.ts';
 
 const exec = promisify(execFile);
 const MAIN = new URL('../src/cli/main.ts', import.meta.url).pathname;
@@ -21,10 +21,15 @@ interface Running {
   url: string;
   gatewayUrl: string;
   exited: Promise<number | null>;
+  /** What it wrote to stderr so far. */
+  stderr(): string;
 }
 
-async function up(dataDir: string, extra: string[] = []): Promise<Running> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', MAIN, 'up', '--data-dir', dataDir, '--api-port', '0', '--gateway-port', '0', '--gateway-internal-port', '0', '--hook-port', '0', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+async function up(dataDir: string, extra: string[] = [], env: NodeJS.ProcessEnv = process.env): Promise<Running> {
+  const ports = ['--api-port', '0', '--gateway-port', '0', '--gateway-internal-port', '0', '--hook-port', '0'];
+  const proc = spawn(process.execPath, ['--import', 'tsx', MAIN, 'up', '--data-dir', dataDir, ...ports, ...extra], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  let stderr = '';
+  proc.stderr?.on('data', (d: Buffer) => void (stderr += d.toString()));
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   const [url, gatewayUrl] = await new Promise<[string, string]>((resolve, reject) => {
     let out = '';
@@ -35,7 +40,15 @@ async function up(dataDir: string, extra: string[] = []): Promise<Running> {
     });
     void exited.then((code) => reject(new Error(`gatehouse up exited with ${code}: ${out}`)));
   });
-  return { proc, url, gatewayUrl, exited };
+  return { proc, url, gatewayUrl, exited, stderr: () => stderr };
+}
+
+/** This environment without a Git identity: no global or system config, no identity variables. */
+async function withoutGitIdentity(home: string): Promise<NodeJS.ProcessEnv> {
+  await mkdir(home, { recursive: true });
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, XDG_CONFIG_HOME: join(home, '.config'), GIT_CONFIG_NOSYSTEM: '1' };
+  for (const name of ['GIT_AUTHOR_NAME', 'GIT_AUTHOR_EMAIL', 'GIT_COMMITTER_NAME', 'GIT_COMMITTER_EMAIL', 'EMAIL', 'GIT_CONFIG_GLOBAL']) delete env[name];
+  return env;
 }
 
 describe('gatehouse up', () => {
@@ -131,11 +144,18 @@ describe('gatehouse up', () => {
       }
     };
     const kubectlDemo = async (args: string[]) => (await exec(KUBECTL, ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'kube-cache'), ...args])).stdout;
-    const running = await up(demoDir, ['--demo', '--demo-upstream-port', '0']);
+    const noIdentity = await withoutGitIdentity(join(dir, 'home'));
+    // Every port a free one: the examples' default ports are replaced by the ones in use.
+    const running = await up(demoDir, ['--demo', '--demo-upstream-port', '0'], noIdentity);
     try {
+      await eventually(() => assert.match(running.stderr(), /► opening storage pglite:.*\n► starting the API server\n► starting the gateway\n► starting the GitOps controller\n► demo: making a Git repository/));
       await eventually(async () => assert.match(await kubectlDemo(['get', 'apis']), /^hello\s+\/hello/m), { attempts: 300 });
-      // Routed from Git: the example upstream's fixed port may be closed here, but the route exists.
-      await eventually(async () => assert.notEqual((await fetch(`${running.gatewayUrl}/hello/x`)).status, 404), { attempts: 100 });
+      await eventually(async () => {
+        const res = await fetch(`${running.gatewayUrl}/hello/x`);
+        assert.equal(res.status, 200);
+        assert.equal(((await res.json()) as { message: string }).message, 'Hello from the Gatehouse demo upstream');
+      }, { attempts: 200 });
+      await eventually(async () => assert.equal((await fetch(`${running.gatewayUrl}/status`)).status, 200), { attempts: 200 });
 
       const syncs = await cli(['get', 'syncs']);
       assert.equal(syncs.code, 0, syncs.stderr);
@@ -155,7 +175,11 @@ describe('gatehouse up', () => {
       assert.equal((await cli(['diff', 'sync', 'demo'])).code, 0);
 
       // A commit in the demo repository, then reconcile with its source: live at once.
-      await commit(join(demoDir, 'demo', 'repo'), { 'apis/hello.yaml': (await readFile(join(demoDir, 'demo', 'repo', 'apis', 'hello.yaml'), 'utf8')).replace('X-Served-From: git', 'X-Served-From: git-v2') }, 'v2');
+      // As the README says, on a machine where git knows no user.
+      const demoRepo = join(demoDir, 'demo', 'repo');
+      const hello = join(demoRepo, 'apis', 'hello.yaml');
+      await writeFile(hello, (await readFile(hello, 'utf8')).replace('X-Served-From: git', 'X-Served-From: git-v2'));
+      await exec('git', ['commit', '-q', '-am', 'v2'], { cwd: demoRepo, env: noIdentity });
       const reconciled = await cli(['reconcile', 'sync', 'demo', '--with-source']);
       assert.equal(reconciled.code, 0, reconciled.stderr);
       assert.match(reconciled.stderr, /✔ applied revision main@sha1:/);

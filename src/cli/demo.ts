@@ -2,8 +2,11 @@
 // Git repository made from examples/, and a GitRepository and Sync that serve it — so the
 // APIs in Git are live at the gateway without writing anything. The repository is made
 // once per data directory and then left alone: edits and commits there are the point.
+// The examples name the default ports (so `kubectl apply -R -f examples/` works as they
+// are); in the demo repository those URLs become Sync variables, which every start sets to
+// the ports it really listens on.
 import { execFile } from 'node:child_process';
-import { cp, stat } from 'node:fs/promises';
+import { cp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -16,8 +19,11 @@ import type { KubeClient } from '../client/rest.ts';
 
 const exec = promisify(execFile);
 const EXAMPLES = new URL('../../examples/', import.meta.url).pathname;
-/** The demo commits as this identity so it works where git has no user configured. */
-const GIT_IDENTITY = { GIT_AUTHOR_NAME: 'Gatehouse demo', GIT_AUTHOR_EMAIL: 'demo@gatehouse.invalid', GIT_COMMITTER_NAME: 'Gatehouse demo', GIT_COMMITTER_EMAIL: 'demo@gatehouse.invalid' };
+/** The identity the demo repository commits as where git has none configured: set in the
+ * repository itself, so the user's own `git commit` there works too. */
+const GIT_IDENTITY = { 'user.name': 'Gatehouse demo', 'user.email': 'demo@gatehouse.invalid' };
+/** URLs in examples/ replaced by Sync variables in the demo repository. */
+const PORT_VARIABLES: Record<string, string> = { 'http://127.0.0.1:9090': 'DEMO_UPSTREAM', 'http://127.0.0.1:8081': 'GATEWAY_INTERNAL' };
 
 export interface Demo {
   repoDir: string;
@@ -25,11 +31,25 @@ export interface Demo {
   close(): Promise<void>;
 }
 
-export async function startDemo(options: { client: KubeClient; dataDir: string; host: string; upstreamPort: number }): Promise<Demo> {
+export interface DemoOptions {
+  client: KubeClient;
+  dataDir: string;
+  host: string;
+  upstreamPort: number;
+  /** The gateway's internal listener, which the `status` example calls. */
+  gatewayInternalUrl: string;
+  progress(line: string): void;
+}
+
+export async function startDemo(options: DemoOptions): Promise<Demo> {
   const upstream = await startExampleUpstream(options.host, options.upstreamPort);
   try {
     const repoDir = join(options.dataDir, 'demo', 'repo');
-    if (!(await exists(join(repoDir, '.git')))) await makeRepository(repoDir);
+    if (!(await exists(join(repoDir, '.git')))) {
+      options.progress(`► demo: making a Git repository of examples/ in ${repoDir}`);
+      await makeRepository(repoDir);
+    }
+    const substitute = { DEMO_UPSTREAM: upstream.url, GATEWAY_INTERNAL: options.gatewayInternalUrl };
     await createIfAbsent(options.client, gitRepositoryKind, {
       apiVersion: 'gatehouse.dev/v1alpha1',
       kind: 'GitRepository',
@@ -41,8 +61,10 @@ export async function startDemo(options: { client: KubeClient; dataDir: string; 
       apiVersion: 'gatehouse.dev/v1alpha1',
       kind: 'Sync',
       metadata: { name: 'demo', namespace: 'default' },
-      spec: { sourceRef: { kind: 'GitRepository', name: 'demo' }, path: './', prune: true, interval: '1m' },
+      spec: { sourceRef: { kind: 'GitRepository', name: 'demo' }, path: './', prune: true, interval: '1m', substitute },
     });
+    // A Sync of an earlier start holds that start's ports.
+    await options.client.patch(syncKind, 'demo', { spec: { substitute } }, 'merge', 'default');
     return { repoDir, upstreamUrl: upstream.url, close: upstream.close };
   } catch (err) {
     await upstream.close();
@@ -52,8 +74,18 @@ export async function startDemo(options: { client: KubeClient; dataDir: string; 
 
 async function makeRepository(repoDir: string): Promise<void> {
   await cp(EXAMPLES, repoDir, { recursive: true });
-  const git = (args: string[]) => exec('git', args, { cwd: repoDir, env: { ...process.env, ...GIT_IDENTITY } });
+  for (const file of await readdir(repoDir, { recursive: true })) {
+    if (!file.endsWith('.yaml')) continue;
+    const text = await readFile(join(repoDir, file), 'utf8');
+    const replaced = Object.entries(PORT_VARIABLES).reduce((t, [url, variable]) => t.replaceAll(url, `\${${variable}}`), text);
+    if (replaced !== text) await writeFile(join(repoDir, file), replaced);
+  }
+  const git = (args: string[]) => exec('git', args, { cwd: repoDir });
   await git(['init', '-q', '-b', 'main']);
+  for (const [key, value] of Object.entries(GIT_IDENTITY)) {
+    const configured = await git(['config', '--get', key]).then(() => true, () => false);
+    if (!configured) await git(['config', key, value]);
+  }
   await git(['add', '-A']);
   await git(['commit', '-q', '-m', 'Example APIs, policies and consumers']);
 }
@@ -78,7 +110,7 @@ async function startExampleUpstream(host: string, port: number): Promise<{ url: 
     res.end(body);
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE' ? new Error(`the demo upstream cannot listen on ${host}:${port} (in use); pick another with --demo-upstream-port`) : err));
+    server.once('error', reject);
     server.listen(port, host, () => resolve());
   });
   const address = server.address() as { port: number };

@@ -16,6 +16,7 @@ import { registerGatewayCommand } from './gateway-command.ts';
 import { registerGitOpsCommands } from './gitops-command.ts';
 import { ensureAdminToken, writeKubeconfig } from './kubeconfig.ts';
 import { logger, port, stopOnSignals } from './process.ts';
+import { progress } from './target.ts';
 
 async function servingCert(dataDir: string, certFile?: string, keyFile?: string): Promise<ServingCert> {
   if (certFile || keyFile) {
@@ -66,7 +67,10 @@ program
     const credentials = await ensureAdminToken(dataDir);
     const tls = await ensureSelfSignedCert(join(dataDir, 'tls'));
     const spec = opts.storage ?? `pglite:${join(dataDir, 'pglite')}`;
+    // The first start on PGlite creates the database, which takes a while: say so.
+    progress(`► opening storage ${spec}`);
     const storage = await openStorage(spec, { dataDir, logger });
+    progress('► starting the API server');
     let server: ApiServer;
     try {
       const { tokenFile } = credentials;
@@ -78,6 +82,7 @@ program
     const kubeconfigPath = join(dataDir, 'kubeconfig');
     await writeKubeconfig(kubeconfigPath, server.url, tls.cert, credentials.token);
     logger.info({ url: server.url, storage: spec }, 'API server listening');
+    progress('► starting the gateway');
     let gateway: Gateway;
     try {
       gateway = await startGateway({
@@ -92,6 +97,7 @@ program
       await server.close();
       throw err;
     }
+    progress('► starting the GitOps controller');
     let controller: GitOpsController;
     try {
       controller = await startController({ kubeconfig: kubeconfigPath, dataDir: join(dataDir, 'controller'), hookPort: opts.hookPort, host: opts.bind, logger });
@@ -104,7 +110,7 @@ program
     if (opts.demo) {
       const client = new KubeClient(await loadKubeconfig(kubeconfigPath));
       try {
-        demo = await startDemo({ client, dataDir, host: opts.bind, upstreamPort: opts.demoUpstreamPort });
+        demo = await startDemo({ client, dataDir, host: opts.bind, upstreamPort: opts.demoUpstreamPort, gatewayInternalUrl: gateway.internalUrl, progress });
       } finally {
         await client.close();
       }
