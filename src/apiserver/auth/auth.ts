@@ -19,9 +19,16 @@ export interface Authenticator {
   authenticate(authorization: string | undefined): UserInfo | undefined;
 }
 
+/** kube's authorizer.Attributes. A resource request names group, resource, subresource, namespace and
+ * name; a non-resource request (`isResourceRequest: false`: discovery, /healthz, /metrics…) names only
+ * its `path`, which rules match with their nonResourceURLs. */
 export interface AuthorizationAttributes {
   user: UserInfo;
   verb: string;
+  /** Absent means true: every caller from before non-resource requests were authorized asks about a resource. */
+  isResourceRequest?: boolean;
+  /** The request path without its query, e.g. "/apis" (set on non-resource requests). */
+  path?: string;
   group: string;
   resource: string;
   subresource?: string;
@@ -29,8 +36,17 @@ export interface AuthorizationAttributes {
   name?: string;
 }
 
+/** What an authorizer answers (kube's Decision): `allowed`, or not with a reason for people. `denied` is an
+ * explicit deny that ends a union of authorizers; without it a refusal is "no opinion" and the next one is
+ * asked. */
+export interface AuthorizationDecision {
+  allowed: boolean;
+  denied?: boolean;
+  reason?: string;
+}
+
 export interface Authorizer {
-  authorize(attrs: AuthorizationAttributes): { allowed: boolean; reason?: string };
+  authorize(attrs: AuthorizationAttributes): AuthorizationDecision;
 }
 
 /** Parses one CSV line with double-quoted fields (the token file's fourth column). */
