@@ -56,7 +56,9 @@ describe('Events on ApiDefinitions', () => {
   };
   /** The Events about API `name` with `reason`. */
   const events = async (name: string, reason: string) =>
-    (await client.list<Event>(eventKind, { namespace: 'default' })).items.filter((e) => e.involvedObject.kind === 'ApiDefinition' && e.involvedObject.name === name && e.reason === reason);
+    (await client.list<Event>(eventKind, { namespace: 'default' })).items.filter(
+      (e) => e.involvedObject.kind === 'ApiDefinition' && e.involvedObject.name === name && e.reason === reason,
+    );
   /** Waits for exactly one Event about `name` with `reason`, seen `count` times, and returns it. */
   const expectEvent = (name: string, reason: string, count = 1) =>
     eventually(async () => {
@@ -65,11 +67,13 @@ describe('Events on ApiDefinitions', () => {
       assert.equal(found[0].count, count, `${reason} about ${name} seen ${count} times`);
       return found[0];
     }, { attempts: 200 });
-  const leaseHolder = async () => (await client.get<Lease>(leaseKind, STATUS_LEASE, STATUS_LEASE_NAMESPACE)).spec?.holderIdentity;
+  const leaseHolder = async () =>
+    (await client.get<Lease>(leaseKind, STATUS_LEASE, STATUS_LEASE_NAMESPACE)).spec?.holderIdentity;
   /** The gateway that holds the status writer's lease. */
   const writer = () =>
     eventually(async () => {
-      const leading = await Promise.all(gateways.map(async (gw) => /^gatehouse_gateway_status_leader 1$/m.test((await call(gw.internalUrl, '/metrics')).text)));
+      const metrics = await Promise.all(gateways.map(async (gw) => (await call(gw.internalUrl, '/metrics')).text));
+      const leading = metrics.map((text) => /^gatehouse_gateway_status_leader 1$/m.test(text));
       assert.equal(leading.filter(Boolean).length, 1, 'one gateway writes status');
       return gateways[leading.indexOf(true)];
     });
@@ -82,7 +86,9 @@ describe('Events on ApiDefinitions', () => {
     const kubeconfig = join(t.dir, 'gateway-kubeconfig');
     await writeKubeconfig(kubeconfig, t.url, t.ca, 'gateway-token');
     for (const n of [0, 1]) {
-      gateways.push(await startGateway({ kubeconfig, port: 0, dataDir: join(t.dir, `gw${n}`), logger, statusElection: { leaseDurationMs: 1000, retryPeriodMs: 100 } }));
+      const statusElection = { leaseDurationMs: 1000, retryPeriodMs: 100 };
+      const dataDir = join(t.dir, `gw${n}`);
+      gateways.push(await startGateway({ kubeconfig, port: 0, dataDir, logger, statusElection }));
     }
   });
   after(async () => {
@@ -92,20 +98,28 @@ describe('Events on ApiDefinitions', () => {
     await t.stop();
   });
 
-  it('records a target leaving rotation and coming back once, however many gateways check it, and counts repeats', async () => {
-    const healthCheck = { path: '/healthz', interval: '100ms', timeout: '500ms', healthyThreshold: 1, unhealthyThreshold: 1 };
-    const api = await create('checked', { listenPath: '/checked', upstream: { targets: [{ url: upstream.url }], healthCheck } });
+  it('records a target leaving rotation and back once, however many gateways check, and counts repeats', async () => {
+    const thresholds = { healthyThreshold: 1, unhealthyThreshold: 1 };
+    const healthCheck = { path: '/healthz', interval: '100ms', timeout: '500ms', ...thresholds };
+    const targets = [{ url: upstream.url }];
+    const api = await create('checked', { listenPath: '/checked', upstream: { targets, healthCheck } });
     await writer();
     await upstream.stop();
     const down = await expectEvent('checked', 'UpstreamUnhealthy');
+    const outOfRotation = `target ${upstream.url} fails its health check (GET /healthz): out of rotation`;
     assert.deepEqual(
       [down.type, down.message, down.source?.component, down.reportingInstance],
-      ['Warning', `target ${upstream.url} fails its health check (GET /healthz): out of rotation`, 'gatehouse-gateway', await leaseHolder()],
+      ['Warning', outOfRotation, 'gatehouse-gateway', await leaseHolder()],
     );
-    assert.deepEqual(down.involvedObject, { apiVersion: 'gatehouse.dev/v1alpha1', kind: 'ApiDefinition', name: 'checked', namespace: 'default', uid: api.metadata.uid, resourceVersion: down.involvedObject.resourceVersion });
+    const { resourceVersion } = down.involvedObject;
+    const { uid } = api.metadata;
+    const apiVersion = 'gatehouse.dev/v1alpha1';
+    const involved = { apiVersion, kind: 'ApiDefinition', name: 'checked', namespace: 'default', uid, resourceVersion };
+    assert.deepEqual(down.involvedObject, involved);
     await upstream.start();
     const back = await expectEvent('checked', 'UpstreamHealthy');
-    assert.deepEqual([back.type, back.message], ['Normal', `target ${upstream.url} passes its health check (GET /healthz) again: back in rotation`]);
+    const healthyAgain = `target ${upstream.url} passes its health check (GET /healthz) again: back in rotation`;
+    assert.deepEqual([back.type, back.message], ['Normal', healthyAgain]);
 
     // The same change again is the same Event seen twice, as kube's recorder counts it.
     await upstream.stop();
@@ -118,12 +132,15 @@ describe('Events on ApiDefinitions', () => {
 
   it("records a circuit opening and closing on the writer's own traffic", async () => {
     const circuitBreaker = { consecutiveFailures: 1, openDuration: '200ms', halfOpenRequests: 1 };
-    await create('breaking', { listenPath: '/breaking', upstream: { targets: [{ url: upstream.url }], circuitBreaker } });
+    const targets = [{ url: upstream.url }];
+    await create('breaking', { listenPath: '/breaking', upstream: { targets, circuitBreaker } });
     const leader = await writer();
     await upstream.stop();
     assert.equal((await call(leader.url, '/breaking')).status, 502);
     const opened = await expectEvent('breaking', 'CircuitOpened');
-    assert.deepEqual([opened.type, opened.message], ['Warning', `circuit of target ${upstream.url} opened: its requests failed; it is skipped until trial requests succeed`]);
+    const url = upstream.url;
+    const openedMessage = `circuit of target ${url} opened: its requests failed; skipped until trial requests succeed`;
+    assert.deepEqual([opened.type, opened.message], ['Warning', openedMessage]);
     await upstream.start();
     // Once openDuration is over, a trial request closes the circuit.
     await eventually(async () => {
@@ -131,17 +148,23 @@ describe('Events on ApiDefinitions', () => {
       assert.notDeepEqual(await events('breaking', 'CircuitClosed'), []);
     }, { attempts: 200 });
     const closed = await expectEvent('breaking', 'CircuitClosed');
-    assert.deepEqual([closed.type, closed.message], ['Normal', `circuit of target ${upstream.url} closed: trial requests succeeded`]);
+    const closedMessage = `circuit of target ${upstream.url} closed: trial requests succeeded`;
+    assert.deepEqual([closed.type, closed.message], ['Normal', closedMessage]);
     assert.deepEqual(await events('breaking', 'CircuitOpened'), [opened], 'one opening, recorded once');
   });
 
   it('records why an API is not served, and when it is served again', async () => {
-    await create('locked', { listenPath: '/locked', auth: { type: 'basic', basic: { secretRef: { name: 'users' } } }, upstream: { targets: [{ url: upstream.url }] } });
+    const auth = { type: 'basic', basic: { secretRef: { name: 'users' } } };
+    await create('locked', { listenPath: '/locked', auth, upstream: { targets: [{ url: upstream.url }] } });
     const left = await expectEvent('locked', 'NotServed');
-    assert.deepEqual([left.type, left.message], ['Warning', 'left out: Secret default/users named in spec.auth.basic.secretRef does not exist']);
-    await client.create(secretKind, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'users', namespace: 'default' }, stringData: { alice: bcrypt.hashSync('wonderland', 4) } });
+    const why = 'left out: Secret default/users named in spec.auth.basic.secretRef does not exist';
+    assert.deepEqual([left.type, left.message], ['Warning', why]);
+    const users = { alice: bcrypt.hashSync('wonderland', 4) };
+    const metadata = { name: 'users', namespace: 'default' };
+    await client.create(secretKind, { apiVersion: 'v1', kind: 'Secret', metadata, stringData: users });
     const served = await expectEvent('locked', 'Served');
-    assert.deepEqual([served.type, served.message], ['Normal', 'served on the public and internal listeners at /locked']);
+    const routed = 'served on the public and internal listeners at /locked';
+    assert.deepEqual([served.type, served.message], ['Normal', routed]);
     // A new API served as asked has its status, and no Event.
     assert.deepEqual([...(await events('checked', 'Served')), ...(await events('checked', 'NotServed'))], []);
   });

@@ -4,9 +4,14 @@ import type { Condition } from '../api/status.ts';
 import { circuitEvent, readyEvent } from './api-events.ts';
 import { INACTIVE, leftOut, type ApiOutcome } from './api-outcome.ts';
 
-const served: ApiOutcome = { reason: 'Served', listeners: ['public', 'internal'], message: 'served on the public and internal listeners at /shop' };
+const served: ApiOutcome = {
+  reason: 'Served',
+  listeners: ['public', 'internal'],
+  message: 'served on the public and internal listeners at /shop',
+};
 const ready = (status: Condition['status'], reason: string, message: string): Condition =>
   ({ type: 'Ready', status, reason, message, lastTransitionTime: '2026-01-01T00:00:00Z' });
+const wasServed = ready('True', 'Served', served.message);
 
 describe('readyEvent', () => {
   it('tells nothing of an API served as asked, new or not', () => {
@@ -16,16 +21,20 @@ describe('readyEvent', () => {
 
   it('tells why an API is not served, once per reason and message, as a Warning unless it was asked for', () => {
     const missing = leftOut('Secret default/users named in spec.auth.basic.secretRef does not exist');
-    assert.deepEqual(readyEvent(undefined, missing), { type: 'Warning', reason: 'NotServed', message: missing.message });
-    assert.deepEqual(readyEvent(ready('True', 'Served', served.message), missing), { type: 'Warning', reason: 'NotServed', message: missing.message });
-    assert.equal(readyEvent(ready('False', 'Invalid', missing.message), missing), undefined, 'the same again is no news');
+    const warning = { type: 'Warning', reason: 'NotServed', message: missing.message };
+    assert.deepEqual(readyEvent(undefined, missing), warning);
+    assert.deepEqual(readyEvent(wasServed, missing), warning);
+    const wasMissing = ready('False', 'Invalid', missing.message);
+    assert.equal(readyEvent(wasMissing, missing), undefined, 'the same again is no news');
     const other = leftOut('Secret default/admins named in spec.auth.basic.secretRef does not exist');
-    assert.equal(readyEvent(ready('False', 'Invalid', missing.message), other)?.message, other.message, 'another cause is');
-    assert.deepEqual(readyEvent(ready('True', 'Served', served.message), INACTIVE), { type: 'Normal', reason: 'NotServed', message: INACTIVE.message });
+    assert.equal(readyEvent(wasMissing, other)?.message, other.message, 'another cause is');
+    const asked = { type: 'Normal', reason: 'NotServed', message: INACTIVE.message };
+    assert.deepEqual(readyEvent(wasServed, INACTIVE), asked);
   });
 
   it('tells an API served again', () => {
-    assert.deepEqual(readyEvent(ready('False', 'Inactive', INACTIVE.message), served), { type: 'Normal', reason: 'Served', message: served.message });
+    const wasInactive = ready('False', 'Inactive', INACTIVE.message);
+    assert.deepEqual(readyEvent(wasInactive, served), { type: 'Normal', reason: 'Served', message: served.message });
   });
 });
 

@@ -32,15 +32,24 @@ export interface ApiEvent {
 }
 
 export function healthEvent(target: string, path: string, healthy: boolean): ApiEvent {
-  return healthy
-    ? { type: 'Normal', reason: ApiEventReason.UpstreamHealthy, message: `target ${target} passes its health check (GET ${path}) again: back in rotation` }
-    : { type: 'Warning', reason: ApiEventReason.UpstreamUnhealthy, message: `target ${target} fails its health check (GET ${path}): out of rotation` };
+  if (healthy) {
+    const message = `target ${target} passes its health check (GET ${path}) again: back in rotation`;
+    return { type: 'Normal', reason: ApiEventReason.UpstreamHealthy, message };
+  }
+  const message = `target ${target} fails its health check (GET ${path}): out of rotation`;
+  return { type: 'Warning', reason: ApiEventReason.UpstreamUnhealthy, message };
 }
 
 /** Half-open is a step on the way (trial requests), not news: no Event. */
 export function circuitEvent(target: string, state: CircuitState): ApiEvent | undefined {
-  if (state === 'open') return { type: 'Warning', reason: ApiEventReason.CircuitOpened, message: `circuit of target ${target} opened: its requests failed; it is skipped until trial requests succeed` };
-  if (state === 'closed') return { type: 'Normal', reason: ApiEventReason.CircuitClosed, message: `circuit of target ${target} closed: trial requests succeeded` };
+  if (state === 'open') {
+    const message = `circuit of target ${target} opened: its requests failed; skipped until trial requests succeed`;
+    return { type: 'Warning', reason: ApiEventReason.CircuitOpened, message };
+  }
+  if (state === 'closed') {
+    const message = `circuit of target ${target} closed: trial requests succeeded`;
+    return { type: 'Normal', reason: ApiEventReason.CircuitClosed, message };
+  }
   return undefined;
 }
 
@@ -48,10 +57,11 @@ export function circuitEvent(target: string, state: CircuitState): ApiEvent | un
  * into not served (why is news, also for a new API), and back to served. A new API served
  * as asked, or one served on other listeners, is told by its status alone. */
 export function readyEvent(before: Condition | undefined, outcome: ApiOutcome): ApiEvent | undefined {
+  const { message } = outcome;
   if (outcome.reason === 'Served') {
-    return before && before.status !== 'True' ? { type: 'Normal', reason: ApiEventReason.Served, message: outcome.message } : undefined;
+    return before && before.status !== 'True' ? { type: 'Normal', reason: ApiEventReason.Served, message } : undefined;
   }
-  if (before?.status === 'False' && before.reason === outcome.reason && before.message === outcome.message) return undefined;
+  if (before?.status === 'False' && before.reason === outcome.reason && before.message === message) return undefined;
   // Inactive is what was asked for; Shadowed and Invalid need someone to act.
-  return { type: outcome.reason === 'Inactive' ? 'Normal' : 'Warning', reason: ApiEventReason.NotServed, message: outcome.message };
+  return { type: outcome.reason === 'Inactive' ? 'Normal' : 'Warning', reason: ApiEventReason.NotServed, message };
 }

@@ -42,10 +42,10 @@ export class ApiServerLink {
     this.attempts++;
     this.lastError = `${what}: ${err instanceof Error ? err.message : String(err)}`;
     if (this.state === 'down') return;
-    const { server, logger, summaryIntervalMs } = this.options;
-    const was = this.state;
+    const { server, logger, summaryIntervalMs, serving } = this.options;
+    const lost = this.state === 'live' ? 'lost the API server' : 'cannot reach the API server';
     this.become('down');
-    logger.warn({ err, what }, `${was === 'live' ? 'lost the API server' : 'cannot reach the API server'} at ${server}: serving ${this.options.serving()} until it answers`);
+    logger.warn({ err, what }, `${lost} at ${server}: serving ${serving()} until it answers`);
     this.timer = setInterval(() => this.summarise(), summaryIntervalMs).unref();
   }
 
@@ -53,8 +53,10 @@ export class ApiServerLink {
   reconnected(): void {
     if (this.state === 'live' || !this.options.connected()) return;
     if (this.state === 'down') {
+      const { attempts } = this;
       const seconds = Math.round((Date.now() - this.since.getTime()) / 1000);
-      this.options.logger.info({ attempts: this.attempts, seconds }, `the API server at ${this.options.server} answers again after ${this.attempts} failed attempts over ${seconds} s: serving the live config`);
+      const back = `the API server at ${this.options.server} answers again after ${attempts} failed attempts`;
+      this.options.logger.info({ attempts, seconds }, `${back} over ${seconds} s: serving the live config`);
     }
     this.become('live');
   }
@@ -62,11 +64,13 @@ export class ApiServerLink {
   /** The body of /healthz. The gateway is healthy whether or not its API server answers
    * (it serves what it has); the second line says what it serves and since when. */
   health(): string {
-    const { server } = this.options;
+    const { server, serving } = this.options;
     const since = this.since.toISOString();
     if (this.state === 'live') return `ok\nserving the live config from the API server at ${server} since ${since}\n`;
-    if (this.state === 'starting') return `ok\nserving ${this.options.serving()}: waiting for the API server at ${server} since ${since}\n`;
-    return `ok\nserving ${this.options.serving()}: the API server at ${server} unreachable since ${since}, ${this.attempts} failed attempts\n`;
+    const why = this.state === 'starting'
+      ? `waiting for the API server at ${server} since ${since}`
+      : `the API server at ${server} unreachable since ${since}, ${this.attempts} failed attempts`;
+    return `ok\nserving ${serving()}: ${why}\n`;
   }
 
   stop(): void {
@@ -77,9 +81,11 @@ export class ApiServerLink {
     // A request other than a watch may have failed alone (a moment's blip): the watches,
     // still connected, then never report a reconnection, so the summary checks.
     if (this.options.connected()) return this.reconnected();
-    const { server, logger } = this.options;
-    logger.warn({ attempts: this.attempts, since: this.since.toISOString(), lastError: this.lastError },
-      `still cannot reach the API server at ${server} (since ${this.since.toISOString()}, ${this.attempts} failed attempts; last: ${this.lastError}): serving ${this.options.serving()}`);
+    const { server, logger, serving } = this.options;
+    const { attempts, lastError } = this;
+    const since = this.since.toISOString();
+    const summary = `still cannot reach the API server at ${server} (since ${since}, ${attempts} failed attempts;`;
+    logger.warn({ attempts, since, lastError }, `${summary} last: ${lastError}): serving ${serving()}`);
   }
 
   private become(state: LinkState): void {
@@ -100,7 +106,9 @@ export interface LastGoodFile {
 
 /** What a gateway serves while its API server does not answer, in words. */
 export function lastGoodServed(config: GatewayConfig, file: LastGoodFile | undefined): string {
-  if (config.source === 'apiserver') return `the last good config, generation ${config.generation}, as last received from the API server`;
+  if (config.source === 'apiserver') {
+    return `the last good config, generation ${config.generation}, as last received from the API server`;
+  }
   if (config.source === 'disk' && file) return `the last good config from ${file.path} (saved at ${file.savedAt})`;
   return 'no APIs (no last good config)';
 }

@@ -207,7 +207,8 @@ export class Upstreams {
    * verdict; editing an API's check starts a new one (healthy until proven otherwise). */
   checker(origin: string, s: HealthSettings): HealthChecker {
     const key = `${origin}|${s.path}|${s.intervalMs}|${s.timeoutMs}|${s.healthyThreshold}|${s.unhealthyThreshold}`;
-    return this.checkers.get(key, () => new HealthChecker(origin, s, (healthy, checker) => this.events.healthChanged?.(checker, healthy)));
+    const report = (healthy: boolean, checker: HealthChecker) => this.events.healthChanged?.(checker, healthy);
+    return this.checkers.get(key, () => new HealthChecker(origin, s, report));
   }
 
   /** Keyed by API and target URL; changed settings apply to the breaker as it stands. */
