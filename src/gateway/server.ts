@@ -1,7 +1,8 @@
-// The gateway: composition root of config (watched through the Kubernetes API), router,
-// policy chain, proxy, metrics and access log. Two listeners share one config: the public
+// The gateway's composition root: it wires the config (watched through the Kubernetes API,
+// compiled by config.ts, last good copy on disk), the status writer, metrics and the two
+// listeners, which share one config and one request path (request-handler.ts): the public
 // one serves public APIs; the internal one serves every API plus /metrics and /healthz.
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { secretKind, type Secret } from '../api/core/secret/index.ts';
@@ -17,19 +18,23 @@ import { SubresourceResponder } from '../controller/runtime/responder.ts';
 import { ApiServerLink, lastGoodServed, type LastGoodFile } from './api-server-link.ts';
 import { basicAuthSecrets } from './auth/basic.ts';
 import { RemoteKeySets, type JwksCaching } from './auth/jwks.ts';
-import { compileConfig, compiledApi, compiledApis, emptyInputs, type ApiChanges, type Carriers, type CompiledApi, type GatewayConfig, type GatewayInputs } from './config.ts';
-import { loggedUrl } from './credentials.ts';
-import { sendRefusal } from './errors.ts';
+import {
+  compileConfig,
+  compiledApi,
+  compiledApis,
+  emptyInputs,
+  type ApiChanges,
+  type Carriers,
+  type GatewayConfig,
+  type GatewayInputs,
+} from './config.ts';
 import { LastGoodSaver, loadLastGood } from './last-good.ts';
 import { Limiters } from './limiters.ts';
 import { closeListener, createListener } from './listener.ts';
 import { Metrics } from './metrics.ts';
 import { apiServerExchange, SharedCounters } from './shared-counters.ts';
-import { parseRequestTarget } from './path.ts';
-import { runChain, type Outcome, type RequestContext } from './policies.ts';
 import { Prober, probeRefusal, type ProbeRequest, type ProbeResult } from './probe.ts';
-import { forward } from './proxy.ts';
-import type { Router } from './router.ts';
+import { refusedBeforeRouting, requestHandler, type OwnPages, type RequestPath } from './request-handler.ts';
 import { StatusReporter, type ElectionTiming } from './status-reporter.ts';
 import { Upstreams, type TargetHealth } from './upstream.ts';
 
@@ -205,80 +210,21 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   await counters.flush();
 
   const prober = new Prober();
-  const handle = (router: (c: GatewayConfig) => Router<CompiledApi>, internal: boolean) => (req: IncomingMessage, res: ServerResponse) => {
-    const started = process.hrtime.bigint();
-    const current = config;
-    const clientIp = req.socket.remoteAddress ?? '';
-    let routed: CompiledApi | undefined;
-    let ctx: RequestContext | undefined;
-    const done = (status: number) => {
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      metrics.observe(routed?.id ?? '', status, seconds);
-      // A failed target is named here and in metrics, never in the answer to the client.
-      const upstreamError = ctx?.upstreamFailure;
-      if (upstreamError) metrics.upstreamFailed(routed!.id, upstreamError);
-      const url = loggedUrl(req.url ?? '', routed);
-      const { generation } = current;
-      const ms = seconds * 1000;
-      logger.info({ api: routed?.id, method: req.method, url, status, ms, ip: clientIp, generation, upstreamError }, 'request');
-    };
-    const target = parseRequestTarget(req.url ?? '');
-    if (typeof target === 'string') return done(sendRefusal(res, { code: 'BAD_REQUEST_TARGET', message: `request target refused: ${target}` }, undefined));
-    if (internal && (target.path === '/metrics' || target.path === '/healthz')) {
-      metrics.apiServerConnected = informers.every((i) => i.connected);
-      metrics.counters = counters.stats();
-      metrics.statusWriter = statusReporter.stats();
-      const body = target.path === '/metrics' ? metrics.render(current) : link.health();
-      res.writeHead(200, { 'content-type': target.path === '/metrics' ? 'text/plain; version=0.0.4; charset=utf-8' : 'text/plain' });
-      res.end(body);
-      return;
-    }
-    const match = router(current).match(req.headers.host, target.segments);
-    if (!match) return done(sendRefusal(res, { code: 'NO_ROUTE', message: `no API serves ${target.path}` }, undefined));
-    const api = match.value;
-    routed = api;
-    const rest = remainder(target.path, match.depth);
-    ctx = {
-      req,
-      clientIp,
-      rest: rest || '/',
-      segments: target.segments,
-      depth: match.depth,
-      query: target.query,
-      responseHeaders: {},
-      probe: prober.marked(req),
-    };
-    const proceed = (outcome: Outcome): void => {
-      if (outcome === 'preflight') {
-        res.writeHead(204, ctx.responseHeaders);
-        res.end();
-        return done(204);
-      }
-      if (outcome) return done(sendRefusal(res, outcome, api.id, ctx.responseHeaders));
-      if (api.targets.size === 0) return done(sendRefusal(res, { code: 'NO_UPSTREAM', message: 'every upstream target has weight 0' }, api.id, ctx.responseHeaders));
-      forward(api, ctx, res, api.strip ? rest : target.path).then(done, (err: unknown) => {
-        logger.error({ err, api: api.id }, 'proxy failed');
-        res.destroy();
-        done(500);
-      });
-    };
-    // Only a step that has to wait (a credential not seen before) makes this asynchronous.
-    const decided = runChain(api.chain, ctx);
-    if (!(decided instanceof Promise)) return proceed(decided);
-    decided.then(proceed).catch((err: unknown) => {
-      logger.error({ err, api: api.id }, 'policy chain failed');
-      res.destroy();
-      done(500);
-    });
+  const requestPath: RequestPath = { config: () => config, metrics, logger, prober };
+  // The internal listener's own pages; every other path is routed.
+  const ownPages: OwnPages = (path, current) => {
+    if (path !== '/metrics' && path !== '/healthz') return undefined;
+    metrics.apiServerConnected = informers.every((i) => i.connected);
+    metrics.counters = counters.stats();
+    metrics.statusWriter = statusReporter.stats();
+    if (path === '/healthz') return { contentType: 'text/plain', body: link.health() };
+    return { contentType: 'text/plain; version=0.0.4; charset=utf-8', body: metrics.render(current) };
   };
 
   const host = options.host ?? '127.0.0.1';
-  const refused = (status: number, refusal: { code: string; message: string }) => {
-    metrics.observe('', status, 0);
-    logger.info({ status, code: refusal.code, reason: refusal.message }, 'request refused before routing');
-  };
-  const publicServer = createListener(handle((c) => c.public, false), refused);
-  const internalServer = createListener(handle((c) => c.internal, true), refused);
+  const refused = refusedBeforeRouting(requestPath);
+  const publicServer = createListener(requestHandler(requestPath, (c) => c.public), refused);
+  const internalServer = createListener(requestHandler(requestPath, (c) => c.internal, ownPages), refused);
   await Promise.all([listen(publicServer, options.port, host), listen(internalServer, options.internalPort ?? 0, host)]);
   const urlOf = (s: Server) => `http://${host.includes(':') ? `[${host}]` : host}:${(s.address() as AddressInfo).port}`;
   const listeners = { public: urlOf(publicServer), internal: urlOf(internalServer) };
@@ -318,17 +264,6 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       await client.close();
     },
   };
-}
-
-/** The path below the first `depth` non-empty segments of `path`, as received; "/" when nothing is left. */
-function remainder(path: string, depth: number): string {
-  let i = 0;
-  for (let seen = 0; seen < depth; seen++) {
-    while (path.charCodeAt(i) === 47) i++;
-    const next = path.indexOf('/', i);
-    i = next < 0 ? path.length : next;
-  }
-  return path.slice(i);
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {
