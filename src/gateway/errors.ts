@@ -56,6 +56,19 @@ export interface Refusal {
   headers?: Record<string, string>;
 }
 
+/** Undici's error codes for a request it refuses to send as given (a header or length it
+ * will not send, a bad path): the sender's doing, never the target's. */
+const UNDICI_REQUEST_ERRORS = new Set([
+  'UND_ERR_INVALID_ARG',
+  'UND_ERR_NOT_SUPPORTED',
+  'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH',
+]);
+
+/** Whether undici refused to send a request as given (see UNDICI_REQUEST_ERRORS). */
+export function refusedByUndici(err: unknown): boolean {
+  return UNDICI_REQUEST_ERRORS.has((err as { code?: string }).code ?? '');
+}
+
 /** Writes `refusal` as the response; returns the status sent. */
 export function sendRefusal(res: ServerResponse, refusal: Refusal, api: string | undefined, extraHeaders?: Record<string, string>): number {
   const status = GATEWAY_ERROR_STATUS[refusal.code];

@@ -13,6 +13,7 @@ import { Client, type Dispatcher } from 'undici';
 import { SubresourceRefusal } from '../controller/runtime/responder.ts';
 import type { ListenerName } from './api-outcome.ts';
 import type { GatewayConfig } from './config.ts';
+import { refusedByUndici } from './errors.ts';
 
 /** Request header carrying the probe token. */
 export const PROBE_TOKEN_HEADER = 'x-gatehouse-probe';
@@ -23,9 +24,6 @@ export const PROBE_TARGET_HEADER = 'x-gatehouse-target';
  * upstream timeouts pass, so this only bounds a gateway that does not answer at all. */
 const PROBE_TIMEOUT_MS = 60_000;
 
-/** Undici's refusals of the request as given (a header it will not send, a bad path):
- * the caller's mistake, not the gateway's. */
-const REQUEST_ERRORS = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED', 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH']);
 
 export interface ProbeRequest {
   method?: string;
@@ -118,8 +116,10 @@ export class Prober {
       try {
         answer = await client.request({ method: method as Dispatcher.HttpMethod, path, headers, headersTimeout: PROBE_TIMEOUT_MS });
       } catch (err) {
-        const code = (err as { code?: string }).code ?? '';
-        if (REQUEST_ERRORS.has(code)) throw new GatewayProbeError('BadRequest', `ApiDefinition ${id} probe: ${(err as Error).message}`);
+        // A request undici will not send as given is the caller's mistake, not the gateway's.
+        if (refusedByUndici(err)) {
+          throw new GatewayProbeError('BadRequest', `ApiDefinition ${id} probe: ${(err as Error).message}`);
+        }
         throw new GatewayProbeError('Unavailable', `ApiDefinition ${id} probe: the gateway's ${listener} listener did not answer: ${(err as Error).message}`);
       }
       const latencyMs = Math.round((performance.now() - started) * 1000) / 1000;

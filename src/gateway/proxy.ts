@@ -16,7 +16,7 @@ import type { Dispatcher } from 'undici';
 import { countsAsFailure } from './breaker.ts';
 import type { CompiledApi } from './config.ts';
 import { upstreamQuery } from './credentials.ts';
-import { CLIENT_CLOSED, sendRefusal, type Refusal } from './errors.ts';
+import { CLIENT_CLOSED, refusedByUndici, sendRefusal, type Refusal } from './errors.ts';
 import { requestHeaders, responseHeaders } from './headers.ts';
 import type { RequestContext } from './policies.ts';
 import { PROBE_TARGET_HEADER } from './probe.ts';
@@ -26,8 +26,6 @@ import { circuitOpen, upstreamFailure, upstreamTimeout, upstreamUnreachable } fr
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET']);
 const TIMEOUT_ERRORS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
-/** Undici's refusals of the request as received (a header or length it will not send). */
-const REQUEST_ERRORS = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED', 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH']);
 
 class BodyTooLargeError extends Error {
   override readonly name = 'BodyTooLargeError';
@@ -133,7 +131,7 @@ function requestFault(err: unknown, api: CompiledApi): Refusal | undefined {
   if (err instanceof BodyTooLargeError || (err as { cause?: unknown })?.cause instanceof BodyTooLargeError) {
     return { code: 'BODY_TOO_LARGE', message: `request body exceeds ${api.maxBodyBytes} bytes` };
   }
-  if (REQUEST_ERRORS.has((err as { code?: string }).code ?? '')) {
+  if (refusedByUndici(err)) {
     return { code: 'MALFORMED_REQUEST', message: `the request cannot be forwarded: ${(err as Error).message}` };
   }
   return undefined;
