@@ -24,7 +24,6 @@ export const PROBE_TARGET_HEADER = 'x-gatehouse-target';
  * upstream timeouts pass, so this only bounds a gateway that does not answer at all. */
 const PROBE_TIMEOUT_MS = 60_000;
 
-
 export interface ProbeRequest {
   method?: string;
   /** Below the API's listenPath, starting with "/"; may carry a query. */
