@@ -2,6 +2,7 @@
 // stopped with SIGTERM (clean exit) and with SIGKILL right after an acknowledged write.
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -113,6 +114,37 @@ describe('gatehouse up', () => {
     } finally {
       second.proc.kill('SIGTERM');
       assert.equal(await second.exited, 0);
+    }
+  });
+
+  it('refuses a second up, and an apiserver on its PGlite directory, naming the pid that holds it', async () => {
+    const first = await up(dir);
+    const kubeconfig = await readFile(join(dir, 'kubeconfig'), 'utf8');
+    // Runs a command to its exit; one that starts serving instead is stopped and reported.
+    const refused = async (args: string[]) => {
+      const proc = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      proc.stderr.on('data', (d: Buffer) => void (stderr += d.toString()));
+      proc.stdout.on('data', (d: Buffer) => {
+        if (/API server listening|Gatehouse is up/.test(d.toString())) proc.kill('SIGTERM');
+      });
+      const [code, signal] = await once(proc, 'exit') as [number | null, string | null];
+      return { code: signal ?? code, stderr };
+    };
+    try {
+      const ports = ['--api-port', '0', '--gateway-port', '0', '--gateway-internal-port', '0', '--hook-port', '0'];
+      const second = await refused(['up', '--data-dir', dir, ...ports]);
+      assert.equal(second.code, 1);
+      assert.ok(second.stderr.includes(`${dir} is in use by process ${first.proc.pid}`), second.stderr);
+      const pglite = join(dir, 'pglite');
+      const apiserver = await refused(['apiserver', '--storage', `pglite:${pglite}`, '--data-dir', join(dir, 'other'), '--port', '0']);
+      assert.equal(apiserver.code, 1);
+      assert.ok(apiserver.stderr.includes(`${pglite} is in use by process ${first.proc.pid}`), apiserver.stderr);
+      assert.equal(await readFile(join(dir, 'kubeconfig'), 'utf8'), kubeconfig, 'the kubeconfig is the first one\'s');
+      assert.match(await kubectl(['get', 'namespaces']), /^default\s/m);
+    } finally {
+      first.proc.kill('SIGTERM');
+      assert.equal(await first.exited, 0);
     }
   });
 

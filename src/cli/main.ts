@@ -1,8 +1,10 @@
 // The `gatehouse` command: the only place that wires components together.
 import { Command, InvalidArgumentError } from 'commander';
+import { mkdir } from 'node:fs/promises';
 import { resolve, join } from 'node:path';
 import { startApiServer, type ApiServer } from '../apiserver/server.ts';
 import { ensureSelfSignedCert, loadServingCert, type ServingCert } from '../apiserver/tls.ts';
+import { lockDirectory } from '../storage/directory-lock.ts';
 import { openStorage } from '../storage/open.ts';
 import { startGateway, type Gateway } from '../gateway/server.ts';
 import { loadKubeconfig } from '../client/kubeconfig.ts';
@@ -64,6 +66,9 @@ program
   .option('--demo-upstream-port <port>', 'port of the example upstream of --demo', port, 9090)
   .action(async (opts: { dataDir: string; storage?: string; bind: string; apiPort: number; gatewayPort: number; gatewayInternalPort: number; hookPort: number; demo?: boolean; demoUpstreamPort: number }) => {
     const dataDir = resolve(opts.dataDir);
+    // One `up` per data directory: a second would share its files and rewrite its kubeconfig.
+    await mkdir(dataDir, { recursive: true, mode: 0o700 });
+    const lock = await lockDirectory(dataDir);
     const credentials = await ensureAdminToken(dataDir);
     const tls = await ensureSelfSignedCert(join(dataDir, 'tls'));
     const spec = opts.storage ?? `pglite:${join(dataDir, 'pglite')}`;
@@ -139,6 +144,7 @@ program
       await controller.close();
       await gateway.close();
       await server.close();
+      await lock.release();
     }]);
   });
 

@@ -5,9 +5,9 @@
 import { statfs } from 'node:fs/promises';
 import { StorageError } from '../storage.ts';
 
-/** Room kept free by default: four 16 MiB WAL segments, so a checkpoint and a segment
+/** Room kept free: four 16 MiB WAL segments, so a checkpoint and a segment
  * switch still fit beside whatever else shares the disk. */
-export const DEFAULT_RESERVE_BYTES = 64 * 1024 * 1024;
+export const RESERVE_BYTES = 64 * 1024 * 1024;
 
 /** Fails with 'Unavailable', naming the directory and both amounts, when fewer than
  * `bytes + reserve` bytes are free for this process under `dir`. */
