@@ -17,7 +17,10 @@ export const securityPolicySchema: JSONSchema = specAndStatus(
             name: string('Name of the ApiDefinition.', { pattern: DNS1123_SUBDOMAIN_PATTERN }),
             namespace: string("Namespace of the ApiDefinition; defaults to the policy's namespace.", { pattern: DNS1123_LABEL_PATTERN }),
             methods: array('HTTP methods allowed; empty allows all.', string('HTTP method.', { enum: HTTP_METHODS })),
-            paths: array('Path prefixes allowed, relative to the API listenPath and starting with "/"; empty allows all.', string('Path prefix.', { pattern: '^/' })),
+            paths: array(
+              'Path prefixes allowed (whole segments) below the API listenPath, starting with "/"; empty allows all.',
+              string('Path prefix.', { pattern: '^/' }),
+            ),
           },
           { required: ['name'] },
         ),
