@@ -14,7 +14,6 @@ import type { ReconcileBody } from '../api/kinds/subresource-request/index.ts';
 import { syncKind, type Sync } from '../api/kinds/sync/index.ts';
 import { allKinds } from '../api/kinds.ts';
 import { Informer } from '../client/informer.ts';
-import { InformerIndex } from '../client/informer-index.ts';
 import { loadKubeconfig } from '../client/kubeconfig.ts';
 import { KubeClient } from '../client/rest.ts';
 import {
@@ -23,7 +22,6 @@ import {
   ControllerStoppedError,
   EventRecorder,
   generationChanged,
-  requestOf,
   SubresourceResponder,
   type BackoffOptions,
   type Request,
@@ -31,6 +29,7 @@ import {
 import { GitRepositoryReconciler } from './controllers/git-repository.ts';
 import { SyncReconciler, type SyncDiff } from './controllers/sync.ts';
 import { readinessControllers } from './readiness.ts';
+import { indexBy, naming } from './references.ts';
 import { Redactor } from './redact.ts';
 import { parseId, SYNC_NAME_LABEL, SYNC_NAMESPACE_LABEL } from './sync/index.ts';
 import { startWebhookServer, type WebhookServer } from './webhook/server.ts';
@@ -77,10 +76,7 @@ export async function startController(options: ControllerOptions): Promise<GitOp
   const receivers = new Informer<Receiver>(client, receiverKind, { onError: watchError('Receiver') });
   const secrets = new Informer<Secret>(client, secretKind, { onError: watchError('Secret') });
   const owned = OWNED_KINDS.map((kind) => ({ kind, informer: new Informer<KubeObject>(client, kind, { labelSelector: SYNC_NAME_LABEL, onError: watchError(kind.kind) }) }));
-  const sourcesBySecret = new InformerIndex(sources, (repo) => {
-    const ref = repo.spec.secretRef;
-    return ref ? [`${repo.metadata.namespace}/${ref.name}`] : [];
-  });
+  const sourcesBySecret = indexBy(sources, (repo) => (repo.spec.secretRef ? [repo.spec.secretRef] : []));
   const { concurrency, backoff } = options;
   const onError = watchError;
   const readiness = readinessControllers({ client, logger, concurrency, backoff, secrets, sources, receivers, onError });
@@ -95,7 +91,7 @@ export async function startController(options: ControllerOptions): Promise<GitOp
     // generation changes. A GitRepository's new artifact is status, and Syncs watch it unfiltered.
   }).watch(sources, undefined, generationChanged)
     // A fixed Secret is tried at once, not after the backoff of the failures it caused.
-    .watch(secrets, (s) => sourcesBySecret.get(`${s.metadata.namespace}/${s.metadata.name}`).map(requestOf));
+    .watch(secrets, naming(sourcesBySecret));
 
   const syncReconciler = new SyncReconciler({ client, events, redactor, logger, dataDir: artifacts, live: liveOwned(owned) });
   const syncController = new Controller({ name: 'sync', reconciler: syncReconciler, logger, concurrency, backoff })

@@ -12,19 +12,17 @@ import type { Receiver } from '../api/kinds/receiver/index.ts';
 import { securityPolicyKind, type SecurityPolicy } from '../api/kinds/security-policy/index.ts';
 import type { KubeObject } from '../api/kind.ts';
 import { Informer } from '../client/informer.ts';
-import { InformerIndex } from '../client/informer-index.ts';
 import type { KubeClient } from '../client/rest.ts';
 import {
   Controller,
   generationChanged,
   requestOf,
   type BackoffOptions,
-  type ChangeFilter,
-  type Request,
   type RuntimeLogger,
 } from '../controller/runtime/index.ts';
 import { ReadinessReconciler, type ReadinessRule } from './controllers/readiness.ts';
-import { apiKeyRule, cacheKey, consumerRule, receiverRule, securityPolicyRule } from './controllers/readiness-rules.ts';
+import { apiKeyRule, consumerRule, receiverRule, securityPolicyRule } from './controllers/readiness-rules.ts';
+import { appearedOrWent, cacheKey, indexBy, naming } from './references.ts';
 
 export interface ReadinessDeps {
   client: KubeClient;
@@ -43,23 +41,6 @@ export interface Readiness {
   informers: Informer<KubeObject>[];
   controllers: Controller[];
 }
-
-/** Whether the object appeared or went: all an existence check needs of a named kind. */
-const appearedOrWent: ChangeFilter<KubeObject> = (change) => change.type !== 'MODIFIED';
-
-/** An index of `informer` by the cache keys of the objects `names` lists for each (in the
- * object's namespace unless a name says otherwise). */
-function indexBy<T extends KubeObject>(
-  informer: Informer<T>,
-  names: (obj: T) => ReadonlyArray<{ namespace?: string; name: string }>,
-): InformerIndex<T> {
-  return new InformerIndex(informer, (obj) =>
-    names(obj).map((n) => cacheKey(n.namespace ?? obj.metadata.namespace ?? 'default', n.name)));
-}
-
-/** Maps a changed object to the objects `index` files under its key: those naming it. */
-const naming = <T extends KubeObject>(index: InformerIndex<T>) => (obj: KubeObject): Request[] =>
-  index.get(cacheKey(obj.metadata.namespace ?? 'default', obj.metadata.name!)).map(requestOf);
 
 const byName = (names: readonly string[] = []) => names.map((name) => ({ name }));
 

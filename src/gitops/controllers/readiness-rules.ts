@@ -10,13 +10,11 @@ import { receiverKind, receiverPath, type Receiver } from '../../api/kinds/recei
 import { securityPolicyKind, type SecurityPolicy } from '../../api/kinds/security-policy/index.ts';
 import type { Informer } from '../../client/informer.ts';
 import type { InformerIndex } from '../../client/informer-index.ts';
+import { cacheKey } from '../references.ts';
 import { readToken } from '../webhook/token.ts';
 import { ReadinessReason, type Finding, type ReadinessRule } from './readiness.ts';
 
 const namespaceOf = (obj: KubeObject) => obj.metadata.namespace ?? 'default';
-
-/** `namespace/name`: the key of an object in an informer's cache and in the indexes. */
-export const cacheKey = (namespace: string, name: string) => `${namespace}/${name}`;
 
 /** What `missing` needs of a cache. */
 interface Lookup {
