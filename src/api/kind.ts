@@ -140,6 +140,9 @@ export interface KindDefinition {
   schema: JSONSchema;
   printerColumns: PrinterColumn[];
   selectableFields?: SelectableField[];
+  /** Problems of a metadata.name when the kind's names are not DNS-1123 subdomains (RBAC kinds take path
+   * segment names, as `gatehouse:view`); detail strings as the *Problems functions of schema/object-meta.ts. */
+  nameProblems?(name: string): string[];
   strategy: Strategy;
   description: string;
 }

@@ -11,6 +11,10 @@ test('allKinds lists core kinds first, then the gatehouse.dev kinds', () => {
     'v1 ConfigMap',
     'v1 Event',
     'coordination.k8s.io/v1 Lease',
+    'rbac.authorization.k8s.io/v1 Role',
+    'rbac.authorization.k8s.io/v1 ClusterRole',
+    'rbac.authorization.k8s.io/v1 RoleBinding',
+    'rbac.authorization.k8s.io/v1 ClusterRoleBinding',
     'gatehouse.dev/v1alpha1 ApiDefinition',
     'gatehouse.dev/v1alpha1 SecurityPolicy',
     'gatehouse.dev/v1alpha1 Consumer',
@@ -46,7 +50,7 @@ test('every schema property carries a description, so kubectl explain is useful'
 
 test('every kind validates an object with the wrong kind of values without throwing', () => {
   for (const def of allKinds) {
-    const errors = validateObject(def, { apiVersion: apiVersionOf(def), kind: def.kind, metadata: { name: 'x' }, spec: 42, status: 'x', data: [] });
+    const errors = validateObject(def, { apiVersion: apiVersionOf(def), kind: def.kind, metadata: { name: 'x' }, spec: 42, status: 'x', data: [], rules: 7 });
     assert.ok(errors.length > 0, def.kind);
   }
 });

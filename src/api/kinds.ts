@@ -5,6 +5,7 @@ import { eventKind } from './core/event/index.ts';
 import { leaseKind } from './core/lease/index.ts';
 import { namespaceKind } from './core/namespace/index.ts';
 import { secretKind } from './core/secret/index.ts';
+import { rbacKinds } from './rbac/kinds.ts';
 import { apiDefinitionKind } from './kinds/api-definition/index.ts';
 import { apiKeyKind } from './kinds/api-key/index.ts';
 import { consumerKind } from './kinds/consumer/index.ts';
@@ -20,6 +21,7 @@ export const allKinds: KindDefinition[] = [
   configMapKind,
   eventKind,
   leaseKind,
+  ...rbacKinds,
   apiDefinitionKind,
   securityPolicyKind,
   consumerKind,

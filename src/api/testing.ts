@@ -13,7 +13,7 @@ export function admitCreate(def: KindDefinition, input: Record<string, unknown>)
   const obj = structuredClone(input) as KubeObject;
   applyDefaults(def, obj);
   const preparation = def.strategy.prepareForCreate?.(obj) ?? undefined;
-  const errors = [...validateObjectMeta(obj.metadata, def.namespaced, def.kind), ...validateObject(def, obj)];
+  const errors = [...validateObjectMeta(obj.metadata, def.namespaced, def.kind, def.nameProblems), ...validateObject(def, obj)];
   return { obj, errors, responseOnly: preparation?.responseOnly };
 }
 
@@ -23,7 +23,7 @@ export function admitUpdate(def: KindDefinition, input: Record<string, unknown>,
   applyDefaults(def, obj);
   def.strategy.prepareForUpdate?.(obj, old);
   const errors = [
-    ...validateObjectMeta(obj.metadata, def.namespaced, def.kind),
+    ...validateObjectMeta(obj.metadata, def.namespaced, def.kind, def.nameProblems),
     ...validateObject(def, obj),
     ...(def.strategy.validateUpdate?.(obj, old) ?? []),
   ];

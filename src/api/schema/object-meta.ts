@@ -121,11 +121,17 @@ function each(field: string, value: string, problems: string[]): FieldError[] {
 /**
  * ObjectMeta syntax. Call after the server has filled metadata.namespace from the URL
  * (a namespaced object without one is an error, a cluster-scoped object with one too).
- * Names are DNS-1123 subdomains, except Namespace names which are DNS-1123 labels.
+ * Names are DNS-1123 subdomains, except Namespace names which are DNS-1123 labels and the names of kinds
+ * that bring their own rule (`kindNameProblems`).
  */
-export function validateObjectMeta(meta: ObjectMeta, namespaced: boolean, kind: string): FieldError[] {
+export function validateObjectMeta(
+  meta: ObjectMeta,
+  namespaced: boolean,
+  kind: string,
+  kindNameProblems?: (name: string) => string[],
+): FieldError[] {
   const errors: FieldError[] = [];
-  const nameProblems = kind === 'Namespace' ? dns1123LabelProblems : dns1123SubdomainProblems;
+  const nameProblems = kindNameProblems ?? (kind === 'Namespace' ? dns1123LabelProblems : dns1123SubdomainProblems);
   if (!meta.name) {
     if (!meta.generateName) errors.push(required('metadata.name', 'name or generateName is required'));
   } else {

@@ -213,7 +213,7 @@ export class ResourceStore {
 
   private validate(obj: KubeObject, old?: KubeObject): void {
     const errs: FieldError[] = [
-      ...validateObjectMeta(obj.metadata, this.def.namespaced, this.def.kind),
+      ...validateObjectMeta(obj.metadata, this.def.namespaced, this.def.kind, this.def.nameProblems),
       ...validateObject(this.def, obj),
       ...(old && this.def.strategy.validateUpdate ? this.def.strategy.validateUpdate(obj, old) : []),
     ];
