@@ -1,7 +1,7 @@
 // The component side of delegated subresources against a real API server: of several
 // responders exactly one answers each request, a responder leaves what it does not accept
-// to another, refusals reach the caller as the Status they name, and answers keep their
-// nulls.
+// to another, refusals reach the caller as the Status they name, answers keep their nulls,
+// and a request taken and never answered ends in a 504 naming who took it.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
@@ -96,6 +96,39 @@ describe('SubresourceResponder', () => {
     await assert.rejects(client.subresource(syncKind, 'demo', 'reconcile', 'default', {}), (err: unknown) => {
       assert.ok(isStatusError(err, 'InternalError'));
       assert.equal(err.message, 'Internal error occurred: disk on fire');
+      return true;
+    });
+  });
+});
+
+describe('a delegated subresource taken and not answered', () => {
+  let t: TestApiServer;
+  let client: KubeClient;
+  let responder: SubresourceResponder;
+  let finish!: () => void;
+
+  before(async () => {
+    t = await startTestApiServer('memory', { delegation: { answerTimeoutMs: 500 } });
+    client = new KubeClient(await loadKubeconfig(t.kubeconfigPath));
+    const meta = { apiVersion: 'gatehouse.dev/v1alpha1', metadata: { name: 'slow', namespace: 'default' } };
+    await client.create(syncKind, { ...meta, kind: 'Sync', spec: { sourceRef: { name: 'slow' }, path: './' } });
+    const unfinished = new Promise<object>((resolve) => (finish = () => resolve({})));
+    const handlers = { 'syncs/reconcile': () => unfinished };
+    responder = new SubresourceResponder({ client, logger, responder: 'controller', handlers }).start();
+  });
+  after(async () => {
+    finish();
+    await responder.stop();
+    await client.close();
+    await t.stop();
+  });
+
+  it('answers 504 naming the instance that took it', async () => {
+    await assert.rejects(client.subresource(syncKind, 'slow', 'reconcile', 'default', {}), (err: unknown) => {
+      assert.ok(isStatusError(err, 'Timeout'));
+      assert.equal(err.code, 504);
+      const who = `the GitOps controller ${responder.identity}`;
+      assert.equal(err.message, `Sync default/slow reconcile: ${who} took the request but did not answer within 0.5 s`);
       return true;
     });
   });
