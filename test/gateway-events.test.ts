@@ -128,6 +128,10 @@ describe('Events on ApiDefinitions', () => {
     assert.ok(again.lastTimestamp! >= down.lastTimestamp!, 'lastTimestamp moves on');
     await upstream.start();
     await expectEvent('checked', 'UpstreamHealthy', 2);
+    // What a person sees: kubectl describe lists them, with their counts.
+    const described = await t.kubectl(['describe', 'apidefinition', 'checked']);
+    assert.match(described, /^ {2}Warning {2}UpstreamUnhealthy +\S+ \(x2 over \S+\) +gatehouse-gateway +target /m);
+    assert.match(described, /^ {2}Normal {3}UpstreamHealthy +\S+ \(x2 over \S+\) +gatehouse-gateway +target /m);
   });
 
   it("records a circuit opening and closing on the writer's own traffic", async () => {
