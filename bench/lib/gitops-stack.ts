@@ -45,8 +45,7 @@ export interface UpProcess {
 
 /**
  * Starts `gatehouse up` (API server, gateway and controller in one process) on free ports
- * with `storage`, and resolves once it printed "Gatehouse is up". Only in this setup does the
- * API server answer the `syncs/NAME/reconcile` subresource (the controller is attached to it).
+ * with `storage`, and resolves once it printed "Gatehouse is up".
  */
 export async function startUpProcess(processes: Processes, options: { dataDir: string; storage: string; nodeFlags?: readonly string[] }): Promise<UpProcess> {
   const ports = ['--api-port', '--gateway-port', '--gateway-internal-port', '--hook-port'].flatMap((flag) => [flag, '0']);

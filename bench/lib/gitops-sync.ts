@@ -4,8 +4,8 @@
 // - separate: `gatehouse apiserver` and `gatehouse controller` as two processes (no gateway:
 //   it is not what is measured, and would compete for the cores compiling N routes). The
 //   controller's own peak RSS and CPU are read from /proc.
-// - up: `gatehouse up`, API server + gateway + controller in one process: the only setup in
-//   which the API server answers `syncs/NAME/reconcile`. RSS and CPU are the whole process's.
+// - up: `gatehouse up`, API server + gateway + controller in one process; no-op reconciles
+//   are timed through `syncs/NAME/reconcile`. RSS and CPU are the whole process's.
 // Measured, after the GitRepository has its artifact (the fetch is timed apart):
 //   first apply   from creating the Sync to Ready=True with the revision applied and N
 //                 objects present, capped at timeoutSeconds (then: not finished, and how
