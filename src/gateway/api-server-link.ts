@@ -110,5 +110,5 @@ export function lastGoodServed(config: GatewayConfig, file: LastGoodFile | undef
     return `the last good config, generation ${config.generation}, as last received from the API server`;
   }
   if (config.source === 'disk' && file) return `the last good config from ${file.path} (saved at ${file.savedAt})`;
-  return 'no APIs (no last good config)';
+  return 'no APIs (no config received, none read from disk yet)';
 }
