@@ -1,8 +1,8 @@
 // The shared secret of a Receiver: the `token` key of its Secret, used byte for byte. A
 // token with a line break or blank at either end is refused, not trimmed: the Git host
 // signs with the token exactly as it was typed there, which never ends in a newline, so
-// such a token (what `echo token | kubectl create secret …--from-file` makes) would fail
-// every signature without a word. Refusing it puts the cause in the Receiver's status, as
+// such a token (what `echo $TOKEN > token` and `kubectl create secret … --from-file=token`
+// make) would fail every signature without a word. Refusing it puts the cause in the Receiver's status, as
 // GitRepository credentials with a line break are refused (INVALID_CREDENTIALS).
 import type { Secret } from '../../api/core/secret/index.ts';
 
