@@ -18,6 +18,12 @@ async function listening(): Promise<{ server: Server; port: number }> {
 }
 
 describe('gatehouse errors', () => {
+  /** A read command and the two long-running ones, which must fail as promptly. */
+  const commands = () => [
+    ['get', 'syncs'],
+    ['controller', '--data-dir', join(dir, 'c')],
+    ['gateway', '--port', '0', '--internal-port', '0', '--data-dir', join(dir, 'g')],
+  ];
   let api: TestApiServer;
   let dir: string;
   before(async () => {
@@ -32,8 +38,9 @@ describe('gatehouse errors', () => {
   it('names a missing or corrupt kubeconfig, from --kubeconfig or $KUBECONFIG, for every command', async () => {
     const missing = join(dir, 'absent');
     const expected = `gatehouse: kubeconfig ${missing}: no such file\n`;
-    assert.deepEqual(await gatehouse(['get', 'syncs', '--kubeconfig', missing]), { code: 1, stdout: '', stderr: expected });
-    for (const command of [['get', 'syncs'], ['controller', '--data-dir', join(dir, 'c')], ['gateway', '--port', '0', '--internal-port', '0', '--data-dir', join(dir, 'g')]]) {
+    const r0 = await gatehouse(['get', 'syncs', '--kubeconfig', missing]);
+    assert.deepEqual(r0, { code: 1, stdout: '', stderr: expected });
+    for (const command of commands()) {
       const r = await gatehouse(command, { KUBECONFIG: missing });
       assert.deepEqual([r.code, r.stderr], [1, expected], `${command[0]}: ${r.stderr}`);
     }
@@ -50,26 +57,37 @@ describe('gatehouse errors', () => {
     const kubeconfig = join(dir, 'down');
     await writeKubeconfig(kubeconfig, `https://127.0.0.1:${port}`, api.ca, api.token);
     const r = await gatehouse(['get', 'syncs', '--kubeconfig', kubeconfig]);
-    assert.deepEqual([r.code, r.stderr], [1, `gatehouse: cannot reach the API server at https://127.0.0.1:${port} (from kubeconfig ${kubeconfig}): connection refused (is it running?)\n`]);
+    const expected = `gatehouse: cannot reach the API server at https://127.0.0.1:${port} `
+      + `(from kubeconfig ${kubeconfig}): connection refused (is it running?)\n`;
+    assert.deepEqual([r.code, r.stderr], [1, expected]);
   });
 
-  it('says the token in the kubeconfig was refused', async () => {
+  it('says the token in the kubeconfig was refused, and the gateway and controller stop at once on it', async () => {
     const kubeconfig = join(dir, 'wrong-token');
     await writeKubeconfig(kubeconfig, api.url, api.ca, 'not-the-token');
-    const r = await gatehouse(['get', 'syncs', '--kubeconfig', kubeconfig]);
-    assert.equal(r.code, 1);
-    assert.equal(r.stderr, `gatehouse: the API server at ${api.url} refused the credentials in kubeconfig ${kubeconfig} (401 Unauthorized): the token or certificate is wrong or no longer valid\n`);
+    const expected = `gatehouse: the API server at ${api.url} refused the credentials in kubeconfig ${kubeconfig} `
+      + '(401 Unauthorized): the token or certificate is wrong or no longer valid\n';
+    for (const command of commands()) {
+      const r = await gatehouse([...command, '--kubeconfig', kubeconfig]);
+      assert.deepEqual([r.code, r.stderr], [1, expected], `${command[0]}: ${r.stderr}`);
+    }
   });
 
   it('names the flag whose port is in use', async () => {
     const busy = await listening();
     try {
-      const apiserver = await gatehouse(['apiserver', '--storage', 'memory', '--data-dir', join(dir, 'a'), '--port', String(busy.port)]);
+      const port = String(busy.port);
+      const inUse = (flag: string) => `gatehouse: ${flag} ${port} (127.0.0.1:${port}) is in use`;
+      const apiserver = await gatehouse(['apiserver', '--storage', 'memory', '--data-dir', join(dir, 'a'),
+        '--port', port]);
       assert.equal(apiserver.code, 1);
-      assert.match(apiserver.stderr, new RegExp(`^gatehouse: --port ${busy.port} \\(127\\.0\\.0\\.1:${busy.port}\\) is in use`));
-      const gateway = await gatehouse(['gateway', '--kubeconfig', api.kubeconfigPath, '--port', '0', '--internal-port', String(busy.port), '--data-dir', join(dir, 'g')]);
+      assert.ok(apiserver.stderr.startsWith(inUse('--port')), apiserver.stderr);
+      const gateway = await gatehouse([
+        'gateway', '--kubeconfig', api.kubeconfigPath, '--port', '0', '--internal-port', port,
+        '--data-dir', join(dir, 'g'),
+      ]);
       assert.equal(gateway.code, 1);
-      assert.match(gateway.stderr, new RegExp(`^gatehouse: --internal-port ${busy.port} \\(127\\.0\\.0\\.1:${busy.port}\\) is in use`));
+      assert.ok(gateway.stderr.startsWith(inUse('--internal-port')), gateway.stderr);
     } finally {
       busy.server.close();
     }

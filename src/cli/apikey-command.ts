@@ -16,13 +16,22 @@ interface ApiKeyFlags extends Target {
 /** A Go duration (`720h`) in milliseconds, positive. */
 function lifetime(value: string): number {
   const ms = tryParseDuration(value);
-  if (ms === undefined || ms <= 0) throw new InvalidArgumentError(`"${value}" is not a positive duration such as 720h or 90m`);
+  if (ms === undefined || ms <= 0) {
+    throw new InvalidArgumentError(`"${value}" is not a positive duration such as 720h or 90m`);
+  }
   return ms;
+}
+
+/** RFC 3339 in whole seconds, as Kubernetes writes times. */
+function rfc3339(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
 }
 
 export function registerApiKeyCommand(program: Command): void {
   const create = verb(program, 'create', 'create Gatehouse objects');
-  withTarget(create.command('apikey').description('mint an API key for a Consumer and print it: the only time the key is shown'))
+  const command = create.command('apikey')
+    .description('mint an API key for a Consumer and print it: the only time the key is shown');
+  withTarget(command)
     .argument('<consumer>', 'the Consumer the key authenticates as')
     .option('--name <name>', 'name of the ApiKey (default: the consumer name and a random suffix)')
     .option('--expires <duration>', 'lifetime of the key, e.g. 720h (default: it never expires)', lifetime)
@@ -33,7 +42,7 @@ export function registerApiKeyCommand(program: Command): void {
           if (!isStatusError(err, 'NotFound')) throw err;
           throw new Error(`Consumer ${namespace}/${consumer} does not exist; create it first (see docs/resources.md)`);
         });
-        const expires = flags.expires === undefined ? undefined : new Date(Date.now() + flags.expires).toISOString().replace(/\.\d+Z$/, 'Z');
+        const expires = flags.expires === undefined ? undefined : rfc3339(Date.now() + flags.expires);
         const created = await client.create<ApiKey>(apiKeyKind, {
           apiVersion: 'gatehouse.dev/v1alpha1',
           kind: 'ApiKey',
@@ -41,9 +50,10 @@ export function registerApiKeyCommand(program: Command): void {
           spec: { consumer, ...(expires ? { expires } : {}) } as ApiKey['spec'],
         });
         const key = (created.status as { key?: string } | undefined)?.key;
-        if (!key) throw new Error(`ApiKey ${namespace}/${created.metadata.name} was created without a key in the answer; delete it and try again`);
+        const what = `ApiKey ${namespace}/${created.metadata.name}`;
+        if (!key) throw new Error(`${what} was created without a key in the answer; delete it and try again`);
         process.stdout.write(`${key}\n`);
-        progress(`✔ ApiKey ${namespace}/${created.metadata.name} for Consumer ${consumer}${expires ? `, expires ${expires}` : ''}`);
+        progress(`✔ ${what} for Consumer ${consumer}${expires ? `, expires ${expires}` : ''}`);
         progress('  The key above is shown only now: the server keeps only its hash.');
       }),
     );

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { startController } from '../gitops/manager.ts';
 import { defaultKubeconfig, logger, port, stopOnSignals } from './process.ts';
+import { checkCredentials } from './target.ts';
 
 interface ControllerFlags {
   kubeconfig: string;
@@ -23,6 +24,7 @@ export function registerControllerCommand(program: Command): void {
     .option('--data-dir <dir>', 'where artifacts and Git caches are kept', '.gatehouse/controller')
     .option('--concurrency <n>', 'reconciles at once per kind', (v) => Number.parseInt(v, 10), 4)
     .action(async (flags: ControllerFlags) => {
+      await checkCredentials(resolve(flags.kubeconfig));
       const controller = await startController({
         kubeconfig: resolve(flags.kubeconfig),
         dataDir: resolve(flags.dataDir),

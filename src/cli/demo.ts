@@ -23,7 +23,10 @@ const EXAMPLES = new URL('../../examples/', import.meta.url).pathname;
  * repository itself, so the user's own `git commit` there works too. */
 const GIT_IDENTITY = { 'user.name': 'Gatehouse demo', 'user.email': 'demo@gatehouse.invalid' };
 /** URLs in examples/ replaced by Sync variables in the demo repository. */
-const PORT_VARIABLES: Record<string, string> = { 'http://127.0.0.1:9090': 'DEMO_UPSTREAM', 'http://127.0.0.1:8081': 'GATEWAY_INTERNAL' };
+const PORT_VARIABLES: Record<string, string> = {
+  'http://127.0.0.1:9090': 'DEMO_UPSTREAM',
+  'http://127.0.0.1:8081': 'GATEWAY_INTERNAL',
+};
 
 export interface Demo {
   repoDir: string;
@@ -77,7 +80,8 @@ async function makeRepository(repoDir: string): Promise<void> {
   for (const file of await readdir(repoDir, { recursive: true })) {
     if (!file.endsWith('.yaml')) continue;
     const text = await readFile(join(repoDir, file), 'utf8');
-    const replaced = Object.entries(PORT_VARIABLES).reduce((t, [url, variable]) => t.replaceAll(url, `\${${variable}}`), text);
+    let replaced = text;
+    for (const [url, variable] of Object.entries(PORT_VARIABLES)) replaced = replaced.replaceAll(url, `\${${variable}}`);
     if (replaced !== text) await writeFile(join(repoDir, file), replaced);
   }
   const git = (args: string[]) => exec('git', args, { cwd: repoDir });

@@ -51,12 +51,18 @@ export function explainFailure(err: unknown, context: FailureContext = {}): stri
   const server = context.server ? ` at ${context.server}` : '';
   const kubeconfig = context.kubeconfig ? ` in kubeconfig ${context.kubeconfig}` : '';
   if (err instanceof ApiStatusError && err.code === 401) {
-    return `the API server${server} refused the credentials${kubeconfig} (401 Unauthorized): the token or certificate is wrong or no longer valid`;
+    return `the API server${server} refused the credentials${kubeconfig} (401 Unauthorized): `
+      + 'the token or certificate is wrong or no longer valid';
   }
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   const syscall = (err as NodeJS.ErrnoException | undefined)?.syscall;
-  if (code && syscall === 'listen' && LISTEN[code]) return `${listenFlag(err as ListenError, context.command)} ${LISTEN[code]}`;
-  if (code && UNREACHABLE[code]) return `cannot reach the API server${server}${kubeconfig ? ` (from kubeconfig ${context.kubeconfig})` : ''}: ${UNREACHABLE[code]}`;
+  if (code && syscall === 'listen' && LISTEN[code]) {
+    return `${listenFlag(err as ListenError, context.command)} ${LISTEN[code]}`;
+  }
+  if (code && UNREACHABLE[code]) {
+    const from = context.kubeconfig ? ` (from kubeconfig ${context.kubeconfig})` : '';
+    return `cannot reach the API server${server}${from}: ${UNREACHABLE[code]}`;
+  }
   return err instanceof Error ? err.message : String(err);
 }
 

@@ -13,7 +13,16 @@ function program(): Command {
 test('declares the gateway flags with their defaults', () => {
   const gateway = program().commands.find((c) => c.name() === 'gateway')!;
   const flags = Object.fromEntries(gateway.options.map((o) => [o.long, o.defaultValue]));
-  assert.deepEqual(flags, { '--kubeconfig': defaultKubeconfig(), '--port': 8080, '--internal-port': 8081, '--bind': '127.0.0.1', '--namespace': undefined, '--selector': undefined, '--data-dir': '.gatehouse/gateway', '--workers': 1 });
+  assert.deepEqual(flags, {
+    '--kubeconfig': defaultKubeconfig(),
+    '--port': 8080,
+    '--internal-port': 8081,
+    '--bind': '127.0.0.1',
+    '--namespace': undefined,
+    '--selector': undefined,
+    '--data-dir': '.gatehouse/gateway',
+    '--workers': 1,
+  });
 });
 
 test('refuses --namespace together with --selector and a bad port, before starting anything', async () => {

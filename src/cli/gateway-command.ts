@@ -4,6 +4,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { resolve } from 'node:path';
 import { startGateway } from '../gateway/server.ts';
 import { defaultKubeconfig, logger, port, stopOnSignals } from './process.ts';
+import { checkCredentials } from './target.ts';
 import { isWorker, startWorkers, workerReady } from './workers.ts';
 
 interface GatewayFlags {
@@ -37,6 +38,7 @@ export function registerGatewayCommand(program: Command): void {
     .option('--workers <n>', 'gateway processes serving the same ports (node:cluster), sharing limits through the API server', workerCount, 1)
     .action(async (flags: GatewayFlags) => {
       if (flags.namespace && flags.selector) throw new InvalidArgumentError('--namespace and --selector are alternatives; give one');
+      await checkCredentials(resolve(flags.kubeconfig));
       if (flags.workers > 1 && !isWorker()) {
         const { pool, details } = await startWorkers(flags.workers, logger);
         logger.info({ ...details, workers: pool.pids() }, 'gateway listening');

@@ -2,6 +2,8 @@
 // flags, a client for them, and failures turned into one line naming the kubeconfig or
 // server at fault. Progress goes to stderr, so stdout holds only what a command prints.
 import type { Command } from 'commander';
+import { namespaceKind } from '../api/core/namespace/index.ts';
+import { isStatusError } from '../client/errors.ts';
 import { loadKubeconfig } from '../client/kubeconfig.ts';
 import { KubeClient } from '../client/rest.ts';
 import { CommandFailure, explainFailure } from './failure.ts';
@@ -32,7 +34,25 @@ export async function run(
     const code = await body(client, target.namespace ?? config.namespace);
     if (code) process.exitCode = code;
   } catch (err) {
-    throw new CommandFailure(explainFailure(err, { kubeconfig: target.kubeconfig, server: config.server }), failureExitCode, { cause: err });
+    const message = explainFailure(err, { kubeconfig: target.kubeconfig, server: config.server });
+    throw new CommandFailure(message, failureExitCode, { cause: err });
+  } finally {
+    await client.close();
+  }
+}
+
+/** Fails at once, naming the kubeconfig, when the API server refuses its credentials (401):
+ * a long-running component would otherwise retry a wrong token for ever. An unreachable
+ * server, or a refusal of one verb (403), is left to the component, which waits and
+ * retries. */
+export async function checkCredentials(kubeconfig: string): Promise<void> {
+  const config = await loadKubeconfig(kubeconfig);
+  const client = new KubeClient(config);
+  try {
+    await client.list(namespaceKind, { limit: 1 });
+  } catch (err) {
+    if (!isStatusError(err, 'Unauthorized')) return;
+    throw new CommandFailure(explainFailure(err, { kubeconfig, server: config.server }), 1, { cause: err });
   } finally {
     await client.close();
   }

@@ -13,7 +13,8 @@ export interface CliResult {
  * so a command that hangs fails the test. */
 export function gatehouse(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', MAIN, ...args], { env: { ...process.env, ...env }, timeout: 120_000 }, (err, stdout, stderr) => {
+    const options = { env: { ...process.env, ...env }, timeout: 120_000 };
+    execFile(process.execPath, ['--import', 'tsx', MAIN, ...args], options, (err, stdout, stderr) => {
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
