@@ -276,3 +276,33 @@ describe('writeStatus against a real API server', () => {
     assert.deepEqual(await writeStatus(api.client, syncKind, object!, { lastAttemptedRevision: 'r2' }), { outcome: 'gone' });
   });
 });
+
+describe('secondary watches against a real API server', () => {
+  const api = useApiServer();
+
+  it('map a modification before and after it, so the object a reference left is reconciled too', async (t) => {
+    const OWNER = 'test.gatehouse.dev/owner';
+    const reconciled: string[] = [];
+    const informer = new Informer<Sync>(api.client, syncKind);
+    const controller = new Controller({
+      name: 'owners',
+      logger: capturingLogger().logger,
+      reconciler: { reconcile: async (request) => void reconciled.push(keyOf(request)) },
+    }).watch(informer, (s) => {
+      const owner = s.metadata.annotations?.[OWNER];
+      return owner ? [{ namespace: 'default', name: owner }] : [];
+    });
+    t.after(async () => {
+      await controller.stop();
+      await informer.stop();
+    });
+    informer.start();
+    await controller.start();
+    const child = sync('child');
+    child.metadata.annotations = { [OWNER]: 'first' };
+    await api.client.create(syncKind, child);
+    await eventually(() => assert.deepEqual(reconciled, ['default/first']));
+    await api.client.patch(syncKind, 'child', { metadata: { annotations: { [OWNER]: 'second' } } }, 'merge', 'default');
+    await eventually(() => assert.deepEqual([...reconciled].sort(), ['default/first', 'default/first', 'default/second']));
+  });
+});
