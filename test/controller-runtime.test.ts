@@ -302,7 +302,8 @@ describe('secondary watches against a real API server', () => {
     child.metadata.annotations = { [OWNER]: 'first' };
     await api.client.create(syncKind, child);
     await eventually(() => assert.deepEqual(reconciled, ['default/first']));
-    await api.client.patch(syncKind, 'child', { metadata: { annotations: { [OWNER]: 'second' } } }, 'merge', 'default');
+    const moved = { metadata: { annotations: { [OWNER]: 'second' } } };
+    await api.client.patch(syncKind, 'child', moved, 'merge', 'default');
     await eventually(() => assert.deepEqual([...reconciled].sort(), ['default/first', 'default/first', 'default/second']));
   });
 });
