@@ -5,7 +5,7 @@
 import type { CompiledApi } from './config.ts';
 
 /** What the access log shows in place of a credential's value. */
-export const REDACTED = 'REDACTED';
+const REDACTED = 'REDACTED';
 
 /** `query` ("?…" or "") without every occurrence of parameter `name`; "" when nothing is left. */
 export function withoutParam(query: string, name: string): string {
