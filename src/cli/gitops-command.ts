@@ -71,7 +71,9 @@ export function registerGitOpsCommands(program: Command): void {
       );
   }
 
-  withTarget(program.command('diff').description('what the next apply of a Sync would change; exits 0 when nothing, 1 when something, 2 on error'))
+  const diffCommand = program.command('diff')
+    .description('what the next apply of a Sync would change; exits 0 when nothing, 1 when something, 2 on error');
+  withTarget(diffCommand)
     .argument('<kind>', 'sync')
     .argument('<name>')
     .action((kind: string, name: string, flags: Target) =>
@@ -149,7 +151,12 @@ export function registerGitOpsCommands(program: Command): void {
             apiVersion: 'gatehouse.dev/v1alpha1',
             kind: 'GitRepository',
             metadata: { name: flags.name, namespace },
-            spec: { url: flags.url, ref: { branch: flags.branch }, interval: flags.interval, ...(needsSecret ? { secretRef: { name: flags.name } } : {}) },
+            spec: {
+              url: flags.url,
+              ref: { branch: flags.branch },
+              interval: flags.interval,
+              ...(needsSecret ? { secretRef: { name: flags.name } } : {}),
+            },
           });
           written.push(`gitrepository/${flags.name}`);
           progress(`► Sync ${namespace}/${flags.name} applies ${flags.path}${flags.prune ? ' (prune on)' : ''}`);
@@ -157,11 +164,17 @@ export function registerGitOpsCommands(program: Command): void {
             apiVersion: 'gatehouse.dev/v1alpha1',
             kind: 'Sync',
             metadata: { name: flags.name, namespace },
-            spec: { sourceRef: { kind: 'GitRepository', name: flags.name }, path: flags.path, interval: flags.interval, prune: flags.prune },
+            spec: {
+              sourceRef: { kind: 'GitRepository', name: flags.name },
+              path: flags.path,
+              interval: flags.interval,
+              prune: flags.prune,
+            },
           });
           written.push(`sync/${flags.name}`);
           progress('► waiting for the first fetch and apply');
-          const sync = await client.subresource<Sync>(syncKind, flags.name, 'reconcile', namespace, { withSource: true });
+          const body = { withSource: true };
+          const sync = await client.subresource<Sync>(syncKind, flags.name, 'reconcile', namespace, body);
           const state = ready(sync);
           if (state.ok) {
             progress(`✔ ${state.message} (revision ${sync.status?.lastAppliedRevision ?? '?'})`);

@@ -115,7 +115,14 @@ program
     if (opts.demo) {
       const client = new KubeClient(await loadKubeconfig(kubeconfigPath));
       try {
-        demo = await startDemo({ client, dataDir, host: opts.bind, upstreamPort: opts.demoUpstreamPort, gatewayInternalUrl: gateway.internalUrl, progress });
+        demo = await startDemo({
+          client,
+          dataDir,
+          host: opts.bind,
+          upstreamPort: opts.demoUpstreamPort,
+          gatewayInternalUrl: gateway.internalUrl,
+          progress,
+        });
       } finally {
         await client.close();
       }

@@ -41,7 +41,11 @@ export async function loadKubeconfig(path: string, contextName?: string): Promis
   const cluster = pick(doc.clusters, 'cluster', context.cluster as string, path);
   const user = context.user ? pick(doc.users, 'user', context.user as string, path) : {};
   const base = dirname(path);
-  const file = (p: unknown) => readReferenced(isAbsolute(p as string) ? (p as string) : join(base, p as string), 'file', path);
+  const file = (p: unknown) => readReferenced(
+    isAbsolute(p as string) ? (p as string) : join(base, p as string),
+    'file',
+    path,
+  );
   const inline = (data: unknown) => Buffer.from(data as string, 'base64').toString('utf8');
   const server = cluster.server as string | undefined;
   if (!server) throw new KubeconfigError(`${path}: cluster "${context.cluster}" has no server`);
@@ -57,7 +61,11 @@ export async function loadKubeconfig(path: string, contextName?: string): Promis
   };
 }
 
-const READ_FAILURES: Record<string, string> = { ENOENT: 'no such file', EACCES: 'permission denied', EISDIR: 'is a directory' };
+const READ_FAILURES: Record<string, string> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EISDIR: 'is a directory',
+};
 
 /** Reads the kubeconfig, or a file it names; a file that cannot be read is a KubeconfigError
  * naming it (and the kubeconfig that refers to it). */
@@ -77,7 +85,8 @@ function parseKubeconfig(text: string, path: string): Fields {
   try {
     doc = parse(text);
   } catch (err) {
-    throw new KubeconfigError(`kubeconfig ${path}: not valid YAML: ${(err as Error).message.split('\n')[0]}`, { cause: err });
+    const firstLine = (err as Error).message.split('\n')[0];
+    throw new KubeconfigError(`kubeconfig ${path}: not valid YAML: ${firstLine}`, { cause: err });
   }
   if (!doc || typeof doc !== 'object' || Array.isArray(doc)) {
     throw new KubeconfigError(`kubeconfig ${path}: not a kubeconfig (expected a YAML mapping)`);

@@ -183,7 +183,8 @@ export class SyncReconciler implements Reconciler {
     try {
       const manifests = await this.build(sync, source.dir);
       const previousInventory = sync.status?.inventory?.entries ?? [];
-      const objects = await diffSet(this.deps.client, manifests, { owner: ownerOf(sync), previousInventory, prune: sync.spec.prune });
+      const options = { owner: ownerOf(sync), previousInventory, prune: sync.spec.prune };
+      const objects = await diffSet(this.deps.client, manifests, options);
       return { kind: 'SyncDiff', apiVersion: 'gatehouse.dev/v1alpha1', revision: source.revision, objects };
     } catch (err) {
       if (!(err instanceof BuildError || err instanceof ValidationError)) throw err;
@@ -201,7 +202,8 @@ export class SyncReconciler implements Reconciler {
       // Why it has none (a refused credential, an unknown host) is the source's Ready message.
       const ready = findCondition(repo.status, 'Ready');
       const why = ready?.status === 'False' && ready.message ? `: ${ready.message}` : '';
-      return { ok: false, reason: SyncReason.ArtifactNotReady, message: `GitRepository ${namespace}/${ref.name} has no artifact yet${why}` };
+      const message = `GitRepository ${namespace}/${ref.name} has no artifact yet${why}`;
+      return { ok: false, reason: SyncReason.ArtifactNotReady, message };
     }
     return { ok: true, revision: artifact.revision, digest: artifact.digest, dir: join(this.deps.dataDir, artifact.path) };
   }

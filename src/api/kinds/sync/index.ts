@@ -41,7 +41,9 @@ export const syncKind: KindDefinition = {
       return `${ref.kind ?? 'GitRepository'}/${ref.namespace ? `${ref.namespace}/` : ''}${ref.name}`;
     }),
     column('Path', 'Directory applied.', (o) => (o as Sync).spec.path ?? './'),
-    column('Suspended', 'Whether applying is suspended (spec.suspend).', (o) => (o as Sync).spec.suspend === true, { type: 'boolean' }),
+    column('Suspended', 'Whether applying is suspended (spec.suspend).', (o) => (o as Sync).spec.suspend === true, {
+      type: 'boolean',
+    }),
     readyColumn(),
     statusMessageColumn(),
     ageColumn(),
