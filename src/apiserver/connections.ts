@@ -26,7 +26,12 @@ const CONNECTION_SHARE_OF_FILES = 0.8;
 const FALLBACK_MAX_CONNECTIONS = 4096;
 
 export function defaultConnectionLimits(): ConnectionLimits {
-  return { headerTimeoutMs: 32_000, requestTimeoutMs: 60_000, idleTimeoutMs: 90_000, maxConnections: defaultMaxConnections() };
+  return {
+    headerTimeoutMs: 32_000,
+    requestTimeoutMs: 60_000,
+    idleTimeoutMs: 90_000,
+    maxConnections: defaultMaxConnections(),
+  };
 }
 
 /** 80% of the open file limit (Node raises the soft limit to the hard one at start), or

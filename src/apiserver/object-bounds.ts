@@ -68,7 +68,8 @@ function fieldPath(path: (string | number)[]): string {
 function tooDeep(what: string, path: (string | number)[]): ApiError {
   const field = fieldPath(path);
   const message = `nested more than ${MAX_NESTING_DEPTH} levels deep`;
-  return errors.badRequest(`${what} is nested too deeply: ${field} is ${message}`, [{ reason: 'FieldValueInvalid', field, message }]);
+  const cause = { reason: 'FieldValueInvalid', field, message };
+  return errors.badRequest(`${what} is nested too deeply: ${field} is ${message}`, [cause]);
 }
 
 function tooLarge(what: string): ApiError {

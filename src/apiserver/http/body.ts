@@ -68,14 +68,17 @@ function decodeYaml(text: string, what: string): unknown {
   // The parser recurses per level and, some thousands of levels down, burns seconds of CPU
   // or aborts the process: too deep a body is refused before it is parsed.
   if (yamlNestingExceeds(text, MAX_NESTING_DEPTH)) {
-    throw errors.badRequest(`the request body for ${what} is nested too deeply: more than ${MAX_NESTING_DEPTH} levels of YAML collections`);
+    const levels = `more than ${MAX_NESTING_DEPTH} levels of YAML collections`;
+    throw errors.badRequest(`the request body for ${what} is nested too deeply: ${levels}`);
   }
   const doc = parseDocument(text, { uniqueKeys: true });
-  if (doc.errors.length) throw errors.badRequest(`the request body for ${what} is not valid YAML: ${doc.errors[0].message.split('\n')[0]}`);
+  if (doc.errors.length) {
+    throw errors.badRequest(`the request body for ${what} is not valid YAML: ${doc.errors[0].message.split('\n')[0]}`);
+  }
   try {
     return doc.toJS({ json: true, maxAliasCount: MAX_YAML_ALIAS_COUNT });
   } catch (err) {
-    // Alias expansion is where toJSON fails: past the count, or an alias to nothing.
+    // Alias expansion is where toJS fails: past the count, or an alias to nothing.
     throw errors.badRequest(`the request body for ${what} is refused: ${(err as Error).message} (YAML aliases)`);
   }
 }
@@ -93,7 +96,10 @@ function yamlNestingExceeds(text: string, max: number): boolean {
   let keyColumn: number | undefined;
   for (const token of new Lexer().lex(text)) {
     const type = CST.tokenType(token);
-    if (type === 'doc-mode' || type === 'flow-error-end' || type === 'byte-order-mark' || token === CST.SCALAR) continue;
+    // Markers the lexer adds: no text of the source.
+    if (token === CST.SCALAR || type === 'doc-mode' || type === 'flow-error-end' || type === 'byte-order-mark') {
+      continue;
+    }
     const at = column;
     const newline = token.lastIndexOf('\n');
     column = newline >= 0 ? token.length - newline - 1 : column + token.length;

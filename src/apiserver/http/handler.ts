@@ -83,8 +83,12 @@ export function sendError(res: ServerResponse, err: ApiError): void {
   send(res, err.code, err.toStatus());
 }
 
+/** Warning headers (RFC 7234 quoted strings). A warning may quote what the client sent,
+ * and a header holds only Latin-1: other characters are written as \uXXXX escapes. */
 function warningHeaders(warnings: string[]): Record<string, string[]> {
-  return warnings.length ? { warning: warnings.map((w) => `299 - ${JSON.stringify(w)}`) } : {};
+  const escape = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  const quote = (w: string) => JSON.stringify(w).replace(/[^\x20-\x7e]/g, escape);
+  return warnings.length ? { warning: warnings.map((w) => `299 - ${quote(w)}`) } : {};
 }
 
 export function createHandler(options: HandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {

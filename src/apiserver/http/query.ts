@@ -10,7 +10,9 @@ import type { IncludeObject } from './table.ts';
  * parameter (kube-apiserver would pass it on; no real client sends one). */
 export function assertNoNul(query: URLSearchParams): void {
   for (const [name, value] of query) {
-    if (value.includes('\0') || name.includes('\0')) throw errors.badRequest(`invalid ${JSON.stringify(name)} parameter: must not contain a NUL character`);
+    if (value.includes('\0') || name.includes('\0')) {
+      throw errors.badRequest(`invalid ${JSON.stringify(name)} parameter: must not contain a NUL character`);
+    }
   }
 }
 
@@ -32,7 +34,9 @@ export function intParam(query: URLSearchParams, name: string): number | undefin
   if (raw === null || raw === '') return undefined;
   if (!/^[+-]?\d+$/.test(raw)) throw errors.badRequest(`invalid ${name} "${raw}": must be an integer`);
   const value = BigInt(raw);
-  if (value > INT64_MAX || value < -INT64_MAX - 1n) throw errors.badRequest(`invalid ${name} "${raw}": out of the range of a 64-bit integer`);
+  if (value > INT64_MAX || value < -INT64_MAX - 1n) {
+    throw errors.badRequest(`invalid ${name} "${raw}": out of the range of a 64-bit integer`);
+  }
   if (value < 0n) throw errors.badRequest(`invalid ${name} "${raw}": must not be negative`);
   return value > MAX_SAFE ? Number.MAX_SAFE_INTEGER : Number(value);
 }
@@ -46,7 +50,8 @@ function resourceVersionParam(query: URLSearchParams, name: string): string | un
   const raw = query.get(name);
   if (raw === null || raw === '') return undefined;
   if (!/^\d+$/.test(raw) || BigInt(raw) > MAX_SAFE) {
-    throw errors.badRequest(`invalid ${name} "${raw}": must be an unsigned integer of at most ${Number.MAX_SAFE_INTEGER}`);
+    const bound = Number.MAX_SAFE_INTEGER;
+    throw errors.badRequest(`invalid ${name} "${raw}": must be an unsigned integer of at most ${bound}`);
   }
   return raw;
 }
@@ -56,7 +61,8 @@ function enumParam<T extends string>(query: URLSearchParams, name: string, value
   if (raw === null || raw === '') return undefined;
   if (!(values as readonly string[]).includes(raw)) {
     const quoted = values.map((v) => `"${v}"`);
-    throw errors.badRequest(`invalid ${name} value "${raw}": must be one of ${quoted.slice(0, -1).join(', ')} or ${quoted.at(-1)}`);
+    const choices = `${quoted.slice(0, -1).join(', ')} or ${quoted.at(-1)}`;
+    throw errors.badRequest(`invalid ${name} value "${raw}": must be one of ${choices}`);
   }
   return raw as T;
 }
@@ -99,7 +105,10 @@ export function includeObjectOf(query: URLSearchParams): IncludeObject {
 
 /** DeleteOptions as kube-apiserver takes them: from the body when there is one, otherwise
  * from the query (`gracePeriodSeconds`, `propagationPolicy`, `orphanDependents`). */
-export function deleteOptionsOf(query: URLSearchParams, body: Record<string, unknown> | undefined): Record<string, unknown> {
+export function deleteOptionsOf(
+  query: URLSearchParams,
+  body: Record<string, unknown> | undefined,
+): Record<string, unknown> {
   if (body) return body;
   const options: Record<string, unknown> = {};
   const gracePeriodSeconds = intParam(query, 'gracePeriodSeconds');
