@@ -19,19 +19,26 @@ describe('gatehouse get syncs', () => {
       metadata: { name: 'apps' },
       spec: { sourceRef: { kind: 'GitRepository', name: 'apps' }, path: './deploy', suspend: true },
     }));
-    const message = '2 of 8 objects failed validation; nothing was applied:\n  apis/a.yaml: ApiDefinition default/a: spec.listenPath: Required value\n  apis/b.yaml: ApiDefinition default/b: spec.upstream: Required value';
+    const lines = [
+      '2 of 8 objects failed validation; nothing was applied:',
+      'apis/a.yaml: ApiDefinition default/a: spec.listenPath: Required value',
+      'apis/b.yaml: ApiDefinition default/b: spec.upstream: Required value',
+    ];
+    const message = lines.join('\n  ');
+    const oneLine = lines.join(' ');
+    const lastTransitionTime = new Date().toISOString();
+    const ready = { type: 'Ready', status: 'False', reason: 'ValidationFailed', message, lastTransitionTime };
     await api.kubectl(['patch', 'sync', 'apps', '--subresource=status', '--type=merge', '-p', JSON.stringify({
-      status: { conditions: [{ type: 'Ready', status: 'False', reason: 'ValidationFailed', message, lastTransitionTime: new Date().toISOString() }] },
+      status: { conditions: [ready] },
     })]);
-    const oneLine = '2 of 8 objects failed validation; nothing was applied: apis/a.yaml: ApiDefinition default/a: spec.listenPath: Required value apis/b.yaml: ApiDefinition default/b: spec.upstream: Required value';
 
     const r = await gatehouse(['get', 'syncs', '--kubeconfig', api.kubeconfigPath]);
     assert.equal(r.code, 0, r.stderr);
-    const lines = r.stdout.trimEnd().split('\n');
-    assert.equal(lines.length, 2, r.stdout);
-    assert.match(lines[0], /^NAME\s+SOURCE\s+PATH\s+SUSPENDED\s+READY\s+STATUS\s+AGE$/);
-    assert.match(lines[1], /^apps\s+GitRepository\/apps\s+\.\/deploy\s+true\s+False\s+(.+?)\s+\d+s$/);
-    assert.ok(lines[1].includes(oneLine), lines[1]);
+    const rows = r.stdout.trimEnd().split('\n');
+    assert.equal(rows.length, 2, r.stdout);
+    assert.match(rows[0], /^NAME\s+SOURCE\s+PATH\s+SUSPENDED\s+READY\s+STATUS\s+AGE$/);
+    assert.match(rows[1], /^apps\s+GitRepository\/apps\s+\.\/deploy\s+true\s+False\s+(.+?)\s+\d+s$/);
+    assert.ok(rows[1].includes(oneLine), rows[1]);
 
     const kubectl = (await api.kubectl(['get', 'syncs'])).trimEnd().split('\n');
     assert.equal(kubectl.length, 2, kubectl.join('\n'));
