@@ -157,7 +157,8 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
           authorize(user, verb, { group: def.group, resource: def.plural, namespace: info.namespace });
           const representation = negotiate(req.headers.accept, true);
           if (watch) {
-            return serveWatch(req, res, store, info.namespace, listOptionsOf(query), representation, includeObjectOf(query), minRequestTimeout);
+            const [list, include] = [listOptionsOf(query), includeObjectOf(query)];
+            return serveWatch(req, res, store, info.namespace, list, representation, include, minRequestTimeout);
           }
           return list(res, store, info.namespace, query, representation);
         }
@@ -172,8 +173,8 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
           authorize(user, 'deletecollection', { group: def.group, resource: def.plural, namespace: info.namespace });
           const opts = writeOptions(query);
           const raw = await readBody(req);
-          const body = raw.length ? (decodeBody(raw, req.headers['content-type'], 'DeleteOptions') as Record<string, unknown>) : undefined;
-          const deleteOptions = deleteOptionsOf(query, body);
+          const body = raw.length ? decodeBody(raw, req.headers['content-type'], 'DeleteOptions') : undefined;
+          const deleteOptions = deleteOptionsOf(query, body as Record<string, unknown> | undefined);
           const { labelSelector, fieldSelector } = listOptionsOf(query);
           const page = await store.list(info.namespace, { labelSelector, fieldSelector });
           const deleted: KubeObject[] = [];
@@ -201,7 +202,8 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
           authorize(user, 'watch', target);
           const list = listOptionsOf(query);
           list.fieldSelector = [list.fieldSelector, `metadata.name=${name}`].filter(Boolean).join(',');
-          return serveWatch(req, res, store, info.namespace, list, negotiate(req.headers.accept, true), includeObjectOf(query), minRequestTimeout);
+          const [representation, include] = [negotiate(req.headers.accept, true), includeObjectOf(query)];
+          return serveWatch(req, res, store, info.namespace, list, representation, include, minRequestTimeout);
         }
         authorize(user, 'get', target);
         const representation = negotiate(req.headers.accept, true);
@@ -228,8 +230,9 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
         authorize(user, 'delete', target);
         const opts = writeOptions(query);
         const raw = await readBody(req);
-        const body = raw.length ? (decodeBody(raw, req.headers['content-type'], `DeleteOptions for ${def.kind} "${name}"`) as Record<string, unknown>) : undefined;
-        const deleteOptions = deleteOptionsOf(query, body);
+        const what = `DeleteOptions for ${def.kind} "${name}"`;
+        const body = raw.length ? decodeBody(raw, req.headers['content-type'], what) : undefined;
+        const deleteOptions = deleteOptionsOf(query, body as Record<string, unknown> | undefined);
         const result = def.kind === 'Namespace' && def.group === ''
           ? await registry.deleteNamespace(name, deleteOptions, opts)
           : await store.delete(namespace, name, deleteOptions, opts);

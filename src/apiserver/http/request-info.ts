@@ -52,8 +52,12 @@ export function parseResourcePath(pathname: string): ResourceRequest | undefined
   }
   if (segments.length > 3) return undefined;
   const [resource, name, subresource] = segments;
-  for (const [role, value] of [['namespace', namespace], ['resource', resource], ['name', name], ['subresource', subresource]]) {
-    if (value?.includes('\0')) throw errors.badRequest(`invalid ${role} ${JSON.stringify(value)} in the request path: must not contain a NUL character`);
+  const named = { namespace, resource, name, subresource };
+  for (const [role, value] of Object.entries(named)) {
+    if (value?.includes('\0')) {
+      const refused = `${role} ${JSON.stringify(value)} in the request path`;
+      throw errors.badRequest(`invalid ${refused}: must not contain a NUL character`);
+    }
   }
   return { group, version, namespace, resource, name, subresource, watchPrefix };
 }
