@@ -79,7 +79,7 @@ const BODIES: Body[] = [
 
 /** Query strings every verb is sent. */
 const QUERIES = [
-  'limit=99999999999999999999999', 'limit=-1', 'limit=abc', 'limit=1e3',
+  'limit=99999999999999999999999', 'limit=9223372036854775807', 'limit=-1', 'limit=abc', 'limit=1e3',
   'timeoutSeconds=99999999999999999999', 'timeoutSeconds=-5', 'timeoutSeconds=soon',
   'resourceVersion=99999999999999999999999', 'resourceVersion=abc', 'resourceVersion=%00', 'resourceVersion=-1',
   'resourceVersionMatch=Newest', 'continue=%00', 'continue=garbage!',
@@ -250,5 +250,16 @@ describe('API server under hostile input', () => {
     assert.match((await tooLarge.json()).message, /^ApiDefinition "grown" is larger than 3145728 bytes as JSON$/);
     const stored = await (await t.request(`${AD}/grown`)).json();
     assert.equal(stored.spec.auth.jwt.jwks.keys.length, 2);
+  });
+
+  it('keeps a NUL inside a string it stores, and selects and watches objects holding one', async () => {
+    const body = JSON.stringify({ ...api('nul'), metadata: { name: 'nul', annotations: { note: 'a\u0000b' } } });
+    assert.equal((await t.request(AD, { method: 'POST', headers: { 'content-type': JSON_TYPE }, body })).status, 201);
+    const selected = await t.request(`${AD}?fieldSelector=spec.listenPath%3D%2Fnul%2F`);
+    assert.equal(selected.status, 200);
+    const items = (await selected.json()).items as { metadata: { annotations: object } }[];
+    assert.deepEqual(items.map((i) => i.metadata.annotations), [{ note: 'a\u0000b' }]);
+    const watched = await t.request(`${AD}?watch=1&timeoutSeconds=1&fieldSelector=metadata.name%3Dnul`);
+    assert.match(await watched.text(), /"type":"ADDED".*"note":"a\\u0000b"/);
   });
 });
