@@ -33,15 +33,16 @@ export function assertWithinBounds(value: unknown, what: string): void {
       if (Array.isArray(node)) {
         for (let i = 0; i < node.length; i++) {
           path.push(i);
-          bytes += 1;
-          walk(node[i], depth + 1);
+          bytes += i ? 1 : 0;
+          walk(node[i] ?? null, depth + 1);
           path.pop();
         }
       } else {
+        let members = 0;
         for (const [key, child] of Object.entries(node)) {
           if (child === undefined) continue;
           path.push(key);
-          bytes += jsonStringBytes(key) + 2;
+          bytes += jsonStringBytes(key) + (members++ ? 2 : 1);
           walk(child, depth + 1);
           path.pop();
         }
