@@ -63,18 +63,24 @@ test('an unknown context is a KubeconfigError naming it', async () => {
   await assert.rejects(loadKubeconfig(path, 'nope'), (err: unknown) => err instanceof KubeconfigError && /"nope"/.test(err.message));
 });
 
-test('a missing, unreadable or corrupt kubeconfig, or a missing file it names, is a KubeconfigError naming the file', async () => {
+test('a missing, corrupt or non-mapping kubeconfig, or a missing file it names, is refused naming it', async () => {
+  const refused = (path: string, context?: string) => loadKubeconfig(path, context).then(
+    () => assert.fail(`${path} was read`),
+    (err: unknown) => {
+      assert.ok(err instanceof KubeconfigError, String(err));
+      return err.message;
+    },
+  );
   const missing = join(dir, 'absent');
-  await assert.rejects(loadKubeconfig(missing), (err: unknown) => err instanceof KubeconfigError && err.message === `kubeconfig ${missing}: no such file`);
+  assert.equal(await refused(missing), `kubeconfig ${missing}: no such file`);
   const corrupt = join(dir, 'corrupt');
   await writeFile(corrupt, 'clusters: [\n');
-  await assert.rejects(loadKubeconfig(corrupt), (err: unknown) => err instanceof KubeconfigError && err.message.startsWith(`kubeconfig ${corrupt}: not valid YAML: `));
+  assert.ok((await refused(corrupt)).startsWith(`kubeconfig ${corrupt}: not valid YAML: `));
   const list = join(dir, 'list');
   await writeFile(list, '- a\n');
-  await assert.rejects(loadKubeconfig(list), (err: unknown) => err instanceof KubeconfigError && /list: not a kubeconfig/.test(err.message));
+  assert.equal(await refused(list), `kubeconfig ${list}: not a kubeconfig (expected a YAML mapping)`);
   const alone = await mkdtemp(join(dir, 'alone-'));
   const path = join(alone, 'config');
   await writeFile(path, stringify(doc));
-  const expected = `kubeconfig ${path}: file ${join(alone, 'token.txt')}: no such file`;
-  await assert.rejects(loadKubeconfig(path, 'b'), (err: unknown) => err instanceof KubeconfigError && err.message === expected);
+  assert.equal(await refused(path, 'b'), `kubeconfig ${path}: file ${join(alone, 'token.txt')}: no such file`);
 });
