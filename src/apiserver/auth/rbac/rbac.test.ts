@@ -1,0 +1,183 @@
+// RBAC below HTTP, on a real registry over memory storage: the bootstrap policy, the index fed by watch,
+// aggregation kept up to date, the authorizer's decisions and the escalation check.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { allKinds } from '../../../api/kinds.ts';
+import type { ClusterRole, RoleBinding } from '../../../api/rbac/types.ts';
+import { openStorage } from '../../../storage/open.ts';
+import { ApiError } from '../../errors.ts';
+import { Registry } from '../../registry/registry.ts';
+import type { UserInfo } from '../auth.ts';
+import { privilegedGroups, unionAuthorizer } from '../authorizer-union.ts';
+import { aggregatedRules, matchesSelector } from './aggregation.ts';
+import { startRbac, type Rbac } from './rbac.ts';
+
+const WRITE = { dryRun: false, fieldValidation: 'Strict' as const };
+const RBAC = 'rbac.authorization.k8s.io';
+
+async function eventually(check: () => void | Promise<void>): Promise<void> {
+  for (let i = 1; ; i++) {
+    try {
+      return await check();
+    } catch (err) {
+      if (i >= 200) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+}
+
+async function setup(t: { after(fn: () => unknown): void }): Promise<{ registry: Registry; rbac: Rbac }> {
+  const storage = await openStorage('memory');
+  const registry = new Registry(allKinds, storage);
+  await registry.bootstrap();
+  const rbac = await startRbac(registry, (err) => assert.fail(String(err)));
+  t.after(async () => {
+    rbac.close();
+    registry.close();
+    await storage.close();
+  });
+  return { registry, rbac };
+}
+
+const user = (name: string, ...groups: string[]): UserInfo => ({ name, uid: name, groups: [...groups, 'system:authenticated'] });
+
+const clusterRole = (name: string, rules: ClusterRole['rules'], labels?: Record<string, string>): ClusterRole =>
+  ({ apiVersion: `${RBAC}/v1`, kind: 'ClusterRole', metadata: { name, labels }, rules });
+
+const bindingTo = (kind: 'Role' | 'ClusterRole', role: string, subject: string, namespace?: string): RoleBinding => ({
+  apiVersion: `${RBAC}/v1`,
+  kind: namespace ? 'RoleBinding' : 'ClusterRoleBinding',
+  metadata: { name: `${subject}-${role}`, namespace },
+  roleRef: { apiGroup: RBAC, kind, name: role },
+  subjects: [{ kind: 'User', apiGroup: RBAC, name: subject }],
+});
+
+test('label selectors and aggregated rules as kube: matching roles in name order, each rule once', () => {
+  assert.equal(matchesSelector({ matchLabels: { a: 'x' } }, { a: 'x', b: 'y' }), true);
+  assert.equal(matchesSelector({ matchExpressions: [{ key: 'a', operator: 'In', values: ['y'] }] }, { a: 'x' }), false);
+  assert.equal(matchesSelector({ matchExpressions: [{ key: 'a', operator: 'DoesNotExist' }] }, {}), true);
+  const read = { verbs: ['get'], apiGroups: [''], resources: ['configmaps'] };
+  const write = { verbs: ['create'], apiGroups: [''], resources: ['configmaps'] };
+  const aggregate = { ...clusterRole('all', []), aggregationRule: { clusterRoleSelectors: [{ matchLabels: { agg: 'true' } }] } };
+  const roles = [clusterRole('b', [write, read], { agg: 'true' }), clusterRole('a', [read], { agg: 'true' }), clusterRole('c', [write]), aggregate];
+  assert.deepEqual(aggregatedRules(aggregate, roles), [read, write]);
+});
+
+test('the bootstrap policy is stored at start, reconciled again and kept when its autoupdate is "false"', async (t) => {
+  const { registry, rbac } = await setup(t);
+  const roles = registry.store(RBAC, 'clusterroles')!;
+  const view = await roles.get('', 'gatehouse:view');
+  assert.equal(view.metadata.labels?.['rbac.authorization.k8s.io/aggregate-to-view'], 'true');
+  assert.equal(view.metadata.annotations?.['rbac.authorization.kubernetes.io/autoupdate'], 'true');
+  const bindings = registry.store(RBAC, 'clusterrolebindings')!;
+  assert.deepEqual((await bindings.get('', 'gatehouse:viewers') as RoleBinding).roleRef, { apiGroup: RBAC, kind: 'ClusterRole', name: 'gatehouse:view' });
+  // A rule taken away comes back at the next start, an added one stays; an opted-out role is left alone.
+  const extra = { verbs: ['get'], apiGroups: [''], resources: ['pods'] };
+  await roles.update('', 'gatehouse:view', { ...view, rules: [extra] }, WRITE);
+  const edit = await roles.get('', 'gatehouse:edit');
+  const annotations = { 'rbac.authorization.kubernetes.io/autoupdate': 'false' };
+  await roles.update('', 'gatehouse:edit', { ...edit, metadata: { ...edit.metadata, annotations }, rules: [extra] }, WRITE);
+  rbac.close();
+  const again = await startRbac(registry, (err) => assert.fail(String(err)));
+  again.close();
+  const reconciled = (await roles.get('', 'gatehouse:view')) as ClusterRole;
+  assert.deepEqual(reconciled.rules, [extra, ...(view as ClusterRole).rules!]);
+  assert.deepEqual(((await roles.get('', 'gatehouse:edit')) as ClusterRole).rules, [extra]);
+});
+
+test('aggregated roles hold the rules of the labelled ClusterRoles, kept up to date as they change', async (t) => {
+  const { registry, rbac } = await setup(t);
+  const roles = registry.store(RBAC, 'clusterroles')!;
+  const rulesOf = async (name: string) => ((await roles.get('', name)) as ClusterRole).rules ?? [];
+  // kube's view holds gatehouse:view's rules; edit holds view's.
+  await eventually(async () => assert.deepEqual(await rulesOf('view'), await rulesOf('gatehouse:view')));
+  await eventually(async () => assert.ok((await rulesOf('edit')).length > (await rulesOf('view')).length));
+  const widgets = { verbs: ['get'], apiGroups: ['example.com'], resources: ['widgets'] };
+  const added = await roles.create('', clusterRole('widgets-view', [widgets], { 'rbac.authorization.k8s.io/aggregate-to-view': 'true' }), WRITE);
+  await eventually(async () => assert.deepEqual((await rulesOf('view')).at(-1), widgets));
+  const alice = user('alice');
+  await registry.store(RBAC, 'clusterrolebindings')!.create('', bindingTo('ClusterRole', 'view', 'alice'), WRITE);
+  const allowed = (verb: string, resource: string) => rbac.authorizer.authorize({ user: alice, verb, group: 'example.com', resource }).allowed;
+  await eventually(() => assert.equal(allowed('get', 'widgets'), true));
+  const gadgets = { verbs: ['list'], apiGroups: ['example.com'], resources: ['gadgets'] };
+  await roles.update('', 'widgets-view', { ...added.object, rules: [gadgets] }, WRITE);
+  await eventually(() => assert.equal(allowed('list', 'gadgets'), true));
+  assert.equal(allowed('get', 'widgets'), false);
+  await roles.delete('', 'widgets-view', {}, WRITE);
+  await eventually(() => assert.equal(allowed('list', 'gadgets'), false));
+});
+
+test('the authorizer answers from bindings by user, group and service account, cluster-wide and per namespace', async (t) => {
+  const { registry, rbac } = await setup(t);
+  const authorize = (u: UserInfo, verb: string, resource: string, namespace?: string) =>
+    rbac.authorizer.authorize({ user: u, verb, group: '', resource, namespace });
+  const viewer = user('vera', 'gatehouse:viewers');
+  assert.equal(authorize(viewer, 'list', 'configmaps', 'default').allowed, true);
+  assert.match(authorize(viewer, 'list', 'configmaps').reason!, /ClusterRoleBinding "gatehouse:viewers" of ClusterRole "gatehouse:view"/);
+  assert.deepEqual(authorize(viewer, 'get', 'secrets', 'default'), { allowed: false });
+  const roles = registry.store(RBAC, 'roles')!;
+  await roles.create('team', { apiVersion: `${RBAC}/v1`, kind: 'Role', metadata: { name: 'secrets', namespace: 'team' },
+    rules: [{ verbs: ['get'], apiGroups: [''], resources: ['secrets'] }] }, WRITE).catch((err: ApiError) => {
+    assert.equal(err.reason, 'NotFound');
+  });
+  await registry.store('', 'namespaces')!.create('', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team' } }, WRITE);
+  await roles.create('team', { apiVersion: `${RBAC}/v1`, kind: 'Role', metadata: { name: 'secrets', namespace: 'team' },
+    rules: [{ verbs: ['get'], apiGroups: [''], resources: ['secrets'] }] }, WRITE);
+  const sa = { ...bindingTo('Role', 'secrets', 'x', 'team'), subjects: [{ kind: 'ServiceAccount' as const, name: 'robot' }] };
+  await registry.store(RBAC, 'rolebindings')!.create('team', sa, WRITE);
+  const robot = user('system:serviceaccount:team:robot', 'system:serviceaccounts');
+  await eventually(() => assert.equal(authorize(robot, 'get', 'secrets', 'team').allowed, true));
+  assert.equal(authorize(robot, 'get', 'secrets', 'default').allowed, false);
+  assert.equal(authorize(user('system:serviceaccount:other:robot'), 'get', 'secrets', 'team').allowed, false);
+  // A binding to a role that does not exist grants nothing, and says so.
+  await registry.store(RBAC, 'rolebindings')!.create('team', bindingTo('Role', 'missing', 'bob', 'team'), WRITE);
+  await eventually(() => assert.deepEqual(authorize(user('bob'), 'get', 'secrets', 'team'),
+    { allowed: false, reason: 'RBAC: role.rbac.authorization.k8s.io "missing" not found' }));
+});
+
+test('escalation: a role granting more than its author holds, or a binding of it, needs escalate or bind', async (t) => {
+  const { registry, rbac } = await setup(t);
+  const authorizer = unionAuthorizer(privilegedGroups('system:masters'), rbac.authorizer);
+  const check = rbac.escalationCheck(authorizer);
+  const crbs = registry.store(RBAC, 'clusterrolebindings')!;
+  const clusterRoles = registry.store(RBAC, 'clusterroles')!;
+  const def = (plural: string) => registry.store(RBAC, plural)!.def;
+  const admin = user('ada', 'gatehouse:admins');
+  const editor = user('ed');
+  await crbs.create('', bindingTo('ClusterRole', 'gatehouse:edit', 'ed'), WRITE);
+  const secretsRole = { apiVersion: `${RBAC}/v1`, kind: 'Role', metadata: { name: 'r', namespace: 'default' },
+    rules: [{ verbs: ['get', 'list'], apiGroups: [''], resources: ['secrets'] }, { verbs: ['delete'], apiGroups: [''], resources: ['namespaces'] }] };
+  await eventually(() => assert.equal(authorizer.authorize({ user: editor, verb: 'get', group: '', resource: 'secrets' }).allowed, true));
+  const refused = (fn: () => void) => {
+    try {
+      fn();
+    } catch (err) {
+      assert.ok(err instanceof ApiError && err.reason === 'Forbidden', String(err));
+      return err.message;
+    }
+    return assert.fail('not refused');
+  };
+  assert.equal(refused(() => check.admit({ user: editor, def: def('roles'), obj: secretsRole })),
+    'roles.rbac.authorization.k8s.io "r" is forbidden: user "ed" (groups=["system:authenticated"]) is attempting to grant '
+    + 'RBAC permissions not currently held:\n{APIGroups:[""], Resources:["namespaces"], Verbs:["delete"]}');
+  check.admit({ user: admin, def: def('roles'), obj: secretsRole });
+  check.admit({ user: user('root', 'system:masters'), def: def('roles'), obj: secretsRole });
+  // Holding `escalate` on roles is enough.
+  await clusterRoles.create('', clusterRole('escalator', [{ verbs: ['escalate'], apiGroups: [RBAC], resources: ['roles'] }]), WRITE);
+  await crbs.create('', bindingTo('ClusterRole', 'escalator', 'ed'), WRITE);
+  await eventually(() => check.admit({ user: editor, def: def('roles'), obj: secretsRole }));
+  // Binding: cluster-admin is not held by the editor, gatehouse:view is.
+  const binding = (role: string) => ({ ...bindingTo('ClusterRole', role, 'someone', 'default'), metadata: { name: 'b', namespace: 'default' } });
+  assert.match(refused(() => check.admit({ user: editor, def: def('rolebindings'), obj: binding('cluster-admin') })),
+    /^rolebindings.rbac.authorization.k8s.io "b" is forbidden: user "ed" .* not currently held:\n/);
+  check.admit({ user: editor, def: def('rolebindings'), obj: binding('gatehouse:view') });
+  assert.equal(refused(() => check.admit({ user: editor, def: def('rolebindings'), obj: binding('nothing') })),
+    'rolebindings.rbac.authorization.k8s.io "b" is forbidden: clusterrole.rbac.authorization.k8s.io "nothing" not found');
+  // Holding `bind` on that one ClusterRole is enough to bind it.
+  await clusterRoles.create('', clusterRole('binder', [{ verbs: ['bind'], apiGroups: [RBAC], resources: ['clusterroles'], resourceNames: ['cluster-admin'] }]), WRITE);
+  await crbs.create('', bindingTo('ClusterRole', 'binder', 'ed'), WRITE);
+  await eventually(() => check.admit({ user: editor, def: def('rolebindings'), obj: binding('cluster-admin') }));
+  // An aggregation rule gathers anything: only who holds everything may set one.
+  const aggregate = { ...clusterRole('agg', []), aggregationRule: { clusterRoleSelectors: [{ matchLabels: { x: 'y' } }] } };
+  assert.match(refused(() => check.admit({ user: user('ed2'), def: def('clusterroles'), obj: aggregate })), /must have cluster-admin privileges to use the aggregationRule/);
+});
