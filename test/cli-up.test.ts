@@ -28,7 +28,8 @@ interface Running {
 
 async function up(dataDir: string, extra: string[] = [], env: NodeJS.ProcessEnv = process.env): Promise<Running> {
   const ports = ['--api-port', '0', '--gateway-port', '0', '--gateway-internal-port', '0', '--hook-port', '0'];
-  const proc = spawn(process.execPath, ['--import', 'tsx', MAIN, 'up', '--data-dir', dataDir, ...ports, ...extra], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  const args = ['--import', 'tsx', MAIN, 'up', '--data-dir', dataDir, ...ports, ...extra];
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   let stderr = '';
   proc.stderr?.on('data', (d: Buffer) => void (stderr += d.toString()));
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
@@ -47,8 +48,11 @@ async function up(dataDir: string, extra: string[] = [], env: NodeJS.ProcessEnv 
 /** This environment without a Git identity: no global or system config, no identity variables. */
 async function withoutGitIdentity(home: string): Promise<NodeJS.ProcessEnv> {
   await mkdir(home, { recursive: true });
-  const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, XDG_CONFIG_HOME: join(home, '.config'), GIT_CONFIG_NOSYSTEM: '1' };
-  for (const name of ['GIT_AUTHOR_NAME', 'GIT_AUTHOR_EMAIL', 'GIT_COMMITTER_NAME', 'GIT_COMMITTER_EMAIL', 'EMAIL', 'GIT_CONFIG_GLOBAL']) delete env[name];
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, XDG_CONFIG_HOME: join(home, '.config') };
+  env.GIT_CONFIG_NOSYSTEM = '1';
+  for (const who of ['AUTHOR', 'COMMITTER']) for (const what of ['NAME', 'EMAIL']) delete env[`GIT_${who}_${what}`];
+  delete env.EMAIL;
+  delete env.GIT_CONFIG_GLOBAL;
   return env;
 }
 
@@ -180,19 +184,27 @@ describe('gatehouse up', () => {
     // Every port a free one: the examples' default ports are replaced by the ones in use.
     const running = await up(demoDir, ['--demo', '--demo-upstream-port', '0'], noIdentity);
     try {
-      await eventually(() => assert.match(running.stderr(), /► opening storage pglite:.*\n► starting the API server\n► starting the gateway\n► starting the GitOps controller\n► demo: making a Git repository/));
+      const steps = [
+        'opening storage pglite:.*',
+        'starting the API server',
+        'starting the gateway',
+        'starting the GitOps controller',
+        'demo: making a Git repository',
+      ];
+      await eventually(() => assert.match(running.stderr(), new RegExp(steps.map((step) => `► ${step}`).join('\n'))));
       await eventually(async () => assert.match(await kubectlDemo(['get', 'apis']), /^hello\s+\/hello/m), { attempts: 300 });
       await eventually(async () => {
         const res = await fetch(`${running.gatewayUrl}/hello/x`);
         assert.equal(res.status, 200);
         assert.equal(((await res.json()) as { message: string }).message, 'Hello from the Gatehouse demo upstream');
       }, { attempts: 200 });
-      await eventually(async () => assert.equal((await fetch(`${running.gatewayUrl}/status`)).status, 200), { attempts: 200 });
+      const status = async () => (await fetch(`${running.gatewayUrl}/status`)).status;
+      await eventually(async () => assert.equal(await status(), 200), { attempts: 200 });
 
       const syncs = await cli(['get', 'syncs']);
       assert.equal(syncs.code, 0, syncs.stderr);
       assert.match(syncs.stdout, /^NAME\s+SOURCE\s+PATH\s+SUSPENDED\s+READY\s+STATUS\s+AGE\n/);
-      assert.match(syncs.stdout, /^demo\s+GitRepository\/demo\s+\.\/\s+false\s+True\s+applied revision main@sha1:[0-9a-f]{40}/m);
+      assert.match(syncs.stdout, /^demo\s+GitRepository\/demo\s+\.\/\s+false\s+True\s+applied revision main@sha1:\w+/m);
       assert.match((await cli(['get', 'sources', 'demo', '-o', 'yaml'])).stdout, /revision: main@sha1:[0-9a-f]{40}/);
       const clean = await cli(['diff', 'sync', 'demo']);
       assert.deepEqual([clean.code, /No changes/.test(clean.stdout)], [0, true], clean.stdout + clean.stderr);
@@ -232,17 +244,25 @@ describe('gatehouse up', () => {
       // A revision that does not validate: bootstrap says why and what it left in place; diff
       // exits 2 (kubectl diff's error code) naming the file, object and field.
       const badRepo = join(dir, 'bad-repo');
-      await makeRepo(badRepo, { 'deploy/bad.yaml': JSON.stringify({ apiVersion: 'gatehouse.dev/v1alpha1', kind: 'ApiDefinition', metadata: { name: 'bad' }, spec: { listenPath: '/bad' } }) });
+      const noUpstream = {
+        apiVersion: 'gatehouse.dev/v1alpha1', kind: 'ApiDefinition',
+        metadata: { name: 'bad' }, spec: { listenPath: '/bad' },
+      };
+      await makeRepo(badRepo, { 'deploy/bad.yaml': JSON.stringify(noUpstream) });
       const bad = await cli(['bootstrap', '--url', fileUrl(badRepo), '--path', 'deploy', '--name', 'bad']);
       assert.equal(bad.code, 1, bad.stderr);
-      assert.match(bad.stderr, /✗ .*failed validation; nothing was applied:\n\s+deploy\/bad\.yaml: ApiDefinition default\/bad: spec\.upstream: /);
-      assert.match(bad.stderr, /left in place: gitrepository\/bad, sync\/bad in namespace default; .* kubectl delete -n default sync\/bad gitrepository\/bad\n/);
+      const failure = /nothing was applied:\n\s+deploy\/bad\.yaml: ApiDefinition default\/bad: spec\.upstream:/;
+      assert.match(bad.stderr, new RegExp(`✗ .*${failure.source}`));
+      assert.match(bad.stderr, /left in place: gitrepository\/bad, sync\/bad in namespace default; /);
+      assert.match(bad.stderr, / kubectl delete -n default sync\/bad gitrepository\/bad\n/);
       const badDiff = await cli(['diff', 'sync', 'bad']);
       assert.equal(badDiff.code, 2, badDiff.stderr);
-      assert.match(badDiff.stderr, /^gatehouse: Sync default\/bad: revision main@sha1:[0-9a-f]{40} cannot be applied: .*\n\s+deploy\/bad\.yaml: ApiDefinition default\/bad: spec\.upstream: /);
+      const refusal = `^gatehouse: Sync default/bad: revision main@sha1:\\w{40} cannot be applied: .*${failure.source}`;
+      assert.match(badDiff.stderr, new RegExp(refusal));
       assert.equal((await cli(['diff', 'sync', 'nope'])).code, 2);
       // A first fetch that fails: the source's own error, not only "no artifact yet".
-      const gone = await cli(['bootstrap', '--url', fileUrl(join(dir, 'no-such-repo')), '--path', 'deploy', '--name', 'gone']);
+      const gone = await cli(['bootstrap', '--url', fileUrl(join(dir, 'no-such-repo')), '--path', 'deploy', 
+        '--name', 'gone']);
       assert.equal(gone.code, 1, gone.stderr);
       assert.match(gone.stderr, /✗ .*GitRepository default\/gone has no artifact yet: \S.+/);
       await kubectlDemo(['delete', 'sync/bad', 'gitrepository/bad', 'sync/gone', 'gitrepository/gone']);
