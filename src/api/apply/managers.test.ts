@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { JSONSchema } from '../kind.ts';
+import { array, integer, map, object, string } from '../schema/build.ts';
+import { pathString } from './field-set.ts';
+import { ApplyConflictError, applyConfig, recordUpdate, type Managers, type ManagerIdentity } from './managers.ts';
+import { compare, fieldsOf, merge } from './typed.ts';
+
+// The parts of apps/v1 Deployment these tests touch, with the list types kube declares for them.
+const deployment: JSONSchema = object('Deployment.', {
+  metadata: object('Metadata.', {
+    labels: map('Labels.'),
+    finalizers: array('Finalizers.', string('F.'), { 'x-kubernetes-list-type': 'set' }),
+  }),
+  spec: object('Spec.', {
+    replicas: integer('Replicas.'),
+    template: object('Template.', {
+      spec: object('Pod spec.', {
+        containers: array('Containers.', object('Container.', {
+          name: string('Name.'),
+          image: string('Image.'),
+          args: array('Args.', string('Arg.')),
+        }), { 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] }),
+      }),
+    }),
+  }),
+});
+
+const nginx = {
+  metadata: { labels: { app: 'nginx' } },
+  spec: { replicas: 1, template: { spec: { containers: [{ name: 'nginx', image: 'nginx' }] } } },
+};
+
+const kubectlCreate: ManagerIdentity = { manager: 'kubectl-create', operation: 'Update', apiVersion: 'apps/v1' };
+const NOW = '2026-01-02T03:04:05Z';
+const LATER = '2026-01-02T03:05:00Z';
+
+test('an Update creating an object owns what it set, created objects and list items as members (kube fixture)', () => {
+  const managers = recordUpdate(deployment, {}, nginx, new Map(), kubectlCreate, NOW);
+  const [entry] = managers.values();
+  assert.equal(entry.manager, 'kubectl-create');
+  assert.equal(entry.time, NOW);
+  // What kube-apiserver records for `kubectl create deployment nginx --image=nginx` (see field-set.test.ts),
+  // minus f:metadata, which kube's field manager strips.
+  assert.deepEqual(entry.fields.toFieldsV1(), {
+    'f:metadata': { '.': {}, 'f:labels': { '.': {}, 'f:app': {} } },
+    'f:spec': {
+      '.': {},
+      'f:replicas': {},
+      'f:template': {
+        '.': {},
+        'f:spec': {
+          '.': {},
+          'f:containers': { '.': {}, 'k:{"name":"nginx"}': { '.': {}, 'f:image': {}, 'f:name': {} } },
+        },
+      },
+    },
+  });
+});
+
+test('an apply config owns its leaves and list items only; atomic lists are one field', () => {
+  const config = {
+    spec: { template: { spec: { containers: [{ name: 'nginx', args: ['-v'] }] } } },
+    metadata: { finalizers: ['a'] },
+  };
+  assert.deepEqual(fieldsOf(deployment, config).paths().map(pathString), [
+    '.spec.template.spec.containers[name="nginx"]',
+    '.spec.template.spec.containers[name="nginx"].name',
+    '.spec.template.spec.containers[name="nginx"].args',
+    '.metadata.finalizers[="a"]',
+  ]);
+});
+
+test('merge: associative lists merge by key in the config order, atomic lists are replaced', () => {
+  const live = { spec: { template: { spec: { containers: [
+    { name: 'a', image: 'a:1', args: ['x'] }, { name: 'side', image: 's' }, { name: 'b', image: 'b:1' },
+  ] } } } };
+  const containers = [{ name: 'b', image: 'b:2' }, { name: 'a', args: ['y'] }];
+  const config = { spec: { template: { spec: { containers } } } };
+  assert.deepEqual(merge(deployment, live, config), { spec: { template: { spec: { containers: [
+    { name: 'b', image: 'b:2' }, { name: 'a', image: 'a:1', args: ['y'] }, { name: 'side', image: 's' },
+  ] } } } });
+  const diff = compare(deployment, live, merge(deployment, live, config));
+  assert.deepEqual(diff.modified.paths().map(pathString), [
+    '.spec.template.spec.containers[name="a"].args', '.spec.template.spec.containers[name="b"].image',
+  ]);
+});
+
+const alice: ManagerIdentity = { manager: 'alice', operation: 'Apply', apiVersion: 'apps/v1' };
+const bob: ManagerIdentity = { manager: 'bob', operation: 'Apply', apiVersion: 'apps/v1' };
+
+test('apply: a field another manager owns is a conflict unless forced, then it changes hands', () => {
+  const first = applyConfig(deployment, {}, { spec: { replicas: 1 } }, new Map(), alice, false, NOW);
+  // The same value applied by another manager is shared, not a conflict.
+  const shared = applyConfig(deployment, first.object, { spec: { replicas: 1 } }, first.managers, bob, false, LATER);
+  assert.equal(shared.managers.size, 2);
+  const three = { spec: { replicas: 3 } };
+  assert.throws(() => applyConfig(deployment, first.object, three, first.managers, bob, false, LATER),
+    (err: unknown) => err instanceof ApplyConflictError && err.conflicts.length === 1
+      && err.conflicts[0].manager.manager === 'alice' && pathString(err.conflicts[0].path) === '.spec.replicas');
+  const forced = applyConfig(deployment, first.object, { spec: { replicas: 3 } }, first.managers, bob, true, LATER);
+  assert.deepEqual(forced.object, { spec: { replicas: 3 } });
+  assert.deepEqual([...forced.managers.values()].map((e) => e.manager), ['bob']);
+});
+
+test('apply: a field no longer applied is removed, unless another manager owns it', () => {
+  let managers: Managers = new Map();
+  let object: unknown = {};
+  const labels = (l: Record<string, string>) => ({ metadata: { labels: l } });
+  ({ object, managers } = applyConfig(deployment, object, labels({ a: '1', b: '2', c: '3' }), managers, alice, false, NOW));
+  ({ object, managers } = applyConfig(deployment, object, labels({ c: '3' }), managers, bob, false, NOW));
+  ({ object, managers } = applyConfig(deployment, object, labels({ a: '1' }), managers, alice, false, LATER));
+  assert.deepEqual(object, labels({ a: '1', c: '3' }));
+  // Applying the same again changes nothing, and the manager keeps its time.
+  const again = applyConfig(deployment, object, labels({ a: '1' }), managers, alice, false,
+    '2027-01-01T00:00:00Z');
+  assert.deepEqual(again.object, object);
+  assert.equal([...again.managers.values()].find((e) => e.manager === 'alice')?.time, LATER);
+});
+
+test('an Update takes the fields it changes from appliers, and an Update that changes nothing records nothing', () => {
+  const applied = applyConfig(deployment, {}, { spec: { replicas: 1 } }, new Map(), alice, false, NOW);
+  const edit: ManagerIdentity = { manager: 'kubectl-edit', operation: 'Update', apiVersion: 'apps/v1' };
+  const same = recordUpdate(deployment, applied.object, applied.object, applied.managers, edit, LATER);
+  assert.deepEqual([...same.values()].map((e) => e.manager), ['alice']);
+  const changed = recordUpdate(deployment, applied.object, { spec: { replicas: 2 } }, applied.managers, edit, LATER);
+  assert.deepEqual([...changed.values()].map((e) => [e.manager, e.fields.paths().map(pathString)]),
+    [['kubectl-edit', ['.spec.replicas']]]);
+});
