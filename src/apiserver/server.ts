@@ -7,7 +7,9 @@ import type { Logger } from 'pino';
 import type { KindDefinition } from '../api/kind.ts';
 import { allKinds } from '../api/kinds.ts';
 import type { Storage } from '../storage/storage.ts';
-import { anonymousAdmin, builtinAuthorizer, tokenFileAuthenticator, type Authenticator, type Authorizer } from './auth/auth.ts';
+import { anonymousAdmin, tokenFileAuthenticator, type Authenticator, type Authorizer } from './auth/auth.ts';
+import { privilegedGroups, unionAuthorizer } from './auth/authorizer-union.ts';
+import { startRbac } from './auth/rbac/rbac.ts';
 import { Connections, defaultConnectionLimits, serverTimeouts, type ConnectionLimits } from './connections.ts';
 import { delegatedSubresources, type DelegationTiming } from './delegated-subresources.ts';
 import { createHandler } from './http/handler.ts';
@@ -49,11 +51,16 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const registry = new Registry(options.kinds ?? allKinds, options.storage);
   await registry.bootstrap();
   const authenticator = options.authenticator ?? (options.tokenFile ? await tokenFileAuthenticator(options.tokenFile) : anonymousAdmin);
+  const rbac = await startRbac(registry, (err, role) => options.logger?.error({ err, role }, 'ClusterRole aggregation failed'));
+  // kube-apiserver's chain: system:masters may do anything, then RBAC decides.
+  const authorizer = options.authorizer ?? unionAuthorizer(privilegedGroups('system:masters'), rbac.authorizer);
+  const escalation = rbac.escalationCheck(authorizer);
   const gitVersion = `v${KUBERNETES_COMPATIBILITY.major}.${KUBERNETES_COMPATIBILITY.minor}.0+gatehouse-${options.version ?? '0.1.0'}`;
   const handler = createHandler({
     registry,
     authenticator,
-    authorizer: options.authorizer ?? builtinAuthorizer,
+    authorizer,
+    admit: (user, def, obj, old) => escalation.admit({ user, def, obj, old }),
     subresources: delegatedSubresources(registry, options.delegation),
     counters: options.storage,
     healthChecks: [
@@ -101,6 +108,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       // Watches never end on their own; their sockets are cut so close() returns promptly.
       connections.destroyAll();
       await closed;
+      rbac.close();
       registry.close();
       await options.storage.close();
     },

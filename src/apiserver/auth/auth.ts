@@ -1,11 +1,7 @@
 // Authentication and authorization hooks. Standalone, users come from a static token file
 // in kube-apiserver's format (`token,user,uid,"group1,group2"`); in a cluster, a later
-// authenticator reads front-proxy headers. The authorizer is a hook with a small built-in
-// policy until RBAC arrives: `system:masters` and `gatehouse:admins` may do anything,
-// `gatehouse:viewers` may read, `gatehouse:gateways` may read, add to the shared limit
-// counters (api/counters.ts), hold Leases (the election of their status writer), patch
-// ApiDefinition status, record Events and answer probes (SubresourceRequest status);
-// everyone else is refused.
+// authenticator reads front-proxy headers. The authorizer is a hook: the API server asks RBAC
+// (rbac/), after the system:masters short-cut (authorizer-union.ts).
 import { readFile } from 'node:fs/promises';
 
 export interface UserInfo {
@@ -98,26 +94,4 @@ export async function tokenFileAuthenticator(path: string): Promise<Authenticato
 /** Used when no token file is configured: every request acts as an administrator. */
 export const anonymousAdmin: Authenticator = {
   authenticate: () => ({ name: 'system:anonymous', uid: '', groups: ['system:masters', 'system:unauthenticated'] }),
-};
-
-const READ_VERBS = new Set(['get', 'list', 'watch']);
-
-/** The writes of a gateway: limit counts, its status writer's Lease, ApiDefinition status,
- * the answers of probes. */
-function gatewayWrite(verb: string, group: string, resource: string, subresource: string | undefined): boolean {
-  if (group === 'coordination.k8s.io') return resource === 'leases' && (verb === 'create' || verb === 'update');
-  // Events on ApiDefinitions: created, then patched to count repeats.
-  if (group === '') return resource === 'events' && (verb === 'create' || verb === 'patch');
-  if (group !== 'gatehouse.dev') return false;
-  const statusOf = resource === 'apidefinitions' || resource === 'subresourcerequests';
-  return (verb === 'create' && resource === 'counters') || (verb === 'patch' && statusOf && subresource === 'status');
-}
-
-export const builtinAuthorizer: Authorizer = {
-  authorize({ user, verb, group, resource, subresource }) {
-    if (user.groups.includes('system:masters') || user.groups.includes('gatehouse:admins')) return { allowed: true };
-    if (user.groups.includes('gatehouse:viewers') && READ_VERBS.has(verb)) return { allowed: true };
-    if (user.groups.includes('gatehouse:gateways') && (READ_VERBS.has(verb) || gatewayWrite(verb, group, resource, subresource))) return { allowed: true };
-    return { allowed: false, reason: 'no rule grants this request' };
-  },
 };

@@ -10,7 +10,7 @@ import type { Authenticator, Authorizer, UserInfo } from '../auth/auth.ts';
 import { ApiError, errors } from '../errors.ts';
 import { patchTypeOf } from '../registry/patch.ts';
 import type { Registry } from '../registry/registry.ts';
-import type { ResourceStore } from '../registry/store.ts';
+import type { ResourceStore, WriteOptions } from '../registry/store.ts';
 import { decodeBody, readBody } from './body.ts';
 import { COUNTERS_REF, serveCounters, type CounterStore } from './counters.ts';
 import { type ExtraSubresource } from './discovery.ts';
@@ -60,6 +60,8 @@ export interface HandlerOptions {
   onError?(err: unknown, req: IncomingMessage): void;
   /** Told of every request whose credentials were accepted (see connections.ts). */
   onAuthenticated?(req: IncomingMessage): void;
+  /** Validating admission of every create, update and patch by `user` (RBAC's escalation check). */
+  admit?(user: UserInfo, def: KindDefinition, obj: KubeObject, old: KubeObject | undefined): void;
 }
 
 const OPEN_PATHS = /^\/(version|healthz|livez|readyz)(\/|$)/;
@@ -133,6 +135,19 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
     );
   }
 
+  /** Discovery and other non-resource paths are authorized by path (kube's system:discovery role). */
+  function authorizePath(user: UserInfo, verb: string, path: string): void {
+    const decision = options.authorizer.authorize({ user, verb, isResourceRequest: false, path, group: '', resource: '' });
+    if (decision.allowed) return;
+    const reason = decision.reason ? `: ${decision.reason}` : '';
+    throw errors.forbidden(`forbidden: User "${user.name}" cannot ${verb} path "${path}"${reason}`);
+  }
+
+  function writeOptionsFor(query: URLSearchParams, user: UserInfo, def: KindDefinition): WriteOptions {
+    const { admit } = options;
+    return { ...writeOptions(query), admit: admit && ((obj, old) => admit(user, def, obj, old)) };
+  }
+
   async function resource(req: IncomingMessage, res: ServerResponse, info: ResourceRequest, query: URLSearchParams, user: UserInfo): Promise<void> {
     const store = info.version && registry.kinds.some((k) => k.group === info.group && k.version === info.version) ? registry.store(info.group, info.resource) : undefined;
     if (!store) throw errors.notFoundPath(`${req.method} ${req.url?.split('?')[0]}`);
@@ -164,7 +179,7 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
         }
         case 'POST': {
           authorize(user, 'create', { group: def.group, resource: def.plural, namespace: info.namespace });
-          const opts = writeOptions(query);
+          const opts = writeOptionsFor(query, user, def);
           const body = decodeBody(await readBody(req), req.headers['content-type'], `a new ${def.kind}`, { protobuf: true });
           const result = await store.create(namespace, body, opts);
           return send(res, 201, result.object, 'json', warningHeaders(result.warnings));
@@ -212,14 +227,14 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
       }
       case 'PUT': {
         authorize(user, 'update', target);
-        const opts = writeOptions(query);
+        const opts = writeOptionsFor(query, user, def);
         const body = decodeBody(await readBody(req), req.headers['content-type'], `${def.kind} "${name}"`, { protobuf: true });
         const result = await store.update(namespace, name, body, opts, sub);
         return send(res, 200, result.object, 'json', warningHeaders(result.warnings));
       }
       case 'PATCH': {
         authorize(user, 'patch', target);
-        const opts = writeOptions(query);
+        const opts = writeOptionsFor(query, user, def);
         const type = patchTypeOf(req.headers['content-type'], def.group === '');
         const body = decodeBody(await readBody(req), 'application/json', `the patch of ${def.kind} "${name}"`);
         const result = await store.patch(namespace, name, type, body, opts, sub);
@@ -319,6 +334,7 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
     const document = documents.serve(path, req.headers.accept, `${req.socket.localAddress}:${req.socket.localPort}`);
     if (document) {
       if (req.method !== 'GET' && req.method !== 'HEAD') throw errors.methodNotAllowed(req.method ?? '', path);
+      authorizePath(user, req.method.toLowerCase(), path);
       if (document.notModified(req.headers['if-none-match'])) {
         res.writeHead(304, document.headers);
         res.end();

@@ -19,6 +19,9 @@ export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 export interface WriteOptions {
   dryRun: boolean;
   fieldValidation: FieldValidation;
+  /** Validating admission: sees a valid object about to be stored (and, on update, the stored one) and
+   * throws an ApiError to refuse it — RBAC's escalation check. Dry runs are admitted too. */
+  admit?(obj: KubeObject, old: KubeObject | undefined): void;
 }
 
 export interface WriteResult {
@@ -242,6 +245,7 @@ export class ResourceStore {
     applyDefaults(this.def, obj);
     const preparation = this.def.strategy.prepareForCreate?.(obj) ?? undefined;
     this.validate(obj);
+    options.admit?.(obj, undefined);
     if (this.def.namespaced) await this.namespaces.assertWritable(namespace);
     let stored: KubeObject = obj;
     if (options.dryRun) {
@@ -329,6 +333,7 @@ export class ResourceStore {
     applyDefaults(this.def, obj);
     this.def.strategy.prepareForUpdate?.(obj, old);
     this.validate(obj, old);
+    if (subresource !== 'status') options.admit?.(obj, old);
     if (this.def.generation && !isDeepStrictEqual(specPart(obj), specPart(old))) {
       obj.metadata.generation = (old.metadata.generation ?? 0) + 1;
     }

@@ -1,0 +1,230 @@
+// RBAC through the real API server: every default role × every verb × every kind and subresource
+// answered as kube's corresponding role would; the attacks the fixed policy let through; escalation
+// refused over HTTP; real kubectl creating roles and bindings.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { COUNTERS_PATH } from '../src/api/counters.ts';
+import type { KindDefinition } from '../src/api/kind.ts';
+import { allKinds } from '../src/api/kinds.ts';
+import { startTestApiServer, type TestApiServer } from './support/apiserver.ts';
+import { eventually } from './support/eventually.ts';
+
+const RBAC = 'rbac.authorization.k8s.io';
+const GATEHOUSE = 'gatehouse.dev';
+const VERBS = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection'];
+const JSON_TYPE = { 'content-type': 'application/json' };
+
+/** A request the matrix makes: a verb on a resource, or on a subresource of an object. */
+interface Target {
+  def: KindDefinition;
+  subresource?: string;
+  verbs: string[];
+}
+
+/** Subresources served besides status, with their one verb. */
+const EXTRA_SUBRESOURCES: [string, string, string, string][] = [
+  [GATEHOUSE, 'apidefinitions', 'probe', 'create'],
+  [GATEHOUSE, 'gitrepositories', 'reconcile', 'create'],
+  [GATEHOUSE, 'syncs', 'reconcile', 'create'],
+  [GATEHOUSE, 'syncs', 'diff', 'get'],
+  ['', 'serviceaccounts', 'token', 'create'],
+];
+
+function targets(): Target[] {
+  const out: Target[] = [];
+  for (const def of allKinds) {
+    out.push({ def, verbs: VERBS });
+    if (def.statusSubresource) out.push({ def, subresource: 'status', verbs: ['get', 'update', 'patch'] });
+    for (const [group, plural, subresource, verb] of EXTRA_SUBRESOURCES) {
+      if (def.group === group && def.plural === plural) out.push({ def, subresource, verbs: [verb] });
+    }
+  }
+  return out;
+}
+
+// What kube's roles allow, written out per role (not read from Gatehouse's policy): `resource` is
+// "plural" or "plural/subresource".
+const READ = new Set(['get', 'list', 'watch']);
+const WRITE = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
+const GATEHOUSE_KINDS = ['apidefinitions', 'securitypolicies', 'consumers', 'apikeys', 'gitrepositories', 'syncs', 'receivers'];
+
+/** kube's view: reads of namespaced things but Secrets, RBAC and Leases; status reads; the Namespaces. */
+function view(group: string, resource: string, verb: string): boolean {
+  const [plural, sub] = resource.split('/');
+  if (!READ.has(verb)) return false;
+  if (group === '') return ['configmaps', 'events', 'serviceaccounts', 'namespaces', 'namespaces/status'].includes(resource);
+  if (group !== GATEHOUSE) return false;
+  if (sub) return sub === 'status' || (resource === 'syncs/diff' && verb === 'get');
+  return GATEHOUSE_KINDS.includes(plural) || plural === 'subresourcerequests';
+}
+
+/** kube's edit: view, Secrets, writes of namespaced objects (not status, not RBAC), the action subresources. */
+function edit(group: string, resource: string, verb: string): boolean {
+  if (view(group, resource, verb)) return true;
+  if (group === '') {
+    if (resource === 'secrets') return true;
+    if (resource === 'serviceaccounts/token') return verb === 'create';
+    return ['configmaps', 'serviceaccounts'].includes(resource) && WRITE.has(verb);
+  }
+  if (group !== GATEHOUSE) return false;
+  if (['apidefinitions/probe', 'gitrepositories/reconcile', 'syncs/reconcile'].includes(resource)) return verb === 'create';
+  return GATEHOUSE_KINDS.includes(resource) && WRITE.has(verb);
+}
+
+/** kube's admin: edit, and the namespace's Roles and RoleBindings. */
+function admin(group: string, resource: string, verb: string): boolean {
+  return edit(group, resource, verb) || (group === RBAC && ['roles', 'rolebindings'].includes(resource));
+}
+
+/** A gateway: reads what it serves (and Secrets), writes ApiDefinition and probe status, Events, its Lease. */
+function gateway(group: string, resource: string, verb: string): boolean {
+  if (group === GATEHOUSE) {
+    if (['apidefinitions/status', 'subresourcerequests/status'].includes(resource)) return verb === 'patch';
+    return READ.has(verb) && ['apidefinitions', 'securitypolicies', 'consumers', 'apikeys', 'subresourcerequests'].includes(resource);
+  }
+  // Its Lease comes with a Role in one namespace, bound to the gateways' group (see below), not with this role.
+  return group === '' && ((resource === 'secrets' && READ.has(verb)) || (resource === 'events' && ['create', 'patch'].includes(verb)));
+}
+
+/** The GitOps controller: everything on Gatehouse kinds and statuses and on namespaced core kinds, not RBAC. */
+function controller(group: string, resource: string): boolean {
+  if (group === GATEHOUSE) return [...GATEHOUSE_KINDS, 'subresourcerequests'].some((p) => resource === p || resource === `${p}/status`);
+  if (group === '') return ['namespaces', 'secrets', 'configmaps', 'serviceaccounts', 'events'].includes(resource);
+  return group === 'coordination.k8s.io' && resource === 'leases';
+}
+
+const ROLES: Record<string, (group: string, resource: string, verb: string) => boolean> = {
+  'gatehouse:view': view,
+  'gatehouse:edit': edit,
+  'gatehouse:admin': admin,
+  'gatehouse:gateway': gateway,
+  'gatehouse:controller': controller,
+  // kube's own aggregated roles hold Gatehouse's through the aggregate-to-* labels.
+  view,
+  edit,
+  admin,
+};
+
+const tokenOf = (role: string) => `token-${role.replace(/:/g, '-')}`;
+const userOf = (role: string) => `user-${role.replace(/:/g, '-')}`;
+
+/** The request that asks for `verb` on `target`; writes are dry runs on objects that do not exist. */
+function requestFor(target: Target, verb: string): { path: string; init: RequestInit } {
+  const { def, subresource } = target;
+  const base = `${def.group ? `/apis/${def.group}` : '/api'}/${def.version}${def.namespaced ? '/namespaces/default' : ''}/${def.plural}`;
+  const object = `${base}/rbac-matrix-absent${subresource ? `/${subresource}` : ''}`;
+  const body = JSON.stringify({ apiVersion: def.group ? `${def.group}/${def.version}` : def.version, kind: def.kind, metadata: { name: 'rbac-matrix-absent' } });
+  const nothing = 'labelSelector=rbac-matrix%3Dnone';
+  switch (verb) {
+    case 'get':
+      return { path: object, init: {} };
+    case 'list':
+      return { path: `${base}?${nothing}`, init: {} };
+    case 'watch':
+      return { path: `${base}?watch=1&${nothing}`, init: {} };
+    case 'create':
+      return { path: `${subresource ? object : base}?dryRun=All`, init: { method: 'POST', headers: JSON_TYPE, body: subresource ? '{}' : body } };
+    case 'update':
+      return { path: `${object}?dryRun=All`, init: { method: 'PUT', headers: JSON_TYPE, body } };
+    case 'patch':
+      return { path: `${object}?dryRun=All`, init: { method: 'PATCH', headers: { 'content-type': 'application/merge-patch+json' }, body: '{}' } };
+    case 'delete':
+      return { path: `${object}?dryRun=All`, init: { method: 'DELETE' } };
+    default:
+      return { path: `${base}?dryRun=All&${nothing}`, init: { method: 'DELETE' } };
+  }
+}
+
+describe('RBAC', () => {
+  let t: TestApiServer;
+  const post = (path: string, body: unknown, token?: string) =>
+    t.request(path, { method: 'POST', headers: JSON_TYPE, body: JSON.stringify(body) }, token);
+  const binding = (name: string, role: string, subject: { kind: string; name: string }, namespace?: string) => ({
+    apiVersion: `${RBAC}/v1`,
+    kind: namespace ? 'RoleBinding' : 'ClusterRoleBinding',
+    metadata: { name, ...(namespace ? { namespace } : {}) },
+    roleRef: { apiGroup: RBAC, kind: 'ClusterRole', name: role },
+    subjects: [{ apiGroup: RBAC, ...subject }],
+  });
+  /** The status of a request; a watch is cut once its answer has started. */
+  async function statusOf(path: string, init: RequestInit, token: string): Promise<{ code: number; message: string }> {
+    const res = await t.request(path, init, token);
+    if (res.status === 200 && path.includes('watch=1')) {
+      await res.body?.cancel();
+      return { code: 200, message: '' };
+    }
+    const text = await res.text();
+    return { code: res.status, message: res.status === 403 ? (JSON.parse(text) as { message: string }).message : '' };
+  }
+
+  before(async () => {
+    const tokens = Object.keys(ROLES).map((role) => `${tokenOf(role)},${userOf(role)},${userOf(role)}`);
+    tokens.push('viewer-token,vera,vera-uid,"gatehouse:viewers"', 'gateway-token,gw,gw-uid,"gatehouse:gateways"');
+    t = await startTestApiServer('memory', { tokens });
+    for (const role of Object.keys(ROLES)) {
+      const res = await post(`/apis/${RBAC}/v1/clusterrolebindings`, binding(`matrix-${role.replace(/:/g, '-')}`, role, { kind: 'User', name: userOf(role) }));
+      assert.equal(res.status, 201, await res.text());
+    }
+    // Bindings reach the authorizer through its watch; aggregated roles through the aggregation controller.
+    await eventually(async () => {
+      for (const role of Object.keys(ROLES)) {
+        assert.equal((await t.request('/api/v1/namespaces', {}, tokenOf(role))).status, ROLES[role]('', 'namespaces', 'list') ? 200 : 403, role);
+      }
+    }, { attempts: 400 });
+  });
+  after(() => t?.stop());
+
+  it('answers every default role × verb × kind and subresource as kube\'s corresponding role', async () => {
+    const wrong: string[] = [];
+    for (const [role, allows] of Object.entries(ROLES)) {
+      for (const target of targets()) {
+        const resource = target.subresource ? `${target.def.plural}/${target.subresource}` : target.def.plural;
+        for (const verb of target.verbs) {
+          const { path, init } = requestFor(target, verb);
+          const { code, message } = await statusOf(path, init, tokenOf(role));
+          const expected = allows(target.def.group, resource, verb);
+          if (expected === (code === 403)) wrong.push(`${role} ${verb} ${resource}.${target.def.group}: ${code} ${message}`);
+          if (code === 403) {
+            const where = target.def.namespaced ? 'in the namespace "default"' : 'at the cluster scope';
+            assert.match(message, new RegExp(`is forbidden: User "${userOf(role)}" cannot ${verb} resource "${resource}" `
+              + `in API group "${target.def.group.replace(/\./g, '\\.')}" ${where}`));
+          }
+        }
+      }
+    }
+    assert.deepEqual(wrong, []);
+  });
+
+  it('refuses a viewer Secrets, with kube\'s message (the fixed policy let every viewer read them)', async () => {
+    const res = await t.request('/api/v1/namespaces/default/secrets', {}, 'viewer-token');
+    assert.equal(res.status, 403);
+    const status = (await res.json()) as { reason: string; message: string; details: { kind: string } };
+    assert.equal(status.reason, 'Forbidden');
+    assert.equal(status.message, 'secrets is forbidden: User "vera" cannot list resource "secrets" in API group "" in the namespace "default"');
+    assert.equal(status.details.kind, 'secrets');
+    assert.equal((await t.request('/api/v1/namespaces/default/secrets/deploy-key', {}, 'viewer-token')).status, 403);
+    assert.equal((await t.request('/apis/gatehouse.dev/v1alpha1/apidefinitions', {}, 'viewer-token')).status, 200);
+  });
+
+  it('keeps a gateway to its Lease namespace and its writes, and lets it add to counters', async () => {
+    const lease = (namespace: string) => ({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'gatehouse-gateway-status', namespace } });
+    await post('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'elsewhere' } });
+    const elsewhere = await post('/apis/coordination.k8s.io/v1/namespaces/elsewhere/leases', lease('elsewhere'), 'gateway-token');
+    assert.equal(elsewhere.status, 403);
+    assert.equal(((await elsewhere.json()) as { message: string }).message,
+      'leases.coordination.k8s.io is forbidden: User "gw" cannot create resource "leases" in API group "coordination.k8s.io" in the namespace "elsewhere"');
+    assert.equal((await post('/apis/coordination.k8s.io/v1/namespaces/default/leases', lease('default'), 'gateway-token')).status, 201);
+    assert.equal((await t.request('/apis/coordination.k8s.io/v1/namespaces/default/leases', {}, 'gateway-token')).status, 403);
+    const counters = await post(COUNTERS_PATH, { increments: [{ key: 'k', window: 0, delta: 1, expiresAt: Date.now() + 60_000 }] }, 'gateway-token');
+    assert.equal(counters.status, 200);
+    assert.equal((await post(COUNTERS_PATH, { increments: [] }, 'viewer-token')).status, 403);
+  });
+
+  it('authorizes discovery for every authenticated user, as kube\'s system:discovery', async () => {
+    for (const path of ['/api', '/apis', '/apis/gatehouse.dev/v1alpha1', '/openapi/v2']) {
+      const res = await t.request(path, {}, 'viewer-token');
+      await res.arrayBuffer();
+      assert.equal(res.status, 200, path);
+    }
+  });
+});
