@@ -70,7 +70,8 @@ const CONTROLLER_RULES: PolicyRule[] = [
   rule([GATEHOUSE], [...withStatus(GATEHOUSE_KINDS), 'subresourcerequests', 'subresourcerequests/status'], ALL_VERBS),
   rule([''], ['namespaces', 'secrets', 'configmaps', 'serviceaccounts', 'events'], ALL_VERBS),
   rule(['coordination.k8s.io'], ['leases'], ALL_VERBS),
-  rule([''], ['serviceaccounts', 'users', 'groups'], ['impersonate']),
+  // A Sync with spec.serviceAccountName is applied as that ServiceAccount.
+  rule([''], ['serviceaccounts'], ['impersonate']),
 ];
 
 const labelled = (role: 'admin' | 'edit' | 'view') => ({ [AGGREGATE_TO(role)]: 'true' });
