@@ -136,6 +136,9 @@ export interface KindDefinition {
   statusSubresource: boolean;
   /** Whether metadata.generation tracks changes of everything but metadata and status. */
   generation: boolean;
+  /** Created only to be answered, never stored (kube's SubjectAccessReview, TokenReview): the only verb
+   * is `create`, and the server fills in the status of the object it returns. */
+  createOnly?: boolean;
   /** Schema of the whole object; apiVersion, kind and metadata are added by the registry. */
   schema: JSONSchema;
   printerColumns: PrinterColumn[];

@@ -1,5 +1,6 @@
-// Every kind the server serves. Core v1 kinds come first (discovery order).
+// Every kind the server serves: the stored ones (core v1 first, in discovery order), then the create-only.
 import type { KindDefinition } from './kind.ts';
+import { accessReviewKinds } from './authorization/kinds.ts';
 import { configMapKind } from './core/config-map/index.ts';
 import { eventKind } from './core/event/index.ts';
 import { leaseKind } from './core/lease/index.ts';
@@ -31,6 +32,13 @@ export const allKinds: KindDefinition[] = [
   receiverKind,
   subresourceRequestKind,
 ];
+
+/** Kinds served only to be created and answered, never stored (KindDefinition.createOnly): not objects a
+ * manifest holds, so they are not among allKinds. */
+export const createOnlyKinds: KindDefinition[] = [...accessReviewKinds];
+
+/** Every kind the API server serves, in discovery order. */
+export const servedKinds: KindDefinition[] = [...allKinds, ...createOnlyKinds];
 
 export function apiVersionOf(def: KindDefinition): string {
   return def.group ? `${def.group}/${def.version}` : def.version;

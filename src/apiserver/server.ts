@@ -5,11 +5,12 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { KindDefinition } from '../api/kind.ts';
-import { allKinds } from '../api/kinds.ts';
+import { servedKinds } from '../api/kinds.ts';
 import type { Storage } from '../storage/storage.ts';
 import { anonymousAdmin, tokenFileAuthenticator, type Authenticator, type Authorizer } from './auth/auth.ts';
 import { privilegedGroups, unionAuthorizer } from './auth/authorizer-union.ts';
 import { startRbac } from './auth/rbac/rbac.ts';
+import { accessReviewAnswerers } from './access-reviews.ts';
 import { Connections, defaultConnectionLimits, serverTimeouts, type ConnectionLimits } from './connections.ts';
 import { delegatedSubresources, type DelegationTiming } from './delegated-subresources.ts';
 import { createHandler } from './http/handler.ts';
@@ -48,7 +49,7 @@ export interface ApiServer {
 }
 
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
-  const registry = new Registry(options.kinds ?? allKinds, options.storage);
+  const registry = new Registry(options.kinds ?? servedKinds, options.storage);
   await registry.bootstrap();
   const authenticator = options.authenticator ?? (options.tokenFile ? await tokenFileAuthenticator(options.tokenFile) : anonymousAdmin);
   const rbac = await startRbac(registry, (err, role) => options.logger?.error({ err, role }, 'ClusterRole aggregation failed'));
@@ -62,6 +63,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     authorizer,
     admit: (user, def, obj, old) => escalation.admit({ user, def, obj, old }),
     subresources: delegatedSubresources(registry, options.delegation),
+    answerers: accessReviewAnswerers(authorizer),
     counters: options.storage,
     healthChecks: [
       { name: 'ping', check: async () => {} },

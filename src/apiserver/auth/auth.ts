@@ -8,6 +8,8 @@ export interface UserInfo {
   name: string;
   uid: string;
   groups: string[];
+  /** kube's user.Info Extra: more attributes of the user (set by impersonation's Impersonate-Extra-*). */
+  extra?: Record<string, string[]>;
 }
 
 export interface Authenticator {

@@ -43,6 +43,11 @@ export const RESOURCE_VERBS: readonly string[] = [
 ];
 export const STATUS_VERBS: readonly string[] = ['get', 'patch', 'update'];
 
+/** The verbs of a kind's top-level resource: only `create` for a create-only kind. */
+export function verbsOf(def: KindDefinition): string[] {
+  return def.createOnly ? ['create'] : [...RESOURCE_VERBS];
+}
+
 export const AGGREGATED_DISCOVERY_V2 = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
 export const AGGREGATED_DISCOVERY_V2BETA1 =
   'application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList';
@@ -186,10 +191,11 @@ export function legacyResourceList(
       singularName: def.singular,
       namespaced: def.namespaced,
       kind: def.kind,
-      verbs: [...RESOURCE_VERBS],
+      verbs: verbsOf(def),
       ...nonEmpty('shortNames', def.shortNames),
       ...nonEmpty('categories', def.categories),
-      storageVersionHash: storageVersionHash(def.group, def.version, def.kind),
+      // Nothing is stored of a create-only kind, so kube publishes no storage version for it.
+      ...(def.createOnly ? {} : { storageVersionHash: storageVersionHash(def.group, def.version, def.kind) }),
     });
     for (const sub of subresourcesOf(def, extraSubresources)) {
       const foreign = sub.responseKind.group !== def.group || sub.responseKind.version !== def.version;
@@ -292,7 +298,7 @@ function resourceDiscovery(def: KindDefinition, extras: readonly ExtraSubresourc
     responseKind: gvkOf(def),
     scope: def.namespaced ? 'Namespaced' : 'Cluster',
     singularResource: def.singular,
-    verbs: [...RESOURCE_VERBS],
+    verbs: verbsOf(def),
     ...nonEmpty('shortNames', def.shortNames),
     ...nonEmpty('categories', def.categories),
     ...nonEmpty('subresources', subresources),

@@ -7,6 +7,8 @@ import { stringify as toYaml } from 'yaml';
 import { COUNTERS_PATH } from '../../api/counters.ts';
 import type { KindDefinition, KubeObject } from '../../api/kind.ts';
 import type { Authenticator, Authorizer, UserInfo } from '../auth/auth.ts';
+import { assertAuthorized } from '../auth/forbidden.ts';
+import { impersonate } from '../auth/impersonation.ts';
 import { ApiError, errors } from '../errors.ts';
 import { patchTypeOf } from '../registry/patch.ts';
 import type { Registry } from '../registry/registry.ts';
@@ -17,6 +19,7 @@ import { type ExtraSubresource } from './discovery.ts';
 import { DiscoveryDocuments } from './documents.ts';
 import { negotiate, type Representation } from './negotiate.ts';
 import { assertNoNul, boolParam, deleteOptionsOf, includeObjectOf, listOptionsOf, writeOptions } from './query.ts';
+import { setRequestIdentity } from './request-context.ts';
 import { parseResourcePath, type ResourceRequest } from './request-info.ts';
 import { partialMetadata, table, type IncludeObject } from './table.ts';
 import { DEFAULT_MIN_REQUEST_TIMEOUT_SECONDS, serveWatch } from './watch.ts';
@@ -38,6 +41,14 @@ export interface SubresourceContext {
   store: ResourceStore;
 }
 
+/** Answers a create-only kind (KindDefinition.createOnly, e.g. SubjectAccessReview): given the validated
+ * object and the user the request acts as, returns it with its status filled in. */
+export interface CreateOnlyAnswerer {
+  group: string;
+  plural: string;
+  answer(obj: KubeObject, user: UserInfo): KubeObject | Promise<KubeObject>;
+}
+
 export interface HealthCheck {
   name: string;
   check(): Promise<void>;
@@ -51,6 +62,7 @@ export interface HandlerOptions {
   authorizer: Authorizer;
   healthChecks: HealthCheck[];
   subresources: SubresourceHandler[];
+  answerers: CreateOnlyAnswerer[];
   /** Where gateways' rate limit and quota counters are kept (see api/counters.ts). */
   counters: CounterStore;
   version: Record<string, string>;
@@ -124,15 +136,7 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
   }
 
   function authorize(user: UserInfo, verb: string, info: { group: string; resource: string; subresource?: string; namespace?: string; name?: string }): void {
-    const decision = options.authorizer.authorize({ user, verb, ...info });
-    if (decision.allowed) return;
-    const what = `${info.resource}${info.group ? `.${info.group}` : ''}${info.name ? ` "${info.name}"` : ''}`;
-    const where = info.namespace ? ` in the namespace "${info.namespace}"` : info.resource ? ' at the cluster scope' : '';
-    throw errors.forbidden(
-      `${what} is forbidden: User "${user.name}" cannot ${verb} resource "${info.resource}${info.subresource ? `/${info.subresource}` : ''}" in API group "${info.group}"${where}${decision.reason ? `: ${decision.reason}` : ''}`,
-      { group: info.group, resource: info.resource },
-      info.name,
-    );
+    assertAuthorized(options.authorizer, { user, verb, ...info });
   }
 
   /** Discovery and other non-resource paths are authorized by path (kube's system:discovery role). */
@@ -157,6 +161,7 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
     const method = req.method ?? 'GET';
     const watch = info.watchPrefix || boolParam(query, 'watch') === true;
 
+    if (def.createOnly) return answer(req, res, store, info, query, user);
     if (info.subresource && info.subresource !== 'status') {
       return subresource(req, res, store, info, query, user);
     }
@@ -258,6 +263,20 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
     }
   }
 
+  /** A create-only kind takes a POST to its collection, validated by its store and answered, never stored. */
+  async function answer(req: IncomingMessage, res: ServerResponse, store: ResourceStore, info: ResourceRequest,
+    query: URLSearchParams, user: UserInfo): Promise<void> {
+    const def = store.def;
+    const answerer = options.answerers.find((a) => a.group === def.group && a.plural === def.plural);
+    const path = `${req.method} ${req.url?.split('?')[0]}`;
+    if (!answerer || info.name || info.watchPrefix) throw errors.notFoundPath(path);
+    if (req.method !== 'POST') throw errors.methodNotAllowed(req.method ?? '', def.plural);
+    authorize(user, 'create', { group: def.group, resource: def.plural, namespace: info.namespace });
+    const body = decodeBody(await readBody(req), req.headers['content-type'], `a new ${def.kind}`, { protobuf: true });
+    const result = await store.create(info.namespace ?? '', body, writeOptions(query));
+    send(res, 201, await answerer.answer(result.object, user), 'json', warningHeaders(result.warnings));
+  }
+
   async function subresource(req: IncomingMessage, res: ServerResponse, store: ResourceStore, info: ResourceRequest, query: URLSearchParams, user: UserInfo): Promise<void> {
     const def = store.def;
     const handler = options.subresources.find((s) => s.group === def.group && s.plural === def.plural && s.name === info.subresource);
@@ -321,9 +340,13 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
     if (path === '/version') return send(res, 200, options.version);
     if (OPEN_PATHS.test(path)) return health(res, path, query);
 
-    const user = options.authenticator.authenticate(req.headers.authorization);
-    if (!user) throw errors.unauthorized();
+    const authenticated = options.authenticator.authenticate(req.headers.authorization);
+    if (!authenticated) throw errors.unauthorized();
     options.onAuthenticated?.(req);
+    // Authentication, then impersonation, then authorization of the user the request acts as.
+    const identity = impersonate(req, authenticated, options.authorizer);
+    setRequestIdentity(req, identity);
+    const { user } = identity;
 
     if (path === COUNTERS_PATH) {
       if (req.method !== 'POST') throw errors.methodNotAllowed(req.method ?? '', 'counters');

@@ -238,7 +238,7 @@ function renderDefinitions(d: Dialect, kinds: readonly KindDefinition[]): Record
   for (const def of kinds) {
     const gvk = gvkOf(def);
     definitions[definitionName(gvk)] = kindDefinition(d, def);
-    definitions[definitionName({ ...gvk, kind: def.listKind })] = listDefinition(d, def);
+    if (!def.createOnly) definitions[definitionName({ ...gvk, kind: def.listKind })] = listDefinition(d, def);
   }
   return { ...definitions, ...metaDefinitions(d, kinds) };
 }
@@ -593,6 +593,8 @@ function kindPathItems(
     };
   };
   const selfTarget = { gvk, schema: self };
+  const createOperation = verbOperation(VERB_OPERATIONS.create, def.kind, `${article(def.kind)} ${def.kind}`, selfTarget);
+  if (def.createOnly) return [{ path: collectionPath, params: [...scopeParams, Q.pretty], operations: [createOperation] }];
 
   const items: PathItem[] = [
     {
@@ -600,7 +602,7 @@ function kindPathItems(
       params: [...scopeParams, Q.pretty],
       operations: [
         listOperation(`${scope}${def.kind}`),
-        verbOperation(VERB_OPERATIONS.create, def.kind, `${article(def.kind)} ${def.kind}`, selfTarget),
+        createOperation,
         {
           method: 'delete',
           action: 'deletecollection',

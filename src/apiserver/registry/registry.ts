@@ -112,7 +112,7 @@ export class Registry implements NamespaceGuard {
 
   private async sweepOnce(namespace: string): Promise<void> {
     for (const def of this.kinds) {
-      if (!def.namespaced) continue;
+      if (!def.namespaced || def.createOnly) continue;
       const store = this.store(def.group, def.plural) as ResourceStore;
       const page = await store.list(namespace, {});
       for (const item of page.items) {
@@ -137,7 +137,7 @@ export class Registry implements NamespaceGuard {
   private async countIn(namespace: string): Promise<number> {
     let n = 0;
     for (const def of this.kinds) {
-      if (!def.namespaced) continue;
+      if (!def.namespaced || def.createOnly) continue;
       n += (await (this.store(def.group, def.plural) as ResourceStore).list(namespace, { limit: 1 })).items.length;
     }
     return n;

@@ -216,7 +216,10 @@ export class ResourceStore {
 
   private validate(obj: KubeObject, old?: KubeObject): void {
     const errs: FieldError[] = [
-      ...validateObjectMeta(obj.metadata, this.def.namespaced, this.def.kind, this.def.nameProblems),
+      // A create-only kind has no name; its strategy says what metadata it takes.
+      ...(this.def.createOnly
+        ? []
+        : validateObjectMeta(obj.metadata, this.def.namespaced, this.def.kind, this.def.nameProblems)),
       ...validateObject(this.def, obj),
       ...(old && this.def.strategy.validateUpdate ? this.def.strategy.validateUpdate(obj, old) : []),
     ];
@@ -238,14 +241,18 @@ export class ResourceStore {
       meta.name = `${meta.generateName}${suffix}`;
     }
     for (const f of ['uid', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'managedFields', 'selfLink'] as const) delete meta[f];
-    meta.uid = randomUUID();
-    meta.creationTimestamp = now();
+    // A create-only kind is answered, never stored: it has no identity, and its status is the server's answer.
+    if (!this.def.createOnly) {
+      meta.uid = randomUUID();
+      meta.creationTimestamp = now();
+    }
     if (this.def.generation) meta.generation = 1;
-    if (this.def.statusSubresource) delete obj.status;
+    if (this.def.statusSubresource || this.def.createOnly) delete obj.status;
     applyDefaults(this.def, obj);
     const preparation = this.def.strategy.prepareForCreate?.(obj) ?? undefined;
     this.validate(obj);
     options.admit?.(obj, undefined);
+    if (this.def.createOnly) return { object: obj, warnings: [...warnings, ...(preparation?.warnings ?? [])] };
     if (this.def.namespaced) await this.namespaces.assertWritable(namespace);
     let stored: KubeObject = obj;
     if (options.dryRun) {
