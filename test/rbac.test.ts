@@ -220,6 +220,64 @@ describe('RBAC', () => {
     assert.equal((await post(COUNTERS_PATH, { increments: [] }, 'viewer-token')).status, 403);
   });
 
+  it('refuses a Role granting more than its author holds, and a binding of a role not held, unless escalate or bind', async () => {
+    const admin = tokenOf('gatehouse:admin');
+    const role = (name: string, rules: unknown[]) => ({ apiVersion: `${RBAC}/v1`, kind: 'Role', metadata: { name, namespace: 'default' }, rules });
+    const deleteNamespaces = role('ns-deleter', [{ verbs: ['delete'], apiGroups: [''], resources: ['namespaces'] }]);
+    const roles = `/apis/${RBAC}/v1/namespaces/default/roles`;
+    const refused = await post(roles, deleteNamespaces, admin);
+    assert.equal(refused.status, 403);
+    assert.equal(((await refused.json()) as { message: string }).message,
+      `roles.rbac.authorization.k8s.io "ns-deleter" is forbidden: user "${userOf('gatehouse:admin')}" (groups=["system:authenticated"]) `
+      + 'is attempting to grant RBAC permissions not currently held:\n{APIGroups:[""], Resources:["namespaces"], Verbs:["delete"]}');
+    assert.equal((await post(roles, role('reader', [{ verbs: ['get'], apiGroups: [''], resources: ['secrets'] }]), admin)).status, 201);
+    const bindings = `/apis/${RBAC}/v1/namespaces/default/rolebindings`;
+    const toClusterAdmin = binding('to-cluster-admin', 'cluster-admin', { kind: 'User', name: 'mallory' }, 'default');
+    const bindRefused = await post(bindings, toClusterAdmin, admin);
+    assert.equal(bindRefused.status, 403);
+    assert.match(((await bindRefused.json()) as { message: string }).message,
+      /^rolebindings\.rbac\.authorization\.k8s\.io "to-cluster-admin" is forbidden: user "user-gatehouse-admin" .* not currently held:\n/);
+    assert.equal((await post(bindings, binding('to-view', 'gatehouse:view', { kind: 'User', name: 'mallory' }, 'default'), admin)).status, 201);
+    // Granted escalate on roles and bind on cluster-admin, the same writes pass.
+    const grants = { apiVersion: `${RBAC}/v1`, kind: 'ClusterRole', metadata: { name: 'delegator' }, rules: [
+      { verbs: ['escalate'], apiGroups: [RBAC], resources: ['roles'] },
+      { verbs: ['bind'], apiGroups: [RBAC], resources: ['clusterroles'], resourceNames: ['cluster-admin'] },
+    ] };
+    assert.equal((await post(`/apis/${RBAC}/v1/clusterroles`, grants)).status, 201);
+    const delegate = binding('delegator', 'delegator', { kind: 'User', name: userOf('gatehouse:admin') });
+    assert.equal((await post(`/apis/${RBAC}/v1/clusterrolebindings`, delegate)).status, 201);
+    await eventually(async () => assert.equal((await post(roles, deleteNamespaces, admin)).status, 201));
+    assert.equal((await post(bindings, toClusterAdmin, admin)).status, 201);
+  });
+
+  it('serves the RBAC kinds to kubectl: create role, clusterrole, rolebinding, clusterrolebinding; tables; refusals', async () => {
+    await t.kubectl(['create', 'role', 'api-reader', '--verb=get,list,watch', '--resource=apidefinitions.gatehouse.dev', '-n', 'default']);
+    await t.kubectl(['create', 'clusterrole', 'syncer', '--verb=create', '--resource=syncs.gatehouse.dev/reconcile']);
+    await t.kubectl(['create', 'rolebinding', 'bob-reads', '--role=api-reader', '--user=bob', '--group=team', '-n', 'default']);
+    await t.kubectl(['create', 'clusterrolebinding', 'bob-syncs', '--clusterrole=syncer', '--user=bob',
+      '--serviceaccount=default:robot']);
+    const role = JSON.parse(await t.kubectl(['get', 'role', 'api-reader', '-n', 'default', '-o', 'json']));
+    assert.deepEqual(role.rules, [{ apiGroups: [GATEHOUSE], resources: ['apidefinitions'], verbs: ['get', 'list', 'watch'] }]);
+    const clusterRole = JSON.parse(await t.kubectl(['get', 'clusterrole', 'syncer', '-o', 'json']));
+    assert.deepEqual(clusterRole.rules, [{ apiGroups: [GATEHOUSE], resources: ['syncs/reconcile'], verbs: ['create'] }]);
+    const wide = await t.kubectl(['get', 'rolebinding', 'bob-reads', '-n', 'default', '-o', 'wide']);
+    assert.match(wide, /^NAME\s+ROLE\s+AGE\s+USERS\s+GROUPS\s+SERVICEACCOUNTS\n/);
+    assert.match(wide, /\nbob-reads\s+Role\/api-reader\s+\S+\s+bob\s+team\s*\n/);
+    const crb = await t.kubectl(['get', 'clusterrolebinding', 'bob-syncs', '-o', 'wide']);
+    assert.match(crb, /\nbob-syncs\s+ClusterRole\/syncer\s+\S+\s+bob\s+default\/robot\s*\n/);
+    assert.match(await t.kubectl(['get', 'clusterrole', 'gatehouse:view']), /^NAME\s+CREATED AT\ngatehouse:view\s+\d{4}-/);
+    // As the viewer: Secrets refused with kube's message; RBAC writes refused.
+    const viewer = ['--token', 'viewer-token'];
+    const secrets = await t.kubectlResult([...viewer, 'get', 'secrets', '-n', 'default']);
+    assert.notEqual(secrets.code, 0);
+    assert.match(secrets.stderr, /secrets is forbidden: User "vera" cannot list resource "secrets" in API group "" in the namespace "default"/);
+    const create = await t.kubectlResult([...viewer, 'create', 'rolebinding', 'x', '--clusterrole=cluster-admin', '--user=vera']);
+    assert.match(create.stderr, /rolebindings\.rbac\.authorization\.k8s\.io is forbidden: User "vera" cannot create resource "rolebindings"/);
+    const roleRef = await t.kubectlResult(['patch', 'rolebinding', 'bob-reads', '-n', 'default', '--type=merge', '-p',
+      '{"roleRef":{"name":"other"}}']);
+    assert.match(roleRef.stderr, /roleRef: Invalid value: .*: cannot change roleRef/);
+  });
+
   it('authorizes discovery for every authenticated user, as kube\'s system:discovery', async () => {
     for (const path of ['/api', '/apis', '/apis/gatehouse.dev/v1alpha1', '/openapi/v2']) {
       const res = await t.request(path, {}, 'viewer-token');
