@@ -1,10 +1,10 @@
 // Kubernetes protobuf request bodies (`application/vnd.kubernetes.protobuf`), which
 // kubectl's imperative commands for built-in kinds send (`kubectl create namespace|secret|
-// configmap`). A body is the magic `k8s\0` followed by a runtime.Unknown envelope
+// configmap`, `kubectl auth can-i`). A body is the magic `k8s\0` followed by a runtime.Unknown envelope
 // {typeMeta=1 {apiVersion=1, kind=2}, raw=2, contentEncoding=3, contentType=4} whose `raw`
 // is the object's own message. We decode, never encode: responses stay JSON, which
-// clients accept back. Only the core kinds we serve have message tables below; their
-// fields are decoded into the JSON the rest of the server handles, and fields we do not
+// clients accept back. Only the core kinds we serve and the access reviews have message tables
+// below; their fields are decoded into the JSON the rest of the server handles, and fields we do not
 // keep (timestamps and ownerReferences of ObjectMeta, managedFields…) are skipped.
 import { ApiError, errors } from '../errors.ts';
 
@@ -47,6 +47,34 @@ const OBJECT_REFERENCE: Message = {
   6: { name: 'resourceVersion', type: 'string' },
   7: { name: 'fieldPath', type: 'string' },
 };
+
+// authorization.k8s.io/v1, which `kubectl auth can-i` sends as protobuf. SubjectAccessReviewSpec's extra
+// (5, a map of ExtraValue messages) and ResourceAttributes' field and label selectors (8, 9) are not
+// decoded: kubectl sends none of them, and clients that do send JSON.
+const RESOURCE_ATTRIBUTES: Message = {
+  1: { name: 'namespace', type: 'string' },
+  2: { name: 'verb', type: 'string' },
+  3: { name: 'group', type: 'string' },
+  4: { name: 'version', type: 'string' },
+  5: { name: 'resource', type: 'string' },
+  6: { name: 'subresource', type: 'string' },
+  7: { name: 'name', type: 'string' },
+};
+const NON_RESOURCE_ATTRIBUTES: Message = { 1: { name: 'path', type: 'string' }, 2: { name: 'verb', type: 'string' } };
+const SELF_REVIEW_SPEC: Message = {
+  1: { name: 'resourceAttributes', type: RESOURCE_ATTRIBUTES },
+  2: { name: 'nonResourceAttributes', type: NON_RESOURCE_ATTRIBUTES },
+};
+const REVIEW_SPEC: Message = {
+  ...SELF_REVIEW_SPEC,
+  3: { name: 'user', type: 'string' },
+  4: { name: 'groups', type: 'string', repeated: true },
+  6: { name: 'uid', type: 'string' },
+};
+const review = (spec: Message): Message => ({
+  1: { name: 'metadata', type: OBJECT_META },
+  2: { name: 'spec', type: spec },
+});
 
 // rbac.authorization.k8s.io/v1, which `kubectl create role|clusterrole|rolebinding|clusterrolebinding` sends
 // as protobuf (k8s.io/api/rbac/v1/generated.proto).
@@ -130,6 +158,9 @@ const KINDS: Record<string, Message> = {
   },
   'rbac.authorization.k8s.io/v1/RoleBinding': BINDING,
   'rbac.authorization.k8s.io/v1/ClusterRoleBinding': BINDING,
+  'authorization.k8s.io/v1/SubjectAccessReview': review(REVIEW_SPEC),
+  'authorization.k8s.io/v1/LocalSubjectAccessReview': review(REVIEW_SPEC),
+  'authorization.k8s.io/v1/SelfSubjectAccessReview': review(SELF_REVIEW_SPEC),
 };
 
 const ENVELOPE: Message = {
