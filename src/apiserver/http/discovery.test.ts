@@ -159,6 +159,15 @@ describe('legacy discovery', () => {
     assert.equal(byName.get('apidefinitions')?.storageVersionHash, storageVersionHash('gatehouse.dev', 'v1alpha1', 'ApiDefinition'));
   });
 
+  it('lists a create-only kind with the create verb only and no storage version', () => {
+    const review = fixtureKind({ group: 'authorization.k8s.io', version: 'v1', kind: 'Review', createOnly: true });
+    const [legacy] = legacyResourceList([review], 'authorization.k8s.io', 'v1', [])!.resources;
+    assert.deepEqual(legacy.verbs, ['create']);
+    assert.equal(legacy.storageVersionHash, undefined);
+    const [aggregated] = aggregatedDiscovery([review], 'apis', []).items[0].versions[0].resources;
+    assert.deepEqual(aggregated.verbs, ['create']);
+  });
+
   it('returns undefined for a group version that is not served', () => {
     assert.equal(legacyResourceList(fixtureKinds, 'gatehouse.dev', 'v1', []), undefined);
     assert.equal(legacyResourceList(fixtureKinds, 'apps', 'v1', []), undefined);

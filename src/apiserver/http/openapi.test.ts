@@ -172,6 +172,16 @@ describe('openApiV2', () => {
     assert.equal(new Set(all).size, all.length, 'operation ids are unique');
   });
 
+  it('publishes only the create path of a create-only kind, and no list of it', () => {
+    const review = { ...kind('authorization.k8s.io', 'v1', 'Review', false, object('A review.', {})), createOnly: true };
+    const reviews = openApiV2([review], []);
+    assert.deepEqual(Object.keys(reviews.paths), ['/apis/authorization.k8s.io/v1/reviews']);
+    const operationsOf = Object.keys(reviews.paths['/apis/authorization.k8s.io/v1/reviews']).filter((k) => k !== 'parameters');
+    assert.deepEqual(operationsOf, ['post']);
+    assert.ok(reviews.definitions['io.k8s.authorization.v1.Review']);
+    assert.equal(reviews.definitions['io.k8s.authorization.v1.ReviewList'], undefined);
+  });
+
   it('declares path parameters once per path and write parameters on each operation', () => {
     const item = doc.paths['/apis/gatehouse.dev/v1alpha1/namespaces/{namespace}/apidefinitions/{name}'];
     assert.deepEqual(
