@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import type { SmallDisk } from './small-disk.ts';
 
 const run = promisify(execFile);
 
@@ -99,30 +100,37 @@ async function waitReady(url: string, child: ChildProcess, output: () => string)
   throw new Error(`PostgreSQL did not accept connections:\n${output()}`);
 }
 
-export async function startPostgres(): Promise<TestPostgres> {
+/** Starts a server; with `disk`, its files (data and WAL) are on that small disk, and the
+ * server runs in the disk's mount namespace. */
+export async function startPostgres(options: { disk?: SmallDisk } = {}): Promise<TestPostgres> {
   const root = packageRoot();
   hydrateSymlinks(root);
   const bin = join(root, 'native', 'bin');
   const identity = await serverIdentity();
-  const dir = await mkdtemp(join(tmpdir(), 'gatehouse-postgres-'));
-  const data = join(dir, 'data');
-  await mkdir(data, { mode: 0o700 });
+  const { disk } = options;
+  const dir = await mkdtemp(join(disk?.outside ?? tmpdir(), 'gatehouse-postgres-'));
+  // The same directory as the server sees it.
+  const serverDir = disk ? join(disk.dir, basename(dir)) : dir;
+  const data = join(serverDir, 'data');
+  await mkdir(join(dir, 'data'), { mode: 0o700 });
   if (identity) {
     await chown(dir, identity.uid, identity.gid);
-    await chown(data, identity.uid, identity.gid);
+    await chown(join(dir, 'data'), identity.uid, identity.gid);
   }
-  const asServer = { ...(identity ?? {}), env: { ...process.env, LC_ALL: 'C.UTF-8' } };
+  const env = { ...process.env, LC_ALL: 'C.UTF-8' };
+  const asServer = disk ? { env } : { ...(identity ?? {}), env };
+  const command = (argv: string[]): [string, string[]] => (disk ? disk.command(argv, identity) : [argv[0], argv.slice(1)]);
   try {
-    await promisify(execFile)(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync', '--no-instructions'], asServer);
+    await promisify(execFile)(...command([join(bin, 'initdb'), '-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync', '--no-instructions']), asServer);
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
     throw err;
   }
   const port = await freePort();
-  const child = spawn(join(bin, 'postgres'), [
-    '-D', data, '-p', String(port), '-k', dir,
+  const child = spawn(...command([join(bin, 'postgres'),
+    '-D', data, '-p', String(port), '-k', serverDir,
     '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=on', '-c', 'max_connections=200',
-  ], { ...asServer, stdio: ['ignore', 'ignore', 'pipe'] });
+  ]), { ...asServer, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     log = (log + chunk.toString()).slice(-8000);

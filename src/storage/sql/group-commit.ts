@@ -40,6 +40,16 @@ const MAX_BATCH = 256;
 /** Disk a batch may take per byte of value written: the log row and the objects row, each
  * again in the WAL, and the log's copy of the previous value. */
 const BYTES_PER_VALUE_BYTE = 4;
+/** Largest write a readiness probe makes: above an object's size limit, and cheap. */
+const MAX_PROBE_BYTES = 4 * 1024 * 1024;
+/** Inserts a row holding about $1 bytes that do not compress (md5 hex), so the database must
+ * find that much room; the transaction is then rolled back. PostgreSQL extends a table's
+ * files at the insert, so a full disk fails it with 53100 as it fails the real write. */
+const PROBE_INSERT = `INSERT INTO gatehouse_objects
+    (resource, namespace, name, labels, value, revision, create_revision)
+  SELECT '', '', 'gatehouse-write-probe', '{}', string_agg(md5(i::text || random()::text), ''), 0, 0
+    FROM generate_series(1, ceil($1 / 32.0)::int) i`;
+const ROLLBACK = Symbol('rollback');
 
 /**
  * Group commit: writes submitted while a transaction is in flight are queued and run
@@ -53,9 +63,11 @@ const BYTES_PER_VALUE_BYTE = 4;
 export class GroupCommitWriter {
   private queue: Pending[] = [];
   private running: Promise<void> | undefined;
-  /** Why the last batch failed to commit as a whole when storage was unavailable (a full
-   * disk, a lost server); cleared by the next commit. */
-  private unavailable: StorageError | undefined;
+  /** Bytes of values the batch in flight writes, once planned. */
+  private planned = 0;
+  /** The last batch, when it failed as a whole because storage was unavailable (a full disk,
+   * a lost server): its error and size. Cleared by the next commit or successful probe. */
+  private unavailable: { error: StorageError; bytes: number } | undefined;
 
   constructor(
     private readonly client: SqlClient,
@@ -71,10 +83,22 @@ export class GroupCommitWriter {
   }
 
   /** Resolves when writes commit: at once unless the last batch failed as unavailable; then
-   * after committing a write that changes nothing, or fails with why it could not. */
+   * once a write as large as that batch succeeds (rolled back, so nothing changes), or fails
+   * with why it could not. */
   async checkWritable(): Promise<void> {
-    if (!this.unavailable) return;
-    await this.commit(() => this.client.transaction((tx) => tx.query('UPDATE gatehouse_meta SET compacted = compacted')));
+    const failed = this.unavailable;
+    if (!failed) return;
+    const bytes = Math.min(failed.bytes, MAX_PROBE_BYTES);
+    try {
+      await this.client.transaction(async (tx) => {
+        await this.client.ensureSpace?.(bytes * BYTES_PER_VALUE_BYTE);
+        await tx.query(PROBE_INSERT, [bytes]);
+        throw ROLLBACK;
+      });
+    } catch (err) {
+      if (err !== ROLLBACK) throw translateSqlError(err, `writing ${bytes} bytes to check that writes commit`);
+    }
+    if (this.unavailable === failed) this.unavailable = undefined;
   }
 
   /** Resolves when queued writes are done. */
@@ -93,13 +117,14 @@ export class GroupCommitWriter {
   private async run(batch: Pending[]): Promise<void> {
     let outcomes: Array<{ object: StoredObject } | { error: unknown }>;
     let committed: CommittedBatch;
+    this.planned = 0;
     try {
-      ({ outcomes, committed } = await this.commit(
-        () => this.client.transaction((tx) => this.write(tx, batch.map((p) => p.op))),
-        `writing ${batch.length} object(s)`,
-      ));
+      ({ outcomes, committed } = await this.client.transaction((tx) => this.write(tx, batch.map((p) => p.op))));
+      this.unavailable = undefined;
     } catch (err) {
-      for (const p of batch) p.reject(err);
+      const error = translateSqlError(err, `writing ${batch.length} object(s)`);
+      if (error.code === 'Unavailable') this.unavailable = { error, bytes: this.planned };
+      for (const p of batch) p.reject(error);
       return;
     }
     if (committed.events.length > 0) this.onCommit(committed);
@@ -108,19 +133,6 @@ export class GroupCommitWriter {
       if ('object' in outcome) p.resolve(outcome.object);
       else p.reject(outcome.error);
     });
-  }
-
-  /** Runs a write transaction, keeping whether storage was unavailable for it. */
-  private async commit<T>(transaction: () => Promise<T>, doing = 'writing'): Promise<T> {
-    try {
-      const result = await transaction();
-      this.unavailable = undefined;
-      return result;
-    } catch (err) {
-      const error = translateSqlError(err, doing);
-      if (error.code === 'Unavailable') this.unavailable = error;
-      throw error;
-    }
   }
 
   private async write(tx: SqlQueryable, ops: WriteOp[]) {
@@ -143,8 +155,8 @@ export class GroupCommitWriter {
       }
     });
     if (log.length > 0) {
-      const bytes = log.reduce((sum, row) => sum + row.value.length + (row.prevValue?.length ?? 0), 0);
-      await this.client.ensureSpace?.(bytes * BYTES_PER_VALUE_BYTE);
+      this.planned = log.reduce((sum, row) => sum + row.value.length + (row.prevValue?.length ?? 0), 0);
+      await this.client.ensureSpace?.(this.planned * BYTES_PER_VALUE_BYTE);
       await persist(tx, log, state, before, revision, this.writerId);
     }
     const events = log.map((row): WatchEvent => ({
