@@ -10,7 +10,7 @@ import type { Authenticator, Authorizer, UserInfo } from '../auth/auth.ts';
 import { assertAuthorized } from '../auth/forbidden.ts';
 import { impersonate } from '../auth/impersonation.ts';
 import { ApiError, errors } from '../errors.ts';
-import { patchTypeOf } from '../registry/patch.ts';
+import { PATCH_TYPES, patchTypeOf } from '../registry/patch.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { ResourceStore, WriteOptions } from '../registry/store.ts';
 import { decodeBody, readBody } from './body.ts';
@@ -147,9 +147,11 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
     throw errors.forbidden(`forbidden: User "${user.name}" cannot ${verb} path "${path}"${reason}`);
   }
 
-  function writeOptionsFor(query: URLSearchParams, user: UserInfo, def: KindDefinition): WriteOptions {
+  function writeOptionsFor(req: IncomingMessage, query: URLSearchParams, user: UserInfo,
+    def: KindDefinition): WriteOptions {
     const { admit } = options;
-    return { ...writeOptions(query), admit: admit && ((obj, old) => admit(user, def, obj, old)) };
+    const userAgent = req.headers['user-agent'];
+    return { ...writeOptions(query), userAgent, admit: admit && ((obj, old) => admit(user, def, obj, old)) };
   }
 
   async function resource(req: IncomingMessage, res: ServerResponse, info: ResourceRequest, query: URLSearchParams, user: UserInfo): Promise<void> {
@@ -184,7 +186,7 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
         }
         case 'POST': {
           authorize(user, 'create', { group: def.group, resource: def.plural, namespace: info.namespace });
-          const opts = writeOptionsFor(query, user, def);
+          const opts = writeOptionsFor(req, query, user, def);
           const body = decodeBody(await readBody(req), req.headers['content-type'], `a new ${def.kind}`, { protobuf: true });
           const result = await store.create(namespace, body, opts);
           return send(res, 201, result.object, 'json', warningHeaders(result.warnings));
@@ -232,18 +234,20 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
       }
       case 'PUT': {
         authorize(user, 'update', target);
-        const opts = writeOptionsFor(query, user, def);
+        const opts = writeOptionsFor(req, query, user, def);
         const body = decodeBody(await readBody(req), req.headers['content-type'], `${def.kind} "${name}"`, { protobuf: true });
         const result = await store.update(namespace, name, body, opts, sub);
         return send(res, 200, result.object, 'json', warningHeaders(result.warnings));
       }
       case 'PATCH': {
         authorize(user, 'patch', target);
-        const opts = writeOptionsFor(query, user, def);
+        const opts = writeOptionsFor(req, query, user, def);
         const type = patchTypeOf(req.headers['content-type'], def.group === '');
-        const body = decodeBody(await readBody(req), 'application/json', `the patch of ${def.kind} "${name}"`);
+        // An apply configuration is YAML (JSON included); other patches are JSON.
+        const media = type === 'apply' ? PATCH_TYPES.apply : 'application/json';
+        const body = decodeBody(await readBody(req), media, `the patch of ${def.kind} "${name}"`);
         const result = await store.patch(namespace, name, type, body, opts, sub);
-        return send(res, 200, result.object, 'json', warningHeaders(result.warnings));
+        return send(res, result.created ? 201 : 200, result.object, 'json', warningHeaders(result.warnings));
       }
       case 'DELETE': {
         if (sub) throw errors.methodNotAllowed(method, `${def.plural}/status`);

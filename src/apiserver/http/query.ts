@@ -96,7 +96,12 @@ export function writeOptions(query: URLSearchParams): WriteOptions {
     if (value !== 'All') throw errors.badRequest(`invalid dryRun value "${value}": the only supported value is "All"`);
   }
   const fieldValidation = enumParam<FieldValidation>(query, 'fieldValidation', ['Ignore', 'Warn', 'Strict']) ?? 'Warn';
-  return { dryRun: dryRun.length > 0, fieldValidation };
+  const options: WriteOptions = { dryRun: dryRun.length > 0, fieldValidation };
+  const fieldManager = query.get('fieldManager');
+  if (fieldManager) options.fieldManager = fieldManager;
+  const force = boolParam(query, 'force');
+  if (force !== undefined) options.force = force;
+  return options;
 }
 
 export function includeObjectOf(query: URLSearchParams): IncludeObject {

@@ -3,6 +3,8 @@
 // kube-apiserver answers it: 415 for custom kinds; for the built-in core kinds, whose
 // lists carry no merge keys we serve, it is a merge patch that honours the `$patch` and
 // `$setElementOrder`/`$retainKeys`/`$deleteFromPrimitiveList` directives kubectl emits.
+// Server-side apply (application/apply-patch+yaml) is accepted on every kind and served by
+// the field manager (apiserver/apply), not here.
 import jsonpatch from 'fast-json-patch';
 import { errors } from '../errors.ts';
 
@@ -17,7 +19,8 @@ export type PatchType = keyof typeof PATCH_TYPES;
 
 export function patchTypeOf(contentType: string | undefined, strategicAllowed: boolean): PatchType {
   const media = (contentType ?? '').split(';')[0].trim().toLowerCase();
-  const accepted = [PATCH_TYPES.json, PATCH_TYPES.merge, ...(strategicAllowed ? [PATCH_TYPES.strategic] : [])];
+  const strategic = strategicAllowed ? [PATCH_TYPES.strategic] : [];
+  const accepted = [PATCH_TYPES.json, PATCH_TYPES.merge, ...strategic, PATCH_TYPES.apply];
   for (const [type, value] of Object.entries(PATCH_TYPES)) {
     if (value === media && accepted.includes(value as (typeof accepted)[number])) return type as PatchType;
   }
@@ -63,8 +66,8 @@ function strategicMerge(target: unknown, patch: unknown): unknown {
 }
 
 /** Applies a patch document to `current` (not mutated). Throws 422-worthy BadRequest on a
- * JSON patch whose operations do not apply. */
-export function applyPatch(type: PatchType, current: object, patch: unknown, name: string): unknown {
+ * JSON patch whose operations do not apply. Server-side apply is the field manager's (apiserver/apply). */
+export function applyPatch(type: Exclude<PatchType, 'apply'>, current: object, patch: unknown, name: string): unknown {
   switch (type) {
     case 'merge':
       if (!isObject(patch)) throw errors.badRequest(`merge patch for "${name}" must be a JSON object`);
@@ -83,7 +86,5 @@ export function applyPatch(type: PatchType, current: object, patch: unknown, nam
         throw errors.badRequest(`the json patch for "${name}" does not apply: ${(err as Error).message.split('\n')[0]}`);
       }
     }
-    case 'apply':
-      throw errors.unsupportedMediaType(PATCH_TYPES.apply, [PATCH_TYPES.json, PATCH_TYPES.merge]);
   }
 }

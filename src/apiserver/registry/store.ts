@@ -11,12 +11,13 @@ import { isStorageError } from '../../storage/storage.ts';
 import { ApiError, errors, fromStorageError, type ResourceRef } from '../errors.ts';
 import { assertWithinBounds } from '../object-bounds.ts';
 import { matchesLabels, matchesNumeric, parseFieldSelector, parseLabelSelector } from '../selectors.ts';
+import { FieldManager, validateManagerOptions, type ManagerOptions } from '../apply/field-manager.ts';
 import { decodeContinue, encodeContinue } from './continue-token.ts';
 import { applyPatch, type PatchType } from './patch.ts';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 
-export interface WriteOptions {
+export interface WriteOptions extends ManagerOptions {
   dryRun: boolean;
   fieldValidation: FieldValidation;
   /** Validating admission: sees a valid object about to be stored (and, on update, the stored one) and
@@ -27,6 +28,8 @@ export interface WriteOptions {
 export interface WriteResult {
   object: KubeObject;
   warnings: string[];
+  /** A server-side apply created the object (answered 201, as a create). */
+  created?: boolean;
 }
 
 export interface DeleteOptions {
@@ -100,7 +103,7 @@ function specPart(obj: KubeObject): Record<string, unknown> {
 }
 
 function withoutVolatile(obj: KubeObject): KubeObject {
-  const { resourceVersion: _rv, managedFields: _mf, ...meta } = obj.metadata;
+  const { resourceVersion: _rv, ...meta } = obj.metadata;
   return { ...obj, metadata: meta };
 }
 
@@ -113,6 +116,8 @@ export class ResourceStore {
   private readonly storage: Storage;
   private readonly namespaces: NamespaceGuard;
   private readonly hooks: StoreHooks;
+  /** Records metadata.managedFields on every write and serves server-side apply. */
+  private readonly fields: FieldManager;
   private readonly decodedEvents = new WeakMap<WatchEvent, { obj: KubeObject; prev: KubeObject | undefined }>();
 
   constructor(def: KindDefinition, storage: Storage, namespaces: NamespaceGuard, hooks: StoreHooks = {}) {
@@ -120,6 +125,7 @@ export class ResourceStore {
     this.storage = storage;
     this.namespaces = namespaces;
     this.hooks = hooks;
+    this.fields = new FieldManager(def);
     this.ref = { group: def.group, resource: def.plural, kind: def.kind };
     this.apiVersion = def.group ? `${def.group}/${def.version}` : def.version;
     this.resource = `${def.group || 'core'}/${def.plural}`;
@@ -230,7 +236,9 @@ export class ResourceStore {
     return `${this.def.kind} "${name ?? ''}"`;
   }
 
-  async create(namespace: string, body: unknown, options: WriteOptions): Promise<WriteResult> {
+  /** `applied`: a server-side apply creating the object, whose managedFields are already recorded. */
+  async create(namespace: string, body: unknown, options: WriteOptions, applied = false): Promise<WriteResult> {
+    validateManagerOptions(options, 'CreateOptions', false);
     const obj = this.decodeBody(body, namespace, `${this.def.kind} "${(body as KubeObject)?.metadata?.name ?? ''}"`);
     const meta = obj.metadata;
     const what = this.describe(meta.name);
@@ -240,7 +248,10 @@ export class ResourceStore {
       for (let i = 0; i < 5; i++) suffix += GENERATE_NAME_CHARS[randomInt(GENERATE_NAME_CHARS.length)];
       meta.name = `${meta.generateName}${suffix}`;
     }
-    for (const f of ['uid', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'managedFields', 'selfLink'] as const) delete meta[f];
+    // managedFields a client sends are kept, as kube-apiserver keeps them (see apply/field-manager.ts).
+    const serverSet = ['uid', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds',
+      'selfLink'] as const;
+    for (const f of serverSet) delete meta[f];
     // A create-only kind is answered, never stored: it has no identity, and its status is the server's answer.
     if (!this.def.createOnly) {
       meta.uid = randomUUID();
@@ -253,6 +264,7 @@ export class ResourceStore {
     this.validate(obj);
     options.admit?.(obj, undefined);
     if (this.def.createOnly) return { object: obj, warnings: [...warnings, ...(preparation?.warnings ?? [])] };
+    if (!applied) this.fields.update(undefined, obj, options);
     if (this.def.namespaced) await this.namespaces.assertWritable(namespace);
     let stored: KubeObject = obj;
     if (options.dryRun) {
@@ -282,6 +294,7 @@ export class ResourceStore {
     if (!rv) {
       throw errors.invalid(this.ref, this.def.kind, name, [{ type: 'FieldValueInvalid', field: 'metadata.resourceVersion', message: 'Invalid value: 0x0: must be specified for an update' }]);
     }
+    validateManagerOptions(options, 'UpdateOptions', false);
     const warnings = this.unknownFields(obj, options.fieldValidation, what);
     const current = await this.load(namespace, name);
     if (String(current.revision) !== rv) throw errors.staleResourceVersion(this.ref, name);
@@ -290,6 +303,8 @@ export class ResourceStore {
   }
 
   async patch(namespace: string, name: string, type: PatchType, patch: unknown, options: WriteOptions, subresource?: 'status'): Promise<WriteResult> {
+    validateManagerOptions(options, 'PatchOptions', type === 'apply');
+    if (type === 'apply') return this.apply(namespace, name, patch, options, subresource);
     const what = this.describe(name);
     for (let attempt = 0; ; attempt++) {
       const current = await this.load(namespace, name);
@@ -311,14 +326,52 @@ export class ResourceStore {
     }
   }
 
-  /** Turns a decoded, pruned update of `current` into the stored object. */
-  private async write(current: StoredObject, input: KubeObject, options: WriteOptions, subresource?: 'status'): Promise<KubeObject> {
+  /** Server-side apply (PATCH as application/apply-patch+yaml): merges the configuration into the object,
+   * or creates it from the configuration when it does not exist (the main resource only). */
+  private async apply(namespace: string, name: string, patch: unknown, options: WriteOptions,
+    subresource?: 'status'): Promise<WriteResult> {
+    const what = this.describe(name);
+    const config = this.decodeBody(patch, namespace, what);
+    if (config.metadata.name !== name) {
+      const named = config.metadata.name ?? '';
+      throw errors.badRequest(`the name of the object (${named}) does not match the name on the URL (${name})`);
+    }
+    const warnings = this.unknownFields(config, options.fieldValidation, what);
+    for (let attempt = 0; ; attempt++) {
+      let current: StoredObject;
+      try {
+        current = await this.load(namespace, name);
+      } catch (err) {
+        if (subresource || !(err instanceof ApiError && err.reason === 'NotFound')) throw err;
+        const created = await this.create(namespace, this.fields.apply(undefined, config, options), options, true);
+        return { object: created.object, warnings: [...warnings, ...created.warnings], created: true };
+      }
+      // A resourceVersion in the configuration is a precondition, as in any patch.
+      const rv = config.metadata.resourceVersion;
+      if (rv !== undefined && rv !== String(current.revision)) throw errors.staleResourceVersion(this.ref, name);
+      const obj = this.fields.apply(this.parse(current), config, options, subresource);
+      try {
+        return { object: await this.write(current, obj, options, subresource, true), warnings };
+      } catch (err) {
+        const retry = err instanceof ApiError && err.reason === 'Conflict' && attempt < MAX_PATCH_RETRIES;
+        if (retry && rv === undefined) continue;
+        throw err;
+      }
+    }
+  }
+
+  /** Turns a decoded, pruned update of `current` into the stored object; `applied` when a server-side
+   * apply recorded its managedFields already, else the write is recorded as an Update. */
+  private async write(current: StoredObject, input: KubeObject, options: WriteOptions, subresource?: 'status',
+    applied = false): Promise<KubeObject> {
     const old = this.parse(current);
     const name = old.metadata.name as string;
     const namespace = old.metadata.namespace ?? '';
     let obj: KubeObject;
     if (subresource === 'status') {
-      obj = { ...old, metadata: { ...old.metadata }, status: input.status };
+      // managedFields come along for an apply, which has recorded them; an Update records them below.
+      const managedFields = input.metadata.managedFields;
+      obj = { ...old, metadata: { ...old.metadata, managedFields }, status: input.status };
     } else {
       obj = input;
       if (this.def.statusSubresource) {
@@ -344,6 +397,7 @@ export class ResourceStore {
     if (this.def.generation && !isDeepStrictEqual(specPart(obj), specPart(old))) {
       obj.metadata.generation = (old.metadata.generation ?? 0) + 1;
     }
+    if (!applied) this.fields.update(old, obj, options, subresource);
     // An update that changes nothing is not written: no new resourceVersion, no event.
     if (isDeepStrictEqual(withoutVolatile(obj), withoutVolatile(old))) return old;
     if (options.dryRun) return obj;
