@@ -19,7 +19,6 @@ import { type ExtraSubresource } from './discovery.ts';
 import { DiscoveryDocuments } from './documents.ts';
 import { negotiate, type Representation } from './negotiate.ts';
 import { assertNoNul, boolParam, deleteOptionsOf, includeObjectOf, listOptionsOf, writeOptions } from './query.ts';
-import { setRequestIdentity } from './request-context.ts';
 import { parseResourcePath, type ResourceRequest } from './request-info.ts';
 import { partialMetadata, table, type IncludeObject } from './table.ts';
 import { DEFAULT_MIN_REQUEST_TIMEOUT_SECONDS, serveWatch } from './watch.ts';
@@ -349,7 +348,6 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
     options.onAuthenticated?.(req);
     // Authentication, then impersonation, then authorization of the user the request acts as.
     const identity = impersonate(req, authenticated, options.authorizer);
-    setRequestIdentity(req, identity);
     const { user } = identity;
 
     if (path === COUNTERS_PATH) {
