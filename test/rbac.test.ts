@@ -278,6 +278,23 @@ describe('RBAC', () => {
     assert.match(roleRef.stderr, /roleRef: Invalid value: .*: cannot change roleRef/);
   });
 
+  it('lists what a user may do with kubectl auth can-i --list (SelfSubjectRulesReview)', async () => {
+    const viewer = await t.kubectl(['--token', 'viewer-token', 'auth', 'can-i', '--list', '-n', 'default']);
+    assert.match(viewer, /^Resources\s+Non-Resource URLs\s+Resource Names\s+Verbs\n/);
+    assert.match(viewer, /\napidefinitions\.gatehouse\.dev\s+\[\]\s+\[\]\s+\[get list watch\]\n/);
+    assert.match(viewer, /\nselfsubjectrulesreviews\.authorization\.k8s\.io\s+\[\]\s+\[\]\s+\[create\]\n/);
+    assert.match(viewer, /\n\s+\[\/apis\/\*\]\s+\[\]\s+\[get\]\n/);
+    assert.doesNotMatch(viewer, /\nsecrets/);
+    // In a namespace where a RoleBinding grants more, the list says so; system:masters holds everything.
+    await t.kubectl(['create', 'namespace', 'team']);
+    await t.kubectl(['create', 'rolebinding', 'vera-edit', '--clusterrole=gatehouse:edit', '--user=vera', '-n', 'team']);
+    await eventually(async () => {
+      const inTeam = await t.kubectl(['--token', 'viewer-token', 'auth', 'can-i', '--list', '-n', 'team']);
+      assert.match(inTeam, /\nsecrets\s+\[\]\s+\[\]\s+\[get list watch create update patch delete deletecollection\]\n/);
+    });
+    assert.match(await t.kubectl(['auth', 'can-i', '--list']), /\n\*\.\*\s+\[\]\s+\[\]\s+\[\*\]\n/);
+  });
+
   it('authorizes discovery for every authenticated user, as kube\'s system:discovery', async () => {
     for (const path of ['/api', '/apis', '/apis/gatehouse.dev/v1alpha1', '/openapi/v2']) {
       const res = await t.request(path, {}, 'viewer-token');

@@ -1,6 +1,7 @@
 // Every kind the server serves: the stored ones (core v1 first, in discovery order), then the create-only.
 import type { KindDefinition } from './kind.ts';
 import { accessReviewKinds } from './authorization/kinds.ts';
+import { selfSubjectRulesReviewKind } from './authorization/rules-review.ts';
 import { configMapKind } from './core/config-map/index.ts';
 import { eventKind } from './core/event/index.ts';
 import { leaseKind } from './core/lease/index.ts';
@@ -35,7 +36,7 @@ export const allKinds: KindDefinition[] = [
 
 /** Kinds served only to be created and answered, never stored (KindDefinition.createOnly): not objects a
  * manifest holds, so they are not among allKinds. */
-export const createOnlyKinds: KindDefinition[] = [...accessReviewKinds];
+export const createOnlyKinds: KindDefinition[] = [...accessReviewKinds, selfSubjectRulesReviewKind];
 
 /** Every kind the API server serves, in discovery order. */
 export const servedKinds: KindDefinition[] = [...allKinds, ...createOnlyKinds];

@@ -11,6 +11,7 @@ import { anonymousAdmin, tokenFileAuthenticator, type Authenticator, type Author
 import { privilegedGroups, unionAuthorizer } from './auth/authorizer-union.ts';
 import { startRbac } from './auth/rbac/rbac.ts';
 import { accessReviewAnswerers } from './access-reviews.ts';
+import { rulesReviewAnswerer } from './rules-reviews.ts';
 import { Connections, defaultConnectionLimits, serverTimeouts, type ConnectionLimits } from './connections.ts';
 import { delegatedSubresources, type DelegationTiming } from './delegated-subresources.ts';
 import { createHandler } from './http/handler.ts';
@@ -63,7 +64,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     authorizer,
     admit: (user, def, obj, old) => escalation.admit({ user, def, obj, old }),
     subresources: delegatedSubresources(registry, options.delegation),
-    answerers: accessReviewAnswerers(authorizer),
+    answerers: [...accessReviewAnswerers(authorizer), rulesReviewAnswerer(rbac.rulesFor)],
     counters: options.storage,
     healthChecks: [
       { name: 'ping', check: async () => {} },

@@ -32,7 +32,7 @@ function metadataErrors(obj: KubeObject): FieldError[] {
   return [invalid('metadata', rest, obj.metadata.namespace ? 'must be empty except for namespace' : 'must be empty')];
 }
 
-function reviewKind(kind: string, namespaced: boolean, schema: KindDefinition['schema'],
+export function reviewKind(kind: string, namespaced: boolean, schema: KindDefinition['schema'],
   validate: (review: AccessReview) => FieldError[]): KindDefinition {
   const plural = `${kind.toLowerCase()}s`;
   return {

@@ -161,6 +161,7 @@ const KINDS: Record<string, Message> = {
   'authorization.k8s.io/v1/SubjectAccessReview': review(REVIEW_SPEC),
   'authorization.k8s.io/v1/LocalSubjectAccessReview': review(REVIEW_SPEC),
   'authorization.k8s.io/v1/SelfSubjectAccessReview': review(SELF_REVIEW_SPEC),
+  'authorization.k8s.io/v1/SelfSubjectRulesReview': review({ 1: { name: 'namespace', type: 'string' } }),
 };
 
 const ENVELOPE: Message = {
