@@ -369,8 +369,10 @@ export function runStorageConformance(name: string, open: () => Promise<Storage>
       const own = await open();
       const watch = await own.watch({ resource: freshResource(), fromRevision: await own.currentRevision() });
       const ended = assert.rejects(take(watch, 1), (err: unknown) => isStorageError(err, 'Unavailable'));
+      await own.checkWritable();
       await own.close();
       await ended;
+      await rejectsWith(own.checkWritable(), 'Unavailable');
       await rejectsWith(own.get(keyOf('x', 'y')), 'Unavailable');
       await rejectsWith(own.addCounters([{ key: 'closed', window: 0, delta: 1, expiresAt: Date.now() + 60_000 }]), 'Unavailable');
     });
