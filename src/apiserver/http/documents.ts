@@ -13,16 +13,24 @@ import {
   negotiateDiscovery,
   type ExtraSubresource,
 } from './discovery.ts';
+import { parseAccept } from './negotiate.ts';
 import { openApiHash, openApiV2, openApiV3GroupVersion, openApiV3Root } from './openapi.ts';
+import { openApiV2Protobuf } from './openapi-protobuf.ts';
 
 export interface Document {
+  /** 200 unless the document cannot be served in any media type the client accepts (406). */
+  code?: number;
   body: Buffer;
   headers: Record<string, string>;
   notModified(ifNoneMatch: string | undefined): boolean;
 }
 
-function documentOf(value: unknown, contentType: string, etag?: string): Document {
-  const body = Buffer.from(JSON.stringify(value));
+function documentOf(
+  value: unknown,
+  contentType: string,
+  etag?: string,
+  body: Buffer = Buffer.from(JSON.stringify(value)),
+): Document {
   const tag = `"${etag ?? createHash('sha256').update(body).digest('hex').slice(0, 32)}"`;
   return {
     body,
@@ -30,6 +38,38 @@ function documentOf(value: unknown, contentType: string, etag?: string): Documen
     notModified: (ifNoneMatch) => ifNoneMatch !== undefined && ifNoneMatch.split(',').map((s) => s.trim()).includes(tag),
   };
 }
+
+const OPENAPI_V2_PROTOBUF = 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf';
+
+/** What `/openapi/v2` is served as, by the media type asked for, as kube-openapi's handler: both
+ * spellings of gnostic's protobuf type answer with the one without `@`. */
+const OPENAPI_V2_TYPES: Array<[accepted: string, served: string]> = [
+  ['application/json', 'application/json'],
+  ['application/com.github.proto-openapi.spec.v2@v1.0+protobuf', OPENAPI_V2_PROTOBUF],
+  [OPENAPI_V2_PROTOBUF, OPENAPI_V2_PROTOBUF],
+];
+
+/** The media type `/openapi/v2` is served as: the first accepted range (by preference) that one of
+ * ours matches, a wildcard matching the first of ours; undefined when none does (406). */
+function openApiV2MediaType(accept: string | undefined): string | undefined {
+  for (const range of parseAccept(accept?.trim() ? accept : '*/*')) {
+    const [type, subtype] = range.type.split('/');
+    const match = OPENAPI_V2_TYPES.find(([accepted]) => {
+      const [t, s] = accepted.split('/');
+      return (type === '*' || type === t) && (subtype === '*' || subtype === s);
+    });
+    if (match) return match[1];
+  }
+  return undefined;
+}
+
+/** kube-openapi answers an Accept it cannot serve with a bare 406: no Status, no body. */
+const OPENAPI_NOT_ACCEPTABLE: Document = {
+  code: 406,
+  body: Buffer.alloc(0),
+  headers: { vary: 'Accept', 'cache-control': 'no-cache, private' },
+  notModified: () => false,
+};
 
 export class DiscoveryDocuments {
   private readonly kinds: KindDefinition[];
@@ -58,7 +98,16 @@ export class DiscoveryDocuments {
       const contentType = format === 'v2' ? AGGREGATED_DISCOVERY_V2 : AGGREGATED_DISCOVERY_V2BETA1;
       return this.cached(`${path}:${format}`, () => documentOf(aggregatedDiscovery(this.kinds, scope, this.extras, format), contentType));
     }
-    if (path === '/openapi/v2') return this.cached(path, () => documentOf(openApiV2(this.kinds, this.extras), 'application/json'));
+    if (path === '/openapi/v2') {
+      const type = openApiV2MediaType(accept);
+      if (!type) return OPENAPI_NOT_ACCEPTABLE;
+      return this.cached(`${path}:${type}`, () => {
+        // Both encodings carry the JSON's ETag, as kube-apiserver's (the response varies by Accept).
+        const doc = openApiV2(this.kinds, this.extras);
+        const body = type === OPENAPI_V2_PROTOBUF ? openApiV2Protobuf(doc) : undefined;
+        return documentOf(doc, type, openApiHash(doc), body);
+      });
+    }
     if (path === '/openapi/v3') return this.cached(path, () => documentOf(openApiV3Root(this.kinds, this.extras), 'application/json'));
     const v3 = /^\/openapi\/v3\/(?:api\/([^/]+)|apis\/([^/]+)\/([^/]+))$/.exec(path);
     if (v3) {

@@ -365,7 +365,7 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
         res.end();
         return;
       }
-      res.writeHead(200, { ...document.headers, 'content-length': document.body.length });
+      res.writeHead(document.code ?? 200, { ...document.headers, 'content-length': document.body.length });
       res.end(req.method === 'HEAD' ? undefined : document.body);
       return;
     }

@@ -13,14 +13,15 @@ export interface Representation {
   metaVersion: 'v1' | 'v1beta1';
 }
 
-interface MediaRange {
+export interface MediaRange {
   type: string;
   params: Record<string, string>;
   q: number;
   order: number;
 }
 
-function parseAccept(header: string): MediaRange[] {
+/** The media ranges of an Accept header, most preferred first (by q, then by position). */
+export function parseAccept(header: string): MediaRange[] {
   return header
     .split(',')
     .map((part, order) => {
