@@ -84,6 +84,9 @@ describe('impersonation and access reviews', () => {
     assert.deepEqual(await canI('list', 'apidefinitions', ...asViewer), [0, 'yes']);
     assert.deepEqual(await canI('delete', 'apidefinitions', ...asViewer), [1, 'no']);
     assert.deepEqual(await canI('delete', 'apidefinitions', '--token', 'vera-token'), [1, 'no']);
+    // A path is a non-resource question: discovery is every authenticated user's.
+    assert.deepEqual(await canI('get', '/apis', '--token', 'vera-token'), [0, 'yes']);
+    assert.deepEqual(await canI('get', '/not-served', '--token', 'vera-token'), [1, 'no']);
   });
 
   it('a request with --as acts as the user impersonated: allowed or refused by that user\'s rights', async () => {
@@ -223,12 +226,13 @@ describe('impersonation and access reviews', () => {
     assert.equal((await t.request(`${AUTHORIZATION}/subjectaccessreviews`)).status, 405);
   });
 
-  it('discovery lists the review kinds with the create verb only', async () => {
+  it('discovery lists the kinds of authorization.k8s.io with the create verb only', async () => {
     const names = async (verb: string) =>
       (await t.kubectl(['api-resources', '--api-group', 'authorization.k8s.io', '--verbs', verb, '-o', 'name'])).trim();
     assert.deepEqual((await names('create')).split('\n').sort(), [
       'localsubjectaccessreviews.authorization.k8s.io',
       'selfsubjectaccessreviews.authorization.k8s.io',
+      'selfsubjectrulesreviews.authorization.k8s.io',
       'subjectaccessreviews.authorization.k8s.io',
     ]);
     assert.equal(await names('list'), '');
