@@ -7,11 +7,11 @@ import type { Logger } from 'pino';
 import type { KindDefinition } from '../api/kind.ts';
 import { servedKinds } from '../api/kinds.ts';
 import type { Storage } from '../storage/storage.ts';
+import { openAuditLog, type AuditLogOptions } from './audit/audit-log.ts';
 import { anonymousAdmin, tokenFileAuthenticator, type Authenticator, type Authorizer } from './auth/auth.ts';
 import { privilegedGroups, unionAuthorizer } from './auth/authorizer-union.ts';
 import { startRbac } from './auth/rbac/rbac.ts';
 import { accessReviewAnswerers } from './access-reviews.ts';
-import { rulesReviewAnswerer } from './rules-reviews.ts';
 import { Connections, defaultConnectionLimits, serverTimeouts, type ConnectionLimits } from './connections.ts';
 import { delegatedSubresources, type DelegationTiming } from './delegated-subresources.ts';
 import { createHandler } from './http/handler.ts';
@@ -29,6 +29,8 @@ export interface ApiServerOptions {
   tokenFile?: string;
   authenticator?: Authenticator;
   authorizer?: Authorizer;
+  /** kube-apiserver's --audit-*: record requests by a policy to a file (audit/); none without it. */
+  audit?: AuditLogOptions;
   kinds?: KindDefinition[];
   /** Bounds of the subresources other components answer (delegated-subresources.ts). */
   delegation?: DelegationTiming;
@@ -58,13 +60,15 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const authorizer = options.authorizer ?? unionAuthorizer(privilegedGroups('system:masters'), rbac.authorizer);
   const escalation = rbac.escalationCheck(authorizer);
   const gitVersion = `v${KUBERNETES_COMPATIBILITY.major}.${KUBERNETES_COMPATIBILITY.minor}.0+gatehouse-${options.version ?? '0.1.0'}`;
+  const audit = options.audit && openAuditLog(options.audit, (msg, err) => options.logger?.error({ err }, msg));
   const handler = createHandler({
     registry,
     authenticator,
-    authorizer,
+    authorizer: audit?.recordingDecisions(authorizer) ?? authorizer,
+    audit,
     admit: (user, def, obj, old) => escalation.admit({ user, def, obj, old }),
     subresources: delegatedSubresources(registry, options.delegation),
-    answerers: [...accessReviewAnswerers(authorizer), rulesReviewAnswerer(rbac.rulesFor)],
+    answerers: accessReviewAnswerers(authorizer),
     counters: options.storage,
     healthChecks: [
       { name: 'ping', check: async () => {} },
@@ -111,6 +115,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       // Watches never end on their own; their sockets are cut so close() returns promptly.
       connections.destroyAll();
       await closed;
+      // Every request has ended: its events are queued; they are written before close() returns.
+      await audit?.close();
       rbac.close();
       registry.close();
       await options.storage.close();

@@ -12,6 +12,9 @@ import { KubeClient } from '../client/rest.ts';
 import { startController, type GitOpsController } from '../gitops/manager.ts';
 import { startDemo, type Demo } from './demo.ts';
 import { registerApiKeyCommand } from './apikey-command.ts';
+import {
+  AUDIT_LOG_FILE, auditLogOptions, registerAuditCommand, withAuditFlags, type AuditFlags,
+} from './audit-command.ts';
 import { registerControllerCommand } from './controller-command.ts';
 import { CommandFailure, explainFailure } from './failure.ts';
 import { registerGatewayCommand } from './gateway-command.ts';
@@ -32,9 +35,9 @@ const program = new Command('gatehouse')
   .description('GitOps-native API management for Kubernetes')
   .version('0.1.0');
 
-program
+withAuditFlags(program
   .command('apiserver')
-  .description('serve the Gatehouse Kubernetes-compatible API')
+  .description('serve the Gatehouse Kubernetes-compatible API'))
   .option('--storage <spec>', 'memory | pglite[:DIR] | postgres://URL', 'pglite')
   .option('--data-dir <dir>', 'where embedded storage keeps its files', '.gatehouse')
   .option('--bind <addr>', 'address to listen on', '127.0.0.1')
@@ -42,19 +45,23 @@ program
   .option('--token-file <file>', 'static bearer tokens (token,user,uid,"groups"); without it every request is an administrator')
   .option('--tls-cert-file <file>', 'PEM serving certificate (default: self-signed, kept in the data dir)')
   .option('--tls-private-key-file <file>', 'PEM key of --tls-cert-file')
-  .action(async (opts: { storage: string; dataDir: string; bind: string; port: number; tokenFile?: string; tlsCertFile?: string; tlsPrivateKeyFile?: string }) => {
+  .action(async (opts: { storage: string; dataDir: string; bind: string; port: number; tokenFile?: string;
+    tlsCertFile?: string; tlsPrivateKeyFile?: string } & AuditFlags) => {
     const dataDir = resolve(opts.dataDir);
+    const audit = await auditLogOptions(opts);
     const tls = await servingCert(dataDir, opts.tlsCertFile, opts.tlsPrivateKeyFile);
     const storage = await openStorage(opts.storage, { dataDir, logger });
     if (!opts.tokenFile) logger.warn('no --token-file: authentication is disabled, every request acts as an administrator');
-    const server = await startApiServer({ storage, tls, host: opts.bind, port: opts.port, tokenFile: opts.tokenFile, logger });
+    const { bind: host, port, tokenFile } = opts;
+    const server = await startApiServer({ storage, tls, host, port, tokenFile, audit, logger });
     logger.info({ url: server.url, storage: opts.storage }, 'API server listening');
     stopOnSignals([() => server.close()]);
   });
 
-program
+withAuditFlags(program
   .command('up')
-  .description('start Gatehouse on one machine: API server on embedded storage, with a kubeconfig')
+  .description('start Gatehouse on one machine: API server on embedded storage, with a kubeconfig'),
+  `DATA_DIR/${AUDIT_LOG_FILE}`)
   .option('--data-dir <dir>', 'where Gatehouse keeps its data, token and kubeconfig', '.gatehouse')
   .option('--storage <spec>', 'memory | pglite[:DIR] | postgres://URL (default: pglite under the data dir)')
   .option('--bind <addr>', 'address to listen on', '127.0.0.1')
@@ -64,8 +71,10 @@ program
   .option('--hook-port <port>', 'controller webhook listener port (Receivers)', port, 9292)
   .option('--demo', 'also serve examples/ from a local Git repository, with an example upstream')
   .option('--demo-upstream-port <port>', 'port of the example upstream of --demo', port, 9090)
-  .action(async (opts: { dataDir: string; storage?: string; bind: string; apiPort: number; gatewayPort: number; gatewayInternalPort: number; hookPort: number; demo?: boolean; demoUpstreamPort: number }) => {
+  .action(async (opts: { dataDir: string; storage?: string; bind: string; apiPort: number; gatewayPort: number;
+    gatewayInternalPort: number; hookPort: number; demo?: boolean; demoUpstreamPort: number } & AuditFlags) => {
     const dataDir = resolve(opts.dataDir);
+    const audit = await auditLogOptions(opts, join(dataDir, AUDIT_LOG_FILE));
     // One `up` per data directory: a second would share its files and rewrite its kubeconfig.
     await mkdir(dataDir, { recursive: true, mode: 0o700 });
     const lock = await lockDirectory(dataDir);
@@ -79,7 +88,8 @@ program
     let server: ApiServer;
     try {
       const { tokenFile } = credentials;
-      server = await startApiServer({ storage, tls, host: opts.bind, port: opts.apiPort, tokenFile, logger });
+      const { bind: host, apiPort: port } = opts;
+      server = await startApiServer({ storage, tls, host, port, tokenFile, audit, logger });
     } catch (err) {
       await storage.close();
       throw err;
@@ -159,6 +169,7 @@ registerGatewayCommand(program);
 registerControllerCommand(program);
 registerGitOpsCommands(program);
 registerApiKeyCommand(program);
+registerAuditCommand(program);
 
 // The command being run, so a failure can name the flag behind it.
 let running: Command | undefined;

@@ -43,6 +43,8 @@ export interface TestApiServerOptions {
   delegation?: DelegationTiming;
   /** Connection timeouts and cap, and the watch timeout base, for tests that shorten them. */
   limits?: Pick<ApiServerOptions, 'connections' | 'minRequestTimeoutSeconds'>;
+  /** Where and by which policy requests are recorded (an audit log). */
+  audit?: ApiServerOptions['audit'];
 }
 
 export async function startTestApiServer(storageSpec = 'memory', options: TestApiServerOptions = {}): Promise<TestApiServer> {
@@ -51,7 +53,7 @@ export async function startTestApiServer(storageSpec = 'memory', options: TestAp
   if (options.tokens?.length) await appendFile(tokenFile, `${options.tokens.join('\n')}\n`);
   const tls = await ensureSelfSignedCert(join(dir, 'tls'));
   const storage = await openStorage(storageSpec, { dataDir: dir });
-  const server = await startApiServer({ storage, tls, tokenFile, delegation: options.delegation, ...options.limits });
+  const server = await startApiServer({ storage, tls, tokenFile, delegation: options.delegation, audit: options.audit, ...options.limits });
   const kubeconfigPath = join(dir, 'kubeconfig');
   await writeKubeconfig(kubeconfigPath, server.url, tls.cert, token);
   const dispatcher = new Agent({ connect: { ca: tls.cert } });

@@ -7,10 +7,12 @@
 // ResponseComplete when the response ended, Panic instead when it ended in an unexpected 500.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AuthorizationDecision, UserInfo } from '../auth/auth.ts';
+import type { AuthorizationDecision, Authorizer, UserInfo } from '../auth/auth.ts';
+import { defaultAuditPolicy } from './default-policy.ts';
 import { auditUser, microTime, requestAttributes, sourceIPs, type AuditEvent, type ObjectReference } from './event.ts';
 import { auditConfigFor, levelAtLeast, type AuditPolicy, type RequestAuditConfig, type Stage } from './policy.ts';
 import { bodiesOmitted, redactBody } from './redact.ts';
+import { AuditWriter, type AuditWriterOptions } from './writer.ts';
 
 export const AUDIT_ID_HEADER = 'Audit-Id';
 /** The annotation recording the field manager of a write (the fieldManager parameter, or kube's
@@ -29,6 +31,18 @@ interface RequestAudit {
   config: RequestAuditConfig;
   requestBody?: unknown;
   responseBody?: string | Buffer;
+}
+
+/** kube-apiserver's --audit-policy-file (parsed; the built-in default without one), --audit-log-path,
+ * --audit-log-maxsize and --audit-log-maxbackup. */
+export interface AuditLogOptions extends Omit<AuditWriterOptions, 'onProblem'> {
+  policy?: AuditPolicy;
+}
+
+/** An audit log writing to a file (or stdout); `onProblem` hears of events dropped (writer.ts). */
+export function openAuditLog(options: AuditLogOptions, onProblem?: AuditWriterOptions['onProblem']): AuditLog {
+  const { policy, ...writer } = options;
+  return new AuditLog(policy ?? defaultAuditPolicy, new AuditWriter({ ...writer, onProblem }));
 }
 
 export class AuditLog {
@@ -97,6 +111,18 @@ export class AuditLog {
       ...record.event.annotations,
       'authorization.k8s.io/decision': decision.allowed ? 'allow' : 'forbid',
       'authorization.k8s.io/reason': decision.reason ?? '',
+    };
+  }
+
+  /** `authorizer`, its answers about a request's user recorded as the request's
+   * authorization.k8s.io/decision and reason annotations. */
+  recordingDecisions(authorizer: Authorizer): Authorizer {
+    return {
+      authorize: (attrs) => {
+        const decision = authorizer.authorize(attrs);
+        this.authorized(attrs.user, decision);
+        return decision;
+      },
     };
   }
 

@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { stringify as toYaml } from 'yaml';
 import { COUNTERS_PATH } from '../../api/counters.ts';
 import type { KindDefinition, KubeObject } from '../../api/kind.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
 import type { Authenticator, Authorizer, UserInfo } from '../auth/auth.ts';
 import { assertAuthorized } from '../auth/forbidden.ts';
 import { impersonate } from '../auth/impersonation.ts';
@@ -73,6 +74,8 @@ export interface HandlerOptions {
   onAuthenticated?(req: IncomingMessage): void;
   /** Validating admission of every create, update and patch by `user` (RBAC's escalation check). */
   admit?(user: UserInfo, def: KindDefinition, obj: KubeObject, old: KubeObject | undefined): void;
+  /** Records every authenticated or refused request (audit/audit-log.ts). */
+  audit?: AuditLog;
 }
 
 const OPEN_PATHS = /^\/(version|healthz|livez|readyz)(\/|$)/;
@@ -146,6 +149,14 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
     throw errors.forbidden(`forbidden: User "${user.name}" cannot ${verb} path "${path}"${reason}`);
   }
 
+  /** Decodes a request body and hands it to the audit log (kube's audit.LogRequestObject). */
+  function requestObject(req: IncomingMessage, raw: Buffer, what: string, decodeOptions: { protobuf?: boolean } = {},
+    contentType = req.headers['content-type']): unknown {
+    const body = decodeBody(raw, contentType, what, decodeOptions);
+    options.audit?.requestObject(req, body);
+    return body;
+  }
+
   function writeOptionsFor(req: IncomingMessage, query: URLSearchParams, user: UserInfo,
     def: KindDefinition): WriteOptions {
     const { admit } = options;
@@ -186,7 +197,7 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
         case 'POST': {
           authorize(user, 'create', { group: def.group, resource: def.plural, namespace: info.namespace });
           const opts = writeOptionsFor(req, query, user, def);
-          const body = decodeBody(await readBody(req), req.headers['content-type'], `a new ${def.kind}`, { protobuf: true });
+          const body = requestObject(req, await readBody(req), `a new ${def.kind}`, { protobuf: true });
           const result = await store.create(namespace, body, opts);
           return send(res, 201, result.object, 'json', warningHeaders(result.warnings));
         }
@@ -194,7 +205,7 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
           authorize(user, 'deletecollection', { group: def.group, resource: def.plural, namespace: info.namespace });
           const opts = writeOptions(query);
           const raw = await readBody(req);
-          const body = raw.length ? decodeBody(raw, req.headers['content-type'], 'DeleteOptions') : undefined;
+          const body = raw.length ? requestObject(req, raw, 'DeleteOptions') : undefined;
           const deleteOptions = deleteOptionsOf(query, body as Record<string, unknown> | undefined);
           const { labelSelector, fieldSelector } = listOptionsOf(query);
           const page = await store.list(info.namespace, { labelSelector, fieldSelector });
@@ -234,7 +245,7 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
       case 'PUT': {
         authorize(user, 'update', target);
         const opts = writeOptionsFor(req, query, user, def);
-        const body = decodeBody(await readBody(req), req.headers['content-type'], `${def.kind} "${name}"`, { protobuf: true });
+        const body = requestObject(req, await readBody(req), `${def.kind} "${name}"`, { protobuf: true });
         const result = await store.update(namespace, name, body, opts, sub);
         return send(res, 200, result.object, 'json', warningHeaders(result.warnings));
       }
@@ -244,7 +255,8 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
         const type = patchTypeOf(req.headers['content-type'], def.group === '');
         // An apply configuration is YAML (JSON included); other patches are JSON.
         const media = type === 'apply' ? PATCH_TYPES.apply : 'application/json';
-        const body = decodeBody(await readBody(req), media, `the patch of ${def.kind} "${name}"`);
+        const patchOf = `the patch of ${def.kind} "${name}"`;
+        const body = requestObject(req, await readBody(req), patchOf, {}, media);
         const result = await store.patch(namespace, name, type, body, opts, sub);
         return send(res, result.created ? 201 : 200, result.object, 'json', warningHeaders(result.warnings));
       }
@@ -254,7 +266,7 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
         const opts = writeOptions(query);
         const raw = await readBody(req);
         const what = `DeleteOptions for ${def.kind} "${name}"`;
-        const body = raw.length ? decodeBody(raw, req.headers['content-type'], what) : undefined;
+        const body = raw.length ? requestObject(req, raw, what) : undefined;
         const deleteOptions = deleteOptionsOf(query, body as Record<string, unknown> | undefined);
         const result = def.kind === 'Namespace' && def.group === ''
           ? await registry.deleteNamespace(name, deleteOptions, opts)
@@ -275,7 +287,7 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
     if (!answerer || info.name || info.watchPrefix) throw errors.notFoundPath(path);
     if (req.method !== 'POST') throw errors.methodNotAllowed(req.method ?? '', def.plural);
     authorize(user, 'create', { group: def.group, resource: def.plural, namespace: info.namespace });
-    const body = decodeBody(await readBody(req), req.headers['content-type'], `a new ${def.kind}`, { protobuf: true });
+    const body = requestObject(req, await readBody(req), `a new ${def.kind}`, { protobuf: true });
     const result = await store.create(info.namespace ?? '', body, writeOptions(query));
     send(res, 201, await answerer.answer(result.object, user), 'json', warningHeaders(result.warnings));
   }
@@ -289,7 +301,8 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
     if (!verb || !handler.verbs.includes(verb)) throw errors.methodNotAllowed(method, `${def.plural}/${info.subresource}`);
     authorize(user, verb, { group: def.group, resource: def.plural, subresource: info.subresource, namespace: info.namespace, name: info.name });
     const raw = verb === 'create' ? await readBody(req) : Buffer.alloc(0);
-    const body = raw.length ? decodeBody(raw, req.headers['content-type'], `${def.kind} "${info.name}" ${info.subresource}`) : undefined;
+    const what = `${def.kind} "${info.name}" ${info.subresource}`;
+    const body = raw.length ? requestObject(req, raw, what) : undefined;
     // The parent must exist; handlers may rely on it.
     await store.get(info.namespace ?? '', info.name);
     const out = await handler.handle({ verb, namespace: info.namespace ?? '', name: info.name, body, query, user, store });
@@ -344,10 +357,12 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
     if (OPEN_PATHS.test(path)) return health(res, path, query);
 
     const authenticated = options.authenticator.authenticate(req.headers.authorization);
+    options.audit?.begin(req, res, authenticated, path, query);
     if (!authenticated) throw errors.unauthorized();
     options.onAuthenticated?.(req);
     // Authentication, then impersonation, then authorization of the user the request acts as.
     const identity = impersonate(req, authenticated, options.authorizer);
+    if (identity.impersonator) options.audit?.impersonating(req, identity.user);
     const { user } = identity;
 
     if (path === COUNTERS_PATH) {
@@ -365,7 +380,7 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
         res.end();
         return;
       }
-      res.writeHead(document.code ?? 200, { ...document.headers, 'content-length': document.body.length });
+      res.writeHead(200, { ...document.headers, 'content-length': document.body.length });
       res.end(req.method === 'HEAD' ? undefined : document.body);
       return;
     }
