@@ -263,7 +263,9 @@ describe('API server over HTTP', () => {
       const patch = (type: string) => t.request(`${AD}/shop`, { method: 'PATCH', headers: { 'content-type': type }, body: '{"spec":{"listenPath":"/p/"}}' });
       await assertStatus(await patch('application/strategic-merge-patch+json'), {
         code: 415, reason: 'UnsupportedMediaType',
-        message: /^the body of the request was in an unknown format \(application\/strategic-merge-patch\+json\) - accepted media types include: application\/json-patch\+json, application\/merge-patch\+json$/,
+        message: new RegExp('^the body of the request was in an unknown format \\(application/strategic-merge-patch\\+json\\) - ' +
+          'accepted media types include: application/json-patch\\+json, application/merge-patch\\+json, ' +
+          'application/apply-patch\\+yaml$'),
       });
       await assertStatus(await patch('text/plain'), { code: 415, reason: 'UnsupportedMediaType', message: /unknown format \(text\/plain\)/ });
       assert.equal((await get(`${AD}/shop`)).spec.listenPath, '/shop/');

@@ -24,6 +24,11 @@ export function array(description: string, items: JSONSchema, extra: Extra = {})
   return { type: 'array', description, items, ...extra };
 }
 
+/** A list of distinct scalars, each item owned and merged apart by server-side apply (x-kubernetes-list-type: set). */
+export function listSet(description: string, items: JSONSchema, extra: Extra = {}): JSONSchema {
+  return array(description, items, { ...extra, 'x-kubernetes-list-type': 'set' });
+}
+
 /** A map of string keys to values of one schema (additionalProperties). */
 export function map(description: string, values: JSONSchema = { type: 'string' }): JSONSchema {
   return { type: 'object', description, additionalProperties: values };

@@ -32,8 +32,11 @@ export function objectMetaSchema(): JSONSchema {
         },
         { required: ['apiVersion', 'kind', 'name', 'uid'] },
       ),
+      { 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['uid'] },
     ),
-    finalizers: array('Names of finalizers that must run before deletion.', string('Qualified name.')),
+    finalizers: array('Names of finalizers that must run before deletion.', string('Qualified name.'), {
+      'x-kubernetes-list-type': 'set',
+    }),
     managedFields: array('Field ownership records (server-side apply).', { type: 'object', 'x-kubernetes-preserve-unknown-fields': true }),
   });
 }

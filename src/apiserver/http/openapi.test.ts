@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import type { JSONSchema, KindDefinition } from '../../api/kind.ts';
 import { object, specAndStatus, statusSchema, string } from '../../api/schema/build.ts';
+import { allKinds } from '../../api/kinds.ts';
 import type { ExtraSubresource } from './discovery.ts';
 import { definitionName, openApiHash, openApiV2, openApiV3GroupVersion, openApiV3Root, PATCH_CONTENT_TYPES } from './openapi.ts';
 
@@ -293,5 +294,41 @@ describe('openApiV3Root and openApiHash', () => {
     assert.equal(openApiHash(doc), createHash('sha512').update(JSON.stringify(doc)).digest('hex').toUpperCase());
     const changed = openApiV3GroupVersion([namespace], '', 'v1', extras);
     assert.notEqual(openApiHash(changed), openApiHash(doc));
+  });
+});
+
+describe('list and map types of the served kinds', () => {
+  /** Paths of the arrays in a schema, with their list types. */
+  function lists(schema: JSONSchema, path: string, out: Map<string, JSONSchema>): void {
+    for (const [name, child] of Object.entries(schema.properties ?? {})) {
+      const p = `${path}.${name}`;
+      if (child.type === 'array') out.set(p, child);
+      lists(child.type === 'array' ? child.items ?? {} : child, child.type === 'array' ? `${p}[]` : p, out);
+    }
+  }
+
+  it('every list of a gatehouse.dev kind declares how server-side apply merges it', () => {
+    for (const def of allKinds.filter((k) => k.group === 'gatehouse.dev')) {
+      const found = new Map<string, JSONSchema>();
+      lists(def.schema, '', found);
+      for (const [path, list] of found) {
+        assert.ok(list['x-kubernetes-list-type'], `${def.kind} ${path} has no x-kubernetes-list-type`);
+        if (list['x-kubernetes-list-type'] === 'map') assert.ok(list['x-kubernetes-list-map-keys']?.length, path);
+      }
+    }
+  });
+
+  it('are published in OpenAPI v2 and v3, with the keys users expect', () => {
+    const v2 = openApiV2(allKinds, []) as unknown as Json;
+    const v3 = openApiV3GroupVersion(allKinds, 'gatehouse.dev', 'v1alpha1', []) as unknown as Json;
+    for (const schemas of [v2.definitions, v3.components.schemas]) {
+      const spec = (kindName: string) => schemas[`dev.gatehouse.v1alpha1.${kindName}`].properties.spec.properties;
+      const targets = spec('ApiDefinition').upstream.properties.targets;
+      assert.equal(targets['x-kubernetes-list-type'], 'map');
+      assert.deepEqual(targets['x-kubernetes-list-map-keys'], ['url']);
+      assert.deepEqual(spec('SecurityPolicy').apis['x-kubernetes-list-map-keys'], ['name', 'namespace']);
+      assert.equal(spec('ApiDefinition').hosts['x-kubernetes-list-type'], 'set');
+      assert.equal(spec('Consumer').policies['x-kubernetes-list-type'], 'set');
+    }
   });
 });

@@ -5,6 +5,7 @@ import {
   duration,
   enumeration,
   integer,
+  listSet,
   localObjectReference,
   map,
   object,
@@ -20,7 +21,7 @@ const HOST_PATTERN = '^(\\*\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0
 function headerModifier(description: string): JSONSchema {
   return object(description, {
     set: map('Headers to set, replacing any value already present.'),
-    remove: array('Names of headers to remove.', string('Header name.')),
+    remove: listSet('Names of headers to remove.', string('Header name.')),
   });
 }
 
@@ -37,7 +38,8 @@ const upstream = object(
         },
         { required: ['url'] },
       ),
-      { minItems: 1 },
+      // Server-side apply merges targets by url: one manager may own a target's weight, another the list.
+      { minItems: 1, 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['url'] },
     ),
     timeout: duration('Time allowed for the whole upstream response, a Go duration.', '30s'),
     connectTimeout: duration('Time allowed to establish a connection, a Go duration.', '5s'),
@@ -68,11 +70,17 @@ const auth = object(
     }),
     jwt: object('JWT bearer token settings for type jwt. Exactly one of jwksUri and jwks is required.', {
       issuer: string('Required value of the iss claim.'),
-      audiences: array('Accepted values of the aud claim; empty accepts any.', string('Audience.')),
+      audiences: listSet('Accepted values of the aud claim; empty accepts any.', string('Audience.')),
       jwksUri: string('URL of the JSON Web Key Set used to verify signatures (http or https).'),
       jwks: object(
         'Inline JSON Web Key Set (RFC 7517) used to verify signatures.',
-        { keys: array('JSON Web Keys.', { type: 'object', description: 'A JSON Web Key.', 'x-kubernetes-preserve-unknown-fields': true }) },
+        {
+          keys: array(
+            'JSON Web Keys.',
+            { type: 'object', description: 'A JSON Web Key.', 'x-kubernetes-preserve-unknown-fields': true },
+            { 'x-kubernetes-list-type': 'atomic' },
+          ),
+        },
         { required: ['keys'] },
       ),
       consumerClaim: string("Claim whose value is matched against Consumers' jwtSubjects.", { minLength: 1, default: 'sub' }),
@@ -94,22 +102,31 @@ const spec = object(
   {
     active: boolean('Whether the gateway serves the API; false keeps it declared but unrouted.', true),
     visibility: enumeration('public APIs are served on every listener; internal ones only on the internal listener.', ['public', 'internal'], 'public'),
-    hosts: array('Host names the API answers on, optionally with a leading "*." wildcard; empty matches any host.', string('Host name.', { pattern: HOST_PATTERN })),
+    hosts: listSet(
+      'Host names the API answers on, optionally with a leading "*." wildcard; empty matches any host.',
+      string('Host name.', { pattern: HOST_PATTERN }),
+    ),
     listenPath: string('Path prefix the API is served under; must start with "/".', { pattern: '^/', minLength: 1 }),
     stripListenPath: boolean('Whether listenPath is removed from the path sent upstream.', false),
     upstream,
     auth: { ...auth, default: {} },
     rateLimit: rateLimitSchema('Limit on requests to the API as a whole, across all callers.'),
     cors: object('Cross-origin resource sharing; absent disables CORS handling.', {
-      allowOrigins: array('Origins allowed, or "*".', string('Origin.')),
-      allowMethods: array('Methods allowed in preflight answers.', string('Method.')),
-      allowHeaders: array('Request headers allowed in preflight answers.', string('Header name.')),
-      exposeHeaders: array('Response headers exposed to the browser.', string('Header name.')),
+      allowOrigins: listSet('Origins allowed, or "*".', string('Origin.')),
+      allowMethods: listSet('Methods allowed in preflight answers.', string('Method.')),
+      allowHeaders: listSet('Request headers allowed in preflight answers.', string('Header name.')),
+      exposeHeaders: listSet('Response headers exposed to the browser.', string('Header name.')),
       allowCredentials: boolean('Whether credentials (cookies, Authorization) are allowed.', false),
       maxAge: integer('Seconds a preflight answer may be cached.', { minimum: 0 }),
     }),
-    ipAllow: array('CIDR blocks allowed to call the API; empty allows all (ipDeny still applies).', string('CIDR block, IPv4 or IPv6.', { format: 'cidr' })),
-    ipDeny: array('CIDR blocks refused; checked before ipAllow.', string('CIDR block, IPv4 or IPv6.', { format: 'cidr' })),
+    ipAllow: listSet(
+      'CIDR blocks allowed to call the API; empty allows all (ipDeny still applies).',
+      string('CIDR block, IPv4 or IPv6.', { format: 'cidr' }),
+    ),
+    ipDeny: listSet(
+      'CIDR blocks refused; checked before ipAllow.',
+      string('CIDR block, IPv4 or IPv6.', { format: 'cidr' }),
+    ),
     requestHeaders: headerModifier('Changes to request headers before proxying.'),
     responseHeaders: headerModifier('Changes to response headers before answering.'),
     maxBodyBytes: integer('Largest request body accepted, in bytes; larger requests get 413.', { minimum: 0 }),

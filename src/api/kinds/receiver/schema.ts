@@ -1,5 +1,8 @@
 import type { JSONSchema } from '../../kind.ts';
-import { DNS1123_SUBDOMAIN_PATTERN, array, enumeration, localObjectReference, object, specAndStatus, statusSchema, string } from '../../schema/build.ts';
+import {
+  DNS1123_SUBDOMAIN_PATTERN, array, enumeration, listSet, localObjectReference, object, specAndStatus, statusSchema,
+  string,
+} from '../../schema/build.ts';
 
 export const receiverSchema: JSONSchema = specAndStatus(
   "Receiver accepts webhook calls from a Git host (Flux Receiver field names) and reconciles the named GitRepositories at once, so a push is live without waiting for the next poll.",
@@ -18,9 +21,14 @@ export const receiverSchema: JSONSchema = specAndStatus(
           },
           { required: ['name'] },
         ),
-        { minItems: 1 },
+        { minItems: 1, 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['kind', 'name'] },
       ),
-      events: array('Event names accepted (X-GitHub-Event, X-Gitlab-Event); empty accepts every event. A GitHub ping is always answered.', string('Event name.', { minLength: 1 }), { default: [] }),
+      events: listSet(
+        'Event names accepted (X-GitHub-Event, X-Gitlab-Event); empty accepts every event. ' +
+          'A GitHub ping is always answered.',
+        string('Event name.', { minLength: 1 }),
+        { default: [] },
+      ),
     },
     { required: ['type', 'secretRef', 'resources'] },
   ),

@@ -1,5 +1,8 @@
 import type { JSONSchema } from '../../kind.ts';
-import { DNS1123_LABEL_PATTERN, DNS1123_SUBDOMAIN_PATTERN, array, duration, integer, object, specAndStatus, statusSchema, string } from '../../schema/build.ts';
+import {
+  DNS1123_LABEL_PATTERN, DNS1123_SUBDOMAIN_PATTERN, array, duration, integer, listSet, object, specAndStatus,
+  statusSchema, string,
+} from '../../schema/build.ts';
 import { rateLimitSchema } from '../shared.ts';
 
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'CONNECT', 'TRACE'];
@@ -16,15 +19,16 @@ export const securityPolicySchema: JSONSchema = specAndStatus(
           {
             name: string('Name of the ApiDefinition.', { pattern: DNS1123_SUBDOMAIN_PATTERN }),
             namespace: string("Namespace of the ApiDefinition; defaults to the policy's namespace.", { pattern: DNS1123_LABEL_PATTERN }),
-            methods: array('HTTP methods allowed; empty allows all.', string('HTTP method.', { enum: HTTP_METHODS })),
-            paths: array(
+            methods: listSet('HTTP methods allowed; empty allows all.', string('HTTP method.', { enum: HTTP_METHODS })),
+            paths: listSet(
               'Path prefixes allowed (whole segments) below the API listenPath, starting with "/"; empty allows all.',
               string('Path prefix.', { pattern: '^/' }),
             ),
           },
           { required: ['name'] },
         ),
-        { default: [] },
+        // Access rights are known by the API they grant: name and namespace (absent: the policy's own).
+        { default: [], 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name', 'namespace'] },
       ),
       rateLimit: rateLimitSchema('Requests per window allowed to each consumer holding the policy.'),
       quota: object(

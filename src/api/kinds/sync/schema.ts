@@ -54,6 +54,7 @@ export const syncSchema: JSONSchema = specAndStatus(
             },
             { required: ['id', 'v'] },
           ),
+          { 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['id'] },
         ),
       },
       { required: ['entries'] },
@@ -75,6 +76,8 @@ export const syncSchema: JSONSchema = specAndStatus(
         },
         { required: ['revision', 'time', 'status'] },
       ),
+      // Ordered newest first: replaced whole.
+      { 'x-kubernetes-list-type': 'atomic' },
     ),
   }),
 );
