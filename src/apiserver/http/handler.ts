@@ -143,10 +143,7 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
 
   /** Discovery and other non-resource paths are authorized by path (kube's system:discovery role). */
   function authorizePath(user: UserInfo, verb: string, path: string): void {
-    const decision = options.authorizer.authorize({ user, verb, isResourceRequest: false, path, group: '', resource: '' });
-    if (decision.allowed) return;
-    const reason = decision.reason ? `: ${decision.reason}` : '';
-    throw errors.forbidden(`forbidden: User "${user.name}" cannot ${verb} path "${path}"${reason}`);
+    assertAuthorized(options.authorizer, { user, verb, isResourceRequest: false, path, group: '', resource: '' });
   }
 
   /** Decodes a request body and hands it to the audit log (kube's audit.LogRequestObject). */
