@@ -1,4 +1,4 @@
-import type { Encode, ObjectKey, StorageError, StoredObject, WatchEvent } from '../storage.ts';
+import type { Encode, ObjectKey, StoredObject, WatchEvent } from '../storage.ts';
 import { alreadyExists, conflict, notFound } from '../storage-errors.ts';
 import { translateSqlError } from './errors.ts';
 import { NOTIFY_CHANNEL, WRITE_LOCK } from './schema.ts';
@@ -40,7 +40,9 @@ const MAX_BATCH = 256;
 /** Disk a batch may take per byte of value written: the log row and the objects row, each
  * again in the WAL, and the log's copy of the previous value. */
 const BYTES_PER_VALUE_BYTE = 4;
-/** Largest write a readiness probe makes: above an object's size limit, and cheap. */
+/** Bounds of the write a readiness probe makes: at least a page (a batch that failed before
+ * it was planned, e.g. on a lost connection, has no size), at most above an object's limit. */
+const MIN_PROBE_BYTES = 8 * 1024;
 const MAX_PROBE_BYTES = 4 * 1024 * 1024;
 /** Inserts a row holding about $1 bytes that do not compress (md5 hex), so the database must
  * find that much room; the transaction is then rolled back. PostgreSQL extends a table's
@@ -65,9 +67,9 @@ export class GroupCommitWriter {
   private running: Promise<void> | undefined;
   /** Bytes of values the batch in flight writes, once planned. */
   private planned = 0;
-  /** The last batch, when it failed as a whole because storage was unavailable (a full disk,
-   * a lost server): its error and size. Cleared by the next commit or successful probe. */
-  private unavailable: { error: StorageError; bytes: number } | undefined;
+  /** The size of the last batch, when it failed as a whole because storage was unavailable (a
+   * full disk, a lost server). Cleared by the next commit or successful probe. */
+  private unavailable: { bytes: number } | undefined;
 
   constructor(
     private readonly client: SqlClient,
@@ -88,7 +90,7 @@ export class GroupCommitWriter {
   async checkWritable(): Promise<void> {
     const failed = this.unavailable;
     if (!failed) return;
-    const bytes = Math.min(failed.bytes, MAX_PROBE_BYTES);
+    const bytes = Math.min(Math.max(failed.bytes, MIN_PROBE_BYTES), MAX_PROBE_BYTES);
     try {
       await this.client.transaction(async (tx) => {
         await this.client.ensureSpace?.(bytes * BYTES_PER_VALUE_BYTE);
@@ -123,7 +125,7 @@ export class GroupCommitWriter {
       this.unavailable = undefined;
     } catch (err) {
       const error = translateSqlError(err, `writing ${batch.length} object(s)`);
-      if (error.code === 'Unavailable') this.unavailable = { error, bytes: this.planned };
+      if (error.code === 'Unavailable') this.unavailable = { bytes: this.planned };
       for (const p of batch) p.reject(error);
       return;
     }
