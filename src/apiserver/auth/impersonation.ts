@@ -12,13 +12,13 @@ import type { IncomingMessage } from 'node:http';
 import { errors } from '../errors.ts';
 import type { AuthorizationAttributes, Authorizer, UserInfo } from './auth.ts';
 import { assertAuthorized } from './forbidden.ts';
+import { serviceAccountGroups, serviceAccountOf } from './service-account-names.ts';
 
 const USER = 'impersonate-user';
 const GROUP = 'impersonate-group';
 const UID = 'impersonate-uid';
 const EXTRA_PREFIX = 'impersonate-extra-';
 const AUTHENTICATION_GROUP = 'authentication.k8s.io';
-const SERVICE_ACCOUNT_PREFIX = 'system:serviceaccount:';
 
 /** Who a request acts as, and who sent it; the audit log records both. */
 export interface RequestIdentity {
@@ -29,13 +29,6 @@ export interface RequestIdentity {
 }
 
 type Wanted = Pick<AuthorizationAttributes, 'group' | 'resource' | 'subresource' | 'namespace' | 'name'>;
-
-/** kube's serviceaccount.SplitUsername: `system:serviceaccount:NS:NAME` names a ServiceAccount. */
-function serviceAccountOf(user: string): { namespace: string; name: string } | undefined {
-  if (!user.startsWith(SERVICE_ACCOUNT_PREFIX)) return undefined;
-  const parts = user.slice(SERVICE_ACCOUNT_PREFIX.length).split(':');
-  return parts.length === 2 && parts[0] && parts[1] ? { namespace: parts[0], name: parts[1] } : undefined;
-}
 
 /** Extra keys travel percent-encoded in header names (kube's unescapeExtraKey); a bad escape is kept as sent. */
 function extraKeyOf(header: string): string {
@@ -86,7 +79,7 @@ export function impersonate(req: IncomingMessage, requestor: UserInfo, authorize
   // system:anonymous is authenticated unless the list says otherwise.
   const actingGroups = groups.length || !serviceAccount
     ? [...groups]
-    : ['system:serviceaccounts', `system:serviceaccounts:${serviceAccount.namespace}`];
+    : serviceAccountGroups(serviceAccount.namespace);
   const anonymous = userName === 'system:anonymous';
   const marked = anonymous
     ? actingGroups.includes('system:unauthenticated')

@@ -5,6 +5,7 @@
 import type { KubeObject } from '../../../api/kind.ts';
 import type { ClusterRole, PolicyRule, Role, RoleBinding, Subject } from '../../../api/rbac/types.ts';
 import type { UserInfo } from '../auth.ts';
+import { serviceAccountOf } from '../service-account-names.ts';
 
 export type RbacKind = 'Role' | 'ClusterRole' | 'RoleBinding' | 'ClusterRoleBinding';
 
@@ -15,15 +16,11 @@ export interface RuleSource {
   missing?: string;
 }
 
-const SERVICE_ACCOUNT_PREFIX = 'system:serviceaccount:';
-
 /** The keys a user's subjects are filed under: its name, each group, and its service account. */
 export function subjectKeysOf(user: UserInfo): string[] {
   const keys = [`User:${user.name}`, ...user.groups.map((g) => `Group:${g}`)];
-  if (user.name.startsWith(SERVICE_ACCOUNT_PREFIX)) {
-    const [namespace, name, ...rest] = user.name.slice(SERVICE_ACCOUNT_PREFIX.length).split(':');
-    if (namespace && name && rest.length === 0) keys.push(`ServiceAccount:${namespace}/${name}`);
-  }
+  const serviceAccount = serviceAccountOf(user.name);
+  if (serviceAccount) keys.push(`ServiceAccount:${serviceAccount.namespace}/${serviceAccount.name}`);
   return keys;
 }
 
