@@ -1,0 +1,98 @@
+// The real kubectl's server-side apply against the API server: create, update, a conflict
+// and --force-conflicts, two field managers sharing one object, a field removed by no longer
+// applying it, and kubectl diff --server-side.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startTestApiServer, type TestApiServer } from './support/apiserver.ts';
+
+let api: TestApiServer;
+before(async () => {
+  api = await startTestApiServer();
+});
+after(async () => {
+  await api.stop();
+});
+
+function manifest(listenPath: string, extra = ''): string {
+  return `apiVersion: gatehouse.dev/v1alpha1
+kind: ApiDefinition
+metadata:
+  name: shop
+spec:
+  listenPath: ${listenPath}
+  upstream:
+    targets:
+      - url: http://127.0.0.1:9000
+${extra}`;
+}
+
+const SSA = ['apply', '--server-side', '-f', '-'];
+
+async function get(): Promise<Record<string, any>> {
+  return JSON.parse(await api.kubectl(['get', 'apidefinition', 'shop', '-o', 'json', '--show-managed-fields']));
+}
+
+function managers(obj: Record<string, any>): string[] {
+  return (obj.metadata.managedFields as { manager: string; operation: string }[]).map((e) => `${e.manager}/${e.operation}`);
+}
+
+describe('kubectl apply --server-side', () => {
+  it('creates, then updates, recording kubectl as the applier', async () => {
+    assert.match(await api.kubectl(SSA, manifest('/shop/')), /apidefinition.gatehouse.dev\/shop serverside-applied/);
+    assert.match(await api.kubectl(SSA, manifest('/shop2/')), /serverside-applied/);
+    const obj = await get();
+    assert.equal(obj.spec.listenPath, '/shop2/');
+    assert.deepEqual(managers(obj), ['kubectl/Apply']);
+    assert.deepEqual(obj.metadata.managedFields[0].fieldsV1, {
+      'f:spec': {
+        'f:listenPath': {},
+        'f:upstream': { 'f:targets': { 'k:{"url":"http://127.0.0.1:9000"}': { '.': {}, 'f:url': {} } } },
+      },
+    });
+  });
+
+  it('reports a conflict with the manager and field, and --force-conflicts takes the field over', async () => {
+    const refused = await api.kubectlResult([...SSA, '--field-manager=other'], manifest('/other/'));
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /Apply failed with 1 conflict: conflict with "kubectl": \.spec\.listenPath/);
+    assert.equal((await get()).spec.listenPath, '/shop2/');
+    await api.kubectl([...SSA, '--field-manager=other', '--force-conflicts'], manifest('/other/'));
+    const obj = await get();
+    assert.equal(obj.spec.listenPath, '/other/');
+    const kubectl = obj.metadata.managedFields.find((e: { manager: string }) => e.manager === 'kubectl');
+    assert.equal(kubectl.fieldsV1['f:spec']['f:listenPath'], undefined, 'kubectl no longer owns listenPath');
+  });
+
+  it('lets two managers share one object, and removes a field its manager no longer applies', async () => {
+    // "headers" applies only its header; kubectl's next apply (without it) leaves it alone.
+    const headers = `apiVersion: gatehouse.dev/v1alpha1
+kind: ApiDefinition
+metadata:
+  name: shop
+spec:
+  responseHeaders:
+    set:
+      x-owner: headers
+`;
+    await api.kubectl([...SSA, '--field-manager=headers'], headers);
+    await api.kubectl([...SSA, '--force-conflicts'], manifest('/other/', '  stripListenPath: true\n'));
+    let obj = await get();
+    assert.deepEqual(obj.spec.responseHeaders, { set: { 'x-owner': 'headers' } });
+    assert.equal(obj.spec.stripListenPath, true);
+    assert.deepEqual(managers(obj).sort(), ['headers/Apply', 'kubectl/Apply', 'other/Apply']);
+    // kubectl stops applying stripListenPath: it goes back to its default; the header stays.
+    await api.kubectl(SSA, manifest('/other/'));
+    obj = await get();
+    assert.equal(obj.spec.stripListenPath, false);
+    assert.deepEqual(obj.spec.responseHeaders, { set: { 'x-owner': 'headers' } });
+  });
+
+  it('kubectl diff --server-side shows what an apply would change, and nothing when it would change nothing', async () => {
+    const changed = await api.kubectlResult(['diff', '--server-side', '--force-conflicts', '-f', '-'], manifest('/diff/'));
+    assert.equal(changed.code, 1, changed.stderr);
+    assert.match(changed.stdout, /-  listenPath: \/other\/\n\+  listenPath: \/diff\//);
+    assert.equal((await get()).spec.listenPath, '/other/', 'a diff stores nothing');
+    const same = await api.kubectlResult(['diff', '--server-side', '-f', '-'], manifest('/other/'));
+    assert.equal(same.code, 0, same.stdout + same.stderr);
+  });
+});
