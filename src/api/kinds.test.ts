@@ -10,6 +10,7 @@ test('allKinds lists core kinds first, then the gatehouse.dev kinds', () => {
     'v1 Secret',
     'v1 ConfigMap',
     'v1 Event',
+    'v1 ServiceAccount',
     'coordination.k8s.io/v1 Lease',
     'rbac.authorization.k8s.io/v1 Role',
     'rbac.authorization.k8s.io/v1 ClusterRole',
@@ -50,7 +51,8 @@ test('every schema property carries a description, so kubectl explain is useful'
 
 test('every kind validates an object with the wrong kind of values without throwing', () => {
   for (const def of allKinds) {
-    const errors = validateObject(def, { apiVersion: apiVersionOf(def), kind: def.kind, metadata: { name: 'x' }, spec: 42, status: 'x', data: [], rules: 7 });
+    const wrong = { spec: 42, status: 'x', data: [], rules: 7, secrets: 7 };
+    const errors = validateObject(def, { apiVersion: apiVersionOf(def), kind: def.kind, metadata: { name: 'x' }, ...wrong });
     assert.ok(errors.length > 0, def.kind);
   }
 });

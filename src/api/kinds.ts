@@ -1,5 +1,6 @@
 // Every kind the server serves: the stored ones (core v1 first, in discovery order), then the create-only.
 import type { KindDefinition } from './kind.ts';
+import { authenticationReviewKinds } from './authentication/kinds.ts';
 import { accessReviewKinds } from './authorization/kinds.ts';
 import { selfSubjectRulesReviewKind } from './authorization/rules-review.ts';
 import { configMapKind } from './core/config-map/index.ts';
@@ -7,6 +8,7 @@ import { eventKind } from './core/event/index.ts';
 import { leaseKind } from './core/lease/index.ts';
 import { namespaceKind } from './core/namespace/index.ts';
 import { secretKind } from './core/secret/index.ts';
+import { serviceAccountKind } from './core/service-account/index.ts';
 import { rbacKinds } from './rbac/kinds.ts';
 import { apiDefinitionKind } from './kinds/api-definition/index.ts';
 import { apiKeyKind } from './kinds/api-key/index.ts';
@@ -22,6 +24,7 @@ export const allKinds: KindDefinition[] = [
   secretKind,
   configMapKind,
   eventKind,
+  serviceAccountKind,
   leaseKind,
   ...rbacKinds,
   apiDefinitionKind,
@@ -36,7 +39,11 @@ export const allKinds: KindDefinition[] = [
 
 /** Kinds served only to be created and answered, never stored (KindDefinition.createOnly): not objects a
  * manifest holds, so they are not among allKinds. */
-export const createOnlyKinds: KindDefinition[] = [...accessReviewKinds, selfSubjectRulesReviewKind];
+export const createOnlyKinds: KindDefinition[] = [
+  ...accessReviewKinds,
+  selfSubjectRulesReviewKind,
+  ...authenticationReviewKinds,
+];
 
 /** Every kind the API server serves, in discovery order. */
 export const servedKinds: KindDefinition[] = [...allKinds, ...createOnlyKinds];

@@ -1,5 +1,6 @@
 // Composition root of the API server: storage, registry, authentication and the HTTP
 // handler, listening on one address. Stopping closes open watches, then storage.
+import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -8,7 +9,11 @@ import type { KindDefinition } from '../api/kind.ts';
 import { servedKinds } from '../api/kinds.ts';
 import type { Storage } from '../storage/storage.ts';
 import { openAuditLog, type AuditLogOptions } from './audit/audit-log.ts';
-import { anonymousAdmin, tokenFileAuthenticator, type Authenticator, type Authorizer } from './auth/auth.ts';
+import type { Authenticator, Authorizer } from './auth/auth.ts';
+import { startAuthentication } from './auth/authentication.ts';
+import { tokenRequestSubresource } from './auth/service-account/token-request.ts';
+import type { ServiceAccountTokenOptions } from './auth/service-account/tokens.ts';
+import { authenticationReviewAnswerers } from './authentication-reviews.ts';
 import { privilegedGroups, unionAuthorizer } from './auth/authorizer-union.ts';
 import { startRbac } from './auth/rbac/rbac.ts';
 import { accessReviewAnswerers } from './access-reviews.ts';
@@ -27,6 +32,10 @@ export interface ApiServerOptions {
   tls: { cert: string; key: string };
   /** kube-apiserver style static token file; without one every request is an administrator. */
   tokenFile?: string;
+  /** kube-apiserver's --client-ca-file: PEM CAs whose client certificates authenticate (x509.ts). */
+  clientCaFile?: string;
+  /** Keys and issuer of ServiceAccount tokens; without them ServiceAccounts have no token subresource. */
+  serviceAccountTokens?: ServiceAccountTokenOptions;
   authenticator?: Authenticator;
   authorizer?: Authorizer;
   /** kube-apiserver's --audit-*: record requests by a policy to a file (audit/); none without it. */
@@ -54,7 +63,17 @@ export interface ApiServer {
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const registry = new Registry(options.kinds ?? servedKinds, options.storage);
   await registry.bootstrap();
-  const authenticator = options.authenticator ?? (options.tokenFile ? await tokenFileAuthenticator(options.tokenFile) : anonymousAdmin);
+  const stopAuthentication = new AbortController();
+  const clientCa = options.clientCaFile === undefined ? undefined : await readFile(options.clientCaFile, 'utf8');
+  const { tokenFile, serviceAccountTokens } = options;
+  const authentication = await startAuthentication(
+    { tokenFile, serviceAccountTokens, clientCertificates: clientCa !== undefined },
+    registry,
+    stopAuthentication.signal,
+  );
+  const authenticator = options.authenticator ?? authentication.authenticator;
+  const tokens = authentication.serviceAccountTokens;
+  const tokenRequests = tokens ? [tokenRequestSubresource(tokens)] : [];
   const rbac = await startRbac(registry, (err, role) => options.logger?.error({ err, role }, 'ClusterRole aggregation failed'));
   // kube-apiserver's chain: system:masters may do anything, then RBAC decides.
   const authorizer = options.authorizer ?? unionAuthorizer(privilegedGroups('system:masters'), rbac.authorizer);
@@ -67,8 +86,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     authorizer: audit?.recordingDecisions(authorizer) ?? authorizer,
     audit,
     admit: (user, def, obj, old) => escalation.admit({ user, def, obj, old }),
-    subresources: delegatedSubresources(registry, options.delegation),
-    answerers: accessReviewAnswerers(authorizer),
+    subresources: [...delegatedSubresources(registry, options.delegation), ...tokenRequests],
+    answerers: [
+      ...accessReviewAnswerers(authorizer),
+      ...authenticationReviewAnswerers(authentication.tokens, authentication.apiAudiences),
+    ],
     counters: options.storage,
     healthChecks: [
       { name: 'ping', check: async () => {} },
@@ -91,7 +113,14 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   });
   const limits = { ...defaultConnectionLimits(), ...options.connections };
   const server: Server = createHttpsServer(
-    { cert: options.tls.cert, key: options.tls.key, ...serverTimeouts(limits) },
+    {
+      cert: options.tls.cert,
+      key: options.tls.key,
+      // A client certificate is asked for, not required: without one (or with one the CA did not sign) a
+      // request may still authenticate otherwise; x509.ts reads whether the chain was verified.
+      ...(clientCa === undefined ? {} : { ca: clientCa, requestCert: true, rejectUnauthorized: false }),
+      ...serverTimeouts(limits),
+    },
     handler as (req: IncomingMessage, res: ServerResponse) => void,
   );
   const connections = new Connections(server, limits.maxConnections);
@@ -119,6 +148,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       await audit?.close();
       rbac.close();
       registry.close();
+      stopAuthentication.abort();
       await options.storage.close();
     },
   };

@@ -15,6 +15,7 @@ import { registerApiKeyCommand } from './apikey-command.ts';
 import {
   AUDIT_LOG_FILE, auditLogOptions, registerAuditCommand, withAuditFlags, type AuditFlags,
 } from './audit-command.ts';
+import { addAuthenticationOptions, authenticationOf, type AuthenticationFlags } from './authentication-options.ts';
 import { registerControllerCommand } from './controller-command.ts';
 import { CommandFailure, explainFailure } from './failure.ts';
 import { registerGatewayCommand } from './gateway-command.ts';
@@ -35,9 +36,9 @@ const program = new Command('gatehouse')
   .description('GitOps-native API management for Kubernetes')
   .version('0.1.0');
 
-withAuditFlags(program
+withAuditFlags(addAuthenticationOptions(program
   .command('apiserver')
-  .description('serve the Gatehouse Kubernetes-compatible API'))
+  .description('serve the Gatehouse Kubernetes-compatible API')))
   .option('--storage <spec>', 'memory | pglite[:DIR] | postgres://URL', 'pglite')
   .option('--data-dir <dir>', 'where embedded storage keeps its files', '.gatehouse')
   .option('--bind <addr>', 'address to listen on', '127.0.0.1')
@@ -46,14 +47,17 @@ withAuditFlags(program
   .option('--tls-cert-file <file>', 'PEM serving certificate (default: self-signed, kept in the data dir)')
   .option('--tls-private-key-file <file>', 'PEM key of --tls-cert-file')
   .action(async (opts: { storage: string; dataDir: string; bind: string; port: number; tokenFile?: string;
-    tlsCertFile?: string; tlsPrivateKeyFile?: string } & AuditFlags) => {
+    tlsCertFile?: string; tlsPrivateKeyFile?: string } & AuthenticationFlags & AuditFlags) => {
     const dataDir = resolve(opts.dataDir);
+    const authentication = await authenticationOf(dataDir, opts);
     const audit = await auditLogOptions(opts);
     const tls = await servingCert(dataDir, opts.tlsCertFile, opts.tlsPrivateKeyFile);
     const storage = await openStorage(opts.storage, { dataDir, logger });
-    if (!opts.tokenFile) logger.warn('no --token-file: authentication is disabled, every request acts as an administrator');
+    if (!opts.tokenFile && !opts.clientCaFile) {
+      logger.warn('no --token-file or --client-ca-file: authentication is disabled, every request acts as an administrator');
+    }
     const { bind: host, port, tokenFile } = opts;
-    const server = await startApiServer({ storage, tls, host, port, tokenFile, audit, logger });
+    const server = await startApiServer({ storage, tls, host, port, tokenFile, ...authentication, audit, logger });
     logger.info({ url: server.url, storage: opts.storage }, 'API server listening');
     stopOnSignals([() => server.close()]);
   });
@@ -88,8 +92,9 @@ withAuditFlags(program
     let server: ApiServer;
     try {
       const { tokenFile } = credentials;
+      const { serviceAccountTokens } = await authenticationOf(dataDir);
       const { bind: host, apiPort: port } = opts;
-      server = await startApiServer({ storage, tls, host, port, tokenFile, audit, logger });
+      server = await startApiServer({ storage, tls, host, port, tokenFile, serviceAccountTokens, audit, logger });
     } catch (err) {
       await storage.close();
       throw err;

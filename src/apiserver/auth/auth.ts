@@ -1,8 +1,9 @@
-// Authentication and authorization hooks. Standalone, users come from a static token file
-// in kube-apiserver's format (`token,user,uid,"group1,group2"`); in a cluster, a later
-// authenticator reads front-proxy headers. The authorizer is a hook: the API server asks RBAC
-// (rbac/), after the system:masters short-cut (authorizer-union.ts).
-import { readFile } from 'node:fs/promises';
+// Authentication and authorization hooks. Authenticators follow kube's
+// authentication/request packages: one per credential type (token-file.ts, service-account/,
+// x509.ts), bearer tokens read by bearer-token.ts, a union in front (authenticator-union.ts).
+// The authorizer is a hook: the API server asks RBAC (rbac/), after the system:masters
+// short-cut (authorizer-union.ts).
+import type { IncomingMessage } from 'node:http';
 
 export interface UserInfo {
   name: string;
@@ -12,9 +13,17 @@ export interface UserInfo {
   extra?: Record<string, string[]>;
 }
 
+/** kube's authenticator.Request: who sent a request. */
 export interface Authenticator {
-  /** Undefined when the request carries no valid credentials. */
-  authenticate(authorization: string | undefined): UserInfo | undefined;
+  /** Undefined when the request carries no credentials this authenticator accepts. */
+  authenticate(req: IncomingMessage): Promise<UserInfo | undefined>;
+}
+
+/** kube's authenticator.Token: whom a bearer token stands for (also asked by TokenReview). */
+export interface TokenAuthenticator {
+  /** Undefined for a token this authenticator does not accept. `audiences` are those the token must be
+   * meant for (TokenReview's spec.audiences); absent means the API server's own. */
+  authenticateToken(token: string, audiences?: readonly string[]): Promise<UserInfo | undefined>;
 }
 
 /** kube's authorizer.Attributes. A resource request names group, resource, subresource, namespace and
@@ -47,53 +56,11 @@ export interface Authorizer {
   authorize(attrs: AuthorizationAttributes): AuthorizationDecision;
 }
 
-/** Parses one CSV line with double-quoted fields (the token file's fourth column). */
-function csvFields(line: string): string[] {
-  const fields: string[] = [];
-  let current = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i];
-    if (quoted) {
-      if (c === '"' && line[i + 1] === '"') {
-        current += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else current += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      fields.push(current);
-      current = '';
-    } else current += c;
-  }
-  fields.push(current);
-  return fields.map((f) => f.trim());
-}
-
-export function parseTokenFile(text: string, source: string): Map<string, UserInfo> {
-  const tokens = new Map<string, UserInfo>();
-  text.split(/\r?\n/).forEach((line, index) => {
-    if (line.trim() === '' || line.trim().startsWith('#')) return;
-    const [token, name, uid, groups] = csvFields(line);
-    if (!token || !name || !uid) throw new Error(`${source}:${index + 1}: a token line needs at least token,user,uid`);
-    tokens.set(token, { name, uid, groups: groups ? groups.split(',').map((g) => g.trim()).filter(Boolean) : [] });
-  });
-  return tokens;
-}
-
-export async function tokenFileAuthenticator(path: string): Promise<Authenticator> {
-  const tokens = parseTokenFile(await readFile(path, 'utf8'), path);
-  return {
-    authenticate(authorization) {
-      const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
-      if (!m) return undefined;
-      const user = tokens.get(m[1]);
-      return user ? { ...user, groups: [...user.groups, 'system:authenticated'] } : undefined;
-    },
-  };
-}
-
 /** Used when no token file is configured: every request acts as an administrator. */
 export const anonymousAdmin: Authenticator = {
-  authenticate: () => ({ name: 'system:anonymous', uid: '', groups: ['system:masters', 'system:unauthenticated'] }),
+  authenticate: async () => ({
+    name: 'system:anonymous',
+    uid: '',
+    groups: ['system:masters', 'system:unauthenticated'],
+  }),
 };

@@ -299,7 +299,8 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
     authorize(user, verb, { group: def.group, resource: def.plural, subresource: info.subresource, namespace: info.namespace, name: info.name });
     const raw = verb === 'create' ? await readBody(req) : Buffer.alloc(0);
     const what = `${def.kind} "${info.name}" ${info.subresource}`;
-    const body = raw.length ? requestObject(req, raw, what) : undefined;
+    // `kubectl create token` sends its TokenRequest as protobuf.
+    const body = raw.length ? requestObject(req, raw, what, { protobuf: true }) : undefined;
     // The parent must exist; handlers may rely on it.
     await store.get(info.namespace ?? '', info.name);
     const out = await handler.handle({ verb, namespace: info.namespace ?? '', name: info.name, body, query, user, store });
@@ -353,7 +354,7 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
     if (path === '/version') return send(res, 200, options.version);
     if (OPEN_PATHS.test(path)) return health(res, path, query);
 
-    const authenticated = options.authenticator.authenticate(req.headers.authorization);
+    const authenticated = await options.authenticator.authenticate(req);
     options.audit?.begin(req, res, authenticated, path, query);
     if (!authenticated) throw errors.unauthorized();
     options.onAuthenticated?.(req);

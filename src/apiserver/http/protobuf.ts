@@ -162,6 +162,23 @@ const KINDS: Record<string, Message> = {
   'authorization.k8s.io/v1/LocalSubjectAccessReview': review(REVIEW_SPEC),
   'authorization.k8s.io/v1/SelfSubjectAccessReview': review(SELF_REVIEW_SPEC),
   'authorization.k8s.io/v1/SelfSubjectRulesReview': review({ 1: { name: 'namespace', type: 'string' } }),
+  'v1/ServiceAccount': {
+    1: { name: 'metadata', type: OBJECT_META },
+    2: { name: 'secrets', type: OBJECT_REFERENCE, repeated: true },
+    3: { name: 'imagePullSecrets', type: { 1: { name: 'name', type: 'string' } }, repeated: true },
+    4: { name: 'automountServiceAccountToken', type: 'bool' },
+  },
+  // authentication.k8s.io/v1, which `kubectl create token` and `kubectl auth whoami` send as protobuf.
+  'authentication.k8s.io/v1/TokenRequest': review({
+    1: { name: 'audiences', type: 'string', repeated: true },
+    3: { name: 'boundObjectRef', type: { 1: { name: 'kind', type: 'string' }, 3: { name: 'name', type: 'string' } } },
+    4: { name: 'expirationSeconds', type: 'int64' },
+  }),
+  'authentication.k8s.io/v1/TokenReview': review({
+    1: { name: 'token', type: 'string' },
+    2: { name: 'audiences', type: 'string', repeated: true },
+  }),
+  'authentication.k8s.io/v1/SelfSubjectReview': { 1: { name: 'metadata', type: OBJECT_META } },
 };
 
 const ENVELOPE: Message = {
