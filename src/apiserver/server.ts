@@ -19,6 +19,7 @@ import { startRbac } from './auth/rbac/rbac.ts';
 import { accessReviewAnswerers } from './access-reviews.ts';
 import { Connections, defaultConnectionLimits, serverTimeouts, type ConnectionLimits } from './connections.ts';
 import { delegatedSubresources, type DelegationTiming } from './delegated-subresources.ts';
+import { startGarbageCollection, type GarbageCollectionOptions } from './gc/garbage-collection.ts';
 import { createHandler } from './http/handler.ts';
 import { Registry } from './registry/registry.ts';
 
@@ -49,6 +50,8 @@ export interface ApiServerOptions {
   connections?: Partial<ConnectionLimits>;
   /** kube-apiserver's --min-request-timeout: a watch lasts between it and twice it. */
   minRequestTimeoutSeconds?: number;
+  /** The garbage collector of ownerReferences (gc/); `elect` when several replicas share the storage. */
+  garbageCollection?: Omit<GarbageCollectionOptions, 'onError'>;
 }
 
 export interface ApiServer {
@@ -78,6 +81,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   // kube-apiserver's chain: system:masters may do anything, then RBAC decides.
   const authorizer = options.authorizer ?? unionAuthorizer(privilegedGroups('system:masters'), rbac.authorizer);
   const escalation = rbac.escalationCheck(authorizer);
+  const garbageCollection = startGarbageCollection(registry, {
+    elect: false,
+    ...options.garbageCollection,
+    onError: (err) => options.logger?.warn({ err }, 'garbage collection failed; retrying'),
+  });
   const gitVersion = `v${KUBERNETES_COMPATIBILITY.major}.${KUBERNETES_COMPATIBILITY.minor}.0+gatehouse-${options.version ?? '0.1.0'}`;
   const audit = options.audit && openAuditLog(options.audit, (msg, err) => options.logger?.error({ err }, msg));
   const handler = createHandler({
@@ -146,6 +154,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       await closed;
       // Every request has ended: its events are queued; they are written before close() returns.
       await audit?.close();
+      await garbageCollection.stop();
       rbac.close();
       registry.close();
       stopAuthentication.abort();

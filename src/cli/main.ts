@@ -5,7 +5,7 @@ import { resolve, join } from 'node:path';
 import { startApiServer, type ApiServer } from '../apiserver/server.ts';
 import { ensureSelfSignedCert, loadServingCert, type ServingCert } from '../apiserver/tls.ts';
 import { lockDirectory } from '../storage/directory-lock.ts';
-import { openStorage } from '../storage/open.ts';
+import { isSharedStorage, openStorage } from '../storage/open.ts';
 import { startGateway, type Gateway } from '../gateway/server.ts';
 import { loadKubeconfig } from '../client/kubeconfig.ts';
 import { KubeClient } from '../client/rest.ts';
@@ -57,7 +57,11 @@ withAuditFlags(addAuthenticationOptions(program
       logger.warn('no --token-file or --client-ca-file: authentication is disabled, every request acts as an administrator');
     }
     const { bind: host, port, tokenFile } = opts;
-    const server = await startApiServer({ storage, tls, host, port, tokenFile, ...authentication, audit, logger });
+    // Replicas sharing PostgreSQL elect the one that collects garbage.
+    const garbageCollection = { elect: isSharedStorage(opts.storage) };
+    const server = await startApiServer({
+      storage, tls, host, port, tokenFile, ...authentication, audit, garbageCollection, logger,
+    });
     logger.info({ url: server.url, storage: opts.storage }, 'API server listening');
     stopOnSignals([() => server.close()]);
   });
@@ -94,7 +98,10 @@ withAuditFlags(program
       const { tokenFile } = credentials;
       const { serviceAccountTokens } = await authenticationOf(dataDir);
       const { bind: host, apiPort: port } = opts;
-      server = await startApiServer({ storage, tls, host, port, tokenFile, serviceAccountTokens, audit, logger });
+      const garbageCollection = { elect: isSharedStorage(spec) };
+      server = await startApiServer({
+        storage, tls, host, port, tokenFile, serviceAccountTokens, audit, garbageCollection, logger,
+      });
     } catch (err) {
       await storage.close();
       throw err;

@@ -7,8 +7,12 @@ import { leaseKind, type Lease } from '../api/core/lease/index.ts';
 import { isStatusError } from './errors.ts';
 import type { KubeClient } from './rest.ts';
 
+/** The calls the elector makes: a KubeClient's, or the same answered in-process as the Kubernetes API
+ * answers them (failures thrown as ApiStatusError), as the API server does for its own replicas. */
+export type LeaseClient = Pick<KubeClient, 'get' | 'create' | 'update'>;
+
 export interface LeaderElectionOptions {
-  client: KubeClient;
+  client: LeaseClient;
   namespace: string;
   name: string;
   identity: string;

@@ -17,6 +17,12 @@ export interface OpenStorageOptions {
 
 export const DEFAULT_COMPACT_EVERY_MS = 5 * 60_000;
 
+/** Whether the storage a spec names can be shared by several processes (PostgreSQL), so work only one of
+ * them may do (the garbage collector) needs an election. */
+export function isSharedStorage(spec: string): boolean {
+  return spec.startsWith('postgres://') || spec.startsWith('postgresql://');
+}
+
 /**
  * Opens the storage a spec names:
  * - `memory`: in process, lost on exit;
@@ -34,7 +40,7 @@ export async function openStorage(spec: string, options: OpenStorageOptions = {}
   if (spec.startsWith('pglite:') && spec.length > 'pglite:'.length) {
     return SqlStorage.open(await openPgliteClient(resolve(spec.slice('pglite:'.length))), driverOptions);
   }
-  if (spec.startsWith('postgres://') || spec.startsWith('postgresql://')) {
+  if (isSharedStorage(spec)) {
     const client = await openPgClient(spec, {
       onIdleError: (err) => options.logger?.warn({ err }, 'idle PostgreSQL connection failed'),
     });

@@ -5,6 +5,7 @@
 import type { KindDefinition, KubeObject } from '../../api/kind.ts';
 import type { Storage } from '../../storage/storage.ts';
 import { ApiError, errors } from '../errors.ts';
+import { validatePropagation } from './propagation.ts';
 import { ResourceStore, type DeleteOptions, type DeleteResult, type NamespaceGuard, type WriteOptions } from './store.ts';
 
 export const DEFAULT_NAMESPACES = ['default'];
@@ -86,6 +87,8 @@ export class Registry implements NamespaceGuard {
   /** Deletes a namespace: at once when empty, else it is marked terminating (held by the
    * `kubernetes` finalizer) while its contents are deleted. */
   async deleteNamespace(name: string, options: DeleteOptions, write: WriteOptions): Promise<DeleteResult> {
+    // Refused before the namespace is marked, not after.
+    validatePropagation(options, `namespaces/${name}`);
     const ns = await this.namespaces.get('', name);
     if (!ns.metadata.deletionTimestamp && !write.dryRun && (await this.countIn(name)) > 0) {
       const finalizers = [...new Set([...(ns.metadata.finalizers ?? []), NAMESPACE_FINALIZER])];

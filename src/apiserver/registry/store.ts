@@ -14,6 +14,7 @@ import { matchesLabels, matchesNumeric, parseFieldSelector, parseLabelSelector }
 import { FieldManager, validateManagerOptions, type ManagerOptions } from '../apply/field-manager.ts';
 import { decodeContinue, encodeContinue } from './continue-token.ts';
 import { applyPatch, type PatchType } from './patch.ts';
+import { deletionFinalizers, validatePropagation } from './propagation.ts';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 
@@ -34,7 +35,10 @@ export interface WriteResult {
 
 export interface DeleteOptions {
   preconditions?: { uid?: string; resourceVersion?: string };
+  /** Orphan, Background (the default) or Foreground: see propagation.ts. */
   propagationPolicy?: string;
+  /** The deprecated form of propagationPolicy Orphan (true) and Background (false). */
+  orphanDependents?: boolean;
   gracePeriodSeconds?: number;
 }
 
@@ -232,6 +236,12 @@ export class ResourceStore {
     if (errs.length) throw errors.invalid(this.ref, this.def.kind, obj.metadata.name ?? obj.metadata.generateName ?? '', errs);
   }
 
+  /** `configmaps/default/settings`, `namespaces/shop`: the object a DeleteOptions error is about. */
+  private qualifiedName(namespace: string, name: string): string {
+    const resource = this.def.group ? `${this.def.plural}.${this.def.group}` : this.def.plural;
+    return this.def.namespaced ? `${resource}/${namespace}/${name}` : `${resource}/${name}`;
+  }
+
   private describe(name: string | undefined): string {
     return `${this.def.kind} "${name ?? ''}"`;
   }
@@ -417,6 +427,7 @@ export class ResourceStore {
   }
 
   async delete(namespace: string, name: string, deleteOptions: DeleteOptions, options: WriteOptions): Promise<DeleteResult> {
+    validatePropagation(deleteOptions, this.qualifiedName(namespace, name));
     const current = await this.load(namespace, name);
     const obj = this.parse(current);
     const pre = deleteOptions.preconditions;
@@ -427,9 +438,15 @@ export class ResourceStore {
       throw errors.conflict(this.ref, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.revision}`);
     }
     const key = this.key(namespace, name);
-    if ((obj.metadata.finalizers ?? []).length) {
-      if (obj.metadata.deletionTimestamp) return { object: obj, pending: true };
-      const marked: KubeObject = { ...obj, metadata: { ...obj.metadata, deletionTimestamp: now(), deletionGracePeriodSeconds: 0 } };
+    const finalizers = deletionFinalizers(obj.metadata.finalizers ?? [], deleteOptions);
+    if (finalizers.length) {
+      // Deleting an object being deleted changes at most its garbage collection finalizer, as kube-apiserver.
+      if (obj.metadata.deletionTimestamp && sameMembers(finalizers, obj.metadata.finalizers ?? [])) {
+        return { object: obj, pending: true };
+      }
+      const deletionTimestamp = obj.metadata.deletionTimestamp ?? now();
+      const metadata = { ...obj.metadata, finalizers, deletionTimestamp, deletionGracePeriodSeconds: 0 };
+      const marked: KubeObject = { ...obj, metadata };
       if (options.dryRun) return { object: marked, pending: true };
       try {
         const stored = await this.storage.update(key, current.revision, this.attrs(marked), this.encoder(marked));
@@ -575,6 +592,10 @@ export class ResourceStore {
 function parseResourceVersion(rv: string): number {
   if (!/^\d+$/.test(rv)) throw errors.badRequest(`invalid resourceVersion "${rv}": must be an unsigned integer`);
   return Number(rv);
+}
+
+function sameMembers(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((f) => b.includes(f));
 }
 
 function patchNamesVersion(patch: unknown): boolean {
