@@ -22,6 +22,8 @@ export interface ApiServerProcessOptions {
   /** Data directory: certificate, token file, kubeconfig and embedded storage go here. */
   dir: string;
   token: string;
+  /** Groups of the token's user: system:masters by default, which the authorizer lets through before RBAC. */
+  groups?: string;
   /** Command prefix the server runs under, e.g. ['taskset', '-c', '1']. */
   prefix?: readonly string[];
   stderr?: 'pipe' | 'inherit';
@@ -31,7 +33,7 @@ export async function startApiServerProcess(processes: Processes, options: ApiSe
   const { dir, token } = options;
   const tls = await ensureSelfSignedCert(join(dir, 'tls'));
   const tokenFile = join(dir, 'tokens.csv');
-  await writeFile(tokenFile, `${token},bench,bench,"system:masters"\n`);
+  await writeFile(tokenFile, `${token},bench,bench,"${options.groups ?? 'system:masters'}"\n`);
   const child = processes.start('API server', [
     ...(options.prefix ?? []), ...gatehouseArgv(['apiserver', '--storage', options.storage, '--data-dir', dir, '--port', '0', '--token-file', tokenFile,
       '--tls-cert-file', tls.certFile, '--tls-private-key-file', tls.keyFile]),
