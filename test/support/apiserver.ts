@@ -9,6 +9,7 @@ import { Agent } from 'undici';
 import { loadKubeconfig } from '../../src/client/kubeconfig.ts';
 import { KubeClient } from '../../src/client/rest.ts';
 import type { DelegationTiming } from '../../src/apiserver/delegated-subresources.ts';
+import { ensureServiceAccountSigningKey, loadServiceAccountKeys } from '../../src/apiserver/auth/service-account/keys.ts';
 import { startApiServer, type ApiServer, type ApiServerOptions } from '../../src/apiserver/server.ts';
 import { ensureSelfSignedCert } from '../../src/apiserver/tls.ts';
 import { ensureAdminToken, writeKubeconfig } from '../../src/cli/kubeconfig.ts';
@@ -43,11 +44,18 @@ export interface TestApiServerOptions {
   delegation?: DelegationTiming;
   /** Connection timeouts and cap, and the watch timeout base, for tests that shorten them. */
   limits?: Pick<ApiServerOptions, 'connections' | 'minRequestTimeoutSeconds'>;
-  /** Whether the garbage collector is elected (replicas sharing PostgreSQL), and how fast. */
-  garbageCollection?: ApiServerOptions['garbageCollection'];
   /** Where and by which policy requests are recorded (an audit log). */
   audit?: ApiServerOptions['audit'];
+  /** kube-apiserver's --client-ca-file. */
+  clientCaFile?: string;
+  /** Whether the garbage collector is elected (replicas sharing PostgreSQL), and how fast. */
+  garbageCollection?: ApiServerOptions['garbageCollection'];
+  /** The clock ServiceAccount tokens are issued and checked by (milliseconds since the epoch). */
+  clock?: () => number;
 }
+
+/** The --service-account-issuer of test servers. */
+export const TEST_ISSUER = 'https://gatehouse.test';
 
 export async function startTestApiServer(storageSpec = 'memory', options: TestApiServerOptions = {}): Promise<TestApiServer> {
   const dir = await mkdtemp(join(tmpdir(), 'gatehouse-test-'));
@@ -55,9 +63,17 @@ export async function startTestApiServer(storageSpec = 'memory', options: TestAp
   if (options.tokens?.length) await appendFile(tokenFile, `${options.tokens.join('\n')}\n`);
   const tls = await ensureSelfSignedCert(join(dir, 'tls'));
   const storage = await openStorage(storageSpec, { dataDir: dir });
-  const { delegation, garbageCollection, audit } = options;
+  const keys = await loadServiceAccountKeys(await ensureServiceAccountSigningKey(join(dir, 'service-account')));
   const server = await startApiServer({
-    storage, tls, tokenFile, delegation, garbageCollection, audit, ...options.limits,
+    storage,
+    tls,
+    tokenFile,
+    clientCaFile: options.clientCaFile,
+    serviceAccountTokens: { keys, issuer: TEST_ISSUER, now: options.clock },
+    delegation: options.delegation,
+    garbageCollection: options.garbageCollection,
+    audit: options.audit,
+    ...options.limits,
   });
   const kubeconfigPath = join(dir, 'kubeconfig');
   await writeKubeconfig(kubeconfigPath, server.url, tls.cert, token);
