@@ -7,16 +7,13 @@
 import { randomUUID } from 'node:crypto';
 import { jwtVerify, SignJWT, type JWTPayload, type JWSHeaderParameters } from 'jose';
 import type { TokenAuthenticator, UserInfo } from '../auth.ts';
+import { serviceAccountGroups, serviceAccountUsername, type ServiceAccountName } from '../service-account-names.ts';
 import type { ServiceAccountUids } from './accounts.ts';
 import type { ServiceAccountKeys } from './keys.ts';
 
-export const SERVICE_ACCOUNT_USER_PREFIX = 'system:serviceaccount:';
-export const SERVICE_ACCOUNTS_GROUP = 'system:serviceaccounts';
 const LEEWAY_SECONDS = 60;
 
-export interface ServiceAccountRef {
-  namespace: string;
-  name: string;
+export interface ServiceAccountRef extends ServiceAccountName {
   uid: string;
 }
 
@@ -41,12 +38,8 @@ interface KubernetesClaim {
 }
 
 /** The user a ServiceAccount authenticates as (kube's serviceaccount.UserInfo). */
-export function serviceAccountUser({ namespace, name, uid }: ServiceAccountRef): UserInfo {
-  return {
-    name: `${SERVICE_ACCOUNT_USER_PREFIX}${namespace}:${name}`,
-    uid,
-    groups: [SERVICE_ACCOUNTS_GROUP, `${SERVICE_ACCOUNTS_GROUP}:${namespace}`],
-  };
+function serviceAccountUser(account: ServiceAccountRef): UserInfo {
+  return { name: serviceAccountUsername(account), uid: account.uid, groups: serviceAccountGroups(account.namespace) };
 }
 
 function kubernetesClaim(payload: JWTPayload): KubernetesClaim | undefined {
@@ -81,7 +74,7 @@ export class ServiceAccountTokens implements TokenAuthenticator {
     const token = await new SignJWT({ 'kubernetes.io': claim })
       .setProtectedHeader({ alg, kid })
       .setIssuer(this.issuer)
-      .setSubject(serviceAccountUser(account).name)
+      .setSubject(serviceAccountUsername(account))
       .setAudience([...audiences])
       .setIssuedAt(issuedAt)
       .setNotBefore(issuedAt)
