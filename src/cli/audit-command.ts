@@ -76,7 +76,9 @@ function objectFilter(value: string): (e: AuditEvent) => boolean {
 
 function since(value: string): number {
   const ms = tryParseDuration(value);
-  if (ms === undefined || ms < 0) throw new InvalidArgumentError(`--since ${value}: expected a duration such as 1h or 30m`);
+  if (ms === undefined || ms < 0) {
+    throw new InvalidArgumentError(`--since ${value}: expected a duration such as 1h or 30m`);
+  }
   return ms;
 }
 
@@ -127,7 +129,9 @@ export function registerAuditCommand(program: Command): void {
     .option('--since <duration>', 'only requests received within this long, e.g. 1h', since)
     .option('-o, --output <format>', 'table or json', 'table')
     .action(async (flags: AuditQuery) => {
-      if (flags.output !== 'table' && flags.output !== 'json') throw new InvalidArgumentError(`-o ${flags.output}: expected table or json`);
+      if (flags.output !== 'table' && flags.output !== 'json') {
+        throw new InvalidArgumentError(`-o ${flags.output}: expected table or json`);
+      }
       const path = flags.auditLogPath ?? join(flags.dataDir, AUDIT_LOG_FILE);
       if ((await auditLogFiles(path)).length === 0) {
         throw new CommandFailure(`no audit log at ${path}: gatehouse up writes DATA_DIR/${AUDIT_LOG_FILE}, `
@@ -140,7 +144,8 @@ export function registerAuditCommand(program: Command): void {
         && (flags.user === undefined || e.user.username === flags.user || e.impersonatedUser?.username === flags.user)
         && (from === undefined || Date.parse(e.requestReceivedTimestamp) >= from));
       if (flags.output === 'json') {
-        process.stdout.write(`${JSON.stringify({ apiVersion: 'audit.k8s.io/v1', kind: 'EventList', items: found }, null, 2)}\n`);
+        const list = { apiVersion: 'audit.k8s.io/v1', kind: 'EventList', items: found };
+        process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
         return;
       }
       if (found.length === 0) {
