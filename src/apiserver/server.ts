@@ -17,10 +17,12 @@ import { authenticationReviewAnswerers } from './authentication-reviews.ts';
 import { privilegedGroups, unionAuthorizer } from './auth/authorizer-union.ts';
 import { startRbac } from './auth/rbac/rbac.ts';
 import { accessReviewAnswerers } from './access-reviews.ts';
+import { budgetedCounters } from './counter-budget.ts';
 import { Connections, defaultConnectionLimits, serverTimeouts, type ConnectionLimits } from './connections.ts';
 import { delegatedSubresources, type DelegationTiming } from './delegated-subresources.ts';
 import { startGarbageCollection, type GarbageCollectionOptions } from './gc/garbage-collection.ts';
 import { createHandler } from './http/handler.ts';
+import { admitLeaseDuration } from './lease-bounds.ts';
 import { Registry } from './registry/registry.ts';
 
 export const KUBERNETES_COMPATIBILITY = { major: '1', minor: '32' };
@@ -93,13 +95,16 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     authenticator,
     authorizer: audit?.recordingDecisions(authorizer) ?? authorizer,
     audit,
-    admit: (user, def, obj, old) => escalation.admit({ user, def, obj, old }),
+    admit: (user, def, obj, old) => {
+      escalation.admit({ user, def, obj, old });
+      admitLeaseDuration(user, def, obj);
+    },
     subresources: [...delegatedSubresources(registry, options.delegation), ...tokenRequests],
     answerers: [
       ...accessReviewAnswerers(authorizer),
       ...authenticationReviewAnswerers(authentication.tokens, authentication.apiAudiences),
     ],
-    counters: options.storage,
+    counters: budgetedCounters(options.storage),
     healthChecks: [
       { name: 'ping', check: async () => {} },
       { name: 'storage', check: async () => void (await options.storage.currentRevision()) },

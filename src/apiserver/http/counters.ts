@@ -6,17 +6,21 @@ import type { IncomingMessage } from 'node:http';
 import { MAX_COUNTER_INCREMENTS, MAX_COUNTER_KEY_LENGTH, type CountersResponse } from '../../api/counters.ts';
 import type { FieldError } from '../../api/kind.ts';
 import type { CounterIncrement, Storage } from '../../storage/storage.ts';
+import type { UserInfo } from '../auth/auth.ts';
 import { errors, fromStorageError, type ResourceRef } from '../errors.ts';
 import { decodeBody, readBody } from './body.ts';
 
 export const COUNTERS_REF: ResourceRef = { group: 'gatehouse.dev', resource: 'counters' };
 
-export type CounterStore = Pick<Storage, 'addCounters'>;
+/** Storage's addCounters, told who adds (counter-budget.ts bounds what a gateway identity may add). */
+export interface CounterStore {
+  addCounters(increments: CounterIncrement[], user: UserInfo): ReturnType<Storage['addCounters']>;
+}
 
-export async function serveCounters(req: IncomingMessage, store: CounterStore): Promise<CountersResponse> {
+export async function serveCounters(req: IncomingMessage, store: CounterStore, user: UserInfo): Promise<CountersResponse> {
   const increments = parseCountersRequest(decodeBody(await readBody(req), req.headers['content-type'], 'the counters'));
   try {
-    return { totals: await store.addCounters(increments) };
+    return { totals: await store.addCounters(increments, user) };
   } catch (err) {
     throw fromStorageError(err, COUNTERS_REF, '');
   }

@@ -366,7 +366,7 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
     if (path === COUNTERS_PATH) {
       if (req.method !== 'POST') throw errors.methodNotAllowed(req.method ?? '', 'counters');
       authorize(user, 'create', COUNTERS_REF);
-      return send(res, 200, await serveCounters(req, options.counters));
+      return send(res, 200, await serveCounters(req, options.counters, user));
     }
 
     const document = documents.serve(path, req.headers.accept, `${req.socket.localAddress}:${req.socket.localPort}`);

@@ -47,8 +47,9 @@ const ADMIN_RULES: PolicyRule[] = [
   rule(['authorization.k8s.io'], ['localsubjectaccessreviews'], ['create']),
 ];
 
-/** The lease the gateways elect their status writer with lives in this namespace (gateway/status-reporter.ts). */
+/** The lease the gateways elect their status writer with, and its namespace (gateway/status-reporter.ts). */
 export const GATEWAY_LEASE_NAMESPACE = 'default';
+export const GATEWAY_STATUS_LEASE = 'gatehouse-gateway-status';
 
 /** What a gateway reads to build its config and does while serving: ApiDefinition status by its elected
  * writer, Events on ApiDefinitions, answers to probes, shared limit counts. Its Lease is a Role in
@@ -62,7 +63,13 @@ const GATEWAY_RULES: PolicyRule[] = [
   rule([GATEHOUSE], ['counters'], ['create']),
 ];
 
-const GATEWAY_LEASE_RULES: PolicyRule[] = [rule(['coordination.k8s.io'], ['leases'], ['get', 'create', 'update'])];
+/** As kube's leader-election roles: creating a Lease cannot be limited by name (a create has none), the reads
+ * and writes after it are limited to the status Lease. A gateway serving one namespace or selector elects over
+ * a Lease of its own name, granted by a Role of its own (docs/operations.md). */
+const GATEWAY_LEASE_RULES: PolicyRule[] = [
+  rule(['coordination.k8s.io'], ['leases'], ['create']),
+  rule(['coordination.k8s.io'], ['leases'], ['get', 'update'], [GATEWAY_STATUS_LEASE]),
+];
 
 /** The GitOps controller reads its sources' credentials and applies Syncs: every namespaced kind but RBAC,
  * statuses of Gatehouse kinds, Events, the answers of reconcile and diff requests. */

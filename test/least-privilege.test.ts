@@ -1,0 +1,67 @@
+// What a gateway identity could do before its role was cut to what a gateway does, refused now: hold the
+// status Lease for 2·10⁹ s, write another Lease than its own, add 10⁶ to a consumer's quota counter.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { COUNTERS_PATH } from '../src/api/counters.ts';
+import { startTestApiServer, type TestApiServer } from './support/apiserver.ts';
+
+const JSON_TYPE = { 'content-type': 'application/json' };
+const LEASES = '/apis/coordination.k8s.io/v1/namespaces/default/leases';
+
+describe('a gateway identity', () => {
+  let t: TestApiServer;
+  const send = (method: string, path: string, body: unknown, token?: string) =>
+    t.request(path, { method, headers: JSON_TYPE, body: JSON.stringify(body) }, token);
+  const lease = (name: string, leaseDurationSeconds: number, resourceVersion?: string) => ({
+    apiVersion: 'coordination.k8s.io/v1',
+    kind: 'Lease',
+    metadata: { name, namespace: 'default', ...(resourceVersion ? { resourceVersion } : {}) },
+    spec: { holderIdentity: 'gw-1', leaseDurationSeconds },
+  });
+  const messageOf = async (res: Response) => ((await res.json()) as { message: string }).message;
+
+  before(async () => {
+    t = await startTestApiServer('memory', { tokens: ['gateway-token,gw,gw-uid,"gatehouse:gateways"'] });
+  });
+  after(() => t?.stop());
+
+  it('cannot hold the status Lease for 2·10⁹ s; a leader election\'s 15 s passes, an administrator is not bounded', async () => {
+    const held = await send('POST', LEASES, lease('gatehouse-gateway-status', 2_000_000_000), 'gateway-token');
+    assert.equal(held.status, 422);
+    assert.equal(await messageOf(held), 'Lease.coordination.k8s.io "gatehouse-gateway-status" is invalid: spec.leaseDurationSeconds: '
+      + 'Invalid value: 2000000000: must be at most 300 for "gw", who is not in system:masters');
+    const created = await send('POST', LEASES, lease('gatehouse-gateway-status', 15), 'gateway-token');
+    assert.equal(created.status, 201);
+    const { metadata } = (await created.json()) as { metadata: { resourceVersion: string } };
+    const renewed = lease('gatehouse-gateway-status', 2_000_000_000, metadata.resourceVersion);
+    const update = await send('PUT', `${LEASES}/gatehouse-gateway-status`, renewed, 'gateway-token');
+    assert.equal(update.status, 422);
+    assert.equal((await send('PUT', `${LEASES}/gatehouse-gateway-status`, renewed)).status, 200);
+  });
+
+  it('reads and writes only its own Lease by name', async () => {
+    assert.equal((await send('POST', LEASES, lease('controller-leader', 15))).status, 201);
+    const read = await t.request(`${LEASES}/controller-leader`, {}, 'gateway-token');
+    assert.equal(read.status, 403);
+    assert.equal(await messageOf(read), 'leases.coordination.k8s.io "controller-leader" is forbidden: User "gw" cannot get '
+      + 'resource "leases" in API group "coordination.k8s.io" in the namespace "default"');
+    const taken = await send('PUT', `${LEASES}/controller-leader`, lease('controller-leader', 15), 'gateway-token');
+    assert.equal(taken.status, 403);
+    assert.equal((await t.request(`${LEASES}/gatehouse-gateway-status`, {}, 'gateway-token')).status, 200);
+  });
+
+  it('cannot add 10⁶ to a quota counter; what a gateway serves between two exchanges is added', async () => {
+    const increment = (delta: number) => ({ key: 'quota:consumer/default/acme:86400000', window: 0, delta, expiresAt: Date.now() + 60_000 });
+    const flood = await send('POST', COUNTERS_PATH, { increments: [increment(1_000_000)] }, 'gateway-token');
+    assert.equal(flood.status, 403);
+    assert.match(await messageOf(flood), /^counters\.gatehouse\.dev is forbidden: increments\[0\]\.delta: User "gw" may add at most \d+ /);
+    // Split over increments of one counter in one batch, it is refused the same.
+    const split = await send('POST', COUNTERS_PATH, { increments: Array.from({ length: 10 }, () => increment(100_000)) }, 'gateway-token');
+    assert.equal(split.status, 403);
+    const served = await send('POST', COUNTERS_PATH, { increments: [increment(500)] }, 'gateway-token');
+    assert.equal(served.status, 200);
+    assert.deepEqual(await served.json(), { totals: [500] });
+    const admin = await send('POST', COUNTERS_PATH, { increments: [increment(1_000_000)] });
+    assert.deepEqual(await admin.json(), { totals: [1_000_500] });
+  });
+});
