@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import type { AuditEvent } from '../src/apiserver/audit/event.ts';
 import { KUBECTL } from './support/apiserver.ts';
 import { eventually } from './support/eventually.ts';
 import { fileUrl, makeClientKey, makeRepo, startSshGitServer } from './support/git-servers.ts';
@@ -105,6 +106,12 @@ describe('gatehouse up', () => {
       assert.equal(await running.exited, 0);
       upstream.close();
     }
+    // Recorded in DATA_DIR/audit.log by the built-in policy.
+    const lines = (await readFile(join(dir, 'audit.log'), 'utf8')).trim().split('\n');
+    const echo = lines.map((l) => JSON.parse(l) as AuditEvent)
+      .filter((e) => e.objectRef?.name === 'echo' && !e.objectRef.subresource && e.user.username === 'admin');
+    const writes = echo.filter((e) => e.verb !== 'get').map((e) => [e.verb, e.level, e.responseStatus?.code]);
+    assert.deepEqual(writes, [['create', 'RequestResponse', 201], ['delete', 'RequestResponse', 200]]);
   });
 
   it('writes a kubeconfig kubectl uses, stops cleanly on SIGTERM and keeps its data', async () => {
