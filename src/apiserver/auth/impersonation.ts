@@ -12,7 +12,7 @@ import type { IncomingMessage } from 'node:http';
 import { errors } from '../errors.ts';
 import type { AuthorizationAttributes, Authorizer, UserInfo } from './auth.ts';
 import { assertAuthorized } from './forbidden.ts';
-import { serviceAccountGroups, serviceAccountOf } from './service-account-names.ts';
+import { serviceAccountGroups, serviceAccountOf } from '../../api/core/service-account/names.ts';
 
 const USER = 'impersonate-user';
 const GROUP = 'impersonate-group';

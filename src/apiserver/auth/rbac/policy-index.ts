@@ -5,7 +5,7 @@
 import type { KubeObject } from '../../../api/kind.ts';
 import type { ClusterRole, PolicyRule, Role, RoleBinding, Subject } from '../../../api/rbac/types.ts';
 import type { UserInfo } from '../auth.ts';
-import { serviceAccountOf } from '../service-account-names.ts';
+import { serviceAccountOf } from '../../../api/core/service-account/names.ts';
 
 export type RbacKind = 'Role' | 'ClusterRole' | 'RoleBinding' | 'ClusterRoleBinding';
 
