@@ -33,7 +33,8 @@ async function get(): Promise<Record<string, any>> {
 }
 
 function managers(obj: Record<string, any>): string[] {
-  return (obj.metadata.managedFields as { manager: string; operation: string }[]).map((e) => `${e.manager}/${e.operation}`);
+  const entries = obj.metadata.managedFields as { manager: string; operation: string }[];
+  return entries.map((e) => `${e.manager}/${e.operation}`);
 }
 
 describe('kubectl apply --server-side', () => {
@@ -87,8 +88,9 @@ spec:
     assert.deepEqual(obj.spec.responseHeaders, { set: { 'x-owner': 'headers' } });
   });
 
-  it('kubectl diff --server-side shows what an apply would change, and nothing when it would change nothing', async () => {
-    const changed = await api.kubectlResult(['diff', '--server-side', '--force-conflicts', '-f', '-'], manifest('/diff/'));
+  it('kubectl diff --server-side shows what an apply would change, and nothing when it changes nothing', async () => {
+    const diff = ['diff', '--server-side', '--force-conflicts', '-f', '-'];
+    const changed = await api.kubectlResult(diff, manifest('/diff/'));
     assert.equal(changed.code, 1, changed.stderr);
     assert.match(changed.stdout, /-  listenPath: \/other\/\n\+  listenPath: \/diff\//);
     assert.equal((await get()).spec.listenPath, '/other/', 'a diff stores nothing');

@@ -26,7 +26,8 @@ async function send(path: string, init: RequestInit): Promise<{ status: number; 
 }
 
 function apply(path: string, body: unknown, query: string, yaml = false) {
-  return send(`${path}?${query}`, { method: 'PATCH', headers: APPLY, body: yaml ? String(body) : JSON.stringify(body) });
+  const text = yaml ? String(body) : JSON.stringify(body);
+  return send(`${path}?${query}`, { method: 'PATCH', headers: APPLY, body: text });
 }
 
 /** managedFields without their times, which are checked apart. */
@@ -70,10 +71,11 @@ data:
     assert.deepEqual(body.data, { key: 'some value' });
   });
 
-  it('an Update of an applied field takes it over, under the manager named by the User-Agent (docs example)', async () => {
+  it('an Update of an applied field takes it over, as the manager the User-Agent names (docs example)', async () => {
     const current = (await send(`${CM}/test-cm`, {})).body;
     const changed = { ...current, data: { key: 'new value' } };
-    const headers = { 'content-type': 'application/json', 'user-agent': 'kube-controller-manager/v1.32.0 (linux/amd64)' };
+    const userAgent = 'kube-controller-manager/v1.32.0 (linux/amd64)';
+    const headers = { 'content-type': 'application/json', 'user-agent': userAgent };
     const { status, body } = await send(`${CM}/test-cm`, { method: 'PUT', headers, body: JSON.stringify(changed) });
     assert.equal(status, 200, JSON.stringify(body));
     // The documentation's entries after kube-controller-manager changed data.key.
@@ -85,17 +87,20 @@ data:
     ]);
   });
 
-  it('a create records an Update of everything it set; a write that changes nothing keeps the object as it was', async () => {
-    const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'created', labels: { a: 'b' } }, data: { k: 'v' } };
+  it('a create records an Update of everything it set; a write changing nothing leaves it as it was', async () => {
+    const metadata = { name: 'created', labels: { a: 'b' } };
+    const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata, data: { k: 'v' } };
     const headers = { 'content-type': 'application/json' };
-    const created = await send(`${CM}?fieldManager=kubectl-create`, { method: 'POST', headers, body: JSON.stringify(cm) });
+    const body = JSON.stringify(cm);
+    const created = await send(`${CM}?fieldManager=kubectl-create`, { method: 'POST', headers, body });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     assert.deepEqual(entries(created.body), [{
       manager: 'kubectl-create', operation: 'Update', apiVersion: 'v1', fieldsType: 'FieldsV1',
       fieldsV1: { 'f:data': { '.': {}, 'f:k': {} }, 'f:metadata': { 'f:labels': { '.': {}, 'f:a': {} } } },
     }]);
     const merge = { 'content-type': 'application/merge-patch+json' };
-    const same = await send(`${CM}/created?fieldManager=other`, { method: 'PATCH', headers: merge, body: '{"data":{"k":"v"}}' });
+    const patch = { method: 'PATCH', headers: merge, body: '{"data":{"k":"v"}}' };
+    const same = await send(`${CM}/created?fieldManager=other`, patch);
     assert.equal(same.body.metadata.resourceVersion, created.body.metadata.resourceVersion);
     assert.deepEqual(same.body.metadata.managedFields, created.body.metadata.managedFields);
   });
@@ -130,9 +135,9 @@ describe('server-side apply', () => {
     const { status, body } = await apply(`${AD}/nameless`, adDefinition('nameless', '/n/'), '');
     assert.equal(status, 422);
     assert.equal(body.reason, 'Invalid');
-    assert.equal(body.message, 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
-    assert.deepEqual(body.details.causes, [{ reason: 'FieldValueRequired', message: 'Required value: is required for apply patch',
-      field: 'fieldManager' }]);
+    const required = 'Required value: is required for apply patch';
+    assert.equal(body.message, `PatchOptions.meta.k8s.io "" is invalid: fieldManager: ${required}`);
+    assert.deepEqual(body.details.causes, [{ reason: 'FieldValueRequired', message: required, field: 'fieldManager' }]);
     assert.equal((await api.request(`${AD}/nameless`)).status, 404);
   });
 
@@ -171,7 +176,8 @@ describe('server-side apply', () => {
     assert.equal(dry.status, 201, JSON.stringify(dry.body));
     assert.equal(dry.body.metadata.managedFields[0].operation, 'Apply');
     assert.equal((await api.request(`${AD}/dry`)).status, 404);
-    const strict = await apply(`${AD}/dry`, adDefinition('dry', '/dry/', { bogus: 1 }), 'fieldManager=mine&fieldValidation=Strict');
+    const bogus = adDefinition('dry', '/dry/', { bogus: 1 });
+    const strict = await apply(`${AD}/dry`, bogus, 'fieldManager=mine&fieldValidation=Strict');
     assert.equal(strict.status, 400);
     assert.match(strict.body.message, /unknown field "spec.bogus"/);
   });
@@ -192,8 +198,48 @@ describe('server-side apply', () => {
     assert.deepEqual(again.body.metadata.managedFields, applied.body.metadata.managedFields);
   });
 
+  it("Flux's sequence on every stored Gatehouse kind and the core kinds: the second run writes nothing", async () => {
+    const gh = 'gatehouse.dev/v1alpha1';
+    const hash = `sha256:${'a'.repeat(64)}`;
+    const gv = '/apis/gatehouse.dev/v1alpha1/namespaces/default';
+    const objects: [string, Obj][] = [
+      ['/api/v1/namespaces/flux', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'flux' } }],
+      ['/api/v1/namespaces/default/configmaps/flux', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'flux' },
+        data: { a: '1' } }],
+      ['/api/v1/namespaces/default/secrets/flux', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'flux' },
+        stringData: { token: 't' } }],
+      [`${AD}/flux-all`, adDefinition('flux-all', '/flux-all/')],
+      [`${gv}/securitypolicies/flux`, { apiVersion: gh, kind: 'SecurityPolicy',
+        metadata: { name: 'flux' }, spec: { apis: [{ name: 'flux-all', methods: ['GET'] }] } }],
+      [`${gv}/consumers/flux`, { apiVersion: gh, kind: 'Consumer',
+        metadata: { name: 'flux' }, spec: { policies: ['flux'] } }],
+      [`${gv}/apikeys/flux`, { apiVersion: gh, kind: 'ApiKey',
+        metadata: { name: 'flux' }, spec: { consumer: 'flux', hash } }],
+      [`${gv}/gitrepositories/flux`, { apiVersion: gh, kind: 'GitRepository',
+        metadata: { name: 'flux' }, spec: { url: 'https://git.example/apis.git' } }],
+      [`${gv}/syncs/flux`, { apiVersion: gh, kind: 'Sync',
+        metadata: { name: 'flux' }, spec: { sourceRef: { name: 'flux' } } }],
+      [`${gv}/receivers/flux`, { apiVersion: gh, kind: 'Receiver',
+        metadata: { name: 'flux' },
+        spec: { type: 'github', secretRef: { name: 'flux' }, resources: [{ name: 'flux' }] } }],
+    ];
+    const flux = 'fieldManager=kustomize-controller&force=true';
+    for (const [path, desired] of objects) {
+      const dry = await apply(path, desired, `${flux}&dryRun=All`);
+      assert.equal(dry.status, 201, `${path}: ${JSON.stringify(dry.body)}`);
+      const applied = await apply(path, desired, flux);
+      assert.equal(applied.status, 201, `${path}: ${JSON.stringify(applied.body)}`);
+      const again = await apply(path, desired, `${flux}&dryRun=All`);
+      assert.deepEqual(again.body, applied.body, `${path}: the dry run shows no drift`);
+      const second = await apply(path, desired, flux);
+      assert.equal(second.status, 200);
+      assert.equal(second.body.metadata.resourceVersion, applied.body.metadata.resourceVersion, `${path}: no write`);
+    }
+  });
+
   it('answers 415 naming apply among the accepted patch types for a media type it does not take', async () => {
-    const res = await api.request(`${AD}/flux`, { method: 'PATCH', headers: { 'content-type': 'text/plain' }, body: '{}' });
+    const plain = { method: 'PATCH', headers: { 'content-type': 'text/plain' }, body: '{}' };
+    const res = await api.request(`${AD}/flux`, plain);
     assert.equal(res.status, 415);
     assert.match(((await res.json()) as Obj).message, /application\/apply-patch\+yaml/);
   });

@@ -107,7 +107,8 @@ test('apply: a field no longer applied is removed, unless another manager owns i
   let managers: Managers = new Map();
   let object: unknown = {};
   const labels = (l: Record<string, string>) => ({ metadata: { labels: l } });
-  ({ object, managers } = applyConfig(deployment, object, labels({ a: '1', b: '2', c: '3' }), managers, alice, false, NOW));
+  const all = labels({ a: '1', b: '2', c: '3' });
+  ({ object, managers } = applyConfig(deployment, object, all, managers, alice, false, NOW));
   ({ object, managers } = applyConfig(deployment, object, labels({ c: '3' }), managers, bob, false, NOW));
   ({ object, managers } = applyConfig(deployment, object, labels({ a: '1' }), managers, alice, false, LATER));
   assert.deepEqual(object, labels({ a: '1', c: '3' }));
@@ -126,4 +127,16 @@ test('an Update takes the fields it changes from appliers, and an Update that ch
   const changed = recordUpdate(deployment, applied.object, { spec: { replicas: 2 } }, applied.managers, edit, LATER);
   assert.deepEqual([...changed.values()].map((e) => [e.manager, e.fields.paths().map(pathString)]),
     [['kubectl-edit', ['.spec.replicas']]]);
+});
+
+test('a key field left out of an associative list item counts with its default', () => {
+  const ports: JSONSchema = object('Ports.', {
+    ports: array('Ports.',
+      object('Port.', { port: integer('Port.'), protocol: string('Protocol.', { default: 'TCP' }) }),
+      { 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['port', 'protocol'] }),
+  });
+  const live = { ports: [{ port: 80, protocol: 'TCP' }] };
+  assert.deepEqual(merge(ports, live, { ports: [{ port: 80 }] }), live);
+  assert.deepEqual(fieldsOf(ports, { ports: [{ port: 80 }] }).paths().map(pathString),
+    ['.ports[port=80,protocol="TCP"]', '.ports[port=80,protocol="TCP"].port']);
 });

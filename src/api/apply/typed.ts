@@ -41,8 +41,12 @@ function itemElement(schema: JSONSchema | undefined, shape: Shape, item: Value, 
   if (shape === 'set') return valueElement(item);
   const names = schema?.['x-kubernetes-list-map-keys'] ?? [];
   if (!isObject(item) || names.length === 0) return indexElement(index);
+  // A key field left out counts with its default, as structured-merge-diff keys defaulted fields.
   const keys: Record<string, Value> = {};
-  for (const name of names) if (item[name] !== undefined) keys[name] = item[name];
+  for (const name of names) {
+    const value = item[name] ?? schema?.items?.properties?.[name]?.default;
+    if (value !== undefined) keys[name] = value;
+  }
   return keyElement(keys);
 }
 

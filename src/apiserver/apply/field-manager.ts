@@ -39,10 +39,12 @@ export function validateManagerOptions(options: ManagerOptions, kind: OptionsKin
   const problems = [];
   const manager = options.fieldManager;
   if (apply && !manager) {
-    problems.push({ type: 'FieldValueRequired' as const, field: 'fieldManager', message: 'Required value: is required for apply patch' });
+    const message = 'Required value: is required for apply patch';
+    problems.push({ type: 'FieldValueRequired' as const, field: 'fieldManager', message });
   }
   if (!apply && options.force !== undefined && kind === 'PatchOptions') {
-    problems.push({ type: 'FieldValueForbidden' as const, field: 'force', message: 'Forbidden: may not be specified for non-apply patch' });
+    const message = 'Forbidden: may not be specified for non-apply patch';
+    problems.push({ type: 'FieldValueForbidden' as const, field: 'force', message });
   }
   if (manager && manager.length > MAX_MANAGER_LENGTH) {
     const message = `Too long: may not be more than ${MAX_MANAGER_LENGTH} bytes`;
@@ -103,7 +105,8 @@ export class FieldManager {
    * object to store, managedFields included; throws a 409 naming each conflicting field. */
   apply(live: KubeObject | undefined, config: KubeObject, options: ManagerOptions, subresource?: 'status'): KubeObject {
     if (config.metadata.managedFields !== undefined) {
-      throw errors.badRequest(`metadata.managedFields must be nil in an apply of ${this.def.kind} "${config.metadata.name}"`);
+      const what = `${this.def.kind} "${config.metadata.name}"`;
+      throw errors.badRequest(`metadata.managedFields must be nil in an apply of ${what}`);
     }
     const base = live ?? config;
     const managers = decode(live?.metadata.managedFields) ?? new Map();

@@ -24,8 +24,16 @@ function prepareForCreate(obj: KubeObject): CreatePreparation {
 }
 
 /** hash and prefix never change after create: an update cannot re-key. */
+/** hash and prefix stay as stored; one that was never set stays absent, so an update that changes
+ * nothing compares equal and is not written. */
 function prepareForUpdate(obj: KubeObject, old: KubeObject): void {
-  obj.spec = { ...(obj.spec as object), hash: spec(old).hash, prefix: spec(old).prefix };
+  const next = { ...(obj.spec as Record<string, unknown>) };
+  for (const field of ['hash', 'prefix'] as const) {
+    const stored = spec(old)[field];
+    if (stored === undefined) delete next[field];
+    else next[field] = stored;
+  }
+  obj.spec = next;
 }
 
 function validate(obj: KubeObject): FieldError[] {
