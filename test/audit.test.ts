@@ -128,6 +128,8 @@ describe('audit log', () => {
     await watch.text();
     auditIds.set(`watch ${watch.headers.get('audit-id')}`, writes[0]);
     await t.kubectl(['get', 'secret', 'deploy-key', '-n', 'audited', '-o', 'json']);
+    const refused = await t.request('/apis/gatehouse.dev/v1alpha1/namespaces/audited/consumers', {}, 'wrong-token');
+    assert.equal(refused.status, 401);
     await t.stop();
     text = await readFile(logPath, 'utf8');
     events = text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as AuditEvent);
@@ -171,6 +173,11 @@ describe('audit log', () => {
     assert.equal(duplicate.responseStatus?.reason, 'AlreadyExists');
     assert.equal(duplicate.responseStatus?.status, 'Failure');
     assert.match(duplicate.responseStatus?.message ?? '', /consumers.gatehouse.dev "shop" already exists/);
+
+    const unauthenticated = events.find((e) => e.responseStatus?.code === 401)!;
+    assert.deepEqual([unauthenticated.user, unauthenticated.verb, unauthenticated.objectRef?.resource],
+      [{ username: '' }, 'list', 'consumers']);
+    assert.equal(unauthenticated.responseStatus?.reason, 'Unauthorized');
 
     const refused = events.find((e) => e.user.username === 'bob')!;
     assert.equal(refused.responseStatus?.code, 403);
