@@ -1,5 +1,5 @@
 // What the API server calls to publish, default, prune and validate objects of any kind.
-export { objectMetaSchema, validateObjectMeta } from './object-meta.ts';
+export { FOREGROUND_FINALIZER, ORPHAN_FINALIZER, objectMetaSchema, validateObjectMeta } from './object-meta.ts';
 export { fullSchema } from './full-schema.ts';
 export { applyDefaults } from './defaults.ts';
 export { findUnknownFields, pruneUnknownFields } from './unknown-fields.ts';

@@ -77,3 +77,12 @@ test('finalizers are qualified names, reported by index', () => {
     'FieldValueInvalid metadata.finalizers[1]',
   ]);
 });
+
+test('the garbage collector cannot both orphan and delete the dependents, as kube refuses', () => {
+  const finalizers = ['orphan', 'foregroundDeletion'];
+  const both = validateObjectMeta({ name: 'a', namespace: 'b', finalizers }, true, 'Sync');
+  const message =
+    'Invalid value: ["orphan","foregroundDeletion"]: finalizer orphan and foregroundDeletion cannot be both set';
+  assert.deepEqual(both, [{ type: 'FieldValueInvalid', field: 'metadata.finalizers', message }]);
+  assert.deepEqual(validateObjectMeta({ name: 'a', namespace: 'b', finalizers: ['orphan'] }, true, 'Sync'), []);
+});

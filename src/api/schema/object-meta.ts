@@ -4,6 +4,10 @@
 import type { FieldError, JSONSchema, ObjectMeta } from '../kind.ts';
 import { array, boolean, dateTime, integer, map, object, string } from './build.ts';
 
+/** The garbage collector's finalizers (kube's metav1.FinalizerOrphanDependents, FinalizerDeleteDependents). */
+export const ORPHAN_FINALIZER = 'orphan';
+export const FOREGROUND_FINALIZER = 'foregroundDeletion';
+
 export function objectMetaSchema(): JSONSchema {
   return object('Standard object metadata (ObjectMeta).', {
     name: string('Unique name within the namespace; DNS-1123 subdomain.'),
@@ -167,5 +171,11 @@ export function validateObjectMeta(
   (meta.finalizers ?? []).forEach((finalizer, i) => {
     errors.push(...each(`metadata.finalizers[${i}]`, finalizer, qualifiedNameProblems(finalizer)));
   });
+  // kube's ValidateFinalizers: the garbage collector cannot both orphan and delete the dependents.
+  if (meta.finalizers?.includes(ORPHAN_FINALIZER) && meta.finalizers.includes(FOREGROUND_FINALIZER)) {
+    const both = `finalizer ${ORPHAN_FINALIZER} and ${FOREGROUND_FINALIZER} cannot be both set`;
+    const message = `Invalid value: ${JSON.stringify(meta.finalizers)}: ${both}`;
+    errors.push({ type: 'FieldValueInvalid', field: 'metadata.finalizers', message });
+  }
   return errors;
 }

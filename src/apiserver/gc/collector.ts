@@ -11,7 +11,8 @@
 import { setMaxListeners } from 'node:events';
 import type { KindDefinition, KubeObject } from '../../api/kind.ts';
 import { ApiError } from '../errors.ts';
-import { FOREGROUND_FINALIZER, ORPHAN_FINALIZER, type PropagationPolicy } from '../registry/propagation.ts';
+import { FOREGROUND_FINALIZER, ORPHAN_FINALIZER } from '../../api/schema/index.ts';
+import type { PropagationPolicy } from '../registry/propagation.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { ResourceStore, WriteOptions } from '../registry/store.ts';
 import { Graph, ownerReferencesOf, type Identity, type Node, type OwnerReference } from './graph.ts';

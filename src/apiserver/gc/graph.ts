@@ -5,7 +5,7 @@
 // verified by a lookup. The graph decides what needs attention and hands it to the queues;
 // the collector does the reads and writes.
 import type { KubeObject } from '../../api/kind.ts';
-import { FOREGROUND_FINALIZER, ORPHAN_FINALIZER } from '../registry/propagation.ts';
+import { FOREGROUND_FINALIZER, ORPHAN_FINALIZER } from '../../api/schema/index.ts';
 
 export interface OwnerReference {
   apiVersion: string;

@@ -4,10 +4,8 @@
 // object's dependents first (`orphan`), deletes them first (`foregroundDeletion`), or, the
 // default for every kind, deletes them after the object is gone (background, no finalizer).
 import type { FieldError } from '../../api/kind.ts';
+import { FOREGROUND_FINALIZER, ORPHAN_FINALIZER } from '../../api/schema/index.ts';
 import { errors } from '../errors.ts';
-
-export const ORPHAN_FINALIZER = 'orphan';
-export const FOREGROUND_FINALIZER = 'foregroundDeletion';
 
 export type PropagationPolicy = 'Orphan' | 'Background' | 'Foreground';
 const POLICIES: readonly unknown[] = ['Orphan', 'Background', 'Foreground'] satisfies PropagationPolicy[];
