@@ -13,11 +13,11 @@ after(async () => {
   await api.stop();
 });
 
-function manifest(listenPath: string, extra = ''): string {
+function manifest(listenPath: string, extra = '', name = 'shop'): string {
   return `apiVersion: gatehouse.dev/v1alpha1
 kind: ApiDefinition
 metadata:
-  name: shop
+  name: ${name}
 spec:
   listenPath: ${listenPath}
   upstream:
@@ -96,5 +96,19 @@ spec:
     assert.equal((await get()).spec.listenPath, '/other/', 'a diff stores nothing');
     const same = await api.kubectlResult(['diff', '--server-side', '-f', '-'], manifest('/other/'));
     assert.equal(same.code, 0, same.stdout + same.stderr);
+  });
+
+  it('takes an object over from client-side kubectl apply where the live value is still the one it applied', async () => {
+    await api.kubectl(['apply', '-f', '-'], manifest('/legacy/', '  stripListenPath: true\n', 'legacy'));
+    // Someone else changes stripListenPath since: that field stays a conflict; listenPath does not.
+    await api.kubectl(['patch', 'apidefinition', 'legacy', '--type=merge', '-p', '{"spec":{"stripListenPath":false}}']);
+    const refused = await api.kubectlResult(SSA, manifest('/legacy2/', '  stripListenPath: true\n', 'legacy'));
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /Apply failed with 1 conflict: conflict with "kubectl-patch" using gatehouse.dev\/v1alpha1 at [^:]+:\d\d:\d\dZ: \.spec\.stripListenPath/);
+    await api.kubectl(SSA, manifest('/legacy2/', '', 'legacy'));
+    const obj = JSON.parse(await api.kubectl(['get', 'apidefinition', 'legacy', '-o', 'json', '--show-managed-fields']));
+    assert.equal(obj.spec.listenPath, '/legacy2/');
+    const kubectl = obj.metadata.managedFields.find((e: { manager: string }) => e.manager === 'kubectl');
+    assert.deepEqual(kubectl.fieldsV1['f:spec']['f:listenPath'], {});
   });
 });

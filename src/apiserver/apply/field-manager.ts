@@ -12,6 +12,7 @@ import type { JSONSchema, KindDefinition, KubeObject } from '../../api/kind.ts';
 import { fieldElement, FieldSet, FieldsV1Error, pathString } from '../../api/apply/field-set.ts';
 import { ApplyConflictError, applyConfig, recordUpdate, type Conflict, type ManagedEntry, type Managers,
   type ManagerIdentity, type Operation, identityKey } from '../../api/apply/managers.ts';
+import { compare, fieldsOf } from '../../api/apply/typed.ts';
 import { fullSchema } from '../../api/schema/index.ts';
 import { ApiError, errors } from '../errors.ts';
 
@@ -28,6 +29,9 @@ const MAX_MANAGER_LENGTH = 128;
 
 const STRIPPED_METADATA = ['name', 'namespace', 'uid', 'resourceVersion', 'generation', 'creationTimestamp',
   'selfLink', 'managedFields'] as const;
+
+/** What client-side `kubectl apply` records as the configuration it last applied. */
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
 const METADATA = FieldSet.of([[fieldElement('metadata')]]);
 
@@ -111,17 +115,39 @@ export class FieldManager {
     const base = live ?? config;
     const managers = decode(live?.metadata.managedFields) ?? new Map();
     const id = this.identity(managerName(options), 'Apply', subresource);
+    const tracked = live ? this.tracked(live, subresource) : {};
+    const run = (force: boolean) =>
+      applyConfig(this.schema, tracked, this.tracked(config, subresource), managers, id, force, now());
     let result;
     try {
-      result = applyConfig(this.schema, live ? this.tracked(live, subresource) : {}, this.tracked(config, subresource),
-        managers, id, options.force ?? false, now());
+      result = run(options.force ?? false);
     } catch (err) {
-      if (err instanceof ApplyConflictError) throw conflictError(err.conflicts);
-      throw err;
+      if (!(err instanceof ApplyConflictError)) throw err;
+      // kube's lastAppliedManager: `kubectl apply --server-side` takes over from client-side `kubectl apply`
+      // the fields whose live value is still the one the last-applied annotation holds; others stay conflicts.
+      const allowed = id.manager === 'kubectl' && live ? this.lastApplied(live, subresource) : undefined;
+      const left = allowed ? err.conflicts.filter((c) => !allowed.has(c.path)) : err.conflicts;
+      if (left.length) throw conflictError(left);
+      result = run(true);
     }
     const obj = this.untracked(base, result.object as Record<string, unknown>, subresource);
     this.store(obj, result.managers);
     return obj;
+  }
+
+  /** The fields of `live` that client-side `kubectl apply` last set and that still hold what it set. */
+  private lastApplied(live: KubeObject, subresource?: 'status'): FieldSet | undefined {
+    const annotation = live.metadata.annotations?.[LAST_APPLIED];
+    if (!annotation) return undefined;
+    let applied: unknown;
+    try {
+      applied = JSON.parse(annotation);
+    } catch {
+      return undefined;
+    }
+    if (typeof applied !== 'object' || applied === null || Array.isArray(applied)) return undefined;
+    const last = this.tracked({ metadata: {}, ...applied } as KubeObject, subresource);
+    return fieldsOf(this.schema, last).difference(compare(this.schema, last, this.tracked(live, subresource)).modified);
   }
 
   private identity(manager: string, operation: Operation, subresource?: string): ManagerIdentity {
