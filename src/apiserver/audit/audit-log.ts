@@ -115,7 +115,9 @@ export class AuditLog {
   }
 
   /** `authorizer`, its answers about a request's user recorded as the request's
-   * authorization.k8s.io/decision and reason annotations. */
+   * authorization.k8s.io/decision and reason annotations. The request is found by its user
+   * object, so this relies on each request having its own UserInfo (the authenticator union
+   * and impersonation make one per request). */
   recordingDecisions(authorizer: Authorizer): Authorizer {
     return {
       authorize: (attrs) => {
