@@ -172,6 +172,26 @@ describe('impersonation and access reviews', () => {
     assert.ok(elsewhere.stderr.includes(refusal), elsewhere.stderr);
   });
 
+  it('the request acts as exactly the identity impersonated (kubectl auth whoami)', async () => {
+    type Whoami = { status: { userInfo: Record<string, unknown> } };
+    const whoami = async (...args: string[]) =>
+      ((JSON.parse(await t.kubectl(['auth', 'whoami', '-o', 'json', ...args])) as Whoami).status.userInfo);
+    assert.deepEqual(await whoami('--as', 'bob', '--as-group', 'devs', '--as-uid', '42'),
+      { username: 'bob', uid: '42', groups: ['devs', 'system:authenticated'] });
+    assert.deepEqual(await whoami('--as', 'system:serviceaccount:team-b:deployer'), {
+      username: 'system:serviceaccount:team-b:deployer',
+      groups: ['system:serviceaccounts', 'system:serviceaccounts:team-b', 'system:authenticated'],
+    });
+    const review = { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' };
+    const extras = await t.request('/apis/authentication.k8s.io/v1/selfsubjectreviews', {
+      method: 'POST',
+      headers: { ...JSON_CONTENT, 'impersonate-user': 'bob', 'impersonate-extra-example.com%2fscopes': 'view' },
+      body: JSON.stringify(review),
+    });
+    assert.equal(extras.status, 201);
+    assert.deepEqual(((await extras.json()) as Whoami).status.userInfo.extra, { 'example.com/scopes': ['view'] });
+  });
+
   it('impersonating groups, a uid or extras without a user is a bad request', async () => {
     const response = await get('/api/v1/namespaces', { 'impersonate-group': 'system:masters' });
     assert.equal(response.status, 400);
