@@ -9,10 +9,10 @@
 //   extra key=value               → userextras/KEY VALUE (authentication.k8s.io)
 // The first refusal ends the request with kube's 403, naming what was refused.
 import type { IncomingMessage } from 'node:http';
+import { serviceAccountGroups, serviceAccountOf } from '../../api/core/service-account/names.ts';
 import { errors } from '../errors.ts';
 import type { AuthorizationAttributes, Authorizer, UserInfo } from './auth.ts';
 import { assertAuthorized } from './forbidden.ts';
-import { serviceAccountGroups, serviceAccountOf } from '../../api/core/service-account/names.ts';
 
 const USER = 'impersonate-user';
 const GROUP = 'impersonate-group';
