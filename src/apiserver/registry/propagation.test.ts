@@ -11,6 +11,7 @@ test('the delete options decide the garbage collection finalizer, then the objec
     [[], { propagationPolicy: 'Foreground' }, ['foregroundDeletion']],
     [[], { propagationPolicy: 'Orphan' }, ['orphan']],
     [[], { orphanDependents: true }, ['orphan']],
+    [['orphan'], { propagationPolicy: null, orphanDependents: null }, ['orphan']],
     [['orphan'], { orphanDependents: false }, []],
     // The options replace the finalizer a first delete set; others stay.
     [['example.com/x', 'foregroundDeletion'], { propagationPolicy: 'Orphan' }, ['example.com/x', 'orphan']],
@@ -37,7 +38,7 @@ test('DeleteOptions are refused as kube-apiserver refuses them, naming the objec
   refused({ propagationPolicy: 'Orphan', orphanDependents: false }, 'propagationPolicy', /cannot be both set/);
   refused({ propagationPolicy: 'Sideways' }, 'propagationPolicy', /Unsupported value: "Sideways"/);
   refused({ orphanDependents: 'yes' }, 'orphanDependents', /must be a boolean/);
-  for (const propagationPolicy of ['Orphan', 'Background', 'Foreground', undefined]) {
-    validatePropagation({ propagationPolicy }, 'configmaps/default/x');
+  for (const propagationPolicy of ['Orphan', 'Background', 'Foreground', undefined, null]) {
+    validatePropagation({ propagationPolicy, orphanDependents: null }, 'configmaps/default/x');
   }
 });

@@ -19,7 +19,9 @@ export interface PropagationOptions {
 /** kube's ValidateDeleteOptions: a 422 naming the DeleteOptions of `what` and the field. */
 export function validatePropagation(options: PropagationOptions, what: string): void {
   const errs: FieldError[] = [];
-  const { propagationPolicy: policy, orphanDependents: orphan } = options;
+  // null is Go's nil pointer: not set.
+  const policy = options.propagationPolicy ?? undefined;
+  const orphan = options.orphanDependents ?? undefined;
   if (orphan !== undefined && typeof orphan !== 'boolean') {
     const message = `Invalid value: ${JSON.stringify(orphan)}: must be a boolean`;
     errs.push({ type: 'FieldValueTypeInvalid', field: 'orphanDependents', message });
@@ -50,7 +52,7 @@ export function deletionFinalizers(finalizers: readonly string[], options: Propa
 
 function policyOf(finalizers: readonly string[], options: PropagationOptions): PropagationPolicy {
   if (typeof options.orphanDependents === 'boolean') return options.orphanDependents ? 'Orphan' : 'Background';
-  if (options.propagationPolicy !== undefined) return options.propagationPolicy as PropagationPolicy;
+  if (options.propagationPolicy != null) return options.propagationPolicy as PropagationPolicy;
   for (const f of finalizers) {
     if (f === ORPHAN_FINALIZER) return 'Orphan';
     if (f === FOREGROUND_FINALIZER) return 'Foreground';
