@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { allKinds } from '../../../api/kinds.ts';
 import { openStorage } from '../../../storage/open.ts';
 import { Registry } from '../../registry/registry.ts';
+import { eventually } from '../../../../test/support/eventually.ts';
 import { ServiceAccountUids } from './accounts.ts';
 import { ensureServiceAccountSigningKey, loadServiceAccountKeys, parseVerificationKeys } from './keys.ts';
 import { ServiceAccountTokens, type ServiceAccountRef } from './tokens.ts';
@@ -18,6 +19,13 @@ const ISSUER = 'https://gatehouse.test';
 async function setup(t: { after(fn: () => unknown): void }) {
   const dir = await mkdtemp(join(tmpdir(), 'gatehouse-sa-keys-'));
   const storage = await openStorage('memory');
+  // Reads of ServiceAccounts below the API, counted on the real storage.
+  const reads = { count: 0 };
+  const get = storage.get.bind(storage);
+  storage.get = (key) => {
+    if (key.resource.endsWith('serviceaccounts')) reads.count++;
+    return get(key);
+  };
   const registry = new Registry(allKinds, storage);
   await registry.bootstrap();
   const stop = new AbortController();
@@ -34,7 +42,7 @@ async function setup(t: { after(fn: () => unknown): void }) {
   }, { dryRun: false, fieldValidation: 'Strict' });
   const account: ServiceAccountRef = { namespace: 'default', name: 'robot', uid: created.object.metadata.uid! };
   const keyFile = (name: string) => ensureServiceAccountSigningKey(join(dir, name));
-  return { dir, uids, account, keyFile };
+  return { dir, uids, account, keyFile, reads, registry };
 }
 
 test('a token is accepted only for its issuer and audiences, and unaltered', async (t) => {
@@ -82,4 +90,24 @@ test('key files: an existing signing key is kept, a file without keys is named',
   assert.equal(await readFile(file, 'utf8'), pem);
   assert.equal(parseVerificationKeys(pem, file).length, 1);
   assert.throws(() => parseVerificationKeys('just text', 'keys.pem'), /keys\.pem: no PEM public or private key found/);
+});
+
+test('a revoked token costs no storage read once the watch knows every ServiceAccount', async (t) => {
+  const { uids, account, keyFile, reads, registry } = await setup(t);
+  let now = Date.now();
+  const keys = await loadServiceAccountKeys(await keyFile('k'));
+  const tokens = new ServiceAccountTokens({ keys, issuer: ISSUER, now: () => now }, uids);
+  const token = (await tokens.issue(account, [ISSUER], 3600)).token;
+  const write = { dryRun: false, fieldValidation: 'Strict' } as const;
+  await registry.store('', 'serviceaccounts')!.delete('default', 'robot', {}, write);
+  // Until the watch has delivered the deletion, a lookup may read storage; then none does.
+  await eventually(async () => assert.equal(await tokens.authenticateToken(token), undefined));
+  now += 31_000;
+  const before = reads.count;
+  assert.equal(await tokens.authenticateToken(token), undefined);
+  assert.equal(reads.count, before, 'refused from the watch-fed map');
+  // A token issued a moment ago for a name the map does not hold is checked against storage.
+  const fresh = (await tokens.issue({ ...account, name: 'newcomer' }, [ISSUER], 3600)).token;
+  assert.equal(await tokens.authenticateToken(fresh), undefined);
+  assert.equal(reads.count, before + 1);
 });

@@ -7,7 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import { jwtVerify, SignJWT, type JWTPayload, type JWSHeaderParameters } from 'jose';
 import type { TokenAuthenticator, UserInfo } from '../auth.ts';
-import { serviceAccountGroups, serviceAccountUsername, type ServiceAccountName } from '../service-account-names.ts';
+import {
+  serviceAccountGroups, serviceAccountUsername, type ServiceAccountName,
+} from '../../../api/core/service-account/names.ts';
 import type { ServiceAccountUids } from './accounts.ts';
 import type { ServiceAccountKeys } from './keys.ts';
 
@@ -93,7 +95,7 @@ export class ServiceAccountTokens implements TokenAuthenticator {
         currentDate: new Date(this.now()),
         clockTolerance: LEEWAY_SECONDS,
         algorithms: [...new Set(this.keys.verification.map((k) => k.alg))],
-        requiredClaims: ['exp', 'sub'],
+        requiredClaims: ['exp', 'iat', 'sub'],
       }));
     } catch {
       // Not a JWT, signed by another key, another issuer or audience, expired: not this authenticator's token.
@@ -105,7 +107,9 @@ export class ServiceAccountTokens implements TokenAuthenticator {
     const user = serviceAccountUser(account);
     if (payload.sub !== user.name) return undefined;
     // Bound to the ServiceAccount's uid: the tokens of one deleted (or deleted and made again) are revoked.
-    if ((await this.accounts.uidOf(account.namespace, account.name)) !== account.uid) return undefined;
+    const issuedAt = (payload.iat ?? 0) * 1000;
+    const uid = await this.accounts.uidOf(account.namespace, account.name, issuedAt, this.now());
+    if (uid !== account.uid) return undefined;
     return user;
   }
 
