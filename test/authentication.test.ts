@@ -50,6 +50,11 @@ describe('kubectl auth whoami and create token', () => {
     assert.deepEqual(user, { username: 'alice', uid: 'alice-uid', groups });
   });
 
+  it('answers whoami for the user a request impersonates, as kube-apiserver', async () => {
+    const { user } = await whoami(t, ['--as', 'bob', '--as-group', 'auditors']);
+    assert.deepEqual(user, { username: 'bob', groups: ['auditors', 'system:authenticated'] });
+  });
+
   it('issues a ServiceAccount token that authenticates as the ServiceAccount, bound to its uid', async () => {
     await t.kubectl(['create', 'serviceaccount', 'robot']);
     const uid = (await t.kubectl(['get', 'serviceaccount', 'robot', '-o', 'jsonpath={.metadata.uid}'])).trim();
