@@ -31,6 +31,9 @@ interface RequestAudit {
   config: RequestAuditConfig;
   requestBody?: unknown;
   responseBody?: string | Buffer;
+  done?: boolean;
+  /** Its user object is another request's too: a decision cannot be told apart. */
+  sharedUser?: boolean;
 }
 
 /** kube-apiserver's --audit-policy-file (parsed; the built-in default without one), --audit-log-path,
@@ -90,7 +93,7 @@ export class AuditLog {
     }
     const record: RequestAudit = { event, config };
     this.requests.set(req, record);
-    if (user) this.byUser.set(user, record);
+    if (user) this.track(user, record);
     this.emit(record, 'RequestReceived');
     this.follow(record, res, attributes.verb === 'watch');
   }
@@ -100,13 +103,13 @@ export class AuditLog {
     const record = this.requests.get(req);
     if (!record) return;
     record.event.impersonatedUser = auditUser(user);
-    this.byUser.set(user, record);
+    this.track(user, record);
   }
 
   /** The authorizer's answer for the request `user` is the identity of. */
   authorized(user: UserInfo, decision: AuthorizationDecision): void {
     const record = this.byUser.get(user);
-    if (!record) return;
+    if (!record || record.sharedUser) return;
     record.event.annotations = {
       ...record.event.annotations,
       'authorization.k8s.io/decision': decision.allowed ? 'allow' : 'forbid',
@@ -116,8 +119,8 @@ export class AuditLog {
 
   /** `authorizer`, its answers about a request's user recorded as the request's
    * authorization.k8s.io/decision and reason annotations. The request is found by its user
-   * object, so this relies on each request having its own UserInfo (the authenticator union
-   * and impersonation make one per request). */
+   * object; authenticators make one per request, but where two requests in flight share one
+   * (a cached identity), neither gets the annotations rather than the other's. */
   recordingDecisions(authorizer: Authorizer): Authorizer {
     return {
       authorize: (attrs) => {
@@ -158,7 +161,14 @@ export class AuditLog {
     res.once('close', () => this.complete(record, res));
   }
 
+  private track(user: UserInfo, record: RequestAudit): void {
+    const other = this.byUser.get(user);
+    if (other && !other.done && other !== record) other.sharedUser = record.sharedUser = true;
+    this.byUser.set(user, record);
+  }
+
   private complete(record: RequestAudit, res: ServerResponse): void {
+    record.done = true;
     const { event, config } = record;
     const code = res.statusCode;
     const response = this.responseJson(record, res);
