@@ -149,6 +149,13 @@ describe('the default audit policy', () => {
     const binding = { group: 'rbac.authorization.k8s.io', resource: 'rolebindings', verb: 'create' };
     assert.equal(levelOf(defaultAuditPolicy, binding), 'RequestResponse');
     assert.equal(core('configmaps', 'update'), 'Request');
+    const counters = { group: 'gatehouse.dev', resource: 'counters', verb: 'create', namespace: undefined,
+      name: undefined };
+    const gateway = { name: 'system:serviceaccount:gatehouse-system:gatehouse-gateway', groups: [] };
+    assert.equal(levelOf(defaultAuditPolicy, { ...counters, user: gateway }), 'None', 'a gateway\'s exchanges');
+    const tokenFileGateway = { name: 'g', groups: ['gatehouse:gateways'] };
+    assert.equal(levelOf(defaultAuditPolicy, { ...counters, user: tokenFileGateway }), 'None');
+    assert.equal(levelOf(defaultAuditPolicy, counters), 'Metadata', 'anyone else adding to counters');
     assert.equal(auditConfigFor(defaultAuditPolicy, request({})).omitStages.includes('RequestReceived'), true);
   });
 });
