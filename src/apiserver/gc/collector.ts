@@ -18,8 +18,10 @@ import type { ResourceStore, WriteOptions } from '../registry/store.ts';
 import { Graph, ownerReferencesOf, type Identity, type Node, type OwnerReference } from './graph.ts';
 
 const WRITE: WriteOptions = { dryRun: false, fieldValidation: 'Ignore' };
-/** Pause before an item whose work failed (a conflicting write, storage unavailable) is tried again. */
+/** Pause before an item whose work failed (a conflicting write, storage unavailable) is tried again,
+ * doubled on each failure in a row up to the maximum, as kube's rate-limited work queue. */
 const RETRY_MS = 1000;
+const MAX_RETRY_MS = 5 * 60_000;
 
 /** What a lookup of an identity found: the object, nothing (or another object under the same name), or
  * nothing it can tell because the kind is not served here. */
@@ -37,6 +39,8 @@ export class Collector {
   private readonly kinds = new Map<string, ResourceStore>();
   private wake?: () => void;
   private readonly retries = new Set<NodeJS.Timeout>();
+  /** Failures in a row of the items that failed last time they were worked. */
+  private readonly failures = new Map<Node, number>();
 
   constructor(
     private readonly registry: Registry,
@@ -97,13 +101,16 @@ export class Collector {
       try {
         if (queue === this.toOrphan) await this.orphanDependents(node);
         else await this.attemptToDelete(node);
+        this.failures.delete(node);
       } catch (err) {
         if (this.signal.aborted) return;
         this.events.onError?.(err);
+        const failures = (this.failures.get(node) ?? 0) + 1;
+        this.failures.set(node, failures);
         const timer = setTimeout(() => {
           this.retries.delete(timer);
           this.enqueue(queue, node);
-        }, RETRY_MS);
+        }, Math.min(RETRY_MS * 2 ** (failures - 1), MAX_RETRY_MS));
         this.retries.add(timer);
       }
     }
