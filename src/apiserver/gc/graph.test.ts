@@ -52,6 +52,9 @@ test('a foreground deletion queues the dependents and the owner; one no longer b
   queued.length = 0;
   graph.forget(object('free'));
   assert.deepEqual(queued, ['delete owner'], 'a dependent of an owner waiting for its dependents went');
+  queued.length = 0;
+  graph.observe(object('late', [ref('owner', true)]));
+  assert.deepEqual(queued, ['delete late'], 'a dependent added while the owner waits is deleted too');
 });
 
 test('only dependents whose reference has blockOwnerDeletion block a foreground deletion', () => {

@@ -153,6 +153,8 @@ export class Graph {
         this.queues.attemptToDelete(owner);
       }
       owner.dependents.add(node);
+      // A dependent that arrives while its owner deletes in the foreground goes the way of the others.
+      if (owner.deletingDependents) this.queues.attemptToDelete(node);
     }
   }
 
