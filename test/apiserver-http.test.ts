@@ -273,7 +273,7 @@ describe('API server over HTTP', () => {
 
     it('answers an Accept of protobuf only with 406', async () => {
       await assertStatus(await t.request(`${AD}/shop`, { headers: { accept: 'application/vnd.kubernetes.protobuf' } }), {
-        code: 406, reason: 'NotAcceptable', message: /^only the following media types are accepted: application\/json, application\/yaml \(requested: application\/vnd\.kubernetes\.protobuf\)$/,
+        code: 406, reason: 'NotAcceptable', message: /^only the following media types are accepted: application\/json, application\/yaml$/,
       });
     });
 

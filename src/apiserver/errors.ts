@@ -151,8 +151,9 @@ export const errors = {
   methodNotAllowed(method: string, what: string): ApiError {
     return new ApiError('MethodNotAllowed', `the server does not allow this method on the requested resource (${method} ${what})`);
   },
-  notAcceptable(accept: string): ApiError {
-    return new ApiError('NotAcceptable', `only the following media types are accepted: application/json, application/yaml (requested: ${accept})`);
+  /** kube-apiserver's words, listing the media types the resource is served in. */
+  notAcceptable(accepted: readonly string[]): ApiError {
+    return new ApiError('NotAcceptable', `only the following media types are accepted: ${accepted.join(', ')}`);
   },
   unsupportedMediaType(contentType: string, accepted: string[]): ApiError {
     return new ApiError(

@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { stringify as toYaml } from 'yaml';
 import { COUNTERS_PATH } from '../../api/counters.ts';
 import type { KindDefinition, KubeObject } from '../../api/kind.ts';
+import { apiVersionOf } from '../../api/kinds.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { Authenticator, Authorizer, UserInfo } from '../auth/auth.ts';
 import { assertAuthorized } from '../auth/forbidden.ts';
@@ -19,6 +20,7 @@ import { COUNTERS_REF, serveCounters, type CounterStore } from './counters.ts';
 import { type ExtraSubresource } from './discovery.ts';
 import { DiscoveryDocuments } from './documents.ts';
 import { negotiate, type Representation } from './negotiate.ts';
+import { encodeProtobuf, encodesProtobuf, PROTOBUF_TYPE } from './protobuf.ts';
 import { assertNoNul, boolParam, deleteOptionsOf, includeObjectOf, listOptionsOf, writeOptions } from './query.ts';
 import { parseResourcePath, type ResourceRequest } from './request-info.ts';
 import { partialMetadata, table, type IncludeObject } from './table.ts';
@@ -80,15 +82,24 @@ export interface HandlerOptions {
 
 const OPEN_PATHS = /^\/(version|healthz|livez|readyz)(\/|$)/;
 
-function send(res: ServerResponse, code: number, body: unknown, encoding: 'json' | 'yaml' = 'json', headers: Record<string, string | string[]> = {}): void {
-  const text = typeof body === 'string' ? body : encoding === 'yaml' ? toYaml(body) : JSON.stringify(body);
+const CONTENT_TYPES: Record<Representation['encoding'], string> = {
+  json: 'application/json',
+  yaml: 'application/yaml',
+  protobuf: PROTOBUF_TYPE,
+};
+
+/** Writes `body` (an object, or JSON text already made) in `encoding`; protobuf bodies are objects. */
+function send(res: ServerResponse, code: number, body: unknown, encoding: Representation['encoding'] = 'json',
+  headers: Record<string, string | string[]> = {}): void {
+  const payload = encoding === 'protobuf' ? encodeProtobuf(body as Record<string, unknown>)
+    : typeof body === 'string' ? body : encoding === 'yaml' ? toYaml(body) : JSON.stringify(body);
   res.writeHead(code, {
-    'content-type': encoding === 'yaml' ? 'application/yaml' : 'application/json',
-    'content-length': Buffer.byteLength(text),
+    'content-type': CONTENT_TYPES[encoding],
+    'content-length': Buffer.byteLength(payload),
     'cache-control': 'no-cache, private',
     ...headers,
   });
-  res.end(text);
+  res.end(payload);
 }
 
 export function sendError(res: ServerResponse, err: ApiError): void {
@@ -154,6 +165,12 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
     return body;
   }
 
+  /** How a response about `def` is written, from the request's Accept: protobuf only for built-in kinds,
+   * as kube-apiserver; negotiated before any write, so an unacceptable Accept changes nothing (406). */
+  function representationFor(req: IncomingMessage, def: KindDefinition): Representation {
+    return negotiate(req.headers.accept, true, encodesProtobuf(apiVersionOf(def), def.kind));
+  }
+
   function writeOptionsFor(req: IncomingMessage, query: URLSearchParams, user: UserInfo,
     def: KindDefinition): WriteOptions {
     const { admit } = options;
@@ -184,7 +201,7 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
         case 'GET': {
           const verb = watch ? 'watch' : 'list';
           authorize(user, verb, { group: def.group, resource: def.plural, namespace: info.namespace });
-          const representation = negotiate(req.headers.accept, true);
+          const representation = representationFor(req, def);
           if (watch) {
             const [list, include] = [listOptionsOf(query), includeObjectOf(query)];
             return serveWatch(req, res, store, info.namespace, list, representation, include, minRequestTimeout);
@@ -194,13 +211,15 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
         case 'POST': {
           authorize(user, 'create', { group: def.group, resource: def.plural, namespace: info.namespace });
           const opts = writeOptionsFor(req, query, user, def);
+          const { encoding } = representationFor(req, def);
           const body = requestObject(req, await readBody(req), `a new ${def.kind}`, { protobuf: true });
           const result = await store.create(namespace, body, opts);
-          return send(res, 201, result.object, 'json', warningHeaders(result.warnings));
+          return send(res, 201, result.object, encoding, warningHeaders(result.warnings));
         }
         case 'DELETE': {
           authorize(user, 'deletecollection', { group: def.group, resource: def.plural, namespace: info.namespace });
           const opts = writeOptions(query);
+          const { encoding } = representationFor(req, def);
           const raw = await readBody(req);
           const body = raw.length ? requestObject(req, raw, 'DeleteOptions') : undefined;
           const deleteOptions = deleteOptionsOf(query, body as Record<string, unknown> | undefined);
@@ -215,7 +234,8 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
               if (!(err instanceof ApiError && err.reason === 'NotFound')) throw err;
             }
           }
-          return send(res, 200, { apiVersion: store.apiVersion, kind: def.listKind, metadata: { resourceVersion: page.resourceVersion }, items: deleted });
+          const list = { apiVersion: store.apiVersion, kind: def.listKind, metadata: { resourceVersion: page.resourceVersion } };
+          return send(res, 200, { ...list, items: deleted }, encoding);
         }
         default:
           throw errors.methodNotAllowed(method, def.plural);
@@ -231,36 +251,39 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
           authorize(user, 'watch', target);
           const list = listOptionsOf(query);
           list.fieldSelector = [list.fieldSelector, `metadata.name=${name}`].filter(Boolean).join(',');
-          const [representation, include] = [negotiate(req.headers.accept, true), includeObjectOf(query)];
+          const [representation, include] = [representationFor(req, def), includeObjectOf(query)];
           return serveWatch(req, res, store, info.namespace, list, representation, include, minRequestTimeout);
         }
         authorize(user, 'get', target);
-        const representation = negotiate(req.headers.accept, true);
+        const representation = representationFor(req, def);
         const obj = await store.get(namespace, name);
         return sendObject(res, store.def, obj, representation, includeObjectOf(query));
       }
       case 'PUT': {
         authorize(user, 'update', target);
         const opts = writeOptionsFor(req, query, user, def);
+        const { encoding } = representationFor(req, def);
         const body = requestObject(req, await readBody(req), `${def.kind} "${name}"`, { protobuf: true });
         const result = await store.update(namespace, name, body, opts, sub);
-        return send(res, 200, result.object, 'json', warningHeaders(result.warnings));
+        return send(res, 200, result.object, encoding, warningHeaders(result.warnings));
       }
       case 'PATCH': {
         authorize(user, 'patch', target);
         const opts = writeOptionsFor(req, query, user, def);
         const type = patchTypeOf(req.headers['content-type'], def.group === '');
+        const { encoding } = representationFor(req, def);
         // An apply configuration is YAML (JSON included); other patches are JSON.
         const media = type === 'apply' ? PATCH_TYPES.apply : 'application/json';
         const patchOf = `the patch of ${def.kind} "${name}"`;
         const body = requestObject(req, await readBody(req), patchOf, {}, media);
         const result = await store.patch(namespace, name, type, body, opts, sub);
-        return send(res, result.created ? 201 : 200, result.object, 'json', warningHeaders(result.warnings));
+        return send(res, result.created ? 201 : 200, result.object, encoding, warningHeaders(result.warnings));
       }
       case 'DELETE': {
         if (sub) throw errors.methodNotAllowed(method, `${def.plural}/status`);
         authorize(user, 'delete', target);
         const opts = writeOptions(query);
+        const { encoding } = representationFor(req, def);
         const raw = await readBody(req);
         const what = `DeleteOptions for ${def.kind} "${name}"`;
         const body = raw.length ? requestObject(req, raw, what) : undefined;
@@ -268,7 +291,7 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
         const result = def.kind === 'Namespace' && def.group === ''
           ? await registry.deleteNamespace(name, deleteOptions, opts)
           : await store.delete(namespace, name, deleteOptions, opts);
-        return send(res, result.pending ? 202 : 200, result.object);
+        return send(res, result.pending ? 202 : 200, result.object, encoding);
       }
       default:
         throw errors.methodNotAllowed(method, `${def.plural}/${name}`);
@@ -284,9 +307,10 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
     if (!answerer || info.name || info.watchPrefix) throw errors.notFoundPath(path);
     if (req.method !== 'POST') throw errors.methodNotAllowed(req.method ?? '', def.plural);
     authorize(user, 'create', { group: def.group, resource: def.plural, namespace: info.namespace });
+    const { encoding } = representationFor(req, def);
     const body = requestObject(req, await readBody(req), `a new ${def.kind}`, { protobuf: true });
     const result = await store.create(info.namespace ?? '', body, writeOptions(query));
-    send(res, 201, await answerer.answer(result.object, user), 'json', warningHeaders(result.warnings));
+    send(res, 201, await answerer.answer(result.object, user), encoding, warningHeaders(result.warnings));
   }
 
   async function subresource(req: IncomingMessage, res: ServerResponse, store: ResourceStore, info: ResourceRequest, query: URLSearchParams, user: UserInfo): Promise<void> {
@@ -378,7 +402,7 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
         res.end();
         return;
       }
-      res.writeHead(200, { ...document.headers, 'content-length': document.body.length });
+      res.writeHead(document.code ?? 200, { ...document.headers, 'content-length': document.body.length });
       res.end(req.method === 'HEAD' ? undefined : document.body);
       return;
     }

@@ -1,14 +1,16 @@
-// Response media negotiation for resource reads. Kubernetes clients ask for a plain
+// Response media negotiation for resources. Kubernetes clients ask for a plain
 // object, a Table (`as=Table;g=meta.k8s.io;v=v1`) or PartialObjectMetadata through
-// parameters of the Accept header, in preference order. We serve JSON and YAML; a client
-// that accepts only other encodings (protobuf, CBOR) gets 406.
+// parameters of the Accept header, in preference order. We serve JSON and YAML, and protobuf
+// plain objects for the built-in kinds (kubectl and client-go ask `application/vnd.kubernetes.protobuf,
+// application/json`); a client that accepts none of what a kind is served in gets kube-apiserver's 406.
 import { errors } from '../errors.ts';
+import { PROTOBUF_TYPE } from './protobuf.ts';
 
 export type Shape = 'object' | 'table' | 'metadata';
 
 export interface Representation {
   shape: Shape;
-  encoding: 'json' | 'yaml';
+  encoding: 'json' | 'yaml' | 'protobuf';
   /** meta.k8s.io version of Table / PartialObjectMetadata asked for. */
   metaVersion: 'v1' | 'v1beta1';
 }
@@ -45,12 +47,19 @@ const ENCODINGS: Record<string, Representation['encoding']> = {
   '*/*': 'json',
 };
 
-export function negotiate(accept: string | undefined, allowShapes: boolean): Representation {
+const TEXT_TYPES = ['application/json', 'application/yaml'];
+const WITH_PROTOBUF = [...TEXT_TYPES, PROTOBUF_TYPE];
+
+/** `protobuf`: whether the kind has a protobuf form (a built-in kind); without it, protobuf is never
+ * chosen, as kube-apiserver for custom resources. */
+export function negotiate(accept: string | undefined, allowShapes: boolean, protobuf = false): Representation {
   if (!accept || accept.trim() === '') return { shape: 'object', encoding: 'json', metaVersion: 'v1' };
   for (const range of parseAccept(accept)) {
-    const encoding = ENCODINGS[range.type];
+    const encoding = protobuf && range.type === PROTOBUF_TYPE ? 'protobuf' : ENCODINGS[range.type];
     if (!encoding) continue;
     const as = range.params.as;
+    // Tables and metadata-only objects are served as JSON or YAML only.
+    if (encoding === 'protobuf' && as) continue;
     if (!as) return { shape: 'object', encoding, metaVersion: 'v1' };
     if (!allowShapes || range.params.g !== 'meta.k8s.io') continue;
     const version = range.params.v;
@@ -58,7 +67,7 @@ export function negotiate(accept: string | undefined, allowShapes: boolean): Rep
     if (as === 'Table') return { shape: 'table', encoding, metaVersion: version };
     if (as === 'PartialObjectMetadata' || as === 'PartialObjectMetadataList') return { shape: 'metadata', encoding, metaVersion: version };
   }
-  throw errors.notAcceptable(accept);
+  throw errors.notAcceptable(protobuf ? WITH_PROTOBUF : TEXT_TYPES);
 }
 
 export const JSON_TYPE = 'application/json';

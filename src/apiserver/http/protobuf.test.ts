@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ApiError } from '../errors.ts';
 import { decodeBody } from './body.ts';
-import { decodeProtobuf } from './protobuf.ts';
+import { decodeProtobuf, encodeProtobuf, encodesProtobuf } from './protobuf.ts';
 
 // A tiny protobuf encoder for test bodies: fields are [number, value] pairs, where a
 // number/bigint/boolean is a varint, a string or Buffer is length-delimited and an array
@@ -54,7 +54,7 @@ const META: Pb[] = [
   [1, 'creds'],
   [3, 'team-a'],
   [7, 3],
-  [8, [[1, 1700000000]]], // creationTimestamp: skipped
+  [8, [[1, 1700000000]]], // creationTimestamp: decoded; the store sets its own on create
   [11, entry('app', 'shop')],
   [11, entry('tier', '')],
   [12, entry('note', 'hello')],
@@ -78,7 +78,15 @@ test('decodes a Secret: metadata, bytes map as base64, string map, type, immutab
   assert.deepEqual(obj, {
     apiVersion: 'v1',
     kind: 'Secret',
-    metadata: { name: 'creds', namespace: 'team-a', generation: 3, labels: { app: 'shop', tier: '' }, annotations: { note: 'hello' }, finalizers: ['a.io/one', 'a.io/two'] },
+    metadata: {
+      name: 'creds',
+      namespace: 'team-a',
+      generation: 3,
+      creationTimestamp: '2023-11-14T22:13:20Z',
+      labels: { app: 'shop', tier: '' },
+      annotations: { note: 'hello' },
+      finalizers: ['a.io/one', 'a.io/two'],
+    },
     data: { password: Buffer.from([0xff, 0x00, 0x73]).toString('base64'), user: Buffer.from('admin').toString('base64') },
     type: 'Opaque',
     stringData: { extra: 'plain' },
@@ -173,4 +181,59 @@ test('decodeBody accepts protobuf only where the caller allows it', () => {
   assert.deepEqual(decodeBody(raw, 'application/vnd.kubernetes.protobuf', 'x', { protobuf: true }), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' } });
   rejects(() => decodeBody(raw, 'application/vnd.kubernetes.protobuf', 'the patch'), 'UnsupportedMediaType', /unknown format \(application\/vnd\.kubernetes\.protobuf\) - accepted media types include: application\/json, application\/yaml$/);
   rejects(() => decodeBody(Buffer.alloc(0), 'application/vnd.kubernetes.protobuf', 'a new Secret', { protobuf: true }), 'BadRequest', /request body for a new Secret is empty/);
+});
+
+test('encodes what it decodes: every field of the tables, times with their precision, lists and Status', () => {
+  const metadata = {
+    name: 'creds',
+    namespace: 'team-a',
+    uid: 'u-1',
+    resourceVersion: '42',
+    generation: 2,
+    creationTimestamp: '2024-05-06T07:08:09Z',
+    deletionTimestamp: '2024-05-06T07:09:09Z',
+    deletionGracePeriodSeconds: 30,
+    labels: { b: '2', a: '1' },
+    annotations: { note: 'héllo' },
+    ownerReferences: [
+      { apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: 'u-0', controller: true, blockOwnerDeletion: true },
+    ],
+    finalizers: ['a.io/one'],
+    managedFields: [{
+      manager: 'kubectl', operation: 'Apply', apiVersion: 'v1', time: '2024-05-06T07:08:09Z', fieldsType: 'FieldsV1',
+      fieldsV1: { 'f:data': { 'f:password': {} } },
+    }],
+  };
+  const data = { password: Buffer.from([0xff, 0]).toString('base64') };
+  const secret = { apiVersion: 'v1', kind: 'Secret', metadata, data, type: 'Opaque' };
+  assert.deepEqual(decodeProtobuf(encodeProtobuf(secret), 'x'), secret);
+  const event = {
+    apiVersion: 'v1',
+    kind: 'Event',
+    metadata: { name: 'e', namespace: 'team-a' },
+    involvedObject: { kind: 'ConfigMap', name: 'owner', namespace: 'team-a' },
+    reason: 'Synced',
+    eventTime: '2024-05-06T07:08:09.123456Z',
+    series: { count: 3, lastObservedTime: '2024-05-06T07:08:10.000001Z' },
+    count: 2,
+  };
+  assert.deepEqual(decodeProtobuf(encodeProtobuf(event), 'x'), event);
+  const review = {
+    apiVersion: 'authentication.k8s.io/v1',
+    kind: 'TokenReview',
+    metadata: {},
+    spec: { token: 't' },
+    status: { authenticated: true, user: { username: 'u', groups: ['g'], extra: { scopes: ['a', 'b'] } } },
+  };
+  assert.deepEqual(decodeProtobuf(encodeProtobuf(review), 'x'), review);
+  // Lists and Status are never request bodies (no decoding table): their envelope and fields are checked.
+  const list = encodeProtobuf({ apiVersion: 'v1', kind: 'SecretList', metadata: {}, items: [secret] });
+  assert.ok(list.toString('latin1').includes('\n\x02v1\x12\nSecretList'));
+  assert.ok(list.toString('latin1').includes('\n\x05creds'), 'the item, with its name');
+  const status = encodeProtobuf({ apiVersion: 'v1', kind: 'Status', status: 'Failure', reason: 'NotFound', code: 404 });
+  assert.ok(status.toString('latin1').includes('\x12\x07Failure\"\x08NotFound0\x94\x03'));
+  assert.ok(encodesProtobuf('v1', 'Secret'));
+  assert.ok(!encodesProtobuf('gatehouse.dev/v1alpha1', 'ApiDefinition'));
+  const custom = { apiVersion: 'gatehouse.dev/v1alpha1', kind: 'ApiDefinition' };
+  assert.throws(() => encodeProtobuf(custom), /no protobuf message table/);
 });

@@ -1,4 +1,5 @@
-// Watch over HTTP: one JSON event per line, written (and so flushed) as it happens.
+// Watch over HTTP: one JSON event per line (or, for protobuf, one length-prefixed frame), written
+// (and so flushed) as it happens.
 // Follows kube-apiserver: errors after the stream started are an ERROR event carrying a
 // Status (410 Expired for a resourceVersion older than the compaction window); BOOKMARK
 // events when asked for; the stream ends after its timeout (watchTimeoutMs); with Table
@@ -8,6 +9,7 @@ import type { KubeObject } from '../../api/kind.ts';
 import { ApiError, errors } from '../errors.ts';
 import type { ObjectEvent, ResourceStore } from '../registry/store.ts';
 import type { Representation } from './negotiate.ts';
+import { encodeWatchEvent, PROTOBUF_WATCH_TYPE } from './protobuf.ts';
 import type { ListOptions } from './query.ts';
 import { partialMetadata, table, type IncludeObject } from './table.ts';
 
@@ -54,6 +56,12 @@ export async function serveWatch(
     throw errors.badRequest(`resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided`);
   }
   const timeoutMs = watchTimeoutMs(options.timeoutSeconds, minRequestTimeoutSeconds);
+  // Protobuf watches are length-prefixed WatchEvent frames (built-in kinds); others, a JSON line per event.
+  const protobuf = representation.encoding === 'protobuf';
+  const contentType = protobuf ? PROTOBUF_WATCH_TYPE : 'application/json';
+  const frame = (type: string, object: unknown): string | Buffer => protobuf
+    ? encodeWatchEvent(type, object as Record<string, unknown>)
+    : `{"type":"${type}","object":${encodeShared(object)}}\n`;
 
   const abort = new AbortController();
   let events: AsyncGenerator<ObjectEvent>;
@@ -67,8 +75,8 @@ export async function serveWatch(
   } catch (err) {
     if (err instanceof ApiError && err.reason === 'Expired') {
       // client-go expects the 410 as an ERROR event on an open stream.
-      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-cache, private' });
-      res.end(`${JSON.stringify({ type: 'ERROR', object: err.toStatus() })}\n`);
+      res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-cache, private' });
+      res.end(frame('ERROR', err.toStatus()));
       return;
     }
     throw err;
@@ -78,12 +86,13 @@ export async function serveWatch(
   res.on('close', stop);
   const timer = setTimeout(stop, timeoutMs);
 
-  res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-cache, private', 'transfer-encoding': 'chunked' });
+  const streaming = { 'cache-control': 'no-cache, private', 'transfer-encoding': 'chunked' };
+  res.writeHead(200, { 'content-type': contentType, ...streaming });
   res.flushHeaders();
   let columnsSent = false;
   let lastRV = options.resourceVersion ?? '';
   const write = (type: string, object: unknown) => {
-    res.write(`{"type":"${type}","object":${encodeShared(object)}}\n`);
+    res.write(frame(type, object));
   };
   const render = (obj: KubeObject): unknown => {
     if (representation.shape === 'table') {
