@@ -10,8 +10,8 @@
 // It works inside the API server, through the registry's stores (see docs/architecture.md).
 import { setMaxListeners } from 'node:events';
 import type { KindDefinition, KubeObject } from '../../api/kind.ts';
-import { ApiError } from '../errors.ts';
 import { FOREGROUND_FINALIZER, ORPHAN_FINALIZER } from '../../api/schema/index.ts';
+import { ApiError } from '../errors.ts';
 import type { PropagationPolicy } from '../registry/propagation.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { ResourceStore, WriteOptions } from '../registry/store.ts';
