@@ -42,7 +42,13 @@ test('a bearer token printed by git is scrubbed', async () => {
 });
 
 test('a private key printed by a tool is scrubbed, whole or in lines', async () => {
-  const err = await failWith(SSH, { identity: KEY, knownHosts: '[127.0.0.1]:2222 ssh-ed25519 AAAA' }, 'cat "$HOME/../identity" >&2');
+  const err = await failWith(
+    SSH,
+    { identity: KEY, knownHosts: '[127.0.0.1]:2222 ssh-ed25519 AAAA' },
+    'echo "line: $(sed -n 2p "$HOME/../identity")" >&2; cat "$HOME/../identity" >&2',
+  );
+  // Each secret piece becomes ***, in place: the rest of what was printed is kept.
+  assert.equal(err.message, 'git -c: failed: line: ***; ***');
   for (const line of KEY.trim().split('\n').slice(1, -1)) assert.ok(!err.message.includes(line), line);
 });
 
