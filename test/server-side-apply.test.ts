@@ -237,6 +237,15 @@ describe('server-side apply', () => {
     }
   });
 
+  it('refuses an associative list repeating an item\'s keys: 422 naming the item', async () => {
+    const targets = [{ url: 'http://127.0.0.1:9000' }, { url: 'http://127.0.0.1:9000', weight: 2 }];
+    const twice = adDefinition('twice', '/twice/', { upstream: { targets } });
+    const { status, body } = await apply(`${AD}/twice`, twice, 'fieldManager=mine');
+    assert.equal(status, 422);
+    assert.deepEqual(body.details.causes, [{ reason: 'FieldValueDuplicate', field: 'spec.upstream.targets[1]',
+      message: 'Duplicate value: {"url":"http://127.0.0.1:9000"}' }]);
+  });
+
   it('answers 415 naming apply among the accepted patch types for a media type it does not take', async () => {
     const plain = { method: 'PATCH', headers: { 'content-type': 'text/plain' }, body: '{}' };
     const res = await api.request(`${AD}/flux`, plain);

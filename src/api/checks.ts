@@ -30,12 +30,3 @@ export function headerNames(field: string, names: Iterable<string>): FieldError[
   for (const name of names) if (!HTTP_TOKEN.test(name)) errors.push(invalid(field, name, 'must be a valid HTTP header name'));
   return errors;
 }
-
-/** Entries of a set-like list that repeat an earlier entry. */
-export function duplicates(field: string, values: string[]): FieldError[] {
-  const errors: FieldError[] = [];
-  values.forEach((v, i) => {
-    if (values.indexOf(v) !== i) errors.push({ type: 'FieldValueDuplicate', field: `${field}[${i}]`, message: `Duplicate value: ${JSON.stringify(v)}` });
-  });
-  return errors;
-}

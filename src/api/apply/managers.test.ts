@@ -4,7 +4,7 @@ import type { JSONSchema } from '../kind.ts';
 import { array, integer, map, object, string } from '../schema/build.ts';
 import { pathString } from './field-set.ts';
 import { ApplyConflictError, applyConfig, recordUpdate, type Managers, type ManagerIdentity } from './managers.ts';
-import { compare, fieldsOf, merge } from './typed.ts';
+import { compare, duplicateItems, fieldsOf, merge } from './typed.ts';
 
 // The parts of apps/v1 Deployment these tests touch, with the list types kube declares for them.
 const deployment: JSONSchema = object('Deployment.', {
@@ -139,4 +139,15 @@ test('a key field left out of an associative list item counts with its default',
   assert.deepEqual(merge(ports, live, { ports: [{ port: 80 }] }), live);
   assert.deepEqual(fieldsOf(ports, { ports: [{ port: 80 }] }).paths().map(pathString),
     ['.ports[port=80,protocol="TCP"]', '.ports[port=80,protocol="TCP"].port']);
+});
+
+test('repeated items of set and associative lists are found with their field path', () => {
+  const obj = {
+    metadata: { finalizers: ['a', 'b', 'a'] },
+    spec: { template: { spec: { containers: [{ name: 'x' }, { name: 'y' }, { name: 'x', image: 'other' }] } } },
+  };
+  assert.deepEqual(duplicateItems(deployment, obj), [
+    { field: 'metadata.finalizers[2]', repeated: '"a"' },
+    { field: 'spec.template.spec.containers[2]', repeated: '{"name":"x"}' },
+  ]);
 });

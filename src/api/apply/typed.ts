@@ -205,3 +205,30 @@ export function valueAt(schema: JSONSchema | undefined, value: Value, path: Fiel
   }
   return v;
 }
+
+/** Items of set and associative lists that repeat an earlier item's value or keys, by field path
+ * (`spec.upstream.targets[1]`) and the repeated value or keys as JSON: kube refuses them (422), and
+ * server-side apply could not tell them apart. */
+export function duplicateItems(schema: JSONSchema | undefined, value: Value): { field: string; repeated: string }[] {
+  const found: { field: string; repeated: string }[] = [];
+  const walk = (s: JSONSchema | undefined, v: Value, field: string) => {
+    if (isObject(v)) {
+      for (const [name, child] of Object.entries(v)) {
+        walk(fieldSchema(s, name), child, field ? `${field}.${name}` : name);
+      }
+    } else if (Array.isArray(v)) {
+      const shape = shapeOf(s, v);
+      const seen = new Set<PathElement>();
+      v.forEach((item, i) => {
+        if (shape === 'set' || shape === 'map') {
+          const element = itemElement(s, shape, item, i);
+          if (seen.has(element)) found.push({ field: `${field}[${i}]`, repeated: element.slice(2) });
+          seen.add(element);
+        }
+        walk(s?.items, item, `${field}[${i}]`);
+      });
+    }
+  };
+  walk(schema, value, '');
+  return found;
+}

@@ -4,6 +4,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { fullFormats } from 'ajv-formats/dist/formats.js';
 import type { FieldError, JSONSchema, KindDefinition, KubeObject } from '../kind.ts';
+import { duplicateItems } from '../apply/typed.ts';
 import { isDuration } from '../duration.ts';
 import { isCidr } from '../net.ts';
 import { fieldPath, pointerSegments } from './field-path.ts';
@@ -96,8 +97,9 @@ function toFieldError(root: JSONSchema, e: ErrorObject): FieldError {
 }
 
 /**
- * The kind's schema, then, when the schema passed, the strategy's validate (strategies
- * rely on the declared shape). ObjectMeta rules are separate: validateObjectMeta.
+ * The kind's schema, then, when the schema passed, the items its set and associative lists
+ * repeat, then the strategy's validate (strategies rely on the declared shape). ObjectMeta
+ * rules are separate: validateObjectMeta.
  * Call after applyDefaults.
  */
 export function validateObject(def: KindDefinition, obj: KubeObject): FieldError[] {
@@ -105,6 +107,12 @@ export function validateObject(def: KindDefinition, obj: KubeObject): FieldError
   if (!validate(obj)) {
     const root = fullSchema(def);
     return (validate.errors ?? []).map((e) => toFieldError(root, e));
+  }
+  const duplicated = duplicateItems(fullSchema(def), obj);
+  if (duplicated.length) {
+    return duplicated.map(({ field, repeated }) => ({
+      type: 'FieldValueDuplicate', field, message: `Duplicate value: ${repeated}`,
+    }));
   }
   return def.strategy.validate?.(obj) ?? [];
 }

@@ -1,5 +1,4 @@
 import type { CreatePreparation, FieldError, KindDefinition, KubeObject } from '../../kind.ts';
-import { duplicates } from '../../checks.ts';
 import { ageColumn, column, readyColumn } from '../../columns.ts';
 import { invalid } from '../../schema/object-meta.ts';
 import { mintApiKey } from './mint.ts';
@@ -38,7 +37,7 @@ function prepareForUpdate(obj: KubeObject, old: KubeObject): void {
 
 function validate(obj: KubeObject): FieldError[] {
   const { hash } = spec(obj);
-  const errors = duplicates('spec.policies', spec(obj).policies ?? []);
+  const errors: FieldError[] = [];
   if (hash !== undefined && !/^sha256:[0-9a-f]{64}$/.test(hash)) errors.push(invalid('spec.hash', hash, 'must be "sha256:" and 64 lower-case hex digits (the SHA-256 of the key)'));
   return errors;
 }

@@ -1,13 +1,7 @@
-import type { FieldError, KindDefinition, KubeObject } from '../../kind.ts';
+import type { KindDefinition, KubeObject } from '../../kind.ts';
 import { ageColumn, column, readyColumn } from '../../columns.ts';
-import { duplicates } from '../../checks.ts';
 import { consumerSchema } from './schema.ts';
 import type { Consumer } from './types.ts';
-
-function validate(obj: KubeObject): FieldError[] {
-  const { spec } = obj as Consumer;
-  return [...duplicates('spec.policies', spec.policies), ...duplicates('spec.jwtSubjects', spec.jwtSubjects)];
-}
 
 const spec = (obj: KubeObject) => (obj as Consumer).spec;
 
@@ -31,7 +25,7 @@ export const consumerKind: KindDefinition = {
     ageColumn(),
     column('Description', 'Free text for people.', (o) => spec(o).description ?? '', { wide: true }),
   ],
-  strategy: { validate },
+  strategy: {},
 };
 
 export type * from './types.ts';
