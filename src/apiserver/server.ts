@@ -17,6 +17,7 @@ import { authenticationReviewAnswerers } from './authentication-reviews.ts';
 import { privilegedGroups, unionAuthorizer } from './auth/authorizer-union.ts';
 import { startRbac } from './auth/rbac/rbac.ts';
 import { accessReviewAnswerers } from './access-reviews.ts';
+import { rulesReviewAnswerer } from './rules-reviews.ts';
 import { budgetedCounters } from './counter-budget.ts';
 import { Connections, defaultConnectionLimits, serverTimeouts, type ConnectionLimits } from './connections.ts';
 import { delegatedSubresources, type DelegationTiming } from './delegated-subresources.ts';
@@ -102,6 +103,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     subresources: [...delegatedSubresources(registry, options.delegation), ...tokenRequests],
     answerers: [
       ...accessReviewAnswerers(authorizer),
+      rulesReviewAnswerer(rbac.rulesFor),
       ...authenticationReviewAnswerers(authentication.tokens, authentication.apiAudiences),
     ],
     counters: budgetedCounters(options.storage),

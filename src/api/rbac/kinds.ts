@@ -3,11 +3,19 @@ import { ageColumn, column } from '../columns.ts';
 import type { KindDefinition, KubeObject, PrinterColumn } from '../kind.ts';
 import { clusterRoleBindingSchema, clusterRoleSchema, roleBindingSchema, roleSchema } from './schema.ts';
 import { RBAC_GROUP, type RoleBinding, type SubjectKind } from './types.ts';
-import { bindingErrors, defaultSubjects, pathSegmentNameProblems, roleRefUnchanged, rulesErrors } from './validation.ts';
+import {
+  bindingErrors,
+  defaultSubjects,
+  pathSegmentNameProblems,
+  roleRefUnchanged,
+  rulesErrors,
+} from './validation.ts';
 
 type Names = Pick<KindDefinition, 'kind' | 'listKind' | 'plural' | 'singular'>;
 
-function rbacKind(names: Names, namespaced: boolean, schema: KindDefinition['schema']): Omit<KindDefinition, 'strategy' | 'printerColumns'> {
+type Common = Omit<KindDefinition, 'strategy' | 'printerColumns'>;
+
+function rbacKind(names: Names, namespaced: boolean, schema: KindDefinition['schema']): Common {
   return {
     builtIn: true,
     group: RBAC_GROUP,

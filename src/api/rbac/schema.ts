@@ -6,7 +6,8 @@ const strings = (description: string) => array(description, string(''), { 'x-kub
 const policyRule = object(
   'What a role allows: verbs on resources of API groups (optionally by name), or verbs on non-resource URLs.',
   {
-    verbs: strings('Verbs the rule allows (get, list, watch, create, update, patch, delete, deletecollection, …); "*" is all.'),
+    verbs: strings('Verbs the rule allows (get, list, watch, create, update, patch, delete, deletecollection, '
+      + '…); "*" is all.'),
     apiGroups: strings('API groups of the resources ("" is the core group); "*" is all.'),
     resources: strings('Resources, "resource/subresource" for a subresource; "*" is all, "*/status" every status.'),
     resourceNames: strings('Names the rule is restricted to; empty is every name.'),

@@ -7,7 +7,8 @@ import { RBAC_GROUP, type ClusterRole, type PolicyRule, type RoleBinding, type S
 
 function notSupported(field: string, value: unknown, supported: string[]): FieldError {
   const values = supported.map(quote).join(', ');
-  return { type: 'FieldValueNotSupported', field, message: `Unsupported value: ${quote(value)}: supported values: ${values}` };
+  const message = `Unsupported value: ${quote(value)}: supported values: ${values}`;
+  return { type: 'FieldValueNotSupported', field, message };
 }
 
 /** kube's ValidateRBACName (path.IsValidPathSegmentName): RBAC names may hold ':' (gatehouse:view). */
@@ -23,14 +24,19 @@ function ruleErrors(rule: PolicyRule, namespaced: boolean, field: string): Field
   if (!rule.verbs?.length) errors.push(required(`${field}.verbs`, 'verbs must contain at least one value'));
   if (rule.nonResourceURLs?.length) {
     const urls = rule.nonResourceURLs;
-    if (namespaced) errors.push(invalid(`${field}.nonResourceURLs`, urls, 'namespaced rules cannot apply to non-resource URLs'));
+    const urlsField = `${field}.nonResourceURLs`;
+    if (namespaced) errors.push(invalid(urlsField, urls, 'namespaced rules cannot apply to non-resource URLs'));
     if (rule.apiGroups?.length || rule.resources?.length || rule.resourceNames?.length) {
-      errors.push(invalid(`${field}.nonResourceURLs`, urls, 'rules cannot apply to both regular resources and non-resource URLs'));
+      errors.push(invalid(urlsField, urls, 'rules cannot apply to both regular resources and non-resource URLs'));
     }
     return errors;
   }
-  if (!rule.apiGroups?.length) errors.push(required(`${field}.apiGroups`, 'resource rules must supply at least one api group'));
-  if (!rule.resources?.length) errors.push(required(`${field}.resources`, 'resource rules must supply at least one resource'));
+  if (!rule.apiGroups?.length) {
+    errors.push(required(`${field}.apiGroups`, 'resource rules must supply at least one api group'));
+  }
+  if (!rule.resources?.length) {
+    errors.push(required(`${field}.resources`, 'resource rules must supply at least one resource'));
+  }
   return errors;
 }
 
@@ -54,7 +60,8 @@ function subjectErrors(subject: Subject, namespaced: boolean, field: string): Fi
     }
     case 'User':
     case 'Group':
-      return subject.apiGroup === RBAC_GROUP ? [] : [notSupported(`${field}.apiGroup`, subject.apiGroup ?? '', [RBAC_GROUP])];
+      if (subject.apiGroup === RBAC_GROUP) return [];
+      return [notSupported(`${field}.apiGroup`, subject.apiGroup ?? '', [RBAC_GROUP])];
     default:
       return [notSupported(`${field}.kind`, subject.kind, ['ServiceAccount', 'User', 'Group'])];
   }
@@ -73,7 +80,8 @@ export function bindingErrors(obj: KubeObject, namespaced: boolean): FieldError[
 
 export function roleRefUnchanged(obj: KubeObject, old: KubeObject): FieldError[] {
   const { roleRef } = obj as RoleBinding;
-  return isDeepStrictEqual(roleRef, (old as RoleBinding).roleRef) ? [] : [invalid('roleRef', roleRef, 'cannot change roleRef')];
+  if (isDeepStrictEqual(roleRef, (old as RoleBinding).roleRef)) return [];
+  return [invalid('roleRef', roleRef, 'cannot change roleRef')];
 }
 
 /** kube's v1 defaults: a User or Group subject is in the RBAC group, a ServiceAccount in the core one. */

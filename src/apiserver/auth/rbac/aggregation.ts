@@ -10,6 +10,7 @@ import type { ResourceStore } from '../../registry/store.ts';
 import type { PolicyIndex } from './policy-index.ts';
 
 const RETRY_MS = 1000;
+const WRITE = { dryRun: false, fieldValidation: 'Strict' } as const;
 
 export function matchesSelector(selector: LabelSelector, labels: Record<string, string> = {}): boolean {
   const matchLabels = Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
@@ -32,7 +33,8 @@ export function matchesSelector(selector: LabelSelector, labels: Record<string, 
 export function aggregatedRules(role: ClusterRole, roles: Iterable<ClusterRole>): PolicyRule[] {
   const selectors = role.aggregationRule?.clusterRoleSelectors ?? [];
   const sources = [...roles]
-    .filter((r) => r.metadata.name !== role.metadata.name && selectors.some((s) => matchesSelector(s, r.metadata.labels)))
+    .filter((r) => r.metadata.name !== role.metadata.name)
+    .filter((r) => selectors.some((s) => matchesSelector(s, r.metadata.labels)))
     .sort((a, b) => (a.metadata.name as string).localeCompare(b.metadata.name as string));
   const rules: PolicyRule[] = [];
   for (const source of sources) {
@@ -75,7 +77,7 @@ export class AggregationController {
       const rules = aggregatedRules(role, this.index.allClusterRoles());
       if (isDeepStrictEqual(rules, role.rules ?? [])) continue;
       try {
-        await this.clusterRoles.update('', role.metadata.name as string, { ...role, rules }, { dryRun: false, fieldValidation: 'Strict' });
+        await this.clusterRoles.update('', role.metadata.name as string, { ...role, rules }, WRITE);
       } catch (err) {
         const raced = err instanceof ApiError && (err.reason === 'Conflict' || err.reason === 'NotFound');
         if (raced || this.stopped) continue;

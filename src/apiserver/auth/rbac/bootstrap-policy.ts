@@ -3,7 +3,14 @@
 // discovery for every authenticated user, and Gatehouse's own roles. gatehouse:admin, gatehouse:edit
 // and gatehouse:view carry the aggregate-to-admin|edit|view labels, so admin, edit and view hold
 // Gatehouse's rights here and in any Kubernetes cluster that aggregates them.
-import { RBAC_GROUP, type ClusterRole, type PolicyRule, type Role, type RoleBinding, type Subject } from '../../../api/rbac/types.ts';
+import {
+  RBAC_GROUP,
+  type ClusterRole,
+  type PolicyRule,
+  type Role,
+  type RoleBinding,
+  type Subject,
+} from '../../../api/rbac/types.ts';
 
 /** Objects annotated "false" are left as they are at start; any other value (or none) is reconciled. */
 export const AUTOUPDATE_ANNOTATION = 'rbac.authorization.kubernetes.io/autoupdate';
@@ -15,7 +22,15 @@ const ALL_VERBS = [...READ, ...WRITE];
 const GATEHOUSE = 'gatehouse.dev';
 
 /** Gatehouse kinds users manage, with the status each one's controller writes. */
-const GATEHOUSE_KINDS = ['apidefinitions', 'securitypolicies', 'consumers', 'apikeys', 'gitrepositories', 'syncs', 'receivers'];
+const GATEHOUSE_KINDS = [
+  'apidefinitions',
+  'securitypolicies',
+  'consumers',
+  'apikeys',
+  'gitrepositories',
+  'syncs',
+  'receivers',
+];
 const withStatus = (plurals: string[]) => plurals.flatMap((p) => [p, `${p}/status`]);
 
 const rule = (apiGroups: string[], resources: string[], verbs: string[], resourceNames?: string[]): PolicyRule =>
@@ -83,7 +98,12 @@ const CONTROLLER_RULES: PolicyRule[] = [
 
 const labelled = (role: 'admin' | 'edit' | 'view') => ({ [AGGREGATE_TO(role)]: 'true' });
 
-function clusterRole(name: string, rules: PolicyRule[], labels: Record<string, string> = {}, aggregateFrom?: string): ClusterRole {
+function clusterRole(
+  name: string,
+  rules: PolicyRule[],
+  labels: Record<string, string> = {},
+  aggregateFrom?: string,
+): ClusterRole {
   const role: ClusterRole = {
     apiVersion: `${RBAC_GROUP}/v1`,
     kind: 'ClusterRole',
@@ -100,7 +120,13 @@ function clusterRole(name: string, rules: PolicyRule[], labels: Record<string, s
 
 const group = (name: string): Subject => ({ kind: 'Group', apiGroup: RBAC_GROUP, name });
 
-function binding(kind: 'ClusterRoleBinding' | 'RoleBinding', name: string, role: string, subjects: Subject[], namespace?: string): RoleBinding {
+function binding(
+  kind: 'ClusterRoleBinding' | 'RoleBinding',
+  name: string,
+  role: string,
+  subjects: Subject[],
+  namespace?: string,
+): RoleBinding {
   return {
     apiVersion: `${RBAC_GROUP}/v1`,
     kind,
@@ -123,8 +149,10 @@ export const BOOTSTRAP_CLUSTER_ROLES: ClusterRole[] = [
   clusterRole('view', [], labelled('edit'), AGGREGATE_TO('view')),
   clusterRole('system:discovery', [{ verbs: ['get'], nonResourceURLs: ['/api', '/api/*', '/apis', '/apis/*', '/openapi',
     '/openapi/*', '/version', '/version/'] }]),
-  clusterRole('system:basic-user', [rule(['authorization.k8s.io'], ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'],
-    ['create']), rule(['authentication.k8s.io'], ['selfsubjectreviews'], ['create'])]),
+  clusterRole('system:basic-user', [
+    rule(['authorization.k8s.io'], ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'], ['create']),
+    rule(['authentication.k8s.io'], ['selfsubjectreviews'], ['create']),
+  ]),
   clusterRole('gatehouse:admin', ADMIN_RULES, labelled('admin')),
   clusterRole('gatehouse:edit', EDIT_RULES, labelled('edit')),
   clusterRole('gatehouse:view', VIEW_RULES, labelled('view')),
@@ -149,6 +177,6 @@ export const BOOTSTRAP_CLUSTER_ROLE_BINDINGS: RoleBinding[] = [
 ];
 
 export const BOOTSTRAP_ROLE_BINDINGS: RoleBinding[] = [
-  binding('RoleBinding', 'gatehouse:gateways:status-lease', 'gatehouse:gateway:status-lease', [group('gatehouse:gateways')],
-    GATEWAY_LEASE_NAMESPACE),
+  binding('RoleBinding', 'gatehouse:gateways:status-lease', 'gatehouse:gateway:status-lease',
+    [group('gatehouse:gateways')], GATEWAY_LEASE_NAMESPACE),
 ];

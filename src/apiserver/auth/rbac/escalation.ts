@@ -41,12 +41,16 @@ function compact(rules: PolicyRule[]): PolicyRule[] {
   return [...others, ...merged.values()];
 }
 
-/** Only metadata changed (labels, annotations, finalizers, owners): no rule or grant is written. */
-function onlyMetadataChanged(obj: KubeObject, old: KubeObject | undefined): boolean {
-  if (!old) return false;
-  const { metadata: _a, ...now } = obj;
-  const { metadata: _b, ...before } = old;
-  return isDeepStrictEqual(now, before);
+/** What the garbage collector changes (kube's IsOnlyMutatingGCFields) and the server's own bookkeeping. A
+ * label is not among them: it may enter a ClusterRole into an aggregation. */
+function withoutGcFields(obj: KubeObject): KubeObject {
+  const { finalizers: _f, ownerReferences: _o, resourceVersion: _r, managedFields: _m, ...metadata } = obj.metadata;
+  return { ...obj, metadata };
+}
+
+/** Only finalizers or owners changed: no rule or grant is written, and the garbage collector needs no rights. */
+function onlyGcFieldsChanged(obj: KubeObject, old: KubeObject | undefined): boolean {
+  return old !== undefined && isDeepStrictEqual(withoutGcFields(obj), withoutGcFields(old));
 }
 
 export class EscalationCheck {
@@ -54,12 +58,12 @@ export class EscalationCheck {
 
   /** Throws Forbidden when the write would grant what its author does not hold. */
   admit({ user, def, obj, old }: AdmissionRequest): void {
-    if (def.group !== RBAC_GROUP || user.groups.includes('system:masters') || onlyMetadataChanged(obj, old)) return;
+    if (def.group !== RBAC_GROUP || user.groups.includes('system:masters') || onlyGcFieldsChanged(obj, old)) return;
     if (def.kind === 'Role' || def.kind === 'ClusterRole') this.admitRole(user, def, obj, old);
     else this.admitBinding(user, def, obj as RoleBinding);
   }
 
-  private allowed(user: UserInfo, verb: string, resource: string, namespace: string | undefined, name?: string): boolean {
+  private allowed(user: UserInfo, verb: string, resource: string, namespace?: string, name?: string): boolean {
     return this.authorizer.authorize({ user, verb, group: RBAC_GROUP, resource, namespace, name }).allowed;
   }
 
@@ -99,6 +103,7 @@ export class EscalationCheck {
 
   private refusal(def: KindDefinition, obj: KubeObject, why: string) {
     const name = obj.metadata.name ?? '';
-    return errors.forbidden(`${def.plural}.${RBAC_GROUP} "${name}" is forbidden: ${why}`, { group: RBAC_GROUP, resource: def.plural }, name);
+    const ref = { group: RBAC_GROUP, resource: def.plural };
+    return errors.forbidden(`${def.plural}.${RBAC_GROUP} "${name}" is forbidden: ${why}`, ref, name);
   }
 }

@@ -20,7 +20,12 @@ const RETRY_MS = 1000;
 export type PolicyListener = (kind: RbacKind, obj: KubeObject) => void;
 
 /** Starts the watches; resolves once the index holds the current state of every kind. */
-export async function feedPolicyIndex(registry: Registry, index: PolicyIndex, signal: AbortSignal, listener?: PolicyListener): Promise<void> {
+export async function feedPolicyIndex(
+  registry: Registry,
+  index: PolicyIndex,
+  signal: AbortSignal,
+  listener?: PolicyListener,
+): Promise<void> {
   await Promise.all((Object.keys(PLURALS) as RbacKind[]).map((kind) => new Promise<void>((synced, failed) => {
     void follow(registry, index, kind, signal, listener, synced, failed);
   })));

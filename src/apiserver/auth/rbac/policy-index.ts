@@ -16,6 +16,9 @@ export interface RuleSource {
   missing?: string;
 }
 
+/** Told of each rule granted and where it comes from; returns true to stop. */
+export type RuleVisitor = (rule: PolicyRule, source: RuleSource) => boolean;
+
 /** The keys a user's subjects are filed under: its name, each group, and its service account. */
 export function subjectKeysOf(user: UserInfo): string[] {
   const keys = [`User:${user.name}`, ...user.groups.map((g) => `Group:${g}`)];
@@ -139,7 +142,7 @@ export class PolicyIndex {
 
   /** Calls `visit` with each rule granted to `user` in `namespace` (cluster-wide bindings first, as kube),
    * until it returns true. Returns whether a visit did. */
-  visit(user: UserInfo, namespace: string | undefined, visit: (rule: PolicyRule, source: RuleSource) => boolean): boolean {
+  visit(user: UserInfo, namespace: string | undefined, visit: RuleVisitor): boolean {
     const keys = subjectKeysOf(user);
     const sets = [this.clusterBindings, ...(namespace ? [this.roleBindings.get(namespace)] : [])];
     for (const set of sets) {

@@ -39,7 +39,11 @@ async function setup(t: { after(fn: () => unknown): void }): Promise<{ registry:
   return { registry, rbac };
 }
 
-const user = (name: string, ...groups: string[]): UserInfo => ({ name, uid: name, groups: [...groups, 'system:authenticated'] });
+const user = (name: string, ...groups: string[]): UserInfo =>
+  ({ name, uid: name, groups: [...groups, 'system:authenticated'] });
+const aggregating = (name: string, labels: Record<string, string>): ClusterRole =>
+  ({ ...clusterRole(name, []), aggregationRule: { clusterRoleSelectors: [{ matchLabels: labels }] } });
+const AGGREGATE_TO_VIEW = 'rbac.authorization.k8s.io/aggregate-to-view';
 
 const clusterRole = (name: string, rules: ClusterRole['rules'], labels?: Record<string, string>): ClusterRole =>
   ({ apiVersion: `${RBAC}/v1`, kind: 'ClusterRole', metadata: { name, labels }, rules });
@@ -58,8 +62,14 @@ test('label selectors and aggregated rules as kube: matching roles in name order
   assert.equal(matchesSelector({ matchExpressions: [{ key: 'a', operator: 'DoesNotExist' }] }, {}), true);
   const read = { verbs: ['get'], apiGroups: [''], resources: ['configmaps'] };
   const write = { verbs: ['create'], apiGroups: [''], resources: ['configmaps'] };
-  const aggregate = { ...clusterRole('all', []), aggregationRule: { clusterRoleSelectors: [{ matchLabels: { agg: 'true' } }] } };
-  const roles = [clusterRole('b', [write, read], { agg: 'true' }), clusterRole('a', [read], { agg: 'true' }), clusterRole('c', [write]), aggregate];
+  const aggregate = aggregating('all', { agg: 'true' });
+  const labelled = { agg: 'true' };
+  const roles = [
+    clusterRole('b', [write, read], labelled),
+    clusterRole('a', [read], labelled),
+    clusterRole('c', [write]),
+    aggregate,
+  ];
   assert.deepEqual(aggregatedRules(aggregate, roles), [read, write]);
 });
 
@@ -70,13 +80,15 @@ test('the bootstrap policy is stored at start, reconciled again and kept when it
   assert.equal(view.metadata.labels?.['rbac.authorization.k8s.io/aggregate-to-view'], 'true');
   assert.equal(view.metadata.annotations?.['rbac.authorization.kubernetes.io/autoupdate'], 'true');
   const bindings = registry.store(RBAC, 'clusterrolebindings')!;
-  assert.deepEqual((await bindings.get('', 'gatehouse:viewers') as RoleBinding).roleRef, { apiGroup: RBAC, kind: 'ClusterRole', name: 'gatehouse:view' });
+  const viewers = (await bindings.get('', 'gatehouse:viewers')) as RoleBinding;
+  assert.deepEqual(viewers.roleRef, { apiGroup: RBAC, kind: 'ClusterRole', name: 'gatehouse:view' });
   // A rule taken away comes back at the next start, an added one stays; an opted-out role is left alone.
   const extra = { verbs: ['get'], apiGroups: [''], resources: ['pods'] };
   await roles.update('', 'gatehouse:view', { ...view, rules: [extra] }, WRITE);
   const edit = await roles.get('', 'gatehouse:edit');
   const annotations = { 'rbac.authorization.kubernetes.io/autoupdate': 'false' };
-  await roles.update('', 'gatehouse:edit', { ...edit, metadata: { ...edit.metadata, annotations }, rules: [extra] }, WRITE);
+  const optedOut = { ...edit, metadata: { ...edit.metadata, annotations }, rules: [extra] };
+  await roles.update('', 'gatehouse:edit', optedOut, WRITE);
   rbac.close();
   const again = await startRbac(registry, (err) => assert.fail(String(err)));
   again.close();
@@ -93,11 +105,12 @@ test('aggregated roles hold the rules of the labelled ClusterRoles, kept up to d
   await eventually(async () => assert.deepEqual(await rulesOf('view'), await rulesOf('gatehouse:view')));
   await eventually(async () => assert.ok((await rulesOf('edit')).length > (await rulesOf('view')).length));
   const widgets = { verbs: ['get'], apiGroups: ['example.com'], resources: ['widgets'] };
-  const added = await roles.create('', clusterRole('widgets-view', [widgets], { 'rbac.authorization.k8s.io/aggregate-to-view': 'true' }), WRITE);
+  const added = await roles.create('', clusterRole('widgets-view', [widgets], { [AGGREGATE_TO_VIEW]: 'true' }), WRITE);
   await eventually(async () => assert.deepEqual((await rulesOf('view')).at(-1), widgets));
   const alice = user('alice');
   await registry.store(RBAC, 'clusterrolebindings')!.create('', bindingTo('ClusterRole', 'view', 'alice'), WRITE);
-  const allowed = (verb: string, resource: string) => rbac.authorizer.authorize({ user: alice, verb, group: 'example.com', resource }).allowed;
+  const allowed = (verb: string, resource: string) =>
+    rbac.authorizer.authorize({ user: alice, verb, group: 'example.com', resource }).allowed;
   await eventually(() => assert.equal(allowed('get', 'widgets'), true));
   const gadgets = { verbs: ['list'], apiGroups: ['example.com'], resources: ['gadgets'] };
   await roles.update('', 'widgets-view', { ...added.object, rules: [gadgets] }, WRITE);
@@ -107,23 +120,26 @@ test('aggregated roles hold the rules of the labelled ClusterRoles, kept up to d
   await eventually(() => assert.equal(allowed('list', 'gadgets'), false));
 });
 
-test('the authorizer answers from bindings by user, group and service account, cluster-wide and per namespace', async (t) => {
+test('the authorizer answers from bindings of users, groups and service accounts, per namespace too', async (t) => {
   const { registry, rbac } = await setup(t);
   const authorize = (u: UserInfo, verb: string, resource: string, namespace?: string) =>
     rbac.authorizer.authorize({ user: u, verb, group: '', resource, namespace });
   const viewer = user('vera', 'gatehouse:viewers');
   assert.equal(authorize(viewer, 'list', 'configmaps', 'default').allowed, true);
-  assert.match(authorize(viewer, 'list', 'configmaps').reason!, /ClusterRoleBinding "gatehouse:viewers" of ClusterRole "gatehouse:view"/);
+  assert.match(authorize(viewer, 'list', 'configmaps').reason!,
+    /ClusterRoleBinding "gatehouse:viewers" of ClusterRole "gatehouse:view"/);
   assert.deepEqual(authorize(viewer, 'get', 'secrets', 'default'), { allowed: false });
   const roles = registry.store(RBAC, 'roles')!;
   await roles.create('team', { apiVersion: `${RBAC}/v1`, kind: 'Role', metadata: { name: 'secrets', namespace: 'team' },
     rules: [{ verbs: ['get'], apiGroups: [''], resources: ['secrets'] }] }, WRITE).catch((err: ApiError) => {
     assert.equal(err.reason, 'NotFound');
   });
-  await registry.store('', 'namespaces')!.create('', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team' } }, WRITE);
+  const team = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team' } };
+  await registry.store('', 'namespaces')!.create('', team, WRITE);
   await roles.create('team', { apiVersion: `${RBAC}/v1`, kind: 'Role', metadata: { name: 'secrets', namespace: 'team' },
     rules: [{ verbs: ['get'], apiGroups: [''], resources: ['secrets'] }] }, WRITE);
-  const sa = { ...bindingTo('Role', 'secrets', 'x', 'team'), subjects: [{ kind: 'ServiceAccount' as const, name: 'robot' }] };
+  const robotSubject = { kind: 'ServiceAccount' as const, name: 'robot' };
+  const sa = { ...bindingTo('Role', 'secrets', 'x', 'team'), subjects: [robotSubject] };
   await registry.store(RBAC, 'rolebindings')!.create('team', sa, WRITE);
   const robot = user('system:serviceaccount:team:robot', 'system:serviceaccounts');
   await eventually(() => assert.equal(authorize(robot, 'get', 'secrets', 'team').allowed, true));
@@ -135,7 +151,7 @@ test('the authorizer answers from bindings by user, group and service account, c
     { allowed: false, reason: 'RBAC: role.rbac.authorization.k8s.io "missing" not found' }));
 });
 
-test('escalation: a role granting more than its author holds, or a binding of it, needs escalate or bind', async (t) => {
+test('escalation: a role granting more than its author holds, or binding it, needs escalate or bind', async (t) => {
   const { registry, rbac } = await setup(t);
   const authorizer = unionAuthorizer(privilegedGroups('system:masters'), rbac.authorizer);
   const check = rbac.escalationCheck(authorizer);
@@ -146,8 +162,12 @@ test('escalation: a role granting more than its author holds, or a binding of it
   const editor = user('ed');
   await crbs.create('', bindingTo('ClusterRole', 'gatehouse:edit', 'ed'), WRITE);
   const secretsRole = { apiVersion: `${RBAC}/v1`, kind: 'Role', metadata: { name: 'r', namespace: 'default' },
-    rules: [{ verbs: ['get', 'list'], apiGroups: [''], resources: ['secrets'] }, { verbs: ['delete'], apiGroups: [''], resources: ['namespaces'] }] };
-  await eventually(() => assert.equal(authorizer.authorize({ user: editor, verb: 'get', group: '', resource: 'secrets' }).allowed, true));
+    rules: [
+      { verbs: ['get', 'list'], apiGroups: [''], resources: ['secrets'] },
+      { verbs: ['delete'], apiGroups: [''], resources: ['namespaces'] },
+    ] };
+  const editorReadsSecrets = () => authorizer.authorize({ user: editor, verb: 'get', group: '', resource: 'secrets' });
+  await eventually(() => assert.equal(editorReadsSecrets().allowed, true));
   const refused = (fn: () => void) => {
     try {
       fn();
@@ -158,26 +178,41 @@ test('escalation: a role granting more than its author holds, or a binding of it
     return assert.fail('not refused');
   };
   assert.equal(refused(() => check.admit({ user: editor, def: def('roles'), obj: secretsRole })),
-    'roles.rbac.authorization.k8s.io "r" is forbidden: user "ed" (groups=["system:authenticated"]) is attempting to grant '
-    + 'RBAC permissions not currently held:\n{APIGroups:[""], Resources:["namespaces"], Verbs:["delete"]}');
+    'roles.rbac.authorization.k8s.io "r" is forbidden: user "ed" (groups=["system:authenticated"]) is attempting '
+    + 'to grant RBAC permissions not currently held:\n{APIGroups:[""], Resources:["namespaces"], Verbs:["delete"]}');
   check.admit({ user: admin, def: def('roles'), obj: secretsRole });
   check.admit({ user: user('root', 'system:masters'), def: def('roles'), obj: secretsRole });
   // Holding `escalate` on roles is enough.
-  await clusterRoles.create('', clusterRole('escalator', [{ verbs: ['escalate'], apiGroups: [RBAC], resources: ['roles'] }]), WRITE);
+  const escalator = clusterRole('escalator', [{ verbs: ['escalate'], apiGroups: [RBAC], resources: ['roles'] }]);
+  await clusterRoles.create('', escalator, WRITE);
   await crbs.create('', bindingTo('ClusterRole', 'escalator', 'ed'), WRITE);
   await eventually(() => check.admit({ user: editor, def: def('roles'), obj: secretsRole }));
   // Binding: cluster-admin is not held by the editor, gatehouse:view is.
-  const binding = (role: string) => ({ ...bindingTo('ClusterRole', role, 'someone', 'default'), metadata: { name: 'b', namespace: 'default' } });
+  const binding = (role: string) =>
+    ({ ...bindingTo('ClusterRole', role, 'someone', 'default'), metadata: { name: 'b', namespace: 'default' } });
   assert.match(refused(() => check.admit({ user: editor, def: def('rolebindings'), obj: binding('cluster-admin') })),
     /^rolebindings.rbac.authorization.k8s.io "b" is forbidden: user "ed" .* not currently held:\n/);
   check.admit({ user: editor, def: def('rolebindings'), obj: binding('gatehouse:view') });
   assert.equal(refused(() => check.admit({ user: editor, def: def('rolebindings'), obj: binding('nothing') })),
-    'rolebindings.rbac.authorization.k8s.io "b" is forbidden: clusterrole.rbac.authorization.k8s.io "nothing" not found');
+    'rolebindings.rbac.authorization.k8s.io "b" is forbidden: '
+    + 'clusterrole.rbac.authorization.k8s.io "nothing" not found');
   // Holding `bind` on that one ClusterRole is enough to bind it.
-  await clusterRoles.create('', clusterRole('binder', [{ verbs: ['bind'], apiGroups: [RBAC], resources: ['clusterroles'], resourceNames: ['cluster-admin'] }]), WRITE);
+  const bindClusterAdmin = {
+    verbs: ['bind'], apiGroups: [RBAC], resources: ['clusterroles'], resourceNames: ['cluster-admin'],
+  };
+  await clusterRoles.create('', clusterRole('binder', [bindClusterAdmin]), WRITE);
   await crbs.create('', bindingTo('ClusterRole', 'binder', 'ed'), WRITE);
   await eventually(() => check.admit({ user: editor, def: def('rolebindings'), obj: binding('cluster-admin') }));
+  // A label is checked too: it could enter cluster-admin into view's aggregation. Owners and finalizers are not.
+  const clusterAdmin = await clusterRoles.get('', 'cluster-admin');
+  const labelled = { ...clusterAdmin, metadata: { ...clusterAdmin.metadata, labels: { [AGGREGATE_TO_VIEW]: 'true' } } };
+  const relabel = { user: user('ed2'), def: def('clusterroles'), obj: labelled, old: clusterAdmin };
+  assert.match(refused(() => check.admit(relabel)),
+    /^clusterroles.rbac.authorization.k8s.io "cluster-admin" is forbidden: user "ed2" .* not currently held:\n/);
+  const finalized = { ...clusterAdmin, metadata: { ...clusterAdmin.metadata, finalizers: ['example.com/keep'] } };
+  check.admit({ user: user('ed2'), def: def('clusterroles'), obj: finalized, old: clusterAdmin });
   // An aggregation rule gathers anything: only who holds everything may set one.
-  const aggregate = { ...clusterRole('agg', []), aggregationRule: { clusterRoleSelectors: [{ matchLabels: { x: 'y' } }] } };
-  assert.match(refused(() => check.admit({ user: user('ed2'), def: def('clusterroles'), obj: aggregate })), /must have cluster-admin privileges to use the aggregationRule/);
+  const aggregate = aggregating('agg', { x: 'y' });
+  assert.match(refused(() => check.admit({ user: user('ed2'), def: def('clusterroles'), obj: aggregate })),
+    /must have cluster-admin privileges to use the aggregationRule/);
 });

@@ -30,7 +30,8 @@ export async function startRbac(registry: Registry, onError: (err: unknown, role
   await reconcileBootstrapPolicy(registry);
   const index = new PolicyIndex();
   const stop = new AbortController();
-  const aggregation = new AggregationController(index, registry.store(RBAC_GROUP, 'clusterroles') as ResourceStore, onError);
+  const clusterRoles = registry.store(RBAC_GROUP, 'clusterroles') as ResourceStore;
+  const aggregation = new AggregationController(index, clusterRoles, onError);
   await feedPolicyIndex(registry, index, stop.signal, (kind) => {
     if (kind === 'ClusterRole') aggregation.changed();
   });

@@ -67,7 +67,8 @@ async function reconcile(registry: Registry, plural: string, expected: KubeObjec
       if (live?.metadata.annotations?.[AUTOUPDATE_ANNOTATION] === 'false') return;
       if (live && binding && !isDeepStrictEqual((live as RoleBinding).roleRef, (expected as RoleBinding).roleRef)) {
         // roleRef cannot change: kube deletes the binding and creates it anew.
-        await store.delete(namespace, name, { preconditions: { resourceVersion: live.metadata.resourceVersion } }, WRITE);
+        const preconditions = { resourceVersion: live.metadata.resourceVersion };
+        await store.delete(namespace, name, { preconditions }, WRITE);
         continue;
       }
       if (!live) {

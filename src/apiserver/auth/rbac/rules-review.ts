@@ -22,13 +22,17 @@ export function rulesReview(index: PolicyIndex, user: UserInfo, namespace: strin
   const { rules, errors } = index.rulesFor(user, namespace || undefined);
   const all = user.groups.includes('system:masters') ? [...MASTERS_RULES, ...rules] : rules;
   const status: RulesReviewStatus = {
-    resourceRules: all.filter((r) => !r.nonResourceURLs?.length).map(({ verbs, apiGroups, resources, resourceNames }) => ({
-      verbs,
-      apiGroups: apiGroups ?? [],
-      resources: resources ?? [],
-      ...(resourceNames?.length ? { resourceNames } : {}),
-    })),
-    nonResourceRules: all.filter((r) => r.nonResourceURLs?.length).map(({ verbs, nonResourceURLs }) => ({ verbs, nonResourceURLs })),
+    resourceRules: all
+      .filter((r) => !r.nonResourceURLs?.length)
+      .map(({ verbs, apiGroups = [], resources = [], resourceNames }) => ({
+        verbs,
+        apiGroups,
+        resources,
+        ...(resourceNames?.length ? { resourceNames } : {}),
+      })),
+    nonResourceRules: all
+      .filter((r) => r.nonResourceURLs?.length)
+      .map(({ verbs, nonResourceURLs }) => ({ verbs, nonResourceURLs })),
     incomplete: errors.length > 0,
   };
   if (errors.length) status.evaluationError = errors.join(', ');

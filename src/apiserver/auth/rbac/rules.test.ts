@@ -9,7 +9,9 @@ const request = (verb: string, group: string, resource: string, more: Partial<Au
   ({ user, verb, group, resource, ...more }) as AuthorizationAttributes;
 
 test('a rule matches verb, group, resource/subresource and names as kube-apiserver does', () => {
-  const rule: PolicyRule = { verbs: ['get'], apiGroups: ['gatehouse.dev'], resources: ['apidefinitions', 'syncs/diff'] };
+  const rule: PolicyRule = {
+    verbs: ['get'], apiGroups: ['gatehouse.dev'], resources: ['apidefinitions', 'syncs/diff'],
+  };
   assert.equal(ruleAllows(request('get', 'gatehouse.dev', 'apidefinitions'), rule), true);
   assert.equal(ruleAllows(request('list', 'gatehouse.dev', 'apidefinitions'), rule), false);
   assert.equal(ruleAllows(request('get', '', 'apidefinitions'), rule), false);
@@ -44,20 +46,24 @@ test('covering: what the owner holds, broken down per verb, resource and name', 
     { verbs: ['get'], apiGroups: [''], resources: ['secrets'], resourceNames: ['a', 'b'] },
     { verbs: ['get'], nonResourceURLs: ['/apis/*'] },
   ];
-  assert.deepEqual(uncovered(owner, [{ verbs: ['get'], apiGroups: [''], resources: ['configmaps', 'pods/status'] }]), []);
-  assert.deepEqual(uncovered(owner, [{ verbs: ['get'], apiGroups: [''], resources: ['secrets'], resourceNames: ['a'] }]), []);
+  const core = (verbs: string[], resources: string[], resourceNames?: string[]): PolicyRule =>
+    (resourceNames ? { verbs, apiGroups: [''], resources, resourceNames } : { verbs, apiGroups: [''], resources });
+  assert.deepEqual(uncovered(owner, [core(['get'], ['configmaps', 'pods/status'])]), []);
+  assert.deepEqual(uncovered(owner, [core(['get'], ['secrets'], ['a'])]), []);
   assert.deepEqual(uncovered(owner, [{ verbs: ['get'], nonResourceURLs: ['/apis/x'] }]), []);
-  assert.deepEqual(uncovered(owner, [{ verbs: ['get', 'watch'], apiGroups: [''], resources: ['secrets', 'configmaps'] }]), [
+  assert.deepEqual(uncovered(owner, [core(['get', 'watch'], ['secrets', 'configmaps'])]), [
     { verbs: ['get'], apiGroups: [''], resources: ['secrets'] },
     { verbs: ['watch'], apiGroups: [''], resources: ['secrets'] },
     { verbs: ['watch'], apiGroups: [''], resources: ['configmaps'] },
   ]);
-  assert.deepEqual(uncovered([{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }], [{ verbs: ['get'], nonResourceURLs: ['/x'] }]),
+  const everyResource = { verbs: ['*'], apiGroups: ['*'], resources: ['*'] };
+  assert.deepEqual(uncovered([everyResource], [{ verbs: ['get'], nonResourceURLs: ['/x'] }]),
     [{ verbs: ['get'], nonResourceURLs: ['/x'] }]);
 });
 
 test('rules print as kube prints them in a refusal', () => {
   assert.equal(compactString({ verbs: ['get', 'list'], apiGroups: [''], resources: ['secrets'], resourceNames: ['a'] }),
     '{APIGroups:[""], Resources:["secrets"], ResourceNames:["a"], Verbs:["get" "list"]}');
-  assert.equal(compactString({ verbs: ['get'], nonResourceURLs: ['/apis'] }), '{NonResourceURLs:["/apis"], Verbs:["get"]}');
+  assert.equal(compactString({ verbs: ['get'], nonResourceURLs: ['/apis'] }),
+    '{NonResourceURLs:["/apis"], Verbs:["get"]}');
 });

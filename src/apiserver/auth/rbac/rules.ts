@@ -16,7 +16,7 @@ function resourceMatches(rule: PolicyRule, combined: string, subresource: string
   for (const r of rule.resources ?? []) {
     if (r === ALL || r === combined) return true;
     // "*/status" matches the status subresource of every resource.
-    if (subresource && r.length === subresource.length + 2 && r.startsWith('*/') && r.endsWith(subresource)) return true;
+    if (subresource && r === `*/${subresource}`) return true;
   }
   return false;
 }
@@ -28,7 +28,9 @@ function urlMatches(ruleURL: string, path: string): boolean {
 
 export function ruleAllows(attrs: AuthorizationAttributes, rule: PolicyRule): boolean {
   if (!verbMatches(rule, attrs.verb)) return false;
-  if (attrs.isResourceRequest === false) return (rule.nonResourceURLs ?? []).some((u) => urlMatches(u, attrs.path ?? ''));
+  if (attrs.isResourceRequest === false) {
+    return (rule.nonResourceURLs ?? []).some((u) => urlMatches(u, attrs.path ?? ''));
+  }
   const combined = attrs.subresource ? `${attrs.resource}/${attrs.subresource}` : attrs.resource;
   return (has(rule.apiGroups, ALL) || has(rule.apiGroups, attrs.group))
     && resourceMatches(rule, combined, attrs.subresource)
@@ -42,12 +44,15 @@ function breakdown(rule: PolicyRule): PolicyRule[] {
     for (const resource of rule.resources ?? []) {
       for (const verb of rule.verbs) {
         const base = { apiGroups: [group], resources: [resource], verbs: [verb] };
-        if (rule.resourceNames?.length) for (const name of rule.resourceNames) out.push({ ...base, resourceNames: [name] });
+        const names = rule.resourceNames ?? [];
+        if (names.length) for (const name of names) out.push({ ...base, resourceNames: [name] });
         else out.push(base);
       }
     }
   }
-  for (const url of rule.nonResourceURLs ?? []) for (const verb of rule.verbs) out.push({ nonResourceURLs: [url], verbs: [verb] });
+  for (const url of rule.nonResourceURLs ?? []) {
+    for (const verb of rule.verbs) out.push({ nonResourceURLs: [url], verbs: [verb] });
+  }
   return out;
 }
 
@@ -55,7 +60,9 @@ const hasAll = (set: string[] | undefined, values: string[] | undefined) => (val
 
 function resourcesCovered(set: string[] | undefined, resources: string[] | undefined): boolean {
   if (has(set, ALL)) return true;
-  return (resources ?? []).every((r) => has(set, r) || (r.includes('/') && has(set, `*/${r.slice(r.indexOf('/') + 1)}`)));
+  // A subresource is also covered by "*/subresource".
+  const subresource = (r: string) => r.includes('/') && has(set, `*/${r.slice(r.indexOf('/') + 1)}`);
+  return (resources ?? []).every((r) => has(set, r) || subresource(r));
 }
 
 /** Whether `owner` covers `sub`, a rule of at most one verb, resource and name. */
