@@ -126,15 +126,6 @@ export class FieldSet {
     return new FieldSet(combine(this.root, other.root, (a, b) => a && !b));
   }
 
-  /** Like difference, but a member of `other` also removes everything below it. */
-  recursiveDifference(other: FieldSet): FieldSet {
-    return new FieldSet(recursiveDifference(this.root, other.root) ?? newNode());
-  }
-
-  equals(other: FieldSet): boolean {
-    return this.difference(other).isEmpty() && other.difference(this).isEmpty();
-  }
-
   /** kube's FieldsV1 JSON: `{"f:spec":{"f:listenPath":{}}}`, `.` marking a member that has children. */
   toFieldsV1(): Record<string, unknown> {
     const encode = (node: Node): Record<string, unknown> => {
@@ -230,16 +221,6 @@ function combine(a: Node | undefined, b: Node | undefined, keep: (inA: boolean, 
   for (const element of elements) {
     const child = combine(a?.children.get(element), b?.children.get(element), keep);
     if (!isEmptyNode(child)) out.children.set(element, child);
-  }
-  return out;
-}
-
-function recursiveDifference(a: Node, b: Node | undefined): Node | undefined {
-  if (b?.member) return undefined;
-  const out: Node = { member: a.member, children: new Map() };
-  for (const [element, child] of a.children) {
-    const rest = recursiveDifference(child, b?.children.get(element));
-    if (rest && !isEmptyNode(rest)) out.children.set(element, rest);
   }
   return out;
 }

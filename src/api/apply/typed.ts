@@ -12,7 +12,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { JSONSchema } from '../kind.ts';
 import { fieldElement, FieldSet, indexElement, keyElement, valueElement } from './field-set.ts';
-import type { FieldPath, PathElement } from './field-set.ts';
+import type { PathElement } from './field-set.ts';
 
 type Value = unknown;
 type Shape = 'leaf' | 'granular' | 'set' | 'map';
@@ -183,27 +183,6 @@ export function removeFields(schema: JSONSchema | undefined, value: Value, set: 
     return out;
   }
   return value;
-}
-
-/** The value at `path`, or undefined. */
-export function valueAt(schema: JSONSchema | undefined, value: Value, path: FieldPath): Value {
-  let s = schema;
-  let v = value;
-  for (const element of path) {
-    const shape = shapeOf(s, v);
-    if (shape === 'granular' && element.startsWith('f:')) {
-      const name = element.slice(2);
-      v = (v as Record<string, Value>)[name];
-      s = fieldSchema(s, name);
-    } else if (shape === 'set' || shape === 'map') {
-      v = indexItems(s, shape, v as Value[]).get(element);
-      s = s?.items;
-    } else {
-      return undefined;
-    }
-    if (v === undefined) return undefined;
-  }
-  return v;
 }
 
 /** Items of set and associative lists that repeat an earlier item's value or keys, by field path
