@@ -149,6 +149,16 @@ describe('garbage collection through the API', () => {
     assert.equal((await client.get(configMapKind, 'old-a', 'default')).metadata.ownerReferences, undefined);
   });
 
+  it('deleting a collection propagates to each object deleted', async () => {
+    const metadata = { name: 'coll', namespace: 'default', labels: { app: 'collection' } };
+    const owner = await client.create(configMapKind, { apiVersion: 'v1', kind: 'ConfigMap', metadata });
+    await configMap(client, 'coll-dep', [refTo(owner)]);
+    const res = await deleteWith(t, `${CM_PATH}?labelSelector=app%3Dcollection`, { propagationPolicy: 'Orphan' });
+    assert.equal(res.status, 200);
+    await eventually(() => absent(client, 'coll'), SLOW);
+    assert.equal((await client.get(configMapKind, 'coll-dep', 'default')).metadata.ownerReferences, undefined);
+  });
+
   it('a second delete changes the propagation of an object already being deleted', async () => {
     const owner = await apiDefinition(client, 'switch');
     await configMap(client, 'switch-held', [refTo(owner, { blockOwnerDeletion: true })], ['example.com/hold']);
