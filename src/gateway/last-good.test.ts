@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { mock, test } from 'node:test';
 import { apiDefinition } from '../../test/support/gateway.ts';
 import type { ApiDefinition } from '../api/kinds/api-definition/index.ts';
 import { emptyInputs, type GatewayInputs } from './config.ts';
@@ -38,26 +38,35 @@ test('overlapping saves (workers saving at once) each replace the whole file, an
   }
 });
 
-test('a burst of saves writes the first at once and the newest once after the interval; flush writes what is pending', async () => {
+test('a burst of saves writes the first at once and the newest once after the interval; flush writes what is pending', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'gatehouse-last-good-'));
+  // Virtual time: the interval is crossed by ticks, not waited for. A write that started is
+  // awaited by reading the file until it shows (its steps are file operations, not timers).
+  mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_000_000 });
+  t.after(() => mock.timers.reset());
   const errors: object[] = [];
   const saver = new LastGoodSaver(dir, { error: (fields) => errors.push(fields) }, 200);
   const inputsOf = (n: number): GatewayInputs => ({
     ...emptyInputs(),
     apis: Array.from({ length: n }, (_, j) => apiDefinition(`api-${j}`, { listenPath: `/${j}`, upstream: { targets: [{ url: 'http://127.0.0.1:1' }] } }) as ApiDefinition),
   });
+  const savedCount = async () => (await loadLastGood(dir))?.inputs.apis.length;
+  const written = async (count: number, message: string) => {
+    for (let i = 0; i < 1000 && (await savedCount()) !== count; i++) await new Promise((r) => setImmediate(r));
+    assert.equal(await savedCount(), count, message);
+  };
   try {
     saver.save(inputsOf(1));
-    await new Promise((r) => setTimeout(r, 50));
-    assert.equal((await loadLastGood(dir))?.inputs.apis.length, 1, 'the first save is not delayed');
+    mock.timers.tick(0);
+    await written(1, 'the first save is not delayed');
     for (let n = 2; n <= 5; n++) saver.save(inputsOf(n));
-    await new Promise((r) => setTimeout(r, 50));
-    assert.equal((await loadLastGood(dir))?.inputs.apis.length, 1, 'the burst waits for the interval');
-    await new Promise((r) => setTimeout(r, 250));
-    assert.equal((await loadLastGood(dir))?.inputs.apis.length, 5, 'then only the newest is written');
+    mock.timers.tick(199);
+    assert.equal(await savedCount(), 1, 'the burst waits for the interval');
+    mock.timers.tick(1);
+    await written(5, 'then only the newest is written');
     saver.save(inputsOf(7));
     await saver.flush();
-    assert.equal((await loadLastGood(dir))?.inputs.apis.length, 7, 'flush writes the pending save');
+    assert.equal(await savedCount(), 7, 'flush writes the pending save');
     assert.deepEqual(errors, []);
   } finally {
     await rm(dir, { recursive: true, force: true });
