@@ -7,8 +7,10 @@
 // ResponseComplete when the response ended, Panic instead when it ended in an unexpected 500.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parse as parseYaml } from 'yaml';
 import type { AuthorizationDecision, Authorizer, UserInfo } from '../auth/auth.ts';
 import { defaultAuditPolicy } from './default-policy.ts';
+import { decodeProtobuf, PROTOBUF_TYPE } from '../http/protobuf.ts';
 import { auditUser, microTime, requestAttributes, sourceIPs, type AuditEvent, type ObjectReference } from './event.ts';
 import { auditConfigFor, levelAtLeast, type AuditPolicy, type RequestAuditConfig, type Stage } from './policy.ts';
 import { bodiesOmitted, redactBody } from './redact.ts';
@@ -171,7 +173,7 @@ export class AuditLog {
     record.done = true;
     const { event, config } = record;
     const code = res.statusCode;
-    const response = this.responseJson(record, res);
+    const response = this.responseObjectOf(record, res);
     event.responseStatus = { metadata: {}, code };
     if (code >= 400 && isStatus(response)) {
       const { status, reason, message } = response;
@@ -191,16 +193,20 @@ export class AuditLog {
     this.emit(record, panic ? 'Panic' : 'ResponseComplete');
   }
 
-  /** The response body as JSON, parsed only when something will read it. */
-  private responseJson(record: RequestAudit, res: ServerResponse): unknown {
+  /** The object the response carried, whatever its encoding (kube records the object, not its
+   * bytes); decoded only when something will read it. */
+  private responseObjectOf(record: RequestAudit, res: ServerResponse): unknown {
     const body = record.responseBody;
-    if (body === undefined || !String(res.getHeader('content-type') ?? '').includes('json')) return undefined;
+    if (body === undefined) return undefined;
     const ref = record.event.objectRef;
     const unnamedCreate = record.event.verb === 'create' && ref !== undefined && !ref.name;
     const wanted = res.statusCode >= 400 || unnamedCreate || levelAtLeast(record.config.level, 'RequestResponse');
     if (!wanted) return undefined;
+    const type = String(res.getHeader('content-type') ?? '').split(';')[0].trim();
     try {
-      return JSON.parse(body.toString());
+      if (type === PROTOBUF_TYPE) return decodeProtobuf(Buffer.from(body), 'the response');
+      if (type.endsWith('yaml')) return parseYaml(body.toString());
+      return type.endsWith('json') ? JSON.parse(body.toString()) : undefined;
     } catch {
       return undefined;
     }
