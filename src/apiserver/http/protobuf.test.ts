@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ApiError } from '../errors.ts';
+import { apiVersionOf, servedKinds } from '../../api/kinds.ts';
+import type { JSONSchema } from '../../api/kind.ts';
+import { fullSchema } from '../../api/schema/full-schema.ts';
 import { decodeBody } from './body.ts';
 import { decodeProtobuf, encodeProtobuf, encodesProtobuf } from './protobuf.ts';
 
@@ -236,4 +239,38 @@ test('encodes what it decodes: every field of the tables, times with their preci
   assert.ok(!encodesProtobuf('gatehouse.dev/v1alpha1', 'ApiDefinition'));
   const custom = { apiVersion: 'gatehouse.dev/v1alpha1', kind: 'ApiDefinition' };
   assert.throws(() => encodeProtobuf(custom), /no protobuf message table/);
+});
+
+/** An instance of `schema` with every declared property set (maps and lists with one entry); fields whose
+ * schema declares nothing (managedFields, checked above) are left out. */
+function everyField(schema: JSONSchema | undefined, depth = 0): unknown {
+  if (!schema || depth > 10 || schema['x-kubernetes-preserve-unknown-fields']) return undefined;
+  if (schema.properties) {
+    const entries = Object.entries(schema.properties).map(([k, v]) => [k, everyField(v as JSONSchema, depth + 1)]);
+    return Object.fromEntries(entries.filter(([, v]) => v !== undefined));
+  }
+  if (schema.type === 'object') {
+    const value = typeof schema.additionalProperties === 'object' ? everyField(schema.additionalProperties, depth + 1) : 'v';
+    return { key: value };
+  }
+  if (schema.type === 'array') {
+    const item = everyField(schema.items, depth + 1);
+    return item === undefined ? undefined : [item];
+  }
+  if (schema.type === 'integer') return 3;
+  if (schema.type === 'boolean') return true;
+  if (schema.format === 'date-time') return '2024-01-02T03:04:05Z';
+  if (schema.format === 'byte') return 'AQI=';
+  return (schema.enum?.[0] as string | undefined) ?? 'x';
+}
+
+test('every field a built-in kind declares survives its protobuf form', () => {
+  const builtIn = servedKinds.filter((def) => encodesProtobuf(apiVersionOf(def), def.kind));
+  assert.ok(builtIn.some((def) => def.kind === 'Event'));
+  assert.ok(builtIn.every((def) => !def.group.endsWith('gatehouse.dev')), 'our kinds have no protobuf form');
+  for (const def of builtIn) {
+    const fields = everyField(fullSchema(def)) as Record<string, unknown>;
+    const obj = { ...fields, apiVersion: apiVersionOf(def), kind: def.kind };
+    assert.deepEqual(decodeProtobuf(encodeProtobuf(obj), def.kind), obj, `${def.kind}: a field missing from its table`);
+  }
 });
