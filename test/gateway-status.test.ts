@@ -11,6 +11,7 @@ import { leaseKind, type Lease } from '../src/api/core/lease/index.ts';
 import { namespaceKind } from '../src/api/core/namespace/index.ts';
 import type { KubeObject } from '../src/api/kind.ts';
 import { apiDefinitionKind, type ApiDefinition } from '../src/api/kinds/api-definition/index.ts';
+import { roleBindingKind, roleKind } from '../src/api/rbac/kinds.ts';
 import type { Condition } from '../src/api/status.ts';
 import { writeKubeconfig } from '../src/cli/kubeconfig.ts';
 import { loadKubeconfig } from '../src/client/kubeconfig.ts';
@@ -202,7 +203,16 @@ describe('probe subresource', () => {
     client = new KubeClient(await loadKubeconfig(t.kubeconfigPath));
     [a, b] = await Promise.all([recording('a'), recording('b')]);
     // With a gateway's own rights, not an administrator's; scoped to one namespace, so it
-    // elects its writer over a lease of its own.
+    // elects its writer over a lease of its own, which a Role of its own grants by name.
+    const rbac = 'rbac.authorization.k8s.io';
+    const scopedLease = { name: 'scoped-status-lease', namespace: 'default' };
+    await client.create(roleKind, { apiVersion: `${rbac}/v1`, kind: 'Role', metadata: scopedLease, rules: [
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'update'],
+        resourceNames: [statusLeaseName({ namespace: 'default' })] },
+    ] });
+    await client.create(roleBindingKind, { apiVersion: `${rbac}/v1`, kind: 'RoleBinding', metadata: scopedLease,
+      roleRef: { apiGroup: rbac, kind: 'Role', name: scopedLease.name },
+      subjects: [{ apiGroup: rbac, kind: 'Group', name: 'gatehouse:gateways' }] });
     const kubeconfig = join(t.dir, 'gateway-kubeconfig');
     await writeKubeconfig(kubeconfig, t.url, t.ca, 'gateway-token');
     gw = await startGateway({ kubeconfig, port: 0, dataDir: t.dir, logger, namespace: 'default', statusElection: election });
