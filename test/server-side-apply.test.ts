@@ -123,10 +123,21 @@ data:
       } }, 'f:observedGeneration': {} } },
       subresource: 'status',
     });
+    // A merge patch of /status is an Update of the status subresource, taking the field it changes.
+    const merge = { method: 'PATCH', headers: { 'content-type': 'application/merge-patch+json' },
+      body: JSON.stringify({ status: { observedGeneration: 2 } }) };
+    const patched = await send(`${AD}/with-status/status?fieldManager=probe`, merge);
+    assert.equal(patched.status, 200, JSON.stringify(patched.body));
+    assert.deepEqual(entries(patched.body).find((e) => e.manager === 'probe'), {
+      manager: 'probe', operation: 'Update', apiVersion: 'gatehouse.dev/v1alpha1', fieldsType: 'FieldsV1',
+      fieldsV1: { 'f:status': { 'f:observedGeneration': {} } }, subresource: 'status',
+    });
+    const gateway = entries(patched.body).find((e) => e.manager === 'gateway') as Obj;
+    assert.equal(gateway.fieldsV1['f:status']['f:observedGeneration'], undefined);
     // An apply of the main resource leaves status alone.
     const spec = await apply(`${AD}/with-status`, adDefinition('with-status', '/with-status/'), 'fieldManager=mine');
     assert.equal(spec.status, 200, JSON.stringify(spec.body));
-    assert.equal(spec.body.status.observedGeneration, 1);
+    assert.equal(spec.body.status.observedGeneration, 2);
   });
 });
 
