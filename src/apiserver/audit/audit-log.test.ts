@@ -55,9 +55,23 @@ describe('audit log of requests', () => {
     assert.equal(received.stage, 'RequestReceived');
     assert.equal(complete.stage, 'ResponseComplete');
     assert.equal(received.auditID, complete.auditID);
+    assert.match(received.auditID, /^[0-9a-f-]{36}$/);
     const decision = { 'authorization.k8s.io/decision': 'allow', 'authorization.k8s.io/reason': 'test rule' };
     assert.deepEqual(complete.annotations, decision);
     assert.deepEqual(complete.responseObject, { kind: 'ConfigMap', metadata: { name: 'c' }, data: { a: 'b' } });
+  });
+
+  it('keeps an Audit-Id the caller sends, and replaces one that could not be a header of the answer', async () => {
+    route = (_req, res) => json(res, 200, {});
+    const ids: (string | null)[] = [];
+    for (const id of ['kube-apiserver-id-1', 'x'.repeat(129)]) {
+      const res = await fetch(`${url}/version`, { headers: { 'x-user': 'alice', 'audit-id': id } });
+      await res.text();
+      ids.push(res.headers.get('audit-id'));
+    }
+    assert.equal(ids[0], 'kube-apiserver-id-1');
+    assert.match(ids[1] ?? '', /^[0-9a-f-]{36}$/);
+    assert.deepEqual(events().filter((e) => e.stage === 'ResponseComplete').map((e) => e.auditID), ids);
   });
 
   it('records an unexpected 500 at stage Panic', async () => {

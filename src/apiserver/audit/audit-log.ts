@@ -22,6 +22,9 @@ export const AUDIT_ID_HEADER = 'Audit-Id';
 export const FIELD_MANAGER_ANNOTATION = 'gatehouse.dev/field-manager';
 
 const WRITE_VERBS = new Set(['create', 'update', 'patch']);
+/** An Audit-Id a caller may pass on (kube-apiserver's proxied requests carry its own); anything
+ * else gets a new one. */
+const GIVEN_AUDIT_ID = /^[\x21-\x7e]{1,128}$/;
 
 export interface AuditSink {
   write(line: string): void;
@@ -66,7 +69,7 @@ export class AuditLog {
   begin(req: IncomingMessage, res: ServerResponse, user: UserInfo | undefined, path: string,
     query: URLSearchParams): void {
     const given = req.headers['audit-id'];
-    const auditID = typeof given === 'string' && given.trim() ? given.trim() : randomUUID();
+    const auditID = typeof given === 'string' && GIVEN_AUDIT_ID.test(given) ? given : randomUUID();
     res.setHeader(AUDIT_ID_HEADER, auditID);
     const method = req.method ?? 'GET';
     const { attributes, objectRef } = requestAttributes(method, path, query);
