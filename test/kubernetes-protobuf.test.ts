@@ -87,6 +87,19 @@ describe('Kubernetes protobuf responses', () => {
     assert.deepEqual(decodeProtobuf(Buffer.from(await patched.arrayBuffer()), 'a ConfigMap').data, { mode: 'slow' });
   });
 
+  it('answers errors about built-in kinds with a protobuf Status, which kubectl reads', async () => {
+    const missing = await t.request('/api/v1/namespaces/proto/configmaps/missing', { headers: { accept: CLIENT_GO_ACCEPT } });
+    assert.equal(missing.status, 404);
+    assert.equal(missing.headers.get('content-type'), PROTOBUF_TYPE);
+    const status = Buffer.from(await missing.arrayBuffer()).toString('latin1');
+    assert.ok(status.startsWith('k8s\0\n\x0c\n\x02v1\x12\x06Status'), 'a Status envelope');
+    assert.ok(status.includes('configmaps "missing" not found'));
+    // kubectl create asks for protobuf: the AlreadyExists reason and message come from the protobuf Status.
+    const again = await t.kubectlResult(['create', 'configmap', 'cm', '-n', 'proto', '--from-literal=mode=fast']);
+    assert.notEqual(again.code, 0);
+    assert.match(again.stderr, /configmaps "cm" already exists/);
+  });
+
   it('watches a built-in kind as length-prefixed protobuf WatchEvents', async () => {
     const list = await (await t.request('/api/v1/namespaces/proto/configmaps')).json();
     const query = `watch=true&resourceVersion=${list.metadata.resourceVersion}&timeoutSeconds=1`;

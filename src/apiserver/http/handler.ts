@@ -102,12 +102,13 @@ function send(res: ServerResponse, code: number, body: unknown, encoding: Repres
   res.end(payload);
 }
 
-export function sendError(res: ServerResponse, err: ApiError): void {
+/** Writes the error's Status, as JSON unless the request's answer was negotiated as protobuf. */
+export function sendError(res: ServerResponse, err: ApiError, encoding: Representation['encoding'] = 'json'): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  send(res, err.code, err.toStatus());
+  send(res, err.code, err.toStatus(), encoding === 'protobuf' ? 'protobuf' : 'json');
 }
 
 /** Warning headers (RFC 7234 quoted strings). A warning may quote what the client sent,
@@ -165,10 +166,16 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
     return body;
   }
 
+  /** Requests whose answer was negotiated as protobuf: their errors are protobuf Statuses, as kube-apiserver
+   * writes a built-in kind's errors in the negotiated media type. */
+  const protobufAnswers = new WeakSet<IncomingMessage>();
+
   /** How a response about `def` is written, from the request's Accept: protobuf only for built-in kinds,
    * as kube-apiserver; negotiated before any write, so an unacceptable Accept changes nothing (406). */
   function representationFor(req: IncomingMessage, def: KindDefinition): Representation {
-    return negotiate(req.headers.accept, true, encodesProtobuf(apiVersionOf(def), def.kind));
+    const representation = negotiate(req.headers.accept, true, encodesProtobuf(apiVersionOf(def), def.kind));
+    if (representation.encoding === 'protobuf') protobufAnswers.add(req);
+    return representation;
   }
 
   function writeOptionsFor(req: IncomingMessage, query: URLSearchParams, user: UserInfo,
@@ -415,7 +422,7 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
     handle(req, res).catch((err: unknown) => {
       const apiError = err instanceof ApiError ? err : errors.internal(err instanceof Error ? err.message : String(err), err);
       if (apiError.code >= 500) options.onError?.(err, req);
-      sendError(res, apiError);
+      sendError(res, apiError, protobufAnswers.has(req) ? 'protobuf' : 'json');
     });
   };
 }
