@@ -98,17 +98,47 @@ spec:
     assert.equal(same.code, 0, same.stdout + same.stderr);
   });
 
-  it('takes an object over from client-side kubectl apply where the live value is still the one it applied', async () => {
+  it('takes an object over from client-side kubectl apply where the live value is still as applied', async () => {
     await api.kubectl(['apply', '-f', '-'], manifest('/legacy/', '  stripListenPath: true\n', 'legacy'));
     // Someone else changes stripListenPath since: that field stays a conflict; listenPath does not.
     await api.kubectl(['patch', 'apidefinition', 'legacy', '--type=merge', '-p', '{"spec":{"stripListenPath":false}}']);
     const refused = await api.kubectlResult(SSA, manifest('/legacy2/', '  stripListenPath: true\n', 'legacy'));
     assert.equal(refused.code, 1);
-    assert.match(refused.stderr, /Apply failed with 1 conflict: conflict with "kubectl-patch" using gatehouse.dev\/v1alpha1 at [^:]+:\d\d:\d\dZ: \.spec\.stripListenPath/);
+    const patcher = /conflict with "kubectl-patch" using gatehouse.dev\/v1alpha1 at [^:]+:\d\d:\d\dZ/;
+    const message = `Apply failed with 1 conflict: ${patcher.source}: \\.spec\\.stripListenPath`;
+    assert.match(refused.stderr, new RegExp(message));
     await api.kubectl(SSA, manifest('/legacy2/', '', 'legacy'));
-    const obj = JSON.parse(await api.kubectl(['get', 'apidefinition', 'legacy', '-o', 'json', '--show-managed-fields']));
+    const get = ['get', 'apidefinition', 'legacy', '-o', 'json', '--show-managed-fields'];
+    const obj = JSON.parse(await api.kubectl(get));
     assert.equal(obj.spec.listenPath, '/legacy2/');
     const kubectl = obj.metadata.managedFields.find((e: { manager: string }) => e.manager === 'kubectl');
     assert.deepEqual(kubectl.fieldsV1['f:spec']['f:listenPath'], {});
+  });
+
+  it('applies core kinds too: a ConfigMap and a Namespace', async () => {
+    const core = (value: string) => `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cfg
+data:
+  key: ${value}
+---
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: team-a
+  labels:
+    team: a
+`;
+    const out = await api.kubectl(SSA, core('a'));
+    assert.match(out, /configmap\/cfg serverside-applied\nnamespace\/team-a serverside-applied/);
+    await api.kubectl(SSA, core('b'));
+    const cm = JSON.parse(await api.kubectl(['get', 'configmap', 'cfg', '-o', 'json', '--show-managed-fields']));
+    assert.deepEqual(cm.data, { key: 'b' });
+    const entries = cm.metadata.managedFields as { manager: string; fieldsV1: unknown }[];
+    const owners = entries.map((e) => [e.manager, e.fieldsV1]);
+    assert.deepEqual(owners, [['kubectl', { 'f:data': { 'f:key': {} } }]]);
+    const ns = JSON.parse(await api.kubectl(['get', 'namespace', 'team-a', '-o', 'json']));
+    assert.equal(ns.metadata.labels.team, 'a');
   });
 });
