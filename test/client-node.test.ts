@@ -2,7 +2,10 @@
 // kubeconfig the server wrote: CRUD through CustomObjectsApi, then Watch and an informer.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ApiException, CustomObjectsApi, KubeConfig, PatchStrategy, Watch, makeInformer, setHeaderOptions, type KubernetesObject } from '@kubernetes/client-node';
+import {
+  ApiException, CustomObjectsApi, KubeConfig, KubernetesObjectApi, PatchStrategy, Watch, makeInformer, setHeaderOptions,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
 import { startTestApiServer, type TestApiServer } from './support/apiserver.ts';
 
 const GROUP = { group: 'gatehouse.dev', version: 'v1alpha1', namespace: 'default', plural: 'apidefinitions' };
@@ -53,6 +56,21 @@ describe('@kubernetes/client-node against the Gatehouse API server', () => {
   });
   after(async () => {
     await t.stop();
+  });
+
+  it('applies server-side through KubernetesObjectApi: creates, updates, and reports a conflict as a 409', async () => {
+    const objects = KubernetesObjectApi.makeApiClient(kc);
+    const ssa = PatchStrategy.ServerSideApply;
+    const created = await objects.patch(api('ssa'), undefined, undefined, 'client-node', false, ssa);
+    assert.equal(created.metadata?.managedFields?.[0]?.manager, 'client-node');
+    assert.equal(created.metadata?.managedFields?.[0]?.operation, 'Apply');
+    const updated = await objects.patch(api('ssa', '/ssa2/'), undefined, undefined, 'client-node', false, ssa);
+    assert.equal(updated.spec.listenPath, '/ssa2/');
+    await assert.rejects(objects.patch(api('ssa', '/other/'), undefined, undefined, 'other', false, ssa),
+      (err: unknown) => err instanceof ApiException && err.code === 409
+        && String(err.body).includes('Apply failed with 1 conflict: conflict with \\"client-node\\": .spec.listenPath'));
+    const forced = await objects.patch(api('ssa', '/other/'), undefined, undefined, 'other', true, ssa);
+    assert.equal(forced.spec.listenPath, '/other/');
   });
 
   it('creates, lists, gets, merge-patches and deletes custom objects', async () => {
