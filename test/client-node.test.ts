@@ -66,9 +66,10 @@ describe('@kubernetes/client-node against the Gatehouse API server', () => {
     assert.equal(created.metadata?.managedFields?.[0]?.operation, 'Apply');
     const updated = await objects.patch(api('ssa', '/ssa2/'), undefined, undefined, 'client-node', false, ssa);
     assert.equal(updated.spec.listenPath, '/ssa2/');
+    const conflict = 'Apply failed with 1 conflict: conflict with "client-node": .spec.listenPath';
     await assert.rejects(objects.patch(api('ssa', '/other/'), undefined, undefined, 'other', false, ssa),
       (err: unknown) => err instanceof ApiException && err.code === 409
-        && String(err.body).includes('Apply failed with 1 conflict: conflict with \\"client-node\\": .spec.listenPath'));
+        && (JSON.parse(String(err.body)) as { message: string }).message === conflict);
     const forced = await objects.patch(api('ssa', '/other/'), undefined, undefined, 'other', true, ssa);
     assert.equal(forced.spec.listenPath, '/other/');
   });
