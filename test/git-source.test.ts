@@ -116,12 +116,21 @@ describe('file://', () => {
   });
 
   test('checkouts of one data directory wait for each other', async () => {
-    const repo = join(repos, 'concurrent');
-    await makeRepo(repo, { 'a.yaml': 'a\n' });
+    // One repository under two names, so the server's log tells the two checkouts' requests apart.
+    await makeRepo(join(repos, 'concurrent'), { 'a.yaml': 'a\n' });
+    await symlink(join(repos, 'concurrent'), join(repos, 'concurrent-too'));
     const workDir = join(root, 'work', 'concurrent');
-    const [one, two] = await Promise.all([checkout({ url: fileUrl(repo), timeoutMs: 30_000, workDir }), checkout({ url: fileUrl(repo), timeoutMs: 30_000, workDir })]);
-    assert.equal(one.revision, two.revision);
+    const [one, two] = await Promise.all(
+      ['concurrent', 'concurrent-too'].map((repo) => checkout({ url: oldHttp.url(repo), timeoutMs: 30_000, workDir })),
+    );
+    assert.equal(one.commit, two.commit);
     assert.equal(one.digest, two.digest);
+    // Serialised: every request of one checkout ended before the other's first started.
+    const log = oldHttp.requestLog.filter((entry) => /^[+-]concurrent(-too)?$/.test(entry));
+    const firstRepo = log[0].slice(1);
+    const switched = log.findIndex((entry) => entry.slice(1) !== firstRepo);
+    assert.ok(switched > 0, `both checkouts reached the server: ${log.join(' ')}`);
+    assert.ok(log.slice(switched).every((entry) => entry.slice(1) !== firstRepo), `the checkouts overlapped: ${log.join(' ')}`);
   });
 });
 

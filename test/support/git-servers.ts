@@ -328,6 +328,8 @@ export interface HttpGitServer {
   url(repo: string): string;
   readonly uploadPackCount: number;
   readonly fetchCount: number;
+  /** Every request's start (`+<repo>`) and end (`-<repo>`), in the order they happened. */
+  readonly requestLog: readonly string[];
   /** PEM of the self-signed certificate, with `tls`. */
   readonly ca: string | undefined;
   close(): Promise<void>;
@@ -405,10 +407,14 @@ function runHttpBackend(root: string, req: IncomingMessage, res: ServerResponse,
 export async function startHttpGitServer(options: HttpGitServerOptions): Promise<HttpGitServer> {
   const root = resolve(options.repoRoot);
   const counter = new UploadPackCounter();
+  const requestLog: string[] = [];
   let ca: string | undefined;
   let tlsDir: string | undefined;
 
   const handler = (req: IncomingMessage, res: ServerResponse) => {
+    const repo = new URL(req.url ?? '/', 'http://127.0.0.1').pathname.split('/')[1];
+    requestLog.push(`+${repo}`);
+    res.on('close', () => requestLog.push(`-${repo}`));
     void (async () => {
       const body = await readBody(req);
       const user = authenticate(req, options.auth);
@@ -450,6 +456,7 @@ export async function startHttpGitServer(options: HttpGitServerOptions): Promise
     get fetchCount() {
       return counter.fetches;
     },
+    requestLog,
     ca,
     async close() {
       await new Promise<void>((done) => {
