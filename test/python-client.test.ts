@@ -45,6 +45,39 @@ print(json.dumps({
 }))
 `;
 
+// The dynamic client's server_side_apply: create, update, a conflict (409 with kube's message), force.
+const APPLY = `
+import json, sys
+from kubernetes import config, dynamic
+from kubernetes.client import api_client
+from kubernetes.dynamic.exceptions import ConflictError
+
+client = dynamic.DynamicClient(api_client.ApiClient(configuration=config.load_kube_config(config_file=sys.argv[1])))
+apis = client.resources.get(api_version="gatehouse.dev/v1alpha1", kind="ApiDefinition")
+# The client's REST layer sends only str bodies as application/apply-patch+yaml: JSON text, which is YAML.
+def body(listen_path):
+    upstream = {"targets": [{"url": "http://127.0.0.1:9000"}]}
+    return json.dumps({"apiVersion": "gatehouse.dev/v1alpha1", "kind": "ApiDefinition", "metadata": {"name": "py-ssa"},
+                       "spec": {"listenPath": listen_path, "upstream": upstream}})
+def apply(listen_path, manager, **options):
+    return apis.server_side_apply(body=body(listen_path), name="py-ssa", namespace="default", field_manager=manager,
+                                  **options)
+created = apply("/py/", "python")
+updated = apply("/py2/", "python")
+try:
+    apply("/other/", "other")
+    conflict = None
+except ConflictError as err:
+    conflict = json.loads(err.body)["message"]
+forced = apply("/other/", "other", force_conflicts=True)
+print(json.dumps({
+    "managers": [e.manager + "/" + e.operation for e in created.metadata.managedFields],
+    "updated": updated.spec.listenPath,
+    "conflict": conflict,
+    "forced": forced.spec.listenPath,
+}))
+`;
+
 describe('the Python kubernetes client', () => {
   let t: TestApiServer;
   before(async () => {
@@ -57,6 +90,15 @@ describe('the Python kubernetes client', () => {
   it('is installed (Debian package python3-kubernetes)', async () => {
     const missing = `${PYTHON} cannot import kubernetes: install python3-kubernetes`;
     await assert.doesNotReject(python('import kubernetes'), missing);
+  });
+
+  it('applies server-side with the dynamic client: create, update, conflict, force_conflicts', async () => {
+    assert.deepEqual(JSON.parse(await python(APPLY, t.kubeconfigPath)), {
+      managers: ['python/Apply'],
+      updated: '/py2/',
+      conflict: 'Apply failed with 1 conflict: conflict with "python": .spec.listenPath',
+      forced: '/other/',
+    });
   });
 
   it('creates typed built-in objects without apiVersion and kind and lists Events with field selectors', async () => {
