@@ -4,12 +4,16 @@
 // server, which the gateway answers through the Kubernetes API.
 import assert from 'node:assert/strict';
 import type { IncomingHttpHeaders } from 'node:http';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { leaseKind, type Lease } from '../src/api/core/lease/index.ts';
 import { namespaceKind } from '../src/api/core/namespace/index.ts';
 import type { KubeObject } from '../src/api/kind.ts';
+import type { AuditEvent } from '../src/apiserver/audit/event.ts';
+import { parseAuditPolicy } from '../src/apiserver/audit/policy.ts';
 import { apiDefinitionKind, type ApiDefinition } from '../src/api/kinds/api-definition/index.ts';
 import { roleBindingKind, roleKind } from '../src/api/rbac/kinds.ts';
 import type { Condition } from '../src/api/status.ts';
@@ -23,8 +27,18 @@ import { eventually } from './support/eventually.ts';
 import { apiDefinition, call, closedPortUrl, startServer, untilServed, type TestServer } from './support/gateway.ts';
 
 const logger = pino({ level: 'silent' });
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const election: GatewayOptions['statusElection'] = { leaseDurationMs: 1000, retryPeriodMs: 100 };
+const LEASE_READS = `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages:
+  - RequestReceived
+rules:
+  - level: Metadata
+    verbs: [get]
+    resources:
+      - group: coordination.k8s.io
+        resources: [leases]
+`;
 
 /** A loopback upstream that records what it received and can be stopped and started again
  * at the same URL; GET /healthz answers 200 while it runs. */
@@ -72,6 +86,7 @@ describe('ApiDefinition status from one elected gateway', () => {
   let client: KubeClient;
   let a: Recording;
   let b: Recording;
+  let auditDir: string;
   const gateways: Gateway[] = [];
   const closed = new Set<Gateway>();
 
@@ -98,8 +113,17 @@ describe('ApiDefinition status from one elected gateway', () => {
     return leader;
   };
 
+  /** Reads of the status lease by anyone, from the API server's audit log. */
+  const leaseReads = async () => {
+    const text = await readFile(join(auditDir, 'audit.log'), 'utf8').catch(() => '');
+    const events = text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as AuditEvent);
+    return events.filter((e) => e.verb === 'get' && e.objectRef?.name === 'gatehouse-gateway-status').length;
+  };
+
   before(async () => {
-    t = await startTestApiServer();
+    auditDir = await mkdtemp(join(tmpdir(), 'gatehouse-status-audit-'));
+    const policy = parseAuditPolicy(LEASE_READS, 'lease reads');
+    t = await startTestApiServer('memory', { audit: { path: join(auditDir, 'audit.log'), policy } });
     client = new KubeClient(await loadKubeconfig(t.kubeconfigPath));
     // Held by someone else until the first test lets go of it.
     await client.create(leaseKind, {
@@ -114,12 +138,16 @@ describe('ApiDefinition status from one elected gateway', () => {
     await Promise.all([a.stop(), b.stop()]);
     await client.close();
     await t.stop();
+    await rm(auditDir, { recursive: true, force: true });
   });
 
   it('writes nothing while another holds the lease; the gateway that takes it writes every status', async () => {
     await create('first', { listenPath: '/shop', upstream: { targets: [{ url: a.url }] } });
-    // Both gateways serve it; a writer would have written by now (passes follow swaps by at most 200 ms).
-    await sleep(500);
+    // Both gateways serve it. Each goes on reading the lease every 100 ms and finding it held:
+    // once they have read it three times each since, a writer's first pass (at most 200 ms
+    // after a swap) would have written.
+    const served = await leaseReads();
+    await eventually(async () => assert.ok((await leaseReads()) >= served + 6, 'the gateways read the held lease'), { attempts: 400 });
     assert.equal((await client.get<ApiDefinition>(apiDefinitionKind, 'first', 'default')).status, undefined, 'no status from gateways that do not hold the lease');
     for (const gw of gateways) assert.equal(await metric(gw, 'gatehouse_gateway_status_leader'), 0);
     const held = await client.get<Lease>(leaseKind, 'gatehouse-gateway-status', 'default');
