@@ -72,6 +72,7 @@ describe('@kubernetes/client-node against the Gatehouse API server', () => {
         && (JSON.parse(String(err.body)) as { message: string }).message === conflict);
     const forced = await objects.patch(api('ssa', '/other/'), undefined, undefined, 'other', true, ssa);
     assert.equal(forced.spec.listenPath, '/other/');
+    await objects.delete(api('ssa'));
   });
 
   it('creates, lists, gets, merge-patches and deletes custom objects', async () => {
