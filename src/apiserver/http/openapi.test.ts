@@ -330,5 +330,9 @@ describe('list and map types of the served kinds', () => {
       assert.equal(spec('ApiDefinition').hosts['x-kubernetes-list-type'], 'set');
       assert.equal(spec('Consumer').policies['x-kubernetes-list-type'], 'set');
     }
+    // Core kinds as kube declares them.
+    const serviceAccount = v2.definitions['io.k8s.api.core.v1.ServiceAccount'].properties;
+    assert.deepEqual(serviceAccount.secrets['x-kubernetes-list-map-keys'], ['name']);
+    assert.equal(serviceAccount.imagePullSecrets['x-kubernetes-list-type'], 'atomic');
   });
 });
