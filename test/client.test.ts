@@ -1,8 +1,13 @@
 // The REST client and the informer against a real Gatehouse API server.
 import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { namespaceKind } from '../src/api/core/namespace/index.ts';
 import type { KubeObject } from '../src/api/kind.ts';
+import type { AuditEvent } from '../src/apiserver/audit/event.ts';
+import { parseAuditPolicy } from '../src/apiserver/audit/policy.ts';
 import { apiDefinitionKind, type ApiDefinition } from '../src/api/kinds/api-definition/index.ts';
 import { ApiStatusError } from '../src/client/errors.ts';
 import { Informer, type InformerChange, type InformerOptions } from '../src/client/informer.ts';
@@ -20,6 +25,18 @@ function api(name: string, namespace = 'default', labels: Record<string, string>
     spec: { listenPath: `/${name}`, upstream: { targets: [{ url: 'http://127.0.0.1:9' }] } },
   } as ApiDefinition;
 }
+
+/** Records the start of every watch of ApiDefinitions. */
+const WATCHES = `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [ResponseStarted, ResponseComplete, Panic]
+rules:
+  - level: Metadata
+    verbs: [watch]
+    resources:
+      - group: gatehouse.dev
+        resources: [apidefinitions]
+`;
 
 const names = (items: readonly KubeObject[]) => items.map((i) => `${i.metadata.namespace}/${i.metadata.name}`).sort();
 
@@ -53,14 +70,24 @@ describe('KubeClient', () => {
 describe('Informer', () => {
   let t: TestApiServer;
   let client: KubeClient;
+  let auditDir: string;
+  /** The resourceVersion each watch of ApiDefinitions started from, in order, from the audit log. */
+  const watchesFrom = async () => {
+    const text = await readFile(join(auditDir, 'audit.log'), 'utf8').catch(() => '');
+    const events = text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as AuditEvent);
+    return events.filter((e) => e.verb === 'watch').map((e) => Number(new URL(e.requestURI, 'http://x').searchParams.get('resourceVersion')));
+  };
   before(async () => {
-    t = await startTestApiServer();
+    auditDir = await mkdtemp(join(tmpdir(), 'gatehouse-client-audit-'));
+    const policy = parseAuditPolicy(WATCHES, 'watches');
+    t = await startTestApiServer('memory', { audit: { path: join(auditDir, 'audit.log'), policy } });
     client = new KubeClient(await loadKubeconfig(t.kubeconfigPath));
     await client.create(namespaceKind, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'other' } });
   });
   after(async () => {
     await client.close();
     await t.stop();
+    await rm(auditDir, { recursive: true, force: true });
   });
 
   /** Starts an informer stopped with the test, counting its full lists (SYNC changes). */
@@ -113,10 +140,12 @@ describe('Informer', () => {
 
   it('resumes from the last resourceVersion when the server ends the watch, losing nothing', async (ctx) => {
     const { informer, counter } = await startCounting(ctx, { namespace: 'default', watchTimeoutSeconds: 1 });
-    // Each write lands in a different watch request as the server closes them every second.
+    // Each write lands in a different watch request: after the informer has it, the next write
+    // waits for the watch request (the server ends each within a second) resumed from it.
     for (const name of ['r1', 'r2', 'r3']) {
-      await client.create(apiDefinitionKind, api(name));
-      await new Promise((resolve) => setTimeout(resolve, 700));
+      const written = Number((await client.create(apiDefinitionKind, api(name))).metadata.resourceVersion);
+      await eventually(() => assert.ok(informer.get('default', name), `${name} is in the cache`));
+      await eventually(async () => assert.ok((await watchesFrom()).includes(written), `a watch resumed from ${name}`), { attempts: 200 });
     }
     await eventually(() => assert.deepEqual(names(informer.items()).filter((n) => /\/r\d$/.test(n)), ['default/r1', 'default/r2', 'default/r3']));
     assert.equal(counter.syncs, 1, 'resumed by watch, not by listing again');
