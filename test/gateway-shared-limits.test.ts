@@ -139,7 +139,7 @@ describe('limits shared by gateway processes', { timeout: 180_000 }, () => {
     await t.stop();
   });
 
-  it('enforces one rate limit across two gateway processes, within 10%', async () => {
+  it('enforces one rate limit across two gateway processes: never fewer than the limit, never each the whole of it', async () => {
     // A window of an hour: crossing its boundary during the test lets in at most
     // 100 × (seconds the test runs) / 3600 more, less than one request.
     await create(apiDefinitionKind, apiDefinition('shared', { listenPath: '/shared', rateLimit: { requests: 100, per: '1h' }, upstream: { targets: [{ url: upstream.url }] } }));
@@ -147,7 +147,13 @@ describe('limits shared by gateway processes', { timeout: 180_000 }, () => {
     try {
       const [a, b] = await Promise.all(gateways.map((g) => hammer(g.url, '/shared', 300)));
       const accepted = ok(a) + ok(b);
-      assert.ok(accepted >= 90 && accepted <= 110, `accepted ${accepted} (${ok(a)} + ${ok(b)}) of 600 against a limit of 100`);
+      const counts = `accepted ${accepted} (${ok(a)} + ${ok(b)}) of 600 against a limit of 100`;
+      // The bound of docs/operations.md: a process refuses only on counts that were admitted,
+      // so together at least the limit; it always sees its own counts, so each at most the
+      // limit; and the others' counts reach it within an exchange, so not each the limit.
+      assert.ok(accepted >= 100, `too few: ${counts}`);
+      assert.ok(ok(a) <= 100 && ok(b) <= 100, `one process alone over the limit: ${counts}`);
+      assert.ok(accepted < 200, `not shared: ${counts}`);
       assert.ok(ok(a) > 0 && ok(b) > 0, 'both gateways served');
       assert.ok([...a, ...b].every((s) => s === 200 || s === 429));
       assert.deepEqual(await Promise.all(gateways.map((g) => g.stop())), [0, 0]);
