@@ -106,7 +106,9 @@ export async function startTestApiServer(storageSpec = 'memory', options: TestAp
     },
     async stop() {
       await server.close();
-      await dispatcher.close();
+      // The server is gone, so every connection the agent holds is dead; close() would wait
+      // for responses a test left unread.
+      await dispatcher.destroy();
       await rm(dir, { recursive: true, force: true });
     },
   };

@@ -117,6 +117,7 @@ test('Sync: defaults, relative paths, substitution names, columns', () => {
   assert.deepEqual(cells(syncKind, obj), {
     Source: 'GitRepository/apis',
     Path: './',
+    Suspended: false,
     Ready: 'False',
     Status: 'orders: spec.listenPath: Required value',
     Age: '2025-01-01T00:00:00Z',
