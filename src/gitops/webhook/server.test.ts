@@ -1,4 +1,4 @@
-import { after, before, test } from 'node:test';
+import { after, before, mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { request } from 'node:http';
@@ -98,4 +98,20 @@ test('a token ending in a newline is refused, not silently failing every signatu
     message: 'Secret default/hook named by spec.secretRef not found',
   });
   assert.deepEqual(readToken(secretWith(TOKEN), 'default', 'hook'), { ok: true, token: TOKEN });
+});
+
+test('30 authenticated calls per 10 s per Receiver pass; the 31st is 429 until the window ends', async (t) => {
+  // Virtual clock, started past any window the tests above opened.
+  mock.timers.enable({ apis: ['Date'], now: Date.now() + 60_000 });
+  t.after(() => mock.timers.reset());
+  const before = triggered.length;
+  for (let i = 0; i < 30; i++) assert.equal((await push(sign(TOKEN), '127.0.0.4')).status, 202, `call ${i + 1}`);
+  assert.equal(triggered.length - before, 30, 'each accepted call asks for a reconcile');
+  const refused = await push(sign(TOKEN), '127.0.0.4');
+  assert.deepEqual(refused, { status: 429, message: 'Receiver default/push: more than 30 calls in 10s' });
+  mock.timers.tick(9_999);
+  assert.equal((await push(sign(TOKEN), '127.0.0.5')).status, 429, 'the budget is the Receiver\'s, not an address\'s');
+  mock.timers.tick(1);
+  assert.equal((await push(sign(TOKEN), '127.0.0.4')).status, 202, 'a new window');
+  assert.equal(triggered.length - before, 31);
 });
