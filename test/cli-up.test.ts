@@ -1,5 +1,5 @@
 // `gatehouse up` as a user runs it: a real process on PGlite on disk, driven by kubectl,
-// stopped with SIGTERM (clean exit) and with SIGKILL right after an acknowledged write.
+// stopped with SIGINT or SIGTERM (clean exit) and with SIGKILL right after an acknowledged write.
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -114,10 +114,10 @@ describe('gatehouse up', () => {
     assert.deepEqual(writes, [['create', 'RequestResponse', 201], ['delete', 'RequestResponse', 200]]);
   });
 
-  it('writes a kubeconfig kubectl uses, stops cleanly on SIGTERM and keeps its data', async () => {
+  it('writes a kubeconfig kubectl uses, stops cleanly on SIGINT (Ctrl-C) and SIGTERM and keeps its data', async () => {
     const first = await up(dir);
     assert.match(await kubectl(['apply', '-f', '-'], api('kept')), /created/);
-    first.proc.kill('SIGTERM');
+    first.proc.kill('SIGINT');
     assert.equal(await first.exited, 0);
     const second = await up(dir);
     try {
