@@ -4,6 +4,7 @@
 // and `gateway --workers 2`.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { Pool } from 'undici';
@@ -190,6 +191,31 @@ describe('limits shared by gateway processes', { timeout: 180_000 }, () => {
       assert.ok(Number(refused.headers['retry-after']) >= 1 && Number(refused.headers['retry-after']) <= 86_400);
     } finally {
       await second.close();
+    }
+  });
+
+  it('keeps a killed gateway\'s counts once exchanged: SIGKILL loses only the unsent ones (its last ~50 ms)', async () => {
+    await create(apiDefinitionKind, apiDefinition('killed', { listenPath: '/killed', auth: { type: 'apiKey' }, upstream: { targets: [{ url: upstream.url }] } }));
+    await create(securityPolicyKind, object('SecurityPolicy', 'five-a-day', { apis: [{ name: 'killed' }], quota: { max: 5, per: '24h' } }));
+    await create(consumerKind, object('Consumer', 'brief', { policies: ['five-a-day'] }));
+    const key = ((await create(apiKeyKind, object('ApiKey', 'brief-1', { consumer: 'brief' }))).status as { key: string }).key;
+    const headers = { 'x-api-key': key };
+    const killed = await gatewayProcess(t.kubeconfigPath, `${t.dir}/gw-killed`);
+    try {
+      await eventually(async () => assert.equal((await call(killed.url, '/killed', { headers })).status, 200), { attempts: 200 });
+      for (let i = 0; i < 2; i++) assert.equal((await call(killed.url, '/killed', { headers })).status, 200);
+      // No more traffic: the periodic exchange alone sends the three counts.
+      await eventually(async () => assert.match((await call(killed.internalUrl, '/metrics')).text, /^gatehouse_gateway_limit_counts_unsent 0$/m));
+    } finally {
+      killed.proc.kill('SIGKILL');
+      await once(killed.proc, 'exit');
+    }
+    const next = await startGateway({ kubeconfig: t.kubeconfigPath, port: 0, dataDir: `${t.dir}/gw-after-kill`, logger: pino({ level: 'silent' }) });
+    try {
+      const answer = await call(next.url, '/killed', { headers });
+      assert.deepEqual([answer.status, answer.headers['ratelimit-remaining']], [200, '1'], 'the three counts of the killed gateway are kept');
+    } finally {
+      await next.close();
     }
   });
 
