@@ -17,6 +17,7 @@ import { loadKubeconfig } from '../src/client/kubeconfig.ts';
 import { KubeClient } from '../src/client/rest.ts';
 import { startGateway } from '../src/gateway/server.ts';
 import { startTestApiServer, type TestApiServer } from './support/apiserver.ts';
+import { startPostgres } from './support/postgres.ts';
 import { eventually } from './support/eventually.ts';
 import { apiDefinition, call, startUpstream, type Upstream } from './support/gateway.ts';
 
@@ -243,6 +244,60 @@ describe('limits shared by gateway processes', { timeout: 180_000 }, () => {
       for (const pid of [workers[1], replacement.pid]) assert.throws(() => process.kill(pid, 0), /ESRCH/, `worker ${pid} stopped with the primary`);
     } finally {
       primary.proc.kill('SIGKILL');
+    }
+  });
+});
+
+describe('a quota on PostgreSQL', () => {
+  it('continues across a restart of the API server', async () => {
+    const postgres = await startPostgres();
+    const url = await postgres.newDatabase();
+    const logger = pino({ level: 'silent' });
+    const upstream = await startUpstream('a');
+    /** An API server on the database, and a gateway in front of it, stopped in turn by the returned function. */
+    const serve = async (name: string) => {
+      const t = await startTestApiServer(url);
+      const gw = await startGateway({ kubeconfig: t.kubeconfigPath, port: 0, dataDir: `${t.dir}/${name}`, logger });
+      return { t, gw, stop: async () => (await gw.close(), await t.stop()) };
+    };
+    try {
+      const first = await serve('gw-1');
+      let key: string;
+      try {
+        const client = new KubeClient(await loadKubeconfig(first.t.kubeconfigPath));
+        const object = (kind: string, name: string, spec: Record<string, unknown>): KubeObject =>
+          ({ apiVersion: 'gatehouse.dev/v1alpha1', kind, metadata: { name, namespace: 'default' }, spec });
+        await client.create(apiDefinitionKind, apiDefinition('stored', { listenPath: '/stored', auth: { type: 'apiKey' }, upstream: { targets: [{ url: upstream.url }] } }));
+        await client.create(securityPolicyKind, object('SecurityPolicy', 'three-a-day', { apis: [{ name: 'stored' }], quota: { max: 3, per: '24h' } }));
+        await client.create(consumerKind, object('Consumer', 'durable', { policies: ['three-a-day'] }));
+        key = ((await client.create(apiKeyKind, object('ApiKey', 'durable-1', { consumer: 'durable' }))).status as { key: string }).key;
+        await client.close();
+        const answer = await eventually(async () => {
+          const a = await call(first.gw.url, '/stored', { headers: { 'x-api-key': key } });
+          assert.equal(a.status, 200);
+          return a;
+        });
+        assert.equal(answer.headers['ratelimit-remaining'], '2');
+      } finally {
+        await first.stop();
+      }
+      const second = await serve('gw-2');
+      try {
+        const answer = await eventually(async () => {
+          const a = await call(second.gw.url, '/stored', { headers: { 'x-api-key': key } });
+          assert.notEqual(a.status, 404, 'the gateway has the API');
+          return a;
+        });
+        assert.deepEqual([answer.status, answer.headers['ratelimit-remaining']], [200, '1'], 'the count went on');
+        const last = await call(second.gw.url, '/stored', { headers: { 'x-api-key': key } });
+        assert.deepEqual([last.status, last.headers['ratelimit-remaining']], [200, '0']);
+        assert.equal((await call(second.gw.url, '/stored', { headers: { 'x-api-key': key } })).json().code, 'QUOTA_EXCEEDED');
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      await upstream.close();
+      await postgres.stop();
     }
   });
 });
