@@ -94,9 +94,11 @@ function gateway(group: string, resource: string, verb: string): boolean {
   return (resource === 'secrets' && READ.has(verb)) || (resource === 'events' && ['create', 'patch'].includes(verb));
 }
 
-/** The GitOps controller: everything on Gatehouse kinds and statuses and on namespaced core kinds, not RBAC. */
-function controller(group: string, resource: string): boolean {
+/** The GitOps controller: everything on Gatehouse kinds and statuses and on namespaced core kinds; RBAC read only
+ * (what a Sync applies is watched for drift). */
+function controller(group: string, resource: string, verb: string): boolean {
   const kinds = [...GATEHOUSE_KINDS, 'subresourcerequests'];
+  if (group === RBAC) return READ.has(verb);
   if (group === GATEHOUSE) return kinds.some((p) => resource === p || resource === `${p}/status`);
   if (group === '') return ['namespaces', 'secrets', 'configmaps', 'serviceaccounts', 'events'].includes(resource);
   return group === 'coordination.k8s.io' && resource === 'leases';

@@ -23,7 +23,7 @@ describe('counter budget', () => {
   const refused = (promise: Promise<unknown>) =>
     assert.rejects(promise, (err: unknown) => err instanceof ApiError && err.code === 403);
 
-  it('gives an identity it has not heard from the whole unsent time, then what it served since its last batch', async () => {
+  it('gives an identity not heard from the whole unsent time, then what it served since its last batch', async () => {
     const { counters, added, advance } = budget();
     await refused(counters.addCounters([add((100 * MAX_UNSENT_MS) / 1000 + 11)], gateway));
     await counters.addCounters([add((100 * MAX_UNSENT_MS) / 1000 + 10)], gateway);

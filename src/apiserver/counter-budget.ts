@@ -53,8 +53,9 @@ function refuseOverBudget(increments: readonly CounterIncrement[], user: UserInf
     sums.set(id, sum);
     if (sum <= budget) return;
     throw errors.forbidden(
-      `counters.gatehouse.dev is forbidden: increments[${i}].delta: User ${JSON.stringify(user.name)} may add at most ` +
-        `${budget} to counter ${JSON.stringify(key)} now (what one gateway serves since its last batch), not ${sum}`,
+      `counters.gatehouse.dev is forbidden: increments[${i}].delta: ` +
+        `User ${JSON.stringify(user.name)} may add at most ${budget} to counter ${JSON.stringify(key)} now ` +
+        `(what one gateway serves since its last batch), not ${sum}`,
       COUNTERS_REF,
     );
   });

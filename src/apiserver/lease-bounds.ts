@@ -19,7 +19,7 @@ export function admitLeaseDuration(user: UserInfo, def: KindDefinition, obj: Kub
   throw errors.invalid({ group: def.group, resource: def.plural }, def.kind, obj.metadata.name ?? '', [{
     type: 'FieldValueInvalid',
     field: 'spec.leaseDurationSeconds',
-    message: `Invalid value: ${seconds}: must be at most ${MAX_LEASE_DURATION_SECONDS} for ${JSON.stringify(user.name)}, ` +
-      'who is not in system:masters',
+    message: `Invalid value: ${seconds}: must be at most ${MAX_LEASE_DURATION_SECONDS} ` +
+      `for ${JSON.stringify(user.name)}, who is not in system:masters`,
   }]);
 }

@@ -58,10 +58,13 @@ export interface WatchOptions {
 export class KubeClient {
   readonly config: ClientConfig;
   private readonly agent: Agent;
+  /** The user every request acts as (Impersonate-User), when not the credentials' own. */
+  private readonly impersonated?: string;
 
-  constructor(config: ClientConfig) {
+  constructor(config: ClientConfig, impersonation?: { user: string; agent: Agent }) {
     this.config = config;
-    this.agent = new Agent({
+    this.impersonated = impersonation?.user;
+    this.agent = impersonation?.agent ?? new Agent({
       connect: { ca: config.ca, rejectUnauthorized: !config.insecureSkipTlsVerify, cert: config.clientCert, key: config.clientKey },
       // Watches stay open for minutes with only bookmarks on them; the server ends them.
       bodyTimeout: 0,
@@ -148,8 +151,15 @@ export class KubeClient {
     return body === undefined ? this.json<T>('GET', path) : this.json<T>('POST', path, body);
   }
 
+  /** A client whose requests act as `user` (kube's impersonation, client-go's ImpersonationConfig.UserName),
+   * over this client's connections: the API server authorizes them as `user` once it allowed this client's
+   * credentials to impersonate it. Closing it closes nothing; closing this client closes both. */
+  impersonating(user: string): KubeClient {
+    return new KubeClient(this.config, { user, agent: this.agent });
+  }
+
   close(): Promise<void> {
-    return this.agent.close();
+    return this.impersonated === undefined ? this.agent.close() : Promise.resolve();
   }
 
   private defaultNamespace(ref: ResourceRef): string | undefined {
@@ -170,6 +180,7 @@ export class KubeClient {
   private send(method: Dispatcher.HttpMethod, path: string, body: string | undefined, contentType: string | undefined, signal?: AbortSignal): Promise<Dispatcher.ResponseData> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.config.token) headers.authorization = `Bearer ${this.config.token}`;
+    if (this.impersonated !== undefined) headers['impersonate-user'] = this.impersonated;
     if (body !== undefined && contentType) headers['content-type'] = contentType;
     const url = new URL(this.config.server + path);
     return this.agent.request({ origin: url.origin, path: url.pathname + url.search, method, headers, body, signal });

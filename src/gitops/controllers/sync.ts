@@ -6,6 +6,10 @@
 // this reconciler through watches on them, so drift is undone within a second or two, and
 // an Event says what drifted.
 //
+// A Sync with spec.serviceAccountName is applied, pruned and diffed as that ServiceAccount of its namespace,
+// by impersonation (Flux's field): it changes only what the account may change, and a refusal is
+// Ready=False AccessDenied naming the 403. Without it, the controller's own identity applies.
+//
 // A Sync carries a finalizer: deleting a Sync with `prune: true` first deletes the objects of
 // its inventory that still carry its labels (Flux's garbage collection), then lets the Sync
 // go. With `prune: false`, or while suspended, its objects are left in place.
@@ -15,6 +19,8 @@ import { gitRepositoryKind, type GitRepository } from '../../api/kinds/git-repos
 import type { KubeObject } from '../../api/kind.ts';
 import { findCondition } from '../../api/status.ts';
 import { syncKind, type InventoryEntry, type Sync, type SyncHistoryEntry, type SyncStatus } from '../../api/kinds/sync/index.ts';
+import { serviceAccountUsername } from '../../api/core/service-account/names.ts';
+import { isStatusError } from '../../client/errors.ts';
 import type { KubeClient } from '../../client/rest.ts';
 import { EventRecorder, markFailed, markReady, markReconciling, SubresourceRefusal, writeStatus, type Reconciler, type Request, type Result, type RuntimeLogger } from '../../controller/runtime/index.ts';
 import type { Redactor } from '../redact.ts';
@@ -34,6 +40,7 @@ export const SyncReason = {
   DriftCorrected: 'DriftCorrected',
   GarbageCollected: 'GarbageCollected',
   GarbageCollectionFailed: 'GarbageCollectionFailed',
+  AccessDenied: 'AccessDenied',
 } as const;
 
 /** Held on every Sync this controller reconciles, until its objects are dealt with on deletion. */
@@ -105,28 +112,33 @@ export class SyncReconciler implements Reconciler {
     // again re-applies only what someone else changed since (drift).
     let changes: ChangeSet;
     const key = `${request.namespace}/${request.name}`;
+    const applier = applierOf(client, sync);
     try {
       const build = buildKey(sync);
       const record = status.lastAppliedRevision === source.revision ? this.applied.match(key, source.revision, build) : undefined;
       if (record) {
         const drifted = driftedManifests(record, this.deps.live, ownerOf(sync));
-        const partial = drifted.length ? await applySet(client, drifted, { owner: ownerOf(sync), prune: false }) : undefined;
+        const owner = ownerOf(sync);
+        const partial = drifted.length ? await applySet(applier, drifted, { owner, prune: false }) : undefined;
         if (partial) this.applied.update(record, partial);
         changes = withUnchanged(partial, record.manifests.length - drifted.length, status.inventory?.entries ?? []);
       } else {
         const manifests = await this.build(sync, source.dir);
-        changes = await applySet(client, manifests, { owner: ownerOf(sync), previousInventory: status.inventory?.entries ?? [], prune: sync.spec.prune });
+        const previousInventory = status.inventory?.entries ?? [];
+        const options = { owner: ownerOf(sync), previousInventory, prune: sync.spec.prune };
+        changes = await applySet(applier, manifests, options);
         this.applied.record(key, source.revision, build, manifests, changes);
       }
     } catch (err) {
-      const reason = err instanceof BuildError ? SyncReason.BuildFailed : err instanceof ValidationError ? SyncReason.ValidationFailed : SyncReason.ApplyFailed;
+      const reason = accessDenied(err) ? SyncReason.AccessDenied : err instanceof BuildError ? SyncReason.BuildFailed
+        : err instanceof ValidationError ? SyncReason.ValidationFailed : SyncReason.ApplyFailed;
       const message = this.deps.redactor.redact(`revision ${source.revision}: ${(err as Error).message}`);
       markFailed(target, reason, message);
       addHistory(status, { revision: source.revision, digest: source.digest, time: new Date().toISOString(), status: 'Failed', message: firstLine(message) }, undefined);
       await report();
       void events.record(sync, 'Warning', reason, message);
-      // A revision that does not build or validate will not get better by retrying; the
-      // source's next revision (a watch) or the interval brings the next attempt.
+      // A revision that does not build or validate, or that the identity applying may not write, will not get
+      // better by retrying; the source's next revision (a watch) or the interval brings the next attempt.
       if (reason === SyncReason.ApplyFailed) throw err;
       return interval;
     }
@@ -156,7 +168,8 @@ export class SyncReconciler implements Reconciler {
     const inventory = sync.status?.inventory?.entries ?? [];
     if (sync.spec.prune && !sync.spec.suspend && inventory.length) {
       try {
-        const changes = await applySet(client, [], { owner: ownerOf(sync), previousInventory: inventory, prune: true });
+        const options = { owner: ownerOf(sync), previousInventory: inventory, prune: true };
+        const changes = await applySet(applierOf(client, sync), [], options);
         const left = changes.skipped.map((k) => `${describeObject(k)} (${k.reason})`);
         void events.record(sync, 'Normal', SyncReason.GarbageCollected, `Sync deleted: ${changes.counts.deleted} of ${inventory.length} objects deleted${left.length ? `; left: ${left.join('; ')}` : ''}`);
       } catch (err) {
@@ -184,7 +197,7 @@ export class SyncReconciler implements Reconciler {
       const manifests = await this.build(sync, source.dir);
       const previousInventory = sync.status?.inventory?.entries ?? [];
       const options = { owner: ownerOf(sync), previousInventory, prune: sync.spec.prune };
-      const objects = await diffSet(this.deps.client, manifests, options);
+      const objects = await diffSet(applierOf(this.deps.client, sync), manifests, options);
       return { kind: 'SyncDiff', apiVersion: 'gatehouse.dev/v1alpha1', revision: source.revision, objects };
     } catch (err) {
       if (!(err instanceof BuildError || err instanceof ValidationError)) throw err;
@@ -225,8 +238,23 @@ function withUnchanged(partial: ChangeSet | undefined, untouched: number, invent
  * or suspend changes leave them alone, so they need no full re-apply (drift is still
  * found object by object). */
 function buildKey(sync: Sync): string {
-  const { sourceRef, path, targetNamespace, substitute, prune } = sync.spec;
-  return JSON.stringify([sourceRef, path, targetNamespace ?? null, substitute ?? null, prune]);
+  const { sourceRef, path, targetNamespace, substitute, prune, serviceAccountName } = sync.spec;
+  return JSON.stringify([sourceRef, path, targetNamespace ?? null, substitute ?? null, prune,
+    serviceAccountName ?? null]);
+}
+
+/** The client a Sync's objects are read, written and deleted with: as its spec.serviceAccountName, in its
+ * namespace, by impersonation (the controller's role may impersonate ServiceAccounts only), else the controller's. */
+function applierOf(client: KubeClient, sync: Sync): KubeClient {
+  const name = sync.spec.serviceAccountName;
+  if (!name) return client;
+  return client.impersonating(serviceAccountUsername({ namespace: sync.metadata.namespace ?? 'default', name }));
+}
+
+/** The API server refused the identity applying (403): in the dry run of an object, a write or a delete. */
+function accessDenied(err: unknown): boolean {
+  if (err instanceof ValidationError) return err.failures.some((f) => f.reason === 'Forbidden');
+  return isStatusError(err, 'Forbidden') || isStatusError((err as Error | undefined)?.cause, 'Forbidden');
 }
 
 function ownerOf(sync: Sync) {

@@ -50,6 +50,8 @@ export interface ValidationFailure {
   /** The field the server named (a Status cause's field path), when it named one. */
   field?: string;
   message: string;
+  /** The reason of the server's Status (`Forbidden`: the identity applying may not), when the server refused it. */
+  reason?: string;
 }
 
 export function formatFailure(failure: ValidationFailure): string {

@@ -119,8 +119,9 @@ function keepFinalizers(object: KubeObject, live: KubeObject | undefined): KubeO
 function failuresOf(err: ApiStatusError, file: string, object: ObjectIdentity): ValidationFailure[] {
   const causes = (err.status.details?.causes ?? []) as Array<{ field?: string; message?: string }>;
   const named = causes.filter((c) => c.message);
-  if (!named.length) return [{ file, object, message: err.message }];
-  return named.map((c) => ({ file, object, message: c.message as string, ...(c.field ? { field: c.field } : {}) }));
+  const { reason } = err;
+  if (!named.length) return [{ file, object, message: err.message, reason }];
+  return named.map((c) => ({ file, object, reason, message: c.message!, ...(c.field ? { field: c.field } : {}) }));
 }
 
 /** `fn` over `items` with at most `limit` in flight; results in item order; rejects with the

@@ -35,6 +35,11 @@ export const syncSchema: JSONSchema = specAndStatus(
       suspend: boolean('Stops applying while true.', false),
       targetNamespace: string('Namespace set on every namespaced object applied.', { pattern: DNS1123_LABEL_PATTERN }),
       substitute: map('Variables replaced in the manifests: ${name} becomes the value.'),
+      serviceAccountName: string(
+        "ServiceAccount of the Sync's namespace whose rights apply and prune are limited to (by impersonation); " +
+          "absent, the controller's own.",
+        { pattern: DNS1123_SUBDOMAIN_PATTERN },
+      ),
     },
     { required: ['sourceRef'] },
   ),

@@ -16,6 +16,9 @@ export interface SyncSpec {
   suspend: boolean;
   targetNamespace?: string;
   substitute?: Record<string, string>;
+  /** The ServiceAccount of the Sync's namespace it applies and prunes as (Flux's field); absent, the
+   * controller's own identity. */
+  serviceAccountName?: string;
 }
 
 /** One applied object, as Flux's inventory records it. */

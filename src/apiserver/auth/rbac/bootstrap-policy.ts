@@ -86,12 +86,14 @@ const GATEWAY_LEASE_RULES: PolicyRule[] = [
   rule(['coordination.k8s.io'], ['leases'], ['get', 'update'], [GATEWAY_STATUS_LEASE]),
 ];
 
-/** The GitOps controller reads its sources' credentials and applies Syncs: every namespaced kind but RBAC,
+/** The GitOps controller reads its sources' credentials and applies Syncs: every namespaced kind, RBAC's
+ * only to read (it watches what Syncs applied for drift; a Sync writes RBAC as a ServiceAccount allowed to),
  * statuses of Gatehouse kinds, Events, the answers of reconcile and diff requests. */
 const CONTROLLER_RULES: PolicyRule[] = [
   rule([GATEHOUSE], [...withStatus(GATEHOUSE_KINDS), 'subresourcerequests', 'subresourcerequests/status'], ALL_VERBS),
   rule([''], ['namespaces', 'secrets', 'configmaps', 'serviceaccounts', 'events'], ALL_VERBS),
   rule(['coordination.k8s.io'], ['leases'], ALL_VERBS),
+  rule([RBAC_GROUP], ['roles', 'rolebindings', 'clusterroles', 'clusterrolebindings'], READ),
   // A Sync with spec.serviceAccountName is applied as that ServiceAccount.
   rule([''], ['serviceaccounts'], ['impersonate']),
 ];
@@ -119,6 +121,12 @@ function clusterRole(
 }
 
 const group = (name: string): Subject => ({ kind: 'Group', apiGroup: RBAC_GROUP, name });
+const serviceAccount = (name: string): Subject => ({ kind: 'ServiceAccount', name, namespace: SYSTEM_NAMESPACE });
+
+/** Where the ServiceAccounts Gatehouse's own components run as live (`gatehouse up` creates them). */
+export const SYSTEM_NAMESPACE = 'gatehouse-system';
+export const GATEWAY_SERVICE_ACCOUNT = 'gatehouse-gateway';
+export const CONTROLLER_SERVICE_ACCOUNT = 'gatehouse-controller';
 
 function binding(
   kind: 'ClusterRoleBinding' | 'RoleBinding',
@@ -174,9 +182,13 @@ export const BOOTSTRAP_CLUSTER_ROLE_BINDINGS: RoleBinding[] = [
   binding('ClusterRoleBinding', 'gatehouse:admins:cluster-admin', 'cluster-admin', [group('gatehouse:admins')]),
   binding('ClusterRoleBinding', 'gatehouse:viewers', 'gatehouse:view', [group('gatehouse:viewers')]),
   binding('ClusterRoleBinding', 'gatehouse:gateways', 'gatehouse:gateway', [group('gatehouse:gateways')]),
+  // The components' own ServiceAccounts hold their roles and nothing more.
+  binding('ClusterRoleBinding', 'gatehouse:gateway', 'gatehouse:gateway', [serviceAccount(GATEWAY_SERVICE_ACCOUNT)]),
+  binding('ClusterRoleBinding', 'gatehouse:controller', 'gatehouse:controller',
+    [serviceAccount(CONTROLLER_SERVICE_ACCOUNT)]),
 ];
 
 export const BOOTSTRAP_ROLE_BINDINGS: RoleBinding[] = [
   binding('RoleBinding', 'gatehouse:gateways:status-lease', 'gatehouse:gateway:status-lease',
-    [group('gatehouse:gateways')], GATEWAY_LEASE_NAMESPACE),
+    [group('gatehouse:gateways'), serviceAccount(GATEWAY_SERVICE_ACCOUNT)], GATEWAY_LEASE_NAMESPACE),
 ];
