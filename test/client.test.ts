@@ -75,7 +75,8 @@ describe('Informer', () => {
   const watchesFrom = async () => {
     const text = await readFile(join(auditDir, 'audit.log'), 'utf8').catch(() => '');
     const events = text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as AuditEvent);
-    return events.filter((e) => e.verb === 'watch').map((e) => Number(new URL(e.requestURI, 'http://x').searchParams.get('resourceVersion')));
+    const from = (e: AuditEvent) => Number(new URL(e.requestURI, 'http://x').searchParams.get('resourceVersion'));
+    return events.filter((e) => e.verb === 'watch').map(from);
   };
   before(async () => {
     auditDir = await mkdtemp(join(tmpdir(), 'gatehouse-client-audit-'));
@@ -145,7 +146,8 @@ describe('Informer', () => {
     for (const name of ['r1', 'r2', 'r3']) {
       const written = Number((await client.create(apiDefinitionKind, api(name))).metadata.resourceVersion);
       await eventually(() => assert.ok(informer.get('default', name), `${name} is in the cache`));
-      await eventually(async () => assert.ok((await watchesFrom()).includes(written), `a watch resumed from ${name}`), { attempts: 200 });
+      const resumed = async () => assert.ok((await watchesFrom()).includes(written), `a watch resumed from ${name}`);
+      await eventually(resumed, { attempts: 200 });
     }
     await eventually(() => assert.deepEqual(names(informer.items()).filter((n) => /\/r\d$/.test(n)), ['default/r1', 'default/r2', 'default/r3']));
     assert.equal(counter.syncs, 1, 'resumed by watch, not by listing again');

@@ -13,7 +13,9 @@ import { KubeClient } from '../src/client/rest.ts';
 import { startGateway, type Gateway } from '../src/gateway/server.ts';
 import { startTestApiServer, type TestApiServer } from './support/apiserver.ts';
 import { eventually } from './support/eventually.ts';
-import { apiDefinition, call, closedPortUrl, startUpstream, type Answer, type Echo, type Upstream } from './support/gateway.ts';
+import {
+  apiDefinition, call, closedPortUrl, startUpstream, type Answer, type Echo, type Upstream,
+} from './support/gateway.ts';
 
 /** The gateway's log lines, parsed. */
 const logLines: Array<Record<string, unknown>> = [];

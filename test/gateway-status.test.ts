@@ -147,7 +147,8 @@ describe('ApiDefinition status from one elected gateway', () => {
     // once they have read it three times each since, a writer's first pass (at most 200 ms
     // after a swap) would have written.
     const served = await leaseReads();
-    await eventually(async () => assert.ok((await leaseReads()) >= served + 6, 'the gateways read the held lease'), { attempts: 400 });
+    const readAgain = async () => assert.ok((await leaseReads()) >= served + 6, 'the gateways read the held lease');
+    await eventually(readAgain, { attempts: 400 });
     assert.equal((await client.get<ApiDefinition>(apiDefinitionKind, 'first', 'default')).status, undefined, 'no status from gateways that do not hold the lease');
     for (const gw of gateways) assert.equal(await metric(gw, 'gatehouse_gateway_status_leader'), 0);
     const held = await client.get<Lease>(leaseKind, 'gatehouse-gateway-status', 'default');

@@ -38,7 +38,7 @@ test('overlapping saves (workers saving at once) each replace the whole file, an
   }
 });
 
-test('a burst of saves writes the first at once and the newest once after the interval; flush writes what is pending', async (t) => {
+test('a burst of saves: the first at once, the newest after the interval; flush writes what is pending', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'gatehouse-last-good-'));
   // Virtual time: the interval is crossed by ticks, not waited for. A write that started is
   // awaited by reading the file until it shows (its steps are file operations, not timers).
