@@ -235,6 +235,15 @@ describe('gatehouse up', () => {
       assert.equal(reconciled.code, 0, reconciled.stderr);
       assert.match(reconciled.stderr, /✔ applied revision main@sha1:/);
       assert.match(await kubectlDemo(['get', 'api', 'hello', '-o', 'jsonpath={.spec.responseHeaders.set}']), /git-v2/);
+      // Without a reconcile: the demo source's next poll (every 10 s) brings the commit, the
+      // Sync follows its new revision and the gateway serves it.
+      await writeFile(hello, (await readFile(hello, 'utf8')).replace('X-Served-From: git-v2', 'X-Served-From: git-v3'));
+      await exec('git', ['commit', '-q', '-am', 'v3'], { cwd: demoRepo, env: noIdentity });
+      await eventually(async () => {
+        const res = await fetch(`${running.gatewayUrl}/hello/x`);
+        await res.body?.cancel();
+        assert.equal(res.headers.get('x-served-from'), 'git-v3');
+      }, { attempts: 600 });
       const missing = await cli(['reconcile', 'sync', 'nope']);
       assert.equal(missing.code, 1);
       assert.match(missing.stderr, /nope/);
