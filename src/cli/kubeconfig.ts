@@ -24,17 +24,21 @@ export async function ensureAdminToken(dataDir: string): Promise<Credentials> {
   return { tokenFile, token };
 }
 
-export function kubeconfig(server: string, caPem: string, token: string, namespace = 'default'): string {
+/** A bearer token, inline or in a file clients read again as it is renewed. */
+export type Credential = string | { tokenFile: string };
+
+/** A kubeconfig for `server` with a bearer token. */
+export function kubeconfig(server: string, caPem: string, token: Credential, namespace = 'default'): string {
   return stringify({
     apiVersion: 'v1',
     kind: 'Config',
     clusters: [{ name: 'gatehouse', cluster: { server, 'certificate-authority-data': Buffer.from(caPem).toString('base64') } }],
-    users: [{ name: 'gatehouse-admin', user: { token } }],
+    users: [{ name: 'gatehouse-admin', user: typeof token === 'string' ? { token } : token }],
     contexts: [{ name: 'gatehouse', context: { cluster: 'gatehouse', user: 'gatehouse-admin', namespace } }],
     'current-context': 'gatehouse',
   });
 }
 
-export async function writeKubeconfig(path: string, server: string, caPem: string, token: string): Promise<void> {
+export async function writeKubeconfig(path: string, server: string, caPem: string, token: Credential): Promise<void> {
   await writeFile(path, kubeconfig(server, caPem, token), { mode: 0o600 });
 }

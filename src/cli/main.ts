@@ -16,6 +16,7 @@ import {
   AUDIT_LOG_FILE, auditLogOptions, registerAuditCommand, withAuditFlags, type AuditFlags,
 } from './audit-command.ts';
 import { addAuthenticationOptions, authenticationOf, type AuthenticationFlags } from './authentication-options.ts';
+import { startComponentIdentities } from './component-identities.ts';
 import { registerControllerCommand } from './controller-command.ts';
 import { CommandFailure, explainFailure } from './failure.ts';
 import { registerGatewayCommand } from './gateway-command.ts';
@@ -109,11 +110,20 @@ withAuditFlags(program
     const kubeconfigPath = join(dataDir, 'kubeconfig');
     await writeKubeconfig(kubeconfigPath, server.url, tls.cert, credentials.token);
     logger.info({ url: server.url, storage: spec }, 'API server listening');
+    // The gateway and the controller run as their ServiceAccounts, with their roles' rights only.
+    const admin = new KubeClient(await loadKubeconfig(kubeconfigPath));
+    const identities = await startComponentIdentities({
+      admin, dataDir, server: server.url, ca: tls.cert,
+      onRenewalError: (err) => logger.warn({ err }, 'renewing the gateway and controller tokens failed; retrying'),
+    }).finally(() => admin.close()).catch(async (err: unknown) => {
+      await server.close();
+      throw err;
+    });
     progress('► starting the gateway');
     let gateway: Gateway;
     try {
       gateway = await startGateway({
-        kubeconfig: kubeconfigPath,
+        kubeconfig: identities.gatewayKubeconfig,
         port: opts.gatewayPort,
         internalPort: opts.gatewayInternalPort,
         host: opts.bind,
@@ -121,14 +131,18 @@ withAuditFlags(program
         logger,
       });
     } catch (err) {
+      identities.close();
       await server.close();
       throw err;
     }
     progress('► starting the GitOps controller');
     let controller: GitOpsController;
     try {
-      controller = await startController({ kubeconfig: kubeconfigPath, dataDir: join(dataDir, 'controller'), hookPort: opts.hookPort, host: opts.bind, logger });
+      const kubeconfig = identities.controllerKubeconfig;
+      const { hookPort, bind: host } = opts;
+      controller = await startController({ kubeconfig, dataDir: join(dataDir, 'controller'), hookPort, host, logger });
     } catch (err) {
+      identities.close();
       await gateway.close();
       await server.close();
       throw err;
@@ -172,6 +186,7 @@ withAuditFlags(program
       await demo?.close();
       await controller.close();
       await gateway.close();
+      identities.close();
       await server.close();
       await lock.release();
     }]);

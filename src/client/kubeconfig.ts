@@ -3,7 +3,7 @@
 // or client certificate, and its namespace. Relative file paths are relative to the
 // kubeconfig's directory (client-go's rule).
 import { readFile } from 'node:fs/promises';
-import { dirname, isAbsolute, join } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse } from 'yaml';
 
 export interface ClientConfig {
@@ -13,6 +13,8 @@ export interface ClientConfig {
   ca?: string;
   insecureSkipTlsVerify: boolean;
   token?: string;
+  /** Where the token is read again from, once a minute, as client-go does: a renewed token is used. */
+  tokenFile?: string;
   clientCert?: string;
   clientKey?: string;
   /** The context's namespace, "default" when it names none. */
@@ -49,12 +51,14 @@ export async function loadKubeconfig(path: string, contextName?: string): Promis
   const inline = (data: unknown) => Buffer.from(data as string, 'base64').toString('utf8');
   const server = cluster.server as string | undefined;
   if (!server) throw new KubeconfigError(`${path}: cluster "${context.cluster}" has no server`);
-  const token = user.token ? String(user.token) : user.tokenFile ? (await file(user.tokenFile)).trim() : undefined;
+  const tokenFile = !user.token && user.tokenFile ? resolve(base, user.tokenFile as string) : undefined;
+  const token = user.token ? String(user.token) : tokenFile ? (await file(tokenFile)).trim() : undefined;
   return {
     server: server.replace(/\/+$/, ''),
     ca: cluster['certificate-authority-data'] ? inline(cluster['certificate-authority-data']) : cluster['certificate-authority'] ? await file(cluster['certificate-authority']) : undefined,
     insecureSkipTlsVerify: cluster['insecure-skip-tls-verify'] === true,
     token,
+    ...(tokenFile ? { tokenFile } : {}),
     clientCert: user['client-certificate-data'] ? inline(user['client-certificate-data']) : user['client-certificate'] ? await file(user['client-certificate']) : undefined,
     clientKey: user['client-key-data'] ? inline(user['client-key-data']) : user['client-key'] ? await file(user['client-key']) : undefined,
     namespace: (context.namespace as string | undefined) || 'default',

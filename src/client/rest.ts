@@ -2,6 +2,7 @@
 // components use (get, list, create, update, patch, delete, watch) on any resource that
 // a ResourceRef names. A KindDefinition from src/api satisfies ResourceRef, so callers
 // pass the kind they mean, not a URL.
+import { readFile } from 'node:fs/promises';
 import { Agent, type Dispatcher } from 'undici';
 import type { KubeObject } from '../api/kind.ts';
 import { ApiStatusError, statusFromBody, type Status } from './errors.ts';
@@ -55,8 +56,13 @@ export interface WatchOptions {
   timeoutSeconds?: number;
 }
 
+/** How often a kubeconfig's tokenFile is read again (client-go's cachingTokenSource reads it once a minute). */
+const TOKEN_FILE_REREAD_MS = 60_000;
+
 export class KubeClient {
   readonly config: ClientConfig;
+  /** The token last read from config.tokenFile, and when. */
+  private fileToken?: { value: string; readAt: number };
   private readonly agent: Agent;
   /** The user every request acts as (Impersonate-User), when not the credentials' own. */
   private readonly impersonated?: string;
@@ -177,9 +183,24 @@ export class KubeClient {
     return JSON.parse(text) as T;
   }
 
-  private send(method: Dispatcher.HttpMethod, path: string, body: string | undefined, contentType: string | undefined, signal?: AbortSignal): Promise<Dispatcher.ResponseData> {
+  /** The bearer token: config.tokenFile's as last read (kept when reading it again fails), else config.token. */
+  private async token(): Promise<string | undefined> {
+    const file = this.config.tokenFile;
+    if (!file) return this.config.token;
+    const now = Date.now();
+    if (!this.fileToken || now - this.fileToken.readAt >= TOKEN_FILE_REREAD_MS) {
+      const kept = () => this.fileToken?.value ?? this.config.token;
+      const value = await readFile(file, 'utf8').then((text) => text.trim(), kept);
+      this.fileToken = { value: value ?? '', readAt: now };
+    }
+    return this.fileToken.value || undefined;
+  }
+
+  private async send(method: Dispatcher.HttpMethod, path: string, body: string | undefined,
+    contentType: string | undefined, signal?: AbortSignal): Promise<Dispatcher.ResponseData> {
     const headers: Record<string, string> = { accept: 'application/json' };
-    if (this.config.token) headers.authorization = `Bearer ${this.config.token}`;
+    const token = await this.token();
+    if (token) headers.authorization = `Bearer ${token}`;
     if (this.impersonated !== undefined) headers['impersonate-user'] = this.impersonated;
     if (body !== undefined && contentType) headers['content-type'] = contentType;
     const url = new URL(this.config.server + path);
