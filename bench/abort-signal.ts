@@ -10,7 +10,9 @@ import { parseArgs } from 'node:util';
 import { median } from './lib/stats.ts';
 import { fixed, markdownTable } from './lib/table.ts';
 
-const { values } = parseArgs({ options: { iterations: { type: 'string', default: '1000000' }, rounds: { type: 'string', default: '5' } } });
+const { values } = parseArgs({
+  options: { iterations: { type: 'string', default: '1000000' }, rounds: { type: 'string', default: '5' } },
+});
 const ITERATIONS = Number(values.iterations);
 const ROUNDS = Number(values.rounds);
 
@@ -51,5 +53,7 @@ function time(run: () => void): number {
 }
 
 const rows = Object.entries(variants).map(([name, run]) => [name, fixed(time(run), 0)]);
-process.stdout.write(`Abort wiring per request, ns (median of ${ROUNDS} × ${ITERATIONS.toLocaleString('en-US')}), node ${process.version}\n\n`);
+process.stdout.write(
+  `Abort wiring per request, ns (median of ${ROUNDS} × ${ITERATIONS.toLocaleString('en-US')}), node ${process.version}\n\n`,
+);
 process.stdout.write(`${markdownTable(['variant', 'ns per request'], rows)}\n`);

@@ -40,7 +40,11 @@ function body(i: number): string {
     apiVersion: 'gatehouse.dev/v1alpha1',
     kind: 'ApiDefinition',
     metadata: { name: `api-${i}`, labels: { team: `t${i % 10}` } },
-    spec: { listenPath: `/svc/${i}/`, upstream: { targets: [{ url: `http://127.0.0.1:${10000 + (i % 1000)}` }] }, rateLimit: { requests: 100, per: '1s' } },
+    spec: {
+      listenPath: `/svc/${i}/`,
+      upstream: { targets: [{ url: `http://127.0.0.1:${10000 + (i % 1000)}` }] },
+      rateLimit: { requests: 100, per: '1s' },
+    },
   });
 }
 
@@ -59,15 +63,17 @@ async function bench(storage: string, label: string): Promise<Record<string, unk
     const createLatencies: number[] = [];
     let next = 0;
     const started = performance.now();
-    await Promise.all(Array.from({ length: CLIENTS }, async () => {
-      for (let i = next++; i < COUNT; i = next++) {
-        const t0 = performance.now();
-        const res = await pool.request({ method: 'POST', path: NS_PATH, headers, body: body(i) });
-        await res.body.dump();
-        if (res.statusCode !== 201) throw new Error(`create api-${i}: HTTP ${res.statusCode}`);
-        createLatencies.push(performance.now() - t0);
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: CLIENTS }, async () => {
+        for (let i = next++; i < COUNT; i = next++) {
+          const t0 = performance.now();
+          const res = await pool.request({ method: 'POST', path: NS_PATH, headers, body: body(i) });
+          await res.body.dump();
+          if (res.statusCode !== 201) throw new Error(`create api-${i}: HTTP ${res.statusCode}`);
+          createLatencies.push(performance.now() - t0);
+        }
+      }),
+    );
     const createSeconds = (performance.now() - started) / 1000;
 
     // 2. lists
@@ -83,7 +89,11 @@ async function bench(storage: string, label: string): Promise<Record<string, unk
       let token = '';
       let seen = 0;
       do {
-        const r = await pool.request({ method: 'GET', path: `${NS_PATH}?limit=500${token ? `&continue=${encodeURIComponent(token)}` : ''}`, headers });
+        const r = await pool.request({
+          method: 'GET',
+          path: `${NS_PATH}?limit=500${token ? `&continue=${encodeURIComponent(token)}` : ''}`,
+          headers,
+        });
         const page = (await r.body.json()) as { items: unknown[]; metadata: { continue?: string } };
         seen += page.items.length;
         token = page.metadata.continue ?? '';
@@ -112,39 +122,50 @@ async function bench(storage: string, label: string): Promise<Record<string, unk
         resolve();
       }, 60_000).unref();
     });
-    await Promise.all(Array.from({ length: WATCHERS }, async () => {
-      const ac = new AbortController();
-      controllers.push(ac);
-      const res = await request(`${url}${NS_PATH}?watch=true&resourceVersion=${rv}&labelSelector=bench%3Dwatch`, { headers, dispatcher: watchAgent, signal: ac.signal });
-      void (async () => {
-        let buf = '';
-        try {
-          for await (const chunk of res.body) {
-            const at = performance.now();
-            buf += chunk.toString();
-            let nl: number;
-            while ((nl = buf.indexOf('\n')) >= 0) {
-              const line = buf.slice(0, nl);
-              buf = buf.slice(nl + 1);
-              const event = JSON.parse(line) as { object: { metadata: { annotations?: Record<string, string> } } };
-              const seq = event.object.metadata.annotations?.['bench/seq'];
-              const t0 = seq === undefined ? undefined : sentAt.get(seq);
-              if (t0 !== undefined) {
-                eventLatencies.push(at - t0);
-                received++;
+    await Promise.all(
+      Array.from({ length: WATCHERS }, async () => {
+        const ac = new AbortController();
+        controllers.push(ac);
+        const res = await request(`${url}${NS_PATH}?watch=true&resourceVersion=${rv}&labelSelector=bench%3Dwatch`, {
+          headers,
+          dispatcher: watchAgent,
+          signal: ac.signal,
+        });
+        void (async () => {
+          let buf = '';
+          try {
+            for await (const chunk of res.body) {
+              const at = performance.now();
+              buf += chunk.toString();
+              let nl: number;
+              while ((nl = buf.indexOf('\n')) >= 0) {
+                const line = buf.slice(0, nl);
+                buf = buf.slice(nl + 1);
+                const event = JSON.parse(line) as { object: { metadata: { annotations?: Record<string, string> } } };
+                const seq = event.object.metadata.annotations?.['bench/seq'];
+                const t0 = seq === undefined ? undefined : sentAt.get(seq);
+                if (t0 !== undefined) {
+                  eventLatencies.push(at - t0);
+                  received++;
+                }
               }
             }
+          } catch {
+            // aborted at the end of the phase
           }
-        } catch {
-          // aborted at the end of the phase
-        }
-      })();
-    }));
+        })();
+      }),
+    );
     for (let u = 0; u < UPDATES; u++) {
       const seq = String(u);
       const patch = JSON.stringify({ metadata: { labels: { bench: 'watch' }, annotations: { 'bench/seq': seq } } });
       sentAt.set(seq, performance.now());
-      const res = await pool.request({ method: 'PATCH', path: `${NS_PATH}/api-${u % COUNT}`, headers: { ...headers, 'content-type': 'application/merge-patch+json' }, body: patch });
+      const res = await pool.request({
+        method: 'PATCH',
+        path: `${NS_PATH}/api-${u % COUNT}`,
+        headers: { ...headers, 'content-type': 'application/merge-patch+json' },
+        body: patch,
+      });
       await res.body.dump();
       if (res.statusCode !== 200) throw new Error(`patch: HTTP ${res.statusCode}`);
       await new Promise((r) => setTimeout(r, 10));
@@ -171,7 +192,18 @@ async function bench(storage: string, label: string): Promise<Record<string, unk
 }
 
 const results: Record<string, unknown>[] = [];
-console.log(JSON.stringify({ date: new Date().toISOString(), node: process.version, nproc: cpus().length, count: COUNT, clients: CLIENTS, watchers: WATCHERS, updates: UPDATES, groups: values.groups }));
+console.log(
+  JSON.stringify({
+    date: new Date().toISOString(),
+    node: process.version,
+    nproc: cpus().length,
+    count: COUNT,
+    clients: CLIENTS,
+    watchers: WATCHERS,
+    updates: UPDATES,
+    groups: values.groups,
+  }),
+);
 for (const storage of values.storage.split(',')) {
   if (storage === 'postgres') {
     const pg = await startPostgres();
@@ -186,14 +218,16 @@ for (const storage of values.storage.split(',')) {
     results.push(await bench(storage, storage));
   }
 }
-console.table(results.map((r) => ({
-  storage: r.storage,
-  'creates/s': r.createsPerSecond,
-  'create p50 ms': (r.createMs as { p50: number }).p50,
-  'create p99 ms': (r.createMs as { p99: number }).p99,
-  'LIST all p50 ms': (r.listAllMs as { p50: number }).p50,
-  'LIST 500/page p50 ms': (r.listPaged500Ms as { p50: number }).p50,
-  'watch p50 ms': (r.watchEventMs as { p50: number }).p50,
-  'watch p99 ms': (r.watchEventMs as { p99: number }).p99,
-  'events': `${(r.watchEventMs as { n: number }).n}/${(r.watchEventMs as { expected: number }).expected}`,
-})));
+console.table(
+  results.map((r) => ({
+    storage: r.storage,
+    'creates/s': r.createsPerSecond,
+    'create p50 ms': (r.createMs as { p50: number }).p50,
+    'create p99 ms': (r.createMs as { p99: number }).p99,
+    'LIST all p50 ms': (r.listAllMs as { p50: number }).p50,
+    'LIST 500/page p50 ms': (r.listPaged500Ms as { p50: number }).p50,
+    'watch p50 ms': (r.watchEventMs as { p50: number }).p50,
+    'watch p99 ms': (r.watchEventMs as { p99: number }).p99,
+    events: `${(r.watchEventMs as { n: number }).n}/${(r.watchEventMs as { expected: number }).expected}`,
+  })),
+);

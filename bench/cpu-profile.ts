@@ -9,4 +9,6 @@ const { values, positionals } = parseArgs({
   options: { own: { type: 'string', default: '/src/' }, top: { type: 'string', default: '15' } },
 });
 if (positionals.length !== 1) throw new Error('usage: bench/cpu-profile.ts FILE.cpuprofile [--own REGEX] [--top N]');
-process.stdout.write(`${formatProfile(await summariseProfile(positionals[0], new RegExp(values.own), Number(values.top)))}\n`);
+process.stdout.write(
+  `${formatProfile(await summariseProfile(positionals[0], new RegExp(values.own), Number(values.top)))}\n`,
+);

@@ -74,7 +74,8 @@ const settings = {
   changes: Number(values.changes),
   loadGenerator: values['load-generator'],
 };
-if (!['auto', 'wrk', 'autocannon'].includes(settings.loadGenerator)) throw new Error('--load-generator is auto, wrk or autocannon');
+if (!['auto', 'wrk', 'autocannon'].includes(settings.loadGenerator))
+  throw new Error('--load-generator is auto, wrk or autocannon');
 
 /** APIs of the small catalogue: KEYLESS, KEYED and fillers. */
 const SMALL = 10;
@@ -137,9 +138,12 @@ async function startPeer(processes: Processes, name: string, argv: string[]): Pr
 await withProcesses(async (processes) => {
   const date = new Date().toISOString();
   const host = machineInfo();
-  say(`${date}: node ${host.node}, nproc ${host.nproc}, ${host.cpuModel}, load average ${host.loadAverageAtStart.join(' ')}`);
+  say(
+    `${date}: node ${host.node}, nproc ${host.nproc}, ${host.cpuModel}, load average ${host.loadAverageAtStart.join(' ')}`,
+  );
   const pinned = host.nproc >= 2 && findCommand('taskset') !== undefined;
-  if (!pinned) say('taskset or a second core is missing: nothing is pinned, CPU per request is still measured per process');
+  if (!pinned)
+    say('taskset or a second core is missing: nothing is pinned, CPU per request is still measured per process');
   const proxyCore = pinned ? ['taskset', '-c', String(PROXY_CORE)] : [];
   const otherCore = pinned ? ['taskset', '-c', String(OTHER_CORE)] : [];
   const dir = await processes.tempDir('gatehouse-bench-gateway-');
@@ -151,10 +155,21 @@ await withProcesses(async (processes) => {
   const nginxBinary = await ensureCommand(processes, 'nginx', ['nginx-light', 'nginx']);
 
   // The upstream and the API server with both catalogues.
-  const upstream = await startPeer(processes, 'upstream', [...otherCore, process.execPath, '--import', 'tsx', join(BENCH_DIR, 'peers', 'upstream.ts')]);
+  const upstream = await startPeer(processes, 'upstream', [
+    ...otherCore,
+    process.execPath,
+    '--import',
+    'tsx',
+    join(BENCH_DIR, 'peers', 'upstream.ts'),
+  ]);
   const apiDir = join(dir, 'apiserver');
   await mkdir(apiDir);
-  const apiserver = await startApiServerProcess(processes, { storage: 'memory', dir: apiDir, token: randomBytes(16).toString('hex'), prefix: otherCore });
+  const apiserver = await startApiServerProcess(processes, {
+    storage: 'memory',
+    dir: apiDir,
+    token: randomBytes(16).toString('hex'),
+    prefix: otherCore,
+  });
   const client = new KubeClient(await loadKubeconfig(apiserver.kubeconfigPath));
   let t0 = performance.now();
   await createCatalogue(client, NS_SMALL, SMALL - 1, upstream.url);
@@ -168,35 +183,87 @@ await withProcesses(async (processes) => {
     const port = await freePort();
     const nginxDir = join(dir, 'nginx');
     await mkdir(nginxDir);
-    const nginx = await startNginx(processes, { binary: nginxBinary, dir: nginxDir, port, upstream: new URL(upstream.url).host, prefix: proxyCore });
+    const nginx = await startNginx(processes, {
+      binary: nginxBinary,
+      dir: nginxDir,
+      port,
+      upstream: new URL(upstream.url).host,
+      prefix: proxyCore,
+    });
     const url = `http://127.0.0.1:${port}${PATH}`;
     await pollUntil(processes, nginx, () => expectOk(url), READY_TIMEOUT_MS);
-    subjects.push({ id: 'nginx', label: commandVersion([nginxBinary, '-v']).replace(/^nginx version: /, ''), url, proxy: nginx });
+    subjects.push({
+      id: 'nginx',
+      label: commandVersion([nginxBinary, '-v']).replace(/^nginx version: /, ''),
+      url,
+      proxy: nginx,
+    });
   }
   if (benchModules) {
-    const fastify = await startPeer(processes, 'fastify-http-proxy', [...proxyCore, process.execPath, join(BENCH_DIR, 'peers', 'fastify-proxy.mjs'), upstream.url]);
-    subjects.push({ id: 'fastify', label: `@fastify/http-proxy ${benchPackageVersion(BENCH_DIR, '@fastify/http-proxy')} (fastify ${benchPackageVersion(BENCH_DIR, 'fastify')})`, url: `${fastify.url}${PATH}`, proxy: fastify.child });
+    const fastify = await startPeer(processes, 'fastify-http-proxy', [
+      ...proxyCore,
+      process.execPath,
+      join(BENCH_DIR, 'peers', 'fastify-proxy.mjs'),
+      upstream.url,
+    ]);
+    subjects.push({
+      id: 'fastify',
+      label: `@fastify/http-proxy ${benchPackageVersion(BENCH_DIR, '@fastify/http-proxy')} (fastify ${benchPackageVersion(BENCH_DIR, 'fastify')})`,
+      url: `${fastify.url}${PATH}`,
+      proxy: fastify.child,
+    });
   }
-  const help = await processes.run('gatehouse gateway --help', gatehouseArgv(['gateway', '--help']), { cwd: REPO_ROOT });
+  const help = await processes.run('gatehouse gateway --help', gatehouseArgv(['gateway', '--help']), {
+    cwd: REPO_ROOT,
+  });
   const profileDir = values['cpu-prof'] === undefined ? undefined : resolve(values['cpu-prof']);
   // Once the gateway can run several workers, the benchmark still measures one.
   const oneWorker = help.includes('--workers') ? ['--workers', '1'] : [];
-  const startGatehouse = async (name: string, namespace: string, apis: number, accessLog?: string): Promise<Gatehouse> => {
+  const startGatehouse = async (
+    name: string,
+    namespace: string,
+    apis: number,
+    accessLog?: string,
+  ): Promise<Gatehouse> => {
     const [port, internalPort] = [await freePort(), await freePort()];
-    const argv = gatehouseArgv(['gateway', '--kubeconfig', apiserver.kubeconfigPath, '--port', String(port), '--internal-port', String(internalPort),
-      '--namespace', namespace, '--data-dir', join(dir, name), ...oneWorker], profileDir ? ['--cpu-prof', '--cpu-prof-dir', join(profileDir, name)] : []);
+    const argv = gatehouseArgv(
+      [
+        'gateway',
+        '--kubeconfig',
+        apiserver.kubeconfigPath,
+        '--port',
+        String(port),
+        '--internal-port',
+        String(internalPort),
+        '--namespace',
+        namespace,
+        '--data-dir',
+        join(dir, name),
+        ...oneWorker,
+      ],
+      profileDir ? ['--cpu-prof', '--cpu-prof-dir', join(profileDir, name)] : [],
+    );
     // Logging every request happens at info level; warn keeps the log to warnings. The
     // access-logging gateway writes to a file, as a deployment's log collector would read.
     const logFd = accessLog ? openSync(accessLog, 'w') : undefined;
-    const child = processes.start(name, [...proxyCore, ...argv], { cwd: REPO_ROOT, env: { ...PRODUCTION, GATEHOUSE_LOG_LEVEL: accessLog ? 'info' : 'warn' }, stdout: logFd });
+    const child = processes.start(name, [...proxyCore, ...argv], {
+      cwd: REPO_ROOT,
+      env: { ...PRODUCTION, GATEHOUSE_LOG_LEVEL: accessLog ? 'info' : 'warn' },
+      stdout: logFd,
+    });
     if (logFd !== undefined) closeSync(logFd);
     const gw = { child, url: `http://127.0.0.1:${port}`, internalUrl: `http://127.0.0.1:${internalPort}` };
-    await pollUntil(processes, child, async () => {
-      const res = await request(`${gw.internalUrl}/metrics`);
-      const served = Number(/^gatehouse_gateway_apis (\d+)$/m.exec(await res.body.text())?.[1]);
-      if (served !== apis) throw new Error(`gatehouse_gateway_apis is ${served}, expecting ${apis}`);
-      await expectOk(`${gw.url}${KEYLESS.listenPath}${PATH}`);
-    }, READY_TIMEOUT_MS);
+    await pollUntil(
+      processes,
+      child,
+      async () => {
+        const res = await request(`${gw.internalUrl}/metrics`);
+        const served = Number(/^gatehouse_gateway_apis (\d+)$/m.exec(await res.body.text())?.[1]);
+        if (served !== apis) throw new Error(`gatehouse_gateway_apis is ${served}, expecting ${apis}`);
+        await expectOk(`${gw.url}${KEYLESS.listenPath}${PATH}`);
+      },
+      READY_TIMEOUT_MS,
+    );
     return gw;
   };
   t0 = performance.now();
@@ -205,18 +272,47 @@ await withProcesses(async (processes) => {
   say(`gateways serving ${SMALL} and ${settings.apis} APIs in ${Math.round(performance.now() - t0)} ms`);
   const accessLogFile = join(dir, 'access.log');
   const logging = await startGatehouse('gatehouse-access-log', NS_SMALL, SMALL, accessLogFile);
-  await pollUntil(processes, small.child, () => expectOk(`${small.url}${KEYED.listenPath}${PATH}`, { [KEYED.header]: apiKey }), READY_TIMEOUT_MS);
+  await pollUntil(
+    processes,
+    small.child,
+    () => expectOk(`${small.url}${KEYED.listenPath}${PATH}`, { [KEYED.header]: apiKey }),
+    READY_TIMEOUT_MS,
+  );
   subjects.push(
-    { id: 'gatehouse', label: 'Gatehouse keyless', url: `${small.url}${KEYLESS.listenPath}${PATH}`, proxy: small.child },
-    { id: 'gatehouse-apikey', label: 'Gatehouse apiKey + API and consumer rate limits and quota', url: `${small.url}${KEYED.listenPath}${PATH}`, headers: { [KEYED.header]: apiKey }, proxy: small.child },
-    { id: 'gatehouse-large', label: `Gatehouse keyless, ${thousands(settings.apis)} APIs loaded`, url: `${large.url}${KEYLESS.listenPath}${PATH}`, proxy: large.child },
-    { id: 'gatehouse-access-log', label: 'Gatehouse keyless, access log on (info level, to a file)', url: `${logging.url}${KEYLESS.listenPath}${PATH}`, proxy: logging.child },
+    {
+      id: 'gatehouse',
+      label: 'Gatehouse keyless',
+      url: `${small.url}${KEYLESS.listenPath}${PATH}`,
+      proxy: small.child,
+    },
+    {
+      id: 'gatehouse-apikey',
+      label: 'Gatehouse apiKey + API and consumer rate limits and quota',
+      url: `${small.url}${KEYED.listenPath}${PATH}`,
+      headers: { [KEYED.header]: apiKey },
+      proxy: small.child,
+    },
+    {
+      id: 'gatehouse-large',
+      label: `Gatehouse keyless, ${thousands(settings.apis)} APIs loaded`,
+      url: `${large.url}${KEYLESS.listenPath}${PATH}`,
+      proxy: large.child,
+    },
+    {
+      id: 'gatehouse-access-log',
+      label: 'Gatehouse keyless, access log on (info level, to a file)',
+      url: `${logging.url}${KEYLESS.listenPath}${PATH}`,
+      proxy: logging.child,
+    },
   );
 
   if (values.subjects) {
     const wanted = new Set(values.subjects.split(','));
     const unknown = [...wanted].filter((id) => !subjects.some((s) => s.id === id));
-    if (unknown.length) throw new Error(`--subjects: no subject ${unknown.join(', ')} (there are ${subjects.map((s) => s.id).join(', ')})`);
+    if (unknown.length)
+      throw new Error(
+        `--subjects: no subject ${unknown.join(', ')} (there are ${subjects.map((s) => s.id).join(', ')})`,
+      );
     subjects.splice(0, subjects.length, ...subjects.filter((s) => wanted.has(s.id)));
   }
 
@@ -228,10 +324,12 @@ await withProcesses(async (processes) => {
     const result = await load.run({ url: s.url, connections, seconds, headers: s.headers });
     const cpu = s.proxy ? cpuSeconds(s.proxy.pid) - before : 0;
     const others = pinned ? Math.max(0, coreBusySeconds(PROXY_CORE) - coreBefore - cpu) / result.seconds : NaN;
-    if (result.badStatus || result.socketErrors) say(`${s.id}: ${result.badStatus} answers not 2xx/3xx, ${result.socketErrors} socket errors`);
+    if (result.badStatus || result.socketErrors)
+      say(`${s.id}: ${result.badStatus} answers not 2xx/3xx, ${result.socketErrors} socket errors`);
     return { ...result, cpuUsPerRequest: s.proxy ? (cpu * 1e6) / result.requests : NaN, othersOnProxyCore: others };
   };
-  if (settings.warmupSeconds > 0) for (const s of subjects) await measure(s, settings.connections, settings.warmupSeconds);
+  if (settings.warmupSeconds > 0)
+    for (const s of subjects) await measure(s, settings.connections, settings.warmupSeconds);
   const loaded = new Map<string, Sample[]>(subjects.map((s) => [s.id, []]));
   const light = new Map<string, Sample[]>(subjects.map((s) => [s.id, []]));
   for (let r = 0; r < settings.rounds; r++) {
@@ -240,7 +338,9 @@ await withProcesses(async (processes) => {
       loaded.get(s.id)!.push(await measure(s, settings.connections, settings.durationSeconds));
       if (settings.lightDurationSeconds > 0) light.get(s.id)!.push(await measure(s, 1, settings.lightDurationSeconds));
     }
-    say(`round ${r + 1}/${settings.rounds}: ${subjects.map((s) => `${s.id} ${thousands(loaded.get(s.id)!.at(-1)!.requestsPerSecond)}/s ${fixed(loaded.get(s.id)!.at(-1)!.cpuUsPerRequest)} µs`).join(', ')}`);
+    say(
+      `round ${r + 1}/${settings.rounds}: ${subjects.map((s) => `${s.id} ${thousands(loaded.get(s.id)!.at(-1)!.requestsPerSecond)}/s ${fixed(loaded.get(s.id)!.at(-1)!.cpuUsPerRequest)} µs`).join(', ')}`,
+    );
   }
   const accessLogBytes = statSync(accessLogFile).size;
   const rss = new Map(subjects.map((s) => [s.id, s.proxy ? peakRssBytes(s.proxy.pid) : NaN]));
@@ -248,9 +348,19 @@ await withProcesses(async (processes) => {
   // Change-to-live, with the access-logging gateway (same namespace as `small`) stopped so
   // that only the measured gateway recompiles on core 0.
   await processes.stop(logging.child);
-  const changes = settings.changes > 0
-    ? { [`${SMALL} APIs`]: await changeToLive(client, apiserver, NS_SMALL, small, settings.changes), [`${thousands(settings.apis)} APIs`]: await changeToLive(client, apiserver, NS_LARGE, large, settings.changes) }
-    : {};
+  const changes =
+    settings.changes > 0
+      ? {
+          [`${SMALL} APIs`]: await changeToLive(client, apiserver, NS_SMALL, small, settings.changes),
+          [`${thousands(settings.apis)} APIs`]: await changeToLive(
+            client,
+            apiserver,
+            NS_LARGE,
+            large,
+            settings.changes,
+          ),
+        }
+      : {};
   await client.close();
 
   // Report.
@@ -262,11 +372,17 @@ await withProcesses(async (processes) => {
       id: s.id,
       label: s.label,
       requestsPerSecond: round(median(pick(runs, (x) => x.requestsPerSecond)), 0),
-      requestsPerSecondRange: [round(Math.min(...pick(runs, (x) => x.requestsPerSecond)), 0), round(Math.max(...pick(runs, (x) => x.requestsPerSecond)), 0)],
+      requestsPerSecondRange: [
+        round(Math.min(...pick(runs, (x) => x.requestsPerSecond)), 0),
+        round(Math.max(...pick(runs, (x) => x.requestsPerSecond)), 0),
+      ],
       p50Ms: round(median(pick(runs, (x) => x.p50Ms)), 3),
       p99Ms: round(median(pick(runs, (x) => x.p99Ms)), 3),
       cpuUsPerRequest: round(median(pick(runs, (x) => x.cpuUsPerRequest)), 1),
-      cpuUsPerRequestRange: [round(Math.min(...pick(runs, (x) => x.cpuUsPerRequest)), 1), round(Math.max(...pick(runs, (x) => x.cpuUsPerRequest)), 1)],
+      cpuUsPerRequestRange: [
+        round(Math.min(...pick(runs, (x) => x.cpuUsPerRequest)), 1),
+        round(Math.max(...pick(runs, (x) => x.cpuUsPerRequest)), 1),
+      ],
       lightP50Ms: round(median(pick(lightRuns, (x) => x.p50Ms)), 3),
       lightP99Ms: round(median(pick(lightRuns, (x) => x.p99Ms)), 3),
       peakRssMiB: round(rss.get(s.id)! / 2 ** 20, 1),
@@ -282,7 +398,12 @@ await withProcesses(async (processes) => {
     { name: 'Gatehouse keyless / nginx', a: 'gatehouse', b: 'nginx', target: 0.5 },
     { name: 'Gatehouse apiKey + rate limits / keyless', a: 'gatehouse-apikey', b: 'gatehouse', target: 0.8 },
     // "Within 10%": the large catalogue may cost at most 1.1× the small one per request.
-    { name: `Gatehouse ${thousands(settings.apis)} APIs / ${SMALL} APIs`, a: 'gatehouse-large', b: 'gatehouse', target: 1 / 1.1 },
+    {
+      name: `Gatehouse ${thousands(settings.apis)} APIs / ${SMALL} APIs`,
+      a: 'gatehouse-large',
+      b: 'gatehouse',
+      target: 1 / 1.1,
+    },
     { name: 'Gatehouse access log on / off', a: 'gatehouse-access-log', b: 'gatehouse', target: undefined },
   ].flatMap(({ name, a, b, target }) => {
     const ra = byId.get(a);
@@ -292,7 +413,15 @@ await withProcesses(async (processes) => {
     // on a shared 2-core machine); per wall clock: requests/s of A relative to B.
     const perCpu = rb.cpuUsPerRequest / ra.cpuUsPerRequest;
     const perSecond = ra.requestsPerSecond / rb.requestsPerSecond;
-    return [{ name, perCpu: round(perCpu), perSecond: round(perSecond), target: target === undefined ? undefined : round(target), met: target === undefined ? undefined : perCpu >= target }];
+    return [
+      {
+        name,
+        perCpu: round(perCpu),
+        perSecond: round(perSecond),
+        target: target === undefined ? undefined : round(target),
+        met: target === undefined ? undefined : perCpu >= target,
+      },
+    ];
   });
 
   const report = {
@@ -303,7 +432,9 @@ await withProcesses(async (processes) => {
     setup: {
       ...settings,
       loadGenerator: load.version,
-      pinned: pinned ? 'proxies on core 0 (taskset -c 0); upstream, load generator and API server on core 1' : 'not pinned',
+      pinned: pinned
+        ? 'proxies on core 0 (taskset -c 0); upstream, load generator and API server on core 1'
+        : 'not pinned',
       gatewayLogLevel: 'warn (the access-log subject: info, to a file)',
       accessLogBytes,
       upstream: 'node:http, 66-byte JSON body, keep-alive',
@@ -317,25 +448,74 @@ await withProcesses(async (processes) => {
   await writeFile(out, `${JSON.stringify(report, null, 2)}\n`);
 
   const print = (s: string) => process.stdout.write(`${s}\n`);
-  print(`\nGateway benchmark, ${date}: node ${host.node}, nproc ${host.nproc}, ${host.cpuModel}; ${report.setup.pinned}`);
-  print(`${load.version}, ${settings.connections} connections × ${settings.durationSeconds} s and 1 connection × ${settings.lightDurationSeconds} s per subject and round, ${settings.rounds} rounds; medians (range)`);
-  print(`load average at start ${host.loadAverageAtStart.join(' ')}, at end ${report.machine.loadAverageAtEnd.join(' ')}\n`);
-  print(markdownTable(
-    ['subject', 'requests/s', 'p50 ms', 'p99 ms', 'proxy CPU µs/request', '1-conn p50 ms', '1-conn p99 ms', 'peak RSS MiB', 'others on core 0', 'failed'],
-    results.map((r) => [r.label, `${thousands(r.requestsPerSecond)} (${thousands(r.requestsPerSecondRange[0])}–${thousands(r.requestsPerSecondRange[1])})`, fixed(r.p50Ms, 2), fixed(r.p99Ms, 2),
-      r.id === 'direct' ? '—' : `${fixed(r.cpuUsPerRequest)} (${fixed(r.cpuUsPerRequestRange[0])}–${fixed(r.cpuUsPerRequestRange[1])})`, fixed(r.lightP50Ms, 3), fixed(r.lightP99Ms, 3), fixed(r.peakRssMiB), Number.isFinite(r.othersOnProxyCorePercent) ? `${r.othersOnProxyCorePercent}%` : '—', r.failures]),
-  ));
+  print(
+    `\nGateway benchmark, ${date}: node ${host.node}, nproc ${host.nproc}, ${host.cpuModel}; ${report.setup.pinned}`,
+  );
+  print(
+    `${load.version}, ${settings.connections} connections × ${settings.durationSeconds} s and 1 connection × ${settings.lightDurationSeconds} s per subject and round, ${settings.rounds} rounds; medians (range)`,
+  );
+  print(
+    `load average at start ${host.loadAverageAtStart.join(' ')}, at end ${report.machine.loadAverageAtEnd.join(' ')}\n`,
+  );
+  print(
+    markdownTable(
+      [
+        'subject',
+        'requests/s',
+        'p50 ms',
+        'p99 ms',
+        'proxy CPU µs/request',
+        '1-conn p50 ms',
+        '1-conn p99 ms',
+        'peak RSS MiB',
+        'others on core 0',
+        'failed',
+      ],
+      results.map((r) => [
+        r.label,
+        `${thousands(r.requestsPerSecond)} (${thousands(r.requestsPerSecondRange[0])}–${thousands(r.requestsPerSecondRange[1])})`,
+        fixed(r.p50Ms, 2),
+        fixed(r.p99Ms, 2),
+        r.id === 'direct'
+          ? '—'
+          : `${fixed(r.cpuUsPerRequest)} (${fixed(r.cpuUsPerRequestRange[0])}–${fixed(r.cpuUsPerRequestRange[1])})`,
+        fixed(r.lightP50Ms, 3),
+        fixed(r.lightP99Ms, 3),
+        fixed(r.peakRssMiB),
+        Number.isFinite(r.othersOnProxyCorePercent) ? `${r.othersOnProxyCorePercent}%` : '—',
+        r.failures,
+      ]),
+    ),
+  );
   print('');
-  print(markdownTable(
-    ['ratio', 'per proxy CPU (headline)', 'per requests/s', 'target', ''],
-    ratios.map((r) => [r.name, fixed(r.perCpu, 2), fixed(r.perSecond, 2), r.target === undefined ? '—' : `≥ ${fixed(r.target, 2)}`, r.met === undefined ? '' : r.met ? 'met' : '**missed**']),
-  ));
+  print(
+    markdownTable(
+      ['ratio', 'per proxy CPU (headline)', 'per requests/s', 'target', ''],
+      ratios.map((r) => [
+        r.name,
+        fixed(r.perCpu, 2),
+        fixed(r.perSecond, 2),
+        r.target === undefined ? '—' : `≥ ${fixed(r.target, 2)}`,
+        r.met === undefined ? '' : r.met ? 'met' : '**missed**',
+      ]),
+    ),
+  );
   if (Object.keys(changes).length) {
     print('');
-    print(markdownTable(
-      ['change-to-live', 'p50 ms', 'p99 ms', 'max ms', 'changes seen', 'warm-up max ms', 'target'],
-      Object.entries(changes).map(([name, c]) => [name, fixed(c.p50, 1), fixed(c.p99, 1), fixed(c.max, 1), `${c.n}/${settings.changes}`, fixed(c.warmupMaxMs, 1), c.p99 <= 50 && c.n === settings.changes ? 'p99 ≤ 50 ms: met' : 'p99 ≤ 50 ms: **missed**']),
-    ));
+    print(
+      markdownTable(
+        ['change-to-live', 'p50 ms', 'p99 ms', 'max ms', 'changes seen', 'warm-up max ms', 'target'],
+        Object.entries(changes).map(([name, c]) => [
+          name,
+          fixed(c.p50, 1),
+          fixed(c.p99, 1),
+          fixed(c.max, 1),
+          `${c.n}/${settings.changes}`,
+          fixed(c.warmupMaxMs, 1),
+          c.p99 <= 50 && c.n === settings.changes ? 'p99 ≤ 50 ms: met' : 'p99 ≤ 50 ms: **missed**',
+        ]),
+      ),
+    );
   }
   print(`\nJSON: ${out}`);
 
@@ -345,28 +525,51 @@ await withProcesses(async (processes) => {
     for (const name of ['gatehouse', 'gatehouse-large', 'gatehouse-access-log']) {
       // CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile: thread 0 is the main thread (the
       // others are tsx's module loader).
-      for (const file of (await readdir(join(profileDir, name)).catch(() => [])).filter((f) => /\.\d+\.0\.\d+\.cpuprofile$/.test(f))) {
-        print(`\nCPU profile of ${name}'s main thread (whole run: start, load, changes): ${join(profileDir, name, file)}\n`);
+      for (const file of (await readdir(join(profileDir, name)).catch(() => [])).filter((f) =>
+        /\.\d+\.0\.\d+\.cpuprofile$/.test(f),
+      )) {
+        print(
+          `\nCPU profile of ${name}'s main thread (whole run: start, load, changes): ${join(profileDir, name, file)}\n`,
+        );
         print(formatProfile(await summariseProfile(join(profileDir, name, file), /\/src\//)));
       }
     }
   }
 });
 
-async function loadGenerator(processes: Processes, dir: string, prefix: string[], benchModules: boolean): Promise<LoadGenerator> {
+async function loadGenerator(
+  processes: Processes,
+  dir: string,
+  prefix: string[],
+  benchModules: boolean,
+): Promise<LoadGenerator> {
   if (settings.loadGenerator !== 'autocannon') {
     const binary = await ensureCommand(processes, 'wrk', ['wrk']);
     if (binary) return wrk(processes, binary, dir, prefix);
     if (settings.loadGenerator === 'wrk') throw new Error('--load-generator wrk, and wrk cannot be installed');
     say('wrk cannot be had: using autocannon (a Node load generator; it needs more of core 1 than wrk)');
   }
-  if (!benchModules) throw new Error('no load generator: wrk cannot be installed and bench/node_modules could not be installed for autocannon');
-  return autocannon(processes, join(BENCH_DIR, 'node_modules', 'autocannon', 'autocannon.js'), benchPackageVersion(BENCH_DIR, 'autocannon'), prefix);
+  if (!benchModules)
+    throw new Error(
+      'no load generator: wrk cannot be installed and bench/node_modules could not be installed for autocannon',
+    );
+  return autocannon(
+    processes,
+    join(BENCH_DIR, 'node_modules', 'autocannon', 'autocannon.js'),
+    benchPackageVersion(BENCH_DIR, 'autocannon'),
+    prefix,
+  );
 }
 
 /** Patches KEYLESS's responseHeaders `count` times and times each change from the API
  * server's answer to the first gateway response carrying it. */
-async function changeToLive(client: KubeClient, apiserver: { url: string; ca: string; token: string }, namespace: string, gateway: Gatehouse, count: number) {
+async function changeToLive(
+  client: KubeClient,
+  apiserver: { url: string; ca: string; token: string },
+  namespace: string,
+  gateway: Gatehouse,
+  count: number,
+) {
   const api = new Pool(apiserver.url, { connections: 1, connect: { ca: apiserver.ca } });
   const gw = new Pool(gateway.url, { connections: 1 });
   const path = client.path(apiDefinitionKind, namespace, KEYLESS.name);
@@ -403,7 +606,13 @@ async function changeToLive(client: KubeClient, apiserver: { url: string; ca: st
     await Promise.all([api.close(), gw.close()]);
   }
   const s = summary(samples);
-  const worst = samples.map((ms, i) => [ms, i]).sort((a, b) => b[0] - a[0]).slice(0, 5).map(([ms, i]) => `${ms.toFixed(1)} ms (#${i + 1})`);
-  say(`change-to-live in ${namespace}: p50 ${s.p50} ms, p99 ${s.p99} ms over ${s.n} changes; slowest: ${worst.join(', ')}; the ${CHANGE_WARMUP} warm-up changes before them: ${warmup.map((ms) => ms.toFixed(1)).join(', ')} ms`);
+  const worst = samples
+    .map((ms, i) => [ms, i])
+    .sort((a, b) => b[0] - a[0])
+    .slice(0, 5)
+    .map(([ms, i]) => `${ms.toFixed(1)} ms (#${i + 1})`);
+  say(
+    `change-to-live in ${namespace}: p50 ${s.p50} ms, p99 ${s.p99} ms over ${s.n} changes; slowest: ${worst.join(', ')}; the ${CHANGE_WARMUP} warm-up changes before them: ${warmup.map((ms) => ms.toFixed(1)).join(', ')} ms`,
+  );
   return { ...s, warmupMaxMs: Math.max(...warmup) };
 }

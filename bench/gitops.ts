@@ -76,60 +76,96 @@ function integer(value: string, name: string, min: number): number {
 
 function list(value: string, name: string, allowed: string[]): string[] {
   const items = value.split(',');
-  for (const item of items) if (!allowed.includes(item)) throw new Error(`--${name}: unknown ${item} (${allowed.join(', ')})`);
+  for (const item of items)
+    if (!allowed.includes(item)) throw new Error(`--${name}: unknown ${item} (${allowed.join(', ')})`);
   return items;
 }
 
-await ignoringRepeatedSignals(() => withProcesses(async (processes) => {
-  const date = new Date().toISOString();
-  const host = machineInfo();
-  const source = sourceState();
-  say(`${date}: node ${host.node}, nproc ${host.nproc}, ${host.cpuModel}, load average ${host.loadAverageAtStart.join(' ')}`);
-  say(`source: commit ${source.commit}${source.uncommittedSrcFiles.length ? `, ${source.uncommittedSrcFiles.length} uncommitted files under src/` : ''}`);
-  const push = settings.phases.includes('push')
-    ? await measurePushToLive(processes, await processes.tempDir('gatehouse-bench-gitops-push-'), { storage: settings.storage, pushes: settings.pushes, pollPushes: settings.pollPushes, pollInterval: settings.pollInterval, catalogue: settings.pushCatalogue })
-    : undefined;
-  const syncs: SyncResult[] = [];
-  if (settings.phases.includes('sync')) {
-    for (const objects of settings.objects) {
-      for (const setup of settings.setups) {
-        const dir = await processes.tempDir(`gatehouse-bench-gitops-${setup}-${objects}-`);
-        syncs.push(await measureSync(processes, dir, { setup, objects, perFile: settings.perFile, storage: settings.storage, timeoutSeconds: settings.timeoutSeconds, rounds: settings.rounds, profileDir }));
+await ignoringRepeatedSignals(() =>
+  withProcesses(async (processes) => {
+    const date = new Date().toISOString();
+    const host = machineInfo();
+    const source = sourceState();
+    say(
+      `${date}: node ${host.node}, nproc ${host.nproc}, ${host.cpuModel}, load average ${host.loadAverageAtStart.join(' ')}`,
+    );
+    say(
+      `source: commit ${source.commit}${source.uncommittedSrcFiles.length ? `, ${source.uncommittedSrcFiles.length} uncommitted files under src/` : ''}`,
+    );
+    const push = settings.phases.includes('push')
+      ? await measurePushToLive(processes, await processes.tempDir('gatehouse-bench-gitops-push-'), {
+          storage: settings.storage,
+          pushes: settings.pushes,
+          pollPushes: settings.pollPushes,
+          pollInterval: settings.pollInterval,
+          catalogue: settings.pushCatalogue,
+        })
+      : undefined;
+    const syncs: SyncResult[] = [];
+    if (settings.phases.includes('sync')) {
+      for (const objects of settings.objects) {
+        for (const setup of settings.setups) {
+          const dir = await processes.tempDir(`gatehouse-bench-gitops-${setup}-${objects}-`);
+          syncs.push(
+            await measureSync(processes, dir, {
+              setup,
+              objects,
+              perFile: settings.perFile,
+              storage: settings.storage,
+              timeoutSeconds: settings.timeoutSeconds,
+              rounds: settings.rounds,
+              profileDir,
+            }),
+          );
+        }
       }
     }
-  }
 
-  const report = {
-    benchmark: 'gitops',
-    date,
-    command: `npm run bench:gitops -- ${process.argv.slice(2).join(' ')}`.trim(),
-    machine: { ...host, loadAverageAtEnd: loadAverage() },
-    // Read at the start and again at the end: other people's commits during a run show here.
-    source: { atStart: source, atEnd: sourceState() },
-    setup: {
-      ...settings,
-      processes: 'the gatehouse CLI as processes (see each phase); Git over HTTP (git http-backend, basic auth) and the benchmark client in this process; nothing pinned',
-      cpuProfile: profileDir ?? null,
-    },
-    push,
-    syncs: syncs.map(({ profileSummary: _, ...rest }) => rest),
-  };
-  const out = values.out ?? join(BENCH_DIR, 'results', `gitops-${date.replace(/[:.]/g, '-')}.json`);
-  await mkdir(join(out, '..'), { recursive: true });
-  await writeFile(out, `${JSON.stringify(report, null, 2)}\n`);
+    const report = {
+      benchmark: 'gitops',
+      date,
+      command: `npm run bench:gitops -- ${process.argv.slice(2).join(' ')}`.trim(),
+      machine: { ...host, loadAverageAtEnd: loadAverage() },
+      // Read at the start and again at the end: other people's commits during a run show here.
+      source: { atStart: source, atEnd: sourceState() },
+      setup: {
+        ...settings,
+        processes:
+          'the gatehouse CLI as processes (see each phase); Git over HTTP (git http-backend, basic auth) and the benchmark client in this process; nothing pinned',
+        cpuProfile: profileDir ?? null,
+      },
+      push,
+      syncs: syncs.map(({ profileSummary: _, ...rest }) => rest),
+    };
+    const out = values.out ?? join(BENCH_DIR, 'results', `gitops-${date.replace(/[:.]/g, '-')}.json`);
+    await mkdir(join(out, '..'), { recursive: true });
+    await writeFile(out, `${JSON.stringify(report, null, 2)}\n`);
 
-  const print = (s: string) => process.stdout.write(`${s}\n`);
-  print(`\nGitOps benchmark, ${date}: node ${host.node}, nproc ${host.nproc}, ${host.cpuModel}; API server storage ${settings.storage}`);
-  print(`load average at start ${host.loadAverageAtStart.join(' ')}, at end ${report.machine.loadAverageAtEnd.join(' ')}`);
-  const moved = report.source.atEnd.commit !== source.commit ? ` (at the end: ${report.source.atEnd.commit.slice(0, 7)}: the code changed during the run)` : '';
-  print(`source: commit ${source.commit.slice(0, 7)}${moved}, ${source.uncommittedSrcFiles.length} uncommitted files under src/\n`);
-  if (push) printPush(print, push);
-  if (syncs.length) printSyncs(print, syncs);
-  for (const s of syncs) {
-    if (s.profileSummary) print(`\nCPU profile of the main thread of ${s.process}, ${thousands(s.objects)} objects (its whole life: start, fetch, first apply, no-op reconciles, hand edits): ${s.profile}\n\n${s.profileSummary}`);
-  }
-  print(`\nJSON: ${out}`);
-}));
+    const print = (s: string) => process.stdout.write(`${s}\n`);
+    print(
+      `\nGitOps benchmark, ${date}: node ${host.node}, nproc ${host.nproc}, ${host.cpuModel}; API server storage ${settings.storage}`,
+    );
+    print(
+      `load average at start ${host.loadAverageAtStart.join(' ')}, at end ${report.machine.loadAverageAtEnd.join(' ')}`,
+    );
+    const moved =
+      report.source.atEnd.commit !== source.commit
+        ? ` (at the end: ${report.source.atEnd.commit.slice(0, 7)}: the code changed during the run)`
+        : '';
+    print(
+      `source: commit ${source.commit.slice(0, 7)}${moved}, ${source.uncommittedSrcFiles.length} uncommitted files under src/\n`,
+    );
+    if (push) printPush(print, push);
+    if (syncs.length) printSyncs(print, syncs);
+    for (const s of syncs) {
+      if (s.profileSummary)
+        print(
+          `\nCPU profile of the main thread of ${s.process}, ${thousands(s.objects)} objects (its whole life: start, fetch, first apply, no-op reconciles, hand edits): ${s.profile}\n\n${s.profileSummary}`,
+        );
+    }
+    print(`\nJSON: ${out}`);
+  }),
+);
 
 function ms(x: number | undefined): string {
   return fixed(x ?? NaN, 0);
@@ -140,13 +176,26 @@ function p50max(s: { p50: number; max: number } | undefined): string {
 }
 
 function printPush(print: (s: string) => void, push: PushResult): void {
-  const rows = [{ name: 'webhook', r: push.webhook }, ...(push.poll ? [{ name: `no webhook, polling every ${push.poll.interval}`, r: push.poll }] : [])];
+  const rows = [
+    { name: 'webhook', r: push.webhook },
+    ...(push.poll ? [{ name: `no webhook, polling every ${push.poll.interval}`, r: push.poll }] : []),
+  ];
   print(`push phase: a Sync of ${thousands(push.catalogue)} ApiDefinitions, one changed per push`);
-  print(markdownTable(
-    ['push → live (gateway serves it)', 'p50 ms', 'p99 ms', 'max ms', 'live / pushed', 'target'],
-    rows.map(({ name, r }) => [name, ms(r.totalMs.p50), ms(r.totalMs.p99), ms(r.totalMs.max), `${r.live}/${r.pushes}`,
-      name === 'webhook' ? `p50 ≤ 500: ${r.totalMs.p50 <= 500 ? 'met' : '**missed**'}; p99 ≤ 2000: ${r.totalMs.p99 <= 2000 && r.live === r.pushes ? 'met' : '**missed**'}` : '—']),
-  ));
+  print(
+    markdownTable(
+      ['push → live (gateway serves it)', 'p50 ms', 'p99 ms', 'max ms', 'live / pushed', 'target'],
+      rows.map(({ name, r }) => [
+        name,
+        ms(r.totalMs.p50),
+        ms(r.totalMs.p99),
+        ms(r.totalMs.max),
+        `${r.live}/${r.pushes}`,
+        name === 'webhook'
+          ? `p50 ≤ 500: ${r.totalMs.p50 <= 500 ? 'met' : '**missed**'}; p99 ≤ 2000: ${r.totalMs.p99 <= 2000 && r.live === r.pushes ? 'met' : '**missed**'}`
+          : '—',
+      ]),
+    ),
+  );
   print('');
   const w = push.webhook;
   const stages: Array<[string, { p50: number; p99: number; max: number }]> = [
@@ -156,24 +205,47 @@ function printPush(print: (s: string) => void, push: PushResult): void {
     ['gateway serves it', w.totalMs],
     ['Sync status records the revision', w.syncStatusMs],
   ];
-  print(markdownTable(['webhook push: stage reached, ms after the commit', 'p50', 'p99', 'max'], stages.map(([name, s]) => [name, ms(s.p50), ms(s.p99), ms(s.max)])));
+  print(
+    markdownTable(
+      ['webhook push: stage reached, ms after the commit', 'p50', 'p99', 'max'],
+      stages.map(([name, s]) => [name, ms(s.p50), ms(s.p99), ms(s.max)]),
+    ),
+  );
   print(`\ngit upload-pack runs on the Git server per webhook push: ${w.gitUploadPacksPerPush}`);
-  print(`peak RSS in the push phase: controller ${push.peakRssMiB.controller} MiB, gateway ${push.peakRssMiB.gateway} MiB, API server ${push.peakRssMiB.apiserver} MiB\n`);
+  print(
+    `peak RSS in the push phase: controller ${push.peakRssMiB.controller} MiB, gateway ${push.peakRssMiB.gateway} MiB, API server ${push.peakRssMiB.apiserver} MiB\n`,
+  );
 }
 
 function printSyncs(print: (s: string) => void, syncs: SyncResult[]): void {
-  print(markdownTable(
-    ['setup', 'objects', 'first apply s (≤ 60)', 'objects present', 'CPU s of the first apply', 'no-op reconcile p50 / max ms (≤ 2000)', 'full re-plan p50 / max ms', 'hand edit undone p50 / max ms', 'peak RSS MiB (controller ≤ 400)'],
-    syncs.map((s) => [
-      s.process,
-      thousands(s.objects),
-      s.firstApply.finished ? fixed(s.firstApply.seconds!, 1) : `did not finish within ${s.firstApply.cappedAtSeconds}`,
-      thousands(s.firstApply.objectsPresent),
-      Object.entries(s.firstApply.cpuSeconds).map(([role, sec]) => `${role} ${fixed(sec)}`).join(', '),
-      s.noopMs ? `${p50max(s.noopMs)} (${s.setup === 'up' ? 'subresource' : 'interval patch'})` : '—',
-      p50max(s.fullReplanMs),
-      p50max(s.driftUndoneMs),
-      `${fixed(s.peakRss.processMiB)} (${fixed(s.peakRss.atStartMiB)} at start)${s.peakRss.apiserverMiB === undefined ? '' : `; API server ${fixed(s.peakRss.apiserverMiB)}`}`,
-    ]),
-  ));
+  print(
+    markdownTable(
+      [
+        'setup',
+        'objects',
+        'first apply s (≤ 60)',
+        'objects present',
+        'CPU s of the first apply',
+        'no-op reconcile p50 / max ms (≤ 2000)',
+        'full re-plan p50 / max ms',
+        'hand edit undone p50 / max ms',
+        'peak RSS MiB (controller ≤ 400)',
+      ],
+      syncs.map((s) => [
+        s.process,
+        thousands(s.objects),
+        s.firstApply.finished
+          ? fixed(s.firstApply.seconds!, 1)
+          : `did not finish within ${s.firstApply.cappedAtSeconds}`,
+        thousands(s.firstApply.objectsPresent),
+        Object.entries(s.firstApply.cpuSeconds)
+          .map(([role, sec]) => `${role} ${fixed(sec)}`)
+          .join(', '),
+        s.noopMs ? `${p50max(s.noopMs)} (${s.setup === 'up' ? 'subresource' : 'interval patch'})` : '—',
+        p50max(s.fullReplanMs),
+        p50max(s.driftUndoneMs),
+        `${fixed(s.peakRss.processMiB)} (${fixed(s.peakRss.atStartMiB)} at start)${s.peakRss.apiserverMiB === undefined ? '' : `; API server ${fixed(s.peakRss.apiserverMiB)}`}`,
+      ]),
+    ),
+  );
 }

@@ -45,5 +45,7 @@ for (const size of values.sizes.split(',').map(Number)) {
   const named = time(new Router(routes(size, true)), 'api-0.example.com:8080');
   rows.push([size.toLocaleString('en-US'), fixed(anyHost, 0), fixed(named, 0)]);
 }
-process.stdout.write(`Router.match, ns per call (median of ${ROUNDS} × ${ITERATIONS.toLocaleString('en-US')}), node ${process.version}\n\n`);
+process.stdout.write(
+  `Router.match, ns per call (median of ${ROUNDS} × ${ITERATIONS.toLocaleString('en-US')}), node ${process.version}\n\n`,
+);
 process.stdout.write(`${markdownTable(['APIs', 'no hosts (path only)', 'one host per API'], rows)}\n`);

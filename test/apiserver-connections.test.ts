@@ -144,9 +144,12 @@ describe('API server connection timeouts', () => {
     await create(t, 'huge');
     const seen: string[] = [];
     // The stream ends by itself (min-request-timeout is 1 s here, so within 2 s), after the event.
-    await within((async () => {
-      for await (const event of events) seen.push(`${event.type} ${event.object.metadata.name}`);
-    })(), 'the watch ended by its capped timeout');
+    await within(
+      (async () => {
+        for await (const event of events) seen.push(`${event.type} ${event.object.metadata.name}`);
+      })(),
+      'the watch ended by its capped timeout',
+    );
     assert.deepEqual(seen, ['ADDED huge']);
   });
 });
@@ -171,7 +174,10 @@ describe('API server connection cap', () => {
     // Past the cap of 4, each new connection displaced the oldest that never authenticated:
     // the client and the newest three of the pile are left.
     await within(Promise.all([refused, ...pile.slice(0, 7)].map(closed)), 'the unauthenticated sockets displaced');
-    assert.deepEqual(pile.slice(7).map((s) => s.destroyed), [false, false, false]);
+    assert.deepEqual(
+      pile.slice(7).map((s) => s.destroyed),
+      [false, false, false],
+    );
     assert.equal(client.destroyed, false, 'the authenticated connection is kept');
     assert.match(await exchange(client, request(t.token)), /^HTTP\/1\.1 200 /);
     for (const socket of [client, ...pile]) socket.destroy();

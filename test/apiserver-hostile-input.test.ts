@@ -41,7 +41,12 @@ function continueToken(position: string): string {
 }
 
 const laughs = [...'abcdefghi']
-  .map((n, i) => `${n}: &${n} [${Array(9).fill(i ? `*${'abcdefgh'[i - 1]}` : '"lol"').join(',')}]`)
+  .map(
+    (n, i) =>
+      `${n}: &${n} [${Array(9)
+        .fill(i ? `*${'abcdefgh'[i - 1]}` : '"lol"')
+        .join(',')}]`,
+  )
   .join('\n');
 const big = 'x'.repeat(100_000);
 
@@ -79,23 +84,49 @@ const BODIES: Body[] = [
 
 /** Query strings every verb is sent. */
 const QUERIES = [
-  'limit=99999999999999999999999', 'limit=9223372036854775807', 'limit=-1', 'limit=abc', 'limit=1e3',
-  'timeoutSeconds=99999999999999999999', 'timeoutSeconds=-5', 'timeoutSeconds=soon',
-  'resourceVersion=99999999999999999999999', 'resourceVersion=abc', 'resourceVersion=%00', 'resourceVersion=-1',
-  'resourceVersionMatch=Newest', 'continue=%00', 'continue=garbage!',
+  'limit=99999999999999999999999',
+  'limit=9223372036854775807',
+  'limit=-1',
+  'limit=abc',
+  'limit=1e3',
+  'timeoutSeconds=99999999999999999999',
+  'timeoutSeconds=-5',
+  'timeoutSeconds=soon',
+  'resourceVersion=99999999999999999999999',
+  'resourceVersion=abc',
+  'resourceVersion=%00',
+  'resourceVersion=-1',
+  'resourceVersionMatch=Newest',
+  'continue=%00',
+  'continue=garbage!',
   `continue=${continueToken('"rv":1,"ns":"a\\u0000","n":"b"')}`,
   `continue=${continueToken(`"rv":${Number.MAX_SAFE_INTEGER},"ns":"default","n":"b"`)}`,
-  'fieldSelector=metadata.name%3Da%00b', 'fieldSelector=%3D%3D%3D', 'fieldSelector=spec.nope%3Dx',
-  'labelSelector=a%00', 'labelSelector=!!!', 'labelSelector=a%20in%20(',
-  'gracePeriodSeconds=99999999999999999999', 'gracePeriodSeconds=x', 'propagationPolicy=Sideways',
-  'dryRun=Nope', 'fieldValidation=Nope', 'includeObject=Nope', 'sendInitialEvents=maybe', 'a%00b=1',
+  'fieldSelector=metadata.name%3Da%00b',
+  'fieldSelector=%3D%3D%3D',
+  'fieldSelector=spec.nope%3Dx',
+  'labelSelector=a%00',
+  'labelSelector=!!!',
+  'labelSelector=a%20in%20(',
+  'gracePeriodSeconds=99999999999999999999',
+  'gracePeriodSeconds=x',
+  'propagationPolicy=Sideways',
+  'dryRun=Nope',
+  'fieldValidation=Nope',
+  'includeObject=Nope',
+  'sendInitialEvents=maybe',
+  'a%00b=1',
 ];
 
 /** Paths with hostile segments, for reads and writes alike. */
 const PATHS = [
   '/apis/gatehouse.dev/v1alpha1/namespaces/de%00fault/apidefinitions',
-  `${AD}/a%00b`, `${AD}/a%00b/status`, `${AD}/%ZZ`, `${AD}/%C0%80`, `${AD}/${'n'.repeat(5000)}`,
-  '/api/v1/namespaces/a%00b', '/api/v1/namespaces/default/configmaps/%00',
+  `${AD}/a%00b`,
+  `${AD}/a%00b/status`,
+  `${AD}/%ZZ`,
+  `${AD}/%C0%80`,
+  `${AD}/${'n'.repeat(5000)}`,
+  '/api/v1/namespaces/a%00b',
+  '/api/v1/namespaces/default/configmaps/%00',
 ];
 
 interface Verb {
@@ -146,7 +177,10 @@ describe('API server under hostile input', () => {
 
   async function restoreVictims(): Promise<void> {
     const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'victim' }, data: { a: 'b' } };
-    for (const [collection, object] of [[AD, api('victim')], [CM, cm]] as const) {
+    for (const [collection, object] of [
+      [AD, api('victim')],
+      [CM, cm],
+    ] as const) {
       if ((await t.request(`${collection}/victim`)).status !== 404) continue;
       const body = JSON.stringify(object);
       const res = await t.request(collection, { method: 'POST', headers: { 'content-type': JSON_TYPE }, body });
@@ -239,11 +273,12 @@ describe('API server under hostile input', () => {
     const message = `ApiDefinition "grown" is nested too deeply: ${field} is nested more than 100 levels deep`;
     assert.equal(status.message, message);
 
-    const addKey = (k: string) => t.request(`${AD}/grown`, {
-      method: 'PATCH',
-      headers: { 'content-type': 'application/json-patch+json' },
-      body: JSON.stringify([{ op: 'add', path: '/spec/auth/jwt/jwks/keys/-', value: { kty: 'oct', k } }]),
-    });
+    const addKey = (k: string) =>
+      t.request(`${AD}/grown`, {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json-patch+json' },
+        body: JSON.stringify([{ op: 'add', path: '/spec/auth/jwt/jwks/keys/-', value: { kty: 'oct', k } }]),
+      });
     const grown = await addKey('y'.repeat(2_000_000));
     assert.equal(grown.status, 200);
     // Read whole: a response left unread keeps its connection, and closing the client would wait for it.
@@ -261,7 +296,10 @@ describe('API server under hostile input', () => {
     const selected = await t.request(`${AD}?fieldSelector=spec.listenPath%3D%2Fnul%2F`);
     assert.equal(selected.status, 200);
     const items = (await selected.json()).items as { metadata: { annotations: object } }[];
-    assert.deepEqual(items.map((i) => i.metadata.annotations), [{ note: 'a\u0000b' }]);
+    assert.deepEqual(
+      items.map((i) => i.metadata.annotations),
+      [{ note: 'a\u0000b' }],
+    );
     const watched = await t.request(`${AD}?watch=1&timeoutSeconds=1&fieldSelector=metadata.name%3Dnul`);
     assert.match(await watched.text(), /"type":"ADDED".*"note":"a\\u0000b"/);
   });

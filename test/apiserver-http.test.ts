@@ -48,7 +48,9 @@ async function assertStatus(res: Response, expected: ExpectedStatus): Promise<Re
   assert.match(status.message, expected.message);
   if (expected.causes) {
     assert.deepEqual(
-      status.details.causes.map((c: { field: string; reason: string }) => (expected.causes?.[0]?.reason ? { field: c.field, reason: c.reason } : { field: c.field })),
+      status.details.causes.map((c: { field: string; reason: string }) =>
+        expected.causes?.[0]?.reason ? { field: c.field, reason: c.reason } : { field: c.field },
+      ),
       expected.causes,
     );
   }
@@ -76,7 +78,8 @@ describe('API server over HTTP', () => {
 
   const post = (path: string, body: unknown, headers: Record<string, string> = JSON_TYPE) =>
     t.request(path, { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
-  const put = (path: string, body: unknown) => t.request(path, { method: 'PUT', headers: JSON_TYPE, body: JSON.stringify(body) });
+  const put = (path: string, body: unknown) =>
+    t.request(path, { method: 'PUT', headers: JSON_TYPE, body: JSON.stringify(body) });
   const get = async (path: string): Promise<Record<string, any>> => {
     const res = await t.request(path);
     assert.equal(res.status, 200, `GET ${path}`);
@@ -84,7 +87,8 @@ describe('API server over HTTP', () => {
   };
   /** Names of the ApiDefinitions stored in `default`. */
   const stored = async (): Promise<string[]> => (await get(AD)).items.map((i: Api) => i.metadata.name);
-  const assertNotStored = async (name: string) => assert.ok(!(await stored()).includes(name), `${name} must not be stored`);
+  const assertNotStored = async (name: string) =>
+    assert.ok(!(await stored()).includes(name), `${name} must not be stored`);
   const create = async (obj: Api): Promise<Api> => {
     const res = await post(AD, obj);
     assert.equal(res.status, 201, await res.clone().text());
@@ -101,20 +105,33 @@ describe('API server over HTTP', () => {
   describe('bad bodies', () => {
     it('refuses malformed JSON', async () => {
       await assertStatus(await post(AD, '{"apiVersion": "gatehouse.dev/v1alpha1", "kind":'), {
-        code: 400, reason: 'BadRequest', message: /^the request body for a new ApiDefinition is not valid JSON: /,
+        code: 400,
+        reason: 'BadRequest',
+        message: /^the request body for a new ApiDefinition is not valid JSON: /,
       });
       assert.deepEqual(await stored(), []);
     });
 
     it('refuses malformed YAML', async () => {
-      await assertStatus(await post(AD, 'apiVersion: gatehouse.dev/v1alpha1\nkind: ApiDefinition\nmetadata: {name: [unclosed\n', { 'content-type': 'application/yaml' }), {
-        code: 400, reason: 'BadRequest', message: /^the request body for a new ApiDefinition is not valid YAML: /,
-      });
+      await assertStatus(
+        await post(AD, 'apiVersion: gatehouse.dev/v1alpha1\nkind: ApiDefinition\nmetadata: {name: [unclosed\n', {
+          'content-type': 'application/yaml',
+        }),
+        {
+          code: 400,
+          reason: 'BadRequest',
+          message: /^the request body for a new ApiDefinition is not valid YAML: /,
+        },
+      );
       assert.deepEqual(await stored(), []);
     });
 
     it('accepts well-formed YAML', async () => {
-      const res = await post(AD, 'apiVersion: gatehouse.dev/v1alpha1\nkind: ApiDefinition\nmetadata:\n  name: yaml-made\nspec:\n  listenPath: /y/\n  upstream:\n    targets: [{url: "http://127.0.0.1:9000"}]\n', { 'content-type': 'application/yaml' });
+      const res = await post(
+        AD,
+        'apiVersion: gatehouse.dev/v1alpha1\nkind: ApiDefinition\nmetadata:\n  name: yaml-made\nspec:\n  listenPath: /y/\n  upstream:\n    targets: [{url: "http://127.0.0.1:9000"}]\n',
+        { 'content-type': 'application/yaml' },
+      );
       assert.equal(res.status, 201);
       assert.ok((await stored()).includes('yaml-made'));
     });
@@ -122,7 +139,10 @@ describe('API server over HTTP', () => {
     it('applies fieldValidation Strict, Warn and Ignore to unknown fields', async () => {
       const strict = api('strict-one', { bogus: true });
       await assertStatus(await post(`${AD}?fieldValidation=Strict`, strict), {
-        code: 400, reason: 'BadRequest', message: /^strict decoding error: unknown field "spec\.bogus" in ApiDefinition "strict-one"$/, causes: [{ field: 'spec.bogus' }],
+        code: 400,
+        reason: 'BadRequest',
+        message: /^strict decoding error: unknown field "spec\.bogus" in ApiDefinition "strict-one"$/,
+        causes: [{ field: 'spec.bogus' }],
       });
       await assertNotStored('strict-one');
 
@@ -137,7 +157,9 @@ describe('API server over HTTP', () => {
       assert.equal((await get(`${AD}/ignored`)).spec.bogus, undefined);
 
       await assertStatus(await post(`${AD}?fieldValidation=Loose`, api('loose')), {
-        code: 400, reason: 'BadRequest', message: /^invalid fieldValidation value "Loose": must be one of "Ignore", "Warn" or "Strict"$/,
+        code: 400,
+        reason: 'BadRequest',
+        message: /^invalid fieldValidation value "Loose": must be one of "Ignore", "Warn" or "Strict"$/,
       });
       await assertNotStored('loose');
     });
@@ -145,23 +167,41 @@ describe('API server over HTTP', () => {
     it('refuses a protobuf body for a gatehouse kind with 415', async () => {
       // k8s\0 + runtime.Unknown{typeMeta{apiVersion, kind}, raw}; every length is below 128.
       const field = (n: number, bytes: Buffer) => Buffer.concat([Buffer.from([(n << 3) | 2, bytes.length]), bytes]);
-      const typeMeta = Buffer.concat([field(1, Buffer.from('gatehouse.dev/v1alpha1')), field(2, Buffer.from('ApiDefinition'))]);
-      const raw = Buffer.concat([Buffer.from('k8s\0', 'binary'), field(1, typeMeta), field(2, field(1, field(1, Buffer.from('proto'))))]);
-      const res = await t.request(AD, { method: 'POST', headers: { 'content-type': 'application/vnd.kubernetes.protobuf' }, body: raw });
+      const typeMeta = Buffer.concat([
+        field(1, Buffer.from('gatehouse.dev/v1alpha1')),
+        field(2, Buffer.from('ApiDefinition')),
+      ]);
+      const raw = Buffer.concat([
+        Buffer.from('k8s\0', 'binary'),
+        field(1, typeMeta),
+        field(2, field(1, field(1, Buffer.from('proto')))),
+      ]);
+      const res = await t.request(AD, {
+        method: 'POST',
+        headers: { 'content-type': 'application/vnd.kubernetes.protobuf' },
+        body: raw,
+      });
       await assertStatus(res, {
-        code: 415, reason: 'UnsupportedMediaType',
-        message: /^the protobuf body for a new ApiDefinition holds ApiDefinition \(gatehouse\.dev\/v1alpha1\); protobuf is accepted only for v1\/Namespace, v1\/Secret, v1\/ConfigMap, v1\/Event/,
+        code: 415,
+        reason: 'UnsupportedMediaType',
+        message:
+          /^the protobuf body for a new ApiDefinition holds ApiDefinition \(gatehouse\.dev\/v1alpha1\); protobuf is accepted only for v1\/Namespace, v1\/Secret, v1\/ConfigMap, v1\/Event/,
       });
       await assertNotStored('proto');
     });
 
     it('refuses a wrong apiVersion or kind', async () => {
       await assertStatus(await post(AD, { ...api('wrong-version'), apiVersion: 'gatehouse.dev/v2' }), {
-        code: 400, reason: 'BadRequest',
-        message: /^the API version in the data \(gatehouse\.dev\/v2\) does not match the expected API version \(gatehouse\.dev\/v1alpha1\) for ApiDefinition "wrong-version"$/,
+        code: 400,
+        reason: 'BadRequest',
+        message:
+          /^the API version in the data \(gatehouse\.dev\/v2\) does not match the expected API version \(gatehouse\.dev\/v1alpha1\) for ApiDefinition "wrong-version"$/,
       });
       await assertStatus(await post(AD, { ...api('wrong-kind'), kind: 'SecurityPolicy' }), {
-        code: 400, reason: 'BadRequest', message: /^the kind in the data \(SecurityPolicy\) does not match the expected kind \(ApiDefinition\) for ApiDefinition "wrong-kind"$/,
+        code: 400,
+        reason: 'BadRequest',
+        message:
+          /^the kind in the data \(SecurityPolicy\) does not match the expected kind \(ApiDefinition\) for ApiDefinition "wrong-kind"$/,
       });
       const stillThere = await stored();
       assert.ok(!stillThere.includes('wrong-version') && !stillThere.includes('wrong-kind'));
@@ -169,16 +209,26 @@ describe('API server over HTTP', () => {
 
     it('refuses a name that is not a DNS-1123 subdomain with 422 naming metadata.name', async () => {
       const status = await assertStatus(await post(AD, api('Bad_Name')), {
-        code: 422, reason: 'Invalid', message: /^ApiDefinition\.gatehouse\.dev "Bad_Name" is invalid: metadata\.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain/,
+        code: 422,
+        reason: 'Invalid',
+        message:
+          /^ApiDefinition\.gatehouse\.dev "Bad_Name" is invalid: metadata\.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain/,
         causes: [{ field: 'metadata.name', reason: 'FieldValueInvalid' }],
       });
-      assert.deepEqual({ name: status.details.name, group: status.details.group, kind: status.details.kind }, { name: 'Bad_Name', group: 'gatehouse.dev', kind: 'ApiDefinition' });
+      assert.deepEqual(
+        { name: status.details.name, group: status.details.group, kind: status.details.kind },
+        { name: 'Bad_Name', group: 'gatehouse.dev', kind: 'ApiDefinition' },
+      );
       await assertNotStored('Bad_Name');
     });
 
     it('refuses a body over 3 MiB with 413', async () => {
       const big = api('huge', { description: 'x'.repeat(3 * 1024 * 1024) });
-      await assertStatus(await post(AD, big), { code: 413, reason: 'RequestEntityTooLarge', message: /^Request entity too large: limit is 3145728$/ });
+      await assertStatus(await post(AD, big), {
+        code: 413,
+        reason: 'RequestEntityTooLarge',
+        message: /^Request entity too large: limit is 3145728$/,
+      });
       await assertNotStored('huge');
     });
 
@@ -186,36 +236,60 @@ describe('API server over HTTP', () => {
       const obj = api('elsewhere');
       obj.metadata.namespace = 'other';
       await assertStatus(await post(AD, obj), {
-        code: 400, reason: 'BadRequest', message: /^the namespace of the provided object \(other\) does not match the namespace sent on the request \(default\)/,
+        code: 400,
+        reason: 'BadRequest',
+        message:
+          /^the namespace of the provided object \(other\) does not match the namespace sent on the request \(default\)/,
       });
       await assertNotStored('elsewhere');
     });
 
     it('answers a create in a namespace that does not exist with 404', async () => {
-      const status = await assertStatus(await post('/apis/gatehouse.dev/v1alpha1/namespaces/nowhere/apidefinitions', api('lost')), {
-        code: 404, reason: 'NotFound', message: /^namespaces "nowhere" not found$/,
-      });
+      const status = await assertStatus(
+        await post('/apis/gatehouse.dev/v1alpha1/namespaces/nowhere/apidefinitions', api('lost')),
+        {
+          code: 404,
+          reason: 'NotFound',
+          message: /^namespaces "nowhere" not found$/,
+        },
+      );
       assert.deepEqual(status.details, { group: '', kind: 'namespaces', name: 'nowhere' });
-      assert.deepEqual((await get('/apis/gatehouse.dev/v1alpha1/apidefinitions')).items.filter((i: Api) => i.metadata.name === 'lost'), []);
+      assert.deepEqual(
+        (await get('/apis/gatehouse.dev/v1alpha1/apidefinitions')).items.filter((i: Api) => i.metadata.name === 'lost'),
+        [],
+      );
     });
   });
 
   describe('list parameters', () => {
     it('refuses a bad labelSelector and an unsupported fieldSelector', async () => {
       await assertStatus(await t.request(`${AD}?labelSelector=${encodeURIComponent('team in (a')}`), {
-        code: 400, reason: 'BadRequest', message: /^unable to parse requirement: .* \(in selector "team in \(a"\)$/,
+        code: 400,
+        reason: 'BadRequest',
+        message: /^unable to parse requirement: .* \(in selector "team in \(a"\)$/,
       });
       await assertStatus(await t.request(`${AD}?fieldSelector=${encodeURIComponent('spec.upstream.timeout=1s')}`), {
-        code: 400, reason: 'BadRequest', message: /^field label not supported: spec\.upstream\.timeout$/,
+        code: 400,
+        reason: 'BadRequest',
+        message: /^field label not supported: spec\.upstream\.timeout$/,
       });
     });
 
     it('refuses a forged continue token and expires one older than compaction', async () => {
-      await assertStatus(await t.request(`${AD}?limit=1&continue=${Buffer.from('{"v":1,"r":"gatehouse.dev/apidefinitions"}').toString('base64url')}`), {
-        code: 400, reason: 'BadRequest', message: /^continue key is not valid: unexpected token contents$/,
-      });
+      await assertStatus(
+        await t.request(
+          `${AD}?limit=1&continue=${Buffer.from('{"v":1,"r":"gatehouse.dev/apidefinitions"}').toString('base64url')}`,
+        ),
+        {
+          code: 400,
+          reason: 'BadRequest',
+          message: /^continue key is not valid: unexpected token contents$/,
+        },
+      );
       await assertStatus(await t.request(`${AD}?limit=1&continue=not%20a%20token`), {
-        code: 400, reason: 'BadRequest', message: /^continue key is not valid: the token could not be decoded$/,
+        code: 400,
+        reason: 'BadRequest',
+        message: /^continue key is not valid: the token could not be decoded$/,
       });
       const first = await get(`${AD}?limit=1`);
       assert.ok(first.metadata.continue, 'more than one ApiDefinition is stored');
@@ -225,7 +299,9 @@ describe('API server over HTTP', () => {
       await create(api('after-token'));
       await t.storage.compact(await t.storage.currentRevision());
       await assertStatus(await t.request(`${AD}?limit=1&continue=${first.metadata.continue}`), {
-        code: 410, reason: 'Expired', message: /^The provided continue parameter is too old to display a consistent list result/,
+        code: 410,
+        reason: 'Expired',
+        message: /^The provided continue parameter is too old to display a consistent list result/,
       });
     });
   });
@@ -238,49 +314,88 @@ describe('API server over HTTP', () => {
 
     it('refuses a PUT whose body names another object', async () => {
       await assertStatus(await put(`${AD}/shop`, { ...shop, metadata: { ...shop.metadata, name: 'other' } }), {
-        code: 400, reason: 'BadRequest', message: /^the name of the object \(other\) does not match the name on the URL \(shop\)$/,
+        code: 400,
+        reason: 'BadRequest',
+        message: /^the name of the object \(other\) does not match the name on the URL \(shop\)$/,
       });
       await assertNotStored('other');
     });
 
     it('answers a PUT with a stale resourceVersion with 409 and one without with 422', async () => {
       const current = await get(`${AD}/shop`);
-      const stale = { ...current, metadata: { ...current.metadata, resourceVersion: String(Number(current.metadata.resourceVersion) - 1) }, spec: { ...current.spec, listenPath: '/stale/' } };
+      const stale = {
+        ...current,
+        metadata: { ...current.metadata, resourceVersion: String(Number(current.metadata.resourceVersion) - 1) },
+        spec: { ...current.spec, listenPath: '/stale/' },
+      };
       await assertStatus(await put(`${AD}/shop`, stale), {
-        code: 409, reason: 'Conflict',
-        message: /^Operation cannot be fulfilled on apidefinitions\.gatehouse\.dev "shop": the object has been modified; please apply your changes to the latest version and try again$/,
+        code: 409,
+        reason: 'Conflict',
+        message:
+          /^Operation cannot be fulfilled on apidefinitions\.gatehouse\.dev "shop": the object has been modified; please apply your changes to the latest version and try again$/,
       });
       const { resourceVersion: _, ...withoutRv } = current.metadata;
-      await assertStatus(await put(`${AD}/shop`, { ...current, metadata: withoutRv, spec: { ...current.spec, listenPath: '/norv/' } }), {
-        code: 422, reason: 'Invalid', message: /^ApiDefinition\.gatehouse\.dev "shop" is invalid: metadata\.resourceVersion: /, causes: [{ field: 'metadata.resourceVersion' }],
-      });
+      await assertStatus(
+        await put(`${AD}/shop`, { ...current, metadata: withoutRv, spec: { ...current.spec, listenPath: '/norv/' } }),
+        {
+          code: 422,
+          reason: 'Invalid',
+          message: /^ApiDefinition\.gatehouse\.dev "shop" is invalid: metadata\.resourceVersion: /,
+          causes: [{ field: 'metadata.resourceVersion' }],
+        },
+      );
       const after = await get(`${AD}/shop`);
       assert.equal(after.spec.listenPath, '/shop/');
       assert.equal(after.metadata.resourceVersion, current.metadata.resourceVersion);
     });
 
     it('refuses strategic merge patches on a custom kind and unknown patch types with 415', async () => {
-      const patch = (type: string) => t.request(`${AD}/shop`, { method: 'PATCH', headers: { 'content-type': type }, body: '{"spec":{"listenPath":"/p/"}}' });
+      const patch = (type: string) =>
+        t.request(`${AD}/shop`, {
+          method: 'PATCH',
+          headers: { 'content-type': type },
+          body: '{"spec":{"listenPath":"/p/"}}',
+        });
       await assertStatus(await patch('application/strategic-merge-patch+json'), {
-        code: 415, reason: 'UnsupportedMediaType',
-        message: new RegExp('^the body of the request was in an unknown format \\(application/strategic-merge-patch\\+json\\) - ' +
-          'accepted media types include: application/json-patch\\+json, application/merge-patch\\+json, ' +
-          'application/apply-patch\\+yaml$'),
+        code: 415,
+        reason: 'UnsupportedMediaType',
+        message: new RegExp(
+          '^the body of the request was in an unknown format \\(application/strategic-merge-patch\\+json\\) - ' +
+            'accepted media types include: application/json-patch\\+json, application/merge-patch\\+json, ' +
+            'application/apply-patch\\+yaml$',
+        ),
       });
-      await assertStatus(await patch('text/plain'), { code: 415, reason: 'UnsupportedMediaType', message: /unknown format \(text\/plain\)/ });
+      await assertStatus(await patch('text/plain'), {
+        code: 415,
+        reason: 'UnsupportedMediaType',
+        message: /unknown format \(text\/plain\)/,
+      });
       assert.equal((await get(`${AD}/shop`)).spec.listenPath, '/shop/');
     });
 
     it('answers an Accept of protobuf only with 406', async () => {
-      await assertStatus(await t.request(`${AD}/shop`, { headers: { accept: 'application/vnd.kubernetes.protobuf' } }), {
-        code: 406, reason: 'NotAcceptable', message: /^only the following media types are accepted: application\/json, application\/yaml$/,
-      });
+      await assertStatus(
+        await t.request(`${AD}/shop`, { headers: { accept: 'application/vnd.kubernetes.protobuf' } }),
+        {
+          code: 406,
+          reason: 'NotAcceptable',
+          message: /^only the following media types are accepted: application\/json, application\/yaml$/,
+        },
+      );
     });
 
     it('refuses a DELETE whose uid precondition fails with 409', async () => {
-      const res = await t.request(`${AD}/shop`, { method: 'DELETE', headers: JSON_TYPE, body: JSON.stringify({ kind: 'DeleteOptions', apiVersion: 'v1', preconditions: { uid: 'not-the-uid' } }) });
+      const res = await t.request(`${AD}/shop`, {
+        method: 'DELETE',
+        headers: JSON_TYPE,
+        body: JSON.stringify({ kind: 'DeleteOptions', apiVersion: 'v1', preconditions: { uid: 'not-the-uid' } }),
+      });
       await assertStatus(res, {
-        code: 409, reason: 'Conflict', message: new RegExp(`^Operation cannot be fulfilled on apidefinitions\\.gatehouse\\.dev "shop": Precondition failed: UID in precondition: not-the-uid, UID in object meta: ${shop.metadata.uid}$`),
+        code: 409,
+        reason: 'Conflict',
+        message: new RegExp(
+          `^Operation cannot be fulfilled on apidefinitions\\.gatehouse\\.dev "shop": Precondition failed: UID in precondition: not-the-uid, UID in object meta: ${shop.metadata.uid}$`,
+        ),
       });
       assert.ok((await stored()).includes('shop'));
     });
@@ -294,9 +409,15 @@ describe('API server over HTTP', () => {
       assert.equal(obj.spec.auth.type, 'keyless', 'defaults are applied');
       await assertNotStored('dry');
       await assertStatus(await post(`${AD}?dryRun=All`, api('shop')), {
-        code: 409, reason: 'AlreadyExists', message: /^apidefinitions\.gatehouse\.dev "shop" already exists$/,
+        code: 409,
+        reason: 'AlreadyExists',
+        message: /^apidefinitions\.gatehouse\.dev "shop" already exists$/,
       });
-      await assertStatus(await post(`${AD}?dryRun=Some`, api('dry')), { code: 400, reason: 'BadRequest', message: /^invalid dryRun value "Some"/ });
+      await assertStatus(await post(`${AD}?dryRun=Some`, api('dry')), {
+        code: 400,
+        reason: 'BadRequest',
+        message: /^invalid dryRun value "Some"/,
+      });
     });
 
     it('creates with generateName', async () => {
@@ -310,41 +431,82 @@ describe('API server over HTTP', () => {
     it('keeps status and spec apart: /status, the main resource and generation', async () => {
       const current = await get(`${AD}/shop`);
       assert.equal(current.metadata.generation, 1);
-      const status = { observedGeneration: 1, conditions: [{ type: 'Ready', status: 'True', reason: 'Accepted', message: 'ok', lastTransitionTime: '2024-01-01T00:00:00Z', observedGeneration: 1 }] };
-      const res = await put(`${AD}/shop/status`, { ...current, spec: { ...current.spec, listenPath: '/via-status/' }, status });
+      const status = {
+        observedGeneration: 1,
+        conditions: [
+          {
+            type: 'Ready',
+            status: 'True',
+            reason: 'Accepted',
+            message: 'ok',
+            lastTransitionTime: '2024-01-01T00:00:00Z',
+            observedGeneration: 1,
+          },
+        ],
+      };
+      const res = await put(`${AD}/shop/status`, {
+        ...current,
+        spec: { ...current.spec, listenPath: '/via-status/' },
+        status,
+      });
       assert.equal(res.status, 200, await res.clone().text());
       const afterStatus = await res.json();
       assert.deepEqual(afterStatus.status, status);
       assert.equal(afterStatus.spec.listenPath, '/shop/', 'a status update leaves spec alone');
       assert.equal(afterStatus.metadata.generation, 1, 'a status update does not bump generation');
 
-      const res2 = await put(`${AD}/shop`, { ...afterStatus, spec: { ...afterStatus.spec, listenPath: '/shop2/' }, status: { observedGeneration: 99 } });
+      const res2 = await put(`${AD}/shop`, {
+        ...afterStatus,
+        spec: { ...afterStatus.spec, listenPath: '/shop2/' },
+        status: { observedGeneration: 99 },
+      });
       assert.equal(res2.status, 200);
       const afterSpec = await res2.json();
       assert.deepEqual(afterSpec.status, status, 'the main resource ignores status');
       assert.equal(afterSpec.spec.listenPath, '/shop2/');
       assert.equal(afterSpec.metadata.generation, 2, 'a spec change bumps generation');
 
-      const res3 = await put(`${AD}/shop`, { ...afterSpec, metadata: { ...afterSpec.metadata, labels: { tier: 'gold' } } });
+      const res3 = await put(`${AD}/shop`, {
+        ...afterSpec,
+        metadata: { ...afterSpec.metadata, labels: { tier: 'gold' } },
+      });
       assert.equal((await res3.json()).metadata.generation, 2, 'a metadata change does not bump generation');
     });
   });
 
   describe('authentication and authorization', () => {
     it('answers a missing or unknown token with 401', async () => {
-      await assertStatus(await t.request(AD, {}, null), { code: 401, reason: 'Unauthorized', message: /^Unauthorized$/ });
-      await assertStatus(await t.request(AD, {}, 'no-such-token'), { code: 401, reason: 'Unauthorized', message: /^Unauthorized$/ });
-      await assertStatus(await t.request('/apis', {}, null), { code: 401, reason: 'Unauthorized', message: /^Unauthorized$/ });
+      await assertStatus(await t.request(AD, {}, null), {
+        code: 401,
+        reason: 'Unauthorized',
+        message: /^Unauthorized$/,
+      });
+      await assertStatus(await t.request(AD, {}, 'no-such-token'), {
+        code: 401,
+        reason: 'Unauthorized',
+        message: /^Unauthorized$/,
+      });
+      await assertStatus(await t.request('/apis', {}, null), {
+        code: 401,
+        reason: 'Unauthorized',
+        message: /^Unauthorized$/,
+      });
     });
 
     it('lets a viewer list but not create', async () => {
       const list = await t.request(AD, {}, VIEWER_TOKEN);
       assert.equal(list.status, 200);
       assert.equal((await list.json()).kind, 'ApiDefinitionList');
-      const res = await t.request(AD, { method: 'POST', headers: JSON_TYPE, body: JSON.stringify(api('by-viewer')) }, VIEWER_TOKEN);
+      const res = await t.request(
+        AD,
+        { method: 'POST', headers: JSON_TYPE, body: JSON.stringify(api('by-viewer')) },
+        VIEWER_TOKEN,
+      );
       const status = await assertStatus(res, {
-        code: 403, reason: 'Forbidden',
-        message: /^apidefinitions\.gatehouse\.dev is forbidden: User "vera" cannot create resource "apidefinitions" in API group "gatehouse\.dev" in the namespace "default"/,
+        code: 403,
+        reason: 'Forbidden',
+        message:
+          /^apidefinitions\.gatehouse\.dev is forbidden: User "vera" cannot create resource "apidefinitions" in API group "gatehouse\.dev" in the namespace "default"/,
       });
       assert.deepEqual(status.details, { group: 'gatehouse.dev', kind: 'apidefinitions' });
       await assertNotStored('by-viewer');
@@ -362,7 +524,11 @@ describe('API server over HTTP', () => {
       assert.equal(ready.status, 200);
       assert.equal(await ready.text(), '[+]ping ok\n[+]storage ok\n[+]storage-writable ok\nreadyz check passed\n');
       const live = await t.request('/livez?verbose', {}, null);
-      assert.equal(await live.text(), '[+]ping ok\n[+]storage ok\nlivez check passed\n', 'readiness checks only in /readyz');
+      assert.equal(
+        await live.text(),
+        '[+]ping ok\n[+]storage ok\nlivez check passed\n',
+        'readiness checks only in /readyz',
+      );
       const version = await t.request('/version', {}, null);
       assert.equal(version.status, 200);
       const v = await version.json();
@@ -374,7 +540,10 @@ describe('API server over HTTP', () => {
       const accept = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;q=0.9';
       const res = await t.request('/apis', { headers: { accept } });
       assert.equal(res.status, 200);
-      assert.equal(res.headers.get('content-type'), 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList');
+      assert.equal(
+        res.headers.get('content-type'),
+        'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList',
+      );
       const doc = await res.json();
       assert.equal(doc.kind, 'APIGroupDiscoveryList');
       assert.ok(doc.items.some((g: { metadata: { name: string } }) => g.metadata.name === 'gatehouse.dev'));
@@ -383,19 +552,26 @@ describe('API server over HTTP', () => {
 
   describe('representations', () => {
     it('serves a Table with column definitions and rows', async () => {
-      const res = await t.request(AD, { headers: { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json' } });
+      const res = await t.request(AD, {
+        headers: { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json' },
+      });
       assert.equal(res.status, 200);
       const table = await res.json();
       assert.equal(table.kind, 'Table');
       assert.equal(table.apiVersion, 'meta.k8s.io/v1');
-      assert.deepEqual(table.columnDefinitions.slice(0, 2).map((c: { name: string }) => c.name), ['Name', 'Listen Path']);
+      assert.deepEqual(
+        table.columnDefinitions.slice(0, 2).map((c: { name: string }) => c.name),
+        ['Name', 'Listen Path'],
+      );
       const row = table.rows.find((r: { cells: unknown[] }) => r.cells[0] === 'shop');
       assert.equal(row.cells[1], '/shop2/');
       assert.equal(row.object.kind, 'PartialObjectMetadata');
     });
 
     it('serves a PartialObjectMetadataList', async () => {
-      const res = await t.request(AD, { headers: { accept: 'application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io' } });
+      const res = await t.request(AD, {
+        headers: { accept: 'application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io' },
+      });
       assert.equal(res.status, 200);
       const list = await res.json();
       assert.equal(list.kind, 'PartialObjectMetadataList');
@@ -412,14 +588,21 @@ describe('API server over HTTP', () => {
       const created = await create(api('watched'));
       const rvs: string[] = [];
       for (const path of ['/w1/', '/w2/']) {
-        const res = await t.request(`${AD}/watched`, { method: 'PATCH', headers: { 'content-type': 'application/merge-patch+json' }, body: JSON.stringify({ spec: { listenPath: path } }) });
+        const res = await t.request(`${AD}/watched`, {
+          method: 'PATCH',
+          headers: { 'content-type': 'application/merge-patch+json' },
+          body: JSON.stringify({ spec: { listenPath: path } }),
+        });
         rvs.push((await res.json()).metadata.resourceVersion);
       }
       const deleted = await (await t.request(`${AD}/watched`, { method: 'DELETE' })).json();
       rvs.push(deleted.metadata.resourceVersion);
       const seen: [string, string, string][] = [];
-      const res = await t.request(`${AD}?watch=true&fieldSelector=metadata.name%3Dwatched&resourceVersion=${created.metadata.resourceVersion}&timeoutSeconds=1`);
-      for await (const event of watchEvents(res)) seen.push([event.type, event.object.metadata.resourceVersion, event.object.spec.listenPath]);
+      const res = await t.request(
+        `${AD}?watch=true&fieldSelector=metadata.name%3Dwatched&resourceVersion=${created.metadata.resourceVersion}&timeoutSeconds=1`,
+      );
+      for await (const event of watchEvents(res))
+        seen.push([event.type, event.object.metadata.resourceVersion, event.object.spec.listenPath]);
       assert.deepEqual(seen, [
         ['MODIFIED', rvs[0], '/w1/'],
         ['MODIFIED', rvs[1], '/w2/'],
@@ -430,7 +613,10 @@ describe('API server over HTTP', () => {
     it('sends a BOOKMARK when allowed', async () => {
       const { metadata } = await get(AD);
       const abort = new AbortController();
-      const res = await t.request(`${AD}?watch=true&allowWatchBookmarks=true&resourceVersion=${metadata.resourceVersion}&timeoutSeconds=30`, { signal: abort.signal });
+      const res = await t.request(
+        `${AD}?watch=true&allowWatchBookmarks=true&resourceVersion=${metadata.resourceVersion}&timeoutSeconds=30`,
+        { signal: abort.signal },
+      );
       let bookmark: Record<string, any> | undefined;
       try {
         for await (const event of watchEvents(res)) {
@@ -441,17 +627,27 @@ describe('API server over HTTP', () => {
       } finally {
         abort.abort();
       }
-      assert.deepEqual(bookmark, { kind: 'ApiDefinition', apiVersion: 'gatehouse.dev/v1alpha1', metadata: { resourceVersion: metadata.resourceVersion } });
+      assert.deepEqual(bookmark, {
+        kind: 'ApiDefinition',
+        apiVersion: 'gatehouse.dev/v1alpha1',
+        metadata: { resourceVersion: metadata.resourceVersion },
+      });
     });
 
     it('validates sendInitialEvents and streams initial events ended by an annotated BOOKMARK', async () => {
       await assertStatus(await t.request(`${AD}?watch=true&sendInitialEvents=true&allowWatchBookmarks=true`), {
-        code: 422, reason: 'Invalid', message: /sendInitialEvents: Forbidden: sendInitialEvents is forbidden for watch unless the resourceVersionMatch is set to NotOlderThan/,
+        code: 422,
+        reason: 'Invalid',
+        message:
+          /sendInitialEvents: Forbidden: sendInitialEvents is forbidden for watch unless the resourceVersionMatch is set to NotOlderThan/,
         causes: [{ field: 'sendInitialEvents' }],
       });
       const names = (await stored()).sort();
       const abort = new AbortController();
-      const res = await t.request(`${AD}?watch=true&sendInitialEvents=true&allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan`, { signal: abort.signal });
+      const res = await t.request(
+        `${AD}?watch=true&sendInitialEvents=true&allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan`,
+        { signal: abort.signal },
+      );
       const added: string[] = [];
       let end: Record<string, any> | undefined;
       try {
@@ -477,7 +673,8 @@ describe('API server over HTTP', () => {
       await create(api('after-compaction'));
       await t.storage.compact(await t.storage.currentRevision());
       const events = [];
-      for await (const event of watchEvents(await t.request(`${AD}?watch=true&resourceVersion=${old}`))) events.push(event);
+      for await (const event of watchEvents(await t.request(`${AD}?watch=true&resourceVersion=${old}`)))
+        events.push(event);
       assert.equal(events.length, 1);
       assert.equal(events[0].type, 'ERROR');
       assert.equal(events[0].object.kind, 'Status');

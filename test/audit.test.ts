@@ -52,14 +52,24 @@ describe('audit log', () => {
   const secrets: string[] = [SECRET_VALUE, Buffer.from(SECRET_VALUE).toString('base64'), STRING_DATA];
   const auditIds = new Map<string, Write>();
 
-  async function call(method: string, path: string, user: { token: string; name: string }, body?: unknown,
-    expected?: Omit<Write, 'user' | 'code' | 'verb'> & { verb?: string }, headers: Record<string, string> = {}) {
-    const res = await t.request(path, {
-      method,
-      headers: { 'content-type': 'application/json', ...headers },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    }, user.token);
-    const json = await res.json() as Record<string, unknown>;
+  async function call(
+    method: string,
+    path: string,
+    user: { token: string; name: string },
+    body?: unknown,
+    expected?: Omit<Write, 'user' | 'code' | 'verb'> & { verb?: string },
+    headers: Record<string, string> = {},
+  ) {
+    const res = await t.request(
+      path,
+      {
+        method,
+        headers: { 'content-type': 'application/json', ...headers },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      },
+      user.token,
+    );
+    const json = (await res.json()) as Record<string, unknown>;
     if (expected) {
       const verb = expected.verb ?? { POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' }[method]!;
       const write = { ...expected, verb, user: user.name, code: res.status };
@@ -82,7 +92,13 @@ describe('audit log', () => {
     const ns = 'audited';
     const byAdmin = (verb: string, resource: string, name: string, code: number, subresource?: string) =>
       writes.push({
-        verb, resource, subresource, namespace: resource === 'namespaces' ? undefined : ns, name, user: ADMIN, code,
+        verb,
+        resource,
+        subresource,
+        namespace: resource === 'namespaces' ? undefined : ns,
+        name,
+        user: ADMIN,
+        code,
       });
     await t.kubectl(['create', 'namespace', ns]);
     byAdmin('create', 'namespaces', ns, 201);
@@ -90,8 +106,10 @@ describe('audit log', () => {
     byAdmin('create', 'secrets', 'deploy-key', 201);
     // kubectl apply copies the whole Secret into its last-applied annotation.
     const applied = { name: 'applied', namespace: ns };
-    await t.kubectl(['apply', '-f', '-'],
-      JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: applied, stringData: { password: STRING_DATA } }));
+    await t.kubectl(
+      ['apply', '-f', '-'],
+      JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: applied, stringData: { password: STRING_DATA } }),
+    );
     byAdmin('create', 'secrets', 'applied', 201);
     const morePatch = JSON.stringify({ stringData: { more: STRING_DATA } });
     await t.kubectl(['patch', 'secret', 'deploy-key', '-n', ns, '-p', morePatch]);
@@ -101,8 +119,12 @@ describe('audit log', () => {
     const consumers = `/apis/gatehouse.dev/v1alpha1/namespaces/${ns}/consumers`;
     const shop = { resource: 'consumers', namespace: ns, name: 'shop' };
     await call('POST', `${consumers}?fieldManager=audit-test`, alice, consumer, shop);
-    const apiKey = { apiVersion: 'gatehouse.dev/v1alpha1', kind: 'ApiKey', metadata: { generateName: 'shop-' },
-      spec: { consumer: 'shop' } };
+    const apiKey = {
+      apiVersion: 'gatehouse.dev/v1alpha1',
+      kind: 'ApiKey',
+      metadata: { generateName: 'shop-' },
+      spec: { consumer: 'shop' },
+    };
     const minted = await call('POST', `/apis/gatehouse.dev/v1alpha1/namespaces/${ns}/apikeys`, alice, apiKey);
     assert.equal(minted.status, 201);
     const apiKeyName = (minted.json.metadata as { name: string }).name;
@@ -114,8 +136,14 @@ describe('audit log', () => {
     await call('POST', consumers, alice, consumer, shop);
     await call('PATCH', `${consumers}/shop`, bob, { metadata: { labels: { a: 'b' } } }, shop, mergePatch);
     const asAlice = { 'impersonate-user': 'alice', 'impersonate-group': 'gatehouse:admins' };
-    const patched = await call('PATCH', `${consumers}/shop`, admin, { metadata: { labels: { tier: 'gold' } } },
-      { ...shop, impersonated: 'alice' }, { ...mergePatch, ...asAlice });
+    const patched = await call(
+      'PATCH',
+      `${consumers}/shop`,
+      admin,
+      { metadata: { labels: { tier: 'gold' } } },
+      { ...shop, impersonated: 'alice' },
+      { ...mergePatch, ...asAlice },
+    );
     assert.equal(patched.status, 200);
     await call('DELETE', `${consumers}/shop`, alice, undefined, shop);
 
@@ -132,7 +160,10 @@ describe('audit log', () => {
     assert.equal(refused.status, 401);
     await t.stop();
     text = await readFile(logPath, 'utf8');
-    events = text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as AuditEvent);
+    events = text
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as AuditEvent);
   });
   after(() => rm(dir, { recursive: true, force: true }));
 
@@ -149,15 +180,22 @@ describe('audit log', () => {
     }
   });
 
-  it('writes kube\'s Event shape with the authorization decision and the field manager', () => {
-    const createOf = (code: number) => events.find((e) =>
-      e.verb === 'create' && e.objectRef?.resource === 'consumers' && e.responseStatus?.code === code)!;
+  it("writes kube's Event shape with the authorization decision and the field manager", () => {
+    const createOf = (code: number) =>
+      events.find(
+        (e) => e.verb === 'create' && e.objectRef?.resource === 'consumers' && e.responseStatus?.code === code,
+      )!;
     const create = createOf(201);
     assert.equal(create.kind, 'Event');
     assert.equal(create.apiVersion, 'audit.k8s.io/v1');
     assert.equal(create.level, 'RequestResponse');
-    assert.deepEqual(create.objectRef,
-      { resource: 'consumers', namespace: 'audited', name: 'shop', apiGroup: 'gatehouse.dev', apiVersion: 'v1alpha1' });
+    assert.deepEqual(create.objectRef, {
+      resource: 'consumers',
+      namespace: 'audited',
+      name: 'shop',
+      apiGroup: 'gatehouse.dev',
+      apiVersion: 'v1alpha1',
+    });
     assert.equal(create.requestURI, `${create.requestURI.split('?')[0]}?fieldManager=audit-test`);
     assert.equal(create.requestURI.split('?')[0], '/apis/gatehouse.dev/v1alpha1/namespaces/audited/consumers');
     const groups = ['gatehouse:admins', 'system:authenticated'];
@@ -175,16 +213,19 @@ describe('audit log', () => {
     assert.match(duplicate.responseStatus?.message ?? '', /consumers.gatehouse.dev "shop" already exists/);
 
     const unauthenticated = events.find((e) => e.responseStatus?.code === 401)!;
-    assert.deepEqual([unauthenticated.user, unauthenticated.verb, unauthenticated.objectRef?.resource],
-      [{ username: '' }, 'list', 'consumers']);
+    assert.deepEqual(
+      [unauthenticated.user, unauthenticated.verb, unauthenticated.objectRef?.resource],
+      [{ username: '' }, 'list', 'consumers'],
+    );
     assert.equal(unauthenticated.responseStatus?.reason, 'Unauthorized');
 
     const refused = events.find((e) => e.user.username === 'bob')!;
     assert.equal(refused.responseStatus?.code, 403);
     assert.equal(refused.annotations?.['authorization.k8s.io/decision'], 'forbid');
 
-    const kubectlCreate = events.find((e) =>
-      e.verb === 'create' && e.objectRef?.name === 'robot' && !e.objectRef.subresource)!;
+    const kubectlCreate = events.find(
+      (e) => e.verb === 'create' && e.objectRef?.name === 'robot' && !e.objectRef.subresource,
+    )!;
     assert.equal(kubectlCreate.annotations?.['gatehouse.dev/field-manager'], 'kubectl-create');
     assert.match(kubectlCreate.userAgent ?? '', /^kubectl\//);
     assert.equal(kubectlCreate.level, 'Request');
@@ -193,13 +234,20 @@ describe('audit log', () => {
 
   it('records a watch when it starts and when it ends, and reads at Metadata', () => {
     const watch = events.filter((e) => e.verb === 'watch' && e.objectRef?.resource === 'configmaps');
-    assert.deepEqual(watch.map((e) => e.stage), ['ResponseStarted', 'ResponseComplete']);
+    assert.deepEqual(
+      watch.map((e) => e.stage),
+      ['ResponseStarted', 'ResponseComplete'],
+    );
     assert.equal(watch[0].auditID, watch[1].auditID);
     assert.equal(watch[1].responseStatus?.code, 200);
     const get = events.find((e) => e.verb === 'get' && e.objectRef?.name === 'deploy-key')!;
     assert.equal(get.level, 'Metadata');
     assert.equal(get.stage, 'ResponseComplete');
-    assert.equal(events.some((e) => e.stage === 'RequestReceived'), false, 'the default policy omits RequestReceived');
+    assert.equal(
+      events.some((e) => e.stage === 'RequestReceived'),
+      false,
+      'the default policy omits RequestReceived',
+    );
   });
 
   it('holds no Secret data, ApiKey plaintext or token', () => {
@@ -252,9 +300,15 @@ describe('audit log bodies whatever the policy', () => {
     const secrets: string[] = [SECRET_VALUE, Buffer.from(SECRET_VALUE).toString('base64'), STRING_DATA];
     try {
       await t.kubectl(['create', 'secret', 'generic', 'deploy-key', `--from-literal=key=${SECRET_VALUE}`]);
-      await t.kubectl(['apply', '-f', '-'], JSON.stringify({
-        apiVersion: 'v1', kind: 'Secret', metadata: { name: 'applied' }, stringData: { password: STRING_DATA },
-      }));
+      await t.kubectl(
+        ['apply', '-f', '-'],
+        JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name: 'applied' },
+          stringData: { password: STRING_DATA },
+        }),
+      );
       await t.kubectl(['get', 'secrets', '-o', 'yaml']);
       await t.kubectl(['delete', 'secret', 'applied']);
       await t.kubectl(['create', 'serviceaccount', 'robot']);
@@ -262,13 +316,21 @@ describe('audit log bodies whatever the policy', () => {
       secrets.push(token);
       const review = { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } };
       const reviewed = await t.request('/apis/authentication.k8s.io/v1/tokenreviews', {
-        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(review),
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(review),
       });
       assert.equal(reviewed.status, 201);
-      const apiKey = { apiVersion: 'gatehouse.dev/v1alpha1', kind: 'ApiKey', metadata: { name: 'k' },
-        spec: { consumer: 'c' } };
+      const apiKey = {
+        apiVersion: 'gatehouse.dev/v1alpha1',
+        kind: 'ApiKey',
+        metadata: { name: 'k' },
+        spec: { consumer: 'c' },
+      };
       const minted = await t.request('/apis/gatehouse.dev/v1alpha1/namespaces/default/apikeys', {
-        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(apiKey),
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(apiKey),
       });
       secrets.push(((await minted.json()) as { status: { key: string } }).status.key);
     } finally {
@@ -277,17 +339,29 @@ describe('audit log bodies whatever the policy', () => {
     const text = await readFile(logPath, 'utf8');
     await rm(dir, { recursive: true, force: true });
     for (const secret of secrets) assert.equal(text.includes(secret), false, `the log holds ${secret.slice(0, 12)}…`);
-    const events = text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as AuditEvent);
+    const events = text
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as AuditEvent);
     const reviewEvent = events.find((e) => e.objectRef?.resource === 'tokenreviews' && e.stage === 'ResponseComplete')!;
     assert.equal((reviewEvent.requestObject as { spec: { token: string } }).spec.token, '[REDACTED]');
     const tokenEvent = events.find((e) => e.objectRef?.subresource === 'token' && e.stage === 'ResponseComplete')!;
     assert.equal((tokenEvent.responseObject as { status: { token: string } }).status.token, '[REDACTED]');
     assert.ok((tokenEvent.requestObject as { kind: string }).kind, 'the TokenRequest sent is recorded');
-    const robot = events.find((e) => e.objectRef?.resource === 'serviceaccounts' && e.verb === 'create'
-      && !e.objectRef.subresource && e.stage === 'ResponseComplete')!;
+    const robot = events.find(
+      (e) =>
+        e.objectRef?.resource === 'serviceaccounts' &&
+        e.verb === 'create' &&
+        !e.objectRef.subresource &&
+        e.stage === 'ResponseComplete',
+    )!;
     const stored = robot.responseObject as { metadata: { name: string } };
     assert.equal(stored.metadata.name, 'robot', 'other bodies are recorded');
-    assert.equal(events.some((e) => e.stage === 'RequestReceived'), true, 'no stage omitted');
+    assert.equal(
+      events.some((e) => e.stage === 'RequestReceived'),
+      true,
+      'no stage omitted',
+    );
   });
 
   it('refuses to start on a policy file kube-apiserver would refuse, naming the field', async () => {
@@ -295,8 +369,19 @@ describe('audit log bodies whatever the policy', () => {
     try {
       const policy = join(dir, 'policy.yaml');
       await writeFile(policy, 'apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n  - level: Everything\n');
-      const args = ['apiserver', '--storage', 'memory', '--data-dir', dir, '--port', '0', '--audit-policy-file', policy,
-        '--audit-log-path', join(dir, 'audit.log')];
+      const args = [
+        'apiserver',
+        '--storage',
+        'memory',
+        '--data-dir',
+        dir,
+        '--port',
+        '0',
+        '--audit-policy-file',
+        policy,
+        '--audit-log-path',
+        join(dir, 'audit.log'),
+      ];
       const result = await gatehouse(args);
       assert.equal(result.code, 1);
       assert.match(result.stderr, /audit policy .*policy\.yaml: rules\[0\]\.level: Unsupported value: "Everything"/);

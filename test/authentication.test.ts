@@ -158,20 +158,30 @@ describe('client certificates (--client-ca-file)', () => {
   let dir: string;
   const kubeconfigFor = async (name: string, cert: string, key: string): Promise<string> => {
     const path = join(dir, `${name}.kubeconfig`);
-    await writeFile(path, stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{
-        name: 'c',
-        cluster: { server: t.url, 'certificate-authority-data': Buffer.from(t.ca).toString('base64') },
-      }],
-      users: [{ name: 'u', user: {
-        'client-certificate-data': Buffer.from(await readFile(cert)).toString('base64'),
-        'client-key-data': Buffer.from(await readFile(key)).toString('base64'),
-      } }],
-      contexts: [{ name: 'c', context: { cluster: 'c', user: 'u' } }],
-      'current-context': 'c',
-    }));
+    await writeFile(
+      path,
+      stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [
+          {
+            name: 'c',
+            cluster: { server: t.url, 'certificate-authority-data': Buffer.from(t.ca).toString('base64') },
+          },
+        ],
+        users: [
+          {
+            name: 'u',
+            user: {
+              'client-certificate-data': Buffer.from(await readFile(cert)).toString('base64'),
+              'client-key-data': Buffer.from(await readFile(key)).toString('base64'),
+            },
+          },
+        ],
+        contexts: [{ name: 'c', context: { cluster: 'c', user: 'u' } }],
+        'current-context': 'c',
+      }),
+    );
     return path;
   };
   const openssl = (args: string[]) => run('openssl', args, { cwd: dir });
@@ -179,8 +189,23 @@ describe('client certificates (--client-ca-file)', () => {
   async function issue(ca: string, name: string, subject: string): Promise<string> {
     await writeFile(join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
     await openssl(['req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject]);
-    await openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-CAcreateserial',
-      '-out', `${name}.crt`, '-days', '1', '-extfile', 'client.ext']);
+    await openssl([
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      `${ca}.crt`,
+      '-CAkey',
+      `${ca}.key`,
+      '-CAcreateserial',
+      '-out',
+      `${name}.crt`,
+      '-days',
+      '1',
+      '-extfile',
+      'client.ext',
+    ]);
     return kubeconfigFor(name, join(dir, `${name}.crt`), join(dir, `${name}.key`));
   }
 

@@ -89,28 +89,34 @@ describe('impersonation and access reviews', () => {
     assert.deepEqual(await canI('get', '/not-served', '--token', 'vera-token'), [1, 'no']);
   });
 
-  it('a request with --as acts as the user impersonated: allowed or refused by that user\'s rights', async () => {
+  it("a request with --as acts as the user impersonated: allowed or refused by that user's rights", async () => {
     const viewer = await t.kubectlResult(['get', 'apis', '--as', 'bob', '--as-group', 'gatehouse:viewers']);
     assert.equal(viewer.code, 0, viewer.stderr);
     const alice = await t.kubectlResult(['get', 'apis', '--as', 'alice']);
     assert.equal(alice.code, 1);
-    const refusal = 'Error from server (Forbidden): apidefinitions.gatehouse.dev is forbidden: User "alice" cannot ' +
+    const refusal =
+      'Error from server (Forbidden): apidefinitions.gatehouse.dev is forbidden: User "alice" cannot ' +
       'list resource "apidefinitions" in API group "gatehouse.dev" in the namespace "default"';
     assert.ok(alice.stderr.includes(refusal), alice.stderr);
     // The groups sent are the whole list: a viewer impersonated may not write.
     const create = await t.kubectlResult(['create', 'namespace', 'team-a', '--as=bob', '--as-group=gatehouse:viewers']);
     assert.equal(create.code, 1);
-    assert.match(create.stderr,
-      /namespaces is forbidden: User "bob" cannot create resource "namespaces" in API group "" at the cluster scope/);
+    assert.match(
+      create.stderr,
+      /namespaces is forbidden: User "bob" cannot create resource "namespaces" in API group "" at the cluster scope/,
+    );
   });
 
-  it('without the impersonate right a user is refused with kube\'s 403, naming what is refused', async () => {
+  it("without the impersonate right a user is refused with kube's 403, naming what is refused", async () => {
     const refused = await t.kubectlResult(['--token', 'vera-token', 'get', 'apis', '--as', 'bob']);
     assert.equal(refused.code, 1);
     assert.ok(refused.stderr.includes(`Error from server (Forbidden): ${KUBE_IMPERSONATION_REFUSED}`), refused.stderr);
 
-    const response = await get('/apis/gatehouse.dev/v1alpha1/namespaces/default/apidefinitions',
-      { 'impersonate-user': 'bob' }, 'vera-token');
+    const response = await get(
+      '/apis/gatehouse.dev/v1alpha1/namespaces/default/apidefinitions',
+      { 'impersonate-user': 'bob' },
+      'vera-token',
+    );
     assert.equal(response.status, 403);
     const { message, ...status } = (await response.json()) as { message: string };
     // After kube's message, the authorizer may say why.
@@ -128,7 +134,8 @@ describe('impersonation and access reviews', () => {
     const serviceAccount = { 'impersonate-user': 'system:serviceaccount:team-a:deployer' };
     const asServiceAccount = await get('/api/v1/namespaces', serviceAccount, 'vera-token');
     assert.equal(asServiceAccount.status, 403);
-    const kubeMessage = 'serviceaccounts "deployer" is forbidden: User "vera" cannot impersonate resource ' +
+    const kubeMessage =
+      'serviceaccounts "deployer" is forbidden: User "vera" cannot impersonate resource ' +
       '"serviceaccounts" in API group "" in the namespace "team-a"';
     assert.ok((await messageOf(asServiceAccount)).startsWith(kubeMessage));
 
@@ -154,20 +161,41 @@ describe('impersonation and access reviews', () => {
     assert.match(asCarol.stderr, /users "carol" is forbidden: User "vera" cannot impersonate resource "users"/);
     // The impersonated user keeps the groups sent, each impersonated on its own.
     const withGroup = await t.kubectlResult([...asVera, 'get', 'apis', '--as=bob', '--as-group=gatehouse:admins']);
-    assert.match(withGroup.stderr,
-      /groups "gatehouse:admins" is forbidden: User "vera" cannot impersonate resource "groups"/);
+    assert.match(
+      withGroup.stderr,
+      /groups "gatehouse:admins" is forbidden: User "vera" cannot impersonate resource "groups"/,
+    );
 
     const deployer = await eventually(async () => {
-      const r = await t.kubectlResult([...asVera, 'auth', 'can-i', 'list', 'secrets', '-n', 'team-b',
-        '--as', 'system:serviceaccount:team-b:deployer']);
+      const r = await t.kubectlResult([
+        ...asVera,
+        'auth',
+        'can-i',
+        'list',
+        'secrets',
+        '-n',
+        'team-b',
+        '--as',
+        'system:serviceaccount:team-b:deployer',
+      ]);
       assert.doesNotMatch(r.stderr, /forbidden/);
       return r;
     });
     // A ServiceAccount impersonated has its groups, none of which may list Secrets.
     assert.deepEqual(answer(deployer), [1, 'no']);
-    const elsewhere = await t.kubectlResult([...asVera, 'auth', 'can-i', 'list', 'secrets', '-n', 'team-c',
-      '--as', 'system:serviceaccount:team-c:deployer']);
-    const refusal = 'serviceaccounts "deployer" is forbidden: User "vera" cannot impersonate resource ' +
+    const elsewhere = await t.kubectlResult([
+      ...asVera,
+      'auth',
+      'can-i',
+      'list',
+      'secrets',
+      '-n',
+      'team-c',
+      '--as',
+      'system:serviceaccount:team-c:deployer',
+    ]);
+    const refusal =
+      'serviceaccounts "deployer" is forbidden: User "vera" cannot impersonate resource ' +
       '"serviceaccounts" in API group "" in the namespace "team-c"';
     assert.ok(elsewhere.stderr.includes(refusal), elsewhere.stderr);
   });
@@ -175,9 +203,12 @@ describe('impersonation and access reviews', () => {
   it('the request acts as exactly the identity impersonated (kubectl auth whoami)', async () => {
     type Whoami = { status: { userInfo: Record<string, unknown> } };
     const whoami = async (...args: string[]) =>
-      ((JSON.parse(await t.kubectl(['auth', 'whoami', '-o', 'json', ...args])) as Whoami).status.userInfo);
-    assert.deepEqual(await whoami('--as', 'bob', '--as-group', 'devs', '--as-uid', '42'),
-      { username: 'bob', uid: '42', groups: ['devs', 'system:authenticated'] });
+      (JSON.parse(await t.kubectl(['auth', 'whoami', '-o', 'json', ...args])) as Whoami).status.userInfo;
+    assert.deepEqual(await whoami('--as', 'bob', '--as-group', 'devs', '--as-uid', '42'), {
+      username: 'bob',
+      uid: '42',
+      groups: ['devs', 'system:authenticated'],
+    });
     assert.deepEqual(await whoami('--as', 'system:serviceaccount:team-b:deployer'), {
       username: 'system:serviceaccount:team-b:deployer',
       groups: ['system:serviceaccounts', 'system:serviceaccounts:team-b', 'system:authenticated'],
@@ -215,14 +246,19 @@ describe('impersonation and access reviews', () => {
     const alice = await post(`${AUTHORIZATION}/subjectaccessreviews`, review('SubjectAccessReview', aliceSpec));
     assert.equal(((await alice.json()) as { status: { allowed: boolean } }).status.allowed, false);
 
-    const local = await post(`${AUTHORIZATION}/namespaces/default/localsubjectaccessreviews`,
-      review('LocalSubjectAccessReview', viewerSpec));
+    const local = await post(
+      `${AUTHORIZATION}/namespaces/default/localsubjectaccessreviews`,
+      review('LocalSubjectAccessReview', viewerSpec),
+    );
     assert.equal(local.status, 201);
     assert.equal(((await local.json()) as { status: { allowed: boolean } }).status.allowed, true);
 
     // A plain user may not ask about others.
-    const asked = await post(`${AUTHORIZATION}/subjectaccessreviews`, review('SubjectAccessReview', viewerSpec),
-      'alice-token');
+    const asked = await post(
+      `${AUTHORIZATION}/subjectaccessreviews`,
+      review('SubjectAccessReview', viewerSpec),
+      'alice-token',
+    );
     assert.equal(asked.status, 403);
   });
 
@@ -270,6 +306,9 @@ describe('impersonation and access reviews', () => {
       });
     });
     const kind = 'SelfSubjectAccessReview';
-    assert.deepEqual(JSON.parse(out), [[kind, 'list', true], [kind, 'delete', false]]);
+    assert.deepEqual(JSON.parse(out), [
+      [kind, 'list', true],
+      [kind, 'delete', false],
+    ]);
   });
 });

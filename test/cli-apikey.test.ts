@@ -17,8 +17,17 @@ describe('gatehouse create apikey', () => {
 
   it('prints the minted key once on stdout; the server keeps its hash and the expiry asked for', async () => {
     const before = Date.now();
-    const r = await gatehouse(['create', 'apikey', 'acme', '--name', 'acme-ci', '--expires', '720h',
-      '--kubeconfig', api.kubeconfigPath]);
+    const r = await gatehouse([
+      'create',
+      'apikey',
+      'acme',
+      '--name',
+      'acme-ci',
+      '--expires',
+      '720h',
+      '--kubeconfig',
+      api.kubeconfigPath,
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const key = r.stdout.trim();
     assert.match(key, /^gh_[A-Za-z0-9_-]{43}$/);
@@ -47,13 +56,21 @@ describe('gatehouse create apikey', () => {
 
   it('kubectl apply of an ApiKey warns that its key is shown only to create; not when it has a hash', async () => {
     const key = (name: string, extra: object = {}) =>
-      JSON.stringify({ apiVersion: 'gatehouse.dev/v1alpha1', kind: 'ApiKey', metadata: { name },
-        spec: { consumer: 'acme', ...extra } });
+      JSON.stringify({
+        apiVersion: 'gatehouse.dev/v1alpha1',
+        kind: 'ApiKey',
+        metadata: { name },
+        spec: { consumer: 'acme', ...extra },
+      });
     const minted = await api.kubectlResult(['apply', '-f', '-'], key('applied'));
     assert.equal(minted.code, 0, minted.stderr);
-    const warning = 'Warning: ApiKey default/applied: its key is shown only in this create response (status.key) '
-      + 'and is never stored; kubectl apply prints no key: use "gatehouse create apikey"';
-    assert.ok(minted.stderr.split('\n').some((line) => line.startsWith(warning)), minted.stderr);
+    const warning =
+      'Warning: ApiKey default/applied: its key is shown only in this create response (status.key) ' +
+      'and is never stored; kubectl apply prints no key: use "gatehouse create apikey"';
+    assert.ok(
+      minted.stderr.split('\n').some((line) => line.startsWith(warning)),
+      minted.stderr,
+    );
     const hash = hashApiKey('gh_minted-elsewhere');
     const hashed = await api.kubectlResult(['apply', '-f', '-'], key('from-git', { hash }));
     assert.deepEqual([hashed.code, hashed.stderr], [0, '']);

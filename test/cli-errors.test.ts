@@ -57,16 +57,18 @@ describe('gatehouse errors', () => {
     const kubeconfig = join(dir, 'down');
     await writeKubeconfig(kubeconfig, `https://127.0.0.1:${port}`, api.ca, api.token);
     const r = await gatehouse(['get', 'syncs', '--kubeconfig', kubeconfig]);
-    const expected = `gatehouse: cannot reach the API server at https://127.0.0.1:${port} `
-      + `(from kubeconfig ${kubeconfig}): connection refused (is it running?)\n`;
+    const expected =
+      `gatehouse: cannot reach the API server at https://127.0.0.1:${port} ` +
+      `(from kubeconfig ${kubeconfig}): connection refused (is it running?)\n`;
     assert.deepEqual([r.code, r.stderr], [1, expected]);
   });
 
   it('says the token in the kubeconfig was refused, and the gateway and controller stop at once on it', async () => {
     const kubeconfig = join(dir, 'wrong-token');
     await writeKubeconfig(kubeconfig, api.url, api.ca, 'not-the-token');
-    const expected = `gatehouse: the API server at ${api.url} refused the credentials in kubeconfig ${kubeconfig} `
-      + '(401 Unauthorized): the token or certificate is wrong or no longer valid\n';
+    const expected =
+      `gatehouse: the API server at ${api.url} refused the credentials in kubeconfig ${kubeconfig} ` +
+      '(401 Unauthorized): the token or certificate is wrong or no longer valid\n';
     for (const command of commands()) {
       const r = await gatehouse([...command, '--kubeconfig', kubeconfig]);
       assert.deepEqual([r.code, r.stderr], [1, expected], `${command[0]}: ${r.stderr}`);
@@ -78,13 +80,27 @@ describe('gatehouse errors', () => {
     try {
       const port = String(busy.port);
       const inUse = (flag: string) => `gatehouse: ${flag} ${port} (127.0.0.1:${port}) is in use`;
-      const apiserver = await gatehouse(['apiserver', '--storage', 'memory', '--data-dir', join(dir, 'a'),
-        '--port', port]);
+      const apiserver = await gatehouse([
+        'apiserver',
+        '--storage',
+        'memory',
+        '--data-dir',
+        join(dir, 'a'),
+        '--port',
+        port,
+      ]);
       assert.equal(apiserver.code, 1);
       assert.ok(apiserver.stderr.startsWith(inUse('--port')), apiserver.stderr);
       const gateway = await gatehouse([
-        'gateway', '--kubeconfig', api.kubeconfigPath, '--port', '0', '--internal-port', port,
-        '--data-dir', join(dir, 'g'),
+        'gateway',
+        '--kubeconfig',
+        api.kubeconfigPath,
+        '--port',
+        '0',
+        '--internal-port',
+        port,
+        '--data-dir',
+        join(dir, 'g'),
       ]);
       assert.equal(gateway.code, 1);
       assert.ok(gateway.stderr.startsWith(inUse('--internal-port')), gateway.stderr);

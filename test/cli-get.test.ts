@@ -13,12 +13,15 @@ describe('gatehouse get syncs', () => {
   after(() => api.stop());
 
   it('shows SUSPENDED and keeps a multi-line message on one line', async () => {
-    await api.kubectl(['apply', '-f', '-'], JSON.stringify({
-      apiVersion: 'gatehouse.dev/v1alpha1',
-      kind: 'Sync',
-      metadata: { name: 'apps' },
-      spec: { sourceRef: { kind: 'GitRepository', name: 'apps' }, path: './deploy', suspend: true },
-    }));
+    await api.kubectl(
+      ['apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'gatehouse.dev/v1alpha1',
+        kind: 'Sync',
+        metadata: { name: 'apps' },
+        spec: { sourceRef: { kind: 'GitRepository', name: 'apps' }, path: './deploy', suspend: true },
+      }),
+    );
     const lines = [
       '2 of 8 objects failed validation; nothing was applied:',
       'apis/a.yaml: ApiDefinition default/a: spec.listenPath: Required value',
@@ -28,9 +31,17 @@ describe('gatehouse get syncs', () => {
     const oneLine = lines.join(' ');
     const lastTransitionTime = new Date().toISOString();
     const ready = { type: 'Ready', status: 'False', reason: 'ValidationFailed', message, lastTransitionTime };
-    await api.kubectl(['patch', 'sync', 'apps', '--subresource=status', '--type=merge', '-p', JSON.stringify({
-      status: { conditions: [ready] },
-    })]);
+    await api.kubectl([
+      'patch',
+      'sync',
+      'apps',
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify({
+        status: { conditions: [ready] },
+      }),
+    ]);
 
     const r = await gatehouse(['get', 'syncs', '--kubeconfig', api.kubeconfigPath]);
     assert.equal(r.code, 0, r.stderr);

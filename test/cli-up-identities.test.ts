@@ -43,23 +43,32 @@ describe('gatehouse up identities', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const events = async () => (await readFile(join(dir, 'audit.log'), 'utf8')).trim().split('\n')
-    .map((line) => JSON.parse(line) as AuditEvent);
+  const events = async () =>
+    (await readFile(join(dir, 'audit.log'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as AuditEvent);
 
   it('records the gateway and the controller under their ServiceAccounts, never as the administrator', async () => {
     // The gateway elects its status writer (a Lease write), the controller lists what it reconciles.
-    const all = await eventually(async () => {
-      const seen = await events();
-      const by = (user: string) => seen.filter((e) => e.user.username === user);
-      const did = (user: string, verb: string, resource: string) =>
-        by(user).some((e) => e.objectRef?.resource === resource && e.verb === verb);
-      assert.ok(did(GATEWAY, 'create', 'leases'), 'the gateway\'s Lease');
-      assert.ok(did(CONTROLLER, 'list', 'syncs'), 'the controller\'s list');
-      return seen;
-    }, { attempts: 600, intervalMs: 100 });
+    const all = await eventually(
+      async () => {
+        const seen = await events();
+        const by = (user: string) => seen.filter((e) => e.user.username === user);
+        const did = (user: string, verb: string, resource: string) =>
+          by(user).some((e) => e.objectRef?.resource === resource && e.verb === verb);
+        assert.ok(did(GATEWAY, 'create', 'leases'), "the gateway's Lease");
+        assert.ok(did(CONTROLLER, 'list', 'syncs'), "the controller's list");
+        return seen;
+      },
+      { attempts: 600, intervalMs: 100 },
+    );
     const components = [GATEWAY, CONTROLLER];
     const refused = all.filter((e) => components.includes(e.user.username) && e.responseStatus?.code === 403);
-    assert.deepEqual(refused.map((e) => `${e.user.username} ${e.verb} ${e.requestURI}`), []);
+    assert.deepEqual(
+      refused.map((e) => `${e.user.username} ${e.verb} ${e.requestURI}`),
+      [],
+    );
     const admin = all.filter((e) => e.user.groups?.includes('system:masters'));
     const setup = admin.map((e) => [e.verb, e.objectRef?.resource, e.objectRef?.subresource].filter(Boolean).join(' '));
     const expected = ['create namespaces', 'create serviceaccounts', 'create serviceaccounts token'];

@@ -60,16 +60,23 @@ async function withoutGitIdentity(home: string): Promise<NodeJS.ProcessEnv> {
 describe('gatehouse up', () => {
   let dir: string;
   const kubectl = async (args: string[], input?: string) => {
-    const child = exec(KUBECTL, ['--kubeconfig', join(dir, 'kubeconfig'), '--cache-dir', join(dir, 'kube-cache'), ...args]);
+    const child = exec(KUBECTL, [
+      '--kubeconfig',
+      join(dir, 'kubeconfig'),
+      '--cache-dir',
+      join(dir, 'kube-cache'),
+      ...args,
+    ]);
     if (input !== undefined) child.child.stdin?.end(input);
     return (await child).stdout;
   };
-  const api = (name: string) => JSON.stringify({
-    apiVersion: 'gatehouse.dev/v1alpha1',
-    kind: 'ApiDefinition',
-    metadata: { name },
-    spec: { listenPath: `/${name}`, upstream: { targets: [{ url: 'http://127.0.0.1:9' }] } },
-  });
+  const api = (name: string) =>
+    JSON.stringify({
+      apiVersion: 'gatehouse.dev/v1alpha1',
+      kind: 'ApiDefinition',
+      metadata: { name },
+      spec: { listenPath: `/${name}`, upstream: { targets: [{ url: 'http://127.0.0.1:9' }] } },
+    });
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'gatehouse-up-'));
@@ -84,12 +91,15 @@ describe('gatehouse up', () => {
     const running = await up(dir);
     try {
       const target = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
-      await kubectl(['apply', '-f', '-'], JSON.stringify({
-        apiVersion: 'gatehouse.dev/v1alpha1',
-        kind: 'ApiDefinition',
-        metadata: { name: 'echo' },
-        spec: { listenPath: '/echo/', stripListenPath: true, upstream: { targets: [{ url: target }] } },
-      }));
+      await kubectl(
+        ['apply', '-f', '-'],
+        JSON.stringify({
+          apiVersion: 'gatehouse.dev/v1alpha1',
+          kind: 'ApiDefinition',
+          metadata: { name: 'echo' },
+          spec: { listenPath: '/echo/', stripListenPath: true, upstream: { targets: [{ url: target }] } },
+        }),
+      );
       let status = 0;
       let body = '';
       for (let i = 0; i < 100 && status !== 200; i++) {
@@ -108,10 +118,14 @@ describe('gatehouse up', () => {
     }
     // Recorded in DATA_DIR/audit.log by the built-in policy.
     const lines = (await readFile(join(dir, 'audit.log'), 'utf8')).trim().split('\n');
-    const echo = lines.map((l) => JSON.parse(l) as AuditEvent)
+    const echo = lines
+      .map((l) => JSON.parse(l) as AuditEvent)
       .filter((e) => e.objectRef?.name === 'echo' && !e.objectRef.subresource && e.user.username === 'admin');
     const writes = echo.filter((e) => e.verb !== 'get').map((e) => [e.verb, e.level, e.responseStatus?.code]);
-    assert.deepEqual(writes, [['create', 'RequestResponse', 201], ['delete', 'RequestResponse', 200]]);
+    assert.deepEqual(writes, [
+      ['create', 'RequestResponse', 201],
+      ['delete', 'RequestResponse', 200],
+    ]);
   });
 
   it('writes a kubeconfig kubectl uses, stops cleanly on SIGINT (Ctrl-C) and SIGTERM and keeps its data', async () => {
@@ -139,7 +153,7 @@ describe('gatehouse up', () => {
       proc.stdout.on('data', (d: Buffer) => {
         if (/API server listening|Gatehouse is up/.test(d.toString())) proc.kill('SIGTERM');
       });
-      const [code, signal] = await once(proc, 'exit') as [number | null, string | null];
+      const [code, signal] = (await once(proc, 'exit')) as [number | null, string | null];
       return { code: signal ?? code, stderr };
     };
     try {
@@ -148,10 +162,18 @@ describe('gatehouse up', () => {
       assert.equal(second.code, 1);
       assert.ok(second.stderr.includes(`${dir} is in use by process ${first.proc.pid}`), second.stderr);
       const pglite = join(dir, 'pglite');
-      const apiserver = await refused(['apiserver', '--storage', `pglite:${pglite}`, '--data-dir', join(dir, 'other'), '--port', '0']);
+      const apiserver = await refused([
+        'apiserver',
+        '--storage',
+        `pglite:${pglite}`,
+        '--data-dir',
+        join(dir, 'other'),
+        '--port',
+        '0',
+      ]);
       assert.equal(apiserver.code, 1);
       assert.ok(apiserver.stderr.includes(`${pglite} is in use by process ${first.proc.pid}`), apiserver.stderr);
-      assert.equal(await readFile(join(dir, 'kubeconfig'), 'utf8'), kubeconfig, 'the kubeconfig is the first one\'s');
+      assert.equal(await readFile(join(dir, 'kubeconfig'), 'utf8'), kubeconfig, "the kubeconfig is the first one's");
       assert.match(await kubectl(['get', 'namespaces']), /^default\s/m);
     } finally {
       first.proc.kill('SIGTERM');
@@ -167,7 +189,8 @@ describe('gatehouse up', () => {
     const second = await up(dir);
     try {
       const names = (await kubectl(['get', 'apis', '-o', 'name'])).trim().split('\n');
-      for (let i = 0; i < 5; i++) assert.ok(names.includes(`apidefinition.gatehouse.dev/acked-${i}`), `acked-${i} survived`);
+      for (let i = 0; i < 5; i++)
+        assert.ok(names.includes(`apidefinition.gatehouse.dev/acked-${i}`), `acked-${i} survived`);
     } finally {
       second.proc.kill('SIGTERM');
       await second.exited;
@@ -179,14 +202,22 @@ describe('gatehouse up', () => {
     const kubeconfig = join(demoDir, 'kubeconfig');
     const cli = async (args: string[]) => {
       try {
-        const { stdout, stderr } = await exec(process.execPath, ['--import', 'tsx', MAIN, ...args, '--kubeconfig', kubeconfig]);
+        const { stdout, stderr } = await exec(process.execPath, [
+          '--import',
+          'tsx',
+          MAIN,
+          ...args,
+          '--kubeconfig',
+          kubeconfig,
+        ]);
         return { code: 0, stdout, stderr };
       } catch (err) {
         const e = err as { code: number; stdout: string; stderr: string };
         return { code: e.code, stdout: e.stdout, stderr: e.stderr };
       }
     };
-    const kubectlDemo = async (args: string[]) => (await exec(KUBECTL, ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'kube-cache'), ...args])).stdout;
+    const kubectlDemo = async (args: string[]) =>
+      (await exec(KUBECTL, ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'kube-cache'), ...args])).stdout;
     const noIdentity = await withoutGitIdentity(join(dir, 'home'));
     // Every port a free one: the examples' default ports are replaced by the ones in use.
     const running = await up(demoDir, ['--demo', '--demo-upstream-port', '0'], noIdentity);
@@ -199,12 +230,17 @@ describe('gatehouse up', () => {
         'demo: making a Git repository',
       ];
       await eventually(() => assert.match(running.stderr(), new RegExp(steps.map((step) => `► ${step}`).join('\n'))));
-      await eventually(async () => assert.match(await kubectlDemo(['get', 'apis']), /^hello\s+\/hello/m), { attempts: 300 });
-      await eventually(async () => {
-        const res = await fetch(`${running.gatewayUrl}/hello/x`);
-        assert.equal(res.status, 200);
-        assert.equal(((await res.json()) as { message: string }).message, 'Hello from the Gatehouse demo upstream');
-      }, { attempts: 200 });
+      await eventually(async () => assert.match(await kubectlDemo(['get', 'apis']), /^hello\s+\/hello/m), {
+        attempts: 300,
+      });
+      await eventually(
+        async () => {
+          const res = await fetch(`${running.gatewayUrl}/hello/x`);
+          assert.equal(res.status, 200);
+          assert.equal(((await res.json()) as { message: string }).message, 'Hello from the Gatehouse demo upstream');
+        },
+        { attempts: 200 },
+      );
       const status = async () => (await fetch(`${running.gatewayUrl}/status`)).status;
       await eventually(async () => assert.equal(await status(), 200), { attempts: 200 });
 
@@ -218,10 +254,20 @@ describe('gatehouse up', () => {
 
       // Suspended, a hand edit stays and diff shows it (exit 1); resumed, it is undone.
       assert.equal((await cli(['suspend', 'sync', 'demo'])).code, 0);
-      await kubectlDemo(['patch', 'api', 'hello', '--type=merge', '-p', '{"spec":{"responseHeaders":{"set":{"X-Served-From":"hand"}}}}']);
+      await kubectlDemo([
+        'patch',
+        'api',
+        'hello',
+        '--type=merge',
+        '-p',
+        '{"spec":{"responseHeaders":{"set":{"X-Served-From":"hand"}}}}',
+      ]);
       const drift = await cli(['diff', 'sync', 'demo']);
       assert.equal(drift.code, 1, drift.stderr);
-      assert.match(drift.stdout, /~ ApiDefinition default\/hello \(update\)\n\s+spec\.responseHeaders\.set\[X-Served-From\]\s+"hand" → "git"/);
+      assert.match(
+        drift.stdout,
+        /~ ApiDefinition default\/hello \(update\)\n\s+spec\.responseHeaders\.set\[X-Served-From\]\s+"hand" → "git"/,
+      );
       assert.equal((await cli(['resume', 'sync', 'demo'])).code, 0);
       assert.equal((await cli(['diff', 'sync', 'demo'])).code, 0);
 
@@ -239,18 +285,28 @@ describe('gatehouse up', () => {
       // Sync follows its new revision and the gateway serves it.
       await writeFile(hello, (await readFile(hello, 'utf8')).replace('X-Served-From: git-v2', 'X-Served-From: git-v3'));
       await exec('git', ['commit', '-q', '-am', 'v3'], { cwd: demoRepo, env: noIdentity });
-      await eventually(async () => {
-        const res = await fetch(`${running.gatewayUrl}/hello/x`);
-        await res.body?.cancel();
-        assert.equal(res.headers.get('x-served-from'), 'git-v3');
-      }, { attempts: 600 });
+      await eventually(
+        async () => {
+          const res = await fetch(`${running.gatewayUrl}/hello/x`);
+          await res.body?.cancel();
+          assert.equal(res.headers.get('x-served-from'), 'git-v3');
+        },
+        { attempts: 600 },
+      );
       const missing = await cli(['reconcile', 'sync', 'nope']);
       assert.equal(missing.code, 1);
       assert.match(missing.stderr, /nope/);
 
       // bootstrap: GitRepository and Sync in one go, waiting for the first apply.
       const repo = join(dir, 'boot-repo');
-      await makeRepo(repo, { 'deploy/boot.yaml': JSON.stringify({ apiVersion: 'gatehouse.dev/v1alpha1', kind: 'ApiDefinition', metadata: { name: 'boot' }, spec: { listenPath: '/boot', upstream: { targets: [{ url: 'http://127.0.0.1:9' }] } } }) });
+      await makeRepo(repo, {
+        'deploy/boot.yaml': JSON.stringify({
+          apiVersion: 'gatehouse.dev/v1alpha1',
+          kind: 'ApiDefinition',
+          metadata: { name: 'boot' },
+          spec: { listenPath: '/boot', upstream: { targets: [{ url: 'http://127.0.0.1:9' }] } },
+        }),
+      });
       const boot = await cli(['bootstrap', '--url', fileUrl(repo), '--path', 'deploy', '--name', 'boot']);
       assert.equal(boot.code, 0, boot.stderr);
       assert.match(boot.stderr, /► GitRepository default\/boot → file:\/\//);
@@ -261,8 +317,10 @@ describe('gatehouse up', () => {
       // exits 2 (kubectl diff's error code) naming the file, object and field.
       const badRepo = join(dir, 'bad-repo');
       const noUpstream = {
-        apiVersion: 'gatehouse.dev/v1alpha1', kind: 'ApiDefinition',
-        metadata: { name: 'bad' }, spec: { listenPath: '/bad' },
+        apiVersion: 'gatehouse.dev/v1alpha1',
+        kind: 'ApiDefinition',
+        metadata: { name: 'bad' },
+        spec: { listenPath: '/bad' },
       };
       await makeRepo(badRepo, { 'deploy/bad.yaml': JSON.stringify(noUpstream) });
       const bad = await cli(['bootstrap', '--url', fileUrl(badRepo), '--path', 'deploy', '--name', 'bad']);
@@ -277,8 +335,15 @@ describe('gatehouse up', () => {
       assert.match(badDiff.stderr, new RegExp(refusal));
       assert.equal((await cli(['diff', 'sync', 'nope'])).code, 2);
       // A first fetch that fails: the source's own error, not only "no artifact yet".
-      const gone = await cli(['bootstrap', '--url', fileUrl(join(dir, 'no-such-repo')), '--path', 'deploy', 
-        '--name', 'gone']);
+      const gone = await cli([
+        'bootstrap',
+        '--url',
+        fileUrl(join(dir, 'no-such-repo')),
+        '--path',
+        'deploy',
+        '--name',
+        'gone',
+      ]);
       assert.equal(gone.code, 1, gone.stderr);
       assert.match(gone.stderr, /✗ .*GitRepository default\/gone has no artifact yet: \S.+/);
       await kubectlDemo(['delete', 'sync/bad', 'gitrepository/bad', 'sync/gone', 'gitrepository/gone']);
@@ -289,15 +354,48 @@ describe('gatehouse up', () => {
       try {
         const keyFile = join(dir, 'id');
         await writeFile(keyFile, key.privateKey, { mode: 0o600 });
-        const unconfirmed = await cli(['create', 'secret', 'git', 'ssh-creds', '--url', ssh.url('boot-repo'), '--private-key-file', keyFile]);
+        const unconfirmed = await cli([
+          'create',
+          'secret',
+          'git',
+          'ssh-creds',
+          '--url',
+          ssh.url('boot-repo'),
+          '--private-key-file',
+          keyFile,
+        ]);
         assert.equal(unconfirmed.code, 1);
         assert.ok(unconfirmed.stderr.includes(`--host-key-fingerprint ${ssh.fingerprint}`), unconfirmed.stderr);
-        const wrong = await cli(['create', 'secret', 'git', 'ssh-creds', '--url', ssh.url('boot-repo'), '--private-key-file', keyFile, '--host-key-fingerprint', 'SHA256:not-it']);
+        const wrong = await cli([
+          'create',
+          'secret',
+          'git',
+          'ssh-creds',
+          '--url',
+          ssh.url('boot-repo'),
+          '--private-key-file',
+          keyFile,
+          '--host-key-fingerprint',
+          'SHA256:not-it',
+        ]);
         assert.equal(wrong.code, 1);
-        const created = await cli(['create', 'secret', 'git', 'ssh-creds', '--url', ssh.url('boot-repo'), '--private-key-file', keyFile, '--host-key-fingerprint', ssh.fingerprint]);
+        const created = await cli([
+          'create',
+          'secret',
+          'git',
+          'ssh-creds',
+          '--url',
+          ssh.url('boot-repo'),
+          '--private-key-file',
+          keyFile,
+          '--host-key-fingerprint',
+          ssh.fingerprint,
+        ]);
         assert.equal(created.code, 0, created.stderr);
         assert.ok(!created.stderr.includes(key.privateKey.split('\n')[1]), 'the key is not printed');
-        const stored = JSON.parse(await kubectlDemo(['get', 'secret', 'ssh-creds', '-o', 'json'])) as { data: Record<string, string> };
+        const stored = JSON.parse(await kubectlDemo(['get', 'secret', 'ssh-creds', '-o', 'json'])) as {
+          data: Record<string, string>;
+        };
         assert.equal(Buffer.from(stored.data.known_hosts, 'base64').toString().trim(), ssh.knownHostsLine);
         assert.equal(Buffer.from(stored.data.identity, 'base64').toString(), key.privateKey);
       } finally {

@@ -3,7 +3,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
-  ApiException, CustomObjectsApi, KubeConfig, KubernetesObjectApi, PatchStrategy, Watch, makeInformer, setHeaderOptions,
+  ApiException,
+  CustomObjectsApi,
+  KubeConfig,
+  KubernetesObjectApi,
+  PatchStrategy,
+  Watch,
+  makeInformer,
+  setHeaderOptions,
   type KubernetesObject,
 } from '@kubernetes/client-node';
 import { startTestApiServer, type TestApiServer } from './support/apiserver.ts';
@@ -67,9 +74,13 @@ describe('@kubernetes/client-node against the Gatehouse API server', () => {
     const updated = await objects.patch(api('ssa', '/ssa2/'), undefined, undefined, 'client-node', false, ssa);
     assert.equal(updated.spec.listenPath, '/ssa2/');
     const conflict = 'Apply failed with 1 conflict: conflict with "client-node": .spec.listenPath';
-    await assert.rejects(objects.patch(api('ssa', '/other/'), undefined, undefined, 'other', false, ssa),
-      (err: unknown) => err instanceof ApiException && err.code === 409
-        && (JSON.parse(String(err.body)) as { message: string }).message === conflict);
+    await assert.rejects(
+      objects.patch(api('ssa', '/other/'), undefined, undefined, 'other', false, ssa),
+      (err: unknown) =>
+        err instanceof ApiException &&
+        err.code === 409 &&
+        (JSON.parse(String(err.body)) as { message: string }).message === conflict,
+    );
     const forced = await objects.patch(api('ssa', '/other/'), undefined, undefined, 'other', true, ssa);
     assert.equal(forced.spec.listenPath, '/other/');
     await objects.delete(api('ssa'));
@@ -80,14 +91,23 @@ describe('@kubernetes/client-node against the Gatehouse API server', () => {
     assert.equal(created.metadata?.name, 'shop');
     assert.equal(created.metadata?.generation, 1);
 
-    const list = (await client.listNamespacedCustomObject({ ...GROUP, labelSelector: 'suite=client-node' })) as { kind: string; items: ApiDefinition[] };
+    const list = (await client.listNamespacedCustomObject({ ...GROUP, labelSelector: 'suite=client-node' })) as {
+      kind: string;
+      items: ApiDefinition[];
+    };
     assert.equal(list.kind, 'ApiDefinitionList');
-    assert.deepEqual(list.items.map((i) => i.metadata?.name), ['shop']);
+    assert.deepEqual(
+      list.items.map((i) => i.metadata?.name),
+      ['shop'],
+    );
 
     const got = (await client.getNamespacedCustomObject({ ...GROUP, name: 'shop' })) as ApiDefinition;
     assert.equal(got.spec.listenPath, '/shop/');
 
-    const patched = (await client.patchNamespacedCustomObject({ ...GROUP, name: 'shop', body: { spec: { stripListenPath: true } } }, merge)) as ApiDefinition;
+    const patched = (await client.patchNamespacedCustomObject(
+      { ...GROUP, name: 'shop', body: { spec: { stripListenPath: true } } },
+      merge,
+    )) as ApiDefinition;
     assert.equal(patched.spec.stripListenPath, true);
     assert.equal(patched.spec.listenPath, '/shop/');
     assert.equal(patched.metadata?.generation, 2);
@@ -117,10 +137,18 @@ describe('@kubernetes/client-node against the Gatehouse API server', () => {
     const { metadata } = (await client.listNamespacedCustomObject(GROUP)) as { metadata: { resourceVersion: string } };
     const events = new Events<[string, string, string]>();
     const watch = new Watch(kc);
-    const controller = await watch.watch(PATH, { resourceVersion: metadata.resourceVersion }, (phase, obj: ApiDefinition) => events.push([phase, obj.metadata?.name ?? '', obj.spec.listenPath]), () => {});
+    const controller = await watch.watch(
+      PATH,
+      { resourceVersion: metadata.resourceVersion },
+      (phase, obj: ApiDefinition) => events.push([phase, obj.metadata?.name ?? '', obj.spec.listenPath]),
+      () => {},
+    );
     try {
       await client.createNamespacedCustomObject({ ...GROUP, body: api('watched') });
-      await client.patchNamespacedCustomObject({ ...GROUP, name: 'watched', body: { spec: { listenPath: '/moved/' } } }, merge);
+      await client.patchNamespacedCustomObject(
+        { ...GROUP, name: 'watched', body: { spec: { listenPath: '/moved/' } } },
+        merge,
+      );
       await client.deleteNamespacedCustomObject({ ...GROUP, name: 'watched' });
       assert.deepEqual(await events.next(), ['ADDED', 'watched', '/watched/']);
       assert.deepEqual(await events.next(), ['MODIFIED', 'watched', '/moved/']);
@@ -134,19 +162,26 @@ describe('@kubernetes/client-node against the Gatehouse API server', () => {
     await client.createNamespacedCustomObject({ ...GROUP, body: api('existing') });
     const informer = makeInformer<ApiDefinition>(kc, PATH, () => client.listNamespacedCustomObject(GROUP) as never);
     const events = new Events<[string, string, string]>();
-    for (const verb of ['add', 'update', 'delete'] as const) informer.on(verb, (obj) => events.push([verb, obj.metadata?.name ?? '', obj.spec.listenPath]));
+    for (const verb of ['add', 'update', 'delete'] as const)
+      informer.on(verb, (obj) => events.push([verb, obj.metadata?.name ?? '', obj.spec.listenPath]));
     informer.on('error', (err) => events.push(['error', String(err), '']));
     await informer.start();
     try {
       assert.deepEqual(await events.next(), ['add', 'existing', '/existing/']);
       await client.createNamespacedCustomObject({ ...GROUP, body: api('informed') });
       assert.deepEqual(await events.next(), ['add', 'informed', '/informed/']);
-      await client.patchNamespacedCustomObject({ ...GROUP, name: 'informed', body: { spec: { listenPath: '/changed/' } } }, merge);
+      await client.patchNamespacedCustomObject(
+        { ...GROUP, name: 'informed', body: { spec: { listenPath: '/changed/' } } },
+        merge,
+      );
       assert.deepEqual(await events.next(), ['update', 'informed', '/changed/']);
       assert.equal(informer.get('informed', 'default')?.spec.listenPath, '/changed/');
       await client.deleteNamespacedCustomObject({ ...GROUP, name: 'informed' });
       assert.deepEqual(await events.next(), ['delete', 'informed', '/changed/']);
-      assert.deepEqual(informer.list('default').map((o) => o.metadata?.name), ['existing']);
+      assert.deepEqual(
+        informer.list('default').map((o) => o.metadata?.name),
+        ['existing'],
+      );
     } finally {
       await informer.stop();
     }

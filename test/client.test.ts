@@ -48,7 +48,9 @@ describe('KubeClient', () => {
     assert.equal(created.spec.auth.type, 'keyless', 'the server applied defaults');
     const got = await cluster.client.get<ApiDefinition>(apiDefinitionKind, 'orders');
     assert.equal(got.metadata.uid, created.metadata.uid);
-    const patched = await cluster.client.patch<ApiDefinition>(apiDefinitionKind, 'orders', { spec: { listenPath: '/orders/v2' } });
+    const patched = await cluster.client.patch<ApiDefinition>(apiDefinitionKind, 'orders', {
+      spec: { listenPath: '/orders/v2' },
+    });
     assert.equal(patched.spec.listenPath, '/orders/v2');
     patched.spec.active = false;
     const updated = await cluster.client.update(apiDefinitionKind, patched);
@@ -60,9 +62,16 @@ describe('KubeClient', () => {
   });
 
   it('surfaces a Status answer as ApiStatusError with code and reason', async () => {
-    await assert.rejects(cluster.client.get(apiDefinitionKind, 'missing'), (err: unknown) => err instanceof ApiStatusError && err.code === 404 && err.reason === 'NotFound' && /missing/.test(err.message));
+    await assert.rejects(
+      cluster.client.get(apiDefinitionKind, 'missing'),
+      (err: unknown) =>
+        err instanceof ApiStatusError && err.code === 404 && err.reason === 'NotFound' && /missing/.test(err.message),
+    );
     await cluster.client.create(apiDefinitionKind, api('twice'));
-    await assert.rejects(cluster.client.create(apiDefinitionKind, api('twice')), (err: unknown) => err instanceof ApiStatusError && err.code === 409 && err.reason === 'AlreadyExists');
+    await assert.rejects(
+      cluster.client.create(apiDefinitionKind, api('twice')),
+      (err: unknown) => err instanceof ApiStatusError && err.code === 409 && err.reason === 'AlreadyExists',
+    );
     await cluster.client.delete(apiDefinitionKind, 'twice');
   });
 });
@@ -74,7 +83,10 @@ describe('Informer', () => {
   /** The resourceVersion each watch of ApiDefinitions started from, in order, from the audit log. */
   const watchesFrom = async () => {
     const text = await readFile(join(auditDir, 'audit.log'), 'utf8').catch(() => '');
-    const events = text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as AuditEvent);
+    const events = text
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as AuditEvent);
     const from = (e: AuditEvent) => Number(new URL(e.requestURI, 'http://x').searchParams.get('resourceVersion'));
     return events.filter((e) => e.verb === 'watch').map(from);
   };
@@ -123,13 +135,18 @@ describe('Informer', () => {
     await client.create(apiDefinitionKind, api('after'));
     await client.patch(apiDefinitionKind, 'before', { spec: { listenPath: '/changed' } });
     await client.delete(apiDefinitionKind, 'after');
-    await eventually(() => assert.deepEqual(seen, ['SYNC default/before', 'ADDED after', 'MODIFIED before', 'DELETED after']));
+    await eventually(() =>
+      assert.deepEqual(seen, ['SYNC default/before', 'ADDED after', 'MODIFIED before', 'DELETED after']),
+    );
     assert.equal(informer.get('default', 'before')?.spec.listenPath, '/changed');
     await client.delete(apiDefinitionKind, 'before');
   });
 
   it('restricts to a namespace and a label selector', async (ctx) => {
-    const informer = new Informer<ApiDefinition>(client, apiDefinitionKind, { namespace: 'other', labelSelector: 'team=a' }).start();
+    const informer = new Informer<ApiDefinition>(client, apiDefinitionKind, {
+      namespace: 'other',
+      labelSelector: 'team=a',
+    }).start();
     ctx.after(() => informer.stop());
     await informer.synced;
     await client.create(apiDefinitionKind, api('in', 'other', { team: 'a' }));
@@ -149,13 +166,22 @@ describe('Informer', () => {
       const resumed = async () => assert.ok((await watchesFrom()).includes(written), `a watch resumed from ${name}`);
       await eventually(resumed, { attempts: 200 });
     }
-    await eventually(() => assert.deepEqual(names(informer.items()).filter((n) => /\/r\d$/.test(n)), ['default/r1', 'default/r2', 'default/r3']));
+    await eventually(() =>
+      assert.deepEqual(
+        names(informer.items()).filter((n) => /\/r\d$/.test(n)),
+        ['default/r1', 'default/r2', 'default/r3'],
+      ),
+    );
     assert.equal(counter.syncs, 1, 'resumed by watch, not by listing again');
   });
 
   it('lists again when its resume point was compacted away (410 Expired)', async (ctx) => {
     const errors: unknown[] = [];
-    const { informer, counter } = await startCounting(ctx, { namespace: 'default', watchTimeoutSeconds: 1, onError: (e) => errors.push(e) });
+    const { informer, counter } = await startCounting(ctx, {
+      namespace: 'default',
+      watchTimeoutSeconds: 1,
+      onError: (e) => errors.push(e),
+    });
     // Writes outside the informer's namespace move the server's revision but not the
     // informer's resume point; compacting past them expires that point.
     let last: KubeObject | undefined;
@@ -166,6 +192,10 @@ describe('Informer', () => {
     await eventually(() => assert.ok(counter.syncs >= 2, 'the cache was rebuilt by a fresh list'));
     await client.create(apiDefinitionKind, api('after-compaction'));
     await eventually(() => assert.ok(informer.get('default', 'after-compaction')));
-    assert.deepEqual(errors.filter((e) => e instanceof ApiStatusError), [], 'a 410 is handled by listing, not reported as a failure');
+    assert.deepEqual(
+      errors.filter((e) => e instanceof ApiStatusError),
+      [],
+      'a 410 is handled by listing, not reported as a failure',
+    );
   });
 });

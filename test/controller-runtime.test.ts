@@ -37,7 +37,13 @@ function sync(name: string, mode: Mode = 'ok'): Sync {
     apiVersion: 'gatehouse.dev/v1alpha1',
     kind: 'Sync',
     metadata: { name, namespace: 'default', annotations: { [MODE]: mode } },
-    spec: { sourceRef: { kind: 'GitRepository', name: 'repo' }, path: './', interval: '5m', prune: false, suspend: false },
+    spec: {
+      sourceRef: { kind: 'GitRepository', name: 'repo' },
+      path: './',
+      interval: '5m',
+      prune: false,
+      suspend: false,
+    },
   };
 }
 
@@ -116,11 +122,19 @@ describe('controller runtime against a real API server', () => {
     t = await startTestApiServer();
     client = new KubeClient(await loadKubeconfig(t.kubeconfigPath));
     informer = new Informer<Sync>(client, syncKind, { namespace: 'default' });
-    events = new EventRecorder(client, 'gatehouse.dev/toy-controller', log.logger, { redact: (m) => m.replace(/password=\S+/g, 'password=***') });
+    events = new EventRecorder(client, 'gatehouse.dev/toy-controller', log.logger, {
+      redact: (m) => m.replace(/password=\S+/g, 'password=***'),
+    });
     reconciler = new ToyReconciler(client, events);
     // One worker: keys are reconciled in the order they were enqueued, which the
     // status-only test relies on.
-    controller = new Controller({ name: 'toy', reconciler, logger: log.logger, concurrency: 1, backoff: { baseDelayMs: 20 } }).watch(informer, undefined, generationChanged);
+    controller = new Controller({
+      name: 'toy',
+      reconciler,
+      logger: log.logger,
+      concurrency: 1,
+      backoff: { baseDelayMs: 20 },
+    }).watch(informer, undefined, generationChanged);
     informer.start();
     await controller.start();
   });
@@ -171,7 +185,13 @@ describe('controller runtime against a real API server', () => {
   it('does not reconcile on a status-only change when filtered by generationChanged', async () => {
     await controller.trigger({ namespace: 'default', name: 'alpha' });
     const attempts = reconciler.attempts.get('default/alpha');
-    await client.patchStatus(syncKind, 'alpha', { status: { lastAttemptedRevision: 'main@sha1:0123' } }, 'merge', 'default');
+    await client.patchStatus(
+      syncKind,
+      'alpha',
+      { status: { lastAttemptedRevision: 'main@sha1:0123' } },
+      'merge',
+      'default',
+    );
     // With one worker, a key enqueued by that status change would be reconciled before
     // this later spec change of another object.
     await client.create(syncKind, sync('marker'));
@@ -220,7 +240,8 @@ describe('controller runtime against a real API server', () => {
     assert.equal(warning.source?.component, 'gatehouse.dev/toy-controller');
     assert.equal(warning.reportingComponent, 'gatehouse.dev/toy-controller');
 
-    const reconciled = () => eventsAbout('alpha').then((list) => list.find((e) => e.message === 'applied generation 3'));
+    const reconciled = () =>
+      eventsAbout('alpha').then((list) => list.find((e) => e.message === 'applied generation 3'));
     const before = (await reconciled())!.count;
     await controller.trigger({ namespace: 'default', name: 'alpha' });
     await events.flush();
@@ -239,7 +260,10 @@ describe('controller runtime against a real API server', () => {
     const alpha = await get('alpha');
     await recorder.record(alpha, 'Normal', 'Windowed', 'same message');
     await recorder.record(alpha, 'Normal', 'Windowed', 'same message');
-    assert.deepEqual((await eventsAbout('alpha')).filter((e) => e.reason === 'Windowed').map((e) => e.count), [1, 1]);
+    assert.deepEqual(
+      (await eventsAbout('alpha')).filter((e) => e.reason === 'Windowed').map((e) => e.count),
+      [1, 1],
+    );
 
     const elsewhere: Sync = { ...sync('ghost'), metadata: { name: 'ghost', namespace: 'no-such-namespace' } };
     await recorder.record(elsewhere, 'Warning', 'Lost', 'cannot be stored');
@@ -252,7 +276,10 @@ describe('writeStatus against a real API server', () => {
 
   it('re-reads on a conflict and stores exactly the wanted status, removing dropped fields', async () => {
     const created = await api.client.create(syncKind, sync('conflict'));
-    const first = await writeStatus(api.client, syncKind, created, { lastAttemptedRevision: 'r1', lastAppliedRevision: 'r1' } satisfies SyncStatus);
+    const first = await writeStatus(api.client, syncKind, created, {
+      lastAttemptedRevision: 'r1',
+      lastAppliedRevision: 'r1',
+    } satisfies SyncStatus);
     assert.equal(first.outcome, 'written');
     // Spec and status move on after the caller read the object: its resourceVersion and
     // the status it would diff against are stale.
@@ -269,11 +296,19 @@ describe('writeStatus against a real API server', () => {
   it('writes nothing when the status is unchanged, and reports a deleted object as gone', async () => {
     const created = await api.client.create(syncKind, sync('gone'));
     const { object } = await writeStatus(api.client, syncKind, created, { lastAttemptedRevision: 'r1' });
-    const same = await writeStatus(api.client, syncKind, object!, { lastAttemptedRevision: 'r1', lastAppliedRevision: undefined });
+    const same = await writeStatus(api.client, syncKind, object!, {
+      lastAttemptedRevision: 'r1',
+      lastAppliedRevision: undefined,
+    });
     assert.equal(same.outcome, 'unchanged');
-    assert.equal((await api.client.get<Sync>(syncKind, 'gone', 'default')).metadata.resourceVersion, object!.metadata.resourceVersion);
+    assert.equal(
+      (await api.client.get<Sync>(syncKind, 'gone', 'default')).metadata.resourceVersion,
+      object!.metadata.resourceVersion,
+    );
     await api.client.delete(syncKind, 'gone', 'default');
-    assert.deepEqual(await writeStatus(api.client, syncKind, object!, { lastAttemptedRevision: 'r2' }), { outcome: 'gone' });
+    assert.deepEqual(await writeStatus(api.client, syncKind, object!, { lastAttemptedRevision: 'r2' }), {
+      outcome: 'gone',
+    });
   });
 });
 
@@ -304,6 +339,8 @@ describe('secondary watches against a real API server', () => {
     await eventually(() => assert.deepEqual(reconciled, ['default/first']));
     const moved = { metadata: { annotations: { [OWNER]: 'second' } } };
     await api.client.patch(syncKind, 'child', moved, 'merge', 'default');
-    await eventually(() => assert.deepEqual([...reconciled].sort(), ['default/first', 'default/first', 'default/second']));
+    await eventually(() =>
+      assert.deepEqual([...reconciled].sort(), ['default/first', 'default/first', 'default/second']),
+    );
   });
 });

@@ -65,9 +65,15 @@ describe('field selectors and built-in bodies, as kube-apiserver', () => {
     await post(`${CORE}/events`, event('settings.1', config, loaded));
     const down = { reason: 'UpstreamDown', type: 'Warning', reportingComponent: gateway };
     await post(`${CORE}/events`, event('shop.1', shop, down));
-    await post(`${CORE}/events`, event('shop.2', shop, {
-      reason: 'UpstreamUp', type: 'Normal', reportingComponent: gateway, source: { component: '' },
-    }));
+    await post(
+      `${CORE}/events`,
+      event('shop.2', shop, {
+        reason: 'UpstreamUp',
+        type: 'Normal',
+        reportingComponent: gateway,
+        source: { component: '' },
+      }),
+    );
   });
   after(async () => {
     await t.stop();
@@ -101,8 +107,12 @@ describe('field selectors and built-in bodies, as kube-apiserver', () => {
 
     assert.deepEqual(await names(`${GATEHOUSE}/apidefinitions`, 'spec.listenPath=/orders/'), ['orders']);
     assert.deepEqual(await names(`${GATEHOUSE}/apidefinitions`, 'spec.listenPath!=/orders/'), ['shop']);
-    const gatehouse = (kind: string, name: string, spec: object) =>
-      ({ apiVersion: 'gatehouse.dev/v1alpha1', kind, metadata: { name }, spec });
+    const gatehouse = (kind: string, name: string, spec: object) => ({
+      apiVersion: 'gatehouse.dev/v1alpha1',
+      kind,
+      metadata: { name },
+      spec,
+    });
     await post(`${GATEHOUSE}/syncs`, gatehouse('Sync', 'apis', { sourceRef: { name: 'platform' } }));
     await post(`${GATEHOUSE}/syncs`, gatehouse('Sync', 'policies', { sourceRef: { name: 'security' } }));
     assert.deepEqual(await names(`${GATEHOUSE}/syncs`, 'spec.sourceRef.name=security'), ['policies']);
@@ -112,7 +122,7 @@ describe('field selectors and built-in bodies, as kube-apiserver', () => {
     assert.deepEqual(await names(`${GATEHOUSE}/apikeys`, 'spec.consumer=other'), []);
   });
 
-  it('refuses a field a kind does not select by with kube\'s message', async () => {
+  it("refuses a field a kind does not select by with kube's message", async () => {
     const unsupported = [
       [`${CORE}/configmaps`, 'data.a'],
       [`${GATEHOUSE}/apidefinitions`, 'spec.upstream.timeout'],
@@ -132,11 +142,12 @@ describe('field selectors and built-in bodies, as kube-apiserver', () => {
     const query = `watch=true&resourceVersion=${start}&fieldSelector=${encodeURIComponent('spec.listenPath=/w/')}`;
     const res = await t.request(`${GATEHOUSE}/apidefinitions?${query}`, { signal: abort.signal });
     assert.equal(res.status, 200);
-    const patch = (name: string, listenPath: string) => t.request(`${GATEHOUSE}/apidefinitions/${name}`, {
-      method: 'PATCH',
-      headers: { 'content-type': 'application/merge-patch+json' },
-      body: JSON.stringify({ spec: { listenPath } }),
-    });
+    const patch = (name: string, listenPath: string) =>
+      t.request(`${GATEHOUSE}/apidefinitions/${name}`, {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/merge-patch+json' },
+        body: JSON.stringify({ spec: { listenPath } }),
+      });
     await post(`${GATEHOUSE}/apidefinitions`, api('w1', '/w/'));
     await post(`${GATEHOUSE}/apidefinitions`, api('w2', '/elsewhere/'));
     assert.equal((await patch('w2', '/w/')).status, 200);
@@ -163,7 +174,7 @@ describe('field selectors and built-in bodies, as kube-apiserver', () => {
     assert.deepEqual(seen, ['ADDED w1 /w/', 'ADDED w2 /w/', 'DELETED w1 /gone/', 'DELETED w2 /w/', 'ADDED w3 /w/']);
   });
 
-  it('takes a built-in kind\'s missing apiVersion and kind from the URL', async () => {
+  it("takes a built-in kind's missing apiVersion and kind from the URL", async () => {
     const created = await post('/api/v1/namespaces', { metadata: { name: 'kindless' } });
     assert.deepEqual([created.apiVersion, created.kind, created.status.phase], ['v1', 'Namespace', 'Active']);
     const secret = await post('/api/v1/namespaces/kindless/secrets', { apiVersion: 'v1', metadata: { name: 's' } });
@@ -187,7 +198,9 @@ describe('field selectors and built-in bodies, as kube-apiserver', () => {
   it('refuses a Gatehouse object without kind as kube-apiserver refuses a custom resource without one', async () => {
     const { kind: _kind, ...body } = api('kindless', '/kindless/');
     const res = await t.request(`${GATEHOUSE}/apidefinitions`, {
-      method: 'POST', headers: JSON_TYPE, body: JSON.stringify(body),
+      method: 'POST',
+      headers: JSON_TYPE,
+      body: JSON.stringify(body),
     });
     const status = await res.json();
     assert.equal(res.status, 400);

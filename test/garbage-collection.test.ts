@@ -87,7 +87,10 @@ describe('garbage collection through the API', () => {
     await client.delete(apiDefinitionKind, 'shared-gone', 'default');
     await eventually(async () => {
       const cm = await client.get(configMapKind, 'shared-cm', 'default');
-      assert.deepEqual((cm.metadata.ownerReferences as Ref[]).map((r) => r.name), ['shared-stays']);
+      assert.deepEqual(
+        (cm.metadata.ownerReferences as Ref[]).map((r) => r.name),
+        ['shared-stays'],
+      );
     }, SLOW);
   });
 
@@ -125,7 +128,10 @@ describe('garbage collection through the API', () => {
     const a = await client.get(configMapKind, 'orph-a', 'default');
     assert.equal(a.metadata.ownerReferences, undefined);
     const b = await client.get(configMapKind, 'orph-b', 'default');
-    assert.deepEqual((b.metadata.ownerReferences as Ref[]).map((r) => r.name), ['orph-other']);
+    assert.deepEqual(
+      (b.metadata.ownerReferences as Ref[]).map((r) => r.name),
+      ['orph-other'],
+    );
   });
 
   it('orphanDependents (deprecated) orphans; with propagationPolicy too it is refused, naming the field', async () => {
@@ -135,7 +141,10 @@ describe('garbage collection through the API', () => {
     assert.equal(both.status, 422);
     const status = (await both.json()) as { message: string; details: { causes: Array<{ field: string }> } };
     assert.match(status.message, /apidefinitions\.gatehouse\.dev\/default\/old/);
-    assert.deepEqual(status.details.causes.map((c) => c.field), ['propagationPolicy']);
+    assert.deepEqual(
+      status.details.causes.map((c) => c.field),
+      ['propagationPolicy'],
+    );
     const unknown = await t.request(`${API_PATH}/old?propagationPolicy=Sideways`, { method: 'DELETE' });
     assert.equal(unknown.status, 400);
     const inBody = await deleteWith(t, `${API_PATH}/old`, { propagationPolicy: 'Sideways' });

@@ -143,10 +143,9 @@ describe('gateway credentials and caller identity', () => {
       'GET /free/y HTTP/1.0\r\nX-Forwarded-Host: admin.internal\r\nX-Gatehouse-Consumer: admin\r\n\r\n',
     );
     const { url, headers } = JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)) as Echo;
-    assert.deepEqual([url, headers['x-forwarded-host'], headers['x-gatehouse-consumer']], [
-      '/free/y',
-      undefined,
-      undefined,
-    ]);
+    assert.deepEqual(
+      [url, headers['x-forwarded-host'], headers['x-gatehouse-consumer']],
+      ['/free/y', undefined, undefined],
+    );
   });
 });

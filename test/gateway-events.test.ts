@@ -29,10 +29,13 @@ async function restartable(): Promise<{ url: string; start(): Promise<void>; sto
   const up = {
     url,
     async start() {
-      server = await startServer((req, res) => {
-        req.resume();
-        res.writeHead(200).end('up');
-      }, Number(new URL(url).port));
+      server = await startServer(
+        (req, res) => {
+          req.resume();
+          res.writeHead(200).end('up');
+        },
+        Number(new URL(url).port),
+      );
     },
     async stop() {
       await server?.close();
@@ -61,12 +64,15 @@ describe('Events on ApiDefinitions', () => {
     );
   /** Waits for exactly one Event about `name` with `reason`, seen `count` times, and returns it. */
   const expectEvent = (name: string, reason: string, count = 1) =>
-    eventually(async () => {
-      const found = await events(name, reason);
-      assert.equal(found.length, 1, `one ${reason} Event about ${name}: ${JSON.stringify(found)}`);
-      assert.equal(found[0].count, count, `${reason} about ${name} seen ${count} times`);
-      return found[0];
-    }, { attempts: 200 });
+    eventually(
+      async () => {
+        const found = await events(name, reason);
+        assert.equal(found.length, 1, `one ${reason} Event about ${name}: ${JSON.stringify(found)}`);
+        assert.equal(found[0].count, count, `${reason} about ${name} seen ${count} times`);
+        return found[0];
+      },
+      { attempts: 200 },
+    );
   const leaseHolder = async () =>
     (await client.get<Lease>(leaseKind, STATUS_LEASE, STATUS_LEASE_NAMESPACE)).spec?.holderIdentity;
   /** The gateway that holds the status writer's lease. */
@@ -147,10 +153,13 @@ describe('Events on ApiDefinitions', () => {
     assert.deepEqual([opened.type, opened.message], ['Warning', openedMessage]);
     await upstream.start();
     // Once openDuration is over, a trial request closes the circuit.
-    await eventually(async () => {
-      await call(leader.url, '/breaking');
-      assert.notDeepEqual(await events('breaking', 'CircuitClosed'), []);
-    }, { attempts: 200 });
+    await eventually(
+      async () => {
+        await call(leader.url, '/breaking');
+        assert.notDeepEqual(await events('breaking', 'CircuitClosed'), []);
+      },
+      { attempts: 200 },
+    );
     const closed = await expectEvent('breaking', 'CircuitClosed');
     const closedMessage = `circuit of target ${upstream.url} closed: trial requests succeeded`;
     assert.deepEqual([closed.type, closed.message], ['Normal', closedMessage]);

@@ -14,7 +14,13 @@ import { startGateway, type Gateway } from '../src/gateway/server.ts';
 import { startTestApiServer, type TestApiServer } from './support/apiserver.ts';
 import { eventually } from './support/eventually.ts';
 import {
-  apiDefinition, call, closedPortUrl, startUpstream, type Answer, type Echo, type Upstream,
+  apiDefinition,
+  call,
+  closedPortUrl,
+  startUpstream,
+  type Answer,
+  type Echo,
+  type Upstream,
 } from './support/gateway.ts';
 
 /** The gateway's log lines, parsed. */
@@ -30,10 +36,22 @@ describe('gateway', () => {
 
   /** Creates `obj` and waits until the gateway serves a config that contains it. */
   async function apply(obj: KubeObject): Promise<KubeObject> {
-    const ref = { ApiDefinition: apiDefinitionKind, ApiKey: apiKeyKind, Consumer: consumerKind, SecurityPolicy: securityPolicyKind }[obj.kind]!;
+    const ref = {
+      ApiDefinition: apiDefinitionKind,
+      ApiKey: apiKeyKind,
+      Consumer: consumerKind,
+      SecurityPolicy: securityPolicyKind,
+    }[obj.kind]!;
     const created = await client.create(ref, obj);
-    const list = { ApiDefinition: 'apis', ApiKey: 'apiKeys', Consumer: 'consumers', SecurityPolicy: 'policies' }[obj.kind] as 'apis';
-    await eventually(() => assert.ok(gw.config().inputs[list].some((o) => o.metadata.uid === created.metadata.uid), `${obj.kind} ${obj.metadata.name} is in the gateway config`));
+    const list = { ApiDefinition: 'apis', ApiKey: 'apiKeys', Consumer: 'consumers', SecurityPolicy: 'policies' }[
+      obj.kind
+    ] as 'apis';
+    await eventually(() =>
+      assert.ok(
+        gw.config().inputs[list].some((o) => o.metadata.uid === created.metadata.uid),
+        `${obj.kind} ${obj.metadata.name} is in the gateway config`,
+      ),
+    );
     return created;
   }
 
@@ -52,15 +70,37 @@ describe('gateway', () => {
 
   it('routes by host (exact, then wildcard, then any) and longest listenPath, stripping when asked', async () => {
     await apply(apiDefinition('shop', { listenPath: '/shop', upstream: { targets: [{ url: `${a.url}/base/` }] } }));
-    await apply(apiDefinition('shop-cart', { listenPath: '/shop/cart', stripListenPath: true, upstream: { targets: [{ url: b.url }] } }));
-    await apply(apiDefinition('eu', { listenPath: '/shop', hosts: ['*.eu.example.com'], upstream: { targets: [{ url: b.url }] } }));
+    await apply(
+      apiDefinition('shop-cart', {
+        listenPath: '/shop/cart',
+        stripListenPath: true,
+        upstream: { targets: [{ url: b.url }] },
+      }),
+    );
+    await apply(
+      apiDefinition('eu', {
+        listenPath: '/shop',
+        hosts: ['*.eu.example.com'],
+        upstream: { targets: [{ url: b.url }] },
+      }),
+    );
     const plain = (await call(gw.url, '/shop/items?x=1')).json<Echo>();
     assert.deepEqual([plain.upstream, plain.url], ['a', '/base/shop/items?x=1']);
     const cart = (await call(gw.url, '/shop/cart/42')).json<Echo>();
     assert.deepEqual([cart.upstream, cart.url], ['b', '/42']);
     assert.equal((await call(gw.url, '/shop/cart')).json<Echo>().url, '/', 'a stripped listenPath leaves "/"');
-    await apply(apiDefinition('health', { listenPath: '/health', stripListenPath: true, upstream: { targets: [{ url: `${a.url}/healthz` }] } }));
-    assert.equal((await call(gw.url, '/health?deep=1')).json<Echo>().url, '/healthz?deep=1', 'nothing left after stripping reaches the base path itself');
+    await apply(
+      apiDefinition('health', {
+        listenPath: '/health',
+        stripListenPath: true,
+        upstream: { targets: [{ url: `${a.url}/healthz` }] },
+      }),
+    );
+    assert.equal(
+      (await call(gw.url, '/health?deep=1')).json<Echo>().url,
+      '/healthz?deep=1',
+      'nothing left after stripping reaches the base path itself',
+    );
     assert.equal((await call(gw.url, '/health/')).json<Echo>().url, '/healthz/');
     const eu = (await call(gw.url, '/shop/x', { headers: { host: 'de.eu.example.com' } })).json<Echo>();
     assert.deepEqual([eu.upstream, eu.url], ['b', '/shop/x']);
@@ -70,13 +110,24 @@ describe('gateway', () => {
   });
 
   it('forwards with X-Forwarded-*, without hop-by-hop headers, applying header transforms', async () => {
-    await apply(apiDefinition('headers', {
-      listenPath: '/headers',
-      upstream: { targets: [{ url: a.url }] },
-      requestHeaders: { set: { 'X-Team': 'core' }, remove: ['X-Remove-Me'] },
-      responseHeaders: { set: { 'X-Served-By': 'gatehouse' }, remove: ['X-Internal-Secret'] },
-    }));
-    const answer = await call(gw.url, '/headers', { headers: { host: 'shop.test:8080', 'x-remove-me': '1', 'x-forwarded-for': '203.0.113.9', connection: 'x-private', 'x-private': 'hop', te: 'trailers' } });
+    await apply(
+      apiDefinition('headers', {
+        listenPath: '/headers',
+        upstream: { targets: [{ url: a.url }] },
+        requestHeaders: { set: { 'X-Team': 'core' }, remove: ['X-Remove-Me'] },
+        responseHeaders: { set: { 'X-Served-By': 'gatehouse' }, remove: ['X-Internal-Secret'] },
+      }),
+    );
+    const answer = await call(gw.url, '/headers', {
+      headers: {
+        host: 'shop.test:8080',
+        'x-remove-me': '1',
+        'x-forwarded-for': '203.0.113.9',
+        connection: 'x-private',
+        'x-private': 'hop',
+        te: 'trailers',
+      },
+    });
     const echo = answer.json<Echo>();
     assert.equal(echo.headers['x-team'], 'core');
     assert.equal(echo.headers['x-remove-me'], undefined);
@@ -92,8 +143,20 @@ describe('gateway', () => {
 
   it('answers 404 for inactive and unservable APIs and serves internal APIs only on the internal listener', async () => {
     await apply(apiDefinition('off', { listenPath: '/off', active: false, upstream: { targets: [{ url: a.url }] } }));
-    await apply(apiDefinition('private', { listenPath: '/private', visibility: 'internal', upstream: { targets: [{ url: a.url }] } }));
-    await apply(apiDefinition('jwt', { listenPath: '/jwt', auth: { type: 'jwt', jwt: { jwks: { keys: [] } } }, upstream: { targets: [{ url: a.url }] } }));
+    await apply(
+      apiDefinition('private', {
+        listenPath: '/private',
+        visibility: 'internal',
+        upstream: { targets: [{ url: a.url }] },
+      }),
+    );
+    await apply(
+      apiDefinition('jwt', {
+        listenPath: '/jwt',
+        auth: { type: 'jwt', jwt: { jwks: { keys: [] } } },
+        upstream: { targets: [{ url: a.url }] },
+      }),
+    );
     assert.equal((await call(gw.url, '/jwt')).status, 404, 'an auth type the gateway cannot check is not served');
     assert.equal((await call(gw.url, '/off')).status, 404);
     assert.equal((await call(gw.internalUrl, '/off')).status, 404);
@@ -104,7 +167,9 @@ describe('gateway', () => {
   it('answers 502 when the upstream refuses and 504 when it is too slow, naming the API, not the target', async () => {
     const closed = await closedPortUrl();
     await apply(apiDefinition('down', { listenPath: '/down', upstream: { targets: [{ url: closed }], retries: 2 } }));
-    await apply(apiDefinition('slow', { listenPath: '/slow', upstream: { targets: [{ url: a.url }], timeout: '300ms' } }));
+    await apply(
+      apiDefinition('slow', { listenPath: '/slow', upstream: { targets: [{ url: a.url }], timeout: '300ms' } }),
+    );
     const down = await call(gw.url, '/down');
     assert.equal(down.status, 502);
     assert.deepEqual(down.json(), {
@@ -133,7 +198,18 @@ describe('gateway', () => {
   });
 
   it('retries a GET on the next target after a connection failure', async () => {
-    await apply(apiDefinition('retry', { listenPath: '/retry', upstream: { targets: [{ url: await closedPortUrl(), weight: 1 }, { url: a.url, weight: 1 }], retries: 1 } }));
+    await apply(
+      apiDefinition('retry', {
+        listenPath: '/retry',
+        upstream: {
+          targets: [
+            { url: await closedPortUrl(), weight: 1 },
+            { url: a.url, weight: 1 },
+          ],
+          retries: 1,
+        },
+      }),
+    );
     for (let i = 0; i < 6; i++) assert.equal((await call(gw.url, '/retry')).status, 200);
     // Targets are chosen at random, half each: POSTs go until one is sent to the closed port,
     // which must answer 502, never a retry's 200. 64 draws that all miss it: 1 run in 2^64.
@@ -147,39 +223,78 @@ describe('gateway', () => {
   });
 
   it('refuses bodies over maxBodyBytes with 413, declared or streamed', async () => {
-    await apply(apiDefinition('small', { listenPath: '/small', maxBodyBytes: 10, upstream: { targets: [{ url: a.url }] } }));
+    await apply(
+      apiDefinition('small', { listenPath: '/small', maxBodyBytes: 10, upstream: { targets: [{ url: a.url }] } }),
+    );
     assert.equal((await call(gw.url, '/small', { method: 'POST', body: '0123456789' })).json<Echo>().bodyBytes, 10);
     const declared = await call(gw.url, '/small', { method: 'POST', body: '0123456789ab' });
     assert.deepEqual([declared.status, declared.json().code], [413, 'BODY_TOO_LARGE']);
-    const streamed = await call(gw.url, '/small', { method: 'POST', headers: { 'transfer-encoding': 'chunked' }, body: ['012345', '6789ab'] });
+    const streamed = await call(gw.url, '/small', {
+      method: 'POST',
+      headers: { 'transfer-encoding': 'chunked' },
+      body: ['012345', '6789ab'],
+    });
     assert.equal(streamed.status, 413);
   });
 
   it('answers CORS preflights at the gateway and decorates actual responses', async () => {
-    await apply(apiDefinition('cors', {
-      listenPath: '/cors',
-      upstream: { targets: [{ url: a.url }] },
-      auth: { type: 'apiKey' },
-      cors: { allowOrigins: ['https://app.example'], allowMethods: ['GET', 'POST'], allowHeaders: ['X-API-Key'], allowCredentials: true, maxAge: 600 },
-    }));
-    const preflight = await call(gw.url, '/cors/x', { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' } });
+    await apply(
+      apiDefinition('cors', {
+        listenPath: '/cors',
+        upstream: { targets: [{ url: a.url }] },
+        auth: { type: 'apiKey' },
+        cors: {
+          allowOrigins: ['https://app.example'],
+          allowMethods: ['GET', 'POST'],
+          allowHeaders: ['X-API-Key'],
+          allowCredentials: true,
+          maxAge: 600,
+        },
+      }),
+    );
+    const preflight = await call(gw.url, '/cors/x', {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' },
+    });
     assert.equal(preflight.status, 204, 'answered before auth: preflights carry no credentials');
     assert.equal(preflight.headers['access-control-allow-origin'], 'https://app.example');
     assert.equal(preflight.headers['access-control-allow-methods'], 'GET, POST');
     assert.equal(preflight.headers['access-control-allow-headers'], 'X-API-Key');
     assert.equal(preflight.headers['access-control-allow-credentials'], 'true');
     assert.equal(preflight.headers['access-control-max-age'], '600');
-    const other = await call(gw.url, '/cors/x', { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+    const other = await call(gw.url, '/cors/x', {
+      method: 'OPTIONS',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+    });
     assert.equal(other.status, 403);
     const actual = await call(gw.url, '/cors/x', { headers: { origin: 'https://app.example' } });
     assert.equal(actual.status, 401);
-    assert.equal(actual.headers['access-control-allow-origin'], 'https://app.example', 'even a refusal is readable by the allowed origin');
+    assert.equal(
+      actual.headers['access-control-allow-origin'],
+      'https://app.example',
+      'even a refusal is readable by the allowed origin',
+    );
   });
 
   it('refuses denied and not-allowed client addresses (IPv4 and IPv6 blocks)', async () => {
-    await apply(apiDefinition('deny', { listenPath: '/deny', ipDeny: ['127.0.0.0/8'], upstream: { targets: [{ url: a.url }] } }));
-    await apply(apiDefinition('allow6', { listenPath: '/allow6', ipAllow: ['2001:db8::/32'], upstream: { targets: [{ url: a.url }] } }));
-    await apply(apiDefinition('allow4', { listenPath: '/allow4', ipAllow: ['10.0.0.0/8', '127.0.0.1/32'], ipDeny: ['::1/128'], upstream: { targets: [{ url: a.url }] } }));
+    await apply(
+      apiDefinition('deny', { listenPath: '/deny', ipDeny: ['127.0.0.0/8'], upstream: { targets: [{ url: a.url }] } }),
+    );
+    await apply(
+      apiDefinition('allow6', {
+        listenPath: '/allow6',
+        ipAllow: ['2001:db8::/32'],
+        upstream: { targets: [{ url: a.url }] },
+      }),
+    );
+    await apply(
+      apiDefinition('allow4', {
+        listenPath: '/allow4',
+        ipAllow: ['10.0.0.0/8', '127.0.0.1/32'],
+        ipDeny: ['::1/128'],
+        upstream: { targets: [{ url: a.url }] },
+      }),
+    );
     const denied = await call(gw.url, '/deny');
     assert.deepEqual([denied.status, denied.json().code], [403, 'IP_FORBIDDEN']);
     assert.equal((await call(gw.url, '/allow6')).status, 403);
@@ -187,10 +302,31 @@ describe('gateway', () => {
   });
 
   it('authenticates API keys minted by the API server, checks policies, and drops deleted keys', async () => {
-    await apply(apiDefinition('keyed', { listenPath: '/keyed', auth: { type: 'apiKey', apiKey: { header: 'X-API-Key', query: 'api_key' } }, upstream: { targets: [{ url: a.url }] } }));
-    await apply({ apiVersion: 'gatehouse.dev/v1alpha1', kind: 'SecurityPolicy', metadata: { name: 'read-orders', namespace: 'default' }, spec: { apis: [{ name: 'keyed', methods: ['GET'], paths: ['/orders'] }] } });
-    await apply({ apiVersion: 'gatehouse.dev/v1alpha1', kind: 'Consumer', metadata: { name: 'acme', namespace: 'default' }, spec: { policies: ['read-orders'] } });
-    const created = await apply({ apiVersion: 'gatehouse.dev/v1alpha1', kind: 'ApiKey', metadata: { name: 'acme-1', namespace: 'default' }, spec: { consumer: 'acme' } });
+    await apply(
+      apiDefinition('keyed', {
+        listenPath: '/keyed',
+        auth: { type: 'apiKey', apiKey: { header: 'X-API-Key', query: 'api_key' } },
+        upstream: { targets: [{ url: a.url }] },
+      }),
+    );
+    await apply({
+      apiVersion: 'gatehouse.dev/v1alpha1',
+      kind: 'SecurityPolicy',
+      metadata: { name: 'read-orders', namespace: 'default' },
+      spec: { apis: [{ name: 'keyed', methods: ['GET'], paths: ['/orders'] }] },
+    });
+    await apply({
+      apiVersion: 'gatehouse.dev/v1alpha1',
+      kind: 'Consumer',
+      metadata: { name: 'acme', namespace: 'default' },
+      spec: { policies: ['read-orders'] },
+    });
+    const created = await apply({
+      apiVersion: 'gatehouse.dev/v1alpha1',
+      kind: 'ApiKey',
+      metadata: { name: 'acme-1', namespace: 'default' },
+      spec: { consumer: 'acme' },
+    });
     const key = (created.status as { key: string }).key;
     assert.match(key, /^gh_/);
 
@@ -204,17 +340,34 @@ describe('gateway', () => {
     assert.equal(ok.json<Echo>().headers['x-api-key'], undefined, 'the key never reaches the upstream');
     assert.equal(ok.json<Echo>().headers['x-gatehouse-consumer'], 'acme');
     assert.equal((await call(gw.url, `/keyed/orders?api_key=${key}`)).status, 200);
-    assert.equal((await call(gw.url, '/keyed/orders', { method: 'DELETE', headers: { 'x-api-key': key } })).status, 403, 'method not granted');
-    assert.equal((await call(gw.url, '/keyed/users', { headers: { 'x-api-key': key } })).status, 403, 'path not granted');
+    assert.equal(
+      (await call(gw.url, '/keyed/orders', { method: 'DELETE', headers: { 'x-api-key': key } })).status,
+      403,
+      'method not granted',
+    );
+    assert.equal(
+      (await call(gw.url, '/keyed/users', { headers: { 'x-api-key': key } })).status,
+      403,
+      'path not granted',
+    );
     const beside = await call(gw.url, '/keyed/orders-admin', { headers: { 'x-api-key': key } });
     assert.equal(beside.status, 403, 'a policy path is a prefix of whole segments');
 
     await client.delete(apiKeyKind, 'acme-1');
-    await eventually(async () => assert.equal((await call(gw.url, '/keyed/orders', { headers: { 'x-api-key': key } })).status, 401), { attempts: 20, intervalMs: 50 });
+    await eventually(
+      async () => assert.equal((await call(gw.url, '/keyed/orders', { headers: { 'x-api-key': key } })).status, 401),
+      { attempts: 20, intervalMs: 50 },
+    );
   });
 
   it('rate limits with 429, Retry-After and RateLimit-* headers', async () => {
-    await apply(apiDefinition('limited', { listenPath: '/limited', rateLimit: { requests: 2, per: '1m' }, upstream: { targets: [{ url: a.url }] } }));
+    await apply(
+      apiDefinition('limited', {
+        listenPath: '/limited',
+        rateLimit: { requests: 2, per: '1m' },
+        upstream: { targets: [{ url: a.url }] },
+      }),
+    );
     const first = await call(gw.url, '/limited');
     assert.equal(first.status, 200);
     assert.deepEqual([first.headers['ratelimit-limit'], first.headers['ratelimit-remaining']], ['2', '1']);
@@ -226,19 +379,55 @@ describe('gateway', () => {
     assert.ok(Number(refused.headers['ratelimit-reset']) > 0);
   });
 
-  it('limits each consumer by its policy, refuses expired keys, and honours a key\'s own policies', async () => {
-    await apply(apiDefinition('metered', { listenPath: '/metered', auth: { type: 'apiKey' }, upstream: { targets: [{ url: a.url }] } }));
-    await apply({ apiVersion: 'gatehouse.dev/v1alpha1', kind: 'SecurityPolicy', metadata: { name: 'metered-1pm', namespace: 'default' }, spec: { apis: [{ name: 'metered' }], rateLimit: { requests: 1, per: '1m' } } });
-    await apply({ apiVersion: 'gatehouse.dev/v1alpha1', kind: 'SecurityPolicy', metadata: { name: 'metered-free', namespace: 'default' }, spec: { apis: [{ name: 'metered' }] } });
-    await apply({ apiVersion: 'gatehouse.dev/v1alpha1', kind: 'Consumer', metadata: { name: 'small', namespace: 'default' }, spec: { policies: ['metered-1pm'] } });
+  it("limits each consumer by its policy, refuses expired keys, and honours a key's own policies", async () => {
+    await apply(
+      apiDefinition('metered', {
+        listenPath: '/metered',
+        auth: { type: 'apiKey' },
+        upstream: { targets: [{ url: a.url }] },
+      }),
+    );
+    await apply({
+      apiVersion: 'gatehouse.dev/v1alpha1',
+      kind: 'SecurityPolicy',
+      metadata: { name: 'metered-1pm', namespace: 'default' },
+      spec: { apis: [{ name: 'metered' }], rateLimit: { requests: 1, per: '1m' } },
+    });
+    await apply({
+      apiVersion: 'gatehouse.dev/v1alpha1',
+      kind: 'SecurityPolicy',
+      metadata: { name: 'metered-free', namespace: 'default' },
+      spec: { apis: [{ name: 'metered' }] },
+    });
+    await apply({
+      apiVersion: 'gatehouse.dev/v1alpha1',
+      kind: 'Consumer',
+      metadata: { name: 'small', namespace: 'default' },
+      spec: { policies: ['metered-1pm'] },
+    });
     const mint = async (name: string, spec: Record<string, unknown>) =>
-      ((await apply({ apiVersion: 'gatehouse.dev/v1alpha1', kind: 'ApiKey', metadata: { name, namespace: 'default' }, spec: { consumer: 'small', ...spec } })).status as { key: string }).key;
-    const [k1, k2, unlimited, expired] = [await mint('small-1', {}), await mint('small-2', {}), await mint('small-free', { policies: ['metered-free'] }), await mint('small-old', { expires: '2000-01-01T00:00:00Z' })];
+      (
+        (
+          await apply({
+            apiVersion: 'gatehouse.dev/v1alpha1',
+            kind: 'ApiKey',
+            metadata: { name, namespace: 'default' },
+            spec: { consumer: 'small', ...spec },
+          })
+        ).status as { key: string }
+      ).key;
+    const [k1, k2, unlimited, expired] = [
+      await mint('small-1', {}),
+      await mint('small-2', {}),
+      await mint('small-free', { policies: ['metered-free'] }),
+      await mint('small-old', { expires: '2000-01-01T00:00:00Z' }),
+    ];
     assert.equal((await call(gw.url, '/metered', { headers: { 'x-api-key': k1 } })).status, 200);
     const second = await call(gw.url, '/metered', { headers: { 'x-api-key': k2 } });
     assert.equal(second.status, 429, 'the limit belongs to the consumer, not to one key');
     assert.equal(second.headers['ratelimit-limit'], '1');
-    for (let i = 0; i < 3; i++) assert.equal((await call(gw.url, '/metered', { headers: { 'x-api-key': unlimited } })).status, 200);
+    for (let i = 0; i < 3; i++)
+      assert.equal((await call(gw.url, '/metered', { headers: { 'x-api-key': unlimited } })).status, 200);
     assert.equal((await call(gw.url, '/metered', { headers: { 'x-api-key': expired } })).status, 401);
   });
 
@@ -262,7 +451,9 @@ describe('gateway', () => {
     const raw = await new Promise<string>((resolve, reject) => {
       const { port } = new URL(gw.url);
       const socket = connect(Number(port), '127.0.0.1', () => {
-        socket.end('POST /shop HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n');
+        socket.end(
+          'POST /shop HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+        );
       });
       let data = '';
       socket.on('data', (c: Buffer) => (data += c.toString()));
@@ -291,19 +482,33 @@ describe('gateway without its API server', () => {
     const dataDir = `${t.dir}/gateway`;
     try {
       const gw = await startGateway({ kubeconfig: t.kubeconfigPath, port: 0, dataDir, logger });
-      await client.create(apiDefinitionKind, apiDefinition('kept', { listenPath: '/kept', upstream: { targets: [{ url: upstream.url }] } }));
+      await client.create(
+        apiDefinitionKind,
+        apiDefinition('kept', { listenPath: '/kept', upstream: { targets: [{ url: upstream.url }] } }),
+      );
       await eventually(async () => assert.equal((await call(gw.url, '/kept')).status, 200));
       await client.close();
       await t.server.close();
-      await eventually(async () => assert.match((await call(gw.internalUrl, '/metrics')).text, /^gatehouse_gateway_apiserver_connected 0$/m));
+      await eventually(async () =>
+        assert.match((await call(gw.internalUrl, '/metrics')).text, /^gatehouse_gateway_apiserver_connected 0$/m),
+      );
       assert.equal((await call(gw.url, '/kept')).status, 200, 'serving continues while the API server is down');
       await gw.close();
 
-      const restarted = await startGateway({ kubeconfig: t.kubeconfigPath, port: 0, dataDir, logger, startTimeoutMs: 300 });
+      const restarted = await startGateway({
+        kubeconfig: t.kubeconfigPath,
+        port: 0,
+        dataDir,
+        logger,
+        startTimeoutMs: 300,
+      });
       try {
         assert.equal(restarted.config().source, 'disk');
         assert.equal((await call(restarted.url, '/kept')).json<Echo>().upstream, 'a');
-        assert.match((await call(restarted.internalUrl, '/metrics')).text, /^gatehouse_gateway_config_source\{source="disk"\} 1$/m);
+        assert.match(
+          (await call(restarted.internalUrl, '/metrics')).text,
+          /^gatehouse_gateway_config_source\{source="disk"\} 1$/m,
+        );
       } finally {
         await restarted.close();
       }

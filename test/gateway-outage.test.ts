@@ -106,7 +106,10 @@ describe('gateway without its API server', () => {
     assert.deepEqual(warnings.slice(1), summaries, 'after the first warning, only summaries');
     assert.equal(outage.filter((l) => l.err).length, 1, 'one stack trace for the whole outage');
     const attempts = summaries.map((s) => s.attempts!);
-    assert.ok(attempts.every((n, i) => i === 0 || n >= attempts[i - 1]), `attempts only grow: ${attempts}`);
+    assert.ok(
+      attempts.every((n, i) => i === 0 || n >= attempts[i - 1]),
+      `attempts only grow: ${attempts}`,
+    );
     assert.ok(attempts.at(-1)! > summaries.length + 1, `more failed attempts (${attempts.at(-1)}) than lines logged`);
     const still = `still cannot reach the API server at ${server} \\(since \\S+Z, \\d+ failed attempts; last: .+\\)`;
     assert.match(summaries[0].msg, new RegExp(`^${still}: serving ${lastGood}$`));

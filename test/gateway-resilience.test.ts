@@ -14,7 +14,15 @@ import { KubeClient } from '../src/client/rest.ts';
 import { startGateway, type Gateway } from '../src/gateway/server.ts';
 import { startTestApiServer, type TestApiServer } from './support/apiserver.ts';
 import { eventually } from './support/eventually.ts';
-import { apiDefinition, call, closedPortUrl, rawExchange, startServer, untilServed, type TestServer } from './support/gateway.ts';
+import {
+  apiDefinition,
+  call,
+  closedPortUrl,
+  rawExchange,
+  startServer,
+  untilServed,
+  type TestServer,
+} from './support/gateway.ts';
 
 const logger = pino({ level: 'silent' });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -33,16 +41,19 @@ interface Steerable extends TestServer {
 
 async function steerable(name: string): Promise<Steerable> {
   const s = { name, health: 200, status: 200, probes: 0, seen: [] as string[] } as Steerable;
-  Object.assign(s, await startServer((req, res) => {
-    if (req.url === '/healthz') {
-      s.probes++;
-      res.writeHead(s.health).end();
-      return;
-    }
-    s.seen.push(req.url!);
-    req.resume();
-    res.writeHead(s.status, { 'x-upstream': name }).end(name);
-  }));
+  Object.assign(
+    s,
+    await startServer((req, res) => {
+      if (req.url === '/healthz') {
+        s.probes++;
+        res.writeHead(s.health).end();
+        return;
+      }
+      s.seen.push(req.url!);
+      req.resume();
+      res.writeHead(s.status, { 'x-upstream': name }).end(name);
+    }),
+  );
   return s;
 }
 
@@ -56,19 +67,28 @@ describe('gateway upstream resilience', () => {
   let a: Steerable;
 
   const create = async (obj: KubeObject) => untilServed(gw, await client.create(apiDefinitionKind, obj));
-  const patch = async (name: string, body: unknown) => untilServed(gw, await client.patch<KubeObject>(apiDefinitionKind, name, body));
+  const patch = async (name: string, body: unknown) =>
+    untilServed(gw, await client.patch<KubeObject>(apiDefinitionKind, name, body));
   const upstream = async (name: string) => {
     const s = await steerable(name);
     upstreams.push(s);
     return s;
   };
-  const healthOf = (api: string, url: string) => gw.upstreamHealth().get(`default/${api}`)?.find((h) => h.url === url);
+  const healthOf = (api: string, url: string) =>
+    gw
+      .upstreamHealth()
+      .get(`default/${api}`)
+      ?.find((h) => h.url === url);
   /** Who answered `n` requests to `path`. */
   const answerers = async (path: string, n: number) => {
     const names = new Set<string>();
     for (let i = 0; i < n; i++) {
       const answer = await call(gw.url, path);
-      names.add(answer.headers['x-upstream'] === undefined ? `${answer.status} ${answer.text}` : String(answer.headers['x-upstream']));
+      names.add(
+        answer.headers['x-upstream'] === undefined
+          ? `${answer.status} ${answer.text}`
+          : String(answer.headers['x-upstream']),
+      );
     }
     return [...names].sort();
   };
@@ -92,7 +112,15 @@ describe('gateway upstream resilience', () => {
 
     it('take a target out of rotation after unhealthyThreshold failures and back after healthyThreshold successes', async () => {
       const b = await upstream('b');
-      await create(apiDefinition('hc', { listenPath: '/hc', upstream: { targets: [{ url: a.url }, { url: b.url }], healthCheck: { ...check, healthyThreshold: 2, unhealthyThreshold: 2 } } }));
+      await create(
+        apiDefinition('hc', {
+          listenPath: '/hc',
+          upstream: {
+            targets: [{ url: a.url }, { url: b.url }],
+            healthCheck: { ...check, healthyThreshold: 2, unhealthyThreshold: 2 },
+          },
+        }),
+      );
       await eventually(() => assert.ok(b.probes >= 1, 'b probed'));
       assert.deepEqual(healthOf('hc', b.url), { url: b.url, healthy: true });
 
@@ -111,7 +139,15 @@ describe('gateway upstream resilience', () => {
     it('keep their verdicts across config swaps', async () => {
       const c = await upstream('c');
       // A fresh checker would call c healthy at once; this one needs 100 successes (10 s).
-      await create(apiDefinition('sticky', { listenPath: '/sticky', upstream: { targets: [{ url: a.url }, { url: c.url }], healthCheck: { ...check, healthyThreshold: 100, unhealthyThreshold: 1 } } }));
+      await create(
+        apiDefinition('sticky', {
+          listenPath: '/sticky',
+          upstream: {
+            targets: [{ url: a.url }, { url: c.url }],
+            healthCheck: { ...check, healthyThreshold: 100, unhealthyThreshold: 1 },
+          },
+        }),
+      );
       c.health = 500;
       await eventually(() => assert.equal(healthOf('sticky', c.url)?.healthy, false));
       c.health = 200;
@@ -125,7 +161,12 @@ describe('gateway upstream resilience', () => {
 
     it('fail open: with every target unhealthy, requests still go to them', async () => {
       const d = await upstream('d');
-      await create(apiDefinition('allsick', { listenPath: '/allsick', upstream: { targets: [{ url: d.url }], healthCheck: { ...check, unhealthyThreshold: 1 } } }));
+      await create(
+        apiDefinition('allsick', {
+          listenPath: '/allsick',
+          upstream: { targets: [{ url: d.url }], healthCheck: { ...check, unhealthyThreshold: 1 } },
+        }),
+      );
       d.health = 500;
       await eventually(() => assert.equal(healthOf('allsick', d.url)?.healthy, false));
       assert.deepEqual(await answerers('/allsick', 3), ['d']);
@@ -133,7 +174,12 @@ describe('gateway upstream resilience', () => {
 
     it('stop when no config uses them', async () => {
       const e = await upstream('e');
-      const api = await create(apiDefinition('dropped', { listenPath: '/dropped', upstream: { targets: [{ url: e.url }], healthCheck: check } }));
+      const api = await create(
+        apiDefinition('dropped', {
+          listenPath: '/dropped',
+          upstream: { targets: [{ url: e.url }], healthCheck: check },
+        }),
+      );
       await eventually(() => assert.ok(e.probes >= 2, 'e probed'));
       await client.delete(apiDefinitionKind, 'dropped');
       await untilServed(gw, api, { gone: true });
@@ -147,15 +193,27 @@ describe('gateway upstream resilience', () => {
   describe('circuit breaker', () => {
     it('opens after consecutive failures, answers CIRCUIT_OPEN naming the API, reopens on a failed trial and closes on a good one', async () => {
       const g = await upstream('g');
-      await create(apiDefinition('cb', { listenPath: '/cb', upstream: { targets: [{ url: g.url }], circuitBreaker: { consecutiveFailures: 3, openDuration: '300ms', halfOpenRequests: 1 } } }));
+      await create(
+        apiDefinition('cb', {
+          listenPath: '/cb',
+          upstream: {
+            targets: [{ url: g.url }],
+            circuitBreaker: { consecutiveFailures: 3, openDuration: '300ms', halfOpenRequests: 1 },
+          },
+        }),
+      );
       g.status = 503;
-      for (let i = 0; i < 3; i++) assert.equal((await call(gw.url, '/cb')).text, 'g', "the upstream's own 503 goes back as it came");
+      for (let i = 0; i < 3; i++)
+        assert.equal((await call(gw.url, '/cb')).text, 'g', "the upstream's own 503 goes back as it came");
       const open = await call(gw.url, '/cb');
       assert.deepEqual([open.status, open.json().code, open.json().api], [503, 'CIRCUIT_OPEN', 'default/cb']);
       assert.match(String(open.json().message), /default\/cb/);
       assert.equal(g.seen.length, 3, 'an open circuit sends nothing to the target');
       assert.equal(healthOf('cb', g.url)?.circuit, 'open');
-      assert.match((await call(gw.internalUrl, '/metrics')).text, new RegExp(`^gatehouse_upstream_circuit_open\\{api="default/cb",target="${g.url}"\\} 1$`, 'm'));
+      assert.match(
+        (await call(gw.internalUrl, '/metrics')).text,
+        new RegExp(`^gatehouse_upstream_circuit_open\\{api="default/cb",target="${g.url}"\\} 1$`, 'm'),
+      );
 
       // After openDuration one trial goes through; it fails, so the circuit opens again.
       await eventually(async () => assert.equal((await call(gw.url, '/cb')).text, 'g'), { attempts: 40 });
@@ -170,7 +228,15 @@ describe('gateway upstream resilience', () => {
 
     it('skips a target whose connections fail, and keeps it skipped across config swaps', async () => {
       const dead = await closedPortUrl();
-      await create(apiDefinition('cb2', { listenPath: '/cb2', upstream: { targets: [{ url: dead }, { url: a.url }], circuitBreaker: { consecutiveFailures: 1, openDuration: '1m' } } }));
+      await create(
+        apiDefinition('cb2', {
+          listenPath: '/cb2',
+          upstream: {
+            targets: [{ url: dead }, { url: a.url }],
+            circuitBreaker: { consecutiveFailures: 1, openDuration: '1m' },
+          },
+        }),
+      );
       let failed = false;
       for (let i = 0; i < 40 && !failed; i++) failed = (await call(gw.url, '/cb2')).status === 502;
       assert.ok(failed, 'some request went to the dead target');
@@ -203,7 +269,12 @@ describe('gateway upstream resilience', () => {
         // The API's timeout is 30 s: only the abort can close it this soon.
         await eventually(() => assert.ok(closed.includes(`${path} cut`), closed.join()));
       }
-      await eventually(async () => assert.match((await call(gw.internalUrl, '/metrics')).text, /^gatehouse_gateway_requests_total\{api="default\/hold",status="499"\} 1$/m));
+      await eventually(async () =>
+        assert.match(
+          (await call(gw.internalUrl, '/metrics')).text,
+          /^gatehouse_gateway_requests_total\{api="default\/hold",status="499"\} 1$/m,
+        ),
+      );
     });
   });
 
@@ -221,8 +292,20 @@ describe('gateway upstream resilience', () => {
         socket.on('message', (data, binary) => socket.send(data, { binary }));
         socket.on('close', (code) => closedOnUpstream.push(code));
       });
-      await create(apiDefinition('ws', { listenPath: '/ws', stripListenPath: true, upstream: { targets: [{ url: `${w.url}/base` }] } }));
-      await create(apiDefinition('wskey', { listenPath: '/wskey', auth: { type: 'apiKey' }, upstream: { targets: [{ url: w.url }] } }));
+      await create(
+        apiDefinition('ws', {
+          listenPath: '/ws',
+          stripListenPath: true,
+          upstream: { targets: [{ url: `${w.url}/base` }] },
+        }),
+      );
+      await create(
+        apiDefinition('wskey', {
+          listenPath: '/wskey',
+          auth: { type: 'apiKey' },
+          upstream: { targets: [{ url: w.url }] },
+        }),
+      );
     });
 
     it('passes a WebSocket through: handshake with the rewritten path and forwarded headers, echo both ways, close', async () => {
@@ -258,7 +341,10 @@ describe('gateway upstream resilience', () => {
     it('relays an upstream that does not switch protocols and closes, so nothing can be smuggled after it', async () => {
       const p = await upstream('p');
       await create(apiDefinition('plain', { listenPath: '/plain', upstream: { targets: [{ url: p.url }] } }));
-      const raw = await rawExchange(gw.url, 'GET /plain/x HTTP/1.1\r\nHost: gw\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\nGET /plain/smuggled HTTP/1.1\r\nHost: gw\r\n\r\n');
+      const raw = await rawExchange(
+        gw.url,
+        'GET /plain/x HTTP/1.1\r\nHost: gw\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\nGET /plain/smuggled HTTP/1.1\r\nHost: gw\r\n\r\n',
+      );
       assert.match(raw, /^HTTP\/1\.1 200 /);
       assert.match(raw, /\r\nconnection: close\r\n/i);
       assert.deepEqual(p.seen, ['/plain/x']);
@@ -277,6 +363,9 @@ describe('gateway upstream resilience', () => {
     await sleep(250);
     const counts = probed.map((u) => u.probes);
     await sleep(500);
-    assert.deepEqual(probed.map((u) => u.probes), counts);
+    assert.deepEqual(
+      probed.map((u) => u.probes),
+      counts,
+    );
   });
 });

@@ -47,10 +47,28 @@ interface GatewayProcess {
 }
 
 async function gatewayProcess(kubeconfig: string, dataDir: string, extra: string[] = []): Promise<GatewayProcess> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', MAIN, 'gateway', '--kubeconfig', kubeconfig, '--port', '0', '--internal-port', '0', '--data-dir', dataDir, ...extra], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, GATEHOUSE_LOG_LEVEL: 'info' },
-  });
+  const proc = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      MAIN,
+      'gateway',
+      '--kubeconfig',
+      kubeconfig,
+      '--port',
+      '0',
+      '--internal-port',
+      '0',
+      '--data-dir',
+      dataDir,
+      ...extra,
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, GATEHOUSE_LOG_LEVEL: 'info' },
+    },
+  );
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   const lines: LogLine[] = [];
   const waiters = new Set<{ test: (l: LogLine) => boolean; resolve: (l: LogLine) => void }>();
@@ -78,7 +96,10 @@ async function gatewayProcess(kubeconfig: string, dataDir: string, extra: string
     return new Promise<LogLine>((resolve, reject) => {
       const waiter = { test, resolve };
       waiters.add(waiter);
-      const timer = setTimeout(() => reject(new Error(`gateway log line not seen in time; stderr: ${stderr}`)), START_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => reject(new Error(`gateway log line not seen in time; stderr: ${stderr}`)),
+        START_TIMEOUT_MS,
+      );
       timer.unref();
       void exited.then((code) => {
         if (waiters.delete(waiter)) reject(new Error(`gateway exited with ${code}: ${stderr}`));
@@ -106,14 +127,16 @@ async function hammer(base: string, path: string, count: number, connections = 4
   const statuses: number[] = [];
   let sent = 0;
   try {
-    await Promise.all(Array.from({ length: connections }, async () => {
-      while (sent < count) {
-        sent++;
-        const res = await pool.request({ method: 'GET', path });
-        await res.body.dump();
-        statuses.push(res.statusCode);
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: connections }, async () => {
+        while (sent < count) {
+          sent++;
+          const res = await pool.request({ method: 'GET', path });
+          await res.body.dump();
+          statuses.push(res.statusCode);
+        }
+      }),
+    );
   } finally {
     await pool.close();
   }
@@ -123,8 +146,12 @@ async function hammer(base: string, path: string, count: number, connections = 4
 const ok = (statuses: number[]) => statuses.filter((s) => s === 200).length;
 
 /** A Gatehouse object of `kind` in the default namespace. */
-const object = (kind: string, name: string, spec: Record<string, unknown>): KubeObject =>
-  ({ apiVersion: 'gatehouse.dev/v1alpha1', kind, metadata: { name, namespace: 'default' }, spec });
+const object = (kind: string, name: string, spec: Record<string, unknown>): KubeObject => ({
+  apiVersion: 'gatehouse.dev/v1alpha1',
+  kind,
+  metadata: { name, namespace: 'default' },
+  spec,
+});
 
 describe('limits shared by gateway processes', { timeout: 180_000 }, () => {
   let t: TestApiServer;
@@ -147,8 +174,18 @@ describe('limits shared by gateway processes', { timeout: 180_000 }, () => {
   it('enforces one rate limit across two gateway processes: not under the limit, not the limit each', async () => {
     // A window of an hour: crossing its boundary during the test lets in at most
     // 100 × (seconds the test runs) / 3600 more, less than one request.
-    await create(apiDefinitionKind, apiDefinition('shared', { listenPath: '/shared', rateLimit: { requests: 100, per: '1h' }, upstream: { targets: [{ url: upstream.url }] } }));
-    const gateways = await Promise.all([gatewayProcess(t.kubeconfigPath, `${t.dir}/gw-a`), gatewayProcess(t.kubeconfigPath, `${t.dir}/gw-b`)]);
+    await create(
+      apiDefinitionKind,
+      apiDefinition('shared', {
+        listenPath: '/shared',
+        rateLimit: { requests: 100, per: '1h' },
+        upstream: { targets: [{ url: upstream.url }] },
+      }),
+    );
+    const gateways = await Promise.all([
+      gatewayProcess(t.kubeconfigPath, `${t.dir}/gw-a`),
+      gatewayProcess(t.kubeconfigPath, `${t.dir}/gw-b`),
+    ]);
     try {
       const [a, b] = await Promise.all(gateways.map((g) => hammer(g.url, '/shared', 300)));
       const accepted = ok(a) + ok(b);
@@ -167,11 +204,22 @@ describe('limits shared by gateway processes', { timeout: 180_000 }, () => {
     }
   });
 
-  it('continues a consumer\'s quota in a restarted gateway', async () => {
-    await create(apiDefinitionKind, apiDefinition('metered', { listenPath: '/metered', auth: { type: 'apiKey' }, upstream: { targets: [{ url: upstream.url }] } }));
-    await create(securityPolicyKind, object('SecurityPolicy', 'ten-a-day', { apis: [{ name: 'metered' }], quota: { max: 10, per: '24h' } }));
+  it("continues a consumer's quota in a restarted gateway", async () => {
+    await create(
+      apiDefinitionKind,
+      apiDefinition('metered', {
+        listenPath: '/metered',
+        auth: { type: 'apiKey' },
+        upstream: { targets: [{ url: upstream.url }] },
+      }),
+    );
+    await create(
+      securityPolicyKind,
+      object('SecurityPolicy', 'ten-a-day', { apis: [{ name: 'metered' }], quota: { max: 10, per: '24h' } }),
+    );
     await create(consumerKind, object('Consumer', 'acme', { policies: ['ten-a-day'] }));
-    const key = ((await create(apiKeyKind, object('ApiKey', 'acme-1', { consumer: 'acme' }))).status as { key: string }).key;
+    const key = ((await create(apiKeyKind, object('ApiKey', 'acme-1', { consumer: 'acme' }))).status as { key: string })
+      .key;
     const headers = { 'x-api-key': key };
     const logger = pino({ level: 'silent' });
 
@@ -184,13 +232,25 @@ describe('limits shared by gateway processes', { timeout: 180_000 }, () => {
     assert.deepEqual([answer!.headers['ratelimit-limit'], answer!.headers['ratelimit-remaining']], ['10', '6']);
     await first.close();
 
-    const second = await startGateway({ kubeconfig: t.kubeconfigPath, port: 0, dataDir: `${t.dir}/gw-quota-2`, logger });
+    const second = await startGateway({
+      kubeconfig: t.kubeconfigPath,
+      port: 0,
+      dataDir: `${t.dir}/gw-quota-2`,
+      logger,
+    });
     try {
       const next = await call(second.url, '/metered', { headers });
-      assert.deepEqual([next.status, next.headers['ratelimit-remaining']], [200, '5'], 'the restarted gateway continues the count');
+      assert.deepEqual(
+        [next.status, next.headers['ratelimit-remaining']],
+        [200, '5'],
+        'the restarted gateway continues the count',
+      );
       for (let i = 0; i < 5; i++) assert.equal((await call(second.url, '/metered', { headers })).status, 200);
       const refused = await call(second.url, '/metered', { headers });
-      assert.deepEqual([refused.status, refused.json().code, refused.headers['ratelimit-remaining']], [429, 'QUOTA_EXCEEDED', '0']);
+      assert.deepEqual(
+        [refused.status, refused.json().code, refused.headers['ratelimit-remaining']],
+        [429, 'QUOTA_EXCEEDED', '0'],
+      );
       assert.equal(refused.json().message, 'quota of consumer acme (policy ten-a-day: 10 per 24h) is used up');
       assert.ok(Number(refused.headers['retry-after']) >= 1 && Number(refused.headers['retry-after']) <= 86_400);
     } finally {
@@ -198,7 +258,7 @@ describe('limits shared by gateway processes', { timeout: 180_000 }, () => {
     }
   });
 
-  it('keeps a killed gateway\'s counts once exchanged: SIGKILL loses only the unsent ones (~50 ms)', async () => {
+  it("keeps a killed gateway's counts once exchanged: SIGKILL loses only the unsent ones (~50 ms)", async () => {
     const spec = { listenPath: '/killed', auth: { type: 'apiKey' }, upstream: { targets: [{ url: upstream.url }] } };
     await create(apiDefinitionKind, apiDefinition('killed', spec));
     const quota = { max: 5, per: '24h' };
@@ -231,8 +291,18 @@ describe('limits shared by gateway processes', { timeout: 180_000 }, () => {
   });
 
   it('serves from two workers of one `gateway --workers 2`, sharing a limit, restarting a dead worker, and stopping on SIGTERM', async () => {
-    await create(apiDefinitionKind, apiDefinition('pooled', { listenPath: '/pooled', rateLimit: { requests: 20, per: '1h' }, upstream: { targets: [{ url: upstream.url }] } }));
-    await create(apiDefinitionKind, apiDefinition('open', { listenPath: '/open', upstream: { targets: [{ url: upstream.url }] } }));
+    await create(
+      apiDefinitionKind,
+      apiDefinition('pooled', {
+        listenPath: '/pooled',
+        rateLimit: { requests: 20, per: '1h' },
+        upstream: { targets: [{ url: upstream.url }] },
+      }),
+    );
+    await create(
+      apiDefinitionKind,
+      apiDefinition('open', { listenPath: '/open', upstream: { targets: [{ url: upstream.url }] } }),
+    );
     const primary = await gatewayProcess(t.kubeconfigPath, `${t.dir}/gw-workers`, ['--workers', '2']);
     try {
       const workers = (await primary.waitFor((l) => l.msg === 'gateway listening')).workers!;
@@ -240,18 +310,27 @@ describe('limits shared by gateway processes', { timeout: 180_000 }, () => {
       // A new connection per request: the primary hands connections to the workers in turn.
       const statuses: number[] = [];
       for (let i = 0; i < 60; i++) statuses.push((await call(primary.url, '/pooled')).status);
-      assert.ok(ok(statuses) >= 18 && ok(statuses) <= 22, `accepted ${ok(statuses)} of 60 against a limit of 20 (40 if the workers did not share)`);
+      assert.ok(
+        ok(statuses) >= 18 && ok(statuses) <= 22,
+        `accepted ${ok(statuses)} of 60 against a limit of 20 (40 if the workers did not share)`,
+      );
       const servedBy = new Set(primary.lines.filter((l) => l.msg === 'request').map((l) => l.pid));
       assert.deepEqual([...servedBy].sort(), [...workers].sort(), 'both workers served');
 
       process.kill(workers[0], 'SIGKILL');
-      const replacement = await primary.waitFor((l) => l.msg === 'gateway worker listening' && !workers.includes(l.pid));
+      const replacement = await primary.waitFor(
+        (l) => l.msg === 'gateway worker listening' && !workers.includes(l.pid),
+      );
       await primary.waitFor((l) => l.msg === 'gateway worker started again');
       for (let i = 0; i < 6; i++) assert.equal((await call(primary.url, '/open')).status, 200);
-      assert.ok(primary.lines.some((l) => l.msg === 'request' && l.pid === replacement.pid), 'the new worker serves');
+      assert.ok(
+        primary.lines.some((l) => l.msg === 'request' && l.pid === replacement.pid),
+        'the new worker serves',
+      );
 
       assert.equal(await primary.stop(), 0);
-      for (const pid of [workers[1], replacement.pid]) assert.throws(() => process.kill(pid, 0), /ESRCH/, `worker ${pid} stopped with the primary`);
+      for (const pid of [workers[1], replacement.pid])
+        assert.throws(() => process.kill(pid, 0), /ESRCH/, `worker ${pid} stopped with the primary`);
     } finally {
       primary.proc.kill('SIGKILL');
     }
@@ -323,7 +402,14 @@ describe('a gateway whose API server is unreachable', () => {
     const lines: Array<{ level: number; msg: string }> = [];
     const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
     try {
-      await client.create(apiDefinitionKind, apiDefinition('alone', { listenPath: '/alone', rateLimit: { requests: 3, per: '1h' }, upstream: { targets: [{ url: upstream.url }] } }));
+      await client.create(
+        apiDefinitionKind,
+        apiDefinition('alone', {
+          listenPath: '/alone',
+          rateLimit: { requests: 3, per: '1h' },
+          upstream: { targets: [{ url: upstream.url }] },
+        }),
+      );
       const gw = await startGateway({ kubeconfig: t.kubeconfigPath, port: 0, dataDir: `${t.dir}/gw`, logger });
       try {
         assert.equal((await call(gw.url, '/alone')).status, 200);

@@ -72,7 +72,8 @@ async function recording(name: string): Promise<Recording> {
 }
 
 /** Fields of a condition that do not depend on time. */
-const gist = (c: Condition | undefined) => c && { status: c.status, reason: c.reason, message: c.message, observedGeneration: c.observedGeneration };
+const gist = (c: Condition | undefined) =>
+  c && { status: c.status, reason: c.reason, message: c.message, observedGeneration: c.observedGeneration };
 
 async function metric(gw: Gateway, name: string): Promise<number> {
   const text = (await call(gw.internalUrl, '/metrics')).text;
@@ -95,11 +96,17 @@ describe('ApiDefinition status from one elected gateway', () => {
     for (const gw of gateways) if (!closed.has(gw)) await untilServed(gw, obj);
     return obj;
   };
-  const condition = async (name: string, type: string) => gist((await client.get<ApiDefinition>(apiDefinitionKind, name, 'default')).status?.conditions?.find((c) => c.type === type));
+  const condition = async (name: string, type: string) =>
+    gist(
+      (await client.get<ApiDefinition>(apiDefinitionKind, name, 'default')).status?.conditions?.find(
+        (c) => c.type === type,
+      ),
+    );
   const expectCondition = (name: string, type: string, expected: Partial<Condition>) =>
     eventually(async () => {
       const found = await condition(name, type);
-      for (const [key, value] of Object.entries(expected)) assert.deepEqual(found?.[key as keyof typeof found], value, `${name} ${type}.${key}: ${JSON.stringify(found)}`);
+      for (const [key, value] of Object.entries(expected))
+        assert.deepEqual(found?.[key as keyof typeof found], value, `${name} ${type}.${key}: ${JSON.stringify(found)}`);
     });
   /** The gateway writing status, after checking it is the only one that ever wrote. */
   const writer = async () => {
@@ -108,7 +115,12 @@ describe('ApiDefinition status from one elected gateway', () => {
     assert.deepEqual(leading.filter((l) => l === 1).length, 1, 'exactly one leader');
     const leader = open[leading.indexOf(1)];
     for (const gw of open) {
-      if (gw !== leader) assert.equal(await metric(gw, 'gatehouse_gateway_status_writes_total'), 0, 'a gateway that never led never wrote');
+      if (gw !== leader)
+        assert.equal(
+          await metric(gw, 'gatehouse_gateway_status_writes_total'),
+          0,
+          'a gateway that never led never wrote',
+        );
     }
     return leader;
   };
@@ -116,7 +128,10 @@ describe('ApiDefinition status from one elected gateway', () => {
   /** Reads of the status lease by anyone, from the API server's audit log. */
   const leaseReads = async () => {
     const text = await readFile(join(auditDir, 'audit.log'), 'utf8').catch(() => '');
-    const events = text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as AuditEvent);
+    const events = text
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as AuditEvent);
     return events.filter((e) => e.verb === 'get' && e.objectRef?.name === 'gatehouse-gateway-status').length;
   };
 
@@ -127,11 +142,22 @@ describe('ApiDefinition status from one elected gateway', () => {
     client = new KubeClient(await loadKubeconfig(t.kubeconfigPath));
     // Held by someone else until the first test lets go of it.
     await client.create(leaseKind, {
-      apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'gatehouse-gateway-status', namespace: 'default' },
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: 'gatehouse-gateway-status', namespace: 'default' },
       spec: { holderIdentity: 'someone-else', leaseDurationSeconds: 3600, renewTime: new Date().toISOString() },
     } as Lease);
     [a, b] = await Promise.all([recording('a'), recording('b')]);
-    for (const n of [0, 1]) gateways.push(await startGateway({ kubeconfig: t.kubeconfigPath, port: 0, dataDir: join(t.dir, `gw${n}`), logger, statusElection: election }));
+    for (const n of [0, 1])
+      gateways.push(
+        await startGateway({
+          kubeconfig: t.kubeconfigPath,
+          port: 0,
+          dataDir: join(t.dir, `gw${n}`),
+          logger,
+          statusElection: election,
+        }),
+      );
   });
   after(async () => {
     for (const gw of gateways) if (!closed.has(gw)) await gw.close();
@@ -149,7 +175,11 @@ describe('ApiDefinition status from one elected gateway', () => {
     const served = await leaseReads();
     const readAgain = async () => assert.ok((await leaseReads()) >= served + 6, 'the gateways read the held lease');
     await eventually(readAgain, { attempts: 400 });
-    assert.equal((await client.get<ApiDefinition>(apiDefinitionKind, 'first', 'default')).status, undefined, 'no status from gateways that do not hold the lease');
+    assert.equal(
+      (await client.get<ApiDefinition>(apiDefinitionKind, 'first', 'default')).status,
+      undefined,
+      'no status from gateways that do not hold the lease',
+    );
     for (const gw of gateways) assert.equal(await metric(gw, 'gatehouse_gateway_status_leader'), 0);
     const held = await client.get<Lease>(leaseKind, 'gatehouse-gateway-status', 'default');
     await client.update(leaseKind, { ...held, spec: { ...held.spec, holderIdentity: '' } });
@@ -158,34 +188,84 @@ describe('ApiDefinition status from one elected gateway', () => {
   });
 
   it('reports Ready for served APIs, and why the others are left out', async () => {
-    await expectCondition('first', 'Ready', { status: 'True', reason: 'Served', message: 'served on the public and internal listeners at /shop', observedGeneration: 1 });
+    await expectCondition('first', 'Ready', {
+      status: 'True',
+      reason: 'Served',
+      message: 'served on the public and internal listeners at /shop',
+      observedGeneration: 1,
+    });
     await expectCondition('first', 'UpstreamHealthy', { status: 'Unknown', reason: 'NoHealthCheck' });
     await create('second', { listenPath: '/shop/', upstream: { targets: [{ url: a.url }] } });
     await create('off', { listenPath: '/off', active: false, upstream: { targets: [{ url: a.url }] } });
-    await create('hidden', { listenPath: '/hidden', visibility: 'internal', hosts: ['admin.example.com'], upstream: { targets: [{ url: a.url }] } });
-    await create('locked', { listenPath: '/locked', auth: { type: 'basic', basic: { secretRef: { name: 'missing' } } }, upstream: { targets: [{ url: a.url }] } });
-    await expectCondition('second', 'Ready', { status: 'False', reason: 'Shadowed', message: 'not routed: default/first, an older API, already serves /shop/ on the same host' });
-    await expectCondition('off', 'Ready', { status: 'False', reason: 'Inactive', message: 'not routed: spec.active is false' });
+    await create('hidden', {
+      listenPath: '/hidden',
+      visibility: 'internal',
+      hosts: ['admin.example.com'],
+      upstream: { targets: [{ url: a.url }] },
+    });
+    await create('locked', {
+      listenPath: '/locked',
+      auth: { type: 'basic', basic: { secretRef: { name: 'missing' } } },
+      upstream: { targets: [{ url: a.url }] },
+    });
+    await expectCondition('second', 'Ready', {
+      status: 'False',
+      reason: 'Shadowed',
+      message: 'not routed: default/first, an older API, already serves /shop/ on the same host',
+    });
+    await expectCondition('off', 'Ready', {
+      status: 'False',
+      reason: 'Inactive',
+      message: 'not routed: spec.active is false',
+    });
     await expectCondition('off', 'UpstreamHealthy', { status: 'Unknown', reason: 'NotServed' });
-    await expectCondition('hidden', 'Ready', { status: 'True', reason: 'Served', message: 'served on the internal listener at /hidden (hosts admin.example.com)' });
-    await expectCondition('locked', 'Ready', { status: 'False', reason: 'Invalid', message: 'left out: Secret default/missing named in spec.auth.basic.secretRef does not exist' });
+    await expectCondition('hidden', 'Ready', {
+      status: 'True',
+      reason: 'Served',
+      message: 'served on the internal listener at /hidden (hosts admin.example.com)',
+    });
+    await expectCondition('locked', 'Ready', {
+      status: 'False',
+      reason: 'Invalid',
+      message: 'left out: Secret default/missing named in spec.auth.basic.secretRef does not exist',
+    });
 
     // A spec change is observed; the object stays as written (status is its own subresource).
     const patched = await client.patch<ApiDefinition>(apiDefinitionKind, 'first', { spec: { stripListenPath: true } });
     assert.equal(patched.metadata.generation, 2);
     await expectCondition('first', 'Ready', { status: 'True', observedGeneration: 2 });
-    assert.equal((await client.get<ApiDefinition>(apiDefinitionKind, 'first', 'default')).status?.observedGeneration, 2);
+    assert.equal(
+      (await client.get<ApiDefinition>(apiDefinitionKind, 'first', 'default')).status?.observedGeneration,
+      2,
+    );
 
     const leader = await writer();
     assert.ok((await metric(leader, 'gatehouse_gateway_status_writes_total')) >= 6, 'the leader wrote every status');
   });
 
   it('follows the health checks in UpstreamHealthy', async () => {
-    const healthCheck = { path: '/healthz', interval: '100ms', timeout: '500ms', healthyThreshold: 1, unhealthyThreshold: 1 };
-    await create('checked', { listenPath: '/checked', upstream: { targets: [{ url: a.url }, { url: b.url }], healthCheck } });
-    await expectCondition('checked', 'UpstreamHealthy', { status: 'True', reason: 'Healthy', message: '2 of 2 targets pass the check of /healthz' });
+    const healthCheck = {
+      path: '/healthz',
+      interval: '100ms',
+      timeout: '500ms',
+      healthyThreshold: 1,
+      unhealthyThreshold: 1,
+    };
+    await create('checked', {
+      listenPath: '/checked',
+      upstream: { targets: [{ url: a.url }, { url: b.url }], healthCheck },
+    });
+    await expectCondition('checked', 'UpstreamHealthy', {
+      status: 'True',
+      reason: 'Healthy',
+      message: '2 of 2 targets pass the check of /healthz',
+    });
     await b.stop();
-    await expectCondition('checked', 'UpstreamHealthy', { status: 'False', reason: 'Degraded', message: `1 of 2 targets fail the check of /healthz: ${b.url}` });
+    await expectCondition('checked', 'UpstreamHealthy', {
+      status: 'False',
+      reason: 'Degraded',
+      message: `1 of 2 targets fail the check of /healthz: ${b.url}`,
+    });
     await expectCondition('checked', 'Ready', { status: 'True', reason: 'Served' });
     await b.start();
     await expectCondition('checked', 'UpstreamHealthy', { status: 'True', reason: 'Healthy' });
@@ -200,7 +280,10 @@ describe('ApiDefinition status from one elected gateway', () => {
     await leader.close();
     closed.add(leader);
     await eventually(async () => assert.equal(await metric(follower, 'gatehouse_gateway_status_leader'), 1));
-    assert.notEqual((await client.get<Lease>(leaseKind, 'gatehouse-gateway-status', 'default')).spec?.holderIdentity, lease.spec?.holderIdentity);
+    assert.notEqual(
+      (await client.get<Lease>(leaseKind, 'gatehouse-gateway-status', 'default')).spec?.holderIdentity,
+      lease.spec?.holderIdentity,
+    );
 
     await create('late', { listenPath: '/late', upstream: { targets: [{ url: a.url }] } });
     await expectCondition('late', 'Ready', { status: 'True', reason: 'Served', observedGeneration: 1 });
@@ -235,17 +318,44 @@ describe('probe subresource', () => {
     // elects its writer over a lease of its own, which a Role of its own grants by name.
     const rbac = 'rbac.authorization.k8s.io';
     const scopedLease = { name: 'scoped-status-lease', namespace: 'default' };
-    await client.create(roleKind, { apiVersion: `${rbac}/v1`, kind: 'Role', metadata: scopedLease, rules: [
-      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'update'],
-        resourceNames: [statusLeaseName({ namespace: 'default' })] },
-    ] });
-    await client.create(roleBindingKind, { apiVersion: `${rbac}/v1`, kind: 'RoleBinding', metadata: scopedLease,
+    await client.create(roleKind, {
+      apiVersion: `${rbac}/v1`,
+      kind: 'Role',
+      metadata: scopedLease,
+      rules: [
+        {
+          apiGroups: ['coordination.k8s.io'],
+          resources: ['leases'],
+          verbs: ['get', 'update'],
+          resourceNames: [statusLeaseName({ namespace: 'default' })],
+        },
+      ],
+    });
+    await client.create(roleBindingKind, {
+      apiVersion: `${rbac}/v1`,
+      kind: 'RoleBinding',
+      metadata: scopedLease,
       roleRef: { apiGroup: rbac, kind: 'Role', name: scopedLease.name },
-      subjects: [{ apiGroup: rbac, kind: 'Group', name: 'gatehouse:gateways' }] });
+      subjects: [{ apiGroup: rbac, kind: 'Group', name: 'gatehouse:gateways' }],
+    });
     const kubeconfig = join(t.dir, 'gateway-kubeconfig');
     await writeKubeconfig(kubeconfig, t.url, t.ca, 'gateway-token');
-    gw = await startGateway({ kubeconfig, port: 0, dataDir: t.dir, logger, namespace: 'default', statusElection: election });
-    await create(apiDefinition('pair', { listenPath: '/pair', stripListenPath: true, hosts: ['pair.example.com'], upstream: { targets: [{ url: a.url }, { url: b.url }] } }));
+    gw = await startGateway({
+      kubeconfig,
+      port: 0,
+      dataDir: t.dir,
+      logger,
+      namespace: 'default',
+      statusElection: election,
+    });
+    await create(
+      apiDefinition('pair', {
+        listenPath: '/pair',
+        stripListenPath: true,
+        hosts: ['pair.example.com'],
+        upstream: { targets: [{ url: a.url }, { url: b.url }] },
+      }),
+    );
   });
   after(async () => {
     await gw.close();
@@ -272,8 +382,13 @@ describe('probe subresource', () => {
         status: 200,
       });
       assert.ok(typeof latencyMs === 'number' && latencyMs > 0);
-      const answering = target === a.url ? a : target === b.url ? b : assert.fail(`target ${String(target)} is one of the API's`);
-      assert.equal(answering.seen.length, before[answering.url] + 1, 'the target named is the one that got the request');
+      const answering =
+        target === a.url ? a : target === b.url ? b : assert.fail(`target ${String(target)} is one of the API's`);
+      assert.equal(
+        answering.seen.length,
+        before[answering.url] + 1,
+        'the target named is the one that got the request',
+      );
       const got = answering.seen.at(-1)!;
       assert.equal(got.url, '/hello?x=1');
       assert.equal(got.headers['x-trace'], `t${i}`);
@@ -284,7 +399,10 @@ describe('probe subresource', () => {
     assert.deepEqual([...targets].sort(), [a.url, b.url].sort());
 
     // Other requests are left as they were, a guessed token included.
-    const plainHeaders: Array<Record<string, string>> = [{ host: 'pair.example.com' }, { host: 'pair.example.com', 'x-gatehouse-probe': '0'.repeat(32) }];
+    const plainHeaders: Array<Record<string, string>> = [
+      { host: 'pair.example.com' },
+      { host: 'pair.example.com', 'x-gatehouse-probe': '0'.repeat(32) },
+    ];
     for (const headers of plainHeaders) {
       const plain = await call(gw.url, '/pair/hello', { headers });
       assert.equal(plain.status, 200);
@@ -293,7 +411,13 @@ describe('probe subresource', () => {
   });
 
   it("probes internal APIs on the internal listener and reports the gateway's own answers as errors", async () => {
-    await create(apiDefinition('inside', { listenPath: '/inside', visibility: 'internal', upstream: { targets: [{ url: await closedPortUrl() }] } }));
+    await create(
+      apiDefinition('inside', {
+        listenPath: '/inside',
+        visibility: 'internal',
+        upstream: { targets: [{ url: await closedPortUrl() }] },
+      }),
+    );
     const res = await probe('inside', { method: 'POST', path: '/orders' });
     assert.equal(res.status, 200);
     const result = (await res.json()) as Record<string, unknown>;
@@ -301,25 +425,40 @@ describe('probe subresource', () => {
     assert.deepEqual(result.request, { method: 'POST', path: '/inside/orders' });
     assert.equal(result.status, 502);
     assert.equal(result.target, undefined);
-    assert.equal(result.error, 'UPSTREAM_UNREACHABLE: the upstream of default/inside could not be reached (ECONNREFUSED)');
+    assert.equal(
+      result.error,
+      'UPSTREAM_UNREACHABLE: the upstream of default/inside could not be reached (ECONNREFUSED)',
+    );
   });
 
   it('answers 404 naming an API that does not exist or not served, 503 when no gateway has it in scope', async () => {
     const missing = await probe('nope');
     assert.equal(missing.status, 404);
     assert.deepEqual(await missing.json(), {
-      kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason: 'NotFound', code: 404,
-      message: 'apidefinitions.gatehouse.dev "nope" not found', details: { name: 'nope', group: 'gatehouse.dev', kind: 'apidefinitions' },
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      reason: 'NotFound',
+      code: 404,
+      message: 'apidefinitions.gatehouse.dev "nope" not found',
+      details: { name: 'nope', group: 'gatehouse.dev', kind: 'apidefinitions' },
     });
 
     await create(apiDefinition('off', { listenPath: '/off', active: false, upstream: { targets: [{ url: a.url }] } }));
     const off = await probe('off');
     assert.equal(off.status, 404);
     const status = (await off.json()) as { reason: string; message: string; details: { name: string } };
-    assert.deepEqual([status.reason, status.message, status.details.name], ['NotFound', 'ApiDefinition default/off is not served by this gateway: not routed: spec.active is false', 'off']);
+    assert.deepEqual(
+      [status.reason, status.message, status.details.name],
+      ['NotFound', 'ApiDefinition default/off is not served by this gateway: not routed: spec.active is false', 'off'],
+    );
 
     await client.create(namespaceKind, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'elsewhere' } });
-    await client.create(apiDefinitionKind, apiDefinition('away', { listenPath: '/away', upstream: { targets: [{ url: a.url }] } }, 'elsewhere'));
+    await client.create(
+      apiDefinitionKind,
+      apiDefinition('away', { listenPath: '/away', upstream: { targets: [{ url: a.url }] } }, 'elsewhere'),
+    );
     // No gateway serves that namespace, so none takes the probe.
     const away = await probe('away', undefined, 'elsewhere');
     assert.equal(away.status, 503);
@@ -331,20 +470,37 @@ describe('probe subresource', () => {
   it('answers 400 naming what is wrong with the request asked for', async () => {
     const badPath = await probe('pair', { path: 'hello' });
     assert.equal(badPath.status, 400);
-    const status = (await badPath.json()) as { reason: string; message: string; details: { causes: Array<{ field: string }> } };
+    const status = (await badPath.json()) as {
+      reason: string;
+      message: string;
+      details: { causes: Array<{ field: string }> };
+    };
     assert.equal(status.reason, 'BadRequest');
     assert.match(status.message, /path: must be an absolute path/);
-    assert.deepEqual(status.details.causes.map((c) => c.field), ['path']);
+    assert.deepEqual(
+      status.details.causes.map((c) => c.field),
+      ['path'],
+    );
 
     const framing = await probe('pair', { headers: { 'Transfer-Encoding': 'chunked' } });
     assert.equal(framing.status, 400);
-    assert.match(((await framing.json()) as { message: string }).message, /^ApiDefinition default\/pair probe: .*transfer-encoding/);
+    assert.match(
+      ((await framing.json()) as { message: string }).message,
+      /^ApiDefinition default\/pair probe: .*transfer-encoding/,
+    );
   });
 
   it('writes the status of the APIs of its own namespace only, elected over the lease of its scope', async () => {
     // "away" (namespace elsewhere) exists already; a Ready "later" proves a pass since.
     await create(apiDefinition('later', { listenPath: '/later', upstream: { targets: [{ url: a.url }] } }));
-    await eventually(async () => assert.equal((await client.get<ApiDefinition>(apiDefinitionKind, 'later', 'default')).status?.conditions?.find((c) => c.type === 'Ready')?.status, 'True'));
+    await eventually(async () =>
+      assert.equal(
+        (await client.get<ApiDefinition>(apiDefinitionKind, 'later', 'default')).status?.conditions?.find(
+          (c) => c.type === 'Ready',
+        )?.status,
+        'True',
+      ),
+    );
     assert.equal((await client.get<ApiDefinition>(apiDefinitionKind, 'away', 'elsewhere')).status, undefined);
     const lease = await client.get<Lease>(leaseKind, statusLeaseName({ namespace: 'default' }), 'default');
     assert.ok(lease.spec?.holderIdentity);

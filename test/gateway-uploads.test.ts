@@ -72,13 +72,13 @@ describe('gateway uploads with Expect: 100-continue', () => {
     await t.stop();
   });
 
-  it('delivers anonymous uploads without forwarding Expect, and keeps the target\'s circuit closed', async () => {
+  it("delivers anonymous uploads without forwarding Expect, and keeps the target's circuit closed", async () => {
     for (let i = 0; i < 4; i++) {
       const answer = await upload(gw.url, '/files/report.csv', 1000);
       assert.deepEqual([answer.status, answer.continued], [200, true], answer.text);
       const echo = JSON.parse(answer.text) as Echo;
       assert.equal(echo.bodyBytes, 1000, 'the upload arrives');
-      assert.equal(echo.headers.expect, undefined, 'the expectation is the gateway\'s to answer');
+      assert.equal(echo.headers.expect, undefined, "the expectation is the gateway's to answer");
     }
     const health = gw.upstreamHealth().get('default/files');
     assert.deepEqual(health, [{ url: upstream.url, healthy: true, circuit: 'closed' }]);

@@ -5,7 +5,15 @@ import assert from 'node:assert/strict';
 import { chmod, mkdtemp, readdir, readFile, rm, stat, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { authFromSecretData, checkout, digestDirectory, GitError, type CheckoutOptions, type GitAuth, type GitErrorCode } from '../src/gitops/git/index.ts';
+import {
+  authFromSecretData,
+  checkout,
+  digestDirectory,
+  GitError,
+  type CheckoutOptions,
+  type GitAuth,
+  type GitErrorCode,
+} from '../src/gitops/git/index.ts';
 import { ensureSelfSignedCert } from '../src/apiserver/tls.ts';
 import { closedPortUrl } from './support/gateway.ts';
 import {
@@ -27,7 +35,13 @@ const TOKEN = 'bearer-0123456789abcdef';
 const clientKey = makeClientKey();
 const strangerKey = makeClientKey();
 /** Every value no error message may contain. */
-const SECRETS = [PASSWORD, TOKEN, 'wrong-password-42', 'wrong-token-42', ...[clientKey, strangerKey].flatMap((k) => k.privateKey.trim().split('\n').slice(1, -1))];
+const SECRETS = [
+  PASSWORD,
+  TOKEN,
+  'wrong-password-42',
+  'wrong-token-42',
+  ...[clientKey, strangerKey].flatMap((k) => k.privateKey.trim().split('\n').slice(1, -1)),
+];
 
 let root: string;
 let repos: string;
@@ -139,30 +153,53 @@ describe('http and https', () => {
   before(() => makeRepo(join(repos, 'web'), { 'api.yaml': 'web\n' }));
 
   test('basic auth with username and password', async () => {
-    const result = await run({ url: basic.url('web'), auth: { secretName: 'git-auth', username: 'deploy', password: PASSWORD } });
+    const result = await run({
+      url: basic.url('web'),
+      auth: { secretName: 'git-auth', username: 'deploy', password: PASSWORD },
+    });
     assert.equal(await readFile(join(result.path, 'api.yaml'), 'utf8'), 'web\n');
   });
 
   test('a wrong password is AUTH_FAILED naming the Secret; no Secret at all asks for spec.secretRef', async () => {
-    await failsWith(run({ url: basic.url('web'), auth: { secretName: 'git-auth', username: 'deploy', password: 'wrong-password-42' } }), 'AUTH_FAILED', /authentication failed with the credentials of secret "git-auth"/);
+    await failsWith(
+      run({
+        url: basic.url('web'),
+        auth: { secretName: 'git-auth', username: 'deploy', password: 'wrong-password-42' },
+      }),
+      'AUTH_FAILED',
+      /authentication failed with the credentials of secret "git-auth"/,
+    );
     await failsWith(run({ url: basic.url('web') }), 'AUTH_FAILED', /authentication required: set spec\.secretRef/);
   });
 
   test('a bearer token', async () => {
     const result = await run({ url: bearer.url('web'), auth: { bearerToken: TOKEN } });
     assert.equal(await readFile(join(result.path, 'api.yaml'), 'utf8'), 'web\n');
-    await failsWith(run({ url: bearer.url('web'), auth: { bearerToken: 'wrong-token-42' } }), 'AUTH_FAILED', /^git ls-remote http:\/\/127\.0\.0\.1:\d+\/web: authentication failed/);
+    await failsWith(
+      run({ url: bearer.url('web'), auth: { bearerToken: 'wrong-token-42' } }),
+      'AUTH_FAILED',
+      /^git ls-remote http:\/\/127\.0\.0\.1:\d+\/web: authentication failed/,
+    );
   });
 
   test('https verifies the server against ca.crt; without it the certificate is refused', async () => {
     const result = await run({ url: https.url('web'), auth: authFromSecretData({ 'ca.crt': https.ca! }) });
     assert.equal(await readFile(join(result.path, 'api.yaml'), 'utf8'), 'web\n');
-    await failsWith(run({ url: https.url('web') }), 'TLS_FAILED', /certificate does not verify \(for a private CA, put its certificate in ca\.crt/);
+    await failsWith(
+      run({ url: https.url('web') }),
+      'TLS_FAILED',
+      /certificate does not verify \(for a private CA, put its certificate in ca\.crt/,
+    );
   });
 
   test('a ca.crt that does not verify the server is named as such, in the same words on every attempt', async () => {
     const other = await ensureSelfSignedCert(join(root, 'other-ca'), ['127.0.0.1']);
-    const attempt = () => failsWith(run({ url: https.url('web'), auth: authFromSecretData({ 'ca.crt': other.cert }, 'git-auth') }), 'TLS_FAILED', /does not verify against ca\.crt of secret "git-auth"/);
+    const attempt = () =>
+      failsWith(
+        run({ url: https.url('web'), auth: authFromSecretData({ 'ca.crt': other.cert }, 'git-auth') }),
+        'TLS_FAILED',
+        /does not verify against ca\.crt of secret "git-auth"/,
+      );
     const [first, second] = [await attempt(), await attempt()];
     assert.doesNotMatch(first.message, /put its certificate in ca\.crt|gatehouse-git-/);
     assert.equal(second.message, first.message);
@@ -183,13 +220,25 @@ describe('ssh', () => {
 
     // The poll asks the server (an upload-pack advertisement) but wants no objects.
     const { uploadPackCount, fetchCount } = ssh;
-    const poll = await checkout({ url: ssh.url('ssh-app'), auth: sshAuth(), timeoutMs: 30_000, workDir, lastRevision: first.revision });
+    const poll = await checkout({
+      url: ssh.url('ssh-app'),
+      auth: sshAuth(),
+      timeoutMs: 30_000,
+      workDir,
+      lastRevision: first.revision,
+    });
     assert.deepEqual(poll, { ...first, changed: false });
     assert.equal(ssh.uploadPackCount, uploadPackCount + 1);
     assert.equal(ssh.fetchCount, fetchCount);
 
     const sha2 = await commit(repo, { 'api.yaml': 'v: 2\n' }, 'two');
-    const second = await checkout({ url: ssh.url('ssh-app'), auth: sshAuth(), timeoutMs: 30_000, workDir, lastRevision: poll.revision });
+    const second = await checkout({
+      url: ssh.url('ssh-app'),
+      auth: sshAuth(),
+      timeoutMs: 30_000,
+      workDir,
+      lastRevision: poll.revision,
+    });
     assert.equal(second.changed, true);
     assert.equal(second.revision, `main@sha1:${sha2}`);
     assert.notEqual(second.digest, first.digest);
@@ -199,13 +248,23 @@ describe('ssh', () => {
     assert.equal(await readFile(join(first.path, 'api.yaml'), 'utf8'), 'v: 1\n');
 
     const sha3 = await commit(repo, { 'api.yaml': 'v: 3\n' }, 'three');
-    await checkout({ url: ssh.url('ssh-app'), auth: sshAuth(), timeoutMs: 30_000, workDir, lastRevision: second.revision });
+    await checkout({
+      url: ssh.url('ssh-app'),
+      auth: sshAuth(),
+      timeoutMs: 30_000,
+      workDir,
+      lastRevision: second.revision,
+    });
     assert.deepEqual(await artifacts(workDir), [sha2, sha3].sort());
   });
 
   test('a key the server does not know is AUTH_FAILED', async () => {
     await makeRepo(join(repos, 'ssh-auth'), { 'a.yaml': 'a\n' });
-    await failsWith(run({ url: ssh.url('ssh-auth'), auth: sshAuth(ssh, strangerKey.privateKey) }), 'AUTH_FAILED', /authentication failed with the credentials of secret "git-auth": .*Permission denied \(publickey\)/);
+    await failsWith(
+      run({ url: ssh.url('ssh-auth'), auth: sshAuth(ssh, strangerKey.privateKey) }),
+      'AUTH_FAILED',
+      /authentication failed with the credentials of secret "git-auth": .*Permission denied \(publickey\)/,
+    );
   });
 
   test('a changed host key is HOST_KEY_MISMATCH naming the host and the fingerprint offered', async () => {
@@ -221,7 +280,9 @@ describe('ssh', () => {
       const err = await failsWith(
         checkout({ url: server.url('rekeyed'), auth, timeoutMs: 30_000, workDir, lastRevision: good.revision }),
         'HOST_KEY_MISMATCH',
-        new RegExp(`the host key of \\[127\\.0\\.0\\.1\\]:${server.port} does not match known_hosts of secret "git-auth": the server offered ${server.fingerprint.replace(/[+/]/g, '\\$&')}`),
+        new RegExp(
+          `the host key of \\[127\\.0\\.0\\.1\\]:${server.port} does not match known_hosts of secret "git-auth": the server offered ${server.fingerprint.replace(/[+/]/g, '\\$&')}`,
+        ),
       );
       assert.equal(err.fingerprint, server.fingerprint);
       // The failure leaves the artifact that was there.
@@ -236,17 +297,30 @@ describe('ssh', () => {
     await makeRepo(join(repos, 'unknown-host'), { 'a.yaml': 'a\n' });
     const otherHost = ssh.knownHostsLine.replace('[127.0.0.1]', '[127.0.0.2]');
     const err = await failsWith(
-      run({ url: ssh.url('unknown-host'), auth: authFromSecretData({ identity: clientKey.privateKey, known_hosts: otherHost }, 'git-auth') }),
+      run({
+        url: ssh.url('unknown-host'),
+        auth: authFromSecretData({ identity: clientKey.privateKey, known_hosts: otherHost }, 'git-auth'),
+      }),
       'HOST_KEY_UNKNOWN',
-      new RegExp(`known_hosts of secret "git-auth" has no key for \\[127\\.0\\.0\\.1\\]:${ssh.port}; refusing to connect: the server offers ${ssh.fingerprint.replace(/[+/]/g, '\\$&')}`),
+      new RegExp(
+        `known_hosts of secret "git-auth" has no key for \\[127\\.0\\.0\\.1\\]:${ssh.port}; refusing to connect: the server offers ${ssh.fingerprint.replace(/[+/]/g, '\\$&')}`,
+      ),
     );
     assert.equal(err.fingerprint, ssh.fingerprint);
   });
 
   test('no known_hosts is refused before connecting', async () => {
     const before = ssh.uploadPackCount;
-    await failsWith(run({ url: ssh.url('ssh-app'), auth: authFromSecretData({ identity: clientKey.privateKey }, 'git-auth') }), 'MISSING_CREDENTIALS', /^secret "git-auth": known_hosts is required for ssh URLs/);
-    await failsWith(run({ url: ssh.url('ssh-app') }), 'MISSING_CREDENTIALS', /^spec\.secretRef: an ssh URL needs a Secret with identity and known_hosts/);
+    await failsWith(
+      run({ url: ssh.url('ssh-app'), auth: authFromSecretData({ identity: clientKey.privateKey }, 'git-auth') }),
+      'MISSING_CREDENTIALS',
+      /^secret "git-auth": known_hosts is required for ssh URLs/,
+    );
+    await failsWith(
+      run({ url: ssh.url('ssh-app') }),
+      'MISSING_CREDENTIALS',
+      /^spec\.secretRef: an ssh URL needs a Secret with identity and known_hosts/,
+    );
     assert.equal(ssh.uploadPackCount, before);
   });
 });
@@ -282,19 +356,44 @@ describe('refs', () => {
   });
 
   test('a SemVer range takes the highest matching tag', async () => {
-    const result = await run({ url: basic.url('versions'), auth: { username: 'deploy', password: PASSWORD }, ref: { semver: '^1.0.0' } });
+    const result = await run({
+      url: basic.url('versions'),
+      auth: { username: 'deploy', password: PASSWORD },
+      ref: { semver: '^1.0.0' },
+    });
     assert.equal(result.revision, `v1.2.0@sha1:${shas.v120}`);
     assert.equal(await content(result.path), '1.2.0\n');
-    assert.equal((await run({ url: fileUrl(join(repos, 'versions')), ref: { semver: '>=1.0.0', tag: 'v1.0.0', branch: 'release' } })).revision, `v2.0.0@sha1:${shas.v200}`);
+    assert.equal(
+      (
+        await run({
+          url: fileUrl(join(repos, 'versions')),
+          ref: { semver: '>=1.0.0', tag: 'v1.0.0', branch: 'release' },
+        })
+      ).revision,
+      `v2.0.0@sha1:${shas.v200}`,
+    );
   });
 
   test('a pinned commit; polling it again asks nothing of the server', async () => {
     const workDir = join(root, 'work', 'pinned');
-    const result = await checkout({ url: ssh.url('versions'), auth: sshAuth(), ref: { commit: shas.v120 }, timeoutMs: 30_000, workDir });
+    const result = await checkout({
+      url: ssh.url('versions'),
+      auth: sshAuth(),
+      ref: { commit: shas.v120 },
+      timeoutMs: 30_000,
+      workDir,
+    });
     assert.equal(result.revision, `sha1:${shas.v120}`);
     assert.equal(await content(result.path), '1.2.0\n');
     const { uploadPackCount } = ssh;
-    const poll = await checkout({ url: ssh.url('versions'), auth: sshAuth(), ref: { commit: shas.v120 }, timeoutMs: 30_000, workDir, lastRevision: result.revision });
+    const poll = await checkout({
+      url: ssh.url('versions'),
+      auth: sshAuth(),
+      ref: { commit: shas.v120 },
+      timeoutMs: 30_000,
+      workDir,
+      lastRevision: result.revision,
+    });
     assert.deepEqual(poll, { ...result, changed: false });
     assert.equal(ssh.uploadPackCount, uploadPackCount);
   });
@@ -312,15 +411,39 @@ describe('refs', () => {
   test('a pinned commit with a branch must be on that branch', async () => {
     const result = await run({ url: ssh.url('versions'), auth: sshAuth(), ref: { branch: 'main', commit: shas.v100 } });
     assert.equal(result.revision, `main@sha1:${shas.v100}`);
-    await failsWith(run({ url: ssh.url('versions'), auth: sshAuth(), ref: { branch: 'main', commit: shas.release } }), 'REF_NOT_FOUND', new RegExp(`commit ${shas.release} on branch "main" not found`));
+    await failsWith(
+      run({ url: ssh.url('versions'), auth: sshAuth(), ref: { branch: 'main', commit: shas.release } }),
+      'REF_NOT_FOUND',
+      new RegExp(`commit ${shas.release} on branch "main" not found`),
+    );
   });
 
   test('refs the remote does not have are REF_NOT_FOUND naming them', async () => {
-    await failsWith(run({ url: ssh.url('versions'), auth: sshAuth(), ref: { branch: 'nope' } }), 'REF_NOT_FOUND', /^git ls-remote ssh:\/\/git@127\.0\.0\.1:\d+\/versions: branch "nope" not found$/);
-    await failsWith(run({ url: ssh.url('versions'), auth: sshAuth(), ref: { tag: 'v9' } }), 'REF_NOT_FOUND', /tag "v9" not found/);
-    await failsWith(run({ url: ssh.url('versions'), auth: sshAuth(), ref: { semver: '>=3.0.0' } }), 'REF_NOT_FOUND', /a tag matching SemVer range ">=3\.0\.0" not found/);
-    await failsWith(run({ url: ssh.url('versions'), auth: sshAuth(), ref: { commit: 'f'.repeat(40) } }), 'REF_NOT_FOUND', /commit f{40} not found/);
-    await failsWith(run({ url: ssh.url('versions'), auth: sshAuth(), ref: { commit: 'abc' } }), 'INVALID_REF', /^spec\.ref\.commit "abc"/);
+    await failsWith(
+      run({ url: ssh.url('versions'), auth: sshAuth(), ref: { branch: 'nope' } }),
+      'REF_NOT_FOUND',
+      /^git ls-remote ssh:\/\/git@127\.0\.0\.1:\d+\/versions: branch "nope" not found$/,
+    );
+    await failsWith(
+      run({ url: ssh.url('versions'), auth: sshAuth(), ref: { tag: 'v9' } }),
+      'REF_NOT_FOUND',
+      /tag "v9" not found/,
+    );
+    await failsWith(
+      run({ url: ssh.url('versions'), auth: sshAuth(), ref: { semver: '>=3.0.0' } }),
+      'REF_NOT_FOUND',
+      /a tag matching SemVer range ">=3\.0\.0" not found/,
+    );
+    await failsWith(
+      run({ url: ssh.url('versions'), auth: sshAuth(), ref: { commit: 'f'.repeat(40) } }),
+      'REF_NOT_FOUND',
+      /commit f{40} not found/,
+    );
+    await failsWith(
+      run({ url: ssh.url('versions'), auth: sshAuth(), ref: { commit: 'abc' } }),
+      'INVALID_REF',
+      /^spec\.ref\.commit "abc"/,
+    );
   });
 });
 
@@ -328,14 +451,28 @@ describe('unreachable servers', () => {
   test('a closed port is HOST_UNREACHABLE', async () => {
     const port = new URL(await closedPortUrl()).port;
     await failsWith(run({ url: `http://127.0.0.1:${port}/app` }), 'HOST_UNREACHABLE', /cannot reach 127\.0\.0\.1/);
-    await failsWith(run({ url: `ssh://git@127.0.0.1:${port}/app`, auth: sshAuth() }), 'HOST_UNREACHABLE', new RegExp(`cannot reach \\[127\\.0\\.0\\.1\\]:${port}: ssh: connect to host 127\\.0\\.0\\.1 port ${port}: Connection refused`));
+    await failsWith(
+      run({ url: `ssh://git@127.0.0.1:${port}/app`, auth: sshAuth() }),
+      'HOST_UNREACHABLE',
+      new RegExp(
+        `cannot reach \\[127\\.0\\.0\\.1\\]:${port}: ssh: connect to host 127\\.0\\.0\\.1 port ${port}: Connection refused`,
+      ),
+    );
   });
 
   test('a server that never answers is TIMEOUT at spec.timeout', async () => {
     const silent = await startSilentServer();
     try {
-      await failsWith(run({ url: `http://127.0.0.1:${silent.port}/app`, timeoutMs: 1_000 }), 'TIMEOUT', /did not finish within 1000 ms \(spec\.timeout\)/);
-      await failsWith(run({ url: `ssh://git@127.0.0.1:${silent.port}/app`, auth: sshAuth(), timeoutMs: 1_000 }), 'TIMEOUT', /did not finish within 1000 ms/);
+      await failsWith(
+        run({ url: `http://127.0.0.1:${silent.port}/app`, timeoutMs: 1_000 }),
+        'TIMEOUT',
+        /did not finish within 1000 ms \(spec\.timeout\)/,
+      );
+      await failsWith(
+        run({ url: `ssh://git@127.0.0.1:${silent.port}/app`, auth: sshAuth(), timeoutMs: 1_000 }),
+        'TIMEOUT',
+        /did not finish within 1000 ms/,
+      );
     } finally {
       await silent.close();
     }
@@ -348,13 +485,25 @@ describe('unreachable servers', () => {
     const good = await checkout({ url: server.url('kept'), timeoutMs: 30_000, workDir });
     await commit(join(repos, 'kept'), { 'a.yaml': 'b\n' }, 'moved');
     await server.close();
-    await failsWith(checkout({ url: server.url('kept'), timeoutMs: 30_000, workDir, lastRevision: good.revision }), 'HOST_UNREACHABLE', /cannot reach/);
+    await failsWith(
+      checkout({ url: server.url('kept'), timeoutMs: 30_000, workDir, lastRevision: good.revision }),
+      'HOST_UNREACHABLE',
+      /cannot reach/,
+    );
     assert.deepEqual(await artifacts(workDir), [good.commit]);
     assert.equal(await digestDirectory(good.path), good.digest);
   });
 });
 
 test('spec.url outside the supported forms is INVALID_URL naming the field', async () => {
-  await failsWith(run({ url: 'git://example.com/repo' }), 'INVALID_URL', /^spec\.url "git:\/\/example\.com\/repo": unsupported scheme "git"/);
-  await failsWith(run({ url: `https://deploy:${PASSWORD}@example.com/repo` }), 'INVALID_URL', /must not contain a password/);
+  await failsWith(
+    run({ url: 'git://example.com/repo' }),
+    'INVALID_URL',
+    /^spec\.url "git:\/\/example\.com\/repo": unsupported scheme "git"/,
+  );
+  await failsWith(
+    run({ url: `https://deploy:${PASSWORD}@example.com/repo` }),
+    'INVALID_URL',
+    /must not contain a password/,
+  );
 });

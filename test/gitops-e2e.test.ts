@@ -26,7 +26,16 @@ import { startTestApiServer, type TestApiServer } from './support/apiserver.ts';
 import { eventually } from './support/eventually.ts';
 import { call, startUpstream, type Echo, type Upstream } from './support/gateway.ts';
 import { apiManifest } from './support/manifests.ts';
-import { commit, fileUrl, gitIn, makeClientKey, makeRepo, startHttpGitServer, startSshGitServer, type SshGitServer } from './support/git-servers.ts';
+import {
+  commit,
+  fileUrl,
+  gitIn,
+  makeClientKey,
+  makeRepo,
+  startHttpGitServer,
+  startSshGitServer,
+  type SshGitServer,
+} from './support/git-servers.ts';
 
 const silent = pino({ level: 'silent' });
 
@@ -47,8 +56,18 @@ describe('GitOps end to end', () => {
     dir = await mkdtemp(join(tmpdir(), 'gatehouse-gitops-'));
     [a, b] = await Promise.all([startUpstream('a'), startUpstream('b')]);
     gw = await startGateway({ kubeconfig: t.kubeconfigPath, port: 0, dataDir: join(dir, 'gateway'), logger: silent });
-    const sink = new Writable({ write(chunk, _enc, done) { logged.push(String(chunk)); done(); } });
-    controller = await startController({ kubeconfig: t.kubeconfigPath, dataDir: join(dir, 'controller'), hookPort: 0, logger: pino({ level: 'debug' }, sink) });
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        logged.push(String(chunk));
+        done();
+      },
+    });
+    controller = await startController({
+      kubeconfig: t.kubeconfigPath,
+      dataDir: join(dir, 'controller'),
+      hookPort: 0,
+      logger: pino({ level: 'debug' }, sink),
+    });
   });
   after(async () => {
     await controller.close();
@@ -64,10 +83,30 @@ describe('GitOps end to end', () => {
   const ready = (obj: KubeObject) => findCondition(obj.status as never, 'Ready');
 
   async function source(name: string, url: string, secretName?: string): Promise<void> {
-    await client.create(gitRepositoryKind, { apiVersion: 'gatehouse.dev/v1alpha1', kind: 'GitRepository', metadata: { name, namespace: 'default' }, spec: { url, ref: { branch: 'main' }, interval: '10m', ...(secretName ? { secretRef: { name: secretName } } : {}) } } as KubeObject);
+    await client.create(gitRepositoryKind, {
+      apiVersion: 'gatehouse.dev/v1alpha1',
+      kind: 'GitRepository',
+      metadata: { name, namespace: 'default' },
+      spec: {
+        url,
+        ref: { branch: 'main' },
+        interval: '10m',
+        ...(secretName ? { secretRef: { name: secretName } } : {}),
+      },
+    } as KubeObject);
   }
-  async function syncOf(name: string, sourceName: string, path: string, extra: Record<string, unknown> = {}): Promise<void> {
-    await client.create(syncKind, { apiVersion: 'gatehouse.dev/v1alpha1', kind: 'Sync', metadata: { name, namespace: 'default' }, spec: { sourceRef: { name: sourceName }, path, interval: '10m', prune: true, ...extra } } as KubeObject);
+  async function syncOf(
+    name: string,
+    sourceName: string,
+    path: string,
+    extra: Record<string, unknown> = {},
+  ): Promise<void> {
+    await client.create(syncKind, {
+      apiVersion: 'gatehouse.dev/v1alpha1',
+      kind: 'Sync',
+      metadata: { name, namespace: 'default' },
+      spec: { sourceRef: { name: sourceName }, path, interval: '10m', prune: true, ...extra },
+    } as KubeObject);
   }
 
   it('serves an API from a file:// repository, undoes hand edits, annotations and deletes by watch, and records history', async () => {
@@ -78,17 +117,35 @@ describe('GitOps end to end', () => {
     await eventually(async () => assert.equal(await served('/orders/1'), 'a'), { attempts: 200 });
     const s = await sync('local');
     assert.equal(s.status?.lastAppliedRevision, `main@sha1:${sha}`);
-    assert.deepEqual(s.status?.inventory?.entries, [{ id: 'default_orders_gatehouse.dev_ApiDefinition', v: 'gatehouse.dev/v1alpha1' }]);
+    assert.deepEqual(s.status?.inventory?.entries, [
+      { id: 'default_orders_gatehouse.dev_ApiDefinition', v: 'gatehouse.dev/v1alpha1' },
+    ]);
     assert.equal(s.status?.history?.[0].status, 'Succeeded');
     assert.equal(s.status?.history?.[0].created, 1, JSON.stringify(s.status?.history));
     const live = await client.get<ApiDefinition>(apiDefinitionKind, 'orders', 'default');
     assert.equal(live.metadata.labels?.['gatehouse.dev/sync-name'], 'local');
 
     // A hand edit through kubectl is undone within 2 s, by watch (the interval is 10 minutes).
-    await t.kubectl(['patch', 'apidefinition', 'orders', '--type=merge', '-p', JSON.stringify({ spec: { upstream: { targets: [{ url: b.url }] } } })]);
-    await eventually(async () => assert.equal((await client.get<ApiDefinition>(apiDefinitionKind, 'orders', 'default')).spec.upstream.targets[0].url, a.url), { attempts: 40 });
+    await t.kubectl([
+      'patch',
+      'apidefinition',
+      'orders',
+      '--type=merge',
+      '-p',
+      JSON.stringify({ spec: { upstream: { targets: [{ url: b.url }] } } }),
+    ]);
+    await eventually(
+      async () =>
+        assert.equal(
+          (await client.get<ApiDefinition>(apiDefinitionKind, 'orders', 'default')).spec.upstream.targets[0].url,
+          a.url,
+        ),
+      { attempts: 40 },
+    );
     await eventually(async () => {
-      const events = await client.list<KubeObject & { reason: string; message: string }>(eventKind, { namespace: 'default' });
+      const events = await client.list<KubeObject & { reason: string; message: string }>(eventKind, {
+        namespace: 'default',
+      });
       const drift = events.items.find((e) => e.reason === 'DriftCorrected');
       assert.ok(drift, 'a DriftCorrected event');
       assert.match(drift.message, /ApiDefinition default\/orders configured \(spec\.upstream\.targets/);
@@ -98,12 +155,22 @@ describe('GitOps end to end', () => {
     await eventually(async () => assert.equal(await served('/orders/1'), 'a'), { attempts: 40 });
     // And an annotation added by hand, which changes no spec.
     await t.kubectl(['annotate', 'apidefinition', 'orders', 'hand=edit']);
-    await eventually(async () => assert.equal((await client.get<ApiDefinition>(apiDefinitionKind, 'orders', 'default')).metadata.annotations?.hand, undefined), { attempts: 40 });
+    await eventually(
+      async () =>
+        assert.equal(
+          (await client.get<ApiDefinition>(apiDefinitionKind, 'orders', 'default')).metadata.annotations?.hand,
+          undefined,
+        ),
+      { attempts: 40 },
+    );
   });
 
   it('rolls back with a revert; a bad commit applies nothing and names file, object and field', async () => {
     const repo = join(dir, 'rollback');
-    await makeRepo(repo, { 'apis/pay.yaml': apiManifest('pay', '/pay', a.url), 'apis/ship.yaml': apiManifest('ship', '/ship', a.url) });
+    await makeRepo(repo, {
+      'apis/pay.yaml': apiManifest('pay', '/pay', a.url),
+      'apis/ship.yaml': apiManifest('ship', '/ship', a.url),
+    });
     await source('rollback', fileUrl(repo));
     await syncOf('rollback', 'rollback', './apis', { substitute: { UPSTREAM: b.url } });
     await eventually(async () => assert.equal(await served('/pay/x'), 'a'), { attempts: 200 });
@@ -112,13 +179,21 @@ describe('GitOps end to end', () => {
       await controller.reconcileSync('default', 'rollback', true);
       return sync('rollback');
     };
-    const changed = await commit(repo, { 'apis/pay.yaml': apiManifest('pay', '/pay', '${UPSTREAM}') }, 'pay moves to b');
+    const changed = await commit(
+      repo,
+      { 'apis/pay.yaml': apiManifest('pay', '/pay', '${UPSTREAM}') },
+      'pay moves to b',
+    );
     let s = await reconcile();
     assert.equal(s.status?.lastAppliedRevision, `main@sha1:${changed}`);
     assert.equal(await served('/pay/x'), 'b');
 
     // Invalid ApiDefinition in one file, a valid change in another: nothing is applied.
-    const bad = await commit(repo, { 'apis/ship.yaml': apiManifest('ship', 'no-slash', a.url), 'apis/pay.yaml': apiManifest('pay', '/pay', a.url) }, 'bad listenPath');
+    const bad = await commit(
+      repo,
+      { 'apis/ship.yaml': apiManifest('ship', 'no-slash', a.url), 'apis/pay.yaml': apiManifest('pay', '/pay', a.url) },
+      'bad listenPath',
+    );
     s = await reconcile();
     assert.equal(ready(s)?.status, 'False');
     assert.equal(ready(s)?.reason, 'ValidationFailed');
@@ -149,7 +224,10 @@ describe('GitOps end to end', () => {
     s = await reconcile();
     assert.equal(ready(s)?.status, 'True', ready(s)?.message);
     assert.equal(await served('/pay/x'), 'a', 'the revert brought the earlier config back');
-    assert.ok((s.status?.history ?? []).some((h) => h.status === 'Failed'), 'failures are in the history');
+    assert.ok(
+      (s.status?.history ?? []).some((h) => h.status === 'Failed'),
+      'failures are in the history',
+    );
     assert.ok((s.status?.history?.length ?? 0) <= 10);
   });
 
@@ -159,16 +237,40 @@ describe('GitOps end to end', () => {
     await makeRepo(repo, { 'hook/one.yaml': apiManifest('one', '/one', a.url) });
     const server = await startHttpGitServer({ repoRoot: root, auth: { username: 'bot', password: 'http-pass-9f3k' } });
     try {
-      await client.create(secretKind, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'http-creds', namespace: 'default' }, stringData: { username: 'bot', password: 'http-pass-9f3k' } } as KubeObject);
-      await client.create(secretKind, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'hook-token', namespace: 'default' }, stringData: { token: 'hook-token-77x' } } as KubeObject);
+      await client.create(secretKind, {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'http-creds', namespace: 'default' },
+        stringData: { username: 'bot', password: 'http-pass-9f3k' },
+      } as KubeObject);
+      await client.create(secretKind, {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'hook-token', namespace: 'default' },
+        stringData: { token: 'hook-token-77x' },
+      } as KubeObject);
       await source('http', server.url('apis'), 'http-creds');
       await syncOf('http', 'http', './hook');
-      await client.create(receiverKind, { apiVersion: 'gatehouse.dev/v1alpha1', kind: 'Receiver', metadata: { name: 'push', namespace: 'default' }, spec: { type: 'github', secretRef: { name: 'hook-token' }, resources: [{ name: 'http' }] } } as KubeObject);
+      await client.create(receiverKind, {
+        apiVersion: 'gatehouse.dev/v1alpha1',
+        kind: 'Receiver',
+        metadata: { name: 'push', namespace: 'default' },
+        spec: { type: 'github', secretRef: { name: 'hook-token' }, resources: [{ name: 'http' }] },
+      } as KubeObject);
       await eventually(async () => assert.equal(await served('/one/x'), 'a'), { attempts: 200 });
 
-      await commit(repo, { 'hook/one.yaml': null, 'hook/two.yaml': apiManifest('two', '/two', b.url) }, 'two replaces one');
+      await commit(
+        repo,
+        { 'hook/one.yaml': null, 'hook/two.yaml': apiManifest('two', '/two', b.url) },
+        'two replaces one',
+      );
       const body = JSON.stringify({ ref: 'refs/heads/main' });
-      const hook = async (signature: string) => fetch(`${controller.hookUrl}/hook/default/push`, { method: 'POST', body, headers: { 'x-github-event': 'push', 'x-hub-signature-256': signature, 'content-type': 'application/json' } });
+      const hook = async (signature: string) =>
+        fetch(`${controller.hookUrl}/hook/default/push`, {
+          method: 'POST',
+          body,
+          headers: { 'x-github-event': 'push', 'x-hub-signature-256': signature, 'content-type': 'application/json' },
+        });
       const forged = await hook(`sha256=${createHmac('sha256', 'wrong').update(body).digest('hex')}`);
       assert.equal(forged.status, 401);
       const accepted = await hook(`sha256=${createHmac('sha256', 'hook-token-77x').update(body).digest('hex')}`);
@@ -182,14 +284,20 @@ describe('GitOps end to end', () => {
 
   it('deleting a Sync that prunes deletes its objects first; one that does not prune leaves them', async () => {
     const repo = join(dir, 'leaving');
-    await makeRepo(repo, { 'kept/api.yaml': apiManifest('kept', '/kept', a.url), 'collected/api.yaml': apiManifest('collected', '/collected', a.url) });
+    await makeRepo(repo, {
+      'kept/api.yaml': apiManifest('kept', '/kept', a.url),
+      'collected/api.yaml': apiManifest('collected', '/collected', a.url),
+    });
     await source('leaving', fileUrl(repo));
     await syncOf('collector', 'leaving', './collected');
     await syncOf('keeper', 'leaving', './kept', { prune: false });
-    await eventually(async () => {
-      assert.equal(await served('/collected/x'), 'a');
-      assert.equal(await served('/kept/x'), 'a');
-    }, { attempts: 200 });
+    await eventually(
+      async () => {
+        assert.equal(await served('/collected/x'), 'a');
+        assert.equal(await served('/kept/x'), 'a');
+      },
+      { attempts: 200 },
+    );
     assert.deepEqual((await sync('collector')).metadata.finalizers, ['gatehouse.dev/sync']);
 
     // kubectl waits for the Sync to be gone, which is after its objects are.
@@ -197,11 +305,24 @@ describe('GitOps end to end', () => {
     await assert.rejects(client.get(apiDefinitionKind, 'collected', 'default'), /not found/);
     await assert.rejects(sync('collector'), /not found/);
     await assert.rejects(sync('keeper'), /not found/);
-    assert.equal((await client.get<ApiDefinition>(apiDefinitionKind, 'kept', 'default')).metadata.labels?.['gatehouse.dev/sync-name'], 'keeper', 'left in place, labels and all');
+    assert.equal(
+      (await client.get<ApiDefinition>(apiDefinitionKind, 'kept', 'default')).metadata.labels?.[
+        'gatehouse.dev/sync-name'
+      ],
+      'keeper',
+      'left in place, labels and all',
+    );
     await eventually(async () => assert.equal((await call(gw.url, '/collected/x')).status, 404));
     await eventually(async () => {
-      const events = await client.list<KubeObject & { reason: string; message: string }>(eventKind, { namespace: 'default' });
-      assert.ok(events.items.some((e) => e.reason === 'GarbageCollected' && e.message === 'Sync deleted: 1 of 1 objects deleted'), JSON.stringify(events.items.map((e) => e.reason)));
+      const events = await client.list<KubeObject & { reason: string; message: string }>(eventKind, {
+        namespace: 'default',
+      });
+      assert.ok(
+        events.items.some(
+          (e) => e.reason === 'GarbageCollected' && e.message === 'Sync deleted: 1 of 1 objects deleted',
+        ),
+        JSON.stringify(events.items.map((e) => e.reason)),
+      );
     });
   });
 
@@ -220,7 +341,12 @@ describe('GitOps end to end', () => {
     let calling = true;
     try {
       const secret = (name: string, server: SshGitServer) =>
-        client.create(secretKind, { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: 'default' }, stringData: { identity: key.privateKey, known_hosts: `${server.knownHostsLine}\n` } } as KubeObject);
+        client.create(secretKind, {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name, namespace: 'default' },
+          stringData: { identity: key.privateKey, known_hosts: `${server.knownHostsLine}\n` },
+        } as KubeObject);
       await secret('ssh-a', serverA);
       await source('ssh', serverA.url('apis'), 'ssh-a');
       await syncOf('ssh', 'ssh', './svc');
@@ -252,12 +378,25 @@ describe('GitOps end to end', () => {
 
       // Point the source at server B with B's known_hosts: synchronisation resumes.
       await secret('ssh-b', serverB);
-      await client.patch(gitRepositoryKind, 'ssh', { spec: { url: serverB.url('apis'), secretRef: { name: 'ssh-b' } } }, 'merge', 'default');
-      await eventually(async () => {
-        const cond = ready(await client.get<GitRepository>(gitRepositoryKind, 'ssh', 'default'));
-        assert.equal(cond?.status, 'True', cond?.message);
-      }, { attempts: 200 });
-      await commit(join(rootB, 'apis'), { 'svc/inventory.yaml': apiManifest('inventory', '/inventory', b.url) }, 'served from B now');
+      await client.patch(
+        gitRepositoryKind,
+        'ssh',
+        { spec: { url: serverB.url('apis'), secretRef: { name: 'ssh-b' } } },
+        'merge',
+        'default',
+      );
+      await eventually(
+        async () => {
+          const cond = ready(await client.get<GitRepository>(gitRepositoryKind, 'ssh', 'default'));
+          assert.equal(cond?.status, 'True', cond?.message);
+        },
+        { attempts: 200 },
+      );
+      await commit(
+        join(rootB, 'apis'),
+        { 'svc/inventory.yaml': apiManifest('inventory', '/inventory', b.url) },
+        'served from B now',
+      );
       await controller.reconcileSync('default', 'ssh', true);
       await eventually(async () => assert.equal(await served('/inventory/x'), 'b'));
       calling = false;
@@ -272,9 +411,17 @@ describe('GitOps end to end', () => {
     // Secrets never leave the controller: not in logs, statuses or events.
     const secrets = [...key.privateKey.split('\n').filter((l) => l.length > 20), 'http-pass-9f3k', 'hook-token-77x'];
     const events = JSON.stringify((await client.list(eventKind, { namespace: 'default' })).items);
-    const statuses = JSON.stringify([...(await client.list(gitRepositoryKind, {})).items, ...(await client.list(syncKind, {})).items].map((o) => o.status));
+    const statuses = JSON.stringify(
+      [...(await client.list(gitRepositoryKind, {})).items, ...(await client.list(syncKind, {})).items].map(
+        (o) => o.status,
+      ),
+    );
     for (const secret of secrets) {
-      for (const [where, text] of [['logs', logged.join('')], ['events', events], ['status', statuses]] as const) {
+      for (const [where, text] of [
+        ['logs', logged.join('')],
+        ['events', events],
+        ['status', statuses],
+      ] as const) {
         assert.ok(!text.includes(secret), `a secret appears in ${where}`);
       }
     }

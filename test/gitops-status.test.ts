@@ -73,12 +73,15 @@ describe('controller status', () => {
     findCondition((await client.get<KubeObject>(kind, name, 'default')).status as CommonStatus, type);
   /** Waits until Ready has `status` and `reason`, and `message` when given; resolves with its message. */
   async function readyIs(kind: KindDefinition, name: string, status: string, reason: string, message?: string) {
-    return eventually(async () => {
-      const ready = await condition(kind, name);
-      assert.equal(`${ready?.status}/${ready?.reason}`, `${status}/${reason}`, ready?.message);
-      if (message !== undefined) assert.equal(ready?.message, message);
-      return ready!.message!;
-    }, { attempts: 200 });
+    return eventually(
+      async () => {
+        const ready = await condition(kind, name);
+        assert.equal(`${ready?.status}/${ready?.reason}`, `${status}/${reason}`, ready?.message);
+        if (message !== undefined) assert.equal(ready?.message, message);
+        return ready!.message!;
+      },
+      { attempts: 200 },
+    );
   }
 
   it('a GitRepository is reconciled at once when its Secret changes, and says when it recovered', async () => {
@@ -100,8 +103,10 @@ describe('controller status', () => {
       const recovered = events.items.find((e) => e.reason === 'Recovered');
       assert.ok(recovered, 'a Recovered event');
       assert.equal(recovered.type, 'Normal');
-      assert.equal(recovered.message,
-        `fetching works again (it failed with AuthenticationFailed); revision ${revision} is unchanged`);
+      assert.equal(
+        recovered.message,
+        `fetching works again (it failed with AuthenticationFailed); revision ${revision} is unchanged`,
+      );
     });
   });
 
@@ -109,8 +114,13 @@ describe('controller status', () => {
     await create(receiverKind, 'push', {
       spec: { type: 'github', secretRef: { name: 'hook' }, resources: [{ name: 'app' }, { name: 'later' }] },
     });
-    await readyIs(receiverKind, 'push', 'False', 'SecretNotFound',
-      'Secret default/hook named by spec.secretRef not found; spec.resources: GitRepository default/later not found');
+    await readyIs(
+      receiverKind,
+      'push',
+      'False',
+      'SecretNotFound',
+      'Secret default/hook named by spec.secretRef not found; spec.resources: GitRepository default/later not found',
+    );
     const stored = await client.get<Receiver>(receiverKind, 'push', 'default');
     assert.equal(stored.status?.webhookPath, '/hook/default/push');
     assert.equal(stored.status?.observedGeneration, stored.metadata.generation);
@@ -119,11 +129,21 @@ describe('controller status', () => {
     const newline = await readyIs(receiverKind, 'push', 'False', 'InvalidToken');
     assert.match(newline, /^Secret default\/hook: token ends with a line break/);
     await setSecret('hook', { token: 'hook-token-1' });
-    await readyIs(receiverKind, 'push', 'False', 'SourceNotFound',
-      'spec.resources: GitRepository default/later not found');
+    await readyIs(
+      receiverKind,
+      'push',
+      'False',
+      'SourceNotFound',
+      'spec.resources: GitRepository default/later not found',
+    );
     await create(gitRepositoryKind, 'later', repository(git.url('app')));
-    await readyIs(receiverKind, 'push', 'True', 'Succeeded',
-      'calls to /hook/default/push reconcile GitRepository default/app, default/later');
+    await readyIs(
+      receiverKind,
+      'push',
+      'True',
+      'Succeeded',
+      'calls to /hook/default/push reconcile GitRepository default/app, default/later',
+    );
     // kubectl shows READY.
     const table = await t.kubectl(['get', 'receivers', 'push']);
     assert.match(table, /^NAME\s+TYPE\s+PATH\s+READY\s+STATUS\s+AGE\n/);
@@ -132,14 +152,20 @@ describe('controller status', () => {
 
   it('a Consumer names missing SecurityPolicies; two Consumers claiming one JWT subject both say so', async () => {
     await create(consumerKind, 'alice', { spec: { policies: ['gold', 'silver'], jwtSubjects: ['alice@example.com'] } });
-    await readyIs(consumerKind, 'alice', 'False', 'PolicyNotFound',
-      'spec.policies: SecurityPolicy default/gold, default/silver not found');
+    await readyIs(
+      consumerKind,
+      'alice',
+      'False',
+      'PolicyNotFound',
+      'spec.policies: SecurityPolicy default/gold, default/silver not found',
+    );
     await create(securityPolicyKind, 'gold', { spec: { apis: [] } });
     await create(securityPolicyKind, 'silver', { spec: { apis: [] } });
     await readyIs(consumerKind, 'alice', 'True', 'Succeeded');
 
     await create(consumerKind, 'bob', { spec: { jwtSubjects: ['alice@example.com'] } });
-    const both = 'spec.jwtSubjects: "alice@example.com" is listed by Consumers default/alice, default/bob; ' +
+    const both =
+      'spec.jwtSubjects: "alice@example.com" is listed by Consumers default/alice, default/bob; ' +
       'the gateway uses alice';
     await readyIs(consumerKind, 'bob', 'False', 'JWTSubjectConflict', both);
     await eventually(async () => assert.equal((await condition(consumerKind, 'alice', 'Conflicted'))?.message, both));
@@ -168,13 +194,23 @@ describe('controller status', () => {
   it('a SecurityPolicy names the APIs that do not exist', async () => {
     const apis = [{ name: 'orders' }, { name: 'billing', namespace: 'finance' }];
     await create(securityPolicyKind, 'partners', { spec: { apis } });
-    await readyIs(securityPolicyKind, 'partners', 'False', 'ApiNotFound',
-      'spec.apis: ApiDefinition default/orders, finance/billing not found');
+    await readyIs(
+      securityPolicyKind,
+      'partners',
+      'False',
+      'ApiNotFound',
+      'spec.apis: ApiDefinition default/orders, finance/billing not found',
+    );
     const upstream = { targets: [{ url: 'http://127.0.0.1:9' }] };
     const orders = apiDefinition('orders', { listenPath: '/orders', upstream });
     await client.create(apiDefinitionKind, orders);
-    await readyIs(securityPolicyKind, 'partners', 'False', 'ApiNotFound',
-      'spec.apis: ApiDefinition finance/billing not found');
+    await readyIs(
+      securityPolicyKind,
+      'partners',
+      'False',
+      'ApiNotFound',
+      'spec.apis: ApiDefinition finance/billing not found',
+    );
     const table = await t.kubectl(['get', 'securitypolicies', 'partners']);
     assert.match(table, /^NAME\s+APIS\s+RATE LIMIT\s+QUOTA\s+READY\s+AGE\npartners\s+orders,billing\s+False\s/);
   });

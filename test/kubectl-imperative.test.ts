@@ -23,7 +23,16 @@ describe('kubectl imperative create of core kinds (protobuf bodies)', () => {
 
   it('creates a generic secret from literals, stored as base64 data', async () => {
     assert.match(
-      await t.kubectl(['create', 'secret', 'generic', 'creds', '-n', 'imperative', '--from-literal=username=admin', '--from-literal=password=s3cr=t']),
+      await t.kubectl([
+        'create',
+        'secret',
+        'generic',
+        'creds',
+        '-n',
+        'imperative',
+        '--from-literal=username=admin',
+        '--from-literal=password=s3cr=t',
+      ]),
       /secret\/creds created/,
     );
     const secret = JSON.parse(await t.kubectl(['get', 'secret', 'creds', '-n', 'imperative', '-o', 'json']));
@@ -35,7 +44,16 @@ describe('kubectl imperative create of core kinds (protobuf bodies)', () => {
   });
 
   it('creates a configmap from literals with labels from a later label command', async () => {
-    assert.match(await t.kubectl(['create', 'configmap', 'settings', '--from-literal=mode=fast', '--from-literal=greeting=héllo wörld']), /configmap\/settings created/);
+    assert.match(
+      await t.kubectl([
+        'create',
+        'configmap',
+        'settings',
+        '--from-literal=mode=fast',
+        '--from-literal=greeting=héllo wörld',
+      ]),
+      /configmap\/settings created/,
+    );
     await t.kubectl(['label', 'configmap', 'settings', 'tier=gold']);
     const cm = JSON.parse(await t.kubectl(['get', 'configmap', 'settings', '-o', 'json']));
     assert.deepEqual(cm.data, { mode: 'fast', greeting: 'héllo wörld' });

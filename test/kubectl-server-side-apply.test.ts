@@ -92,7 +92,7 @@ spec:
     const diff = ['diff', '--server-side', '--force-conflicts', '-f', '-'];
     const changed = await api.kubectlResult(diff, manifest('/diff/'));
     assert.equal(changed.code, 1, changed.stderr);
-    assert.match(changed.stdout, /-  listenPath: \/other\/\n\+  listenPath: \/diff\//);
+    assert.match(changed.stdout, /- {2}listenPath: \/other\/\n\+ {2}listenPath: \/diff\//);
     assert.equal((await get()).spec.listenPath, '/other/', 'a diff stores nothing');
     const same = await api.kubectlResult(['diff', '--server-side', '-f', '-'], manifest('/other/'));
     assert.equal(same.code, 0, same.stdout + same.stderr);

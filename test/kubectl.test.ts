@@ -5,12 +5,29 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { KUBECTL, startTestApiServer, type TestApiServer } from './support/apiserver.ts';
 
-function api(name: string, extra: { labels?: Record<string, string>; listenPath?: string; upstream?: string; namespace?: string; finalizers?: string[] } = {}): string {
+function api(
+  name: string,
+  extra: {
+    labels?: Record<string, string>;
+    listenPath?: string;
+    upstream?: string;
+    namespace?: string;
+    finalizers?: string[];
+  } = {},
+): string {
   return JSON.stringify({
     apiVersion: 'gatehouse.dev/v1alpha1',
     kind: 'ApiDefinition',
-    metadata: { name, ...(extra.namespace ? { namespace: extra.namespace } : {}), labels: extra.labels ?? {}, ...(extra.finalizers ? { finalizers: extra.finalizers } : {}) },
-    spec: { listenPath: extra.listenPath ?? `/${name}/`, upstream: { targets: [{ url: extra.upstream ?? 'http://127.0.0.1:9000' }] } },
+    metadata: {
+      name,
+      ...(extra.namespace ? { namespace: extra.namespace } : {}),
+      labels: extra.labels ?? {},
+      ...(extra.finalizers ? { finalizers: extra.finalizers } : {}),
+    },
+    spec: {
+      listenPath: extra.listenPath ?? `/${name}/`,
+      upstream: { targets: [{ url: extra.upstream ?? 'http://127.0.0.1:9000' }] },
+    },
   });
 }
 
@@ -30,9 +47,18 @@ describe('kubectl against the Gatehouse API server', () => {
   });
 
   it('applies (create, then configure) and prints the object back', async () => {
-    assert.match(await t.kubectl(['apply', '-f', '-'], api('shop', { labels: { team: 'a' } })), /apidefinition\.gatehouse\.dev\/shop created/);
-    assert.match(await t.kubectl(['apply', '-f', '-'], api('shop', { labels: { team: 'a' }, listenPath: '/store/' })), /apidefinition\.gatehouse\.dev\/shop configured/);
-    assert.match(await t.kubectl(['apply', '-f', '-'], api('shop', { labels: { team: 'a' }, listenPath: '/store/' })), /apidefinition\.gatehouse\.dev\/shop unchanged/);
+    assert.match(
+      await t.kubectl(['apply', '-f', '-'], api('shop', { labels: { team: 'a' } })),
+      /apidefinition\.gatehouse\.dev\/shop created/,
+    );
+    assert.match(
+      await t.kubectl(['apply', '-f', '-'], api('shop', { labels: { team: 'a' }, listenPath: '/store/' })),
+      /apidefinition\.gatehouse\.dev\/shop configured/,
+    );
+    assert.match(
+      await t.kubectl(['apply', '-f', '-'], api('shop', { labels: { team: 'a' }, listenPath: '/store/' })),
+      /apidefinition\.gatehouse\.dev\/shop unchanged/,
+    );
     const obj = JSON.parse(await t.kubectl(['get', 'api', 'shop', '-o', 'json']));
     assert.equal(obj.spec.listenPath, '/store/');
     assert.equal(obj.metadata.generation, 2);
@@ -57,7 +83,15 @@ describe('kubectl against the Gatehouse API server', () => {
     assert.equal(labelled.trim(), 'apidefinition.gatehouse.dev/billing');
     const setBased = await t.kubectl(['get', 'apis', '-A', '-l', 'team in (a,c),!missing', '-o', 'name']);
     assert.equal(setBased.trim(), 'apidefinition.gatehouse.dev/shop');
-    const byField = await t.kubectl(['get', 'apis', '-A', '--field-selector', 'metadata.namespace=team-b', '-o', 'name']);
+    const byField = await t.kubectl([
+      'get',
+      'apis',
+      '-A',
+      '--field-selector',
+      'metadata.namespace=team-b',
+      '-o',
+      'name',
+    ]);
     assert.equal(byField.trim(), 'apidefinition.gatehouse.dev/billing');
     const byPath = await t.kubectl(['get', 'apis', '-A', '--field-selector', 'spec.listenPath=/store/', '-o', 'name']);
     assert.equal(byPath.trim(), 'apidefinition.gatehouse.dev/shop');
@@ -67,7 +101,16 @@ describe('kubectl against the Gatehouse API server', () => {
   });
 
   it('streams live changes to get -w', async () => {
-    const child = spawn(KUBECTL, ['--kubeconfig', t.kubeconfigPath, '--cache-dir', join(t.dir, 'kube-cache'), 'get', 'apis', '-w', '--output-watch-events']);
+    const child = spawn(KUBECTL, [
+      '--kubeconfig',
+      t.kubeconfigPath,
+      '--cache-dir',
+      join(t.dir, 'kube-cache'),
+      'get',
+      'apis',
+      '-w',
+      '--output-watch-events',
+    ]);
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const waitFor = async (re: RegExp) => {
@@ -89,7 +132,15 @@ describe('kubectl against the Gatehouse API server', () => {
 
   it('patches, labels and annotates', async () => {
     await t.kubectl(['patch', 'api', 'shop', '--type', 'merge', '-p', '{"spec":{"stripListenPath":true}}']);
-    await t.kubectl(['patch', 'api', 'shop', '--type', 'json', '-p', '[{"op":"replace","path":"/spec/listenPath","value":"/shop/"}]']);
+    await t.kubectl([
+      'patch',
+      'api',
+      'shop',
+      '--type',
+      'json',
+      '-p',
+      '[{"op":"replace","path":"/spec/listenPath","value":"/shop/"}]',
+    ]);
     await t.kubectl(['label', 'api', 'shop', 'tier=gold']);
     await t.kubectl(['annotate', 'api', 'shop', 'owner=payments']);
     const obj = JSON.parse(await t.kubectl(['get', 'api', 'shop', '-o', 'json']));
@@ -115,7 +166,10 @@ describe('kubectl against the Gatehouse API server', () => {
     obj.spec.listenPath = '/stale/';
     const r = await t.kubectlResult(['replace', '-f', '-'], JSON.stringify(obj));
     assert.notEqual(r.code, 0);
-    assert.match(r.stderr, /Operation cannot be fulfilled on apidefinitions\.gatehouse\.dev "shop": the object has been modified/);
+    assert.match(
+      r.stderr,
+      /Operation cannot be fulfilled on apidefinitions\.gatehouse\.dev "shop": the object has been modified/,
+    );
     assert.equal(JSON.parse(await t.kubectl(['get', 'api', 'shop', '-o', 'json'])).spec.listenPath, '/shop/');
   });
 
@@ -152,7 +206,16 @@ describe('kubectl against the Gatehouse API server', () => {
     await t.kubectl(['delete', 'api', 'held', '--wait=false']);
     const held = JSON.parse(await t.kubectl(['get', 'api', 'held', '-o', 'json']));
     assert.ok(held.metadata.deletionTimestamp, 'deletionTimestamp is set while a finalizer remains');
-    const waiting = spawn(KUBECTL, ['--kubeconfig', t.kubeconfigPath, '--cache-dir', join(t.dir, 'kube-cache'), 'wait', '--for=delete', 'api/held', '--timeout=30s']);
+    const waiting = spawn(KUBECTL, [
+      '--kubeconfig',
+      t.kubeconfigPath,
+      '--cache-dir',
+      join(t.dir, 'kube-cache'),
+      'wait',
+      '--for=delete',
+      'api/held',
+      '--timeout=30s',
+    ]);
     const exited = new Promise<number>((resolve) => waiting.on('exit', (code) => resolve(code ?? 1)));
     await t.kubectl(['patch', 'api', 'held', '--type', 'merge', '-p', '{"metadata":{"finalizers":null}}']);
     assert.equal(await exited, 0);
@@ -162,11 +225,22 @@ describe('kubectl against the Gatehouse API server', () => {
   it('serves core kinds: namespaces, secrets, configmaps', async () => {
     // Manifests go through apply as JSON; kubectl's imperative `create secret|configmap`
     // (protobuf bodies) are covered by kubectl-imperative.test.ts.
-    await t.kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'creds' }, stringData: { password: 's3cret' } }));
+    await t.kubectl(
+      ['apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'creds' },
+        stringData: { password: 's3cret' },
+      }),
+    );
     const secret = JSON.parse(await t.kubectl(['get', 'secret', 'creds', '-o', 'json']));
     assert.equal(Buffer.from(secret.data.password, 'base64').toString(), 's3cret');
     assert.equal(secret.stringData, undefined);
-    await t.kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings' }, data: { mode: 'fast' } }));
+    await t.kubectl(
+      ['apply', '-f', '-'],
+      JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings' }, data: { mode: 'fast' } }),
+    );
     assert.match(await t.kubectl(['get', 'configmaps']), /settings/);
     assert.match(await t.kubectl(['get', 'ns']), /^default\s+Active|^default/m);
     // A namespace goes with its contents: billing in team-b is deleted before team-b itself.

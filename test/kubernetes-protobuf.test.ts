@@ -45,12 +45,18 @@ describe('Kubernetes protobuf responses', () => {
   it('kubectl create decodes the protobuf answer into the object the API server stored', async () => {
     const created = [
       { args: ['create', 'namespace', 'proto'], path: '/api/v1/namespaces/proto' },
-      { args: ['create', 'configmap', 'cm', '-n', 'proto', '--from-literal=mode=fast'], path: '/api/v1/namespaces/proto/configmaps/cm' },
+      {
+        args: ['create', 'configmap', 'cm', '-n', 'proto', '--from-literal=mode=fast'],
+        path: '/api/v1/namespaces/proto/configmaps/cm',
+      },
       {
         args: ['create', 'secret', 'generic', 'creds', '-n', 'proto', '--from-literal=password=s3cr=t'],
         path: '/api/v1/namespaces/proto/secrets/creds',
       },
-      { args: ['create', 'serviceaccount', 'robot', '-n', 'proto'], path: '/api/v1/namespaces/proto/serviceaccounts/robot' },
+      {
+        args: ['create', 'serviceaccount', 'robot', '-n', 'proto'],
+        path: '/api/v1/namespaces/proto/serviceaccounts/robot',
+      },
     ];
     for (const { args, path } of created) {
       const printed = JSON.parse(await t.kubectl([...args, '-o', 'json']));
@@ -63,14 +69,17 @@ describe('Kubernetes protobuf responses', () => {
     assert.match(described, /^mode:\s*\n-+\s*\nfast$/m);
   });
 
-  it('answers client-go\'s Accept with protobuf for gets, lists and writes of built-in kinds', async () => {
+  it("answers client-go's Accept with protobuf for gets, lists and writes of built-in kinds", async () => {
     const get = await t.request('/api/v1/namespaces/proto/configmaps/cm', { headers: { accept: CLIENT_GO_ACCEPT } });
     assert.equal(get.status, 200);
     assert.equal(get.headers.get('content-type'), PROTOBUF_TYPE);
     const cm = decodeProtobuf(Buffer.from(await get.arrayBuffer()), 'a ConfigMap');
     assert.equal((cm.metadata as { name: string }).name, 'cm');
     assert.deepEqual(cm.data, { mode: 'fast' });
-    assert.match(String((cm.metadata as { creationTimestamp: string }).creationTimestamp), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    assert.match(
+      String((cm.metadata as { creationTimestamp: string }).creationTimestamp),
+      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/,
+    );
 
     const list = await t.request('/api/v1/namespaces/proto/configmaps', { headers: { accept: CLIENT_GO_ACCEPT } });
     assert.equal(list.headers.get('content-type'), PROTOBUF_TYPE);
@@ -88,7 +97,9 @@ describe('Kubernetes protobuf responses', () => {
   });
 
   it('answers errors about built-in kinds with a protobuf Status, which kubectl reads', async () => {
-    const missing = await t.request('/api/v1/namespaces/proto/configmaps/missing', { headers: { accept: CLIENT_GO_ACCEPT } });
+    const missing = await t.request('/api/v1/namespaces/proto/configmaps/missing', {
+      headers: { accept: CLIENT_GO_ACCEPT },
+    });
     assert.equal(missing.status, 404);
     assert.equal(missing.headers.get('content-type'), PROTOBUF_TYPE);
     const status = Buffer.from(await missing.arrayBuffer()).toString('latin1');
@@ -120,7 +131,7 @@ describe('Kubernetes protobuf responses', () => {
     assert.deepEqual(added.object.data, { a: 'b' });
   });
 
-  it('answers JSON for our kinds when JSON is accepted too, and kube-apiserver\'s 406 otherwise', async () => {
+  it("answers JSON for our kinds when JSON is accepted too, and kube-apiserver's 406 otherwise", async () => {
     const custom = await t.request(AD, { headers: { accept: CLIENT_GO_ACCEPT } });
     assert.equal(custom.status, 200);
     assert.equal(custom.headers.get('content-type'), 'application/json');

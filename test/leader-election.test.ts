@@ -12,7 +12,12 @@ describe('leader election', () => {
 
   const candidate = (identity: string, name: string, log: string[]) =>
     new LeaderElector({
-      client: api.client, namespace: 'default', name, identity, leaseDurationMs: 1000, retryPeriodMs: 100,
+      client: api.client,
+      namespace: 'default',
+      name,
+      identity,
+      leaseDurationMs: 1000,
+      retryPeriodMs: 100,
       onStartedLeading: () => log.push(`${identity} leads`),
       onStoppedLeading: () => log.push(`${identity} stops`),
     });
@@ -49,7 +54,12 @@ describe('leader election', () => {
   it('takes over an expired lease whose holder vanished', async () => {
     const log: string[] = [];
     // The vanished holder: a lease record nobody renews.
-    await api.client.create(leaseKind, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'stale', namespace: 'default' }, spec: { holderIdentity: 'gone', leaseDurationSeconds: 1, renewTime: new Date().toISOString() } } as Lease);
+    await api.client.create(leaseKind, {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: 'stale', namespace: 'default' },
+      spec: { holderIdentity: 'gone', leaseDurationSeconds: 1, renewTime: new Date().toISOString() },
+    } as Lease);
     const b = candidate('b', 'stale', log);
     b.start();
     await new Promise((r) => setTimeout(r, 300));

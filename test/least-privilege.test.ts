@@ -25,12 +25,15 @@ describe('a gateway identity', () => {
   });
   after(() => t?.stop());
 
-  it('cannot hold the status Lease for 2·10⁹ s; an election\'s 15 s passes, an admin is not bounded', async () => {
+  it("cannot hold the status Lease for 2·10⁹ s; an election's 15 s passes, an admin is not bounded", async () => {
     const held = await send('POST', LEASES, lease('gatehouse-gateway-status', 2_000_000_000), 'gateway-token');
     assert.equal(held.status, 422);
-    assert.equal(await messageOf(held), 'Lease.coordination.k8s.io "gatehouse-gateway-status" is invalid: '
-      + 'spec.leaseDurationSeconds: Invalid value: 2000000000: must be at most 300 for "gw", '
-      + 'who is not in system:masters');
+    assert.equal(
+      await messageOf(held),
+      'Lease.coordination.k8s.io "gatehouse-gateway-status" is invalid: ' +
+        'spec.leaseDurationSeconds: Invalid value: 2000000000: must be at most 300 for "gw", ' +
+        'who is not in system:masters',
+    );
     const created = await send('POST', LEASES, lease('gatehouse-gateway-status', 15), 'gateway-token');
     assert.equal(created.status, 201);
     const { metadata } = (await created.json()) as { metadata: { resourceVersion: string } };
@@ -44,8 +47,11 @@ describe('a gateway identity', () => {
     assert.equal((await send('POST', LEASES, lease('controller-leader', 15))).status, 201);
     const read = await t.request(`${LEASES}/controller-leader`, {}, 'gateway-token');
     assert.equal(read.status, 403);
-    assert.equal(await messageOf(read), 'leases.coordination.k8s.io "controller-leader" is forbidden: '
-      + 'User "gw" cannot get resource "leases" in API group "coordination.k8s.io" in the namespace "default"');
+    assert.equal(
+      await messageOf(read),
+      'leases.coordination.k8s.io "controller-leader" is forbidden: ' +
+        'User "gw" cannot get resource "leases" in API group "coordination.k8s.io" in the namespace "default"',
+    );
     const taken = await send('PUT', `${LEASES}/controller-leader`, lease('controller-leader', 15), 'gateway-token');
     assert.equal(taken.status, 403);
     assert.equal((await t.request(`${LEASES}/gatehouse-gateway-status`, {}, 'gateway-token')).status, 200);
@@ -56,8 +62,10 @@ describe('a gateway identity', () => {
     const increment = (delta: number) => ({ key, window: 0, delta, expiresAt: Date.now() + 60_000 });
     const flood = await send('POST', COUNTERS_PATH, { increments: [increment(1_000_000)] }, 'gateway-token');
     assert.equal(flood.status, 403);
-    assert.match(await messageOf(flood),
-      /^counters\.gatehouse\.dev is forbidden: increments\[0\]\.delta: User "gw" may add at most \d+ /);
+    assert.match(
+      await messageOf(flood),
+      /^counters\.gatehouse\.dev is forbidden: increments\[0\]\.delta: User "gw" may add at most \d+ /,
+    );
     // Split over increments of one counter in one batch, it is refused the same.
     const tenths = Array.from({ length: 10 }, () => increment(100_000));
     const split = await send('POST', COUNTERS_PATH, { increments: tenths }, 'gateway-token');

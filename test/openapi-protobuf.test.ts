@@ -12,7 +12,12 @@ const ARGO_CD_ACCEPT = 'application/com.github.proto-openapi.spec.v2@v1.0+protob
 
 // Messages that hold one of several members (a oneof) or a list standing for one JSON value.
 const ONE_OF = new Set([
-  'ParametersItem', 'Parameter', 'NonBodyParameter', 'ResponseValue', 'SchemaItem', 'SecurityDefinitionsItem',
+  'ParametersItem',
+  'Parameter',
+  'NonBodyParameter',
+  'ResponseValue',
+  'SchemaItem',
+  'SecurityDefinitionsItem',
   'AdditionalPropertiesItem',
 ]);
 const NAMED_LISTS: Record<string, string> = { Paths: 'path', Responses: 'response_code' };
@@ -95,7 +100,7 @@ describe('OpenAPI v2 as protobuf', () => {
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('content-type'), 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf');
     assert.equal(res.headers.get('vary'), 'Accept');
-    assert.equal(res.headers.get('etag'), json.headers.get('etag'), 'the protobuf carries the JSON document\'s ETag');
+    assert.equal(res.headers.get('etag'), json.headers.get('etag'), "the protobuf carries the JSON document's ETag");
     assert.match(res.headers.get('etag') ?? '', /^"[0-9A-F]{128}"$/, 'an upper-case hex sha512, as kube-openapi');
     const Document = GNOSTIC_V2.lookupType('openapi.v2.Document');
     const decoded = Document.toObject(Document.decode(new Uint8Array(await res.arrayBuffer())), { longs: Number });

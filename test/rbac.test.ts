@@ -49,7 +49,13 @@ function targets(): Target[] {
 const READ = new Set(['get', 'list', 'watch']);
 const WRITE = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
 const GATEHOUSE_KINDS = [
-  'apidefinitions', 'securitypolicies', 'consumers', 'apikeys', 'gitrepositories', 'syncs', 'receivers',
+  'apidefinitions',
+  'securitypolicies',
+  'consumers',
+  'apikeys',
+  'gitrepositories',
+  'syncs',
+  'receivers',
 ];
 const GATEWAY_READS = ['apidefinitions', 'securitypolicies', 'consumers', 'apikeys', 'subresourcerequests'];
 
@@ -183,17 +189,20 @@ describe('RBAC', () => {
       assert.equal(res.status, 201, await res.text());
     }
     // Bindings reach the authorizer through its watch; aggregated roles through the aggregation controller.
-    await eventually(async () => {
-      for (const role of Object.keys(ROLES)) {
-        const res = await t.request('/api/v1/namespaces', {}, tokenOf(role));
-        await res.arrayBuffer();
-        assert.equal(res.status, ROLES[role]('', 'namespaces', 'list') ? 200 : 403, role);
-      }
-    }, { attempts: 400 });
+    await eventually(
+      async () => {
+        for (const role of Object.keys(ROLES)) {
+          const res = await t.request('/api/v1/namespaces', {}, tokenOf(role));
+          await res.arrayBuffer();
+          assert.equal(res.status, ROLES[role]('', 'namespaces', 'list') ? 200 : 403, role);
+        }
+      },
+      { attempts: 400 },
+    );
   });
   after(() => t?.stop());
 
-  it('answers every default role × verb × kind and subresource as kube\'s corresponding role', async () => {
+  it("answers every default role × verb × kind and subresource as kube's corresponding role", async () => {
     const wrong: string[] = [];
     for (const [role, allows] of Object.entries(ROLES)) {
       for (const target of targets()) {
@@ -208,8 +217,10 @@ describe('RBAC', () => {
           if (code === 403) {
             const where = target.def.namespaced ? 'in the namespace "default"' : 'at the cluster scope';
             const who = `User "${userOf(role)}" cannot ${verb} resource "${resource}"`;
-            assert.match(message, new RegExp(`is forbidden: ${who} `
-              + `in API group "${target.def.group.replace(/\./g, '\\.')}" ${where}`));
+            assert.match(
+              message,
+              new RegExp(`is forbidden: ${who} ` + `in API group "${target.def.group.replace(/\./g, '\\.')}" ${where}`),
+            );
           }
         }
       }
@@ -217,28 +228,35 @@ describe('RBAC', () => {
     assert.deepEqual(wrong, []);
   });
 
-  it('refuses a viewer Secrets, with kube\'s message (the fixed policy let every viewer read them)', async () => {
+  it("refuses a viewer Secrets, with kube's message (the fixed policy let every viewer read them)", async () => {
     const res = await t.request('/api/v1/namespaces/default/secrets', {}, 'viewer-token');
     assert.equal(res.status, 403);
     const status = (await res.json()) as { reason: string; message: string; details: { kind: string } };
     assert.equal(status.reason, 'Forbidden');
-    assert.equal(status.message,
-      'secrets is forbidden: User "vera" cannot list resource "secrets" in API group "" in the namespace "default"');
+    assert.equal(
+      status.message,
+      'secrets is forbidden: User "vera" cannot list resource "secrets" in API group "" in the namespace "default"',
+    );
     assert.equal(status.details.kind, 'secrets');
     assert.equal((await t.request('/api/v1/namespaces/default/secrets/deploy-key', {}, 'viewer-token')).status, 403);
     assert.equal((await t.request('/apis/gatehouse.dev/v1alpha1/apidefinitions', {}, 'viewer-token')).status, 200);
   });
 
   it('keeps a gateway to its Lease namespace and its writes, and lets it add to counters', async () => {
-    const lease = (namespace: string) =>
-      ({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: STATUS_LEASE, namespace } });
+    const lease = (namespace: string) => ({
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: STATUS_LEASE, namespace },
+    });
     const leases = (namespace: string) => `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases`;
     await post('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'elsewhere' } });
     const elsewhere = await post(leases('elsewhere'), lease('elsewhere'), 'gateway-token');
     assert.equal(elsewhere.status, 403);
-    assert.equal(((await elsewhere.json()) as { message: string }).message,
-      'leases.coordination.k8s.io is forbidden: User "gw" cannot create resource "leases" in API group '
-      + '"coordination.k8s.io" in the namespace "elsewhere"');
+    assert.equal(
+      ((await elsewhere.json()) as { message: string }).message,
+      'leases.coordination.k8s.io is forbidden: User "gw" cannot create resource "leases" in API group ' +
+        '"coordination.k8s.io" in the namespace "elsewhere"',
+    );
     assert.equal((await post(leases('default'), lease('default'), 'gateway-token')).status, 201);
     assert.equal((await t.request(leases('default'), {}, 'gateway-token')).status, 403);
     const increment = { key: 'k', window: 0, delta: 1, expiresAt: Date.now() + 60_000 };
@@ -249,31 +267,44 @@ describe('RBAC', () => {
 
   it('refuses a Role granting more than its author holds, or binding a role not held, unless allowed', async () => {
     const admin = tokenOf('gatehouse:admin');
-    const role = (name: string, rules: unknown[]) =>
-      ({ apiVersion: `${RBAC}/v1`, kind: 'Role', metadata: { name, namespace: 'default' }, rules });
+    const role = (name: string, rules: unknown[]) => ({
+      apiVersion: `${RBAC}/v1`,
+      kind: 'Role',
+      metadata: { name, namespace: 'default' },
+      rules,
+    });
     const deleteNamespaces = role('ns-deleter', [{ verbs: ['delete'], apiGroups: [''], resources: ['namespaces'] }]);
     const roles = `/apis/${RBAC}/v1/namespaces/default/roles`;
     const refused = await post(roles, deleteNamespaces, admin);
     assert.equal(refused.status, 403);
-    assert.equal(((await refused.json()) as { message: string }).message,
-      `roles.rbac.authorization.k8s.io "ns-deleter" is forbidden: user "${userOf('gatehouse:admin')}" `
-      + '(groups=["system:authenticated"]) is attempting to grant RBAC permissions not currently held:\n'
-      + '{APIGroups:[""], Resources:["namespaces"], Verbs:["delete"]}');
+    assert.equal(
+      ((await refused.json()) as { message: string }).message,
+      `roles.rbac.authorization.k8s.io "ns-deleter" is forbidden: user "${userOf('gatehouse:admin')}" ` +
+        '(groups=["system:authenticated"]) is attempting to grant RBAC permissions not currently held:\n' +
+        '{APIGroups:[""], Resources:["namespaces"], Verbs:["delete"]}',
+    );
     const reader = role('reader', [{ verbs: ['get'], apiGroups: [''], resources: ['secrets'] }]);
     assert.equal((await post(roles, reader, admin)).status, 201);
     const bindings = `/apis/${RBAC}/v1/namespaces/default/rolebindings`;
     const toClusterAdmin = binding('to-cluster-admin', 'cluster-admin', { kind: 'User', name: 'mallory' }, 'default');
     const bindRefused = await post(bindings, toClusterAdmin, admin);
     assert.equal(bindRefused.status, 403);
-    assert.match(((await bindRefused.json()) as { message: string }).message,
-      /^rolebindings\.rbac\.authorization\.k8s\.io "to-cluster-admin" is forbidden: user "user-gatehouse-admin" .*:\n/);
+    assert.match(
+      ((await bindRefused.json()) as { message: string }).message,
+      /^rolebindings\.rbac\.authorization\.k8s\.io "to-cluster-admin" is forbidden: user "user-gatehouse-admin" .*:\n/,
+    );
     const toView = binding('to-view', 'gatehouse:view', { kind: 'User', name: 'mallory' }, 'default');
     assert.equal((await post(bindings, toView, admin)).status, 201);
     // Granted escalate on roles and bind on cluster-admin, the same writes pass.
-    const grants = { apiVersion: `${RBAC}/v1`, kind: 'ClusterRole', metadata: { name: 'delegator' }, rules: [
-      { verbs: ['escalate'], apiGroups: [RBAC], resources: ['roles'] },
-      { verbs: ['bind'], apiGroups: [RBAC], resources: ['clusterroles'], resourceNames: ['cluster-admin'] },
-    ] };
+    const grants = {
+      apiVersion: `${RBAC}/v1`,
+      kind: 'ClusterRole',
+      metadata: { name: 'delegator' },
+      rules: [
+        { verbs: ['escalate'], apiGroups: [RBAC], resources: ['roles'] },
+        { verbs: ['bind'], apiGroups: [RBAC], resources: ['clusterroles'], resourceNames: ['cluster-admin'] },
+      ],
+    };
     assert.equal((await post(`/apis/${RBAC}/v1/clusterroles`, grants)).status, 201);
     const delegate = binding('delegator', 'delegator', { kind: 'User', name: userOf('gatehouse:admin') });
     assert.equal((await post(`/apis/${RBAC}/v1/clusterrolebindings`, delegate)).status, 201);
@@ -282,18 +313,40 @@ describe('RBAC', () => {
   });
 
   it('serves the RBAC kinds to kubectl: create role, clusterrole, (cluster)rolebinding; tables; refusals', async () => {
-    await t.kubectl(['create', 'role', 'api-reader', '--verb=get,list,watch', '--resource=apidefinitions.gatehouse.dev',
-      '-n', 'default']);
+    await t.kubectl([
+      'create',
+      'role',
+      'api-reader',
+      '--verb=get,list,watch',
+      '--resource=apidefinitions.gatehouse.dev',
+      '-n',
+      'default',
+    ]);
     await t.kubectl(['create', 'clusterrole', 'syncer', '--verb=create', '--resource=syncs.gatehouse.dev/reconcile']);
-    await t.kubectl(['create', 'rolebinding', 'bob-reads', '--role=api-reader', '--user=bob', '--group=team',
-      '-n', 'default']);
-    await t.kubectl(['create', 'clusterrolebinding', 'bob-syncs', '--clusterrole=syncer', '--user=bob',
-      '--serviceaccount=default:robot']);
+    await t.kubectl([
+      'create',
+      'rolebinding',
+      'bob-reads',
+      '--role=api-reader',
+      '--user=bob',
+      '--group=team',
+      '-n',
+      'default',
+    ]);
+    await t.kubectl([
+      'create',
+      'clusterrolebinding',
+      'bob-syncs',
+      '--clusterrole=syncer',
+      '--user=bob',
+      '--serviceaccount=default:robot',
+    ]);
     const role = JSON.parse(await t.kubectl(['get', 'role', 'api-reader', '-n', 'default', '-o', 'json']));
     assert.deepEqual(role.rules, [{ apiGroups: [GATEHOUSE], resources: ['apidefinitions'], verbs: [...READ] }]);
     const clusterRole = JSON.parse(await t.kubectl(['get', 'clusterrole', 'syncer', '-o', 'json']));
-    assert.deepEqual(clusterRole.rules,
-      [{ apiGroups: [GATEHOUSE], resources: ['syncs/reconcile'], verbs: ['create'] }]);
+    assert.deepEqual(clusterRole.rules, [
+      { apiGroups: [GATEHOUSE], resources: ['syncs/reconcile'], verbs: ['create'] },
+    ]);
     const wide = await t.kubectl(['get', 'rolebinding', 'bob-reads', '-n', 'default', '-o', 'wide']);
     assert.match(wide, /^NAME\s+ROLE\s+AGE\s+USERS\s+GROUPS\s+SERVICEACCOUNTS\n/);
     assert.match(wide, /\nbob-reads\s+Role\/api-reader\s+\S+\s+bob\s+team\s*\n/);
@@ -305,14 +358,32 @@ describe('RBAC', () => {
     const viewer = ['--token', 'viewer-token'];
     const secrets = await t.kubectlResult([...viewer, 'get', 'secrets', '-n', 'default']);
     assert.notEqual(secrets.code, 0);
-    assert.match(secrets.stderr,
-      /secrets is forbidden: User "vera" cannot list resource "secrets" in API group "" in the namespace "default"/);
-    const create = await t.kubectlResult([...viewer, 'create', 'rolebinding', 'x', '--clusterrole=cluster-admin',
-      '--user=vera']);
-    assert.match(create.stderr,
-      /rolebindings\.rbac\.authorization\.k8s\.io is forbidden: User "vera" cannot create resource "rolebindings"/);
-    const roleRef = await t.kubectlResult(['patch', 'rolebinding', 'bob-reads', '-n', 'default', '--type=merge', '-p',
-      '{"roleRef":{"name":"other"}}']);
+    assert.match(
+      secrets.stderr,
+      /secrets is forbidden: User "vera" cannot list resource "secrets" in API group "" in the namespace "default"/,
+    );
+    const create = await t.kubectlResult([
+      ...viewer,
+      'create',
+      'rolebinding',
+      'x',
+      '--clusterrole=cluster-admin',
+      '--user=vera',
+    ]);
+    assert.match(
+      create.stderr,
+      /rolebindings\.rbac\.authorization\.k8s\.io is forbidden: User "vera" cannot create resource "rolebindings"/,
+    );
+    const roleRef = await t.kubectlResult([
+      'patch',
+      'rolebinding',
+      'bob-reads',
+      '-n',
+      'default',
+      '--type=merge',
+      '-p',
+      '{"roleRef":{"name":"other"}}',
+    ]);
     assert.match(roleRef.stderr, /roleRef: Invalid value: .*: cannot change roleRef/);
   });
 
@@ -325,8 +396,15 @@ describe('RBAC', () => {
     assert.doesNotMatch(viewer, /\nsecrets/);
     // In a namespace where a RoleBinding grants more, the list says so; system:masters holds everything.
     await t.kubectl(['create', 'namespace', 'team']);
-    await t.kubectl(['create', 'rolebinding', 'vera-edit', '--clusterrole=gatehouse:edit', '--user=vera',
-      '-n', 'team']);
+    await t.kubectl([
+      'create',
+      'rolebinding',
+      'vera-edit',
+      '--clusterrole=gatehouse:edit',
+      '--user=vera',
+      '-n',
+      'team',
+    ]);
     await eventually(async () => {
       const inTeam = await t.kubectl(['--token', 'viewer-token', 'auth', 'can-i', '--list', '-n', 'team']);
       const all = 'get list watch create update patch delete deletecollection';
@@ -335,7 +413,7 @@ describe('RBAC', () => {
     assert.match(await t.kubectl(['auth', 'can-i', '--list']), /\n\*\.\*\s+\[\]\s+\[\]\s+\[\*\]\n/);
   });
 
-  it('authorizes discovery for every authenticated user, as kube\'s system:discovery', async () => {
+  it("authorizes discovery for every authenticated user, as kube's system:discovery", async () => {
     for (const path of ['/api', '/apis', '/apis/gatehouse.dev/v1alpha1', '/openapi/v2']) {
       const res = await t.request(path, {}, 'viewer-token');
       await res.arrayBuffer();

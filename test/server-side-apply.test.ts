@@ -80,10 +80,20 @@ data:
     assert.equal(status, 200, JSON.stringify(body));
     // The documentation's entries after kube-controller-manager changed data.key.
     assert.deepEqual(entries(body), [
-      { manager: 'kubectl', operation: 'Apply', apiVersion: 'v1', fieldsType: 'FieldsV1',
-        fieldsV1: { 'f:metadata': { 'f:labels': { 'f:test-label': {} } } } },
-      { manager: 'kube-controller-manager', operation: 'Update', apiVersion: 'v1', fieldsType: 'FieldsV1',
-        fieldsV1: { 'f:data': { 'f:key': {} } } },
+      {
+        manager: 'kubectl',
+        operation: 'Apply',
+        apiVersion: 'v1',
+        fieldsType: 'FieldsV1',
+        fieldsV1: { 'f:metadata': { 'f:labels': { 'f:test-label': {} } } },
+      },
+      {
+        manager: 'kube-controller-manager',
+        operation: 'Update',
+        apiVersion: 'v1',
+        fieldsType: 'FieldsV1',
+        fieldsV1: { 'f:data': { 'f:key': {} } },
+      },
     ]);
   });
 
@@ -94,10 +104,15 @@ data:
     const body = JSON.stringify(cm);
     const created = await send(`${CM}?fieldManager=kubectl-create`, { method: 'POST', headers, body });
     assert.equal(created.status, 201, JSON.stringify(created.body));
-    assert.deepEqual(entries(created.body), [{
-      manager: 'kubectl-create', operation: 'Update', apiVersion: 'v1', fieldsType: 'FieldsV1',
-      fieldsV1: { 'f:data': { '.': {}, 'f:k': {} }, 'f:metadata': { 'f:labels': { '.': {}, 'f:a': {} } } },
-    }]);
+    assert.deepEqual(entries(created.body), [
+      {
+        manager: 'kubectl-create',
+        operation: 'Update',
+        apiVersion: 'v1',
+        fieldsType: 'FieldsV1',
+        fieldsV1: { 'f:data': { '.': {}, 'f:k': {} }, 'f:metadata': { 'f:labels': { '.': {}, 'f:a': {} } } },
+      },
+    ]);
     const merge = { 'content-type': 'application/merge-patch+json' };
     const patch = { method: 'PATCH', headers: merge, body: '{"data":{"k":"v"}}' };
     const same = await send(`${CM}/created?fieldManager=other`, patch);
@@ -106,32 +121,68 @@ data:
   });
 
   it('a status write records its manager with subresource status; status applies too', async () => {
-    const created = await send(AD, { method: 'POST', headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(adDefinition('with-status', '/with-status/')) });
+    const created = await send(AD, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(adDefinition('with-status', '/with-status/')),
+    });
     assert.equal(created.status, 201, JSON.stringify(created.body));
-    const status = { apiVersion: 'gatehouse.dev/v1alpha1', kind: 'ApiDefinition', metadata: { name: 'with-status' },
-      status: { observedGeneration: 1, conditions: [{ type: 'Ready', status: 'True', reason: 'Ok', message: 'm',
-        lastTransitionTime: '2026-01-01T00:00:00Z' }] } };
+    const status = {
+      apiVersion: 'gatehouse.dev/v1alpha1',
+      kind: 'ApiDefinition',
+      metadata: { name: 'with-status' },
+      status: {
+        observedGeneration: 1,
+        conditions: [
+          { type: 'Ready', status: 'True', reason: 'Ok', message: 'm', lastTransitionTime: '2026-01-01T00:00:00Z' },
+        ],
+      },
+    };
     const { status: code, body } = await apply(`${AD}/with-status/status`, status, 'fieldManager=gateway');
     assert.equal(code, 200, JSON.stringify(body));
     assert.equal(body.status.observedGeneration, 1);
     const entry = entries(body).find((e) => e.manager === 'gateway');
     assert.deepEqual(entry, {
-      manager: 'gateway', operation: 'Apply', apiVersion: 'gatehouse.dev/v1alpha1', fieldsType: 'FieldsV1',
-      fieldsV1: { 'f:status': { 'f:conditions': { 'k:{"type":"Ready"}': {
-        '.': {}, 'f:lastTransitionTime': {}, 'f:message': {}, 'f:reason': {}, 'f:status': {}, 'f:type': {},
-      } }, 'f:observedGeneration': {} } },
+      manager: 'gateway',
+      operation: 'Apply',
+      apiVersion: 'gatehouse.dev/v1alpha1',
+      fieldsType: 'FieldsV1',
+      fieldsV1: {
+        'f:status': {
+          'f:conditions': {
+            'k:{"type":"Ready"}': {
+              '.': {},
+              'f:lastTransitionTime': {},
+              'f:message': {},
+              'f:reason': {},
+              'f:status': {},
+              'f:type': {},
+            },
+          },
+          'f:observedGeneration': {},
+        },
+      },
       subresource: 'status',
     });
     // A merge patch of /status is an Update of the status subresource, taking the field it changes.
-    const merge = { method: 'PATCH', headers: { 'content-type': 'application/merge-patch+json' },
-      body: JSON.stringify({ status: { observedGeneration: 2 } }) };
+    const merge = {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/merge-patch+json' },
+      body: JSON.stringify({ status: { observedGeneration: 2 } }),
+    };
     const patched = await send(`${AD}/with-status/status?fieldManager=probe`, merge);
     assert.equal(patched.status, 200, JSON.stringify(patched.body));
-    assert.deepEqual(entries(patched.body).find((e) => e.manager === 'probe'), {
-      manager: 'probe', operation: 'Update', apiVersion: 'gatehouse.dev/v1alpha1', fieldsType: 'FieldsV1',
-      fieldsV1: { 'f:status': { 'f:observedGeneration': {} } }, subresource: 'status',
-    });
+    assert.deepEqual(
+      entries(patched.body).find((e) => e.manager === 'probe'),
+      {
+        manager: 'probe',
+        operation: 'Update',
+        apiVersion: 'gatehouse.dev/v1alpha1',
+        fieldsType: 'FieldsV1',
+        fieldsV1: { 'f:status': { 'f:observedGeneration': {} } },
+        subresource: 'status',
+      },
+    );
     const gateway = entries(patched.body).find((e) => e.manager === 'gateway') as Obj;
     assert.equal(gateway.fieldsV1['f:status']['f:observedGeneration'], undefined);
     // An apply of the main resource leaves status alone.
@@ -172,8 +223,11 @@ describe('server-side apply', () => {
 
   it('a field a manager no longer applies is removed, unless another manager owns it', async () => {
     const headers = { set: { 'x-a': '1', 'x-b': '2' } };
-    const first = await apply(`${AD}/removal`, adDefinition('removal', '/removal/', { responseHeaders: headers }),
-      'fieldManager=mine');
+    const first = await apply(
+      `${AD}/removal`,
+      adDefinition('removal', '/removal/', { responseHeaders: headers }),
+      'fieldManager=mine',
+    );
     assert.equal(first.status, 201, JSON.stringify(first.body));
     const keepB = { ...adDefinition('removal', '/removal/'), spec: { responseHeaders: { set: { 'x-b': '2' } } } };
     assert.equal((await apply(`${AD}/removal`, keepB, 'fieldManager=other')).status, 200);
@@ -215,24 +269,54 @@ describe('server-side apply', () => {
     const gv = '/apis/gatehouse.dev/v1alpha1/namespaces/default';
     const objects: [string, Obj][] = [
       ['/api/v1/namespaces/flux', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'flux' } }],
-      ['/api/v1/namespaces/default/configmaps/flux', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'flux' },
-        data: { a: '1' } }],
-      ['/api/v1/namespaces/default/secrets/flux', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'flux' },
-        stringData: { token: 't' } }],
+      [
+        '/api/v1/namespaces/default/configmaps/flux',
+        { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'flux' }, data: { a: '1' } },
+      ],
+      [
+        '/api/v1/namespaces/default/secrets/flux',
+        { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'flux' }, stringData: { token: 't' } },
+      ],
       [`${AD}/flux-all`, adDefinition('flux-all', '/flux-all/')],
-      [`${gv}/securitypolicies/flux`, { apiVersion: gh, kind: 'SecurityPolicy',
-        metadata: { name: 'flux' }, spec: { apis: [{ name: 'flux-all', methods: ['GET'] }] } }],
-      [`${gv}/consumers/flux`, { apiVersion: gh, kind: 'Consumer',
-        metadata: { name: 'flux' }, spec: { policies: ['flux'] } }],
-      [`${gv}/apikeys/flux`, { apiVersion: gh, kind: 'ApiKey',
-        metadata: { name: 'flux' }, spec: { consumer: 'flux', hash } }],
-      [`${gv}/gitrepositories/flux`, { apiVersion: gh, kind: 'GitRepository',
-        metadata: { name: 'flux' }, spec: { url: 'https://git.example/apis.git' } }],
-      [`${gv}/syncs/flux`, { apiVersion: gh, kind: 'Sync',
-        metadata: { name: 'flux' }, spec: { sourceRef: { name: 'flux' } } }],
-      [`${gv}/receivers/flux`, { apiVersion: gh, kind: 'Receiver',
-        metadata: { name: 'flux' },
-        spec: { type: 'github', secretRef: { name: 'flux' }, resources: [{ name: 'flux' }] } }],
+      [
+        `${gv}/securitypolicies/flux`,
+        {
+          apiVersion: gh,
+          kind: 'SecurityPolicy',
+          metadata: { name: 'flux' },
+          spec: { apis: [{ name: 'flux-all', methods: ['GET'] }] },
+        },
+      ],
+      [
+        `${gv}/consumers/flux`,
+        { apiVersion: gh, kind: 'Consumer', metadata: { name: 'flux' }, spec: { policies: ['flux'] } },
+      ],
+      [
+        `${gv}/apikeys/flux`,
+        { apiVersion: gh, kind: 'ApiKey', metadata: { name: 'flux' }, spec: { consumer: 'flux', hash } },
+      ],
+      [
+        `${gv}/gitrepositories/flux`,
+        {
+          apiVersion: gh,
+          kind: 'GitRepository',
+          metadata: { name: 'flux' },
+          spec: { url: 'https://git.example/apis.git' },
+        },
+      ],
+      [
+        `${gv}/syncs/flux`,
+        { apiVersion: gh, kind: 'Sync', metadata: { name: 'flux' }, spec: { sourceRef: { name: 'flux' } } },
+      ],
+      [
+        `${gv}/receivers/flux`,
+        {
+          apiVersion: gh,
+          kind: 'Receiver',
+          metadata: { name: 'flux' },
+          spec: { type: 'github', secretRef: { name: 'flux' }, resources: [{ name: 'flux' }] },
+        },
+      ],
     ];
     const flux = 'fieldManager=kustomize-controller&force=true';
     for (const [path, desired] of objects) {
@@ -248,13 +332,18 @@ describe('server-side apply', () => {
     }
   });
 
-  it('refuses an associative list repeating an item\'s keys: 422 naming the item', async () => {
+  it("refuses an associative list repeating an item's keys: 422 naming the item", async () => {
     const targets = [{ url: 'http://127.0.0.1:9000' }, { url: 'http://127.0.0.1:9000', weight: 2 }];
     const twice = adDefinition('twice', '/twice/', { upstream: { targets } });
     const { status, body } = await apply(`${AD}/twice`, twice, 'fieldManager=mine');
     assert.equal(status, 422);
-    assert.deepEqual(body.details.causes, [{ reason: 'FieldValueDuplicate', field: 'spec.upstream.targets[1]',
-      message: 'Duplicate value: {"url":"http://127.0.0.1:9000"}' }]);
+    assert.deepEqual(body.details.causes, [
+      {
+        reason: 'FieldValueDuplicate',
+        field: 'spec.upstream.targets[1]',
+        message: 'Duplicate value: {"url":"http://127.0.0.1:9000"}',
+      },
+    ]);
   });
 
   it('answers 415 naming apply among the accepted patch types for a media type it does not take', async () => {

@@ -50,8 +50,12 @@ async function checkAfterRestart(spec: string, acknowledged: Map<string, number>
       assert.equal(JSON.parse(stored.value).rv, stored.revision);
     }
     const highest = Math.max(...acknowledged.values());
-    assert.ok(await storage.currentRevision() >= highest);
-    const after = await storage.create({ resource, namespace: 'ns', name: 'after-restart' }, { labels: {} }, (rev) => `{"rv":${rev}}`);
+    assert.ok((await storage.currentRevision()) >= highest);
+    const after = await storage.create(
+      { resource, namespace: 'ns', name: 'after-restart' },
+      { labels: {} },
+      (rev) => `{"rv":${rev}}`,
+    );
     assert.ok(after.revision > highest);
     const listed = await storage.list({ resource });
     assert.equal(new Set(listed.items.map((o) => o.revision)).size, listed.items.length);

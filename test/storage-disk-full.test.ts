@@ -6,7 +6,7 @@
 // every acknowledged write kept.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,11 +38,19 @@ describe('a full disk under PGlite', { timeout: 600_000 }, () => {
   let disk: SmallDisk;
   let dispatcher: Agent;
 
-  const args = () =>
-    ['apiserver', '--storage', `pglite:${join(disk.dir, 'pglite')}`, '--data-dir', join(dir, 'data'), '--port', '0'];
+  const args = () => [
+    'apiserver',
+    '--storage',
+    `pglite:${join(disk.dir, 'pglite')}`,
+    '--data-dir',
+    join(dir, 'data'),
+    '--port',
+    '0',
+  ];
   const start = (): { proc: ChildProcess; exited: Promise<number | null>; output: () => string } => {
-    const proc = disk.spawn([process.execPath, '--import', 'tsx', MAIN, ...args()],
-      { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = disk.spawn([process.execPath, '--import', 'tsx', MAIN, ...args()], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     proc.stdout?.on('data', (d: Buffer) => void (out += d.toString()));
     proc.stderr?.on('data', (d: Buffer) => void (out += d.toString()));
@@ -53,7 +61,9 @@ describe('a full disk under PGlite', { timeout: 600_000 }, () => {
     const { proc, exited, output } = start();
     const url = await new Promise<string>((resolve, reject) => {
       proc.stdout?.on('data', () => {
-        const line = output().split('\n').find((l) => l.includes('API server listening'));
+        const line = output()
+          .split('\n')
+          .find((l) => l.includes('API server listening'));
         const m = line && /"url":"(https:\/\/[^"]+)"/.exec(line);
         if (m) resolve(m[1]);
       });
@@ -63,13 +73,17 @@ describe('a full disk under PGlite', { timeout: 600_000 }, () => {
     return { proc, url, exited };
   };
   const request = (server: Server, path: string, init: RequestInit = {}) =>
-    fetch(`${server.url}${path}`,
-      { ...init, signal: AbortSignal.timeout(REQUEST_BOUND_MS), dispatcher } as RequestInit);
-  const create = (server: Server, name: string) => request(server, '/api/v1/namespaces/default/configmaps', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { v: name } }),
-  });
+    fetch(`${server.url}${path}`, {
+      ...init,
+      signal: AbortSignal.timeout(REQUEST_BOUND_MS),
+      dispatcher,
+    } as RequestInit);
+  const create = (server: Server, name: string) =>
+    request(server, '/api/v1/namespaces/default/configmaps', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { v: name } }),
+    });
   const stop = async (server: Server) => {
     server.proc.kill('SIGTERM');
     assert.equal(await server.exited, 0);
@@ -94,7 +108,7 @@ describe('a full disk under PGlite', { timeout: 600_000 }, () => {
 
       const refused = await create(server, 'refused');
       assert.equal(refused.status, 503);
-      const status = await refused.json() as { kind: string; reason: string; message: string };
+      const status = (await refused.json()) as { kind: string; reason: string; message: string };
       assert.equal(status.kind, 'Status');
       assert.equal(status.reason, 'ServiceUnavailable');
       assert.match(status.message, /the disk under \S+ is full: \d+\.\d MiB free/);
@@ -141,23 +155,26 @@ describe('a full disk under PostgreSQL', { timeout: 600_000 }, () => {
     const disk = await makeSmallDisk(join(dir, 'disk'), DISK_MIB);
     const postgres = await startPostgres({ disk });
     const server = await startTestApiServer(await postgres.newDatabase());
-    const create = (name: string) => server.request('/api/v1/namespaces/default/configmaps', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      // Random, so PostgreSQL cannot compress it into the room left.
-      body: JSON.stringify({
-        apiVersion: 'v1', kind: 'ConfigMap', metadata: { name },
-        data: { v: randomBytes(1536 * 1024).toString('base64') },
-      }),
-      signal: AbortSignal.timeout(REQUEST_BOUND_MS),
-    });
+    const create = (name: string) =>
+      server.request('/api/v1/namespaces/default/configmaps', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        // Random, so PostgreSQL cannot compress it into the room left.
+        body: JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name },
+          data: { v: randomBytes(1536 * 1024).toString('base64') },
+        }),
+        signal: AbortSignal.timeout(REQUEST_BOUND_MS),
+      });
     try {
       assert.equal((await create('before')).status, 201);
       await disk.fill(LEFT_FREE);
 
       const refused = await create('refused');
       assert.equal(refused.status, 503);
-      const status = await refused.json() as { reason: string; message: string };
+      const status = (await refused.json()) as { reason: string; message: string };
       assert.equal(status.reason, 'ServiceUnavailable');
       assert.match(status.message, /No space left on device/);
       const ready = await server.request('/readyz?verbose');

@@ -126,9 +126,19 @@ async function installation(): Promise<Installation> {
     async apiserver(name, storage) {
       const server = await start(
         [
-          'apiserver', '--storage', storage, '--data-dir', join(dir, name), '--port', '0', '--token-file', tokenFile,
-          '--tls-cert-file', join(dir, 'tls', 'apiserver.crt'),
-          '--tls-private-key-file', join(dir, 'tls', 'apiserver.key'),
+          'apiserver',
+          '--storage',
+          storage,
+          '--data-dir',
+          join(dir, name),
+          '--port',
+          '0',
+          '--token-file',
+          tokenFile,
+          '--tls-cert-file',
+          join(dir, 'tls', 'apiserver.crt'),
+          '--tls-private-key-file',
+          join(dir, 'tls', 'apiserver.key'),
         ],
         'API server listening',
       );

@@ -80,7 +80,11 @@ spec:
   consumer: ${consumerName}${extra}
 `;
 
-const summary = (changes: ChangeSet) => changes.entries.map((e) => `${e.action} ${e.kind} ${e.namespace ? `${e.namespace}/` : ''}${e.name}${e.fields ? ` ${e.fields.join(',')}` : ''}`);
+const summary = (changes: ChangeSet) =>
+  changes.entries.map(
+    (e) =>
+      `${e.action} ${e.kind} ${e.namespace ? `${e.namespace}/` : ''}${e.name}${e.fields ? ` ${e.fields.join(',')}` : ''}`,
+  );
 
 describe('sync apply against a real API server', () => {
   let t: TestApiServer;
@@ -94,8 +98,10 @@ describe('sync apply against a real API server', () => {
     return build(root, path, { namespace: 'gitops', ...options });
   };
   const owner = (name: string): SyncOwner => ({ name, namespace: 'gitops' });
-  const get = <T extends KubeObject = KubeObject>(def: KindDefinition, name: string, ns?: string) => client.get<T>(def, name, ns);
-  const versionsOf = (objects: Array<[KindDefinition, string, string | undefined]>) => Promise.all(objects.map(async ([def, name, ns]) => (await get(def, name, ns)).metadata.resourceVersion));
+  const get = <T extends KubeObject = KubeObject>(def: KindDefinition, name: string, ns?: string) =>
+    client.get<T>(def, name, ns);
+  const versionsOf = (objects: Array<[KindDefinition, string, string | undefined]>) =>
+    Promise.all(objects.map(async ([def, name, ns]) => (await get(def, name, ns)).metadata.resourceVersion));
   const absent = async (def: KindDefinition, name: string, ns?: string) => {
     await assert.rejects(get(def, name, ns), (err: unknown) => isStatusError(err, 'NotFound'));
   };
@@ -131,7 +137,12 @@ describe('sync apply against a real API server', () => {
 
     it('first apply creates the namespace, then the secret, the policy and the API, labelled with their Sync', async () => {
       const changes = await applySet(client, await manifestsOf(files, shop), { owner: owner('shop') });
-      assert.deepEqual(summary(changes), ['created Namespace shop', 'created Secret shop/upstream-token', 'created SecurityPolicy shop/gold', 'created ApiDefinition shop/orders']);
+      assert.deepEqual(summary(changes), [
+        'created Namespace shop',
+        'created Secret shop/upstream-token',
+        'created SecurityPolicy shop/gold',
+        'created ApiDefinition shop/orders',
+      ]);
       assert.deepEqual(changes.counts, { created: 4, configured: 0, unchanged: 0, deleted: 0 });
       assert.deepEqual(changes.inventory, [
         { id: '_shop__Namespace', v: 'v1' },
@@ -141,7 +152,10 @@ describe('sync apply against a real API server', () => {
       ]);
       // Each write gets the next resourceVersion, so their order is the apply order.
       const versions = (await versionsOf(objects)).map(Number);
-      assert.deepEqual([...versions].sort((a, b) => a - b), versions);
+      assert.deepEqual(
+        [...versions].sort((a, b) => a - b),
+        versions,
+      );
       for (const [def, name, ns] of objects) {
         const labels = (await get(def, name, ns)).metadata.labels;
         assert.equal(labels?.[SYNC_NAME_LABEL], 'shop');
@@ -152,15 +166,26 @@ describe('sync apply against a real API server', () => {
 
     it('re-applying the same revision writes nothing', async () => {
       const before = await versionsOf(objects);
-      const changes = await applySet(client, await manifestsOf(files, shop), { owner: owner('shop'), previousInventory: inventory, prune: true });
+      const changes = await applySet(client, await manifestsOf(files, shop), {
+        owner: owner('shop'),
+        previousInventory: inventory,
+        prune: true,
+      });
       assert.deepEqual(changes.counts, { created: 0, configured: 0, unchanged: 4, deleted: 0 });
       assert.deepEqual(await versionsOf(objects), before);
     });
 
     it('a changed field is configured, reported by path, and only that object is written', async () => {
       const before = await versionsOf(objects);
-      const changes = await applySet(client, await manifestsOf({ ...files, 'a-api.yaml': api('orders', 'http://127.0.0.1:10') }, shop), { owner: owner('shop'), previousInventory: inventory });
-      assert.deepEqual(summary(changes).filter((s) => !s.startsWith('unchanged')), ['configured ApiDefinition shop/orders spec.upstream.targets[0].url']);
+      const changes = await applySet(
+        client,
+        await manifestsOf({ ...files, 'a-api.yaml': api('orders', 'http://127.0.0.1:10') }, shop),
+        { owner: owner('shop'), previousInventory: inventory },
+      );
+      assert.deepEqual(
+        summary(changes).filter((s) => !s.startsWith('unchanged')),
+        ['configured ApiDefinition shop/orders spec.upstream.targets[0].url'],
+      );
       assert.deepEqual(changes.counts, { created: 0, configured: 1, unchanged: 3, deleted: 0 });
       const after = await versionsOf(objects);
       assert.deepEqual(after.slice(0, 3), before.slice(0, 3));
@@ -170,9 +195,19 @@ describe('sync apply against a real API server', () => {
 
     it('a hand edit is drift: the next apply puts Git back and names the fields', async () => {
       const live = await get(apiDefinitionKind, 'orders', 'shop');
-      await client.update(apiDefinitionKind, { ...live, metadata: { ...live.metadata, labels: { ...live.metadata.labels, extra: 'x' } }, spec: { ...(live.spec as object), listenPath: '/hacked' } });
-      const changes = await applySet(client, await manifestsOf(files, shop), { owner: owner('shop'), previousInventory: inventory });
-      assert.deepEqual(summary(changes).filter((s) => !s.startsWith('unchanged')), ['configured ApiDefinition shop/orders metadata.labels[extra],spec.listenPath']);
+      await client.update(apiDefinitionKind, {
+        ...live,
+        metadata: { ...live.metadata, labels: { ...live.metadata.labels, extra: 'x' } },
+        spec: { ...(live.spec as object), listenPath: '/hacked' },
+      });
+      const changes = await applySet(client, await manifestsOf(files, shop), {
+        owner: owner('shop'),
+        previousInventory: inventory,
+      });
+      assert.deepEqual(
+        summary(changes).filter((s) => !s.startsWith('unchanged')),
+        ['configured ApiDefinition shop/orders metadata.labels[extra],spec.listenPath'],
+      );
       const restored = await get(apiDefinitionKind, 'orders', 'shop');
       assert.equal((restored.spec as { listenPath: string }).listenPath, '/orders');
       assert.equal(restored.metadata.labels?.extra, undefined);
@@ -187,21 +222,34 @@ describe('sync apply against a real API server', () => {
         'f-bad.yaml': api('payments', 'ftp://127.0.0.1/x'),
         'g-unknown-field.yaml': `${policy('silver', 'orders')}  listenPth: /typo\n`,
       };
-      await assert.rejects(applySet(client, await manifestsOf(broken, shop), { owner: owner('shop'), previousInventory: inventory, prune: true }), (err: unknown) => {
-        assert.ok(err instanceof ValidationError, String(err));
-        assert.deepEqual(
-          err.failures.map((f) => [f.file, f.object.kind, f.object.namespace, f.object.name, f.field]),
-          [
-            ['f-bad.yaml', 'ApiDefinition', 'shop', 'payments', 'spec.upstream.targets[0].url'],
-            ['g-unknown-field.yaml', 'SecurityPolicy', 'shop', 'silver', 'spec.listenPth'],
-          ],
-        );
-        const lines = err.message.split('\n');
-        assert.match(lines[0], /^2 of 7 objects failed validation; nothing was applied:$/);
-        assert.match(lines[1], /^ {2}f-bad\.yaml: ApiDefinition shop\/payments: spec\.upstream\.targets\[0\]\.url: Invalid value: "ftp:\/\/127\.0\.0\.1\/x": /);
-        assert.match(lines[2], /^ {2}g-unknown-field\.yaml: SecurityPolicy shop\/silver: spec\.listenPth: unknown field "spec\.listenPth"$/);
-        return true;
-      });
+      await assert.rejects(
+        applySet(client, await manifestsOf(broken, shop), {
+          owner: owner('shop'),
+          previousInventory: inventory,
+          prune: true,
+        }),
+        (err: unknown) => {
+          assert.ok(err instanceof ValidationError, String(err));
+          assert.deepEqual(
+            err.failures.map((f) => [f.file, f.object.kind, f.object.namespace, f.object.name, f.field]),
+            [
+              ['f-bad.yaml', 'ApiDefinition', 'shop', 'payments', 'spec.upstream.targets[0].url'],
+              ['g-unknown-field.yaml', 'SecurityPolicy', 'shop', 'silver', 'spec.listenPth'],
+            ],
+          );
+          const lines = err.message.split('\n');
+          assert.match(lines[0], /^2 of 7 objects failed validation; nothing was applied:$/);
+          assert.match(
+            lines[1],
+            /^ {2}f-bad\.yaml: ApiDefinition shop\/payments: spec\.upstream\.targets\[0\]\.url: Invalid value: "ftp:\/\/127\.0\.0\.1\/x": /,
+          );
+          assert.match(
+            lines[2],
+            /^ {2}g-unknown-field\.yaml: SecurityPolicy shop\/silver: spec\.listenPth: unknown field "spec\.listenPth"$/,
+          );
+          return true;
+        },
+      );
       assert.deepEqual(await versionsOf(objects), before, 'the valid change to orders was not written');
       await absent(apiDefinitionKind, 'refunds', 'shop');
     });
@@ -209,68 +257,143 @@ describe('sync apply against a real API server', () => {
     it('prunes objects that left Git, but not one whose labels were removed, nor a namespace still holding others', async () => {
       // Two more objects, then both leave Git; one of them is handed over by removing its labels.
       const grown = { ...files, 'e-extra.yaml': `${api('refunds')}---\n${secret('handed-over')}` };
-      inventory = (await applySet(client, await manifestsOf(grown, shop), { owner: owner('shop'), previousInventory: inventory, prune: true })).inventory;
+      inventory = (
+        await applySet(client, await manifestsOf(grown, shop), {
+          owner: owner('shop'),
+          previousInventory: inventory,
+          prune: true,
+        })
+      ).inventory;
       const handed = await get(secretKind, 'handed-over', 'shop');
       const { [SYNC_NAME_LABEL]: _n, [SYNC_NAMESPACE_LABEL]: _ns, ...labels } = handed.metadata.labels ?? {};
       await client.update(secretKind, { ...handed, metadata: { ...handed.metadata, labels } });
 
-      const withoutPrune = await applySet(client, await manifestsOf(files, shop), { owner: owner('shop'), previousInventory: inventory, prune: false });
+      const withoutPrune = await applySet(client, await manifestsOf(files, shop), {
+        owner: owner('shop'),
+        previousInventory: inventory,
+        prune: false,
+      });
       assert.equal(withoutPrune.counts.deleted, 0);
       await get(apiDefinitionKind, 'refunds', 'shop');
 
-      const changes = await applySet(client, await manifestsOf(files, shop), { owner: owner('shop'), previousInventory: inventory, prune: true });
-      assert.deepEqual(summary(changes).filter((s) => !s.startsWith('unchanged')), ['deleted ApiDefinition shop/refunds']);
-      assert.deepEqual(changes.skipped.map((s) => [s.kind, s.name, s.reason]), [['Secret', 'handed-over', 'its sync labels were removed, so this Sync no longer owns it']]);
+      const changes = await applySet(client, await manifestsOf(files, shop), {
+        owner: owner('shop'),
+        previousInventory: inventory,
+        prune: true,
+      });
+      assert.deepEqual(
+        summary(changes).filter((s) => !s.startsWith('unchanged')),
+        ['deleted ApiDefinition shop/refunds'],
+      );
+      assert.deepEqual(
+        changes.skipped.map((s) => [s.kind, s.name, s.reason]),
+        [['Secret', 'handed-over', 'its sync labels were removed, so this Sync no longer owns it']],
+      );
       await absent(apiDefinitionKind, 'refunds', 'shop');
       await get(secretKind, 'handed-over', 'shop');
       inventory = changes.inventory;
 
       // Everything leaves Git: the namespace stays while the handed-over secret is in it.
-      const emptied = await applySet(client, await manifestsOf({ 'keep.yaml': secret('elsewhere') }), { owner: owner('shop'), previousInventory: inventory, prune: true });
-      assert.deepEqual(summary(emptied), ['created Secret gitops/elsewhere', 'deleted ApiDefinition shop/orders', 'deleted SecurityPolicy shop/gold', 'deleted Secret shop/upstream-token']);
-      assert.deepEqual(emptied.skipped.map((s) => [s.kind, s.name, s.reason]), [['Namespace', 'shop', 'it still holds Secret shop/handed-over, which this Sync does not prune']]);
+      const emptied = await applySet(client, await manifestsOf({ 'keep.yaml': secret('elsewhere') }), {
+        owner: owner('shop'),
+        previousInventory: inventory,
+        prune: true,
+      });
+      assert.deepEqual(summary(emptied), [
+        'created Secret gitops/elsewhere',
+        'deleted ApiDefinition shop/orders',
+        'deleted SecurityPolicy shop/gold',
+        'deleted Secret shop/upstream-token',
+      ]);
+      assert.deepEqual(
+        emptied.skipped.map((s) => [s.kind, s.name, s.reason]),
+        [['Namespace', 'shop', 'it still holds Secret shop/handed-over, which this Sync does not prune']],
+      );
       await get(namespaceKind, 'shop');
       // The namespace is still this Sync's: once empty, the next apply prunes it.
-      assert.deepEqual(emptied.inventory.map((e) => e.id), ['_shop__Namespace', 'gitops_elsewhere__Secret']);
+      assert.deepEqual(
+        emptied.inventory.map((e) => e.id),
+        ['_shop__Namespace', 'gitops_elsewhere__Secret'],
+      );
       await client.delete(secretKind, 'handed-over', 'shop');
-      const last = await applySet(client, await manifestsOf({ 'keep.yaml': secret('elsewhere') }), { owner: owner('shop'), previousInventory: emptied.inventory, prune: true });
+      const last = await applySet(client, await manifestsOf({ 'keep.yaml': secret('elsewhere') }), {
+        owner: owner('shop'),
+        previousInventory: emptied.inventory,
+        prune: true,
+      });
       assert.deepEqual(summary(last), ['unchanged Secret gitops/elsewhere', 'deleted Namespace shop']);
-      assert.deepEqual(last.inventory.map((e) => e.id), ['gitops_elsewhere__Secret']);
+      assert.deepEqual(
+        last.inventory.map((e) => e.id),
+        ['gitops_elsewhere__Secret'],
+      );
     });
 
     it('prunes a namespace once nothing but its own pruned objects is in it', async () => {
-      const changes = await applySet(client, await manifestsOf({ 'ns.yaml': namespace('scratch'), 'api.yaml': api('temp') }, { targetNamespace: 'scratch' }), { owner: owner('scratch') });
+      const changes = await applySet(
+        client,
+        await manifestsOf({ 'ns.yaml': namespace('scratch'), 'api.yaml': api('temp') }, { targetNamespace: 'scratch' }),
+        { owner: owner('scratch') },
+      );
       assert.equal(changes.counts.created, 2);
-      const pruned = await applySet(client, await manifestsOf({}), { owner: owner('scratch'), previousInventory: changes.inventory, prune: true });
+      const pruned = await applySet(client, await manifestsOf({}), {
+        owner: owner('scratch'),
+        previousInventory: changes.inventory,
+        prune: true,
+      });
       assert.deepEqual(summary(pruned), ['deleted ApiDefinition scratch/temp', 'deleted Namespace scratch']);
       await absent(apiDefinitionKind, 'temp', 'scratch');
     });
   });
 
   it('validates objects in a namespace the same revision creates, and creates neither when one is invalid', async () => {
-    const files = { 'ns.yaml': namespace('fresh-ns'), 'api.yaml': api('bad', 'ftp://127.0.0.1/x'), 'ok.yaml': api('good') };
-    await assert.rejects(applySet(client, await manifestsOf(files, { targetNamespace: 'fresh-ns' }), { owner: owner('fresh') }), (err: unknown) => {
-      assert.ok(err instanceof ValidationError);
-      assert.deepEqual(err.failures.map((f) => `${f.file} ${f.object.namespace}/${f.object.name} ${f.field}`), ['api.yaml fresh-ns/bad spec.upstream.targets[0].url']);
-      return true;
-    });
+    const files = {
+      'ns.yaml': namespace('fresh-ns'),
+      'api.yaml': api('bad', 'ftp://127.0.0.1/x'),
+      'ok.yaml': api('good'),
+    };
+    await assert.rejects(
+      applySet(client, await manifestsOf(files, { targetNamespace: 'fresh-ns' }), { owner: owner('fresh') }),
+      (err: unknown) => {
+        assert.ok(err instanceof ValidationError);
+        assert.deepEqual(
+          err.failures.map((f) => `${f.file} ${f.object.namespace}/${f.object.name} ${f.field}`),
+          ['api.yaml fresh-ns/bad spec.upstream.targets[0].url'],
+        );
+        return true;
+      },
+    );
     await absent(namespaceKind, 'fresh-ns');
   });
 
   it('refuses to take over an object another Sync applied', async () => {
     await applySet(client, await manifestsOf({ 'api.yaml': api('shared') }), { owner: owner('first') });
     const before = (await get(apiDefinitionKind, 'shared', 'gitops')).metadata.resourceVersion;
-    await assert.rejects(applySet(client, await manifestsOf({ 'x.yaml': api('shared', 'http://127.0.0.1:12'), 'y.yaml': api('mine') }), { owner: owner('second') }), (err: unknown) => {
-      assert.ok(err instanceof ValidationError);
-      assert.match(err.message, /^ {2}x\.yaml: ApiDefinition gitops\/shared: already applied by Sync gitops\/first; it is not taken over/m);
-      return true;
-    });
+    await assert.rejects(
+      applySet(client, await manifestsOf({ 'x.yaml': api('shared', 'http://127.0.0.1:12'), 'y.yaml': api('mine') }), {
+        owner: owner('second'),
+      }),
+      (err: unknown) => {
+        assert.ok(err instanceof ValidationError);
+        assert.match(
+          err.message,
+          /^ {2}x\.yaml: ApiDefinition gitops\/shared: already applied by Sync gitops\/first; it is not taken over/m,
+        );
+        return true;
+      },
+    );
     assert.equal((await get(apiDefinitionKind, 'shared', 'gitops')).metadata.resourceVersion, before);
     await absent(apiDefinitionKind, 'mine', 'gitops');
     // An object without sync labels, created by hand, is adopted.
-    await client.create(apiDefinitionKind, { apiVersion: 'gatehouse.dev/v1alpha1', kind: 'ApiDefinition', metadata: { name: 'by-hand', namespace: 'gitops' }, spec: { listenPath: '/by-hand', upstream: { targets: [{ url: 'http://127.0.0.1:9' }] } } });
+    await client.create(apiDefinitionKind, {
+      apiVersion: 'gatehouse.dev/v1alpha1',
+      kind: 'ApiDefinition',
+      metadata: { name: 'by-hand', namespace: 'gitops' },
+      spec: { listenPath: '/by-hand', upstream: { targets: [{ url: 'http://127.0.0.1:9' }] } },
+    });
     const adopted = await applySet(client, await manifestsOf({ 'h.yaml': api('by-hand') }), { owner: owner('second') });
-    assert.deepEqual(summary(adopted), [`configured ApiDefinition gitops/by-hand metadata.labels[${SYNC_NAME_LABEL}],metadata.labels[${SYNC_NAMESPACE_LABEL}]`]);
+    assert.deepEqual(summary(adopted), [
+      `configured ApiDefinition gitops/by-hand metadata.labels[${SYNC_NAME_LABEL}],metadata.labels[${SYNC_NAMESPACE_LABEL}]`,
+    ]);
   });
 
   it('re-applying an ApiKey neither re-mints it nor sees drift, whatever hash Git holds', async () => {
@@ -279,9 +402,15 @@ describe('sync apply against a real API server', () => {
     assert.deepEqual(summary(created), ['created Consumer gitops/partner', 'created ApiKey gitops/partner-key']);
     const minted = await get<ApiKey>(apiKeyKind, 'partner-key', 'gitops');
     assert.match(minted.spec.hash, /^sha256:[0-9a-f]{64}$/);
-    const withHash = { ...files, 'k.yaml': apiKey('partner-key', 'partner', `\n  hash: sha256:${'0'.repeat(64)}\n  prefix: gh_planted`) };
+    const withHash = {
+      ...files,
+      'k.yaml': apiKey('partner-key', 'partner', `\n  hash: sha256:${'0'.repeat(64)}\n  prefix: gh_planted`),
+    };
     for (const revision of [files, withHash]) {
-      const again = await applySet(client, await manifestsOf(revision), { owner: owner('keys'), previousInventory: created.inventory });
+      const again = await applySet(client, await manifestsOf(revision), {
+        owner: owner('keys'),
+        previousInventory: created.inventory,
+      });
       assert.deepEqual(again.counts, { created: 0, configured: 0, unchanged: 2, deleted: 0 });
     }
     const after = await get<ApiKey>(apiKeyKind, 'partner-key', 'gitops');
@@ -290,7 +419,11 @@ describe('sync apply against a real API server', () => {
 
     // A key minted outside and kept in Git as its hash is created with that hash.
     const fromGit = `sha256:${'1'.repeat(64)}`;
-    const kept = await applySet(client, await manifestsOf({ ...files, 'g.yaml': apiKey('git-key', 'partner', `\n  hash: ${fromGit}`) }), { owner: owner('keys'), previousInventory: created.inventory });
+    const kept = await applySet(
+      client,
+      await manifestsOf({ ...files, 'g.yaml': apiKey('git-key', 'partner', `\n  hash: ${fromGit}`) }),
+      { owner: owner('keys'), previousInventory: created.inventory },
+    );
     assert.equal(kept.counts.created, 1);
     assert.equal((await get<ApiKey>(apiKeyKind, 'git-key', 'gitops')).spec.hash, fromGit);
   });
@@ -300,14 +433,23 @@ describe('sync apply against a real API server', () => {
       'deploy/kustomization.yaml': 'namespace: gitops\nresources:\n  - api.yaml\nnameSuffix: -${ENV}\n',
       'deploy/api.yaml': api('catalog', '${UPSTREAM}'),
     };
-    const changes = await applySet(client, await manifestsOf(files, { substitute: { ENV: 'prod', UPSTREAM: 'http://127.0.0.1:13' } }, 'deploy'), { owner: owner('kustomized') });
+    const changes = await applySet(
+      client,
+      await manifestsOf(files, { substitute: { ENV: 'prod', UPSTREAM: 'http://127.0.0.1:13' } }, 'deploy'),
+      { owner: owner('kustomized') },
+    );
     assert.deepEqual(summary(changes), ['created ApiDefinition gitops/catalog-prod']);
     const live = await get(apiDefinitionKind, 'catalog-prod', 'gitops');
-    assert.deepEqual((live.spec as { upstream: { targets: unknown } }).upstream.targets, [{ url: 'http://127.0.0.1:13' }]);
+    assert.deepEqual((live.spec as { upstream: { targets: unknown } }).upstream.targets, [
+      { url: 'http://127.0.0.1:13' },
+    ]);
     await assert.rejects(manifestsOf(files, { substitute: { ENV: 'prod' } }, 'deploy'), (err: unknown) => {
       assert.ok(err instanceof BuildError);
       assert.equal(err.code, 'UndefinedVariable');
-      assert.match(err.message, /^deploy\/kustomization\.yaml: undefined variable "UPSTREAM" \(line \d+ of the kustomize build output\)/);
+      assert.match(
+        err.message,
+        /^deploy\/kustomization\.yaml: undefined variable "UPSTREAM" \(line \d+ of the kustomize build output\)/,
+      );
       return true;
     });
   });
@@ -315,7 +457,11 @@ describe('sync apply against a real API server', () => {
   it('diffs field by field without writing, masking secret values', async () => {
     const files = { 'a.yaml': api('inventory'), 's.yaml': secret('db', 'hunter2'), 'old.yaml': api('retired') };
     const applied = await applySet(client, await manifestsOf(files), { owner: owner('diff') });
-    const changed = { 'a.yaml': api('inventory', 'http://127.0.0.1:14'), 's.yaml': secret('db', 'hunter3'), 'n.yaml': api('fresh') };
+    const changed = {
+      'a.yaml': api('inventory', 'http://127.0.0.1:14'),
+      's.yaml': secret('db', 'hunter3'),
+      'n.yaml': api('fresh'),
+    };
     const manifests = await manifestsOf(changed);
     const watched: Array<[KindDefinition, string, string]> = [
       [apiDefinitionKind, 'inventory', 'gitops'],
@@ -323,28 +469,65 @@ describe('sync apply against a real API server', () => {
       [apiDefinitionKind, 'retired', 'gitops'],
     ];
     const before = await versionsOf(watched);
-    const diffs = await diffSet(client, manifests, { owner: owner('diff'), previousInventory: applied.inventory, prune: true });
+    const diffs = await diffSet(client, manifests, {
+      owner: owner('diff'),
+      previousInventory: applied.inventory,
+      prune: true,
+    });
     assert.deepEqual(await versionsOf(watched), before, 'a diff writes nothing');
     await absent(apiDefinitionKind, 'fresh', 'gitops');
 
     const byName = new Map(diffs.map((d) => [d.name, d]));
-    assert.deepEqual(diffs.map((d) => `${d.action} ${d.kind} ${d.name}`), ['update Secret db', 'update ApiDefinition inventory', 'create ApiDefinition fresh', 'delete ApiDefinition retired']);
-    assert.deepEqual(byName.get('inventory')?.changes, [{ path: 'spec.upstream.targets[0].url', live: 'http://127.0.0.1:9', desired: 'http://127.0.0.1:14' }]);
-    assert.deepEqual(byName.get('db')?.changes, [{ path: 'data[token]', live: '*** (before)', desired: '*** (after)' }]);
+    assert.deepEqual(
+      diffs.map((d) => `${d.action} ${d.kind} ${d.name}`),
+      [
+        'update Secret db',
+        'update ApiDefinition inventory',
+        'create ApiDefinition fresh',
+        'delete ApiDefinition retired',
+      ],
+    );
+    assert.deepEqual(byName.get('inventory')?.changes, [
+      { path: 'spec.upstream.targets[0].url', live: 'http://127.0.0.1:9', desired: 'http://127.0.0.1:14' },
+    ]);
+    assert.deepEqual(byName.get('db')?.changes, [
+      { path: 'data[token]', live: '*** (before)', desired: '*** (after)' },
+    ]);
     assert.ok(byName.get('fresh')?.changes.some((c) => c.path === 'spec.listenPath' && c.desired === '/fresh'));
     const printed = JSON.stringify(diffs);
-    for (const secretText of ['hunter2', 'hunter3', Buffer.from('hunter2').toString('base64'), Buffer.from('hunter3').toString('base64')]) {
+    for (const secretText of [
+      'hunter2',
+      'hunter3',
+      Buffer.from('hunter2').toString('base64'),
+      Buffer.from('hunter3').toString('base64'),
+    ]) {
       assert.ok(!printed.includes(secretText), `diff output does not contain ${secretText}`);
     }
 
     // A new secret's values are masked too.
-    const [created] = await diffSet(client, await manifestsOf({ 's.yaml': secret('brand-new', 'hunter4') }), { owner: owner('diff') });
+    const [created] = await diffSet(client, await manifestsOf({ 's.yaml': secret('brand-new', 'hunter4') }), {
+      owner: owner('diff'),
+    });
     assert.equal(created.action, 'create');
     assert.ok(!JSON.stringify(created).includes('hunter4'));
-    assert.deepEqual(created.changes.find((c) => c.path.startsWith('stringData')), { path: 'stringData[token]', desired: '*** (after)' });
+    assert.deepEqual(
+      created.changes.find((c) => c.path.startsWith('stringData')),
+      { path: 'stringData[token]', desired: '*** (after)' },
+    );
 
     // Unchanged objects are reported as such, with no changes.
-    const same = await diffSet(client, await manifestsOf(files), { owner: owner('diff'), previousInventory: applied.inventory, prune: true });
-    assert.deepEqual(same.map((d) => [d.action, d.changes.length]), [['unchanged', 0], ['unchanged', 0], ['unchanged', 0]]);
+    const same = await diffSet(client, await manifestsOf(files), {
+      owner: owner('diff'),
+      previousInventory: applied.inventory,
+      prune: true,
+    });
+    assert.deepEqual(
+      same.map((d) => [d.action, d.changes.length]),
+      [
+        ['unchanged', 0],
+        ['unchanged', 0],
+        ['unchanged', 0],
+      ],
+    );
   });
 });

@@ -54,11 +54,15 @@ describe('Sync spec.serviceAccountName', () => {
     // Team A's deployer may write ConfigMaps in team-a only.
     await post(accounts('team-a'), account('deployer'));
     await post(`/apis/${RBAC}/v1/namespaces/team-a/roles`, {
-      apiVersion: `${RBAC}/v1`, kind: 'Role', metadata: { name: 'configmaps', namespace: 'team-a' },
+      apiVersion: `${RBAC}/v1`,
+      kind: 'Role',
+      metadata: { name: 'configmaps', namespace: 'team-a' },
       rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'create', 'update', 'delete'] }],
     });
     await post(`/apis/${RBAC}/v1/namespaces/team-a/rolebindings`, {
-      apiVersion: `${RBAC}/v1`, kind: 'RoleBinding', metadata: { name: 'deployer', namespace: 'team-a' },
+      apiVersion: `${RBAC}/v1`,
+      kind: 'RoleBinding',
+      metadata: { name: 'deployer', namespace: 'team-a' },
       roleRef: { apiGroup: RBAC, kind: 'Role', name: 'configmaps' },
       subjects: [{ kind: 'ServiceAccount', name: 'deployer', namespace: 'team-a' }],
     });
@@ -68,11 +72,15 @@ describe('Sync spec.serviceAccountName', () => {
       'other/cm.yaml': configMap('theirs', 'team-b'),
     });
     await post('/apis/gatehouse.dev/v1alpha1/namespaces/team-a/gitrepositories', {
-      apiVersion: 'gatehouse.dev/v1alpha1', kind: 'GitRepository', metadata: { name: 'team-a', namespace: 'team-a' },
+      apiVersion: 'gatehouse.dev/v1alpha1',
+      kind: 'GitRepository',
+      metadata: { name: 'team-a', namespace: 'team-a' },
       spec: { url: fileUrl(repo), interval: '10m' },
     });
     controller = await startController({
-      kubeconfig: controllerKubeconfig, dataDir: join(dir, 'controller'), logger: pino({ level: 'silent' }),
+      kubeconfig: controllerKubeconfig,
+      dataDir: join(dir, 'controller'),
+      logger: pino({ level: 'silent' }),
     });
   });
   after(async () => {
@@ -84,18 +92,25 @@ describe('Sync spec.serviceAccountName', () => {
 
   const createSync = (name: string, path: string, serviceAccountName?: string) =>
     post('/apis/gatehouse.dev/v1alpha1/namespaces/team-a/syncs', {
-      apiVersion: 'gatehouse.dev/v1alpha1', kind: 'Sync', metadata: { name, namespace: 'team-a' },
+      apiVersion: 'gatehouse.dev/v1alpha1',
+      kind: 'Sync',
+      metadata: { name, namespace: 'team-a' },
       spec: {
-        sourceRef: { kind: 'GitRepository', name: 'team-a' }, path, interval: '10m',
+        sourceRef: { kind: 'GitRepository', name: 'team-a' },
+        path,
+        interval: '10m',
         ...(serviceAccountName ? { serviceAccountName } : {}),
       },
     });
   const readyOf = (name: string, status: string) =>
-    eventually(async () => {
-      const ready = findCondition((await client.get<Sync>(syncKind, name, 'team-a')).status, 'Ready');
-      assert.equal(ready?.status, status, ready?.message);
-      return ready!;
-    }, { attempts: 600 });
+    eventually(
+      async () => {
+        const ready = findCondition((await client.get<Sync>(syncKind, name, 'team-a')).status, 'Ready');
+        assert.equal(ready?.status, status, ready?.message);
+        return ready!;
+      },
+      { attempts: 600 },
+    );
 
   it('applies what the account may write', async () => {
     await createSync('own', './own', 'deployer');
@@ -107,14 +122,19 @@ describe('Sync spec.serviceAccountName', () => {
     await createSync('other', './other', 'deployer');
     const ready = await readyOf('other', 'False');
     assert.equal(ready.reason, 'AccessDenied');
-    assert.ok(ready.message!.includes('other/cm.yaml: ConfigMap team-b/theirs: configmaps "theirs" is forbidden: '
-      + 'User "system:serviceaccount:team-a:deployer" cannot get resource "configmaps" in API group "" '
-      + 'in the namespace "team-b"'), ready.message);
+    assert.ok(
+      ready.message!.includes(
+        'other/cm.yaml: ConfigMap team-b/theirs: configmaps "theirs" is forbidden: ' +
+          'User "system:serviceaccount:team-a:deployer" cannot get resource "configmaps" in API group "" ' +
+          'in the namespace "team-b"',
+      ),
+      ready.message,
+    );
     const missing = (err: unknown) => isStatusError(err, 'NotFound');
     await assert.rejects(client.get(configMapKind, 'theirs', 'team-b'), missing);
   });
 
-  it('applies with the controller\'s identity without it', async () => {
+  it("applies with the controller's identity without it", async () => {
     await createSync('as-controller', './other');
     assert.equal((await readyOf('as-controller', 'True')).reason, 'ReconciliationSucceeded');
     assert.equal((await client.get<ConfigMap>(configMapKind, 'theirs', 'team-b')).data?.owner, 'team-a');

@@ -29,15 +29,36 @@ export interface ApiServerProcessOptions {
   stderr?: 'pipe' | 'inherit';
 }
 
-export async function startApiServerProcess(processes: Processes, options: ApiServerProcessOptions): Promise<ApiServerProcess> {
+export async function startApiServerProcess(
+  processes: Processes,
+  options: ApiServerProcessOptions,
+): Promise<ApiServerProcess> {
   const { dir, token } = options;
   const tls = await ensureSelfSignedCert(join(dir, 'tls'));
   const tokenFile = join(dir, 'tokens.csv');
   await writeFile(tokenFile, `${token},bench,bench,"${options.groups ?? 'system:masters'}"\n`);
-  const child = processes.start('API server', [
-    ...(options.prefix ?? []), ...gatehouseArgv(['apiserver', '--storage', options.storage, '--data-dir', dir, '--port', '0', '--token-file', tokenFile,
-      '--tls-cert-file', tls.certFile, '--tls-private-key-file', tls.keyFile]),
-  ], { cwd: REPO_ROOT, env: { ...process.env, GATEHOUSE_LOG_LEVEL: 'info' }, stderr: options.stderr });
+  const child = processes.start(
+    'API server',
+    [
+      ...(options.prefix ?? []),
+      ...gatehouseArgv([
+        'apiserver',
+        '--storage',
+        options.storage,
+        '--data-dir',
+        dir,
+        '--port',
+        '0',
+        '--token-file',
+        tokenFile,
+        '--tls-cert-file',
+        tls.certFile,
+        '--tls-private-key-file',
+        tls.keyFile,
+      ]),
+    ],
+    { cwd: REPO_ROOT, env: { ...process.env, GATEHOUSE_LOG_LEVEL: 'info' }, stderr: options.stderr },
+  );
   // The "listening" log line carries the URL (the port is picked by the OS).
   const [, url] = await waitForOutput(child, /"url":"(https:\/\/[^"]+)"/);
   const kubeconfigPath = join(dir, 'kubeconfig');

@@ -24,28 +24,62 @@ function api(namespace: string, name: string, spec: Record<string, unknown>): Ku
 }
 
 /** Creates `size` ApiDefinitions in `namespace` (one of them KEYLESS) proxying to `upstream`. */
-export async function createCatalogue(client: KubeClient, namespace: string, size: number, upstream: string): Promise<void> {
+export async function createCatalogue(
+  client: KubeClient,
+  namespace: string,
+  size: number,
+  upstream: string,
+): Promise<void> {
   await client.create(namespaceKind, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
-  await client.create(apiDefinitionKind, api(namespace, KEYLESS.name, { listenPath: KEYLESS.listenPath, upstream: { targets: [{ url: upstream }] } }));
+  await client.create(
+    apiDefinitionKind,
+    api(namespace, KEYLESS.name, { listenPath: KEYLESS.listenPath, upstream: { targets: [{ url: upstream }] } }),
+  );
   let next = 1;
-  await Promise.all(Array.from({ length: CREATE_CLIENTS }, async () => {
-    for (let i = next++; i < size; i = next++) {
-      await client.create(apiDefinitionKind, api(namespace, `filler-${i}`, { listenPath: `/filler-${i}/v1`, upstream: { targets: [{ url: `${upstream}/filler/${i}` }] } }));
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: CREATE_CLIENTS }, async () => {
+      for (let i = next++; i < size; i = next++) {
+        await client.create(
+          apiDefinitionKind,
+          api(namespace, `filler-${i}`, {
+            listenPath: `/filler-${i}/v1`,
+            upstream: { targets: [{ url: `${upstream}/filler/${i}` }] },
+          }),
+        );
+      }
+    }),
+  );
 }
 
 /** Adds KEYED to `namespace` with a consumer allowed to call it; resolves with the consumer's API key. */
 export async function addKeyedApi(client: KubeClient, namespace: string, upstream: string): Promise<string> {
-  await client.create(apiDefinitionKind, api(namespace, KEYED.name, {
-    listenPath: KEYED.listenPath,
-    auth: { type: 'apiKey', apiKey: { header: KEYED.header } },
-    rateLimit: UNREACHED_LIMIT,
-    upstream: { targets: [{ url: upstream }] },
-  }));
-  await client.create(securityPolicyKind, { apiVersion: GROUP_VERSION, kind: 'SecurityPolicy', metadata: { name: 'bench', namespace }, spec: { apis: [{ name: KEYED.name }], rateLimit: UNREACHED_LIMIT, quota: { max: 1_000_000_000, per: '24h' } } });
-  await client.create(consumerKind, { apiVersion: GROUP_VERSION, kind: 'Consumer', metadata: { name: 'bench', namespace }, spec: { policies: ['bench'] } });
-  const key = await client.create<KubeObject & { status?: { key?: string } }>(apiKeyKind, { apiVersion: GROUP_VERSION, kind: 'ApiKey', metadata: { name: 'bench', namespace }, spec: { consumer: 'bench' } });
+  await client.create(
+    apiDefinitionKind,
+    api(namespace, KEYED.name, {
+      listenPath: KEYED.listenPath,
+      auth: { type: 'apiKey', apiKey: { header: KEYED.header } },
+      rateLimit: UNREACHED_LIMIT,
+      upstream: { targets: [{ url: upstream }] },
+    }),
+  );
+  await client.create(securityPolicyKind, {
+    apiVersion: GROUP_VERSION,
+    kind: 'SecurityPolicy',
+    metadata: { name: 'bench', namespace },
+    spec: { apis: [{ name: KEYED.name }], rateLimit: UNREACHED_LIMIT, quota: { max: 1_000_000_000, per: '24h' } },
+  });
+  await client.create(consumerKind, {
+    apiVersion: GROUP_VERSION,
+    kind: 'Consumer',
+    metadata: { name: 'bench', namespace },
+    spec: { policies: ['bench'] },
+  });
+  const key = await client.create<KubeObject & { status?: { key?: string } }>(apiKeyKind, {
+    apiVersion: GROUP_VERSION,
+    kind: 'ApiKey',
+    metadata: { name: 'bench', namespace },
+    spec: { consumer: 'bench' },
+  });
   if (!key.status?.key) throw new Error('the API server minted no key (status.key missing)');
   return key.status.key;
 }

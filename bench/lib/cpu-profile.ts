@@ -65,20 +65,44 @@ export async function summariseProfile(path: string, ownCode: RegExp, top = 15):
   walk(root, new Set());
 
   const ranked = <K extends string>(m: Map<string, number>, name: K) =>
-    [...m].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, us]) => ({ [name]: k, ms: Math.round(us / 100) / 10, share: Math.round((us / busyUs) * 1000) / 10 }) as Record<K, string> & { ms: number; share: number });
-  return { busyMs: Math.round(busyUs / 1000), self: ranked(self, 'fn'), inclusive: ranked(inclusive, 'fn'), areas: ranked(areas, 'area') };
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(
+        ([k, us]) =>
+          ({ [name]: k, ms: Math.round(us / 100) / 10, share: Math.round((us / busyUs) * 1000) / 10 }) as Record<
+            K,
+            string
+          > & { ms: number; share: number },
+      );
+  return {
+    busyMs: Math.round(busyUs / 1000),
+    self: ranked(self, 'fn'),
+    inclusive: ranked(inclusive, 'fn'),
+    areas: ranked(areas, 'area'),
+  };
 }
 
 export function formatProfile(s: ProfileSummary): string {
-  const rows = <T extends { ms: number; share: number }>(list: T[], name: (x: T) => string) => list.map((x) => [name(x), x.ms, `${x.share}%`]);
+  const rows = <T extends { ms: number; share: number }>(list: T[], name: (x: T) => string) =>
+    list.map((x) => [name(x), x.ms, `${x.share}%`]);
   return [
     `busy (non-idle) time sampled: ${s.busyMs} ms`,
     '',
-    markdownTable(['self time: function', 'ms', 'share'], rows(s.self, (x) => x.fn)),
+    markdownTable(
+      ['self time: function', 'ms', 'share'],
+      rows(s.self, (x) => x.fn),
+    ),
     '',
-    markdownTable(['inclusive time: project function', 'ms', 'share'], rows(s.inclusive, (x) => x.fn)),
+    markdownTable(
+      ['inclusive time: project function', 'ms', 'share'],
+      rows(s.inclusive, (x) => x.fn),
+    ),
     '',
-    markdownTable(['self time: area', 'ms', 'share'], rows(s.areas, (x) => x.area)),
+    markdownTable(
+      ['self time: area', 'ms', 'share'],
+      rows(s.areas, (x) => x.area),
+    ),
   ].join('\n');
 }
 

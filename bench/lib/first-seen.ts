@@ -18,14 +18,24 @@ export interface FirstSeen {
  * `keyOf(object)` is first seen. The watch resumes after the server ends a stream, and
  * failures are retried after a short pause: a stage never seen is reported as missing.
  */
-export function watchFirstSeen<T extends KubeObject>(client: KubeClient, ref: ResourceRef, namespace: string, name: string, keyOf: (obj: T) => string | undefined): FirstSeen {
+export function watchFirstSeen<T extends KubeObject>(
+  client: KubeClient,
+  ref: ResourceRef,
+  namespace: string,
+  name: string,
+  keyOf: (obj: T) => string | undefined,
+): FirstSeen {
   const abort = new AbortController();
   const seen = new Map<string, number>();
   void (async () => {
     let resourceVersion: string | undefined;
     while (!abort.signal.aborted) {
       try {
-        for await (const event of client.watch<T>(ref, { namespace, resourceVersion, timeoutSeconds: 300 }, abort.signal)) {
+        for await (const event of client.watch<T>(
+          ref,
+          { namespace, resourceVersion, timeoutSeconds: 300 },
+          abort.signal,
+        )) {
           if (event.type === 'ERROR') {
             resourceVersion = undefined;
             break;

@@ -19,41 +19,82 @@ export function catalogueFiles(dir: string, count: number, upstream: string, per
   const files: Record<string, string> = {};
   for (let first = 0; first < count; first += perFile) {
     const docs: string[] = [];
-    for (let i = first; i < Math.min(count, first + perFile); i++) docs.push(apiManifest(`api-${i}`, `/svc/${i}`, `${upstream}/${i}`));
+    for (let i = first; i < Math.min(count, first + perFile); i++)
+      docs.push(apiManifest(`api-${i}`, `/svc/${i}`, `${upstream}/${i}`));
     files[`${dir}/part-${String(first / perFile).padStart(4, '0')}.yaml`] = docs.join('---\n');
   }
   return files;
 }
 
-export async function createSecret(client: KubeClient, namespace: string, name: string, stringData: Record<string, string>): Promise<void> {
-  await client.create(secretKind, { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, stringData } as KubeObject);
+export async function createSecret(
+  client: KubeClient,
+  namespace: string,
+  name: string,
+  stringData: Record<string, string>,
+): Promise<void> {
+  await client.create(secretKind, {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name, namespace },
+    stringData,
+  } as KubeObject);
 }
 
-export async function createGitRepository(client: KubeClient, namespace: string, name: string, spec: { url: string; interval: string; secretName?: string }): Promise<void> {
+export async function createGitRepository(
+  client: KubeClient,
+  namespace: string,
+  name: string,
+  spec: { url: string; interval: string; secretName?: string },
+): Promise<void> {
   await client.create(gitRepositoryKind, {
     apiVersion: GROUP_VERSION,
     kind: 'GitRepository',
     metadata: { name, namespace },
-    spec: { url: spec.url, ref: { branch: 'main' }, interval: spec.interval, ...(spec.secretName ? { secretRef: { name: spec.secretName } } : {}) },
+    spec: {
+      url: spec.url,
+      ref: { branch: 'main' },
+      interval: spec.interval,
+      ...(spec.secretName ? { secretRef: { name: spec.secretName } } : {}),
+    },
   } as KubeObject);
 }
 
-export async function createSync(client: KubeClient, namespace: string, name: string, spec: { source: string; path: string; interval: string }): Promise<void> {
+export async function createSync(
+  client: KubeClient,
+  namespace: string,
+  name: string,
+  spec: { source: string; path: string; interval: string },
+): Promise<void> {
   await client.create(syncKind, {
     apiVersion: GROUP_VERSION,
     kind: 'Sync',
     metadata: { name, namespace },
-    spec: { sourceRef: { kind: 'GitRepository', name: spec.source }, path: spec.path, interval: spec.interval, prune: true },
+    spec: {
+      sourceRef: { kind: 'GitRepository', name: spec.source },
+      path: spec.path,
+      interval: spec.interval,
+      prune: true,
+    },
   } as KubeObject);
 }
 
 /** A `github` Receiver for push events that reconciles `source`; its secret's `token` signs calls. */
-export async function createReceiver(client: KubeClient, namespace: string, name: string, spec: { source: string; secretName: string }): Promise<void> {
+export async function createReceiver(
+  client: KubeClient,
+  namespace: string,
+  name: string,
+  spec: { source: string; secretName: string },
+): Promise<void> {
   await client.create(receiverKind, {
     apiVersion: GROUP_VERSION,
     kind: 'Receiver',
     metadata: { name, namespace },
-    spec: { type: 'github', secretRef: { name: spec.secretName }, resources: [{ kind: 'GitRepository', name: spec.source }], events: ['push'] },
+    spec: {
+      type: 'github',
+      secretRef: { name: spec.secretName },
+      resources: [{ kind: 'GitRepository', name: spec.source }],
+      events: ['push'],
+    },
   } as KubeObject);
 }
 
@@ -64,7 +105,11 @@ export async function pushHook(hookUrl: string, namespace: string, receiver: str
   const res = await fetch(`${hookUrl}/hook/${namespace}/${receiver}`, {
     method: 'POST',
     body,
-    headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-hub-signature-256': `sha256=${createHmac('sha256', token).update(body).digest('hex')}` },
+    headers: {
+      'content-type': 'application/json',
+      'x-github-event': 'push',
+      'x-hub-signature-256': `sha256=${createHmac('sha256', token).update(body).digest('hex')}`,
+    },
   });
   await res.arrayBuffer();
   return res.status;
@@ -77,7 +122,11 @@ export async function readyArtifact(client: KubeClient, namespace: string, name:
 }
 
 /** Calls `check` every `intervalMs` until it returns a value other than undefined, or `timeoutMs` passes (then undefined). */
-export async function waitFor<T>(check: () => Promise<T | undefined>, timeoutMs: number, intervalMs: number): Promise<T | undefined> {
+export async function waitFor<T>(
+  check: () => Promise<T | undefined>,
+  timeoutMs: number,
+  intervalMs: number,
+): Promise<T | undefined> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     const value = await check();

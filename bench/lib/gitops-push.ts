@@ -22,7 +22,14 @@ import { commit, makeRepo, startHttpGitServer } from '../../test/support/git-ser
 import { startApiServerProcess } from './apiserver-process.ts';
 import { watchFirstSeen } from './first-seen.ts';
 import { apiManifest } from '../../test/support/manifests.ts';
-import { catalogueFiles, createGitRepository, createReceiver, createSecret, createSync, pushHook } from './gitops-objects.ts';
+import {
+  catalogueFiles,
+  createGitRepository,
+  createReceiver,
+  createSecret,
+  createSync,
+  pushHook,
+} from './gitops-objects.ts';
 import { startControllerProcess, startGatewayProcess, startUpstreamProcess } from './gitops-stack.ts';
 import { peakRssBytes } from './proc.ts';
 import type { Child, Processes } from './processes.ts';
@@ -87,25 +94,50 @@ export async function measurePushToLive(processes: Processes, dir: string, optio
   const started: Child[] = [];
   const upstream = await startUpstreamProcess(processes);
   started.push(upstream.child);
-  const files: Record<string, string> = { 'apis/live.yaml': apiManifest('live', '/live', upstream.url, { name: HEADER, value: 'initial' }) };
+  const files: Record<string, string> = {
+    'apis/live.yaml': apiManifest('live', '/live', upstream.url, { name: HEADER, value: 'initial' }),
+  };
   Object.assign(files, catalogueFiles('apis', options.catalogue - 1, upstream.url, 100));
   await makeRepo(repoDir, files);
   const git = await startHttpGitServer({ repoRoot: gitRoot, auth: credentials });
   const cleanups: Array<() => Promise<void> | void> = [() => git.close()];
   try {
-    const apiserver = await startApiServerProcess(processes, { storage: options.storage, dir: join(dir, 'apiserver'), token: randomBytes(16).toString('hex') });
+    const apiserver = await startApiServerProcess(processes, {
+      storage: options.storage,
+      dir: join(dir, 'apiserver'),
+      token: randomBytes(16).toString('hex'),
+    });
     started.push(apiserver.child);
     const client = new KubeClient(await loadKubeconfig(apiserver.kubeconfigPath));
     cleanups.push(() => client.close());
-    const gateway = await startGatewayProcess(processes, { kubeconfigPath: apiserver.kubeconfigPath, dataDir: join(dir, 'gateway') });
+    const gateway = await startGatewayProcess(processes, {
+      kubeconfigPath: apiserver.kubeconfigPath,
+      dataDir: join(dir, 'gateway'),
+    });
     started.push(gateway.child);
-    const controller = await startControllerProcess(processes, { kubeconfigPath: apiserver.kubeconfigPath, dataDir: join(dir, 'controller'), hooks: true });
+    const controller = await startControllerProcess(processes, {
+      kubeconfigPath: apiserver.kubeconfigPath,
+      dataDir: join(dir, 'controller'),
+      hooks: true,
+    });
     started.push(controller.child);
     const probe = new Pool(gateway.url, { connections: 1 });
     cleanups.push(() => probe.close());
     const stages = {
-      fetched: watchFirstSeen<GitRepository>(client, gitRepositoryKind, NS, 'push', (r) => r.status?.artifact?.revision),
-      written: watchFirstSeen<ApiDefinition>(client, apiDefinitionKind, NS, 'live', (a) => a.spec.responseHeaders?.set?.[HEADER]),
+      fetched: watchFirstSeen<GitRepository>(
+        client,
+        gitRepositoryKind,
+        NS,
+        'push',
+        (r) => r.status?.artifact?.revision,
+      ),
+      written: watchFirstSeen<ApiDefinition>(
+        client,
+        apiDefinitionKind,
+        NS,
+        'live',
+        (a) => a.spec.responseHeaders?.set?.[HEADER],
+      ),
       recorded: watchFirstSeen<Sync>(client, syncKind, NS, 'push', (s) => s.status?.lastAppliedRevision),
     };
     for (const s of Object.values(stages)) cleanups.push(() => s.stop());
@@ -130,7 +162,10 @@ export async function measurePushToLive(processes: Processes, dir: string, optio
     };
     let pushRuns = 0;
     const initial = await live('initial', performance.now(), INITIAL_TIMEOUT_MS);
-    if (initial === undefined) throw new Error(`the gateway did not serve the initial revision within ${INITIAL_TIMEOUT_MS / 1000} s\n${controller.child.tail()}`);
+    if (initial === undefined)
+      throw new Error(
+        `the gateway did not serve the initial revision within ${INITIAL_TIMEOUT_MS / 1000} s\n${controller.child.tail()}`,
+      );
     say(`push phase: initial revision served after ${Math.round(initial)} ms`);
     await waitUntilQuiet(controller.child.pid, QUIET);
 
@@ -141,7 +176,11 @@ export async function measurePushToLive(processes: Processes, dir: string, optio
         // Polling: push at a random point of the interval, as a person would.
         if (mode === 'poll') await sleep(Math.random() * pollIntervalMs);
         const value = `${mode}-${pushRuns}-${i}-${randomBytes(3).toString('hex')}`;
-        const sha = await commit(repoDir, { 'apis/live.yaml': apiManifest('live', '/live', upstream.url, { name: HEADER, value }) }, `${mode} push ${i}`);
+        const sha = await commit(
+          repoDir,
+          { 'apis/live.yaml': apiManifest('live', '/live', upstream.url, { name: HEADER, value }) },
+          `${mode} push ${i}`,
+        );
         const pushed = performance.now();
         let hookMs: number | undefined;
         if (mode === 'webhook') {
@@ -161,9 +200,16 @@ export async function measurePushToLive(processes: Processes, dir: string, optio
         } else {
           const revision = `main@sha1:${sha}`;
           const since = (at: number | undefined) => (at === undefined ? undefined : at - pushed);
-          run.samples.push({ totalMs, hookMs, fetchedMs: since(stages.fetched.at(revision)), writtenMs: since(stages.written.at(value)), recordedMs: since(stages.recorded.at(revision)) });
+          run.samples.push({
+            totalMs,
+            hookMs,
+            fetchedMs: since(stages.fetched.at(revision)),
+            writtenMs: since(stages.written.at(value)),
+            recordedMs: since(stages.recorded.at(revision)),
+          });
         }
-        if ((i + 1) % 10 === 0 || i + 1 === n) say(`${mode}: ${i + 1}/${n} pushes, last ${fixed(totalMs ?? NaN, 0)} ms`);
+        if ((i + 1) % 10 === 0 || i + 1 === n)
+          say(`${mode}: ${i + 1}/${n} pushes, last ${fixed(totalMs ?? NaN, 0)} ms`);
       }
       return run;
     };
@@ -199,7 +245,8 @@ export async function measurePushToLive(processes: Processes, dir: string, optio
 export type PushResult = Awaited<ReturnType<typeof measurePushToLive>>;
 
 function report(run: Run, pushes: number) {
-  const stage = (pick: (s: PushSample) => number | undefined) => summary(run.samples.map(pick).filter((x): x is number => x !== undefined));
+  const stage = (pick: (s: PushSample) => number | undefined) =>
+    summary(run.samples.map(pick).filter((x): x is number => x !== undefined));
   return {
     pushes,
     live: run.samples.length,

@@ -35,7 +35,14 @@ import { SYNC_NAME_LABEL } from '../../src/gitops/sync/owner.ts';
 import { makeRepo, startHttpGitServer, type HttpGitServer } from '../../test/support/git-servers.ts';
 import { startApiServerProcess } from './apiserver-process.ts';
 import { formatProfile, summariseProfile } from './cpu-profile.ts';
-import { catalogueFiles, createGitRepository, createSecret, createSync, readyArtifact, waitFor } from './gitops-objects.ts';
+import {
+  catalogueFiles,
+  createGitRepository,
+  createSecret,
+  createSync,
+  readyArtifact,
+  waitFor,
+} from './gitops-objects.ts';
 import { startControllerProcess, startUpProcess, stopPatiently } from './gitops-stack.ts';
 import { cpuSeconds, peakRssBytes } from './proc.ts';
 import type { Child, Processes } from './processes.ts';
@@ -87,7 +94,9 @@ export async function measureSync(processes: Processes, dir: string, options: Sy
   const gitRoot = join(dir, 'git');
   let t = performance.now();
   await makeRepo(join(gitRoot, 'catalogue'), catalogueFiles('apis', objects, CATALOGUE_UPSTREAM, options.perFile));
-  say(`${label}: repository of ${thousands(objects)} ApiDefinitions in ${Math.ceil(objects / options.perFile)} files committed in ${Math.round(performance.now() - t)} ms`);
+  say(
+    `${label}: repository of ${thousands(objects)} ApiDefinitions in ${Math.ceil(objects / options.perFile)} files committed in ${Math.round(performance.now() - t)} ms`,
+  );
   const credentials = { username: 'bench', password: randomBytes(12).toString('hex') };
   const git: HttpGitServer = await startHttpGitServer({ repoRoot: gitRoot, auth: credentials });
   const profile = options.profileDir ? join(options.profileDir, `${setup}-${objects}`) : undefined;
@@ -98,20 +107,30 @@ export async function measureSync(processes: Processes, dir: string, options: Sy
     client = target.client;
     const alive = () => processes.assertAlive(...Object.values(target.roles));
     const cpu = () => Object.fromEntries(Object.entries(target.roles).map(([role, c]) => [role, cpuSeconds(c.pid)]));
-    const cpuSince = (before: Record<string, number>) => Object.fromEntries(Object.entries(cpu()).map(([role, s]) => [role, round(s - before[role], 2)]));
+    const cpuSince = (before: Record<string, number>) =>
+      Object.fromEntries(Object.entries(cpu()).map(([role, s]) => [role, round(s - before[role], 2)]));
     const rssAtStartMiB = round(peakRssBytes(target.controller.pid) / MiB, 1);
     // Nothing to reconcile yet: what the process uses now is its resting load.
     const resting = await restingShare(target.controller.pid, QUIET.windowMs);
-    const quiet = (timeoutMs = options.timeoutSeconds * 1000) => waitUntilQuiet(target.controller.pid, { ...QUIET, resting, timeoutMs });
+    const quiet = (timeoutMs = options.timeoutSeconds * 1000) =>
+      waitUntilQuiet(target.controller.pid, { ...QUIET, resting, timeoutMs });
 
     // The source: fetched before the Sync exists, so its fetch is not part of the apply.
     await createSecret(client, NS, 'git-creds', credentials);
     t = performance.now();
-    await createGitRepository(client, NS, SYNC, { url: git.url('catalogue'), interval: '10m', secretName: 'git-creds' });
-    const revision = await waitFor(() => {
-      alive();
-      return readyArtifact(client!, NS, SYNC);
-    }, 120_000, 100);
+    await createGitRepository(client, NS, SYNC, {
+      url: git.url('catalogue'),
+      interval: '10m',
+      secretName: 'git-creds',
+    });
+    const revision = await waitFor(
+      () => {
+        alive();
+        return readyArtifact(client!, NS, SYNC);
+      },
+      120_000,
+      100,
+    );
     if (!revision) throw new Error(`${label}: GitRepository has no artifact after 120 s\n${target.controller.tail()}`);
     const fetchSeconds = round((performance.now() - t) / 1000, 2);
     await quiet(30_000);
@@ -124,24 +143,38 @@ export async function measureSync(processes: Processes, dir: string, options: Sy
     const progress: Array<{ seconds: number; objects: number }> = [];
     let nextProgress = PROGRESS_EVERY_MS;
     let last: Sync | undefined;
-    const applied = await waitFor(async () => {
-      alive();
-      last = await client!.get<Sync>(syncKind, SYNC, NS);
-      const ready = findCondition(last.status, 'Ready');
-      if (ready?.status === 'True' && last.status?.lastAppliedRevision === revision && last.status.observedGeneration === last.metadata.generation) return performance.now() - t;
-      if (performance.now() - t >= nextProgress) {
-        nextProgress += PROGRESS_EVERY_MS;
-        const n = await count();
-        progress.push({ seconds: round((performance.now() - t) / 1000, 1), objects: n });
-        say(`${label}: ${Math.round((performance.now() - t) / 1000)} s, ${thousands(n)} objects, peak RSS ${fixed(peakRssBytes(target.controller.pid) / MiB, 0)} MiB, Ready ${ready?.status ?? '-'} ${ready?.reason ?? ''}`);
-      }
-      return undefined;
-    }, options.timeoutSeconds * 1000, STATUS_POLL_MS);
+    const applied = await waitFor(
+      async () => {
+        alive();
+        last = await client!.get<Sync>(syncKind, SYNC, NS);
+        const ready = findCondition(last.status, 'Ready');
+        if (
+          ready?.status === 'True' &&
+          last.status?.lastAppliedRevision === revision &&
+          last.status.observedGeneration === last.metadata.generation
+        )
+          return performance.now() - t;
+        if (performance.now() - t >= nextProgress) {
+          nextProgress += PROGRESS_EVERY_MS;
+          const n = await count();
+          progress.push({ seconds: round((performance.now() - t) / 1000, 1), objects: n });
+          say(
+            `${label}: ${Math.round((performance.now() - t) / 1000)} s, ${thousands(n)} objects, peak RSS ${fixed(peakRssBytes(target.controller.pid) / MiB, 0)} MiB, Ready ${ready?.status ?? '-'} ${ready?.reason ?? ''}`,
+          );
+        }
+        return undefined;
+      },
+      options.timeoutSeconds * 1000,
+      STATUS_POLL_MS,
+    );
     const firstApplyCpu = cpuSince(cpu0);
     const present = await count();
     const ready = findCondition(last?.status, 'Ready');
-    say(`${label}: first apply ${applied === undefined ? `did not finish within ${options.timeoutSeconds} s` : `took ${fixed(applied / 1000, 1)} s`}; ${thousands(present)} objects present`);
-    if (applied !== undefined && present !== objects) throw new Error(`${label}: Ready=True but ${present} of ${objects} objects are present`);
+    say(
+      `${label}: first apply ${applied === undefined ? `did not finish within ${options.timeoutSeconds} s` : `took ${fixed(applied / 1000, 1)} s`}; ${thousands(present)} objects present`,
+    );
+    if (applied !== undefined && present !== objects)
+      throw new Error(`${label}: Ready=True but ${present} of ${objects} objects are present`);
     const firstApply = {
       finished: applied !== undefined,
       seconds: applied === undefined ? undefined : round(applied / 1000, 2),
@@ -155,9 +188,18 @@ export async function measureSync(processes: Processes, dir: string, options: Sy
     // The reconciles its own writes queued (watch events of the objects it wrote) run now.
     let idleAfterSeconds: number | undefined;
     const timed = { noop: [] as number[], fullReplan: [] as number[], drift: [] as number[] };
-    const cpuOf = { noop: [] as Array<Record<string, number>>, fullReplan: [] as Array<Record<string, number>>, drift: [] as Array<Record<string, number>> };
+    const cpuOf = {
+      noop: [] as Array<Record<string, number>>,
+      fullReplan: [] as Array<Record<string, number>>,
+      drift: [] as Array<Record<string, number>>,
+    };
     /** Times `operation` (undefined: it did not finish) with the CPU it cost, then waits for idle. */
-    const measure = async (kind: keyof typeof timed, what: string, index: number, operation: () => Promise<number | undefined>): Promise<boolean> => {
+    const measure = async (
+      kind: keyof typeof timed,
+      what: string,
+      index: number,
+      operation: () => Promise<number | undefined>,
+    ): Promise<boolean> => {
       const c = cpu();
       const ms = await operation();
       if (ms === undefined) {
@@ -172,28 +214,48 @@ export async function measureSync(processes: Processes, dir: string, options: Sy
     if (applied !== undefined) {
       const waited = await quiet();
       idleAfterSeconds = waited === undefined ? undefined : round(waited / 1000, 1);
-      say(`${label}: idle ${waited === undefined ? 'never (gave up waiting)' : `${fixed(waited / 1000, 1)} s after Ready`}`);
+      say(
+        `${label}: idle ${waited === undefined ? 'never (gave up waiting)' : `${fixed(waited / 1000, 1)} s after Ready`}`,
+      );
       const c = client;
       for (let r = 0; r < options.rounds && waited !== undefined; r++) {
-        const ok = setup === 'separate'
-          ? (await measure('noop', 'no-op reconcile (spec.interval patched)', r, () => specChanged(c, { interval: r % 2 ? '10m' : '11m' }, options.timeoutSeconds, alive))) &&
-            (await measure('fullReplan', 'full re-plan (spec.substitute patched)', r, () => specChanged(c, { substitute: { BENCH_UNUSED: String(r) } }, options.timeoutSeconds, alive)))
-          : await measure('noop', 'no-op reconcile (reconcile subresource)', r, async () => {
-            const t0 = performance.now();
-            await c.subresource(syncKind, SYNC, 'reconcile', NS, { withSource: false });
-            return performance.now() - t0;
-          });
-        if (!ok || !(await measure('drift', 'hand edit of one object undone', r, () => driftUndone(c, (r * 7919) % objects, options.timeoutSeconds, alive)))) break;
+        const ok =
+          setup === 'separate'
+            ? (await measure('noop', 'no-op reconcile (spec.interval patched)', r, () =>
+                specChanged(c, { interval: r % 2 ? '10m' : '11m' }, options.timeoutSeconds, alive),
+              )) &&
+              (await measure('fullReplan', 'full re-plan (spec.substitute patched)', r, () =>
+                specChanged(c, { substitute: { BENCH_UNUSED: String(r) } }, options.timeoutSeconds, alive),
+              ))
+            : await measure('noop', 'no-op reconcile (reconcile subresource)', r, async () => {
+                const t0 = performance.now();
+                await c.subresource(syncKind, SYNC, 'reconcile', NS, { withSource: false });
+                return performance.now() - t0;
+              });
+        if (
+          !ok ||
+          !(await measure('drift', 'hand edit of one object undone', r, () =>
+            driftUndone(c, (r * 7919) % objects, options.timeoutSeconds, alive),
+          ))
+        )
+          break;
       }
       if ((await count()) !== objects) throw new Error(`${label}: the no-op reconciles changed the number of objects`);
     }
 
     // (c) Memory, then stop: a profile is written only when the controller exits by itself.
-    const peakRss = { processMiB: round(peakRssBytes(target.controller.pid) / MiB, 1), atStartMiB: rssAtStartMiB, ...(target.roles.apiserver ? { apiserverMiB: round(peakRssBytes(target.roles.apiserver.pid) / MiB, 1) } : {}) };
+    const peakRss = {
+      processMiB: round(peakRssBytes(target.controller.pid) / MiB, 1),
+      atStartMiB: rssAtStartMiB,
+      ...(target.roles.apiserver ? { apiserverMiB: round(peakRssBytes(target.roles.apiserver.pid) / MiB, 1) } : {}),
+    };
     await stopPatiently(processes, target.controller, profile ? PROFILED_STOP_GRACE_MS : STOP_GRACE_MS);
     const profileFile = profile && (await mainThreadProfile(profile));
     if (profile && !profileFile) say(`${label}: the controller wrote no CPU profile (killed before it could exit?)`);
-    const withCpu = (samples: number[], cpuSamples: Array<Record<string, number>>) => (samples.length ? { ...summary(samples), samples: samples.map((x) => round(x, 1)), cpuSeconds: cpuSamples } : undefined);
+    const withCpu = (samples: number[], cpuSamples: Array<Record<string, number>>) =>
+      samples.length
+        ? { ...summary(samples), samples: samples.map((x) => round(x, 1)), cpuSeconds: cpuSamples }
+        : undefined;
     return {
       setup,
       process: setup === 'up' ? 'gatehouse up (API server + gateway + controller)' : 'gatehouse controller',
@@ -203,7 +265,8 @@ export async function measureSync(processes: Processes, dir: string, options: Sy
       firstApply,
       idleAfterSeconds,
       restingCoreShare: round(resting, 3),
-      noopMethod: setup === 'separate' ? 'spec.interval patched, until observed Ready' : 'reconcile subresource, until answered',
+      noopMethod:
+        setup === 'separate' ? 'spec.interval patched, until observed Ready' : 'reconcile subresource, until answered',
       noopMs: withCpu(timed.noop, cpuOf.noop),
       fullReplanMs: withCpu(timed.fullReplan, cpuOf.fullReplan),
       driftUndoneMs: withCpu(timed.drift, cpuOf.drift),
@@ -215,20 +278,39 @@ export async function measureSync(processes: Processes, dir: string, options: Sy
     await client?.close();
     await git.close();
     // After Ctrl-C the signal handler stops every child, then removes the directories (see gitops-push.ts).
-    if (!processes.interrupted) for (const child of started.reverse()) await stopPatiently(processes, child, STOP_GRACE_MS);
+    if (!processes.interrupted)
+      for (const child of started.reverse()) await stopPatiently(processes, child, STOP_GRACE_MS);
   }
 }
 
 export type SyncResult = Awaited<ReturnType<typeof measureSync>>;
 
 /** Starts the setup's processes (recorded in `started`, for stopping) and a client. */
-async function start(processes: Processes, dir: string, options: SyncPhaseOptions, profile: string | undefined, started: Child[]): Promise<Target> {
+async function start(
+  processes: Processes,
+  dir: string,
+  options: SyncPhaseOptions,
+  profile: string | undefined,
+  started: Child[],
+): Promise<Target> {
   if (options.setup === 'up') {
-    const up = await startUpProcess(processes, { dataDir: join(dir, 'up'), storage: options.storage, nodeFlags: profileFlags(profile) });
+    const up = await startUpProcess(processes, {
+      dataDir: join(dir, 'up'),
+      storage: options.storage,
+      nodeFlags: profileFlags(profile),
+    });
     started.push(up.child);
-    return { client: new KubeClient(await loadKubeconfig(up.kubeconfigPath)), controller: up.child, roles: { up: up.child } };
+    return {
+      client: new KubeClient(await loadKubeconfig(up.kubeconfigPath)),
+      controller: up.child,
+      roles: { up: up.child },
+    };
   }
-  const apiserver = await startApiServerProcess(processes, { storage: options.storage, dir: join(dir, 'apiserver'), token: randomBytes(16).toString('hex') });
+  const apiserver = await startApiServerProcess(processes, {
+    storage: options.storage,
+    dir: join(dir, 'apiserver'),
+    token: randomBytes(16).toString('hex'),
+  });
   started.push(apiserver.child);
   const controller = await startControllerProcess(processes, {
     kubeconfigPath: apiserver.kubeconfigPath,
@@ -237,7 +319,11 @@ async function start(processes: Processes, dir: string, options: SyncPhaseOption
     nodeFlags: profileFlags(profile),
   });
   started.push(controller.child);
-  return { client: new KubeClient(await loadKubeconfig(apiserver.kubeconfigPath)), controller: controller.child, roles: { controller: controller.child, apiserver: apiserver.child } };
+  return {
+    client: new KubeClient(await loadKubeconfig(apiserver.kubeconfigPath)),
+    controller: controller.child,
+    roles: { controller: controller.child, apiserver: apiserver.child },
+  };
 }
 
 function profileFlags(dir: string | undefined): string[] {
@@ -246,33 +332,63 @@ function profileFlags(dir: string | undefined): string[] {
 
 /** ApiDefinitions the Sync owns: one list of limit 1, whose remainingItemCount counts the rest. */
 async function ownedCount(client: KubeClient): Promise<number> {
-  const list = (await client.list(apiDefinitionKind, { namespace: NS, labelSelector: `${SYNC_NAME_LABEL}=${SYNC}`, limit: 1 })) as { items: unknown[]; metadata: { remainingItemCount?: number } };
+  const list = (await client.list(apiDefinitionKind, {
+    namespace: NS,
+    labelSelector: `${SYNC_NAME_LABEL}=${SYNC}`,
+    limit: 1,
+  })) as { items: unknown[]; metadata: { remainingItemCount?: number } };
   return list.items.length + (list.metadata.remainingItemCount ?? 0);
 }
 
 /** Merge-patches the Sync's spec and waits for that generation to be observed Ready. */
-async function specChanged(client: KubeClient, spec: Partial<Sync['spec']>, timeoutSeconds: number, alive: () => void): Promise<number | undefined> {
+async function specChanged(
+  client: KubeClient,
+  spec: Partial<Sync['spec']>,
+  timeoutSeconds: number,
+  alive: () => void,
+): Promise<number | undefined> {
   const t0 = performance.now();
   const patched = await client.patch<Sync>(syncKind, SYNC, { spec }, 'merge', NS);
   const generation = patched.metadata.generation!;
-  return waitFor(async () => {
-    alive();
-    const s = await client.get<Sync>(syncKind, SYNC, NS);
-    return (s.status?.observedGeneration ?? 0) >= generation && findCondition(s.status, 'Ready')?.status === 'True' ? performance.now() - t0 : undefined;
-  }, timeoutSeconds * 1000, FAST_POLL_MS);
+  return waitFor(
+    async () => {
+      alive();
+      const s = await client.get<Sync>(syncKind, SYNC, NS);
+      return (s.status?.observedGeneration ?? 0) >= generation && findCondition(s.status, 'Ready')?.status === 'True'
+        ? performance.now() - t0
+        : undefined;
+    },
+    timeoutSeconds * 1000,
+    FAST_POLL_MS,
+  );
 }
 
 /** Changes api-<i>'s upstream by hand and waits until it reads back as Git has it. */
-async function driftUndone(client: KubeClient, i: number, timeoutSeconds: number, alive: () => void): Promise<number | undefined> {
+async function driftUndone(
+  client: KubeClient,
+  i: number,
+  timeoutSeconds: number,
+  alive: () => void,
+): Promise<number | undefined> {
   const name = `api-${i}`;
   const inGit = `${CATALOGUE_UPSTREAM}/${i}`;
   const t0 = performance.now();
-  await client.patch(apiDefinitionKind, name, { spec: { upstream: { targets: [{ url: `${CATALOGUE_UPSTREAM}/drifted` }] } } }, 'merge', NS);
-  return waitFor(async () => {
-    alive();
-    const api = await client.get<ApiDefinition>(apiDefinitionKind, name, NS);
-    return api.spec.upstream.targets[0]?.url === inGit ? performance.now() - t0 : undefined;
-  }, timeoutSeconds * 1000, FAST_POLL_MS);
+  await client.patch(
+    apiDefinitionKind,
+    name,
+    { spec: { upstream: { targets: [{ url: `${CATALOGUE_UPSTREAM}/drifted` }] } } },
+    'merge',
+    NS,
+  );
+  return waitFor(
+    async () => {
+      alive();
+      const api = await client.get<ApiDefinition>(apiDefinitionKind, name, NS);
+      return api.spec.upstream.targets[0]?.url === inGit ? performance.now() - t0 : undefined;
+    },
+    timeoutSeconds * 1000,
+    FAST_POLL_MS,
+  );
 }
 
 /** The main thread's profile in `dir`: CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile, thread 0. */

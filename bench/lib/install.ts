@@ -27,7 +27,11 @@ export function findCommand(name: string): string | undefined {
 let listsUpdated = false;
 
 /** Path of `command`, installing the first of `packages` that apt-get can install if it is missing. */
-export async function ensureCommand(processes: Processes, command: string, packages: readonly string[]): Promise<string | undefined> {
+export async function ensureCommand(
+  processes: Processes,
+  command: string,
+  packages: readonly string[],
+): Promise<string | undefined> {
   const found = findCommand(command);
   if (found) return found;
   if (process.getuid?.() !== 0 || !findCommand('apt-get')) {
@@ -39,7 +43,9 @@ export async function ensureCommand(processes: Processes, command: string, packa
     say(`${command} is not installed: apt-get install -y --no-install-recommends ${pkg}`);
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
-        await processes.run(`apt-get install ${pkg}`, ['apt-get', 'install', '-y', '--no-install-recommends', pkg], { env });
+        await processes.run(`apt-get install ${pkg}`, ['apt-get', 'install', '-y', '--no-install-recommends', pkg], {
+          env,
+        });
         const path = findCommand(command);
         if (path) return path;
         break;
@@ -51,7 +57,9 @@ export async function ensureCommand(processes: Processes, command: string, packa
         }
         say('apt-get update (package lists may be missing or stale)');
         listsUpdated = true;
-        await processes.run('apt-get update', ['apt-get', 'update'], { env }).catch((e: unknown) => say(`apt-get update failed: ${lastLine(e)}`));
+        await processes
+          .run('apt-get update', ['apt-get', 'update'], { env })
+          .catch((e: unknown) => say(`apt-get update failed: ${lastLine(e)}`));
       }
     }
   }
@@ -80,7 +88,8 @@ export function commandVersion(argv: readonly string[]): string {
 
 /** Version of a package installed in bench/node_modules. */
 export function benchPackageVersion(benchDir: string, name: string): string {
-  return (JSON.parse(readFileSync(join(benchDir, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+  return (JSON.parse(readFileSync(join(benchDir, 'node_modules', name, 'package.json'), 'utf8')) as { version: string })
+    .version;
 }
 
 function lastLine(err: unknown): string {

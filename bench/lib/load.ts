@@ -42,34 +42,89 @@ end
 `;
 
 /** wrk with one thread, run under `prefix` (e.g. taskset); `dir` receives its report script. */
-export async function wrk(processes: Processes, binary: string, dir: string, prefix: readonly string[]): Promise<LoadGenerator> {
+export async function wrk(
+  processes: Processes,
+  binary: string,
+  dir: string,
+  prefix: readonly string[],
+): Promise<LoadGenerator> {
   const script = join(dir, 'wrk-report.lua');
   await writeFile(script, WRK_REPORT);
   return {
     version: commandVersion([binary, '-v']).split(' [')[0],
     async run({ url, connections, seconds, headers = {} }) {
-      const argv = [...prefix, binary, '-t', '1', '-c', String(connections), '-d', `${seconds}s`, '--timeout', '10s', '-s', script];
+      const argv = [
+        ...prefix,
+        binary,
+        '-t',
+        '1',
+        '-c',
+        String(connections),
+        '-d',
+        `${seconds}s`,
+        '--timeout',
+        '10s',
+        '-s',
+        script,
+      ];
       for (const [name, value] of Object.entries(headers)) argv.push('-H', `${name}: ${value}`);
       const out = await processes.run('wrk', [...argv, url]);
       const line = out.split('\n').find((l) => l.startsWith('{"requests"'));
       if (!line) throw new Error(`wrk printed no report:\n${out}`);
-      const r = JSON.parse(line) as { requests: number; durationUs: number; p50Us: number; p99Us: number; status: number; socket: number };
+      const r = JSON.parse(line) as {
+        requests: number;
+        durationUs: number;
+        p50Us: number;
+        p99Us: number;
+        status: number;
+        socket: number;
+      };
       const secs = r.durationUs / 1e6;
-      return { requests: r.requests, seconds: secs, requestsPerSecond: r.requests / secs, p50Ms: r.p50Us / 1000, p99Ms: r.p99Us / 1000, badStatus: r.status, socketErrors: r.socket };
+      return {
+        requests: r.requests,
+        seconds: secs,
+        requestsPerSecond: r.requests / secs,
+        p50Ms: r.p50Us / 1000,
+        p99Ms: r.p99Us / 1000,
+        badStatus: r.status,
+        socketErrors: r.socket,
+      };
     },
   };
 }
 
 /** autocannon's CLI (`script`, from bench/node_modules), run under `prefix`. */
-export function autocannon(processes: Processes, script: string, version: string, prefix: readonly string[]): LoadGenerator {
+export function autocannon(
+  processes: Processes,
+  script: string,
+  version: string,
+  prefix: readonly string[],
+): LoadGenerator {
   return {
     version: `autocannon ${version}`,
     async run({ url, connections, seconds, headers = {} }) {
-      const argv = [...prefix, process.execPath, script, '--json', '--no-progress', '-c', String(connections), '-d', String(seconds), '-t', '10'];
+      const argv = [
+        ...prefix,
+        process.execPath,
+        script,
+        '--json',
+        '--no-progress',
+        '-c',
+        String(connections),
+        '-d',
+        String(seconds),
+        '-t',
+        '10',
+      ];
       for (const [name, value] of Object.entries(headers)) argv.push('-H', `${name}=${value}`);
       const out = await processes.run('autocannon', [...argv, url]);
       const r = JSON.parse(out.slice(out.indexOf('{'))) as {
-        requests: { total: number }; duration: number; latency: { p50: number; p99: number }; non2xx: number; errors: number; timeouts: number;
+        requests: { total: number };
+        duration: number;
+        latency: { p50: number; p99: number };
+        non2xx: number;
+        errors: number;
+        timeouts: number;
       };
       return {
         requests: r.requests.total,

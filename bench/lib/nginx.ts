@@ -15,11 +15,18 @@ export interface NginxOptions {
   prefix: readonly string[];
 }
 
-export async function startNginx(processes: Processes, { binary, dir, port, upstream, prefix }: NginxOptions): Promise<Child> {
+export async function startNginx(
+  processes: Processes,
+  { binary, dir, port, upstream, prefix }: NginxOptions,
+): Promise<Child> {
   await mkdir(join(dir, 'temp'), { recursive: true });
-  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `  ${t}_temp_path ${join(dir, 'temp', t)};`).join('\n');
+  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']
+    .map((t) => `  ${t}_temp_path ${join(dir, 'temp', t)};`)
+    .join('\n');
   const conf = join(dir, 'nginx.conf');
-  await writeFile(conf, `worker_processes 1;
+  await writeFile(
+    conf,
+    `worker_processes 1;
 daemon off;
 pid ${join(dir, 'nginx.pid')};
 error_log ${join(dir, 'error.log')} warn;
@@ -42,7 +49,8 @@ ${temp}
     }
   }
 }
-`);
+`,
+  );
   // -e: the error log before the configuration is read (nginx ≥ 1.19.5), so nothing is
   // written to the system's log directory.
   return processes.start('nginx', [...prefix, binary, '-p', dir, '-e', join(dir, 'error.log'), '-c', conf]);

@@ -33,7 +33,9 @@ export function peakRssBytes(pid: number): number {
 /** Seconds core `core` was not idle (user, nice, system, irq, softirq, and steal: time the
  * hypervisor gave to someone else), from /proc/stat. */
 export function coreBusySeconds(core: number): number {
-  const line = readOrEmpty('/proc/stat').split('\n').find((l) => l.startsWith(`cpu${core} `));
+  const line = readOrEmpty('/proc/stat')
+    .split('\n')
+    .find((l) => l.startsWith(`cpu${core} `));
   if (!line) return NaN;
   const [user, nice, system, , , irq, softirq, steal] = line.split(/\s+/).slice(1).map(Number);
   return (user + nice + system + irq + softirq + (steal || 0)) / CLOCK_TICKS;

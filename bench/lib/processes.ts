@@ -42,7 +42,12 @@ export class Processes {
     if (proc.pid === undefined) throw new Error(`could not start ${name} (${argv[0]})`);
     const lines: string[] = [];
     const keep = (chunk: Buffer) => {
-      lines.push(...chunk.toString('utf8').split('\n').filter((l) => l !== ''));
+      lines.push(
+        ...chunk
+          .toString('utf8')
+          .split('\n')
+          .filter((l) => l !== ''),
+      );
       if (lines.length > TAIL_LINES) lines.splice(0, lines.length - TAIL_LINES);
     };
     proc.stdout?.on('data', keep);
@@ -74,7 +79,8 @@ export class Processes {
 
   /** Throws when a child that should be serving has died, naming it and its last output. */
   assertAlive(...children: Child[]): void {
-    for (const c of children) if (c.exitedWith) throw new Error(`${c.name} (pid ${c.pid}) died: ${c.exitedWith}\n${c.tail()}`);
+    for (const c of children)
+      if (c.exitedWith) throw new Error(`${c.name} (pid ${c.pid}) died: ${c.exitedWith}\n${c.tail()}`);
   }
 
   async stop(child: Child): Promise<void> {
@@ -131,8 +137,19 @@ export function waitForOutput(child: Child, pattern: RegExp, timeoutMs = 60_000)
       const m = pattern.exec(seen);
       if (m) finish(() => resolve(m));
     };
-    const onExit = () => finish(() => reject(new Error(`${child.name} exited (${child.exitedWith ?? 'unknown'}) before printing ${pattern}:\n${child.tail()}`)));
-    const timer = setTimeout(() => finish(() => reject(new Error(`${child.name} printed no ${pattern} within ${timeoutMs} ms:\n${child.tail()}`))), timeoutMs);
+    const onExit = () =>
+      finish(() =>
+        reject(
+          new Error(
+            `${child.name} exited (${child.exitedWith ?? 'unknown'}) before printing ${pattern}:\n${child.tail()}`,
+          ),
+        ),
+      );
+    const timer = setTimeout(
+      () =>
+        finish(() => reject(new Error(`${child.name} printed no ${pattern} within ${timeoutMs} ms:\n${child.tail()}`))),
+      timeoutMs,
+    );
     const finish = (settle: () => void) => {
       clearTimeout(timer);
       child.proc.stdout?.off('data', onData);

@@ -13,14 +13,20 @@ export async function freePort(): Promise<number> {
 }
 
 /** Calls `check` every 100 ms until it resolves; fails when `child` dies or `timeoutMs` passes. */
-export async function pollUntil(processes: Processes, child: Child, check: () => Promise<void>, timeoutMs: number): Promise<void> {
+export async function pollUntil(
+  processes: Processes,
+  child: Child,
+  check: () => Promise<void>,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     processes.assertAlive(child);
     try {
       return await check();
     } catch (err) {
-      if (Date.now() > deadline) throw new Error(`${child.name}: not ready after ${timeoutMs} ms: ${(err as Error).message}\n${child.tail()}`);
+      if (Date.now() > deadline)
+        throw new Error(`${child.name}: not ready after ${timeoutMs} ms: ${(err as Error).message}\n${child.tail()}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }

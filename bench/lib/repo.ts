@@ -8,5 +8,12 @@ export const BENCH_DIR = fileURLToPath(new URL('../', import.meta.url));
 
 /** argv of `gatehouse <args…>`, to run with cwd REPO_ROOT; `nodeFlags` are for node itself (e.g. --cpu-prof). */
 export function gatehouseArgv(args: readonly string[], nodeFlags: readonly string[] = []): string[] {
-  return [process.execPath, ...nodeFlags, '--import', 'tsx', fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url)), ...args];
+  return [
+    process.execPath,
+    ...nodeFlags,
+    '--import',
+    'tsx',
+    fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url)),
+    ...args,
+  ];
 }

@@ -12,10 +12,17 @@ export interface SourceState {
 
 export function sourceState(): SourceState {
   // Only the end is trimmed: a porcelain line starts with its two status columns, often a space.
-  const git = (args: string[]) => execFileSync('git', ['-C', REPO_ROOT, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trimEnd();
+  const git = (args: string[]) =>
+    execFileSync('git', ['-C', REPO_ROOT, ...args], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trimEnd();
   try {
     const status = git(['status', '--porcelain', '--', 'src']);
-    return { commit: git(['rev-parse', 'HEAD']), uncommittedSrcFiles: status ? status.split('\n').map((line) => line.slice(3)) : [] };
+    return {
+      commit: git(['rev-parse', 'HEAD']),
+      uncommittedSrcFiles: status ? status.split('\n').map((line) => line.slice(3)) : [],
+    };
   } catch {
     return { commit: 'unknown', uncommittedSrcFiles: [] };
   }

@@ -12,7 +12,8 @@ export function httpUrl(field: string, value: string): FieldError[] {
   } catch {
     return [invalid(field, value, 'must be an absolute http or https URL')];
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return [invalid(field, value, 'must be an http or https URL')];
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    return [invalid(field, value, 'must be an http or https URL')];
   if (url.username || url.password) return [invalid(field, value, 'must not contain credentials')];
   return [];
 }
@@ -27,6 +28,7 @@ export function positiveDuration(field: string, value: string | undefined): Fiel
 /** HTTP field names (RFC 9110 section 5.1: a token). */
 export function headerNames(field: string, names: Iterable<string>): FieldError[] {
   const errors: FieldError[] = [];
-  for (const name of names) if (!HTTP_TOKEN.test(name)) errors.push(invalid(field, name, 'must be a valid HTTP header name'));
+  for (const name of names)
+    if (!HTTP_TOKEN.test(name)) errors.push(invalid(field, name, 'must be a valid HTTP header name'));
   return errors;
 }

@@ -40,6 +40,11 @@ export function statusMessageColumn(): PrinterColumn {
 }
 
 /** A column computed by `cell`; defaults to a string column shown without -o wide. */
-export function column(name: string, description: string, cell: PrinterColumn['cell'], options: { type?: PrinterColumn['type']; wide?: boolean } = {}): PrinterColumn {
+export function column(
+  name: string,
+  description: string,
+  cell: PrinterColumn['cell'],
+  options: { type?: PrinterColumn['type']; wide?: boolean } = {},
+): PrinterColumn {
   return { name, type: options.type ?? 'string', description, priority: options.wide ? 1 : 0, cell };
 }

@@ -12,7 +12,12 @@ function fieldRows(schema: JSONSchema, path: string, out: Map<string, JSONSchema
     const p = path ? `${path}.${name}` : name;
     out.set(p, child);
     if (child.type === 'object' && !child['x-kubernetes-preserve-unknown-fields']) fieldRows(child, p, out);
-    if (child.type === 'array' && child.items?.type === 'object' && !child.items['x-kubernetes-preserve-unknown-fields']) fieldRows(child.items, `${p}[]`, out);
+    if (
+      child.type === 'array' &&
+      child.items?.type === 'object' &&
+      !child.items['x-kubernetes-preserve-unknown-fields']
+    )
+      fieldRows(child.items, `${p}[]`, out);
   }
 }
 
@@ -29,7 +34,8 @@ for (const def of allKinds) {
       if (/^status\.(conditions|observedGeneration)/.test(path) && def.group) continue;
       const row = section.split('\n').find((line) => line.startsWith(`| \`${path}\` |`));
       assert.ok(row, `${def.kind} ${path} is documented`);
-      if (schema.default !== undefined) assert.ok(row.includes(`\`${JSON.stringify(schema.default)}\``), `${def.kind} ${path} default`);
+      if (schema.default !== undefined)
+        assert.ok(row.includes(`\`${JSON.stringify(schema.default)}\``), `${def.kind} ${path} default`);
     }
     const columns = def.printerColumns.map((c) => `${c.name.toUpperCase()}${c.priority ? ' (wide)' : ''}`).join(', ');
     assert.ok(section.includes(`Printer columns: NAME, ${columns}.`), `${def.kind} printer columns`);

@@ -5,8 +5,8 @@
 const UNIT_MS: Record<string, number> = {
   ns: 1e-6,
   us: 1e-3,
-  'µs': 1e-3,
-  'μs': 1e-3,
+  µs: 1e-3,
+  μs: 1e-3,
   ms: 1,
   s: 1000,
   m: 60_000,
@@ -19,7 +19,10 @@ const PART = /^(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)/;
  * '-'). Throws a RangeError naming the value when it is not a Go duration. */
 export function parseDuration(value: string): number {
   const ms = tryParseDuration(value);
-  if (ms === undefined) throw new RangeError(`invalid duration ${JSON.stringify(value)}: expected a Go duration such as "30s", "1m30s" or "500ms"`);
+  if (ms === undefined)
+    throw new RangeError(
+      `invalid duration ${JSON.stringify(value)}: expected a Go duration such as "30s", "1m30s" or "500ms"`,
+    );
   return ms;
 }
 

@@ -20,7 +20,9 @@ function yamlFiles(dir: string): string[] {
 const files = yamlFiles(root);
 
 test('examples include APIs, policies and consumers', () => {
-  const kinds = new Set(files.flatMap((f) => parseAllDocuments(readFileSync(f, 'utf8')).map((d) => (d.toJS() as KubeObject).kind)));
+  const kinds = new Set(
+    files.flatMap((f) => parseAllDocuments(readFileSync(f, 'utf8')).map((d) => (d.toJS() as KubeObject).kind)),
+  );
   for (const kind of ['ApiDefinition', 'SecurityPolicy', 'Consumer']) assert.ok(kinds.has(kind), kind);
 });
 

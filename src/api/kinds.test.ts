@@ -5,26 +5,29 @@ import { allKinds, apiVersionOf, kindFor, kindForResource, resolveKind } from '.
 import { fullSchema, validateObject } from './schema/index.ts';
 
 test('allKinds lists core kinds first, then the gatehouse.dev kinds', () => {
-  assert.deepEqual(allKinds.map((k) => `${apiVersionOf(k)} ${k.kind}`), [
-    'v1 Namespace',
-    'v1 Secret',
-    'v1 ConfigMap',
-    'v1 Event',
-    'v1 ServiceAccount',
-    'coordination.k8s.io/v1 Lease',
-    'rbac.authorization.k8s.io/v1 Role',
-    'rbac.authorization.k8s.io/v1 ClusterRole',
-    'rbac.authorization.k8s.io/v1 RoleBinding',
-    'rbac.authorization.k8s.io/v1 ClusterRoleBinding',
-    'gatehouse.dev/v1alpha1 ApiDefinition',
-    'gatehouse.dev/v1alpha1 SecurityPolicy',
-    'gatehouse.dev/v1alpha1 Consumer',
-    'gatehouse.dev/v1alpha1 ApiKey',
-    'gatehouse.dev/v1alpha1 GitRepository',
-    'gatehouse.dev/v1alpha1 Sync',
-    'gatehouse.dev/v1alpha1 Receiver',
-    'gatehouse.dev/v1alpha1 SubresourceRequest',
-  ]);
+  assert.deepEqual(
+    allKinds.map((k) => `${apiVersionOf(k)} ${k.kind}`),
+    [
+      'v1 Namespace',
+      'v1 Secret',
+      'v1 ConfigMap',
+      'v1 Event',
+      'v1 ServiceAccount',
+      'coordination.k8s.io/v1 Lease',
+      'rbac.authorization.k8s.io/v1 Role',
+      'rbac.authorization.k8s.io/v1 ClusterRole',
+      'rbac.authorization.k8s.io/v1 RoleBinding',
+      'rbac.authorization.k8s.io/v1 ClusterRoleBinding',
+      'gatehouse.dev/v1alpha1 ApiDefinition',
+      'gatehouse.dev/v1alpha1 SecurityPolicy',
+      'gatehouse.dev/v1alpha1 Consumer',
+      'gatehouse.dev/v1alpha1 ApiKey',
+      'gatehouse.dev/v1alpha1 GitRepository',
+      'gatehouse.dev/v1alpha1 Sync',
+      'gatehouse.dev/v1alpha1 Receiver',
+      'gatehouse.dev/v1alpha1 SubresourceRequest',
+    ],
+  );
 });
 
 test('every gatehouse.dev kind is namespaced, tracks generation and has a conditions status subresource', () => {
@@ -33,8 +36,19 @@ test('every gatehouse.dev kind is namespaced, tracks generation and has a condit
     assert.deepEqual(def.categories, ['gatehouse'], def.kind);
     const status = def.schema.properties!.status.properties!;
     assert.ok(status.observedGeneration && status.conditions, def.kind);
-    assert.deepEqual(Object.keys(status.conditions.items!.properties!), ['type', 'status', 'reason', 'message', 'lastTransitionTime', 'observedGeneration']);
-    assert.equal(def.printerColumns.some((c) => c.name === 'Age' && c.type === 'date'), true, def.kind);
+    assert.deepEqual(Object.keys(status.conditions.items!.properties!), [
+      'type',
+      'status',
+      'reason',
+      'message',
+      'lastTransitionTime',
+      'observedGeneration',
+    ]);
+    assert.equal(
+      def.printerColumns.some((c) => c.name === 'Age' && c.type === 'date'),
+      true,
+      def.kind,
+    );
   }
 });
 
@@ -52,7 +66,12 @@ test('every schema property carries a description, so kubectl explain is useful'
 test('every kind validates an object with the wrong kind of values without throwing', () => {
   for (const def of allKinds) {
     const wrong = { spec: 42, status: 'x', data: [], rules: 7, secrets: 7 };
-    const errors = validateObject(def, { apiVersion: apiVersionOf(def), kind: def.kind, metadata: { name: 'x' }, ...wrong });
+    const errors = validateObject(def, {
+      apiVersion: apiVersionOf(def),
+      kind: def.kind,
+      metadata: { name: 'x' },
+      ...wrong,
+    });
     assert.ok(errors.length > 0, def.kind);
   }
 });
@@ -64,7 +83,8 @@ test('kinds are found by apiVersion and kind, by resource, and by the names kube
   assert.equal(kindForResource('gatehouse.dev', 'apidefinitions')?.kind, 'ApiDefinition');
   assert.equal(kindForResource('', 'namespaces')?.kind, 'Namespace');
   assert.equal(kindForResource('', 'apidefinitions'), undefined);
-  for (const name of ['api', 'apis', 'ApiDefinition', 'apidefinition', 'apidefinitions', 'apis.gatehouse.dev']) assert.equal(resolveKind(name)?.kind, 'ApiDefinition', name);
+  for (const name of ['api', 'apis', 'ApiDefinition', 'apidefinition', 'apidefinitions', 'apis.gatehouse.dev'])
+    assert.equal(resolveKind(name)?.kind, 'ApiDefinition', name);
   assert.equal(resolveKind('policy')?.kind, 'SecurityPolicy');
   assert.equal(resolveKind('gitrepo')?.kind, 'GitRepository');
   assert.equal(resolveKind('ns')?.kind, 'Namespace');

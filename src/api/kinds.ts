@@ -53,12 +53,20 @@ export function apiVersionOf(def: KindDefinition): string {
 }
 
 /** The kind of an object by its apiVersion and kind, as manifests name it. */
-export function kindFor(apiVersion: string, kind: string, kinds: KindDefinition[] = allKinds): KindDefinition | undefined {
+export function kindFor(
+  apiVersion: string,
+  kind: string,
+  kinds: KindDefinition[] = allKinds,
+): KindDefinition | undefined {
   return kinds.find((k) => k.kind === kind && apiVersionOf(k) === apiVersion);
 }
 
 /** The kind served at a resource URL segment (plural) of a group. */
-export function kindForResource(group: string, plural: string, kinds: KindDefinition[] = allKinds): KindDefinition | undefined {
+export function kindForResource(
+  group: string,
+  plural: string,
+  kinds: KindDefinition[] = allKinds,
+): KindDefinition | undefined {
   return kinds.find((k) => k.group === group && k.plural === plural);
 }
 
@@ -74,6 +82,9 @@ export function resolveKind(name: string, kinds: KindDefinition[] = allKinds): K
   return kinds.find(
     (k) =>
       (group === undefined || k.group === group) &&
-      (k.plural === resource || k.singular === resource || k.kind.toLowerCase() === resource || k.shortNames.includes(resource)),
+      (k.plural === resource ||
+        k.singular === resource ||
+        k.kind.toLowerCase() === resource ||
+        k.shortNames.includes(resource)),
   );
 }

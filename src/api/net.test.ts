@@ -3,13 +3,38 @@ import assert from 'node:assert/strict';
 import { cidrContains, isCidr, parseCidr, parseIp } from './net.ts';
 
 test('isCidr accepts IPv4 and IPv6 blocks', () => {
-  for (const good of ['10.0.0.0/8', '0.0.0.0/0', '192.168.1.7/32', '2001:db8::/32', '::/0', '::1/128', 'fe80::1:2:3:4/64', '::ffff:10.0.0.0/104', '1:2:3:4:5:6:7:8/128']) {
+  for (const good of [
+    '10.0.0.0/8',
+    '0.0.0.0/0',
+    '192.168.1.7/32',
+    '2001:db8::/32',
+    '::/0',
+    '::1/128',
+    'fe80::1:2:3:4/64',
+    '::ffff:10.0.0.0/104',
+    '1:2:3:4:5:6:7:8/128',
+  ]) {
     assert.equal(isCidr(good), true, good);
   }
 });
 
 test('isCidr rejects addresses without prefix and malformed blocks', () => {
-  for (const bad of ['10.0.0.1', '10.0.0.0/33', '10.0.0/8', '010.0.0.0/8', '256.0.0.0/8', '10.0.0.0/', '10.0.0.0/08', '2001:db8::/129', '1::2::3/64', '1:2:3:4:5:6:7:8:9/64', '1:2:3:4:5:6:7::8/64', 'g::/8', 'example.com/8', '']) {
+  for (const bad of [
+    '10.0.0.1',
+    '10.0.0.0/33',
+    '10.0.0/8',
+    '010.0.0.0/8',
+    '256.0.0.0/8',
+    '10.0.0.0/',
+    '10.0.0.0/08',
+    '2001:db8::/129',
+    '1::2::3/64',
+    '1:2:3:4:5:6:7:8:9/64',
+    '1:2:3:4:5:6:7::8/64',
+    'g::/8',
+    'example.com/8',
+    '',
+  ]) {
     assert.equal(isCidr(bad), false, bad);
   }
 });

@@ -13,7 +13,10 @@ export function admitCreate(def: KindDefinition, input: Record<string, unknown>)
   const obj = structuredClone(input) as KubeObject;
   applyDefaults(def, obj);
   const preparation = def.strategy.prepareForCreate?.(obj) ?? undefined;
-  const errors = [...validateObjectMeta(obj.metadata, def.namespaced, def.kind, def.nameProblems), ...validateObject(def, obj)];
+  const errors = [
+    ...validateObjectMeta(obj.metadata, def.namespaced, def.kind, def.nameProblems),
+    ...validateObject(def, obj),
+  ];
   return { obj, errors, responseOnly: preparation?.responseOnly };
 }
 

@@ -38,7 +38,9 @@ export function defaultConnectionLimits(): ConnectionLimits {
  * 4096 where /proc does not say. */
 function defaultMaxConnections(): number {
   try {
-    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+    const line = readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'));
     const soft = Number(line?.split(/\s{2,}/)[1]);
     if (Number.isSafeInteger(soft) && soft > 0) return Math.max(1, Math.floor(soft * CONNECTION_SHARE_OF_FILES));
   } catch {

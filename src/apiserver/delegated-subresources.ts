@@ -156,9 +156,7 @@ async function delegate(
   }
 }
 
-type Answer =
-  | { outcome: 'answered' | 'unclaimed' | 'unanswered'; request: SubresourceRequest }
-  | { outcome: 'gone' };
+type Answer = { outcome: 'answered' | 'unclaimed' | 'unanswered'; request: SubresourceRequest } | { outcome: 'gone' };
 
 /** Follows the request from its creation until it is answered, or the claim or answer
  * time passes. The watch starts at the create's resourceVersion, so no write is missed. */

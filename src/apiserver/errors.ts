@@ -123,10 +123,18 @@ export const errors = {
     return new ApiError('AlreadyExists', `${qualified(ref)} "${name}" already exists`, detailsOf(ref, name));
   },
   conflict(ref: ResourceRef, name: string, why: string): ApiError {
-    return new ApiError('Conflict', `Operation cannot be fulfilled on ${qualified(ref)} "${name}": ${why}`, detailsOf(ref, name));
+    return new ApiError(
+      'Conflict',
+      `Operation cannot be fulfilled on ${qualified(ref)} "${name}": ${why}`,
+      detailsOf(ref, name),
+    );
   },
   staleResourceVersion(ref: ResourceRef, name: string): ApiError {
-    return errors.conflict(ref, name, 'the object has been modified; please apply your changes to the latest version and try again');
+    return errors.conflict(
+      ref,
+      name,
+      'the object has been modified; please apply your changes to the latest version and try again',
+    );
   },
   /** 422 with one cause per bad field, as kube-apiserver reports validation failures. */
   invalid(ref: ResourceRef, kind: string, name: string, fieldErrors: FieldError[]): ApiError {
@@ -149,7 +157,10 @@ export const errors = {
     return new ApiError('Forbidden', message, ref ? detailsOf(ref, name) : undefined);
   },
   methodNotAllowed(method: string, what: string): ApiError {
-    return new ApiError('MethodNotAllowed', `the server does not allow this method on the requested resource (${method} ${what})`);
+    return new ApiError(
+      'MethodNotAllowed',
+      `the server does not allow this method on the requested resource (${method} ${what})`,
+    );
   },
   /** kube-apiserver's words, listing the media types the resource is served in. */
   notAcceptable(accepted: readonly string[]): ApiError {
@@ -173,7 +184,9 @@ export const errors = {
     return new ApiError('Expired', message);
   },
   notFoundPath(path: string): ApiError {
-    return new ApiError('NotFound', `the server could not find the requested resource (${path})`, { causes: [{ reason: 'UnexpectedServerResponse', message: '404 page not found' }] });
+    return new ApiError('NotFound', `the server could not find the requested resource (${path})`, {
+      causes: [{ reason: 'UnexpectedServerResponse', message: '404 page not found' }],
+    });
   },
   unavailable(message: string): ApiError {
     return new ApiError('ServiceUnavailable', message);

@@ -16,10 +16,13 @@ export function admitLeaseDuration(user: UserInfo, def: KindDefinition, obj: Kub
   if (def.group !== 'coordination.k8s.io' || def.kind !== 'Lease' || user.groups.includes('system:masters')) return;
   const seconds = (obj as Lease).spec?.leaseDurationSeconds;
   if (seconds === undefined || seconds <= MAX_LEASE_DURATION_SECONDS) return;
-  throw errors.invalid({ group: def.group, resource: def.plural }, def.kind, obj.metadata.name ?? '', [{
-    type: 'FieldValueInvalid',
-    field: 'spec.leaseDurationSeconds',
-    message: `Invalid value: ${seconds}: must be at most ${MAX_LEASE_DURATION_SECONDS} ` +
-      `for ${JSON.stringify(user.name)}, who is not in system:masters`,
-  }]);
+  throw errors.invalid({ group: def.group, resource: def.plural }, def.kind, obj.metadata.name ?? '', [
+    {
+      type: 'FieldValueInvalid',
+      field: 'spec.leaseDurationSeconds',
+      message:
+        `Invalid value: ${seconds}: must be at most ${MAX_LEASE_DURATION_SECONDS} ` +
+        `for ${JSON.stringify(user.name)}, who is not in system:masters`,
+    },
+  ]);
 }

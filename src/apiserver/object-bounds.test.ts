@@ -8,12 +8,15 @@ test('the size bound is the exact length of the JSON the server writes', () => {
   const base = { a: [1, null, true, 'x', { b: escaped, c: [] }], d: {}, e: -1.5e-7, u: undefined };
   const room = MAX_OBJECT_BYTES - Buffer.byteLength(JSON.stringify({ ...base, f: '' }));
   assertWithinBounds({ ...base, f: 'y'.repeat(room) }, 'the object');
-  assert.throws(() => assertWithinBounds({ ...base, f: 'y'.repeat(room + 1) }, 'the object'), (err: unknown) => {
-    assert.ok(err instanceof ApiError);
-    assert.equal(err.reason, 'RequestEntityTooLarge');
-    assert.equal(err.message, 'the object is larger than 3145728 bytes as JSON');
-    return true;
-  });
+  assert.throws(
+    () => assertWithinBounds({ ...base, f: 'y'.repeat(room + 1) }, 'the object'),
+    (err: unknown) => {
+      assert.ok(err instanceof ApiError);
+      assert.equal(err.reason, 'RequestEntityTooLarge');
+      assert.equal(err.message, 'the object is larger than 3145728 bytes as JSON');
+      return true;
+    },
+  );
 });
 
 test('a shared subtree counts once per place it appears, as in the JSON', () => {

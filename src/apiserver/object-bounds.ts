@@ -5,7 +5,7 @@
 // and validation, merge patches, YAML and Table output). Both are bounded here, once, for
 // request bodies (http/body.ts) and for the result of every write (registry/store.ts),
 // so a patch cannot grow an object past what a body may carry.
-import { ApiError, errors } from './errors.ts';
+import { type ApiError, errors } from './errors.ts';
 
 /** The largest object, measured as the JSON the server writes: kube-apiserver's 3 MiB
  * request body limit, applied after decoding too. */

@@ -14,8 +14,13 @@ test('parses the whole label selector grammar', () => {
     { key: 'f', operator: 'exists', values: [] },
     { key: 'g', operator: '!', values: [] },
   ]);
-  assert.deepEqual(s.numeric, [{ key: 'h', operator: 'gt', value: 5 }, { key: 'i', operator: 'lt', value: 10 }]);
-  assert.deepEqual(parseLabelSelector('gatehouse.dev/sync-name=shop').requirements, [{ key: 'gatehouse.dev/sync-name', operator: 'in', values: ['shop'] }]);
+  assert.deepEqual(s.numeric, [
+    { key: 'h', operator: 'gt', value: 5 },
+    { key: 'i', operator: 'lt', value: 10 },
+  ]);
+  assert.deepEqual(parseLabelSelector('gatehouse.dev/sync-name=shop').requirements, [
+    { key: 'gatehouse.dev/sync-name', operator: 'in', values: ['shop'] },
+  ]);
 });
 
 test('matches labels like Kubernetes', () => {
@@ -30,11 +35,15 @@ test('matches labels like Kubernetes', () => {
 
 test('refuses malformed label selectors with a BadRequest naming the selector', () => {
   for (const bad of ['a=(', 'in (a)', ',', 'a b', 'x>y', 'k=' + 'v'.repeat(64), '-bad=1']) {
-    assert.throws(() => parseLabelSelector(bad), (err: unknown) => err instanceof ApiError && err.code === 400 && err.message.includes(bad), bad);
+    assert.throws(
+      () => parseLabelSelector(bad),
+      (err: unknown) => err instanceof ApiError && err.code === 400 && err.message.includes(bad),
+      bad,
+    );
   }
 });
 
-test('field selectors name metadata.name, metadata.namespace and the kind\'s selectable fields', () => {
+test("field selectors name metadata.name, metadata.namespace and the kind's selectable fields", () => {
   const source = { label: 'source', paths: ['source.component', 'reportingComponent'] };
   const def = { selectableFields: ['spec.listenPath', source] };
   assert.deepEqual(parseFieldSelector('metadata.name=shop,metadata.namespace!=kube-system,spec.listenPath==/x', def), [
@@ -51,7 +60,7 @@ test('field selectors name metadata.name, metadata.namespace and the kind\'s sel
   assert.throws(() => parseFieldSelector('spec.upstream=/x', def), /field label not supported: spec\.upstream/);
 });
 
-test('field selectors follow kube\'s grammar: the first operator splits a term, values escape , = and \\', () => {
+test("field selectors follow kube's grammar: the first operator splits a term, values escape , = and \\", () => {
   const def = { selectableFields: ['reason'] };
   const one = (selector: string) => parseFieldSelector(selector, def).map((r) => `${r.operator} ${r.value}`);
   assert.deepEqual(one('reason=a\\,b\\=c\\\\d'), ['= a,b=c\\d']);

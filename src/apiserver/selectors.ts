@@ -19,7 +19,8 @@ export interface LabelSelector {
   numeric: NumericRequirement[];
 }
 
-const KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const KEY =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
 function bad(selector: string, why: string) {
@@ -32,7 +33,11 @@ function checkKey(selector: string, key: string): string {
 }
 
 function checkValue(selector: string, value: string): string {
-  if (value.length > 63 || !VALUE.test(value)) throw bad(selector, `invalid label value "${value}": must be 63 characters or less and consist of alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric`);
+  if (value.length > 63 || !VALUE.test(value))
+    throw bad(
+      selector,
+      `invalid label value "${value}": must be 63 characters or less and consist of alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric`,
+    );
   return value;
 }
 
@@ -64,9 +69,16 @@ export function parseLabelSelector(selector: string | undefined): LabelSelector 
     if (!part) throw bad(selector, 'empty requirement');
     const set = SET.exec(part);
     if (set) {
-      const values = set[3].split(',').map((v) => v.trim()).filter((v) => v !== '');
+      const values = set[3]
+        .split(',')
+        .map((v) => v.trim())
+        .filter((v) => v !== '');
       if (values.length === 0 && set[2] === 'in') throw bad(selector, `for 'in' operator, a set of values is required`);
-      result.requirements.push({ key: checkKey(selector, set[1]), operator: set[2] as 'in' | 'notin', values: values.map((v) => checkValue(selector, v)) });
+      result.requirements.push({
+        key: checkKey(selector, set[1]),
+        operator: set[2] as 'in' | 'notin',
+        values: values.map((v) => checkValue(selector, v)),
+      });
       continue;
     }
     if (part.startsWith('!')) {
@@ -80,10 +92,15 @@ export function parseLabelSelector(selector: string | undefined): LabelSelector 
       checkKey(selector, key);
       if (op === '>' || op === '<') {
         const n = Number(value);
-        if (!/^-?\d+$/.test(value)) throw bad(selector, `for '${op}' operator, the value must be an integer, got "${value}"`);
+        if (!/^-?\d+$/.test(value))
+          throw bad(selector, `for '${op}' operator, the value must be an integer, got "${value}"`);
         result.numeric.push({ key, operator: op === '>' ? 'gt' : 'lt', value: n });
       } else {
-        result.requirements.push({ key, operator: op === '!=' ? 'notin' : 'in', values: [checkValue(selector, value)] });
+        result.requirements.push({
+          key,
+          operator: op === '!=' ? 'notin' : 'in',
+          values: [checkValue(selector, value)],
+        });
       }
       continue;
     }

@@ -80,7 +80,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const authenticator = options.authenticator ?? authentication.authenticator;
   const tokens = authentication.serviceAccountTokens;
   const tokenRequests = tokens ? [tokenRequestSubresource(tokens)] : [];
-  const rbac = await startRbac(registry, (err, role) => options.logger?.error({ err, role }, 'ClusterRole aggregation failed'));
+  const rbac = await startRbac(registry, (err, role) =>
+    options.logger?.error({ err, role }, 'ClusterRole aggregation failed'),
+  );
   // kube-apiserver's chain: system:masters may do anything, then RBAC decides.
   const authorizer = options.authorizer ?? unionAuthorizer(privilegedGroups('system:masters'), rbac.authorizer);
   const escalation = rbac.escalationCheck(authorizer);
@@ -122,7 +124,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       compiler: 'node',
       platform: `${process.platform}/${process.arch}`,
     },
-    onError: (err, req) => options.logger?.error({ err, method: req.method, path: req.url?.split('?')[0] }, 'request failed'),
+    onError: (err, req) =>
+      options.logger?.error({ err, method: req.method, path: req.url?.split('?')[0] }, 'request failed'),
     onAuthenticated: (req) => connections.authenticated(req),
     minRequestTimeoutSeconds: options.minRequestTimeoutSeconds,
   });

@@ -21,7 +21,10 @@ export async function loadServingCert(certFile: string, keyFile: string): Promis
 
 /** Returns the certificate in `dir`, creating a self-signed one valid for `hosts` (IP
  * addresses or DNS names) when there is none. */
-export async function ensureSelfSignedCert(dir: string, hosts: string[] = ['127.0.0.1', 'localhost', '::1']): Promise<ServingCert> {
+export async function ensureSelfSignedCert(
+  dir: string,
+  hosts: string[] = ['127.0.0.1', 'localhost', '::1'],
+): Promise<ServingCert> {
   const certFile = join(dir, 'apiserver.crt');
   const keyFile = join(dir, 'apiserver.key');
   try {
@@ -33,15 +36,35 @@ export async function ensureSelfSignedCert(dir: string, hosts: string[] = ['127.
   const san = hosts.map((h) => (/^[\d.]+$|:/.test(h) ? `IP:${h}` : `DNS:${h}`)).join(',');
   try {
     await run('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-      '-keyout', keyFile, '-out', certFile, '-days', '3650', '-subj', '/CN=gatehouse-apiserver',
-      '-addext', `subjectAltName=${san}`,
-      '-addext', 'basicConstraints=critical,CA:TRUE',
-      '-addext', 'keyUsage=critical,digitalSignature,keyCertSign',
-      '-addext', 'extendedKeyUsage=serverAuth',
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+      '-days',
+      '3650',
+      '-subj',
+      '/CN=gatehouse-apiserver',
+      '-addext',
+      `subjectAltName=${san}`,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,digitalSignature,keyCertSign',
+      '-addext',
+      'extendedKeyUsage=serverAuth',
     ]);
   } catch (err) {
-    throw new Error(`could not create a self-signed serving certificate in ${dir} with openssl: ${(err as Error).message}`, { cause: err });
+    throw new Error(
+      `could not create a self-signed serving certificate in ${dir} with openssl: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
   return loadServingCert(certFile, keyFile);
 }

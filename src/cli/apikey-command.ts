@@ -29,7 +29,8 @@ function rfc3339(ms: number): string {
 
 export function registerApiKeyCommand(program: Command): void {
   const create = verb(program, 'create', 'create Gatehouse objects');
-  const command = create.command('apikey')
+  const command = create
+    .command('apikey')
     .description('mint an API key for a Consumer and print it: the only time the key is shown');
   withTarget(command)
     .argument('<consumer>', 'the Consumer the key authenticates as')

@@ -32,8 +32,9 @@ function count(value: string): number {
 
 /** kube-apiserver's audit flags; `defaultPath` is where `up` writes without --audit-log-path. */
 export function withAuditFlags(command: Command, defaultPath?: string): Command {
-  const path = defaultPath ? `audit log file, - for stdout (default: ${defaultPath})` : 'audit log file, - for stdout; '
-    + 'without it no request is recorded';
+  const path = defaultPath
+    ? `audit log file, - for stdout (default: ${defaultPath})`
+    : 'audit log file, - for stdout; ' + 'without it no request is recorded';
   return command
     .option('--audit-policy-file <file>', 'audit.k8s.io/v1 Policy of what is recorded (default: the built-in policy)')
     .option('--audit-log-path <file>', path)
@@ -70,8 +71,10 @@ function objectFilter(value: string): (e: AuditEvent) => boolean {
   const name = value.slice(slash + 1);
   const def = resolveKind(kind);
   const resource = def?.plural ?? kind.toLowerCase();
-  return (e) => e.objectRef?.resource === resource && e.objectRef.name === name
-    && (def === undefined || (e.objectRef.apiGroup ?? '') === def.group);
+  return (e) =>
+    e.objectRef?.resource === resource &&
+    e.objectRef.name === name &&
+    (def === undefined || (e.objectRef.apiGroup ?? '') === def.group);
 }
 
 function since(value: string): number {
@@ -114,8 +117,14 @@ function objectOf(e: AuditEvent): string {
 function row(e: AuditEvent): string[] {
   const user = e.impersonatedUser ? `${e.user.username} as ${e.impersonatedUser.username}` : e.user.username;
   const time = e.requestReceivedTimestamp.replace(/\.\d+Z$/, 'Z');
-  return [time, user || '(unauthenticated)', e.verb, objectOf(e), String(e.responseStatus?.code ?? ''),
-    e.sourceIPs[0] ?? ''];
+  return [
+    time,
+    user || '(unauthenticated)',
+    e.verb,
+    objectOf(e),
+    String(e.responseStatus?.code ?? ''),
+    e.sourceIPs[0] ?? '',
+  ];
 }
 
 export function registerAuditCommand(program: Command): void {
@@ -134,15 +143,21 @@ export function registerAuditCommand(program: Command): void {
       }
       const path = flags.auditLogPath ?? join(flags.dataDir, AUDIT_LOG_FILE);
       if ((await auditLogFiles(path)).length === 0) {
-        throw new CommandFailure(`no audit log at ${path}: gatehouse up writes DATA_DIR/${AUDIT_LOG_FILE}, `
-          + 'gatehouse apiserver writes one with --audit-log-path', 1);
+        throw new CommandFailure(
+          `no audit log at ${path}: gatehouse up writes DATA_DIR/${AUDIT_LOG_FILE}, ` +
+            'gatehouse apiserver writes one with --audit-log-path',
+          1,
+        );
       }
       const object = flags.object === undefined ? undefined : objectFilter(flags.object);
       const from = flags.since === undefined ? undefined : Date.now() - flags.since;
-      const found = await requests(path, (e) =>
-        (object === undefined || object(e))
-        && (flags.user === undefined || e.user.username === flags.user || e.impersonatedUser?.username === flags.user)
-        && (from === undefined || Date.parse(e.requestReceivedTimestamp) >= from));
+      const found = await requests(
+        path,
+        (e) =>
+          (object === undefined || object(e)) &&
+          (flags.user === undefined || e.user.username === flags.user || e.impersonatedUser?.username === flags.user) &&
+          (from === undefined || Date.parse(e.requestReceivedTimestamp) >= from),
+      );
       if (flags.output === 'json') {
         const list = { apiVersion: 'audit.k8s.io/v1', kind: 'EventList', items: found };
         process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);

@@ -8,13 +8,27 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureServiceAccountSigningKey } from '../apiserver/auth/service-account/keys.ts';
 import {
-  addAuthenticationOptions, authenticationOf, DEFAULT_ISSUER, type AuthenticationFlags,
+  addAuthenticationOptions,
+  authenticationOf,
+  DEFAULT_ISSUER,
+  type AuthenticationFlags,
 } from './authentication-options.ts';
 
 test('flags: kube-apiserver names, --service-account-key-file repeatable, the issuer defaulted', () => {
   const command = addAuthenticationOptions(new Command('apiserver')).exitOverride();
-  command.parse(['--client-ca-file', 'ca.crt', '--service-account-key-file', 'old.pub',
-    '--service-account-key-file', 'older.pub', '--service-account-signing-key-file', 'new.key'], { from: 'user' });
+  command.parse(
+    [
+      '--client-ca-file',
+      'ca.crt',
+      '--service-account-key-file',
+      'old.pub',
+      '--service-account-key-file',
+      'older.pub',
+      '--service-account-signing-key-file',
+      'new.key',
+    ],
+    { from: 'user' },
+  );
   assert.deepEqual(command.opts<AuthenticationFlags>(), {
     clientCaFile: 'ca.crt',
     serviceAccountKeyFile: ['old.pub', 'older.pub'],
@@ -43,7 +57,10 @@ test('the signing key is made once under the data directory; retired keys verify
   });
   const tokens = rotated.serviceAccountTokens!;
   assert.notEqual(tokens.keys.signing.kid, first.keys.signing.kid);
-  assert.deepEqual(tokens.keys.verification.map((k) => k.kid), [tokens.keys.signing.kid, first.keys.signing.kid]);
+  assert.deepEqual(
+    tokens.keys.verification.map((k) => k.kid),
+    [tokens.keys.signing.kid, first.keys.signing.kid],
+  );
   assert.equal(tokens.issuer, 'https://gatehouse.example');
   assert.equal(rotated.clientCaFile, 'ca.crt');
 });

@@ -20,20 +20,30 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 export function addAuthenticationOptions(command: Command): Command {
   return command
     .option('--client-ca-file <file>', 'PEM CAs of client certificates: CN is the user, O the groups')
-    .option('--service-account-signing-key-file <file>',
-      'PEM private key ServiceAccount tokens are signed with (default: made once, kept in the data dir)')
-    .option('--service-account-key-file <file>',
+    .option(
+      '--service-account-signing-key-file <file>',
+      'PEM private key ServiceAccount tokens are signed with (default: made once, kept in the data dir)',
+    )
+    .option(
+      '--service-account-key-file <file>',
       'PEM public or private keys ServiceAccount tokens are verified with, besides the signing key (repeatable)',
-      collect, [])
-    .option('--service-account-issuer <url>', 'the iss of ServiceAccount tokens, and their default audience',
-      DEFAULT_ISSUER);
+      collect,
+      [],
+    )
+    .option(
+      '--service-account-issuer <url>',
+      'the iss of ServiceAccount tokens, and their default audience',
+      DEFAULT_ISSUER,
+    );
 }
 
 /** The API server options the flags stand for; the signing key defaults to one kept under `dataDir`. */
-export async function authenticationOf(dataDir: string, flags: AuthenticationFlags = {}):
-  Promise<Pick<ApiServerOptions, 'clientCaFile' | 'serviceAccountTokens'>> {
-  const signingKeyFile = flags.serviceAccountSigningKeyFile
-    ?? (await ensureServiceAccountSigningKey(join(dataDir, 'service-account')));
+export async function authenticationOf(
+  dataDir: string,
+  flags: AuthenticationFlags = {},
+): Promise<Pick<ApiServerOptions, 'clientCaFile' | 'serviceAccountTokens'>> {
+  const signingKeyFile =
+    flags.serviceAccountSigningKeyFile ?? (await ensureServiceAccountSigningKey(join(dataDir, 'service-account')));
   const keys = await loadServiceAccountKeys(signingKeyFile, flags.serviceAccountKeyFile);
   const issuer = flags.serviceAccountIssuer ?? DEFAULT_ISSUER;
   return { clientCaFile: flags.clientCaFile, serviceAccountTokens: { keys, issuer } };

@@ -9,7 +9,9 @@ import { namespaceKind } from '../api/core/namespace/index.ts';
 import { serviceAccountKind } from '../api/core/service-account/index.ts';
 import type { KubeObject } from '../api/kind.ts';
 import {
-  CONTROLLER_SERVICE_ACCOUNT, GATEWAY_SERVICE_ACCOUNT, SYSTEM_NAMESPACE,
+  CONTROLLER_SERVICE_ACCOUNT,
+  GATEWAY_SERVICE_ACCOUNT,
+  SYSTEM_NAMESPACE,
 } from '../apiserver/auth/rbac/bootstrap-policy.ts';
 import { isStatusError } from '../client/errors.ts';
 import type { KubeClient } from '../client/rest.ts';
@@ -58,7 +60,12 @@ export async function startComponentIdentities(options: ComponentIdentityOptions
       const spec = { expirationSeconds: TOKEN_SECONDS };
       const request = { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec };
       const answer = await admin.subresource<{ status: { token: string } }>(
-        serviceAccountKind, name, 'token', SYSTEM_NAMESPACE, request);
+        serviceAccountKind,
+        name,
+        'token',
+        SYSTEM_NAMESPACE,
+        request,
+      );
       await writeFile(tokenFile(name), answer.status.token, { mode: 0o600 });
     }
   };
@@ -71,10 +78,17 @@ export async function startComponentIdentities(options: ComponentIdentityOptions
   const [gatewayKubeconfig, controllerKubeconfig] = await Promise.all(accounts.map(kubeconfigOf));
   let timer: NodeJS.Timeout;
   const schedule = (ms: number) => {
-    timer = setTimeout(() => renew().then(() => schedule((TOKEN_SECONDS * 1000 * 2) / 3), (err: unknown) => {
-      options.onRenewalError(err);
-      schedule(60_000);
-    }), ms);
+    timer = setTimeout(
+      () =>
+        renew().then(
+          () => schedule((TOKEN_SECONDS * 1000 * 2) / 3),
+          (err: unknown) => {
+            options.onRenewalError(err);
+            schedule(60_000);
+          },
+        ),
+      ms,
+    );
     timer.unref();
   };
   schedule((TOKEN_SECONDS * 1000 * 2) / 3);

@@ -81,13 +81,17 @@ async function makeRepository(repoDir: string): Promise<void> {
     if (!file.endsWith('.yaml')) continue;
     const text = await readFile(join(repoDir, file), 'utf8');
     let replaced = text;
-    for (const [url, variable] of Object.entries(PORT_VARIABLES)) replaced = replaced.replaceAll(url, `\${${variable}}`);
+    for (const [url, variable] of Object.entries(PORT_VARIABLES))
+      replaced = replaced.replaceAll(url, `\${${variable}}`);
     if (replaced !== text) await writeFile(join(repoDir, file), replaced);
   }
   const git = (args: string[]) => exec('git', args, { cwd: repoDir });
   await git(['init', '-q', '-b', 'main']);
   for (const [key, value] of Object.entries(GIT_IDENTITY)) {
-    const configured = await git(['config', '--get', key]).then(() => true, () => false);
+    const configured = await git(['config', '--get', key]).then(
+      () => true,
+      () => false,
+    );
     if (!configured) await git(['config', key, value]);
   }
   await git(['add', '-A']);
@@ -103,13 +107,19 @@ async function createIfAbsent(client: KubeClient, def: KindDefinition, obj: Kube
 }
 
 async function exists(path: string): Promise<boolean> {
-  return stat(path).then(() => true, () => false);
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** Answers every request with a small JSON description of it; /healthz for health checks. */
 async function startExampleUpstream(host: string, port: number): Promise<{ url: string; close(): Promise<void> }> {
   const server: Server = createServer((req, res) => {
-    const body = req.url === '/healthz' ? 'ok\n' : `${JSON.stringify({ message: 'Hello from the Gatehouse demo upstream', method: req.method, path: req.url, consumer: req.headers['x-gatehouse-consumer'] })}\n`;
+    const body =
+      req.url === '/healthz'
+        ? 'ok\n'
+        : `${JSON.stringify({ message: 'Hello from the Gatehouse demo upstream', method: req.method, path: req.url, consumer: req.headers['x-gatehouse-consumer'] })}\n`;
     res.writeHead(200, { 'content-type': req.url === '/healthz' ? 'text/plain' : 'application/json' });
     res.end(body);
   });
@@ -120,9 +130,10 @@ async function startExampleUpstream(host: string, port: number): Promise<{ url: 
   const address = server.address() as { port: number };
   return {
     url: `http://${host}:${address.port}`,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

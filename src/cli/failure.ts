@@ -41,7 +41,11 @@ const LISTEN: Record<string, string> = {
 /** A failure already worded for a person, with the exit code the command ends with. */
 export class CommandFailure extends Error {
   override readonly name = 'CommandFailure';
-  constructor(message: string, readonly exitCode: number, options?: ErrorOptions) {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+    options?: ErrorOptions,
+  ) {
     super(message, options);
   }
 }
@@ -51,8 +55,10 @@ export function explainFailure(err: unknown, context: FailureContext = {}): stri
   const server = context.server ? ` at ${context.server}` : '';
   const kubeconfig = context.kubeconfig ? ` in kubeconfig ${context.kubeconfig}` : '';
   if (err instanceof ApiStatusError && err.code === 401) {
-    return `the API server${server} refused the credentials${kubeconfig} (401 Unauthorized): `
-      + 'the token or certificate is wrong or no longer valid';
+    return (
+      `the API server${server} refused the credentials${kubeconfig} (401 Unauthorized): ` +
+      'the token or certificate is wrong or no longer valid'
+    );
   }
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   const syscall = (err as NodeJS.ErrnoException | undefined)?.syscall;

@@ -26,11 +26,20 @@ test('declares the gateway flags with their defaults', () => {
 });
 
 test('refuses --namespace together with --selector and a bad port, before starting anything', async () => {
-  await assert.rejects(program().parseAsync(['gateway', '--kubeconfig', 'k', '--namespace', 'a', '--selector', 'b=c'], { from: 'user' }), /alternatives/);
+  await assert.rejects(
+    program().parseAsync(['gateway', '--kubeconfig', 'k', '--namespace', 'a', '--selector', 'b=c'], { from: 'user' }),
+    /alternatives/,
+  );
   const p = program();
   p.commands[0].exitOverride().configureOutput({ writeErr: () => {} });
-  await assert.rejects(p.parseAsync(['gateway', '--kubeconfig', 'k', '--port', '70000'], { from: 'user' }), /not a port number/);
-  await assert.rejects(p.parseAsync(['gateway', '--kubeconfig', 'k', '--workers', '0'], { from: 'user' }), /not a number of workers/);
+  await assert.rejects(
+    p.parseAsync(['gateway', '--kubeconfig', 'k', '--port', '70000'], { from: 'user' }),
+    /not a port number/,
+  );
+  await assert.rejects(
+    p.parseAsync(['gateway', '--kubeconfig', 'k', '--workers', '0'], { from: 'user' }),
+    /not a number of workers/,
+  );
 });
 
 test('the kubeconfig defaults to the first file of $KUBECONFIG, as for every command, else the one `up` writes', () => {

@@ -1,6 +1,6 @@
 // `gatehouse gateway`: serves the APIs declared in the API server the kubeconfig points at,
 // from this process or (--workers N) from N worker processes on the same ports.
-import { Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { resolve } from 'node:path';
 import { startGateway } from '../gateway/server.ts';
 import { defaultKubeconfig, logger, port, stopOnSignals } from './process.ts';
@@ -20,7 +20,8 @@ interface GatewayFlags {
 
 function workerCount(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 256) throw new InvalidArgumentError(`"${value}" is not a number of workers (1-256)`);
+  if (!Number.isInteger(n) || n < 1 || n > 256)
+    throw new InvalidArgumentError(`"${value}" is not a number of workers (1-256)`);
   return n;
 }
 
@@ -35,9 +36,15 @@ export function registerGatewayCommand(program: Command): void {
     .option('--namespace <ns>', 'serve only this namespace (default: all namespaces)')
     .option('--selector <labels>', 'serve only ApiDefinitions matching this label selector')
     .option('--data-dir <dir>', 'where the last good config is kept', '.gatehouse/gateway')
-    .option('--workers <n>', 'gateway processes serving the same ports (node:cluster), sharing limits through the API server', workerCount, 1)
+    .option(
+      '--workers <n>',
+      'gateway processes serving the same ports (node:cluster), sharing limits through the API server',
+      workerCount,
+      1,
+    )
     .action(async (flags: GatewayFlags) => {
-      if (flags.namespace && flags.selector) throw new InvalidArgumentError('--namespace and --selector are alternatives; give one');
+      if (flags.namespace && flags.selector)
+        throw new InvalidArgumentError('--namespace and --selector are alternatives; give one');
       await checkCredentials(resolve(flags.kubeconfig));
       if (flags.workers > 1 && !isWorker()) {
         const { pool, details } = await startWorkers(flags.workers, logger);
@@ -55,7 +62,10 @@ export function registerGatewayCommand(program: Command): void {
         dataDir: resolve(flags.dataDir),
         logger,
       });
-      logger.info({ url: gateway.url, internalUrl: gateway.internalUrl }, isWorker() ? 'gateway worker listening' : 'gateway listening');
+      logger.info(
+        { url: gateway.url, internalUrl: gateway.internalUrl },
+        isWorker() ? 'gateway worker listening' : 'gateway listening',
+      );
       stopOnSignals([() => gateway.close()]);
       if (isWorker()) workerReady({ url: gateway.url, internalUrl: gateway.internalUrl });
     });

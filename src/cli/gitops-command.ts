@@ -1,7 +1,7 @@
 // The GitOps commands: read sources and syncs, reconcile now, suspend and resume, diff,
 // make a Git credentials Secret, and bootstrap a repository in one go. They talk to the API
 // server only (reconcile and diff are subresources the controller answers through it).
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { readFile } from 'node:fs/promises';
 import type { KindDefinition, KubeObject } from '../api/kind.ts';
 import { findCondition, type CommonStatus } from '../api/status.ts';
@@ -16,7 +16,12 @@ import { hostKeyOf } from './host-key.ts';
 import { formatObjects, parseOutput, table, type OutputFormat } from './print.ts';
 import { progress, run, verb, withTarget, type Target } from './target.ts';
 
-const kinds: Record<string, KindDefinition> = { source: gitRepositoryKind, sources: gitRepositoryKind, sync: syncKind, syncs: syncKind };
+const kinds: Record<string, KindDefinition> = {
+  source: gitRepositoryKind,
+  sources: gitRepositoryKind,
+  sync: syncKind,
+  syncs: syncKind,
+};
 
 function kindArg(value: string, allowed: string[]): KindDefinition {
   if (!allowed.includes(value)) throw new Error(`unknown kind "${value}": expected ${allowed.join(' or ')}`);
@@ -34,12 +39,16 @@ export function registerGitOpsCommands(program: Command): void {
     .option('-A, --all-namespaces', 'across all namespaces')
     .addOption(new Option('-o, --output <format>', 'table, wide, yaml or json').default('table').argParser(parseOutput))
     .argument('[name]', 'one GitRepository')
-    .action((name: string | undefined, flags: Target & { allNamespaces?: boolean; output: OutputFormat }) => list(gitRepositoryKind, name, flags));
+    .action((name: string | undefined, flags: Target & { allNamespaces?: boolean; output: OutputFormat }) =>
+      list(gitRepositoryKind, name, flags),
+    );
   withTarget(get.command('syncs').alias('sync').description('list Syncs'))
     .option('-A, --all-namespaces', 'across all namespaces')
     .addOption(new Option('-o, --output <format>', 'table, wide, yaml or json').default('table').argParser(parseOutput))
     .argument('[name]', 'one Sync')
-    .action((name: string | undefined, flags: Target & { allNamespaces?: boolean; output: OutputFormat }) => list(syncKind, name, flags));
+    .action((name: string | undefined, flags: Target & { allNamespaces?: boolean; output: OutputFormat }) =>
+      list(syncKind, name, flags),
+    );
 
   withTarget(program.command('reconcile').description('fetch and apply now, instead of at the next interval'))
     .argument('<kind>', 'source or sync')
@@ -48,17 +57,33 @@ export function registerGitOpsCommands(program: Command): void {
     .action((kind: string, name: string, flags: Target & { withSource?: boolean }) =>
       run(flags, async (client, namespace) => {
         const def = kindArg(kind, ['source', 'sync']);
-        progress(`► reconciling ${def.kind} ${namespace}/${name}${flags.withSource && def === syncKind ? ' with its source' : ''}`);
-        const obj = await client.subresource<KubeObject>(def, name, 'reconcile', namespace, { withSource: Boolean(flags.withSource) });
+        progress(
+          `► reconciling ${def.kind} ${namespace}/${name}${flags.withSource && def === syncKind ? ' with its source' : ''}`,
+        );
+        const obj = await client.subresource<KubeObject>(def, name, 'reconcile', namespace, {
+          withSource: Boolean(flags.withSource),
+        });
         const state = ready(obj);
-        const revision = def === syncKind ? (obj as Sync).status?.lastAppliedRevision : (obj as GitRepository).status?.artifact?.revision;
+        const revision =
+          def === syncKind
+            ? (obj as Sync).status?.lastAppliedRevision
+            : (obj as GitRepository).status?.artifact?.revision;
         progress(state.ok ? `✔ ${state.message}${revision ? ` (revision ${revision})` : ''}` : `✗ ${state.message}`);
         return state.ok ? 0 : 1;
       }),
     );
 
-  for (const [verb, suspend] of [['suspend', true], ['resume', false]] as const) {
-    withTarget(program.command(verb).description(suspend ? 'stop applying a Sync (hand edits are then left alone)' : 'apply a suspended Sync again'))
+  for (const [verb, suspend] of [
+    ['suspend', true],
+    ['resume', false],
+  ] as const) {
+    withTarget(
+      program
+        .command(verb)
+        .description(
+          suspend ? 'stop applying a Sync (hand edits are then left alone)' : 'apply a suspended Sync again',
+        ),
+    )
       .argument('<kind>', 'sync')
       .argument('<name>')
       .action((kind: string, name: string, flags: Target) =>
@@ -71,19 +96,24 @@ export function registerGitOpsCommands(program: Command): void {
       );
   }
 
-  const diffCommand = program.command('diff')
+  const diffCommand = program
+    .command('diff')
     .description('what the next apply of a Sync would change; exits 0 when nothing, 1 when something, 2 on error');
   withTarget(diffCommand)
     .argument('<kind>', 'sync')
     .argument('<name>')
     .action((kind: string, name: string, flags: Target) =>
-      run(flags, async (client, namespace) => {
-        kindArg(kind, ['sync']);
-        const diff = await client.subresource<SyncDiff>(syncKind, name, 'diff', namespace);
-        const changed = diff.objects.filter((o) => o.action !== 'unchanged');
-        process.stdout.write(renderDiff(diff));
-        return changed.length ? 1 : 0;
-      }, 2),
+      run(
+        flags,
+        async (client, namespace) => {
+          kindArg(kind, ['sync']);
+          const diff = await client.subresource<SyncDiff>(syncKind, name, 'diff', namespace);
+          const changed = diff.objects.filter((o) => o.action !== 'unchanged');
+          process.stdout.write(renderDiff(diff));
+          return changed.length ? 1 : 0;
+        },
+        2,
+      ),
     );
 
   const create = verb(program, 'create', 'create Gatehouse objects');
@@ -92,7 +122,10 @@ export function registerGitOpsCommands(program: Command): void {
     .argument('<name>')
     .requiredOption('--url <url>', 'repository URL the credentials are for')
     .option('--private-key-file <file>', 'ssh: private key')
-    .option('--known-hosts-file <file>', 'ssh: known_hosts lines for the host (without it the host key is scanned and must be confirmed)')
+    .option(
+      '--known-hosts-file <file>',
+      'ssh: known_hosts lines for the host (without it the host key is scanned and must be confirmed)',
+    )
     .option('--host-key-fingerprint <fp>', 'ssh: confirm a scanned host key non-interactively (SHA256:...)')
     .option('--username <user>', 'https: user name')
     .option('--password <password>', 'https: password (or set GIT_PASSWORD)')
@@ -107,11 +140,21 @@ export function registerGitOpsCommands(program: Command): void {
           return;
         }
         await upsert(client, secretKind, obj);
-        progress(`✔ Secret ${namespace}/${name} stored (${Object.keys(obj.stringData as object).sort().join(', ')})`);
+        progress(
+          `✔ Secret ${namespace}/${name} stored (${Object.keys(obj.stringData as object)
+            .sort()
+            .join(', ')})`,
+        );
       }),
     );
 
-  withTarget(program.command('bootstrap').description('point Gatehouse at a Git repository: credentials Secret, GitRepository and Sync in one go, then wait for the first apply'))
+  withTarget(
+    program
+      .command('bootstrap')
+      .description(
+        'point Gatehouse at a Git repository: credentials Secret, GitRepository and Sync in one go, then wait for the first apply',
+      ),
+  )
     .requiredOption('--url <url>', 'repository URL')
     .requiredOption('--path <path>', 'directory in the repository whose manifests are applied')
     .option('--branch <branch>', 'branch to follow', 'main')
@@ -126,72 +169,87 @@ export function registerGitOpsCommands(program: Command): void {
     .option('--password <password>', 'https: password (or set GIT_PASSWORD)')
     .option('--bearer-token <token>', 'https: bearer token (or set GIT_BEARER_TOKEN)')
     .option('--ca-file <file>', 'https: CA certificate of a private CA')
-    .action((flags: Target & GitSecretFlags & { path: string; branch: string; name: string; interval: string; prune: boolean }) =>
-      run(flags, async (client, namespace) => {
-        await upsert(client, namespaceKind, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }).catch((err: unknown) => {
-          if (!isStatusError(err, 'Forbidden')) throw err;
-        });
-        const needsSecret = !flags.url.startsWith('file://') && Boolean(flags.privateKeyFile || flags.username || flags.bearerToken || flags.caFile || isSsh(flags.url));
-        // What this run wrote, so that a failure says what it left and how to remove it. They
-        // are left, not deleted: the controller keeps retrying them, and a second bootstrap
-        // with corrected flags replaces them.
-        const written: string[] = [];
-        const leftBehind = () => progress(
-          `  left in place: ${written.join(', ')} in namespace ${namespace}; fix the cause and run bootstrap again, `
-          + `or remove them: kubectl delete -n ${namespace} ${[...written].reverse().join(' ')}`,
-        );
-        try {
-          if (needsSecret) {
-            progress(`► storing credentials in Secret ${namespace}/${flags.name}`);
-            await upsert(client, secretKind, await gitSecret(flags.name, namespace, flags));
-            written.push(`secret/${flags.name}`);
-          }
-          progress(`► GitRepository ${namespace}/${flags.name} → ${flags.url} (${flags.branch})`);
-          await upsert(client, gitRepositoryKind, {
-            apiVersion: 'gatehouse.dev/v1alpha1',
-            kind: 'GitRepository',
-            metadata: { name: flags.name, namespace },
-            spec: {
-              url: flags.url,
-              ref: { branch: flags.branch },
-              interval: flags.interval,
-              ...(needsSecret ? { secretRef: { name: flags.name } } : {}),
-            },
+    .action(
+      (
+        flags: Target &
+          GitSecretFlags & { path: string; branch: string; name: string; interval: string; prune: boolean },
+      ) =>
+        run(flags, async (client, namespace) => {
+          await upsert(client, namespaceKind, {
+            apiVersion: 'v1',
+            kind: 'Namespace',
+            metadata: { name: namespace },
+          }).catch((err: unknown) => {
+            if (!isStatusError(err, 'Forbidden')) throw err;
           });
-          written.push(`gitrepository/${flags.name}`);
-          progress(`► Sync ${namespace}/${flags.name} applies ${flags.path}${flags.prune ? ' (prune on)' : ''}`);
-          await upsert(client, syncKind, {
-            apiVersion: 'gatehouse.dev/v1alpha1',
-            kind: 'Sync',
-            metadata: { name: flags.name, namespace },
-            spec: {
-              sourceRef: { kind: 'GitRepository', name: flags.name },
-              path: flags.path,
-              interval: flags.interval,
-              prune: flags.prune,
-            },
-          });
-          written.push(`sync/${flags.name}`);
-          progress('► waiting for the first fetch and apply');
-          const body = { withSource: true };
-          const sync = await client.subresource<Sync>(syncKind, flags.name, 'reconcile', namespace, body);
-          const state = ready(sync);
-          if (state.ok) {
-            progress(`✔ ${state.message} (revision ${sync.status?.lastAppliedRevision ?? '?'})`);
-            return 0;
+          const needsSecret =
+            !flags.url.startsWith('file://') &&
+            Boolean(flags.privateKeyFile || flags.username || flags.bearerToken || flags.caFile || isSsh(flags.url));
+          // What this run wrote, so that a failure says what it left and how to remove it. They
+          // are left, not deleted: the controller keeps retrying them, and a second bootstrap
+          // with corrected flags replaces them.
+          const written: string[] = [];
+          const leftBehind = () =>
+            progress(
+              `  left in place: ${written.join(', ')} in namespace ${namespace}; fix the cause and run bootstrap again, ` +
+                `or remove them: kubectl delete -n ${namespace} ${[...written].reverse().join(' ')}`,
+            );
+          try {
+            if (needsSecret) {
+              progress(`► storing credentials in Secret ${namespace}/${flags.name}`);
+              await upsert(client, secretKind, await gitSecret(flags.name, namespace, flags));
+              written.push(`secret/${flags.name}`);
+            }
+            progress(`► GitRepository ${namespace}/${flags.name} → ${flags.url} (${flags.branch})`);
+            await upsert(client, gitRepositoryKind, {
+              apiVersion: 'gatehouse.dev/v1alpha1',
+              kind: 'GitRepository',
+              metadata: { name: flags.name, namespace },
+              spec: {
+                url: flags.url,
+                ref: { branch: flags.branch },
+                interval: flags.interval,
+                ...(needsSecret ? { secretRef: { name: flags.name } } : {}),
+              },
+            });
+            written.push(`gitrepository/${flags.name}`);
+            progress(`► Sync ${namespace}/${flags.name} applies ${flags.path}${flags.prune ? ' (prune on)' : ''}`);
+            await upsert(client, syncKind, {
+              apiVersion: 'gatehouse.dev/v1alpha1',
+              kind: 'Sync',
+              metadata: { name: flags.name, namespace },
+              spec: {
+                sourceRef: { kind: 'GitRepository', name: flags.name },
+                path: flags.path,
+                interval: flags.interval,
+                prune: flags.prune,
+              },
+            });
+            written.push(`sync/${flags.name}`);
+            progress('► waiting for the first fetch and apply');
+            const body = { withSource: true };
+            const sync = await client.subresource<Sync>(syncKind, flags.name, 'reconcile', namespace, body);
+            const state = ready(sync);
+            if (state.ok) {
+              progress(`✔ ${state.message} (revision ${sync.status?.lastAppliedRevision ?? '?'})`);
+              return 0;
+            }
+            progress(`✗ ${state.message}`);
+          } catch (err) {
+            if (written.length) leftBehind();
+            throw err;
           }
-          progress(`✗ ${state.message}`);
-        } catch (err) {
-          if (written.length) leftBehind();
-          throw err;
-        }
-        leftBehind();
-        return 1;
-      }),
+          leftBehind();
+          return 1;
+        }),
     );
 }
 
-async function list(def: KindDefinition, name: string | undefined, flags: Target & { allNamespaces?: boolean; output: OutputFormat }): Promise<void> {
+async function list(
+  def: KindDefinition,
+  name: string | undefined,
+  flags: Target & { allNamespaces?: boolean; output: OutputFormat },
+): Promise<void> {
   await run(flags, async (client, namespace) => {
     const objects = name
       ? [await client.get<KubeObject>(def, name, namespace)]
@@ -237,7 +295,9 @@ async function gitSecret(name: string, namespace: string, flags: GitSecretFlags)
   if (isSsh(flags.url)) {
     if (!flags.privateKeyFile) throw new Error(`--private-key-file is required for the ssh URL ${flags.url}`);
     data.identity = await readFile(flags.privateKeyFile, 'utf8');
-    data.known_hosts = flags.knownHostsFile ? await readFile(flags.knownHostsFile, 'utf8') : await hostKeyOf(flags.url, flags.hostKeyFingerprint, progress);
+    data.known_hosts = flags.knownHostsFile
+      ? await readFile(flags.knownHostsFile, 'utf8')
+      : await hostKeyOf(flags.url, flags.hostKeyFingerprint, progress);
   } else {
     const password = flags.password ?? process.env.GIT_PASSWORD;
     const token = flags.bearerToken ?? process.env.GIT_BEARER_TOKEN;
@@ -250,25 +310,45 @@ async function gitSecret(name: string, namespace: string, flags: GitSecretFlags)
     }
     if (flags.caFile) data['ca.crt'] = await readFile(flags.caFile, 'utf8');
   }
-  return { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace, labels: { 'gatehouse.dev/git-credentials': 'true' } }, type: 'Opaque', stringData: data } as KubeObject;
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name, namespace, labels: { 'gatehouse.dev/git-credentials': 'true' } },
+    type: 'Opaque',
+    stringData: data,
+  } as KubeObject;
 }
 
 export interface SyncDiff {
   revision?: string;
-  objects: Array<{ id: string; kind: string; namespace?: string; name: string; action: 'create' | 'update' | 'delete' | 'unchanged'; changes: Array<{ path: string; live?: unknown; desired?: unknown }> }>;
+  objects: Array<{
+    id: string;
+    kind: string;
+    namespace?: string;
+    name: string;
+    action: 'create' | 'update' | 'delete' | 'unchanged';
+    changes: Array<{ path: string; live?: unknown; desired?: unknown }>;
+  }>;
 }
 
 function renderDiff(diff: SyncDiff): string {
   const changed = diff.objects.filter((o) => o.action !== 'unchanged');
-  if (!changed.length) return `No changes: the live objects match ${diff.revision ?? 'the source'} (${diff.objects.length} objects).\n`;
+  if (!changed.length)
+    return `No changes: the live objects match ${diff.revision ?? 'the source'} (${diff.objects.length} objects).\n`;
   const lines: string[] = [];
   for (const o of changed) {
     lines.push(`${o.action === 'create' ? '+' : o.action === 'delete' ? '-' : '~'} ${describeObject(o)} (${o.action})`);
     if (o.action === 'update') {
-      lines.push(...table(o.changes.map((c) => [`    ${c.path}`, `${show(c.live)} → ${show(c.desired)}`])).trimEnd().split('\n'));
+      lines.push(
+        ...table(o.changes.map((c) => [`    ${c.path}`, `${show(c.live)} → ${show(c.desired)}`]))
+          .trimEnd()
+          .split('\n'),
+      );
     }
   }
-  lines.push(`${changed.length} of ${diff.objects.length} objects would change${diff.revision ? ` applying ${diff.revision}` : ''}.`);
+  lines.push(
+    `${changed.length} of ${diff.objects.length} objects would change${diff.revision ? ` applying ${diff.revision}` : ''}.`,
+  );
   return `${lines.join('\n')}\n`;
 }
 

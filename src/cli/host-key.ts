@@ -5,16 +5,25 @@ import { createInterface } from 'node:readline/promises';
 import { parseGitUrl, scanHostKey } from '../gitops/git/index.ts';
 
 /** The known_hosts line of `url`'s host once it is confirmed. */
-export async function hostKeyOf(url: string, expectedFingerprint: string | undefined, progress: (line: string) => void): Promise<string> {
+export async function hostKeyOf(
+  url: string,
+  expectedFingerprint: string | undefined,
+  progress: (line: string) => void,
+): Promise<string> {
   const { host, port } = parseGitUrl(url);
   const key = await scanHostKey(host, port ?? 22);
   progress(`► ${host}:${port ?? 22} offers ${key.keyType} key ${key.fingerprint}`);
   if (expectedFingerprint !== undefined) {
-    if (expectedFingerprint !== key.fingerprint) throw new Error(`host key of ${host}:${port ?? 22} is ${key.fingerprint}, not the ${expectedFingerprint} given with --host-key-fingerprint`);
+    if (expectedFingerprint !== key.fingerprint)
+      throw new Error(
+        `host key of ${host}:${port ?? 22} is ${key.fingerprint}, not the ${expectedFingerprint} given with --host-key-fingerprint`,
+      );
     return `${key.knownHostsLine}\n`;
   }
   if (!process.stdin.isTTY) {
-    throw new Error(`confirm the host key of ${host}:${port ?? 22} with --host-key-fingerprint ${key.fingerprint} (check it with the Git host first), or give --known-hosts-file`);
+    throw new Error(
+      `confirm the host key of ${host}:${port ?? 22} with --host-key-fingerprint ${key.fingerprint} (check it with the Git host first), or give --known-hosts-file`,
+    );
   }
   const prompt = createInterface({ input: process.stdin, output: process.stderr });
   try {

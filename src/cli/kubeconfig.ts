@@ -32,7 +32,9 @@ export function kubeconfig(server: string, caPem: string, token: Credential, nam
   return stringify({
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: 'gatehouse', cluster: { server, 'certificate-authority-data': Buffer.from(caPem).toString('base64') } }],
+    clusters: [
+      { name: 'gatehouse', cluster: { server, 'certificate-authority-data': Buffer.from(caPem).toString('base64') } },
+    ],
     users: [{ name: 'gatehouse-admin', user: typeof token === 'string' ? { token } : token }],
     contexts: [{ name: 'gatehouse', context: { cluster: 'gatehouse', user: 'gatehouse-admin', namespace } }],
     'current-context': 'gatehouse',

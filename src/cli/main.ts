@@ -13,7 +13,11 @@ import { startController, type GitOpsController } from '../gitops/manager.ts';
 import { startDemo, type Demo } from './demo.ts';
 import { registerApiKeyCommand } from './apikey-command.ts';
 import {
-  AUDIT_LOG_FILE, auditLogOptions, registerAuditCommand, withAuditFlags, type AuditFlags,
+  AUDIT_LOG_FILE,
+  auditLogOptions,
+  registerAuditCommand,
+  withAuditFlags,
+  type AuditFlags,
 } from './audit-command.ts';
 import { addAuthenticationOptions, authenticationOf, type AuthenticationFlags } from './authentication-options.ts';
 import { startComponentIdentities } from './component-identities.ts';
@@ -33,44 +37,69 @@ async function servingCert(dataDir: string, certFile?: string, keyFile?: string)
   return ensureSelfSignedCert(join(dataDir, 'tls'));
 }
 
-const program = new Command('gatehouse')
-  .description('GitOps-native API management for Kubernetes')
-  .version('0.1.0');
+const program = new Command('gatehouse').description('GitOps-native API management for Kubernetes').version('0.1.0');
 
-withAuditFlags(addAuthenticationOptions(program
-  .command('apiserver')
-  .description('serve the Gatehouse Kubernetes-compatible API')))
+withAuditFlags(
+  addAuthenticationOptions(program.command('apiserver').description('serve the Gatehouse Kubernetes-compatible API')),
+)
   .option('--storage <spec>', 'memory | pglite[:DIR] | postgres://URL', 'pglite')
   .option('--data-dir <dir>', 'where embedded storage keeps its files', '.gatehouse')
   .option('--bind <addr>', 'address to listen on', '127.0.0.1')
   .option('--port <port>', 'port to listen on', port, 6443)
-  .option('--token-file <file>', 'static bearer tokens (token,user,uid,"groups"); without it every request is an administrator')
+  .option(
+    '--token-file <file>',
+    'static bearer tokens (token,user,uid,"groups"); without it every request is an administrator',
+  )
   .option('--tls-cert-file <file>', 'PEM serving certificate (default: self-signed, kept in the data dir)')
   .option('--tls-private-key-file <file>', 'PEM key of --tls-cert-file')
-  .action(async (opts: { storage: string; dataDir: string; bind: string; port: number; tokenFile?: string;
-    tlsCertFile?: string; tlsPrivateKeyFile?: string } & AuthenticationFlags & AuditFlags) => {
-    const dataDir = resolve(opts.dataDir);
-    const authentication = await authenticationOf(dataDir, opts);
-    const audit = await auditLogOptions(opts);
-    const tls = await servingCert(dataDir, opts.tlsCertFile, opts.tlsPrivateKeyFile);
-    const storage = await openStorage(opts.storage, { dataDir, logger });
-    if (!opts.tokenFile && !opts.clientCaFile) {
-      logger.warn('no --token-file or --client-ca-file: authentication is disabled, every request acts as an administrator');
-    }
-    const { bind: host, port, tokenFile } = opts;
-    // Replicas sharing PostgreSQL elect the one that collects garbage.
-    const garbageCollection = { elect: isSharedStorage(opts.storage) };
-    const server = await startApiServer({
-      storage, tls, host, port, tokenFile, ...authentication, audit, garbageCollection, logger,
-    });
-    logger.info({ url: server.url, storage: opts.storage }, 'API server listening');
-    stopOnSignals([() => server.close()]);
-  });
+  .action(
+    async (
+      opts: {
+        storage: string;
+        dataDir: string;
+        bind: string;
+        port: number;
+        tokenFile?: string;
+        tlsCertFile?: string;
+        tlsPrivateKeyFile?: string;
+      } & AuthenticationFlags &
+        AuditFlags,
+    ) => {
+      const dataDir = resolve(opts.dataDir);
+      const authentication = await authenticationOf(dataDir, opts);
+      const audit = await auditLogOptions(opts);
+      const tls = await servingCert(dataDir, opts.tlsCertFile, opts.tlsPrivateKeyFile);
+      const storage = await openStorage(opts.storage, { dataDir, logger });
+      if (!opts.tokenFile && !opts.clientCaFile) {
+        logger.warn(
+          'no --token-file or --client-ca-file: authentication is disabled, every request acts as an administrator',
+        );
+      }
+      const { bind: host, port, tokenFile } = opts;
+      // Replicas sharing PostgreSQL elect the one that collects garbage.
+      const garbageCollection = { elect: isSharedStorage(opts.storage) };
+      const server = await startApiServer({
+        storage,
+        tls,
+        host,
+        port,
+        tokenFile,
+        ...authentication,
+        audit,
+        garbageCollection,
+        logger,
+      });
+      logger.info({ url: server.url, storage: opts.storage }, 'API server listening');
+      stopOnSignals([() => server.close()]);
+    },
+  );
 
-withAuditFlags(program
-  .command('up')
-  .description('start Gatehouse on one machine: API server on embedded storage, with a kubeconfig'),
-  `DATA_DIR/${AUDIT_LOG_FILE}`)
+withAuditFlags(
+  program
+    .command('up')
+    .description('start Gatehouse on one machine: API server on embedded storage, with a kubeconfig'),
+  `DATA_DIR/${AUDIT_LOG_FILE}`,
+)
   .option('--data-dir <dir>', 'where Gatehouse keeps its data, token and kubeconfig', '.gatehouse')
   .option('--storage <spec>', 'memory | pglite[:DIR] | postgres://URL (default: pglite under the data dir)')
   .option('--bind <addr>', 'address to listen on', '127.0.0.1')
@@ -80,117 +109,151 @@ withAuditFlags(program
   .option('--hook-port <port>', 'controller webhook listener port (Receivers)', port, 9292)
   .option('--demo', 'also serve examples/ from a local Git repository, with an example upstream')
   .option('--demo-upstream-port <port>', 'port of the example upstream of --demo', port, 9090)
-  .action(async (opts: { dataDir: string; storage?: string; bind: string; apiPort: number; gatewayPort: number;
-    gatewayInternalPort: number; hookPort: number; demo?: boolean; demoUpstreamPort: number } & AuditFlags) => {
-    const dataDir = resolve(opts.dataDir);
-    const audit = await auditLogOptions(opts, join(dataDir, AUDIT_LOG_FILE));
-    // One `up` per data directory: a second would share its files and rewrite its kubeconfig.
-    await mkdir(dataDir, { recursive: true, mode: 0o700 });
-    const lock = await lockDirectory(dataDir);
-    const credentials = await ensureAdminToken(dataDir);
-    const tls = await ensureSelfSignedCert(join(dataDir, 'tls'));
-    const spec = opts.storage ?? `pglite:${join(dataDir, 'pglite')}`;
-    // The first start on PGlite creates the database, which takes a while: say so.
-    progress(`► opening storage ${spec}`);
-    const storage = await openStorage(spec, { dataDir, logger });
-    progress('► starting the API server');
-    let server: ApiServer;
-    try {
-      const { tokenFile } = credentials;
-      const { serviceAccountTokens } = await authenticationOf(dataDir);
-      const { bind: host, apiPort: port } = opts;
-      const garbageCollection = { elect: isSharedStorage(spec) };
-      server = await startApiServer({
-        storage, tls, host, port, tokenFile, serviceAccountTokens, audit, garbageCollection, logger,
-      });
-    } catch (err) {
-      await storage.close();
-      throw err;
-    }
-    const kubeconfigPath = join(dataDir, 'kubeconfig');
-    await writeKubeconfig(kubeconfigPath, server.url, tls.cert, credentials.token);
-    logger.info({ url: server.url, storage: spec }, 'API server listening');
-    // The gateway and the controller run as their ServiceAccounts, with their roles' rights only.
-    const admin = new KubeClient(await loadKubeconfig(kubeconfigPath));
-    const identities = await startComponentIdentities({
-      admin, dataDir, server: server.url, ca: tls.cert,
-      onRenewalError: (err) => logger.warn({ err }, 'renewing the gateway and controller tokens failed; retrying'),
-    }).finally(() => admin.close()).catch(async (err: unknown) => {
-      await server.close();
-      throw err;
-    });
-    progress('► starting the gateway');
-    let gateway: Gateway;
-    try {
-      gateway = await startGateway({
-        kubeconfig: identities.gatewayKubeconfig,
-        port: opts.gatewayPort,
-        internalPort: opts.gatewayInternalPort,
-        host: opts.bind,
-        dataDir: join(dataDir, 'gateway'),
-        logger,
-      });
-    } catch (err) {
-      identities.close();
-      await server.close();
-      throw err;
-    }
-    progress('► starting the GitOps controller');
-    let controller: GitOpsController;
-    try {
-      const kubeconfig = identities.controllerKubeconfig;
-      const { hookPort, bind: host } = opts;
-      controller = await startController({ kubeconfig, dataDir: join(dataDir, 'controller'), hookPort, host, logger });
-    } catch (err) {
-      identities.close();
-      await gateway.close();
-      await server.close();
-      throw err;
-    }
-    let demo: Demo | undefined;
-    if (opts.demo) {
-      const client = new KubeClient(await loadKubeconfig(kubeconfigPath));
+  .action(
+    async (
+      opts: {
+        dataDir: string;
+        storage?: string;
+        bind: string;
+        apiPort: number;
+        gatewayPort: number;
+        gatewayInternalPort: number;
+        hookPort: number;
+        demo?: boolean;
+        demoUpstreamPort: number;
+      } & AuditFlags,
+    ) => {
+      const dataDir = resolve(opts.dataDir);
+      const audit = await auditLogOptions(opts, join(dataDir, AUDIT_LOG_FILE));
+      // One `up` per data directory: a second would share its files and rewrite its kubeconfig.
+      await mkdir(dataDir, { recursive: true, mode: 0o700 });
+      const lock = await lockDirectory(dataDir);
+      const credentials = await ensureAdminToken(dataDir);
+      const tls = await ensureSelfSignedCert(join(dataDir, 'tls'));
+      const spec = opts.storage ?? `pglite:${join(dataDir, 'pglite')}`;
+      // The first start on PGlite creates the database, which takes a while: say so.
+      progress(`► opening storage ${spec}`);
+      const storage = await openStorage(spec, { dataDir, logger });
+      progress('► starting the API server');
+      let server: ApiServer;
       try {
-        demo = await startDemo({
-          client,
-          dataDir,
-          host: opts.bind,
-          upstreamPort: opts.demoUpstreamPort,
-          gatewayInternalUrl: gateway.internalUrl,
-          progress,
+        const { tokenFile } = credentials;
+        const { serviceAccountTokens } = await authenticationOf(dataDir);
+        const { bind: host, apiPort: port } = opts;
+        const garbageCollection = { elect: isSharedStorage(spec) };
+        server = await startApiServer({
+          storage,
+          tls,
+          host,
+          port,
+          tokenFile,
+          serviceAccountTokens,
+          audit,
+          garbageCollection,
+          logger,
         });
-      } finally {
-        await client.close();
+      } catch (err) {
+        await storage.close();
+        throw err;
       }
-    }
-    process.stdout.write(
-      [
-        '',
-        `Gatehouse is up. API server: ${server.url} (storage: ${spec})`,
-        `  gateway: ${gateway.url} (internal: ${gateway.internalUrl}, metrics at ${gateway.internalUrl}/metrics)`,
-        `  controller webhooks: ${controller.hookUrl}/hook/<namespace>/<receiver>`,
-        `  kubectl --kubeconfig ${kubeconfigPath} get apis`,
-        ...(demo
-          ? [
-              `  demo: examples/ served from the Git repository ${demo.repoDir} (upstream ${demo.upstreamUrl})`,
-              `  curl ${gateway.url}/hello/world      # commit a change there and it is live within 10 s`,
-              `  npx gatehouse get syncs --kubeconfig ${kubeconfigPath}`,
-            ]
-          : [`  kubectl --kubeconfig ${kubeconfigPath} apply -R -f examples/`]),
-        'Press Ctrl-C to stop.',
-        '',
-      ].join('\n'),
-    );
-    // The watchers go first so they stop watching before the API server goes away.
-    stopOnSignals([async () => {
-      await demo?.close();
-      await controller.close();
-      await gateway.close();
-      identities.close();
-      await server.close();
-      await lock.release();
-    }]);
-  });
+      const kubeconfigPath = join(dataDir, 'kubeconfig');
+      await writeKubeconfig(kubeconfigPath, server.url, tls.cert, credentials.token);
+      logger.info({ url: server.url, storage: spec }, 'API server listening');
+      // The gateway and the controller run as their ServiceAccounts, with their roles' rights only.
+      const admin = new KubeClient(await loadKubeconfig(kubeconfigPath));
+      const identities = await startComponentIdentities({
+        admin,
+        dataDir,
+        server: server.url,
+        ca: tls.cert,
+        onRenewalError: (err) => logger.warn({ err }, 'renewing the gateway and controller tokens failed; retrying'),
+      })
+        .finally(() => admin.close())
+        .catch(async (err: unknown) => {
+          await server.close();
+          throw err;
+        });
+      progress('► starting the gateway');
+      let gateway: Gateway;
+      try {
+        gateway = await startGateway({
+          kubeconfig: identities.gatewayKubeconfig,
+          port: opts.gatewayPort,
+          internalPort: opts.gatewayInternalPort,
+          host: opts.bind,
+          dataDir: join(dataDir, 'gateway'),
+          logger,
+        });
+      } catch (err) {
+        identities.close();
+        await server.close();
+        throw err;
+      }
+      progress('► starting the GitOps controller');
+      let controller: GitOpsController;
+      try {
+        const kubeconfig = identities.controllerKubeconfig;
+        const { hookPort, bind: host } = opts;
+        controller = await startController({
+          kubeconfig,
+          dataDir: join(dataDir, 'controller'),
+          hookPort,
+          host,
+          logger,
+        });
+      } catch (err) {
+        identities.close();
+        await gateway.close();
+        await server.close();
+        throw err;
+      }
+      let demo: Demo | undefined;
+      if (opts.demo) {
+        const client = new KubeClient(await loadKubeconfig(kubeconfigPath));
+        try {
+          demo = await startDemo({
+            client,
+            dataDir,
+            host: opts.bind,
+            upstreamPort: opts.demoUpstreamPort,
+            gatewayInternalUrl: gateway.internalUrl,
+            progress,
+          });
+        } finally {
+          await client.close();
+        }
+      }
+      process.stdout.write(
+        [
+          '',
+          `Gatehouse is up. API server: ${server.url} (storage: ${spec})`,
+          `  gateway: ${gateway.url} (internal: ${gateway.internalUrl}, metrics at ${gateway.internalUrl}/metrics)`,
+          `  controller webhooks: ${controller.hookUrl}/hook/<namespace>/<receiver>`,
+          `  kubectl --kubeconfig ${kubeconfigPath} get apis`,
+          ...(demo
+            ? [
+                `  demo: examples/ served from the Git repository ${demo.repoDir} (upstream ${demo.upstreamUrl})`,
+                `  curl ${gateway.url}/hello/world      # commit a change there and it is live within 10 s`,
+                `  npx gatehouse get syncs --kubeconfig ${kubeconfigPath}`,
+              ]
+            : [`  kubectl --kubeconfig ${kubeconfigPath} apply -R -f examples/`]),
+          'Press Ctrl-C to stop.',
+          '',
+        ].join('\n'),
+      );
+      // The watchers go first so they stop watching before the API server goes away.
+      stopOnSignals([
+        async () => {
+          await demo?.close();
+          await controller.close();
+          await gateway.close();
+          identities.close();
+          await server.close();
+          await lock.release();
+        },
+      ]);
+    },
+  );
 
 registerGatewayCommand(program);
 registerControllerCommand(program);

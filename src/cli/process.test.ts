@@ -28,6 +28,13 @@ test('GATEHOUSE_LOG_LEVEL sets the level and an unknown one is named', () => {
   const log = createLogger(pipe.out, 'warn');
   log.info('hidden');
   log.warn('shown');
-  assert.deepEqual(pipe.text().trim().split('\n').map((l) => (JSON.parse(l) as { msg: string }).msg), ['shown']);
+  assert.deepEqual(
+    pipe
+      .text()
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { msg: string }).msg),
+    ['shown'],
+  );
   assert.throws(() => createLogger(pipe.out, 'loud'), /GATEHOUSE_LOG_LEVEL=loud: expected one of .*debug/);
 });

@@ -26,7 +26,8 @@ export function defaultKubeconfig(env: NodeJS.ProcessEnv = process.env): string 
 
 export function port(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`"${value}" is not a port number (0-65535)`);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError(`"${value}" is not a port number (0-65535)`);
   return n;
 }
 

@@ -41,7 +41,10 @@ export interface WorkerPool {
  * every one serves, with the details of the first. A worker that exits before it serves
  * is a failure to start (a bad flag, a port in use): the others are stopped and the
  * promise rejects. */
-export async function startWorkers(count: number, logger: Logger): Promise<{ pool: WorkerPool; details: Record<string, unknown> }> {
+export async function startWorkers(
+  count: number,
+  logger: Logger,
+): Promise<{ pool: WorkerPool; details: Record<string, unknown> }> {
   let stopping = false;
   const slots = new Map<Worker, { slot: number; startedAt: number }>();
   const delays = new Array<number>(count).fill(0);
@@ -53,7 +56,13 @@ export async function startWorkers(count: number, logger: Logger): Promise<{ poo
       worker.on('message', (message: ReadyMessage) => {
         if (message?.gatehouse === 'ready') resolve(message.details);
       });
-      worker.once('exit', (code, signal) => reject(new Error(`gateway worker ${worker.process.pid} exited (${signal ?? `code ${code}`}) before it served; its log says why`)));
+      worker.once('exit', (code, signal) =>
+        reject(
+          new Error(
+            `gateway worker ${worker.process.pid} exited (${signal ?? `code ${code}`}) before it served; its log says why`,
+          ),
+        ),
+      );
     });
   };
 
@@ -61,8 +70,14 @@ export async function startWorkers(count: number, logger: Logger): Promise<{ poo
     const { slot, startedAt } = slots.get(worker)!;
     slots.delete(worker);
     if (stopping) return;
-    delays[slot] = Date.now() - startedAt >= STABLE_AFTER_MS ? FIRST_RESTART_DELAY_MS : Math.min(MAX_RESTART_DELAY_MS, Math.max(FIRST_RESTART_DELAY_MS, delays[slot] * 2));
-    logger.warn({ worker: worker.process.pid, code, signal, restartInMs: delays[slot] }, 'gateway worker died; starting another');
+    delays[slot] =
+      Date.now() - startedAt >= STABLE_AFTER_MS
+        ? FIRST_RESTART_DELAY_MS
+        : Math.min(MAX_RESTART_DELAY_MS, Math.max(FIRST_RESTART_DELAY_MS, delays[slot] * 2));
+    logger.warn(
+      { worker: worker.process.pid, code, signal, restartInMs: delays[slot] },
+      'gateway worker died; starting another',
+    );
     setTimeout(() => {
       if (stopping) return;
       fork(slot).then(
@@ -77,7 +92,9 @@ export async function startWorkers(count: number, logger: Logger): Promise<{ poo
     async stop() {
       stopping = true;
       const running = [...slots.keys()].filter((w) => !w.isDead());
-      const exited = Promise.all(running.map((w) => new Promise<void>((resolve) => (w.isDead() ? resolve() : w.once('exit', () => resolve())))));
+      const exited = Promise.all(
+        running.map((w) => new Promise<void>((resolve) => (w.isDead() ? resolve() : w.once('exit', () => resolve())))),
+      );
       for (const worker of running) worker.process.kill('SIGTERM');
       const deadline = setTimeout(() => {
         logger.warn('gateway workers did not stop in time; killing them');

@@ -63,5 +63,12 @@ export function statusFromBody(text: string, code: number): Status {
   } catch {
     // not JSON: fall through to a synthetic Status
   }
-  return { kind: 'Status', apiVersion: 'v1', status: 'Failure', code, message: text.slice(0, 500) || `the server answered ${code}`, reason: 'Unknown' };
+  return {
+    kind: 'Status',
+    apiVersion: 'v1',
+    status: 'Failure',
+    code,
+    message: text.slice(0, 500) || `the server answered ${code}`,
+    reason: 'Unknown',
+  };
 }

@@ -14,16 +14,21 @@ describe('InformerIndex', () => {
 
   it('files objects under the keys they name, and follows changes and deletes', async () => {
     const { client } = api;
-    const repo = (name: string, secret?: string) => ({
-      apiVersion: 'gatehouse.dev/v1alpha1',
-      kind: 'GitRepository',
-      metadata: { name, namespace: 'default' },
-      spec: { url: 'https://git.invalid/app', ...(secret ? { secretRef: { name: secret } } : {}) },
-    }) as KubeObject;
+    const repo = (name: string, secret?: string) =>
+      ({
+        apiVersion: 'gatehouse.dev/v1alpha1',
+        kind: 'GitRepository',
+        metadata: { name, namespace: 'default' },
+        spec: { url: 'https://git.invalid/app', ...(secret ? { secretRef: { name: secret } } : {}) },
+      }) as KubeObject;
     await client.create(gitRepositoryKind, repo('listed-first', 'shared'));
     const informer = new Informer<GitRepository>(client, gitRepositoryKind);
     const bySecret = new InformerIndex(informer, (r) => (r.spec.secretRef ? [`default/${r.spec.secretRef.name}`] : []));
-    const names = (key: string) => bySecret.get(key).map((r) => r.metadata.name).sort();
+    const names = (key: string) =>
+      bySecret
+        .get(key)
+        .map((r) => r.metadata.name)
+        .sort();
     informer.start();
     try {
       await informer.synced;

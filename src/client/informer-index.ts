@@ -13,7 +13,10 @@ export class InformerIndex<T extends KubeObject> {
   /** Object id → the index keys it is filed under. */
   private readonly keysOfId = new Map<string, readonly string[]>();
 
-  constructor(informer: Informer<T>, private readonly keysOf: (obj: T) => Iterable<string>) {
+  constructor(
+    informer: Informer<T>,
+    private readonly keysOf: (obj: T) => Iterable<string>,
+  ) {
     informer.onChange((change) => this.apply(change));
   }
 

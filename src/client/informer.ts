@@ -38,7 +38,10 @@ export class Informer<T extends KubeObject = KubeObject> {
   private readonly cache = new Map<string, T>();
   private resourceVersion = '';
   private readonly abort = new AbortController();
-  private readonly options: Required<Pick<InformerOptions, 'initialBackoffMs' | 'maxBackoffMs' | 'watchTimeoutSeconds'>> & InformerOptions<T>;
+  private readonly options: Required<
+    Pick<InformerOptions, 'initialBackoffMs' | 'maxBackoffMs' | 'watchTimeoutSeconds'>
+  > &
+    InformerOptions<T>;
   private readonly listeners: Array<(change: InformerChange<T>) => void> = [];
   private loop: Promise<void> | undefined;
   private resolveSynced!: () => void;
@@ -119,7 +122,12 @@ export class Informer<T extends KubeObject = KubeObject> {
     let cont: string | undefined;
     let rv = '';
     do {
-      const page = await this.client.list<T>(this.ref, { namespace: this.options.namespace, labelSelector: this.options.labelSelector, limit: 500, continue: cont });
+      const page = await this.client.list<T>(this.ref, {
+        namespace: this.options.namespace,
+        labelSelector: this.options.labelSelector,
+        limit: 500,
+        continue: cont,
+      });
       items.push(...page.items);
       cont = page.metadata.continue || undefined;
       rv = page.metadata.resourceVersion;
@@ -136,7 +144,12 @@ export class Informer<T extends KubeObject = KubeObject> {
   private async watchOnce(): Promise<void> {
     const events = this.client.watch<T>(
       this.ref,
-      { namespace: this.options.namespace, labelSelector: this.options.labelSelector, resourceVersion: this.resourceVersion, timeoutSeconds: this.options.watchTimeoutSeconds },
+      {
+        namespace: this.options.namespace,
+        labelSelector: this.options.labelSelector,
+        resourceVersion: this.resourceVersion,
+        timeoutSeconds: this.options.watchTimeoutSeconds,
+      },
       this.abort.signal,
     );
     for await (const event of events) {

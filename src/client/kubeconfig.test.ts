@@ -17,8 +17,21 @@ const doc = {
   kind: 'Config',
   'current-context': 'a',
   clusters: [
-    { name: 'one', cluster: { server: 'https://127.0.0.1:6443/', 'certificate-authority-data': Buffer.from('CA-PEM').toString('base64') } },
-    { name: 'two', cluster: { server: 'https://127.0.0.1:7443', 'certificate-authority': 'ca.pem', 'insecure-skip-tls-verify': true } },
+    {
+      name: 'one',
+      cluster: {
+        server: 'https://127.0.0.1:6443/',
+        'certificate-authority-data': Buffer.from('CA-PEM').toString('base64'),
+      },
+    },
+    {
+      name: 'two',
+      cluster: {
+        server: 'https://127.0.0.1:7443',
+        'certificate-authority': 'ca.pem',
+        'insecure-skip-tls-verify': true,
+      },
+    },
   ],
   users: [
     { name: 'tok', user: { token: 'secret' } },
@@ -60,17 +73,21 @@ test('a named context reads files relative to the kubeconfig and defaults the na
 test('an unknown context is a KubeconfigError naming it', async () => {
   const path = join(dir, 'config');
   await writeFile(path, stringify(doc));
-  await assert.rejects(loadKubeconfig(path, 'nope'), (err: unknown) => err instanceof KubeconfigError && /"nope"/.test(err.message));
+  await assert.rejects(
+    loadKubeconfig(path, 'nope'),
+    (err: unknown) => err instanceof KubeconfigError && /"nope"/.test(err.message),
+  );
 });
 
 test('a missing, corrupt or non-mapping kubeconfig, or a missing file it names, is refused naming it', async () => {
-  const refused = (path: string, context?: string) => loadKubeconfig(path, context).then(
-    () => assert.fail(`${path} was read`),
-    (err: unknown) => {
-      assert.ok(err instanceof KubeconfigError, String(err));
-      return err.message;
-    },
-  );
+  const refused = (path: string, context?: string) =>
+    loadKubeconfig(path, context).then(
+      () => assert.fail(`${path} was read`),
+      (err: unknown) => {
+        assert.ok(err instanceof KubeconfigError, String(err));
+        return err.message;
+      },
+    );
   const missing = join(dir, 'absent');
   assert.equal(await refused(missing), `kubeconfig ${missing}: no such file`);
   const corrupt = join(dir, 'corrupt');

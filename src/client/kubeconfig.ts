@@ -43,11 +43,8 @@ export async function loadKubeconfig(path: string, contextName?: string): Promis
   const cluster = pick(doc.clusters, 'cluster', context.cluster as string, path);
   const user = context.user ? pick(doc.users, 'user', context.user as string, path) : {};
   const base = dirname(path);
-  const file = (p: unknown) => readReferenced(
-    isAbsolute(p as string) ? (p as string) : join(base, p as string),
-    'file',
-    path,
-  );
+  const file = (p: unknown) =>
+    readReferenced(isAbsolute(p as string) ? (p as string) : join(base, p as string), 'file', path);
   const inline = (data: unknown) => Buffer.from(data as string, 'base64').toString('utf8');
   const server = cluster.server as string | undefined;
   if (!server) throw new KubeconfigError(`${path}: cluster "${context.cluster}" has no server`);
@@ -55,12 +52,24 @@ export async function loadKubeconfig(path: string, contextName?: string): Promis
   const token = user.token ? String(user.token) : tokenFile ? (await file(tokenFile)).trim() : undefined;
   return {
     server: server.replace(/\/+$/, ''),
-    ca: cluster['certificate-authority-data'] ? inline(cluster['certificate-authority-data']) : cluster['certificate-authority'] ? await file(cluster['certificate-authority']) : undefined,
+    ca: cluster['certificate-authority-data']
+      ? inline(cluster['certificate-authority-data'])
+      : cluster['certificate-authority']
+        ? await file(cluster['certificate-authority'])
+        : undefined,
     insecureSkipTlsVerify: cluster['insecure-skip-tls-verify'] === true,
     token,
     ...(tokenFile ? { tokenFile } : {}),
-    clientCert: user['client-certificate-data'] ? inline(user['client-certificate-data']) : user['client-certificate'] ? await file(user['client-certificate']) : undefined,
-    clientKey: user['client-key-data'] ? inline(user['client-key-data']) : user['client-key'] ? await file(user['client-key']) : undefined,
+    clientCert: user['client-certificate-data']
+      ? inline(user['client-certificate-data'])
+      : user['client-certificate']
+        ? await file(user['client-certificate'])
+        : undefined,
+    clientKey: user['client-key-data']
+      ? inline(user['client-key-data'])
+      : user['client-key']
+        ? await file(user['client-key'])
+        : undefined,
     namespace: (context.namespace as string | undefined) || 'default',
   };
 }

@@ -69,7 +69,10 @@ export class LeaderElector {
     try {
       const lease = await this.options.client.get<Lease>(leaseKind, this.options.name, this.options.namespace);
       if (lease.spec?.holderIdentity === this.options.identity) {
-        await this.options.client.update(leaseKind, { ...lease, spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1 } });
+        await this.options.client.update(leaseKind, {
+          ...lease,
+          spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1 },
+        });
       }
     } catch (err) {
       this.options.onError?.(err);
@@ -79,13 +82,24 @@ export class LeaderElector {
   private async attempt(): Promise<void> {
     const { client, namespace, name, identity } = this.options;
     const now = new Date();
-    const mine = { holderIdentity: identity, leaseDurationSeconds: Math.ceil(this.durationMs / 1000), renewTime: now.toISOString() };
+    const mine = {
+      holderIdentity: identity,
+      leaseDurationSeconds: Math.ceil(this.durationMs / 1000),
+      renewTime: now.toISOString(),
+    };
     let lease: Lease;
     try {
       lease = await client.get<Lease>(leaseKind, name, namespace);
     } catch (err) {
       if (!isStatusError(err, 'NotFound')) throw err;
-      await this.write(() => client.create(leaseKind, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace }, spec: { ...mine, acquireTime: now.toISOString(), leaseTransitions: 0 } }));
+      await this.write(() =>
+        client.create(leaseKind, {
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
+          metadata: { name, namespace },
+          spec: { ...mine, acquireTime: now.toISOString(), leaseTransitions: 0 },
+        }),
+      );
       return;
     }
     const spec = lease.spec ?? {};
@@ -97,7 +111,9 @@ export class LeaderElector {
       this.setLeading(false);
       return;
     }
-    const next = held ? { ...spec, ...mine } : { ...mine, acquireTime: now.toISOString(), leaseTransitions: (spec.leaseTransitions ?? 0) + 1 };
+    const next = held
+      ? { ...spec, ...mine }
+      : { ...mine, acquireTime: now.toISOString(), leaseTransitions: (spec.leaseTransitions ?? 0) + 1 };
     await this.write(() => client.update(leaseKind, { ...lease, spec: next }));
   }
 

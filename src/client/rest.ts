@@ -46,7 +46,9 @@ const PATCH_CONTENT_TYPE: Record<PatchType, string> = {
 };
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
-export type WatchEvent<T> = { type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK'; object: T } | { type: 'ERROR'; object: Status };
+export type WatchEvent<T> =
+  | { type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK'; object: T }
+  | { type: 'ERROR'; object: Status };
 
 export interface WatchOptions {
   namespace?: string;
@@ -70,11 +72,18 @@ export class KubeClient {
   constructor(config: ClientConfig, impersonation?: { user: string; agent: Agent }) {
     this.config = config;
     this.impersonated = impersonation?.user;
-    this.agent = impersonation?.agent ?? new Agent({
-      connect: { ca: config.ca, rejectUnauthorized: !config.insecureSkipTlsVerify, cert: config.clientCert, key: config.clientKey },
-      // Watches stay open for minutes with only bookmarks on them; the server ends them.
-      bodyTimeout: 0,
-    });
+    this.agent =
+      impersonation?.agent ??
+      new Agent({
+        connect: {
+          ca: config.ca,
+          rejectUnauthorized: !config.insecureSkipTlsVerify,
+          cert: config.clientCert,
+          key: config.clientKey,
+        },
+        // Watches stay open for minutes with only bookmarks on them; the server ends them.
+        bodyTimeout: 0,
+      });
   }
 
   /** The collection URL path of `ref` in `namespace` (all namespaces when absent). */
@@ -101,17 +110,43 @@ export class KubeClient {
   }
 
   update<T extends KubeObject>(ref: ResourceRef, obj: T, options: WriteOptions = {}): Promise<T> {
-    return this.json<T>('PUT', withQuery(this.path(ref, this.namespaceOf(ref, obj), obj.metadata.name), writeQuery(options)), obj);
+    return this.json<T>(
+      'PUT',
+      withQuery(this.path(ref, this.namespaceOf(ref, obj), obj.metadata.name), writeQuery(options)),
+      obj,
+    );
   }
 
-  patch<T extends KubeObject>(ref: ResourceRef, name: string, patch: unknown, type: PatchType = 'merge', namespace?: string): Promise<T> {
-    return this.json<T>('PATCH', this.path(ref, namespace ?? this.defaultNamespace(ref), name), patch, PATCH_CONTENT_TYPE[type]);
+  patch<T extends KubeObject>(
+    ref: ResourceRef,
+    name: string,
+    patch: unknown,
+    type: PatchType = 'merge',
+    namespace?: string,
+  ): Promise<T> {
+    return this.json<T>(
+      'PATCH',
+      this.path(ref, namespace ?? this.defaultNamespace(ref), name),
+      patch,
+      PATCH_CONTENT_TYPE[type],
+    );
   }
 
   /** Patches the status subresource: only `status` (and a `metadata.resourceVersion`
    * precondition) of `patch` counts; spec and metadata edits are ignored by the server. */
-  patchStatus<T extends KubeObject>(ref: ResourceRef, name: string, patch: unknown, type: PatchType = 'merge', namespace?: string): Promise<T> {
-    return this.json<T>('PATCH', `${this.path(ref, namespace ?? this.defaultNamespace(ref), name)}/status`, patch, PATCH_CONTENT_TYPE[type]);
+  patchStatus<T extends KubeObject>(
+    ref: ResourceRef,
+    name: string,
+    patch: unknown,
+    type: PatchType = 'merge',
+    namespace?: string,
+  ): Promise<T> {
+    return this.json<T>(
+      'PATCH',
+      `${this.path(ref, namespace ?? this.defaultNamespace(ref), name)}/status`,
+      patch,
+      PATCH_CONTENT_TYPE[type],
+    );
   }
 
   delete(ref: ResourceRef, name: string, namespace?: string): Promise<unknown> {
@@ -127,13 +162,24 @@ export class KubeClient {
   /** Opens a watch and yields its events until the server ends the stream or `signal`
    * aborts. A non-2xx answer to the watch request itself throws ApiStatusError; an error
    * after the stream started arrives as an ERROR event (kube-apiserver's contract). */
-  async *watch<T extends KubeObject>(ref: ResourceRef, options: WatchOptions, signal: AbortSignal): AsyncGenerator<WatchEvent<T>> {
+  async *watch<T extends KubeObject>(
+    ref: ResourceRef,
+    options: WatchOptions,
+    signal: AbortSignal,
+  ): AsyncGenerator<WatchEvent<T>> {
     const query = new URLSearchParams({ watch: 'true', allowWatchBookmarks: 'true' });
     if (options.resourceVersion) query.set('resourceVersion', options.resourceVersion);
     if (options.labelSelector) query.set('labelSelector', options.labelSelector);
     if (options.timeoutSeconds !== undefined) query.set('timeoutSeconds', String(options.timeoutSeconds));
-    const res = await this.send('GET', withQuery(this.path(ref, options.namespace), query), undefined, undefined, signal);
-    if (res.statusCode >= 300) throw new ApiStatusError(statusFromBody(await res.body.text(), res.statusCode), res.statusCode);
+    const res = await this.send(
+      'GET',
+      withQuery(this.path(ref, options.namespace), query),
+      undefined,
+      undefined,
+      signal,
+    );
+    if (res.statusCode >= 300)
+      throw new ApiStatusError(statusFromBody(await res.body.text(), res.statusCode), res.statusCode);
     let pending = '';
     try {
       for await (const chunk of res.body) {
@@ -176,8 +222,20 @@ export class KubeClient {
     return ref.namespaced ? (obj.metadata.namespace ?? this.config.namespace) : undefined;
   }
 
-  private async json<T>(method: Dispatcher.HttpMethod, path: string, body?: unknown, contentType = 'application/json', signal?: AbortSignal): Promise<T> {
-    const res = await this.send(method, path, body === undefined ? undefined : JSON.stringify(body), contentType, signal);
+  private async json<T>(
+    method: Dispatcher.HttpMethod,
+    path: string,
+    body?: unknown,
+    contentType = 'application/json',
+    signal?: AbortSignal,
+  ): Promise<T> {
+    const res = await this.send(
+      method,
+      path,
+      body === undefined ? undefined : JSON.stringify(body),
+      contentType,
+      signal,
+    );
     const text = await res.body.text();
     if (res.statusCode >= 300) throw new ApiStatusError(statusFromBody(text, res.statusCode), res.statusCode);
     return JSON.parse(text) as T;
@@ -196,8 +254,13 @@ export class KubeClient {
     return this.fileToken.value || undefined;
   }
 
-  private async send(method: Dispatcher.HttpMethod, path: string, body: string | undefined,
-    contentType: string | undefined, signal?: AbortSignal): Promise<Dispatcher.ResponseData> {
+  private async send(
+    method: Dispatcher.HttpMethod,
+    path: string,
+    body: string | undefined,
+    contentType: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<Dispatcher.ResponseData> {
     const headers: Record<string, string> = { accept: 'application/json' };
     const token = await this.token();
     if (token) headers.authorization = `Bearer ${token}`;

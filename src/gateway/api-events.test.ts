@@ -9,8 +9,13 @@ const served: ApiOutcome = {
   listeners: ['public', 'internal'],
   message: 'served on the public and internal listeners at /shop',
 };
-const ready = (status: Condition['status'], reason: string, message: string): Condition =>
-  ({ type: 'Ready', status, reason, message, lastTransitionTime: '2026-01-01T00:00:00Z' });
+const ready = (status: Condition['status'], reason: string, message: string): Condition => ({
+  type: 'Ready',
+  status,
+  reason,
+  message,
+  lastTransitionTime: '2026-01-01T00:00:00Z',
+});
 const wasServed = ready('True', 'Served', served.message);
 
 describe('readyEvent', () => {

@@ -38,7 +38,11 @@ export function leftOut(why: string): ApiOutcome {
 /** The outcome of every route: where the routers placed it, or which older API holds its
  * path. A public route can lose on the internal listener (to an older internal API) and
  * still be served on the public one. */
-export function routeOutcomes<T extends { id: string }>(routes: readonly ListenerRoute<T>[], publicRouter: Router<T>, internal: Router<T>): Map<string, ApiOutcome> {
+export function routeOutcomes<T extends { id: string }>(
+  routes: readonly ListenerRoute<T>[],
+  publicRouter: Router<T>,
+  internal: Router<T>,
+): Map<string, ApiOutcome> {
   const lostPublic = new Set(publicRouter.shadowed);
   const lostInternal = new Set(internal.shadowed);
   const outcomes = new Map<string, ApiOutcome>();
@@ -51,9 +55,12 @@ export function routeOutcomes<T extends { id: string }>(routes: readonly Listene
     if (!route.internalOnly && !lostPublic.has(route)) listeners.push('public');
     if (!lostInternal.has(route)) listeners.push('internal');
     const holder = lostInternal.has(route) ? `; on the internal listener ${holderOf(internal, route)}` : '';
-    outcomes.set(route.value.id, listeners.length
-      ? servedOn(listeners, route, holder)
-      : { reason: 'Shadowed', listeners, message: `not routed: ${holderOf(internal, route)}` });
+    outcomes.set(
+      route.value.id,
+      listeners.length
+        ? servedOn(listeners, route, holder)
+        : { reason: 'Shadowed', listeners, message: `not routed: ${holderOf(internal, route)}` },
+    );
   }
   return outcomes;
 }
@@ -72,7 +79,11 @@ function unopposed(route: ListenerRoute<unknown>): ApiOutcome {
 }
 
 function servedOn(listeners: ListenerName[], route: Route<unknown>, holder: string): ApiOutcome {
-  return { reason: 'Served', listeners, message: `served on the ${listeners.join(' and ')} listener${listeners.length > 1 ? 's' : ''} at ${where(route)}${holder}` };
+  return {
+    reason: 'Served',
+    listeners,
+    message: `served on the ${listeners.join(' and ')} listener${listeners.length > 1 ? 's' : ''} at ${where(route)}${holder}`,
+  };
 }
 
 function where(route: Route<unknown>): string {
@@ -82,6 +93,9 @@ function where(route: Route<unknown>): string {
 /** Names the API that holds a shadowed route's path: matching the route's own first host
  * and listenPath finds exactly the node it lost ("*.example.com" finds the wildcard root). */
 function holderOf<T extends { id: string }>(router: Router<T>, route: Route<T>): string {
-  const holder = router.match(route.hosts[0], route.listenPath.split('/').filter((s) => s !== ''))!;
+  const holder = router.match(
+    route.hosts[0],
+    route.listenPath.split('/').filter((s) => s !== ''),
+  )!;
   return `${holder.value.id}, an older API, already serves ${route.listenPath} on the same host`;
 }

@@ -14,12 +14,15 @@ interface Line {
 function link(summaryIntervalMs = 3_600_000) {
   const lines: Line[] = [];
   let waiter: { count: number; resolve(): void } | undefined;
-  const logger = pino({ level: 'info' }, {
-    write(line: string) {
-      lines.push(JSON.parse(line) as Line);
-      if (waiter && lines.length >= waiter.count) waiter.resolve();
+  const logger = pino(
+    { level: 'info' },
+    {
+      write(line: string) {
+        lines.push(JSON.parse(line) as Line);
+        if (waiter && lines.length >= waiter.count) waiter.resolve();
+      },
     },
-  });
+  );
   const state = { watches: true };
   const l = new ApiServerLink({
     server: 'https://api:6443',
@@ -30,17 +33,18 @@ function link(summaryIntervalMs = 3_600_000) {
   });
   /** Resolves once `count` lines were logged (the test runner's timeout bounds the wait). The
    * link's timer does not keep the process up: a timer of the test's does meanwhile. */
-  const logged = (count: number) => new Promise<void>((resolve) => {
-    const alive = setInterval(() => undefined, 1000);
-    waiter = {
-      count,
-      resolve() {
-        clearInterval(alive);
-        resolve();
-      },
-    };
-    if (lines.length >= count) waiter.resolve();
-  });
+  const logged = (count: number) =>
+    new Promise<void>((resolve) => {
+      const alive = setInterval(() => undefined, 1000);
+      waiter = {
+        count,
+        resolve() {
+          clearInterval(alive);
+          resolve();
+        },
+      };
+      if (lines.length >= count) waiter.resolve();
+    });
   return { l, lines, state, logged };
 }
 
@@ -69,7 +73,13 @@ describe('ApiServerLink', () => {
     assert.match(lines[0].msg, /^lost the API server at https:\/\/api:6443: /);
     l.failed(new Error('connect ECONNREFUSED'), 'watch of ApiDefinition');
     await logged(3);
-    assert.deepEqual(lines.slice(1, 3).map((s) => [s.level, s.attempts]), [[40, 2], [40, 2]]);
+    assert.deepEqual(
+      lines.slice(1, 3).map((s) => [s.level, s.attempts]),
+      [
+        [40, 2],
+        [40, 2],
+      ],
+    );
     const last = 'last: watch of ApiDefinition: connect ECONNREFUSED';
     const still = 'still cannot reach the API server at https://api:6443';
     const summary = `${still} \\(since \\S+, 2 failed attempts; ${last}\\)`;
@@ -91,7 +101,10 @@ describe('ApiServerLink', () => {
     l.reconnected();
     l.failed(new Error('socket hang up'), 'status writer election');
     await logged(2);
-    assert.deepEqual(lines.map((line) => line.level), [40, 30]);
+    assert.deepEqual(
+      lines.map((line) => line.level),
+      [40, 30],
+    );
     assert.match(l.health(), /^ok\nserving the live config/);
     l.stop();
   });

@@ -67,9 +67,10 @@ export class ApiServerLink {
     const { server, serving } = this.options;
     const since = this.since.toISOString();
     if (this.state === 'live') return `ok\nserving the live config from the API server at ${server} since ${since}\n`;
-    const why = this.state === 'starting'
-      ? `waiting for the API server at ${server} since ${since}`
-      : `the API server at ${server} unreachable since ${since}, ${this.attempts} failed attempts`;
+    const why =
+      this.state === 'starting'
+        ? `waiting for the API server at ${server} since ${since}`
+        : `the API server at ${server} unreachable since ${since}, ${this.attempts} failed attempts`;
     return `ok\nserving ${serving()}: ${why}\n`;
   }
 

@@ -4,8 +4,18 @@ import type { ApiDefinition, HealthCheck } from '../api/kinds/api-definition/ind
 import { INACTIVE, type ApiOutcome } from './api-outcome.ts';
 import { apiStatus, UPSTREAM_HEALTHY } from './api-status.ts';
 
-const check: HealthCheck = { path: '/healthz', interval: '1s', timeout: '1s', healthyThreshold: 1, unhealthyThreshold: 1 };
-const served: ApiOutcome = { reason: 'Served', listeners: ['public', 'internal'], message: 'served on the public and internal listeners at /a' };
+const check: HealthCheck = {
+  path: '/healthz',
+  interval: '1s',
+  timeout: '1s',
+  healthyThreshold: 1,
+  unhealthyThreshold: 1,
+};
+const served: ApiOutcome = {
+  reason: 'Served',
+  listeners: ['public', 'internal'],
+  message: 'served on the public and internal listeners at /a',
+};
 const t0 = new Date('2024-01-01T00:00:00Z');
 const t1 = new Date('2024-01-01T00:01:00Z');
 
@@ -14,7 +24,14 @@ function api(healthCheck?: HealthCheck, status?: ApiDefinition['status']): ApiDe
     apiVersion: 'gatehouse.dev/v1alpha1',
     kind: 'ApiDefinition',
     metadata: { name: 'a', namespace: 'ns', generation: 3 },
-    spec: { active: true, visibility: 'public', listenPath: '/a', stripListenPath: false, upstream: { targets: [{ url: 'http://x' }], timeout: '30s', connectTimeout: '5s', retries: 0, healthCheck }, auth: { type: 'keyless' } },
+    spec: {
+      active: true,
+      visibility: 'public',
+      listenPath: '/a',
+      stripListenPath: false,
+      upstream: { targets: [{ url: 'http://x' }], timeout: '30s', connectTimeout: '5s', retries: 0, healthCheck },
+      auth: { type: 'keyless' },
+    },
     status,
   } as ApiDefinition;
 }
@@ -25,31 +42,78 @@ describe('apiStatus', () => {
   it('reports a served API Ready with the outcome, for the generation the config was compiled from', () => {
     const status = apiStatus(api(), 2, served, [{ url: 'http://x', healthy: true }], t0);
     assert.equal(status.observedGeneration, 2);
-    assert.deepEqual(condition(status, 'Ready'), { type: 'Ready', status: 'True', reason: 'Served', message: served.message, lastTransitionTime: '2024-01-01T00:00:00Z', observedGeneration: 2 });
+    assert.deepEqual(condition(status, 'Ready'), {
+      type: 'Ready',
+      status: 'True',
+      reason: 'Served',
+      message: served.message,
+      lastTransitionTime: '2024-01-01T00:00:00Z',
+      observedGeneration: 2,
+    });
     assert.deepEqual(condition(status, UPSTREAM_HEALTHY), {
-      type: UPSTREAM_HEALTHY, status: 'Unknown', reason: 'NoHealthCheck', message: 'spec.upstream.healthCheck is not set: targets are not checked', lastTransitionTime: '2024-01-01T00:00:00Z', observedGeneration: 2,
+      type: UPSTREAM_HEALTHY,
+      status: 'Unknown',
+      reason: 'NoHealthCheck',
+      message: 'spec.upstream.healthCheck is not set: targets are not checked',
+      lastTransitionTime: '2024-01-01T00:00:00Z',
+      observedGeneration: 2,
     });
   });
 
   it('reports an API left out as not Ready, with nothing checked', () => {
     const status = apiStatus(api(check), 3, INACTIVE, undefined, t0);
-    assert.deepEqual([condition(status, 'Ready')?.status, condition(status, 'Ready')?.reason, condition(status, 'Ready')?.message], ['False', 'Inactive', INACTIVE.message]);
-    assert.deepEqual([condition(status, UPSTREAM_HEALTHY)?.status, condition(status, UPSTREAM_HEALTHY)?.reason], ['Unknown', 'NotServed']);
+    assert.deepEqual(
+      [condition(status, 'Ready')?.status, condition(status, 'Ready')?.reason, condition(status, 'Ready')?.message],
+      ['False', 'Inactive', INACTIVE.message],
+    );
+    assert.deepEqual(
+      [condition(status, UPSTREAM_HEALTHY)?.status, condition(status, UPSTREAM_HEALTHY)?.reason],
+      ['Unknown', 'NotServed'],
+    );
   });
 
   it('says which targets fail their checks: some (Degraded), all (Unhealthy), none (Healthy)', () => {
-    const of = (targets: { url: string; healthy: boolean }[]) => condition(apiStatus(api(check), 3, served, targets, t0), UPSTREAM_HEALTHY);
+    const of = (targets: { url: string; healthy: boolean }[]) =>
+      condition(apiStatus(api(check), 3, served, targets, t0), UPSTREAM_HEALTHY);
     assert.deepEqual(
-      { ...of([{ url: 'http://a', healthy: true }, { url: 'http://b', healthy: false }]), lastTransitionTime: undefined },
-      { type: UPSTREAM_HEALTHY, status: 'False', reason: 'Degraded', message: '1 of 2 targets fail the check of /healthz: http://b', lastTransitionTime: undefined, observedGeneration: 3 },
+      {
+        ...of([
+          { url: 'http://a', healthy: true },
+          { url: 'http://b', healthy: false },
+        ]),
+        lastTransitionTime: undefined,
+      },
+      {
+        type: UPSTREAM_HEALTHY,
+        status: 'False',
+        reason: 'Degraded',
+        message: '1 of 2 targets fail the check of /healthz: http://b',
+        lastTransitionTime: undefined,
+        observedGeneration: 3,
+      },
     );
-    assert.equal(of([{ url: 'http://a', healthy: false }, { url: 'http://b', healthy: false }])?.reason, 'Unhealthy');
-    assert.deepEqual([of([{ url: 'http://a', healthy: true }])?.status, of([{ url: 'http://a', healthy: true }])?.message], ['True', '1 of 1 targets pass the check of /healthz']);
+    assert.equal(
+      of([
+        { url: 'http://a', healthy: false },
+        { url: 'http://b', healthy: false },
+      ])?.reason,
+      'Unhealthy',
+    );
+    assert.deepEqual(
+      [of([{ url: 'http://a', healthy: true }])?.status, of([{ url: 'http://a', healthy: true }])?.message],
+      ['True', '1 of 1 targets pass the check of /healthz'],
+    );
     assert.deepEqual([of([])?.status, of([])?.reason], ['Unknown', 'NoTargets']);
   });
 
   it('yields an equal status when nothing changed, and keeps conditions others set', () => {
-    const other = { type: 'Audited', status: 'True' as const, reason: 'Checked', message: '', lastTransitionTime: '2023-01-01T00:00:00Z' };
+    const other = {
+      type: 'Audited',
+      status: 'True' as const,
+      reason: 'Checked',
+      message: '',
+      lastTransitionTime: '2023-01-01T00:00:00Z',
+    };
     const first = apiStatus(api(check, { conditions: [other] }), 3, served, [{ url: 'http://x', healthy: true }], t0);
     const again = apiStatus(api(check, first), 3, served, [{ url: 'http://x', healthy: true }], t1);
     assert.deepEqual(again, first);

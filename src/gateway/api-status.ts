@@ -31,21 +31,50 @@ export const UpstreamReason = {
  * base); `generation` is the one the config was compiled from; `targets` is the health of
  * its targets, absent when the config does not compile the API.
  */
-export function apiStatus(api: ApiDefinition, generation: number | undefined, outcome: ApiOutcome, targets: TargetHealth[] | undefined, now?: Date): ApiDefinitionStatus {
-  const ready: ConditionInput = { type: ConditionType.Ready, status: outcome.reason === 'Served' ? 'True' : 'False', reason: outcome.reason, message: outcome.message };
+export function apiStatus(
+  api: ApiDefinition,
+  generation: number | undefined,
+  outcome: ApiOutcome,
+  targets: TargetHealth[] | undefined,
+  now?: Date,
+): ApiDefinitionStatus {
+  const ready: ConditionInput = {
+    type: ConditionType.Ready,
+    status: outcome.reason === 'Served' ? 'True' : 'False',
+    reason: outcome.reason,
+    message: outcome.message,
+  };
   let conditions = setCondition(api.status?.conditions, ready, generation, now);
   conditions = setCondition(conditions, upstreamHealthy(api, targets), generation, now);
   return { ...api.status, observedGeneration: generation, conditions };
 }
 
 function upstreamHealthy(api: ApiDefinition, targets: TargetHealth[] | undefined): ConditionInput {
-  const unknown = (reason: string, message: string): ConditionInput => ({ type: UPSTREAM_HEALTHY, status: 'Unknown', reason, message });
-  if (!targets) return unknown(UpstreamReason.NotServed, 'the gateway does not serve the API, so it checks none of its targets');
+  const unknown = (reason: string, message: string): ConditionInput => ({
+    type: UPSTREAM_HEALTHY,
+    status: 'Unknown',
+    reason,
+    message,
+  });
+  if (!targets)
+    return unknown(UpstreamReason.NotServed, 'the gateway does not serve the API, so it checks none of its targets');
   const check = api.spec.upstream.healthCheck;
-  if (!check) return unknown(UpstreamReason.NoHealthCheck, 'spec.upstream.healthCheck is not set: targets are not checked');
+  if (!check)
+    return unknown(UpstreamReason.NoHealthCheck, 'spec.upstream.healthCheck is not set: targets are not checked');
   if (targets.length === 0) return unknown(UpstreamReason.NoTargets, 'every upstream target has weight 0');
   const failing = targets.filter((t) => !t.healthy).map((t) => t.url);
-  if (failing.length === 0) return { type: UPSTREAM_HEALTHY, status: 'True', reason: UpstreamReason.Healthy, message: `${targets.length} of ${targets.length} targets pass the check of ${check.path}` };
+  if (failing.length === 0)
+    return {
+      type: UPSTREAM_HEALTHY,
+      status: 'True',
+      reason: UpstreamReason.Healthy,
+      message: `${targets.length} of ${targets.length} targets pass the check of ${check.path}`,
+    };
   const reason = failing.length === targets.length ? UpstreamReason.Unhealthy : UpstreamReason.Degraded;
-  return { type: UPSTREAM_HEALTHY, status: 'False', reason, message: `${failing.length} of ${targets.length} targets fail the check of ${check.path}: ${failing.join(', ')}` };
+  return {
+    type: UPSTREAM_HEALTHY,
+    status: 'False',
+    reason,
+    message: `${failing.length} of ${targets.length} targets fail the check of ${check.path}: ${failing.join(', ')}`,
+  };
 }

@@ -5,7 +5,15 @@ import { CircuitBreaker, countsAsFailure, type CircuitState } from './breaker.ts
 function breaker(settings = { consecutiveFailures: 3, openDurationMs: 1000, halfOpenRequests: 2 }) {
   const clock = { now: 0 };
   const changes: CircuitState[] = [];
-  return { b: new CircuitBreaker(settings, (s) => changes.push(s), () => clock.now), clock, changes };
+  return {
+    b: new CircuitBreaker(
+      settings,
+      (s) => changes.push(s),
+      () => clock.now,
+    ),
+    clock,
+    changes,
+  };
 }
 
 test('opens after consecutive failures only; a success resets the count', () => {
@@ -79,5 +87,13 @@ test('settings change without losing state', () => {
 });
 
 test('502, 503 and 504 are failures of the target; other statuses are answers', () => {
-  assert.deepEqual([500, 501, 502, 503, 504, 404, 200].map(countsAsFailure), [false, false, true, true, true, false, false]);
+  assert.deepEqual([500, 501, 502, 503, 504, 404, 200].map(countsAsFailure), [
+    false,
+    false,
+    true,
+    true,
+    true,
+    false,
+    false,
+  ]);
 });

@@ -75,7 +75,10 @@ export class CircuitBreaker {
 
   failed(ticket: number): void {
     if (ticket !== this.epoch) return;
-    if (this.current === 'half-open' || (this.current === 'closed' && ++this.count >= this.settings.consecutiveFailures)) {
+    if (
+      this.current === 'half-open' ||
+      (this.current === 'closed' && ++this.count >= this.settings.consecutiveFailures)
+    ) {
       this.openUntil = this.now() + this.settings.openDurationMs;
       this.become('open');
     }

@@ -131,11 +131,21 @@ export type ApiChanges = ReadonlyMap<string, ApiDefinition | undefined>;
  * the catalogue on every change). Only the returned config may be used afterwards, except
  * by requests already routed, which hold their compiled API and not the router.
  */
-export function compileConfig(inputs: GatewayInputs, generation: number, source: GatewayConfig['source'], carriers: Carriers, previous?: GatewayConfig, changed?: ApiChanges): GatewayConfig {
+export function compileConfig(
+  inputs: GatewayInputs,
+  generation: number,
+  source: GatewayConfig['source'],
+  carriers: Carriers,
+  previous?: GatewayConfig,
+  changed?: ApiChanges,
+): GatewayConfig {
   const before = previous?.parts;
   const sharedKept = before !== undefined && sameShared(previous!.inputs, inputs);
   const shared = sharedKept ? before.shared : compileShared(inputs, carriers.limiters);
-  const update = sharedKept && changed ? patchApis(previous!, changed, shared, carriers) : compileApis(inputs, sharedKept ? before : undefined, shared, carriers);
+  const update =
+    sharedKept && changed
+      ? patchApis(previous!, changed, shared, carriers)
+      : compileApis(inputs, sharedKept ? before : undefined, shared, carriers);
   const { parts, outcomes } = update;
   let routing: Routing;
   if (update.replaced) {
@@ -149,7 +159,9 @@ export function compileConfig(inputs: GatewayInputs, generation: number, source:
   }
   adopt(before, { shared, apis: parts, ordered: routing.ordered }, update.swapped);
   const problems = [...shared.consumers.problems];
-  for (const [id, outcome] of outcomes) if (outcome.reason === 'Invalid' || outcome.reason === 'Shadowed') problems.push(`ApiDefinition ${id} ${outcome.message}`);
+  for (const [id, outcome] of outcomes)
+    if (outcome.reason === 'Invalid' || outcome.reason === 'Shadowed')
+      problems.push(`ApiDefinition ${id} ${outcome.message}`);
   return {
     generation,
     createdAt: Date.now(),
@@ -184,7 +196,12 @@ interface ApiUpdate {
 }
 
 /** Every active ApiDefinition of `inputs`, reusing the parts of `before` whose spec is unchanged. */
-function compileApis(inputs: GatewayInputs, before: Parts | undefined, shared: SharedPart, carriers: Carriers): ApiUpdate {
+function compileApis(
+  inputs: GatewayInputs,
+  before: Parts | undefined,
+  shared: SharedPart,
+  carriers: Carriers,
+): ApiUpdate {
   const parts = new Map<string, ApiPart>();
   const outcomes = new Map<string, ApiOutcome>();
   let orderKept = before !== undefined;
@@ -195,7 +212,12 @@ function compileApis(inputs: GatewayInputs, before: Parts | undefined, shared: S
       continue;
     }
     const kept = before?.apis.get(id);
-    const part = kept && sameSpec(kept.api, api) ? (kept.api === api ? kept : { ...kept, api }) : compileApi(api, id, shared, carriers);
+    const part =
+      kept && sameSpec(kept.api, api)
+        ? kept.api === api
+          ? kept
+          : { ...kept, api }
+        : compileApi(api, id, shared, carriers);
     parts.set(id, part);
     if (part.leftOut) outcomes.set(id, part.leftOut);
     if (orderKept && kept?.order !== part.order) orderKept = false;
@@ -244,7 +266,9 @@ function route(parts: Map<string, ApiPart>, outcomes: Map<string, ApiOutcome>, o
   }
   const internal = new Router(routes);
   // Most catalogues have no internal APIs: then both listeners route alike.
-  const publicRouter = routes.some((r) => r.internalOnly) ? new Router(routes.filter((r) => !r.internalOnly)) : undefined;
+  const publicRouter = routes.some((r) => r.internalOnly)
+    ? new Router(routes.filter((r) => !r.internalOnly))
+    : undefined;
   for (const [id, outcome] of routeOutcomes(routes, publicRouter ?? internal, internal)) outcomes.set(id, outcome);
   return { ordered, internal, public: publicRouter };
 }
@@ -265,7 +289,8 @@ function adopt(before: Parts | undefined, after: Parts, swapped: ApiUpdate['swap
     for (const [was, is] of swapped) compare(was, is);
   } else {
     for (const [id, part] of after.apis) if (before?.apis.get(id)?.claims !== part.claims) acquired.push(part.claims);
-    if (before) for (const [id, part] of before.apis) if (after.apis.get(id)?.claims !== part.claims) released.push(part.claims);
+    if (before)
+      for (const [id, part] of before.apis) if (after.apis.get(id)?.claims !== part.claims) released.push(part.claims);
   }
   for (const claims of acquired) claims.acquire();
   for (const claims of released) claims.release();
@@ -286,12 +311,21 @@ export function compiledApi(config: GatewayConfig, id: string): CompiledApi | un
 function compileShared(inputs: GatewayInputs, limiters: Limiters): SharedPart {
   const { value, claims } = recordClaims(() => {
     const consumers = new ConsumerDirectory(inputs.consumers, inputs.policies, limiters);
-    return { consumers, keys: compileKeys(inputs.apiKeys, consumers), secrets: new Map(inputs.secrets.map((s) => [`${s.metadata.namespace}/${s.metadata.name}`, s])) };
+    return {
+      consumers,
+      keys: compileKeys(inputs.apiKeys, consumers),
+      secrets: new Map(inputs.secrets.map((s) => [`${s.metadata.namespace}/${s.metadata.name}`, s])),
+    };
   });
   return { ...value, claims };
 }
 
-function compileApi(api: ApiDefinition, id: string, shared: SharedPart, { upstreams, keySets, limiters }: Carriers): ApiPart {
+function compileApi(
+  api: ApiDefinition,
+  id: string,
+  shared: SharedPart,
+  { upstreams, keySets, limiters }: Carriers,
+): ApiPart {
   const order = `${api.metadata.creationTimestamp ?? ''}\u0000${id}`;
   const { value, claims } = recordClaims((): Pick<ApiPart, 'route' | 'leftOut'> => {
     try {
@@ -302,8 +336,17 @@ function compileApi(api: ApiDefinition, id: string, shared: SharedPart, { upstre
         chain: compileChain(api, {
           apiId: id,
           // Throws when the credentials could not be checked: fail closed, leave the API out.
-          auth: authStep(api, { apiId: id, consumers: shared.consumers, keys: shared.keys, keySets, secrets: shared.secrets, now: Date.now }),
-          apiLimiter: rl ? limiters.rate(`api:${id}`, rl, `rate limit of the API (${rl.requests} per ${rl.per})`) : undefined,
+          auth: authStep(api, {
+            apiId: id,
+            consumers: shared.consumers,
+            keys: shared.keys,
+            keySets,
+            secrets: shared.secrets,
+            now: Date.now,
+          }),
+          apiLimiter: rl
+            ? limiters.rate(`api:${id}`, rl, `rate limit of the API (${rl.requests} per ${rl.per})`)
+            : undefined,
         }),
         targets: new TargetSet(id, api.spec.upstream, upstreams),
         requestHeaders: headerChanges(api.spec.requestHeaders),
@@ -313,7 +356,14 @@ function compileApi(api: ApiDefinition, id: string, shared: SharedPart, { upstre
         credentialQuery: credentialQuery(api.spec.auth),
         forwardCredentials: api.spec.auth.forwardCredentials === true,
       };
-      return { route: { hosts: api.spec.hosts ?? [], listenPath: api.spec.listenPath, value: compiled, internalOnly: api.spec.visibility === 'internal' } };
+      return {
+        route: {
+          hosts: api.spec.hosts ?? [],
+          listenPath: api.spec.listenPath,
+          value: compiled,
+          internalOnly: api.spec.visibility === 'internal',
+        },
+      };
     } catch (err) {
       return { leftOut: leftOut((err as Error).message) };
     }
@@ -326,18 +376,30 @@ function compileApi(api: ApiDefinition, id: string, shared: SharedPart, { upstre
 function sameSpec(a: ApiDefinition, b: ApiDefinition): boolean {
   if (a === b) return true;
   const { uid, generation } = a.metadata;
-  return uid !== undefined && generation !== undefined && uid === b.metadata.uid && generation === b.metadata.generation;
+  return (
+    uid !== undefined && generation !== undefined && uid === b.metadata.uid && generation === b.metadata.generation
+  );
 }
 
 /** Whether two routes sit in the same places of the tries: same hosts, listenPath and visibility. */
 function sameRoute(a: ListenerRoute<CompiledApi> | undefined, b: ListenerRoute<CompiledApi> | undefined): boolean {
   if (!a || !b) return a === b;
-  return a.listenPath === b.listenPath && a.internalOnly === b.internalOnly && a.hosts.length === b.hosts.length && a.hosts.every((h, i) => h === b.hosts[i]);
+  return (
+    a.listenPath === b.listenPath &&
+    a.internalOnly === b.internalOnly &&
+    a.hosts.length === b.hosts.length &&
+    a.hosts.every((h, i) => h === b.hosts[i])
+  );
 }
 
 /** Whether the objects every API's compile uses are the ones `before` was compiled from. */
 function sameShared(before: GatewayInputs, now: GatewayInputs): boolean {
-  return sameObjects(before.policies, now.policies) && sameObjects(before.consumers, now.consumers) && sameObjects(before.apiKeys, now.apiKeys) && sameObjects(before.secrets, now.secrets);
+  return (
+    sameObjects(before.policies, now.policies) &&
+    sameObjects(before.consumers, now.consumers) &&
+    sameObjects(before.apiKeys, now.apiKeys) &&
+    sameObjects(before.secrets, now.secrets)
+  );
 }
 
 function sameObjects(a: readonly KubeObject[], b: readonly KubeObject[]): boolean {
@@ -345,7 +407,13 @@ function sameObjects(a: readonly KubeObject[], b: readonly KubeObject[]): boolea
   for (let i = 0; i < a.length; i++) {
     if (a[i] === b[i]) continue;
     const { uid, resourceVersion } = a[i].metadata;
-    if (uid === undefined || resourceVersion === undefined || uid !== b[i].metadata.uid || resourceVersion !== b[i].metadata.resourceVersion) return false;
+    if (
+      uid === undefined ||
+      resourceVersion === undefined ||
+      uid !== b[i].metadata.uid ||
+      resourceVersion !== b[i].metadata.resourceVersion
+    )
+      return false;
   }
   return true;
 }

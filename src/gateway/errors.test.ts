@@ -6,6 +6,10 @@ import { GATEWAY_ERROR_STATUS } from './errors.ts';
 test('every gateway error code is documented in docs/errors.md with its status', () => {
   const doc = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
   for (const [code, status] of Object.entries(GATEWAY_ERROR_STATUS)) {
-    assert.match(doc, new RegExp(`\\| \`${code}\` \\| ${status} \\|`), `${code} (${status}) is missing from docs/errors.md`);
+    assert.match(
+      doc,
+      new RegExp(`\\| \`${code}\` \\| ${status} \\|`),
+      `${code} (${status}) is missing from docs/errors.md`,
+    );
   }
 });

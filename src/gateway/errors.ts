@@ -70,20 +70,41 @@ export function refusedByUndici(err: unknown): boolean {
 }
 
 /** Writes `refusal` as the response; returns the status sent. */
-export function sendRefusal(res: ServerResponse, refusal: Refusal, api: string | undefined, extraHeaders?: Record<string, string>): number {
+export function sendRefusal(
+  res: ServerResponse,
+  refusal: Refusal,
+  api: string | undefined,
+  extraHeaders?: Record<string, string>,
+): number {
   const status = GATEWAY_ERROR_STATUS[refusal.code];
   const body = refusalBody(refusal, api);
-  res.writeHead(status, { ...extraHeaders, ...refusal.headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.writeHead(status, {
+    ...extraHeaders,
+    ...refusal.headers,
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+  });
   res.end(body);
   return status;
 }
 
 /** Writes `refusal` as a whole response straight to a connection that has no
  * ServerResponse (a parse error, a refused upgrade), then closes it. */
-export function writeRefusal(socket: Duplex, refusal: Refusal, api: string | undefined, extraHeaders?: Record<string, string>): number {
+export function writeRefusal(
+  socket: Duplex,
+  refusal: Refusal,
+  api: string | undefined,
+  extraHeaders?: Record<string, string>,
+): number {
   const status = GATEWAY_ERROR_STATUS[refusal.code];
   const body = refusalBody(refusal, api);
-  const head = responseHead(status, { ...extraHeaders, ...refusal.headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close' });
+  const head = responseHead(status, {
+    ...extraHeaders,
+    ...refusal.headers,
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+    connection: 'close',
+  });
   socket.end(head + body, () => socket.destroy());
   return status;
 }

@@ -12,7 +12,18 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { CompiledApi, HeaderChanges } from './config.ts';
 import type { RequestContext } from './policies.ts';
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+]);
 /** Request headers never passed on: hop-by-hop ones; those the gateway writes itself; and
  * Expect, which the gateway answers (100 Continue once the policy chain admitted the
  * request) and the upstream has no part in: it receives the body as it streams. */
@@ -20,7 +31,11 @@ const NOT_FORWARDED = new Set([...HOP_BY_HOP, 'x-forwarded-host', 'x-forwarded-p
 /** Prefix of the headers the gateway sends upstream about the caller. */
 const GATEWAY_PREFIX = 'x-gatehouse-';
 
-export function requestHeaders(req: IncomingMessage, api: CompiledApi, ctx: RequestContext): Record<string, string | string[]> {
+export function requestHeaders(
+  req: IncomingMessage,
+  api: CompiledApi,
+  ctx: RequestContext,
+): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   const incoming = req.headers;
   const listed = connectionTokens(incoming);
@@ -38,7 +53,11 @@ export function requestHeaders(req: IncomingMessage, api: CompiledApi, ctx: Requ
   return out;
 }
 
-export function responseHeaders(incoming: IncomingHttpHeaders, changes: HeaderChanges | undefined, added: Record<string, string>): Record<string, string | string[]> {
+export function responseHeaders(
+  incoming: IncomingHttpHeaders,
+  changes: HeaderChanges | undefined,
+  added: Record<string, string>,
+): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   const listed = connectionTokens(incoming);
   for (const name in incoming) {

@@ -16,7 +16,11 @@ test('goes unhealthy after unhealthyThreshold failures and back after healthyThr
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const changes: boolean[] = [];
-  const checker = new HealthChecker(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, { path: '/healthz', intervalMs: 30, timeoutMs: 200, healthyThreshold: 2, unhealthyThreshold: 3 }, (h) => changes.push(h));
+  const checker = new HealthChecker(
+    `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    { path: '/healthz', intervalMs: 30, timeoutMs: 200, healthyThreshold: 2, unhealthyThreshold: 3 },
+    (h) => changes.push(h),
+  );
   try {
     assert.equal(checker.healthy, true, 'healthy until proven otherwise');
     await eventually(() => assert.ok(probes.length >= 2, 'probed twice'));
@@ -48,7 +52,13 @@ test('a refused connection is a failure', async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   await new Promise<void>((resolve) => server.close(() => resolve()));
-  const checker = new HealthChecker(origin, { path: '/', intervalMs: 20, timeoutMs: 200, healthyThreshold: 1, unhealthyThreshold: 2 });
+  const checker = new HealthChecker(origin, {
+    path: '/',
+    intervalMs: 20,
+    timeoutMs: 200,
+    healthyThreshold: 1,
+    unhealthyThreshold: 2,
+  });
   try {
     await eventually(() => assert.equal(checker.healthy, false));
   } finally {

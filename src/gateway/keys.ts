@@ -19,15 +19,30 @@ export function compileKeys(keys: readonly ApiKey[], consumers: ConsumerDirector
     // A key of a consumer that does not exist authenticates nobody.
     if (!consumer || !key.spec.hash) continue;
     const expiresAt = key.spec.expires ? Date.parse(key.spec.expires) : undefined;
-    const grants = key.spec.policies ? consumers.grants(namespace, consumer.consumer, key.spec.policies) : consumer.grants;
+    const grants = key.spec.policies
+      ? consumers.grants(namespace, consumer.consumer, key.spec.policies)
+      : consumer.grants;
     // An expiry that does not parse fails closed: the key counts as expired.
-    out.set(key.spec.hash, { namespace, name: key.metadata.name!, consumer: consumer.consumer, expiresAt: Number.isNaN(expiresAt) ? 0 : expiresAt, grants });
+    out.set(key.spec.hash, {
+      namespace,
+      name: key.metadata.name!,
+      consumer: consumer.consumer,
+      expiresAt: Number.isNaN(expiresAt) ? 0 : expiresAt,
+      grants,
+    });
   }
   return out;
 }
 
 /** The key `presented` when it is known in `namespace` and not expired at `now`. */
-export function validKey(keys: ReadonlyMap<string, KeyEntry>, presented: string, namespace: string, now: number): KeyEntry | undefined {
+export function validKey(
+  keys: ReadonlyMap<string, KeyEntry>,
+  presented: string,
+  namespace: string,
+  now: number,
+): KeyEntry | undefined {
   const entry = keys.get(hashApiKey(presented));
-  return entry && entry.namespace === namespace && (entry.expiresAt === undefined || entry.expiresAt > now) ? entry : undefined;
+  return entry && entry.namespace === namespace && (entry.expiresAt === undefined || entry.expiresAt > now)
+    ? entry
+    : undefined;
 }

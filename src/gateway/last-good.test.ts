@@ -12,10 +12,20 @@ test('overlapping saves (workers saving at once) each replace the whole file, an
   const dir = await mkdtemp(join(tmpdir(), 'gatehouse-last-good-'));
   try {
     // Sizes differ, so a file written over by two writers at once would not parse.
-    const inputs = Array.from({ length: 20 }, (_, i): GatewayInputs => ({
-      ...emptyInputs(),
-      apis: Array.from({ length: i + 1 }, (_, j) => apiDefinition(`api-${i}-${j}`, { listenPath: `/${i}/${j}`, upstream: { targets: [{ url: 'http://127.0.0.1:1' }] } }) as ApiDefinition),
-    }));
+    const inputs = Array.from(
+      { length: 20 },
+      (_, i): GatewayInputs => ({
+        ...emptyInputs(),
+        apis: Array.from(
+          { length: i + 1 },
+          (_, j) =>
+            apiDefinition(`api-${i}-${j}`, {
+              listenPath: `/${i}/${j}`,
+              upstream: { targets: [{ url: 'http://127.0.0.1:1' }] },
+            }) as ApiDefinition,
+        ),
+      }),
+    );
     await saveLastGood(dir, inputs[0]);
     let reads = 0;
     let saving = true;
@@ -48,7 +58,14 @@ test('a burst of saves: the first at once, the newest after the interval; flush 
   const saver = new LastGoodSaver(dir, { error: (fields) => errors.push(fields) }, 200);
   const inputsOf = (n: number): GatewayInputs => ({
     ...emptyInputs(),
-    apis: Array.from({ length: n }, (_, j) => apiDefinition(`api-${j}`, { listenPath: `/${j}`, upstream: { targets: [{ url: 'http://127.0.0.1:1' }] } }) as ApiDefinition),
+    apis: Array.from(
+      { length: n },
+      (_, j) =>
+        apiDefinition(`api-${j}`, {
+          listenPath: `/${j}`,
+          upstream: { targets: [{ url: 'http://127.0.0.1:1' }] },
+        }) as ApiDefinition,
+    ),
   });
   const savedCount = async () => (await loadLastGood(dir))?.inputs.apis.length;
   const written = async (count: number, message: string) => {
@@ -76,7 +93,8 @@ test('a burst of saves: the first at once, the newest after the interval; flush 
 const savedJson = (saved: Parameters<typeof savedJsonPieces>[0]) => [...savedJsonPieces(saved)].join('');
 
 test('the saved JSON is what JSON.stringify makes, in pieces, also after objects are replaced', () => {
-  const api = (name: string, path: string) => apiDefinition(name, { listenPath: path, upstream: { targets: [{ url: 'http://127.0.0.1:1' }] } }) as ApiDefinition;
+  const api = (name: string, path: string) =>
+    apiDefinition(name, { listenPath: path, upstream: { targets: [{ url: 'http://127.0.0.1:1' }] } }) as ApiDefinition;
   const first: GatewayInputs = { ...emptyInputs(), apis: [api('a', '/a'), api('b', '/b')] };
   assert.equal(savedJson({ savedAt: 'then', inputs: first }), JSON.stringify({ savedAt: 'then', inputs: first }));
   const second: GatewayInputs = { ...first, apis: [first.apis[0], api('b', '/b2')] };

@@ -52,7 +52,10 @@ export function* savedJsonPieces(saved: Saved): Generator<string> {
   for (const [field, objects] of Object.entries(saved.inputs) as Array<[string, object[]]>) {
     head += `${head.endsWith('{') ? '' : ','}${JSON.stringify(field)}:[`;
     for (let i = 0; i < objects.length; i += PIECE) {
-      yield `${head}${i > 0 ? ',' : ''}${objects.slice(i, i + PIECE).map(objectJson).join(',')}`;
+      yield `${head}${i > 0 ? ',' : ''}${objects
+        .slice(i, i + PIECE)
+        .map(objectJson)
+        .join(',')}`;
       head = '';
     }
     head += ']';
@@ -99,7 +102,9 @@ export class LastGoodSaver {
     this.lastStart = Date.now();
     this.writing = this.writing
       .then(() => saveLastGood(this.dataDir, inputs))
-      .catch((err: unknown) => this.logger.error({ err, dataDir: this.dataDir }, 'could not save the last good gateway config'));
+      .catch((err: unknown) =>
+        this.logger.error({ err, dataDir: this.dataDir }, 'could not save the last good gateway config'),
+      );
   }
 }
 

@@ -19,14 +19,20 @@ export class Limiters {
   rate(subject: string, limit: RateLimit, description: string): Limiter {
     const per = windowMs(limit.per);
     const key = `rate:${subject}:${per}`;
-    return this.kept.get(`${key}|${limit.requests}|${description}`, () => new RateLimiter(this.counters, key, limit.requests, per, description));
+    return this.kept.get(
+      `${key}|${limit.requests}|${description}`,
+      () => new RateLimiter(this.counters, key, limit.requests, per, description),
+    );
   }
 
   /** The quota `quota` of `subject`. */
   quota(subject: string, quota: Quota, description: string): Limiter {
     const per = windowMs(quota.per);
     const key = `quota:${subject}:${per}`;
-    return this.kept.get(`${key}|${quota.max}|${description}`, () => new QuotaLimiter(this.counters, key, quota.max, per, description));
+    return this.kept.get(
+      `${key}|${quota.max}|${description}`,
+      () => new QuotaLimiter(this.counters, key, quota.max, per, description),
+    );
   }
 }
 

@@ -65,7 +65,10 @@ export function createListener(handler: RequestHandler, refused: RefusedListener
 
   server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
     socket.on('error', () => socket.destroy());
-    const refusal: Refusal = { code: 'BAD_REQUEST_TARGET', message: 'CONNECT is not served: this gateway is not a forward proxy' };
+    const refusal: Refusal = {
+      code: 'BAD_REQUEST_TARGET',
+      message: 'CONNECT is not served: this gateway is not a forward proxy',
+    };
     refused(writeRefusal(socket, refusal, undefined), refusal);
   });
 
@@ -110,7 +113,8 @@ function framingProblem(req: IncomingMessage): string | undefined {
   const te = req.headers['transfer-encoding'];
   if (te !== undefined) {
     if (req.httpVersionMinor === 0) return 'Transfer-Encoding is not allowed in an HTTP/1.0 request';
-    if (te.trim().toLowerCase() !== 'chunked') return `Transfer-Encoding ${JSON.stringify(te)} is not supported: only "chunked" is`;
+    if (te.trim().toLowerCase() !== 'chunked')
+      return `Transfer-Encoding ${JSON.stringify(te)} is not supported: only "chunked" is`;
   }
   // Node keeps the first of repeated Host headers and drops the rest: count them raw.
   let hosts = 0;

@@ -47,32 +47,99 @@ export class Metrics {
       const [api, status] = key.split('\u0000');
       lines.push(`gatehouse_gateway_requests_total{api="${escape(api)}",status="${status}"} ${n}`);
     }
-    lines.push('# HELP gatehouse_gateway_request_duration_seconds Time from request to response head, by API.', '# TYPE gatehouse_gateway_request_duration_seconds histogram');
+    lines.push(
+      '# HELP gatehouse_gateway_request_duration_seconds Time from request to response head, by API.',
+      '# TYPE gatehouse_gateway_request_duration_seconds histogram',
+    );
     for (const [api, h] of this.latency) {
       const label = `api="${escape(api)}"`;
-      BUCKETS.forEach((b, i) => lines.push(`gatehouse_gateway_request_duration_seconds_bucket{${label},le="${b}"} ${h.counts[i]}`));
+      BUCKETS.forEach((b, i) =>
+        lines.push(`gatehouse_gateway_request_duration_seconds_bucket{${label},le="${b}"} ${h.counts[i]}`),
+      );
       lines.push(`gatehouse_gateway_request_duration_seconds_bucket{${label},le="+Inf"} ${h.count}`);
-      lines.push(`gatehouse_gateway_request_duration_seconds_sum{${label}} ${h.sum}`, `gatehouse_gateway_request_duration_seconds_count{${label}} ${h.count}`);
+      lines.push(
+        `gatehouse_gateway_request_duration_seconds_sum{${label}} ${h.sum}`,
+        `gatehouse_gateway_request_duration_seconds_count{${label}} ${h.count}`,
+      );
     }
-    const gauge = (name: string, help: string, value: number | boolean) => family(lines, name, 'gauge', help, [`${name} ${Number(value)}`]);
-    const counter = (name: string, help: string, value: number) => family(lines, name, 'counter', help, [`${name} ${value}`]);
+    const gauge = (name: string, help: string, value: number | boolean) =>
+      family(lines, name, 'gauge', help, [`${name} ${Number(value)}`]);
+    const counter = (name: string, help: string, value: number) =>
+      family(lines, name, 'counter', help, [`${name} ${value}`]);
     gauge('gatehouse_gateway_config_generation', 'Generation of the config being served.', config.generation);
-    gauge('gatehouse_gateway_config_age_seconds', 'Seconds since the config being served was swapped in.', (Date.now() - config.createdAt) / 1000);
-    family(lines, 'gatehouse_gateway_config_source', 'gauge', 'Where the config being served came from (1 for the current source).',
-      (['apiserver', 'disk', 'empty'] as const).map((s) => `gatehouse_gateway_config_source{source="${s}"} ${config.source === s ? 1 : 0}`));
-    gauge('gatehouse_gateway_apiserver_connected', 'Whether every watch on the API server is connected.', this.apiServerConnected);
-    gauge('gatehouse_gateway_limit_counters_shared', "Whether the last exchange of rate limit and quota counts with the API server succeeded (0: limits are decided on this process's own counts).", this.counters.shared);
-    counter('gatehouse_gateway_limit_counter_exchange_failures_total', 'Exchanges of rate limit and quota counts with the API server that failed.', this.counters.failures);
-    gauge('gatehouse_gateway_limit_counts_unsent', 'Requests counted against limits and quotas and not yet sent to the API server.', this.counters.unsent);
-    gauge('gatehouse_gateway_apis', 'Active APIs routed on the internal listener.', config.inputs.apis.filter((a) => a.spec.active !== false).length);
-    gauge('gatehouse_gateway_status_leader', 'Whether this gateway holds the lease that makes it the one writing ApiDefinition status.', this.statusWriter.leading);
-    counter('gatehouse_gateway_status_writes_total', 'ApiDefinition status writes by this gateway that changed something.', this.statusWriter.writes);
-    counter('gatehouse_gateway_status_write_failures_total', 'ApiDefinition status writes by this gateway that failed (retried).', this.statusWriter.failures);
-    const targets = compiledApis(config).flatMap((api) => api.targets.health().map((t) => ({ ...t, labels: `api="${escape(api.id)}",target="${escape(t.url)}"` })));
-    family(lines, 'gatehouse_upstream_healthy', 'gauge', 'Whether a target of an API is in rotation by its active health checks (1 also when the API has none).',
-      targets.map((t) => `gatehouse_upstream_healthy{${t.labels}} ${t.healthy ? 1 : 0}`));
-    family(lines, 'gatehouse_upstream_circuit_open', 'gauge', 'Whether the circuit of a target of an API is open or half-open (APIs with a circuit breaker).',
-      targets.filter((t) => t.circuit).map((t) => `gatehouse_upstream_circuit_open{${t.labels}} ${t.circuit === 'closed' ? 0 : 1}`));
+    gauge(
+      'gatehouse_gateway_config_age_seconds',
+      'Seconds since the config being served was swapped in.',
+      (Date.now() - config.createdAt) / 1000,
+    );
+    family(
+      lines,
+      'gatehouse_gateway_config_source',
+      'gauge',
+      'Where the config being served came from (1 for the current source).',
+      (['apiserver', 'disk', 'empty'] as const).map(
+        (s) => `gatehouse_gateway_config_source{source="${s}"} ${config.source === s ? 1 : 0}`,
+      ),
+    );
+    gauge(
+      'gatehouse_gateway_apiserver_connected',
+      'Whether every watch on the API server is connected.',
+      this.apiServerConnected,
+    );
+    gauge(
+      'gatehouse_gateway_limit_counters_shared',
+      "Whether the last exchange of rate limit and quota counts with the API server succeeded (0: limits are decided on this process's own counts).",
+      this.counters.shared,
+    );
+    counter(
+      'gatehouse_gateway_limit_counter_exchange_failures_total',
+      'Exchanges of rate limit and quota counts with the API server that failed.',
+      this.counters.failures,
+    );
+    gauge(
+      'gatehouse_gateway_limit_counts_unsent',
+      'Requests counted against limits and quotas and not yet sent to the API server.',
+      this.counters.unsent,
+    );
+    gauge(
+      'gatehouse_gateway_apis',
+      'Active APIs routed on the internal listener.',
+      config.inputs.apis.filter((a) => a.spec.active !== false).length,
+    );
+    gauge(
+      'gatehouse_gateway_status_leader',
+      'Whether this gateway holds the lease that makes it the one writing ApiDefinition status.',
+      this.statusWriter.leading,
+    );
+    counter(
+      'gatehouse_gateway_status_writes_total',
+      'ApiDefinition status writes by this gateway that changed something.',
+      this.statusWriter.writes,
+    );
+    counter(
+      'gatehouse_gateway_status_write_failures_total',
+      'ApiDefinition status writes by this gateway that failed (retried).',
+      this.statusWriter.failures,
+    );
+    const targets = compiledApis(config).flatMap((api) =>
+      api.targets.health().map((t) => ({ ...t, labels: `api="${escape(api.id)}",target="${escape(t.url)}"` })),
+    );
+    family(
+      lines,
+      'gatehouse_upstream_healthy',
+      'gauge',
+      'Whether a target of an API is in rotation by its active health checks (1 also when the API has none).',
+      targets.map((t) => `gatehouse_upstream_healthy{${t.labels}} ${t.healthy ? 1 : 0}`),
+    );
+    family(
+      lines,
+      'gatehouse_upstream_circuit_open',
+      'gauge',
+      'Whether the circuit of a target of an API is open or half-open (APIs with a circuit breaker).',
+      targets
+        .filter((t) => t.circuit)
+        .map((t) => `gatehouse_upstream_circuit_open{${t.labels}} ${t.circuit === 'closed' ? 0 : 1}`),
+    );
     const failed = [...this.failures].map(([key, n]) => {
       const [api, target, code] = key.split('\u0000').map(escape);
       return `gatehouse_upstream_failures_total{api="${api}",target="${target}",code="${code}"} ${n}`;

@@ -3,9 +3,17 @@ import { test } from 'node:test';
 import { parseRequestTarget } from './path.ts';
 
 test('splits path, query and decoded segments', () => {
-  assert.deepEqual(parseRequestTarget('/v1//users/j%C3%BCrgen?x=1&y=/..'), { path: '/v1//users/j%C3%BCrgen', query: '?x=1&y=/..', segments: ['v1', 'users', 'jürgen'] });
+  assert.deepEqual(parseRequestTarget('/v1//users/j%C3%BCrgen?x=1&y=/..'), {
+    path: '/v1//users/j%C3%BCrgen',
+    query: '?x=1&y=/..',
+    segments: ['v1', 'users', 'jürgen'],
+  });
   assert.deepEqual(parseRequestTarget('/'), { path: '/', query: '', segments: [] });
-  assert.deepEqual(parseRequestTarget('/a/.well-known/...;x/b;v=1'), { path: '/a/.well-known/...;x/b;v=1', query: '', segments: ['a', '.well-known', '...;x', 'b;v=1'] });
+  assert.deepEqual(parseRequestTarget('/a/.well-known/...;x/b;v=1'), {
+    path: '/a/.well-known/...;x/b;v=1',
+    query: '',
+    segments: ['a', '.well-known', '...;x', 'b;v=1'],
+  });
 });
 
 test('refuses traversal in every spelling, encoded separators and non-origin forms, saying why', () => {

@@ -42,7 +42,8 @@ export function parseRequestTarget(url: string): RequestTarget | string {
         return `the path segment "${raw}" has malformed percent-encoding`;
       }
     }
-    if (segment.charCodeAt(0) === 46 /* "." */ && isDotSegment(segment)) return `the path contains the dot segment "${raw}"`;
+    if (segment.charCodeAt(0) === 46 /* "." */ && isDotSegment(segment))
+      return `the path contains the dot segment "${raw}"`;
     segments.push(segment);
   }
   return { path, query: q < 0 ? '' : url.slice(q), segments };
@@ -61,6 +62,7 @@ function isDotSegment(segment: string): boolean {
 
 function notOriginForm(url: string): string {
   if (url === '*') return 'the asterisk-form request target "*" is not served';
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return 'an absolute-form request target is not served: this gateway is not a forward proxy; send the path only';
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url))
+    return 'an absolute-form request target is not served: this gateway is not a forward proxy; send the path only';
   return 'the request target must be a path starting with "/"';
 }

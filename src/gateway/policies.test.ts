@@ -5,7 +5,10 @@ import { runChain, type Step } from './policies.ts';
 
 test('runs the chain synchronously while no step waits, and resumes after the one that does', async () => {
   const ran: string[] = [];
-  const pass = (name: string): Step => () => void ran.push(name);
+  const pass =
+    (name: string): Step =>
+    () =>
+      void ran.push(name);
   const waiting: Step = () => Promise.resolve(void ran.push('waiting'));
   assert.equal(runChain([pass('a'), pass('b')], requestContext()), undefined, 'no promise when nothing waited');
   assert.deepEqual(ran.splice(0), ['a', 'b']);
@@ -23,6 +26,9 @@ test('stops at the first step that answers, synchronously or not', async () => {
   const later: Step = () => void after++;
   assert.equal(runChain([() => refusal, later], requestContext()), refusal);
   assert.equal(await runChain([() => Promise.resolve(refusal), later], requestContext()), refusal);
-  assert.equal(await runChain([() => Promise.resolve(undefined), () => 'preflight', later], requestContext()), 'preflight');
+  assert.equal(
+    await runChain([() => Promise.resolve(undefined), () => 'preflight', later], requestContext()),
+    'preflight',
+  );
   assert.equal(after, 0);
 });

@@ -66,7 +66,8 @@ export function runChain(steps: readonly Step[], ctx: RequestContext, from = 0):
   for (let i = from; i < steps.length; i++) {
     const outcome = steps[i](ctx);
     if (outcome === undefined) continue;
-    if (outcome instanceof Promise) return outcome.then((settled) => (settled === undefined ? runChain(steps, ctx, i + 1) : settled));
+    if (outcome instanceof Promise)
+      return outcome.then((settled) => (settled === undefined ? runChain(steps, ctx, i + 1) : settled));
     return outcome;
   }
   return undefined;
@@ -79,8 +80,10 @@ function ipStep(deny: string[], allow: string[]): Step {
   return (ctx) => {
     const ip = parseIp(ctx.clientIp);
     if (!ip) return { code: 'IP_FORBIDDEN', message: 'client address unknown' };
-    if (denied.some((c) => cidrContains(c, ip))) return { code: 'IP_FORBIDDEN', message: `client address ${ctx.clientIp} is denied` };
-    if (allowed.length && !allowed.some((c) => cidrContains(c, ip))) return { code: 'IP_FORBIDDEN', message: `client address ${ctx.clientIp} is not allowed` };
+    if (denied.some((c) => cidrContains(c, ip)))
+      return { code: 'IP_FORBIDDEN', message: `client address ${ctx.clientIp} is denied` };
+    if (allowed.length && !allowed.some((c) => cidrContains(c, ip)))
+      return { code: 'IP_FORBIDDEN', message: `client address ${ctx.clientIp} is not allowed` };
     return undefined;
   };
 }
@@ -160,6 +163,8 @@ function setRateHeaders(h: Record<string, string>, d: LimitDecision): void {
 function declaredBodyStep(max: number): Step {
   return (ctx) => {
     const length = ctx.req.headers['content-length'];
-    return length !== undefined && Number(length) > max ? { code: 'BODY_TOO_LARGE', message: `request body of ${length} bytes exceeds ${max}` } : undefined;
+    return length !== undefined && Number(length) > max
+      ? { code: 'BODY_TOO_LARGE', message: `request body of ${length} bytes exceeds ${max}` }
+      : undefined;
   };
 }

@@ -60,7 +60,10 @@ export type ProbeErrorCode =
 
 export class GatewayProbeError extends Error {
   override readonly name = 'GatewayProbeError';
-  constructor(readonly code: ProbeErrorCode, message: string) {
+  constructor(
+    readonly code: ProbeErrorCode,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -84,17 +87,33 @@ export class Prober {
    * reaches an upstream. */
   marked(req: IncomingMessage): boolean {
     const value = req.headers[PROBE_TOKEN_HEADER];
-    if (typeof value !== 'string' || value.length !== this.token.length || !timingSafeEqual(Buffer.from(value, 'latin1'), Buffer.from(this.token))) return false;
+    if (
+      typeof value !== 'string' ||
+      value.length !== this.token.length ||
+      !timingSafeEqual(Buffer.from(value, 'latin1'), Buffer.from(this.token))
+    )
+      return false;
     delete req.headers[PROBE_TOKEN_HEADER];
     return true;
   }
 
   /** Probes the API through `config`, on the listener (base URL in `listeners`) that serves it. */
-  async probe(config: GatewayConfig, listeners: Record<ListenerName, string>, namespace: string, name: string, request: ProbeRequest = {}): Promise<ProbeResult> {
+  async probe(
+    config: GatewayConfig,
+    listeners: Record<ListenerName, string>,
+    namespace: string,
+    name: string,
+    request: ProbeRequest = {},
+  ): Promise<ProbeResult> {
     const id = `${namespace}/${name}`;
     const outcome = config.outcomes.get(id);
-    if (!outcome) throw new GatewayProbeError('NotServed', `ApiDefinition ${id} is not in the config this gateway serves (generation ${config.generation}): it is outside the gateway's namespace or selector, or newer than the config`);
-    if (outcome.reason !== 'Served') throw new GatewayProbeError('NotServed', `ApiDefinition ${id} is not served by this gateway: ${outcome.message}`);
+    if (!outcome)
+      throw new GatewayProbeError(
+        'NotServed',
+        `ApiDefinition ${id} is not in the config this gateway serves (generation ${config.generation}): it is outside the gateway's namespace or selector, or newer than the config`,
+      );
+    if (outcome.reason !== 'Served')
+      throw new GatewayProbeError('NotServed', `ApiDefinition ${id} is not served by this gateway: ${outcome.message}`);
     const spec = config.inputs.apis.find((a) => a.metadata.namespace === namespace && a.metadata.name === name)!.spec;
     const listener: ListenerName = outcome.listeners.includes('public') ? 'public' : 'internal';
     const method = request.method ?? 'GET';
@@ -113,13 +132,21 @@ export class Prober {
       const started = performance.now();
       let answer: Dispatcher.ResponseData;
       try {
-        answer = await client.request({ method: method as Dispatcher.HttpMethod, path, headers, headersTimeout: PROBE_TIMEOUT_MS });
+        answer = await client.request({
+          method: method as Dispatcher.HttpMethod,
+          path,
+          headers,
+          headersTimeout: PROBE_TIMEOUT_MS,
+        });
       } catch (err) {
         // A request undici will not send as given is the caller's mistake, not the gateway's.
         if (refusedByUndici(err)) {
           throw new GatewayProbeError('BadRequest', `ApiDefinition ${id} probe: ${(err as Error).message}`);
         }
-        throw new GatewayProbeError('Unavailable', `ApiDefinition ${id} probe: the gateway's ${listener} listener did not answer: ${(err as Error).message}`);
+        throw new GatewayProbeError(
+          'Unavailable',
+          `ApiDefinition ${id} probe: the gateway's ${listener} listener did not answer: ${(err as Error).message}`,
+        );
       }
       const latencyMs = Math.round((performance.now() - started) * 1000) / 1000;
       const target = answer.headers[PROBE_TARGET_HEADER];
@@ -151,7 +178,9 @@ export class Prober {
 function gatewayRefusal(text: string): string | undefined {
   try {
     const body = JSON.parse(text) as { code?: unknown; message?: unknown };
-    return typeof body.code === 'string' && typeof body.message === 'string' ? `${body.code}: ${body.message}` : undefined;
+    return typeof body.code === 'string' && typeof body.message === 'string'
+      ? `${body.code}: ${body.message}`
+      : undefined;
   } catch {
     return undefined;
   }

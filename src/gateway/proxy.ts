@@ -24,7 +24,16 @@ import { forwardUpgrade } from './upgrade.ts';
 import { circuitOpen, upstreamFailure, upstreamTimeout, upstreamUnreachable } from './upstream.ts';
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
-const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET']);
+const CONNECT_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_SOCKET',
+]);
 const TIMEOUT_ERRORS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
 class BodyTooLargeError extends Error {
@@ -34,12 +43,19 @@ class BodyTooLargeError extends Error {
 /** Proxies and resolves with the status sent to the client. `upstreamPath` is the path
  * below the target's own base path ('' when a stripped listen path leaves nothing, so
  * `/status` on a target `http://h/healthz` reaches `/healthz`, not `/healthz/`). */
-export async function forward(api: CompiledApi, ctx: RequestContext, res: ServerResponse, upstreamPath: string): Promise<number> {
+export async function forward(
+  api: CompiledApi,
+  ctx: RequestContext,
+  res: ServerResponse,
+  upstreamPath: string,
+): Promise<number> {
   const { req } = ctx;
   // Node's parser sets `upgrade` (untyped) on requests it delivers through the 'upgrade' event.
   if ((req as { upgrade?: boolean }).upgrade) return forwardUpgrade(api, ctx, res, upstreamPath);
   const method = req.method ?? 'GET';
-  const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
+  const hasBody =
+    req.headers['transfer-encoding'] !== undefined ||
+    (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
   const attempts = IDEMPOTENT.has(method) && !hasBody ? 1 + api.targets.retries : 1;
   const headers = requestHeaders(req, api, ctx);
   const query = upstreamQuery(api, ctx.query);

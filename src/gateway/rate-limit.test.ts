@@ -21,14 +21,26 @@ function drain(limiter: Limiter, now: number, max = 1000): number {
 describe('RateLimiter (sliding window)', () => {
   it('admits a burst up to the limit, then refuses with the headers of the window', () => {
     let now = T0 + 2_500;
-    const limiter = new RateLimiter(new SharedCounters({ now: () => now }), 'k', 2, 10_000, 'rate limit of the API (2 per 10s)');
+    const limiter = new RateLimiter(
+      new SharedCounters({ now: () => now }),
+      'k',
+      2,
+      10_000,
+      'rate limit of the API (2 per 10s)',
+    );
     const first = limiter.check(now);
     assert.deepEqual(first, { allowed: true, limit: 2, remaining: 1, resetSeconds: 8, retryAfterSeconds: 0 });
     limiter.count();
     assert.equal(limiter.check(now).remaining, 0);
     limiter.count();
     // 2 × (1 - f) + 1 <= 2 in the next window from f = 0.5: 12.5 s from now.
-    assert.deepEqual(limiter.check(now), { allowed: false, limit: 2, remaining: 0, resetSeconds: 8, retryAfterSeconds: 13 });
+    assert.deepEqual(limiter.check(now), {
+      allowed: false,
+      limit: 2,
+      remaining: 0,
+      resetSeconds: 8,
+      retryAfterSeconds: 13,
+    });
     now = T0 + 9_999;
     assert.equal(limiter.check(now).allowed, false, 'the window is full on its own');
   });
@@ -73,9 +85,21 @@ describe('QuotaLimiter (fixed window)', () => {
   it('admits max requests per window aligned to the epoch, then refuses until the window ends', () => {
     let now = T0 + 20 * HOUR + 1_800_000;
     const quota = new QuotaLimiter(new SharedCounters({ now: () => now }), 'q', 3, 24 * HOUR, 'quota');
-    assert.deepEqual(quota.check(now), { allowed: true, limit: 3, remaining: 2, resetSeconds: 3 * 3600 + 1800, retryAfterSeconds: 0 });
+    assert.deepEqual(quota.check(now), {
+      allowed: true,
+      limit: 3,
+      remaining: 2,
+      resetSeconds: 3 * 3600 + 1800,
+      retryAfterSeconds: 0,
+    });
     assert.equal(drain(quota, now), 3);
-    assert.deepEqual(quota.check(now), { allowed: false, limit: 3, remaining: 0, resetSeconds: 3 * 3600 + 1800, retryAfterSeconds: 3 * 3600 + 1800 });
+    assert.deepEqual(quota.check(now), {
+      allowed: false,
+      limit: 3,
+      remaining: 0,
+      resetSeconds: 3 * 3600 + 1800,
+      retryAfterSeconds: 3 * 3600 + 1800,
+    });
     now = T0 + 24 * HOUR;
     assert.equal(drain(quota, now), 3, 'a new window starts from zero');
   });
@@ -85,7 +109,12 @@ describe('limits shared by two gateway processes', () => {
   it('admit about the limit together when each exchanges now and then', async () => {
     const storage = new MemoryStorage();
     const now = T0 + 60_000;
-    const gateway = () => new SharedCounters({ exchange: (increments) => storage.addCounters(increments), flushEveryMs: HOUR, now: () => now });
+    const gateway = () =>
+      new SharedCounters({
+        exchange: (increments) => storage.addCounters(increments),
+        flushEveryMs: HOUR,
+        now: () => now,
+      });
     const [a, b] = [gateway(), gateway()];
     const [la, lb] = [new RateLimiter(a, 'api', 100, HOUR, 'r'), new RateLimiter(b, 'api', 100, HOUR, 'r')];
     await Promise.all([a.flush(), b.flush()]);

@@ -96,13 +96,21 @@ export class RateLimiter extends WindowedLimiter {
     const estimate = before * (1 - (now - start) / per) + current;
     this.headroom = limit - estimate;
     const resetSeconds = Math.ceil((start + per - now) / 1000);
-    if (estimate + 1 <= limit) return { allowed: true, limit, remaining: Math.floor(limit - estimate - 1), resetSeconds, retryAfterSeconds: 0 };
+    if (estimate + 1 <= limit)
+      return { allowed: true, limit, remaining: Math.floor(limit - estimate - 1), resetSeconds, retryAfterSeconds: 0 };
     // When the previous window's weight has shrunk enough, or (when the current window is
     // full on its own) when the next window's weight of this one has.
-    const wait = current + 1 <= limit
-      ? start + per * (1 - (limit - 1 - current) / before) - now
-      : start + per + per * (1 - (limit - 1) / current) - now;
-    return { allowed: false, limit, remaining: 0, resetSeconds, retryAfterSeconds: Math.max(1, Math.ceil(wait / 1000)) };
+    const wait =
+      current + 1 <= limit
+        ? start + per * (1 - (limit - 1 - current) / before) - now
+        : start + per + per * (1 - (limit - 1) / current) - now;
+    return {
+      allowed: false,
+      limit,
+      remaining: 0,
+      resetSeconds,
+      retryAfterSeconds: Math.max(1, Math.ceil(wait / 1000)),
+    };
   }
 
   protected roll(index: number): void {
@@ -123,7 +131,8 @@ export class QuotaLimiter extends WindowedLimiter {
     const used = this.current.value;
     this.headroom = limit - used;
     const resetSeconds = Math.ceil((start + this.per - now) / 1000);
-    if (used + 1 <= limit) return { allowed: true, limit, remaining: limit - used - 1, resetSeconds, retryAfterSeconds: 0 };
+    if (used + 1 <= limit)
+      return { allowed: true, limit, remaining: limit - used - 1, resetSeconds, retryAfterSeconds: 0 };
     return { allowed: false, limit, remaining: 0, resetSeconds, retryAfterSeconds: Math.max(1, resetSeconds) };
   }
 

@@ -5,7 +5,11 @@ import { STATUS_CODES } from 'node:http';
 
 /** Status line and header block, ending with the empty line. Header lines with CR or LF
  * in them are left out rather than let split the response. */
-export function responseHead(status: number, headers: Record<string, string | number | readonly string[]>, reason = STATUS_CODES[status] ?? ''): string {
+export function responseHead(
+  status: number,
+  headers: Record<string, string | number | readonly string[]>,
+  reason = STATUS_CODES[status] ?? '',
+): string {
   let head = `HTTP/1.1 ${status} ${reason}\r\n`;
   for (const name in headers) {
     const value = headers[name];

@@ -163,7 +163,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       pending = false;
       const started = performance.now();
       const served = apis.items();
-      const inputs: GatewayInputs = { apis: served, policies: policies.items(), consumers: consumers.items(), apiKeys: apiKeys.items(), secrets: basicAuthSecrets(served, secrets.items()) };
+      const inputs: GatewayInputs = {
+        apis: served,
+        policies: policies.items(),
+        consumers: consumers.items(),
+        apiKeys: apiKeys.items(),
+        secrets: basicAuthSecrets(served, secrets.items()),
+      };
       const changed = config.source === 'apiserver' ? apiChanges : undefined;
       apiChanges = new Map();
       swap(inputs, 'apiserver', changed);
@@ -181,7 +187,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   // recompiles the config only when its spec or deletion state changes.
   apis.onChange((change) => {
     if (change.type === 'SYNC') apiChanges = undefined;
-    else if (generationChanged(change)) apiChanges?.set(`${change.object.metadata.namespace}/${change.object.metadata.name}`, change.type === 'DELETED' ? undefined : change.object);
+    else if (generationChanged(change))
+      apiChanges?.set(
+        `${change.object.metadata.namespace}/${change.object.metadata.name}`,
+        change.type === 'DELETED' ? undefined : change.object,
+      );
     else return;
     recompile();
   });
@@ -193,15 +203,24 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
 
   const startTimeout = options.startTimeoutMs ?? 5000;
-  const timedOut = await Promise.race([allSynced.then(() => false), new Promise<boolean>((resolve) => setTimeout(resolve, startTimeout, true).unref())]);
+  const timedOut = await Promise.race([
+    allSynced.then(() => false),
+    new Promise<boolean>((resolve) => setTimeout(resolve, startTimeout, true).unref()),
+  ]);
   if (timedOut) {
     const saved = await loadLastGood(options.dataDir);
     if (saved && !live) {
       fromDisk = { path: saved.path, savedAt: saved.savedAt };
       swap(saved.inputs, 'disk');
-      logger.warn({ path: saved.path, savedAt: saved.savedAt }, 'API server unreachable: serving the last good config from disk until it answers');
+      logger.warn(
+        { path: saved.path, savedAt: saved.savedAt },
+        'API server unreachable: serving the last good config from disk until it answers',
+      );
     } else if (!live) {
-      logger.error({ dataDir: options.dataDir }, 'API server unreachable and no last good config on disk: serving no APIs until it answers');
+      logger.error(
+        { dataDir: options.dataDir },
+        'API server unreachable and no last good config on disk: serving no APIs until it answers',
+      );
     }
   }
   // A restarted gateway reads the counts of its limits and quotas before it serves (within
@@ -223,9 +242,18 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   const host = options.host ?? '127.0.0.1';
   const refused = refusedBeforeRouting(requestPath);
-  const publicServer = createListener(requestHandler(requestPath, (c) => c.public), refused);
-  const internalServer = createListener(requestHandler(requestPath, (c) => c.internal, ownPages), refused);
-  await Promise.all([listen(publicServer, options.port, host), listen(internalServer, options.internalPort ?? 0, host)]);
+  const publicServer = createListener(
+    requestHandler(requestPath, (c) => c.public),
+    refused,
+  );
+  const internalServer = createListener(
+    requestHandler(requestPath, (c) => c.internal, ownPages),
+    refused,
+  );
+  await Promise.all([
+    listen(publicServer, options.port, host),
+    listen(internalServer, options.internalPort ?? 0, host),
+  ]);
   const urlOf = (s: Server) => `http://${host.includes(':') ? `[${host}]` : host}:${(s.address() as AddressInfo).port}`;
   const listeners = { public: urlOf(publicServer), internal: urlOf(internalServer) };
   statusReporter.start();

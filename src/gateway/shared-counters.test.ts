@@ -43,7 +43,12 @@ describe('SharedCounters', () => {
     b.count(cb, 100);
     assert.deepEqual([ca.value, cb.value], [3, 2], 'decided on the local view before any exchange');
     await a.flush();
-    assert.deepEqual(batches, [[{ key: 'k', window: 0, delta: 3, expiresAt: LATER }, { key: 'other', window: 0, delta: 1, expiresAt: LATER }]]);
+    assert.deepEqual(batches, [
+      [
+        { key: 'k', window: 0, delta: 3, expiresAt: LATER },
+        { key: 'other', window: 0, delta: 1, expiresAt: LATER },
+      ],
+    ]);
     await b.flush();
     assert.equal(cb.value, 5);
     a.refresh(ca);
@@ -75,7 +80,9 @@ describe('SharedCounters', () => {
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal(batches.length, 0, 'far from the limit, the count waits for the next period');
     counters.count(counter, 2);
-    await eventually(async () => assert.deepEqual(await storage.addCounters([{ key: 'k', window: 0, delta: 0, expiresAt: LATER }]), [2]));
+    await eventually(async () =>
+      assert.deepEqual(await storage.addCounters([{ key: 'k', window: 0, delta: 0, expiresAt: LATER }]), [2]),
+    );
     assert.equal(batches.length, 1);
     await counters.close();
   });
@@ -87,7 +94,10 @@ describe('SharedCounters', () => {
     const all = Array.from({ length: MAX_COUNTER_INCREMENTS + 5 }, (_, i) => counters.counter(`k${i}`, 0, LATER));
     for (const counter of all) counters.count(counter, 100);
     await counters.flush();
-    assert.deepEqual(batches.map((b) => b.length), [MAX_COUNTER_INCREMENTS, 5]);
+    assert.deepEqual(
+      batches.map((b) => b.length),
+      [MAX_COUNTER_INCREMENTS, 5],
+    );
     assert.ok(all.every((c) => c.value === 1 && c.pending === 0));
     await counters.close();
   });
@@ -96,7 +106,11 @@ describe('SharedCounters', () => {
     const storage = new MemoryStorage();
     let reachable = false;
     const { logger, lines } = capture();
-    const counters = gatewayCounters((increments) => (reachable ? storage.addCounters(increments) : Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:1'))), logger);
+    const counters = gatewayCounters(
+      (increments) =>
+        reachable ? storage.addCounters(increments) : Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:1')),
+      logger,
+    );
     const counter = counters.counter('k', 0, LATER);
     counters.count(counter, 100);
     await counters.flush();
@@ -104,7 +118,11 @@ describe('SharedCounters', () => {
     await counters.flush();
     assert.deepEqual(counters.stats(), { shared: false, failures: 2, unsent: 2 });
     assert.equal(counter.value, 2, 'the local view keeps every count');
-    assert.deepEqual(lines.map((l) => l.level), [40], 'one warning, not one per failed exchange');
+    assert.deepEqual(
+      lines.map((l) => l.level),
+      [40],
+      'one warning, not one per failed exchange',
+    );
     assert.match(lines[0].msg, /exchanging limit counts with the API server failed/);
 
     reachable = true;
@@ -132,7 +150,9 @@ describe('SharedCounters', () => {
     const counter = counters.counter('k', 0, LATER);
     await counters.flush();
     counters.count(counter, 100);
-    await eventually(async () => assert.deepEqual(await storage.addCounters([{ key: 'k', window: 0, delta: 0, expiresAt: LATER }]), [1]));
+    await eventually(async () =>
+      assert.deepEqual(await storage.addCounters([{ key: 'k', window: 0, delta: 0, expiresAt: LATER }]), [1]),
+    );
     await counters.close();
   });
 });

@@ -13,7 +13,12 @@
 // counts, and sends them once it answers again; it says so once in the log and in
 // /metrics. Counts not yet sent when a process is killed (not stopped) are lost.
 import type { Logger } from 'pino';
-import { COUNTERS_PATH, MAX_COUNTER_INCREMENTS, type CounterIncrementBody, type CountersResponse } from '../api/counters.ts';
+import {
+  COUNTERS_PATH,
+  MAX_COUNTER_INCREMENTS,
+  type CounterIncrementBody,
+  type CountersResponse,
+} from '../api/counters.ts';
 import type { KubeClient } from '../client/rest.ts';
 
 /** Sends increments and answers with each counter's total after them, in order. */
@@ -36,9 +41,15 @@ const URGENT_FRACTION = 0.25;
 /** The counters endpoint of the API server `client` talks to. */
 export function apiServerExchange(client: KubeClient): CounterExchange {
   return async (increments) => {
-    const answer = await client.post<CountersResponse>(COUNTERS_PATH, { increments }, AbortSignal.timeout(EXCHANGE_TIMEOUT_MS));
+    const answer = await client.post<CountersResponse>(
+      COUNTERS_PATH,
+      { increments },
+      AbortSignal.timeout(EXCHANGE_TIMEOUT_MS),
+    );
     if (!Array.isArray(answer.totals) || answer.totals.length !== increments.length) {
-      throw new Error(`the counters endpoint answered ${answer.totals?.length ?? 'no'} totals for ${increments.length} increments`);
+      throw new Error(
+        `the counters endpoint answered ${answer.totals?.length ?? 'no'} totals for ${increments.length} increments`,
+      );
     }
     return answer.totals;
   };
@@ -214,7 +225,9 @@ export class SharedCounters {
     try {
       while (done < batch.length) {
         const part = batch.slice(done, done + MAX_COUNTER_INCREMENTS);
-        const totals = await exchange(part.map((c) => ({ key: c.key, window: c.window, delta: c.inFlight, expiresAt: c.expiresAt })));
+        const totals = await exchange(
+          part.map((c) => ({ key: c.key, window: c.window, delta: c.inFlight, expiresAt: c.expiresAt })),
+        );
         const at = this.now();
         part.forEach((counter, i) => {
           counter.synced = totals[i];
@@ -237,7 +250,9 @@ export class SharedCounters {
     }
     if (!this.shared) {
       this.shared = true;
-      this.options.logger?.info('exchanging limit counts with the API server works again: rate limits and quotas are shared again');
+      this.options.logger?.info(
+        'exchanging limit counts with the API server works again: rate limits and quotas are shared again',
+      );
     }
     return true;
   }
@@ -247,6 +262,9 @@ export class SharedCounters {
     this.retryAt = this.now() + RETRY_AFTER_MS;
     if (!this.shared) return;
     this.shared = false;
-    this.options.logger?.warn({ err }, 'exchanging limit counts with the API server failed: rate limits and quotas are decided on this process\'s own counts until it works again');
+    this.options.logger?.warn(
+      { err },
+      "exchanging limit counts with the API server failed: rate limits and quotas are decided on this process's own counts until it works again",
+    );
   }
 }

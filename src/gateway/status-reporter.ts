@@ -53,7 +53,9 @@ export interface ServedScope {
 /** The lease that elects the status writer among the gateways serving `scope`. */
 export function statusLeaseName(scope: ServedScope): string {
   if (!scope.namespace && !scope.selector) return STATUS_LEASE;
-  const digest = createHash('sha256').update(`${scope.namespace ?? ''}\n${scope.selector ?? ''}`).digest('hex');
+  const digest = createHash('sha256')
+    .update(`${scope.namespace ?? ''}\n${scope.selector ?? ''}`)
+    .digest('hex');
   return `${STATUS_LEASE}-${digest.slice(0, 10)}`;
 }
 
@@ -225,7 +227,13 @@ export class StatusReporter {
       if (!seen || seen.metadata.generation !== input.metadata.generation) continue;
       const outcome = config.outcomes.get(id)!;
       const before = this.settled.get(id);
-      if (before && before.version !== undefined && before.version === seen.metadata.resourceVersion && before.outcome === outcome && before.healthEpoch === healthEpoch) {
+      if (
+        before &&
+        before.version !== undefined &&
+        before.version === seen.metadata.resourceVersion &&
+        before.outcome === outcome &&
+        before.healthEpoch === healthEpoch
+      ) {
         settled.set(id, before);
         continue;
       }
@@ -236,11 +244,15 @@ export class StatusReporter {
       try {
         const result = await writeStatus(this.options.client, apiDefinitionKind, base, status);
         if (result.outcome !== 'written') {
-          if (result.outcome === 'unchanged' && base === seen) settled.set(id, { version: seen.metadata.resourceVersion, outcome, healthEpoch });
+          if (result.outcome === 'unchanged' && base === seen)
+            settled.set(id, { version: seen.metadata.resourceVersion, outcome, healthEpoch });
           continue;
         }
         this.counts.writes++;
-        const event = readyEvent(base.status?.conditions?.find((c) => c.type === ConditionType.Ready), outcome);
+        const event = readyEvent(
+          base.status?.conditions?.find((c) => c.type === ConditionType.Ready),
+          outcome,
+        );
         if (event) void this.events.record(result.object!, event.type, event.reason, event.message);
         written.set(id, { from: base.metadata.resourceVersion, object: result.object! });
         // When the watch brings this write back, there is nothing to compute again.

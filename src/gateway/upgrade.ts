@@ -26,10 +26,22 @@ import { rawResponseHead } from './raw-response.ts';
 import { circuitOpen, upstreamFailure, upstreamTimeout, upstreamUnreachable } from './upstream.ts';
 
 /** Proxies an upgrade request; resolves with the status sent (101 once joined). */
-export function forwardUpgrade(api: CompiledApi, ctx: RequestContext, res: ServerResponse, upstreamPath: string): Promise<number> {
+export function forwardUpgrade(
+  api: CompiledApi,
+  ctx: RequestContext,
+  res: ServerResponse,
+  upstreamPath: string,
+): Promise<number> {
   const { req } = ctx;
   if (req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0') {
-    return Promise.resolve(sendRefusal(res, { code: 'MALFORMED_REQUEST', message: 'an Upgrade request cannot carry a body' }, api.id, ctx.responseHeaders));
+    return Promise.resolve(
+      sendRefusal(
+        res,
+        { code: 'MALFORMED_REQUEST', message: 'an Upgrade request cannot carry a body' },
+        api.id,
+        ctx.responseHeaders,
+      ),
+    );
   }
   const target = api.targets.pick();
   if (!target) return Promise.resolve(sendRefusal(res, circuitOpen(api.id), api.id, ctx.responseHeaders));

@@ -7,7 +7,13 @@ import { eventually } from '../../test/support/eventually.ts';
 import { recordClaims, type Claims } from './carried.ts';
 import { TargetSet, Upstreams, type Target } from './upstream.ts';
 
-const upstream = (targets: Upstream['targets'], more: Partial<Upstream> = {}): Upstream => ({ targets, timeout: '30s', connectTimeout: '5s', retries: 0, ...more });
+const upstream = (targets: Upstream['targets'], more: Partial<Upstream> = {}): Upstream => ({
+  targets,
+  timeout: '30s',
+  connectTimeout: '5s',
+  retries: 0,
+  ...more,
+});
 const breaker = { consecutiveFailures: 1, openDuration: '1m', halfOpenRequests: 1 };
 
 /** How often each target URL is picked in `n` picks. */
@@ -32,11 +38,22 @@ async function closedOrigin(): Promise<string> {
 test('picks by weight, leaves weight 0 out, and retries in order from the previous target', async () => {
   const upstreams = new Upstreams();
   try {
-    const set = new TargetSet('ns/a', upstream([{ url: 'http://a.test', weight: 1 }, { url: 'http://b.test/base/', weight: 3 }, { url: 'http://c.test', weight: 0 }]), upstreams);
+    const set = new TargetSet(
+      'ns/a',
+      upstream([
+        { url: 'http://a.test', weight: 1 },
+        { url: 'http://b.test/base/', weight: 3 },
+        { url: 'http://c.test', weight: 0 },
+      ]),
+      upstreams,
+    );
     assert.equal(set.size, 2);
     const counts = tally(set, 4000);
     assert.deepEqual(Object.keys(counts).sort(), ['http://a.test', 'http://b.test/base/']);
-    assert.ok(counts['http://b.test/base/'] > 2700 && counts['http://b.test/base/'] < 3300, `b got ${counts['http://b.test/base/']} of 4000 at weight 3 of 4`);
+    assert.ok(
+      counts['http://b.test/base/'] > 2700 && counts['http://b.test/base/'] < 3300,
+      `b got ${counts['http://b.test/base/']} of 4000 at weight 3 of 4`,
+    );
     const first = set.pick()!;
     const second = set.pick(first)!;
     assert.notEqual(second.url, first.url);
@@ -51,7 +68,11 @@ test('picks by weight, leaves weight 0 out, and retries in order from the previo
 test('skips targets whose circuit is open and finds none when every circuit is open', async () => {
   const upstreams = new Upstreams();
   try {
-    const set = new TargetSet('ns/a', upstream([{ url: 'http://a.test' }, { url: 'http://b.test' }], { circuitBreaker: breaker }), upstreams);
+    const set = new TargetSet(
+      'ns/a',
+      upstream([{ url: 'http://a.test' }, { url: 'http://b.test' }], { circuitBreaker: breaker }),
+      upstreams,
+    );
     const open = (t: Target) => t.breaker!.failed(t.breaker!.acquire());
     const a = set.pick()!;
     open(a);
@@ -60,7 +81,10 @@ test('skips targets whose circuit is open and finds none when every circuit is o
     assert.equal(set.pick(b), b, 'a retry finds the only target left');
     open(b);
     assert.equal(set.pick(), undefined);
-    assert.deepEqual(set.health().map((h) => h.circuit), ['open', 'open']);
+    assert.deepEqual(
+      set.health().map((h) => h.circuit),
+      ['open', 'open'],
+    );
   } finally {
     await upstreams.close();
   }
@@ -75,10 +99,20 @@ test('skips unhealthy targets, and sends to all of them when all are unhealthy (
   const healthCheck = { path: '/', interval: '50ms', timeout: '1s', healthyThreshold: 1, unhealthyThreshold: 1 };
   try {
     const mixed = new TargetSet('ns/a', upstream([{ url: healthy }, { url: sick1 }], { healthCheck }), upstreams);
-    await eventually(() => assert.deepEqual(mixed.health().map((h) => h.healthy), [true, false]));
+    await eventually(() =>
+      assert.deepEqual(
+        mixed.health().map((h) => h.healthy),
+        [true, false],
+      ),
+    );
     assert.deepEqual(Object.keys(tally(mixed, 50)), [healthy]);
     const allSick = new TargetSet('ns/b', upstream([{ url: sick1 }, { url: sick2 }], { healthCheck }), upstreams);
-    await eventually(() => assert.deepEqual(allSick.health().map((h) => h.healthy), [false, false]));
+    await eventually(() =>
+      assert.deepEqual(
+        allSick.health().map((h) => h.healthy),
+        [false, false],
+      ),
+    );
     assert.deepEqual(Object.keys(tally(allSick, 100)).sort(), [sick1, sick2].sort());
   } finally {
     await upstreams.close();
@@ -93,7 +127,10 @@ test('carries pools, checkers and breakers over compiles by key, and lets go of 
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   let probes = 0;
   server.on('request', () => probes++);
-  const spec = upstream([{ url: origin }], { circuitBreaker: breaker, healthCheck: { path: '/', interval: '50ms', timeout: '1s', healthyThreshold: 1, unhealthyThreshold: 1 } });
+  const spec = upstream([{ url: origin }], {
+    circuitBreaker: breaker,
+    healthCheck: { path: '/', interval: '50ms', timeout: '1s', healthyThreshold: 1, unhealthyThreshold: 1 },
+  });
   // Each compile is one part of a config replacing the last one: it acquires, then the part it replaces is released.
   let held: Claims | undefined;
   const compile = (id: string) => {

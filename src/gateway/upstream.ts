@@ -101,7 +101,11 @@ export class TargetSet {
   }
 
   health(): TargetHealth[] {
-    return this.targets.map((t) => ({ url: t.url, healthy: t.health?.healthy ?? true, ...(t.breaker ? { circuit: t.breaker.state } : {}) }));
+    return this.targets.map((t) => ({
+      url: t.url,
+      healthy: t.health?.healthy ?? true,
+      ...(t.breaker ? { circuit: t.breaker.state } : {}),
+    }));
   }
 
   /** URLs of the targets whose verdict `checker` gives (checkers are shared by origin and check). */
@@ -171,7 +175,9 @@ export function upstreamUnreachable(apiId: string, failure: UpstreamFailure): Re
 }
 
 function usable(t: Target, healthyOnly: boolean): boolean {
-  return (!healthyOnly || t.health === undefined || t.health.healthy) && (t.breaker === undefined || t.breaker.available());
+  return (
+    (!healthyOnly || t.health === undefined || t.health.healthy) && (t.breaker === undefined || t.breaker.available())
+  );
 }
 
 function healthSettings(check: HealthCheck): HealthSettings {
@@ -200,7 +206,10 @@ export class Upstreams {
   constructor(private readonly events: UpstreamEvents = {}) {}
 
   pool(origin: string, connectTimeoutMs: number): Pool {
-    return this.pools.get(`${origin}|${connectTimeoutMs}`, () => new Pool(origin, { connect: { timeout: connectTimeoutMs }, connections: 128, keepAliveTimeout: 30_000 }));
+    return this.pools.get(
+      `${origin}|${connectTimeoutMs}`,
+      () => new Pool(origin, { connect: { timeout: connectTimeoutMs }, connections: 128, keepAliveTimeout: 30_000 }),
+    );
   }
 
   /** Keyed by the whole check: APIs declaring the same check of one origin share its
@@ -213,7 +222,10 @@ export class Upstreams {
 
   /** Keyed by API and target URL; changed settings apply to the breaker as it stands. */
   breaker(api: string, target: string, settings: BreakerSettings): CircuitBreaker {
-    const breaker = this.breakers.get(`${api}|${target}`, () => new CircuitBreaker(settings, (state) => this.events.circuitChanged?.(api, target, state)));
+    const breaker = this.breakers.get(
+      `${api}|${target}`,
+      () => new CircuitBreaker(settings, (state) => this.events.circuitChanged?.(api, target, state)),
+    );
     breaker.configure(settings);
     return breaker;
   }

@@ -67,19 +67,38 @@ export async function startController(options: ControllerOptions): Promise<GitOp
   const { logger } = options;
   const client = new KubeClient(await loadKubeconfig(options.kubeconfig));
   const redactor = new Redactor();
-  const events = new EventRecorder(client, 'gatehouse-controller', logger, { redact: (m) => redactor.redact(m), instance: hostname() });
+  const events = new EventRecorder(client, 'gatehouse-controller', logger, {
+    redact: (m) => redactor.redact(m),
+    instance: hostname(),
+  });
   const artifacts = join(options.dataDir, 'artifacts');
-  const watchError = (kind: string) => (err: unknown) => logger.warn({ err: redactor.redact(String(err)), kind }, 'watch failed; retrying');
+  const watchError = (kind: string) => (err: unknown) =>
+    logger.warn({ err: redactor.redact(String(err)), kind }, 'watch failed; retrying');
 
   const sources = new Informer<GitRepository>(client, gitRepositoryKind, { onError: watchError('GitRepository') });
   const syncs = new Informer<Sync>(client, syncKind, { onError: watchError('Sync') });
   const receivers = new Informer<Receiver>(client, receiverKind, { onError: watchError('Receiver') });
   const secrets = new Informer<Secret>(client, secretKind, { onError: watchError('Secret') });
-  const owned = OWNED_KINDS.map((kind) => ({ kind, informer: new Informer<KubeObject>(client, kind, { labelSelector: SYNC_NAME_LABEL, onError: watchError(kind.kind) }) }));
+  const owned = OWNED_KINDS.map((kind) => ({
+    kind,
+    informer: new Informer<KubeObject>(client, kind, {
+      labelSelector: SYNC_NAME_LABEL,
+      onError: watchError(kind.kind),
+    }),
+  }));
   const sourcesBySecret = indexBy(sources, (repo) => (repo.spec.secretRef ? [repo.spec.secretRef] : []));
   const { concurrency, backoff } = options;
   const onError = watchError;
-  const readiness = readinessControllers({ client, logger, concurrency, backoff, secrets, sources, receivers, onError });
+  const readiness = readinessControllers({
+    client,
+    logger,
+    concurrency,
+    backoff,
+    secrets,
+    sources,
+    receivers,
+    onError,
+  });
 
   const sourceController = new Controller({
     name: 'gitrepository',
@@ -89,21 +108,33 @@ export async function startController(options: ControllerOptions): Promise<GitOp
     backoff: options.backoff,
     // A reconciler's own status writes must not enqueue it again: primaries pass only
     // generation changes. A GitRepository's new artifact is status, and Syncs watch it unfiltered.
-  }).watch(sources, undefined, generationChanged)
+  })
+    .watch(sources, undefined, generationChanged)
     // A fixed Secret is tried at once, not after the backoff of the failures it caused.
     .watch(secrets, naming(sourcesBySecret));
 
-  const syncReconciler = new SyncReconciler({ client, events, redactor, logger, dataDir: artifacts, live: liveOwned(owned) });
+  const syncReconciler = new SyncReconciler({
+    client,
+    events,
+    redactor,
+    logger,
+    dataDir: artifacts,
+    live: liveOwned(owned),
+  });
   const syncController = new Controller({ name: 'sync', reconciler: syncReconciler, logger, concurrency, backoff })
     .watch(syncs, undefined, generationChanged)
     .watch(sources, (repo) => syncsOf(syncs, repo));
   for (const { informer } of owned) {
     // Status written by others (the gateway's ApiDefinition conditions) is not drift.
-    syncController.watch(informer, (obj) => {
-      const name = obj.metadata.labels?.[SYNC_NAME_LABEL];
-      const namespace = obj.metadata.labels?.[SYNC_NAMESPACE_LABEL];
-      return name && namespace ? [{ namespace, name }] : [];
-    }, contentChanged);
+    syncController.watch(
+      informer,
+      (obj) => {
+        const name = obj.metadata.labels?.[SYNC_NAME_LABEL];
+        const namespace = obj.metadata.labels?.[SYNC_NAMESPACE_LABEL];
+        return name && namespace ? [{ namespace, name }] : [];
+      },
+      contentChanged,
+    );
   }
 
   const informers = [sources, syncs, receivers, secrets, ...owned.map((o) => o.informer), ...readiness.informers];
@@ -133,7 +164,11 @@ export async function startController(options: ControllerOptions): Promise<GitOp
 
   /** Runs one reconcile now and returns the object as stored afterwards; a failed
    * reconcile is reported in the object's status, not as an error of this call. */
-  const reconcileNow = async <T extends KubeObject>(controller: Controller, kind: KindDefinition, request: Request): Promise<T> => {
+  const reconcileNow = async <T extends KubeObject>(
+    controller: Controller,
+    kind: KindDefinition,
+    request: Request,
+  ): Promise<T> => {
     await client.get<T>(kind, request.name, request.namespace);
     try {
       await controller.trigger(request);
@@ -192,13 +227,19 @@ function syncsOf(syncs: Informer<Sync>, repo: GitRepository): Request[] {
   const namespace = repo.metadata.namespace ?? 'default';
   return syncs
     .items()
-    .filter((s) => s.spec.sourceRef.name === repo.metadata.name && (s.spec.sourceRef.namespace ?? s.metadata.namespace) === namespace)
+    .filter(
+      (s) =>
+        s.spec.sourceRef.name === repo.metadata.name &&
+        (s.spec.sourceRef.namespace ?? s.metadata.namespace) === namespace,
+    )
     .map((s) => ({ namespace: s.metadata.namespace ?? 'default', name: s.metadata.name! }));
 }
 
 /** A lookup of owned objects in the drift watches' caches by inventory id; called for every
  * object of a Sync on each reconcile, so the kind is found by key, not by scanning. */
-function liveOwned(owned: Array<{ kind: KindDefinition; informer: Informer<KubeObject> }>): (id: string) => KubeObject | undefined {
+function liveOwned(
+  owned: Array<{ kind: KindDefinition; informer: Informer<KubeObject> }>,
+): (id: string) => KubeObject | undefined {
   const byKind = new Map(owned.map(({ kind, informer }) => [`${kind.group}/${kind.kind}`, informer]));
   return (id) => {
     const identity = parseId(id);

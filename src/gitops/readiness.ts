@@ -65,8 +65,11 @@ export function readinessControllers(deps: ReadinessDeps): Readiness {
   const controller = <T extends KubeObject>(name: string, rule: ReadinessRule<T>) => {
     const reconciler = new ReadinessReconciler(client, rule);
     const { logger, concurrency, backoff } = deps;
-    return new Controller({ name, reconciler, logger, concurrency, backoff })
-      .watch(rule.cache, undefined, generationChanged);
+    return new Controller({ name, reconciler, logger, concurrency, backoff }).watch(
+      rule.cache,
+      undefined,
+      generationChanged,
+    );
   };
 
   const controllers = [
@@ -80,8 +83,7 @@ export function readinessControllers(deps: ReadinessDeps): Readiness {
     controller('apikey', apiKeyRule(apiKeys, consumers, policies))
       .watch(consumers, naming(apiKeysByConsumer), appearedOrWent)
       .watch(policies, naming(apiKeysByPolicy), appearedOrWent),
-    controller('securitypolicy', securityPolicyRule(policies, apis))
-      .watch(apis, naming(policiesByApi), appearedOrWent),
+    controller('securitypolicy', securityPolicyRule(policies, apis)).watch(apis, naming(policiesByApi), appearedOrWent),
   ];
   return { informers: [consumers, apiKeys, policies, apis] as unknown as Informer<KubeObject>[], controllers };
 }

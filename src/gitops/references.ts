@@ -16,12 +16,15 @@ export function indexBy<T extends KubeObject>(
   names: (obj: T) => ReadonlyArray<{ namespace?: string; name: string }>,
 ): InformerIndex<T> {
   return new InformerIndex(informer, (obj) =>
-    names(obj).map((n) => cacheKey(n.namespace ?? obj.metadata.namespace ?? 'default', n.name)));
+    names(obj).map((n) => cacheKey(n.namespace ?? obj.metadata.namespace ?? 'default', n.name)),
+  );
 }
 
 /** Maps a changed object to the objects `index` files under its key: those naming it. */
-export const naming = <T extends KubeObject>(index: InformerIndex<T>) => (obj: KubeObject): Request[] =>
-  index.get(cacheKey(obj.metadata.namespace ?? 'default', obj.metadata.name!)).map(requestOf);
+export const naming =
+  <T extends KubeObject>(index: InformerIndex<T>) =>
+  (obj: KubeObject): Request[] =>
+    index.get(cacheKey(obj.metadata.namespace ?? 'default', obj.metadata.name!)).map(requestOf);
 
 /** Whether the object appeared or went: all an existence check needs of a named kind. */
 export const appearedOrWent: ChangeFilter<KubeObject> = (change) => change.type !== 'MODIFIED';

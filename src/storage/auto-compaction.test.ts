@@ -8,12 +8,15 @@ describe('startAutoCompaction', () => {
     try {
       let current = 10;
       const compactions: number[] = [];
-      const stop = startAutoCompaction({
-        currentRevision: async () => current,
-        compact: async (revision) => {
-          compactions.push(revision);
+      const stop = startAutoCompaction(
+        {
+          currentRevision: async () => current,
+          compact: async (revision) => {
+            compactions.push(revision);
+          },
         },
-      }, 1000);
+        1000,
+      );
       const tick = async () => {
         mock.timers.tick(1000);
         await new Promise((resolve) => setImmediate(resolve));
@@ -39,14 +42,18 @@ describe('startAutoCompaction', () => {
     try {
       const warnings: string[] = [];
       let calls = 0;
-      const stop = startAutoCompaction({
-        currentRevision: async () => {
-          calls++;
-          if (calls === 1) throw new Error('database down');
-          return calls;
+      const stop = startAutoCompaction(
+        {
+          currentRevision: async () => {
+            calls++;
+            if (calls === 1) throw new Error('database down');
+            return calls;
+          },
+          compact: async () => {},
         },
-        compact: async () => {},
-      }, 1000, { warn: (_fields, message) => warnings.push(message) });
+        1000,
+        { warn: (_fields, message) => warnings.push(message) },
+      );
       for (let i = 0; i < 2; i++) {
         mock.timers.tick(1000);
         await new Promise((resolve) => setImmediate(resolve));

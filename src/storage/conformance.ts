@@ -50,7 +50,12 @@ async function listAll(storage: Storage, options: ListOptions, pageSize: number,
   while (page.more) {
     await between?.();
     const last = page.items[page.items.length - 1].key;
-    page = await storage.list({ ...options, limit: pageSize, revision, after: { namespace: last.namespace, name: last.name } });
+    page = await storage.list({
+      ...options,
+      limit: pageSize,
+      revision,
+      after: { namespace: last.namespace, name: last.name },
+    });
     assert.equal(page.revision, revision);
     pages.push(page.items);
   }
@@ -125,11 +130,21 @@ export function runStorageConformance(name: string, open: () => Promise<Storage>
       const r = freshResource();
       const before = await storage.currentRevision();
       const boom = new Error('encode failed');
-      await assert.rejects(storage.create(keyOf(r, 'a'), { labels: {} }, () => { throw boom; }), (err) => err === boom);
+      await assert.rejects(
+        storage.create(keyOf(r, 'a'), { labels: {} }, () => {
+          throw boom;
+        }),
+        (err) => err === boom,
+      );
       await rejectsWith(storage.get(keyOf(r, 'a')), 'NotFound');
       const a = await storage.create(keyOf(r, 'a'), { labels: {} }, encoder('a'));
       assert.ok(a.revision > before);
-      await assert.rejects(storage.update(keyOf(r, 'a'), undefined, { labels: {} }, () => { throw boom; }), (err) => err === boom);
+      await assert.rejects(
+        storage.update(keyOf(r, 'a'), undefined, { labels: {} }, () => {
+          throw boom;
+        }),
+        (err) => err === boom,
+      );
       assert.deepEqual(await storage.get(keyOf(r, 'a')), a);
     });
 
@@ -137,15 +152,21 @@ export function runStorageConformance(name: string, open: () => Promise<Storage>
       const r = freshResource();
       const from = await storage.currentRevision();
       const watch = await storage.watch({ resource: r, fromRevision: from });
-      const writes = await Promise.all(Array.from({ length: 200 }, (_, i) =>
-        storage.create(keyOf(r, `o${i}`, `ns${i % 3}`), { labels: {} }, encoder(`o${i}`))));
+      const writes = await Promise.all(
+        Array.from({ length: 200 }, (_, i) =>
+          storage.create(keyOf(r, `o${i}`, `ns${i % 3}`), { labels: {} }, encoder(`o${i}`)),
+        ),
+      );
       const revisions = writes.map((w) => w.revision);
       assert.equal(new Set(revisions).size, 200);
       assert.ok(revisions.every((rev) => rev > from));
       const events = await take(watch, 200);
       watch.close();
       const eventRevisions = events.map((e) => e.revision);
-      assert.deepEqual(eventRevisions, [...revisions].sort((a, b) => a - b));
+      assert.deepEqual(
+        eventRevisions,
+        [...revisions].sort((a, b) => a - b),
+      );
       for (const w of writes) assert.equal(JSON.parse(w.value).resourceVersion, String(w.revision));
       assert.equal(await storage.currentRevision(), Math.max(...revisions));
     });
@@ -159,7 +180,9 @@ export function runStorageConformance(name: string, open: () => Promise<Storage>
         storage.create(keyOf(r, 'a'), { labels: {} }, encoder('a')),
         storage.create(keyOf(r, 'b'), { labels: {} }, encoder('b')),
       ]);
-      const codes = outcomes.map((o) => (o.status === 'fulfilled' ? 'ok' : isStorageError(o.reason) ? o.reason.code : 'other'));
+      const codes = outcomes.map((o) =>
+        o.status === 'fulfilled' ? 'ok' : isStorageError(o.reason) ? o.reason.code : 'other',
+      );
       assert.deepEqual(codes.slice(2), ['AlreadyExists', 'ok']);
       assert.deepEqual([...codes.slice(0, 2)].sort(), ['Conflict', 'ok']);
     });
@@ -177,21 +200,64 @@ export function runStorageConformance(name: string, open: () => Promise<Storage>
       ];
       for (const [ns, n, labels] of objects) await storage.create(keyOf(r, n, ns), { labels }, encoder(n));
       const list = async (o: Omit<ListOptions, 'resource'>) => names((await storage.list({ resource: r, ...o })).items);
-      assert.deepEqual(await list({}), ['ns1/B', 'ns1/a.b', 'ns1/b', 'ns10/z', 'ns2/a-b', 'ns2/\uFFFD', 'ns2/\u{1F600}']);
+      assert.deepEqual(await list({}), [
+        'ns1/B',
+        'ns1/a.b',
+        'ns1/b',
+        'ns10/z',
+        'ns2/a-b',
+        'ns2/\uFFFD',
+        'ns2/\u{1F600}',
+      ]);
       assert.deepEqual(await list({ namespace: 'ns1' }), ['ns1/B', 'ns1/a.b', 'ns1/b']);
-      assert.deepEqual(await list({ labels: [{ key: 'app', operator: 'in', values: ['web'] }] }), ['ns1/b', 'ns10/z', 'ns2/\uFFFD']);
-      assert.deepEqual(await list({ labels: [{ key: 'app', operator: 'in', values: ['api', 'db'] }] }), ['ns1/B', 'ns1/a.b']);
-      assert.deepEqual(await list({ labels: [{ key: 'app', operator: 'notin', values: ['web', 'db'] }] }), ['ns1/B', 'ns2/a-b', 'ns2/\u{1F600}']);
-      assert.deepEqual(await list({ labels: [{ key: 'tier', operator: 'exists', values: [] }] }), ['ns1/a.b', 'ns1/b', 'ns2/a-b']);
-      assert.deepEqual(await list({ labels: [{ key: 'tier', operator: '!', values: [] }] }), ['ns1/B', 'ns10/z', 'ns2/\uFFFD', 'ns2/\u{1F600}']);
-      assert.deepEqual(await list({
-        labels: [{ key: 'app', operator: 'in', values: ['web'] }, { key: 'tier', operator: 'exists', values: [] }],
-      }), ['ns1/b']);
+      assert.deepEqual(await list({ labels: [{ key: 'app', operator: 'in', values: ['web'] }] }), [
+        'ns1/b',
+        'ns10/z',
+        'ns2/\uFFFD',
+      ]);
+      assert.deepEqual(await list({ labels: [{ key: 'app', operator: 'in', values: ['api', 'db'] }] }), [
+        'ns1/B',
+        'ns1/a.b',
+      ]);
+      assert.deepEqual(await list({ labels: [{ key: 'app', operator: 'notin', values: ['web', 'db'] }] }), [
+        'ns1/B',
+        'ns2/a-b',
+        'ns2/\u{1F600}',
+      ]);
+      assert.deepEqual(await list({ labels: [{ key: 'tier', operator: 'exists', values: [] }] }), [
+        'ns1/a.b',
+        'ns1/b',
+        'ns2/a-b',
+      ]);
+      assert.deepEqual(await list({ labels: [{ key: 'tier', operator: '!', values: [] }] }), [
+        'ns1/B',
+        'ns10/z',
+        'ns2/\uFFFD',
+        'ns2/\u{1F600}',
+      ]);
+      assert.deepEqual(
+        await list({
+          labels: [
+            { key: 'app', operator: 'in', values: ['web'] },
+            { key: 'tier', operator: 'exists', values: [] },
+          ],
+        }),
+        ['ns1/b'],
+      );
       assert.deepEqual(await list({ fields: [{ field: 'name', operator: '=', value: 'b' }] }), ['ns1/b']);
-      assert.deepEqual(await list({ fields: [{ field: 'namespace', operator: '!=', value: 'ns2' }, { field: 'name', operator: '!=', value: 'b' }] }),
-        ['ns1/B', 'ns1/a.b', 'ns10/z']);
+      assert.deepEqual(
+        await list({
+          fields: [
+            { field: 'namespace', operator: '!=', value: 'ns2' },
+            { field: 'name', operator: '!=', value: 'b' },
+          ],
+        }),
+        ['ns1/B', 'ns1/a.b', 'ns10/z'],
+      );
       assert.deepEqual(await list({ fields: [{ field: 'namespace', operator: '=', value: 'ns10' }] }), ['ns10/z']);
-      assert.deepEqual(await list({ namespace: 'ns2', labels: [{ key: 'app', operator: 'exists', values: [] }] }), ['ns2/\uFFFD']);
+      assert.deepEqual(await list({ namespace: 'ns2', labels: [{ key: 'app', operator: 'exists', values: [] }] }), [
+        'ns2/\uFFFD',
+      ]);
       const all = await storage.list({ resource: r });
       assert.equal(all.revision, await storage.currentRevision());
       assert.equal(all.more, false);
@@ -207,8 +273,12 @@ export function runStorageConformance(name: string, open: () => Promise<Storage>
         ['d', { spec: 'not an object', source: {} }],
       ];
       for (const [n, extra] of objects) await storage.create(keyOf(r, n), { labels: { n } }, encoder(n, extra));
-      const json = (operator: '=' | '!=', value: string, ...paths: string[]) =>
-        ({ field: 'json' as const, operator, value, paths: paths.map((path) => path.split('.')) });
+      const json = (operator: '=' | '!=', value: string, ...paths: string[]) => ({
+        field: 'json' as const,
+        operator,
+        value,
+        paths: paths.map((path) => path.split('.')),
+      });
       const keys = (items: StoredObject[]) => items.map((item) => item.key.name);
       const list = async (o: Omit<ListOptions, 'resource'>) => keys((await storage.list({ resource: r, ...o })).items);
       assert.deepEqual(await list({ fields: [json('=', '/x', 'spec.path')] }), ['a']);
@@ -216,13 +286,19 @@ export function runStorageConformance(name: string, open: () => Promise<Storage>
       assert.deepEqual(await list({ fields: [json('=', '', 'spec.path')] }), ['c', 'd'], 'null and absent are ""');
       assert.deepEqual(await list({ fields: [json('=', '8080', 'spec.port')] }), ['b'], 'numbers as text');
       assert.deepEqual(await list({ fields: [json('=', 'false', 'spec.on')] }), ['b'], 'booleans as text');
-      assert.deepEqual(await list({ fields: [json('=', 'gateway', 'source.component', 'reporter')] }), ['b', 'c'],
-        'the first non-empty path');
+      assert.deepEqual(
+        await list({ fields: [json('=', 'gateway', 'source.component', 'reporter')] }),
+        ['b', 'c'],
+        'the first non-empty path',
+      );
       assert.deepEqual(await list({ fields: [json('=', 'gitops', 'source.component', 'reporter')] }), ['a']);
-      assert.deepEqual(await list({
-        fields: [json('!=', '/x', 'spec.path'), { field: 'name', operator: '!=', value: 'c' }],
-        labels: [{ key: 'n', operator: 'notin', values: ['d'] }],
-      }), ['b']);
+      assert.deepEqual(
+        await list({
+          fields: [json('!=', '/x', 'spec.path'), { field: 'name', operator: '!=', value: 'c' }],
+          labels: [{ key: 'n', operator: 'notin', values: ['d'] }],
+        }),
+        ['b'],
+      );
       const first = await storage.list({ resource: r, fields: [json('!=', '', 'reporter')], limit: 1 });
       assert.deepEqual(keys(first.items), ['b']);
       assert.equal(first.more, true);
@@ -257,7 +333,9 @@ export function runStorageConformance(name: string, open: () => Promise<Storage>
       const r = freshResource();
       const originals: StoredObject[] = [];
       for (let i = 0; i < 10; i++) {
-        originals.push(await storage.create(keyOf(r, `o${i}`), { labels: { keep: i % 2 === 0 ? 'yes' : 'no' } }, encoder(`o${i}`)));
+        originals.push(
+          await storage.create(keyOf(r, `o${i}`), { labels: { keep: i % 2 === 0 ? 'yes' : 'no' } }, encoder(`o${i}`)),
+        );
       }
       const first = await storage.list({ resource: r, limit: 3 });
       assert.equal(first.more, true);
@@ -274,10 +352,16 @@ export function runStorageConformance(name: string, open: () => Promise<Storage>
       assert.equal(paged.pages.length, 4);
 
       const snapshot = await storage.currentRevision();
-      const evens = (await storage.list({ resource: r, labels: [{ key: 'keep', operator: 'in', values: ['yes'] }] })).items;
-      const pagedEvens = await listAll(storage, { resource: r, labels: [{ key: 'keep', operator: 'in', values: ['yes'] }] }, 2, async () => {
-        for (const o of evens) await storage.update(o.key, undefined, { labels: { keep: 'no' } }, encoder('flipped'));
-      });
+      const evens = (await storage.list({ resource: r, labels: [{ key: 'keep', operator: 'in', values: ['yes'] }] }))
+        .items;
+      const pagedEvens = await listAll(
+        storage,
+        { resource: r, labels: [{ key: 'keep', operator: 'in', values: ['yes'] }] },
+        2,
+        async () => {
+          for (const o of evens) await storage.update(o.key, undefined, { labels: { keep: 'no' } }, encoder('flipped'));
+        },
+      );
       assert.equal(pagedEvens.revision, snapshot);
       assert.deepEqual(pagedEvens.items, evens);
       const now = await storage.list({ resource: r, labels: [{ key: 'keep', operator: 'in', values: ['yes'] }] });
@@ -295,7 +379,10 @@ export function runStorageConformance(name: string, open: () => Promise<Storage>
       await storage.compact(c.revision);
       assert.equal(await storage.compactedRevision(), c.revision);
       await rejectsWith(storage.list({ resource: r, revision: b.revision }), 'Expired');
-      await rejectsWith(storage.list({ resource: r, revision: a.revision, after: { namespace: 'default', name: 'a' }, limit: 1 }), 'Expired');
+      await rejectsWith(
+        storage.list({ resource: r, revision: a.revision, after: { namespace: 'default', name: 'a' }, limit: 1 }),
+        'Expired',
+      );
       await storage.update(keyOf(r, 'c'), undefined, { labels: {} }, encoder('c2'));
       await storage.create(keyOf(r, 'd'), { labels: {} }, encoder('d'));
       const snap = await storage.list({ resource: r, revision: c.revision });
@@ -313,20 +400,34 @@ export function runStorageConformance(name: string, open: () => Promise<Storage>
       const b = await storage.create(keyOf(r, 'b', 'ns2'), { labels: {} }, encoder('b'));
       const watch = await storage.watch({ resource: r, fromRevision: from });
       const replayed = await take(watch, 3);
-      assert.deepEqual(replayed.map((e) => [e.type, e.key.name, e.revision]), [
-        ['ADDED', 'a', a.revision], ['MODIFIED', 'a', a2.revision], ['ADDED', 'b', b.revision],
-      ]);
+      assert.deepEqual(
+        replayed.map((e) => [e.type, e.key.name, e.revision]),
+        [
+          ['ADDED', 'a', a.revision],
+          ['MODIFIED', 'a', a2.revision],
+          ['ADDED', 'b', b.revision],
+        ],
+      );
       assert.equal(replayed[0].prevValue, undefined);
       assert.equal(replayed[1].prevValue, a.value);
       assert.equal(replayed[1].value, a2.value);
       const deleted = await storage.delete(keyOf(r, 'a'));
       const c = await storage.create(keyOf(r, 'c'), { labels: {} }, encoder('c'));
       const live = await take(watch, 2);
-      assert.deepEqual(live[0], { type: 'DELETED', key: keyOf(r, 'a'), value: a2.value, prevValue: a2.value, revision: deleted.revision });
+      assert.deepEqual(live[0], {
+        type: 'DELETED',
+        key: keyOf(r, 'a'),
+        value: a2.value,
+        prevValue: a2.value,
+        revision: deleted.revision,
+      });
       assert.deepEqual(live[1], { type: 'ADDED', key: keyOf(r, 'c'), value: c.value, revision: c.revision });
 
       const fromMiddle = await storage.watch({ resource: r, fromRevision: a2.revision });
-      assert.deepEqual((await take(fromMiddle, 3)).map((e) => e.revision), [b.revision, deleted.revision, c.revision]);
+      assert.deepEqual(
+        (await take(fromMiddle, 3)).map((e) => e.revision),
+        [b.revision, deleted.revision, c.revision],
+      );
       fromMiddle.close();
       watch.close();
     });
@@ -339,10 +440,19 @@ export function runStorageConformance(name: string, open: () => Promise<Storage>
       await storage.create(keyOf(r, 'y', 'ns2'), { labels: {} }, encoder('y'));
       await storage.create(keyOf(freshResource(), 'w', 'ns1'), { labels: {} }, encoder('w'));
       const z = await storage.create(keyOf(r, 'z', 'ns1'), { labels: {} }, encoder('z'));
-      assert.deepEqual((await take(watch, 2)).map((e) => [e.key.name, e.revision]), [['x', x.revision], ['z', z.revision]]);
+      assert.deepEqual(
+        (await take(watch, 2)).map((e) => [e.key.name, e.revision]),
+        [
+          ['x', x.revision],
+          ['z', z.revision],
+        ],
+      );
       watch.close();
       const replay = await storage.watch({ resource: r, namespace: 'ns2', fromRevision: from });
-      assert.deepEqual((await take(replay, 1)).map((e) => e.key.name), ['y']);
+      assert.deepEqual(
+        (await take(replay, 1)).map((e) => e.key.name),
+        ['y'],
+      );
       replay.close();
     });
 
@@ -354,7 +464,10 @@ export function runStorageConformance(name: string, open: () => Promise<Storage>
       await rejectsWith(storage.watch({ resource: r, fromRevision: a.revision }), 'Expired');
       const watch = await storage.watch({ resource: r, fromRevision: b.revision });
       const c = await storage.update(keyOf(r, 'a'), undefined, { labels: {} }, encoder('a3'));
-      assert.deepEqual((await take(watch, 1)).map((e) => e.revision), [c.revision]);
+      assert.deepEqual(
+        (await take(watch, 1)).map((e) => e.revision),
+        [c.revision],
+      );
       watch.close();
     });
 
@@ -374,25 +487,41 @@ export function runStorageConformance(name: string, open: () => Promise<Storage>
       await ended;
       await rejectsWith(own.checkWritable(), 'Unavailable');
       await rejectsWith(own.get(keyOf('x', 'y')), 'Unavailable');
-      await rejectsWith(own.addCounters([{ key: 'closed', window: 0, delta: 1, expiresAt: Date.now() + 60_000 }]), 'Unavailable');
+      await rejectsWith(
+        own.addCounters([{ key: 'closed', window: 0, delta: 1, expiresAt: Date.now() + 60_000 }]),
+        'Unavailable',
+      );
     });
 
     it('adds to counters per key and window, returning totals in the order given', async () => {
       const key = freshResource();
       const later = Date.now() + 60_000;
       assert.deepEqual(await storage.addCounters([]), []);
-      assert.deepEqual(await storage.addCounters([
-        { key, window: 1000, delta: 3, expiresAt: later },
-        { key: `${key}/\u{1F600}`, window: 1000, delta: 0, expiresAt: later },
-        { key, window: 2000, delta: 1, expiresAt: later },
-      ]), [3, 0, 1]);
-      assert.deepEqual(await storage.addCounters([
-        { key, window: 2000, delta: 0, expiresAt: later },
-        { key, window: 1000, delta: 2, expiresAt: later },
-        { key, window: 2000, delta: 4, expiresAt: later },
-      ]), [5, 5, 5], 'increments of one counter are summed and report the same total');
+      assert.deepEqual(
+        await storage.addCounters([
+          { key, window: 1000, delta: 3, expiresAt: later },
+          { key: `${key}/\u{1F600}`, window: 1000, delta: 0, expiresAt: later },
+          { key, window: 2000, delta: 1, expiresAt: later },
+        ]),
+        [3, 0, 1],
+      );
+      assert.deepEqual(
+        await storage.addCounters([
+          { key, window: 2000, delta: 0, expiresAt: later },
+          { key, window: 1000, delta: 2, expiresAt: later },
+          { key, window: 2000, delta: 4, expiresAt: later },
+        ]),
+        [5, 5, 5],
+        'increments of one counter are summed and report the same total',
+      );
       const big = 2 ** 40;
-      assert.deepEqual(await storage.addCounters([{ key, window: 3000, delta: big, expiresAt: later }, { key, window: 3000, delta: big, expiresAt: later }]), [2 * big, 2 * big]);
+      assert.deepEqual(
+        await storage.addCounters([
+          { key, window: 3000, delta: big, expiresAt: later },
+          { key, window: 3000, delta: big, expiresAt: later },
+        ]),
+        [2 * big, 2 * big],
+      );
       const revision = await storage.currentRevision();
       await storage.addCounters([{ key, window: 1000, delta: 1, expiresAt: later }]);
       assert.equal(await storage.currentRevision(), revision, 'counters are not revisioned objects');
@@ -401,20 +530,43 @@ export function runStorageConformance(name: string, open: () => Promise<Storage>
     it('adds concurrent increments atomically', async () => {
       const key = freshResource();
       const expiresAt = Date.now() + 60_000;
-      const totals = await Promise.all(Array.from({ length: 100 }, (_, i) =>
-        storage.addCounters([{ key, window: 0, delta: 1, expiresAt }, { key: `${key}-${i % 2}`, window: 0, delta: 2, expiresAt }])));
-      assert.deepEqual(totals.map((t) => t[0]).sort((a, b) => a - b), Array.from({ length: 100 }, (_, i) => i + 1));
-      assert.deepEqual(await storage.addCounters([{ key: `${key}-0`, window: 0, delta: 0, expiresAt }, { key: `${key}-1`, window: 0, delta: 0, expiresAt }]), [100, 100]);
+      const totals = await Promise.all(
+        Array.from({ length: 100 }, (_, i) =>
+          storage.addCounters([
+            { key, window: 0, delta: 1, expiresAt },
+            { key: `${key}-${i % 2}`, window: 0, delta: 2, expiresAt },
+          ]),
+        ),
+      );
+      assert.deepEqual(
+        totals.map((t) => t[0]).sort((a, b) => a - b),
+        Array.from({ length: 100 }, (_, i) => i + 1),
+      );
+      assert.deepEqual(
+        await storage.addCounters([
+          { key: `${key}-0`, window: 0, delta: 0, expiresAt },
+          { key: `${key}-1`, window: 0, delta: 0, expiresAt },
+        ]),
+        [100, 100],
+      );
     });
 
     it('forgets a counter from its expiry, and never brings a live expiry closer', async () => {
       const key = freshResource();
       const past = Date.now() - 1;
       assert.deepEqual(await storage.addCounters([{ key, window: 0, delta: 5, expiresAt: past }]), [5]);
-      assert.deepEqual(await storage.addCounters([{ key, window: 0, delta: 2, expiresAt: past }]), [2], 'an expired counter starts again from zero');
+      assert.deepEqual(
+        await storage.addCounters([{ key, window: 0, delta: 2, expiresAt: past }]),
+        [2],
+        'an expired counter starts again from zero',
+      );
       const later = Date.now() + 60_000;
       assert.deepEqual(await storage.addCounters([{ key, window: 0, delta: 1, expiresAt: later }]), [1]);
-      assert.deepEqual(await storage.addCounters([{ key, window: 0, delta: 1, expiresAt: past }]), [2], 'the later expiry is kept');
+      assert.deepEqual(
+        await storage.addCounters([{ key, window: 0, delta: 1, expiresAt: past }]),
+        [2],
+        'the later expiry is kept',
+      );
       assert.deepEqual(await storage.addCounters([{ key, window: 0, delta: 0, expiresAt: past }]), [2]);
     });
   });

@@ -28,7 +28,10 @@ describe('directory lock', () => {
     await assert.rejects(lockDirectory(dir), (err: unknown) => {
       assert.ok(err instanceof DirectoryLockedError);
       assert.equal(err.holder, process.pid);
-      assert.match(err.message, new RegExp(`^${dir} is in use by process ${process.pid} \\(lock file ${join(dir, LOCK_FILE)}\\)`));
+      assert.match(
+        err.message,
+        new RegExp(`^${dir} is in use by process ${process.pid} \\(lock file ${join(dir, LOCK_FILE)}\\)`),
+      );
       return true;
     });
     await lock.release();
@@ -40,8 +43,15 @@ describe('directory lock', () => {
     const other = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)']);
     try {
       await writeFile(join(dir, LOCK_FILE), `${other.pid}\n`);
-      await assert.rejects(lockDirectory(dir), (err: unknown) => err instanceof DirectoryLockedError && err.holder === other.pid);
-      assert.equal((await readFile(join(dir, LOCK_FILE), 'utf8')).trim(), String(other.pid), 'the holder keeps its lock');
+      await assert.rejects(
+        lockDirectory(dir),
+        (err: unknown) => err instanceof DirectoryLockedError && err.holder === other.pid,
+      );
+      assert.equal(
+        (await readFile(join(dir, LOCK_FILE), 'utf8')).trim(),
+        String(other.pid),
+        'the holder keeps its lock',
+      );
     } finally {
       other.kill();
       await rm(join(dir, LOCK_FILE), { force: true });

@@ -14,8 +14,10 @@ export class DirectoryLockedError extends Error {
     readonly dir: string,
     readonly holder: number,
   ) {
-    super(`${dir} is in use by process ${holder} (lock file ${join(dir, LOCK_FILE)}); stop that process first, `
-      + `or delete the lock file if process ${holder} is not Gatehouse`);
+    super(
+      `${dir} is in use by process ${holder} (lock file ${join(dir, LOCK_FILE)}); stop that process first, ` +
+        `or delete the lock file if process ${holder} is not Gatehouse`,
+    );
     this.name = 'DirectoryLockedError';
   }
 }

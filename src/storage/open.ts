@@ -34,7 +34,10 @@ export async function openStorage(spec: string, options: OpenStorageOptions = {}
   const driverOptions = { compactEvery: options.compactEvery ?? DEFAULT_COMPACT_EVERY_MS, logger: options.logger };
   if (spec === 'memory') return new MemoryStorage(driverOptions);
   if (spec === 'pglite') {
-    return SqlStorage.open(await openPgliteClient(join(resolve(options.dataDir ?? '.gatehouse'), 'pglite')), driverOptions);
+    return SqlStorage.open(
+      await openPgliteClient(join(resolve(options.dataDir ?? '.gatehouse'), 'pglite')),
+      driverOptions,
+    );
   }
   if (spec === 'pglite:memory') return SqlStorage.open(await openPgliteClient(), driverOptions);
   if (spec.startsWith('pglite:') && spec.length > 'pglite:'.length) {

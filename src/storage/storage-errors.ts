@@ -24,5 +24,8 @@ export function conflict(key: ObjectKey, expected: number, actual: number): Stor
 }
 
 export function expired(resource: string, revision: number, compacted: number): StorageError {
-  return new StorageError('Expired', `revision ${revision} of ${resource} is compacted (oldest available is ${compacted})`);
+  return new StorageError(
+    'Expired',
+    `revision ${revision} of ${resource} is compacted (oldest available is ${compacted})`,
+  );
 }

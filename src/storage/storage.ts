@@ -35,7 +35,7 @@ export interface StoredObject {
   createRevision: number;
 }
 
-export type LabelOperator = 'in' | 'notin' | 'exists' | '!' ;
+export type LabelOperator = 'in' | 'notin' | 'exists' | '!';
 
 /** One requirement of a Kubernetes label selector. `=`/`==` are `in` with one value,
  * `!=` is `notin` with one value, `key` is `exists`, `!key` is `!`. */
@@ -128,7 +128,12 @@ export interface Storage {
   get(key: ObjectKey): Promise<StoredObject>;
   /** Replaces the value. With `expectedRevision`, fails with 'Conflict' when the stored
    * revision differs. Fails with 'NotFound' when the object does not exist. */
-  update(key: ObjectKey, expectedRevision: number | undefined, attrs: ObjectAttrs, encode: Encode): Promise<StoredObject>;
+  update(
+    key: ObjectKey,
+    expectedRevision: number | undefined,
+    attrs: ObjectAttrs,
+    encode: Encode,
+  ): Promise<StoredObject>;
   /** Removes the object; returns the last stored value with the revision of the delete.
    * Fails with 'NotFound' or, with `expectedRevision`, 'Conflict'. */
   delete(key: ObjectKey, expectedRevision?: number): Promise<StoredObject>;

@@ -5,7 +5,10 @@ import type { WatchEvent } from './storage.ts';
 import { MAX_QUEUED_EVENTS, WatcherSet } from './watch-channel.ts';
 
 const event = (revision: number, namespace = 'ns'): WatchEvent => ({
-  type: 'ADDED', key: { resource: 'r', namespace, name: `o${revision}` }, value: '{}', revision,
+  type: 'ADDED',
+  key: { resource: 'r', namespace, name: `o${revision}` },
+  value: '{}',
+  revision,
 });
 
 describe('WatcherSet', () => {

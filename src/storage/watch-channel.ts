@@ -46,7 +46,12 @@ export class WatchChannel implements Watch {
   push(event: WatchEvent): void {
     if (this.queue.length >= MAX_QUEUED_EVENTS) {
       this.queue.length = 0;
-      this.fail(new StorageError('Unavailable', `watch of ${this.describe()} fell more than ${MAX_QUEUED_EVENTS} events behind`));
+      this.fail(
+        new StorageError(
+          'Unavailable',
+          `watch of ${this.describe()} fell more than ${MAX_QUEUED_EVENTS} events behind`,
+        ),
+      );
       return;
     }
     this.enqueue(event);

@@ -9,7 +9,10 @@ import { Agent } from 'undici';
 import { loadKubeconfig } from '../../src/client/kubeconfig.ts';
 import { KubeClient } from '../../src/client/rest.ts';
 import type { DelegationTiming } from '../../src/apiserver/delegated-subresources.ts';
-import { ensureServiceAccountSigningKey, loadServiceAccountKeys } from '../../src/apiserver/auth/service-account/keys.ts';
+import {
+  ensureServiceAccountSigningKey,
+  loadServiceAccountKeys,
+} from '../../src/apiserver/auth/service-account/keys.ts';
 import { startApiServer, type ApiServer, type ApiServerOptions } from '../../src/apiserver/server.ts';
 import { ensureSelfSignedCert } from '../../src/apiserver/tls.ts';
 import { ensureAdminToken, writeKubeconfig } from '../../src/cli/kubeconfig.ts';
@@ -57,7 +60,10 @@ export interface TestApiServerOptions {
 /** The --service-account-issuer of test servers. */
 export const TEST_ISSUER = 'https://gatehouse.test';
 
-export async function startTestApiServer(storageSpec = 'memory', options: TestApiServerOptions = {}): Promise<TestApiServer> {
+export async function startTestApiServer(
+  storageSpec = 'memory',
+  options: TestApiServerOptions = {},
+): Promise<TestApiServer> {
   const dir = await mkdtemp(join(tmpdir(), 'gatehouse-test-'));
   const { tokenFile, token } = await ensureAdminToken(dir);
   if (options.tokens?.length) await appendFile(tokenFile, `${options.tokens.join('\n')}\n`);
@@ -80,9 +86,14 @@ export async function startTestApiServer(storageSpec = 'memory', options: TestAp
   const dispatcher = new Agent({ connect: { ca: tls.cert } });
   const kubectlResult = (args: string[], input?: string) =>
     new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      const child = execFile(KUBECTL, ['--kubeconfig', kubeconfigPath, '--cache-dir', join(dir, 'kube-cache'), ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-      });
+      const child = execFile(
+        KUBECTL,
+        ['--kubeconfig', kubeconfigPath, '--cache-dir', join(dir, 'kube-cache'), ...args],
+        { timeout: 60_000 },
+        (err, stdout, stderr) => {
+          resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+        },
+      );
       if (input !== undefined) child.stdin?.end(input);
     });
   return {
@@ -113,7 +124,6 @@ export async function startTestApiServer(storageSpec = 'memory', options: TestAp
     },
   };
 }
-
 
 /** Registers hooks on the enclosing suite: a memory-backed API server and a KubeClient for
  * it before the tests, both stopped after. Read the fields inside tests, not at load. */

@@ -3,7 +3,13 @@
 // the gateway to serve them, a small HTTP caller that sends exactly the request line and
 // headers it is given, and a raw socket exchange for bytes no HTTP client would send.
 import assert from 'node:assert/strict';
-import { createServer, request as httpRequest, type IncomingHttpHeaders, type RequestListener, type Server } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type RequestListener,
+  type Server,
+} from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import type { KubeObject } from '../../src/api/kind.ts';
 import type { GatewayInputs } from '../../src/gateway/config.ts';
@@ -35,7 +41,13 @@ export function startUpstream(name: string): Promise<Upstream> {
     req.on('end', () => {
       if (req.url?.startsWith('/slow')) return;
       const echo: Echo = { method: req.method!, url: req.url!, headers: req.headers, bodyBytes, upstream: name };
-      res.writeHead(200, { 'content-type': 'application/json', 'x-upstream': name, 'x-internal-secret': 'leak', connection: 'keep-alive, x-hop', 'x-hop': 'drop-me' });
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'x-upstream': name,
+        'x-internal-secret': 'leak',
+        connection: 'keep-alive, x-hop',
+        'x-hop': 'drop-me',
+      });
       res.end(JSON.stringify(echo));
     });
   });
@@ -52,10 +64,11 @@ export async function startServer(handler: RequestListener, port = 0): Promise<T
   return {
     server,
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 
@@ -76,18 +89,25 @@ export interface Answer {
 }
 
 /** Sends `path` verbatim (no normalisation), with the given headers and body. */
-export function call(base: string, path: string, init: { method?: string; headers?: Record<string, string>; body?: string | Buffer | (string | Buffer)[] } = {}): Promise<Answer> {
+export function call(
+  base: string,
+  path: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string | Buffer | (string | Buffer)[] } = {},
+): Promise<Answer> {
   const url = new URL(base);
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: url.hostname, port: url.port, method: init.method ?? 'GET', path, headers: init.headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        resolve({ status: res.statusCode!, headers: res.headers, text, json: <T>() => JSON.parse(text) as T });
-      });
-      res.on('error', reject);
-    });
+    const req = httpRequest(
+      { host: url.hostname, port: url.port, method: init.method ?? 'GET', path, headers: init.headers, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          resolve({ status: res.statusCode!, headers: res.headers, text, json: <T>() => JSON.parse(text) as T });
+        });
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     if (Array.isArray(init.body)) {
       for (const part of init.body) req.write(part);
@@ -98,7 +118,11 @@ export function call(base: string, path: string, init: { method?: string; header
   });
 }
 
-export function apiDefinition(name: string, spec: Record<string, unknown> & { listenPath: string }, namespace = 'default'): KubeObject {
+export function apiDefinition(
+  name: string,
+  spec: Record<string, unknown> & { listenPath: string },
+  namespace = 'default',
+): KubeObject {
   return { apiVersion: 'gatehouse.dev/v1alpha1', kind: 'ApiDefinition', metadata: { name, namespace }, spec };
 }
 
@@ -111,7 +135,11 @@ export function rawExchange(base: string, bytes: string | Buffer, timeoutMs = 50
     const socket = connect(Number(port), '127.0.0.1', () => socket.write(bytes));
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new Error(`connection still open after ${timeoutMs} ms; received ${JSON.stringify(Buffer.concat(chunks).toString('latin1').slice(0, 200))}`));
+      reject(
+        new Error(
+          `connection still open after ${timeoutMs} ms; received ${JSON.stringify(Buffer.concat(chunks).toString('latin1').slice(0, 200))}`,
+        ),
+      );
     }, timeoutMs);
     socket.on('data', (c: Buffer) => chunks.push(c));
     // A reset after the answer (the server closing with unread bytes) still ends the exchange.
@@ -123,7 +151,13 @@ export function rawExchange(base: string, bytes: string | Buffer, timeoutMs = 50
   });
 }
 
-const INPUT_OF: Record<string, keyof GatewayInputs> = { ApiDefinition: 'apis', SecurityPolicy: 'policies', Consumer: 'consumers', ApiKey: 'apiKeys', Secret: 'secrets' };
+const INPUT_OF: Record<string, keyof GatewayInputs> = {
+  ApiDefinition: 'apis',
+  SecurityPolicy: 'policies',
+  Consumer: 'consumers',
+  ApiKey: 'apiKeys',
+  Secret: 'secrets',
+};
 
 /** Waits until `gw` serves a config compiled from `obj` as written (its resourceVersion),
  * or with `gone`, one without it. Returns `obj`. */
@@ -131,7 +165,10 @@ export async function untilServed<T extends KubeObject>(gw: Gateway, obj: T, { g
   const list = INPUT_OF[obj.kind];
   await eventually(() => {
     const found = gw.config().inputs[list].find((o) => o.metadata.uid === obj.metadata.uid);
-    assert.ok(gone ? !found : found?.metadata.resourceVersion === obj.metadata.resourceVersion, `${obj.kind} ${obj.metadata.name} ${gone ? 'still' : 'not yet'} served`);
+    assert.ok(
+      gone ? !found : found?.metadata.resourceVersion === obj.metadata.resourceVersion,
+      `${obj.kind} ${obj.metadata.name} ${gone ? 'still' : 'not yet'} served`,
+    );
   });
   return obj;
 }

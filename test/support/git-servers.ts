@@ -15,7 +15,12 @@
 import { execFile, spawn } from 'node:child_process';
 import { timingSafeEqual } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server as HttpServer,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -48,7 +53,10 @@ const GIT_ENV: NodeJS.ProcessEnv = {
 
 /** Runs the system git in `repoDir` with the fixed test identity; resolves with trimmed stdout. */
 export async function gitIn(repoDir: string, args: string[]): Promise<string> {
-  const { stdout } = await execFileAsync('git', ['-C', repoDir, ...args], { env: GIT_ENV, maxBuffer: 64 * 1024 * 1024 });
+  const { stdout } = await execFileAsync('git', ['-C', repoDir, ...args], {
+    env: GIT_ENV,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return stdout.trim();
 }
 
@@ -79,9 +87,16 @@ export async function commit(repoDir: string, files: Record<string, string | nul
 }
 
 /** Tags HEAD (or `target`); annotated when a message is given. Resolves with the tagged commit SHA. */
-export async function tag(repoDir: string, name: string, options: { message?: string; target?: string } = {}): Promise<string> {
+export async function tag(
+  repoDir: string,
+  name: string,
+  options: { message?: string; target?: string } = {},
+): Promise<string> {
   const target = options.target ?? 'HEAD';
-  await gitIn(repoDir, options.message === undefined ? ['tag', name, target] : ['tag', '-a', name, '-m', options.message, target]);
+  await gitIn(
+    repoDir,
+    options.message === undefined ? ['tag', name, target] : ['tag', '-a', name, '-m', options.message, target],
+  );
   return gitIn(repoDir, ['rev-parse', `${target}^{commit}`]);
 }
 
@@ -137,7 +152,8 @@ export interface KeyPair {
 function ed25519Pair(): { private: string; public: string } {
   for (;;) {
     const pair = ssh2.utils.generateKeyPairSync('ed25519');
-    if (!(ssh2.utils.parseKey(pair.public) instanceof Error) && !(ssh2.utils.parseKey(pair.private) instanceof Error)) return pair;
+    if (!(ssh2.utils.parseKey(pair.public) instanceof Error) && !(ssh2.utils.parseKey(pair.private) instanceof Error))
+      return pair;
   }
 }
 
@@ -220,7 +236,8 @@ export async function startSshGitServer(options: SshGitServerOptions): Promise<S
       if (ctx.method !== 'publickey') return ctx.reject(['publickey']);
       const key = allowed.find((k) => k.getPublicSSH().equals(ctx.key.data));
       // Without a signature the client only asks whether the key would do (RFC 4252 §7).
-      if (!key || (ctx.signature && !key.verify(ctx.blob!, ctx.signature, ctx.hashAlgo))) return ctx.reject(['publickey']);
+      if (!key || (ctx.signature && !key.verify(ctx.blob!, ctx.signature, ctx.hashAlgo)))
+        return ctx.reject(['publickey']);
       ctx.accept();
     });
     client.on('ready', () => {
@@ -247,7 +264,10 @@ export async function startSshGitServer(options: SshGitServerOptions): Promise<S
           const dir = confine(root, exec.path);
           if (!dir) return end(128, `'${exec.path}' does not appear to be a git repository`);
           const observer = exec.service === 'git-upload-pack' ? counter.start() : undefined;
-          const child = spawn('git', [exec.service.slice('git-'.length), dir], { env: { ...GIT_ENV, ...env }, stdio: 'pipe' });
+          const child = spawn('git', [exec.service.slice('git-'.length), dir], {
+            env: { ...GIT_ENV, ...env },
+            stdio: 'pipe',
+          });
           channel.on('data', (chunk: Buffer) => {
             observer?.observe(chunk);
             child.stdin.write(chunk);
@@ -357,7 +377,14 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
 }
 
 /** Runs git http-backend for one request (RFC 3875 CGI) and relays its answer. */
-function runHttpBackend(root: string, req: IncomingMessage, res: ServerResponse, body: Buffer, user: string, protocolV2: boolean): void {
+function runHttpBackend(
+  root: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: Buffer,
+  user: string,
+  protocolV2: boolean,
+): void {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
   const env: NodeJS.ProcessEnv = {
     ...GIT_ENV,
@@ -424,7 +451,8 @@ export async function startHttpGitServer(options: HttpGitServerOptions): Promise
         return void res.end('authentication required\n');
       }
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-      const uploadPack = url.pathname.endsWith('/git-upload-pack') || url.searchParams.get('service') === 'git-upload-pack';
+      const uploadPack =
+        url.pathname.endsWith('/git-upload-pack') || url.searchParams.get('service') === 'git-upload-pack';
       if (uploadPack) {
         const plain = req.headers['content-encoding'] === 'gzip' ? gunzipSync(body) : body;
         counter.start().observe(plain);

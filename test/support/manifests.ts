@@ -2,7 +2,12 @@
 
 /** One ApiDefinition as YAML, proxying `listenPath` (stripped) to `upstream`; `header` is
  * set on every response the gateway sends for it. */
-export function apiManifest(name: string, listenPath: string, upstream: string, header?: { name: string; value: string }): string {
+export function apiManifest(
+  name: string,
+  listenPath: string,
+  upstream: string,
+  header?: { name: string; value: string },
+): string {
   const headers = header ? `  responseHeaders:\n    set:\n      ${header.name}: "${header.value}"\n` : '';
   return `apiVersion: gatehouse.dev/v1alpha1
 kind: ApiDefinition

@@ -62,8 +62,14 @@ async function serverIdentity(): Promise<{ uid: number; gid: number } | undefine
   if (process.getuid?.() !== 0) return undefined;
   const existing = (await userIds('postgres')) ?? (await userIds('gatehouse-pg'));
   if (existing) return existing;
-  await run('useradd', ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', 'gatehouse-pg'])
-    .catch(() => undefined); // another test process may have created it meanwhile
+  await run('useradd', [
+    '--system',
+    '--user-group',
+    '--no-create-home',
+    '--shell',
+    '/usr/sbin/nologin',
+    'gatehouse-pg',
+  ]).catch(() => undefined); // another test process may have created it meanwhile
   const created = await userIds('gatehouse-pg');
   if (!created) throw new Error('cannot create the unprivileged user gatehouse-pg to run PostgreSQL as');
   return created;
@@ -119,18 +125,48 @@ export async function startPostgres(options: { disk?: SmallDisk } = {}): Promise
   }
   const env = { ...process.env, LC_ALL: 'C.UTF-8' };
   const asServer = disk ? { env } : { ...(identity ?? {}), env };
-  const command = (argv: string[]): [string, string[]] => (disk ? disk.command(argv, identity) : [argv[0], argv.slice(1)]);
+  const command = (argv: string[]): [string, string[]] =>
+    disk ? disk.command(argv, identity) : [argv[0], argv.slice(1)];
   try {
-    await promisify(execFile)(...command([join(bin, 'initdb'), '-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync', '--no-instructions']), asServer);
+    await promisify(execFile)(
+      ...command([
+        join(bin, 'initdb'),
+        '-D',
+        data,
+        '-U',
+        'postgres',
+        '-A',
+        'trust',
+        '-E',
+        'UTF8',
+        '--no-sync',
+        '--no-instructions',
+      ]),
+      asServer,
+    );
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
     throw err;
   }
   const port = await freePort();
-  const child = spawn(...command([join(bin, 'postgres'),
-    '-D', data, '-p', String(port), '-k', serverDir,
-    '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=on', '-c', 'max_connections=200',
-  ]), { ...asServer, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(
+    ...command([
+      join(bin, 'postgres'),
+      '-D',
+      data,
+      '-p',
+      String(port),
+      '-k',
+      serverDir,
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'fsync=on',
+      '-c',
+      'max_connections=200',
+    ]),
+    { ...asServer, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let log = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     log = (log + chunk.toString()).slice(-8000);

@@ -29,21 +29,41 @@ const FILLER = '.filler';
 
 /** Mounts a tmpfs of `sizeMiB` at `dir` (which must exist) in a new mount namespace. */
 export async function makeSmallDisk(dir: string, sizeMiB: number): Promise<SmallDisk> {
-  const holder = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c',
-    `mount -t tmpfs -o size=${sizeMiB}m,mode=0755 tmpfs "$0" && echo mounted && exec cat >/dev/null`, dir],
-  { stdio: ['pipe', 'pipe', 'pipe'] });
+  const holder = spawn(
+    'unshare',
+    [
+      '--mount',
+      '--propagation',
+      'private',
+      'sh',
+      '-c',
+      `mount -t tmpfs -o size=${sizeMiB}m,mode=0755 tmpfs "$0" && echo mounted && exec cat >/dev/null`,
+      dir,
+    ],
+    { stdio: ['pipe', 'pipe', 'pipe'] },
+  );
   let output = '';
   holder.stdout?.on('data', (d: Buffer) => void (output += d.toString()));
   holder.stderr?.on('data', (d: Buffer) => void (output += d.toString()));
   const exited = once(holder, 'exit');
   await Promise.race([
     once(holder.stdout!, 'data'),
-    exited.then(() => { throw new Error(`cannot mount a tmpfs in a new mount namespace: ${output}`); }),
+    exited.then(() => {
+      throw new Error(`cannot mount a tmpfs in a new mount namespace: ${output}`);
+    }),
   ]);
   const outside = join(`/proc/${holder.pid}/root`, dir);
   const namespace = `--mount=/proc/${holder.pid}/ns/mnt`;
-  const command = (argv: string[], user?: { uid: number; gid: number }): [string, string[]] =>
-    ['nsenter', [namespace, `--wd=${process.cwd()}`, ...(user ? [`--setuid=${user.uid}`, `--setgid=${user.gid}`] : []), '--', ...argv]];
+  const command = (argv: string[], user?: { uid: number; gid: number }): [string, string[]] => [
+    'nsenter',
+    [
+      namespace,
+      `--wd=${process.cwd()}`,
+      ...(user ? [`--setuid=${user.uid}`, `--setgid=${user.gid}`] : []),
+      '--',
+      ...argv,
+    ],
+  ];
   return {
     dir,
     outside,

@@ -14,7 +14,9 @@ async function writeForever(): Promise<never> {
     const key = { resource, namespace: 'ns', name };
     const created = await storage.create(key, { labels: {} }, (rev) => JSON.stringify({ name, rv: rev }));
     process.stdout.write(`ack ${name} ${created.revision}\n`);
-    const updated = await storage.update(key, created.revision, { labels: { v: '2' } }, (rev) => JSON.stringify({ name, rv: rev }));
+    const updated = await storage.update(key, created.revision, { labels: { v: '2' } }, (rev) =>
+      JSON.stringify({ name, rv: rev }),
+    );
     process.stdout.write(`ack ${name} ${updated.revision}\n`);
   }
 }

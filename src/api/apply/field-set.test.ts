@@ -53,13 +53,17 @@ test('path elements are written as kube writes them: keys sorted by name, values
     pathString([fieldElement('metadata'), fieldElement('finalizers'), valueElement('a')]),
     '.metadata.finalizers[="a"]',
   );
-  assert.equal(pathString([fieldElement('ports'), keyElement({ containerPort: 80, protocol: 'TCP' })]),
-    '.ports[containerPort=80,protocol="TCP"]');
+  assert.equal(
+    pathString([fieldElement('ports'), keyElement({ containerPort: 80, protocol: 'TCP' })]),
+    '.ports[containerPort=80,protocol="TCP"]',
+  );
 });
 
 test('unreadable FieldsV1 is refused, naming the element', () => {
-  assert.throws(() => FieldSet.fromFieldsV1({ 'f:spec': { 'x:what': {} } }), (err: unknown) =>
-    err instanceof FieldsV1Error && err.message.includes('"x:what"'));
+  assert.throws(
+    () => FieldSet.fromFieldsV1({ 'f:spec': { 'x:what': {} } }),
+    (err: unknown) => err instanceof FieldsV1Error && err.message.includes('"x:what"'),
+  );
   assert.throws(() => FieldSet.fromFieldsV1({ 'f:spec': [] }), FieldsV1Error);
   assert.throws(() => FieldSet.fromFieldsV1({ 'k:not json': {} }), FieldsV1Error);
 });

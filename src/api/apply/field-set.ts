@@ -18,7 +18,9 @@ export function fieldElement(name: string): PathElement {
 
 /** An associative list item by its key fields; kube writes the keys sorted by name. */
 export function keyElement(keys: Record<string, unknown>): PathElement {
-  const sorted = Object.keys(keys).sort().map((k) => `${JSON.stringify(k)}:${JSON.stringify(keys[k])}`);
+  const sorted = Object.keys(keys)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${JSON.stringify(keys[k])}`);
   return `k:{${sorted.join(',')}}`;
 }
 
@@ -241,7 +243,9 @@ function elementString(element: PathElement): string {
       return `[${body}]`;
     default: {
       const keys = JSON.parse(body) as Record<string, unknown>;
-      return `[${Object.entries(keys).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',')}]`;
+      return `[${Object.entries(keys)
+        .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+        .join(',')}]`;
     }
   }
 }

@@ -16,11 +16,15 @@ const deployment: JSONSchema = object('Deployment.', {
     replicas: integer('Replicas.'),
     template: object('Template.', {
       spec: object('Pod spec.', {
-        containers: array('Containers.', object('Container.', {
-          name: string('Name.'),
-          image: string('Image.'),
-          args: array('Args.', string('Arg.')),
-        }), { 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] }),
+        containers: array(
+          'Containers.',
+          object('Container.', {
+            name: string('Name.'),
+            image: string('Image.'),
+            args: array('Args.', string('Arg.')),
+          }),
+          { 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] },
+        ),
       }),
     }),
   }),
@@ -72,17 +76,41 @@ test('an apply config owns its leaves and list items only; atomic lists are one 
 });
 
 test('merge: associative lists merge by key in the config order, atomic lists are replaced', () => {
-  const live = { spec: { template: { spec: { containers: [
-    { name: 'a', image: 'a:1', args: ['x'] }, { name: 'side', image: 's' }, { name: 'b', image: 'b:1' },
-  ] } } } };
-  const containers = [{ name: 'b', image: 'b:2' }, { name: 'a', args: ['y'] }];
+  const live = {
+    spec: {
+      template: {
+        spec: {
+          containers: [
+            { name: 'a', image: 'a:1', args: ['x'] },
+            { name: 'side', image: 's' },
+            { name: 'b', image: 'b:1' },
+          ],
+        },
+      },
+    },
+  };
+  const containers = [
+    { name: 'b', image: 'b:2' },
+    { name: 'a', args: ['y'] },
+  ];
   const config = { spec: { template: { spec: { containers } } } };
-  assert.deepEqual(merge(deployment, live, config), { spec: { template: { spec: { containers: [
-    { name: 'b', image: 'b:2' }, { name: 'a', image: 'a:1', args: ['y'] }, { name: 'side', image: 's' },
-  ] } } } });
+  assert.deepEqual(merge(deployment, live, config), {
+    spec: {
+      template: {
+        spec: {
+          containers: [
+            { name: 'b', image: 'b:2' },
+            { name: 'a', image: 'a:1', args: ['y'] },
+            { name: 'side', image: 's' },
+          ],
+        },
+      },
+    },
+  });
   const diff = compare(deployment, live, merge(deployment, live, config));
   assert.deepEqual(diff.modified.paths().map(pathString), [
-    '.spec.template.spec.containers[name="a"].args', '.spec.template.spec.containers[name="b"].image',
+    '.spec.template.spec.containers[name="a"].args',
+    '.spec.template.spec.containers[name="b"].image',
   ]);
 });
 
@@ -95,12 +123,20 @@ test('apply: a field another manager owns is a conflict unless forced, then it c
   const shared = applyConfig(deployment, first.object, { spec: { replicas: 1 } }, first.managers, bob, false, LATER);
   assert.equal(shared.managers.size, 2);
   const three = { spec: { replicas: 3 } };
-  assert.throws(() => applyConfig(deployment, first.object, three, first.managers, bob, false, LATER),
-    (err: unknown) => err instanceof ApplyConflictError && err.conflicts.length === 1
-      && err.conflicts[0].manager.manager === 'alice' && pathString(err.conflicts[0].path) === '.spec.replicas');
+  assert.throws(
+    () => applyConfig(deployment, first.object, three, first.managers, bob, false, LATER),
+    (err: unknown) =>
+      err instanceof ApplyConflictError &&
+      err.conflicts.length === 1 &&
+      err.conflicts[0].manager.manager === 'alice' &&
+      pathString(err.conflicts[0].path) === '.spec.replicas',
+  );
   const forced = applyConfig(deployment, first.object, { spec: { replicas: 3 } }, first.managers, bob, true, LATER);
   assert.deepEqual(forced.object, { spec: { replicas: 3 } });
-  assert.deepEqual([...forced.managers.values()].map((e) => e.manager), ['bob']);
+  assert.deepEqual(
+    [...forced.managers.values()].map((e) => e.manager),
+    ['bob'],
+  );
 });
 
 test('apply: a field no longer applied is removed, unless another manager owns it', () => {
@@ -113,8 +149,7 @@ test('apply: a field no longer applied is removed, unless another manager owns i
   ({ object, managers } = applyConfig(deployment, object, labels({ a: '1' }), managers, alice, false, LATER));
   assert.deepEqual(object, labels({ a: '1', c: '3' }));
   // Applying the same again changes nothing, and the manager keeps its time.
-  const again = applyConfig(deployment, object, labels({ a: '1' }), managers, alice, false,
-    '2027-01-01T00:00:00Z');
+  const again = applyConfig(deployment, object, labels({ a: '1' }), managers, alice, false, '2027-01-01T00:00:00Z');
   assert.deepEqual(again.object, object);
   assert.equal([...again.managers.values()].find((e) => e.manager === 'alice')?.time, LATER);
 });
@@ -123,22 +158,33 @@ test('an Update takes the fields it changes from appliers, and an Update that ch
   const applied = applyConfig(deployment, {}, { spec: { replicas: 1 } }, new Map(), alice, false, NOW);
   const edit: ManagerIdentity = { manager: 'kubectl-edit', operation: 'Update', apiVersion: 'apps/v1' };
   const same = recordUpdate(deployment, applied.object, applied.object, applied.managers, edit, LATER);
-  assert.deepEqual([...same.values()].map((e) => e.manager), ['alice']);
+  assert.deepEqual(
+    [...same.values()].map((e) => e.manager),
+    ['alice'],
+  );
   const changed = recordUpdate(deployment, applied.object, { spec: { replicas: 2 } }, applied.managers, edit, LATER);
-  assert.deepEqual([...changed.values()].map((e) => [e.manager, e.fields.paths().map(pathString)]),
-    [['kubectl-edit', ['.spec.replicas']]]);
+  assert.deepEqual(
+    [...changed.values()].map((e) => [e.manager, e.fields.paths().map(pathString)]),
+    [['kubectl-edit', ['.spec.replicas']]],
+  );
 });
 
 test('a key field left out of an associative list item counts with its default', () => {
   const ports: JSONSchema = object('Ports.', {
-    ports: array('Ports.',
+    ports: array(
+      'Ports.',
       object('Port.', { port: integer('Port.'), protocol: string('Protocol.', { default: 'TCP' }) }),
-      { 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['port', 'protocol'] }),
+      { 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['port', 'protocol'] },
+    ),
   });
   const live = { ports: [{ port: 80, protocol: 'TCP' }] };
   assert.deepEqual(merge(ports, live, { ports: [{ port: 80 }] }), live);
-  assert.deepEqual(fieldsOf(ports, { ports: [{ port: 80 }] }).paths().map(pathString),
-    ['.ports[port=80,protocol="TCP"]', '.ports[port=80,protocol="TCP"].port']);
+  assert.deepEqual(
+    fieldsOf(ports, { ports: [{ port: 80 }] })
+      .paths()
+      .map(pathString),
+    ['.ports[port=80,protocol="TCP"]', '.ports[port=80,protocol="TCP"].port'],
+  );
 });
 
 test('repeated items of set and associative lists are found with their field path', () => {

@@ -72,7 +72,12 @@ function takeOver(managers: Managers, self: string, comparison: Comparison, forc
 /** Records an Update from `live` to `next` (both as tracked, see the field manager) by `self`.
  * The manager's entry grows by what it added or changed and gets `now` only when it took anything. */
 export function recordUpdate(
-  schema: JSONSchema, live: unknown, next: unknown, managers: Managers, self: ManagerIdentity, now: string,
+  schema: JSONSchema,
+  live: unknown,
+  next: unknown,
+  managers: Managers,
+  self: ManagerIdentity,
+  now: string,
 ): Managers {
   const comparison = compare(schema, live, next);
   const result = takeOver(managers, '', comparison, true);
@@ -94,7 +99,12 @@ export interface ApplyResult {
  * merges, takes over or conflicts, then removes the fields `self` applied last time and no
  * longer does, unless another manager owns them. The manager then owns exactly what it applied. */
 export function applyConfig(
-  schema: JSONSchema, live: unknown, config: unknown, managers: Managers, self: ManagerIdentity, force: boolean,
+  schema: JSONSchema,
+  live: unknown,
+  config: unknown,
+  managers: Managers,
+  self: ManagerIdentity,
+  force: boolean,
   now: string,
 ): ApplyResult {
   const key = identityKey(self);
@@ -105,7 +115,9 @@ export function applyConfig(
   if (previous) {
     const others = [...result].filter(([k]) => k !== key).map(([, entry]) => entry.fields);
     const dropped = FieldSet.of(
-      previous.fields.difference(applied).paths()
+      previous.fields
+        .difference(applied)
+        .paths()
         .filter((path) => !applied.touches(path) && !others.some((fields) => fields.touches(path))),
     );
     object = removeFields(schema, object, dropped);

@@ -13,8 +13,10 @@ export const tokenReviewSchema: JSONSchema = object(
   {
     spec: object('The token to check.', {
       token: string('The bearer token.'),
-      audiences: array('Audiences the token must be meant for (one of them); the API server\'s own when empty.',
-        string('An audience.')),
+      audiences: array(
+        "Audiences the token must be meant for (one of them); the API server's own when empty.",
+        string('An audience.'),
+      ),
     }),
     status: object('The answer, filled in by the server.', {
       authenticated: boolean('Whether the token authenticates.'),

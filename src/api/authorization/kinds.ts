@@ -32,8 +32,12 @@ function metadataErrors(obj: KubeObject): FieldError[] {
   return [invalid('metadata', rest, obj.metadata.namespace ? 'must be empty except for namespace' : 'must be empty')];
 }
 
-export function reviewKind(kind: string, namespaced: boolean, schema: KindDefinition['schema'],
-  validate: (review: AccessReview) => FieldError[]): KindDefinition {
+export function reviewKind(
+  kind: string,
+  namespaced: boolean,
+  schema: KindDefinition['schema'],
+  validate: (review: AccessReview) => FieldError[],
+): KindDefinition {
   const plural = `${kind.toLowerCase()}s`;
   return {
     builtIn: true,
@@ -56,13 +60,22 @@ export function reviewKind(kind: string, namespaced: boolean, schema: KindDefini
   };
 }
 
-export const subjectAccessReviewKind = reviewKind('SubjectAccessReview', false, subjectAccessReviewSchema,
-  (review) => [...questionErrors(review), ...subjectErrors(review)]);
+export const subjectAccessReviewKind = reviewKind('SubjectAccessReview', false, subjectAccessReviewSchema, (review) => [
+  ...questionErrors(review),
+  ...subjectErrors(review),
+]);
 
-export const selfSubjectAccessReviewKind = reviewKind('SelfSubjectAccessReview', false, selfSubjectAccessReviewSchema,
-  questionErrors);
+export const selfSubjectAccessReviewKind = reviewKind(
+  'SelfSubjectAccessReview',
+  false,
+  selfSubjectAccessReviewSchema,
+  questionErrors,
+);
 
-export const localSubjectAccessReviewKind = reviewKind('LocalSubjectAccessReview', true, localSubjectAccessReviewSchema,
+export const localSubjectAccessReviewKind = reviewKind(
+  'LocalSubjectAccessReview',
+  true,
+  localSubjectAccessReviewSchema,
   (review) => {
     const errors = [...questionErrors(review), ...subjectErrors(review)];
     const { resourceAttributes, nonResourceAttributes } = review.spec;
@@ -71,10 +84,16 @@ export const localSubjectAccessReviewKind = reviewKind('LocalSubjectAccessReview
     }
     const namespace = review.metadata.namespace;
     if (resourceAttributes && (resourceAttributes.namespace ?? '') !== namespace) {
-      errors.push(invalid('spec.resourceAttributes.namespace', resourceAttributes.namespace ?? '',
-        `must match the namespace of the review, "${namespace}"`));
+      errors.push(
+        invalid(
+          'spec.resourceAttributes.namespace',
+          resourceAttributes.namespace ?? '',
+          `must match the namespace of the review, "${namespace}"`,
+        ),
+      );
     }
     return errors;
-  });
+  },
+);
 
 export const accessReviewKinds = [subjectAccessReviewKind, selfSubjectAccessReviewKind, localSubjectAccessReviewKind];

@@ -48,5 +48,5 @@ export const selfSubjectAccessReviewSchema = review(
 
 export const localSubjectAccessReviewSchema = review(
   'LocalSubjectAccessReview asks whether a user may do something in one namespace; answered, never stored.',
-  object('The question: resourceAttributes in the review\'s namespace, and a user or groups.', subjectSpec),
+  object("The question: resourceAttributes in the review's namespace, and a user or groups.", subjectSpec),
 );

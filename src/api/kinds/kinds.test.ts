@@ -10,7 +10,12 @@ import { securityPolicyKind } from './security-policy/index.ts';
 import { syncKind } from './sync/index.ts';
 
 function make(def: KindDefinition, spec: unknown): Record<string, unknown> {
-  return { apiVersion: 'gatehouse.dev/v1alpha1', kind: def.kind, metadata: { name: 'x', namespace: 'ops', creationTimestamp: '2025-01-01T00:00:00Z' }, spec };
+  return {
+    apiVersion: 'gatehouse.dev/v1alpha1',
+    kind: def.kind,
+    metadata: { name: 'x', namespace: 'ops', creationTimestamp: '2025-01-01T00:00:00Z' },
+    spec,
+  };
 }
 
 function cells(def: KindDefinition, obj: KubeObject): Record<string, unknown> {
@@ -18,22 +23,42 @@ function cells(def: KindDefinition, obj: KubeObject): Record<string, unknown> {
 }
 
 test('SecurityPolicy: access rights, rate limit and quota', () => {
-  const good = admitCreate(securityPolicyKind, make(securityPolicyKind, {
-    apis: [{ name: 'orders', methods: ['GET', 'POST'], paths: ['/items'] }, { name: 'billing', namespace: 'finance' }],
-    rateLimit: { requests: 10, per: '1s' },
-    quota: { max: 10000, per: '24h' },
-  }));
+  const good = admitCreate(
+    securityPolicyKind,
+    make(securityPolicyKind, {
+      apis: [
+        { name: 'orders', methods: ['GET', 'POST'], paths: ['/items'] },
+        { name: 'billing', namespace: 'finance' },
+      ],
+      rateLimit: { requests: 10, per: '1s' },
+      quota: { max: 10000, per: '24h' },
+    }),
+  );
   assert.deepEqual(good.errors, []);
   assert.deepEqual(findUnknownFields(securityPolicyKind, good.obj), []);
-  assert.deepEqual(cells(securityPolicyKind, good.obj), { APIs: 'orders,billing', 'Rate Limit': '10/1s', Quota: '10000/24h', Ready: '', Age: '2025-01-01T00:00:00Z' });
+  assert.deepEqual(cells(securityPolicyKind, good.obj), {
+    APIs: 'orders,billing',
+    'Rate Limit': '10/1s',
+    Quota: '10000/24h',
+    Ready: '',
+    Age: '2025-01-01T00:00:00Z',
+  });
 
-  assert.deepEqual((admitCreate(securityPolicyKind, make(securityPolicyKind, {})).obj.spec as Record<string, unknown>).apis, []);
   assert.deepEqual(
-    describe(admitCreate(securityPolicyKind, make(securityPolicyKind, {
-      apis: [{ methods: ['FETCH'], paths: ['items'] }],
-      rateLimit: { requests: 0 },
-      quota: { max: 1, per: 'daily' },
-    })).errors),
+    (admitCreate(securityPolicyKind, make(securityPolicyKind, {})).obj.spec as Record<string, unknown>).apis,
+    [],
+  );
+  assert.deepEqual(
+    describe(
+      admitCreate(
+        securityPolicyKind,
+        make(securityPolicyKind, {
+          apis: [{ methods: ['FETCH'], paths: ['items'] }],
+          rateLimit: { requests: 0 },
+          quota: { max: 1, per: 'daily' },
+        }),
+      ).errors,
+    ),
     [
       'spec.apis[0].name: Required value',
       'spec.apis[0].methods[0]: Unsupported value: "FETCH": supported values: "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"',
@@ -43,41 +68,93 @@ test('SecurityPolicy: access rights, rate limit and quota', () => {
       'spec.quota.per: Invalid value: "daily": spec.quota.per in body must be of type duration: "daily"',
     ],
   );
-  assert.deepEqual(describe(admitCreate(securityPolicyKind, make(securityPolicyKind, { quota: { max: 1, per: '0s' } })).errors), [
-    'spec.quota.per: Invalid value: "0s": must be greater than zero',
-  ]);
+  assert.deepEqual(
+    describe(admitCreate(securityPolicyKind, make(securityPolicyKind, { quota: { max: 1, per: '0s' } })).errors),
+    ['spec.quota.per: Invalid value: "0s": must be greater than zero'],
+  );
 });
 
 test('Consumer: spec is optional and its lists default to empty sets', () => {
-  const { obj, errors } = admitCreate(consumerKind, { apiVersion: 'gatehouse.dev/v1alpha1', kind: 'Consumer', metadata: { name: 'billing', namespace: 'shop' } });
+  const { obj, errors } = admitCreate(consumerKind, {
+    apiVersion: 'gatehouse.dev/v1alpha1',
+    kind: 'Consumer',
+    metadata: { name: 'billing', namespace: 'shop' },
+  });
   assert.deepEqual(errors, []);
   assert.deepEqual(obj.spec, { policies: [], jwtSubjects: [] });
-  assert.deepEqual(describe(admitCreate(consumerKind, make(consumerKind, { policies: ['gold', 'Gold', 'gold'], jwtSubjects: [''] })).errors), [
-    `spec.policies[1]: Invalid value: "Gold": spec.policies[1] in body should match '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$'`,
-    'spec.jwtSubjects[0]: Invalid value: "": spec.jwtSubjects[0] in body should be at least 1 chars long',
+  assert.deepEqual(
+    describe(
+      admitCreate(consumerKind, make(consumerKind, { policies: ['gold', 'Gold', 'gold'], jwtSubjects: [''] })).errors,
+    ),
+    [
+      `spec.policies[1]: Invalid value: "Gold": spec.policies[1] in body should match '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$'`,
+      'spec.jwtSubjects[0]: Invalid value: "": spec.jwtSubjects[0] in body should be at least 1 chars long',
+    ],
+  );
+  assert.deepEqual(describe(admitCreate(consumerKind, make(consumerKind, { policies: ['gold', 'gold'] })).errors), [
+    'spec.policies[1]: Duplicate value: "gold"',
   ]);
-  assert.deepEqual(describe(admitCreate(consumerKind, make(consumerKind, { policies: ['gold', 'gold'] })).errors), ['spec.policies[1]: Duplicate value: "gold"']);
-  const withPolicies = admitCreate(consumerKind, make(consumerKind, { policies: ['gold', 'silver'], description: 'Billing team' })).obj;
-  assert.deepEqual(cells(consumerKind, withPolicies), { Policies: 'gold,silver', Ready: '', Age: '2025-01-01T00:00:00Z', Description: 'Billing team' });
+  const withPolicies = admitCreate(
+    consumerKind,
+    make(consumerKind, { policies: ['gold', 'silver'], description: 'Billing team' }),
+  ).obj;
+  assert.deepEqual(cells(consumerKind, withPolicies), {
+    Policies: 'gold,silver',
+    Ready: '',
+    Age: '2025-01-01T00:00:00Z',
+    Description: 'Billing team',
+  });
 });
 
 test('GitRepository: Flux defaults, URL schemes, credentials stay out of the URL', () => {
-  const { obj, errors } = admitCreate(gitRepositoryKind, make(gitRepositoryKind, { url: 'ssh://git@github.com/acme/apis.git', ref: { branch: 'main' }, secretRef: { name: 'git' } }));
+  const { obj, errors } = admitCreate(
+    gitRepositoryKind,
+    make(gitRepositoryKind, {
+      url: 'ssh://git@github.com/acme/apis.git',
+      ref: { branch: 'main' },
+      secretRef: { name: 'git' },
+    }),
+  );
   assert.deepEqual(errors, []);
-  assert.deepEqual(obj.spec, { url: 'ssh://git@github.com/acme/apis.git', ref: { branch: 'main' }, secretRef: { name: 'git' }, interval: '1m', timeout: '60s', suspend: false });
+  assert.deepEqual(obj.spec, {
+    url: 'ssh://git@github.com/acme/apis.git',
+    ref: { branch: 'main' },
+    secretRef: { name: 'git' },
+    interval: '1m',
+    timeout: '60s',
+    suspend: false,
+  });
   for (const url of ['git@github.com:acme/apis.git', 'file:///srv/git/apis', 'https://git.example/apis.git']) {
     assert.deepEqual(admitCreate(gitRepositoryKind, make(gitRepositoryKind, { url })).errors, [], url);
   }
-  assert.deepEqual(describe(admitCreate(gitRepositoryKind, make(gitRepositoryKind, { url: 'ftp://git.example/apis.git' })).errors), [
-    `spec.url: Invalid value: "ftp://git.example/apis.git": spec.url in body should match '^((https?|ssh|file)://.+|[A-Za-z0-9._-]+@[^:/]+:.+)$'`,
-  ]);
-  assert.deepEqual(describe(admitCreate(gitRepositoryKind, make(gitRepositoryKind, { url: 'https://bot:s3cret@git.example/apis.git', interval: '0s' })).errors), [
-    'spec.interval: Invalid value: "0s": must be greater than zero',
-    'spec.url: Invalid value: "https://bot:***@git.example/apis.git": must not contain a password; use spec.secretRef',
-  ]);
+  assert.deepEqual(
+    describe(admitCreate(gitRepositoryKind, make(gitRepositoryKind, { url: 'ftp://git.example/apis.git' })).errors),
+    [
+      `spec.url: Invalid value: "ftp://git.example/apis.git": spec.url in body should match '^((https?|ssh|file)://.+|[A-Za-z0-9._-]+@[^:/]+:.+)$'`,
+    ],
+  );
+  assert.deepEqual(
+    describe(
+      admitCreate(
+        gitRepositoryKind,
+        make(gitRepositoryKind, { url: 'https://bot:s3cret@git.example/apis.git', interval: '0s' }),
+      ).errors,
+    ),
+    [
+      'spec.interval: Invalid value: "0s": must be greater than zero',
+      'spec.url: Invalid value: "https://bot:***@git.example/apis.git": must not contain a password; use spec.secretRef',
+    ],
+  );
   obj.status = {
-    conditions: [{ type: 'Ready', status: 'True', reason: 'Succeeded', message: 'stored artifact for revision main@sha1:abc' }],
-    artifact: { revision: 'main@sha1:abc', digest: 'sha256:00', path: 'gitrepository/ops/x/abc.tar.gz', lastUpdateTime: '2025-01-01T00:00:00Z' },
+    conditions: [
+      { type: 'Ready', status: 'True', reason: 'Succeeded', message: 'stored artifact for revision main@sha1:abc' },
+    ],
+    artifact: {
+      revision: 'main@sha1:abc',
+      digest: 'sha256:00',
+      path: 'gitrepository/ops/x/abc.tar.gz',
+      lastUpdateTime: '2025-01-01T00:00:00Z',
+    },
   };
   assert.deepEqual(findUnknownFields(gitRepositoryKind, obj), []);
   assert.deepEqual(cells(gitRepositoryKind, obj), {
@@ -90,24 +167,57 @@ test('GitRepository: Flux defaults, URL schemes, credentials stay out of the URL
 });
 
 test('Sync: defaults, relative paths, substitution names, columns', () => {
-  const { obj, errors } = admitCreate(syncKind, make(syncKind, { sourceRef: { name: 'apis' }, substitute: { ENV: 'prod', _x1: 'y' } }));
+  const { obj, errors } = admitCreate(
+    syncKind,
+    make(syncKind, { sourceRef: { name: 'apis' }, substitute: { ENV: 'prod', _x1: 'y' } }),
+  );
   assert.deepEqual(errors, []);
-  assert.deepEqual(obj.spec, { sourceRef: { kind: 'GitRepository', name: 'apis' }, path: './', interval: '5m', prune: false, suspend: false, substitute: { ENV: 'prod', _x1: 'y' } });
+  assert.deepEqual(obj.spec, {
+    sourceRef: { kind: 'GitRepository', name: 'apis' },
+    path: './',
+    interval: '5m',
+    prune: false,
+    suspend: false,
+    substitute: { ENV: 'prod', _x1: 'y' },
+  });
   assert.deepEqual(
-    describe(admitCreate(syncKind, make(syncKind, { sourceRef: { kind: 'Bucket', name: 'apis' }, targetNamespace: 'Prod' })).errors),
+    describe(
+      admitCreate(syncKind, make(syncKind, { sourceRef: { kind: 'Bucket', name: 'apis' }, targetNamespace: 'Prod' }))
+        .errors,
+    ),
     [
       'spec.sourceRef.kind: Unsupported value: "Bucket": supported values: "GitRepository"',
       `spec.targetNamespace: Invalid value: "Prod": spec.targetNamespace in body should match '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'`,
     ],
   );
-  assert.deepEqual(describe(admitCreate(syncKind, make(syncKind, { sourceRef: { name: 'apis' }, path: './a/../../etc', substitute: { 'my-var': 'x' } })).errors), [
-    'spec.path: Invalid value: "./a/../../etc": must be a relative path inside the artifact',
-    `spec.substitute: Invalid value: "my-var": variable names must match '^[_a-zA-Z][_a-zA-Z0-9]*$'`,
-  ]);
-  assert.deepEqual(describe(admitCreate(syncKind, make(syncKind, { sourceRef: { name: 'apis' }, path: '/abs' })).errors), ['spec.path: Invalid value: "/abs": must be a relative path inside the artifact']);
+  assert.deepEqual(
+    describe(
+      admitCreate(
+        syncKind,
+        make(syncKind, { sourceRef: { name: 'apis' }, path: './a/../../etc', substitute: { 'my-var': 'x' } }),
+      ).errors,
+    ),
+    [
+      'spec.path: Invalid value: "./a/../../etc": must be a relative path inside the artifact',
+      `spec.substitute: Invalid value: "my-var": variable names must match '^[_a-zA-Z][_a-zA-Z0-9]*$'`,
+    ],
+  );
+  assert.deepEqual(
+    describe(admitCreate(syncKind, make(syncKind, { sourceRef: { name: 'apis' }, path: '/abs' })).errors),
+    ['spec.path: Invalid value: "/abs": must be a relative path inside the artifact'],
+  );
   obj.status = {
     observedGeneration: 1,
-    conditions: [{ type: 'Ready', status: 'False', reason: 'ValidationFailed', message: 'orders: spec.listenPath: Required value', lastTransitionTime: '2025-01-01T00:00:00Z', observedGeneration: 1 }],
+    conditions: [
+      {
+        type: 'Ready',
+        status: 'False',
+        reason: 'ValidationFailed',
+        message: 'orders: spec.listenPath: Required value',
+        lastTransitionTime: '2025-01-01T00:00:00Z',
+        observedGeneration: 1,
+      },
+    ],
     lastAppliedRevision: 'main@sha1:abc',
     lastAttemptedRevision: 'main@sha1:def',
     inventory: { entries: [{ id: 'shop_orders_gatehouse.dev_ApiDefinition', v: 'v1alpha1' }] },

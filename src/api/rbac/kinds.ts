@@ -35,10 +35,11 @@ function rbacKind(names: Names, namespaced: boolean, schema: KindDefinition['sch
 const createdAt = column('Created At', 'When the role was created.', (o) => o.metadata.creationTimestamp ?? '');
 
 function subjectsOf(kind: SubjectKind) {
-  return (o: KubeObject) => ((o as RoleBinding).subjects ?? [])
-    .filter((s) => s.kind === kind)
-    .map((s) => (kind === 'ServiceAccount' ? `${s.namespace ?? ''}/${s.name}` : s.name))
-    .join(', ');
+  return (o: KubeObject) =>
+    ((o as RoleBinding).subjects ?? [])
+      .filter((s) => s.kind === kind)
+      .map((s) => (kind === 'ServiceAccount' ? `${s.namespace ?? ''}/${s.name}` : s.name))
+      .join(', ');
 }
 
 const bindingColumns: PrinterColumn[] = [
@@ -56,8 +57,11 @@ export const roleKind: KindDefinition = {
 };
 
 export const clusterRoleKind: KindDefinition = {
-  ...rbacKind({ kind: 'ClusterRole', listKind: 'ClusterRoleList', plural: 'clusterroles', singular: 'clusterrole' },
-    false, clusterRoleSchema),
+  ...rbacKind(
+    { kind: 'ClusterRole', listKind: 'ClusterRoleList', plural: 'clusterroles', singular: 'clusterrole' },
+    false,
+    clusterRoleSchema,
+  ),
   printerColumns: [createdAt],
   strategy: { validate: (obj) => rulesErrors(obj, false) },
 };
@@ -72,15 +76,26 @@ function bindingStrategy(namespaced: boolean): KindDefinition['strategy'] {
 }
 
 export const roleBindingKind: KindDefinition = {
-  ...rbacKind({ kind: 'RoleBinding', listKind: 'RoleBindingList', plural: 'rolebindings', singular: 'rolebinding' },
-    true, roleBindingSchema),
+  ...rbacKind(
+    { kind: 'RoleBinding', listKind: 'RoleBindingList', plural: 'rolebindings', singular: 'rolebinding' },
+    true,
+    roleBindingSchema,
+  ),
   printerColumns: bindingColumns,
   strategy: bindingStrategy(true),
 };
 
 export const clusterRoleBindingKind: KindDefinition = {
-  ...rbacKind({ kind: 'ClusterRoleBinding', listKind: 'ClusterRoleBindingList', plural: 'clusterrolebindings',
-    singular: 'clusterrolebinding' }, false, clusterRoleBindingSchema),
+  ...rbacKind(
+    {
+      kind: 'ClusterRoleBinding',
+      listKind: 'ClusterRoleBindingList',
+      plural: 'clusterrolebindings',
+      singular: 'clusterrolebinding',
+    },
+    false,
+    clusterRoleBindingSchema,
+  ),
   printerColumns: bindingColumns,
   strategy: bindingStrategy(false),
 };

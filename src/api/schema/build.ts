@@ -13,7 +13,9 @@ export function integer(description: string, extra: Extra = {}): JSONSchema {
 }
 
 export function boolean(description: string, defaultValue?: boolean): JSONSchema {
-  return defaultValue === undefined ? { type: 'boolean', description } : { type: 'boolean', description, default: defaultValue };
+  return defaultValue === undefined
+    ? { type: 'boolean', description }
+    : { type: 'boolean', description, default: defaultValue };
 }
 
 export function object(description: string, properties: Record<string, JSONSchema>, extra: Extra = {}): JSONSchema {
@@ -36,7 +38,10 @@ export function map(description: string, values: JSONSchema = { type: 'string' }
 
 /** A Go duration string ("30s", "1m30s"); validated by the "duration" format. */
 export function duration(description: string, defaultValue?: string): JSONSchema {
-  return string(description, defaultValue === undefined ? { format: 'duration' } : { format: 'duration', default: defaultValue });
+  return string(
+    description,
+    defaultValue === undefined ? { format: 'duration' } : { format: 'duration', default: defaultValue },
+  );
 }
 
 export function enumeration(description: string, values: string[], defaultValue?: string): JSONSchema {

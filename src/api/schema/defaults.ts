@@ -21,6 +21,7 @@ function defaultValue(schema: JSONSchema, value: unknown): void {
     if (value[key] !== undefined) defaultValue(propSchema, value[key]);
   }
   if (typeof schema.additionalProperties === 'object') {
-    for (const [key, item] of Object.entries(value)) if (!(key in properties)) defaultValue(schema.additionalProperties, item);
+    for (const [key, item] of Object.entries(value))
+      if (!(key in properties)) defaultValue(schema.additionalProperties, item);
   }
 }

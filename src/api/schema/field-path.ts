@@ -27,5 +27,8 @@ export function fieldPath(root: JSONSchema, segments: string[]): string {
 /** Segments of a JSON pointer (RFC 6901), as ajv reports instance paths. */
 export function pointerSegments(pointer: string): string[] {
   if (pointer === '') return [];
-  return pointer.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
 }

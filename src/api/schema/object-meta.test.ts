@@ -26,7 +26,9 @@ test('name is required unless generateName is set', () => {
     { type: 'FieldValueRequired', field: 'metadata.name', message: 'Required value: name or generateName is required' },
   ]);
   assert.deepEqual(validateObjectMeta({ generateName: 'key-', namespace: 'default' }, true, 'ApiKey'), []);
-  assert.deepEqual(fields(validateObjectMeta({ generateName: 'Key-', namespace: 'default' }, true, 'ApiKey')), ['FieldValueInvalid metadata.generateName']);
+  assert.deepEqual(fields(validateObjectMeta({ generateName: 'Key-', namespace: 'default' }, true, 'ApiKey')), [
+    'FieldValueInvalid metadata.generateName',
+  ]);
 });
 
 test('names are DNS-1123 subdomains, Namespace names DNS-1123 labels', () => {
@@ -36,20 +38,37 @@ test('names are DNS-1123 subdomains, Namespace names DNS-1123 labels', () => {
   const labelErrors = validateObjectMeta({ name: 'a.b' }, false, 'Namespace');
   assert.equal(labelErrors.length, 1);
   assert.match(labelErrors[0].message, /^Invalid value: "a\.b": a lowercase RFC 1123 label must consist of/);
-  assert.deepEqual(fields(validateObjectMeta({ name: 'a'.repeat(254), namespace: 'x' }, true, 'Sync')), ['FieldValueInvalid metadata.name']);
-  assert.match(validateObjectMeta({ name: 'a'.repeat(254), namespace: 'x' }, true, 'Sync')[0].message, /must be no more than 253 characters/);
+  assert.deepEqual(fields(validateObjectMeta({ name: 'a'.repeat(254), namespace: 'x' }, true, 'Sync')), [
+    'FieldValueInvalid metadata.name',
+  ]);
+  assert.match(
+    validateObjectMeta({ name: 'a'.repeat(254), namespace: 'x' }, true, 'Sync')[0].message,
+    /must be no more than 253 characters/,
+  );
 });
 
 test('namespace is required on namespaced kinds and forbidden on cluster-scoped ones', () => {
-  assert.deepEqual(validateObjectMeta({ name: 'a' }, true, 'Consumer'), [{ type: 'FieldValueRequired', field: 'metadata.namespace', message: 'Required value' }]);
+  assert.deepEqual(validateObjectMeta({ name: 'a' }, true, 'Consumer'), [
+    { type: 'FieldValueRequired', field: 'metadata.namespace', message: 'Required value' },
+  ]);
   assert.deepEqual(validateObjectMeta({ name: 'a', namespace: 'b' }, false, 'Namespace'), [
     { type: 'FieldValueForbidden', field: 'metadata.namespace', message: 'Forbidden: not allowed on this type' },
   ]);
-  assert.deepEqual(fields(validateObjectMeta({ name: 'a', namespace: 'Team_A' }, true, 'Consumer')), ['FieldValueInvalid metadata.namespace']);
+  assert.deepEqual(fields(validateObjectMeta({ name: 'a', namespace: 'Team_A' }, true, 'Consumer')), [
+    'FieldValueInvalid metadata.namespace',
+  ]);
 });
 
 test('label keys are qualified names and values at most 63 characters', () => {
-  const errors = validateObjectMeta({ name: 'a', namespace: 'b', labels: { 'bad key': 'ok', 'a/b/c': 'ok', '-x': 'ok', 'Example.com/x': 'ok', ok: 'v'.repeat(64), ok2: '-bad' } }, true, 'Consumer');
+  const errors = validateObjectMeta(
+    {
+      name: 'a',
+      namespace: 'b',
+      labels: { 'bad key': 'ok', 'a/b/c': 'ok', '-x': 'ok', 'Example.com/x': 'ok', ok: 'v'.repeat(64), ok2: '-bad' },
+    },
+    true,
+    'Consumer',
+  );
   assert.deepEqual(
     errors.map((e) => e.message.slice(0, e.message.indexOf(':', 15))),
     [
@@ -67,15 +86,25 @@ test('label keys are qualified names and values at most 63 characters', () => {
 });
 
 test('annotation keys are checked lower-cased, and their total size is bounded', () => {
-  assert.deepEqual(fields(validateObjectMeta({ name: 'a', namespace: 'b', annotations: { 'x/y/z': '' } }, true, 'Consumer')), ['FieldValueInvalid metadata.annotations']);
-  const big = validateObjectMeta({ name: 'a', namespace: 'b', annotations: { big: 'x'.repeat(256 * 1024) } }, true, 'Consumer');
-  assert.deepEqual(big, [{ type: 'FieldValueTooLong', field: 'metadata.annotations', message: 'Too long: must have at most 262144 bytes' }]);
+  assert.deepEqual(
+    fields(validateObjectMeta({ name: 'a', namespace: 'b', annotations: { 'x/y/z': '' } }, true, 'Consumer')),
+    ['FieldValueInvalid metadata.annotations'],
+  );
+  const big = validateObjectMeta(
+    { name: 'a', namespace: 'b', annotations: { big: 'x'.repeat(256 * 1024) } },
+    true,
+    'Consumer',
+  );
+  assert.deepEqual(big, [
+    { type: 'FieldValueTooLong', field: 'metadata.annotations', message: 'Too long: must have at most 262144 bytes' },
+  ]);
 });
 
 test('finalizers are qualified names, reported by index', () => {
-  assert.deepEqual(fields(validateObjectMeta({ name: 'a', namespace: 'b', finalizers: ['gatehouse.dev/ok', 'not ok'] }, true, 'Sync')), [
-    'FieldValueInvalid metadata.finalizers[1]',
-  ]);
+  assert.deepEqual(
+    fields(validateObjectMeta({ name: 'a', namespace: 'b', finalizers: ['gatehouse.dev/ok', 'not ok'] }, true, 'Sync')),
+    ['FieldValueInvalid metadata.finalizers[1]'],
+  );
 });
 
 test('the garbage collector cannot both orphan and delete the dependents, as kube refuses', () => {

@@ -41,7 +41,10 @@ export function objectMetaSchema(): JSONSchema {
     finalizers: array('Names of finalizers that must run before deletion.', string('Qualified name.'), {
       'x-kubernetes-list-type': 'set',
     }),
-    managedFields: array('Field ownership records (server-side apply).', { type: 'object', 'x-kubernetes-preserve-unknown-fields': true }),
+    managedFields: array('Field ownership records (server-side apply).', {
+      type: 'object',
+      'x-kubernetes-preserve-unknown-fields': true,
+    }),
   });
 }
 
@@ -61,7 +64,11 @@ const LABEL_VALUE_MSG =
   "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')";
 
 export function quote(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
+  return typeof value === 'string'
+    ? JSON.stringify(value)
+    : typeof value === 'object' && value !== null
+      ? JSON.stringify(value)
+      : String(value);
 }
 
 /** `Invalid value: "x": detail`, the FieldValueInvalid message. */
@@ -98,7 +105,9 @@ export function dns1123SubdomainProblems(value: string): string[] {
 export function qualifiedNameProblems(value: string): string[] {
   const parts = value.split('/');
   if (parts.length > 2) {
-    return ["a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"];
+    return [
+      "a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')",
+    ];
   }
   const name = parts[parts.length - 1];
   const problems: string[] = [];
@@ -166,7 +175,11 @@ export function validateObjectMeta(
     annotationBytes += Buffer.byteLength(key) + (typeof value === 'string' ? Buffer.byteLength(value) : 0);
   }
   if (annotationBytes > TOTAL_ANNOTATION_BYTES) {
-    errors.push({ type: 'FieldValueTooLong', field: 'metadata.annotations', message: `Too long: must have at most ${TOTAL_ANNOTATION_BYTES} bytes` });
+    errors.push({
+      type: 'FieldValueTooLong',
+      field: 'metadata.annotations',
+      message: `Too long: must have at most ${TOTAL_ANNOTATION_BYTES} bytes`,
+    });
   }
   (meta.finalizers ?? []).forEach((finalizer, i) => {
     errors.push(...each(`metadata.finalizers[${i}]`, finalizer, qualifiedNameProblems(finalizer)));

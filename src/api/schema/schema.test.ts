@@ -27,19 +27,35 @@ const widget: KindDefinition = {
         count: integer('Count.', { minimum: 1, maximum: 10 }),
         name: string('Name.', { minLength: 2, maxLength: 5 }),
         wait: duration('Wait.', '1s'),
-        nested: object('Nested, defaulted to an empty object.', { on: boolean('On.', true), deeper: object('Deeper.', { level: integer('Level.', { default: 3 }) }) }, { default: {} }),
+        nested: object(
+          'Nested, defaulted to an empty object.',
+          { on: boolean('On.', true), deeper: object('Deeper.', { level: integer('Level.', { default: 3 }) }) },
+          { default: {} },
+        ),
         absent: object('Not defaulted.', { flag: boolean('Flag.', false) }),
-        items: array('Items.', object('Item.', { id: string('Id.'), weight: integer('Weight.', { default: 1 }) }, { required: ['id'] }), { maxItems: 2, minItems: 1 }),
+        items: array(
+          'Items.',
+          object('Item.', { id: string('Id.'), weight: integer('Weight.', { default: 1 }) }, { required: ['id'] }),
+          { maxItems: 2, minItems: 1 },
+        ),
         labels: map('String map.'),
         byName: map('Map of objects.', object('Entry.', { size: integer('Size.', { default: 7 }) })),
-        free: { type: 'object', description: 'Anything.', 'x-kubernetes-preserve-unknown-fields': true, properties: { known: object('Known.', { x: integer('X.') }) } },
+        free: {
+          type: 'object',
+          description: 'Anything.',
+          'x-kubernetes-preserve-unknown-fields': true,
+          properties: { known: object('Known.', { x: integer('X.') }) },
+        },
         open: { type: 'object', description: 'Open.', additionalProperties: true },
       },
       { required: ['name'] },
     ),
   }),
   strategy: {
-    validate: (obj) => ((obj.spec as { name: string }).name === 'nope' ? [{ type: 'FieldValueForbidden', field: 'spec.name', message: 'Forbidden: nope' }] : []),
+    validate: (obj) =>
+      (obj.spec as { name: string }).name === 'nope'
+        ? [{ type: 'FieldValueForbidden', field: 'spec.name', message: 'Forbidden: nope' }]
+        : [],
   },
 };
 
@@ -63,7 +79,10 @@ test('applyDefaults fills absent fields where the parent exists, recursively', (
     mode: 'fast',
     wait: '1s',
     nested: { on: true },
-    items: [{ id: 'a', weight: 1 }, { id: 'b', weight: 5 }],
+    items: [
+      { id: 'a', weight: 1 },
+      { id: 'b', weight: 5 },
+    ],
     byName: { x: { size: 7 } },
   });
 });
@@ -79,7 +98,7 @@ test('applyDefaults keeps values that are set, including false and 0', () => {
 test('defaults are copies: mutating one object does not change the schema', () => {
   const a = widgetObject({ name: 'ab' });
   applyDefaults(widget, a);
-  ((a.spec as Record<string, Record<string, unknown>>).nested).on = false;
+  (a.spec as Record<string, Record<string, unknown>>).nested.on = false;
   const b = widgetObject({ name: 'ab' });
   applyDefaults(widget, b);
   assert.deepEqual((b.spec as Record<string, unknown>).nested, { on: true });
@@ -119,39 +138,92 @@ test('unknown-field detection leaves values of the wrong type to validation', ()
 });
 
 test('validateObject reports schema errors with Kubernetes paths, reasons and messages', () => {
-  const obj = widgetObject({ mode: 'medium', count: 0, wait: '5 minutes', items: [{ weight: 'heavy' }, { id: 'b' }, { id: 'c' }], labels: { a: 1 } });
+  const obj = widgetObject({
+    mode: 'medium',
+    count: 0,
+    wait: '5 minutes',
+    items: [{ weight: 'heavy' }, { id: 'b' }, { id: 'c' }],
+    labels: { a: 1 },
+  });
   assert.deepEqual(validateObject(widget, obj), [
     { type: 'FieldValueRequired', field: 'spec.name', message: 'Required value' },
-    { type: 'FieldValueNotSupported', field: 'spec.mode', message: 'Unsupported value: "medium": supported values: "fast", "slow"' },
-    { type: 'FieldValueInvalid', field: 'spec.count', message: 'Invalid value: 0: spec.count in body should be greater than or equal to 1' },
-    { type: 'FieldValueInvalid', field: 'spec.wait', message: 'Invalid value: "5 minutes": spec.wait in body must be of type duration: "5 minutes"' },
+    {
+      type: 'FieldValueNotSupported',
+      field: 'spec.mode',
+      message: 'Unsupported value: "medium": supported values: "fast", "slow"',
+    },
+    {
+      type: 'FieldValueInvalid',
+      field: 'spec.count',
+      message: 'Invalid value: 0: spec.count in body should be greater than or equal to 1',
+    },
+    {
+      type: 'FieldValueInvalid',
+      field: 'spec.wait',
+      message: 'Invalid value: "5 minutes": spec.wait in body must be of type duration: "5 minutes"',
+    },
     { type: 'FieldValueTooMany', field: 'spec.items', message: 'Too many: 3: must have at most 2 items' },
     { type: 'FieldValueRequired', field: 'spec.items[0].id', message: 'Required value' },
-    { type: 'FieldValueTypeInvalid', field: 'spec.items[0].weight', message: 'Invalid value: "string": spec.items[0].weight in body must be of type integer: "string"' },
-    { type: 'FieldValueTypeInvalid', field: 'spec.labels[a]', message: 'Invalid value: "number": spec.labels[a] in body must be of type string: "number"' },
+    {
+      type: 'FieldValueTypeInvalid',
+      field: 'spec.items[0].weight',
+      message: 'Invalid value: "string": spec.items[0].weight in body must be of type integer: "string"',
+    },
+    {
+      type: 'FieldValueTypeInvalid',
+      field: 'spec.labels[a]',
+      message: 'Invalid value: "number": spec.labels[a] in body must be of type string: "number"',
+    },
   ]);
 });
 
 test('validateObject reports lengths and item counts', () => {
   assert.deepEqual(validateObject(widget, widgetObject({ name: 'a', count: 11, items: [] })), [
-    { type: 'FieldValueInvalid', field: 'spec.count', message: 'Invalid value: 11: spec.count in body should be less than or equal to 10' },
-    { type: 'FieldValueInvalid', field: 'spec.name', message: 'Invalid value: "a": spec.name in body should be at least 2 chars long' },
-    { type: 'FieldValueInvalid', field: 'spec.items', message: 'Invalid value: 0: spec.items in body should have at least 1 items' },
+    {
+      type: 'FieldValueInvalid',
+      field: 'spec.count',
+      message: 'Invalid value: 11: spec.count in body should be less than or equal to 10',
+    },
+    {
+      type: 'FieldValueInvalid',
+      field: 'spec.name',
+      message: 'Invalid value: "a": spec.name in body should be at least 2 chars long',
+    },
+    {
+      type: 'FieldValueInvalid',
+      field: 'spec.items',
+      message: 'Invalid value: 0: spec.items in body should have at least 1 items',
+    },
   ]);
-  assert.deepEqual(validateObject(widget, widgetObject({ name: 'abcdef' })), [{ type: 'FieldValueTooLong', field: 'spec.name', message: 'Too long: may not be more than 5 bytes' }]);
+  assert.deepEqual(validateObject(widget, widgetObject({ name: 'abcdef' })), [
+    { type: 'FieldValueTooLong', field: 'spec.name', message: 'Too long: may not be more than 5 bytes' },
+  ]);
 });
 
 test('validateObject runs the strategy only once the schema passes', () => {
-  assert.deepEqual(validateObject(widget, widgetObject({ name: 'nope' })), [{ type: 'FieldValueForbidden', field: 'spec.name', message: 'Forbidden: nope' }]);
-  assert.deepEqual(validateObject(widget, widgetObject({ name: 'nope', count: 'x' })).map((e) => e.type), ['FieldValueTypeInvalid']);
+  assert.deepEqual(validateObject(widget, widgetObject({ name: 'nope' })), [
+    { type: 'FieldValueForbidden', field: 'spec.name', message: 'Forbidden: nope' },
+  ]);
+  assert.deepEqual(
+    validateObject(widget, widgetObject({ name: 'nope', count: 'x' })).map((e) => e.type),
+    ['FieldValueTypeInvalid'],
+  );
   assert.deepEqual(validateObject(widget, widgetObject({ name: 'fine' })), []);
 });
 
 test('validateObject type-checks metadata and the envelope', () => {
-  const obj = { apiVersion: 1, kind: 'Widget', metadata: { name: 'w', labels: { a: 1 }, generation: 'x' }, spec: { name: 'ab' } } as unknown as KubeObject;
-  assert.deepEqual(validateObject(widget, obj).map((e) => `${e.type} ${e.field}`), [
-    'FieldValueTypeInvalid apiVersion',
-    'FieldValueTypeInvalid metadata.generation',
-    'FieldValueTypeInvalid metadata.labels[a]',
-  ]);
+  const obj = {
+    apiVersion: 1,
+    kind: 'Widget',
+    metadata: { name: 'w', labels: { a: 1 }, generation: 'x' },
+    spec: { name: 'ab' },
+  } as unknown as KubeObject;
+  assert.deepEqual(
+    validateObject(widget, obj).map((e) => `${e.type} ${e.field}`),
+    [
+      'FieldValueTypeInvalid apiVersion',
+      'FieldValueTypeInvalid metadata.generation',
+      'FieldValueTypeInvalid metadata.labels[a]',
+    ],
+  );
 });

@@ -26,7 +26,8 @@ export function pruneUnknownFields(def: KindDefinition, obj: KubeObject): string
 // Values whose JSON type contradicts the schema are left alone: validation reports them.
 function visit(schema: JSONSchema, value: unknown, path: string, onUnknown: OnUnknown): void {
   if (Array.isArray(value)) {
-    if (schema.type === 'array' && schema.items) value.forEach((item, i) => visit(schema.items!, item, `${path}[${i}]`, onUnknown));
+    if (schema.type === 'array' && schema.items)
+      value.forEach((item, i) => visit(schema.items!, item, `${path}[${i}]`, onUnknown));
     return;
   }
   if (!isPlainObject(value) || schema.type !== 'object') return;

@@ -32,7 +32,10 @@ function createAjv(): Ajv {
   ajv.addFormat('duration', isDuration);
   ajv.addFormat('cidr', isCidr);
   ajv.addFormat('byte', (value: string) => BASE64.test(value));
-  ajv.addFormat('int32', { type: 'number', validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31 });
+  ajv.addFormat('int32', {
+    type: 'number',
+    validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31,
+  });
   ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isSafeInteger(n) });
   return ajv;
 }
@@ -61,7 +64,11 @@ function toFieldError(root: JSONSchema, e: ErrorObject): FieldError {
   const field = fieldPath(root, segments);
   const value = e.data;
   const p = e.params as Record<string, unknown>;
-  const bad = (detail: string): FieldError => ({ type: 'FieldValueInvalid', field, message: `Invalid value: ${quote(value)}: ${field} in body ${detail}` });
+  const bad = (detail: string): FieldError => ({
+    type: 'FieldValueInvalid',
+    field,
+    message: `Invalid value: ${quote(value)}: ${field} in body ${detail}`,
+  });
   switch (e.keyword) {
     case 'required':
       return required(fieldPath(root, [...segments, String(p.missingProperty)]));
@@ -73,7 +80,11 @@ function toFieldError(root: JSONSchema, e: ErrorObject): FieldError {
       };
     case 'type': {
       const actual = jsonType(value);
-      return { type: 'FieldValueTypeInvalid', field, message: `Invalid value: "${actual}": ${field} in body must be of type ${String(p.type)}: "${actual}"` };
+      return {
+        type: 'FieldValueTypeInvalid',
+        field,
+        message: `Invalid value: "${actual}": ${field} in body must be of type ${String(p.type)}: "${actual}"`,
+      };
     }
     case 'format':
       return bad(`must be of type ${String(p.format)}: ${quote(value)}`);
@@ -88,9 +99,17 @@ function toFieldError(root: JSONSchema, e: ErrorObject): FieldError {
     case 'maxLength':
       return { type: 'FieldValueTooLong', field, message: `Too long: may not be more than ${String(p.limit)} bytes` };
     case 'minItems':
-      return { type: 'FieldValueInvalid', field, message: `Invalid value: ${(value as unknown[]).length}: ${field} in body should have at least ${String(p.limit)} items` };
+      return {
+        type: 'FieldValueInvalid',
+        field,
+        message: `Invalid value: ${(value as unknown[]).length}: ${field} in body should have at least ${String(p.limit)} items`,
+      };
     case 'maxItems':
-      return { type: 'FieldValueTooMany', field, message: `Too many: ${(value as unknown[]).length}: must have at most ${String(p.limit)} items` };
+      return {
+        type: 'FieldValueTooMany',
+        field,
+        message: `Too many: ${(value as unknown[]).length}: must have at most ${String(p.limit)} items`,
+      };
     default:
       return bad(e.message ?? `failed ${e.keyword} validation`);
   }
@@ -111,7 +130,9 @@ export function validateObject(def: KindDefinition, obj: KubeObject): FieldError
   const duplicated = duplicateItems(fullSchema(def), obj);
   if (duplicated.length) {
     return duplicated.map(({ field, repeated }) => ({
-      type: 'FieldValueDuplicate', field, message: `Duplicate value: ${repeated}`,
+      type: 'FieldValueDuplicate',
+      field,
+      message: `Duplicate value: ${repeated}`,
     }));
   }
   return def.strategy.validate?.(obj) ?? [];

@@ -10,8 +10,17 @@
 // first `/` (kube's prefixFromUserAgent), so `kubectl/v1.32.0 (linux/amd64)` is `kubectl`.
 import type { JSONSchema, KindDefinition, KubeObject } from '../../api/kind.ts';
 import { fieldElement, FieldSet, FieldsV1Error, pathString } from '../../api/apply/field-set.ts';
-import { ApplyConflictError, applyConfig, recordUpdate, type Conflict, type ManagedEntry, type Managers,
-  type ManagerIdentity, type Operation, identityKey } from '../../api/apply/managers.ts';
+import {
+  ApplyConflictError,
+  applyConfig,
+  recordUpdate,
+  type Conflict,
+  type ManagedEntry,
+  type Managers,
+  type ManagerIdentity,
+  type Operation,
+  identityKey,
+} from '../../api/apply/managers.ts';
 import { compare, fieldsOf } from '../../api/apply/typed.ts';
 import { fullSchema } from '../../api/schema/index.ts';
 import { ApiError, errors } from '../errors.ts';
@@ -27,8 +36,16 @@ export interface ManagerOptions {
 /** kube's validation.FieldManagerMaxLength. */
 const MAX_MANAGER_LENGTH = 128;
 
-const STRIPPED_METADATA = ['name', 'namespace', 'uid', 'resourceVersion', 'generation', 'creationTimestamp',
-  'selfLink', 'managedFields'] as const;
+const STRIPPED_METADATA = [
+  'name',
+  'namespace',
+  'uid',
+  'resourceVersion',
+  'generation',
+  'creationTimestamp',
+  'selfLink',
+  'managedFields',
+] as const;
 
 /** What client-side `kubectl apply` records as the configuration it last applied. */
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
@@ -168,7 +185,7 @@ export class FieldManager {
   private untracked(base: KubeObject, view: Record<string, unknown>, subresource?: 'status'): KubeObject {
     if (subresource === 'status') {
       const { status: _s, ...rest } = base;
-      return view.status === undefined ? rest as KubeObject : { ...rest, status: view.status } as KubeObject;
+      return view.status === undefined ? (rest as KubeObject) : ({ ...rest, status: view.status } as KubeObject);
     }
     const kept: Record<string, unknown> = {};
     for (const field of STRIPPED_METADATA) if (base.metadata[field] !== undefined) kept[field] = base.metadata[field];
@@ -194,8 +211,13 @@ export class FieldManager {
 
 /** A single empty entry: kube's way for a client to clear managedFields. */
 function isReset(managedFields: unknown): boolean {
-  return Array.isArray(managedFields) && managedFields.length === 1
-    && typeof managedFields[0] === 'object' && managedFields[0] !== null && Object.keys(managedFields[0]).length === 0;
+  return (
+    Array.isArray(managedFields) &&
+    managedFields.length === 1 &&
+    typeof managedFields[0] === 'object' &&
+    managedFields[0] !== null &&
+    Object.keys(managedFields[0]).length === 0
+  );
 }
 
 /** managedFields as stored, or undefined when absent, empty or unreadable (kube then falls back, never fails). */
@@ -225,10 +247,14 @@ function decode(managedFields: unknown): Managers | undefined {
 /** kube's encoding: fields in ManagedFieldsEntry order, entries sorted by operation, time, manager,
  * apiVersion and subresource (sortEncodedManagedFields). */
 function encode(managers: Managers): Record<string, unknown>[] {
-  const entries = [...managers.values()].sort((p, q) =>
-    compareStrings(p.operation, q.operation) || compareStrings(p.time ?? '', q.time ?? '')
-    || compareStrings(p.manager, q.manager) || compareStrings(p.apiVersion, q.apiVersion)
-    || compareStrings(p.subresource ?? '', q.subresource ?? ''));
+  const entries = [...managers.values()].sort(
+    (p, q) =>
+      compareStrings(p.operation, q.operation) ||
+      compareStrings(p.time ?? '', q.time ?? '') ||
+      compareStrings(p.manager, q.manager) ||
+      compareStrings(p.apiVersion, q.apiVersion) ||
+      compareStrings(p.subresource ?? '', q.subresource ?? ''),
+  );
   return entries.map((e) => ({
     manager: e.manager,
     operation: e.operation,

@@ -7,12 +7,15 @@ import { AuditLog } from './audit-log.ts';
 import type { AuditEvent } from './event.ts';
 import { parseAuditPolicy } from './policy.ts';
 
-const policy = parseAuditPolicy(`apiVersion: audit.k8s.io/v1
+const policy = parseAuditPolicy(
+  `apiVersion: audit.k8s.io/v1
 kind: Policy
 omitManagedFields: true
 rules:
   - level: RequestResponse
-`, 'test');
+`,
+  'test',
+);
 
 describe('audit log of requests', () => {
   const lines: string[] = [];
@@ -71,7 +74,12 @@ describe('audit log of requests', () => {
     }
     assert.equal(ids[0], 'kube-apiserver-id-1');
     assert.match(ids[1] ?? '', /^[0-9a-f-]{36}$/);
-    assert.deepEqual(events().filter((e) => e.stage === 'ResponseComplete').map((e) => e.auditID), ids);
+    assert.deepEqual(
+      events()
+        .filter((e) => e.stage === 'ResponseComplete')
+        .map((e) => e.auditID),
+      ids,
+    );
   });
 
   it('records an unexpected 500 at stage Panic', async () => {
@@ -83,7 +91,7 @@ describe('audit log of requests', () => {
     assert.deepEqual(complete.responseStatus, { metadata: {}, code: 500, ...failure });
   });
 
-  it('leaves the decision out rather than give one request another\'s, when both share a user object', async () => {
+  it("leaves the decision out rather than give one request another's, when both share a user object", async () => {
     users.set('cached', { name: 'cached', uid: '', groups: [] });
     let arrived = 0;
     let release!: () => void;

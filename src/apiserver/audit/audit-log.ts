@@ -66,8 +66,13 @@ export class AuditLog {
 
   /** Starts the record of a request; `user` is undefined when its credentials were refused. Every
    * request gets an Audit-Id header, the caller's own (kube-apiserver passes its) or a new one. */
-  begin(req: IncomingMessage, res: ServerResponse, user: UserInfo | undefined, path: string,
-    query: URLSearchParams): void {
+  begin(
+    req: IncomingMessage,
+    res: ServerResponse,
+    user: UserInfo | undefined,
+    path: string,
+    query: URLSearchParams,
+  ): void {
     const given = req.headers['audit-id'];
     const auditID = typeof given === 'string' && GIVEN_AUDIT_ID.test(given) ? given : randomUUID();
     res.setHeader(AUDIT_ID_HEADER, auditID);
@@ -205,7 +210,9 @@ export class AuditLog {
     const unnamedCreate = record.event.verb === 'create' && ref !== undefined && !ref.name;
     const wanted = res.statusCode >= 400 || unnamedCreate || levelAtLeast(record.config.level, 'RequestResponse');
     if (!wanted) return undefined;
-    const type = String(res.getHeader('content-type') ?? '').split(';')[0].trim();
+    const type = String(res.getHeader('content-type') ?? '')
+      .split(';')[0]
+      .trim();
     try {
       if (type === PROTOBUF_TYPE) return decodeProtobuf(Buffer.from(body), 'the response');
       if (type.endsWith('yaml')) return parseYaml(body.toString());

@@ -55,7 +55,11 @@ const RESOURCE_VERBS: Record<string, string> = { POST: 'create', PUT: 'update', 
 
 /** Verb and object of a request: `get`/`list`/`watch`/`create`/`update`/`patch`/`delete`/
  * `deletecollection` on a resource, the lower-case method on any other path. */
-export function requestAttributes(method: string, path: string, query: URLSearchParams): {
+export function requestAttributes(
+  method: string,
+  path: string,
+  query: URLSearchParams,
+): {
   attributes: Omit<AuditAttributes, 'user'>;
   objectRef?: ObjectReference;
 } {
@@ -93,8 +97,12 @@ export function requestAttributes(method: string, path: string, query: URLSearch
 /** X-Forwarded-For's addresses, then X-Real-Ip's, then the peer's, each once (kube's utilnet.SourceIPs):
  * behind kube-apiserver or a proxy the first is the client's. */
 export function sourceIPs(req: IncomingMessage): string[] {
-  const forwarded = [req.headers['x-forwarded-for'] ?? ''].flat().join(',').split(',')
-    .map((s) => s.trim()).filter(Boolean);
+  const forwarded = [req.headers['x-forwarded-for'] ?? '']
+    .flat()
+    .join(',')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const realIp = typeof req.headers['x-real-ip'] === 'string' ? req.headers['x-real-ip'].trim() : '';
   const peer = req.socket.remoteAddress?.replace(/^::ffff:/, '');
   const ips = [...forwarded];
@@ -102,8 +110,12 @@ export function sourceIPs(req: IncomingMessage): string[] {
   return ips;
 }
 
-export function auditUser(user: { name: string; uid?: string; groups?: string[]; extra?: Record<string, string[]> }):
-  AuditUser {
+export function auditUser(user: {
+  name: string;
+  uid?: string;
+  groups?: string[];
+  extra?: Record<string, string[]>;
+}): AuditUser {
   return {
     username: user.name,
     ...(user.uid ? { uid: user.uid } : {}),

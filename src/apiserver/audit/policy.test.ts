@@ -6,8 +6,17 @@ import { auditConfigFor, parseAuditPolicy, type AuditAttributes } from './policy
 const alice = { name: 'alice', groups: ['devs', 'system:authenticated'] };
 
 function request(attrs: Partial<AuditAttributes>): AuditAttributes {
-  return { user: alice, verb: 'get', isResourceRequest: true, path: '/api/v1/namespaces/default/pods/p', group: '',
-    resource: 'pods', namespace: 'default', name: 'p', ...attrs };
+  return {
+    user: alice,
+    verb: 'get',
+    isResourceRequest: true,
+    path: '/api/v1/namespaces/default/pods/p',
+    group: '',
+    resource: 'pods',
+    namespace: 'default',
+    name: 'p',
+    ...attrs,
+  };
 }
 
 function policy(rules: string, head = ''): ReturnType<typeof parseAuditPolicy> {
@@ -61,7 +70,7 @@ describe('audit policy', () => {
     const api = { group: 'gatehouse.dev', resource: 'apidefinitions', name: 'shop' };
     assert.equal(levelOf(p, { ...api, subresource: 'status' }), 'RequestResponse');
     assert.equal(levelOf(p, api), 'None', 'apidefinitions/status does not name the object itself');
-    assert.equal(levelOf(p, { subresource: 'status' }), 'Request', '*/status: any core resource\'s status');
+    assert.equal(levelOf(p, { subresource: 'status' }), 'Request', "*/status: any core resource's status");
     assert.equal(levelOf(p, { resource: 'configmaps', subresource: 'x' }), 'Metadata');
     assert.equal(levelOf(p, { resource: 'configmaps' }), 'Metadata', 'configmaps/* matches the resource itself too');
     assert.equal(levelOf(p, { resource: 'secrets', name: 'deploy-key' }), 'Request');
@@ -91,8 +100,13 @@ describe('audit policy', () => {
     nonResourceURLs: [/apis, /openapi/*]
   - level: Request
 `);
-    const path = (p2: string) =>
-      ({ isResourceRequest: false, path: p2, group: '', resource: '', namespace: undefined });
+    const path = (p2: string) => ({
+      isResourceRequest: false,
+      path: p2,
+      group: '',
+      resource: '',
+      namespace: undefined,
+    });
     assert.equal(levelOf(p, path('/healthz/ping')), 'None');
     assert.equal(levelOf(p, path('/apis')), 'Metadata');
     assert.equal(levelOf(p, path('/apis/gatehouse.dev')), 'Request', '/apis is a path, not a prefix');
@@ -100,35 +114,51 @@ describe('audit policy', () => {
     assert.equal(levelOf(p, { path: '/healthz' }), 'Request', 'a resource request never matches nonResourceURLs');
   });
 
-  it('adds a rule\'s omitStages to the policy\'s; a rule\'s omitManagedFields overrides the policy\'s', () => {
-    const p = policy(`
+  it("adds a rule's omitStages to the policy's; a rule's omitManagedFields overrides the policy's", () => {
+    const p = policy(
+      `
   - level: Request
     verbs: [watch]
     omitStages: [ResponseStarted]
     omitManagedFields: false
   - level: Metadata
-`, 'omitStages: [RequestReceived]\nomitManagedFields: true\n');
+`,
+      'omitStages: [RequestReceived]\nomitManagedFields: true\n',
+    );
     assert.deepEqual(auditConfigFor(p, request({ verb: 'watch' })), {
-      level: 'Request', omitStages: ['RequestReceived', 'ResponseStarted'], omitManagedFields: false,
+      level: 'Request',
+      omitStages: ['RequestReceived', 'ResponseStarted'],
+      omitManagedFields: false,
     });
-    assert.deepEqual(auditConfigFor(p, request({})),
-      { level: 'Metadata', omitStages: ['RequestReceived'], omitManagedFields: true });
+    assert.deepEqual(auditConfigFor(p, request({})), {
+      level: 'Metadata',
+      omitStages: ['RequestReceived'],
+      omitManagedFields: true,
+    });
   });
 
   it('refuses a policy that kube-apiserver refuses, and unknown fields, naming file and field', () => {
-    const bad = (rules: string) => assert.throws(() => policy(rules), (err: Error) => {
-      assert.match(err.message, /^audit policy test: /);
-      return true;
-    });
+    const bad = (rules: string) =>
+      assert.throws(
+        () => policy(rules),
+        (err: Error) => {
+          assert.match(err.message, /^audit policy test: /);
+          return true;
+        },
+      );
     bad('  - level: Everything\n');
     bad('  - level: Metadata\n    resources: [{group: ""}]\n    nonResourceURLs: [/apis]\n');
     bad('  - level: Metadata\n    resources: [{group: "", resourceNames: [x]}]\n');
     bad('  - level: Metadata\n    nonResourceURLs: [apis]\n');
     bad('  - level: Metadata\n    omitStages: [Done]\n');
-    assert.throws(() => policy('  - level: Metadata\n    resource: [{group: ""}]\n'),
-      /rules\[0\]\.resource: unknown field/);
-    assert.throws(() => parseAuditPolicy('kind: Policy\nrules: []\n', 'p.yaml'),
-      /audit policy p\.yaml: apiVersion: must be "audit\.k8s\.io\/v1"/);
+    assert.throws(
+      () => policy('  - level: Metadata\n    resource: [{group: ""}]\n'),
+      /rules\[0\]\.resource: unknown field/,
+    );
+    assert.throws(
+      () => parseAuditPolicy('kind: Policy\nrules: []\n', 'p.yaml'),
+      /audit policy p\.yaml: apiVersion: must be "audit\.k8s\.io\/v1"/,
+    );
   });
 });
 
@@ -149,10 +179,15 @@ describe('the default audit policy', () => {
     const binding = { group: 'rbac.authorization.k8s.io', resource: 'rolebindings', verb: 'create' };
     assert.equal(levelOf(defaultAuditPolicy, binding), 'RequestResponse');
     assert.equal(core('configmaps', 'update'), 'Request');
-    const counters = { group: 'gatehouse.dev', resource: 'counters', verb: 'create', namespace: undefined,
-      name: undefined };
+    const counters = {
+      group: 'gatehouse.dev',
+      resource: 'counters',
+      verb: 'create',
+      namespace: undefined,
+      name: undefined,
+    };
     const gateway = { name: 'system:serviceaccount:gatehouse-system:gatehouse-gateway', groups: [] };
-    assert.equal(levelOf(defaultAuditPolicy, { ...counters, user: gateway }), 'None', 'a gateway\'s exchanges');
+    assert.equal(levelOf(defaultAuditPolicy, { ...counters, user: gateway }), 'None', "a gateway's exchanges");
     const tokenFileGateway = { name: 'g', groups: ['gatehouse:gateways'] };
     assert.equal(levelOf(defaultAuditPolicy, { ...counters, user: tokenFileGateway }), 'None');
     assert.equal(levelOf(defaultAuditPolicy, counters), 'Metadata', 'anyone else adding to counters');

@@ -101,11 +101,13 @@ function resourceMatches(rule: PolicyRule, attrs: AuditAttributes): boolean {
     if ((gr.group ?? '') !== attrs.group) return false;
     if (!gr.resources?.length) return true;
     if (gr.resourceNames?.length && !gr.resourceNames.includes(attrs.name ?? '')) return false;
-    return gr.resources.some((r) =>
-      r === '*'
-      || r === combined
-      || (subresource !== undefined && r.startsWith('*/') && r.slice(2) === subresource)
-      || (r.endsWith('/*') && r.slice(0, -2) === resource));
+    return gr.resources.some(
+      (r) =>
+        r === '*' ||
+        r === combined ||
+        (subresource !== undefined && r.startsWith('*/') && r.slice(2) === subresource) ||
+        (r.endsWith('/*') && r.slice(0, -2) === resource),
+    );
   });
 }
 
@@ -118,8 +120,17 @@ export class AuditPolicyError extends Error {
   override readonly name = 'AuditPolicyError';
 }
 
-const RULE_FIELDS = new Set(['level', 'users', 'userGroups', 'verbs', 'resources', 'namespaces', 'nonResourceURLs',
-  'omitStages', 'omitManagedFields']);
+const RULE_FIELDS = new Set([
+  'level',
+  'users',
+  'userGroups',
+  'verbs',
+  'resources',
+  'namespaces',
+  'nonResourceURLs',
+  'omitStages',
+  'omitManagedFields',
+]);
 const POLICY_FIELDS = new Set(['apiVersion', 'kind', 'metadata', 'rules', 'omitStages', 'omitManagedFields']);
 const GROUP_RESOURCE_FIELDS = new Set(['group', 'resources', 'resourceNames']);
 

@@ -25,8 +25,12 @@ const SENSITIVE: SensitiveBodies[] = [
 ];
 
 function ruleFor(ref: ObjectReference): SensitiveBodies | undefined {
-  return SENSITIVE.find((s) => s.group === (ref.apiGroup ?? '') && s.resource === ref.resource
-    && (s.subresource === undefined || s.subresource === ref.subresource));
+  return SENSITIVE.find(
+    (s) =>
+      s.group === (ref.apiGroup ?? '') &&
+      s.resource === ref.resource &&
+      (s.subresource === undefined || s.subresource === ref.subresource),
+  );
 }
 
 /** Whether no body of requests on `ref` may be recorded. */

@@ -19,7 +19,11 @@ const line = (i: number) => JSON.stringify({ n: i, pad: 'x'.repeat(80) });
 async function linesOf(path: string): Promise<number[]> {
   const files = await auditLogFiles(path);
   const texts = await Promise.all(files.map((f) => readFile(f, 'utf8')));
-  return texts.join('').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { n: number }).n);
+  return texts
+    .join('')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => (JSON.parse(l) as { n: number }).n);
 }
 
 describe('audit log writer', () => {
@@ -47,7 +51,10 @@ describe('audit log writer', () => {
     const writer = new AuditWriter({ path, maxBytes: 500 });
     for (let i = 0; i < 30; i++) writer.write(line(i));
     await writer.close();
-    assert.deepEqual(await linesOf(path), Array.from({ length: 30 }, (_, i) => i));
+    assert.deepEqual(
+      await linesOf(path),
+      Array.from({ length: 30 }, (_, i) => i),
+    );
   });
 
   it('drops lines past its buffer instead of waiting, and says how many once it writes again', async () => {

@@ -165,7 +165,10 @@ export class AuditWriter {
 }
 
 async function exists(path: string): Promise<boolean> {
-  return stat(path).then(() => true, () => false);
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** `audit.log` rotated at `time` is `audit-2026-12-03T15-04-05.000.log` beside it (UTC). */
@@ -182,7 +185,10 @@ export async function backupFiles(path: string): Promise<string[]> {
   const stamp = '\\d{4}-\\d{2}-\\d{2}T\\d{2}-\\d{2}-\\d{2}\\.\\d{3}';
   const pattern = new RegExp(`^${escapeRegExp(stem)}-${stamp}${escapeRegExp(ext)}$`);
   const names = await readdir(dirname(path)).catch(() => [] as string[]);
-  return names.filter((n) => pattern.test(n)).sort().map((n) => join(dirname(path), n));
+  return names
+    .filter((n) => pattern.test(n))
+    .sort()
+    .map((n) => join(dirname(path), n));
 }
 
 /** The log's files in the order their events were written: rotated ones, then the current one. */

@@ -45,15 +45,19 @@ describe('impersonate', () => {
     assert.deepEqual(authorizer.asked, []);
   });
 
-  it('asks for the user, each group, each extra value and the uid, in kube\'s order, as the sender', () => {
+  it("asks for the user, each group, each extra value and the uid, in kube's order, as the sender", () => {
     const authorizer = policy();
-    const identity = impersonate(request({
-      'impersonate-user': ['bob'],
-      'impersonate-group': ['devs', 'qa'],
-      'impersonate-uid': ['1234'],
-      'impersonate-extra-scopes': ['view', 'edit'],
-      'impersonate-extra-example.com%2fteam': ['blue'],
-    }), alice, authorizer);
+    const identity = impersonate(
+      request({
+        'impersonate-user': ['bob'],
+        'impersonate-group': ['devs', 'qa'],
+        'impersonate-uid': ['1234'],
+        'impersonate-extra-scopes': ['view', 'edit'],
+        'impersonate-extra-example.com%2fteam': ['blue'],
+      }),
+      alice,
+      authorizer,
+    );
     assert.deepEqual(authorizer.asked, [
       'alice: impersonate /users/bob',
       'alice: impersonate /groups/devs',
@@ -81,8 +85,11 @@ describe('impersonate', () => {
     assert.deepEqual(authorizer.asked, ['alice: impersonate /serviceaccounts/deployer in team-a']);
     assert.deepEqual(user.groups, ['system:serviceaccounts', 'system:serviceaccounts:team-a', 'system:authenticated']);
     // Groups sent replace the ServiceAccount's.
-    const withGroups = impersonate(request({ 'impersonate-user': [deployer], 'impersonate-group': ['devs'] }), alice,
-      policy());
+    const withGroups = impersonate(
+      request({ 'impersonate-user': [deployer], 'impersonate-group': ['devs'] }),
+      alice,
+      policy(),
+    );
     assert.deepEqual(withGroups.user.groups, ['devs', 'system:authenticated']);
     // Not a ServiceAccount name: a plain user.
     const odd = policy();
@@ -91,26 +98,40 @@ describe('impersonate', () => {
   });
 
   it('keeps system:unauthenticated when sent, and makes system:anonymous unauthenticated', () => {
-    const sent = impersonate(request({ 'impersonate-user': ['bob'], 'impersonate-group': ['system:unauthenticated'] }),
-      alice, policy());
+    const sent = impersonate(
+      request({ 'impersonate-user': ['bob'], 'impersonate-group': ['system:unauthenticated'] }),
+      alice,
+      policy(),
+    );
     assert.deepEqual(sent.user.groups, ['system:unauthenticated']);
     const anonymous = impersonate(request({ 'impersonate-user': ['system:anonymous'] }), alice, policy());
     assert.deepEqual(anonymous.user.groups, ['system:unauthenticated']);
   });
 
-  it('stops at the first refusal with kube\'s 403 naming it', () => {
+  it("stops at the first refusal with kube's 403 naming it", () => {
     const authorizer = policy('groups/system:masters');
-    const err = refusal(() => impersonate(request({ 'impersonate-user': ['bob'],
-      'impersonate-group': ['system:masters', 'devs'] }), alice, authorizer));
+    const err = refusal(() =>
+      impersonate(
+        request({ 'impersonate-user': ['bob'], 'impersonate-group': ['system:masters', 'devs'] }),
+        alice,
+        authorizer,
+      ),
+    );
     assert.equal(err.code, 403);
-    assert.equal(err.message, 'groups "system:masters" is forbidden: User "alice" cannot impersonate resource ' +
-      '"groups" in API group "" at the cluster scope');
+    assert.equal(
+      err.message,
+      'groups "system:masters" is forbidden: User "alice" cannot impersonate resource ' +
+        '"groups" in API group "" at the cluster scope',
+    );
     assert.equal(authorizer.asked.length, 2);
 
     const scopes = { 'impersonate-user': ['bob'], 'impersonate-extra-scopes': ['admin'] };
     const extra = refusal(() => impersonate(request(scopes), alice, policy('userextras/scopes/admin')));
-    assert.equal(extra.message, 'userextras.authentication.k8s.io "admin" is forbidden: User "alice" cannot ' +
-      'impersonate resource "userextras/scopes" in API group "authentication.k8s.io" at the cluster scope');
+    assert.equal(
+      extra.message,
+      'userextras.authentication.k8s.io "admin" is forbidden: User "alice" cannot ' +
+        'impersonate resource "userextras/scopes" in API group "authentication.k8s.io" at the cluster scope',
+    );
   });
 
   it('refuses groups, a uid or extras without a user as a bad request, asking nothing', () => {

@@ -50,8 +50,11 @@ export function impersonate(req: IncomingMessage, requestor: UserInfo, authorize
   const extraHeaders = Object.keys(headers).filter((h) => h.startsWith(EXTRA_PREFIX));
   if (!userName) {
     if (groups.length || uid || extraHeaders.length) {
-      const asked = [...groups.map((g) => `group "${g}"`), ...(uid ? [`uid "${uid}"`] : []),
-        ...extraHeaders.map((h) => `extra "${extraKeyOf(h)}"`)];
+      const asked = [
+        ...groups.map((g) => `group "${g}"`),
+        ...(uid ? [`uid "${uid}"`] : []),
+        ...extraHeaders.map((h) => `extra "${extraKeyOf(h)}"`),
+      ];
       throw errors.badRequest(`requested ${asked.join(', ')} without impersonating a user (Impersonate-User)`);
     }
     return { user: requestor };
@@ -60,9 +63,11 @@ export function impersonate(req: IncomingMessage, requestor: UserInfo, authorize
   // In kube's order: the user (or ServiceAccount), groups, extras, uid.
   const wanted: Wanted[] = [];
   const serviceAccount = serviceAccountOf(userName);
-  wanted.push(serviceAccount
-    ? { group: '', resource: 'serviceaccounts', namespace: serviceAccount.namespace, name: serviceAccount.name }
-    : { group: '', resource: 'users', name: userName });
+  wanted.push(
+    serviceAccount
+      ? { group: '', resource: 'serviceaccounts', namespace: serviceAccount.namespace, name: serviceAccount.name }
+      : { group: '', resource: 'users', name: userName },
+  );
   for (const group of groups) wanted.push({ group: '', resource: 'groups', name: group });
   const extra: Record<string, string[]> = {};
   for (const header of extraHeaders) {
@@ -77,9 +82,7 @@ export function impersonate(req: IncomingMessage, requestor: UserInfo, authorize
 
   // Groups sent are the whole list; without any, a ServiceAccount has its fixed groups. Everyone but
   // system:anonymous is authenticated unless the list says otherwise.
-  const actingGroups = groups.length || !serviceAccount
-    ? [...groups]
-    : serviceAccountGroups(serviceAccount.namespace);
+  const actingGroups = groups.length || !serviceAccount ? [...groups] : serviceAccountGroups(serviceAccount.namespace);
   const anonymous = userName === 'system:anonymous';
   const marked = anonymous
     ? actingGroups.includes('system:unauthenticated')

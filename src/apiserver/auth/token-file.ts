@@ -31,7 +31,16 @@ export function parseTokenFile(text: string, source: string): Map<string, UserIn
     if (line.trim() === '' || line.trim().startsWith('#')) return;
     const [token, name, uid, groups] = csvFields(line);
     if (!token || !name || !uid) throw new Error(`${source}:${index + 1}: a token line needs at least token,user,uid`);
-    tokens.set(token, { name, uid, groups: groups ? groups.split(',').map((g) => g.trim()).filter(Boolean) : [] });
+    tokens.set(token, {
+      name,
+      uid,
+      groups: groups
+        ? groups
+            .split(',')
+            .map((g) => g.trim())
+            .filter(Boolean)
+        : [],
+    });
   });
   return tokens;
 }

@@ -58,10 +58,14 @@ export class Collector {
     }
     // One watch per kind listens on the signal, besides the collector itself.
     setMaxListeners(this.kinds.size + 2, signal);
-    signal.addEventListener('abort', () => {
-      for (const timer of this.retries) clearTimeout(timer);
-      this.wake?.();
-    }, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        for (const timer of this.retries) clearTimeout(timer);
+        this.wake?.();
+      },
+      { once: true },
+    );
   }
 
   /** Watches every kind and, once each has delivered its current state (kube waits for its caches to
@@ -107,10 +111,13 @@ export class Collector {
         this.events.onError?.(err);
         const failures = (this.failures.get(node) ?? 0) + 1;
         this.failures.set(node, failures);
-        const timer = setTimeout(() => {
-          this.retries.delete(timer);
-          this.enqueue(queue, node);
-        }, Math.min(RETRY_MS * 2 ** (failures - 1), MAX_RETRY_MS));
+        const timer = setTimeout(
+          () => {
+            this.retries.delete(timer);
+            this.enqueue(queue, node);
+          },
+          Math.min(RETRY_MS * 2 ** (failures - 1), MAX_RETRY_MS),
+        );
         this.retries.add(timer);
       }
     }
@@ -159,7 +166,9 @@ export class Collector {
     const finalizers = latest.metadata.finalizers ?? [];
     const policy: PropagationPolicy = finalizers.includes(ORPHAN_FINALIZER)
       ? 'Orphan'
-      : finalizers.includes(FOREGROUND_FINALIZER) ? 'Foreground' : 'Background';
+      : finalizers.includes(FOREGROUND_FINALIZER)
+        ? 'Foreground'
+        : 'Background';
     await this.deleteObject(latest, policy);
   }
 

@@ -107,9 +107,10 @@ function registryLeases(registry: Registry): LeaseClient {
       call<T>(() => store.get(namespace ?? '', name)),
     create: <T extends KubeObject>(_kind: unknown, lease: T) =>
       call<T>(async () => (await store.create(lease.metadata.namespace ?? '', lease, WRITE)).object),
-    update: <T extends KubeObject>(_kind: unknown, lease: T) => call<T>(async () => {
-      const { namespace = '', name = '' } = lease.metadata;
-      return (await store.update(namespace, name, lease, WRITE)).object;
-    }),
+    update: <T extends KubeObject>(_kind: unknown, lease: T) =>
+      call<T>(async () => {
+        const { namespace = '', name = '' } = lease.metadata;
+        return (await store.update(namespace, name, lease, WRITE)).object;
+      }),
   };
 }

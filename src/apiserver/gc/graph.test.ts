@@ -65,7 +65,10 @@ test('only dependents whose reference has blockOwnerDeletion block a foreground 
   graph.observe(object('owner', [], { deletionTimestamp: '2026-01-01T00:00:00Z', finalizers: ['foregroundDeletion'] }));
   const owner = nodes.find((n) => n.identity.name === 'owner') as Node;
   assert.equal(owner.deletingDependents, true);
-  assert.deepEqual(owner.blockingDependents().map((n) => n.identity.name), ['blocking']);
+  assert.deepEqual(
+    owner.blockingDependents().map((n) => n.identity.name),
+    ['blocking'],
+  );
 });
 
 test('an orphaning owner is queued to orphan, however often it is seen', () => {
@@ -84,7 +87,10 @@ test('a virtual node found absent goes, its dependents queued; a real one is not
   const virtual = nodes[0] as Node;
   assert.equal(virtual.virtual, true);
   graph.forgetVirtual(virtual);
-  assert.deepEqual(nodes.map((n) => n.identity.name), ['never', 'dependent']);
+  assert.deepEqual(
+    nodes.map((n) => n.identity.name),
+    ['never', 'dependent'],
+  );
   assert.equal(graph.size, 1);
   graph.observe(object('owner'));
   const real = graph.size;

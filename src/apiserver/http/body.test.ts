@@ -26,10 +26,14 @@ function nestedJson(levels: number): string {
 
 test('a JSON body nested past the bound is a 400 naming the field where it goes too deep', () => {
   assert.ok(json(nestedJson(MAX_NESTING_DEPTH)));
-  const err = refused(() => json(`{"spec":{"keys":[${nestedJson(5000)}]}}`), 'BadRequest', new RegExp(
-    '^the request body for a new ApiDefinition is nested too deeply: ' +
-      'spec\\.keys\\[0\\]\\.a\\.a\\.a\\.a\\.a\\.a\\.a\\.a\\.a… is nested more than 100 levels deep$',
-  ));
+  const err = refused(
+    () => json(`{"spec":{"keys":[${nestedJson(5000)}]}}`),
+    'BadRequest',
+    new RegExp(
+      '^the request body for a new ApiDefinition is nested too deeply: ' +
+        'spec\\.keys\\[0\\]\\.a\\.a\\.a\\.a\\.a\\.a\\.a\\.a\\.a… is nested more than 100 levels deep$',
+    ),
+  );
   assert.equal(err.details?.causes?.[0]?.field, 'spec.keys[0].a.a.a.a.a.a.a.a.a…');
   const arrays = MAX_NESTING_DEPTH + 1;
   refused(() => json(`${'['.repeat(arrays)}${']'.repeat(arrays)}`), 'BadRequest', /nested too deeply/);
@@ -85,7 +89,11 @@ test('YAML aliases: the billion laughs is a 400, an expansion past 3 MiB a 413',
   const laughs = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
   const names = 'abcdefghi';
   for (let i = 1; i < names.length; i++) {
-    laughs.push(`${names[i]}: &${names[i]} [${Array(9).fill(`*${names[i - 1]}`).join(',')}]`);
+    laughs.push(
+      `${names[i]}: &${names[i]} [${Array(9)
+        .fill(`*${names[i - 1]}`)
+        .join(',')}]`,
+    );
   }
   const excessive = /^the request body for a new ApiDefinition is refused: Excessive alias count .* \(YAML aliases\)$/;
   refused(() => yaml(laughs.join('\n')), 'BadRequest', excessive);

@@ -34,7 +34,12 @@ export async function readBody(req: IncomingMessage): Promise<Buffer> {
 /** Decodes a body by its media type; `what` names the target in error messages.
  * `protobuf` admits Kubernetes protobuf bodies: only whole objects (create, update), never
  * patches or options. */
-export function decodeBody(raw: Buffer, contentType: string | undefined, what: string, options: { protobuf?: boolean } = {}): unknown {
+export function decodeBody(
+  raw: Buffer,
+  contentType: string | undefined,
+  what: string,
+  options: { protobuf?: boolean } = {},
+): unknown {
   const media = (contentType ?? 'application/json').split(';')[0].trim().toLowerCase();
   if (media === PROTOBUF_TYPE && options.protobuf) {
     if (raw.length === 0) throw errors.badRequest(`the request body for ${what} is empty`);
@@ -42,7 +47,11 @@ export function decodeBody(raw: Buffer, contentType: string | undefined, what: s
   }
   const isYaml = media === 'application/yaml' || media === 'application/apply-patch+yaml' || media === 'text/yaml';
   if (!isYaml && media !== 'application/json' && !media.endsWith('+json')) {
-    throw errors.unsupportedMediaType(media, ['application/json', 'application/yaml', ...(options.protobuf ? [PROTOBUF_TYPE] : [])]);
+    throw errors.unsupportedMediaType(media, [
+      'application/json',
+      'application/yaml',
+      ...(options.protobuf ? [PROTOBUF_TYPE] : []),
+    ]);
   }
   const text = raw.toString('utf8');
   if (text.trim() === '') throw errors.badRequest(`the request body for ${what} is empty`);

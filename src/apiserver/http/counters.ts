@@ -17,7 +17,11 @@ export interface CounterStore {
   addCounters(increments: CounterIncrement[], user: UserInfo): ReturnType<Storage['addCounters']>;
 }
 
-export async function serveCounters(req: IncomingMessage, store: CounterStore, user: UserInfo): Promise<CountersResponse> {
+export async function serveCounters(
+  req: IncomingMessage,
+  store: CounterStore,
+  user: UserInfo,
+): Promise<CountersResponse> {
   const increments = parseCountersRequest(decodeBody(await readBody(req), req.headers['content-type'], 'the counters'));
   try {
     return { totals: await store.addCounters(increments, user) };
@@ -29,29 +33,58 @@ export async function serveCounters(req: IncomingMessage, store: CounterStore, u
 /** The increments of a request body; a body that is not an object is 400, every bad field
  * is one cause of a 422. */
 export function parseCountersRequest(body: unknown): CounterIncrement[] {
-  if (!isObject(body)) throw errors.badRequest('the request body for the counters must be a JSON object with an "increments" array');
+  if (!isObject(body))
+    throw errors.badRequest('the request body for the counters must be a JSON object with an "increments" array');
   const list = body.increments;
   const problems: FieldError[] = [];
   if (list === undefined) problems.push({ type: 'FieldValueRequired', field: 'increments', message: 'Required value' });
-  else if (!Array.isArray(list)) problems.push({ type: 'FieldValueTypeInvalid', field: 'increments', message: `Invalid value: ${describe(list)}: must be an array` });
-  else if (list.length > MAX_COUNTER_INCREMENTS) problems.push({ type: 'FieldValueTooMany', field: 'increments', message: `Too many: ${list.length}: must have at most ${MAX_COUNTER_INCREMENTS} items` });
+  else if (!Array.isArray(list))
+    problems.push({
+      type: 'FieldValueTypeInvalid',
+      field: 'increments',
+      message: `Invalid value: ${describe(list)}: must be an array`,
+    });
+  else if (list.length > MAX_COUNTER_INCREMENTS)
+    problems.push({
+      type: 'FieldValueTooMany',
+      field: 'increments',
+      message: `Too many: ${list.length}: must have at most ${MAX_COUNTER_INCREMENTS} items`,
+    });
   else list.forEach((item, i) => problems.push(...incrementProblems(item, `increments[${i}]`)));
   if (problems.length) throw errors.invalid(COUNTERS_REF, 'Counters', '', problems);
   return (list as CounterIncrement[]).map(({ key, window, delta, expiresAt }) => ({ key, window, delta, expiresAt }));
 }
 
 function incrementProblems(item: unknown, path: string): FieldError[] {
-  if (!isObject(item)) return [{ type: 'FieldValueTypeInvalid', field: path, message: `Invalid value: ${describe(item)}: must be an object` }];
+  if (!isObject(item))
+    return [
+      { type: 'FieldValueTypeInvalid', field: path, message: `Invalid value: ${describe(item)}: must be an object` },
+    ];
   const problems: FieldError[] = [];
   const { key } = item;
   if (key === undefined) problems.push({ type: 'FieldValueRequired', field: `${path}.key`, message: 'Required value' });
-  else if (typeof key !== 'string' || key === '') problems.push({ type: 'FieldValueInvalid', field: `${path}.key`, message: `Invalid value: ${describe(key)}: must be a non-empty string` });
-  else if (key.length > MAX_COUNTER_KEY_LENGTH) problems.push({ type: 'FieldValueTooLong', field: `${path}.key`, message: `Too long: must have at most ${MAX_COUNTER_KEY_LENGTH} characters` });
+  else if (typeof key !== 'string' || key === '')
+    problems.push({
+      type: 'FieldValueInvalid',
+      field: `${path}.key`,
+      message: `Invalid value: ${describe(key)}: must be a non-empty string`,
+    });
+  else if (key.length > MAX_COUNTER_KEY_LENGTH)
+    problems.push({
+      type: 'FieldValueTooLong',
+      field: `${path}.key`,
+      message: `Too long: must have at most ${MAX_COUNTER_KEY_LENGTH} characters`,
+    });
   for (const field of ['window', 'delta', 'expiresAt'] as const) {
     const value = item[field];
-    if (value === undefined) problems.push({ type: 'FieldValueRequired', field: `${path}.${field}`, message: 'Required value' });
+    if (value === undefined)
+      problems.push({ type: 'FieldValueRequired', field: `${path}.${field}`, message: 'Required value' });
     else if (!Number.isSafeInteger(value) || (value as number) < 0) {
-      problems.push({ type: 'FieldValueInvalid', field: `${path}.${field}`, message: `Invalid value: ${describe(value)}: must be a non-negative integer` });
+      problems.push({
+        type: 'FieldValueInvalid',
+        field: `${path}.${field}`,
+        message: `Invalid value: ${describe(value)}: must be a non-negative integer`,
+      });
     }
   }
   return problems;

@@ -14,7 +14,9 @@ import {
   type ExtraSubresource,
 } from './discovery.ts';
 
-function fixtureKind(overrides: Partial<KindDefinition> & Pick<KindDefinition, 'group' | 'version' | 'kind'>): KindDefinition {
+function fixtureKind(
+  overrides: Partial<KindDefinition> & Pick<KindDefinition, 'group' | 'version' | 'kind'>,
+): KindDefinition {
   const plural = `${overrides.kind.toLowerCase()}s`;
   return {
     listKind: `${overrides.kind}List`,
@@ -34,7 +36,14 @@ function fixtureKind(overrides: Partial<KindDefinition> & Pick<KindDefinition, '
 }
 
 const fixtureKinds: KindDefinition[] = [
-  fixtureKind({ group: '', version: 'v1', kind: 'Namespace', namespaced: false, statusSubresource: true, shortNames: ['ns'] }),
+  fixtureKind({
+    group: '',
+    version: 'v1',
+    kind: 'Namespace',
+    namespaced: false,
+    statusSubresource: true,
+    shortNames: ['ns'],
+  }),
   fixtureKind({ group: '', version: 'v1', kind: 'Secret' }),
   fixtureKind({
     group: 'gatehouse.dev',
@@ -59,12 +68,23 @@ const fixtureKinds: KindDefinition[] = [
       },
     },
   }),
-  fixtureKind({ group: 'gatehouse.dev', version: 'v1alpha1', kind: 'Sync', statusSubresource: true, shortNames: ['sync'] }),
+  fixtureKind({
+    group: 'gatehouse.dev',
+    version: 'v1alpha1',
+    kind: 'Sync',
+    statusSubresource: true,
+    shortNames: ['sync'],
+  }),
 ];
 
 const fixtureExtras: ExtraSubresource[] = [
   { kind: 'ApiDefinition', name: 'probe', verbs: ['create'] },
-  { kind: 'ApiDefinition', name: 'history', verbs: ['get'], responseKind: { group: 'gatehouse.dev', version: 'v1alpha2', kind: 'History' } },
+  {
+    kind: 'ApiDefinition',
+    name: 'history',
+    verbs: ['get'],
+    responseKind: { group: 'gatehouse.dev', version: 'v1alpha2', kind: 'History' },
+  },
   { kind: 'Sync', name: 'reconcile', verbs: ['create'] },
 ];
 
@@ -156,7 +176,10 @@ describe('legacy discovery', () => {
     });
     assert.deepEqual(byName.get('apidefinitions')?.shortNames, ['api', 'apis']);
     assert.deepEqual(byName.get('apidefinitions')?.categories, ['gatehouse']);
-    assert.equal(byName.get('apidefinitions')?.storageVersionHash, storageVersionHash('gatehouse.dev', 'v1alpha1', 'ApiDefinition'));
+    assert.equal(
+      byName.get('apidefinitions')?.storageVersionHash,
+      storageVersionHash('gatehouse.dev', 'v1alpha1', 'ApiDefinition'),
+    );
   });
 
   it('lists a create-only kind with the create verb only and no storage version', () => {
@@ -196,9 +219,21 @@ describe('aggregated discovery', () => {
       shortNames: ['api', 'apis'],
       categories: ['gatehouse'],
       subresources: [
-        { subresource: 'history', responseKind: { group: 'gatehouse.dev', version: 'v1alpha2', kind: 'History' }, verbs: ['get'] },
-        { subresource: 'probe', responseKind: { group: 'gatehouse.dev', version: 'v1alpha1', kind: 'ApiDefinition' }, verbs: ['create'] },
-        { subresource: 'status', responseKind: { group: 'gatehouse.dev', version: 'v1alpha1', kind: 'ApiDefinition' }, verbs: ['get', 'patch', 'update'] },
+        {
+          subresource: 'history',
+          responseKind: { group: 'gatehouse.dev', version: 'v1alpha2', kind: 'History' },
+          verbs: ['get'],
+        },
+        {
+          subresource: 'probe',
+          responseKind: { group: 'gatehouse.dev', version: 'v1alpha1', kind: 'ApiDefinition' },
+          verbs: ['create'],
+        },
+        {
+          subresource: 'status',
+          responseKind: { group: 'gatehouse.dev', version: 'v1alpha1', kind: 'ApiDefinition' },
+          verbs: ['get', 'patch', 'update'],
+        },
       ],
     });
     assert.deepEqual(
@@ -240,7 +275,12 @@ describe('negotiateDiscovery', () => {
   });
 
   it('ranks by q-value and excludes q=0', () => {
-    assert.equal(negotiateDiscovery(`${AGGREGATED_DISCOVERY_V2};q=0.5,${AGGREGATED_DISCOVERY_V2BETA1};q=0.9,application/json;q=0.1`), 'v2beta1');
+    assert.equal(
+      negotiateDiscovery(
+        `${AGGREGATED_DISCOVERY_V2};q=0.5,${AGGREGATED_DISCOVERY_V2BETA1};q=0.9,application/json;q=0.1`,
+      ),
+      'v2beta1',
+    );
     assert.equal(negotiateDiscovery(`${AGGREGATED_DISCOVERY_V2};q=0,application/json`), 'legacy');
     assert.equal(negotiateDiscovery(`application/json;q=0.2, ${AGGREGATED_DISCOVERY_V2}`), 'v2');
   });

@@ -49,8 +49,7 @@ export function verbsOf(def: KindDefinition): string[] {
 }
 
 export const AGGREGATED_DISCOVERY_V2 = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
-export const AGGREGATED_DISCOVERY_V2BETA1 =
-  'application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList';
+export const AGGREGATED_DISCOVERY_V2BETA1 = 'application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList';
 
 export type DiscoveryFormat = 'v2' | 'v2beta1' | 'legacy';
 
@@ -356,7 +355,10 @@ function parseAccept(header: string): MediaRange[] {
       const eq = raw.indexOf('=');
       if (eq <= 0) continue;
       const name = raw.slice(0, eq).trim().toLowerCase();
-      const value = raw.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1');
+      const value = raw
+        .slice(eq + 1)
+        .trim()
+        .replace(/^"(.*)"$/, '$1');
       if (name === 'q') {
         const parsed = Number(value);
         q = Number.isFinite(parsed) ? Math.min(Math.max(parsed, 0), 1) : 0;

@@ -35,7 +35,12 @@ function documentOf(
   return {
     body,
     headers: { 'content-type': contentType, etag: tag, vary: 'Accept', 'cache-control': 'no-cache, private' },
-    notModified: (ifNoneMatch) => ifNoneMatch !== undefined && ifNoneMatch.split(',').map((s) => s.trim()).includes(tag),
+    notModified: (ifNoneMatch) =>
+      ifNoneMatch !== undefined &&
+      ifNoneMatch
+        .split(',')
+        .map((s) => s.trim())
+        .includes(tag),
   };
 }
 
@@ -78,7 +83,12 @@ export class DiscoveryDocuments {
 
   constructor(kinds: KindDefinition[], extras: ExtraSubresource[]) {
     this.kinds = kinds;
-    this.extras = extras.map(({ kind, name, verbs, responseKind }) => ({ kind, name, verbs, ...(responseKind ? { responseKind } : {}) }));
+    this.extras = extras.map(({ kind, name, verbs, responseKind }) => ({
+      kind,
+      name,
+      verbs,
+      ...(responseKind ? { responseKind } : {}),
+    }));
   }
 
   private cached(key: string, render: () => Document | undefined): Document | undefined {
@@ -96,7 +106,9 @@ export class DiscoveryDocuments {
         return this.cached('/apis', () => documentOf(legacyGroupList(this.kinds), 'application/json'));
       }
       const contentType = format === 'v2' ? AGGREGATED_DISCOVERY_V2 : AGGREGATED_DISCOVERY_V2BETA1;
-      return this.cached(`${path}:${format}`, () => documentOf(aggregatedDiscovery(this.kinds, scope, this.extras, format), contentType));
+      return this.cached(`${path}:${format}`, () =>
+        documentOf(aggregatedDiscovery(this.kinds, scope, this.extras, format), contentType),
+      );
     }
     if (path === '/openapi/v2') {
       const type = openApiV2MediaType(accept);
@@ -108,7 +120,8 @@ export class DiscoveryDocuments {
         return documentOf(doc, type, openApiHash(doc), body);
       });
     }
-    if (path === '/openapi/v3') return this.cached(path, () => documentOf(openApiV3Root(this.kinds, this.extras), 'application/json'));
+    if (path === '/openapi/v3')
+      return this.cached(path, () => documentOf(openApiV3Root(this.kinds, this.extras), 'application/json'));
     const v3 = /^\/openapi\/v3\/(?:api\/([^/]+)|apis\/([^/]+)\/([^/]+))$/.exec(path);
     if (v3) {
       const [group, version] = v3[1] ? ['', v3[1]] : [v3[2], v3[3]];

@@ -17,7 +17,7 @@ import type { Registry } from '../registry/registry.ts';
 import type { ResourceStore, WriteOptions } from '../registry/store.ts';
 import { decodeBody, readBody } from './body.ts';
 import { COUNTERS_REF, serveCounters, type CounterStore } from './counters.ts';
-import { type ExtraSubresource } from './discovery.ts';
+import type { ExtraSubresource } from './discovery.ts';
 import { DiscoveryDocuments } from './documents.ts';
 import { negotiate, type Representation } from './negotiate.ts';
 import { encodeProtobuf, encodesProtobuf, PROTOBUF_TYPE } from './protobuf.ts';
@@ -89,10 +89,21 @@ const CONTENT_TYPES: Record<Representation['encoding'], string> = {
 };
 
 /** Writes `body` (an object, or JSON text already made) in `encoding`; protobuf bodies are objects. */
-function send(res: ServerResponse, code: number, body: unknown, encoding: Representation['encoding'] = 'json',
-  headers: Record<string, string | string[]> = {}): void {
-  const payload = encoding === 'protobuf' ? encodeProtobuf(body as Record<string, unknown>)
-    : typeof body === 'string' ? body : encoding === 'yaml' ? toYaml(body) : JSON.stringify(body);
+function send(
+  res: ServerResponse,
+  code: number,
+  body: unknown,
+  encoding: Representation['encoding'] = 'json',
+  headers: Record<string, string | string[]> = {},
+): void {
+  const payload =
+    encoding === 'protobuf'
+      ? encodeProtobuf(body as Record<string, unknown>)
+      : typeof body === 'string'
+        ? body
+        : encoding === 'yaml'
+          ? toYaml(body)
+          : JSON.stringify(body);
   res.writeHead(code, {
     'content-type': CONTENT_TYPES[encoding],
     'content-length': Buffer.byteLength(payload),
@@ -145,11 +156,18 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
     const verbose = query.has('verbose') || failed;
     const summary = failed ? `${endpoint} check failed` : `${endpoint} check passed`;
     const text = verbose ? `${lines.join('\n')}\n${summary}\n` : 'ok';
-    res.writeHead(failed ? 500 : 200, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' });
+    res.writeHead(failed ? 500 : 200, {
+      'content-type': 'text/plain; charset=utf-8',
+      'x-content-type-options': 'nosniff',
+    });
     res.end(text);
   }
 
-  function authorize(user: UserInfo, verb: string, info: { group: string; resource: string; subresource?: string; namespace?: string; name?: string }): void {
+  function authorize(
+    user: UserInfo,
+    verb: string,
+    info: { group: string; resource: string; subresource?: string; namespace?: string; name?: string },
+  ): void {
     assertAuthorized(options.authorizer, { user, verb, ...info });
   }
 
@@ -159,8 +177,13 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
   }
 
   /** Decodes a request body and hands it to the audit log (kube's audit.LogRequestObject). */
-  function requestObject(req: IncomingMessage, raw: Buffer, what: string, decodeOptions: { protobuf?: boolean } = {},
-    contentType = req.headers['content-type']): unknown {
+  function requestObject(
+    req: IncomingMessage,
+    raw: Buffer,
+    what: string,
+    decodeOptions: { protobuf?: boolean } = {},
+    contentType = req.headers['content-type'],
+  ): unknown {
     const body = decodeBody(raw, contentType, what, decodeOptions);
     options.audit?.requestObject(req, body);
     return body;
@@ -178,18 +201,32 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
     return representation;
   }
 
-  function writeOptionsFor(req: IncomingMessage, query: URLSearchParams, user: UserInfo,
-    def: KindDefinition): WriteOptions {
+  function writeOptionsFor(
+    req: IncomingMessage,
+    query: URLSearchParams,
+    user: UserInfo,
+    def: KindDefinition,
+  ): WriteOptions {
     const { admit } = options;
     const userAgent = req.headers['user-agent'];
     return { ...writeOptions(query), userAgent, admit: admit && ((obj, old) => admit(user, def, obj, old)) };
   }
 
-  async function resource(req: IncomingMessage, res: ServerResponse, info: ResourceRequest, query: URLSearchParams, user: UserInfo): Promise<void> {
-    const store = info.version && registry.kinds.some((k) => k.group === info.group && k.version === info.version) ? registry.store(info.group, info.resource) : undefined;
+  async function resource(
+    req: IncomingMessage,
+    res: ServerResponse,
+    info: ResourceRequest,
+    query: URLSearchParams,
+    user: UserInfo,
+  ): Promise<void> {
+    const store =
+      info.version && registry.kinds.some((k) => k.group === info.group && k.version === info.version)
+        ? registry.store(info.group, info.resource)
+        : undefined;
     if (!store) throw errors.notFoundPath(`${req.method} ${req.url?.split('?')[0]}`);
     const def = store.def;
-    if (info.namespace !== undefined && !def.namespaced) throw errors.notFoundPath(`${req.method} ${req.url?.split('?')[0]}`);
+    if (info.namespace !== undefined && !def.namespaced)
+      throw errors.notFoundPath(`${req.method} ${req.url?.split('?')[0]}`);
     const namespace = info.namespace ?? '';
     const method = req.method ?? 'GET';
     const watch = info.watchPrefix || boolParam(query, 'watch') === true;
@@ -198,7 +235,8 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
     if (info.subresource && info.subresource !== 'status') {
       return subresource(req, res, store, info, query, user);
     }
-    if (info.subresource === 'status' && !def.statusSubresource) throw errors.notFoundPath(`${method} ${req.url?.split('?')[0]}`);
+    if (info.subresource === 'status' && !def.statusSubresource)
+      throw errors.notFoundPath(`${method} ${req.url?.split('?')[0]}`);
 
     if (!info.name) {
       if (def.namespaced && info.namespace === undefined && method !== 'GET') {
@@ -236,12 +274,19 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
           for (const item of page.items) {
             const obj = JSON.parse(item) as KubeObject;
             try {
-              deleted.push((await store.delete(obj.metadata.namespace ?? '', obj.metadata.name as string, deleteOptions, opts)).object);
+              deleted.push(
+                (await store.delete(obj.metadata.namespace ?? '', obj.metadata.name as string, deleteOptions, opts))
+                  .object,
+              );
             } catch (err) {
               if (!(err instanceof ApiError && err.reason === 'NotFound')) throw err;
             }
           }
-          const list = { apiVersion: store.apiVersion, kind: def.listKind, metadata: { resourceVersion: page.resourceVersion } };
+          const list = {
+            apiVersion: store.apiVersion,
+            kind: def.listKind,
+            metadata: { resourceVersion: page.resourceVersion },
+          };
           return send(res, 200, { ...list, items: deleted }, encoding);
         }
         default:
@@ -295,9 +340,10 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
         const what = `DeleteOptions for ${def.kind} "${name}"`;
         const body = raw.length ? requestObject(req, raw, what) : undefined;
         const deleteOptions = deleteOptionsOf(query, body as Record<string, unknown> | undefined);
-        const result = def.kind === 'Namespace' && def.group === ''
-          ? await registry.deleteNamespace(name, deleteOptions, opts)
-          : await store.delete(namespace, name, deleteOptions, opts);
+        const result =
+          def.kind === 'Namespace' && def.group === ''
+            ? await registry.deleteNamespace(name, deleteOptions, opts)
+            : await store.delete(namespace, name, deleteOptions, opts);
         return send(res, result.pending ? 202 : 200, result.object, encoding);
       }
       default:
@@ -306,8 +352,14 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
   }
 
   /** A create-only kind takes a POST to its collection, validated by its store and answered, never stored. */
-  async function answer(req: IncomingMessage, res: ServerResponse, store: ResourceStore, info: ResourceRequest,
-    query: URLSearchParams, user: UserInfo): Promise<void> {
+  async function answer(
+    req: IncomingMessage,
+    res: ServerResponse,
+    store: ResourceStore,
+    info: ResourceRequest,
+    query: URLSearchParams,
+    user: UserInfo,
+  ): Promise<void> {
     const def = store.def;
     const answerer = options.answerers.find((a) => a.group === def.group && a.plural === def.plural);
     const path = `${req.method} ${req.url?.split('?')[0]}`;
@@ -320,25 +372,55 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
     send(res, 201, await answerer.answer(result.object, user), encoding, warningHeaders(result.warnings));
   }
 
-  async function subresource(req: IncomingMessage, res: ServerResponse, store: ResourceStore, info: ResourceRequest, query: URLSearchParams, user: UserInfo): Promise<void> {
+  async function subresource(
+    req: IncomingMessage,
+    res: ServerResponse,
+    store: ResourceStore,
+    info: ResourceRequest,
+    query: URLSearchParams,
+    user: UserInfo,
+  ): Promise<void> {
     const def = store.def;
-    const handler = options.subresources.find((s) => s.group === def.group && s.plural === def.plural && s.name === info.subresource);
+    const handler = options.subresources.find(
+      (s) => s.group === def.group && s.plural === def.plural && s.name === info.subresource,
+    );
     const method = req.method ?? 'GET';
     if (!handler || !info.name) throw errors.notFoundPath(`${method} ${req.url?.split('?')[0]}`);
     const verb = method === 'GET' ? 'get' : method === 'POST' ? 'create' : undefined;
-    if (!verb || !handler.verbs.includes(verb)) throw errors.methodNotAllowed(method, `${def.plural}/${info.subresource}`);
-    authorize(user, verb, { group: def.group, resource: def.plural, subresource: info.subresource, namespace: info.namespace, name: info.name });
+    if (!verb || !handler.verbs.includes(verb))
+      throw errors.methodNotAllowed(method, `${def.plural}/${info.subresource}`);
+    authorize(user, verb, {
+      group: def.group,
+      resource: def.plural,
+      subresource: info.subresource,
+      namespace: info.namespace,
+      name: info.name,
+    });
     const raw = verb === 'create' ? await readBody(req) : Buffer.alloc(0);
     const what = `${def.kind} "${info.name}" ${info.subresource}`;
     // `kubectl create token` sends its TokenRequest as protobuf.
     const body = raw.length ? requestObject(req, raw, what, { protobuf: true }) : undefined;
     // The parent must exist; handlers may rely on it.
     await store.get(info.namespace ?? '', info.name);
-    const out = await handler.handle({ verb, namespace: info.namespace ?? '', name: info.name, body, query, user, store });
+    const out = await handler.handle({
+      verb,
+      namespace: info.namespace ?? '',
+      name: info.name,
+      body,
+      query,
+      user,
+      store,
+    });
     send(res, out.code ?? 200, out.body);
   }
 
-  async function list(res: ServerResponse, store: ResourceStore, namespace: string | undefined, query: URLSearchParams, representation: Representation): Promise<void> {
+  async function list(
+    res: ServerResponse,
+    store: ResourceStore,
+    namespace: string | undefined,
+    query: URLSearchParams,
+    representation: Representation,
+  ): Promise<void> {
     const page = await store.list(namespace, listOptionsOf(query));
     const listMeta: Record<string, unknown> = { resourceVersion: page.resourceVersion };
     if (page.continue) listMeta.continue = page.continue;
@@ -351,24 +433,51 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
     }
     const objects = page.items.map((i) => JSON.parse(i) as KubeObject);
     if (representation.shape === 'table') {
-      return send(res, 200, table(def, objects, listMeta, includeObjectOf(query), representation.metaVersion), representation.encoding);
+      return send(
+        res,
+        200,
+        table(def, objects, listMeta, includeObjectOf(query), representation.metaVersion),
+        representation.encoding,
+      );
     }
     if (representation.shape === 'metadata') {
-      return send(res, 200, {
-        kind: 'PartialObjectMetadataList',
-        apiVersion: `meta.k8s.io/${representation.metaVersion}`,
-        metadata: listMeta,
-        items: objects.map((o) => partialMetadata(o, representation.metaVersion)),
-      }, representation.encoding);
+      return send(
+        res,
+        200,
+        {
+          kind: 'PartialObjectMetadataList',
+          apiVersion: `meta.k8s.io/${representation.metaVersion}`,
+          metadata: listMeta,
+          items: objects.map((o) => partialMetadata(o, representation.metaVersion)),
+        },
+        representation.encoding,
+      );
     }
-    return send(res, 200, { kind: def.listKind, apiVersion: store.apiVersion, metadata: listMeta, items: objects }, representation.encoding);
+    return send(
+      res,
+      200,
+      { kind: def.listKind, apiVersion: store.apiVersion, metadata: listMeta, items: objects },
+      representation.encoding,
+    );
   }
 
-  function sendObject(res: ServerResponse, def: KindDefinition, obj: KubeObject, representation: Representation, include: IncludeObject): void {
+  function sendObject(
+    res: ServerResponse,
+    def: KindDefinition,
+    obj: KubeObject,
+    representation: Representation,
+    include: IncludeObject,
+  ): void {
     if (representation.shape === 'table') {
-      return send(res, 200, table(def, [obj], { resourceVersion: obj.metadata.resourceVersion }, include, representation.metaVersion), representation.encoding);
+      return send(
+        res,
+        200,
+        table(def, [obj], { resourceVersion: obj.metadata.resourceVersion }, include, representation.metaVersion),
+        representation.encoding,
+      );
     }
-    if (representation.shape === 'metadata') return send(res, 200, partialMetadata(obj, representation.metaVersion), representation.encoding);
+    if (representation.shape === 'metadata')
+      return send(res, 200, partialMetadata(obj, representation.metaVersion), representation.encoding);
     return send(res, 200, obj, representation.encoding);
   }
 
@@ -420,7 +529,8 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
 
   return (req, res) => {
     handle(req, res).catch((err: unknown) => {
-      const apiError = err instanceof ApiError ? err : errors.internal(err instanceof Error ? err.message : String(err), err);
+      const apiError =
+        err instanceof ApiError ? err : errors.internal(err instanceof Error ? err.message : String(err), err);
       if (apiError.code >= 500) options.onError?.(err, req);
       sendError(res, apiError, protobufAnswers.has(req) ? 'protobuf' : 'json');
     });

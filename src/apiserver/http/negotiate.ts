@@ -31,7 +31,11 @@ export function parseAccept(header: string): MediaRange[] {
       const params: Record<string, string> = {};
       for (const p of rawParams) {
         const eq = p.indexOf('=');
-        if (eq > 0) params[p.slice(0, eq).trim().toLowerCase()] = p.slice(eq + 1).trim().replace(/^"|"$/g, '');
+        if (eq > 0)
+          params[p.slice(0, eq).trim().toLowerCase()] = p
+            .slice(eq + 1)
+            .trim()
+            .replace(/^"|"$/g, '');
       }
       const q = params.q === undefined ? 1 : Number(params.q);
       return { type: type.toLowerCase(), params, q: Number.isFinite(q) ? q : 0, order };
@@ -65,7 +69,8 @@ export function negotiate(accept: string | undefined, allowShapes: boolean, prot
     const version = range.params.v;
     if (version !== 'v1' && version !== 'v1beta1') continue;
     if (as === 'Table') return { shape: 'table', encoding, metaVersion: version };
-    if (as === 'PartialObjectMetadata' || as === 'PartialObjectMetadataList') return { shape: 'metadata', encoding, metaVersion: version };
+    if (as === 'PartialObjectMetadata' || as === 'PartialObjectMetadataList')
+      return { shape: 'metadata', encoding, metaVersion: version };
   }
   throw errors.notAcceptable(protobuf ? WITH_PROTOBUF : TEXT_TYPES);
 }

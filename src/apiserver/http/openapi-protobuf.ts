@@ -23,10 +23,21 @@ const mapOf = (named: string): Fields => ({ additional_properties: [1, named, R]
 // in the same order from a different first number.
 function primitiveParameter(first: number): Fields {
   const names: Array<[string, string]> = [
-    ['type', 'string'], ['format', 'string'], ['items', 'PrimitivesItems'], ['collection_format', 'string'],
-    ['default', 'Any'], ['maximum', 'double'], ['exclusive_maximum', 'bool'], ['minimum', 'double'],
-    ['exclusive_minimum', 'bool'], ['max_length', 'int64'], ['min_length', 'int64'], ['pattern', 'string'],
-    ['max_items', 'int64'], ['min_items', 'int64'], ['unique_items', 'bool'],
+    ['type', 'string'],
+    ['format', 'string'],
+    ['items', 'PrimitivesItems'],
+    ['collection_format', 'string'],
+    ['default', 'Any'],
+    ['maximum', 'double'],
+    ['exclusive_maximum', 'bool'],
+    ['minimum', 'double'],
+    ['exclusive_minimum', 'bool'],
+    ['max_length', 'int64'],
+    ['min_length', 'int64'],
+    ['pattern', 'string'],
+    ['max_items', 'int64'],
+    ['min_items', 'int64'],
+    ['unique_items', 'bool'],
   ];
   const fields: Fields = Object.fromEntries(names.map(([name, type], i) => [name, [first + i, type]]));
   const rest: Fields = { enum: [first + 15, 'Any', R], multiple_of: [first + 16, 'double'] };
@@ -34,16 +45,27 @@ function primitiveParameter(first: number): Fields {
 }
 
 const PARAMETER_HEAD: Fields = {
-  required: [1, 'bool'], in: [2, 'string'], description: [3, 'string'], name: [4, 'string'],
+  required: [1, 'bool'],
+  in: [2, 'string'],
+  description: [3, 'string'],
+  name: [4, 'string'],
 };
 
 /** gnostic's openapi.v2 messages (field name: [number, type, rule]), as far as our documents need them. */
 const MESSAGES: Record<string, Fields> = {
   Document: {
-    swagger: [1, 'string'], info: [2, 'Info'], host: [3, 'string'], base_path: [4, 'string'],
-    schemes: [5, 'string', R], consumes: [6, 'string', R], produces: [7, 'string', R], paths: [8, 'Paths'],
-    definitions: [9, 'Definitions'], security: [12, 'SecurityRequirement', R],
-    security_definitions: [13, 'SecurityDefinitions'], ...VENDOR_EXTENSION(16),
+    swagger: [1, 'string'],
+    info: [2, 'Info'],
+    host: [3, 'string'],
+    base_path: [4, 'string'],
+    schemes: [5, 'string', R],
+    consumes: [6, 'string', R],
+    produces: [7, 'string', R],
+    paths: [8, 'Paths'],
+    definitions: [9, 'Definitions'],
+    security: [12, 'SecurityRequirement', R],
+    security_definitions: [13, 'SecurityDefinitions'],
+    ...VENDOR_EXTENSION(16),
   },
   Info: { title: [1, 'string'], version: [2, 'string'], description: [3, 'string'], ...VENDOR_EXTENSION(7) },
   Any: { yaml: [2, 'string'] },
@@ -51,22 +73,41 @@ const MESSAGES: Record<string, Fields> = {
   Paths: { ...VENDOR_EXTENSION(1), path: [2, 'NamedPathItem', R] },
   NamedPathItem: named('PathItem'),
   PathItem: {
-    _ref: [1, 'string'], get: [2, 'Operation'], put: [3, 'Operation'], post: [4, 'Operation'],
-    delete: [5, 'Operation'], options: [6, 'Operation'], head: [7, 'Operation'], patch: [8, 'Operation'],
-    parameters: [9, 'ParametersItem', R], ...VENDOR_EXTENSION(10),
+    _ref: [1, 'string'],
+    get: [2, 'Operation'],
+    put: [3, 'Operation'],
+    post: [4, 'Operation'],
+    delete: [5, 'Operation'],
+    options: [6, 'Operation'],
+    head: [7, 'Operation'],
+    patch: [8, 'Operation'],
+    parameters: [9, 'ParametersItem', R],
+    ...VENDOR_EXTENSION(10),
   },
   Operation: {
-    tags: [1, 'string', R], summary: [2, 'string'], description: [3, 'string'], operation_id: [5, 'string'],
-    produces: [6, 'string', R], consumes: [7, 'string', R], parameters: [8, 'ParametersItem', R],
-    responses: [9, 'Responses'], schemes: [10, 'string', R], deprecated: [11, 'bool'],
-    security: [12, 'SecurityRequirement', R], ...VENDOR_EXTENSION(13),
+    tags: [1, 'string', R],
+    summary: [2, 'string'],
+    description: [3, 'string'],
+    operation_id: [5, 'string'],
+    produces: [6, 'string', R],
+    consumes: [7, 'string', R],
+    parameters: [8, 'ParametersItem', R],
+    responses: [9, 'Responses'],
+    schemes: [10, 'string', R],
+    deprecated: [11, 'bool'],
+    security: [12, 'SecurityRequirement', R],
+    ...VENDOR_EXTENSION(13),
   },
   ParametersItem: { parameter: [1, 'Parameter'], json_reference: [2, 'JsonReference'] },
   JsonReference: { _ref: [1, 'string'], description: [2, 'string'] },
   Parameter: { body_parameter: [1, 'BodyParameter'], non_body_parameter: [2, 'NonBodyParameter'] },
   BodyParameter: {
-    description: [1, 'string'], name: [2, 'string'], in: [3, 'string'], required: [4, 'bool'],
-    schema: [5, 'Schema'], ...VENDOR_EXTENSION(6),
+    description: [1, 'string'],
+    name: [2, 'string'],
+    in: [3, 'string'],
+    required: [4, 'bool'],
+    schema: [5, 'Schema'],
+    ...VENDOR_EXTENSION(6),
   },
   NonBodyParameter: {
     query_parameter_sub_schema: [3, 'QueryParameterSubSchema'],
@@ -81,14 +122,35 @@ const MESSAGES: Record<string, Fields> = {
   Response: { description: [1, 'string'], schema: [2, 'SchemaItem'], ...VENDOR_EXTENSION(5) },
   SchemaItem: { schema: [1, 'Schema'] },
   Schema: {
-    _ref: [1, 'string'], format: [2, 'string'], title: [3, 'string'], description: [4, 'string'], default: [5, 'Any'],
-    multiple_of: [6, 'double'], maximum: [7, 'double'], exclusive_maximum: [8, 'bool'], minimum: [9, 'double'],
-    exclusive_minimum: [10, 'bool'], max_length: [11, 'int64'], min_length: [12, 'int64'], pattern: [13, 'string'],
-    max_items: [14, 'int64'], min_items: [15, 'int64'], unique_items: [16, 'bool'], max_properties: [17, 'int64'],
-    min_properties: [18, 'int64'], required: [19, 'string', R], enum: [20, 'Any', R],
-    additional_properties: [21, 'AdditionalPropertiesItem'], type: [22, 'TypeItem'], items: [23, 'ItemsItem'],
-    all_of: [24, 'Schema', R], properties: [25, 'Properties'], discriminator: [26, 'string'], read_only: [27, 'bool'],
-    example: [30, 'Any'], ...VENDOR_EXTENSION(31),
+    _ref: [1, 'string'],
+    format: [2, 'string'],
+    title: [3, 'string'],
+    description: [4, 'string'],
+    default: [5, 'Any'],
+    multiple_of: [6, 'double'],
+    maximum: [7, 'double'],
+    exclusive_maximum: [8, 'bool'],
+    minimum: [9, 'double'],
+    exclusive_minimum: [10, 'bool'],
+    max_length: [11, 'int64'],
+    min_length: [12, 'int64'],
+    pattern: [13, 'string'],
+    max_items: [14, 'int64'],
+    min_items: [15, 'int64'],
+    unique_items: [16, 'bool'],
+    max_properties: [17, 'int64'],
+    min_properties: [18, 'int64'],
+    required: [19, 'string', R],
+    enum: [20, 'Any', R],
+    additional_properties: [21, 'AdditionalPropertiesItem'],
+    type: [22, 'TypeItem'],
+    items: [23, 'ItemsItem'],
+    all_of: [24, 'Schema', R],
+    properties: [25, 'Properties'],
+    discriminator: [26, 'string'],
+    read_only: [27, 'bool'],
+    example: [30, 'Any'],
+    ...VENDOR_EXTENSION(31),
   },
   AdditionalPropertiesItem: { schema: [1, 'Schema'], boolean: [2, 'bool'] },
   TypeItem: { value: [1, 'string', R] },
@@ -103,7 +165,11 @@ const MESSAGES: Record<string, Fields> = {
   NamedSecurityDefinitionsItem: named('SecurityDefinitionsItem'),
   SecurityDefinitionsItem: { api_key_security: [2, 'ApiKeySecurity'] },
   ApiKeySecurity: {
-    type: [1, 'string'], name: [2, 'string'], in: [3, 'string'], description: [4, 'string'], ...VENDOR_EXTENSION(5),
+    type: [1, 'string'],
+    name: [2, 'string'],
+    in: [3, 'string'],
+    description: [4, 'string'],
+    ...VENDOR_EXTENSION(5),
   },
 };
 
@@ -133,12 +199,16 @@ const snakeCase = (key: string): string =>
 const asList = (value: unknown): unknown[] => (Array.isArray(value) ? value : [value]);
 const entriesOf = (value: unknown): Array<[string, unknown]> => Object.entries(value as Json);
 const extensionsOf = (value: unknown): Json[] =>
-  entriesOf(value).filter(([k]) => k.startsWith('x-')).map(([name, v]) => ({ name, value: any(v) }));
+  entriesOf(value)
+    .filter(([k]) => k.startsWith('x-'))
+    .map(([name, v]) => ({ name, value: any(v) }));
 /** A `$ref` object as a JsonReference, anything else as `member` of message `type` (a oneof of the two). */
-const referenceOr = (member: string, type: string) => (value: unknown, at: string): Json =>
-  '$ref' in (value as Json)
-    ? { json_reference: message('JsonReference', value, at) }
-    : { [member]: message(type, value, at) };
+const referenceOr =
+  (member: string, type: string) =>
+  (value: unknown, at: string): Json =>
+    '$ref' in (value as Json)
+      ? { json_reference: message('JsonReference', value, at) }
+      : { [member]: message(type, value, at) };
 
 /** The oneof member of each parameter location other than the body. */
 const NON_BODY: Record<string, string> = { query: 'query_parameter_sub_schema', path: 'path_parameter_sub_schema' };

@@ -5,7 +5,14 @@ import type { JSONSchema, KindDefinition } from '../../api/kind.ts';
 import { object, specAndStatus, statusSchema, string } from '../../api/schema/build.ts';
 import { allKinds } from '../../api/kinds.ts';
 import type { ExtraSubresource } from './discovery.ts';
-import { definitionName, openApiHash, openApiV2, openApiV3GroupVersion, openApiV3Root, PATCH_CONTENT_TYPES } from './openapi.ts';
+import {
+  definitionName,
+  openApiHash,
+  openApiV2,
+  openApiV3GroupVersion,
+  openApiV3Root,
+  PATCH_CONTENT_TYPES,
+} from './openapi.ts';
 
 type Json = Record<string, any>;
 
@@ -49,15 +56,31 @@ const apiDefinition = kind(
     statusSchema('Observed state of the API.'),
   ),
 );
-const sync = kind('gatehouse.dev', 'v1alpha1', 'Sync', true, specAndStatus('A sync.', object('Spec.', {}), statusSchema('Status.')));
+const sync = kind(
+  'gatehouse.dev',
+  'v1alpha1',
+  'Sync',
+  true,
+  specAndStatus('A sync.', object('Spec.', {}), statusSchema('Status.')),
+);
 const namespace = { ...kind('', 'v1', 'Namespace', false, object('A namespace.', {})), statusSubresource: true };
 const secret = kind('', 'v1', 'Secret', true, object('A secret.', { type: string('Secret type.') }));
 const kinds = [namespace, secret, apiDefinition, sync];
 
 const extras: ExtraSubresource[] = [
-  { kind: 'ApiDefinition', name: 'history', verbs: ['get'], responseKind: { group: 'gatehouse.dev', version: 'v1alpha1', kind: 'Sync' } },
+  {
+    kind: 'ApiDefinition',
+    name: 'history',
+    verbs: ['get'],
+    responseKind: { group: 'gatehouse.dev', version: 'v1alpha1', kind: 'Sync' },
+  },
   { kind: 'ApiDefinition', name: 'probe', verbs: ['create'] },
-  { kind: 'Sync', name: 'diff', verbs: ['get'], responseKind: { group: 'gatehouse.dev', version: 'v1alpha1', kind: 'SyncDiff' } },
+  {
+    kind: 'Sync',
+    name: 'diff',
+    verbs: ['get'],
+    responseKind: { group: 'gatehouse.dev', version: 'v1alpha1', kind: 'SyncDiff' },
+  },
 ];
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
@@ -88,7 +111,8 @@ function refs(value: unknown, found: string[] = []): string[] {
 
 function hasKey(value: unknown, name: string): boolean {
   if (Array.isArray(value)) return value.some((v) => hasKey(v, name));
-  if (value && typeof value === 'object') return Object.entries(value).some(([key, v]) => key === name || hasKey(v, name));
+  if (value && typeof value === 'object')
+    return Object.entries(value).some(([key, v]) => key === name || hasKey(v, name));
   return false;
 }
 
@@ -107,7 +131,10 @@ function kubectlSupportsFieldValidation(doc: Json, gvk: { group: string; version
 
 describe('definitionName', () => {
   it('reverses the group and keeps upstream names for core kinds', () => {
-    assert.equal(definitionName({ group: 'gatehouse.dev', version: 'v1alpha1', kind: 'ApiDefinition' }), 'dev.gatehouse.v1alpha1.ApiDefinition');
+    assert.equal(
+      definitionName({ group: 'gatehouse.dev', version: 'v1alpha1', kind: 'ApiDefinition' }),
+      'dev.gatehouse.v1alpha1.ApiDefinition',
+    );
     assert.equal(definitionName({ group: '', version: 'v1', kind: 'Secret' }), 'io.k8s.api.core.v1.Secret');
   });
 });
@@ -152,7 +179,9 @@ describe('openApiV2', () => {
   });
 
   it('serves collection, object, subresource and all-namespaces paths with kube operation ids', () => {
-    const ids = Object.fromEntries(operations(doc).map(({ path, method, op }) => [`${method} ${path}`, op.operationId]));
+    const ids = Object.fromEntries(
+      operations(doc).map(({ path, method, op }) => [`${method} ${path}`, op.operationId]),
+    );
     const ns = '/apis/gatehouse.dev/v1alpha1/namespaces/{namespace}/apidefinitions';
     assert.equal(ids[`get ${ns}`], 'listGatehouseDevV1alpha1NamespacedApiDefinition');
     assert.equal(ids[`post ${ns}`], 'createGatehouseDevV1alpha1NamespacedApiDefinition');
@@ -164,7 +193,10 @@ describe('openApiV2', () => {
     assert.equal(ids[`patch ${ns}/{name}/status`], 'patchGatehouseDevV1alpha1NamespacedApiDefinitionStatus');
     assert.equal(ids[`get ${ns}/{name}/history`], 'readGatehouseDevV1alpha1NamespacedApiDefinitionHistory');
     assert.equal(ids[`post ${ns}/{name}/probe`], 'createGatehouseDevV1alpha1NamespacedApiDefinitionProbe');
-    assert.equal(ids['get /apis/gatehouse.dev/v1alpha1/apidefinitions'], 'listGatehouseDevV1alpha1ApiDefinitionForAllNamespaces');
+    assert.equal(
+      ids['get /apis/gatehouse.dev/v1alpha1/apidefinitions'],
+      'listGatehouseDevV1alpha1ApiDefinitionForAllNamespaces',
+    );
     assert.equal(ids['get /api/v1/namespaces'], 'listCoreV1Namespace');
     assert.equal(ids['put /api/v1/namespaces/{name}/status'], 'replaceCoreV1NamespaceStatus');
     assert.equal(ids['get /api/v1/secrets'], 'listCoreV1SecretForAllNamespaces');
@@ -174,10 +206,15 @@ describe('openApiV2', () => {
   });
 
   it('publishes only the create path of a create-only kind, and no list of it', () => {
-    const review = { ...kind('authorization.k8s.io', 'v1', 'Review', false, object('A review.', {})), createOnly: true };
+    const review = {
+      ...kind('authorization.k8s.io', 'v1', 'Review', false, object('A review.', {})),
+      createOnly: true,
+    };
     const reviews = openApiV2([review], []);
     assert.deepEqual(Object.keys(reviews.paths), ['/apis/authorization.k8s.io/v1/reviews']);
-    const operationsOf = Object.keys(reviews.paths['/apis/authorization.k8s.io/v1/reviews']).filter((k) => k !== 'parameters');
+    const operationsOf = Object.keys(reviews.paths['/apis/authorization.k8s.io/v1/reviews']).filter(
+      (k) => k !== 'parameters',
+    );
     assert.deepEqual(operationsOf, ['post']);
     assert.ok(reviews.definitions['io.k8s.authorization.v1.Review']);
     assert.equal(reviews.definitions['io.k8s.authorization.v1.ReviewList'], undefined);
@@ -199,7 +236,8 @@ describe('openApiV2', () => {
       assert.deepEqual(op.responses['401'], { description: 'Unauthorized' });
       if (method === 'post' || method === 'put' || method === 'patch') {
         const names = op.parameters.map((p: Json) => p.name);
-        for (const name of ['body', 'dryRun', 'fieldManager', 'fieldValidation']) assert.ok(names.includes(name), `${name} on ${method} ${path}`);
+        for (const name of ['body', 'dryRun', 'fieldManager', 'fieldValidation'])
+          assert.ok(names.includes(name), `${name} on ${method} ${path}`);
       }
       if (method === 'patch') {
         assert.deepEqual(op.consumes, PATCH_CONTENT_TYPES);
@@ -211,7 +249,11 @@ describe('openApiV2', () => {
   it('types subresource operations by their response kind', () => {
     const ns = '/apis/gatehouse.dev/v1alpha1/namespaces/{namespace}';
     const history = doc.paths[`${ns}/apidefinitions/{name}/history`].get;
-    assert.deepEqual(history['x-kubernetes-group-version-kind'], { group: 'gatehouse.dev', version: 'v1alpha1', kind: 'Sync' });
+    assert.deepEqual(history['x-kubernetes-group-version-kind'], {
+      group: 'gatehouse.dev',
+      version: 'v1alpha1',
+      kind: 'Sync',
+    });
     assert.equal(history.responses['200'].schema.$ref, '#/definitions/dev.gatehouse.v1alpha1.Sync');
     // No schema is published for SyncDiff: the response is an untyped object.
     assert.deepEqual(doc.paths[`${ns}/syncs/{name}/diff`].get.responses['200'].schema, { type: 'object' });
@@ -243,27 +285,41 @@ describe('openApiV3GroupVersion', () => {
 
   it('publishes the kind schema for kubectl explain', () => {
     const schema = doc.components.schemas['dev.gatehouse.v1alpha1.ApiDefinition'];
-    assert.deepEqual(schema['x-kubernetes-group-version-kind'], [{ group: 'gatehouse.dev', version: 'v1alpha1', kind: 'ApiDefinition' }]);
+    assert.deepEqual(schema['x-kubernetes-group-version-kind'], [
+      { group: 'gatehouse.dev', version: 'v1alpha1', kind: 'ApiDefinition' },
+    ]);
     assert.equal(schema.description, 'ApiDefinition for tests.');
-    assert.deepEqual(schema.properties.metadata.allOf, [{ $ref: '#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta' }]);
+    assert.deepEqual(schema.properties.metadata.allOf, [
+      { $ref: '#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta' },
+    ]);
     assert.deepEqual(schema.properties.metadata.default, {});
     assert.equal(schema.properties.spec.description, 'Desired state of the API.');
-    assert.equal(schema.properties.spec.properties.listenPath.description, 'Path prefix the gateway serves the API on.');
+    assert.equal(
+      schema.properties.spec.properties.listenPath.description,
+      'Path prefix the gateway serves the API on.',
+    );
     assert.equal(schema.properties.spec.properties.listenPath.default, '/');
     assert.equal(schema.properties.spec.properties.upstream.properties.timeout.nullable, true);
     const list = doc.components.schemas['dev.gatehouse.v1alpha1.ApiDefinitionList'];
-    assert.deepEqual(list.properties.items.items, { default: {}, allOf: [{ $ref: '#/components/schemas/dev.gatehouse.v1alpha1.ApiDefinition' }] });
+    assert.deepEqual(list.properties.items.items, {
+      default: {},
+      allOf: [{ $ref: '#/components/schemas/dev.gatehouse.v1alpha1.ApiDefinition' }],
+    });
   });
 
   it('lets kubectl rely on server-side field validation for every kind', () => {
     for (const def of kinds) {
       const d = def.group === '' ? core : doc;
-      assert.ok(kubectlSupportsFieldValidation(d, { group: def.group, version: def.version, kind: def.kind }), def.kind);
+      assert.ok(
+        kubectlSupportsFieldValidation(d, { group: def.group, version: def.version, kind: def.kind }),
+        def.kind,
+      );
     }
     for (const { path, method, op } of operations(doc)) {
       if (method !== 'post' && method !== 'put' && method !== 'patch') continue;
       const names = op.parameters.map((p: Json) => p.name);
-      for (const name of ['dryRun', 'fieldManager', 'fieldValidation']) assert.ok(names.includes(name), `${name} on ${method} ${path}`);
+      for (const name of ['dryRun', 'fieldManager', 'fieldValidation'])
+        assert.ok(names.includes(name), `${name} on ${method} ${path}`);
       assert.equal(op.requestBody.required, true);
     }
   });
@@ -271,8 +327,13 @@ describe('openApiV3GroupVersion', () => {
   it('describes request and response bodies by media type', () => {
     const item = doc.paths['/apis/gatehouse.dev/v1alpha1/namespaces/{namespace}/apidefinitions/{name}'];
     assert.deepEqual(Object.keys(item.patch.requestBody.content), PATCH_CONTENT_TYPES);
-    assert.deepEqual(item.put.requestBody.content['*/*'].schema, { $ref: '#/components/schemas/dev.gatehouse.v1alpha1.ApiDefinition' });
-    assert.equal(item.delete.responses['200'].content['application/json'].schema.$ref, '#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.Status');
+    assert.deepEqual(item.put.requestBody.content['*/*'].schema, {
+      $ref: '#/components/schemas/dev.gatehouse.v1alpha1.ApiDefinition',
+    });
+    assert.equal(
+      item.delete.responses['200'].content['application/json'].schema.$ref,
+      '#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.Status',
+    );
     assert.equal(item.delete.requestBody.required, false);
     const list = doc.paths['/apis/gatehouse.dev/v1alpha1/namespaces/{namespace}/apidefinitions'].get;
     assert.deepEqual(Object.keys(list.responses['200'].content), ['application/json', 'application/json;stream=watch']);
@@ -285,7 +346,10 @@ describe('openApiV3Root and openApiHash', () => {
     const root = openApiV3Root(kinds, extras);
     assert.deepEqual(Object.keys(root.paths), ['api/v1', 'apis/gatehouse.dev/v1alpha1']);
     const hash = openApiHash(openApiV3GroupVersion(kinds, 'gatehouse.dev', 'v1alpha1', extras));
-    assert.equal(root.paths['apis/gatehouse.dev/v1alpha1'].serverRelativeURL, `/openapi/v3/apis/gatehouse.dev/v1alpha1?hash=${hash}`);
+    assert.equal(
+      root.paths['apis/gatehouse.dev/v1alpha1'].serverRelativeURL,
+      `/openapi/v3/apis/gatehouse.dev/v1alpha1?hash=${hash}`,
+    );
     assert.match(root.paths['api/v1'].serverRelativeURL, /^\/openapi\/v3\/api\/v1\?hash=[0-9A-F]{128}$/);
   });
 
@@ -303,7 +367,7 @@ describe('list and map types of the served kinds', () => {
     for (const [name, child] of Object.entries(schema.properties ?? {})) {
       const p = `${path}.${name}`;
       if (child.type === 'array') out.set(p, child);
-      lists(child.type === 'array' ? child.items ?? {} : child, child.type === 'array' ? `${p}[]` : p, out);
+      lists(child.type === 'array' ? (child.items ?? {}) : child, child.type === 'array' ? `${p}[]` : p, out);
     }
   }
 

@@ -83,7 +83,10 @@ export function openApiHash(doc: unknown): string {
 }
 
 /** `/openapi/v2`. */
-export function openApiV2(kinds: readonly KindDefinition[], extraSubresources: readonly ExtraSubresource[]): SwaggerDocument {
+export function openApiV2(
+  kinds: readonly KindDefinition[],
+  extraSubresources: readonly ExtraSubresource[],
+): SwaggerDocument {
   return {
     swagger: '2.0',
     info: INFO,
@@ -95,7 +98,10 @@ export function openApiV2(kinds: readonly KindDefinition[], extraSubresources: r
 }
 
 /** `/openapi/v3`: one entry per served group version, pointing at its document by hash. */
-export function openApiV3Root(kinds: readonly KindDefinition[], extraSubresources: readonly ExtraSubresource[]): OpenApiV3Root {
+export function openApiV3Root(
+  kinds: readonly KindDefinition[],
+  extraSubresources: readonly ExtraSubresource[],
+): OpenApiV3Root {
   const paths: OpenApiV3Root['paths'] = {};
   for (const { group, version } of groupVersions(kinds)) {
     const key = group === '' ? `api/${version}` : `apis/${group}/${version}`;
@@ -117,7 +123,9 @@ export function openApiV3GroupVersion(
   const served = kindsOf(kinds, group, version);
   if (served.length === 0) return undefined;
   const responseKinds = served.flatMap((def) => subresourcesOf(def, extraSubresources).map((sub) => sub.responseKind));
-  const described = kinds.filter((def) => served.includes(def) || responseKinds.some((gvk) => sameGvk(gvk, gvkOf(def))));
+  const described = kinds.filter(
+    (def) => served.includes(def) || responseKinds.some((gvk) => sameGvk(gvk, gvkOf(def))),
+  );
   return {
     openapi: '3.0.0',
     info: INFO,
@@ -150,7 +158,12 @@ const SWAGGER2: Dialect = {
     return { name: param.name, in: param.in, description: param.description, type: param.type, ...requiredFlag(param) };
   },
   operation(op) {
-    const body = op.body && { name: 'body', in: 'body', required: op.body.required, schema: schemaOrObject(SWAGGER2, op.body.schema) };
+    const body = op.body && {
+      name: 'body',
+      in: 'body',
+      required: op.body.required,
+      schema: schemaOrObject(SWAGGER2, op.body.schema),
+    };
     return {
       description: op.description,
       operationId: op.operationId,
@@ -174,12 +187,20 @@ const OPENAPI3: Dialect = {
   },
   schema: (schema) => structuredClone(schema) as Schema,
   parameter(param) {
-    return { name: param.name, in: param.in, description: param.description, ...requiredFlag(param), schema: { type: param.type } };
+    return {
+      name: param.name,
+      in: param.in,
+      description: param.description,
+      ...requiredFlag(param),
+      schema: { type: param.type },
+    };
   },
   operation(op) {
     const body = op.body;
     const requestBody = body && {
-      content: Object.fromEntries((body.mediaTypes ?? ['*/*']).map((type) => [type, { schema: schemaOrObject(OPENAPI3, body.schema) }])),
+      content: Object.fromEntries(
+        (body.mediaTypes ?? ['*/*']).map((type) => [type, { schema: schemaOrObject(OPENAPI3, body.schema) }]),
+      ),
       required: body.required,
     };
     return {
@@ -266,7 +287,11 @@ function listDefinition(d: Dialect, def: KindDefinition): Schema {
     required: ['items'],
     properties: {
       apiVersion: { type: 'string', description: `APIVersion of the list: ${apiVersion}.` },
-      items: { type: 'array', description: `The ${def.kind} objects.`, items: d.ref(definitionName(gvkOf(def)), { default: {} }) },
+      items: {
+        type: 'array',
+        description: `The ${def.kind} objects.`,
+        items: d.ref(definitionName(gvkOf(def)), { default: {} }),
+      },
       kind: { type: 'string', description: `Kind of the list: ${def.listKind}.` },
       metadata: d.ref(LIST_META, { default: {}, description: 'Standard list metadata (ListMeta).' }),
     },
@@ -325,7 +350,11 @@ function metaDefinitions(d: Dialect, kinds: readonly KindDefinition[]): Record<s
         uid: string('UID of the object.'),
       },
       {
-        causes: { type: 'array', description: 'Causes of the error, per field.', items: d.ref(STATUS_CAUSE, { default: {} }) },
+        causes: {
+          type: 'array',
+          description: 'Causes of the error, per field.',
+          items: d.ref(STATUS_CAUSE, { default: {} }),
+        },
       },
     ),
     [STATUS_CAUSE]: metaType(d, 'One cause of an error.', {
@@ -339,7 +368,10 @@ function metaDefinitions(d: Dialect, kinds: readonly KindDefinition[]): Record<s
         'Options of a delete request.',
         {
           ...typeMeta,
-          dryRun: array('When present with All, the deletion is validated but not persisted.', string('Dry run stage.')),
+          dryRun: array(
+            'When present with All, the deletion is validated but not persisted.',
+            string('Dry run stage.'),
+          ),
           gracePeriodSeconds: integer('Seconds before the object is deleted.', { format: 'int64' }),
           orphanDependents: boolean('Deprecated; use propagationPolicy.'),
           propagationPolicy: string('Garbage collection of dependents: Orphan, Background or Foreground.'),
@@ -352,7 +384,10 @@ function metaDefinitions(d: Dialect, kinds: readonly KindDefinition[]): Record<s
       resourceVersion: string('The object must still have this resourceVersion.'),
       uid: string('The object must still have this UID.'),
     }),
-    [PATCH]: d.schema({ type: 'object', description: 'A patch body, in the format named by the request Content-Type.' }),
+    [PATCH]: d.schema({
+      type: 'object',
+      description: 'A patch body, in the format named by the request Content-Type.',
+    }),
     [WATCH_EVENT]: {
       ...metaType(
         d,
@@ -420,25 +455,53 @@ function query(name: string, type: Param['type'], description: string): Param {
 
 const Q = {
   pretty: query('pretty', 'string', "If 'true', the output is indented."),
-  allowWatchBookmarks: query('allowWatchBookmarks', 'boolean', 'Watch only: ask for BOOKMARK events carrying the latest resourceVersion.'),
+  allowWatchBookmarks: query(
+    'allowWatchBookmarks',
+    'boolean',
+    'Watch only: ask for BOOKMARK events carrying the latest resourceVersion.',
+  ),
   continue: query('continue', 'string', 'Token from a previous page of the same list, to fetch the next page.'),
   dryRun: query('dryRun', 'string', 'When All, the request is validated and defaulted but nothing is persisted.'),
-  fieldManager: query('fieldManager', 'string', 'Name of the actor making the change, recorded in managedFields; required by apply patches.'),
+  fieldManager: query(
+    'fieldManager',
+    'string',
+    'Name of the actor making the change, recorded in managedFields; required by apply patches.',
+  ),
   fieldSelector: query('fieldSelector', 'string', 'Restricts the objects by fields, e.g. metadata.name=x.'),
   fieldValidation: query(
     'fieldValidation',
     'string',
     'What to do with unknown or duplicate fields in the body: Ignore, Warn (default) or Strict (reject the request).',
   ),
-  force: query('force', 'boolean', 'Apply patches only: take over fields owned by other managers instead of reporting a conflict.'),
+  force: query(
+    'force',
+    'boolean',
+    'Apply patches only: take over fields owned by other managers instead of reporting a conflict.',
+  ),
   gracePeriodSeconds: query('gracePeriodSeconds', 'integer', 'Seconds before the object is deleted.'),
   labelSelector: query('labelSelector', 'string', 'Restricts the objects by labels, e.g. app=web,tier!=db.'),
   limit: query('limit', 'integer', 'Maximum number of objects in one page; continue with the returned token.'),
   orphanDependents: query('orphanDependents', 'boolean', 'Deprecated; use propagationPolicy.'),
-  propagationPolicy: query('propagationPolicy', 'string', 'Garbage collection of dependents: Orphan, Background or Foreground.'),
-  resourceVersion: query('resourceVersion', 'string', 'Serve the list or start the watch at this version; see resourceVersionMatch.'),
-  resourceVersionMatch: query('resourceVersionMatch', 'string', 'How resourceVersion applies to a list: Exact or NotOlderThan.'),
-  sendInitialEvents: query('sendInitialEvents', 'boolean', 'Watch only: start with ADDED events for the current objects.'),
+  propagationPolicy: query(
+    'propagationPolicy',
+    'string',
+    'Garbage collection of dependents: Orphan, Background or Foreground.',
+  ),
+  resourceVersion: query(
+    'resourceVersion',
+    'string',
+    'Serve the list or start the watch at this version; see resourceVersionMatch.',
+  ),
+  resourceVersionMatch: query(
+    'resourceVersionMatch',
+    'string',
+    'How resourceVersion applies to a list: Exact or NotOlderThan.',
+  ),
+  sendInitialEvents: query(
+    'sendInitialEvents',
+    'boolean',
+    'Watch only: start with ADDED events for the current objects.',
+  ),
   timeoutSeconds: query('timeoutSeconds', 'integer', 'Time limit of the list or watch call.'),
   watch: query('watch', 'boolean', 'Stream changes (ADDED, MODIFIED, DELETED) instead of returning a list.'),
 };
@@ -495,8 +558,24 @@ interface VerbOperation {
 
 const VERB_OPERATIONS: Record<string, VerbOperation> = {
   get: { method: 'get', action: 'get', id: 'read', text: 'read', query: [], codes: ['200'] },
-  create: { method: 'post', action: 'post', id: 'create', text: 'create', query: WRITE_PARAMS, codes: ['200', '201', '202'], body: 'object' },
-  update: { method: 'put', action: 'put', id: 'replace', text: 'replace', query: WRITE_PARAMS, codes: ['200', '201'], body: 'object' },
+  create: {
+    method: 'post',
+    action: 'post',
+    id: 'create',
+    text: 'create',
+    query: WRITE_PARAMS,
+    codes: ['200', '201', '202'],
+    body: 'object',
+  },
+  update: {
+    method: 'put',
+    action: 'put',
+    id: 'replace',
+    text: 'replace',
+    query: WRITE_PARAMS,
+    codes: ['200', '201'],
+    body: 'object',
+  },
   patch: {
     method: 'patch',
     action: 'patch',
@@ -506,7 +585,15 @@ const VERB_OPERATIONS: Record<string, VerbOperation> = {
     codes: ['200', '201'],
     body: 'patch',
   },
-  delete: { method: 'delete', action: 'delete', id: 'delete', text: 'delete', query: DELETE_PARAMS, codes: ['200', '202'], body: 'delete' },
+  delete: {
+    method: 'delete',
+    action: 'delete',
+    id: 'delete',
+    text: 'delete',
+    query: DELETE_PARAMS,
+    codes: ['200', '202'],
+    body: 'delete',
+  },
 };
 
 const JSON_ONLY = ['application/json'];
@@ -550,7 +637,13 @@ function kindPathItems(
   const base = def.group === '' ? `/api/${def.version}` : `/apis/${def.group}/${def.version}`;
   const collectionPath = `${base}${def.namespaced ? '/namespaces/{namespace}' : ''}/${def.plural}`;
   const scopeParams = def.namespaced ? [NAMESPACE_PARAM] : [];
-  const nameParam: Param = { name: 'name', in: 'path', type: 'string', required: true, description: `Name of the ${def.kind}.` };
+  const nameParam: Param = {
+    name: 'name',
+    in: 'path',
+    type: 'string',
+    required: true,
+    description: `Name of the ${def.kind}.`,
+  };
 
   const listOperation = (idSuffix: string): Operation => ({
     method: 'get',
@@ -593,8 +686,14 @@ function kindPathItems(
     };
   };
   const selfTarget = { gvk, schema: self };
-  const createOperation = verbOperation(VERB_OPERATIONS.create, def.kind, `${article(def.kind)} ${def.kind}`, selfTarget);
-  if (def.createOnly) return [{ path: collectionPath, params: [...scopeParams, Q.pretty], operations: [createOperation] }];
+  const createOperation = verbOperation(
+    VERB_OPERATIONS.create,
+    def.kind,
+    `${article(def.kind)} ${def.kind}`,
+    selfTarget,
+  );
+  if (def.createOnly)
+    return [{ path: collectionPath, params: [...scopeParams, Q.pretty], operations: [createOperation] }];
 
   const items: PathItem[] = [
     {
@@ -630,15 +729,24 @@ function kindPathItems(
       operations: sub.verbs
         .filter((verb) => verb in VERB_OPERATIONS)
         .map((verb) =>
-          verbOperation(VERB_OPERATIONS[verb], `${def.kind}${upperFirst(sub.name)}`, `${sub.name} of the specified ${def.kind}`, {
-            gvk: sub.responseKind,
-            schema: schemaOf(sub.responseKind),
-          }),
+          verbOperation(
+            VERB_OPERATIONS[verb],
+            `${def.kind}${upperFirst(sub.name)}`,
+            `${sub.name} of the specified ${def.kind}`,
+            {
+              gvk: sub.responseKind,
+              schema: schemaOf(sub.responseKind),
+            },
+          ),
         ),
     })),
   ];
   if (def.namespaced) {
-    items.push({ path: `${base}/${def.plural}`, params: [Q.pretty], operations: [listOperation(`${def.kind}ForAllNamespaces`)] });
+    items.push({
+      path: `${base}/${def.plural}`,
+      params: [Q.pretty],
+      operations: [listOperation(`${def.kind}ForAllNamespaces`)],
+    });
   }
   return items;
 }

@@ -37,11 +37,28 @@ function encode(fields: Pb[]): Buffer {
 }
 
 function entry(key: string, value: string | Buffer): Pb[] {
-  return [[1, key], [2, value]];
+  return [
+    [1, key],
+    [2, value],
+  ];
 }
 
 function body(apiVersion: string, kind: string, raw: Pb[] | Buffer, extra: Pb[] = []): Buffer {
-  return Buffer.concat([Buffer.from('k8s\0', 'binary'), encode([[1, [[1, apiVersion], [2, kind]]], [2, Buffer.isBuffer(raw) ? raw : encode(raw)], [4, ''], ...extra])]);
+  return Buffer.concat([
+    Buffer.from('k8s\0', 'binary'),
+    encode([
+      [
+        1,
+        [
+          [1, apiVersion],
+          [2, kind],
+        ],
+      ],
+      [2, Buffer.isBuffer(raw) ? raw : encode(raw)],
+      [4, ''],
+      ...extra,
+    ]),
+  ]);
 }
 
 function rejects(fn: () => unknown, reason: string, message: RegExp): void {
@@ -90,7 +107,10 @@ test('decodes a Secret: metadata, bytes map as base64, string map, type, immutab
       annotations: { note: 'hello' },
       finalizers: ['a.io/one', 'a.io/two'],
     },
-    data: { password: Buffer.from([0xff, 0x00, 0x73]).toString('base64'), user: Buffer.from('admin').toString('base64') },
+    data: {
+      password: Buffer.from([0xff, 0x00, 0x73]).toString('base64'),
+      user: Buffer.from('admin').toString('base64'),
+    },
     type: 'Opaque',
     stringData: { extra: 'plain' },
     immutable: false,
@@ -100,7 +120,15 @@ test('decodes a Secret: metadata, bytes map as base64, string map, type, immutab
 test('decodes a ConfigMap with data and binaryData, and omits empty scalars as Go JSON does', () => {
   const obj = decodeProtobuf(
     body('v1', 'ConfigMap', [
-      [1, [[1, 'settings'], [2, ''], [6, ''], [7, 0]]],
+      [
+        1,
+        [
+          [1, 'settings'],
+          [2, ''],
+          [6, ''],
+          [7, 0],
+        ],
+      ],
       [2, entry('mode', 'fast')],
       [3, entry('blob', Buffer.from('bin'))],
       [4, true],
@@ -118,27 +146,55 @@ test('decodes a ConfigMap with data and binaryData, and omits empty scalars as G
 });
 
 test('decodes a Namespace with spec finalizers and status phase; metadata defaults to {}', () => {
-  assert.deepEqual(decodeProtobuf(body('v1', 'Namespace', [[2, [[1, 'kubernetes']]], [3, [[1, 'Active']]]]), 'x'), {
-    apiVersion: 'v1',
-    kind: 'Namespace',
-    metadata: {},
-    spec: { finalizers: ['kubernetes'] },
-    status: { phase: 'Active' },
-  });
+  assert.deepEqual(
+    decodeProtobuf(
+      body('v1', 'Namespace', [
+        [2, [[1, 'kubernetes']]],
+        [3, [[1, 'Active']]],
+      ]),
+      'x',
+    ),
+    {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: {},
+      spec: { finalizers: ['kubernetes'] },
+      status: { phase: 'Active' },
+    },
+  );
 });
 
 test('decodes an Event with references, counts and timestamps', () => {
   const obj = decodeProtobuf(
     body('v1', 'Event', [
-      [1, [[1, 'shop.1'], [3, 'default']]],
-      [2, [[1, 'ApiDefinition'], [3, 'shop'], [5, 'gatehouse.dev/v1alpha1']]],
+      [
+        1,
+        [
+          [1, 'shop.1'],
+          [3, 'default'],
+        ],
+      ],
+      [
+        2,
+        [
+          [1, 'ApiDefinition'],
+          [3, 'shop'],
+          [5, 'gatehouse.dev/v1alpha1'],
+        ],
+      ],
       [3, 'Synced'],
       [4, 'applied'],
       [5, [[1, 'gitops']]],
       [6, [[1, 1700000000]]],
       [8, 2],
       [9, 'Normal'],
-      [10, [[1, 1700000000], [2, 123456789]]],
+      [
+        10,
+        [
+          [1, 1700000000],
+          [2, 123456789],
+        ],
+      ],
     ]),
     'x',
   );
@@ -163,27 +219,75 @@ test('reads negative int64 varints as signed', () => {
 });
 
 test('refuses kinds without a table and content encodings with 415', () => {
-  rejects(() => decodeProtobuf(body('gatehouse.dev/v1alpha1', 'ApiDefinition', []), 'a new ApiDefinition'), 'UnsupportedMediaType', /holds ApiDefinition \(gatehouse\.dev\/v1alpha1\); protobuf is accepted only for v1\/Namespace, v1\/Secret, v1\/ConfigMap, v1\/Event/);
+  rejects(
+    () => decodeProtobuf(body('gatehouse.dev/v1alpha1', 'ApiDefinition', []), 'a new ApiDefinition'),
+    'UnsupportedMediaType',
+    /holds ApiDefinition \(gatehouse\.dev\/v1alpha1\); protobuf is accepted only for v1\/Namespace, v1\/Secret, v1\/ConfigMap, v1\/Event/,
+  );
   rejects(() => decodeProtobuf(body('v1', 'Pod', []), 'x'), 'UnsupportedMediaType', /holds Pod \(v1\)/);
-  rejects(() => decodeProtobuf(body('v1', 'Secret', [], [[3, 'gzip']]), 'x'), 'UnsupportedMediaType', /content encoding "gzip"/);
+  rejects(
+    () => decodeProtobuf(body('v1', 'Secret', [], [[3, 'gzip']]), 'x'),
+    'UnsupportedMediaType',
+    /content encoding "gzip"/,
+  );
 });
 
 test('refuses malformed bytes with 400', () => {
-  rejects(() => decodeProtobuf(Buffer.from('{"kind":"Secret"}'), 'a new Secret'), 'BadRequest', /for a new Secret does not start with the Kubernetes protobuf magic number/);
+  rejects(
+    () => decodeProtobuf(Buffer.from('{"kind":"Secret"}'), 'a new Secret'),
+    'BadRequest',
+    /for a new Secret does not start with the Kubernetes protobuf magic number/,
+  );
   const truncated = body('v1', 'Secret', [[1, [[1, 'creds']]]]);
-  rejects(() => decodeProtobuf(truncated.subarray(0, truncated.length - 3), 'x'), 'BadRequest', /is malformed: length-delimited field runs past the end/);
-  rejects(() => decodeProtobuf(body('v1', 'Secret', Buffer.from([0x0a, 0x05, 0x0a])), 'x'), 'BadRequest', /malformed: length-delimited field runs past the end/);
-  rejects(() => decodeProtobuf(body('v1', 'Secret', Buffer.from([0x08, 0x01])), 'x'), 'BadRequest', /malformed: field metadata has wire type 0, expected 2/);
-  rejects(() => decodeProtobuf(body('v1', 'Secret', Buffer.from([0x33])), 'x'), 'BadRequest', /malformed: unsupported wire type 3/);
-  rejects(() => decodeProtobuf(body('v1', 'Secret', encode([[1, [[1, Buffer.from([0xc3, 0x28])]]]])), 'x'), 'BadRequest', /malformed: field metadata\.name is not valid UTF-8/);
-  rejects(() => decodeProtobuf(body('v1', 'Secret', Buffer.from([0x28, 0xff, 0xff])), 'x'), 'BadRequest', /malformed: truncated varint/);
+  rejects(
+    () => decodeProtobuf(truncated.subarray(0, truncated.length - 3), 'x'),
+    'BadRequest',
+    /is malformed: length-delimited field runs past the end/,
+  );
+  rejects(
+    () => decodeProtobuf(body('v1', 'Secret', Buffer.from([0x0a, 0x05, 0x0a])), 'x'),
+    'BadRequest',
+    /malformed: length-delimited field runs past the end/,
+  );
+  rejects(
+    () => decodeProtobuf(body('v1', 'Secret', Buffer.from([0x08, 0x01])), 'x'),
+    'BadRequest',
+    /malformed: field metadata has wire type 0, expected 2/,
+  );
+  rejects(
+    () => decodeProtobuf(body('v1', 'Secret', Buffer.from([0x33])), 'x'),
+    'BadRequest',
+    /malformed: unsupported wire type 3/,
+  );
+  rejects(
+    () => decodeProtobuf(body('v1', 'Secret', encode([[1, [[1, Buffer.from([0xc3, 0x28])]]]])), 'x'),
+    'BadRequest',
+    /malformed: field metadata\.name is not valid UTF-8/,
+  );
+  rejects(
+    () => decodeProtobuf(body('v1', 'Secret', Buffer.from([0x28, 0xff, 0xff])), 'x'),
+    'BadRequest',
+    /malformed: truncated varint/,
+  );
 });
 
 test('decodeBody accepts protobuf only where the caller allows it', () => {
   const raw = body('v1', 'ConfigMap', [[1, [[1, 'c']]]]);
-  assert.deepEqual(decodeBody(raw, 'application/vnd.kubernetes.protobuf', 'x', { protobuf: true }), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' } });
-  rejects(() => decodeBody(raw, 'application/vnd.kubernetes.protobuf', 'the patch'), 'UnsupportedMediaType', /unknown format \(application\/vnd\.kubernetes\.protobuf\) - accepted media types include: application\/json, application\/yaml$/);
-  rejects(() => decodeBody(Buffer.alloc(0), 'application/vnd.kubernetes.protobuf', 'a new Secret', { protobuf: true }), 'BadRequest', /request body for a new Secret is empty/);
+  assert.deepEqual(decodeBody(raw, 'application/vnd.kubernetes.protobuf', 'x', { protobuf: true }), {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'c' },
+  });
+  rejects(
+    () => decodeBody(raw, 'application/vnd.kubernetes.protobuf', 'the patch'),
+    'UnsupportedMediaType',
+    /unknown format \(application\/vnd\.kubernetes\.protobuf\) - accepted media types include: application\/json, application\/yaml$/,
+  );
+  rejects(
+    () => decodeBody(Buffer.alloc(0), 'application/vnd.kubernetes.protobuf', 'a new Secret', { protobuf: true }),
+    'BadRequest',
+    /request body for a new Secret is empty/,
+  );
 });
 
 test('encodes what it decodes: every field of the tables, times with their precision, lists and Status', () => {
@@ -202,10 +306,16 @@ test('encodes what it decodes: every field of the tables, times with their preci
       { apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: 'u-0', controller: true, blockOwnerDeletion: true },
     ],
     finalizers: ['a.io/one'],
-    managedFields: [{
-      manager: 'kubectl', operation: 'Apply', apiVersion: 'v1', time: '2024-05-06T07:08:09Z', fieldsType: 'FieldsV1',
-      fieldsV1: { 'f:data': { 'f:password': {} } },
-    }],
+    managedFields: [
+      {
+        manager: 'kubectl',
+        operation: 'Apply',
+        apiVersion: 'v1',
+        time: '2024-05-06T07:08:09Z',
+        fieldsType: 'FieldsV1',
+        fieldsV1: { 'f:data': { 'f:password': {} } },
+      },
+    ],
   };
   const data = { password: Buffer.from([0xff, 0]).toString('base64') };
   const secret = { apiVersion: 'v1', kind: 'Secret', metadata, data, type: 'Opaque' };
@@ -234,7 +344,7 @@ test('encodes what it decodes: every field of the tables, times with their preci
   assert.ok(list.toString('latin1').includes('\n\x02v1\x12\nSecretList'));
   assert.ok(list.toString('latin1').includes('\n\x05creds'), 'the item, with its name');
   const status = encodeProtobuf({ apiVersion: 'v1', kind: 'Status', status: 'Failure', reason: 'NotFound', code: 404 });
-  assert.ok(status.toString('latin1').includes('\x12\x07Failure\"\x08NotFound0\x94\x03'));
+  assert.ok(status.toString('latin1').includes('\x12\x07Failure"\x08NotFound0\x94\x03'));
   assert.ok(encodesProtobuf('v1', 'Secret'));
   assert.ok(!encodesProtobuf('gatehouse.dev/v1alpha1', 'ApiDefinition'));
   const custom = { apiVersion: 'gatehouse.dev/v1alpha1', kind: 'ApiDefinition' };
@@ -250,7 +360,8 @@ function everyField(schema: JSONSchema | undefined, depth = 0): unknown {
     return Object.fromEntries(entries.filter(([, v]) => v !== undefined));
   }
   if (schema.type === 'object') {
-    const value = typeof schema.additionalProperties === 'object' ? everyField(schema.additionalProperties, depth + 1) : 'v';
+    const value =
+      typeof schema.additionalProperties === 'object' ? everyField(schema.additionalProperties, depth + 1) : 'v';
     return { key: value };
   }
   if (schema.type === 'array') {
@@ -267,7 +378,10 @@ function everyField(schema: JSONSchema | undefined, depth = 0): unknown {
 test('every field a built-in kind declares survives its protobuf form', () => {
   const builtIn = servedKinds.filter((def) => encodesProtobuf(apiVersionOf(def), def.kind));
   assert.ok(builtIn.some((def) => def.kind === 'Event'));
-  assert.ok(builtIn.every((def) => !def.group.endsWith('gatehouse.dev')), 'our kinds have no protobuf form');
+  assert.ok(
+    builtIn.every((def) => !def.group.endsWith('gatehouse.dev')),
+    'our kinds have no protobuf form',
+  );
   for (const def of builtIn) {
     const fields = everyField(fullSchema(def)) as Record<string, unknown>;
     const obj = { ...fields, apiVersion: apiVersionOf(def), kind: def.kind };

@@ -269,12 +269,15 @@ const KINDS: Record<string, Message> = {
   'authorization.k8s.io/v1/SubjectAccessReview': review(REVIEW_SPEC),
   'authorization.k8s.io/v1/LocalSubjectAccessReview': review(REVIEW_SPEC),
   'authorization.k8s.io/v1/SelfSubjectAccessReview': review(SELF_REVIEW_SPEC),
-  'authorization.k8s.io/v1/SelfSubjectRulesReview': review({ 1: { name: 'namespace', type: 'string' } }, {
-    1: { name: 'resourceRules', type: RESOURCE_RULE, repeated: true },
-    2: { name: 'nonResourceRules', type: NON_RESOURCE_RULE, repeated: true },
-    3: { name: 'incomplete', type: 'bool' },
-    4: { name: 'evaluationError', type: 'string' },
-  }),
+  'authorization.k8s.io/v1/SelfSubjectRulesReview': review(
+    { 1: { name: 'namespace', type: 'string' } },
+    {
+      1: { name: 'resourceRules', type: RESOURCE_RULE, repeated: true },
+      2: { name: 'nonResourceRules', type: NON_RESOURCE_RULE, repeated: true },
+      3: { name: 'incomplete', type: 'bool' },
+      4: { name: 'evaluationError', type: 'string' },
+    },
+  ),
   'v1/ServiceAccount': {
     1: { name: 'metadata', type: OBJECT_META },
     2: { name: 'secrets', type: OBJECT_REFERENCE, repeated: true },
@@ -330,7 +333,11 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 class Reader {
   private pos: number;
-  constructor(private readonly buf: Uint8Array, start = 0, private readonly end = buf.length) {
+  constructor(
+    private readonly buf: Uint8Array,
+    start = 0,
+    private readonly end = buf.length,
+  ) {
     this.pos = start;
   }
 
@@ -352,7 +359,8 @@ class Reader {
   /** Returns the bounds of a length-delimited value and moves past it. */
   delimited(): [number, number] {
     const length = this.varint();
-    if (length > BigInt(this.end - this.pos)) throw new Malformed('length-delimited field runs past the end of its message');
+    if (length > BigInt(this.end - this.pos))
+      throw new Malformed('length-delimited field runs past the end of its message');
     const start = this.pos;
     this.pos += Number(length);
     return [start, this.pos];
@@ -411,7 +419,8 @@ function decodeScalar(type: Scalar, buf: Uint8Array, reader: Reader, wireType: n
     case 'int32': {
       expectWireType(wireType, 0, path);
       const value = BigInt.asIntN(type === 'int64' ? 64 : 32, reader.varint());
-      if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) throw new Malformed(`field ${path} is out of range`);
+      if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER))
+        throw new Malformed(`field ${path} is out of range`);
       return Number(value);
     }
     case 'bool':
@@ -441,7 +450,13 @@ function decodeScalar(type: Scalar, buf: Uint8Array, reader: Reader, wireType: n
   }
 }
 
-function decodeMessage(table: Message, buf: Uint8Array, start: number, end: number, path: string): Record<string, unknown> {
+function decodeMessage(
+  table: Message,
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  path: string,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const reader = new Reader(buf, start, end);
   while (!reader.done) {
@@ -459,7 +474,13 @@ function decodeMessage(table: Message, buf: Uint8Array, start: number, end: numb
     if (field.map) {
       expectWireType(wireType, 2, fieldPath);
       const [s, e] = reader.delimited();
-      const entry = decodeMessage({ 1: { name: 'key', type: 'string' }, 2: { name: 'value', type: field.map } }, buf, s, e, fieldPath);
+      const entry = decodeMessage(
+        { 1: { name: 'key', type: 'string' }, 2: { name: 'value', type: field.map } },
+        buf,
+        s,
+        e,
+        fieldPath,
+      );
       const map = (out[field.name] ??= {}) as Record<string, unknown>;
       map[(entry.key as string | undefined) ?? ''] = entry.value ?? '';
       continue;
@@ -499,7 +520,10 @@ export function decodeProtobuf(raw: Buffer, what: string): Record<string, unknow
   const apiVersion = typeMeta.apiVersion ?? '';
   const kind = typeMeta.kind ?? '';
   if (envelope.contentEncoding) {
-    throw new ApiError('UnsupportedMediaType', `the protobuf body for ${what} uses content encoding "${String(envelope.contentEncoding)}", which is not supported`);
+    throw new ApiError(
+      'UnsupportedMediaType',
+      `the protobuf body for ${what} uses content encoding "${String(envelope.contentEncoding)}", which is not supported`,
+    );
   }
   const table = KINDS[`${apiVersion}/${kind}`];
   if (!table) {

@@ -6,15 +6,30 @@ import { negotiate } from './negotiate.ts';
 
 test('splits resource paths like kube-apiserver', () => {
   assert.deepEqual(parseResourcePath('/apis/gatehouse.dev/v1alpha1/namespaces/default/apidefinitions/shop/status'), {
-    group: 'gatehouse.dev', version: 'v1alpha1', namespace: 'default', resource: 'apidefinitions', name: 'shop', subresource: 'status', watchPrefix: false,
+    group: 'gatehouse.dev',
+    version: 'v1alpha1',
+    namespace: 'default',
+    resource: 'apidefinitions',
+    name: 'shop',
+    subresource: 'status',
+    watchPrefix: false,
   });
   assert.deepEqual(parseResourcePath('/apis/gatehouse.dev/v1alpha1/apidefinitions'), {
-    group: 'gatehouse.dev', version: 'v1alpha1', namespace: undefined, resource: 'apidefinitions', name: undefined, subresource: undefined, watchPrefix: false,
+    group: 'gatehouse.dev',
+    version: 'v1alpha1',
+    namespace: undefined,
+    resource: 'apidefinitions',
+    name: undefined,
+    subresource: undefined,
+    watchPrefix: false,
   });
   assert.equal(parseResourcePath('/api/v1/namespaces/team-a')?.name, 'team-a');
   assert.equal(parseResourcePath('/api/v1/namespaces/team-a/status')?.subresource, 'status');
   assert.equal(parseResourcePath('/api/v1/namespaces/team-a/secrets')?.resource, 'secrets');
-  assert.equal(parseResourcePath('/apis/gatehouse.dev/v1alpha1/watch/namespaces/default/apidefinitions')?.watchPrefix, true);
+  assert.equal(
+    parseResourcePath('/apis/gatehouse.dev/v1alpha1/watch/namespaces/default/apidefinitions')?.watchPrefix,
+    true,
+  );
   assert.equal(parseResourcePath('/apis/gatehouse.dev'), undefined);
   assert.equal(parseResourcePath('/healthz'), undefined);
 });
@@ -31,7 +46,13 @@ test('renders ages as kubectl does', () => {
 });
 
 test('negotiates Table, metadata and plain representations', () => {
-  assert.equal(negotiate('application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json', true).shape, 'table');
+  assert.equal(
+    negotiate(
+      'application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json',
+      true,
+    ).shape,
+    'table',
+  );
   assert.equal(negotiate('application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io', true).shape, 'metadata');
   assert.equal(negotiate('application/vnd.kubernetes.protobuf, application/json', true).shape, 'object');
   assert.equal(negotiate('application/yaml', true).encoding, 'yaml');

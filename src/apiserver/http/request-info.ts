@@ -23,7 +23,10 @@ const NAMESPACE_SUBRESOURCES = new Set(['status', 'finalize']);
 
 /** Returns undefined when the path is not a resource path. */
 export function parseResourcePath(pathname: string): ResourceRequest | undefined {
-  const parts = pathname.split('/').filter((p) => p !== '').map(decodeSegment);
+  const parts = pathname
+    .split('/')
+    .filter((p) => p !== '')
+    .map(decodeSegment);
   let group: string;
   let rest: string[];
   if (parts[0] === 'api') {
@@ -46,7 +49,11 @@ export function parseResourcePath(pathname: string): ResourceRequest | undefined
   }
   if (segments.length === 0) return undefined;
   let namespace: string | undefined;
-  if (segments[0] === 'namespaces' && segments.length >= 3 && !(group === '' && segments.length === 3 && NAMESPACE_SUBRESOURCES.has(segments[2]))) {
+  if (
+    segments[0] === 'namespaces' &&
+    segments.length >= 3 &&
+    !(group === '' && segments.length === 3 && NAMESPACE_SUBRESOURCES.has(segments[2]))
+  ) {
     namespace = segments[1];
     segments = segments.slice(2);
   }

@@ -49,8 +49,20 @@ export function humanDuration(ms: number): string {
 
 export function columnsOf(def: KindDefinition): TableColumn[] {
   return [
-    { name: 'Name', type: 'string', format: 'name', description: 'Name must be unique within a namespace.', priority: 0 },
-    ...def.printerColumns.map((c) => ({ name: c.name, type: c.type, format: '', description: c.description, priority: c.priority })),
+    {
+      name: 'Name',
+      type: 'string',
+      format: 'name',
+      description: 'Name must be unique within a namespace.',
+      priority: 0,
+    },
+    ...def.printerColumns.map((c) => ({
+      name: c.name,
+      type: c.type,
+      format: '',
+      description: c.description,
+      priority: c.priority,
+    })),
   ];
 }
 
@@ -58,7 +70,13 @@ export function partialMetadata(obj: KubeObject, metaVersion: string): Record<st
   return { kind: 'PartialObjectMetadata', apiVersion: `meta.k8s.io/${metaVersion}`, metadata: obj.metadata };
 }
 
-export function rowOf(def: KindDefinition, obj: KubeObject, include: IncludeObject, metaVersion: string, nowMs: number): TableRow {
+export function rowOf(
+  def: KindDefinition,
+  obj: KubeObject,
+  include: IncludeObject,
+  metaVersion: string,
+  nowMs: number,
+): TableRow {
   const cells: unknown[] = [obj.metadata.name ?? ''];
   for (const column of def.printerColumns) {
     let value: unknown;
@@ -67,7 +85,8 @@ export function rowOf(def: KindDefinition, obj: KubeObject, include: IncludeObje
     } catch {
       value = null;
     }
-    if (column.type === 'date') value = typeof value === 'string' && value ? humanDuration(nowMs - Date.parse(value)) : '<unknown>';
+    if (column.type === 'date')
+      value = typeof value === 'string' && value ? humanDuration(nowMs - Date.parse(value)) : '<unknown>';
     cells.push(value ?? (column.type === 'string' ? '' : null));
   }
   const row: TableRow = { cells };

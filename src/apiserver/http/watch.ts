@@ -47,10 +47,23 @@ export async function serveWatch(
   if (sendInitialEvents !== undefined) {
     // kube-apiserver's validation of the streaming-list parameters.
     if (rvMatch !== 'NotOlderThan') {
-      throw errors.invalid(store.ref, 'ListOptions', '', [{ type: 'FieldValueForbidden', field: 'sendInitialEvents', message: "Forbidden: sendInitialEvents is forbidden for watch unless the resourceVersionMatch is set to NotOlderThan" }]);
+      throw errors.invalid(store.ref, 'ListOptions', '', [
+        {
+          type: 'FieldValueForbidden',
+          field: 'sendInitialEvents',
+          message:
+            'Forbidden: sendInitialEvents is forbidden for watch unless the resourceVersionMatch is set to NotOlderThan',
+        },
+      ]);
     }
     if (sendInitialEvents && !allowBookmarks) {
-      throw errors.invalid(store.ref, 'ListOptions', '', [{ type: 'FieldValueForbidden', field: 'allowWatchBookmarks', message: 'Forbidden: allowWatchBookmarks must be set to true when sendInitialEvents is set' }]);
+      throw errors.invalid(store.ref, 'ListOptions', '', [
+        {
+          type: 'FieldValueForbidden',
+          field: 'allowWatchBookmarks',
+          message: 'Forbidden: allowWatchBookmarks must be set to true when sendInitialEvents is set',
+        },
+      ]);
     }
   } else if (rvMatch !== undefined) {
     throw errors.badRequest(`resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided`);
@@ -59,19 +72,24 @@ export async function serveWatch(
   // Protobuf watches are length-prefixed WatchEvent frames (built-in kinds); others, a JSON line per event.
   const protobuf = representation.encoding === 'protobuf';
   const contentType = protobuf ? PROTOBUF_WATCH_TYPE : 'application/json';
-  const frame = (type: string, object: unknown): string | Buffer => protobuf
-    ? encodeWatchEvent(type, object as Record<string, unknown>)
-    : `{"type":"${type}","object":${encodeShared(object)}}\n`;
+  const frame = (type: string, object: unknown): string | Buffer =>
+    protobuf
+      ? encodeWatchEvent(type, object as Record<string, unknown>)
+      : `{"type":"${type}","object":${encodeShared(object)}}\n`;
 
   const abort = new AbortController();
   let events: AsyncGenerator<ObjectEvent>;
   try {
-    events = await store.watch(namespace, {
-      labelSelector: options.labelSelector,
-      fieldSelector: options.fieldSelector,
-      resourceVersion: options.resourceVersion,
-      sendInitialEvents,
-    }, abort.signal);
+    events = await store.watch(
+      namespace,
+      {
+        labelSelector: options.labelSelector,
+        fieldSelector: options.fieldSelector,
+        resourceVersion: options.resourceVersion,
+        sendInitialEvents,
+      },
+      abort.signal,
+    );
   } catch (err) {
     if (err instanceof ApiError && err.reason === 'Expired') {
       // client-go expects the 410 as an ERROR event on an open stream.
@@ -96,7 +114,14 @@ export async function serveWatch(
   };
   const render = (obj: KubeObject): unknown => {
     if (representation.shape === 'table') {
-      const t = table(store.def, [obj], { resourceVersion: obj.metadata.resourceVersion }, include, representation.metaVersion, !columnsSent);
+      const t = table(
+        store.def,
+        [obj],
+        { resourceVersion: obj.metadata.resourceVersion },
+        include,
+        representation.metaVersion,
+        !columnsSent,
+      );
       columnsSent = true;
       return t;
     }
@@ -116,7 +141,12 @@ export async function serveWatch(
   };
   const bookmarks = allowBookmarks
     ? setInterval(() => {
-        if (lastRV) write('BOOKMARK', { kind: store.def.kind, apiVersion: store.apiVersion, metadata: { resourceVersion: lastRV } });
+        if (lastRV)
+          write('BOOKMARK', {
+            kind: store.def.kind,
+            apiVersion: store.apiVersion,
+            metadata: { resourceVersion: lastRV },
+          });
       }, BOOKMARK_INTERVAL_MS)
     : undefined;
   try {
@@ -127,7 +157,8 @@ export async function serveWatch(
     }
   } catch (err) {
     if (!abort.signal.aborted) {
-      const apiError = err instanceof ApiError ? err : errors.internal(err instanceof Error ? err.message : String(err), err);
+      const apiError =
+        err instanceof ApiError ? err : errors.internal(err instanceof Error ? err.message : String(err), err);
       write('ERROR', apiError.toStatus());
     }
   } finally {
@@ -158,7 +189,10 @@ function encodeShared(object: unknown): string {
 }
 
 /** Waits for the next event, or ends the wait as soon as the watch is stopped. */
-function nextOrAbort(next: Promise<IteratorResult<ObjectEvent>>, signal: AbortSignal): Promise<IteratorResult<ObjectEvent>> {
+function nextOrAbort(
+  next: Promise<IteratorResult<ObjectEvent>>,
+  signal: AbortSignal,
+): Promise<IteratorResult<ObjectEvent>> {
   if (signal.aborted) return Promise.resolve(ABORTED);
   return new Promise((resolve, reject) => {
     const onAbort = () => resolve(ABORTED);

@@ -11,7 +11,13 @@ export interface ContinuePosition {
 }
 
 export function encodeContinue(position: ContinuePosition): string {
-  const body = JSON.stringify({ v: 1, r: position.resource, rv: position.revision, ns: position.namespace, n: position.name });
+  const body = JSON.stringify({
+    v: 1,
+    r: position.resource,
+    rv: position.revision,
+    ns: position.namespace,
+    n: position.name,
+  });
   return Buffer.from(body).toString('base64url');
 }
 
@@ -25,14 +31,21 @@ export function decodeContinue(token: string, resource: string): ContinuePositio
   }
   const p = parsed as Record<string, unknown>;
   if (
-    typeof p !== 'object' || p === null || p.v !== 1 ||
-    typeof p.r !== 'string' || !Number.isSafeInteger(p.rv) || (p.rv as number) < 1 ||
-    typeof p.ns !== 'string' || typeof p.n !== 'string' || p.n === '' ||
+    typeof p !== 'object' ||
+    p === null ||
+    p.v !== 1 ||
+    typeof p.r !== 'string' ||
+    !Number.isSafeInteger(p.rv) ||
+    (p.rv as number) < 1 ||
+    typeof p.ns !== 'string' ||
+    typeof p.n !== 'string' ||
+    p.n === '' ||
     // Storage keys cannot hold NUL: such a position names nothing that exists.
     `${p.ns}${p.n}`.includes('\0')
   ) {
     throw errors.badRequest('continue key is not valid: unexpected token contents');
   }
-  if (p.r !== resource) throw errors.badRequest(`continue key is not valid: it belongs to a list of ${p.r}, not ${resource}`);
+  if (p.r !== resource)
+    throw errors.badRequest(`continue key is not valid: it belongs to a list of ${p.r}, not ${resource}`);
   return { resource: p.r, revision: p.rv as number, namespace: p.ns, name: p.n };
 }

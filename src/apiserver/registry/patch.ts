@@ -53,7 +53,13 @@ function strategicMerge(target: unknown, patch: unknown): unknown {
   if (patch.$patch === 'delete') return undefined;
   const result: Record<string, unknown> = isObject(target) ? { ...target } : {};
   for (const [key, value] of Object.entries(patch)) {
-    if (key.startsWith('$setElementOrder/') || key === '$retainKeys' || key.startsWith('$deleteFromPrimitiveList/') || key === '$patch') continue;
+    if (
+      key.startsWith('$setElementOrder/') ||
+      key === '$retainKeys' ||
+      key.startsWith('$deleteFromPrimitiveList/') ||
+      key === '$patch'
+    )
+      continue;
     if (value === null) {
       delete result[key];
       continue;
@@ -78,12 +84,17 @@ export function applyPatch(type: Exclude<PatchType, 'apply'>, current: object, p
     case 'json': {
       if (!Array.isArray(patch)) throw errors.badRequest(`json patch for "${name}" must be a JSON array of operations`);
       const invalid = jsonpatch.validate(patch as jsonpatch.Operation[], current);
-      if (invalid) throw errors.badRequest(`the json patch for "${name}" does not apply: ${invalid.name}: ${invalid.message.split('\n')[0]}`);
+      if (invalid)
+        throw errors.badRequest(
+          `the json patch for "${name}" does not apply: ${invalid.name}: ${invalid.message.split('\n')[0]}`,
+        );
       try {
         return jsonpatch.applyPatch(structuredClone(current), patch as jsonpatch.Operation[], false, false).newDocument;
       } catch (err) {
         // A failed `test` operation or a path that does not exist.
-        throw errors.badRequest(`the json patch for "${name}" does not apply: ${(err as Error).message.split('\n')[0]}`);
+        throw errors.badRequest(
+          `the json patch for "${name}" does not apply: ${(err as Error).message.split('\n')[0]}`,
+        );
       }
     }
   }

@@ -27,14 +27,20 @@ test('the delete options decide the garbage collection finalizer, then the objec
 
 test('DeleteOptions are refused as kube-apiserver refuses them, naming the object and the field', () => {
   const refused = (options: Record<string, unknown>, field: string, message: RegExp) =>
-    assert.throws(() => validatePropagation(options, 'configmaps/default/x'), (err: unknown) => {
-      assert.ok(err instanceof ApiError);
-      assert.equal(err.reason, 'Invalid');
-      assert.match(err.message, /^DeleteOptions\.meta\.k8s\.io "configmaps\/default\/x" is invalid: /);
-      assert.match(err.message, message);
-      assert.deepEqual(err.details?.causes?.map((c) => c.field), [field]);
-      return true;
-    });
+    assert.throws(
+      () => validatePropagation(options, 'configmaps/default/x'),
+      (err: unknown) => {
+        assert.ok(err instanceof ApiError);
+        assert.equal(err.reason, 'Invalid');
+        assert.match(err.message, /^DeleteOptions\.meta\.k8s\.io "configmaps\/default\/x" is invalid: /);
+        assert.match(err.message, message);
+        assert.deepEqual(
+          err.details?.causes?.map((c) => c.field),
+          [field],
+        );
+        return true;
+      },
+    );
   refused({ propagationPolicy: 'Orphan', orphanDependents: false }, 'propagationPolicy', /cannot be both set/);
   refused({ propagationPolicy: 'Sideways' }, 'propagationPolicy', /Unsupported value: "Sideways"/);
   refused({ orphanDependents: 'yes' }, 'orphanDependents', /must be a boolean/);

@@ -27,8 +27,7 @@ export function validatePropagation(options: PropagationOptions, what: string): 
     errs.push({ type: 'FieldValueTypeInvalid', field: 'orphanDependents', message });
   }
   if (orphan !== undefined && policy !== undefined) {
-    const message =
-      `Invalid value: ${JSON.stringify(policy)}: orphanDependents and deletionPropagation cannot be both set`;
+    const message = `Invalid value: ${JSON.stringify(policy)}: orphanDependents and deletionPropagation cannot be both set`;
     errs.push({ type: 'FieldValueInvalid', field: 'propagationPolicy', message });
   }
   if (policy !== undefined && !POLICIES.includes(policy)) {

@@ -6,7 +6,13 @@ import type { KindDefinition, KubeObject } from '../../api/kind.ts';
 import type { Storage } from '../../storage/storage.ts';
 import { ApiError, errors } from '../errors.ts';
 import { validatePropagation } from './propagation.ts';
-import { ResourceStore, type DeleteOptions, type DeleteResult, type NamespaceGuard, type WriteOptions } from './store.ts';
+import {
+  ResourceStore,
+  type DeleteOptions,
+  type DeleteResult,
+  type NamespaceGuard,
+  type WriteOptions,
+} from './store.ts';
 
 export const DEFAULT_NAMESPACES = ['default'];
 const NAMESPACE_FINALIZER = 'kubernetes';
@@ -25,7 +31,10 @@ export class Registry implements NamespaceGuard {
     this.kinds = kinds;
     this.storage = storage;
     for (const def of kinds) {
-      this.stores.set(`${def.group}/${def.plural}`, new ResourceStore(def, storage, this, { afterWrite: (d, ns) => this.afterWrite(d, ns) }));
+      this.stores.set(
+        `${def.group}/${def.plural}`,
+        new ResourceStore(def, storage, this, { afterWrite: (d, ns) => this.afterWrite(d, ns) }),
+      );
     }
   }
 
@@ -43,7 +52,11 @@ export class Registry implements NamespaceGuard {
   async bootstrap(): Promise<void> {
     for (const name of DEFAULT_NAMESPACES) {
       try {
-        await this.namespaces.create('', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, { dryRun: false, fieldValidation: 'Strict' });
+        await this.namespaces.create(
+          '',
+          { apiVersion: 'v1', kind: 'Namespace', metadata: { name } },
+          { dryRun: false, fieldValidation: 'Strict' },
+        );
       } catch (err) {
         if (!(err instanceof ApiError && err.reason === 'AlreadyExists')) throw err;
       }
@@ -76,11 +89,16 @@ export class Registry implements NamespaceGuard {
     try {
       ns ??= await this.namespaces.get('', namespace);
     } catch (err) {
-      if (err instanceof ApiError && err.reason === 'NotFound') throw errors.notFound({ group: '', resource: 'namespaces' }, namespace);
+      if (err instanceof ApiError && err.reason === 'NotFound')
+        throw errors.notFound({ group: '', resource: 'namespaces' }, namespace);
       throw err;
     }
     if (ns.metadata.deletionTimestamp) {
-      throw errors.forbidden(`unable to create new content in namespace ${namespace} because it is being terminated`, { group: '', resource: 'namespaces' }, namespace);
+      throw errors.forbidden(
+        `unable to create new content in namespace ${namespace} because it is being terminated`,
+        { group: '', resource: 'namespaces' },
+        namespace,
+      );
     }
   }
 
@@ -134,7 +152,12 @@ export class Registry implements NamespaceGuard {
     const ns = await this.namespaces.get('', namespace).catch(() => undefined);
     if (!ns) return;
     const finalizers = (ns.metadata.finalizers ?? []).filter((f) => f !== NAMESPACE_FINALIZER);
-    await this.namespaces.update('', namespace, { ...ns, metadata: { ...ns.metadata, finalizers } }, { dryRun: false, fieldValidation: 'Ignore' });
+    await this.namespaces.update(
+      '',
+      namespace,
+      { ...ns, metadata: { ...ns.metadata, finalizers } },
+      { dryRun: false, fieldValidation: 'Ignore' },
+    );
   }
 
   private async countIn(namespace: string): Promise<number> {

@@ -4,7 +4,13 @@
 import { randomUUID, randomInt } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import type { FieldError, KindDefinition, KubeObject } from '../../api/kind.ts';
-import { applyDefaults, findUnknownFields, pruneUnknownFields, validateObject, validateObjectMeta } from '../../api/schema/index.ts';
+import {
+  applyDefaults,
+  findUnknownFields,
+  pruneUnknownFields,
+  validateObject,
+  validateObjectMeta,
+} from '../../api/schema/index.ts';
 import { matchesFields } from '../../storage/field-selection.ts';
 import type { ObjectKey, Storage, StoredObject, WatchEvent } from '../../storage/storage.ts';
 import { isStorageError } from '../../storage/storage.ts';
@@ -144,7 +150,8 @@ export class ResourceStore {
   }
 
   private encoder(obj: KubeObject) {
-    return (revision: number) => JSON.stringify({ ...obj, metadata: { ...obj.metadata, resourceVersion: String(revision) } });
+    return (revision: number) =>
+      JSON.stringify({ ...obj, metadata: { ...obj.metadata, resourceVersion: String(revision) } });
   }
 
   private attrs(obj: KubeObject) {
@@ -194,16 +201,23 @@ export class ResourceStore {
     }
     if (!obj.apiVersion) throw errors.badRequest(`Object 'apiVersion' is missing in the body of ${what}`);
     if (obj.apiVersion !== this.apiVersion) {
-      throw errors.badRequest(`the API version in the data (${obj.apiVersion}) does not match the expected API version (${this.apiVersion}) for ${what}`);
+      throw errors.badRequest(
+        `the API version in the data (${obj.apiVersion}) does not match the expected API version (${this.apiVersion}) for ${what}`,
+      );
     }
     if (obj.kind !== this.def.kind) {
-      throw errors.badRequest(`the kind in the data (${obj.kind}) does not match the expected kind (${this.def.kind}) for ${what}`);
+      throw errors.badRequest(
+        `the kind in the data (${obj.kind}) does not match the expected kind (${this.def.kind}) for ${what}`,
+      );
     }
     if (obj.metadata === undefined || obj.metadata === null) obj.metadata = {};
-    if (typeof obj.metadata !== 'object' || Array.isArray(obj.metadata)) throw errors.badRequest(`metadata of ${what} must be an object`);
+    if (typeof obj.metadata !== 'object' || Array.isArray(obj.metadata))
+      throw errors.badRequest(`metadata of ${what} must be an object`);
     if (this.def.namespaced) {
       if (obj.metadata.namespace && obj.metadata.namespace !== namespace) {
-        throw errors.badRequest(`the namespace of the provided object (${obj.metadata.namespace}) does not match the namespace sent on the request (${namespace}) for ${what}`);
+        throw errors.badRequest(
+          `the namespace of the provided object (${obj.metadata.namespace}) does not match the namespace sent on the request (${namespace}) for ${what}`,
+        );
       }
       obj.metadata.namespace = namespace;
     } else {
@@ -217,7 +231,14 @@ export class ResourceStore {
     if (fieldValidation === 'Strict') {
       const unknown = findUnknownFields(this.def, obj);
       if (unknown.length) {
-        throw errors.badRequest(`strict decoding error: ${unknown.map((f) => `unknown field "${f.replace(/^\./, '')}"`).join(', ')} in ${what}`, unknown.map((f) => ({ reason: 'FieldValueInvalid', message: `unknown field "${f.replace(/^\./, '')}"`, field: f.replace(/^\./, '') })));
+        throw errors.badRequest(
+          `strict decoding error: ${unknown.map((f) => `unknown field "${f.replace(/^\./, '')}"`).join(', ')} in ${what}`,
+          unknown.map((f) => ({
+            reason: 'FieldValueInvalid',
+            message: `unknown field "${f.replace(/^\./, '')}"`,
+            field: f.replace(/^\./, ''),
+          })),
+        );
       }
     }
     const pruned = pruneUnknownFields(this.def, obj);
@@ -233,7 +254,8 @@ export class ResourceStore {
       ...validateObject(this.def, obj),
       ...(old && this.def.strategy.validateUpdate ? this.def.strategy.validateUpdate(obj, old) : []),
     ];
-    if (errs.length) throw errors.invalid(this.ref, this.def.kind, obj.metadata.name ?? obj.metadata.generateName ?? '', errs);
+    if (errs.length)
+      throw errors.invalid(this.ref, this.def.kind, obj.metadata.name ?? obj.metadata.generateName ?? '', errs);
   }
 
   /** `configmaps/default/settings`, `namespaces/shop`: the object a DeleteOptions error is about. */
@@ -259,8 +281,14 @@ export class ResourceStore {
       meta.name = `${meta.generateName}${suffix}`;
     }
     // managedFields a client sends are kept, as kube-apiserver keeps them (see apply/field-manager.ts).
-    const serverSet = ['uid', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds',
-      'selfLink'] as const;
+    const serverSet = [
+      'uid',
+      'resourceVersion',
+      'creationTimestamp',
+      'deletionTimestamp',
+      'deletionGracePeriodSeconds',
+      'selfLink',
+    ] as const;
     for (const f of serverSet) delete meta[f];
     // A create-only kind is answered, never stored: it has no identity, and its status is the server's answer.
     if (!this.def.createOnly) {
@@ -282,7 +310,9 @@ export class ResourceStore {
       if (await this.exists(namespace, meta.name as string)) throw errors.alreadyExists(this.ref, meta.name as string);
     } else {
       try {
-        stored = this.parse(await this.storage.create(this.key(namespace, meta.name as string), this.attrs(obj), this.encoder(obj)));
+        stored = this.parse(
+          await this.storage.create(this.key(namespace, meta.name as string), this.attrs(obj), this.encoder(obj)),
+        );
       } catch (err) {
         throw fromStorageError(err, this.ref, meta.name as string);
       }
@@ -293,16 +323,30 @@ export class ResourceStore {
   }
 
   /** PUT of the main resource or of the status subresource. */
-  async update(namespace: string, name: string, body: unknown, options: WriteOptions, subresource?: 'status'): Promise<WriteResult> {
+  async update(
+    namespace: string,
+    name: string,
+    body: unknown,
+    options: WriteOptions,
+    subresource?: 'status',
+  ): Promise<WriteResult> {
     const what = this.describe(name);
     const obj = this.decodeBody(body, namespace, what);
     if (obj.metadata.name && obj.metadata.name !== name) {
-      throw errors.badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`);
+      throw errors.badRequest(
+        `the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`,
+      );
     }
     obj.metadata.name = name;
     const rv = obj.metadata.resourceVersion;
     if (!rv) {
-      throw errors.invalid(this.ref, this.def.kind, name, [{ type: 'FieldValueInvalid', field: 'metadata.resourceVersion', message: 'Invalid value: 0x0: must be specified for an update' }]);
+      throw errors.invalid(this.ref, this.def.kind, name, [
+        {
+          type: 'FieldValueInvalid',
+          field: 'metadata.resourceVersion',
+          message: 'Invalid value: 0x0: must be specified for an update',
+        },
+      ]);
     }
     validateManagerOptions(options, 'UpdateOptions', false);
     const warnings = this.unknownFields(obj, options.fieldValidation, what);
@@ -312,7 +356,14 @@ export class ResourceStore {
     return { object, warnings };
   }
 
-  async patch(namespace: string, name: string, type: PatchType, patch: unknown, options: WriteOptions, subresource?: 'status'): Promise<WriteResult> {
+  async patch(
+    namespace: string,
+    name: string,
+    type: PatchType,
+    patch: unknown,
+    options: WriteOptions,
+    subresource?: 'status',
+  ): Promise<WriteResult> {
     validateManagerOptions(options, 'PatchOptions', type === 'apply');
     if (type === 'apply') return this.apply(namespace, name, patch, options, subresource);
     const what = this.describe(name);
@@ -330,7 +381,13 @@ export class ResourceStore {
       try {
         return { object: await this.write(current, obj, options, subresource), warnings };
       } catch (err) {
-        if (err instanceof ApiError && err.reason === 'Conflict' && attempt < MAX_PATCH_RETRIES && !patchNamesVersion(patch)) continue;
+        if (
+          err instanceof ApiError &&
+          err.reason === 'Conflict' &&
+          attempt < MAX_PATCH_RETRIES &&
+          !patchNamesVersion(patch)
+        )
+          continue;
         throw err;
       }
     }
@@ -338,8 +395,13 @@ export class ResourceStore {
 
   /** Server-side apply (PATCH as application/apply-patch+yaml): merges the configuration into the object,
    * or creates it from the configuration when it does not exist (the main resource only). */
-  private async apply(namespace: string, name: string, patch: unknown, options: WriteOptions,
-    subresource?: 'status'): Promise<WriteResult> {
+  private async apply(
+    namespace: string,
+    name: string,
+    patch: unknown,
+    options: WriteOptions,
+    subresource?: 'status',
+  ): Promise<WriteResult> {
     const what = this.describe(name);
     const config = this.decodeBody(patch, namespace, what);
     if (config.metadata.name !== name) {
@@ -372,8 +434,13 @@ export class ResourceStore {
 
   /** Turns a decoded, pruned update of `current` into the stored object; `applied` when a server-side
    * apply recorded its managedFields already, else the write is recorded as an Update. */
-  private async write(current: StoredObject, input: KubeObject, options: WriteOptions, subresource?: 'status',
-    applied = false): Promise<KubeObject> {
+  private async write(
+    current: StoredObject,
+    input: KubeObject,
+    options: WriteOptions,
+    subresource?: 'status',
+    applied = false,
+  ): Promise<KubeObject> {
     const old = this.parse(current);
     const name = old.metadata.name as string;
     const namespace = old.metadata.namespace ?? '';
@@ -388,14 +455,24 @@ export class ResourceStore {
         if (old.status === undefined) delete obj.status;
         else obj.status = old.status;
       }
-      for (const f of ['uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation'] as const) {
+      for (const f of [
+        'uid',
+        'creationTimestamp',
+        'deletionTimestamp',
+        'deletionGracePeriodSeconds',
+        'generation',
+      ] as const) {
         if (old.metadata[f] === undefined) delete obj.metadata[f];
         else obj.metadata[f] = old.metadata[f] as never;
       }
       if (old.metadata.deletionTimestamp) {
         const added = (obj.metadata.finalizers ?? []).filter((f) => !(old.metadata.finalizers ?? []).includes(f));
         if (added.length) {
-          throw errors.forbidden(`${this.describe(name)} is being deleted: no new finalizers can be added (${added.join(', ')})`, this.ref, name);
+          throw errors.forbidden(
+            `${this.describe(name)} is being deleted: no new finalizers can be added (${added.join(', ')})`,
+            this.ref,
+            name,
+          );
         }
       }
     }
@@ -426,16 +503,29 @@ export class ResourceStore {
     }
   }
 
-  async delete(namespace: string, name: string, deleteOptions: DeleteOptions, options: WriteOptions): Promise<DeleteResult> {
+  async delete(
+    namespace: string,
+    name: string,
+    deleteOptions: DeleteOptions,
+    options: WriteOptions,
+  ): Promise<DeleteResult> {
     validatePropagation(deleteOptions, this.qualifiedName(namespace, name));
     const current = await this.load(namespace, name);
     const obj = this.parse(current);
     const pre = deleteOptions.preconditions;
     if (pre?.uid && pre.uid !== obj.metadata.uid) {
-      throw errors.conflict(this.ref, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${obj.metadata.uid}`);
+      throw errors.conflict(
+        this.ref,
+        name,
+        `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${obj.metadata.uid}`,
+      );
     }
     if (pre?.resourceVersion && pre.resourceVersion !== String(current.revision)) {
-      throw errors.conflict(this.ref, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.revision}`);
+      throw errors.conflict(
+        this.ref,
+        name,
+        `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.revision}`,
+      );
     }
     const key = this.key(namespace, name);
     const finalizers = deletionFinalizers(obj.metadata.finalizers ?? [], deleteOptions);
@@ -460,7 +550,10 @@ export class ResourceStore {
     try {
       const removed = await this.storage.delete(key, current.revision);
       this.hooks.afterWrite?.(this.def, namespace);
-      return { object: { ...obj, metadata: { ...obj.metadata, resourceVersion: String(removed.revision) } }, pending: false };
+      return {
+        object: { ...obj, metadata: { ...obj.metadata, resourceVersion: String(removed.revision) } },
+        pending: false,
+      };
     } catch (err) {
       throw fromStorageError(err, this.ref, name);
     }
@@ -479,27 +572,48 @@ export class ResourceStore {
     } else if (query.resourceVersion && query.resourceVersion !== '0') {
       const rv = parseResourceVersion(query.resourceVersion);
       const current = await this.storage.currentRevision();
-      if (rv > current) throw new ApiError('Timeout', `Too large resource version: ${rv}, current: ${current}`, { causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }], retryAfterSeconds: 1 });
+      if (rv > current)
+        throw new ApiError('Timeout', `Too large resource version: ${rv}, current: ${current}`, {
+          causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
+          retryAfterSeconds: 1,
+        });
       if (query.resourceVersionMatch === 'Exact') revision = rv;
     }
     let result;
     try {
-      result = await this.storage.list({ resource: this.resource, namespace: this.def.namespaced ? namespace : undefined, labels: labels.requirements, fields, limit, after, revision });
+      result = await this.storage.list({
+        resource: this.resource,
+        namespace: this.def.namespaced ? namespace : undefined,
+        labels: labels.requirements,
+        fields,
+        limit,
+        after,
+        revision,
+      });
     } catch (err) {
       if (isStorageError(err, 'Expired')) {
-        throw errors.expired(query.continue
-          ? 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.'
-          : `too old resource version: ${revision}`);
+        throw errors.expired(
+          query.continue
+            ? 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.'
+            : `too old resource version: ${revision}`,
+        );
       }
       throw fromStorageError(err, this.ref, '');
     }
     const items = labels.numeric.length
-      ? result.items.filter((item) => matchesNumeric(labels.numeric, (JSON.parse(item.value) as KubeObject).metadata.labels))
+      ? result.items.filter((item) =>
+          matchesNumeric(labels.numeric, (JSON.parse(item.value) as KubeObject).metadata.labels),
+        )
       : result.items;
     const page: ListPage = { items: items.map((i) => i.value), resourceVersion: String(result.revision) };
     const last = result.items[result.items.length - 1];
     if (result.more && last) {
-      page.continue = encodeContinue({ resource: this.resource, revision: result.revision, namespace: last.key.namespace, name: last.key.name });
+      page.continue = encodeContinue({
+        resource: this.resource,
+        revision: result.revision,
+        namespace: last.key.namespace,
+        name: last.key.name,
+      });
       if (result.remaining !== undefined) page.remainingItemCount = result.remaining;
     }
     return page;
@@ -509,7 +623,11 @@ export class ResourceStore {
    * with ADDED events for the current state; with one it resumes after it. Objects
    * entering or leaving a label selection appear as ADDED / DELETED. Selector and
    * resourceVersion errors are thrown here, before any event. */
-  async watch(namespace: string | undefined, query: WatchQuery, signal: AbortSignal): Promise<AsyncGenerator<ObjectEvent>> {
+  async watch(
+    namespace: string | undefined,
+    query: WatchQuery,
+    signal: AbortSignal,
+  ): Promise<AsyncGenerator<ObjectEvent>> {
     const labels = parseLabelSelector(query.labelSelector);
     const fields = parseFieldSelector(query.fieldSelector, this.def);
     const matches = (obj: KubeObject | undefined): boolean =>
@@ -521,14 +639,23 @@ export class ResourceStore {
     let from: number;
     const noVersion = !query.resourceVersion || query.resourceVersion === '0';
     if (query.sendInitialEvents === true || (noVersion && query.sendInitialEvents === undefined)) {
-      const page = await this.storage.list({ resource: this.resource, namespace: ns, labels: labels.requirements, fields });
+      const page = await this.storage.list({
+        resource: this.resource,
+        namespace: ns,
+        labels: labels.requirements,
+        fields,
+      });
       for (const item of page.items) {
         const obj = JSON.parse(item.value) as KubeObject;
         if (matchesNumeric(labels.numeric, obj.metadata.labels)) initial.push({ type: 'ADDED', object: obj });
       }
       from = page.revision;
       if (query.sendInitialEvents) {
-        initial.push({ type: 'BOOKMARK', object: { apiVersion: this.apiVersion, kind: this.def.kind, metadata: { resourceVersion: String(from) } }, initialEventsEnd: true });
+        initial.push({
+          type: 'BOOKMARK',
+          object: { apiVersion: this.apiVersion, kind: this.def.kind, metadata: { resourceVersion: String(from) } },
+          initialEventsEnd: true,
+        });
       }
     } else if (noVersion) {
       from = await this.storage.currentRevision();
@@ -557,7 +684,8 @@ export class ResourceStore {
     try {
       return await this.storage.watch({ resource: this.resource, namespace, fromRevision: from });
     } catch (err) {
-      if (isStorageError(err, 'Expired')) throw errors.expired(`too old resource version: ${from} (${await this.storage.compactedRevision()})`);
+      if (isStorageError(err, 'Expired'))
+        throw errors.expired(`too old resource version: ${from} (${await this.storage.compactedRevision()})`);
       throw fromStorageError(err, this.ref, '');
     }
   }
@@ -570,7 +698,10 @@ export class ResourceStore {
       const obj = JSON.parse(event.value) as KubeObject;
       // A deleted object is reported with the revision of its deletion.
       if (event.type === 'DELETED') obj.metadata.resourceVersion = String(event.revision);
-      const prev = event.type === 'MODIFIED' && event.prevValue !== undefined ? (JSON.parse(event.prevValue) as KubeObject) : undefined;
+      const prev =
+        event.type === 'MODIFIED' && event.prevValue !== undefined
+          ? (JSON.parse(event.prevValue) as KubeObject)
+          : undefined;
       decoded = { obj, prev };
       this.decodedEvents.set(event, decoded);
     }
@@ -599,7 +730,8 @@ function sameMembers(a: readonly string[], b: readonly string[]): boolean {
 }
 
 function patchNamesVersion(patch: unknown): boolean {
-  if (Array.isArray(patch)) return patch.some((op) => typeof op?.path === 'string' && op.path === '/metadata/resourceVersion');
+  if (Array.isArray(patch))
+    return patch.some((op) => typeof op?.path === 'string' && op.path === '/metadata/resourceVersion');
   const meta = (patch as { metadata?: { resourceVersion?: unknown } } | null)?.metadata;
   return meta?.resourceVersion !== undefined;
 }

@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { findCondition } from '../../api/status.ts';
-import { ConditionType, markFailed, markReady, markReconciling, markStalled, removeCondition, setCondition, type Conditioned } from './conditions.ts';
+import {
+  ConditionType,
+  markFailed,
+  markReady,
+  markReconciling,
+  markStalled,
+  removeCondition,
+  setCondition,
+  type Conditioned,
+} from './conditions.ts';
 
 const t0 = new Date('2025-01-02T03:04:05.678Z');
 const t1 = new Date('2025-01-02T04:00:00.000Z');
@@ -12,7 +21,16 @@ const types = (obj: Conditioned) => (obj.status?.conditions ?? []).map((c) => `$
 describe('setCondition', () => {
   it('appends a new type with whole-second transition time and observedGeneration', () => {
     const list = setCondition(undefined, { type: 'Ready', status: 'True', reason: 'Done', message: 'ok' }, 3, t0);
-    assert.deepEqual(list, [{ type: 'Ready', status: 'True', reason: 'Done', message: 'ok', lastTransitionTime: '2025-01-02T03:04:05Z', observedGeneration: 3 }]);
+    assert.deepEqual(list, [
+      {
+        type: 'Ready',
+        status: 'True',
+        reason: 'Done',
+        message: 'ok',
+        lastTransitionTime: '2025-01-02T03:04:05Z',
+        observedGeneration: 3,
+      },
+    ]);
   });
 
   it('keeps lastTransitionTime when the status does not change, and moves it when it does', () => {
@@ -26,11 +44,22 @@ describe('setCondition', () => {
   });
 
   it('replaces in place, leaves other types and its input untouched', () => {
-    const input = setCondition(setCondition([], { type: 'A', status: 'True', reason: 'r', message: '' }, 1, t0), { type: 'B', status: 'True', reason: 'r', message: '' }, 1, t0);
+    const input = setCondition(
+      setCondition([], { type: 'A', status: 'True', reason: 'r', message: '' }, 1, t0),
+      { type: 'B', status: 'True', reason: 'r', message: '' },
+      1,
+      t0,
+    );
     const out = setCondition(input, { type: 'A', status: 'False', reason: 'r', message: '' }, 1, t1);
-    assert.deepEqual(out.map((c) => `${c.type}=${c.status}`), ['A=False', 'B=True']);
+    assert.deepEqual(
+      out.map((c) => `${c.type}=${c.status}`),
+      ['A=False', 'B=True'],
+    );
     assert.equal(input[0].status, 'True');
-    assert.deepEqual(removeCondition(out, 'A').map((c) => c.type), ['B']);
+    assert.deepEqual(
+      removeCondition(out, 'A').map((c) => c.type),
+      ['B'],
+    );
   });
 
   it('setting an equal condition again yields an equal list', () => {
@@ -49,7 +78,11 @@ describe('mark helpers (kstatus)', () => {
     obj.metadata.generation = 2;
     markReconciling(obj, 'Progressing', 'fetching', t1);
     assert.deepEqual(types(obj), ['Ready=True', 'Reconciling=True']);
-    assert.equal(findCondition(obj.status, ConditionType.Ready)?.observedGeneration, 1, 'Ready still describes generation 1');
+    assert.equal(
+      findCondition(obj.status, ConditionType.Ready)?.observedGeneration,
+      1,
+      'Ready still describes generation 1',
+    );
   });
 
   it('markReady: Ready=True, no Reconciling or Stalled, generation observed', () => {

@@ -43,7 +43,12 @@ export interface Conditioned {
  * otherwise. lastTransitionTime moves only when the status changes, so setting the same
  * condition again yields an equal list (and no status write).
  */
-export function setCondition(conditions: readonly Condition[] | undefined, input: ConditionInput, observedGeneration: number | undefined, now: Date = new Date()): Condition[] {
+export function setCondition(
+  conditions: readonly Condition[] | undefined,
+  input: ConditionInput,
+  observedGeneration: number | undefined,
+  now: Date = new Date(),
+): Condition[] {
   const list = [...(conditions ?? [])];
   const index = list.findIndex((c) => c.type === input.type);
   const previous = index >= 0 ? list[index] : undefined;
@@ -52,7 +57,8 @@ export function setCondition(conditions: readonly Condition[] | undefined, input
     status: input.status,
     reason: input.reason,
     message: input.message,
-    lastTransitionTime: previous?.status === input.status && previous.lastTransitionTime ? previous.lastTransitionTime : timestamp(now),
+    lastTransitionTime:
+      previous?.status === input.status && previous.lastTransitionTime ? previous.lastTransitionTime : timestamp(now),
   };
   if (observedGeneration !== undefined) next.observedGeneration = observedGeneration;
   if (index >= 0) list[index] = next;
@@ -68,16 +74,31 @@ export function removeCondition(conditions: readonly Condition[] | undefined, ty
 export function markReconciling(obj: Conditioned, reason: string, message: string, now?: Date): void {
   const generation = obj.metadata.generation;
   const status = (obj.status ??= {});
-  let conditions = setCondition(removeCondition(status.conditions, ConditionType.Stalled), { type: ConditionType.Reconciling, status: 'True', reason, message }, generation, now);
+  let conditions = setCondition(
+    removeCondition(status.conditions, ConditionType.Stalled),
+    { type: ConditionType.Reconciling, status: 'True', reason, message },
+    generation,
+    now,
+  );
   if (!conditions.some((c) => c.type === ConditionType.Ready)) {
-    conditions = setCondition(conditions, { type: ConditionType.Ready, status: 'Unknown', reason, message }, generation, now);
+    conditions = setCondition(
+      conditions,
+      { type: ConditionType.Ready, status: 'Unknown', reason, message },
+      generation,
+      now,
+    );
   }
   status.conditions = conditions;
 }
 
 /** Ready=True, no Reconciling or Stalled; this generation is observed. */
 export function markReady(obj: Conditioned, reason: string, message: string, now?: Date): void {
-  conclude(obj, [ConditionType.Reconciling, ConditionType.Stalled], { type: ConditionType.Ready, status: 'True', reason, message }, now);
+  conclude(
+    obj,
+    [ConditionType.Reconciling, ConditionType.Stalled],
+    { type: ConditionType.Ready, status: 'True', reason, message },
+    now,
+  );
 }
 
 /** Ready=False with Reconciling=True: the failure will be retried. observedGeneration is
@@ -85,15 +106,30 @@ export function markReady(obj: Conditioned, reason: string, message: string, now
 export function markFailed(obj: Conditioned, reason: string, message: string, now?: Date): void {
   const generation = obj.metadata.generation;
   const status = (obj.status ??= {});
-  const conditions = setCondition(removeCondition(status.conditions, ConditionType.Stalled), { type: ConditionType.Ready, status: 'False', reason, message }, generation, now);
-  status.conditions = setCondition(conditions, { type: ConditionType.Reconciling, status: 'True', reason: ConditionReason.ProgressingWithRetry, message }, generation, now);
+  const conditions = setCondition(
+    removeCondition(status.conditions, ConditionType.Stalled),
+    { type: ConditionType.Ready, status: 'False', reason, message },
+    generation,
+    now,
+  );
+  status.conditions = setCondition(
+    conditions,
+    { type: ConditionType.Reconciling, status: 'True', reason: ConditionReason.ProgressingWithRetry, message },
+    generation,
+    now,
+  );
 }
 
 /** Ready=False and Stalled=True, no Reconciling: nothing changes until the object does. */
 export function markStalled(obj: Conditioned, reason: string, message: string, now?: Date): void {
   conclude(obj, [ConditionType.Reconciling], { type: ConditionType.Ready, status: 'False', reason, message }, now);
   const status = obj.status!;
-  status.conditions = setCondition(status.conditions, { type: ConditionType.Stalled, status: 'True', reason, message }, obj.metadata.generation, now);
+  status.conditions = setCondition(
+    status.conditions,
+    { type: ConditionType.Stalled, status: 'True', reason, message },
+    obj.metadata.generation,
+    now,
+  );
 }
 
 function conclude(obj: Conditioned, remove: ConditionType[], ready: ConditionInput, now: Date | undefined): void {

@@ -30,7 +30,11 @@ async function settled(promise: Promise<unknown>): Promise<boolean> {
 }
 
 /** A controller whose reconciler runs `behaviour` and logs every call; stopped with the test. */
-function controllerFor(t: TestContext, behaviour: (request: Request, call: number, signal: AbortSignal) => Promise<Result | void>, concurrency = 2) {
+function controllerFor(
+  t: TestContext,
+  behaviour: (request: Request, call: number, signal: AbortSignal) => Promise<Result | void>,
+  concurrency = 2,
+) {
   const calls: string[] = [];
   const controller = new Controller({
     name: 'toy',

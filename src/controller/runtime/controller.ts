@@ -115,7 +115,11 @@ export class Controller {
    * never filtered. The caller starts and stops the informer; start() waits until it has
    * synced.
    */
-  watch<T extends KubeObject>(informer: Informer<T>, map: (obj: T) => Iterable<Request> = (obj) => [requestOf(obj)], filter?: ChangeFilter<T>): this {
+  watch<T extends KubeObject>(
+    informer: Informer<T>,
+    map: (obj: T) => Iterable<Request> = (obj) => [requestOf(obj)],
+    filter?: ChangeFilter<T>,
+  ): this {
     this.synced.push(informer.synced);
     informer.onChange((change) => {
       if (change.type !== 'SYNC' && filter && !filter(change)) return;
@@ -137,7 +141,8 @@ export class Controller {
    * error it threw. Rejects with ControllerStoppedError when the controller stops first.
    */
   trigger(request: Request): Promise<Result> {
-    if (this.state === 'stopped') return Promise.reject(new ControllerStoppedError(`controller ${this.name} is stopped`));
+    if (this.state === 'stopped')
+      return Promise.reject(new ControllerStoppedError(`controller ${this.name} is stopped`));
     const key = keyOf(request);
     return new Promise<Result>((resolve, reject) => {
       const list = this.waiting.get(key) ?? [];
@@ -153,7 +158,9 @@ export class Controller {
   async start(): Promise<void> {
     if (this.state !== 'new') return;
     this.state = 'running';
-    const stopped = new Promise<void>((resolve) => this.abort.signal.addEventListener('abort', () => resolve(), { once: true }));
+    const stopped = new Promise<void>((resolve) =>
+      this.abort.signal.addEventListener('abort', () => resolve(), { once: true }),
+    );
     await Promise.race([Promise.all(this.synced), stopped]);
     if (this.abort.signal.aborted) return;
     for (let i = 0; i < this.concurrency; i++) this.workers.push(this.work());
@@ -171,7 +178,11 @@ export class Controller {
     const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), this.stopTimeoutMs)));
     const expired = await Promise.race([Promise.all([drained, ...this.workers]).then(() => false), timedOut]);
     clearTimeout(timer);
-    if (expired) this.logger.warn({ controller: this.name, inFlight: this.queue.inFlight }, 'controller stopped with reconciles still running');
+    if (expired)
+      this.logger.warn(
+        { controller: this.name, inFlight: this.queue.inFlight },
+        'controller stopped with reconciles still running',
+      );
   }
 
   private async work(): Promise<void> {
@@ -190,7 +201,8 @@ export class Controller {
     try {
       const result = (await this.reconciler.reconcile(parseKey(key), this.abort.signal)) ?? {};
       this.queue.forget(key);
-      if (result.requeueAfterMs !== undefined && result.requeueAfterMs > 0) this.queue.addAfter(key, result.requeueAfterMs);
+      if (result.requeueAfterMs !== undefined && result.requeueAfterMs > 0)
+        this.queue.addAfter(key, result.requeueAfterMs);
       for (const w of waiters) w.resolve(result);
     } catch (err) {
       if (err instanceof TerminalError) {
@@ -200,7 +212,10 @@ export class Controller {
       } else {
         this.counters.errors++;
         const retryInMs = this.queue.addRateLimited(key);
-        this.logger.warn({ controller: this.name, key, err, retryInMs, failures: this.queue.failures(key) }, 'reconcile failed; retrying');
+        this.logger.warn(
+          { controller: this.name, key, err, retryInMs, failures: this.queue.failures(key) },
+          'reconcile failed; retrying',
+        );
       }
       for (const w of waiters) w.reject(err);
     }
@@ -208,7 +223,8 @@ export class Controller {
 
   private rejectWaiting(): void {
     for (const [key, list] of this.waiting) {
-      for (const w of list) w.reject(new ControllerStoppedError(`controller ${this.name} stopped before ${key} was reconciled`));
+      for (const w of list)
+        w.reject(new ControllerStoppedError(`controller ${this.name} stopped before ${key} was reconciled`));
     }
     this.waiting.clear();
   }

@@ -69,7 +69,16 @@ export class EventRecorder {
       return Promise.resolve();
     }
     const meta = obj.metadata;
-    const identity = JSON.stringify([meta.uid ?? '', obj.apiVersion, obj.kind, meta.namespace ?? '', meta.name ?? '', type, reason, text]);
+    const identity = JSON.stringify([
+      meta.uid ?? '',
+      obj.apiVersion,
+      obj.kind,
+      meta.namespace ?? '',
+      meta.name ?? '',
+      type,
+      reason,
+      text,
+    ]);
     const previous = this.tails.get(identity) ?? Promise.resolve();
     const next = previous.then(() => this.write(identity, obj, type, reason, text));
     this.tails.set(identity, next);
@@ -84,7 +93,13 @@ export class EventRecorder {
     await Promise.all(this.tails.values());
   }
 
-  private async write(identity: string, obj: KubeObject, type: EventType, reason: string, message: string): Promise<void> {
+  private async write(
+    identity: string,
+    obj: KubeObject,
+    type: EventType,
+    reason: string,
+    message: string,
+  ): Promise<void> {
     const now = new Date();
     try {
       const seen = this.seen.get(identity);
@@ -93,9 +108,22 @@ export class EventRecorder {
         return;
       }
       const created = await this.client.create<Event>(eventKind, this.event(obj, type, reason, message, now));
-      this.remember(identity, { name: created.metadata.name!, namespace: created.metadata.namespace!, count: 1, lastSeenMs: now.getTime() });
+      this.remember(identity, {
+        name: created.metadata.name!,
+        namespace: created.metadata.namespace!,
+        count: 1,
+        lastSeenMs: now.getTime(),
+      });
     } catch (err) {
-      this.logger.warn({ component: this.component, object: `${obj.kind}/${obj.metadata.namespace ?? ''}/${obj.metadata.name}`, reason, err }, 'event not recorded');
+      this.logger.warn(
+        {
+          component: this.component,
+          object: `${obj.kind}/${obj.metadata.namespace ?? ''}/${obj.metadata.name}`,
+          reason,
+          err,
+        },
+        'event not recorded',
+      );
     }
   }
 
@@ -103,7 +131,13 @@ export class EventRecorder {
    * deleted), so a new one is created. */
   private async bump(seen: Seen, now: Date): Promise<boolean> {
     try {
-      await this.client.patch<Event>(eventKind, seen.name, { count: seen.count + 1, lastTimestamp: timestamp(now) }, 'merge', seen.namespace);
+      await this.client.patch<Event>(
+        eventKind,
+        seen.name,
+        { count: seen.count + 1, lastTimestamp: timestamp(now) },
+        'merge',
+        seen.namespace,
+      );
     } catch (err) {
       if (isStatusError(err, 'NotFound')) return false;
       throw err;
@@ -130,7 +164,14 @@ export class EventRecorder {
       kind: 'Event',
       // Events about cluster-scoped objects go to "default", as client-go puts them.
       metadata: { name: `${meta.name}.${suffix}`, namespace: meta.namespace || 'default' },
-      involvedObject: { apiVersion: obj.apiVersion, kind: obj.kind, name: meta.name, namespace: meta.namespace, uid: meta.uid, resourceVersion: meta.resourceVersion },
+      involvedObject: {
+        apiVersion: obj.apiVersion,
+        kind: obj.kind,
+        name: meta.name,
+        namespace: meta.namespace,
+        uid: meta.uid,
+        resourceVersion: meta.resourceVersion,
+      },
       reason,
       message,
       type,

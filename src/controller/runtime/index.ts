@@ -27,6 +27,11 @@ export {
 export { EventRecorder, type EventRecorderOptions, type EventType } from './events.ts';
 export type { RuntimeLogger } from './logger.ts';
 export { contentChanged, generationChanged, type ChangeFilter, type ObjectChange } from './predicates.ts';
-export { SubresourceRefusal, SubresourceResponder, type ResponderOptions, type SubresourceAnswer } from './responder.ts';
+export {
+  SubresourceRefusal,
+  SubresourceResponder,
+  type ResponderOptions,
+  type SubresourceAnswer,
+} from './responder.ts';
 export { writeStatus, type StatusWrite, type StatusWriteOutcome } from './status-writer.ts';
 export { timestamp } from './time.ts';

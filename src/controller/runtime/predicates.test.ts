@@ -19,8 +19,18 @@ describe('generationChanged', () => {
 
   it('passes a spec change or the start of a deletion, drops status and metadata changes', () => {
     assert.equal(generationChanged({ type: 'MODIFIED', object: obj(2), old: obj(1) }), true);
-    assert.equal(generationChanged({ type: 'MODIFIED', object: obj(1, { deletionTimestamp: '2025-01-01T00:00:00Z' }), old: obj(1) }), true);
-    assert.equal(generationChanged({ type: 'MODIFIED', object: obj(1, {}, { observedGeneration: 1 }), old: obj(1) }), false);
+    assert.equal(
+      generationChanged({
+        type: 'MODIFIED',
+        object: obj(1, { deletionTimestamp: '2025-01-01T00:00:00Z' }),
+        old: obj(1),
+      }),
+      true,
+    );
+    assert.equal(
+      generationChanged({ type: 'MODIFIED', object: obj(1, {}, { observedGeneration: 1 }), old: obj(1) }),
+      false,
+    );
     assert.equal(generationChanged({ type: 'MODIFIED', object: obj(1, { labels: { a: 'b' } }), old: obj(1) }), false);
   });
 });
@@ -29,8 +39,21 @@ describe('contentChanged', () => {
   it('passes what was applied changing: spec, labels, annotations; drops status writes', () => {
     assert.equal(contentChanged({ type: 'MODIFIED', object: obj(2), old: obj(1) }), true);
     assert.equal(contentChanged({ type: 'MODIFIED', object: obj(1, { labels: { a: 'b' } }), old: obj(1) }), true);
-    assert.equal(contentChanged({ type: 'MODIFIED', object: obj(1, { annotations: { hand: 'edit' } }), old: obj(1) }), true);
-    assert.equal(contentChanged({ type: 'MODIFIED', object: obj(1, { annotations: { a: '1' } }), old: obj(1, { annotations: { a: '1' } }) }), false);
-    assert.equal(contentChanged({ type: 'MODIFIED', object: obj(1, {}, { observedGeneration: 1 }), old: obj(1) }), false);
+    assert.equal(
+      contentChanged({ type: 'MODIFIED', object: obj(1, { annotations: { hand: 'edit' } }), old: obj(1) }),
+      true,
+    );
+    assert.equal(
+      contentChanged({
+        type: 'MODIFIED',
+        object: obj(1, { annotations: { a: '1' } }),
+        old: obj(1, { annotations: { a: '1' } }),
+      }),
+      false,
+    );
+    assert.equal(
+      contentChanged({ type: 'MODIFIED', object: obj(1, {}, { observedGeneration: 1 }), old: obj(1) }),
+      false,
+    );
   });
 });

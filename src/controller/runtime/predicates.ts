@@ -34,5 +34,9 @@ export function contentChanged<T extends KubeObject>(change: ObjectChange<T>): b
   if (change.object.metadata.generation === undefined) return true;
   const now = change.object.metadata;
   const before = change.old.metadata;
-  return generationChanged(change) || !isDeepStrictEqual(now.labels ?? {}, before.labels ?? {}) || !isDeepStrictEqual(now.annotations ?? {}, before.annotations ?? {});
+  return (
+    generationChanged(change) ||
+    !isDeepStrictEqual(now.labels ?? {}, before.labels ?? {}) ||
+    !isDeepStrictEqual(now.annotations ?? {}, before.annotations ?? {})
+  );
 }

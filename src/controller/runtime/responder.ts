@@ -22,7 +22,10 @@ import type { RuntimeLogger } from './logger.ts';
  * naming the object. Any other error answers InternalError. */
 export class SubresourceRefusal extends Error {
   override readonly name = 'SubresourceRefusal';
-  constructor(readonly reason: StatusReason, message: string) {
+  constructor(
+    readonly reason: StatusReason,
+    message: string,
+  ) {
     super(message);
   }
 }

@@ -8,7 +8,13 @@ describe('mergePatch', () => {
   it('sets changed fields, nulls removed ones, recurses into objects and replaces arrays', () => {
     const before = { a: 1, gone: 'x', nested: { keep: 1, drop: 2, change: 'old' }, list: [1, 2], same: { k: [1] } };
     const after = { a: 2, nested: { keep: 1, change: 'new' }, list: [1], same: { k: [1] }, added: { v: true } };
-    assert.deepEqual(mergePatch(before, after), { a: 2, gone: null, nested: { drop: null, change: 'new' }, list: [1], added: { v: true } });
+    assert.deepEqual(mergePatch(before, after), {
+      a: 2,
+      gone: null,
+      nested: { drop: null, change: 'new' },
+      list: [1],
+      added: { v: true },
+    });
   });
 
   it('is empty for equal values and treats inherited names as absent', () => {

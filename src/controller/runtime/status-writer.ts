@@ -23,14 +23,22 @@ const MAX_CONFLICT_RETRIES = 5;
 
 /** Makes `obj`'s stored status equal to `status`; `obj` is the object as the caller read
  * it, the base of the comparison and of the patch. */
-export async function writeStatus<T extends KubeObject & { status?: object }>(client: KubeClient, ref: ResourceRef, obj: T, status: NonNullable<T['status']>): Promise<StatusWrite<T>> {
+export async function writeStatus<T extends KubeObject & { status?: object }>(
+  client: KubeClient,
+  ref: ResourceRef,
+  obj: T,
+  status: NonNullable<T['status']>,
+): Promise<StatusWrite<T>> {
   // Through JSON, as the server will see it: an `undefined` field is an absent one.
   const wanted = JSON.parse(JSON.stringify(status)) as object;
   const { name, namespace } = obj.metadata;
   let base = obj;
   for (let attempt = 0; ; attempt++) {
     if (isDeepStrictEqual(base.status ?? {}, wanted)) return { outcome: 'unchanged', object: base };
-    const patch = { metadata: { resourceVersion: base.metadata.resourceVersion }, status: mergePatch(base.status ?? {}, wanted) };
+    const patch = {
+      metadata: { resourceVersion: base.metadata.resourceVersion },
+      status: mergePatch(base.status ?? {}, wanted),
+    };
     try {
       return { outcome: 'written', object: await client.patchStatus<T>(ref, name!, patch, 'merge', namespace) };
     } catch (err) {

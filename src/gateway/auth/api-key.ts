@@ -18,11 +18,16 @@ export function apiKeyStep(api: ApiDefinition, deps: ApiKeyDeps): Step {
   const queryName = api.spec.auth.apiKey?.query;
   const namespace = api.metadata.namespace ?? 'default';
   const headers = { 'www-authenticate': challenge('ApiKey', { realm: deps.apiId, header }) };
-  const missing: Refusal = { code: 'CREDENTIALS_MISSING', message: `an API key is required in the ${header} header`, headers };
+  const missing: Refusal = {
+    code: 'CREDENTIALS_MISSING',
+    message: `an API key is required in the ${header} header`,
+    headers,
+  };
   const invalid: Refusal = { code: 'CREDENTIALS_INVALID', message: 'the API key is unknown or expired', headers };
   return (ctx) => {
     let presented = ctx.req.headers[header] as string | undefined;
-    if (presented === undefined && queryName && ctx.query) presented = new URLSearchParams(ctx.query.slice(1)).get(queryName) ?? undefined;
+    if (presented === undefined && queryName && ctx.query)
+      presented = new URLSearchParams(ctx.query.slice(1)).get(queryName) ?? undefined;
     if (!presented) return missing;
     const entry = validKey(deps.keys, presented, namespace, deps.now());
     return entry ? admit(ctx, entry, deps.apiId) : invalid;

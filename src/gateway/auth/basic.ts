@@ -31,7 +31,11 @@ export interface BasicDeps {
 export function basicStep(api: ApiDefinition, deps: BasicDeps): Step {
   const namespace = api.metadata.namespace ?? 'default';
   const headers = { 'www-authenticate': challenge('Basic', { realm: deps.apiId, charset: 'UTF-8' }) };
-  const missing: Refusal = { code: 'CREDENTIALS_MISSING', message: 'a user name and password are required (HTTP Basic)', headers };
+  const missing: Refusal = {
+    code: 'CREDENTIALS_MISSING',
+    message: 'a user name and password are required (HTTP Basic)',
+    headers,
+  };
   const invalid: Refusal = { code: 'CREDENTIALS_INVALID', message: 'the user name or password is wrong', headers };
   const ref = api.spec.auth.basic?.secretRef;
 
@@ -48,7 +52,9 @@ export function basicStep(api: ApiDefinition, deps: BasicDeps): Step {
   const verified = new VerifiedCache<string>(deps.now);
   const admitUser = (ctx: AccessRequest, user: string): Refusal | undefined => {
     const who = deps.consumers.byName(namespace, user);
-    return who ? admit(ctx, who, deps.apiId) : { code: 'ACCESS_FORBIDDEN', message: `no Consumer named ${user} in namespace ${namespace}` };
+    return who
+      ? admit(ctx, who, deps.apiId)
+      : { code: 'ACCESS_FORBIDDEN', message: `no Consumer named ${user} in namespace ${namespace}` };
   };
   return (ctx) => {
     const credentials = basicCredentials(ctx.req.headers.authorization);
@@ -60,7 +66,11 @@ export function basicStep(api: ApiDefinition, deps: BasicDeps): Step {
     const digest = credentialDigest(`${user}:${password}`);
     if (verified.get(digest) !== undefined) return admitUser(ctx, user);
     return verified
-      .verify(digest, async () => ((await bcrypt.compare(password, hash)) ? { ok: true, value: user, until: deps.now() + VERIFIED_KEPT_MS } : { ok: false, refusal: invalid }))
+      .verify(digest, async () =>
+        (await bcrypt.compare(password, hash))
+          ? { ok: true, value: user, until: deps.now() + VERIFIED_KEPT_MS }
+          : { ok: false, refusal: invalid },
+      )
       .then((v) => (v.ok ? admitUser(ctx, v.value) : v.refusal));
   };
 }
@@ -72,7 +82,10 @@ export function bcryptUsers(secret: Secret | undefined, id: string): Map<string,
   const users = new Map<string, string>();
   for (const [user, value] of Object.entries(secret.data ?? {})) {
     const hash = bcryptHash(value);
-    if (!hash) throw new Error(`Secret ${id} key ${user} is not a bcrypt hash ($2a$, $2b$ or $2y$, as htpasswd -B writes): basic-auth Secrets hold password hashes, never passwords`);
+    if (!hash)
+      throw new Error(
+        `Secret ${id} key ${user} is not a bcrypt hash ($2a$, $2b$ or $2y$, as htpasswd -B writes): basic-auth Secrets hold password hashes, never passwords`,
+      );
     users.set(user, hash);
   }
   return users;
@@ -102,9 +115,16 @@ export function basicAuthSecrets(apis: readonly ApiDefinition[], secrets: readon
     .map((s) => ({
       apiVersion: 'v1',
       kind: 'Secret',
-      metadata: { name: s.metadata.name, namespace: s.metadata.namespace, uid: s.metadata.uid, resourceVersion: s.metadata.resourceVersion },
+      metadata: {
+        name: s.metadata.name,
+        namespace: s.metadata.namespace,
+        uid: s.metadata.uid,
+        resourceVersion: s.metadata.resourceVersion,
+      },
       type: s.type,
-      data: Object.fromEntries(Object.entries(s.data ?? {}).map(([user, value]) => [user, bcryptHash(value) ? value : ''])),
+      data: Object.fromEntries(
+        Object.entries(s.data ?? {}).map(([user, value]) => [user, bcryptHash(value) ? value : '']),
+      ),
     }));
 }
 

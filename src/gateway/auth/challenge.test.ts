@@ -11,5 +11,8 @@ test('renders auth-params as quoted strings', () => {
 });
 
 test('replaces characters RFC 6750 does not allow in a value, so the header stays well-formed', () => {
-  assert.equal(challenge('Bearer', { error_description: 'unexpected "iss" claim\\value\r\nX: é' }), "Bearer error_description=\"unexpected ?iss? claim?value??X: ?\"");
+  assert.equal(
+    challenge('Bearer', { error_description: 'unexpected "iss" claim\\value\r\nX: é' }),
+    'Bearer error_description="unexpected ?iss? claim?value??X: ?"',
+  );
 });

@@ -5,12 +5,18 @@ import { admit } from './consumers.ts';
 import { apiKey, consumer, directory, policy, requestContext } from './testing.ts';
 
 const policies = [
-  policy('read-orders', { apis: [{ name: 'orders', methods: ['get'], paths: ['/orders'] }], rateLimit: { requests: 5, per: '1m' } }),
+  policy('read-orders', {
+    apis: [{ name: 'orders', methods: ['get'], paths: ['/orders'] }],
+    rateLimit: { requests: 5, per: '1m' },
+  }),
   policy('all-users', { apis: [{ name: 'users' }, { name: 'orders', namespace: 'other' }] }),
 ];
 
 test('finds a consumer by JWT subject first, then by name, within its namespace', () => {
-  const found = directory([consumer('acme', ['read-orders'], ['auth0|42']), consumer('auth0|42', []), consumer('beta', [])], policies);
+  const found = directory(
+    [consumer('acme', ['read-orders'], ['auth0|42']), consumer('auth0|42', []), consumer('beta', [])],
+    policies,
+  );
   assert.equal(found.bySubject('shop', 'auth0|42')?.consumer, 'acme', 'jwtSubjects win over a name');
   assert.equal(found.bySubject('shop', 'beta')?.consumer, 'beta');
   assert.equal(found.bySubject('other', 'beta'), undefined);
@@ -33,7 +39,10 @@ test('grants add up per API and admit only granted methods and paths', () => {
   assert.equal(admit(granted, acme, 'shop/orders'), undefined);
   assert.equal(granted.consumer, acme, 'the admitted consumer is recorded');
   const deleting = ctx('DELETE', '/orders/7');
-  assert.deepEqual(admit(deleting, acme, 'shop/orders'), { code: 'ACCESS_FORBIDDEN', message: 'consumer acme may not DELETE /orders/7' });
+  assert.deepEqual(admit(deleting, acme, 'shop/orders'), {
+    code: 'ACCESS_FORBIDDEN',
+    message: 'consumer acme may not DELETE /orders/7',
+  });
   assert.equal(deleting.consumer, undefined);
   assert.equal(admit(ctx('GET', '/users/x'), acme, 'shop/orders')?.code, 'ACCESS_FORBIDDEN');
   assert.equal(admit(ctx('PATCH', '/any'), acme, 'shop/users'), undefined);
@@ -60,8 +69,17 @@ test('policy paths are path-segment prefixes of the path below listenPath, as Ga
 
 test('every credential of a consumer shares its per-policy limiter; a key may carry its own policies', () => {
   const found = directory([consumer('acme', ['read-orders'])], policies);
-  const key = (name: string, spec: Omit<Parameters<typeof apiKey>[1], 'hash'>) => apiKey(name, { hash: `h-${name}`, ...spec });
-  const keys = compileKeys([key('k1', {}), key('k2', { policies: ['read-orders'] }), key('k3', { policies: ['all-users'] }), key('k4', { consumer: 'nobody' })], found);
+  const key = (name: string, spec: Omit<Parameters<typeof apiKey>[1], 'hash'>) =>
+    apiKey(name, { hash: `h-${name}`, ...spec });
+  const keys = compileKeys(
+    [
+      key('k1', {}),
+      key('k2', { policies: ['read-orders'] }),
+      key('k3', { policies: ['all-users'] }),
+      key('k4', { consumer: 'nobody' }),
+    ],
+    found,
+  );
   const limiterOf = (hash: string) => keys.get(hash)!.grants.get('shop/orders')!.limiters[0];
   assert.ok(limiterOf('h-k1'), 'the policy rate limit applies');
   assert.equal(limiterOf('h-k1'), found.byName('shop', 'acme')!.grants.get('shop/orders')!.limiters[0]);

@@ -30,7 +30,8 @@ export interface Principal {
   grants: ReadonlyMap<string, Grant>;
 }
 
-const idOf = (o: { metadata: { namespace?: string; name?: string } }) => `${o.metadata.namespace ?? 'default'}/${o.metadata.name}`;
+const idOf = (o: { metadata: { namespace?: string; name?: string } }) =>
+  `${o.metadata.namespace ?? 'default'}/${o.metadata.name}`;
 
 export class ConsumerDirectory {
   private readonly named = new Map<string, Principal>();
@@ -39,17 +40,28 @@ export class ConsumerDirectory {
   /** JWT subjects listed by more than one Consumer, for the config's problems. */
   readonly problems: string[] = [];
 
-  constructor(consumers: readonly Consumer[], policies: readonly SecurityPolicy[], private readonly limiters: Limiters) {
+  constructor(
+    consumers: readonly Consumer[],
+    policies: readonly SecurityPolicy[],
+    private readonly limiters: Limiters,
+  ) {
     this.policies = new Map(policies.map((p) => [idOf(p), p]));
     // In name order, so a subject listed twice goes to the same Consumer on every compile.
     for (const consumer of [...consumers].sort((a, b) => (idOf(a) < idOf(b) ? -1 : 1))) {
       const namespace = consumer.metadata.namespace ?? 'default';
       const name = consumer.metadata.name!;
-      const principal: Principal = { namespace, consumer: name, grants: this.grants(namespace, name, consumer.spec.policies ?? []) };
+      const principal: Principal = {
+        namespace,
+        consumer: name,
+        grants: this.grants(namespace, name, consumer.spec.policies ?? []),
+      };
       this.named.set(`${namespace}/${name}`, principal);
       for (const subject of consumer.spec.jwtSubjects ?? []) {
         const holder = this.subjects.get(`${namespace}/${subject}`);
-        if (holder) this.problems.push(`Consumers ${namespace}/${holder.consumer} and ${namespace}/${name} both list "${subject}" in spec.jwtSubjects; ${holder.consumer} is used`);
+        if (holder)
+          this.problems.push(
+            `Consumers ${namespace}/${holder.consumer} and ${namespace}/${name} both list "${subject}" in spec.jwtSubjects; ${holder.consumer} is used`,
+          );
         else this.subjects.set(`${namespace}/${subject}`, principal);
       }
     }
@@ -76,8 +88,24 @@ export class ConsumerDirectory {
       const { rateLimit, quota } = policy.spec;
       const subject = `consumer:${namespace}/${consumer}/${policyName}`;
       const limiters = [
-        ...(rateLimit ? [this.limiters.rate(subject, rateLimit, `rate limit of consumer ${consumer} (policy ${policyName}: ${rateLimit.requests} per ${rateLimit.per})`)] : []),
-        ...(quota ? [this.limiters.quota(subject, quota, `quota of consumer ${consumer} (policy ${policyName}: ${quota.max} per ${quota.per})`)] : []),
+        ...(rateLimit
+          ? [
+              this.limiters.rate(
+                subject,
+                rateLimit,
+                `rate limit of consumer ${consumer} (policy ${policyName}: ${rateLimit.requests} per ${rateLimit.per})`,
+              ),
+            ]
+          : []),
+        ...(quota
+          ? [
+              this.limiters.quota(
+                subject,
+                quota,
+                `quota of consumer ${consumer} (policy ${policyName}: ${quota.max} per ${quota.per})`,
+              ),
+            ]
+          : []),
       ];
       for (const right of policy.spec.apis) {
         const apiId = `${right.namespace ?? namespace}/${right.name}`;

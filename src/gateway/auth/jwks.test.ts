@@ -15,10 +15,19 @@ test('refuses an inline key set it could never use, naming the key at fault', ()
   const refused = (set: JsonWebKeySet, message: RegExp) => assert.throws(() => inlineKeySource(set, FIELD), message);
   refused(jwks(), /spec\.auth\.jwt\.jwks\.keys is empty/);
   refused(jwks(good, rsa().privateKey.export({ format: 'jwk' })), /spec\.auth\.jwt\.jwks\.keys\[1\] is a private key/);
-  refused(jwks({ kty: 'oct', k: secret(16) }), /keys\[0\]: an HS256 secret needs at least 256 bits \(RFC 7518 section 3\.2\), this one has 128/);
+  refused(
+    jwks({ kty: 'oct', k: secret(16) }),
+    /keys\[0\]: an HS256 secret needs at least 256 bits \(RFC 7518 section 3\.2\), this one has 128/,
+  );
   refused(jwks({ kty: 'oct', k: 'not base64url!' }), /keys\[0\]: k must be the base64url-encoded secret/);
-  refused(jwks(rsa(1024).publicKey.export({ format: 'jwk' })), /keys\[0\]: an RSA key needs at least 2048 bits, this one has 1024/);
-  refused(jwks(generateKeyPairSync('ec', { namedCurve: 'P-384' }).publicKey.export({ format: 'jwk' })), /keys\[0\]: curve P-384 is not supported for kty EC, only P-256/);
+  refused(
+    jwks(rsa(1024).publicKey.export({ format: 'jwk' })),
+    /keys\[0\]: an RSA key needs at least 2048 bits, this one has 1024/,
+  );
+  refused(
+    jwks(generateKeyPairSync('ec', { namedCurve: 'P-384' }).publicKey.export({ format: 'jwk' })),
+    /keys\[0\]: curve P-384 is not supported for kty EC, only P-256/,
+  );
   refused(jwks({ ...good, alg: 'RS512' }), /keys\[0\]: alg RS512 is not supported for kty RSA, only RS256/);
   refused(jwks({ ...good, use: 'enc' }), /keys\[0\]: use is enc, not sig/);
   refused(jwks({ kty: 'DSA' }), /keys\[0\]: kty "DSA" is not supported/);
@@ -44,10 +53,19 @@ test('verifies RS256, ES256, EdDSA and HS256 tokens with the matching key', asyn
 test('chooses a shared secret by kid, and refuses a token whose kid matches none or that names none among several', async () => {
   const [a, b] = [secret(32), secret(32)];
   const source = inlineKeySource(jwks({ kty: 'oct', k: a, kid: 'a' }, { kty: 'oct', k: b, kid: 'b' }), FIELD);
-  const sign = (header: { alg: string; kid?: string }, k: string) => new SignJWT({}).setProtectedHeader(header).sign(Buffer.from(k, 'base64url'));
+  const sign = (header: { alg: string; kid?: string }, k: string) =>
+    new SignJWT({}).setProtectedHeader(header).sign(Buffer.from(k, 'base64url'));
   await jwtVerify(await sign({ alg: 'HS256', kid: 'b' }, b), source.getKey);
-  await assert.rejects(jwtVerify(await sign({ alg: 'HS256', kid: 'a' }, b), source.getKey), { code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' });
-  await assert.rejects(jwtVerify(await sign({ alg: 'HS256', kid: 'c' }, b), source.getKey), { code: 'ERR_JWKS_NO_MATCHING_KEY' });
-  await assert.rejects(jwtVerify(await sign({ alg: 'HS256' }, b), source.getKey), { code: 'ERR_JWKS_MULTIPLE_MATCHING_KEYS' });
-  await assert.rejects(jwtVerify(await sign({ alg: 'HS256' }, b), source.getKey, { algorithms: ['RS256'] }), { code: 'ERR_JOSE_ALG_NOT_ALLOWED' });
+  await assert.rejects(jwtVerify(await sign({ alg: 'HS256', kid: 'a' }, b), source.getKey), {
+    code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED',
+  });
+  await assert.rejects(jwtVerify(await sign({ alg: 'HS256', kid: 'c' }, b), source.getKey), {
+    code: 'ERR_JWKS_NO_MATCHING_KEY',
+  });
+  await assert.rejects(jwtVerify(await sign({ alg: 'HS256' }, b), source.getKey), {
+    code: 'ERR_JWKS_MULTIPLE_MATCHING_KEYS',
+  });
+  await assert.rejects(jwtVerify(await sign({ alg: 'HS256' }, b), source.getKey, { algorithms: ['RS256'] }), {
+    code: 'ERR_JOSE_ALG_NOT_ALLOWED',
+  });
 });

@@ -70,23 +70,30 @@ export function inlineKeySource(jwks: JsonWebKeySet, field: string): KeySource {
 function checkKey(jwk: JWK, at: string): JwtAlgorithm {
   const type = KEY_TYPES[jwk.kty ?? ''];
   if (!type) throw new Error(`${at}: kty ${JSON.stringify(jwk.kty)} is not supported (RSA, EC, OKP or oct)`);
-  if (jwk.alg !== undefined && jwk.alg !== type.alg) throw new Error(`${at}: alg ${jwk.alg} is not supported for kty ${jwk.kty}, only ${type.alg}`);
+  if (jwk.alg !== undefined && jwk.alg !== type.alg)
+    throw new Error(`${at}: alg ${jwk.alg} is not supported for kty ${jwk.kty}, only ${type.alg}`);
   if (jwk.use !== undefined && jwk.use !== 'sig') throw new Error(`${at}: use is ${jwk.use}, not sig`);
   if (jwk.kty === 'oct') {
-    if (typeof jwk.k !== 'string' || !/^[A-Za-z0-9_-]+$/.test(jwk.k)) throw new Error(`${at}: k must be the base64url-encoded secret`);
+    if (typeof jwk.k !== 'string' || !/^[A-Za-z0-9_-]+$/.test(jwk.k))
+      throw new Error(`${at}: k must be the base64url-encoded secret`);
     const bytes = Buffer.from(jwk.k, 'base64url').length;
-    if (bytes < MIN_SECRET_BYTES) throw new Error(`${at}: an HS256 secret needs at least ${MIN_SECRET_BYTES * 8} bits (RFC 7518 section 3.2), this one has ${bytes * 8}`);
+    if (bytes < MIN_SECRET_BYTES)
+      throw new Error(
+        `${at}: an HS256 secret needs at least ${MIN_SECRET_BYTES * 8} bits (RFC 7518 section 3.2), this one has ${bytes * 8}`,
+      );
     return type.alg;
   }
   if (jwk.d !== undefined) throw new Error(`${at} is a private key: a key set holds public keys only`);
-  if (type.crv && jwk.crv !== type.crv) throw new Error(`${at}: curve ${jwk.crv} is not supported for kty ${jwk.kty}, only ${type.crv}`);
+  if (type.crv && jwk.crv !== type.crv)
+    throw new Error(`${at}: curve ${jwk.crv} is not supported for kty ${jwk.kty}, only ${type.crv}`);
   let bits: number | undefined;
   try {
     bits = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' }).asymmetricKeyDetails?.modulusLength;
   } catch (err) {
     throw new Error(`${at} is not a valid ${jwk.kty} key: ${(err as Error).message}`);
   }
-  if (jwk.kty === 'RSA' && (bits ?? 0) < MIN_RSA_BITS) throw new Error(`${at}: an RSA key needs at least ${MIN_RSA_BITS} bits, this one has ${bits}`);
+  if (jwk.kty === 'RSA' && (bits ?? 0) < MIN_RSA_BITS)
+    throw new Error(`${at}: an RSA key needs at least ${MIN_RSA_BITS} bits, this one has ${bits}`);
   return type.alg;
 }
 
@@ -110,7 +117,11 @@ export class RemoteKeySets {
   /** The set at `uri` used by API `apiId`, made when no config has used it yet. */
   get(apiId: string, uri: string): KeySource {
     const set = this.sets.get(`${apiId}|${uri}`, () =>
-      createRemoteJWKSet(new URL(uri), { cooldownDuration: this.caching.cooldownMs, cacheMaxAge: this.caching.maxAgeMs, timeoutDuration: this.caching.timeoutMs }),
+      createRemoteJWKSet(new URL(uri), {
+        cooldownDuration: this.caching.cooldownMs,
+        cacheMaxAge: this.caching.maxAgeMs,
+        timeoutDuration: this.caching.timeoutMs,
+      }),
     );
     return { getKey: set, algorithms: REMOTE_ALGORITHMS };
   }

@@ -8,12 +8,25 @@ import { bearerToken, jwtStep } from './jwt.ts';
 import { apiDefinition, consumer, directory, policy, requestContext as request } from './testing.ts';
 
 const secret = randomBytes(32);
-const api = apiDefinition({ type: 'jwt', jwt: { issuer: 'https://idp.test', audiences: ['orders', 'other'], jwks: { keys: [{ kty: 'oct', k: secret.toString('base64url') }] }, consumerClaim: 'sub' } });
-const consumers = directory([consumer('acme', ['orders'], ['user-1'])], [policy('orders', { apis: [{ name: 'orders' }] })]);
+const api = apiDefinition({
+  type: 'jwt',
+  jwt: {
+    issuer: 'https://idp.test',
+    audiences: ['orders', 'other'],
+    jwks: { keys: [{ kty: 'oct', k: secret.toString('base64url') }] },
+    consumerClaim: 'sub',
+  },
+});
+const consumers = directory(
+  [consumer('acme', ['orders'], ['user-1'])],
+  [policy('orders', { apis: [{ name: 'orders' }] })],
+);
 
 const seconds = () => Math.floor(Date.now() / 1000);
 function token(claims: Record<string, unknown> = {}, key: Uint8Array = secret): Promise<string> {
-  return new SignJWT({ iss: 'https://idp.test', aud: 'orders', sub: 'user-1', exp: seconds() + 600, ...claims }).setProtectedHeader({ alg: 'HS256' }).sign(key);
+  return new SignJWT({ iss: 'https://idp.test', aud: 'orders', sub: 'user-1', exp: seconds() + 600, ...claims })
+    .setProtectedHeader({ alg: 'HS256' })
+    .sign(key);
 }
 
 test('verifies a token once, then admits it without waiting until its exp or a minute has passed', async () => {
@@ -41,8 +54,16 @@ test('verifies a token once, then admits it without waiting until its exp or a m
 test('refuses bad tokens with an RFC 6750 challenge describing the failure', async () => {
   const step = jwtStep(api, { apiId: 'shop/orders', consumers, keySets: new RemoteKeySets(), now: Date.now });
   const refusal = async (authorization?: string) => (await step(request(authorization))) as Refusal;
-  assert.deepEqual(await refusal(), { code: 'CREDENTIALS_MISSING', message: 'a bearer token is required in the Authorization header', headers: { 'www-authenticate': 'Bearer realm="shop/orders"' } });
-  assert.equal((await refusal(`Basic ${Buffer.from('a:b').toString('base64')}`)).code, 'CREDENTIALS_MISSING', 'another scheme carries no bearer token');
+  assert.deepEqual(await refusal(), {
+    code: 'CREDENTIALS_MISSING',
+    message: 'a bearer token is required in the Authorization header',
+    headers: { 'www-authenticate': 'Bearer realm="shop/orders"' },
+  });
+  assert.equal(
+    (await refusal(`Basic ${Buffer.from('a:b').toString('base64')}`)).code,
+    'CREDENTIALS_MISSING',
+    'another scheme carries no bearer token',
+  );
   const cases: Array<[string, string]> = [
     [await token({ iss: 'https://evil.test' }), 'the iss claim is not accepted'],
     [await token({ aud: ['billing'] }), 'the aud claim is not accepted'],
@@ -58,9 +79,16 @@ test('refuses bad tokens with an RFC 6750 challenge describing the failure', asy
     const refused = await refusal(`Bearer ${jwt}`);
     assert.equal(refused.code, 'CREDENTIALS_INVALID', description);
     assert.equal(refused.message, description);
-    assert.equal(refused.headers?.['www-authenticate'], `Bearer realm="shop/orders", error="invalid_token", error_description="${description}"`);
+    assert.equal(
+      refused.headers?.['www-authenticate'],
+      `Bearer realm="shop/orders", error="invalid_token", error_description="${description}"`,
+    );
   }
-  assert.equal(await step(request(`Bearer ${await token({ exp: seconds() - 10, aud: ['x', 'other'] })}`)), undefined, 'within the clock tolerance, any listed audience');
+  assert.equal(
+    await step(request(`Bearer ${await token({ exp: seconds() - 10, aud: ['x', 'other'] })}`)),
+    undefined,
+    'within the clock tolerance, any listed audience',
+  );
 });
 
 test('refuses a verified token that names no Consumer with 403', async () => {
@@ -77,7 +105,10 @@ test('takes the consumer from the claim spec.auth.jwt.consumerClaim names', asyn
   const ctx = request(`Bearer ${await token({ sub: 'someone', client_id: 'user-1' })}`);
   assert.equal(await step(ctx), undefined);
   assert.equal(ctx.consumer?.consumer, 'acme');
-  assert.equal(((await step(request(`Bearer ${await token()}`))) as Refusal).message, 'the client_id claim is missing or not a string');
+  assert.equal(
+    ((await step(request(`Bearer ${await token()}`))) as Refusal).message,
+    'the client_id claim is missing or not a string',
+  );
 });
 
 test('reads the token of a Bearer Authorization header', () => {

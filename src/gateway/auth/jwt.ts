@@ -39,7 +39,11 @@ const TOKEN_FAILURES: Record<string, string> = {
 export function jwtStep(api: ApiDefinition, deps: JwtDeps): Step {
   const settings = api.spec.auth.jwt;
   if (!settings) throw new Error('spec.auth.jwt is required when spec.auth.type is jwt');
-  const source = settings.jwks ? inlineKeySource(settings.jwks, 'spec.auth.jwt.jwks') : settings.jwksUri ? deps.keySets.get(deps.apiId, settings.jwksUri) : undefined;
+  const source = settings.jwks
+    ? inlineKeySource(settings.jwks, 'spec.auth.jwt.jwks')
+    : settings.jwksUri
+      ? deps.keySets.get(deps.apiId, settings.jwksUri)
+      : undefined;
   if (!source) throw new Error('spec.auth.jwt needs one of jwksUri or jwks');
   const claim = settings.consumerClaim ?? 'sub';
   const options: JWTVerifyOptions = {
@@ -53,10 +57,20 @@ export function jwtStep(api: ApiDefinition, deps: JwtDeps): Step {
   const namespace = api.metadata.namespace ?? 'default';
   const realm = deps.apiId;
   // RFC 6750 section 3.1: no error code when the request carried no credentials.
-  const missing: Refusal = { code: 'CREDENTIALS_MISSING', message: 'a bearer token is required in the Authorization header', headers: { 'www-authenticate': challenge('Bearer', { realm }) } };
+  const missing: Refusal = {
+    code: 'CREDENTIALS_MISSING',
+    message: 'a bearer token is required in the Authorization header',
+    headers: { 'www-authenticate': challenge('Bearer', { realm }) },
+  };
   const invalid = (description: string): Verdict<string> => ({
     ok: false,
-    refusal: { code: 'CREDENTIALS_INVALID', message: description, headers: { 'www-authenticate': challenge('Bearer', { realm, error: 'invalid_token', error_description: description }) } },
+    refusal: {
+      code: 'CREDENTIALS_INVALID',
+      message: description,
+      headers: {
+        'www-authenticate': challenge('Bearer', { realm, error: 'invalid_token', error_description: description }),
+      },
+    },
   });
   const verified = new VerifiedCache<string>(deps.now);
 
@@ -68,16 +82,29 @@ export function jwtStep(api: ApiDefinition, deps: JwtDeps): Step {
       return { ok: true, value: subject, until: Math.min(payload.exp! * 1000, deps.now() + VERIFIED_KEPT_MS) };
     } catch (err) {
       if (err instanceof errors.JWTClaimValidationFailed) {
-        return invalid(err.reason === 'missing' ? `the ${err.claim} claim is missing` : err.claim === 'nbf' ? 'the token is not valid yet' : `the ${err.claim} claim is not accepted`);
+        return invalid(
+          err.reason === 'missing'
+            ? `the ${err.claim} claim is missing`
+            : err.claim === 'nbf'
+              ? 'the token is not valid yet'
+              : `the ${err.claim} claim is not accepted`,
+        );
       }
       const description = TOKEN_FAILURES[(err as { code?: string }).code ?? ''];
       if (description) return invalid(description);
-      return { ok: false, refusal: { code: 'AUTH_UNAVAILABLE', message: 'the keys of this API could not be loaded; try again later' } };
+      return {
+        ok: false,
+        refusal: { code: 'AUTH_UNAVAILABLE', message: 'the keys of this API could not be loaded; try again later' },
+      };
     }
   };
   const admitSubject = (ctx: AccessRequest, subject: string): Refusal | undefined => {
     const who = deps.consumers.bySubject(namespace, subject);
-    if (!who) return { code: 'ACCESS_FORBIDDEN', message: `no Consumer in namespace ${namespace} lists ${claim} "${subject}" in spec.jwtSubjects or is named so` };
+    if (!who)
+      return {
+        code: 'ACCESS_FORBIDDEN',
+        message: `no Consumer in namespace ${namespace} lists ${claim} "${subject}" in spec.jwtSubjects or is named so`,
+      };
     return admit(ctx, who, deps.apiId);
   };
 

@@ -15,7 +15,14 @@ export const apiDefinition = (auth: Auth, name = 'orders', namespace = 'shop'): 
   apiVersion: 'gatehouse.dev/v1alpha1',
   kind: 'ApiDefinition',
   metadata: { name, namespace },
-  spec: { active: true, visibility: 'public', listenPath: `/${name}`, stripListenPath: false, upstream: { targets: [{ url: 'http://127.0.0.1:1' }], timeout: '30s', connectTimeout: '5s', retries: 0 }, auth },
+  spec: {
+    active: true,
+    visibility: 'public',
+    listenPath: `/${name}`,
+    stripListenPath: false,
+    upstream: { targets: [{ url: 'http://127.0.0.1:1' }], timeout: '30s', connectTimeout: '5s', retries: 0 },
+    auth,
+  },
 });
 
 export const apiKey = (name: string, spec: Partial<ApiKey['spec']> & Pick<ApiKey['spec'], 'hash'>): ApiKey => ({
@@ -32,10 +39,16 @@ export const consumer = (name: string, policies: string[], jwtSubjects: string[]
   spec: { policies, jwtSubjects },
 });
 
-export const policy = (name: string, spec: SecurityPolicy['spec']): SecurityPolicy => ({ apiVersion: 'gatehouse.dev/v1alpha1', kind: 'SecurityPolicy', metadata: { name, namespace: 'shop' }, spec });
+export const policy = (name: string, spec: SecurityPolicy['spec']): SecurityPolicy => ({
+  apiVersion: 'gatehouse.dev/v1alpha1',
+  kind: 'SecurityPolicy',
+  metadata: { name, namespace: 'shop' },
+  spec,
+});
 
 /** A directory whose limiters count in this process only. */
-export const directory = (consumers: Consumer[], policies: SecurityPolicy[]) => new ConsumerDirectory(consumers, policies, new Limiters(new SharedCounters()));
+export const directory = (consumers: Consumer[], policies: SecurityPolicy[]) =>
+  new ConsumerDirectory(consumers, policies, new Limiters(new SharedCounters()));
 
 export function requestContext(authorization?: string, method = 'GET', rest = '/'): RequestContext {
   const req = { method, headers: authorization === undefined ? {} : { authorization } } as IncomingMessage;

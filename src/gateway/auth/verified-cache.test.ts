@@ -9,7 +9,11 @@ test('remembers a success until its own deadline', async () => {
   let now = 1_000;
   const cache = new VerifiedCache<string>(() => now);
   assert.equal(cache.get('k'), undefined);
-  assert.deepEqual(await cache.verify('k', async () => ({ ok: true, value: 'acme', until: 5_000 })), { ok: true, value: 'acme', until: 5_000 });
+  assert.deepEqual(await cache.verify('k', async () => ({ ok: true, value: 'acme', until: 5_000 })), {
+    ok: true,
+    value: 'acme',
+    until: 5_000,
+  });
   assert.equal(cache.get('k'), 'acme');
   now = 5_000;
   assert.equal(cache.get('k'), undefined, 'never past the deadline');
@@ -34,7 +38,10 @@ test('concurrent checks of one credential share a single run', async () => {
   const first = cache.verify('k', check);
   const second = cache.verify('k', check);
   release({ ok: false, refusal });
-  assert.deepEqual(await Promise.all([first, second]), [{ ok: false, refusal }, { ok: false, refusal }]);
+  assert.deepEqual(await Promise.all([first, second]), [
+    { ok: false, refusal },
+    { ok: false, refusal },
+  ]);
   assert.equal(runs, 1);
   await cache.verify('k', async () => (runs++, { ok: false, refusal }));
   assert.equal(runs, 2, 'a finished check is not shared with later ones');
@@ -43,7 +50,10 @@ test('concurrent checks of one credential share a single run', async () => {
 test('holds a bounded number of entries, dropping the oldest', async () => {
   const cache = new VerifiedCache<number>(() => 0, 2);
   for (const n of [1, 2, 3]) await cache.verify(`k${n}`, async () => ({ ok: true, value: n, until: 10 }));
-  assert.deepEqual(['k1', 'k2', 'k3'].map((k) => cache.get(k)), [undefined, 2, 3]);
+  assert.deepEqual(
+    ['k1', 'k2', 'k3'].map((k) => cache.get(k)),
+    [undefined, 2, 3],
+  );
 });
 
 test('keys credentials by digest, never by their text', () => {

@@ -4,10 +4,22 @@ import type { KubeObject } from '../../api/kind.ts';
 import type { ChangeSet, Manifest } from '../sync/index.ts';
 import { AppliedRecords, driftedManifests } from './applied.ts';
 
-const manifest = (name: string): Manifest => ({ file: `${name}.yaml`, index: 0, object: { apiVersion: 'gatehouse.dev/v1alpha1', kind: 'ApiDefinition', metadata: { name, namespace: 'default' } } });
+const manifest = (name: string): Manifest => ({
+  file: `${name}.yaml`,
+  index: 0,
+  object: { apiVersion: 'gatehouse.dev/v1alpha1', kind: 'ApiDefinition', metadata: { name, namespace: 'default' } },
+});
 const id = (name: string) => `default_${name}_gatehouse.dev_ApiDefinition`;
 const changes = (versions: Record<string, string>): ChangeSet => ({
-  entries: Object.entries(versions).map(([name, resourceVersion]) => ({ id: id(name), v: 'gatehouse.dev/v1alpha1', kind: 'ApiDefinition', namespace: 'default', name, action: 'created', resourceVersion })),
+  entries: Object.entries(versions).map(([name, resourceVersion]) => ({
+    id: id(name),
+    v: 'gatehouse.dev/v1alpha1',
+    kind: 'ApiDefinition',
+    namespace: 'default',
+    name,
+    action: 'created',
+    resourceVersion,
+  })),
   counts: { created: 0, configured: 0, unchanged: 0, deleted: 0 },
   inventory: [],
   skipped: [],
@@ -15,11 +27,19 @@ const changes = (versions: Record<string, string>): ChangeSet => ({
 const owner = { name: 's', namespace: 'default' };
 /** The labels an apply by `owner` leaves on every object. */
 const labels = { 'gatehouse.dev/sync-name': 's', 'gatehouse.dev/sync-namespace': 'default' };
-const liveAt = (versions: Record<string, string | undefined>) => (objectId: string): KubeObject | undefined => {
-  const name = objectId.split('_')[1];
-  const rv = versions[name];
-  return rv === undefined ? undefined : { apiVersion: 'gatehouse.dev/v1alpha1', kind: 'ApiDefinition', metadata: { name, resourceVersion: rv, labels } };
-};
+const liveAt =
+  (versions: Record<string, string | undefined>) =>
+  (objectId: string): KubeObject | undefined => {
+    const name = objectId.split('_')[1];
+    const rv = versions[name];
+    return rv === undefined
+      ? undefined
+      : {
+          apiVersion: 'gatehouse.dev/v1alpha1',
+          kind: 'ApiDefinition',
+          metadata: { name, resourceVersion: rv, labels },
+        };
+  };
 
 test('a record matches only its revision and build settings', () => {
   const records = new AppliedRecords();
@@ -33,12 +53,28 @@ test('a record matches only its revision and build settings', () => {
 
 test('drift is a newer or missing live object; a cache behind our own write is not drift', () => {
   const records = new AppliedRecords();
-  records.record('k', 'r', 'b', [manifest('same'), manifest('edited'), manifest('deleted'), manifest('lagging')], changes({ same: '10', edited: '11', deleted: '12', lagging: '20' }));
+  records.record(
+    'k',
+    'r',
+    'b',
+    [manifest('same'), manifest('edited'), manifest('deleted'), manifest('lagging')],
+    changes({ same: '10', edited: '11', deleted: '12', lagging: '20' }),
+  );
   const record = records.match('k', 'r', 'b')!;
-  const drifted = driftedManifests(record, liveAt({ same: '10', edited: '15', deleted: undefined, lagging: '19' }), owner);
-  assert.deepEqual(drifted.map((m) => m.object.metadata.name), ['edited', 'deleted']);
+  const drifted = driftedManifests(
+    record,
+    liveAt({ same: '10', edited: '15', deleted: undefined, lagging: '19' }),
+    owner,
+  );
+  assert.deepEqual(
+    drifted.map((m) => m.object.metadata.name),
+    ['edited', 'deleted'],
+  );
   records.update(record, changes({ edited: '16', deleted: '17' }));
-  assert.deepEqual(driftedManifests(record, liveAt({ same: '10', edited: '16', deleted: '17', lagging: '20' }), owner), []);
+  assert.deepEqual(
+    driftedManifests(record, liveAt({ same: '10', edited: '16', deleted: '17', lagging: '20' }), owner),
+    [],
+  );
 });
 
 test('for kinds with a generation, only a spec change is drift: status writes move resourceVersion alone', () => {
@@ -47,9 +83,23 @@ test('for kinds with a generation, only a spec change is drift: status writes mo
   set.entries[0].generation = 3;
   records.record('k', 'r', 'b', [manifest('api')], set);
   const record = records.match('k', 'r', 'b')!;
-  const at = (resourceVersion: string, generation: number, metadata: Partial<KubeObject['metadata']> = {}) => () => ({ apiVersion: 'gatehouse.dev/v1alpha1', kind: 'ApiDefinition', metadata: { name: 'api', resourceVersion, generation, labels, ...metadata } });
+  const at =
+    (resourceVersion: string, generation: number, metadata: Partial<KubeObject['metadata']> = {}) =>
+    () => ({
+      apiVersion: 'gatehouse.dev/v1alpha1',
+      kind: 'ApiDefinition',
+      metadata: { name: 'api', resourceVersion, generation, labels, ...metadata },
+    });
   assert.deepEqual(driftedManifests(record, at('14', 3), owner), [], 'a status write');
   assert.equal(driftedManifests(record, at('15', 4), owner).length, 1, 'a spec edit');
-  assert.equal(driftedManifests(record, at('16', 3, { annotations: { hand: 'edit' } }), owner).length, 1, 'an annotation added by hand');
-  assert.equal(driftedManifests(record, at('17', 3, { labels: { ...labels, team: 'x' } }), owner).length, 1, 'a label added by hand');
+  assert.equal(
+    driftedManifests(record, at('16', 3, { annotations: { hand: 'edit' } }), owner).length,
+    1,
+    'an annotation added by hand',
+  );
+  assert.equal(
+    driftedManifests(record, at('17', 3, { labels: { ...labels, team: 'x' } }), owner).length,
+    1,
+    'a label added by hand',
+  );
 });

@@ -51,7 +51,9 @@ export class AppliedRecords {
 }
 
 function stampOf(entry: { resourceVersion?: string; generation?: number }): Stamp {
-  return entry.generation === undefined ? { resourceVersion: entry.resourceVersion! } : { resourceVersion: entry.resourceVersion!, generation: entry.generation };
+  return entry.generation === undefined
+    ? { resourceVersion: entry.resourceVersion! }
+    : { resourceVersion: entry.resourceVersion!, generation: entry.generation };
 }
 
 /**
@@ -62,7 +64,11 @@ function stampOf(entry: { resourceVersion?: string; generation?: number }): Stam
  * edits move no generation). A cache behind the recorded stamp is lagging behind this
  * controller's own write, not drift.
  */
-export function driftedManifests(record: Applied, live: (id: string) => KubeObject | undefined, owner: SyncOwner): Manifest[] {
+export function driftedManifests(
+  record: Applied,
+  live: (id: string) => KubeObject | undefined,
+  owner: SyncOwner,
+): Manifest[] {
   return record.manifests.filter((manifest) => {
     const id = objectId(manifest.object);
     const seen = live(id)?.metadata;

@@ -6,13 +6,17 @@
 import { join } from 'node:path';
 import { secretKind, type Secret } from '../../api/core/secret/index.ts';
 import { parseDuration } from '../../api/duration.ts';
-import { gitRepositoryKind, type GitRepository, type GitRepositoryStatus } from '../../api/kinds/git-repository/index.ts';
+import {
+  gitRepositoryKind,
+  type GitRepository,
+  type GitRepositoryStatus,
+} from '../../api/kinds/git-repository/index.ts';
 import { findCondition } from '../../api/status.ts';
 import { isStatusError } from '../../client/errors.ts';
 import type { KubeClient } from '../../client/rest.ts';
 import {
   ConditionType,
-  EventRecorder,
+  type EventRecorder,
   markFailed,
   markReady,
   markStalled,
@@ -106,12 +110,17 @@ export class GitRepositoryReconciler implements Reconciler {
         lastRevision: previous?.revision,
       });
       if (result.changed || !previous || previous.digest !== result.digest) {
-        status.artifact = { revision: result.revision, digest: result.digest, path: relativeTo(dataDir, result.path), lastUpdateTime: new Date().toISOString() };
+        status.artifact = {
+          revision: result.revision,
+          digest: result.digest,
+          path: relativeTo(dataDir, result.path),
+          lastUpdateTime: new Date().toISOString(),
+        };
         const message = `stored artifact for revision ${result.revision}`;
         void events.record(repo, 'Normal', SourceEventReason.NewArtifact, message);
       } else if (readyBefore?.status === 'False') {
-        const message = `fetching works again (it failed with ${readyBefore.reason}); ` +
-          `revision ${result.revision} is unchanged`;
+        const message =
+          `fetching works again (it failed with ${readyBefore.reason}); ` + `revision ${result.revision} is unchanged`;
         void events.record(repo, 'Normal', SourceEventReason.Recovered, message);
       }
       markReady(target, SourceReason.Succeeded, `stored artifact for revision ${result.revision}`);
@@ -143,7 +152,8 @@ export class GitRepositoryReconciler implements Reconciler {
     try {
       secret = await this.deps.client.get<Secret>(secretKind, ref.name, repo.metadata.namespace);
     } catch (err) {
-      if (isStatusError(err, 'NotFound')) throw new Error(`Secret ${repo.metadata.namespace}/${ref.name} named by spec.secretRef not found`);
+      if (isStatusError(err, 'NotFound'))
+        throw new Error(`Secret ${repo.metadata.namespace}/${ref.name} named by spec.secretRef not found`);
       throw err;
     }
     const data: Record<string, string> = {};

@@ -4,7 +4,11 @@ import type { KubeClient, ResourceRef } from '../../client/rest.ts';
 import type { Request } from '../../controller/runtime/index.ts';
 
 /** The object as stored now, or undefined when it does not exist. */
-export async function getOrUndefined<T extends KubeObject>(client: KubeClient, ref: ResourceRef, request: Request): Promise<T | undefined> {
+export async function getOrUndefined<T extends KubeObject>(
+  client: KubeClient,
+  ref: ResourceRef,
+  request: Request,
+): Promise<T | undefined> {
   try {
     return await client.get<T>(ref, request.name, request.namespace);
   } catch (err) {

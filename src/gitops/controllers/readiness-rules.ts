@@ -56,7 +56,10 @@ export function receiverRule(
       const path = receiverPath(namespace, receiver.metadata.name!);
       const secretName = receiver.spec.secretRef.name;
       const token = readToken(secrets.get(namespace, secretName), namespace, secretName);
-      const resources = inNamespace(namespace, receiver.spec.resources.map((r) => r.name));
+      const resources = inNamespace(
+        namespace,
+        receiver.spec.resources.map((r) => r.name),
+      );
       return {
         problems: [
           ...(token.ok ? [] : [{ reason: token.reason, message: token.message }]),
@@ -84,15 +87,21 @@ export function consumerRule(
       // The gateway gives a subject listed twice to the Consumer first by name.
       const shared = (consumer.spec.jwtSubjects ?? [])
         .map((subject) => {
-          const holders = subjects.get(cacheKey(namespace, subject)).map((c) => c.metadata.name!).sort();
+          const holders = subjects
+            .get(cacheKey(namespace, subject))
+            .map((c) => c.metadata.name!)
+            .sort();
           return { subject, holders };
         })
         .filter((s) => s.holders.length > 1);
       const describe = (list: typeof shared): Finding => ({
         reason: ReadinessReason.JWTSubjectConflict,
         message: `spec.jwtSubjects: ${list
-          .map((s) => `"${s.subject}" is listed by Consumers ${listed(inNamespace(namespace, s.holders))}; ` +
-            `the gateway uses ${s.holders[0]}`)
+          .map(
+            (s) =>
+              `"${s.subject}" is listed by Consumers ${listed(inNamespace(namespace, s.holders))}; ` +
+              `the gateway uses ${s.holders[0]}`,
+          )
           .join('; ')}`,
       });
       const lost = shared.filter((s) => s.holders[0] !== consumer.metadata.name);
@@ -126,8 +135,13 @@ export function apiKeyRule(
         problems: [
           ...(expired ? [{ reason: ReadinessReason.Expired, message: `spec.expires: expired at ${expires}` }] : []),
           ...missing(ReadinessReason.ConsumerNotFound, 'spec.consumer', 'Consumer', consumers, owner),
-          ...missing(ReadinessReason.PolicyNotFound, 'spec.policies', 'SecurityPolicy', policies,
-            inNamespace(namespace, key.spec.policies ?? [])),
+          ...missing(
+            ReadinessReason.PolicyNotFound,
+            'spec.policies',
+            'SecurityPolicy',
+            policies,
+            inNamespace(namespace, key.spec.policies ?? []),
+          ),
         ],
         readyMessage: `authenticates as Consumer ${listed(owner)}${expires ? ` until ${expires}` : ''}`,
         recheckAt: expired ? undefined : expiry,

@@ -18,15 +18,42 @@ import { parseDuration } from '../../api/duration.ts';
 import { gitRepositoryKind, type GitRepository } from '../../api/kinds/git-repository/index.ts';
 import type { KubeObject } from '../../api/kind.ts';
 import { findCondition } from '../../api/status.ts';
-import { syncKind, type InventoryEntry, type Sync, type SyncHistoryEntry, type SyncStatus } from '../../api/kinds/sync/index.ts';
+import {
+  syncKind,
+  type InventoryEntry,
+  type Sync,
+  type SyncHistoryEntry,
+  type SyncStatus,
+} from '../../api/kinds/sync/index.ts';
 import { serviceAccountUsername } from '../../api/core/service-account/names.ts';
 import { isStatusError } from '../../client/errors.ts';
 import type { KubeClient } from '../../client/rest.ts';
-import { EventRecorder, markFailed, markReady, markReconciling, SubresourceRefusal, writeStatus, type Reconciler, type Request, type Result, type RuntimeLogger } from '../../controller/runtime/index.ts';
+import {
+  type EventRecorder,
+  markFailed,
+  markReady,
+  markReconciling,
+  SubresourceRefusal,
+  writeStatus,
+  type Reconciler,
+  type Request,
+  type Result,
+  type RuntimeLogger,
+} from '../../controller/runtime/index.ts';
 import type { Redactor } from '../redact.ts';
 import { AppliedRecords, driftedManifests } from './applied.ts';
 import { getOrUndefined } from './read.ts';
-import { applySet, build, BuildError, describeObject, diffSet, ValidationError, type ChangeSet, type Manifest, type ObjectDiff } from '../sync/index.ts';
+import {
+  applySet,
+  build,
+  BuildError,
+  describeObject,
+  diffSet,
+  ValidationError,
+  type ChangeSet,
+  type Manifest,
+  type ObjectDiff,
+} from '../sync/index.ts';
 
 /** Condition reasons of Sync (a catalogue: tools branch on them). */
 export const SyncReason = {
@@ -68,7 +95,9 @@ export interface SyncDiff {
 }
 
 /** What a reconcile needs from the source, or why it cannot go on. */
-type SourceState = { ok: true; revision: string; digest?: string; dir: string } | { ok: false; reason: string; message: string };
+type SourceState =
+  | { ok: true; revision: string; digest?: string; dir: string }
+  | { ok: false; reason: string; message: string };
 
 export class SyncReconciler implements Reconciler {
   private readonly applied = new AppliedRecords();
@@ -85,7 +114,18 @@ export class SyncReconciler implements Reconciler {
     if (found.metadata.deletionTimestamp) return this.finalize(found);
     if (!found.metadata.finalizers?.includes(SYNC_FINALIZER)) {
       // The resourceVersion makes this a compare-and-swap: a concurrent edit means a retry.
-      found = await client.patch<Sync>(syncKind, found.metadata.name!, { metadata: { resourceVersion: found.metadata.resourceVersion, finalizers: [...(found.metadata.finalizers ?? []), SYNC_FINALIZER] } }, 'merge', found.metadata.namespace);
+      found = await client.patch<Sync>(
+        syncKind,
+        found.metadata.name!,
+        {
+          metadata: {
+            resourceVersion: found.metadata.resourceVersion,
+            finalizers: [...(found.metadata.finalizers ?? []), SYNC_FINALIZER],
+          },
+        },
+        'merge',
+        found.metadata.namespace,
+      );
     }
     if (found.spec.suspend) return;
     const sync = structuredClone(found);
@@ -115,7 +155,8 @@ export class SyncReconciler implements Reconciler {
     const applier = applierOf(client, sync);
     try {
       const build = buildKey(sync);
-      const record = status.lastAppliedRevision === source.revision ? this.applied.match(key, source.revision, build) : undefined;
+      const record =
+        status.lastAppliedRevision === source.revision ? this.applied.match(key, source.revision, build) : undefined;
       if (record) {
         const drifted = driftedManifests(record, this.deps.live, ownerOf(sync));
         const owner = ownerOf(sync);
@@ -130,11 +171,26 @@ export class SyncReconciler implements Reconciler {
         this.applied.record(key, source.revision, build, manifests, changes);
       }
     } catch (err) {
-      const reason = accessDenied(err) ? SyncReason.AccessDenied : err instanceof BuildError ? SyncReason.BuildFailed
-        : err instanceof ValidationError ? SyncReason.ValidationFailed : SyncReason.ApplyFailed;
+      const reason = accessDenied(err)
+        ? SyncReason.AccessDenied
+        : err instanceof BuildError
+          ? SyncReason.BuildFailed
+          : err instanceof ValidationError
+            ? SyncReason.ValidationFailed
+            : SyncReason.ApplyFailed;
       const message = this.deps.redactor.redact(`revision ${source.revision}: ${(err as Error).message}`);
       markFailed(target, reason, message);
-      addHistory(status, { revision: source.revision, digest: source.digest, time: new Date().toISOString(), status: 'Failed', message: firstLine(message) }, undefined);
+      addHistory(
+        status,
+        {
+          revision: source.revision,
+          digest: source.digest,
+          time: new Date().toISOString(),
+          status: 'Failed',
+          message: firstLine(message),
+        },
+        undefined,
+      );
       await report();
       void events.record(sync, 'Warning', reason, message);
       // A revision that does not build or validate, or that the identity applying may not write, will not get
@@ -150,11 +206,27 @@ export class SyncReconciler implements Reconciler {
       // Git did not move, yet objects had to be written: someone edited or deleted them.
       void events.record(sync, 'Warning', SyncReason.DriftCorrected, `drift corrected: ${describeChanges(changes)}`);
     } else if (changed) {
-      void events.record(sync, 'Normal', SyncReason.ReconciliationSucceeded, `applied revision ${source.revision}: ${describeCounts(changes)}`);
+      void events.record(
+        sync,
+        'Normal',
+        SyncReason.ReconciliationSucceeded,
+        `applied revision ${source.revision}: ${describeCounts(changes)}`,
+      );
     }
     status.lastAppliedRevision = source.revision;
     status.inventory = { entries: changes.inventory };
-    addHistory(status, { revision: source.revision, digest: source.digest, time: new Date().toISOString(), status: 'Succeeded', message: describeCounts(changes), ...changes.counts }, changed);
+    addHistory(
+      status,
+      {
+        revision: source.revision,
+        digest: source.digest,
+        time: new Date().toISOString(),
+        status: 'Succeeded',
+        message: describeCounts(changes),
+        ...changes.counts,
+      },
+      changed,
+    );
     markReady(target, SyncReason.ReconciliationSucceeded, `applied revision ${source.revision}`);
     await report();
     return interval;
@@ -171,13 +243,36 @@ export class SyncReconciler implements Reconciler {
         const options = { owner: ownerOf(sync), previousInventory: inventory, prune: true };
         const changes = await applySet(applierOf(client, sync), [], options);
         const left = changes.skipped.map((k) => `${describeObject(k)} (${k.reason})`);
-        void events.record(sync, 'Normal', SyncReason.GarbageCollected, `Sync deleted: ${changes.counts.deleted} of ${inventory.length} objects deleted${left.length ? `; left: ${left.join('; ')}` : ''}`);
+        void events.record(
+          sync,
+          'Normal',
+          SyncReason.GarbageCollected,
+          `Sync deleted: ${changes.counts.deleted} of ${inventory.length} objects deleted${left.length ? `; left: ${left.join('; ')}` : ''}`,
+        );
       } catch (err) {
-        void events.record(sync, 'Warning', SyncReason.GarbageCollectionFailed, this.deps.redactor.redact(`Sync deleted, but its objects could not all be deleted: ${(err as Error).message}`));
+        void events.record(
+          sync,
+          'Warning',
+          SyncReason.GarbageCollectionFailed,
+          this.deps.redactor.redact(
+            `Sync deleted, but its objects could not all be deleted: ${(err as Error).message}`,
+          ),
+        );
         throw err;
       }
     }
-    await client.patch<Sync>(syncKind, sync.metadata.name!, { metadata: { resourceVersion: sync.metadata.resourceVersion, finalizers: finalizers.filter((f) => f !== SYNC_FINALIZER) } }, 'merge', sync.metadata.namespace);
+    await client.patch<Sync>(
+      syncKind,
+      sync.metadata.name!,
+      {
+        metadata: {
+          resourceVersion: sync.metadata.resourceVersion,
+          finalizers: finalizers.filter((f) => f !== SYNC_FINALIZER),
+        },
+      },
+      'merge',
+      sync.metadata.namespace,
+    );
     this.applied.forget(`${sync.metadata.namespace}/${sync.metadata.name}`);
   }
 
@@ -208,8 +303,16 @@ export class SyncReconciler implements Reconciler {
   private async source(sync: Sync): Promise<SourceState> {
     const ref = sync.spec.sourceRef;
     const namespace = ref.namespace ?? sync.metadata.namespace ?? 'default';
-    const repo = await getOrUndefined<GitRepository>(this.deps.client, gitRepositoryKind, { namespace, name: ref.name });
-    if (!repo) return { ok: false, reason: SyncReason.SourceNotFound, message: `GitRepository ${namespace}/${ref.name} named by spec.sourceRef not found` };
+    const repo = await getOrUndefined<GitRepository>(this.deps.client, gitRepositoryKind, {
+      namespace,
+      name: ref.name,
+    });
+    if (!repo)
+      return {
+        ok: false,
+        reason: SyncReason.SourceNotFound,
+        message: `GitRepository ${namespace}/${ref.name} named by spec.sourceRef not found`,
+      };
     const artifact = repo.status?.artifact;
     if (!artifact?.path) {
       // Why it has none (a refused credential, an unknown host) is the source's Ready message.
@@ -218,11 +321,20 @@ export class SyncReconciler implements Reconciler {
       const message = `GitRepository ${namespace}/${ref.name} has no artifact yet${why}`;
       return { ok: false, reason: SyncReason.ArtifactNotReady, message };
     }
-    return { ok: true, revision: artifact.revision, digest: artifact.digest, dir: join(this.deps.dataDir, artifact.path) };
+    return {
+      ok: true,
+      revision: artifact.revision,
+      digest: artifact.digest,
+      dir: join(this.deps.dataDir, artifact.path),
+    };
   }
 
   private build(sync: Sync, dir: string): Promise<Manifest[]> {
-    return build(dir, sync.spec.path, { namespace: sync.metadata.namespace ?? 'default', targetNamespace: sync.spec.targetNamespace, substitute: sync.spec.substitute });
+    return build(dir, sync.spec.path, {
+      namespace: sync.metadata.namespace ?? 'default',
+      targetNamespace: sync.spec.targetNamespace,
+      substitute: sync.spec.substitute,
+    });
   }
 }
 
@@ -239,8 +351,14 @@ function withUnchanged(partial: ChangeSet | undefined, untouched: number, invent
  * found object by object). */
 function buildKey(sync: Sync): string {
   const { sourceRef, path, targetNamespace, substitute, prune, serviceAccountName } = sync.spec;
-  return JSON.stringify([sourceRef, path, targetNamespace ?? null, substitute ?? null, prune,
-    serviceAccountName ?? null]);
+  return JSON.stringify([
+    sourceRef,
+    path,
+    targetNamespace ?? null,
+    substitute ?? null,
+    prune,
+    serviceAccountName ?? null,
+  ]);
 }
 
 /** The client a Sync's objects are read, written and deleted with: as its spec.serviceAccountName, in its
@@ -269,7 +387,11 @@ function ownerOf(sync: Sync) {
 function addHistory(status: SyncStatus, entry: SyncHistoryEntry, changed: boolean | undefined): void {
   const history = status.history ?? [];
   const newest = history[0];
-  const repeat = newest && newest.revision === entry.revision && newest.status === entry.status && (entry.status === 'Failed' ? newest.message === entry.message : changed === false);
+  const repeat =
+    newest &&
+    newest.revision === entry.revision &&
+    newest.status === entry.status &&
+    (entry.status === 'Failed' ? newest.message === entry.message : changed === false);
   if (repeat) return;
   status.history = [entry, ...history].slice(0, HISTORY_LIMIT);
 }
@@ -288,5 +410,10 @@ function describeChanges(changes: ChangeSet): string {
 
 function firstLine(text: string): string {
   const lines = text.split('\n');
-  return lines.length > 1 ? `${lines[0]} ${lines.slice(1).map((l) => l.trim()).join('; ')}` : text;
+  return lines.length > 1
+    ? `${lines[0]} ${lines
+        .slice(1)
+        .map((l) => l.trim())
+        .join('; ')}`
+    : text;
 }

@@ -21,30 +21,33 @@ async function tree(files: Record<string, string>): Promise<string> {
 
 test('the digest is the documented hash over sorted paths, modes, sizes and contents', async () => {
   const dir = await tree({ 'b.yaml': 'bb', 'a/c.yaml': 'c' });
-  const expected = createHash('sha256').update('a/c.yaml\x00100644\x001\x00c').update('b.yaml\x00100644\x002\x00bb').digest('hex');
+  const expected = createHash('sha256')
+    .update('a/c.yaml\x00100644\x001\x00c')
+    .update('b.yaml\x00100644\x002\x00bb')
+    .digest('hex');
   assert.equal(await digestDirectory(dir), `sha256:${expected}`);
 });
 
 test('the same files give the same digest, whatever the order they were written in', async () => {
-  const one = await tree({ 'x/1': 'one', 'x/2': 'two', 'y': 'why' });
-  const two = await tree({ 'y': 'why', 'x/2': 'two', 'x/1': 'one' });
+  const one = await tree({ 'x/1': 'one', 'x/2': 'two', y: 'why' });
+  const two = await tree({ y: 'why', 'x/2': 'two', 'x/1': 'one' });
   await mkdir(join(two, 'empty-dir'));
   assert.equal(await digestDirectory(one), await digestDirectory(two));
 });
 
 test('content, path and the executable bit each change the digest', async () => {
-  const base = await digestDirectory(await tree({ 'a': '1', 'b': '2' }));
-  assert.notEqual(await digestDirectory(await tree({ 'a': '1', 'b': '3' })), base);
-  assert.notEqual(await digestDirectory(await tree({ 'a': '1', 'c': '2' })), base);
+  const base = await digestDirectory(await tree({ a: '1', b: '2' }));
+  assert.notEqual(await digestDirectory(await tree({ a: '1', b: '3' })), base);
+  assert.notEqual(await digestDirectory(await tree({ a: '1', c: '2' })), base);
   // Moving bytes between files must not collide (sizes are part of the hash).
-  assert.notEqual(await digestDirectory(await tree({ 'a': '12', 'b': '' })), base);
-  const exec = await tree({ 'a': '1', 'b': '2' });
+  assert.notEqual(await digestDirectory(await tree({ a: '12', b: '' })), base);
+  const exec = await tree({ a: '1', b: '2' });
   await chmod(join(exec, 'b'), 0o755);
   assert.notEqual(await digestDirectory(exec), base);
 });
 
 test('only regular files count', async () => {
-  const dir = await tree({ 'a': '1' });
+  const dir = await tree({ a: '1' });
   const before = await digestDirectory(dir);
   await symlink('/etc/hostname', join(dir, 'link'));
   assert.equal(await digestDirectory(dir), before);

@@ -25,7 +25,10 @@ export function artifactPath(workDir: string, commit: string): string {
 }
 
 export async function hasArtifact(workDir: string, commit: string): Promise<boolean> {
-  return stat(artifactPath(workDir, commit)).then((s) => s.isDirectory(), () => false);
+  return stat(artifactPath(workDir, commit)).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
 }
 
 interface TreeFile {
@@ -55,7 +58,12 @@ async function treeFiles(session: GitSession, gitDir: string, commit: string): P
 }
 
 /** Writes the tree of `commit` (whose objects are in `gitDir`) to its artifact directory. */
-export async function writeArtifact(session: GitSession, gitDir: string, commit: string, workDir: string): Promise<void> {
+export async function writeArtifact(
+  session: GitSession,
+  gitDir: string,
+  commit: string,
+  workDir: string,
+): Promise<void> {
   await mkdir(artifactsDir(workDir), { recursive: true });
   const files = await treeFiles(session, gitDir, commit);
   const temp = await mkdtemp(join(artifactsDir(workDir), TEMP_PREFIX));
@@ -80,7 +88,8 @@ async function writeBlobs(stdout: Readable, files: TreeFile[], dir: string): Pro
   for (const file of files) {
     const header = await reader.line();
     const size = /^[0-9a-f]+ blob (\d+)$/.exec(header ?? '')?.[1];
-    if (size === undefined) throw new GitError('GIT_FAILED', `git cat-file: unexpected answer "${header ?? ''}" for ${file.path}`);
+    if (size === undefined)
+      throw new GitError('GIT_FAILED', `git cat-file: unexpected answer "${header ?? ''}" for ${file.path}`);
     const content = await reader.take(Number(size) + 1);
     const target = join(dir, file.path);
     const parent = dirname(target);
@@ -116,7 +125,10 @@ class ChunkReader {
       const all = this.#buffered.length === 1 ? this.#buffered[0] : Buffer.concat(this.#buffered);
       this.#buffered = all.length ? [all] : [];
       const nl = all.indexOf(10, scanned);
-      if (nl >= 0) return this.#consume(nl + 1).subarray(0, nl).toString('utf8');
+      if (nl >= 0)
+        return this.#consume(nl + 1)
+          .subarray(0, nl)
+          .toString('utf8');
       scanned = all.length;
       if (!(await this.#fill())) return undefined;
     }

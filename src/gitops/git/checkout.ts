@@ -47,7 +47,8 @@ export interface CheckoutResult {
 }
 
 export async function checkout(options: CheckoutOptions): Promise<CheckoutResult> {
-  if (!(options.timeoutMs > 0 && Number.isFinite(options.timeoutMs))) throw new RangeError(`checkout: timeoutMs must be a positive number of milliseconds, got ${options.timeoutMs}`);
+  if (!(options.timeoutMs > 0 && Number.isFinite(options.timeoutMs)))
+    throw new RangeError(`checkout: timeoutMs must be a positive number of milliseconds, got ${options.timeoutMs}`);
   const url = parseGitUrl(options.url);
   const target = refTarget(options.ref);
   const workDir = resolve(options.workDir);
@@ -57,7 +58,8 @@ export async function checkout(options: CheckoutOptions): Promise<CheckoutResult
       let commit = wanted.commit;
       // A pinned commit on a branch was checked against that branch only if the last
       // revision named both; anything else on disk is the commit's tree and needs no fetch.
-      const verified = target.kind !== 'commit' || !target.branch || formatRevision(wanted.name, commit) === options.lastRevision;
+      const verified =
+        target.kind !== 'commit' || !target.branch || formatRevision(wanted.name, commit) === options.lastRevision;
       if (!verified || !(await hasArtifact(workDir, commit))) {
         const gitDir = join(workDir, 'fetch.git');
         try {
@@ -72,7 +74,13 @@ export async function checkout(options: CheckoutOptions): Promise<CheckoutResult
       await collectGarbage(workDir, commit);
       const path = artifactPath(workDir, commit);
       const revision = formatRevision(wanted.name, commit);
-      return { revision, commit, digest: await digestDirectory(path), path, changed: revision !== options.lastRevision };
+      return {
+        revision,
+        commit,
+        digest: await digestDirectory(path),
+        path,
+        changed: revision !== options.lastRevision,
+      };
     }),
   );
 }

@@ -14,11 +14,20 @@ const RULES: ReadonlyArray<[GitErrorCode, RegExp]> = [
   ['HOST_KEY_MISMATCH', /REMOTE HOST IDENTIFICATION HAS CHANGED|Host key for \S+ has changed/],
   ['HOST_KEY_UNKNOWN', /No \S+ host key is known for|Host key verification failed/],
   ['INVALID_CREDENTIALS', /Load key "[^"]*": (?:invalid format|error in libcrypto|incorrect passphrase)/],
-  ['AUTH_FAILED', /Permission denied \(|Authentication failed for|could not read (?:Username|Password) for|returned error: 40[13]/],
-  ['TLS_FAILED', /SSL certificate problem|server certificate verification failed|unable to get local issuer certificate|no alternative certificate subject name|certificate verify failed/],
+  [
+    'AUTH_FAILED',
+    /Permission denied \(|Authentication failed for|could not read (?:Username|Password) for|returned error: 40[13]/,
+  ],
+  [
+    'TLS_FAILED',
+    /SSL certificate problem|server certificate verification failed|unable to get local issuer certificate|no alternative certificate subject name|certificate verify failed/,
+  ],
   ['REPOSITORY_NOT_FOUND', /does not appear to be a git repository|repository '[^']*' not found|Repository not found/i],
   ['REF_NOT_FOUND', /couldn't find remote ref|not our ref|unadvertised object|no such remote ref/],
-  ['HOST_UNREACHABLE', /Could not resolve host|Connection refused|Failed to connect to|Couldn't connect to server|No route to host|Network is unreachable|Connection timed out|kex_exchange_identification|Connection reset by peer|Connection closed by/],
+  [
+    'HOST_UNREACHABLE',
+    /Could not resolve host|Connection refused|Failed to connect to|Couldn't connect to server|No route to host|Network is unreachable|Connection timed out|kex_exchange_identification|Connection reset by peer|Connection closed by/,
+  ],
 ];
 
 export function classify(stderr: string): Classification {
@@ -42,11 +51,21 @@ const PER_ATTEMPT = / after \d+ (?:ms|milliseconds)(?: with \d+ (?:out of -?\d+ 
  * and curl's elapsed times and byte counts are left out, so one failure repeated gives one
  * message: Events aggregate and status is not rewritten. */
 export function summarize(stderr: string, privateDir?: string, maxLines = 3): string {
-  const text = (privateDir ? stderr.replaceAll(`${privateDir}/`, '').replaceAll(privateDir, '.') : stderr)
-    .replace(PER_ATTEMPT, '');
+  const text = (privateDir ? stderr.replaceAll(`${privateDir}/`, '').replaceAll(privateDir, '.') : stderr).replace(
+    PER_ATTEMPT,
+    '',
+  );
   const lines = text
     .split(/\r?\n/)
     .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith('@') && !l.startsWith('hint:') && !/^(fatal: )?Could not read from remote repository|^Please make sure you have the correct access rights|^and the repository exists/.test(l));
+    .filter(
+      (l) =>
+        l &&
+        !l.startsWith('@') &&
+        !l.startsWith('hint:') &&
+        !/^(fatal: )?Could not read from remote repository|^Please make sure you have the correct access rights|^and the repository exists/.test(
+          l,
+        ),
+    );
   return lines.slice(-maxLines).join('; ');
 }

@@ -76,7 +76,12 @@ function shellQuote(value: string): string {
 
 /** Validates `auth` for the URL's transport and plans the private directory `dir`.
  * Throws MISSING_CREDENTIALS or INVALID_CREDENTIALS naming the Secret and key. */
-export function planCredentials(url: GitUrl, auth: GitAuth | undefined, dir: string, timeoutMs: number): CredentialPlan {
+export function planCredentials(
+  url: GitUrl,
+  auth: GitAuth | undefined,
+  dir: string,
+  timeoutMs: number,
+): CredentialPlan {
   const home = join(dir, 'home');
   const plan: CredentialPlan = {
     files: [],
@@ -94,28 +99,52 @@ export function planCredentials(url: GitUrl, auth: GitAuth | undefined, dir: str
   if (url.transport === 'ssh') {
     const identity = value('identity');
     const knownHosts = value('knownHosts');
-    if (!plan.source) throw new GitError('MISSING_CREDENTIALS', 'spec.secretRef: an ssh URL needs a Secret with identity and known_hosts');
-    if (!knownHosts) throw new GitError('MISSING_CREDENTIALS', `${where}: known_hosts is required for ssh URLs (host keys are never trusted on first use)`);
-    if (!identity) throw new GitError('MISSING_CREDENTIALS', `${where}: identity (a private key) is required for ssh URLs`);
+    if (!plan.source)
+      throw new GitError(
+        'MISSING_CREDENTIALS',
+        'spec.secretRef: an ssh URL needs a Secret with identity and known_hosts',
+      );
+    if (!knownHosts)
+      throw new GitError(
+        'MISSING_CREDENTIALS',
+        `${where}: known_hosts is required for ssh URLs (host keys are never trusted on first use)`,
+      );
+    if (!identity)
+      throw new GitError('MISSING_CREDENTIALS', `${where}: identity (a private key) is required for ssh URLs`);
     const identityFile = join(dir, 'identity');
     const knownHostsFile = join(dir, 'known_hosts');
     // OpenSSH refuses a key file whose last line has no newline.
     plan.files.push({ path: identityFile, content: identity.endsWith('\n') ? identity : `${identity}\n`, mode: 0o600 });
-    plan.files.push({ path: knownHostsFile, content: knownHosts.endsWith('\n') ? knownHosts : `${knownHosts}\n`, mode: 0o600 });
+    plan.files.push({
+      path: knownHostsFile,
+      content: knownHosts.endsWith('\n') ? knownHosts : `${knownHosts}\n`,
+      mode: 0o600,
+    });
     plan.secrets.push(identity);
     const ssh = [
-      'ssh', '-F', '/dev/null',
-      '-i', shellQuote(identityFile),
-      '-o', 'IdentitiesOnly=yes',
-      '-o', 'IdentityAgent=none',
-      '-o', `UserKnownHostsFile=${shellQuote(knownHostsFile)}`,
-      '-o', 'GlobalKnownHostsFile=/dev/null',
-      '-o', 'StrictHostKeyChecking=yes',
-      '-o', 'UpdateHostKeys=no',
-      '-o', 'BatchMode=yes',
+      'ssh',
+      '-F',
+      '/dev/null',
+      '-i',
+      shellQuote(identityFile),
+      '-o',
+      'IdentitiesOnly=yes',
+      '-o',
+      'IdentityAgent=none',
+      '-o',
+      `UserKnownHostsFile=${shellQuote(knownHostsFile)}`,
+      '-o',
+      'GlobalKnownHostsFile=/dev/null',
+      '-o',
+      'StrictHostKeyChecking=yes',
+      '-o',
+      'UpdateHostKeys=no',
+      '-o',
+      'BatchMode=yes',
       // A backstop only: the session deadline kills ssh first, so a hung connection is a
       // TIMEOUT over ssh as it is over http (where curl has no shorter connect timeout).
-      '-o', `ConnectTimeout=${Math.ceil(timeoutMs / 1000) + 1}`,
+      '-o',
+      `ConnectTimeout=${Math.ceil(timeoutMs / 1000) + 1}`,
     ];
     plan.env.GIT_SSH_COMMAND = ssh.join(' ');
     plan.env.GIT_SSH_VARIANT = 'ssh';
@@ -128,10 +157,19 @@ export function planCredentials(url: GitUrl, auth: GitAuth | undefined, dir: str
   const password = value('password');
   const bearerToken = value('bearerToken');
   const ca = value('caCert');
-  for (const [key, v] of [['username', username], ['password', password], ['bearerToken', bearerToken]] as const) {
-    if (v && /[\r\n]/.test(v)) throw new GitError('INVALID_CREDENTIALS', `${where}: ${key} contains a line break (a trailing newline from a file?)`);
+  for (const [key, v] of [
+    ['username', username],
+    ['password', password],
+    ['bearerToken', bearerToken],
+  ] as const) {
+    if (v && /[\r\n]/.test(v))
+      throw new GitError(
+        'INVALID_CREDENTIALS',
+        `${where}: ${key} contains a line break (a trailing newline from a file?)`,
+      );
   }
-  if (bearerToken && (username || password)) throw new GitError('INVALID_CREDENTIALS', `${where}: set username and password, or bearerToken, not both`);
+  if (bearerToken && (username || password))
+    throw new GitError('INVALID_CREDENTIALS', `${where}: set username and password, or bearerToken, not both`);
   if (username && !password) throw new GitError('MISSING_CREDENTIALS', `${where}: password is required with username`);
   if (password && !username) throw new GitError('MISSING_CREDENTIALS', `${where}: username is required with password`);
   if (username && password) {

@@ -13,13 +13,19 @@ const FETCHED = 'refs/gatehouse/fetched';
 
 /** Fetches `wanted` into a new bare repository at `gitDir`; resolves with the commit
  * fetched, which for a branch may be newer than the one ls-remote saw. */
-export async function fetchCommit(session: GitSession, gitDir: string, target: RefTarget, wanted: WantedRef): Promise<string> {
+export async function fetchCommit(
+  session: GitSession,
+  gitDir: string,
+  target: RefTarget,
+  wanted: WantedRef,
+): Promise<string> {
   await rm(gitDir, { recursive: true, force: true });
   await session.git(['init', '--quiet', '--bare', gitDir]);
   const url = session.url.url;
   const ref = describeTarget(target);
   const inRepo = { cwd: gitDir };
-  const fetch = (args: string[]) => session.git(['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', ...args], { ...inRepo, ref });
+  const fetch = (args: string[]) =>
+    session.git(['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', ...args], { ...inRepo, ref });
   const notFound = (): never => {
     throw new GitError('REF_NOT_FOUND', `git fetch ${redactUrl(url)}: ${ref} not found`);
   };

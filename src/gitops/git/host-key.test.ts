@@ -24,15 +24,26 @@ test('the fingerprint is the one ssh-keygen computes', () => {
   assert.equal(fingerprintOf(key), server.fingerprint);
 });
 
-for (const [name, scan] of [['scanHostKey', scanHostKey], ['ssh-keyscan', scanWithKeyscan], ['ssh accept-new', scanWithSsh]] as const) {
+for (const [name, scan] of [
+  ['scanHostKey', scanHostKey],
+  ['ssh-keyscan', scanWithKeyscan],
+  ['ssh accept-new', scanWithSsh],
+] as const) {
   test(`${name} reads the server's host key as a known_hosts line`, async () => {
     const key = await scan('127.0.0.1', server.port);
-    assert.deepEqual(key, { knownHostsLine: server.knownHostsLine, fingerprint: server.fingerprint, keyType: 'ssh-ed25519' });
+    assert.deepEqual(key, {
+      knownHostsLine: server.knownHostsLine,
+      fingerprint: server.fingerprint,
+      keyType: 'ssh-ed25519',
+    });
   });
 
   test(`${name}: nothing listening is HOST_UNREACHABLE naming host and port`, async () => {
     const port = Number(new URL(await closedPortUrl()).port);
-    await assert.rejects(scan('127.0.0.1', port), { code: 'HOST_UNREACHABLE', message: new RegExp(`^no ssh host key from \\[127\\.0\\.0\\.1\\]:${port}`) });
+    await assert.rejects(scan('127.0.0.1', port), {
+      code: 'HOST_UNREACHABLE',
+      message: new RegExp(`^no ssh host key from \\[127\\.0\\.0\\.1\\]:${port}`),
+    });
   });
 }
 

@@ -47,10 +47,14 @@ export async function scanHostKey(host: string, port = 22, options: ScanOptions 
 export async function scanWithKeyscan(host: string, port: number, options: ScanOptions = {}): Promise<HostKey> {
   checkHost(host, port);
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const result = await run('ssh-keyscan', ['-T', String(Math.max(1, Math.ceil(timeoutMs / 1000))), '-p', String(port), host], {
-    env: programEnv(),
-    signal: AbortSignal.timeout(timeoutMs),
-  });
+  const result = await run(
+    'ssh-keyscan',
+    ['-T', String(Math.max(1, Math.ceil(timeoutMs / 1000))), '-p', String(port), host],
+    {
+      env: programEnv(),
+      signal: AbortSignal.timeout(timeoutMs),
+    },
+  );
   const keys = result.stdout
     .split('\n')
     .map((line) => line.trim().split(/\s+/))
@@ -69,25 +73,44 @@ export async function scanWithSsh(host: string, port: number, options: ScanOptio
     const knownHosts = join(dir, 'known_hosts');
     // accept-new records the key into our scratch file; no login method is enabled, so the
     // connection ends right after the key exchange.
-    const result = await run('ssh', [
-      '-F', '/dev/null',
-      '-o', 'StrictHostKeyChecking=accept-new',
-      '-o', `UserKnownHostsFile=${knownHosts}`,
-      '-o', 'GlobalKnownHostsFile=/dev/null',
-      '-o', 'HashKnownHosts=no',
-      '-o', 'BatchMode=yes',
-      '-o', 'IdentityAgent=none',
-      '-o', 'PubkeyAuthentication=no',
-      '-o', 'PasswordAuthentication=no',
-      '-o', 'KbdInteractiveAuthentication=no',
-      '-o', 'GSSAPIAuthentication=no',
-      '-o', 'HostbasedAuthentication=no',
-      '-o', `ConnectTimeout=${Math.max(1, Math.ceil(timeoutMs / 1000))}`,
-      '-p', String(port),
-      '-l', 'git',
-      host,
-      'true',
-    ], { env: programEnv({ HOME: dir }), signal: AbortSignal.timeout(timeoutMs) });
+    const result = await run(
+      'ssh',
+      [
+        '-F',
+        '/dev/null',
+        '-o',
+        'StrictHostKeyChecking=accept-new',
+        '-o',
+        `UserKnownHostsFile=${knownHosts}`,
+        '-o',
+        'GlobalKnownHostsFile=/dev/null',
+        '-o',
+        'HashKnownHosts=no',
+        '-o',
+        'BatchMode=yes',
+        '-o',
+        'IdentityAgent=none',
+        '-o',
+        'PubkeyAuthentication=no',
+        '-o',
+        'PasswordAuthentication=no',
+        '-o',
+        'KbdInteractiveAuthentication=no',
+        '-o',
+        'GSSAPIAuthentication=no',
+        '-o',
+        'HostbasedAuthentication=no',
+        '-o',
+        `ConnectTimeout=${Math.max(1, Math.ceil(timeoutMs / 1000))}`,
+        '-p',
+        String(port),
+        '-l',
+        'git',
+        host,
+        'true',
+      ],
+      { env: programEnv({ HOME: dir }), signal: AbortSignal.timeout(timeoutMs) },
+    );
     const recorded = await readFile(knownHosts, 'utf8').catch(() => '');
     const fields = recorded.trim().split('\n')[0]?.split(/\s+/) ?? [];
     if (fields.length < 3) throw scanError(host, port, result.stderr, result.aborted, timeoutMs, dir);
@@ -103,19 +126,35 @@ function rank(type: string): number {
 }
 
 function hostKey(host: string, port: number, keyType: string, key: string): HostKey {
-  return { knownHostsLine: `${knownHostsName(host, port)} ${keyType} ${key}`, fingerprint: fingerprintOf(key), keyType };
+  return {
+    knownHostsLine: `${knownHostsName(host, port)} ${keyType} ${key}`,
+    fingerprint: fingerprintOf(key),
+    keyType,
+  };
 }
 
 function checkHost(host: string, port: number): void {
-  if (!host || host.startsWith('-') || /\s/.test(host)) throw new GitError('INVALID_URL', `host "${host}": not a host name or address`);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new GitError('INVALID_URL', `port ${port}: not a TCP port`);
+  if (!host || host.startsWith('-') || /\s/.test(host))
+    throw new GitError('INVALID_URL', `host "${host}": not a host name or address`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new GitError('INVALID_URL', `port ${port}: not a TCP port`);
 }
 
 /** No key came back: nothing answered as an ssh server there (ssh-keyscan says nothing
  * about why, ssh does). `privateDir` is the scratch directory ssh was pointed at. */
-function scanError(host: string, port: number, stderr: string, aborted: boolean, timeoutMs: number, privateDir?: string): GitError {
+function scanError(
+  host: string,
+  port: number,
+  stderr: string,
+  aborted: boolean,
+  timeoutMs: number,
+  privateDir?: string,
+): GitError {
   const where = knownHostsName(host, port);
   if (aborted) return new GitError('TIMEOUT', `no ssh host key from ${where} within ${timeoutMs} ms`);
   const detail = summarize(stderr, privateDir);
-  return new GitError('HOST_UNREACHABLE', `no ssh host key from ${where} (is an ssh server listening there?)${detail ? `: ${detail}` : ''}`);
+  return new GitError(
+    'HOST_UNREACHABLE',
+    `no ssh host key from ${where} (is an ssh server listening there?)${detail ? `: ${detail}` : ''}`,
+  );
 }

@@ -5,7 +5,11 @@ import { programEnv, run } from './process.ts';
 const env = programEnv();
 
 test('collects stdout, stderr and the exit code; feeds input', async () => {
-  const result = await run('sh', ['-c', 'cat; echo oops >&2; exit 3'], { env, signal: new AbortController().signal, input: 'hello\n' });
+  const result = await run('sh', ['-c', 'cat; echo oops >&2; exit 3'], {
+    env,
+    signal: new AbortController().signal,
+    input: 'hello\n',
+  });
   assert.deepEqual(result, { exitCode: 3, stdout: 'hello\n', stderr: 'oops\n', aborted: false });
 });
 
@@ -31,7 +35,9 @@ test('an already aborted signal starts nothing', async () => {
 });
 
 test('a missing program rejects with ENOENT', async () => {
-  await assert.rejects(run('gatehouse-no-such-program', [], { env, signal: new AbortController().signal }), { code: 'ENOENT' });
+  await assert.rejects(run('gatehouse-no-such-program', [], { env, signal: new AbortController().signal }), {
+    code: 'ENOENT',
+  });
 });
 
 test('a failing consumer kills the program and its error is rethrown', { timeout: 20_000 }, async () => {

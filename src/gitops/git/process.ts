@@ -41,7 +41,12 @@ export function programEnv(vars: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 export function run(file: string, args: readonly string[], options: RunOptions): Promise<RunResult> {
   return new Promise<RunResult>((resolve, reject) => {
     if (options.signal.aborted) return resolve({ exitCode: null, stdout: '', stderr: '', aborted: true });
-    const child = spawn(file, args, { env: options.env, cwd: options.cwd, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(file, args, {
+      env: options.env,
+      cwd: options.cwd,
+      detached: true,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let aborted = false;
     let consumerError: unknown;
     const killGroup = () => {

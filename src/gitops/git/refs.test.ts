@@ -4,7 +4,7 @@ import { formatRevision, isValidRefName, parseLsRemote, refTarget, selectSemverT
 
 const SHA = 'a'.repeat(40);
 
-test('precedence is Flux\'s: commit, semver, tag, branch, then the default branch', () => {
+test("precedence is Flux's: commit, semver, tag, branch, then the default branch", () => {
   const all = { branch: 'main', tag: 'v1', semver: '^1.0.0', commit: SHA };
   assert.deepEqual(refTarget(all), { kind: 'commit', commit: SHA, branch: 'main' });
   assert.deepEqual(refTarget({ ...all, commit: undefined }), { kind: 'semver', range: '^1.0.0' });
@@ -16,16 +16,52 @@ test('precedence is Flux\'s: commit, semver, tag, branch, then the default branc
 });
 
 test('malformed refs are INVALID_REF naming the field', () => {
-  assert.throws(() => refTarget({ commit: 'abc123' }), { code: 'INVALID_REF', message: 'spec.ref.commit "abc123": must be a full 40-character SHA-1' });
-  assert.throws(() => refTarget({ semver: 'not a range' }), { code: 'INVALID_REF', message: /^spec\.ref\.semver "not a range": not a valid SemVer range/ });
-  assert.throws(() => refTarget({ branch: '-upload-pack=x' }), { code: 'INVALID_REF', message: /^spec\.ref\.branch "-upload-pack=x"/ });
+  assert.throws(() => refTarget({ commit: 'abc123' }), {
+    code: 'INVALID_REF',
+    message: 'spec.ref.commit "abc123": must be a full 40-character SHA-1',
+  });
+  assert.throws(() => refTarget({ semver: 'not a range' }), {
+    code: 'INVALID_REF',
+    message: /^spec\.ref\.semver "not a range": not a valid SemVer range/,
+  });
+  assert.throws(() => refTarget({ branch: '-upload-pack=x' }), {
+    code: 'INVALID_REF',
+    message: /^spec\.ref\.branch "-upload-pack=x"/,
+  });
   assert.throws(() => refTarget({ tag: 'a..b' }), { code: 'INVALID_REF', message: /^spec\.ref\.tag/ });
-  assert.throws(() => refTarget({ commit: SHA, branch: 'bad name' }), { code: 'INVALID_REF', message: /^spec\.ref\.branch/ });
+  assert.throws(() => refTarget({ commit: SHA, branch: 'bad name' }), {
+    code: 'INVALID_REF',
+    message: /^spec\.ref\.branch/,
+  });
 });
 
 test('ref names follow git check-ref-format', () => {
-  for (const good of ['main', 'release/1.x', 'v1.0.0', 'feature_x-y', 'a@b']) assert.equal(isValidRefName(good), true, good);
-  for (const bad of ['', '@', '-x', '/a', 'a/', 'a.', 'a..b', 'a//b', 'a@{1}', 'a b', 'a~1', 'a^', 'a:b', 'a?', 'a*', 'a[', 'a\\b', '.hidden', 'a/.b', 'x.lock', 'a/x.lock/b', 'tab\there']) {
+  for (const good of ['main', 'release/1.x', 'v1.0.0', 'feature_x-y', 'a@b'])
+    assert.equal(isValidRefName(good), true, good);
+  for (const bad of [
+    '',
+    '@',
+    '-x',
+    '/a',
+    'a/',
+    'a.',
+    'a..b',
+    'a//b',
+    'a@{1}',
+    'a b',
+    'a~1',
+    'a^',
+    'a:b',
+    'a?',
+    'a*',
+    'a[',
+    'a\\b',
+    '.hidden',
+    'a/.b',
+    'x.lock',
+    'a/x.lock/b',
+    'tab\there',
+  ]) {
     assert.equal(isValidRefName(bad), false, JSON.stringify(bad));
   }
 });
@@ -63,7 +99,10 @@ test('semver picks the highest satisfying tag; prereleases only when the range a
   assert.deepEqual(selectSemverTag(refs, '*'), { tag: 'v2.0.0', commit: 'c200' });
   assert.equal(selectSemverTag(refs, '>=3'), undefined);
   // Equal versions: the first tag in byte order wins, whatever the listing order.
-  const twins = new Map([['refs/tags/v1.0.0', 'b'], ['refs/tags/1.0.0', 'a']]);
+  const twins = new Map([
+    ['refs/tags/v1.0.0', 'b'],
+    ['refs/tags/1.0.0', 'a'],
+  ]);
   assert.deepEqual(selectSemverTag(twins, '1.x'), { tag: '1.0.0', commit: 'a' });
 });
 

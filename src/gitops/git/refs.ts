@@ -18,7 +18,8 @@ export function refTarget(ref: GitRepositoryRef | undefined): RefTarget {
   const fail = (field: string, value: string, reason: string): never => {
     throw new GitError('INVALID_REF', `spec.ref.${field} "${value}": ${reason}`);
   };
-  const name = (field: 'branch' | 'tag', value: string): string => (isValidRefName(value) ? value : fail(field, value, 'not a valid Git ref name'));
+  const name = (field: 'branch' | 'tag', value: string): string =>
+    isValidRefName(value) ? value : fail(field, value, 'not a valid Git ref name');
   if (ref?.commit) {
     if (!/^[0-9a-f]{40}$/i.test(ref.commit)) fail('commit', ref.commit, 'must be a full 40-character SHA-1');
     const commit = ref.commit.toLowerCase();
@@ -52,7 +53,15 @@ export function describeTarget(target: RefTarget): string {
 /** The rules of `git check-ref-format` for a branch or tag name, plus no leading "-" (it
  * would read as an option). */
 export function isValidRefName(name: string): boolean {
-  if (name === '' || name === '@' || name.startsWith('-') || name.startsWith('/') || name.endsWith('/') || name.endsWith('.')) return false;
+  if (
+    name === '' ||
+    name === '@' ||
+    name.startsWith('-') ||
+    name.startsWith('/') ||
+    name.endsWith('/') ||
+    name.endsWith('.')
+  )
+    return false;
   if (name.includes('..') || name.includes('//') || name.includes('@{')) return false;
   if (/[\x00-\x20\x7f~^:?*[\\]/.test(name)) return false;
   return name.split('/').every((part) => !part.startsWith('.') && !part.endsWith('.lock'));

@@ -43,7 +43,9 @@ export async function resolveRef(session: GitSession, target: RefTarget): Promis
       const commit = refs.get('HEAD') ?? notFound();
       const head = symrefs.get('HEAD');
       // A remote whose HEAD is detached has no branch to name: the revision says HEAD.
-      return head?.startsWith('refs/heads/') ? { name: head.slice('refs/heads/'.length), commit, fetch: head } : { name: 'HEAD', commit, fetch: 'HEAD' };
+      return head?.startsWith('refs/heads/')
+        ? { name: head.slice('refs/heads/'.length), commit, fetch: head }
+        : { name: 'HEAD', commit, fetch: 'HEAD' };
     }
   }
 }

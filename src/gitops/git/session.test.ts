@@ -8,7 +8,8 @@ import { GitError } from './errors.ts';
 import { withGitSession } from './session.ts';
 import { parseGitUrl } from './url.ts';
 
-const KEY = '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\nAAAAMwAAAAtzc2gtZWQyNTUxOQAAACBR9Kpe0mBFxY\n-----END OPENSSH PRIVATE KEY-----\n';
+const KEY =
+  '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\nAAAAMwAAAAtzc2gtZWQyNTUxOQAAACBR9Kpe0mBFxY\n-----END OPENSSH PRIVATE KEY-----\n';
 const HTTPS = parseGitUrl('https://127.0.0.1/app');
 const SSH = parseGitUrl('ssh://git@127.0.0.1:2222/app');
 
@@ -29,7 +30,11 @@ test('a password, the basic auth header value and a long username printed by git
   const username = 'ghp_ThisUsernameIsAToken123';
   const password = 'pa55-word-xyz';
   const basic = Buffer.from(`${username}:${password}`).toString('base64');
-  const err = await failWith(HTTPS, { secretName: 's', username, password }, `echo "u=$GATEHOUSE_GIT_USERNAME p=$GATEHOUSE_GIT_PASSWORD b=${basic}" >&2`);
+  const err = await failWith(
+    HTTPS,
+    { secretName: 's', username, password },
+    `echo "u=$GATEHOUSE_GIT_USERNAME p=$GATEHOUSE_GIT_PASSWORD b=${basic}" >&2`,
+  );
   assert.equal(err.code, 'GIT_FAILED');
   assert.match(err.message, /u=\*\*\* p=\*\*\* b=\*\*\*/);
   for (const secret of [username, password, basic]) assert.ok(!err.message.includes(secret), secret);
@@ -55,7 +60,11 @@ test('a private key printed by a tool is scrubbed, whole or in lines', async () 
 test('credential files live in a private directory, mode 0600, removed when the session ends', async () => {
   let dir = '';
   await withGitSession(SSH, { identity: KEY, knownHosts: 'x' }, 20_000, async (session) => {
-    const out = await session.git(['-c', 'alias.x=!echo "$HOME"; stat -c %a "$HOME/.." "$HOME/../identity" "$HOME/../known_hosts"', 'x']);
+    const out = await session.git([
+      '-c',
+      'alias.x=!echo "$HOME"; stat -c %a "$HOME/.." "$HOME/../identity" "$HOME/../known_hosts"',
+      'x',
+    ]);
     const [home, ...modes] = out.trim().split('\n');
     dir = home.replace(/\/home$/, '');
     assert.deepEqual(modes, ['700', '600', '600']);
@@ -67,6 +76,9 @@ test('credential files live in a private directory, mode 0600, removed when the 
 
 test('a command still running at the deadline is killed: TIMEOUT', { timeout: 30_000 }, async () => {
   await withGitSession(HTTPS, {}, 500, async (session) => {
-    await assert.rejects(session.git(['-c', 'alias.x=!sleep 60', 'x']), { code: 'TIMEOUT', message: 'git -c: did not finish within 500 ms (spec.timeout)' });
+    await assert.rejects(session.git(['-c', 'alias.x=!sleep 60', 'x']), {
+      code: 'TIMEOUT',
+      message: 'git -c: did not finish within 500 ms (spec.timeout)',
+    });
   });
 });

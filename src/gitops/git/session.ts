@@ -29,7 +29,12 @@ export interface GitSession {
 }
 
 /** Runs `body` with a session for `url`; `timeoutMs` bounds everything `body` runs. */
-export async function withGitSession<T>(url: GitUrl, auth: GitAuth | undefined, timeoutMs: number, body: (session: GitSession) => Promise<T>): Promise<T> {
+export async function withGitSession<T>(
+  url: GitUrl,
+  auth: GitAuth | undefined,
+  timeoutMs: number,
+  body: (session: GitSession) => Promise<T>,
+): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'gatehouse-git-'));
   try {
     const plan = planCredentials(url, auth, dir, timeoutMs);
@@ -67,7 +72,13 @@ class Session implements GitSession {
   }
 
   async git(args: string[], options: GitCommandOptions = {}): Promise<string> {
-    const result = await run('git', args, { env: this.env, signal: this.#signal, cwd: options.cwd, input: options.input, consume: options.consume });
+    const result = await run('git', args, {
+      env: this.env,
+      signal: this.#signal,
+      cwd: options.cwd,
+      input: options.input,
+      consume: options.consume,
+    });
     if (result.exitCode === 0 && !result.aborted) return result.stdout;
     throw await this.failure(args, result, options.ref);
   }
@@ -80,7 +91,8 @@ class Session implements GitSession {
 
   private async failure(args: string[], result: RunResult, ref?: string): Promise<GitError> {
     const command = `git ${args[0]}${args.includes(this.url.url) ? ` ${redactUrl(this.url.url)}` : ''}`;
-    if (result.aborted) return new GitError('TIMEOUT', `${command}: did not finish within ${this.timeoutMs} ms (spec.timeout)`);
+    if (result.aborted)
+      return new GitError('TIMEOUT', `${command}: did not finish within ${this.timeoutMs} ms (spec.timeout)`);
     // Classified as printed (a scrubbed value could break a pattern); shown only scrubbed.
     const { code, fingerprint } = classify(result.stderr);
     const detail = summarize(scrub(result.stderr, this.secrets), this.origin.dir);
@@ -88,14 +100,29 @@ class Session implements GitSession {
     const ssh = this.url.transport === 'ssh' ? knownHostsName(this.url.host, this.url.port!) : this.url.host;
     switch (code) {
       case 'HOST_KEY_MISMATCH':
-        return new GitError(code, `${command}: host key mismatch: the host key of ${ssh} does not match known_hosts of ${secret}: the server offered ${fingerprint ?? 'another key'}; refusing to connect (the server was re-keyed or replaced, or the connection is intercepted)`, { fingerprint });
+        return new GitError(
+          code,
+          `${command}: host key mismatch: the host key of ${ssh} does not match known_hosts of ${secret}: the server offered ${fingerprint ?? 'another key'}; refusing to connect (the server was re-keyed or replaced, or the connection is intercepted)`,
+          { fingerprint },
+        );
       case 'HOST_KEY_UNKNOWN': {
-        const offered = await scanHostKey(this.url.host, this.url.port!, { timeoutMs: Math.min(5_000, this.timeoutMs) }).catch(() => undefined);
-        const advice = offered ? `the server offers ${offered.fingerprint}; if that is the right key, add "${offered.knownHostsLine}" to known_hosts` : 'add its key after checking it';
-        return new GitError(code, `${command}: unknown host key: known_hosts of ${secret} has no key for ${ssh}; refusing to connect: ${advice}`, { fingerprint: offered?.fingerprint });
+        const offered = await scanHostKey(this.url.host, this.url.port!, {
+          timeoutMs: Math.min(5_000, this.timeoutMs),
+        }).catch(() => undefined);
+        const advice = offered
+          ? `the server offers ${offered.fingerprint}; if that is the right key, add "${offered.knownHostsLine}" to known_hosts`
+          : 'add its key after checking it';
+        return new GitError(
+          code,
+          `${command}: unknown host key: known_hosts of ${secret} has no key for ${ssh}; refusing to connect: ${advice}`,
+          { fingerprint: offered?.fingerprint },
+        );
       }
       default:
-        return new GitError(code, `${command}: ${explain(code, { ref, secret, host: ssh, caGiven: this.origin.caGiven })}${detail ? `: ${detail}` : ''}`);
+        return new GitError(
+          code,
+          `${command}: ${explain(code, { ref, secret, host: ssh, caGiven: this.origin.caGiven })}${detail ? `: ${detail}` : ''}`,
+        );
     }
   }
 }
@@ -111,7 +138,9 @@ function explain(code: Explained, about: { ref?: string; secret?: string; host: 
         ? `the server certificate does not verify against ca.crt of ${about.secret} (is it the CA that signs the server's certificate?)`
         : 'the server certificate does not verify (for a private CA, put its certificate in ca.crt of the Secret)';
     case 'AUTH_FAILED':
-      return about.secret ? `authentication failed with the credentials of ${about.secret}` : 'authentication required: set spec.secretRef';
+      return about.secret
+        ? `authentication failed with the credentials of ${about.secret}`
+        : 'authentication required: set spec.secretRef';
     case 'INVALID_CREDENTIALS':
       return `identity of ${about.secret} is not a usable private key (it must be unencrypted, OpenSSH or PEM format)`;
     case 'REPOSITORY_NOT_FOUND':

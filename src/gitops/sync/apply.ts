@@ -47,7 +47,11 @@ function stagesOf(plan: readonly PlannedObject[]): number[][] {
  * written nothing, when the server refuses any object in a dry run or another Sync owns
  * one; an ApplyError when a write or delete fails afterwards (with what was done before).
  */
-export async function applySet(client: KubeClient, manifests: readonly Manifest[], options: ApplyOptions): Promise<ChangeSet> {
+export async function applySet(
+  client: KubeClient,
+  manifests: readonly Manifest[],
+  options: ApplyOptions,
+): Promise<ChangeSet> {
   const plan = await planSet(client, manifests, options.owner);
   const pruning = await prunePlanOf(client, plan, options);
   // Within a stage nothing refers to anything else, so its writes go out together; stages
@@ -58,9 +62,17 @@ export async function applySet(client: KubeClient, manifests: readonly Manifest[
     await mapConcurrently(stage, WRITE_CONCURRENCY, async (i) => {
       const planned = plan[i];
       try {
-        written[i] = planned.action === 'unchanged' ? entryOf(planned, planned.object.apiVersion, 'unchanged', planned.live) : await write(client, planned, options.owner);
+        written[i] =
+          planned.action === 'unchanged'
+            ? entryOf(planned, planned.object.apiVersion, 'unchanged', planned.live)
+            : await write(client, planned, options.owner);
       } catch (err) {
-        throw new ApplyError('ApplyFailed', `${planned.manifest.file}: ${describeObject(planned.identity)}: ${planned.action} failed: ${(err as Error).message}`, done(), err);
+        throw new ApplyError(
+          'ApplyFailed',
+          `${planned.manifest.file}: ${describeObject(planned.identity)}: ${planned.action} failed: ${(err as Error).message}`,
+          done(),
+          err,
+        );
       }
     });
   }
@@ -71,20 +83,32 @@ export async function applySet(client: KubeClient, manifests: readonly Manifest[
       entries.push(entryOf(target, target.v, 'deleted', undefined));
     } catch (err) {
       if (isStatusError(err, 'NotFound')) continue;
-      throw new ApplyError('PruneFailed', `${describeObject(target.identity)}: delete failed: ${(err as Error).message}`, entries, err);
+      throw new ApplyError(
+        'PruneFailed',
+        `${describeObject(target.identity)}: delete failed: ${(err as Error).message}`,
+        entries,
+        err,
+      );
     }
   }
   return {
     entries,
     counts: countActions(entries),
-    inventory: [...plan.map((p) => ({ id: p.id, v: p.object.apiVersion })), ...pruning.retained].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+    inventory: [...plan.map((p) => ({ id: p.id, v: p.object.apiVersion })), ...pruning.retained].sort((a, b) =>
+      a.id < b.id ? -1 : a.id > b.id ? 1 : 0,
+    ),
     skipped: pruning.skipped,
   };
 }
 
 /** What pruning would delete, or nothing when pruning is off. Shared with diffSet. */
-export function prunePlanOf(client: KubeClient, plan: readonly PlannedObject[], options: ApplyOptions): Promise<PrunePlan> {
-  if (!options.prune || !options.previousInventory?.length) return Promise.resolve({ targets: [], skipped: [], retained: [] });
+export function prunePlanOf(
+  client: KubeClient,
+  plan: readonly PlannedObject[],
+  options: ApplyOptions,
+): Promise<PrunePlan> {
+  if (!options.prune || !options.previousInventory?.length)
+    return Promise.resolve({ targets: [], skipped: [], retained: [] });
   return planPrune(client, options.previousInventory, new Set(plan.map((p) => p.id)), options.owner);
 }
 
@@ -95,22 +119,40 @@ async function write(client: KubeClient, planned: PlannedObject, owner: SyncOwne
   for (let attempt = 1; ; attempt++) {
     try {
       if (!live) {
-        return entryOf(planned, object.apiVersion, 'created', await client.create(def, object, { fieldValidation: 'Strict' }));
+        return entryOf(
+          planned,
+          object.apiVersion,
+          'created',
+          await client.create(def, object, { fieldValidation: 'Strict' }),
+        );
       }
-      const written = await client.update(def, { ...object, metadata: { ...object.metadata, resourceVersion: live.metadata.resourceVersion } }, { fieldValidation: 'Strict' });
+      const written = await client.update(
+        def,
+        { ...object, metadata: { ...object.metadata, resourceVersion: live.metadata.resourceVersion } },
+        { fieldValidation: 'Strict' },
+      );
       const fields = compareObjects(def, live, written).map((c) => c.path);
-      return fields.length ? entryOf(planned, object.apiVersion, 'configured', written, fields) : entryOf(planned, object.apiVersion, 'unchanged', written);
+      return fields.length
+        ? entryOf(planned, object.apiVersion, 'configured', written, fields)
+        : entryOf(planned, object.apiVersion, 'unchanged', written);
     } catch (err) {
       if (!isStatusError(err, 'Conflict', 'AlreadyExists', 'NotFound') || attempt >= ATTEMPTS) throw err;
       live = await readLive(client, def, planned.identity);
       const other = live && ownerOf(live);
-      if (other && !isOwnedBy(live as KubeObject, owner)) throw new Error(`${formatOwner(other)} applied it meanwhile; it is not taken over`);
+      if (other && !isOwnedBy(live as KubeObject, owner))
+        throw new Error(`${formatOwner(other)} applied it meanwhile; it is not taken over`);
     }
   }
 }
 
 /** `stored` is the object as the server holds it after this apply (absent when deleted). */
-function entryOf(target: { id: string; identity: ObjectIdentity }, v: string, action: ChangeAction, stored: KubeObject | undefined, fields?: string[]): ChangeSetEntry {
+function entryOf(
+  target: { id: string; identity: ObjectIdentity },
+  v: string,
+  action: ChangeAction,
+  stored: KubeObject | undefined,
+  fields?: string[],
+): ChangeSetEntry {
   const { id, identity } = target;
   const entry: ChangeSetEntry = { id, v, kind: identity.kind, name: identity.name, action };
   if (stored?.metadata.resourceVersion) entry.resourceVersion = stored.metadata.resourceVersion;

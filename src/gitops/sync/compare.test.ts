@@ -13,14 +13,26 @@ const api = (spec: Record<string, unknown>, metadata: Record<string, unknown> = 
 });
 
 test('ignores server-set metadata and status', () => {
-  const live = api({ listenPath: '/a' }, { uid: 'u', resourceVersion: '7', generation: 3, creationTimestamp: '2024-01-01T00:00:00Z', managedFields: [{}] });
+  const live = api(
+    { listenPath: '/a' },
+    { uid: 'u', resourceVersion: '7', generation: 3, creationTimestamp: '2024-01-01T00:00:00Z', managedFields: [{}] },
+  );
   const desired = { ...api({ listenPath: '/a' }), status: { observedGeneration: 1 } };
   assert.deepEqual(compareObjects(apiDefinitionKind, live, desired), []);
 });
 
 test('reports leaf fields with Kubernetes paths: list indexes and map keys in brackets', () => {
-  const live = api({ upstream: { targets: [{ url: 'http://127.0.0.1:1' }, { url: 'http://127.0.0.1:2' }] }, requestHeaders: { set: { 'X-A': '1' } } }, { labels: { app: 'a' } });
-  const desired = api({ upstream: { targets: [{ url: 'http://127.0.0.1:3' }] }, requestHeaders: { set: { 'X-A': '2' } } }, { labels: { app: 'a', 'gatehouse.dev/sync-name': 's' } });
+  const live = api(
+    {
+      upstream: { targets: [{ url: 'http://127.0.0.1:1' }, { url: 'http://127.0.0.1:2' }] },
+      requestHeaders: { set: { 'X-A': '1' } },
+    },
+    { labels: { app: 'a' } },
+  );
+  const desired = api(
+    { upstream: { targets: [{ url: 'http://127.0.0.1:3' }] }, requestHeaders: { set: { 'X-A': '2' } } },
+    { labels: { app: 'a', 'gatehouse.dev/sync-name': 's' } },
+  );
   assert.deepEqual(compareObjects(apiDefinitionKind, live, desired), [
     { path: 'metadata.labels[gatehouse.dev/sync-name]', desired: 's' },
     { path: 'spec.requestHeaders.set[X-A]', live: '1', desired: '2' },
@@ -30,7 +42,12 @@ test('reports leaf fields with Kubernetes paths: list indexes and map keys in br
 });
 
 test('without a live object every desired leaf is a change; a type change is one change', () => {
-  const secret: KubeObject = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: 'default' }, data: { password: 'cHc=' } };
+  const secret: KubeObject = {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 's', namespace: 'default' },
+    data: { password: 'cHc=' },
+  };
   assert.deepEqual(compareObjects(secretKind, undefined, secret), [
     { path: 'apiVersion', desired: 'v1' },
     { path: 'data[password]', desired: 'cHc=' },
@@ -38,7 +55,9 @@ test('without a live object every desired leaf is a change; a type change is one
     { path: 'metadata.name', desired: 's' },
     { path: 'metadata.namespace', desired: 'default' },
   ]);
-  assert.deepEqual(compareObjects(apiDefinitionKind, api({ hosts: 'x' }), api({ hosts: ['x'] })), [{ path: 'spec.hosts', live: 'x', desired: ['x'] }]);
+  assert.deepEqual(compareObjects(apiDefinitionKind, api({ hosts: 'x' }), api({ hosts: ['x'] })), [
+    { path: 'spec.hosts', live: 'x', desired: ['x'] },
+  ]);
 });
 
 test('an empty map or list equals an absent one', () => {

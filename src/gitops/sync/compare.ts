@@ -17,7 +17,16 @@ export interface FieldChange {
 }
 
 /** Metadata the server sets on every write; status is the controllers' and is left out too. */
-const SERVER_METADATA = ['uid', 'resourceVersion', 'generation', 'creationTimestamp', 'managedFields', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'selfLink'];
+const SERVER_METADATA = [
+  'uid',
+  'resourceVersion',
+  'generation',
+  'creationTimestamp',
+  'managedFields',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+  'selfLink',
+];
 
 function comparable(obj: KubeObject | undefined): Record<string, unknown> | undefined {
   if (!obj) return undefined;
@@ -41,7 +50,12 @@ export function compareObjects(def: KindDefinition, live: KubeObject | undefined
     const shapeB = shape(b);
     // Two maps, two lists, or one of them and nothing: compare their children.
     if (shapeA !== 'leaf' && shapeB !== 'leaf' && (shapeA === shapeB || shapeA === 'absent' || shapeB === 'absent')) {
-      for (const key of childKeys(a, b)) walk([...segments, key], (a as Record<string, unknown> | undefined)?.[key], (b as Record<string, unknown> | undefined)?.[key]);
+      for (const key of childKeys(a, b))
+        walk(
+          [...segments, key],
+          (a as Record<string, unknown> | undefined)?.[key],
+          (b as Record<string, unknown> | undefined)?.[key],
+        );
       return;
     }
     const change: FieldChange = { path: fieldPath(schema, segments) };

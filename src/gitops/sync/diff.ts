@@ -23,17 +23,29 @@ export interface ObjectDiff {
   changes: FieldChange[];
 }
 
-const SECRET_FIELD = /^(data|stringData)(\[|$)|^metadata\.annotations\[kubectl\.kubernetes\.io\/last-applied-configuration\]$/;
+const SECRET_FIELD =
+  /^(data|stringData)(\[|$)|^metadata\.annotations\[kubectl\.kubernetes\.io\/last-applied-configuration\]$/;
 
 /**
  * The difference between `manifests` and the live objects, in apply order, then the
  * objects pruning would delete. Throws the ValidationError applySet would throw.
  */
-export async function diffSet(client: KubeClient, manifests: readonly Manifest[], options: ApplyOptions): Promise<ObjectDiff[]> {
+export async function diffSet(
+  client: KubeClient,
+  manifests: readonly Manifest[],
+  options: ApplyOptions,
+): Promise<ObjectDiff[]> {
   const plan = await planSet(client, manifests, options.owner);
   const pruning = await prunePlanOf(client, plan, options);
   return [
-    ...plan.map((p) => diffOf(p.id, p.identity, p.action, p.changes.map((c) => masked(p.def, c)))),
+    ...plan.map((p) =>
+      diffOf(
+        p.id,
+        p.identity,
+        p.action,
+        p.changes.map((c) => masked(p.def, c)),
+      ),
+    ),
     ...pruning.targets.map((t) => diffOf(t.id, t.identity, 'delete', [])),
   ];
 }

@@ -66,7 +66,9 @@ export class ValidationError extends SyncError {
 
   constructor(failures: ValidationFailure[], total: number) {
     const objects = new Set(failures.map((f) => `${f.file}\0${describeObject(f.object)}`)).size;
-    super(`${objects} of ${total} objects failed validation; nothing was applied:\n${failures.map((f) => `  ${formatFailure(f)}`).join('\n')}`);
+    super(
+      `${objects} of ${total} objects failed validation; nothing was applied:\n${failures.map((f) => `  ${formatFailure(f)}`).join('\n')}`,
+    );
     this.failures = failures;
   }
 }

@@ -9,6 +9,15 @@ export { applySet, type ApplyOptions } from './apply.ts';
 export { diffSet, type DiffAction, type ObjectDiff } from './diff.ts';
 export type { ChangeAction, ChangeSet, ChangeSetEntry, SkippedObject } from './change-set.ts';
 export type { FieldChange } from './compare.ts';
-export { ApplyError, BuildError, SyncError, ValidationError, formatFailure, type BuildErrorCode, type SyncErrorCode, type ValidationFailure } from './errors.ts';
+export {
+  ApplyError,
+  BuildError,
+  SyncError,
+  ValidationError,
+  formatFailure,
+  type BuildErrorCode,
+  type SyncErrorCode,
+  type ValidationFailure,
+} from './errors.ts';
 export { describeObject, objectId, parseId, type Manifest, type ObjectIdentity } from './manifest.ts';
 export { SYNC_NAME_LABEL, SYNC_NAMESPACE_LABEL, type SyncOwner } from './owner.ts';

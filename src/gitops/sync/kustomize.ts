@@ -62,11 +62,16 @@ async function checkKustomization(root: string, dir: string, visited: Set<string
       if (typeof entry !== 'string' || entry.includes('\n')) continue;
       const real = await resolveInside(root, dir, entry, file).catch((err: unknown) => {
         if (err instanceof BuildError && err.code === 'PathNotFound') {
-          throw new BuildError('PathNotFound', `${file}: ${field} entry "${entry}" does not exist in the artifact (remote resources are not fetched)`, file);
+          throw new BuildError(
+            'PathNotFound',
+            `${file}: ${field} entry "${entry}" does not exist in the artifact (remote resources are not fetched)`,
+            file,
+          );
         }
         throw err;
       });
-      if ((await stat(real)).isDirectory() && (await kustomizationIn(real))) await checkKustomization(root, real, visited);
+      if ((await stat(real)).isDirectory() && (await kustomizationIn(real)))
+        await checkKustomization(root, real, visited);
     }
   }
 }
@@ -80,19 +85,30 @@ export async function kustomizeBuild(root: string, dir: string, file: string, ti
   await checkKustomization(root, dir, new Set());
   const tool = await findKustomize();
   if (!tool) {
-    throw new BuildError('KustomizeUnavailable', `${file}: building a kustomization needs kustomize or kubectl on PATH, and neither is there`, file);
+    throw new BuildError(
+      'KustomizeUnavailable',
+      `${file}: building a kustomization needs kustomize or kubectl on PATH, and neither is there`,
+      file,
+    );
   }
   return new Promise((resolvePromise, reject) => {
-    execFile(tool.command, [...tool.args, dir], { timeout: timeoutMs, maxBuffer: MAX_OUTPUT_BYTES, encoding: 'utf8' }, (err, stdout, stderr) => {
-      if (!err) return resolvePromise(stdout);
-      const why =
-        err.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER'
-          ? `its output exceeds ${MAX_OUTPUT_BYTES / 1024 / 1024} MiB`
-          : err.killed
-            ? `timed out after ${timeoutMs / 1000} s`
-            : // Paths in kustomize's messages are made relative to the artifact, like ours.
-              (stderr.trim() || err.message).split(root + sep).join('');
-      reject(new BuildError('KustomizeFailed', `${file}: ${[tool.command, ...tool.args].join(' ')} failed: ${why}`, file));
-    });
+    execFile(
+      tool.command,
+      [...tool.args, dir],
+      { timeout: timeoutMs, maxBuffer: MAX_OUTPUT_BYTES, encoding: 'utf8' },
+      (err, stdout, stderr) => {
+        if (!err) return resolvePromise(stdout);
+        const why =
+          err.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER'
+            ? `its output exceeds ${MAX_OUTPUT_BYTES / 1024 / 1024} MiB`
+            : err.killed
+              ? `timed out after ${timeoutMs / 1000} s`
+              : // Paths in kustomize's messages are made relative to the artifact, like ours.
+                (stderr.trim() || err.message).split(root + sep).join('');
+        reject(
+          new BuildError('KustomizeFailed', `${file}: ${[tool.command, ...tool.args].join(' ')} failed: ${why}`, file),
+        );
+      },
+    );
   });
 }

@@ -20,9 +20,14 @@ export function assignNamespaces(manifests: readonly Manifest[], options: Namesp
     const def = kindFor(object.apiVersion, object.kind);
     if (!def) {
       const served = allKinds.map((k) => `${k.kind} (${apiVersionOf(k)})`).join(', ');
-      throw new BuildError('UnknownKind', `${describeSource(manifest)}: unknown kind ${object.kind} of apiVersion ${object.apiVersion}; the server serves ${served}`, manifest.file);
+      throw new BuildError(
+        'UnknownKind',
+        `${describeSource(manifest)}: unknown kind ${object.kind} of apiVersion ${object.apiVersion}; the server serves ${served}`,
+        manifest.file,
+      );
     }
-    if (def.namespaced) object.metadata.namespace = options.targetNamespace || object.metadata.namespace || options.namespace;
+    if (def.namespaced)
+      object.metadata.namespace = options.targetNamespace || object.metadata.namespace || options.namespace;
     else delete object.metadata.namespace;
   }
 }

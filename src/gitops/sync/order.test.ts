@@ -29,10 +29,16 @@ test('prunes in reverse order, so a Namespace goes after its contents', () => {
 
 test('the group counts: a Namespace kind of another group is not a Namespace', () => {
   assert.equal(applyStage({ group: '', kind: 'Namespace' }), 0);
-  assert.equal(applyStage({ group: 'example.com', kind: 'Namespace' }), applyStage({ group: 'gatehouse.dev', kind: 'Sync' }));
+  assert.equal(
+    applyStage({ group: 'example.com', kind: 'Namespace' }),
+    applyStage({ group: 'gatehouse.dev', kind: 'Sync' }),
+  );
 });
 
 test('keeps the given order within a stage', () => {
   const secrets = ['b', 'a', 'c'].map((name) => ({ group: '', kind: 'Secret', name }));
-  assert.deepEqual(sortForApply(secrets, (i) => i).map((i) => i.name), ['b', 'a', 'c']);
+  assert.deepEqual(
+    sortForApply(secrets, (i) => i).map((i) => i.name),
+    ['b', 'a', 'c'],
+  );
 });

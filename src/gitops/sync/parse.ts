@@ -17,8 +17,11 @@ export function parseManifests(text: string, file: string, output?: string): Man
     if (value === null || value === undefined) return;
     const where = describeSource({ file, index });
     if (isList(value)) {
-      if (!Array.isArray(value.items)) throw new BuildError('InvalidManifest', `${where}: a List needs an items array`, file);
-      value.items.forEach((item, i) => manifests.push({ object: checkObject(item, `${where}, List item ${i + 1}`, file), file, index }));
+      if (!Array.isArray(value.items))
+        throw new BuildError('InvalidManifest', `${where}: a List needs an items array`, file);
+      value.items.forEach((item, i) =>
+        manifests.push({ object: checkObject(item, `${where}, List item ${i + 1}`, file), file, index }),
+      );
     } else {
       manifests.push({ object: checkObject(value, where, file), file, index });
     }
@@ -28,12 +31,21 @@ export function parseManifests(text: string, file: string, output?: string): Man
 
 /** `kind: List` (apiVersion v1), what `kubectl get -o yaml` prints for several objects. */
 function isList(value: unknown): value is { items: unknown } {
-  return typeof value === 'object' && value !== null && (value as KubeObject).kind === 'List' && (value as KubeObject).apiVersion === 'v1';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as KubeObject).kind === 'List' &&
+    (value as KubeObject).apiVersion === 'v1'
+  );
 }
 
 function checkObject(value: unknown, where: string, file: string): KubeObject {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new BuildError('InvalidManifest', `${where}: a manifest must be a YAML mapping (an object), not ${Array.isArray(value) ? 'a sequence' : typeof value}`, file);
+    throw new BuildError(
+      'InvalidManifest',
+      `${where}: a manifest must be a YAML mapping (an object), not ${Array.isArray(value) ? 'a sequence' : typeof value}`,
+      file,
+    );
   }
   const obj = value as Partial<KubeObject>;
   const missing = [

@@ -39,16 +39,31 @@ type Outcome = { planned: PlannedObject } | { failures: ValidationFailure[] };
  * listing every object the server refused, or that another Sync owns, when there is any;
  * rethrows errors that mean "try again later" (transport failures, 429, 5xx).
  */
-export async function planSet(client: KubeClient, manifests: readonly Manifest[], owner: SyncOwner): Promise<PlannedObject[]> {
-  const createdNamespaces = new Set(manifests.filter((m) => m.object.apiVersion === 'v1' && m.object.kind === 'Namespace').map((m) => m.object.metadata.name));
-  const outcomes = await mapConcurrently(manifests, CONCURRENCY, (manifest) => planObject(client, manifest, owner, createdNamespaces));
+export async function planSet(
+  client: KubeClient,
+  manifests: readonly Manifest[],
+  owner: SyncOwner,
+): Promise<PlannedObject[]> {
+  const createdNamespaces = new Set(
+    manifests
+      .filter((m) => m.object.apiVersion === 'v1' && m.object.kind === 'Namespace')
+      .map((m) => m.object.metadata.name),
+  );
+  const outcomes = await mapConcurrently(manifests, CONCURRENCY, (manifest) =>
+    planObject(client, manifest, owner, createdNamespaces),
+  );
   const failures = outcomes.flatMap((o) => ('failures' in o ? o.failures : []));
   if (failures.length) throw new ValidationError(failures, manifests.length);
   const planned = outcomes.flatMap((o) => ('planned' in o ? [o.planned] : []));
   return sortForApply(planned, (p) => p.identity);
 }
 
-async function planObject(client: KubeClient, manifest: Manifest, owner: SyncOwner, createdNamespaces: ReadonlySet<string | undefined>): Promise<Outcome> {
+async function planObject(
+  client: KubeClient,
+  manifest: Manifest,
+  owner: SyncOwner,
+  createdNamespaces: ReadonlySet<string | undefined>,
+): Promise<Outcome> {
   const identity = identityOf(manifest.object);
   const failed = (message: string): Outcome => ({ failures: [{ file: manifest.file, object: identity, message }] });
   const def = kindFor(manifest.object.apiVersion, manifest.object.kind);
@@ -59,15 +74,28 @@ async function planObject(client: KubeClient, manifest: Manifest, owner: SyncOwn
       const live = await readLive(client, def, identity);
       const other = live && ownerOf(live);
       if (other && !isOwnedBy(live, owner)) {
-        return failed(`already applied by ${formatOwner(other)}; it is not taken over (remove its sync labels there first to hand it over)`);
+        return failed(
+          `already applied by ${formatOwner(other)}; it is not taken over (remove its sync labels there first to hand it over)`,
+        );
       }
       const object = keepFinalizers(labelled, live);
-      const base: Omit<PlannedObject, 'action' | 'changes'> = { manifest, def, id: objectId(manifest.object), identity, object, ...(live ? { live } : {}) };
+      const base: Omit<PlannedObject, 'action' | 'changes'> = {
+        manifest,
+        def,
+        id: objectId(manifest.object),
+        identity,
+        object,
+        ...(live ? { live } : {}),
+      };
       if (!live) {
         await dryRunCreate(client, def, object, createdNamespaces);
         return { planned: { ...base, action: 'create', changes: compareObjects(def, undefined, object) } };
       }
-      const answer = await client.update(def, { ...object, metadata: { ...object.metadata, resourceVersion: live.metadata.resourceVersion } }, { dryRun: true, fieldValidation: 'Strict' });
+      const answer = await client.update(
+        def,
+        { ...object, metadata: { ...object.metadata, resourceVersion: live.metadata.resourceVersion } },
+        { dryRun: true, fieldValidation: 'Strict' },
+      );
       const changes = compareObjects(def, live, answer);
       return { planned: { ...base, action: changes.length ? 'update' : 'unchanged', changes } };
     } catch (err) {
@@ -83,18 +111,28 @@ async function planObject(client: KubeClient, manifest: Manifest, owner: SyncOwn
  * namespace is wrong: the server checks the namespace after validating the object. (A
  * kube-apiserver checks the namespace first, so there such objects are validated only
  * when written.) */
-async function dryRunCreate(client: KubeClient, def: KindDefinition, object: KubeObject, createdNamespaces: ReadonlySet<string | undefined>): Promise<void> {
+async function dryRunCreate(
+  client: KubeClient,
+  def: KindDefinition,
+  object: KubeObject,
+  createdNamespaces: ReadonlySet<string | undefined>,
+): Promise<void> {
   try {
     await client.create(def, object, { dryRun: true, fieldValidation: 'Strict' });
   } catch (err) {
     const details = err instanceof ApiStatusError ? err.status.details : undefined;
-    const missingNamespace = isStatusError(err, 'NotFound') && details?.kind === 'namespaces' && details.name === object.metadata.namespace;
+    const missingNamespace =
+      isStatusError(err, 'NotFound') && details?.kind === 'namespaces' && details.name === object.metadata.namespace;
     if (!(missingNamespace && createdNamespaces.has(object.metadata.namespace))) throw err;
   }
 }
 
 /** The live object, or undefined when there is none. */
-export async function readLive(client: KubeClient, def: KindDefinition, identity: ObjectIdentity): Promise<KubeObject | undefined> {
+export async function readLive(
+  client: KubeClient,
+  def: KindDefinition,
+  identity: ObjectIdentity,
+): Promise<KubeObject | undefined> {
   try {
     return await client.get(def, identity.name, identity.namespace);
   } catch (err) {
@@ -126,7 +164,11 @@ function failuresOf(err: ApiStatusError, file: string, object: ObjectIdentity): 
 
 /** `fn` over `items` with at most `limit` in flight; results in item order; rejects with the
  * first failure (calls already started still finish). */
-export async function mapConcurrently<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+export async function mapConcurrently<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
   const worker = async () => {

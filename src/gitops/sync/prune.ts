@@ -36,14 +36,26 @@ export interface PrunePlan {
 const NAMESPACE_CONTENT_KINDS = allKinds.filter((k) => k.namespaced && !(k.group === '' && k.kind === 'Event'));
 
 /** What pruning `previous` would delete, given the ids the new revision applies. */
-export async function planPrune(client: KubeClient, previous: readonly InventoryEntry[], desiredIds: ReadonlySet<string>, owner: SyncOwner): Promise<PrunePlan> {
+export async function planPrune(
+  client: KubeClient,
+  previous: readonly InventoryEntry[],
+  desiredIds: ReadonlySet<string>,
+  owner: SyncOwner,
+): Promise<PrunePlan> {
   const targets: PruneTarget[] = [];
   const skipped: SkippedObject[] = [];
   const retained: InventoryEntry[] = [];
   for (const entry of previous) {
     if (desiredIds.has(entry.id)) continue;
     const identity = parseId(entry.id);
-    const skip = (reason: string) => skipped.push({ id: entry.id, kind: identity?.kind ?? '', name: identity?.name ?? '', ...(identity?.namespace ? { namespace: identity.namespace } : {}), reason });
+    const skip = (reason: string) =>
+      skipped.push({
+        id: entry.id,
+        kind: identity?.kind ?? '',
+        name: identity?.name ?? '',
+        ...(identity?.namespace ? { namespace: identity.namespace } : {}),
+        reason,
+      });
     if (!identity) {
       skip('not an inventory id ("<namespace>_<name>_<group>_<kind>")');
       continue;
@@ -57,7 +69,9 @@ export async function planPrune(client: KubeClient, previous: readonly Inventory
     if (!live) continue;
     if (!isOwnedBy(live, owner)) {
       const other = ownerOf(live);
-      skip(other ? `now applied by ${formatOwner(other)}` : 'its sync labels were removed, so this Sync no longer owns it');
+      skip(
+        other ? `now applied by ${formatOwner(other)}` : 'its sync labels were removed, so this Sync no longer owns it',
+      );
       continue;
     }
     if (def.group === '' && def.kind === 'Namespace') {
@@ -74,7 +88,12 @@ export async function planPrune(client: KubeClient, previous: readonly Inventory
 }
 
 /** The first object in `namespace` that pruning would not delete, named; or undefined. */
-async function foreignContent(client: KubeClient, namespace: string, desiredIds: ReadonlySet<string>, owner: SyncOwner): Promise<string | undefined> {
+async function foreignContent(
+  client: KubeClient,
+  namespace: string,
+  desiredIds: ReadonlySet<string>,
+  owner: SyncOwner,
+): Promise<string | undefined> {
   for (const def of NAMESPACE_CONTENT_KINDS) {
     const { items } = await client.list(def, { namespace });
     for (const item of items) {

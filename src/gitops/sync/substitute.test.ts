@@ -4,7 +4,8 @@ import { BuildError } from './errors.ts';
 import { substitute } from './substitute.ts';
 
 test('replaces ${VAR}, falls back to ${VAR:=default}, and $${VAR} is a literal ${VAR}', () => {
-  const text = 'host: ${HOST}\nport: ${PORT:=8080}\nempty: "${EMPTY:=x}"\nliteral: $${HOST}\ndefault-empty: "${NONE:=}"\n';
+  const text =
+    'host: ${HOST}\nport: ${PORT:=8080}\nempty: "${EMPTY:=x}"\nliteral: $${HOST}\ndefault-empty: "${NONE:=}"\n';
   assert.equal(
     substitute(text, { HOST: 'api.local', EMPTY: '' }, 'a.yaml'),
     'host: api.local\nport: 8080\nempty: ""\nliteral: ${HOST}\ndefault-empty: ""\n',
@@ -25,7 +26,10 @@ test('an undefined variable without default names the variable, the file and the
       err.file === 'apps/api.yaml' &&
       /^apps\/api\.yaml: undefined variables "MISSING" \(line 2\), "OTHER" \(line 3\)/.test(err.message),
   );
-  assert.throws(() => substitute('\n\n${X}', {}, 'k/kustomization.yaml', 'kustomize build output'), /"X" \(line 3 of the kustomize build output\)/);
+  assert.throws(
+    () => substitute('\n\n${X}', {}, 'k/kustomization.yaml', 'kustomize build output'),
+    /"X" \(line 3 of the kustomize build output\)/,
+  );
 });
 
 test('a variable named like an Object.prototype member is undefined unless given', () => {

@@ -9,15 +9,23 @@ const REFERENCE = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::=([^}\n]*))?\}/g;
 /** `text` with its variable references replaced. Throws a BuildError naming `file`, every
  * undefined variable and its line when a variable has neither a value nor a default.
  * `output` names what the text is when it is not the file itself (a kustomize build). */
-export function substitute(text: string, variables: Readonly<Record<string, string>>, file: string, output?: string): string {
+export function substitute(
+  text: string,
+  variables: Readonly<Record<string, string>>,
+  file: string,
+  output?: string,
+): string {
   const undefinedRefs: string[] = [];
-  const result = text.replace(REFERENCE, (match, name: string | undefined, fallback: string | undefined, offset: number) => {
-    if (name === undefined) return '${';
-    if (Object.hasOwn(variables, name)) return variables[name];
-    if (fallback !== undefined) return fallback;
-    undefinedRefs.push(`"${name}" (line ${lineAt(text, offset)}${output ? ` of the ${output}` : ''})`);
-    return match;
-  });
+  const result = text.replace(
+    REFERENCE,
+    (match, name: string | undefined, fallback: string | undefined, offset: number) => {
+      if (name === undefined) return '${';
+      if (Object.hasOwn(variables, name)) return variables[name];
+      if (fallback !== undefined) return fallback;
+      undefinedRefs.push(`"${name}" (line ${lineAt(text, offset)}${output ? ` of the ${output}` : ''})`);
+      return match;
+    },
+  );
   if (undefinedRefs.length) {
     throw new BuildError(
       'UndefinedVariable',

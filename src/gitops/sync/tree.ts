@@ -9,7 +9,9 @@ import { BuildError } from './errors.ts';
 const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
 
 /** A unit of manifests: one YAML file, or a directory kustomize builds. */
-export type Source = { type: 'file'; path: string; file: string } | { type: 'kustomization'; dir: string; file: string };
+export type Source =
+  | { type: 'file'; path: string; file: string }
+  | { type: 'kustomization'; dir: string; file: string };
 
 function isInside(root: string, path: string): boolean {
   return path === root || path.startsWith(root + sep);
@@ -24,7 +26,8 @@ export function relativeName(root: string, path: string): string {
  * exists and stays inside `root`. `name` is how messages call it. */
 export async function resolveInside(root: string, base: string, path: string, name: string): Promise<string> {
   const lexical = resolve(base, path);
-  if (!isInside(root, lexical)) throw new BuildError('PathOutsideRoot', `${name}: "${path}" is outside the artifact`, name);
+  if (!isInside(root, lexical))
+    throw new BuildError('PathOutsideRoot', `${name}: "${path}" is outside the artifact`, name);
   let real: string;
   try {
     real = await realpath(lexical);
@@ -35,7 +38,11 @@ export async function resolveInside(root: string, base: string, path: string, na
     throw err;
   }
   if (!isInside(root, real)) {
-    throw new BuildError('PathOutsideRoot', `${name}: "${path}" leads outside the artifact through a symlink (to ${relativeName(root, real)})`, name);
+    throw new BuildError(
+      'PathOutsideRoot',
+      `${name}: "${path}" leads outside the artifact through a symlink (to ${relativeName(root, real)})`,
+      name,
+    );
   }
   return real;
 }
@@ -70,13 +77,19 @@ export async function collectSources(root: string, dir: string): Promise<Source[
     visited.add(real);
     const kustomization = await kustomizationIn(real);
     if (kustomization) {
-      sources.push({ type: 'kustomization', dir: real, file: name === '.' ? kustomization : `${name}/${kustomization}` });
+      sources.push({
+        type: 'kustomization',
+        dir: real,
+        file: name === '.' ? kustomization : `${name}/${kustomization}`,
+      });
       return;
     }
     for (const entry of await entries(real)) {
       if (entry.name.startsWith('.')) continue;
       const childName = name === '.' ? entry.name : `${name}/${entry.name}`;
-      const child = entry.isSymbolicLink() ? await resolveInside(root, real, entry.name, childName) : join(real, entry.name);
+      const child = entry.isSymbolicLink()
+        ? await resolveInside(root, real, entry.name, childName)
+        : join(real, entry.name);
       const info = entry.isSymbolicLink() ? await stat(child) : entry;
       if (info.isDirectory()) await visit(child, childName);
       else if (info.isFile() && /\.ya?ml$/.test(entry.name) && !visited.has(child)) {

@@ -48,19 +48,23 @@ after(() => server.close());
 /** One push to the receiver from `localAddress` (any 127.0.0.0/8 address is loopback). */
 function push(signature: string, localAddress = '127.0.0.1'): Promise<{ status: number; message: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(`${server.url}/hook/default/push`, {
-      method: 'POST',
-      localAddress,
-      headers: { 'x-github-event': 'push', 'x-hub-signature-256': signature, 'content-type': 'application/json' },
-    }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => {
-        const { message } = JSON.parse(text) as { message: string };
-        resolve({ status: res.statusCode!, message });
-      });
-    });
+    const req = request(
+      `${server.url}/hook/default/push`,
+      {
+        method: 'POST',
+        localAddress,
+        headers: { 'x-github-event': 'push', 'x-hub-signature-256': signature, 'content-type': 'application/json' },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => {
+          const { message } = JSON.parse(text) as { message: string };
+          resolve({ status: res.statusCode!, message });
+        });
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -110,7 +114,7 @@ test('30 authenticated calls per 10 s per Receiver pass; the 31st is 429 until t
   const refused = await push(sign(TOKEN), '127.0.0.4');
   assert.deepEqual(refused, { status: 429, message: 'Receiver default/push: more than 30 calls in 10s' });
   mock.timers.tick(9_999);
-  assert.equal((await push(sign(TOKEN), '127.0.0.5')).status, 429, 'the budget is the Receiver\'s, not an address\'s');
+  assert.equal((await push(sign(TOKEN), '127.0.0.5')).status, 429, "the budget is the Receiver's, not an address's");
   mock.timers.tick(1);
   assert.equal((await push(sign(TOKEN), '127.0.0.4')).status, 202, 'a new window');
   assert.equal(triggered.length - before, 31);

@@ -62,7 +62,11 @@ export interface WebhookServer {
   close(): Promise<void>;
 }
 
-export async function startWebhookServer(options: { host: string; port: number; deps: WebhookDeps }): Promise<WebhookServer> {
+export async function startWebhookServer(options: {
+  host: string;
+  port: number;
+  deps: WebhookDeps;
+}): Promise<WebhookServer> {
   const { deps } = options;
   const calls = new WindowCounter(CALLS_PER_WINDOW);
   const failures = new WindowCounter(FAILURES_PER_WINDOW);
@@ -88,7 +92,10 @@ export async function startWebhookServer(options: { host: string; port: number; 
     }
     const secret = deps.token(namespace, receiver.spec.secretRef.name);
     if (!secret.ok) {
-      deps.logger.warn({ receiver: id, reason: secret.reason, problem: secret.message }, 'webhook refused: unusable token');
+      deps.logger.warn(
+        { receiver: id, reason: secret.reason, problem: secret.message },
+        'webhook refused: unusable token',
+      );
       return reply(res, 503, { message: `Receiver ${id} cannot check calls now; its status says why` });
     }
     const verdict = verifyCall(receiver.spec.type, secret.token, req.headers, body);
@@ -108,7 +115,9 @@ export async function startWebhookServer(options: { host: string; port: number; 
     }
     for (const source of receiver.spec.resources) deps.trigger(namespace, source.name);
     deps.logger.info({ receiver: id, event, sources: receiver.spec.resources.map((r) => r.name) }, 'webhook accepted');
-    reply(res, 202, { message: `reconciling ${receiver.spec.resources.map((r) => `GitRepository ${namespace}/${r.name}`).join(', ')}` });
+    reply(res, 202, {
+      message: `reconciling ${receiver.spec.resources.map((r) => `GitRepository ${namespace}/${r.name}`).join(', ')}`,
+    });
   };
 
   const server: Server = createServer((req, res) => {
@@ -125,10 +134,11 @@ export async function startWebhookServer(options: { host: string; port: number; 
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 
@@ -144,7 +154,12 @@ async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
   return Buffer.concat(chunks);
 }
 
-function reply(res: ServerResponse, code: number, body: { message: string }, headers: Record<string, string> = {}): void {
+function reply(
+  res: ServerResponse,
+  code: number,
+  body: { message: string },
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
   res.writeHead(code, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);

@@ -25,7 +25,8 @@ export function readToken(secret: Secret | undefined, namespace: string, name: s
     return {
       ok: false,
       reason: 'InvalidToken',
-      message: `${id}: token ${where} with a line break or blank (a trailing newline from echo or a file?); ` +
+      message:
+        `${id}: token ${where} with a line break or blank (a trailing newline from echo or a file?); ` +
         'Git hosts sign with the token as typed, so every call would fail: store it without ' +
         '(printf %s, --from-literal)',
     };

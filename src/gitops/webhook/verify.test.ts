@@ -8,10 +8,19 @@ const sign = (secret: string, data: Buffer) => `sha256=${createHmac('sha256', se
 
 test('github: the HMAC of the raw body is accepted; another body, secret or format is not', () => {
   assert.deepEqual(verifyCall('github', 's3cret', { 'x-hub-signature-256': sign('s3cret', body) }, body), { ok: true });
-  assert.equal(verifyCall('github', 's3cret', { 'x-hub-signature-256': sign('s3cret', Buffer.from('{}')) }, body).ok, false);
+  assert.equal(
+    verifyCall('github', 's3cret', { 'x-hub-signature-256': sign('s3cret', Buffer.from('{}')) }, body).ok,
+    false,
+  );
   assert.equal(verifyCall('github', 's3cret', { 'x-hub-signature-256': sign('other', body) }, body).ok, false);
-  assert.deepEqual(verifyCall('github', 's3cret', { 'x-hub-signature-256': 'sha1=abc' }, body), { ok: false, reason: 'X-Hub-Signature-256 is not "sha256=<hex>"' });
-  assert.deepEqual(verifyCall('github', 's3cret', {}, body), { ok: false, reason: 'X-Hub-Signature-256 header missing' });
+  assert.deepEqual(verifyCall('github', 's3cret', { 'x-hub-signature-256': 'sha1=abc' }, body), {
+    ok: false,
+    reason: 'X-Hub-Signature-256 is not "sha256=<hex>"',
+  });
+  assert.deepEqual(verifyCall('github', 's3cret', {}, body), {
+    ok: false,
+    reason: 'X-Hub-Signature-256 header missing',
+  });
 });
 
 test('generic-hmac reads X-Signature; gitlab compares the token', () => {

@@ -20,7 +20,9 @@ export function verifyCall(type: ReceiverType, secret: string, headers: Headers,
       // GitLab sends the configured token itself.
       const token = header(headers, 'x-gitlab-token');
       if (token === undefined) return { ok: false, reason: 'X-Gitlab-Token header missing' };
-      return equal(Buffer.from(token), Buffer.from(secret)) ? { ok: true } : { ok: false, reason: 'X-Gitlab-Token does not match' };
+      return equal(Buffer.from(token), Buffer.from(secret))
+        ? { ok: true }
+        : { ok: false, reason: 'X-Gitlab-Token does not match' };
     }
   }
 }
@@ -37,7 +39,9 @@ function checkHmac(secret: string, body: Buffer, presented: string | undefined, 
   const match = /^sha256=([0-9a-fA-F]{64})$/.exec(presented);
   if (!match) return { ok: false, reason: `${name} is not "sha256=<hex>"` };
   const expected = createHmac('sha256', secret).update(body).digest();
-  return equal(Buffer.from(match[1], 'hex'), expected) ? { ok: true } : { ok: false, reason: `${name} does not match the body` };
+  return equal(Buffer.from(match[1], 'hex'), expected)
+    ? { ok: true }
+    : { ok: false, reason: `${name} does not match the body` };
 }
 
 function equal(a: Buffer, b: Buffer): boolean {

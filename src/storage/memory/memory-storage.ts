@@ -1,5 +1,14 @@
 import type {
-  CounterIncrement, Encode, ListOptions, ListResult, ObjectAttrs, ObjectKey, Storage, StoredObject, Watch, WatchOptions,
+  CounterIncrement,
+  Encode,
+  ListOptions,
+  ListResult,
+  ObjectAttrs,
+  ObjectKey,
+  Storage,
+  StoredObject,
+  Watch,
+  WatchOptions,
 } from '../storage.ts';
 import { COUNTER_SWEEP_EVERY_MS, counterId, mergeIncrements } from '../counters.ts';
 import { WatcherSet } from '../watch-channel.ts';
@@ -47,7 +56,15 @@ export class MemoryStorage implements Storage {
     if (this.find(key)) throw alreadyExists(key);
     const revision = this.revision + 1;
     const object: StoredObject = { key: copyKey(key), value: encode(revision), revision, createRevision: revision };
-    this.commit({ type: 'ADDED', key: object.key, revision, createRevision: revision, labels: { ...attrs.labels }, value: object.value, prevValue: undefined });
+    this.commit({
+      type: 'ADDED',
+      key: object.key,
+      revision,
+      createRevision: revision,
+      labels: { ...attrs.labels },
+      value: object.value,
+      prevValue: undefined,
+    });
     return object;
   }
 
@@ -56,12 +73,30 @@ export class MemoryStorage implements Storage {
     return this.existing(key, undefined).object;
   }
 
-  async update(key: ObjectKey, expectedRevision: number | undefined, attrs: ObjectAttrs, encode: Encode): Promise<StoredObject> {
+  async update(
+    key: ObjectKey,
+    expectedRevision: number | undefined,
+    attrs: ObjectAttrs,
+    encode: Encode,
+  ): Promise<StoredObject> {
     this.ensureOpen();
     const old = this.existing(key, expectedRevision).object;
     const revision = this.revision + 1;
-    const object: StoredObject = { key: old.key, value: encode(revision), revision, createRevision: old.createRevision };
-    this.commit({ type: 'MODIFIED', key: old.key, revision, createRevision: old.createRevision, labels: { ...attrs.labels }, value: object.value, prevValue: old.value });
+    const object: StoredObject = {
+      key: old.key,
+      value: encode(revision),
+      revision,
+      createRevision: old.createRevision,
+    };
+    this.commit({
+      type: 'MODIFIED',
+      key: old.key,
+      revision,
+      createRevision: old.createRevision,
+      labels: { ...attrs.labels },
+      value: object.value,
+      prevValue: old.value,
+    });
     return object;
   }
 
@@ -69,7 +104,15 @@ export class MemoryStorage implements Storage {
     this.ensureOpen();
     const old = this.existing(key, expectedRevision);
     const revision = this.revision + 1;
-    this.commit({ type: 'DELETED', key: old.object.key, revision, createRevision: old.object.createRevision, labels: old.labels, value: old.object.value, prevValue: old.object.value });
+    this.commit({
+      type: 'DELETED',
+      key: old.object.key,
+      revision,
+      createRevision: old.object.createRevision,
+      labels: old.labels,
+      value: old.object.value,
+      prevValue: old.object.value,
+    });
     return { ...old.object, revision };
   }
 
@@ -82,11 +125,13 @@ export class MemoryStorage implements Storage {
       : [...(this.objects.get(options.resource)?.values() ?? [])];
     const after = options.after;
     const matching = candidates
-      .filter(({ object: { key, value }, labels }) =>
-        (options.namespace === undefined || key.namespace === options.namespace) &&
-        (after === undefined || compareKeys(key, after) > 0) &&
-        matchesFields(options.fields ?? [], key, () => JSON.parse(value)) &&
-        matchesLabels(labels, options.labels ?? []))
+      .filter(
+        ({ object: { key, value }, labels }) =>
+          (options.namespace === undefined || key.namespace === options.namespace) &&
+          (after === undefined || compareKeys(key, after) > 0) &&
+          matchesFields(options.fields ?? [], key, () => JSON.parse(value)) &&
+          matchesLabels(labels, options.labels ?? []),
+      )
       .sort((a, b) => compareKeys(a.object.key, b.object.key));
     const limit = options.limit || matching.length;
     const items = matching.slice(0, limit).map((c) => c.object);

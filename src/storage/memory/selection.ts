@@ -22,7 +22,10 @@ function codeUnitRank(unit: number): number {
 }
 
 /** Orders keys by (namespace, name), the order of list and of continue tokens. */
-export function compareKeys(a: Pick<ObjectKey, 'namespace' | 'name'>, b: Pick<ObjectKey, 'namespace' | 'name'>): number {
+export function compareKeys(
+  a: Pick<ObjectKey, 'namespace' | 'name'>,
+  b: Pick<ObjectKey, 'namespace' | 'name'>,
+): number {
   return compareBytes(a.namespace, b.namespace) || compareBytes(a.name, b.name);
 }
 

@@ -6,7 +6,11 @@ import { counterId, mergeIncrements } from '../counters.ts';
 import type { CounterIncrement } from '../storage.ts';
 import type { SqlQueryable } from './sql-client.ts';
 
-export async function addCounters(client: SqlQueryable, increments: readonly CounterIncrement[], now: number): Promise<number[]> {
+export async function addCounters(
+  client: SqlQueryable,
+  increments: readonly CounterIncrement[],
+  now: number,
+): Promise<number[]> {
   if (increments.length === 0) return [];
   const { counters, positions } = mergeIncrements(increments);
   const params: unknown[] = [now];

@@ -6,7 +6,13 @@ import type { SqlClient, SqlQueryable } from './sql-client.ts';
 
 export type WriteOp =
   | { kind: 'create'; key: ObjectKey; labels: Record<string, string>; encode: Encode }
-  | { kind: 'update'; key: ObjectKey; expectedRevision: number | undefined; labels: Record<string, string>; encode: Encode }
+  | {
+      kind: 'update';
+      key: ObjectKey;
+      expectedRevision: number | undefined;
+      labels: Record<string, string>;
+      encode: Encode;
+    }
   | { kind: 'delete'; key: ObjectKey; expectedRevision: number | undefined };
 
 /** Writes of one transaction, in revision order. `base` is the revision committed before
@@ -121,7 +127,12 @@ export class GroupCommitWriter {
     let committed: CommittedBatch;
     this.planned = 0;
     try {
-      ({ outcomes, committed } = await this.client.transaction((tx) => this.write(tx, batch.map((p) => p.op))));
+      ({ outcomes, committed } = await this.client.transaction((tx) =>
+        this.write(
+          tx,
+          batch.map((p) => p.op),
+        ),
+      ));
       this.unavailable = undefined;
     } catch (err) {
       const error = translateSqlError(err, `writing ${batch.length} object(s)`);
@@ -139,7 +150,10 @@ export class GroupCommitWriter {
 
   private async write(tx: SqlQueryable, ops: WriteOp[]) {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [WRITE_LOCK]);
-    const { base, before } = await readKeys(tx, ops.map((op) => op.key));
+    const { base, before } = await readKeys(
+      tx,
+      ops.map((op) => op.key),
+    );
     const state = new Map(before);
     const log: LogRow[] = [];
     let revision = base;
@@ -150,7 +164,12 @@ export class GroupCommitWriter {
         revision = row.revision;
         state.set(id, row.type === 'DELETED' ? undefined : row);
         log.push(row);
-        const object: StoredObject = { key: row.key, value: row.value, revision: row.revision, createRevision: row.createRevision };
+        const object: StoredObject = {
+          key: row.key,
+          value: row.value,
+          revision: row.revision,
+          createRevision: row.createRevision,
+        };
         return { object };
       } catch (error) {
         return { error };
@@ -161,13 +180,19 @@ export class GroupCommitWriter {
       await this.client.ensureSpace?.(this.planned * BYTES_PER_VALUE_BYTE);
       await persist(tx, log, state, before, revision, this.writerId);
     }
-    const events = log.map((row): WatchEvent => ({
-      type: row.type,
-      key: row.key,
-      value: row.value,
-      revision: row.revision,
-      ...(row.type === 'DELETED' ? { prevValue: row.value } : row.prevValue === null ? {} : { prevValue: row.prevValue }),
-    }));
+    const events = log.map(
+      (row): WatchEvent => ({
+        type: row.type,
+        key: row.key,
+        value: row.value,
+        revision: row.revision,
+        ...(row.type === 'DELETED'
+          ? { prevValue: row.value }
+          : row.prevValue === null
+            ? {}
+            : { prevValue: row.prevValue }),
+      }),
+    );
     return { outcomes, committed: { base, events } };
   }
 }
@@ -182,16 +207,40 @@ function plan(op: WriteOp, current: KeyState | undefined, revision: number): Log
   const key: ObjectKey = { resource: op.key.resource, namespace: op.key.namespace, name: op.key.name };
   if (op.kind === 'create') {
     if (current) throw alreadyExists(key);
-    return { key, type: 'ADDED', labels: op.labels, value: op.encode(revision), revision, createRevision: revision, prevValue: null };
+    return {
+      key,
+      type: 'ADDED',
+      labels: op.labels,
+      value: op.encode(revision),
+      revision,
+      createRevision: revision,
+      prevValue: null,
+    };
   }
   if (!current) throw notFound(key);
   if (op.expectedRevision !== undefined && op.expectedRevision !== current.revision) {
     throw conflict(key, op.expectedRevision, current.revision);
   }
   if (op.kind === 'update') {
-    return { key, type: 'MODIFIED', labels: op.labels, value: op.encode(revision), revision, createRevision: current.createRevision, prevValue: current.value };
+    return {
+      key,
+      type: 'MODIFIED',
+      labels: op.labels,
+      value: op.encode(revision),
+      revision,
+      createRevision: current.createRevision,
+      prevValue: current.value,
+    };
   }
-  return { key, type: 'DELETED', labels: current.labels, value: current.value, revision, createRevision: current.createRevision, prevValue: null };
+  return {
+    key,
+    type: 'DELETED',
+    labels: current.labels,
+    value: current.value,
+    revision,
+    createRevision: current.createRevision,
+    prevValue: null,
+  };
 }
 
 /** After the write lock: the last revision given out, and the current state of `keys`. */
@@ -257,14 +306,28 @@ async function persist(
      )
      SELECT setval('gatehouse_revision', $20), pg_notify($21, $22)`,
     [
-      log.map((r) => r.revision), log.map((r) => r.key.resource), log.map((r) => r.key.namespace), log.map((r) => r.key.name),
-      log.map((r) => r.type), log.map((r) => r.value), log.map((r) => r.prevValue), log.map((r) => JSON.stringify(r.labels)),
+      log.map((r) => r.revision),
+      log.map((r) => r.key.resource),
+      log.map((r) => r.key.namespace),
+      log.map((r) => r.key.name),
+      log.map((r) => r.type),
+      log.map((r) => r.value),
+      log.map((r) => r.prevValue),
+      log.map((r) => JSON.stringify(r.labels)),
       log.map((r) => r.createRevision),
-      upserts.map(([k]) => k.resource), upserts.map(([k]) => k.namespace), upserts.map(([k]) => k.name),
-      upserts.map(([, s]) => JSON.stringify(s.labels)), upserts.map(([, s]) => s.value),
-      upserts.map(([, s]) => s.revision), upserts.map(([, s]) => s.createRevision),
-      deletes.map((k) => k.resource), deletes.map((k) => k.namespace), deletes.map((k) => k.name),
-      revision, NOTIFY_CHANNEL, `${writerId}:${revision}`,
+      upserts.map(([k]) => k.resource),
+      upserts.map(([k]) => k.namespace),
+      upserts.map(([k]) => k.name),
+      upserts.map(([, s]) => JSON.stringify(s.labels)),
+      upserts.map(([, s]) => s.value),
+      upserts.map(([, s]) => s.revision),
+      upserts.map(([, s]) => s.createRevision),
+      deletes.map((k) => k.resource),
+      deletes.map((k) => k.namespace),
+      deletes.map((k) => k.name),
+      revision,
+      NOTIFY_CHANNEL,
+      `${writerId}:${revision}`,
     ],
   );
 }

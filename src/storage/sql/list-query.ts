@@ -51,9 +51,10 @@ export function buildListQuery(options: ListOptions, from: 'objects' | 'log', wi
     if (field.field === 'json') content.push(jsonFieldCondition(field, (doc ??= jsonDocument(p)), p));
     else identity.push(`${field.field} ${field.operator === '=' ? '=' : '<>'} ${p.add(field.value)}`);
   }
-  const count = withCount && from === 'objects'
-    ? `(SELECT count(*) FROM gatehouse_objects WHERE ${[...identity, ...content].join(' AND ')})`
-    : 'NULL::bigint';
+  const count =
+    withCount && from === 'objects'
+      ? `(SELECT count(*) FROM gatehouse_objects WHERE ${[...identity, ...content].join(' AND ')})`
+      : 'NULL::bigint';
   const after = options.after
     ? [`(namespace, name) > (${p.add(options.after.namespace)}, ${p.add(options.after.name)})`]
     : [];

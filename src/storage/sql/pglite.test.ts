@@ -64,5 +64,4 @@ describe('pglite on disk', () => {
   it('rejects an unknown storage spec by name', async () => {
     await assert.rejects(openStorage('mysql://x'), /unknown storage "mysql:\/\/x"/);
   });
-
 });

@@ -31,7 +31,11 @@ describe('postgres with two processes on one database', () => {
   it('wakes a watch on one instance with a write through the other (LISTEN/NOTIFY)', async () => {
     const resource = 'two.gatehouse.dev/notify';
     const watch = await two.watch({ resource, fromRevision: await two.currentRevision() });
-    const created = await one.create({ resource, namespace: 'ns', name: 'a' }, { labels: {} }, (rev) => `{"rv":${rev}}`);
+    const created = await one.create(
+      { resource, namespace: 'ns', name: 'a' },
+      { labels: {} },
+      (rev) => `{"rv":${rev}}`,
+    );
     const [event] = await take(watch, 1);
     watch.close();
     assert.deepEqual(event, { type: 'ADDED', key: created.key, value: created.value, revision: created.revision });
@@ -40,13 +44,26 @@ describe('postgres with two processes on one database', () => {
   it('commits concurrent writers of both instances in one revision order, seen alike by both', async () => {
     const resource = 'two.gatehouse.dev/race';
     const from = await one.currentRevision();
-    const watches = await Promise.all([one.watch({ resource, fromRevision: from }), two.watch({ resource, fromRevision: from })]);
-    const writes = await Promise.all(Array.from({ length: 100 }, (_, i) =>
-      (i % 2 === 0 ? one : two).create({ resource, namespace: 'ns', name: `o${i}` }, { labels: {} }, (rev) => `{"rv":${rev}}`)));
+    const watches = await Promise.all([
+      one.watch({ resource, fromRevision: from }),
+      two.watch({ resource, fromRevision: from }),
+    ]);
+    const writes = await Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        (i % 2 === 0 ? one : two).create(
+          { resource, namespace: 'ns', name: `o${i}` },
+          { labels: {} },
+          (rev) => `{"rv":${rev}}`,
+        ),
+      ),
+    );
     const expected = writes.map((w) => w.revision).sort((a, b) => a - b);
     assert.equal(new Set(expected).size, 100);
     for (const watch of watches) {
-      assert.deepEqual((await take(watch, 100)).map((e) => e.revision), expected);
+      assert.deepEqual(
+        (await take(watch, 100)).map((e) => e.revision),
+        expected,
+      );
       watch.close();
     }
     const listed = await two.list({ resource });
@@ -57,9 +74,18 @@ describe('postgres with two processes on one database', () => {
   it('adds up counters incremented through both instances at once', async () => {
     const expiresAt = Date.now() + 60_000;
     // Overlapping batches in opposite orders: the driver's lock order keeps them from deadlocking.
-    const batch = (i: number) => (i % 2 === 0 ? ['a', 'b', 'c'] : ['c', 'b', 'a']).map((key) => ({ key: `two/${key}`, window: 0, delta: 1, expiresAt }));
+    const batch = (i: number) =>
+      (i % 2 === 0 ? ['a', 'b', 'c'] : ['c', 'b', 'a']).map((key) => ({
+        key: `two/${key}`,
+        window: 0,
+        delta: 1,
+        expiresAt,
+      }));
     await Promise.all(Array.from({ length: 60 }, (_, i) => (i % 2 === 0 ? one : two).addCounters(batch(i))));
-    assert.deepEqual(await two.addCounters(['a', 'b', 'c'].map((key) => ({ key: `two/${key}`, window: 0, delta: 0, expiresAt }))), [60, 60, 60]);
+    assert.deepEqual(
+      await two.addCounters(['a', 'b', 'c'].map((key) => ({ key: `two/${key}`, window: 0, delta: 0, expiresAt }))),
+      [60, 60, 60],
+    );
   });
 
   it('sees one conflict when both instances update the same revision', async () => {
@@ -81,9 +107,11 @@ describe('postgres with two processes on one database', () => {
     const admin = new pg.Client({ connectionString: url });
     await admin.connect();
     try {
-      const [{ killed }] = (await admin.query(
-        "SELECT count(pg_terminate_backend(pid))::int AS killed FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'",
-      )).rows;
+      const [{ killed }] = (
+        await admin.query(
+          "SELECT count(pg_terminate_backend(pid))::int AS killed FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'",
+        )
+      ).rows;
       assert.equal(killed, 2);
     } finally {
       await admin.end();
@@ -93,8 +121,15 @@ describe('postgres with two processes on one database', () => {
     // feed catches up from the log on restore.
     const from = await two.currentRevision();
     const rewatch = await two.watch({ resource, fromRevision: from });
-    const created = await one.create({ resource, namespace: 'ns', name: 'a' }, { labels: {} }, (rev) => `{"rv":${rev}}`);
-    assert.deepEqual((await take(rewatch, 1)).map((e) => e.revision), [created.revision]);
+    const created = await one.create(
+      { resource, namespace: 'ns', name: 'a' },
+      { labels: {} },
+      (rev) => `{"rv":${rev}}`,
+    );
+    assert.deepEqual(
+      (await take(rewatch, 1)).map((e) => e.revision),
+      [created.revision],
+    );
     rewatch.close();
   });
 

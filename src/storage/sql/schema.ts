@@ -55,7 +55,9 @@ CREATE INDEX IF NOT EXISTS gatehouse_counters_expiry ON gatehouse_counters (expi
 export async function ensureSchema(client: SqlClient): Promise<void> {
   await client.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [WRITE_LOCK]);
-    for (const statement of SCHEMA.split(';').map((s) => s.trim()).filter(Boolean)) {
+    for (const statement of SCHEMA.split(';')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
       await tx.query(statement);
     }
   });

@@ -1,7 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { StorageError } from '../storage.ts';
 import type {
-  CounterIncrement, Encode, ListOptions, ListResult, ObjectAttrs, ObjectKey, Storage, StoredObject, Watch, WatchOptions,
+  CounterIncrement,
+  Encode,
+  ListOptions,
+  ListResult,
+  ObjectAttrs,
+  ObjectKey,
+  Storage,
+  StoredObject,
+  Watch,
+  WatchOptions,
 } from '../storage.ts';
 import { COUNTER_SWEEP_EVERY_MS } from '../counters.ts';
 import { startAutoCompaction } from '../auto-compaction.ts';
@@ -50,7 +59,9 @@ export class SqlStorage implements Storage {
       },
       lost: (err) => {
         options.logger?.warn({ err }, 'storage change notifications lost; watches end');
-        feed.lost(new StorageError('Unavailable', 'storage change notifications were interrupted', undefined, { cause: err }));
+        feed.lost(
+          new StorageError('Unavailable', 'storage change notifications were interrupted', undefined, { cause: err }),
+        );
       },
       restored: () => feed.catchUpLater(),
     });
@@ -64,7 +75,8 @@ export class SqlStorage implements Storage {
       await storage.listening;
       // Writes between reading the revision and LISTEN starting sent no notification we heard.
       storage.feed.catchUpLater();
-      if (options.compactEvery) storage.stopCompaction = startAutoCompaction(storage, options.compactEvery, options.logger);
+      if (options.compactEvery)
+        storage.stopCompaction = startAutoCompaction(storage, options.compactEvery, options.logger);
       return storage;
     } catch (err) {
       await client.close().catch(() => undefined);
@@ -87,7 +99,12 @@ export class SqlStorage implements Storage {
     });
   }
 
-  update(key: ObjectKey, expectedRevision: number | undefined, attrs: ObjectAttrs, encode: Encode): Promise<StoredObject> {
+  update(
+    key: ObjectKey,
+    expectedRevision: number | undefined,
+    attrs: ObjectAttrs,
+    encode: Encode,
+  ): Promise<StoredObject> {
     return this.write({ kind: 'update', key, expectedRevision, labels: attrs.labels, encode });
   }
 
@@ -146,20 +163,22 @@ export class SqlStorage implements Storage {
    * delete (kine's rule), so a snapshot read at or after the target still finds every
    * object that existed then. Writers are not blocked: they only append above it. */
   compact(revision: number): Promise<void> {
-    return this.read(`compacting to revision ${revision}`, () => this.client.transaction(async (tx) => {
-      await this.client.ensureSpace?.(0);
-      // FOR UPDATE: concurrent compactions of several processes take turns.
-      const [head] = await tx.query(`${REVISIONS} FOR UPDATE`);
-      const target = Math.min(revision, Number(head.current));
-      if (target <= Number(head.compacted)) return;
-      await tx.query(
-        `DELETE FROM gatehouse_log l WHERE l.revision <= $1 AND (l.type = 'DELETED' OR EXISTS (
+    return this.read(`compacting to revision ${revision}`, () =>
+      this.client.transaction(async (tx) => {
+        await this.client.ensureSpace?.(0);
+        // FOR UPDATE: concurrent compactions of several processes take turns.
+        const [head] = await tx.query(`${REVISIONS} FOR UPDATE`);
+        const target = Math.min(revision, Number(head.current));
+        if (target <= Number(head.compacted)) return;
+        await tx.query(
+          `DELETE FROM gatehouse_log l WHERE l.revision <= $1 AND (l.type = 'DELETED' OR EXISTS (
            SELECT 1 FROM gatehouse_log n WHERE n.resource = l.resource AND n.namespace = l.namespace
               AND n.name = l.name AND n.revision > l.revision AND n.revision <= $1))`,
-        [target],
-      );
-      await tx.query('UPDATE gatehouse_meta SET compacted = $1', [target]);
-    }));
+          [target],
+        );
+        await tx.query('UPDATE gatehouse_meta SET compacted = $1', [target]);
+      }),
+    );
   }
 
   addCounters(increments: readonly CounterIncrement[]): Promise<number[]> {

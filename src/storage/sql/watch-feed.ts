@@ -88,7 +88,9 @@ export class WatchFeed {
         );
         const compacted = await this.compacted();
         if (compacted > from) {
-          this.watchers.failAll(new StorageError('Expired', `watch events after revision ${from} were compacted before delivery`));
+          this.watchers.failAll(
+            new StorageError('Expired', `watch events after revision ${from} were compacted before delivery`),
+          );
           this.delivered = Math.max(this.delivered, compacted);
         }
         if (rows.length > 0) this.publish(rows.map(toWatchEvent));
@@ -102,13 +104,15 @@ export class WatchFeed {
   private replayRows(options: WatchOptions, until: number) {
     const params: unknown[] = [options.resource, options.fromRevision, until];
     const namespace = options.namespace === undefined ? '' : ` AND namespace = $${params.push(options.namespace)}`;
-    return this.db.query(
-      `SELECT ${LOG_EVENT_COLUMNS} FROM gatehouse_log
+    return this.db
+      .query(
+        `SELECT ${LOG_EVENT_COLUMNS} FROM gatehouse_log
         WHERE resource = $1 AND revision > $2 AND revision <= $3${namespace} ORDER BY revision`,
-      params,
-    ).catch((err: unknown) => {
-      throw translateSqlError(err, `replaying the watch of ${options.resource}`);
-    });
+        params,
+      )
+      .catch((err: unknown) => {
+        throw translateSqlError(err, `replaying the watch of ${options.resource}`);
+      });
   }
 
   private async compacted(): Promise<number> {
@@ -121,7 +125,10 @@ export class WatchFeed {
     const run = this.tail.then(task).finally(() => {
       this.queued--;
     });
-    this.tail = run.then(() => undefined, () => undefined);
+    this.tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
     return run;
   }
 }

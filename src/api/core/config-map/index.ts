@@ -8,7 +8,12 @@ function validate(obj: KubeObject): FieldError[] {
   const { data = {}, binaryData = {} } = obj as ConfigMap;
   const errors = [...dataKeyErrors('data', Object.keys(data)), ...dataKeyErrors('binaryData', Object.keys(binaryData))];
   for (const key of Object.keys(binaryData)) {
-    if (Object.hasOwn(data, key)) errors.push({ type: 'FieldValueDuplicate', field: 'binaryData', message: `Duplicate value: ${JSON.stringify(key)}` });
+    if (Object.hasOwn(data, key))
+      errors.push({
+        type: 'FieldValueDuplicate',
+        field: 'binaryData',
+        message: `Duplicate value: ${JSON.stringify(key)}`,
+      });
   }
   return errors;
 }
@@ -29,7 +34,12 @@ export const configMapKind: KindDefinition = {
   schema: configMapSchema,
   description: configMapSchema.description!,
   printerColumns: [
-    column('Data', 'Number of keys.', (o) => Object.keys((o as ConfigMap).data ?? {}).length + Object.keys((o as ConfigMap).binaryData ?? {}).length, { type: 'integer' }),
+    column(
+      'Data',
+      'Number of keys.',
+      (o) => Object.keys((o as ConfigMap).data ?? {}).length + Object.keys((o as ConfigMap).binaryData ?? {}).length,
+      { type: 'integer' },
+    ),
     ageColumn(),
   ],
   strategy: {

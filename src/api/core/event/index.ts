@@ -22,10 +22,17 @@ export const eventKind: KindDefinition = {
   description: eventSchema.description!,
   // kubectl's columns for events; Last Seen is a date the server renders as an age.
   printerColumns: [
-    column('Last Seen', 'When the event was last recorded.', (o) => event(o).lastTimestamp ?? o.metadata.creationTimestamp ?? null, { type: 'date' }),
+    column(
+      'Last Seen',
+      'When the event was last recorded.',
+      (o) => event(o).lastTimestamp ?? o.metadata.creationTimestamp ?? null,
+      { type: 'date' },
+    ),
     column('Type', 'Normal or Warning.', (o) => event(o).type ?? 'Normal'),
     column('Reason', 'Reason of the event.', (o) => event(o).reason ?? ''),
-    column('Object', 'Kind/name of the object.', (o) => `${event(o).involvedObject?.kind ?? ''}/${event(o).involvedObject?.name ?? ''}`.toLowerCase()),
+    column('Object', 'Kind/name of the object.', (o) =>
+      `${event(o).involvedObject?.kind ?? ''}/${event(o).involvedObject?.name ?? ''}`.toLowerCase(),
+    ),
     column('Message', 'Description.', (o) => event(o).message ?? ''),
   ],
   // kube-apiserver's Event field selectors (pkg/registry/core/event ToSelectableFields).

@@ -27,7 +27,8 @@ function validate(obj: KubeObject): FieldError[] {
 
 function validateUpdate(obj: KubeObject, old: KubeObject): FieldError[] {
   const errors = immutableErrors(obj, old, ['data']);
-  if ((obj as Secret).type !== (old as Secret).type) errors.push(invalid('type', (obj as Secret).type, 'field is immutable'));
+  if ((obj as Secret).type !== (old as Secret).type)
+    errors.push(invalid('type', (obj as Secret).type, 'field is immutable'));
   return errors;
 }
 

@@ -5,7 +5,12 @@ import { admitCreate, describe } from '../../testing.ts';
 import { apiDefinitionKind } from './index.ts';
 
 function api(spec: Record<string, unknown>) {
-  return { apiVersion: 'gatehouse.dev/v1alpha1', kind: 'ApiDefinition', metadata: { name: 'orders', namespace: 'shop' }, spec };
+  return {
+    apiVersion: 'gatehouse.dev/v1alpha1',
+    kind: 'ApiDefinition',
+    metadata: { name: 'orders', namespace: 'shop' },
+    spec,
+  };
 }
 
 const minimal = { listenPath: '/orders', upstream: { targets: [{ url: 'http://orders.shop:8080' }] } };
@@ -26,11 +31,22 @@ test('a minimal ApiDefinition gets its defaults', () => {
 test('nested blocks get their defaults when present', () => {
   const { obj, errors } = admitCreate(
     apiDefinitionKind,
-    api({ ...minimal, upstream: { ...minimal.upstream, healthCheck: {}, circuitBreaker: {} }, auth: { type: 'apiKey', apiKey: {} }, cors: {} }),
+    api({
+      ...minimal,
+      upstream: { ...minimal.upstream, healthCheck: {}, circuitBreaker: {} },
+      auth: { type: 'apiKey', apiKey: {} },
+      cors: {},
+    }),
   );
   assert.deepEqual(errors, []);
   const spec = obj.spec as Record<string, Record<string, unknown>>;
-  assert.deepEqual(spec.upstream.healthCheck, { path: '/', interval: '10s', timeout: '2s', healthyThreshold: 2, unhealthyThreshold: 3 });
+  assert.deepEqual(spec.upstream.healthCheck, {
+    path: '/',
+    interval: '10s',
+    timeout: '2s',
+    healthyThreshold: 2,
+    unhealthyThreshold: 3,
+  });
   assert.deepEqual(spec.upstream.circuitBreaker, { consecutiveFailures: 5, openDuration: '30s', halfOpenRequests: 1 });
   assert.deepEqual(spec.auth, { type: 'apiKey', apiKey: { header: 'X-API-Key' }, forwardCredentials: false });
   assert.deepEqual(spec.cors, { allowCredentials: false });
@@ -44,7 +60,10 @@ test('a complete ApiDefinition validates and declares every field', () => {
     listenPath: '/v1/orders',
     stripListenPath: true,
     upstream: {
-      targets: [{ url: 'https://a.internal', weight: 3 }, { url: 'http://[::1]:8080/base', weight: 0 }],
+      targets: [
+        { url: 'https://a.internal', weight: 3 },
+        { url: 'http://[::1]:8080/base', weight: 0 },
+      ],
       timeout: '1m30s',
       connectTimeout: '500ms',
       retries: 2,
@@ -62,7 +81,14 @@ test('a complete ApiDefinition validates and declares every field', () => {
       forwardCredentials: true,
     },
     rateLimit: { requests: 100, per: '1s' },
-    cors: { allowOrigins: ['https://app.example.com'], allowMethods: ['GET'], allowHeaders: ['Authorization'], exposeHeaders: ['X-Request-Id'], allowCredentials: true, maxAge: 600 },
+    cors: {
+      allowOrigins: ['https://app.example.com'],
+      allowMethods: ['GET'],
+      allowHeaders: ['Authorization'],
+      exposeHeaders: ['X-Request-Id'],
+      allowCredentials: true,
+      maxAge: 600,
+    },
     ipAllow: ['10.0.0.0/8', '2001:db8::/32'],
     ipDeny: ['10.1.0.0/16'],
     requestHeaders: { set: { 'X-Forwarded-Api': 'orders' }, remove: ['Cookie'] },
@@ -104,14 +130,24 @@ test('schema violations are reported per field', () => {
 });
 
 test('listenPath and upstream are required', () => {
-  assert.deepEqual(describe(admitCreate(apiDefinitionKind, api({})).errors), ['spec.listenPath: Required value', 'spec.upstream: Required value']);
-  assert.deepEqual(describe(admitCreate(apiDefinitionKind, api({ listenPath: '/', upstream: { targets: [{ weight: 2 }] } })).errors), [
-    'spec.upstream.targets[0].url: Required value',
+  assert.deepEqual(describe(admitCreate(apiDefinitionKind, api({})).errors), [
+    'spec.listenPath: Required value',
+    'spec.upstream: Required value',
   ]);
+  assert.deepEqual(
+    describe(admitCreate(apiDefinitionKind, api({ listenPath: '/', upstream: { targets: [{ weight: 2 }] } })).errors),
+    ['spec.upstream.targets[0].url: Required value'],
+  );
 });
 
 test('upstream URLs must be http or https', () => {
-  const { errors } = admitCreate(apiDefinitionKind, api({ listenPath: '/', upstream: { targets: [{ url: 'ftp://files' }, { url: 'not a url' }, { url: 'http://u:p@host' }] } }));
+  const { errors } = admitCreate(
+    apiDefinitionKind,
+    api({
+      listenPath: '/',
+      upstream: { targets: [{ url: 'ftp://files' }, { url: 'not a url' }, { url: 'http://u:p@host' }] },
+    }),
+  );
   assert.deepEqual(describe(errors), [
     'spec.upstream.targets[0].url: Invalid value: "ftp://files": must be an http or https URL',
     'spec.upstream.targets[1].url: Invalid value: "not a url": must be an absolute http or https URL',
@@ -120,11 +156,16 @@ test('upstream URLs must be http or https', () => {
 });
 
 test('jwt auth needs exactly one of jwksUri and jwks', () => {
-  const withJwt = (jwt: Record<string, unknown> | undefined) => describe(admitCreate(apiDefinitionKind, api({ ...minimal, auth: { type: 'jwt', jwt } })).errors);
+  const withJwt = (jwt: Record<string, unknown> | undefined) =>
+    describe(admitCreate(apiDefinitionKind, api({ ...minimal, auth: { type: 'jwt', jwt } })).errors);
   assert.deepEqual(withJwt(undefined), ['spec.auth.jwt: Required value: required when spec.auth.type is jwt']);
   assert.deepEqual(withJwt({ issuer: 'x' }), ['spec.auth.jwt: Required value: one of jwksUri or jwks is required']);
-  assert.deepEqual(withJwt({ jwksUri: 'https://idp/jwks', jwks: { keys: [] } }), ['spec.auth.jwt.jwks: Forbidden: may not be set together with jwksUri']);
-  assert.deepEqual(withJwt({ jwksUri: 'file:///etc/jwks' }), ['spec.auth.jwt.jwksUri: Invalid value: "file:///etc/jwks": must be an http or https URL']);
+  assert.deepEqual(withJwt({ jwksUri: 'https://idp/jwks', jwks: { keys: [] } }), [
+    'spec.auth.jwt.jwks: Forbidden: may not be set together with jwksUri',
+  ]);
+  assert.deepEqual(withJwt({ jwksUri: 'file:///etc/jwks' }), [
+    'spec.auth.jwt.jwksUri: Invalid value: "file:///etc/jwks": must be an http or https URL',
+  ]);
   assert.deepEqual(withJwt({ jwksUri: 'https://idp/jwks' }), []);
 });
 
@@ -154,7 +195,10 @@ test('unknown fields are found at any depth', () => {
 });
 
 test('printer columns', () => {
-  const { obj } = admitCreate(apiDefinitionKind, api({ ...minimal, hosts: ['a.example', 'b.example'], auth: { type: 'apiKey' } }));
+  const { obj } = admitCreate(
+    apiDefinitionKind,
+    api({ ...minimal, hosts: ['a.example', 'b.example'], auth: { type: 'apiKey' } }),
+  );
   obj.metadata.creationTimestamp = '2025-01-01T00:00:00Z';
   const cells = Object.fromEntries(apiDefinitionKind.printerColumns.map((c) => [c.name, c.cell(obj)]));
   assert.deepEqual(cells, {
@@ -166,7 +210,10 @@ test('printer columns', () => {
     Hosts: 'a.example,b.example',
     Visibility: 'public',
   });
-  assert.deepEqual(apiDefinitionKind.printerColumns.filter((c) => c.priority > 0).map((c) => c.name), ['Hosts', 'Visibility']);
+  assert.deepEqual(
+    apiDefinitionKind.printerColumns.filter((c) => c.priority > 0).map((c) => c.name),
+    ['Hosts', 'Visibility'],
+  );
   assert.equal(apiDefinitionKind.printerColumns.find((c) => c.name === 'Age')!.type, 'date');
   obj.status = { conditions: [{ type: 'Ready', status: 'True', reason: 'Serving' }] };
   assert.equal(apiDefinitionKind.printerColumns.find((c) => c.name === 'Ready')!.cell(obj), 'True');

@@ -7,7 +7,10 @@ import type { ApiDefinition, HeaderModifier } from './types.ts';
 
 function headerModifierErrors(field: string, modifier: HeaderModifier | undefined): FieldError[] {
   if (!modifier) return [];
-  return [...headerNames(`${field}.set`, Object.keys(modifier.set ?? {})), ...headerNames(`${field}.remove`, modifier.remove ?? [])];
+  return [
+    ...headerNames(`${field}.set`, Object.keys(modifier.set ?? {})),
+    ...headerNames(`${field}.remove`, modifier.remove ?? []),
+  ];
 }
 
 function validate(obj: KubeObject): FieldError[] {
@@ -17,8 +20,10 @@ function validate(obj: KubeObject): FieldError[] {
   if (spec.auth.type === 'jwt') {
     const jwt = spec.auth.jwt;
     if (!jwt) errors.push(required('spec.auth.jwt', 'required when spec.auth.type is jwt'));
-    else if (jwt.jwksUri === undefined && jwt.jwks === undefined) errors.push(required('spec.auth.jwt', 'one of jwksUri or jwks is required'));
-    else if (jwt.jwksUri !== undefined && jwt.jwks !== undefined) errors.push(forbidden('spec.auth.jwt.jwks', 'may not be set together with jwksUri'));
+    else if (jwt.jwksUri === undefined && jwt.jwks === undefined)
+      errors.push(required('spec.auth.jwt', 'one of jwksUri or jwks is required'));
+    else if (jwt.jwksUri !== undefined && jwt.jwks !== undefined)
+      errors.push(forbidden('spec.auth.jwt.jwks', 'may not be set together with jwksUri'));
   }
   if (spec.auth.jwt?.jwksUri !== undefined) errors.push(...httpUrl('spec.auth.jwt.jwksUri', spec.auth.jwt.jwksUri));
   if (spec.auth.apiKey) errors.push(...headerNames('spec.auth.apiKey.header', [spec.auth.apiKey.header]));

@@ -33,8 +33,13 @@ const upstream = object(
       object(
         'One upstream server.',
         {
-          url: string('Base URL of the server, http or https; the request path is appended to its path.', { minLength: 1 }),
-          weight: integer('Relative share of requests (1 when omitted; not defaulted in the stored object so that list items stay as written and `kubectl apply` sees no drift); 0 takes the target out of rotation.', { minimum: 0 }),
+          url: string('Base URL of the server, http or https; the request path is appended to its path.', {
+            minLength: 1,
+          }),
+          weight: integer(
+            'Relative share of requests (1 when omitted; not defaulted in the stored object so that list items stay as written and `kubectl apply` sees no drift); 0 takes the target out of rotation.',
+            { minimum: 0 },
+          ),
         },
         { required: ['url'] },
       ),
@@ -43,7 +48,10 @@ const upstream = object(
     ),
     timeout: duration('Time allowed for the whole upstream response, a Go duration.', '30s'),
     connectTimeout: duration('Time allowed to establish a connection, a Go duration.', '5s'),
-    retries: integer('Further attempts on another target after a connection failure (idempotent methods only).', { minimum: 0, default: 0 }),
+    retries: integer('Further attempts on another target after a connection failure (idempotent methods only).', {
+      minimum: 0,
+      default: 0,
+    }),
     healthCheck: object('Active health checking of the targets; unhealthy targets leave rotation.', {
       path: string('Path requested on each target; a 2xx or 3xx answer is healthy.', { pattern: '^/', default: '/' }),
       interval: duration('Time between checks.', '10s'),
@@ -51,57 +59,73 @@ const upstream = object(
       healthyThreshold: integer('Consecutive successes that make a target healthy again.', { minimum: 1, default: 2 }),
       unhealthyThreshold: integer('Consecutive failures that make a target unhealthy.', { minimum: 1, default: 3 }),
     }),
-    circuitBreaker: object('Passive failure detection per target: after consecutive failures the target is skipped for a while.', {
-      consecutiveFailures: integer('Consecutive failed requests (connection errors, timeouts, 502, 503 or 504 answers) that open the circuit.', { minimum: 1, default: 5 }),
-      openDuration: duration('How long an open circuit skips the target before trial requests.', '30s'),
-      halfOpenRequests: integer('Trial requests let through after openDuration; all must succeed to close the circuit.', { minimum: 1, default: 1 }),
-    }),
+    circuitBreaker: object(
+      'Passive failure detection per target: after consecutive failures the target is skipped for a while.',
+      {
+        consecutiveFailures: integer(
+          'Consecutive failed requests (connection errors, timeouts, 502, 503 or 504 answers) that open the circuit.',
+          { minimum: 1, default: 5 },
+        ),
+        openDuration: duration('How long an open circuit skips the target before trial requests.', '30s'),
+        halfOpenRequests: integer(
+          'Trial requests let through after openDuration; all must succeed to close the circuit.',
+          { minimum: 1, default: 1 },
+        ),
+      },
+    ),
   },
   { required: ['targets'] },
 );
 
-const auth = object(
-  'How callers authenticate. keyless lets every caller through.',
-  {
-    type: enumeration('Authentication method.', ['keyless', 'apiKey', 'jwt', 'basic'], 'keyless'),
-    apiKey: object('API key settings for type apiKey. Keys are ApiKey objects of the same namespace.', {
-      header: string(`Request header carrying the key (default ${DEFAULT_API_KEY_HEADER}).`, { minLength: 1, default: DEFAULT_API_KEY_HEADER }),
-      query: string('Query parameter also accepted as carrying the key.', { minLength: 1 }),
+const auth = object('How callers authenticate. keyless lets every caller through.', {
+  type: enumeration('Authentication method.', ['keyless', 'apiKey', 'jwt', 'basic'], 'keyless'),
+  apiKey: object('API key settings for type apiKey. Keys are ApiKey objects of the same namespace.', {
+    header: string(`Request header carrying the key (default ${DEFAULT_API_KEY_HEADER}).`, {
+      minLength: 1,
+      default: DEFAULT_API_KEY_HEADER,
     }),
-    jwt: object('JWT bearer token settings for type jwt. Exactly one of jwksUri and jwks is required.', {
-      issuer: string('Required value of the iss claim.'),
-      audiences: listSet('Accepted values of the aud claim; empty accepts any.', string('Audience.')),
-      jwksUri: string('URL of the JSON Web Key Set used to verify signatures (http or https).'),
-      jwks: object(
-        'Inline JSON Web Key Set (RFC 7517) used to verify signatures.',
-        {
-          keys: array(
-            'JSON Web Keys.',
-            { type: 'object', description: 'A JSON Web Key.', 'x-kubernetes-preserve-unknown-fields': true },
-            { 'x-kubernetes-list-type': 'atomic' },
-          ),
-        },
-        { required: ['keys'] },
-      ),
-      consumerClaim: string("Claim whose value is matched against Consumers' jwtSubjects.", { minLength: 1, default: 'sub' }),
-    }),
-    basic: object('HTTP Basic settings for type basic.', {
-      secretRef: localObjectReference(
-        'Secret whose data maps user names (Consumer names) to bcrypt password hashes, as htpasswd -B writes them. Without it, the user name is a Consumer name and the password one of its API keys.',
-      ),
-    }),
-    forwardCredentials: boolean(
-      'Pass the credentials (API key header or query parameter, Authorization for jwt and basic) on to the upstream.',
-      false,
+    query: string('Query parameter also accepted as carrying the key.', { minLength: 1 }),
+  }),
+  jwt: object('JWT bearer token settings for type jwt. Exactly one of jwksUri and jwks is required.', {
+    issuer: string('Required value of the iss claim.'),
+    audiences: listSet('Accepted values of the aud claim; empty accepts any.', string('Audience.')),
+    jwksUri: string('URL of the JSON Web Key Set used to verify signatures (http or https).'),
+    jwks: object(
+      'Inline JSON Web Key Set (RFC 7517) used to verify signatures.',
+      {
+        keys: array(
+          'JSON Web Keys.',
+          { type: 'object', description: 'A JSON Web Key.', 'x-kubernetes-preserve-unknown-fields': true },
+          { 'x-kubernetes-list-type': 'atomic' },
+        ),
+      },
+      { required: ['keys'] },
     ),
-  },
-);
+    consumerClaim: string("Claim whose value is matched against Consumers' jwtSubjects.", {
+      minLength: 1,
+      default: 'sub',
+    }),
+  }),
+  basic: object('HTTP Basic settings for type basic.', {
+    secretRef: localObjectReference(
+      'Secret whose data maps user names (Consumer names) to bcrypt password hashes, as htpasswd -B writes them. Without it, the user name is a Consumer name and the password one of its API keys.',
+    ),
+  }),
+  forwardCredentials: boolean(
+    'Pass the credentials (API key header or query parameter, Authorization for jwt and basic) on to the upstream.',
+    false,
+  ),
+});
 
 const spec = object(
   'Desired state of the API.',
   {
     active: boolean('Whether the gateway serves the API; false keeps it declared but unrouted.', true),
-    visibility: enumeration('public APIs are served on every listener; internal ones only on the internal listener.', ['public', 'internal'], 'public'),
+    visibility: enumeration(
+      'public APIs are served on every listener; internal ones only on the internal listener.',
+      ['public', 'internal'],
+      'public',
+    ),
     hosts: listSet(
       'Host names the API answers on, optionally with a leading "*." wildcard; empty matches any host.',
       string('Host name.', { pattern: HOST_PATTERN }),

@@ -10,13 +10,21 @@ function apiKey(spec: Record<string, unknown>) {
 }
 
 test('create mints a key, stores only its hash and returns the plaintext once', () => {
-  const { obj, errors, responseOnly } = admitCreate(apiKeyKind, apiKey({ consumer: 'billing', expires: '2030-01-01T00:00:00Z' }));
+  const { obj, errors, responseOnly } = admitCreate(
+    apiKeyKind,
+    apiKey({ consumer: 'billing', expires: '2030-01-01T00:00:00Z' }),
+  );
   assert.deepEqual(errors, []);
   const key = responseOnly?.key;
   assert.equal(typeof key, 'string');
   assert.match(key as string, /^gh_[A-Za-z0-9_-]{43}$/);
   const spec = obj.spec as ApiKeySpec;
-  assert.equal(spec.hash, `sha256:${createHash('sha256').update(key as string).digest('hex')}`);
+  assert.equal(
+    spec.hash,
+    `sha256:${createHash('sha256')
+      .update(key as string)
+      .digest('hex')}`,
+  );
   assert.equal(spec.hash, hashApiKey(key as string));
   assert.equal(spec.prefix, (key as string).slice(0, 11));
   assert.equal(JSON.stringify(obj).includes(key as string), false, 'plaintext never in the stored object');
@@ -44,9 +52,18 @@ test('a hash given on create is kept and nothing is minted; an update cannot re-
   const stored = created.obj.spec as ApiKeySpec;
   assert.equal(stored.hash, hashApiKey(created.responseOnly?.key as string));
 
-  const updated = admitUpdate(apiKeyKind, apiKey({ consumer: 'billing', policies: ['gold'], hash: planted, prefix: 'gh_chosen' }), created.obj);
+  const updated = admitUpdate(
+    apiKeyKind,
+    apiKey({ consumer: 'billing', policies: ['gold'], hash: planted, prefix: 'gh_chosen' }),
+    created.obj,
+  );
   assert.deepEqual(updated.errors, []);
-  assert.deepEqual(updated.obj.spec, { consumer: 'billing', policies: ['gold'], hash: stored.hash, prefix: stored.prefix });
+  assert.deepEqual(updated.obj.spec, {
+    consumer: 'billing',
+    policies: ['gold'],
+    hash: stored.hash,
+    prefix: stored.prefix,
+  });
 });
 
 test('consumer is required and immutable; expires is a date-time', () => {
@@ -58,7 +75,9 @@ test('consumer is required and immutable; expires is a date-time', () => {
   assert.deepEqual(describe(admitUpdate(apiKeyKind, apiKey({ consumer: 'other' }), created.obj).errors), [
     'spec.consumer: Invalid value: "other": field is immutable',
   ]);
-  assert.deepEqual(describe(admitCreate(apiKeyKind, apiKey({ consumer: 'billing', policies: ['a', 'a'] })).errors), ['spec.policies[1]: Duplicate value: "a"']);
+  assert.deepEqual(describe(admitCreate(apiKeyKind, apiKey({ consumer: 'billing', policies: ['a', 'a'] })).errors), [
+    'spec.policies[1]: Duplicate value: "a"',
+  ]);
 });
 
 test('printer columns show the consumer and prefix, never the hash', () => {

@@ -17,8 +17,9 @@ function prepareForCreate(obj: KubeObject): CreatePreparation {
   const minted = mintApiKey();
   obj.spec = { ...(obj.spec as object), hash: minted.hash, prefix: minted.prefix };
   const name = `${obj.metadata.namespace}/${obj.metadata.name ?? obj.metadata.generateName ?? ''}`;
-  const warning = `ApiKey ${name}: its key is shown only in this create response (status.key) and is never stored; `
-    + 'kubectl apply prints no key: use "gatehouse create apikey", or commit spec.hash of a key minted outside';
+  const warning =
+    `ApiKey ${name}: its key is shown only in this create response (status.key) and is never stored; ` +
+    'kubectl apply prints no key: use "gatehouse create apikey", or commit spec.hash of a key minted outside';
   return { responseOnly: { key: minted.key }, warnings: [warning] };
 }
 
@@ -38,7 +39,8 @@ function prepareForUpdate(obj: KubeObject, old: KubeObject): void {
 function validate(obj: KubeObject): FieldError[] {
   const { hash } = spec(obj);
   const errors: FieldError[] = [];
-  if (hash !== undefined && !/^sha256:[0-9a-f]{64}$/.test(hash)) errors.push(invalid('spec.hash', hash, 'must be "sha256:" and 64 lower-case hex digits (the SHA-256 of the key)'));
+  if (hash !== undefined && !/^sha256:[0-9a-f]{64}$/.test(hash))
+    errors.push(invalid('spec.hash', hash, 'must be "sha256:" and 64 lower-case hex digits (the SHA-256 of the key)'));
   return errors;
 }
 

@@ -7,9 +7,15 @@ import type { GitRepository } from './types.ts';
 
 function validate(obj: KubeObject): FieldError[] {
   const { spec } = obj as GitRepository;
-  const errors = [...positiveDuration('spec.interval', spec.interval), ...positiveDuration('spec.timeout', spec.timeout)];
+  const errors = [
+    ...positiveDuration('spec.interval', spec.interval),
+    ...positiveDuration('spec.timeout', spec.timeout),
+  ];
   // Credentials belong in the Secret: a URL with them would leak into status and logs.
-  if (/^[a-z]+:\/\/[^/@]*:[^/@]*@/.test(spec.url)) errors.push(invalid('spec.url', spec.url.replace(/:[^/@:]*@/, ':***@'), 'must not contain a password; use spec.secretRef'));
+  if (/^[a-z]+:\/\/[^/@]*:[^/@]*@/.test(spec.url))
+    errors.push(
+      invalid('spec.url', spec.url.replace(/:[^/@:]*@/, ':***@'), 'must not contain a password; use spec.secretRef'),
+    );
   return errors;
 }
 
@@ -32,7 +38,9 @@ export const gitRepositoryKind: KindDefinition = {
     readyColumn(),
     statusMessageColumn(),
     ageColumn(),
-    column('Revision', 'Revision of the last artifact.', (o) => (o as GitRepository).status?.artifact?.revision ?? '', { wide: true }),
+    column('Revision', 'Revision of the last artifact.', (o) => (o as GitRepository).status?.artifact?.revision ?? '', {
+      wide: true,
+    }),
   ],
   strategy: { validate },
 };

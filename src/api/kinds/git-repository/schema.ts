@@ -1,18 +1,32 @@
 import type { JSONSchema } from '../../kind.ts';
-import { boolean, dateTime, duration, localObjectReference, object, specAndStatus, statusSchema, string } from '../../schema/build.ts';
+import {
+  boolean,
+  dateTime,
+  duration,
+  localObjectReference,
+  object,
+  specAndStatus,
+  statusSchema,
+  string,
+} from '../../schema/build.ts';
 
 export const gitRepositorySchema: JSONSchema = specAndStatus(
   'GitRepository is a Git source (Flux field names): the controller fetches the ref every interval and records the revision as an artifact.',
   object(
     'Where and how often to fetch.',
     {
-      url: string('Repository URL: https://, http://, ssh://, scp-like user@host:path, or file://.', { pattern: '^((https?|ssh|file)://.+|[A-Za-z0-9._-]+@[^:/]+:.+)$' }),
-      ref: object("Revision to check out; commit wins over semver, semver over tag, tag over branch. Absent follows the remote's default branch.", {
-        branch: string('Branch to follow.'),
-        tag: string('Tag to check out.'),
-        semver: string('SemVer range; the highest matching tag is checked out.'),
-        commit: string('Commit SHA to check out; with branch, the commit must be on it.'),
+      url: string('Repository URL: https://, http://, ssh://, scp-like user@host:path, or file://.', {
+        pattern: '^((https?|ssh|file)://.+|[A-Za-z0-9._-]+@[^:/]+:.+)$',
       }),
+      ref: object(
+        "Revision to check out; commit wins over semver, semver over tag, tag over branch. Absent follows the remote's default branch.",
+        {
+          branch: string('Branch to follow.'),
+          tag: string('Tag to check out.'),
+          semver: string('SemVer range; the highest matching tag is checked out.'),
+          commit: string('Commit SHA to check out; with branch, the commit must be on it.'),
+        },
+      ),
       secretRef: localObjectReference(
         'Secret with credentials, Flux keys: identity and known_hosts for ssh; username and password, or bearerToken, for https; ca.crt for a private CA.',
       ),

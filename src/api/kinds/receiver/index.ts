@@ -19,7 +19,9 @@ export const receiverKind: KindDefinition = {
   description: receiverSchema.description!,
   printerColumns: [
     column('Type', 'How calls are authenticated.', (o) => (o as Receiver).spec.type),
-    column('Path', 'Hook path on the controller.', (o) => receiverPath(o.metadata.namespace ?? '', o.metadata.name ?? '')),
+    column('Path', 'Hook path on the controller.', (o) =>
+      receiverPath(o.metadata.namespace ?? '', o.metadata.name ?? ''),
+    ),
     readyColumn(),
     statusMessageColumn(),
     ageColumn(),

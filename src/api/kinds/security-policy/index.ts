@@ -6,7 +6,10 @@ import type { SecurityPolicy } from './types.ts';
 
 function validate(obj: KubeObject): FieldError[] {
   const { spec } = obj as SecurityPolicy;
-  return [...positiveDuration('spec.rateLimit.per', spec.rateLimit?.per), ...positiveDuration('spec.quota.per', spec.quota?.per)];
+  return [
+    ...positiveDuration('spec.rateLimit.per', spec.rateLimit?.per),
+    ...positiveDuration('spec.quota.per', spec.quota?.per),
+  ];
 }
 
 const spec = (obj: KubeObject) => (obj as SecurityPolicy).spec;

@@ -16,7 +16,8 @@ function validate(obj: KubeObject): FieldError[] {
     errors.push(invalid('spec.path', spec.path, 'must be a relative path inside the artifact'));
   }
   for (const name of Object.keys(spec.substitute ?? {})) {
-    if (!VARIABLE_NAME.test(name)) errors.push(invalid('spec.substitute', name, `variable names must match '${VARIABLE_NAME.source}'`));
+    if (!VARIABLE_NAME.test(name))
+      errors.push(invalid('spec.substitute', name, `variable names must match '${VARIABLE_NAME.source}'`));
   }
   return errors;
 }
@@ -47,7 +48,9 @@ export const syncKind: KindDefinition = {
     readyColumn(),
     statusMessageColumn(),
     ageColumn(),
-    column('Revision', 'Source revision last applied.', (o) => (o as Sync).status?.lastAppliedRevision ?? '', { wide: true }),
+    column('Revision', 'Source revision last applied.', (o) => (o as Sync).status?.lastAppliedRevision ?? '', {
+      wide: true,
+    }),
   ],
   selectableFields: ['spec.sourceRef.name'],
   strategy: { validate },

@@ -25,13 +25,20 @@ export const syncSchema: JSONSchema = specAndStatus(
         {
           kind: enumeration('Kind of the source.', ['GitRepository'], 'GitRepository'),
           name: string('Name of the source.', { pattern: DNS1123_SUBDOMAIN_PATTERN }),
-          namespace: string("Namespace of the source; defaults to the Sync's namespace.", { pattern: DNS1123_LABEL_PATTERN }),
+          namespace: string("Namespace of the source; defaults to the Sync's namespace.", {
+            pattern: DNS1123_LABEL_PATTERN,
+          }),
         },
         { required: ['name'] },
       ),
-      path: string('Directory inside the artifact whose YAML files are applied, relative to its root.', { default: './' }),
+      path: string('Directory inside the artifact whose YAML files are applied, relative to its root.', {
+        default: './',
+      }),
       interval: duration('How often the applied state is checked for drift and re-applied.', '5m'),
-      prune: boolean('Whether objects removed from the source are deleted, and all of its objects when the Sync is deleted.', false),
+      prune: boolean(
+        'Whether objects removed from the source are deleted, and all of its objects when the Sync is deleted.',
+        false,
+      ),
       suspend: boolean('Stops applying while true.', false),
       targetNamespace: string('Namespace set on every namespaced object applied.', { pattern: DNS1123_LABEL_PATTERN }),
       substitute: map('Variables replaced in the manifests: ${name} becomes the value.'),

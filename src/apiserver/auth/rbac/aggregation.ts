@@ -14,19 +14,22 @@ const WRITE = { dryRun: false, fieldValidation: 'Strict' } as const;
 
 export function matchesSelector(selector: LabelSelector, labels: Record<string, string> = {}): boolean {
   const matchLabels = Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
-  return matchLabels && (selector.matchExpressions ?? []).every(({ key, operator, values = [] }) => {
-    const has = Object.hasOwn(labels, key);
-    switch (operator) {
-      case 'In':
-        return has && values.includes(labels[key]);
-      case 'NotIn':
-        return !has || !values.includes(labels[key]);
-      case 'Exists':
-        return has;
-      case 'DoesNotExist':
-        return !has;
-    }
-  });
+  return (
+    matchLabels &&
+    (selector.matchExpressions ?? []).every(({ key, operator, values = [] }) => {
+      const has = Object.hasOwn(labels, key);
+      switch (operator) {
+        case 'In':
+          return has && values.includes(labels[key]);
+        case 'NotIn':
+          return !has || !values.includes(labels[key]);
+        case 'Exists':
+          return has;
+        case 'DoesNotExist':
+          return !has;
+      }
+    })
+  );
 }
 
 /** The rules `role`'s aggregationRule gathers from `roles`. */

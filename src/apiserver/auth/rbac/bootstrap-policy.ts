@@ -155,8 +155,12 @@ export const BOOTSTRAP_CLUSTER_ROLES: ClusterRole[] = [
   clusterRole('admin', [], {}, AGGREGATE_TO('admin')),
   clusterRole('edit', [], labelled('admin'), AGGREGATE_TO('edit')),
   clusterRole('view', [], labelled('edit'), AGGREGATE_TO('view')),
-  clusterRole('system:discovery', [{ verbs: ['get'], nonResourceURLs: ['/api', '/api/*', '/apis', '/apis/*', '/openapi',
-    '/openapi/*', '/version', '/version/'] }]),
+  clusterRole('system:discovery', [
+    {
+      verbs: ['get'],
+      nonResourceURLs: ['/api', '/api/*', '/apis', '/apis/*', '/openapi', '/openapi/*', '/version', '/version/'],
+    },
+  ]),
   clusterRole('system:basic-user', [
     rule(['authorization.k8s.io'], ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'], ['create']),
     rule(['authentication.k8s.io'], ['selfsubjectreviews'], ['create']),
@@ -184,11 +188,17 @@ export const BOOTSTRAP_CLUSTER_ROLE_BINDINGS: RoleBinding[] = [
   binding('ClusterRoleBinding', 'gatehouse:gateways', 'gatehouse:gateway', [group('gatehouse:gateways')]),
   // The components' own ServiceAccounts hold their roles and nothing more.
   binding('ClusterRoleBinding', 'gatehouse:gateway', 'gatehouse:gateway', [serviceAccount(GATEWAY_SERVICE_ACCOUNT)]),
-  binding('ClusterRoleBinding', 'gatehouse:controller', 'gatehouse:controller',
-    [serviceAccount(CONTROLLER_SERVICE_ACCOUNT)]),
+  binding('ClusterRoleBinding', 'gatehouse:controller', 'gatehouse:controller', [
+    serviceAccount(CONTROLLER_SERVICE_ACCOUNT),
+  ]),
 ];
 
 export const BOOTSTRAP_ROLE_BINDINGS: RoleBinding[] = [
-  binding('RoleBinding', 'gatehouse:gateways:status-lease', 'gatehouse:gateway:status-lease',
-    [group('gatehouse:gateways'), serviceAccount(GATEWAY_SERVICE_ACCOUNT)], GATEWAY_LEASE_NAMESPACE),
+  binding(
+    'RoleBinding',
+    'gatehouse:gateways:status-lease',
+    'gatehouse:gateway:status-lease',
+    [group('gatehouse:gateways'), serviceAccount(GATEWAY_SERVICE_ACCOUNT)],
+    GATEWAY_LEASE_NAMESPACE,
+  ),
 ];

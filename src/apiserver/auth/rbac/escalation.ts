@@ -54,7 +54,10 @@ function onlyGcFieldsChanged(obj: KubeObject, old: KubeObject | undefined): bool
 }
 
 export class EscalationCheck {
-  constructor(private readonly index: PolicyIndex, private readonly authorizer: Authorizer) {}
+  constructor(
+    private readonly index: PolicyIndex,
+    private readonly authorizer: Authorizer,
+  ) {}
 
   /** Throws Forbidden when the write would grant what its author does not hold. */
   admit({ user, def, obj, old }: AdmissionRequest): void {
@@ -95,8 +98,9 @@ export class EscalationCheck {
     if (!missing.length) return;
     const groups = `[${user.groups.map((g) => JSON.stringify(g)).join(' ')}]`;
     const lines = [...new Set(compact(missing).map(compactString))].sort();
-    let message = `user ${JSON.stringify(user.name)} (groups=${groups}) is attempting to grant RBAC permissions not `
-      + `currently held:\n${lines.join('\n')}`;
+    let message =
+      `user ${JSON.stringify(user.name)} (groups=${groups}) is attempting to grant RBAC permissions not ` +
+      `currently held:\n${lines.join('\n')}`;
     if (held.errors.length) message += `; resolution errors: [${held.errors.join(', ')}]`;
     throw this.refusal(def, obj, message);
   }

@@ -26,9 +26,14 @@ export async function feedPolicyIndex(
   signal: AbortSignal,
   listener?: PolicyListener,
 ): Promise<void> {
-  await Promise.all((Object.keys(PLURALS) as RbacKind[]).map((kind) => new Promise<void>((synced, failed) => {
-    void follow(registry, index, kind, signal, listener, synced, failed);
-  })));
+  await Promise.all(
+    (Object.keys(PLURALS) as RbacKind[]).map(
+      (kind) =>
+        new Promise<void>((synced, failed) => {
+          void follow(registry, index, kind, signal, listener, synced, failed);
+        }),
+    ),
+  );
 }
 
 async function follow(

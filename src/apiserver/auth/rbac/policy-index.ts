@@ -132,9 +132,10 @@ export class PolicyIndex {
   /** The rules a binding's roleRef grants, or why it grants nothing. */
   rulesOf(binding: RoleBinding): { rules: PolicyRule[]; missing?: string } {
     const { roleRef } = binding;
-    const role = roleRef.kind === 'ClusterRole'
-      ? this.clusterRoles.get(roleRef.name)
-      : this.roles.get(`${binding.metadata.namespace ?? ''}/${roleRef.name}`);
+    const role =
+      roleRef.kind === 'ClusterRole'
+        ? this.clusterRoles.get(roleRef.name)
+        : this.roles.get(`${binding.metadata.namespace ?? ''}/${roleRef.name}`);
     if (role) return { rules: role.rules ?? [] };
     const resource = roleRef.kind === 'ClusterRole' ? 'clusterrole' : 'role';
     return { rules: [], missing: `${resource}.rbac.authorization.k8s.io "${roleRef.name}" not found` };

@@ -39,14 +39,23 @@ async function setup(t: { after(fn: () => unknown): void }): Promise<{ registry:
   return { registry, rbac };
 }
 
-const user = (name: string, ...groups: string[]): UserInfo =>
-  ({ name, uid: name, groups: [...groups, 'system:authenticated'] });
-const aggregating = (name: string, labels: Record<string, string>): ClusterRole =>
-  ({ ...clusterRole(name, []), aggregationRule: { clusterRoleSelectors: [{ matchLabels: labels }] } });
+const user = (name: string, ...groups: string[]): UserInfo => ({
+  name,
+  uid: name,
+  groups: [...groups, 'system:authenticated'],
+});
+const aggregating = (name: string, labels: Record<string, string>): ClusterRole => ({
+  ...clusterRole(name, []),
+  aggregationRule: { clusterRoleSelectors: [{ matchLabels: labels }] },
+});
 const AGGREGATE_TO_VIEW = 'rbac.authorization.k8s.io/aggregate-to-view';
 
-const clusterRole = (name: string, rules: ClusterRole['rules'], labels?: Record<string, string>): ClusterRole =>
-  ({ apiVersion: `${RBAC}/v1`, kind: 'ClusterRole', metadata: { name, labels }, rules });
+const clusterRole = (name: string, rules: ClusterRole['rules'], labels?: Record<string, string>): ClusterRole => ({
+  apiVersion: `${RBAC}/v1`,
+  kind: 'ClusterRole',
+  metadata: { name, labels },
+  rules,
+});
 
 const bindingTo = (kind: 'Role' | 'ClusterRole', role: string, subject: string, namespace?: string): RoleBinding => ({
   apiVersion: `${RBAC}/v1`,
@@ -126,18 +135,38 @@ test('the authorizer answers from bindings of users, groups and service accounts
     rbac.authorizer.authorize({ user: u, verb, group: '', resource, namespace });
   const viewer = user('vera', 'gatehouse:viewers');
   assert.equal(authorize(viewer, 'list', 'configmaps', 'default').allowed, true);
-  assert.match(authorize(viewer, 'list', 'configmaps').reason!,
-    /ClusterRoleBinding "gatehouse:viewers" of ClusterRole "gatehouse:view"/);
+  assert.match(
+    authorize(viewer, 'list', 'configmaps').reason!,
+    /ClusterRoleBinding "gatehouse:viewers" of ClusterRole "gatehouse:view"/,
+  );
   assert.deepEqual(authorize(viewer, 'get', 'secrets', 'default'), { allowed: false });
   const roles = registry.store(RBAC, 'roles')!;
-  await roles.create('team', { apiVersion: `${RBAC}/v1`, kind: 'Role', metadata: { name: 'secrets', namespace: 'team' },
-    rules: [{ verbs: ['get'], apiGroups: [''], resources: ['secrets'] }] }, WRITE).catch((err: ApiError) => {
-    assert.equal(err.reason, 'NotFound');
-  });
+  await roles
+    .create(
+      'team',
+      {
+        apiVersion: `${RBAC}/v1`,
+        kind: 'Role',
+        metadata: { name: 'secrets', namespace: 'team' },
+        rules: [{ verbs: ['get'], apiGroups: [''], resources: ['secrets'] }],
+      },
+      WRITE,
+    )
+    .catch((err: ApiError) => {
+      assert.equal(err.reason, 'NotFound');
+    });
   const team = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team' } };
   await registry.store('', 'namespaces')!.create('', team, WRITE);
-  await roles.create('team', { apiVersion: `${RBAC}/v1`, kind: 'Role', metadata: { name: 'secrets', namespace: 'team' },
-    rules: [{ verbs: ['get'], apiGroups: [''], resources: ['secrets'] }] }, WRITE);
+  await roles.create(
+    'team',
+    {
+      apiVersion: `${RBAC}/v1`,
+      kind: 'Role',
+      metadata: { name: 'secrets', namespace: 'team' },
+      rules: [{ verbs: ['get'], apiGroups: [''], resources: ['secrets'] }],
+    },
+    WRITE,
+  );
   const robotSubject = { kind: 'ServiceAccount' as const, name: 'robot' };
   const sa = { ...bindingTo('Role', 'secrets', 'x', 'team'), subjects: [robotSubject] };
   await registry.store(RBAC, 'rolebindings')!.create('team', sa, WRITE);
@@ -147,8 +176,12 @@ test('the authorizer answers from bindings of users, groups and service accounts
   assert.equal(authorize(user('system:serviceaccount:other:robot'), 'get', 'secrets', 'team').allowed, false);
   // A binding to a role that does not exist grants nothing, and says so.
   await registry.store(RBAC, 'rolebindings')!.create('team', bindingTo('Role', 'missing', 'bob', 'team'), WRITE);
-  await eventually(() => assert.deepEqual(authorize(user('bob'), 'get', 'secrets', 'team'),
-    { allowed: false, reason: 'RBAC: role.rbac.authorization.k8s.io "missing" not found' }));
+  await eventually(() =>
+    assert.deepEqual(authorize(user('bob'), 'get', 'secrets', 'team'), {
+      allowed: false,
+      reason: 'RBAC: role.rbac.authorization.k8s.io "missing" not found',
+    }),
+  );
 });
 
 test('escalation: a role granting more than its author holds, or binding it, needs escalate or bind', async (t) => {
@@ -161,11 +194,15 @@ test('escalation: a role granting more than its author holds, or binding it, nee
   const admin = user('ada', 'gatehouse:admins');
   const editor = user('ed');
   await crbs.create('', bindingTo('ClusterRole', 'gatehouse:edit', 'ed'), WRITE);
-  const secretsRole = { apiVersion: `${RBAC}/v1`, kind: 'Role', metadata: { name: 'r', namespace: 'default' },
+  const secretsRole = {
+    apiVersion: `${RBAC}/v1`,
+    kind: 'Role',
+    metadata: { name: 'r', namespace: 'default' },
     rules: [
       { verbs: ['get', 'list'], apiGroups: [''], resources: ['secrets'] },
       { verbs: ['delete'], apiGroups: [''], resources: ['namespaces'] },
-    ] };
+    ],
+  };
   const editorReadsSecrets = () => authorizer.authorize({ user: editor, verb: 'get', group: '', resource: 'secrets' });
   await eventually(() => assert.equal(editorReadsSecrets().allowed, true));
   const refused = (fn: () => void) => {
@@ -177,9 +214,11 @@ test('escalation: a role granting more than its author holds, or binding it, nee
     }
     return assert.fail('not refused');
   };
-  assert.equal(refused(() => check.admit({ user: editor, def: def('roles'), obj: secretsRole })),
-    'roles.rbac.authorization.k8s.io "r" is forbidden: user "ed" (groups=["system:authenticated"]) is attempting '
-    + 'to grant RBAC permissions not currently held:\n{APIGroups:[""], Resources:["namespaces"], Verbs:["delete"]}');
+  assert.equal(
+    refused(() => check.admit({ user: editor, def: def('roles'), obj: secretsRole })),
+    'roles.rbac.authorization.k8s.io "r" is forbidden: user "ed" (groups=["system:authenticated"]) is attempting ' +
+      'to grant RBAC permissions not currently held:\n{APIGroups:[""], Resources:["namespaces"], Verbs:["delete"]}',
+  );
   check.admit({ user: admin, def: def('roles'), obj: secretsRole });
   check.admit({ user: user('root', 'system:masters'), def: def('roles'), obj: secretsRole });
   // Holding `escalate` on roles is enough.
@@ -188,17 +227,26 @@ test('escalation: a role granting more than its author holds, or binding it, nee
   await crbs.create('', bindingTo('ClusterRole', 'escalator', 'ed'), WRITE);
   await eventually(() => check.admit({ user: editor, def: def('roles'), obj: secretsRole }));
   // Binding: cluster-admin is not held by the editor, gatehouse:view is.
-  const binding = (role: string) =>
-    ({ ...bindingTo('ClusterRole', role, 'someone', 'default'), metadata: { name: 'b', namespace: 'default' } });
-  assert.match(refused(() => check.admit({ user: editor, def: def('rolebindings'), obj: binding('cluster-admin') })),
-    /^rolebindings.rbac.authorization.k8s.io "b" is forbidden: user "ed" .* not currently held:\n/);
+  const binding = (role: string) => ({
+    ...bindingTo('ClusterRole', role, 'someone', 'default'),
+    metadata: { name: 'b', namespace: 'default' },
+  });
+  assert.match(
+    refused(() => check.admit({ user: editor, def: def('rolebindings'), obj: binding('cluster-admin') })),
+    /^rolebindings.rbac.authorization.k8s.io "b" is forbidden: user "ed" .* not currently held:\n/,
+  );
   check.admit({ user: editor, def: def('rolebindings'), obj: binding('gatehouse:view') });
-  assert.equal(refused(() => check.admit({ user: editor, def: def('rolebindings'), obj: binding('nothing') })),
-    'rolebindings.rbac.authorization.k8s.io "b" is forbidden: '
-    + 'clusterrole.rbac.authorization.k8s.io "nothing" not found');
+  assert.equal(
+    refused(() => check.admit({ user: editor, def: def('rolebindings'), obj: binding('nothing') })),
+    'rolebindings.rbac.authorization.k8s.io "b" is forbidden: ' +
+      'clusterrole.rbac.authorization.k8s.io "nothing" not found',
+  );
   // Holding `bind` on that one ClusterRole is enough to bind it.
   const bindClusterAdmin = {
-    verbs: ['bind'], apiGroups: [RBAC], resources: ['clusterroles'], resourceNames: ['cluster-admin'],
+    verbs: ['bind'],
+    apiGroups: [RBAC],
+    resources: ['clusterroles'],
+    resourceNames: ['cluster-admin'],
   };
   await clusterRoles.create('', clusterRole('binder', [bindClusterAdmin]), WRITE);
   await crbs.create('', bindingTo('ClusterRole', 'binder', 'ed'), WRITE);
@@ -207,12 +255,16 @@ test('escalation: a role granting more than its author holds, or binding it, nee
   const clusterAdmin = await clusterRoles.get('', 'cluster-admin');
   const labelled = { ...clusterAdmin, metadata: { ...clusterAdmin.metadata, labels: { [AGGREGATE_TO_VIEW]: 'true' } } };
   const relabel = { user: user('ed2'), def: def('clusterroles'), obj: labelled, old: clusterAdmin };
-  assert.match(refused(() => check.admit(relabel)),
-    /^clusterroles.rbac.authorization.k8s.io "cluster-admin" is forbidden: user "ed2" .* not currently held:\n/);
+  assert.match(
+    refused(() => check.admit(relabel)),
+    /^clusterroles.rbac.authorization.k8s.io "cluster-admin" is forbidden: user "ed2" .* not currently held:\n/,
+  );
   const finalized = { ...clusterAdmin, metadata: { ...clusterAdmin.metadata, finalizers: ['example.com/keep'] } };
   check.admit({ user: user('ed2'), def: def('clusterroles'), obj: finalized, old: clusterAdmin });
   // An aggregation rule gathers anything: only who holds everything may set one.
   const aggregate = aggregating('agg', { x: 'y' });
-  assert.match(refused(() => check.admit({ user: user('ed2'), def: def('clusterroles'), obj: aggregate })),
-    /must have cluster-admin privileges to use the aggregationRule/);
+  assert.match(
+    refused(() => check.admit({ user: user('ed2'), def: def('clusterroles'), obj: aggregate })),
+    /must have cluster-admin privileges to use the aggregationRule/,
+  );
 });

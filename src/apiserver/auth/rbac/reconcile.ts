@@ -75,9 +75,12 @@ async function reconcile(registry: Registry, plural: string, expected: KubeObjec
         await store.create(namespace, structuredClone(expected), WRITE);
         return;
       }
-      const desired = withMetadata(binding
-        ? reconciledBinding(live as RoleBinding, expected as RoleBinding)
-        : reconciledRole(live as ClusterRole, expected as ClusterRole), expected);
+      const desired = withMetadata(
+        binding
+          ? reconciledBinding(live as RoleBinding, expected as RoleBinding)
+          : reconciledRole(live as ClusterRole, expected as ClusterRole),
+        expected,
+      );
       if (!isDeepStrictEqual(desired, live)) await store.update(namespace, name, desired, WRITE);
       return;
     } catch (err) {

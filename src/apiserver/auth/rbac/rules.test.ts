@@ -10,7 +10,9 @@ const request = (verb: string, group: string, resource: string, more: Partial<Au
 
 test('a rule matches verb, group, resource/subresource and names as kube-apiserver does', () => {
   const rule: PolicyRule = {
-    verbs: ['get'], apiGroups: ['gatehouse.dev'], resources: ['apidefinitions', 'syncs/diff'],
+    verbs: ['get'],
+    apiGroups: ['gatehouse.dev'],
+    resources: ['apidefinitions', 'syncs/diff'],
   };
   assert.equal(ruleAllows(request('get', 'gatehouse.dev', 'apidefinitions'), rule), true);
   assert.equal(ruleAllows(request('list', 'gatehouse.dev', 'apidefinitions'), rule), false);
@@ -47,7 +49,7 @@ test('covering: what the owner holds, broken down per verb, resource and name', 
     { verbs: ['get'], nonResourceURLs: ['/apis/*'] },
   ];
   const core = (verbs: string[], resources: string[], resourceNames?: string[]): PolicyRule =>
-    (resourceNames ? { verbs, apiGroups: [''], resources, resourceNames } : { verbs, apiGroups: [''], resources });
+    resourceNames ? { verbs, apiGroups: [''], resources, resourceNames } : { verbs, apiGroups: [''], resources };
   assert.deepEqual(uncovered(owner, [core(['get'], ['configmaps', 'pods/status'])]), []);
   assert.deepEqual(uncovered(owner, [core(['get'], ['secrets'], ['a'])]), []);
   assert.deepEqual(uncovered(owner, [{ verbs: ['get'], nonResourceURLs: ['/apis/x'] }]), []);
@@ -57,13 +59,18 @@ test('covering: what the owner holds, broken down per verb, resource and name', 
     { verbs: ['watch'], apiGroups: [''], resources: ['configmaps'] },
   ]);
   const everyResource = { verbs: ['*'], apiGroups: ['*'], resources: ['*'] };
-  assert.deepEqual(uncovered([everyResource], [{ verbs: ['get'], nonResourceURLs: ['/x'] }]),
-    [{ verbs: ['get'], nonResourceURLs: ['/x'] }]);
+  assert.deepEqual(uncovered([everyResource], [{ verbs: ['get'], nonResourceURLs: ['/x'] }]), [
+    { verbs: ['get'], nonResourceURLs: ['/x'] },
+  ]);
 });
 
 test('rules print as kube prints them in a refusal', () => {
-  assert.equal(compactString({ verbs: ['get', 'list'], apiGroups: [''], resources: ['secrets'], resourceNames: ['a'] }),
-    '{APIGroups:[""], Resources:["secrets"], ResourceNames:["a"], Verbs:["get" "list"]}');
-  assert.equal(compactString({ verbs: ['get'], nonResourceURLs: ['/apis'] }),
-    '{NonResourceURLs:["/apis"], Verbs:["get"]}');
+  assert.equal(
+    compactString({ verbs: ['get', 'list'], apiGroups: [''], resources: ['secrets'], resourceNames: ['a'] }),
+    '{APIGroups:[""], Resources:["secrets"], ResourceNames:["a"], Verbs:["get" "list"]}',
+  );
+  assert.equal(
+    compactString({ verbs: ['get'], nonResourceURLs: ['/apis'] }),
+    '{NonResourceURLs:["/apis"], Verbs:["get"]}',
+  );
 });

@@ -32,9 +32,11 @@ export function ruleAllows(attrs: AuthorizationAttributes, rule: PolicyRule): bo
     return (rule.nonResourceURLs ?? []).some((u) => urlMatches(u, attrs.path ?? ''));
   }
   const combined = attrs.subresource ? `${attrs.resource}/${attrs.subresource}` : attrs.resource;
-  return (has(rule.apiGroups, ALL) || has(rule.apiGroups, attrs.group))
-    && resourceMatches(rule, combined, attrs.subresource)
-    && (!rule.resourceNames?.length || has(rule.resourceNames, attrs.name ?? ''));
+  return (
+    (has(rule.apiGroups, ALL) || has(rule.apiGroups, attrs.group)) &&
+    resourceMatches(rule, combined, attrs.subresource) &&
+    (!rule.resourceNames?.length || has(rule.resourceNames, attrs.name ?? ''))
+  );
 }
 
 /** One rule per group × resource × verb × name, and per URL × verb (kube's BreakdownRule). */
@@ -70,11 +72,13 @@ function ruleCovers(owner: PolicyRule, sub: PolicyRule): boolean {
   const names = sub.resourceNames?.length
     ? !owner.resourceNames?.length || hasAll(owner.resourceNames, sub.resourceNames)
     : !owner.resourceNames?.length;
-  return (has(owner.verbs, ALL) || hasAll(owner.verbs, sub.verbs))
-    && (has(owner.apiGroups, ALL) || hasAll(owner.apiGroups, sub.apiGroups))
-    && resourcesCovered(owner.resources, sub.resources)
-    && (sub.nonResourceURLs ?? []).every((u) => (owner.nonResourceURLs ?? []).some((o) => o === u || urlMatches(o, u)))
-    && names;
+  return (
+    (has(owner.verbs, ALL) || hasAll(owner.verbs, sub.verbs)) &&
+    (has(owner.apiGroups, ALL) || hasAll(owner.apiGroups, sub.apiGroups)) &&
+    resourcesCovered(owner.resources, sub.resources) &&
+    (sub.nonResourceURLs ?? []).every((u) => (owner.nonResourceURLs ?? []).some((o) => o === u || urlMatches(o, u))) &&
+    names
+  );
 }
 
 /** The parts of `rules` no rule of `owner` covers (kube's Covers); empty when `owner` holds them all. */

@@ -37,9 +37,15 @@ async function setup(t: { after(fn: () => unknown): void }) {
     await storage.close();
     await rm(dir, { recursive: true, force: true });
   });
-  const created = await registry.store('', 'serviceaccounts')!.create('default', {
-    apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'robot' },
-  }, { dryRun: false, fieldValidation: 'Strict' });
+  const created = await registry.store('', 'serviceaccounts')!.create(
+    'default',
+    {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name: 'robot' },
+    },
+    { dryRun: false, fieldValidation: 'Strict' },
+  );
   const account: ServiceAccountRef = { namespace: 'default', name: 'robot', uid: created.object.metadata.uid! };
   const keyFile = (name: string) => ensureServiceAccountSigningKey(join(dir, name));
   return { dir, uids, account, keyFile, reads, registry };

@@ -8,7 +8,9 @@ import { randomUUID } from 'node:crypto';
 import { jwtVerify, SignJWT, type JWTPayload, type JWSHeaderParameters } from 'jose';
 import type { TokenAuthenticator, UserInfo } from '../auth.ts';
 import {
-  serviceAccountGroups, serviceAccountUsername, type ServiceAccountName,
+  serviceAccountGroups,
+  serviceAccountUsername,
+  type ServiceAccountName,
 } from '../../../api/core/service-account/names.ts';
 import type { ServiceAccountUids } from './accounts.ts';
 import type { ServiceAccountKeys } from './keys.ts';
