@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { connect as connectTcp, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { connect as connectTls, type TLSSocket } from 'node:tls';
+import type { KubeObject } from '../src/api/kind.ts';
 import { startTestApiServer, type TestApiServer } from './support/apiserver.ts';
 
 const AD = '/apis/gatehouse.dev/v1alpha1/namespaces/default/apidefinitions';
@@ -70,7 +71,7 @@ function exchange(socket: TLSSocket, request: string): Promise<string> {
   });
 }
 
-async function* watchEvents(res: Response): AsyncGenerator<{ type: string; object: Record<string, any> }> {
+async function* watchEvents(res: Response): AsyncGenerator<{ type: string; object: KubeObject }> {
   assert.equal(res.status, 200);
   const decoder = new TextDecoder();
   let buffered = '';

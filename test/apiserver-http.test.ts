@@ -5,6 +5,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTestApiServer, type TestApiServer } from './support/apiserver.ts';
 
+/** A parsed JSON document. */
+// biome-ignore lint/suspicious/noExplicitAny: the test reads API responses loosely, deep into JSON whose shape it asserts
+type Json = Record<string, any>;
+
 const AD = '/apis/gatehouse.dev/v1alpha1/namespaces/default/apidefinitions';
 const VIEWER_TOKEN = 'viewer-token-0123456789';
 const JSON_TYPE = { 'content-type': 'application/json' };
@@ -35,7 +39,7 @@ interface ExpectedStatus {
 }
 
 /** Asserts a metav1.Status response and returns it. */
-async function assertStatus(res: Response, expected: ExpectedStatus): Promise<Record<string, any>> {
+async function assertStatus(res: Response, expected: ExpectedStatus): Promise<Json> {
   const text = await res.text();
   assert.equal(res.status, expected.code, text);
   assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
@@ -58,7 +62,7 @@ async function assertStatus(res: Response, expected: ExpectedStatus): Promise<Re
 }
 
 /** Reads a watch stream as events, one JSON object per line. */
-async function* watchEvents(res: Response): AsyncGenerator<{ type: string; object: Record<string, any> }> {
+async function* watchEvents(res: Response): AsyncGenerator<{ type: string; object: Json }> {
   assert.equal(res.status, 200);
   const decoder = new TextDecoder();
   let buffered = '';
@@ -80,10 +84,10 @@ describe('API server over HTTP', () => {
     t.request(path, { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
   const put = (path: string, body: unknown) =>
     t.request(path, { method: 'PUT', headers: JSON_TYPE, body: JSON.stringify(body) });
-  const get = async (path: string): Promise<Record<string, any>> => {
+  const get = async (path: string): Promise<Json> => {
     const res = await t.request(path);
     assert.equal(res.status, 200, `GET ${path}`);
-    return res.json() as Promise<Record<string, any>>;
+    return res.json() as Promise<Json>;
   };
   /** Names of the ApiDefinitions stored in `default`. */
   const stored = async (): Promise<string[]> => (await get(AD)).items.map((i: Api) => i.metadata.name);
@@ -617,7 +621,7 @@ describe('API server over HTTP', () => {
         `${AD}?watch=true&allowWatchBookmarks=true&resourceVersion=${metadata.resourceVersion}&timeoutSeconds=30`,
         { signal: abort.signal },
       );
-      let bookmark: Record<string, any> | undefined;
+      let bookmark: Json | undefined;
       try {
         for await (const event of watchEvents(res)) {
           assert.equal(event.type, 'BOOKMARK');
@@ -649,7 +653,7 @@ describe('API server over HTTP', () => {
         { signal: abort.signal },
       );
       const added: string[] = [];
-      let end: Record<string, any> | undefined;
+      let end: Json | undefined;
       try {
         for await (const event of watchEvents(res)) {
           if (event.type === 'ADDED') {

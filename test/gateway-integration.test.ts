@@ -188,7 +188,10 @@ describe('gateway', () => {
     // The operator still finds the target: in the access log and in metrics.
     const logged = logLines.find((l) => l.msg === 'request' && l.api === 'default/down');
     assert.equal((logged?.upstreamError as { target?: string })?.target, closed);
-    assert.match((logged?.upstreamError as { message?: string }).message ?? '', /ECONNREFUSED 127\.0\.0\.1:\d+/);
+    assert.match(
+      (logged?.upstreamError as { message?: string } | undefined)?.message ?? '',
+      /ECONNREFUSED 127\.0\.0\.1:\d+/,
+    );
     const metrics = (await call(gw.internalUrl, '/metrics')).text;
     const failed = (api: string, target: string, code: string) =>
       `gatehouse_upstream_failures_total{api="default/${api}",target="${target}",code="${code}"} 1`;

@@ -19,7 +19,7 @@ import { startGateway } from '../src/gateway/server.ts';
 import { startTestApiServer, type TestApiServer } from './support/apiserver.ts';
 import { startPostgres } from './support/postgres.ts';
 import { eventually } from './support/eventually.ts';
-import { apiDefinition, call, startUpstream, type Upstream } from './support/gateway.ts';
+import { type Answer, apiDefinition, call, startUpstream, type Upstream } from './support/gateway.ts';
 
 const MAIN = new URL('../src/cli/main.ts', import.meta.url).pathname;
 const START_TIMEOUT_MS = 60_000;
@@ -224,7 +224,7 @@ describe('limits shared by gateway processes', { timeout: 180_000 }, () => {
     const logger = pino({ level: 'silent' });
 
     const first = await startGateway({ kubeconfig: t.kubeconfigPath, port: 0, dataDir: `${t.dir}/gw-quota-1`, logger });
-    let answer;
+    let answer: Answer | undefined;
     for (let i = 0; i < 4; i++) {
       answer = await call(first.url, '/metered', { headers });
       assert.equal(answer.status, 200);
@@ -347,7 +347,14 @@ describe('a quota on PostgreSQL', () => {
     const serve = async (name: string) => {
       const t = await startTestApiServer(url);
       const gw = await startGateway({ kubeconfig: t.kubeconfigPath, port: 0, dataDir: `${t.dir}/${name}`, logger });
-      return { t, gw, stop: async () => (await gw.close(), await t.stop()) };
+      return {
+        t,
+        gw,
+        stop: async () => {
+          await gw.close();
+          await t.stop();
+        },
+      };
     };
     try {
       const first = await serve('gw-1');

@@ -26,13 +26,17 @@ spec:
 ${extra}`;
 }
 
+/** A parsed JSON document. */
+// biome-ignore lint/suspicious/noExplicitAny: the test reads API responses loosely, deep into JSON whose shape it asserts
+type Json = Record<string, any>;
+
 const SSA = ['apply', '--server-side', '-f', '-'];
 
-async function get(): Promise<Record<string, any>> {
+async function get(): Promise<Json> {
   return JSON.parse(await api.kubectl(['get', 'apidefinition', 'shop', '-o', 'json', '--show-managed-fields']));
 }
 
-function managers(obj: Record<string, any>): string[] {
+function managers(obj: Json): string[] {
   const entries = obj.metadata.managedFields as { manager: string; operation: string }[];
   return entries.map((e) => `${e.manager}/${e.operation}`);
 }

@@ -85,6 +85,7 @@ describe('Kubernetes protobuf responses', () => {
     assert.equal(list.headers.get('content-type'), PROTOBUF_TYPE);
     const body = Buffer.from(await list.arrayBuffer());
     assert.equal(body.subarray(0, 4).toString('latin1'), 'k8s\0');
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the bytes of the protobuf envelope (field tags and lengths) are matched
     assert.match(body.toString('latin1'), /\n\x02v1\x12\rConfigMapList/, 'the envelope names ConfigMapList');
 
     const patched = await t.request('/api/v1/namespaces/proto/configmaps/cm', {

@@ -10,6 +10,7 @@ const AD = '/apis/gatehouse.dev/v1alpha1/namespaces/default/apidefinitions';
 const APPLY = { 'content-type': 'application/apply-patch+yaml' };
 const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
 
+// biome-ignore lint/suspicious/noExplicitAny: the test reads API responses loosely, deep into JSON whose shape it asserts
 type Obj = Record<string, any>;
 
 let api: TestApiServer;

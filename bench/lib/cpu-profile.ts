@@ -30,7 +30,9 @@ export async function summariseProfile(path: string, ownCode: RegExp, top = 15):
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const selfUs = new Map<number, number>();
   // timeDeltas[i] is the time before sample i; it is attributed to the node sampled.
-  profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + Math.max(0, profile.timeDeltas[i] ?? 0)));
+  for (const [i, id] of profile.samples.entries()) {
+    selfUs.set(id, (selfUs.get(id) ?? 0) + Math.max(0, profile.timeDeltas[i] ?? 0));
+  }
   const isIdle = (n: ProfileNode) => n.callFrame.functionName === '(idle)';
   let busyUs = 0;
   for (const [id, us] of selfUs) if (!isIdle(byId.get(id)!)) busyUs += us;

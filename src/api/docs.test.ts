@@ -40,7 +40,7 @@ for (const def of allKinds) {
     const columns = def.printerColumns.map((c) => `${c.name.toUpperCase()}${c.priority ? ' (wide)' : ''}`).join(', ');
     assert.ok(section.includes(`Printer columns: NAME, ${columns}.`), `${def.kind} printer columns`);
     const selectable = (def.selectableFields ?? []).map((f) => `\`${typeof f === 'string' ? f : f.label}\``).join(', ');
-    const listed = /\nField selectors: ([^]*?)\.\n/.exec(section)?.[1].replace(/\s+/g, ' ') ?? '';
+    const listed = /\nField selectors: ([\s\S]*?)\.\n/.exec(section)?.[1].replace(/\s+/g, ' ') ?? '';
     assert.equal(listed, selectable, `${def.kind} field selectors`);
     for (const short of def.shortNames) assert.ok(section.includes(short), `${def.kind} short name ${short}`);
   });

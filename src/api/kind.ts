@@ -100,7 +100,7 @@ export interface CreatePreparation {
  * hook is optional; schema defaults and schema validation are applied by the registry. */
 export interface Strategy {
   /** Sets server-owned fields on a new object before validation. */
-  prepareForCreate?(obj: KubeObject): CreatePreparation | void;
+  prepareForCreate?(obj: KubeObject): CreatePreparation | undefined;
   /** Carries server-owned fields over from `old` on update. */
   prepareForUpdate?(obj: KubeObject, old: KubeObject): void;
   /** Semantic checks the schema cannot express. */

@@ -15,7 +15,13 @@ describe('counter budget', () => {
     let now = 1_000_000;
     const added: number[] = [];
     const counters = budgetedCounters(
-      { addCounters: async (increments) => increments.map((inc) => (added.push(inc.delta), inc.delta)) },
+      {
+        addCounters: async (increments) =>
+          increments.map((inc) => {
+            added.push(inc.delta);
+            return inc.delta;
+          }),
+      },
       { ratePerSecond: 100, burst: 10, now: () => now },
     );
     return { counters, added, advance: (ms: number) => void (now += ms) };

@@ -34,7 +34,7 @@ test('matches labels like Kubernetes', () => {
 });
 
 test('refuses malformed label selectors with a BadRequest naming the selector', () => {
-  for (const bad of ['a=(', 'in (a)', ',', 'a b', 'x>y', 'k=' + 'v'.repeat(64), '-bad=1']) {
+  for (const bad of ['a=(', 'in (a)', ',', 'a b', 'x>y', `k=${'v'.repeat(64)}`, '-bad=1']) {
     assert.throws(
       () => parseLabelSelector(bad),
       (err: unknown) => err instanceof ApiError && err.code === 400 && err.message.includes(bad),

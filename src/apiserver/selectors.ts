@@ -64,7 +64,7 @@ const CMP = /^([^=!<>\s]+)\s*(==|=|!=|>|<)\s*(.*)$/;
 
 export function parseLabelSelector(selector: string | undefined): LabelSelector {
   const result: LabelSelector = { requirements: [], numeric: [] };
-  if (!selector || !selector.trim()) return result;
+  if (!selector?.trim()) return result;
   for (const part of splitTopLevel(selector)) {
     if (!part) throw bad(selector, 'empty requirement');
     const set = SET.exec(part);

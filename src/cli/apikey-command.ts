@@ -37,7 +37,7 @@ export function registerApiKeyCommand(program: Command): void {
     .option('--name <name>', 'name of the ApiKey (default: the consumer name and a random suffix)')
     .option('--expires <duration>', 'lifetime of the key, e.g. 720h (default: it never expires)', lifetime)
     .action((consumer: string, flags: ApiKeyFlags) =>
-      run(flags, async (client, namespace) => {
+      run(flags, async (client, namespace): Promise<undefined> => {
         // Checked first: an ApiKey of a missing Consumer is accepted but authenticates nobody.
         await client.get(consumerKind, consumer, namespace).catch((err: unknown) => {
           if (!isStatusError(err, 'NotFound')) throw err;

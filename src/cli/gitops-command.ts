@@ -87,7 +87,7 @@ export function registerGitOpsCommands(program: Command): void {
       .argument('<kind>', 'sync')
       .argument('<name>')
       .action((kind: string, name: string, flags: Target) =>
-        run(flags, async (client, namespace) => {
+        run(flags, async (client, namespace): Promise<undefined> => {
           kindArg(kind, ['sync']);
           await client.patch(syncKind, name, { spec: { suspend } }, 'merge', namespace);
           progress(`✔ Sync ${namespace}/${name} ${suspend ? 'suspended' : 'resumed'}`);
@@ -133,7 +133,7 @@ export function registerGitOpsCommands(program: Command): void {
     .option('--ca-file <file>', 'https: CA certificate of a private CA')
     .option('--export', 'print the Secret as YAML instead of creating it')
     .action((name: string, flags: Target & GitSecretFlags) =>
-      run(flags, async (client, namespace) => {
+      run(flags, async (client, namespace): Promise<undefined> => {
         const obj = await gitSecret(name, namespace, flags);
         if (flags.export) {
           process.stdout.write(formatObjects(secretKind, [obj], 'yaml', false));
@@ -250,7 +250,7 @@ async function list(
   name: string | undefined,
   flags: Target & { allNamespaces?: boolean; output: OutputFormat },
 ): Promise<void> {
-  await run(flags, async (client, namespace) => {
+  await run(flags, async (client, namespace): Promise<undefined> => {
     const objects = name
       ? [await client.get<KubeObject>(def, name, namespace)]
       : (await client.list<KubeObject>(def, { namespace: flags.allNamespaces ? undefined : namespace })).items;

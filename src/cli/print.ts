@@ -46,14 +46,11 @@ export function formatObjects(
 /** Left-aligned columns separated by three spaces, as kubectl prints them. */
 export function table(rows: string[][]): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return (
-    rows
-      .map((r) =>
-        r
-          .map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] + 3)))
-          .join('')
-          .trimEnd(),
-      )
-      .join('\n') + '\n'
+  const lines = rows.map((r) =>
+    r
+      .map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] + 3)))
+      .join('')
+      .trimEnd(),
   );
+  return `${lines.join('\n')}\n`;
 }

@@ -25,7 +25,7 @@ export function withTarget(command: Command): Command {
  * failure exits with `failureExitCode` (kubectl diff's convention needs 2, not 1). */
 export async function run(
   target: Target,
-  body: (client: KubeClient, namespace: string) => Promise<number | void>,
+  body: (client: KubeClient, namespace: string) => Promise<number | undefined>,
   failureExitCode = 1,
 ): Promise<void> {
   const config = await loadKubeconfig(target.kubeconfig);

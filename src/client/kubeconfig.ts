@@ -109,6 +109,6 @@ function parseKubeconfig(text: string, path: string): Fields {
 
 function pick(list: unknown, field: 'cluster' | 'user' | 'context', name: string, path: string): Fields {
   const found = (Array.isArray(list) ? (list as Named<Fields>[]) : []).find((e) => e?.name === name);
-  if (!found || !found[field]) throw new KubeconfigError(`${path}: no ${field} named "${name}"`);
+  if (!found?.[field]) throw new KubeconfigError(`${path}: no ${field} named "${name}"`);
   return found[field] as Fields;
 }

@@ -81,7 +81,10 @@ export class ApiServerLink {
   private summarise(): void {
     // A request other than a watch may have failed alone (a moment's blip): the watches,
     // still connected, then never report a reconnection, so the summary checks.
-    if (this.options.connected()) return this.reconnected();
+    if (this.options.connected()) {
+      this.reconnected();
+      return;
+    }
     const { server, logger, serving } = this.options;
     const { attempts, lastError } = this;
     const since = this.since.toISOString();

@@ -45,17 +45,17 @@ export class Metrics {
     ];
     for (const [key, n] of this.requests) {
       const [api, status] = key.split('\u0000');
-      lines.push(`gatehouse_gateway_requests_total{api="${escape(api)}",status="${status}"} ${n}`);
+      lines.push(`gatehouse_gateway_requests_total{api="${escapeLabel(api)}",status="${status}"} ${n}`);
     }
     lines.push(
       '# HELP gatehouse_gateway_request_duration_seconds Time from request to response head, by API.',
       '# TYPE gatehouse_gateway_request_duration_seconds histogram',
     );
     for (const [api, h] of this.latency) {
-      const label = `api="${escape(api)}"`;
-      BUCKETS.forEach((b, i) =>
-        lines.push(`gatehouse_gateway_request_duration_seconds_bucket{${label},le="${b}"} ${h.counts[i]}`),
-      );
+      const label = `api="${escapeLabel(api)}"`;
+      for (const [i, b] of BUCKETS.entries()) {
+        lines.push(`gatehouse_gateway_request_duration_seconds_bucket{${label},le="${b}"} ${h.counts[i]}`);
+      }
       lines.push(`gatehouse_gateway_request_duration_seconds_bucket{${label},le="+Inf"} ${h.count}`);
       lines.push(
         `gatehouse_gateway_request_duration_seconds_sum{${label}} ${h.sum}`,
@@ -122,7 +122,9 @@ export class Metrics {
       this.statusWriter.failures,
     );
     const targets = compiledApis(config).flatMap((api) =>
-      api.targets.health().map((t) => ({ ...t, labels: `api="${escape(api.id)}",target="${escape(t.url)}"` })),
+      api.targets
+        .health()
+        .map((t) => ({ ...t, labels: `api="${escapeLabel(api.id)}",target="${escapeLabel(t.url)}"` })),
     );
     family(
       lines,
@@ -141,7 +143,7 @@ export class Metrics {
         .map((t) => `gatehouse_upstream_circuit_open{${t.labels}} ${t.circuit === 'closed' ? 0 : 1}`),
     );
     const failed = [...this.failures].map(([key, n]) => {
-      const [api, target, code] = key.split('\u0000').map(escape);
+      const [api, target, code] = key.split('\u0000').map(escapeLabel);
       return `gatehouse_upstream_failures_total{api="${api}",target="${target}",code="${code}"} ${n}`;
     });
     const failuresHelp = 'Requests a target of an API failed (answered 502 or 504), by error code.';
@@ -155,6 +157,6 @@ function family(lines: string[], name: string, type: 'gauge' | 'counter', help: 
   lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...samples);
 }
 
-function escape(value: string): string {
+function escapeLabel(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }

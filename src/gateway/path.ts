@@ -29,8 +29,8 @@ export function parseRequestTarget(url: string): RequestTarget | string {
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
   if (path.includes('\\')) return 'the path contains a backslash';
-  const escape = FORBIDDEN_ESCAPE.exec(path);
-  if (escape) return `the path contains ${escape[0]} (${escape[1] === '00' ? 'NUL' : 'an encoded separator'})`;
+  const forbidden = FORBIDDEN_ESCAPE.exec(path);
+  if (forbidden) return `the path contains ${forbidden[0]} (${forbidden[1] === '00' ? 'NUL' : 'an encoded separator'})`;
   const segments: string[] = [];
   for (const raw of path.split('/')) {
     if (raw === '') continue;

@@ -97,12 +97,17 @@ export function requestHandler(
       if (outcome === 'preflight') {
         res.writeHead(204, ctx.responseHeaders);
         res.end();
-        return done(204);
+        done(204);
+        return;
       }
-      if (outcome) return done(sendRefusal(res, outcome, api.id, ctx.responseHeaders));
+      if (outcome) {
+        done(sendRefusal(res, outcome, api.id, ctx.responseHeaders));
+        return;
+      }
       if (api.targets.size === 0) {
         const refusal: Refusal = { code: 'NO_UPSTREAM', message: 'every upstream target has weight 0' };
-        return done(sendRefusal(res, refusal, api.id, ctx.responseHeaders));
+        done(sendRefusal(res, refusal, api.id, ctx.responseHeaders));
+        return;
       }
       forward(api, ctx, res, api.strip ? rest : target.path).then(done, (err: unknown) => {
         logger.error({ err, api: api.id }, 'proxy failed');

@@ -74,7 +74,7 @@ export function bindingErrors(obj: KubeObject, namespaced: boolean): FieldError[
   const kinds = namespaced ? ['Role', 'ClusterRole'] : ['ClusterRole'];
   if (!kinds.includes(roleRef.kind)) errors.push(notSupported('roleRef.kind', roleRef.kind, kinds));
   errors.push(...pathSegmentNameProblems(roleRef.name).map((p) => invalid('roleRef.name', roleRef.name, p)));
-  subjects.forEach((s, i) => errors.push(...subjectErrors(s, namespaced, `subjects[${i}]`)));
+  for (const [i, s] of subjects.entries()) errors.push(...subjectErrors(s, namespaced, `subjects[${i}]`));
   return errors;
 }
 
@@ -85,6 +85,6 @@ export function roleRefUnchanged(obj: KubeObject, old: KubeObject): FieldError[]
 }
 
 /** kube's v1 defaults: a User or Group subject is in the RBAC group, a ServiceAccount in the core one. */
-export function defaultSubjects(obj: KubeObject): void {
+export function defaultSubjects(obj: KubeObject): undefined {
   for (const s of (obj as RoleBinding).subjects ?? []) s.apiGroup ??= s.kind === 'ServiceAccount' ? '' : RBAC_GROUP;
 }

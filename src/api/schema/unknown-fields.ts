@@ -27,7 +27,7 @@ export function pruneUnknownFields(def: KindDefinition, obj: KubeObject): string
 function visit(schema: JSONSchema, value: unknown, path: string, onUnknown: OnUnknown): void {
   if (Array.isArray(value)) {
     if (schema.type === 'array' && schema.items)
-      value.forEach((item, i) => visit(schema.items!, item, `${path}[${i}]`, onUnknown));
+      for (const [i, item] of value.entries()) visit(schema.items, item, `${path}[${i}]`, onUnknown);
     return;
   }
   if (!isPlainObject(value) || schema.type !== 'object') return;

@@ -135,7 +135,7 @@ export class FieldManager {
     const tracked = live ? this.tracked(live, subresource) : {};
     const run = (force: boolean) =>
       applyConfig(this.schema, tracked, this.tracked(config, subresource), managers, id, force, now());
-    let result;
+    let result: ReturnType<typeof run>;
     try {
       result = run(options.force ?? false);
     } catch (err) {

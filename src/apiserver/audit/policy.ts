@@ -194,7 +194,7 @@ function validatePolicy(doc: unknown, problems: string[]): void {
     problems.push('rules: must be a list');
     return;
   }
-  doc.rules.forEach((rule, i) => validateRule(rule, `rules[${i}]`, problems));
+  for (const [i, rule] of doc.rules.entries()) validateRule(rule, `rules[${i}]`, problems);
 }
 
 function validateRule(rule: unknown, path: string, problems: string[]): void {

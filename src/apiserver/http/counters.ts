@@ -50,7 +50,7 @@ export function parseCountersRequest(body: unknown): CounterIncrement[] {
       field: 'increments',
       message: `Too many: ${list.length}: must have at most ${MAX_COUNTER_INCREMENTS} items`,
     });
-  else list.forEach((item, i) => problems.push(...incrementProblems(item, `increments[${i}]`)));
+  else for (const [i, item] of list.entries()) problems.push(...incrementProblems(item, `increments[${i}]`));
   if (problems.length) throw errors.invalid(COUNTERS_REF, 'Counters', '', problems);
   return (list as CounterIncrement[]).map(({ key, window, delta, expiresAt }) => ({ key, window, delta, expiresAt }));
 }

@@ -36,11 +36,10 @@ function documentOf(
     body,
     headers: { 'content-type': contentType, etag: tag, vary: 'Accept', 'cache-control': 'no-cache, private' },
     notModified: (ifNoneMatch) =>
-      ifNoneMatch !== undefined &&
       ifNoneMatch
-        .split(',')
+        ?.split(',')
         .map((s) => s.trim())
-        .includes(tag),
+        .includes(tag) ?? false,
   };
 }
 

@@ -125,8 +125,8 @@ export function sendError(res: ServerResponse, err: ApiError, encoding: Represen
 /** Warning headers (RFC 7234 quoted strings). A warning may quote what the client sent,
  * and a header holds only Latin-1: other characters are written as \uXXXX escapes. */
 function warningHeaders(warnings: string[]): Record<string, string[]> {
-  const escape = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
-  const quote = (w: string) => JSON.stringify(w).replace(/[^\x20-\x7e]/g, escape);
+  const unicodeEscape = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  const quote = (w: string) => JSON.stringify(w).replace(/[^\x20-\x7e]/g, unicodeEscape);
   return warnings.length ? { warning: warnings.map((w) => `299 - ${quote(w)}`) } : {};
 }
 
@@ -469,16 +469,17 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
     include: IncludeObject,
   ): void {
     if (representation.shape === 'table') {
-      return send(
+      send(
         res,
         200,
         table(def, [obj], { resourceVersion: obj.metadata.resourceVersion }, include, representation.metaVersion),
         representation.encoding,
       );
+    } else if (representation.shape === 'metadata') {
+      send(res, 200, partialMetadata(obj, representation.metaVersion), representation.encoding);
+    } else {
+      send(res, 200, obj, representation.encoding);
     }
-    if (representation.shape === 'metadata')
-      return send(res, 200, partialMetadata(obj, representation.metaVersion), representation.encoding);
-    return send(res, 200, obj, representation.encoding);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -14,6 +14,7 @@ import {
   PATCH_CONTENT_TYPES,
 } from './openapi.ts';
 
+// biome-ignore lint/suspicious/noExplicitAny: the test reads API responses loosely, deep into JSON whose shape it asserts
 type Json = Record<string, any>;
 
 function kind(
@@ -99,7 +100,7 @@ function operations(doc: Json): Array<{ path: string; method: string; op: Json }
 }
 
 function refs(value: unknown, found: string[] = []): string[] {
-  if (Array.isArray(value)) value.forEach((v) => refs(v, found));
+  if (Array.isArray(value)) for (const v of value) refs(v, found);
   else if (value && typeof value === 'object') {
     for (const [key, v] of Object.entries(value)) {
       if (key === '$ref') found.push(v as string);

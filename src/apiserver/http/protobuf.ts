@@ -372,12 +372,14 @@ class Reader {
         this.varint();
         return;
       case 1:
-        return this.advance(8);
+        this.advance(8);
+        return;
       case 2:
         this.delimited();
         return;
       case 5:
-        return this.advance(4);
+        this.advance(4);
+        return;
       default:
         throw new Malformed(`unsupported wire type ${wireType}`);
     }

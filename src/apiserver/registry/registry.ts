@@ -20,7 +20,6 @@ const NAMESPACE_FINALIZER = 'kubernetes';
 export class Registry implements NamespaceGuard {
   readonly kinds: KindDefinition[];
   private readonly stores = new Map<string, ResourceStore>();
-  private readonly storage: Storage;
   private readonly sweeping = new Set<string>();
   /** Namespaces as last seen through a storage watch, so a create does not cost a read.
    * A miss falls back to storage (the watch may lag a write made by another process). */
@@ -29,7 +28,6 @@ export class Registry implements NamespaceGuard {
 
   constructor(kinds: KindDefinition[], storage: Storage) {
     this.kinds = kinds;
-    this.storage = storage;
     for (const def of kinds) {
       this.stores.set(
         `${def.group}/${def.plural}`,

@@ -12,7 +12,7 @@ import {
   validateObjectMeta,
 } from '../../api/schema/index.ts';
 import { matchesFields } from '../../storage/field-selection.ts';
-import type { ObjectKey, Storage, StoredObject, WatchEvent } from '../../storage/storage.ts';
+import type { ListResult, ObjectKey, Storage, StoredObject, WatchEvent } from '../../storage/storage.ts';
 import { isStorageError } from '../../storage/storage.ts';
 import { ApiError, errors, fromStorageError, type ResourceRef } from '../errors.ts';
 import { assertWithinBounds } from '../object-bounds.ts';
@@ -579,7 +579,7 @@ export class ResourceStore {
         });
       if (query.resourceVersionMatch === 'Exact') revision = rv;
     }
-    let result;
+    let result: ListResult;
     try {
       result = await this.storage.list({
         resource: this.resource,

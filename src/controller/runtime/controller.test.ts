@@ -32,7 +32,7 @@ async function settled(promise: Promise<unknown>): Promise<boolean> {
 /** A controller whose reconciler runs `behaviour` and logs every call; stopped with the test. */
 function controllerFor(
   t: TestContext,
-  behaviour: (request: Request, call: number, signal: AbortSignal) => Promise<Result | void>,
+  behaviour: (request: Request, call: number, signal: AbortSignal) => Promise<Result | undefined>,
   concurrency = 2,
 ) {
   const calls: string[] = [];
@@ -63,7 +63,7 @@ describe('Controller', () => {
     const running = new Set<string>();
     const overlaps: string[] = [];
     let peak = 0;
-    const { controller, calls } = controllerFor(t, async (request) => {
+    const { controller, calls } = controllerFor(t, async (request): Promise<undefined> => {
       const key = `${request.namespace}/${request.name}`;
       if (running.has(key)) overlaps.push(key);
       running.add(key);
@@ -103,7 +103,7 @@ describe('Controller', () => {
 
   it('retries an error with growing backoff and stops retrying after a success', async (t) => {
     fakeTimers(t);
-    const { controller, calls } = controllerFor(t, async (_r, call) => {
+    const { controller, calls } = controllerFor(t, async (_r, call): Promise<undefined> => {
       if (call <= 2) throw new Error(`attempt ${call} failed`);
     });
     await controller.start();
@@ -152,7 +152,7 @@ describe('Controller', () => {
     let aborted = false;
     const { controller } = controllerFor(
       t,
-      async (_r, _call, signal) => {
+      async (_r, _call, signal): Promise<undefined> => {
         signal.addEventListener('abort', () => (aborted = true));
         await release.promise;
       },

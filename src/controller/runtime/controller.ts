@@ -23,7 +23,7 @@ export interface Result {
 
 export interface Reconciler {
   /** `signal` aborts when the controller stops; long operations should honour it. */
-  reconcile(request: Request, signal: AbortSignal): Promise<Result | void>;
+  reconcile(request: Request, signal: AbortSignal): Promise<Result | undefined>;
 }
 
 /** A failure that retrying cannot fix (an invalid spec, say): the key is not requeued. */

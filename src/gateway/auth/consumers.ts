@@ -140,7 +140,7 @@ export function admit(ctx: AccessRequest, who: Principal, apiId: string): Refusa
   const method = ctx.req.method ?? 'GET';
   const allows = (r: AccessRule) =>
     (!r.methods || r.methods.has(method)) && (!r.paths || r.paths.some((p) => below(ctx, p)));
-  if (!grant || !grant.rights.some(allows)) {
+  if (!grant?.rights.some(allows)) {
     return { code: 'ACCESS_FORBIDDEN', message: `consumer ${who.consumer} may not ${method} ${ctx.rest}` };
   }
   ctx.consumer = who;

@@ -43,7 +43,10 @@ test('concurrent checks of one credential share a single run', async () => {
     { ok: false, refusal },
   ]);
   assert.equal(runs, 1);
-  await cache.verify('k', async () => (runs++, { ok: false, refusal }));
+  await cache.verify('k', async () => {
+    runs++;
+    return { ok: false, refusal };
+  });
   assert.equal(runs, 2, 'a finished check is not shared with later ones');
 });
 

@@ -71,7 +71,7 @@ export interface GitRepositoryReconcilerDeps {
 export class GitRepositoryReconciler implements Reconciler {
   constructor(private readonly deps: GitRepositoryReconcilerDeps) {}
 
-  async reconcile(request: Request): Promise<Result | void> {
+  async reconcile(request: Request): Promise<Result | undefined> {
     const { client, events, dataDir } = this.deps;
     // From the server, not the informer: see SyncReconciler.
     const found = await getOrUndefined<GitRepository>(client, gitRepositoryKind, request);

@@ -87,7 +87,7 @@ export class ReadinessReconciler<T extends KubeObject & { status?: CommonStatus 
     private readonly rule: ReadinessRule<T>,
   ) {}
 
-  async reconcile(request: Request): Promise<Result | void> {
+  async reconcile(request: Request): Promise<Result | undefined> {
     // From the cache: status is all that is written, and a write based on a cached object
     // that lags behind is refused (409) and redone from the stored one by writeStatus.
     const found = this.rule.cache.get(request.namespace, request.name);

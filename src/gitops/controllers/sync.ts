@@ -104,14 +104,17 @@ export class SyncReconciler implements Reconciler {
 
   constructor(private readonly deps: SyncReconcilerDeps) {}
 
-  async reconcile(request: Request): Promise<Result | void> {
+  async reconcile(request: Request): Promise<Result | undefined> {
     const { client, events } = this.deps;
     // Read from the server, not the informer: the cache may not hold this reconciler's own
     // last status write yet, and a status computed from it would undo that write.
     let found = await getOrUndefined<Sync>(client, syncKind, request);
     if (!found) this.applied.forget(`${request.namespace}/${request.name}`);
     if (!found) return;
-    if (found.metadata.deletionTimestamp) return this.finalize(found);
+    if (found.metadata.deletionTimestamp) {
+      await this.finalize(found);
+      return;
+    }
     if (!found.metadata.finalizers?.includes(SYNC_FINALIZER)) {
       // The resourceVersion makes this a compare-and-swap: a concurrent edit means a retry.
       found = await client.patch<Sync>(

@@ -63,6 +63,7 @@ export function isValidRefName(name: string): boolean {
   )
     return false;
   if (name.includes('..') || name.includes('//') || name.includes('@{')) return false;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: git check-ref-format refuses control characters, space and DEL in a ref name
   if (/[\x00-\x20\x7f~^:?*[\\]/.test(name)) return false;
   return name.split('/').every((part) => !part.startsWith('.') && !part.endsWith('.lock'));
 }

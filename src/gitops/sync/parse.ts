@@ -19,9 +19,9 @@ export function parseManifests(text: string, file: string, output?: string): Man
     if (isList(value)) {
       if (!Array.isArray(value.items))
         throw new BuildError('InvalidManifest', `${where}: a List needs an items array`, file);
-      value.items.forEach((item, i) =>
-        manifests.push({ object: checkObject(item, `${where}, List item ${i + 1}`, file), file, index }),
-      );
+      for (const [i, item] of value.items.entries()) {
+        manifests.push({ object: checkObject(item, `${where}, List item ${i + 1}`, file), file, index });
+      }
     } else {
       manifests.push({ object: checkObject(value, where, file), file, index });
     }

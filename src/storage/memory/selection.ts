@@ -41,6 +41,8 @@ export function matchesLabels(labels: Record<string, string>, requirements: read
         return has;
       case '!':
         return !has;
+      default:
+        return false;
     }
   });
 }

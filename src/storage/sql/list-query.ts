@@ -85,8 +85,8 @@ export function buildListQuery(options: ListOptions, from: 'objects' | 'log', wi
  * backslash, read as \ufffd first, as field-selection.ts does. */
 function jsonDocument(p: Params): string {
   const nul = p.add(String.raw`\u0000`);
-  const escape = p.add(String.raw`(?<![\\])((?:\\\\)*)\\u0000`);
-  const replaced = `regexp_replace(value, ${escape}, ${p.add(String.raw`\1\\ufffd`)}, 'g')`;
+  const escapedNul = p.add(String.raw`(?<![\\])((?:\\\\)*)\\u0000`);
+  const replaced = `regexp_replace(value, ${escapedNul}, ${p.add(String.raw`\1\\ufffd`)}, 'g')`;
   return `(CASE WHEN strpos(value, ${nul}) = 0 THEN value ELSE ${replaced} END)::jsonb`;
 }
 

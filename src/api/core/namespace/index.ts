@@ -22,7 +22,7 @@ export const namespaceKind: KindDefinition = {
   selectableFields: ['status.phase'],
   strategy: {
     /** A new namespace is Active whatever the client sent; Terminating is the server's to set. */
-    prepareForCreate(obj: KubeObject) {
+    prepareForCreate(obj: KubeObject): undefined {
       obj.status = { phase: 'Active' };
     },
   },

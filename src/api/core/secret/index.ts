@@ -8,7 +8,7 @@ import type { Secret } from './types.ts';
 
 /** stringData is write-only (as in Kubernetes): its entries are base64-encoded into data,
  * winning over data entries of the same key, and the field is dropped before storage. */
-function foldStringData(obj: KubeObject): void {
+function foldStringData(obj: KubeObject): undefined {
   const secret = obj as Secret;
   // Anything but a map, or data that is not one, is left for validation to report.
   if (!isPlainObject(secret.stringData) || (secret.data !== undefined && !isPlainObject(secret.data))) return;

@@ -16,7 +16,8 @@ function headerModifierErrors(field: string, modifier: HeaderModifier | undefine
 function validate(obj: KubeObject): FieldError[] {
   const { spec } = obj as ApiDefinition;
   const errors: FieldError[] = [];
-  spec.upstream.targets.forEach((t, i) => errors.push(...httpUrl(`spec.upstream.targets[${i}].url`, t.url)));
+  for (const [i, t] of spec.upstream.targets.entries())
+    errors.push(...httpUrl(`spec.upstream.targets[${i}].url`, t.url));
   if (spec.auth.type === 'jwt') {
     const jwt = spec.auth.jwt;
     if (!jwt) errors.push(required('spec.auth.jwt', 'required when spec.auth.type is jwt'));

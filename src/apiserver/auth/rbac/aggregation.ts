@@ -27,6 +27,8 @@ export function matchesSelector(selector: LabelSelector, labels: Record<string, 
           return has;
         case 'DoesNotExist':
           return !has;
+        default:
+          return false;
       }
     })
   );
