@@ -13,7 +13,6 @@ import { ApiStatusError } from '../src/client/errors.ts';
 import { Informer, type InformerChange, type InformerOptions } from '../src/client/informer.ts';
 import { loadKubeconfig } from '../src/client/kubeconfig.ts';
 import { KubeClient } from '../src/client/rest.ts';
-import type { Storage } from '../src/storage/storage.ts';
 import { startTestApiServer, useApiServer, type TestApiServer } from './support/apiserver.ts';
 import { eventually } from './support/eventually.ts';
 
@@ -186,8 +185,7 @@ describe('Informer', () => {
     // informer's resume point; compacting past them expires that point.
     let last: KubeObject | undefined;
     for (const name of ['c1', 'c2', 'c3']) last = await client.create(apiDefinitionKind, api(name, 'other'));
-    const storage = (t.server.registry as unknown as { storage: Storage }).storage;
-    await storage.compact(Number(last!.metadata.resourceVersion));
+    await t.storage.compact(Number(last!.metadata.resourceVersion));
     // The open watch ends within a second; resuming it from the old point gets 410.
     await eventually(() => assert.ok(counter.syncs >= 2, 'the cache was rebuilt by a fresh list'));
     await client.create(apiDefinitionKind, api('after-compaction'));
