@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { connect as connectTls, type TLSSocket } from 'node:tls';
 import type { KubeObject } from '../src/api/kind.ts';
 import { startTestApiServer, type TestApiServer } from './support/apiserver.ts';
+import { watchEvents } from './support/watch.ts';
 
 const AD = '/apis/gatehouse.dev/v1alpha1/namespaces/default/apidefinitions';
 /** How long a test waits for something that should happen much sooner. */
@@ -71,21 +72,6 @@ function exchange(socket: TLSSocket, request: string): Promise<string> {
   });
 }
 
-async function* watchEvents(res: Response): AsyncGenerator<{ type: string; object: KubeObject }> {
-  assert.equal(res.status, 200);
-  const decoder = new TextDecoder();
-  let buffered = '';
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-    buffered += decoder.decode(chunk, { stream: true });
-    let newline: number;
-    while ((newline = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, newline);
-      buffered = buffered.slice(newline + 1);
-      if (line.trim()) yield JSON.parse(line);
-    }
-  }
-}
-
 describe('API server connection timeouts', () => {
   let t: TestApiServer;
   before(async () => {
@@ -126,7 +112,7 @@ describe('API server connection timeouts', () => {
   it('keeps a watch open past the header, request and idle timeouts', async () => {
     const abort = new AbortController();
     const res = await t.request(`${AD}?watch=1&timeoutSeconds=2`, { signal: abort.signal });
-    const events = watchEvents(res);
+    const events = watchEvents<KubeObject>(res);
     // Time passes by what the server does, not by sleeping: another connection is closed
     // for idling, which takes longer than every timeout the watch is exempt from.
     const idle = await openTls(t);
@@ -141,7 +127,7 @@ describe('API server connection timeouts', () => {
 
   it('caps a huge timeoutSeconds at twice --min-request-timeout instead of overflowing the timer', async () => {
     const res = await t.request(`${AD}?watch=true&timeoutSeconds=99999999999&fieldSelector=metadata.name%3Dhuge`);
-    const events = watchEvents(res);
+    const events = watchEvents<KubeObject>(res);
     await create(t, 'huge');
     const seen: string[] = [];
     // The stream ends by itself (min-request-timeout is 1 s here, so within 2 s), after the event.

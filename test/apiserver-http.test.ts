@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTestApiServer, type TestApiServer } from './support/apiserver.ts';
+import { watchEvents } from './support/watch.ts';
 
 /** A parsed JSON document. */
 // biome-ignore lint/suspicious/noExplicitAny: the test reads API responses loosely, deep into JSON whose shape it asserts
@@ -59,22 +60,6 @@ async function assertStatus(res: Response, expected: ExpectedStatus): Promise<Js
     );
   }
   return status;
-}
-
-/** Reads a watch stream as events, one JSON object per line. */
-async function* watchEvents(res: Response): AsyncGenerator<{ type: string; object: Json }> {
-  assert.equal(res.status, 200);
-  const decoder = new TextDecoder();
-  let buffered = '';
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-    buffered += decoder.decode(chunk, { stream: true });
-    let newline: number;
-    while ((newline = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, newline);
-      buffered = buffered.slice(newline + 1);
-      if (line.trim()) yield JSON.parse(line);
-    }
-  }
 }
 
 describe('API server over HTTP', () => {
@@ -605,7 +590,7 @@ describe('API server over HTTP', () => {
       const res = await t.request(
         `${AD}?watch=true&fieldSelector=metadata.name%3Dwatched&resourceVersion=${created.metadata.resourceVersion}&timeoutSeconds=1`,
       );
-      for await (const event of watchEvents(res))
+      for await (const event of watchEvents<Json>(res))
         seen.push([event.type, event.object.metadata.resourceVersion, event.object.spec.listenPath]);
       assert.deepEqual(seen, [
         ['MODIFIED', rvs[0], '/w1/'],
@@ -623,7 +608,7 @@ describe('API server over HTTP', () => {
       );
       let bookmark: Json | undefined;
       try {
-        for await (const event of watchEvents(res)) {
+        for await (const event of watchEvents<Json>(res)) {
           assert.equal(event.type, 'BOOKMARK');
           bookmark = event.object;
           break;
@@ -655,7 +640,7 @@ describe('API server over HTTP', () => {
       const added: string[] = [];
       let end: Json | undefined;
       try {
-        for await (const event of watchEvents(res)) {
+        for await (const event of watchEvents<Json>(res)) {
           if (event.type === 'ADDED') {
             added.push(event.object.metadata.name);
             continue;
@@ -677,7 +662,7 @@ describe('API server over HTTP', () => {
       await create(api('after-compaction'));
       await t.storage.compact(await t.storage.currentRevision());
       const events = [];
-      for await (const event of watchEvents(await t.request(`${AD}?watch=true&resourceVersion=${old}`)))
+      for await (const event of watchEvents<Json>(await t.request(`${AD}?watch=true&resourceVersion=${old}`)))
         events.push(event);
       assert.equal(events.length, 1);
       assert.equal(events[0].type, 'ERROR');

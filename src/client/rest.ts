@@ -124,12 +124,7 @@ export class KubeClient {
     type: PatchType = 'merge',
     namespace?: string,
   ): Promise<T> {
-    return this.json<T>(
-      'PATCH',
-      this.path(ref, namespace ?? this.defaultNamespace(ref), name),
-      patch,
-      PATCH_CONTENT_TYPE[type],
-    );
+    return this.patchAt<T>(ref, name, '', patch, type, namespace);
   }
 
   /** Patches the status subresource: only `status` (and a `metadata.resourceVersion`
@@ -141,9 +136,20 @@ export class KubeClient {
     type: PatchType = 'merge',
     namespace?: string,
   ): Promise<T> {
+    return this.patchAt<T>(ref, name, '/status', patch, type, namespace);
+  }
+
+  private patchAt<T>(
+    ref: ResourceRef,
+    name: string,
+    suffix: string,
+    patch: unknown,
+    type: PatchType,
+    namespace?: string,
+  ): Promise<T> {
     return this.json<T>(
       'PATCH',
-      `${this.path(ref, namespace ?? this.defaultNamespace(ref), name)}/status`,
+      `${this.path(ref, namespace ?? this.defaultNamespace(ref), name)}${suffix}`,
       patch,
       PATCH_CONTENT_TYPE[type],
     );
