@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Command } from 'commander';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { registerGatewayCommand } from './gateway-command.ts';
 import { defaultKubeconfig } from './process.ts';
+import { componentKubeconfig } from './target.ts';
 
 function program(): Command {
   const p = new Command('gatehouse').exitOverride();
@@ -14,7 +18,7 @@ test('declares the gateway flags with their defaults', () => {
   const gateway = program().commands.find((c) => c.name() === 'gateway')!;
   const flags = Object.fromEntries(gateway.options.map((o) => [o.long, o.defaultValue]));
   assert.deepEqual(flags, {
-    '--kubeconfig': defaultKubeconfig(),
+    '--kubeconfig': undefined,
     '--port': 8080,
     '--internal-port': 8081,
     '--bind': '127.0.0.1',
@@ -45,4 +49,18 @@ test('refuses --namespace together with --selector and a bad port, before starti
 test('the kubeconfig defaults to the first file of $KUBECONFIG, as for every command, else the one `up` writes', () => {
   assert.equal(defaultKubeconfig({ KUBECONFIG: '/etc/a.yaml:/etc/b.yaml' }), '/etc/a.yaml');
   assert.equal(defaultKubeconfig({}), '.gatehouse/kubeconfig');
+});
+
+test('a component without --kubeconfig or $KUBECONFIG uses the in-cluster configuration inside a Pod', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'gatehouse-pod-'));
+  try {
+    const env = { KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443' };
+    assert.equal(await componentKubeconfig(undefined, { env, dir }), resolve('.gatehouse/kubeconfig'));
+    await writeFile(join(dir, 'token'), 't');
+    assert.equal(await componentKubeconfig(undefined, { env, dir }), undefined);
+    assert.equal(await componentKubeconfig('k', { env, dir }), resolve('k'));
+    assert.equal(await componentKubeconfig(undefined, { env: { ...env, KUBECONFIG: '/etc/a' }, dir }), '/etc/a');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

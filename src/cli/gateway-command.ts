@@ -3,12 +3,12 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { resolve } from 'node:path';
 import { startGateway } from '../gateway/server.ts';
-import { defaultKubeconfig, logger, port, stopOnSignals } from './process.ts';
-import { checkCredentials } from './target.ts';
+import { logger, port, stopOnSignals } from './process.ts';
+import { checkCredentials, COMPONENT_KUBECONFIG_HELP, componentKubeconfig } from './target.ts';
 import { isWorker, startWorkers, workerReady } from './workers.ts';
 
 interface GatewayFlags {
-  kubeconfig: string;
+  kubeconfig?: string;
   port: number;
   internalPort: number;
   bind: string;
@@ -29,7 +29,7 @@ export function registerGatewayCommand(program: Command): void {
   program
     .command('gateway')
     .description('serve the APIs declared as ApiDefinitions, watched through the Kubernetes API')
-    .option('--kubeconfig <file>', 'kubeconfig of the API server to watch ($KUBECONFIG when set)', defaultKubeconfig())
+    .option('--kubeconfig <file>', COMPONENT_KUBECONFIG_HELP)
     .option('--port <port>', 'public listener port', port, 8080)
     .option('--internal-port <port>', 'internal listener port: internal APIs, /metrics, /healthz', port, 8081)
     .option('--bind <addr>', 'address both listeners bind to', '127.0.0.1')
@@ -45,7 +45,8 @@ export function registerGatewayCommand(program: Command): void {
     .action(async (flags: GatewayFlags) => {
       if (flags.namespace && flags.selector)
         throw new InvalidArgumentError('--namespace and --selector are alternatives; give one');
-      await checkCredentials(resolve(flags.kubeconfig));
+      const kubeconfig = await componentKubeconfig(flags.kubeconfig);
+      await checkCredentials(kubeconfig);
       if (flags.workers > 1 && !isWorker()) {
         const { pool, details } = await startWorkers(flags.workers, logger);
         logger.info({ ...details, workers: pool.pids() }, 'gateway listening');
@@ -53,7 +54,7 @@ export function registerGatewayCommand(program: Command): void {
         return;
       }
       const gateway = await startGateway({
-        kubeconfig: resolve(flags.kubeconfig),
+        kubeconfig,
         port: flags.port,
         internalPort: flags.internalPort,
         host: flags.bind,

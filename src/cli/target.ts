@@ -2,8 +2,10 @@
 // flags, a client for them, and failures turned into one line naming the kubeconfig or
 // server at fault. Progress goes to stderr, so stdout holds only what a command prints.
 import type { Command } from 'commander';
+import { delimiter, resolve } from 'node:path';
 import { namespaceKind } from '../api/core/namespace/index.ts';
 import { isStatusError } from '../client/errors.ts';
+import { inCluster, loadClientConfig, type InClusterEnvironment } from '../client/in-cluster.ts';
 import { loadKubeconfig } from '../client/kubeconfig.ts';
 import { KubeClient } from '../client/rest.ts';
 import { CommandFailure, explainFailure } from './failure.ts';
@@ -41,12 +43,28 @@ export async function run(
   }
 }
 
+export const COMPONENT_KUBECONFIG_HELP =
+  'kubeconfig of the API server ($KUBECONFIG when set; in a Pod, the in-cluster configuration; else the one of up)';
+
+/** The kubeconfig of a long-running component (gateway, controller): --kubeconfig, else $KUBECONFIG's
+ * first file, else none in a Pod (undefined: the in-cluster configuration, as client-go's components),
+ * else the one `gatehouse up` writes. */
+export async function componentKubeconfig(
+  flag: string | undefined,
+  environment: InClusterEnvironment = {},
+): Promise<string | undefined> {
+  const env = environment.env ?? process.env;
+  if (flag !== undefined) return resolve(flag);
+  if (env.KUBECONFIG?.split(delimiter).some(Boolean)) return resolve(defaultKubeconfig(env));
+  return (await inCluster(environment)) ? undefined : resolve(defaultKubeconfig(env));
+}
+
 /** Fails at once, naming the kubeconfig, when the API server refuses its credentials (401):
  * a long-running component would otherwise retry a wrong token for ever. An unreachable
  * server, or a refusal of one verb (403), is left to the component, which waits and
  * retries. */
-export async function checkCredentials(kubeconfig: string): Promise<void> {
-  const config = await loadKubeconfig(kubeconfig);
+export async function checkCredentials(kubeconfig: string | undefined): Promise<void> {
+  const config = await loadClientConfig(kubeconfig);
   const client = new KubeClient(config);
   try {
     await client.list(namespaceKind, { limit: 1 });

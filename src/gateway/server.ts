@@ -11,7 +11,7 @@ import { apiKeyKind, type ApiKey } from '../api/kinds/api-key/index.ts';
 import { consumerKind, type Consumer } from '../api/kinds/consumer/index.ts';
 import { securityPolicyKind, type SecurityPolicy } from '../api/kinds/security-policy/index.ts';
 import { Informer } from '../client/informer.ts';
-import { loadKubeconfig } from '../client/kubeconfig.ts';
+import { loadClientConfig } from '../client/in-cluster.ts';
 import { KubeClient } from '../client/rest.ts';
 import { generationChanged } from '../controller/runtime/predicates.ts';
 import { SubresourceResponder } from '../controller/runtime/responder.ts';
@@ -39,8 +39,8 @@ import { StatusReporter, type ElectionTiming } from './status-reporter.ts';
 import { Upstreams, type TargetHealth } from './upstream.ts';
 
 export interface GatewayOptions {
-  /** Path of the kubeconfig used to watch the API server. */
-  kubeconfig: string;
+  /** Path of the kubeconfig used to watch the API server; absent, the in-cluster configuration. */
+  kubeconfig?: string;
   port: number;
   /** Port of the internal listener; 0 picks a free one. */
   internalPort?: number;
@@ -77,7 +77,7 @@ export interface Gateway {
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { logger } = options;
-  const client = new KubeClient(await loadKubeconfig(options.kubeconfig));
+  const client = new KubeClient(await loadClientConfig(options.kubeconfig));
   let fromDisk: LastGoodFile | undefined;
   const link = new ApiServerLink({
     server: client.config.server,

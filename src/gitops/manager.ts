@@ -3,6 +3,14 @@
 // Receivers, Consumers, ApiKeys and SecurityPolicies; the webhook listener. Owned objects
 // are watched through the sync-name label, so a hand edit or delete enqueues its Sync at
 // once — drift is undone by watch, not at the next interval.
+//
+// Several replicas elect one leader on a Lease (controller-runtime's leader election): every
+// replica keeps its informers' caches warm, only the holder reconciles, answers the reconcile
+// and diff subresources and hands Receiver calls to its controllers; a standby forwards a Receiver
+// call to the holder through the reconcile subresource. A holder that loses the Lease stops
+// reconciling for good and says so (onLostLeadership): its process exits, as controller-runtime's
+// do, and a supervisor starts it again as a standby.
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -14,7 +22,8 @@ import type { ReconcileBody } from '../api/kinds/subresource-request/index.ts';
 import { syncKind, type Sync } from '../api/kinds/sync/index.ts';
 import { allKinds } from '../api/kinds.ts';
 import { Informer } from '../client/informer.ts';
-import { loadKubeconfig } from '../client/kubeconfig.ts';
+import { LeaderElector } from '../client/leader-election.ts';
+import { loadClientConfig } from '../client/in-cluster.ts';
 import { KubeClient } from '../client/rest.ts';
 import {
   contentChanged,
@@ -36,7 +45,8 @@ import { startWebhookServer, type WebhookServer } from './webhook/server.ts';
 import { readToken } from './webhook/token.ts';
 
 export interface ControllerOptions {
-  kubeconfig: string;
+  /** The kubeconfig of the API server; absent, the in-cluster configuration (client/in-cluster.ts). */
+  kubeconfig?: string;
   /** Artifacts and Git caches live here. */
   dataDir: string;
   /** Webhook listener port; absent runs no listener, 0 picks a free port. */
@@ -47,11 +57,40 @@ export interface ControllerOptions {
   concurrency?: number;
   /** Retry delays of failed reconciles; default 100 ms doubling up to 5 minutes. */
   backoff?: BackoffOptions;
+  /** Reconcile only while holding this Lease; absent, this process reconciles at once (the only replica). */
+  leaderElection?: LeaderElectionSettings;
+  /** Told once when this replica lost the Lease it held: it reconciles no more; close() is still the caller's. */
+  onLostLeadership?(): void;
 }
+
+/** controller-runtime's leader election options: the holder renews every retry period, steps down when no
+ * renewal succeeded within the renew deadline, and a standby takes over once the lease duration passed
+ * without a renewal (or at once when the holder released the Lease on a clean stop). */
+export interface LeaderElectionSettings {
+  namespace: string;
+  name: string;
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+}
+
+/** The Lease the controller replicas elect their leader on and controller-runtime's timings, unless configured
+ * otherwise. */
+export const CONTROLLER_LEADER_ELECTION: LeaderElectionSettings = {
+  namespace: 'gatehouse-system',
+  name: 'gatehouse-controller',
+  leaseDurationMs: 15_000,
+  renewDeadlineMs: 10_000,
+  retryPeriodMs: 2_000,
+};
 
 export interface GitOpsController {
   /** URL of the webhook listener, when one runs. */
   hookUrl?: string;
+  /** Names this replica in the Lease's holderIdentity. */
+  identity: string;
+  /** Whether this replica reconciles now. */
+  readonly leading: boolean;
   reconcileSource(namespace: string, name: string): Promise<GitRepository>;
   reconcileSync(namespace: string, name: string, withSource: boolean): Promise<Sync>;
   diffSync(namespace: string, name: string): Promise<SyncDiff>;
@@ -65,7 +104,7 @@ const OWNED_KINDS: KindDefinition[] = allKinds.filter((k) => !NOT_OWNED.includes
 
 export async function startController(options: ControllerOptions): Promise<GitOpsController> {
   const { logger } = options;
-  const client = new KubeClient(await loadKubeconfig(options.kubeconfig));
+  const client = new KubeClient(await loadClientConfig(options.kubeconfig));
   const redactor = new Redactor();
   const events = new EventRecorder(client, 'gatehouse-controller', logger, {
     redact: (m) => redactor.redact(m),
@@ -139,7 +178,8 @@ export async function startController(options: ControllerOptions): Promise<GitOp
 
   const informers = [sources, syncs, receivers, secrets, ...owned.map((o) => o.informer), ...readiness.informers];
   for (const informer of informers) informer.start();
-  await Promise.all([sourceController, syncController, ...readiness.controllers].map((c) => c.start()));
+  // Standbys too: their caches are warm when they take over.
+  await Promise.all(informers.map((i) => i.synced));
 
   let webhook: WebhookServer | undefined;
   if (options.hookPort !== undefined) {
@@ -155,7 +195,10 @@ export async function startController(options: ControllerOptions): Promise<GitOp
         },
         trigger: (namespace, name) => {
           // The Syncs follow through the source watch once the new artifact is recorded.
-          sourceController.trigger({ namespace, name }).catch(() => undefined);
+          const reconcile = leading
+            ? sourceController.trigger({ namespace, name })
+            : client.subresource(gitRepositoryKind, name, 'reconcile', namespace, {});
+          reconcile.catch(() => undefined);
         },
         logger,
       },
@@ -191,7 +234,7 @@ export async function startController(options: ControllerOptions): Promise<GitOp
   const diffSync = (namespace: string, name: string) => syncReconciler.diff({ namespace, name });
 
   // The reconcile and diff subresources, called on whichever API server replica, reach
-  // this process as SubresourceRequests.
+  // the leader as SubresourceRequests.
   const responder = new SubresourceResponder({
     client,
     responder: 'controller',
@@ -204,18 +247,60 @@ export async function startController(options: ControllerOptions): Promise<GitOp
       },
       'syncs/diff': (r) => diffSync(r.metadata.namespace!, r.spec.target.name),
     },
-  }).start();
+  });
+
+  const controllers = [sourceController, syncController, ...readiness.controllers];
+  let leading = false;
+  let closing = false;
+  const lead = () => {
+    leading = true;
+    responder.start();
+    void Promise.all(controllers.map((c) => c.start()));
+  };
+  // Reconciles asked for and not yet run are answered ServiceUnavailable by the stop.
+  const standDown = async () => {
+    leading = false;
+    await Promise.all(controllers.map((c) => c.stop()));
+    await responder.stop();
+  };
+  const identity = `${hostname()}_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const election = options.leaderElection;
+  const lease = election && `${election.namespace}/${election.name}`;
+  const elector =
+    election &&
+    new LeaderElector({
+      client,
+      ...election,
+      identity,
+      onStartedLeading: () => {
+        logger.info({ lease, identity }, 'leading: reconciling');
+        lead();
+      },
+      onStoppedLeading: () => {
+        if (closing) return;
+        logger.error({ lease, identity }, 'lost the lease: reconciling no more');
+        void standDown().then(() => options.onLostLeadership?.());
+      },
+      onError: (err) => logger.warn({ err: redactor.redact(String(err)), lease }, 'leader election failed; retrying'),
+    });
+  if (elector) elector.start();
+  else lead();
 
   return {
     hookUrl: webhook?.url,
+    identity,
+    get leading() {
+      return leading;
+    },
     reconcileSource,
     reconcileSync,
     diffSync,
     async close() {
+      closing = true;
       await webhook?.close();
-      // Reconciles asked for and not yet run are answered ServiceUnavailable by the stop.
-      await Promise.all([sourceController, syncController, ...readiness.controllers].map((c) => c.stop()));
-      await responder.stop();
+      await standDown();
+      // Released only once nothing reconciles here any more, so the next leader never overlaps with this one.
+      await elector?.stop();
       await Promise.all(informers.map((i) => i.stop()));
       await events.flush();
       await client.close();
