@@ -1,5 +1,6 @@
 // API keys from the command line: `gatehouse create apikey` prints the minted key, the one
-// time it is shown; `kubectl apply` of an ApiKey gets a Warning saying where the key went.
+// time it is shown; `kubectl apply` of an ApiKey gets a Warning saying where the key went; the
+// registry stores only its hash.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { hashApiKey } from '../src/api/kinds/api-key/index.ts';
@@ -43,6 +44,43 @@ describe('gatehouse create apikey', () => {
     const unnamed = await gatehouse(['create', 'apikey', 'acme', '--kubeconfig', api.kubeconfigPath]);
     assert.equal(unnamed.code, 0, unnamed.stderr);
     assert.match(unnamed.stderr, /✔ ApiKey default\/acme-[a-z0-9]{5} for Consumer acme\n/);
+  });
+
+  it('stores only the hash: what the registry writes to storage never holds the key, on create or update', async () => {
+    const path = '/apis/gatehouse.dev/v1alpha1/namespaces/default/apikeys';
+    const json = { 'content-type': 'application/json' };
+    const spec = { consumer: 'acme' };
+    const body = JSON.stringify({
+      apiVersion: 'gatehouse.dev/v1alpha1',
+      kind: 'ApiKey',
+      metadata: { name: 'raw' },
+      spec,
+    });
+    const created = await api.request(path, { method: 'POST', headers: json, body });
+    assert.equal(created.status, 201);
+    type Answer = { spec: { hash: string }; status?: { key?: string } };
+    const answer = (await created.json()) as Answer;
+    const key = answer.status?.key as string;
+    assert.match(key, /^gh_/);
+    const stored = async () =>
+      (await api.storage.get({ resource: 'gatehouse.dev/apikeys', namespace: 'default', name: 'raw' })).value;
+    const check = async (when: string) => {
+      const value = await stored();
+      assert.equal(value.includes(key), false, `${when}: the key is in storage: ${value}`);
+      assert.equal((JSON.parse(value) as Answer).spec.hash, hashApiKey(key), when);
+    };
+    await check('after create');
+    // A client that sends the create answer back (status.key included) must not get it stored.
+    const put = await api.request(`${path}/raw`, { method: 'PUT', headers: json, body: JSON.stringify(answer) });
+    assert.equal(put.status, 200);
+    await check('after an update carrying status.key');
+    const patch = await api.request(`${path}/raw`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/merge-patch+json' },
+      body: JSON.stringify({ status: { key } }),
+    });
+    assert.equal(patch.status, 200);
+    await check('after a merge patch of status.key');
   });
 
   it('refuses a missing Consumer and a bad duration, naming them', async () => {

@@ -9,7 +9,8 @@ function apiKey(spec: Record<string, unknown>) {
   return { apiVersion: 'gatehouse.dev/v1alpha1', kind: 'ApiKey', metadata: { name: 'ci', namespace: 'shop' }, spec };
 }
 
-test('create mints a key, stores only its hash and returns the plaintext once', () => {
+// What the registry stores is checked against the real store in test/cli-apikey.test.ts.
+test('create mints a key, puts only its hash in the object and returns the plaintext beside it', () => {
   const { obj, errors, responseOnly } = admitCreate(
     apiKeyKind,
     apiKey({ consumer: 'billing', expires: '2030-01-01T00:00:00Z' }),
