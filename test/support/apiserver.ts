@@ -55,6 +55,8 @@ export interface TestApiServerOptions {
   garbageCollection?: ApiServerOptions['garbageCollection'];
   /** The clock ServiceAccount tokens are issued and checked by (milliseconds since the epoch). */
   clock?: () => number;
+  /** The kinds served; every kind when absent. */
+  kinds?: ApiServerOptions['kinds'];
 }
 
 /** The --service-account-issuer of test servers. */
@@ -79,6 +81,7 @@ export async function startTestApiServer(
     delegation: options.delegation,
     garbageCollection: options.garbageCollection,
     audit: options.audit,
+    kinds: options.kinds,
     ...options.limits,
   });
   const kubeconfigPath = join(dir, 'kubeconfig');
