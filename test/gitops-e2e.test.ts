@@ -111,7 +111,11 @@ describe('GitOps end to end', () => {
 
   it('serves an API from a file:// repository, undoes hand edits, annotations and deletes by watch, and records history', async () => {
     const repo = join(dir, 'local');
-    const sha = await makeRepo(repo, { 'apis/orders.yaml': apiManifest('orders', '/orders', a.url) });
+    const annotated = apiManifest('orders', '/orders', a.url).replace(
+      'metadata:\n',
+      'metadata:\n  annotations:\n    team: orders\n',
+    );
+    const sha = await makeRepo(repo, { 'apis/orders.yaml': annotated });
     await source('local', fileUrl(repo));
     await syncOf('local', 'local', './apis');
     await eventually(async () => assert.equal(await served('/orders/1'), 'a'), { attempts: 200 });
@@ -125,20 +129,13 @@ describe('GitOps end to end', () => {
     const live = await client.get<ApiDefinition>(apiDefinitionKind, 'orders', 'default');
     assert.equal(live.metadata.labels?.['gatehouse.dev/sync-name'], 'local');
 
-    // A hand edit through kubectl is undone within 2 s, by watch (the interval is 10 minutes).
-    await t.kubectl([
-      'patch',
-      'apidefinition',
-      'orders',
-      '--type=merge',
-      '-p',
-      JSON.stringify({ spec: { upstream: { targets: [{ url: b.url }] } } }),
-    ]);
+    // A hand edit through kubectl of a field from Git is undone within 2 s, by watch (the interval is 10 minutes).
+    await t.kubectl(['patch', 'apidefinition', 'orders', '--type=merge', '-p', '{"spec":{"listenPath":"/by-hand"}}']);
     await eventually(
       async () =>
         assert.equal(
-          (await client.get<ApiDefinition>(apiDefinitionKind, 'orders', 'default')).spec.upstream.targets[0].url,
-          a.url,
+          (await client.get<ApiDefinition>(apiDefinitionKind, 'orders', 'default')).spec.listenPath,
+          '/orders',
         ),
       { attempts: 40 },
     );
@@ -148,18 +145,18 @@ describe('GitOps end to end', () => {
       });
       const drift = events.items.find((e) => e.reason === 'DriftCorrected');
       assert.ok(drift, 'a DriftCorrected event');
-      assert.match(drift.message, /ApiDefinition default\/orders configured \(spec\.upstream\.targets/);
+      assert.match(drift.message, /ApiDefinition default\/orders configured \(spec\.listenPath\)/);
     });
     // A delete is undone too.
     await t.kubectl(['delete', 'apidefinition', 'orders']);
     await eventually(async () => assert.equal(await served('/orders/1'), 'a'), { attempts: 40 });
-    // And an annotation added by hand, which changes no spec.
-    await t.kubectl(['annotate', 'apidefinition', 'orders', 'hand=edit']);
+    // And an annotation from Git changed by hand, which changes no spec; one added by hand is the hand's and stays.
+    await t.kubectl(['annotate', '--overwrite', 'apidefinition', 'orders', 'team=hand', 'hand=edit']);
     await eventually(
       async () =>
-        assert.equal(
-          (await client.get<ApiDefinition>(apiDefinitionKind, 'orders', 'default')).metadata.annotations?.hand,
-          undefined,
+        assert.deepEqual(
+          (await client.get<ApiDefinition>(apiDefinitionKind, 'orders', 'default')).metadata.annotations,
+          { team: 'orders', hand: 'edit' },
         ),
       { attempts: 40 },
     );

@@ -27,6 +27,7 @@ import {
   type ChangeSet,
   type SyncOwner,
 } from '../src/gitops/sync/index.ts';
+import { withOwner } from '../src/gitops/sync/owner.ts';
 import { writeArtifact } from '../src/gitops/sync/testing.ts';
 import { startTestApiServer, type TestApiServer } from './support/apiserver.ts';
 
@@ -193,12 +194,28 @@ describe('sync apply against a real API server', () => {
       files['a-api.yaml'] = api('orders', 'http://127.0.0.1:10');
     });
 
-    it('a hand edit is drift: the next apply puts Git back and names the fields', async () => {
+    it('the Sync owns the fields it applies, as the field manager gatehouse-sync', async () => {
+      const live = await get(apiDefinitionKind, 'orders', 'shop');
+      const entries = live.metadata.managedFields as Array<Record<string, unknown>>;
+      assert.deepEqual(
+        entries.map((e) => [e.manager, e.operation]),
+        [['gatehouse-sync', 'Apply']],
+      );
+      assert.deepEqual(entries[0].fieldsV1, {
+        'f:metadata': { 'f:labels': { [`f:${SYNC_NAME_LABEL}`]: {}, [`f:${SYNC_NAMESPACE_LABEL}`]: {} } },
+        'f:spec': {
+          'f:listenPath': {},
+          'f:upstream': { 'f:targets': { 'k:{"url":"http://127.0.0.1:10"}': { '.': {}, 'f:url': {} } } },
+        },
+      });
+    });
+
+    it('a hand edit of a field the Sync owns is drift: Git is put back; fields others set are left alone', async () => {
       const live = await get(apiDefinitionKind, 'orders', 'shop');
       await client.update(apiDefinitionKind, {
         ...live,
         metadata: { ...live.metadata, labels: { ...live.metadata.labels, extra: 'x' } },
-        spec: { ...(live.spec as object), listenPath: '/hacked' },
+        spec: { ...(live.spec as object), listenPath: '/hacked', stripListenPath: true },
       });
       const changes = await applySet(client, await manifestsOf(files, shop), {
         owner: owner('shop'),
@@ -206,11 +223,47 @@ describe('sync apply against a real API server', () => {
       });
       assert.deepEqual(
         summary(changes).filter((s) => !s.startsWith('unchanged')),
-        ['configured ApiDefinition shop/orders metadata.labels[extra],spec.listenPath'],
+        ['configured ApiDefinition shop/orders spec.listenPath'],
       );
       const restored = await get(apiDefinitionKind, 'orders', 'shop');
       assert.equal((restored.spec as { listenPath: string }).listenPath, '/orders');
-      assert.equal(restored.metadata.labels?.extra, undefined);
+      assert.equal(restored.metadata.labels?.extra, 'x');
+      assert.equal((restored.spec as { stripListenPath?: boolean }).stripListenPath, true);
+      const again = await applySet(client, await manifestsOf(files, shop), {
+        owner: owner('shop'),
+        previousInventory: inventory,
+      });
+      assert.equal(again.counts.unchanged, 4, 'what others set is not drift');
+      assert.equal(
+        (await get(apiDefinitionKind, 'orders', 'shop')).metadata.resourceVersion,
+        restored.metadata.resourceVersion,
+      );
+    });
+
+    it('a field removed from Git is removed from the object', async () => {
+      const annotated = api('orders', 'http://127.0.0.1:10').replace(
+        'metadata:\n',
+        'metadata:\n  annotations:\n    team: payments\n',
+      );
+      const grown = await applySet(client, await manifestsOf({ ...files, 'a-api.yaml': annotated }, shop), {
+        owner: owner('shop'),
+        previousInventory: inventory,
+      });
+      assert.deepEqual(
+        summary(grown).filter((s) => !s.startsWith('unchanged')),
+        ['configured ApiDefinition shop/orders metadata.annotations[team]'],
+      );
+      const shrunk = await applySet(client, await manifestsOf(files, shop), {
+        owner: owner('shop'),
+        previousInventory: inventory,
+      });
+      assert.deepEqual(
+        summary(shrunk).filter((s) => !s.startsWith('unchanged')),
+        ['configured ApiDefinition shop/orders metadata.annotations[team]'],
+      );
+      const live = await get(apiDefinitionKind, 'orders', 'shop');
+      assert.equal(live.metadata.annotations?.team, undefined);
+      assert.equal(live.metadata.labels?.extra, 'x', 'the label another manager set stays');
     });
 
     it('an invalid object among several applies nothing, and the error names file, object and field', async () => {
@@ -394,6 +447,28 @@ describe('sync apply against a real API server', () => {
     assert.deepEqual(summary(adopted), [
       `configured ApiDefinition gitops/by-hand metadata.labels[${SYNC_NAME_LABEL}],metadata.labels[${SYNC_NAMESPACE_LABEL}]`,
     ]);
+  });
+
+  it('takes ownership of an object it wrote before applying with server-side apply, then removes what leaves Git', async () => {
+    // As a Sync wrote objects before: a plain create carrying its labels, recorded as an Update.
+    const before = withOwner(
+      {
+        apiVersion: 'gatehouse.dev/v1alpha1',
+        kind: 'ApiDefinition',
+        metadata: { name: 'legacy', namespace: 'gitops', annotations: { team: 'legacy' } },
+        spec: { listenPath: '/legacy', upstream: { targets: [{ url: 'http://127.0.0.1:9' }] } },
+      },
+      owner('legacy'),
+    );
+    await client.create(apiDefinitionKind, before);
+    const annotated = api('legacy').replace('metadata:\n', 'metadata:\n  annotations:\n    team: legacy\n');
+    const taken = await applySet(client, await manifestsOf({ 'l.yaml': annotated }), { owner: owner('legacy') });
+    assert.deepEqual(summary(taken), ['configured ApiDefinition gitops/legacy']);
+    const again = await applySet(client, await manifestsOf({ 'l.yaml': annotated }), { owner: owner('legacy') });
+    assert.deepEqual(summary(again), ['unchanged ApiDefinition gitops/legacy']);
+    const removed = await applySet(client, await manifestsOf({ 'l.yaml': api('legacy') }), { owner: owner('legacy') });
+    assert.deepEqual(summary(removed), ['configured ApiDefinition gitops/legacy metadata.annotations[team]']);
+    assert.equal((await get(apiDefinitionKind, 'legacy', 'gitops')).metadata.annotations?.team, undefined);
   });
 
   it('re-applying an ApiKey neither re-mints it nor sees drift, whatever hash Git holds', async () => {

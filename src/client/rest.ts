@@ -33,6 +33,14 @@ export interface WriteOptions {
   fieldValidation?: 'Strict' | 'Warn' | 'Ignore';
 }
 
+/** Query parameters of a server-side apply. */
+export interface ServerSideApplyOptions extends WriteOptions {
+  /** The manager that owns the applied fields (required by the server for an apply). */
+  fieldManager: string;
+  /** Take fields other managers own instead of failing with a 409 per field. */
+  force?: boolean;
+}
+
 export interface ObjectList<T> {
   items: T[];
   metadata: { resourceVersion: string; continue?: string };
@@ -125,6 +133,16 @@ export class KubeClient {
     namespace?: string,
   ): Promise<T> {
     return this.patchAt<T>(ref, name, '', patch, type, namespace);
+  }
+
+  /** Server-side apply of `obj` (PATCH as application/apply-patch+yaml; JSON is YAML): creates it when absent.
+   * A metadata.resourceVersion in `obj` is a precondition (409 Conflict when the object moved on). */
+  apply<T extends KubeObject>(ref: ResourceRef, obj: T, options: ServerSideApplyOptions): Promise<T> {
+    const query = writeQuery(options);
+    query.set('fieldManager', options.fieldManager);
+    if (options.force) query.set('force', 'true');
+    const path = this.path(ref, this.namespaceOf(ref, obj), obj.metadata.name);
+    return this.json<T>('PATCH', withQuery(path, query), obj, 'application/apply-patch+yaml');
   }
 
   /** Patches the status subresource: only `status` (and a `metadata.resourceVersion`

@@ -77,7 +77,7 @@ test('drift is a newer or missing live object; a cache behind our own write is n
   );
 });
 
-test('for kinds with a generation, only a spec change is drift: status writes move resourceVersion alone', () => {
+test('for kinds with a generation, a spec change or an applied label changed is drift; a status write is not', () => {
   const records = new AppliedRecords();
   const set = changes({ api: '10' });
   set.entries[0].generation = 3;
@@ -92,14 +92,9 @@ test('for kinds with a generation, only a spec change is drift: status writes mo
     });
   assert.deepEqual(driftedManifests(record, at('14', 3), owner), [], 'a status write');
   assert.equal(driftedManifests(record, at('15', 4), owner).length, 1, 'a spec edit');
-  assert.equal(
-    driftedManifests(record, at('16', 3, { annotations: { hand: 'edit' } }), owner).length,
-    1,
-    'an annotation added by hand',
-  );
-  assert.equal(
-    driftedManifests(record, at('17', 3, { labels: { ...labels, team: 'x' } }), owner).length,
-    1,
-    'a label added by hand',
-  );
+  // Labels and annotations others add are theirs: the apply leaves them, so they are not drift.
+  assert.deepEqual(driftedManifests(record, at('16', 3, { annotations: { hand: 'edit' } }), owner), []);
+  assert.deepEqual(driftedManifests(record, at('17', 3, { labels: { ...labels, team: 'x' } }), owner), []);
+  const relabelled = { ...labels, 'gatehouse.dev/sync-name': 'other' };
+  assert.equal(driftedManifests(record, at('18', 3, { labels: relabelled }), owner).length, 1, 'an applied label');
 });

@@ -4,7 +4,6 @@
 // since (someone else wrote them) or that vanished are applied again. This is what keeps a
 // no-op reconcile of 10,000 objects within a second or two. A restarted controller has no
 // record and does one full apply first.
-import { isDeepStrictEqual } from 'node:util';
 import type { KubeObject } from '../../api/kind.ts';
 import { objectId, type ChangeSet, type Manifest } from '../sync/index.ts';
 import { withOwner, type SyncOwner } from '../sync/owner.ts';
@@ -60,8 +59,8 @@ function stampOf(entry: { resourceVersion?: string; generation?: number }): Stam
  * The manifests of `record` whose object someone else changed or deleted: the live object
  * (from a watch cache) is absent, its generation moved past the recorded one (a spec
  * edit; status writes do not count), or — for kinds without a generation — its
- * resourceVersion did, or its labels or annotations are not the ones applied (metadata
- * edits move no generation). A cache behind the recorded stamp is lagging behind this
+ * resourceVersion did, or a label or annotation it applied is gone or changed (metadata
+ * edits move no generation; ones others added are theirs, as the apply leaves them). A cache behind the recorded stamp is lagging behind this
  * controller's own write, not drift.
  */
 export function driftedManifests(
@@ -75,15 +74,15 @@ export function driftedManifests(
     const applied = record.versions.get(id);
     if (seen?.resourceVersion === undefined || applied === undefined) return true;
     const wanted = withOwner(manifest.object, owner).metadata;
-    if (!sameMap(seen.labels, wanted.labels) || !sameMap(seen.annotations, wanted.annotations)) return true;
+    if (!holds(seen.labels, wanted.labels) || !holds(seen.annotations, wanted.annotations)) return true;
     if (applied.generation !== undefined && seen.generation !== undefined) return seen.generation > applied.generation;
     return newer(seen.resourceVersion, applied.resourceVersion);
   });
 }
 
-/** Absent and empty maps are the same: neither carries a value. */
-function sameMap(a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {
-  return isDeepStrictEqual(a ?? {}, b ?? {});
+/** Whether `live` has every entry of `applied`, with its value. */
+function holds(live: Record<string, string> | undefined, applied: Record<string, string> | undefined): boolean {
+  return Object.entries(applied ?? {}).every(([key, value]) => live?.[key] === value);
 }
 
 function newer(seen: string, applied: string): boolean {

@@ -1,7 +1,8 @@
 // Apply a revision: validate all of it first (plan), then write only what drifted, in
-// dependency order, then prune. Nothing is written when any object fails validation. An
-// update replaces the object with the manifest (plus the owner labels and live
-// finalizers), so fields added by hand are removed: Git is the source of truth.
+// dependency order, then prune. Nothing is written when any object fails validation. Every
+// write is a server-side apply as the field manager `gatehouse-sync` (see plan.ts): the
+// fields Git sets are Git's, a field Git no longer sets is removed, and fields other
+// managers own (a label added by hand, a controller's finalizer) are left alone.
 import type { KubeObject } from '../../api/kind.ts';
 import type { InventoryEntry } from '../../api/kinds/sync/types.ts';
 import { isStatusError } from '../../client/errors.ts';
@@ -10,8 +11,9 @@ import { countActions, type ChangeAction, type ChangeSet, type ChangeSetEntry } 
 import { compareObjects } from './compare.ts';
 import { ApplyError } from './errors.ts';
 import { describeObject, type Manifest, type ObjectIdentity } from './manifest.ts';
+import { takeOverFormerFields } from './ownership.ts';
 import { formatOwner, isOwnedBy, ownerOf, type SyncOwner } from './owner.ts';
-import { mapConcurrently, planSet, readLive, type PlannedObject } from './plan.ts';
+import { applyObject, mapConcurrently, planSet, readLive, type PlannedObject } from './plan.ts';
 import { applyStage } from './order.ts';
 import { planPrune, type PrunePlan } from './prune.ts';
 
@@ -112,37 +114,43 @@ export function prunePlanOf(
   return planPrune(client, options.previousInventory, new Set(plan.map((p) => p.id)), options.owner);
 }
 
-/** Creates or updates a drifted object; on a race, reads it again and retries. */
+/** Applies a drifted object; when it changed since it was read (the resourceVersion precondition), reads it
+ * again and retries. An object written with no field changed had its fields taken over by the Sync. */
 async function write(client: KubeClient, planned: PlannedObject, owner: SyncOwner): Promise<ChangeSetEntry> {
   const { def, object } = planned;
   let live = planned.live;
   for (let attempt = 1; ; attempt++) {
     try {
-      if (!live) {
-        return entryOf(
-          planned,
-          object.apiVersion,
-          'created',
-          await client.create(def, object, { fieldValidation: 'Strict' }),
-        );
-      }
-      const written = await client.update(
-        def,
-        { ...object, metadata: { ...object.metadata, resourceVersion: live.metadata.resourceVersion } },
-        { fieldValidation: 'Strict' },
-      );
+      if (live) live = await takeOver(client, planned, live);
+      const written = await applyObject(client, def, object, live, false);
+      if (!live) return entryOf(planned, object.apiVersion, 'created', written);
       const fields = compareObjects(def, live, written).map((c) => c.path);
-      return fields.length
-        ? entryOf(planned, object.apiVersion, 'configured', written, fields)
-        : entryOf(planned, object.apiVersion, 'unchanged', written);
+      const action = written.metadata.resourceVersion === live.metadata.resourceVersion ? 'unchanged' : 'configured';
+      return entryOf(
+        planned,
+        object.apiVersion,
+        action,
+        written,
+        action === 'configured' && fields.length ? fields : undefined,
+      );
     } catch (err) {
-      if (!isStatusError(err, 'Conflict', 'AlreadyExists', 'NotFound') || attempt >= ATTEMPTS) throw err;
+      if (!isStatusError(err, 'Conflict', 'NotFound') || attempt >= ATTEMPTS) throw err;
       live = await readLive(client, def, planned.identity);
       const other = live && ownerOf(live);
       if (other && !isOwnedBy(live as KubeObject, owner))
         throw new Error(`${formatOwner(other)} applied it meanwhile; it is not taken over`);
     }
   }
+}
+
+/** `live` with what the Sync wrote before it applied with server-side apply moved into its own managedFields
+ * entry (ownership.ts), at live's resourceVersion; `live` itself when there is nothing to move. */
+async function takeOver(client: KubeClient, planned: PlannedObject, live: KubeObject): Promise<KubeObject> {
+  const managedFields = takeOverFormerFields(live);
+  if (!managedFields) return live;
+  const { name, namespace } = planned.identity;
+  const metadata = { resourceVersion: live.metadata.resourceVersion, managedFields };
+  return client.patch(planned.def, name, { metadata }, 'merge', namespace);
 }
 
 /** `stored` is the object as the server holds it after this apply (absent when deleted). */

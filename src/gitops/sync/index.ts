@@ -21,3 +21,4 @@ export {
 } from './errors.ts';
 export { describeObject, objectId, parseId, type Manifest, type ObjectIdentity } from './manifest.ts';
 export { SYNC_NAME_LABEL, SYNC_NAMESPACE_LABEL, type SyncOwner } from './owner.ts';
+export { SYNC_FIELD_MANAGER } from './ownership.ts';

@@ -1,8 +1,10 @@
 // Validate everything first: every object is read live and sent to the server as a dry
-// run (`dryRun=All&fieldValidation=Strict`) — a create when absent, an update at the live
-// resourceVersion when present — so the server's own validation, defaults and update
-// rules judge the whole revision before anything is written. The dry-run answer against
-// the live object is what drift means: fields the server would not change are not drift.
+// run of the server-side apply that would write it (`dryRun=All&fieldValidation=Strict`,
+// field manager `gatehouse-sync`, forced as Flux's kustomize-controller forces; at the live
+// resourceVersion when present), so the server's own validation, defaults, update rules and
+// merge judge the whole revision before anything is written. The dry-run answer against the
+// live object is what drift means: a field the Sync owns that someone changed, or one it
+// applied before and no longer does. Fields other managers own are merged, not drift.
 import type { KindDefinition, KubeObject } from '../../api/kind.ts';
 import { kindFor } from '../../api/kinds.ts';
 import { ApiStatusError, isStatusError } from '../../client/errors.ts';
@@ -11,6 +13,7 @@ import { compareObjects, type FieldChange } from './compare.ts';
 import { ValidationError, type ValidationFailure } from './errors.ts';
 import { identityOf, objectId, type Manifest, type ObjectIdentity } from './manifest.ts';
 import { sortForApply } from './order.ts';
+import { appliedBySync, SYNC_FIELD_MANAGER } from './ownership.ts';
 import { formatOwner, isOwnedBy, ownerOf, withOwner, type SyncOwner } from './owner.ts';
 
 export interface PlannedObject {
@@ -23,8 +26,30 @@ export interface PlannedObject {
   /** The object as it was read, absent when it does not exist. */
   live?: KubeObject;
   action: 'create' | 'update' | 'unchanged';
-  /** For an update, the fields the server would change; for a create, the object's fields. */
+  /** For an update, the fields the server would change; for a create, the object's fields. An update
+   * with none takes ownership of an object the Sync never applied (written before it applied with
+   * server-side apply, or by hand with Git's values; see ownership.ts). */
   changes: FieldChange[];
+}
+
+/** The server-side apply of `object` as the Sync, at `live`'s resourceVersion when there is one (a
+ * precondition: an object changed since it was read is read and judged again). Forced, as Flux forces:
+ * a field Git sets is Git's, whoever changed it last. */
+export function applyObject(
+  client: KubeClient,
+  def: KindDefinition,
+  object: KubeObject,
+  live: KubeObject | undefined,
+  dryRun: boolean,
+): Promise<KubeObject> {
+  const resourceVersion = live?.metadata.resourceVersion;
+  const config = resourceVersion ? { ...object, metadata: { ...object.metadata, resourceVersion } } : object;
+  return client.apply(def, config, {
+    fieldManager: SYNC_FIELD_MANAGER,
+    force: true,
+    dryRun,
+    fieldValidation: 'Strict',
+  });
 }
 
 /** Reads and dry-runs this many objects at once. */
@@ -68,7 +93,7 @@ async function planObject(
   const failed = (message: string): Outcome => ({ failures: [{ file: manifest.file, object: identity, message }] });
   const def = kindFor(manifest.object.apiVersion, manifest.object.kind);
   if (!def) return failed(`the server does not serve ${manifest.object.apiVersion} ${manifest.object.kind}`);
-  const labelled = withOwner(manifest.object, owner);
+  const object = withOwner(manifest.object, owner);
   for (let attempt = 1; ; attempt++) {
     try {
       const live = await readLive(client, def, identity);
@@ -78,7 +103,6 @@ async function planObject(
           `already applied by ${formatOwner(other)}; it is not taken over (remove its sync labels there first to hand it over)`,
         );
       }
-      const object = keepFinalizers(labelled, live);
       const base: Omit<PlannedObject, 'action' | 'changes'> = {
         manifest,
         def,
@@ -91,13 +115,9 @@ async function planObject(
         await dryRunCreate(client, def, object, createdNamespaces);
         return { planned: { ...base, action: 'create', changes: compareObjects(def, undefined, object) } };
       }
-      const answer = await client.update(
-        def,
-        { ...object, metadata: { ...object.metadata, resourceVersion: live.metadata.resourceVersion } },
-        { dryRun: true, fieldValidation: 'Strict' },
-      );
-      const changes = compareObjects(def, live, answer);
-      return { planned: { ...base, action: changes.length ? 'update' : 'unchanged', changes } };
+      const changes = compareObjects(def, live, await applyObject(client, def, object, live, true));
+      const action = changes.length || !appliedBySync(live) ? 'update' : 'unchanged';
+      return { planned: { ...base, action, changes } };
     } catch (err) {
       // The object changed (or appeared) between the read and the dry run: read it again.
       if (isStatusError(err, 'Conflict', 'AlreadyExists') && attempt < ATTEMPTS) continue;
@@ -107,7 +127,7 @@ async function planObject(
   }
 }
 
-/** A dry-run create. An object in a namespace this set creates passes when only the missing
+/** A dry-run apply creating the object. An object in a namespace this set creates passes when only the missing
  * namespace is wrong: the server checks the namespace after validating the object. (A
  * kube-apiserver checks the namespace first, so there such objects are validated only
  * when written.) */
@@ -118,7 +138,7 @@ async function dryRunCreate(
   createdNamespaces: ReadonlySet<string | undefined>,
 ): Promise<void> {
   try {
-    await client.create(def, object, { dryRun: true, fieldValidation: 'Strict' });
+    await applyObject(client, def, object, undefined, true);
   } catch (err) {
     const details = err instanceof ApiStatusError ? err.status.details : undefined;
     const missingNamespace =
@@ -144,13 +164,6 @@ export async function readLive(
 /** Errors that say nothing about the object: the server is busy or broken; retry later. */
 export function isTransient(err: ApiStatusError): boolean {
   return err.code === 429 || err.code >= 500;
-}
-
-/** Finalizers are added by controllers, not written in Git: an update keeps the live ones
- * unless the manifest names its own, so applying never strips a controller's finalizer. */
-function keepFinalizers(object: KubeObject, live: KubeObject | undefined): KubeObject {
-  if (object.metadata.finalizers !== undefined || !live?.metadata.finalizers?.length) return object;
-  return { ...object, metadata: { ...object.metadata, finalizers: live.metadata.finalizers } };
 }
 
 /** One failure per field the Status names (its causes), else one with its message. */

@@ -1,0 +1,64 @@
+// Whose fields the Sync's writes are. Every write is a server-side apply as one field manager, so what the
+// Sync owns is exactly what it applied last, and a field that leaves Git is removed by the next apply
+// (kube removes a field its manager no longer applies unless another manager owns it too). Objects a Sync
+// wrote before it applied this way carry those fields as Updates of the unnamed manager (the controller sent
+// no User-Agent); as Flux's kustomize-controller does for its own former manager (fluxcd/pkg/ssa cleanup
+// of field managers), the Sync moves them into its own entry when it first applies to such an object, so
+// they leave with Git too. Once it has applied, the unnamed manager's later Updates are someone else's.
+import type { KubeObject } from '../../api/kind.ts';
+
+/** The field manager of every Sync's writes (Flux's is `kustomize-controller`). */
+export const SYNC_FIELD_MANAGER = 'gatehouse-sync';
+
+/** managedFields entries recorded for the Sync's writes before it applied with server-side apply. */
+const FORMER_MANAGER = '';
+
+interface ManagedFieldsEntry {
+  manager?: string;
+  operation?: string;
+  apiVersion?: string;
+  time?: string;
+  fieldsType?: string;
+  fieldsV1?: Record<string, unknown>;
+  subresource?: string;
+}
+
+function entriesOf(obj: KubeObject): ManagedFieldsEntry[] {
+  return (obj.metadata.managedFields ?? []) as ManagedFieldsEntry[];
+}
+
+const isFormer = (e: ManagedFieldsEntry) => e.manager === FORMER_MANAGER && e.operation === 'Update' && !e.subresource;
+const isSync = (e: ManagedFieldsEntry) => e.manager === SYNC_FIELD_MANAGER && e.operation === 'Apply';
+
+/** Whether the Sync has applied to `live`: it then owns what it applied last. */
+export function appliedBySync(live: KubeObject): boolean {
+  return entriesOf(live).some(isSync);
+}
+
+/**
+ * `live`'s managedFields with the former manager's fields moved into an Apply entry of the Sync, or
+ * undefined when the Sync has applied to it already or there is nothing to move.
+ */
+export function takeOverFormerFields(live: KubeObject): ManagedFieldsEntry[] | undefined {
+  const entries = entriesOf(live);
+  const former = entries.filter(isFormer);
+  if (!former.length || entries.some(isSync)) return undefined;
+  const fieldsV1 = former.reduce((fields, e) => unionOf(fields, e.fieldsV1 ?? {}), {});
+  const own: ManagedFieldsEntry = {
+    manager: SYNC_FIELD_MANAGER,
+    operation: 'Apply',
+    apiVersion: live.apiVersion,
+    fieldsType: 'FieldsV1',
+    fieldsV1,
+  };
+  return [...entries.filter((e) => !isFormer(e)), own];
+}
+
+/** The union of two FieldsV1 trees: every field either names. */
+function unionOf(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a };
+  for (const [key, value] of Object.entries(b)) {
+    out[key] = key in out ? unionOf(out[key] as Record<string, unknown>, value as Record<string, unknown>) : value;
+  }
+  return out;
+}
