@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { KUBECTL, startTestApiServer, type TestApiServer } from './support/apiserver.ts';
+import { storageSpec, TEST_STORAGES, type TestStorage } from './support/storages.ts';
 
 function api(
   name: string,
@@ -31,10 +32,10 @@ function api(
   });
 }
 
-describe('kubectl against the Gatehouse API server', () => {
+const scenarios = (storage: TestStorage) => () => {
   let t: TestApiServer;
   before(async () => {
-    t = await startTestApiServer();
+    t = await startTestApiServer(await storageSpec(storage));
   });
   after(async () => {
     await t.stop();
@@ -248,4 +249,7 @@ describe('kubectl against the Gatehouse API server', () => {
     assert.doesNotMatch(await t.kubectl(['get', 'apis', '-A', '-o', 'name']), /billing/);
     assert.match((await t.kubectlResult(['get', 'ns', 'team-b'])).stderr, /not found/);
   });
-});
+};
+
+for (const storage of TEST_STORAGES)
+  describe(`kubectl against the Gatehouse API server on ${storage}`, scenarios(storage));
