@@ -25,6 +25,7 @@ import { registerControllerCommand } from './controller-command.ts';
 import { CommandFailure, explainFailure } from './failure.ts';
 import { registerGatewayCommand } from './gateway-command.ts';
 import { registerGitOpsCommands } from './gitops-command.ts';
+import { registerInstallCommand } from './install-command.ts';
 import { ensureAdminToken, writeKubeconfig } from './kubeconfig.ts';
 import { logger, port, stopOnSignals } from './process.ts';
 import { progress } from './target.ts';
@@ -260,6 +261,7 @@ registerControllerCommand(program);
 registerGitOpsCommands(program);
 registerApiKeyCommand(program);
 registerAuditCommand(program);
+registerInstallCommand(program);
 
 // The command being run, so a failure can name the flag behind it.
 let running: Command | undefined;
