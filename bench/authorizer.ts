@@ -25,9 +25,9 @@ for (const group of ['system:masters', 'gatehouse:admins', 'gatehouse:viewers'])
   for (const verb of ['create', 'list']) {
     const attrs = { user, verb, group: 'gatehouse.dev', resource: 'apidefinitions', namespace: 'default' };
     let allowed = false;
-    for (let i = 0; i < DECISIONS / 10; i++) allowed = authorizer.authorize(attrs).allowed;
+    for (let i = 0; i < DECISIONS / 10; i++) allowed = (await authorizer.authorize(attrs)).allowed;
     const started = performance.now();
-    for (let i = 0; i < DECISIONS; i++) authorizer.authorize(attrs);
+    for (let i = 0; i < DECISIONS; i++) await authorizer.authorize(attrs);
     const micros = ((performance.now() - started) * 1000) / DECISIONS;
     rows.push({ group, verb, allowed, 'µs per decision': Number(micros.toFixed(2)) });
   }

@@ -31,8 +31,8 @@ function subjectOf(review: AccessReview): UserInfo {
   return { name: user ?? '', uid: uid ?? '', groups: groups ?? [], ...(extra ? { extra } : {}) };
 }
 
-function answer(authorizer: Authorizer, review: AccessReview, user: UserInfo): KubeObject {
-  const decision = authorizer.authorize(attributesOf(review, user));
+async function answer(authorizer: Authorizer, review: AccessReview, user: UserInfo): Promise<KubeObject> {
+  const decision = await authorizer.authorize(attributesOf(review, user));
   const status: SubjectAccessReviewStatus = { allowed: decision.allowed };
   if (decision.denied) status.denied = true;
   if (decision.reason) status.reason = decision.reason;

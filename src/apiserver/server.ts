@@ -6,7 +6,8 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { KindDefinition } from '../api/kind.ts';
-import { servedKinds } from '../api/kinds.ts';
+import { aggregatedKinds, servedKinds } from '../api/kinds.ts';
+import type { KubeClient } from '../client/rest.ts';
 import type { Storage } from '../storage/storage.ts';
 import { openAuditLog, type AuditLogOptions } from './audit/audit-log.ts';
 import type { Authenticator, Authorizer } from './auth/auth.ts';
@@ -18,6 +19,7 @@ import { privilegedGroups, unionAuthorizer } from './auth/authorizer-union.ts';
 import { startRbac } from './auth/rbac/rbac.ts';
 import { accessReviewAnswerers } from './access-reviews.ts';
 import { rulesReviewAnswerer } from './rules-reviews.ts';
+import { ClusterNamespaces } from './cluster-namespaces.ts';
 import { budgetedCounters } from './counter-budget.ts';
 import { Connections, defaultConnectionLimits, serverTimeouts, type ConnectionLimits } from './connections.ts';
 import { delegatedSubresources, type DelegationTiming } from './delegated-subresources.ts';
@@ -45,6 +47,10 @@ export interface ApiServerOptions {
   /** kube-apiserver's --audit-*: record requests by a policy to a file (audit/); none without it. */
   audit?: AuditLogOptions;
   kinds?: KindDefinition[];
+  /** Aggregated mode: the cluster's API (kube-apiserver), which keeps Namespaces, RBAC, ServiceAccounts and
+   * Leases. Only gatehouse.dev is served, creates are checked against the cluster's namespaces, and
+   * replicas elect their garbage collector on a Lease there, in `namespace` (the server's own). */
+  cluster?: { client: KubeClient; namespace: string };
   /** Bounds of the subresources other components answer (delegated-subresources.ts). */
   delegation?: DelegationTiming;
   logger?: Logger;
@@ -67,7 +73,14 @@ export interface ApiServer {
 }
 
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
-  const registry = new Registry(options.kinds ?? servedKinds, options.storage);
+  const { cluster } = options;
+  const clusterNamespaces =
+    cluster &&
+    new ClusterNamespaces(cluster.client, (err) =>
+      options.logger?.warn({ err }, "watching the cluster's namespaces failed; retrying"),
+    );
+  const kinds = options.kinds ?? (cluster ? aggregatedKinds : servedKinds);
+  const registry = new Registry(kinds, options.storage, clusterNamespaces);
   await registry.bootstrap();
   const stopAuthentication = new AbortController();
   const clientCa = options.clientCaFile === undefined ? undefined : await readFile(options.clientCaFile, 'utf8');
@@ -80,15 +93,18 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const authenticator = options.authenticator ?? authentication.authenticator;
   const tokens = authentication.serviceAccountTokens;
   const tokenRequests = tokens ? [tokenRequestSubresource(tokens)] : [];
-  const rbac = await startRbac(registry, (err, role) =>
-    options.logger?.error({ err, role }, 'ClusterRole aggregation failed'),
-  );
+  // In aggregated mode RBAC is the cluster's, asked by the authorizer given (SubjectAccessReview).
+  const rbac = cluster
+    ? undefined
+    : await startRbac(registry, (err, role) => options.logger?.error({ err, role }, 'ClusterRole aggregation failed'));
   // kube-apiserver's chain: system:masters may do anything, then RBAC decides.
-  const authorizer = options.authorizer ?? unionAuthorizer(privilegedGroups('system:masters'), rbac.authorizer);
-  const escalation = rbac.escalationCheck(authorizer);
+  const authorizer =
+    options.authorizer ?? unionAuthorizer(privilegedGroups('system:masters'), ...(rbac ? [rbac.authorizer] : []));
+  const escalation = rbac?.escalationCheck(authorizer);
   const garbageCollection = startGarbageCollection(registry, {
     elect: false,
     ...options.garbageCollection,
+    leases: cluster,
     onError: (err) => options.logger?.warn({ err }, 'garbage collection failed; retrying'),
   });
   const gitVersion = `v${KUBERNETES_COMPATIBILITY.major}.${KUBERNETES_COMPATIBILITY.minor}.0+gatehouse-${options.version ?? '0.1.0'}`;
@@ -98,14 +114,14 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     authenticator,
     authorizer: audit?.recordingDecisions(authorizer) ?? authorizer,
     audit,
-    admit: (user, def, obj, old) => {
-      escalation.admit({ user, def, obj, old });
+    admit: async (user, def, obj, old) => {
+      await escalation?.admit({ user, def, obj, old });
       admitLeaseDuration(user, def, obj);
     },
     subresources: [...delegatedSubresources(registry, options.delegation), ...tokenRequests],
     answerers: [
       ...accessReviewAnswerers(authorizer),
-      rulesReviewAnswerer(rbac.rulesFor),
+      ...(rbac ? [rulesReviewAnswerer(rbac.rulesFor)] : []),
       ...authenticationReviewAnswerers(authentication.tokens, authentication.apiAudiences),
     ],
     counters: budgetedCounters(options.storage),
@@ -113,6 +129,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       { name: 'ping', check: async () => {} },
       { name: 'storage', check: async () => void (await options.storage.currentRevision()) },
       { name: 'storage-writable', readinessOnly: true, check: () => options.storage.checkWritable() },
+      ...(clusterNamespaces ? [clusterNamespaces.readiness] : []),
     ],
     version: {
       ...KUBERNETES_COMPATIBILITY,
@@ -165,7 +182,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       // Every request has ended: its events are queued; they are written before close() returns.
       await audit?.close();
       await garbageCollection.stop();
-      rbac.close();
+      rbac?.close();
       registry.close();
       stopAuthentication.abort();
       await options.storage.close();

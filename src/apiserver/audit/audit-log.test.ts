@@ -20,7 +20,7 @@ rules:
 describe('audit log of requests', () => {
   const lines: string[] = [];
   const log = new AuditLog(policy, { write: (l) => lines.push(l), close: async () => {} });
-  const authorizer = log.recordingDecisions({ authorize: () => ({ allowed: true, reason: 'test rule' }) });
+  const authorizer = log.recordingDecisions({ authorize: async () => ({ allowed: true, reason: 'test rule' }) });
   let server: Server;
   let url: string;
   let route: (req: IncomingMessage, res: ServerResponse, user: UserInfo) => Promise<void> | void = () => {};
@@ -48,8 +48,15 @@ describe('audit log of requests', () => {
   };
 
   it('records every stage the policy keeps, the decision, and the answer without managedFields', async () => {
-    route = (_req, res, user) => {
-      authorizer.authorize({ user, verb: 'get', group: '', resource: 'configmaps', namespace: 'default', name: 'c' });
+    route = async (_req, res, user) => {
+      await authorizer.authorize({
+        user,
+        verb: 'get',
+        group: '',
+        resource: 'configmaps',
+        namespace: 'default',
+        name: 'c',
+      });
       const metadata = { name: 'c', managedFields: [{ manager: 'x' }] };
       json(res, 200, { kind: 'ConfigMap', metadata, data: { a: 'b' } });
     };
@@ -101,7 +108,7 @@ describe('audit log of requests', () => {
     route = async (_req, res, user) => {
       if (++arrived === 2) release();
       await bothIn;
-      authorizer.authorize({ user, verb: 'list', group: '', resource: 'namespaces' });
+      await authorizer.authorize({ user, verb: 'list', group: '', resource: 'namespaces' });
       json(res, 200, { kind: 'NamespaceList', items: [] });
     };
     await Promise.all([get('/api/v1/namespaces', 'cached'), get('/api/v1/namespaces', 'cached')]);

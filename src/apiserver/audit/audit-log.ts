@@ -133,8 +133,8 @@ export class AuditLog {
    * (a cached identity), neither gets the annotations rather than the other's. */
   recordingDecisions(authorizer: Authorizer): Authorizer {
     return {
-      authorize: (attrs) => {
-        const decision = authorizer.authorize(attrs);
+      authorize: async (attrs) => {
+        const decision = await authorizer.authorize(attrs);
         this.authorized(attrs.user, decision);
         return decision;
       },

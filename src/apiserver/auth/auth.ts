@@ -2,7 +2,7 @@
 // authentication/request packages: one per credential type (token-file.ts, service-account/,
 // x509.ts), bearer tokens read by bearer-token.ts, a union in front (authenticator-union.ts).
 // The authorizer is a hook: the API server asks RBAC (rbac/), after the system:masters
-// short-cut (authorizer-union.ts).
+// short-cut (authorizer-union.ts); delegated/ asks the cluster instead (aggregated mode).
 import type { IncomingMessage } from 'node:http';
 
 export interface UserInfo {
@@ -52,8 +52,9 @@ export interface AuthorizationDecision {
   reason?: string;
 }
 
+/** Asynchronous, as an authorizer may ask another server (kube's webhook authorizer: SubjectAccessReview). */
 export interface Authorizer {
-  authorize(attrs: AuthorizationAttributes): AuthorizationDecision;
+  authorize(attrs: AuthorizationAttributes): Promise<AuthorizationDecision>;
 }
 
 /** Used when no token file is configured: every request acts as an administrator. */

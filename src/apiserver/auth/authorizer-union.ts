@@ -5,10 +5,10 @@ import type { AuthorizationDecision, Authorizer } from './auth.ts';
 
 export function unionAuthorizer(...authorizers: Authorizer[]): Authorizer {
   return {
-    authorize(attrs) {
+    async authorize(attrs) {
       const reasons: string[] = [];
       for (const authorizer of authorizers) {
-        const decision = authorizer.authorize(attrs);
+        const decision = await authorizer.authorize(attrs);
         if (decision.allowed || decision.denied) return decision;
         if (decision.reason) reasons.push(decision.reason);
       }
@@ -23,6 +23,6 @@ export function unionAuthorizer(...authorizers: Authorizer[]): Authorizer {
  * can take away); no opinion on everyone else. */
 export function privilegedGroups(...groups: string[]): Authorizer {
   return {
-    authorize: ({ user }) => ({ allowed: user.groups.some((g) => groups.includes(g)) }),
+    authorize: async ({ user }) => ({ allowed: user.groups.some((g) => groups.includes(g)) }),
   };
 }

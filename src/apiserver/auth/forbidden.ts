@@ -14,8 +14,8 @@ function forbiddenMessage(attrs: AuthorizationAttributes): string {
 }
 
 /** Returns when the authorizer allows the request; otherwise throws kube's 403, naming the object. */
-export function assertAuthorized(authorizer: Authorizer, attrs: AuthorizationAttributes): void {
-  const decision = authorizer.authorize(attrs);
+export async function assertAuthorized(authorizer: Authorizer, attrs: AuthorizationAttributes): Promise<void> {
+  const decision = await authorizer.authorize(attrs);
   if (decision.allowed) return;
   const message = `${forbiddenMessage(attrs)}${decision.reason ? `: ${decision.reason}` : ''}`;
   if (attrs.isResourceRequest === false || !attrs.resource) throw errors.forbidden(`forbidden: ${message}`);

@@ -14,7 +14,7 @@ function policy(...refused: string[]): Authorizer & { asked: string[] } {
   const asked: string[] = [];
   return {
     asked,
-    authorize(attrs: AuthorizationAttributes) {
+    async authorize(attrs: AuthorizationAttributes) {
       const resource = attrs.subresource ? `${attrs.resource}/${attrs.subresource}` : attrs.resource;
       const where = attrs.namespace ? ` in ${attrs.namespace}` : '';
       asked.push(`${attrs.user.name}: ${attrs.verb} ${attrs.group}/${resource}/${attrs.name}${where}`);
@@ -28,9 +28,9 @@ function request(headers: Record<string, string[]>): IncomingMessage {
   return { headersDistinct: headers } as unknown as IncomingMessage;
 }
 
-function refusal(fn: () => unknown): ApiError {
+async function refusal(fn: () => Promise<unknown>): Promise<ApiError> {
   try {
-    fn();
+    await fn();
   } catch (err) {
     if (err instanceof ApiError) return err;
     throw err;
@@ -39,15 +39,15 @@ function refusal(fn: () => unknown): ApiError {
 }
 
 describe('impersonate', () => {
-  it('leaves a request without impersonation headers to the authenticated user', () => {
+  it('leaves a request without impersonation headers to the authenticated user', async () => {
     const authorizer = policy();
-    assert.deepEqual(impersonate(request({}), alice, authorizer), { user: alice });
+    assert.deepEqual(await impersonate(request({}), alice, authorizer), { user: alice });
     assert.deepEqual(authorizer.asked, []);
   });
 
-  it("asks for the user, each group, each extra value and the uid, in kube's order, as the sender", () => {
+  it("asks for the user, each group, each extra value and the uid, in kube's order, as the sender", async () => {
     const authorizer = policy();
-    const identity = impersonate(
+    const identity = await impersonate(
       request({
         'impersonate-user': ['bob'],
         'impersonate-group': ['devs', 'qa'],
@@ -78,14 +78,14 @@ describe('impersonate', () => {
     });
   });
 
-  it('makes a ServiceAccount user a serviceaccounts question in its namespace, with its groups', () => {
+  it('makes a ServiceAccount user a serviceaccounts question in its namespace, with its groups', async () => {
     const authorizer = policy();
     const deployer = 'system:serviceaccount:team-a:deployer';
-    const { user } = impersonate(request({ 'impersonate-user': [deployer] }), alice, authorizer);
+    const { user } = await impersonate(request({ 'impersonate-user': [deployer] }), alice, authorizer);
     assert.deepEqual(authorizer.asked, ['alice: impersonate /serviceaccounts/deployer in team-a']);
     assert.deepEqual(user.groups, ['system:serviceaccounts', 'system:serviceaccounts:team-a', 'system:authenticated']);
     // Groups sent replace the ServiceAccount's.
-    const withGroups = impersonate(
+    const withGroups = await impersonate(
       request({ 'impersonate-user': [deployer], 'impersonate-group': ['devs'] }),
       alice,
       policy(),
@@ -93,24 +93,24 @@ describe('impersonate', () => {
     assert.deepEqual(withGroups.user.groups, ['devs', 'system:authenticated']);
     // Not a ServiceAccount name: a plain user.
     const odd = policy();
-    impersonate(request({ 'impersonate-user': ['system:serviceaccount:only-one-part'] }), alice, odd);
+    await impersonate(request({ 'impersonate-user': ['system:serviceaccount:only-one-part'] }), alice, odd);
     assert.deepEqual(odd.asked, ['alice: impersonate /users/system:serviceaccount:only-one-part']);
   });
 
-  it('keeps system:unauthenticated when sent, and makes system:anonymous unauthenticated', () => {
-    const sent = impersonate(
+  it('keeps system:unauthenticated when sent, and makes system:anonymous unauthenticated', async () => {
+    const sent = await impersonate(
       request({ 'impersonate-user': ['bob'], 'impersonate-group': ['system:unauthenticated'] }),
       alice,
       policy(),
     );
     assert.deepEqual(sent.user.groups, ['system:unauthenticated']);
-    const anonymous = impersonate(request({ 'impersonate-user': ['system:anonymous'] }), alice, policy());
+    const anonymous = await impersonate(request({ 'impersonate-user': ['system:anonymous'] }), alice, policy());
     assert.deepEqual(anonymous.user.groups, ['system:unauthenticated']);
   });
 
-  it("stops at the first refusal with kube's 403 naming it", () => {
+  it("stops at the first refusal with kube's 403 naming it", async () => {
     const authorizer = policy('groups/system:masters');
-    const err = refusal(() =>
+    const err = await refusal(() =>
       impersonate(
         request({ 'impersonate-user': ['bob'], 'impersonate-group': ['system:masters', 'devs'] }),
         alice,
@@ -126,7 +126,7 @@ describe('impersonate', () => {
     assert.equal(authorizer.asked.length, 2);
 
     const scopes = { 'impersonate-user': ['bob'], 'impersonate-extra-scopes': ['admin'] };
-    const extra = refusal(() => impersonate(request(scopes), alice, policy('userextras/scopes/admin')));
+    const extra = await refusal(() => impersonate(request(scopes), alice, policy('userextras/scopes/admin')));
     assert.equal(
       extra.message,
       'userextras.authentication.k8s.io "admin" is forbidden: User "alice" cannot ' +
@@ -134,10 +134,10 @@ describe('impersonate', () => {
     );
   });
 
-  it('refuses groups, a uid or extras without a user as a bad request, asking nothing', () => {
+  it('refuses groups, a uid or extras without a user as a bad request, asking nothing', async () => {
     const authorizer = policy();
     const headers = { 'impersonate-uid': ['1234'], 'impersonate-extra-scopes': ['view'] };
-    const err = refusal(() => impersonate(request(headers), alice, authorizer));
+    const err = await refusal(() => impersonate(request(headers), alice, authorizer));
     assert.equal(err.code, 400);
     assert.match(err.message, /requested uid "1234", extra "scopes" without impersonating a user/);
     assert.deepEqual(authorizer.asked, []);

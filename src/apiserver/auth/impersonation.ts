@@ -42,7 +42,11 @@ function extraKeyOf(header: string): string {
 
 /** The identity a request acts as: the authenticated user unless it sends impersonation headers, which are
  * authorized here. Throws 403 for anything not allowed, 400 for groups, uid or extras without a user. */
-export function impersonate(req: IncomingMessage, requestor: UserInfo, authorizer: Authorizer): RequestIdentity {
+export async function impersonate(
+  req: IncomingMessage,
+  requestor: UserInfo,
+  authorizer: Authorizer,
+): Promise<RequestIdentity> {
   const headers = req.headersDistinct;
   const userName = headers[USER]?.[0] ?? '';
   const groups = headers[GROUP] ?? [];
@@ -78,7 +82,7 @@ export function impersonate(req: IncomingMessage, requestor: UserInfo, authorize
     }
   }
   if (uid) wanted.push({ group: AUTHENTICATION_GROUP, resource: 'uids', name: uid });
-  for (const attrs of wanted) assertAuthorized(authorizer, { user: requestor, verb: 'impersonate', ...attrs });
+  for (const attrs of wanted) await assertAuthorized(authorizer, { user: requestor, verb: 'impersonate', ...attrs });
 
   // Groups sent are the whole list; without any, a ServiceAccount has its fixed groups. Everyone but
   // system:anonymous is authenticated unless the list says otherwise.

@@ -75,7 +75,7 @@ export interface HandlerOptions {
   /** Told of every request whose credentials were accepted (see connections.ts). */
   onAuthenticated?(req: IncomingMessage): void;
   /** Validating admission of every create, update and patch by `user` (RBAC's escalation check). */
-  admit?(user: UserInfo, def: KindDefinition, obj: KubeObject, old: KubeObject | undefined): void;
+  admit?(user: UserInfo, def: KindDefinition, obj: KubeObject, old: KubeObject | undefined): Promise<void>;
   /** Records every authenticated or refused request (audit/audit-log.ts). */
   audit?: AuditLog;
 }
@@ -167,13 +167,20 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
     user: UserInfo,
     verb: string,
     info: { group: string; resource: string; subresource?: string; namespace?: string; name?: string },
-  ): void {
-    assertAuthorized(options.authorizer, { user, verb, ...info });
+  ): Promise<void> {
+    return assertAuthorized(options.authorizer, { user, verb, ...info });
   }
 
   /** Discovery and other non-resource paths are authorized by path (kube's system:discovery role). */
-  function authorizePath(user: UserInfo, verb: string, path: string): void {
-    assertAuthorized(options.authorizer, { user, verb, isResourceRequest: false, path, group: '', resource: '' });
+  function authorizePath(user: UserInfo, verb: string, path: string): Promise<void> {
+    return assertAuthorized(options.authorizer, {
+      user,
+      verb,
+      isResourceRequest: false,
+      path,
+      group: '',
+      resource: '',
+    });
   }
 
   /** Decodes a request body and hands it to the audit log (kube's audit.LogRequestObject). */
@@ -245,7 +252,7 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
       switch (method) {
         case 'GET': {
           const verb = watch ? 'watch' : 'list';
-          authorize(user, verb, { group: def.group, resource: def.plural, namespace: info.namespace });
+          await authorize(user, verb, { group: def.group, resource: def.plural, namespace: info.namespace });
           const representation = representationFor(req, def);
           if (watch) {
             const [list, include] = [listOptionsOf(query), includeObjectOf(query)];
@@ -254,7 +261,7 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
           return list(res, store, info.namespace, query, representation);
         }
         case 'POST': {
-          authorize(user, 'create', { group: def.group, resource: def.plural, namespace: info.namespace });
+          await authorize(user, 'create', { group: def.group, resource: def.plural, namespace: info.namespace });
           const opts = writeOptionsFor(req, query, user, def);
           const { encoding } = representationFor(req, def);
           const body = requestObject(req, await readBody(req), `a new ${def.kind}`, { protobuf: true });
@@ -262,7 +269,11 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
           return send(res, 201, result.object, encoding, warningHeaders(result.warnings));
         }
         case 'DELETE': {
-          authorize(user, 'deletecollection', { group: def.group, resource: def.plural, namespace: info.namespace });
+          await authorize(user, 'deletecollection', {
+            group: def.group,
+            resource: def.plural,
+            namespace: info.namespace,
+          });
           const opts = writeOptions(query);
           const { encoding } = representationFor(req, def);
           const raw = await readBody(req);
@@ -300,19 +311,19 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
     switch (method) {
       case 'GET': {
         if (watch) {
-          authorize(user, 'watch', target);
+          await authorize(user, 'watch', target);
           const list = listOptionsOf(query);
           list.fieldSelector = [list.fieldSelector, `metadata.name=${name}`].filter(Boolean).join(',');
           const [representation, include] = [representationFor(req, def), includeObjectOf(query)];
           return serveWatch(req, res, store, info.namespace, list, representation, include, minRequestTimeout);
         }
-        authorize(user, 'get', target);
+        await authorize(user, 'get', target);
         const representation = representationFor(req, def);
         const obj = await store.get(namespace, name);
         return sendObject(res, store.def, obj, representation, includeObjectOf(query));
       }
       case 'PUT': {
-        authorize(user, 'update', target);
+        await authorize(user, 'update', target);
         const opts = writeOptionsFor(req, query, user, def);
         const { encoding } = representationFor(req, def);
         const body = requestObject(req, await readBody(req), `${def.kind} "${name}"`, { protobuf: true });
@@ -320,7 +331,7 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
         return send(res, 200, result.object, encoding, warningHeaders(result.warnings));
       }
       case 'PATCH': {
-        authorize(user, 'patch', target);
+        await authorize(user, 'patch', target);
         const opts = writeOptionsFor(req, query, user, def);
         const type = patchTypeOf(req.headers['content-type'], def.group === '');
         const { encoding } = representationFor(req, def);
@@ -333,7 +344,7 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
       }
       case 'DELETE': {
         if (sub) throw errors.methodNotAllowed(method, `${def.plural}/status`);
-        authorize(user, 'delete', target);
+        await authorize(user, 'delete', target);
         const opts = writeOptions(query);
         const { encoding } = representationFor(req, def);
         const raw = await readBody(req);
@@ -365,7 +376,7 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
     const path = `${req.method} ${req.url?.split('?')[0]}`;
     if (!answerer || info.name || info.watchPrefix) throw errors.notFoundPath(path);
     if (req.method !== 'POST') throw errors.methodNotAllowed(req.method ?? '', def.plural);
-    authorize(user, 'create', { group: def.group, resource: def.plural, namespace: info.namespace });
+    await authorize(user, 'create', { group: def.group, resource: def.plural, namespace: info.namespace });
     const { encoding } = representationFor(req, def);
     const body = requestObject(req, await readBody(req), `a new ${def.kind}`, { protobuf: true });
     const result = await store.create(info.namespace ?? '', body, writeOptions(query));
@@ -389,7 +400,7 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
     const verb = method === 'GET' ? 'get' : method === 'POST' ? 'create' : undefined;
     if (!verb || !handler.verbs.includes(verb))
       throw errors.methodNotAllowed(method, `${def.plural}/${info.subresource}`);
-    authorize(user, verb, {
+    await authorize(user, verb, {
       group: def.group,
       resource: def.plural,
       subresource: info.subresource,
@@ -500,20 +511,20 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
     if (!authenticated) throw errors.unauthorized();
     options.onAuthenticated?.(req);
     // Authentication, then impersonation, then authorization of the user the request acts as.
-    const identity = impersonate(req, authenticated, options.authorizer);
+    const identity = await impersonate(req, authenticated, options.authorizer);
     if (identity.impersonator) options.audit?.impersonating(req, identity.user);
     const { user } = identity;
 
     if (path === COUNTERS_PATH) {
       if (req.method !== 'POST') throw errors.methodNotAllowed(req.method ?? '', 'counters');
-      authorize(user, 'create', COUNTERS_REF);
+      await authorize(user, 'create', COUNTERS_REF);
       return send(res, 200, await serveCounters(req, options.counters, user));
     }
 
     const document = documents.serve(path, req.headers.accept, `${req.socket.localAddress}:${req.socket.localPort}`);
     if (document) {
       if (req.method !== 'GET' && req.method !== 'HEAD') throw errors.methodNotAllowed(req.method ?? '', path);
-      authorizePath(user, req.method.toLowerCase(), path);
+      await authorizePath(user, req.method.toLowerCase(), path);
       if (document.notModified(req.headers['if-none-match'])) {
         res.writeHead(304, document.headers);
         res.end();

@@ -29,7 +29,7 @@ export interface WriteOptions extends ManagerOptions {
   fieldValidation: FieldValidation;
   /** Validating admission: sees a valid object about to be stored (and, on update, the stored one) and
    * throws an ApiError to refuse it — RBAC's escalation check. Dry runs are admitted too. */
-  admit?(obj: KubeObject, old: KubeObject | undefined): void;
+  admit?(obj: KubeObject, old: KubeObject | undefined): Promise<void>;
 }
 
 export interface WriteResult {
@@ -89,9 +89,10 @@ export interface ObjectEvent {
   initialEventsEnd?: boolean;
 }
 
-/** Checks the store asks of the registry: the namespace exists and is not terminating. */
+/** Checks the store asks of the registry: the namespace of the object `name` of `ref` being created exists
+ * and is not terminating. */
 export interface NamespaceGuard {
-  assertWritable(namespace: string): Promise<void>;
+  assertWritable(namespace: string, ref: ResourceRef, name: string): Promise<void>;
 }
 
 export interface StoreHooks {
@@ -300,10 +301,10 @@ export class ResourceStore {
     applyDefaults(this.def, obj);
     const preparation = this.def.strategy.prepareForCreate?.(obj) ?? undefined;
     this.validate(obj);
-    options.admit?.(obj, undefined);
+    await options.admit?.(obj, undefined);
     if (this.def.createOnly) return { object: obj, warnings: [...warnings, ...(preparation?.warnings ?? [])] };
     if (!applied) this.fields.update(undefined, obj, options);
-    if (this.def.namespaced) await this.namespaces.assertWritable(namespace);
+    if (this.def.namespaced) await this.namespaces.assertWritable(namespace, this.ref, meta.name as string);
     let stored: KubeObject = obj;
     if (options.dryRun) {
       // A dry run answers as the real create would, AlreadyExists included.
@@ -480,7 +481,7 @@ export class ResourceStore {
     applyDefaults(this.def, obj);
     this.def.strategy.prepareForUpdate?.(obj, old);
     this.validate(obj, old);
-    if (subresource !== 'status') options.admit?.(obj, old);
+    if (subresource !== 'status') await options.admit?.(obj, old);
     if (this.def.generation && !isDeepStrictEqual(specPart(obj), specPart(old))) {
       obj.metadata.generation = (old.metadata.generation ?? 0) + 1;
     }

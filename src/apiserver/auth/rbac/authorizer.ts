@@ -14,7 +14,7 @@ function describeBinding(binding: RoleBinding): string {
 
 export function rbacAuthorizer(index: PolicyIndex): Authorizer {
   return {
-    authorize(attrs) {
+    async authorize(attrs) {
       const errors: string[] = [];
       let allowedBy: RoleBinding | undefined;
       index.visit(attrs.user, attrs.namespace, (rule, source) => {

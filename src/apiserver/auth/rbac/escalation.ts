@@ -60,19 +60,19 @@ export class EscalationCheck {
   ) {}
 
   /** Throws Forbidden when the write would grant what its author does not hold. */
-  admit({ user, def, obj, old }: AdmissionRequest): void {
+  async admit({ user, def, obj, old }: AdmissionRequest): Promise<void> {
     if (def.group !== RBAC_GROUP || user.groups.includes('system:masters') || onlyGcFieldsChanged(obj, old)) return;
-    if (def.kind === 'Role' || def.kind === 'ClusterRole') this.admitRole(user, def, obj, old);
-    else this.admitBinding(user, def, obj as RoleBinding);
+    if (def.kind === 'Role' || def.kind === 'ClusterRole') await this.admitRole(user, def, obj, old);
+    else await this.admitBinding(user, def, obj as RoleBinding);
   }
 
-  private allowed(user: UserInfo, verb: string, resource: string, namespace?: string, name?: string): boolean {
-    return this.authorizer.authorize({ user, verb, group: RBAC_GROUP, resource, namespace, name }).allowed;
+  private async allowed(user: UserInfo, verb: string, resource: string, namespace?: string, name?: string) {
+    return (await this.authorizer.authorize({ user, verb, group: RBAC_GROUP, resource, namespace, name })).allowed;
   }
 
-  private admitRole(user: UserInfo, def: KindDefinition, obj: KubeObject, old: KubeObject | undefined): void {
+  private async admitRole(user: UserInfo, def: KindDefinition, obj: KubeObject, old: KubeObject | undefined) {
     const { namespace, name } = obj.metadata;
-    if (this.allowed(user, 'escalate', def.plural, namespace, old ? name : undefined)) return;
+    if (await this.allowed(user, 'escalate', def.plural, namespace, old ? name : undefined)) return;
     this.confirmHeld(user, def, obj, (obj as ClusterRole).rules ?? []);
     const aggregation = (obj as ClusterRole).aggregationRule;
     if (aggregation && !isDeepStrictEqual(aggregation, (old as ClusterRole | undefined)?.aggregationRule)) {
@@ -83,10 +83,10 @@ export class EscalationCheck {
     }
   }
 
-  private admitBinding(user: UserInfo, def: KindDefinition, binding: RoleBinding): void {
+  private async admitBinding(user: UserInfo, def: KindDefinition, binding: RoleBinding) {
     const { roleRef } = binding;
     const resource = roleRef.kind === 'ClusterRole' ? 'clusterroles' : 'roles';
-    if (this.allowed(user, 'bind', resource, binding.metadata.namespace, roleRef.name)) return;
+    if (await this.allowed(user, 'bind', resource, binding.metadata.namespace, roleRef.name)) return;
     const { rules, missing } = this.index.rulesOf(binding);
     if (missing) throw this.refusal(def, binding, missing);
     this.confirmHeld(user, def, binding, rules);

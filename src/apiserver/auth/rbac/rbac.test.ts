@@ -118,15 +118,15 @@ test('aggregated roles hold the rules of the labelled ClusterRoles, kept up to d
   await eventually(async () => assert.deepEqual((await rulesOf('view')).at(-1), widgets));
   const alice = user('alice');
   await registry.store(RBAC, 'clusterrolebindings')!.create('', bindingTo('ClusterRole', 'view', 'alice'), WRITE);
-  const allowed = (verb: string, resource: string) =>
-    rbac.authorizer.authorize({ user: alice, verb, group: 'example.com', resource }).allowed;
-  await eventually(() => assert.equal(allowed('get', 'widgets'), true));
+  const allowed = async (verb: string, resource: string) =>
+    (await rbac.authorizer.authorize({ user: alice, verb, group: 'example.com', resource })).allowed;
+  await eventually(async () => assert.equal(await allowed('get', 'widgets'), true));
   const gadgets = { verbs: ['list'], apiGroups: ['example.com'], resources: ['gadgets'] };
   await roles.update('', 'widgets-view', { ...added.object, rules: [gadgets] }, WRITE);
-  await eventually(() => assert.equal(allowed('list', 'gadgets'), true));
-  assert.equal(allowed('get', 'widgets'), false);
+  await eventually(async () => assert.equal(await allowed('list', 'gadgets'), true));
+  assert.equal(await allowed('get', 'widgets'), false);
   await roles.delete('', 'widgets-view', {}, WRITE);
-  await eventually(() => assert.equal(allowed('list', 'gadgets'), false));
+  await eventually(async () => assert.equal(await allowed('list', 'gadgets'), false));
 });
 
 test('the authorizer answers from bindings of users, groups and service accounts, per namespace too', async (t) => {
@@ -134,12 +134,12 @@ test('the authorizer answers from bindings of users, groups and service accounts
   const authorize = (u: UserInfo, verb: string, resource: string, namespace?: string) =>
     rbac.authorizer.authorize({ user: u, verb, group: '', resource, namespace });
   const viewer = user('vera', 'gatehouse:viewers');
-  assert.equal(authorize(viewer, 'list', 'configmaps', 'default').allowed, true);
+  assert.equal((await authorize(viewer, 'list', 'configmaps', 'default')).allowed, true);
   assert.match(
-    authorize(viewer, 'list', 'configmaps').reason!,
+    (await authorize(viewer, 'list', 'configmaps')).reason!,
     /ClusterRoleBinding "gatehouse:viewers" of ClusterRole "gatehouse:view"/,
   );
-  assert.deepEqual(authorize(viewer, 'get', 'secrets', 'default'), { allowed: false });
+  assert.deepEqual(await authorize(viewer, 'get', 'secrets', 'default'), { allowed: false });
   const roles = registry.store(RBAC, 'roles')!;
   await roles
     .create(
@@ -171,13 +171,13 @@ test('the authorizer answers from bindings of users, groups and service accounts
   const sa = { ...bindingTo('Role', 'secrets', 'x', 'team'), subjects: [robotSubject] };
   await registry.store(RBAC, 'rolebindings')!.create('team', sa, WRITE);
   const robot = user('system:serviceaccount:team:robot', 'system:serviceaccounts');
-  await eventually(() => assert.equal(authorize(robot, 'get', 'secrets', 'team').allowed, true));
-  assert.equal(authorize(robot, 'get', 'secrets', 'default').allowed, false);
-  assert.equal(authorize(user('system:serviceaccount:other:robot'), 'get', 'secrets', 'team').allowed, false);
+  await eventually(async () => assert.equal((await authorize(robot, 'get', 'secrets', 'team')).allowed, true));
+  assert.equal((await authorize(robot, 'get', 'secrets', 'default')).allowed, false);
+  assert.equal((await authorize(user('system:serviceaccount:other:robot'), 'get', 'secrets', 'team')).allowed, false);
   // A binding to a role that does not exist grants nothing, and says so.
   await registry.store(RBAC, 'rolebindings')!.create('team', bindingTo('Role', 'missing', 'bob', 'team'), WRITE);
-  await eventually(() =>
-    assert.deepEqual(authorize(user('bob'), 'get', 'secrets', 'team'), {
+  await eventually(async () =>
+    assert.deepEqual(await authorize(user('bob'), 'get', 'secrets', 'team'), {
       allowed: false,
       reason: 'RBAC: role.rbac.authorization.k8s.io "missing" not found',
     }),
@@ -204,10 +204,10 @@ test('escalation: a role granting more than its author holds, or binding it, nee
     ],
   };
   const editorReadsSecrets = () => authorizer.authorize({ user: editor, verb: 'get', group: '', resource: 'secrets' });
-  await eventually(() => assert.equal(editorReadsSecrets().allowed, true));
-  const refused = (fn: () => void) => {
+  await eventually(async () => assert.equal((await editorReadsSecrets()).allowed, true));
+  const refused = async (fn: () => Promise<void>) => {
     try {
-      fn();
+      await fn();
     } catch (err) {
       assert.ok(err instanceof ApiError && err.reason === 'Forbidden', String(err));
       return err.message;
@@ -215,12 +215,12 @@ test('escalation: a role granting more than its author holds, or binding it, nee
     return assert.fail('not refused');
   };
   assert.equal(
-    refused(() => check.admit({ user: editor, def: def('roles'), obj: secretsRole })),
+    await refused(() => check.admit({ user: editor, def: def('roles'), obj: secretsRole })),
     'roles.rbac.authorization.k8s.io "r" is forbidden: user "ed" (groups=["system:authenticated"]) is attempting ' +
       'to grant RBAC permissions not currently held:\n{APIGroups:[""], Resources:["namespaces"], Verbs:["delete"]}',
   );
-  check.admit({ user: admin, def: def('roles'), obj: secretsRole });
-  check.admit({ user: user('root', 'system:masters'), def: def('roles'), obj: secretsRole });
+  await check.admit({ user: admin, def: def('roles'), obj: secretsRole });
+  await check.admit({ user: user('root', 'system:masters'), def: def('roles'), obj: secretsRole });
   // Holding `escalate` on roles is enough.
   const escalator = clusterRole('escalator', [{ verbs: ['escalate'], apiGroups: [RBAC], resources: ['roles'] }]);
   await clusterRoles.create('', escalator, WRITE);
@@ -232,12 +232,12 @@ test('escalation: a role granting more than its author holds, or binding it, nee
     metadata: { name: 'b', namespace: 'default' },
   });
   assert.match(
-    refused(() => check.admit({ user: editor, def: def('rolebindings'), obj: binding('cluster-admin') })),
+    await refused(() => check.admit({ user: editor, def: def('rolebindings'), obj: binding('cluster-admin') })),
     /^rolebindings.rbac.authorization.k8s.io "b" is forbidden: user "ed" .* not currently held:\n/,
   );
-  check.admit({ user: editor, def: def('rolebindings'), obj: binding('gatehouse:view') });
+  await check.admit({ user: editor, def: def('rolebindings'), obj: binding('gatehouse:view') });
   assert.equal(
-    refused(() => check.admit({ user: editor, def: def('rolebindings'), obj: binding('nothing') })),
+    await refused(() => check.admit({ user: editor, def: def('rolebindings'), obj: binding('nothing') })),
     'rolebindings.rbac.authorization.k8s.io "b" is forbidden: ' +
       'clusterrole.rbac.authorization.k8s.io "nothing" not found',
   );
@@ -256,15 +256,15 @@ test('escalation: a role granting more than its author holds, or binding it, nee
   const labelled = { ...clusterAdmin, metadata: { ...clusterAdmin.metadata, labels: { [AGGREGATE_TO_VIEW]: 'true' } } };
   const relabel = { user: user('ed2'), def: def('clusterroles'), obj: labelled, old: clusterAdmin };
   assert.match(
-    refused(() => check.admit(relabel)),
+    await refused(() => check.admit(relabel)),
     /^clusterroles.rbac.authorization.k8s.io "cluster-admin" is forbidden: user "ed2" .* not currently held:\n/,
   );
   const finalized = { ...clusterAdmin, metadata: { ...clusterAdmin.metadata, finalizers: ['example.com/keep'] } };
-  check.admit({ user: user('ed2'), def: def('clusterroles'), obj: finalized, old: clusterAdmin });
+  await check.admit({ user: user('ed2'), def: def('clusterroles'), obj: finalized, old: clusterAdmin });
   // An aggregation rule gathers anything: only who holds everything may set one.
   const aggregate = aggregating('agg', { x: 'y' });
   assert.match(
-    refused(() => check.admit({ user: user('ed2'), def: def('clusterroles'), obj: aggregate })),
+    await refused(() => check.admit({ user: user('ed2'), def: def('clusterroles'), obj: aggregate })),
     /must have cluster-admin privileges to use the aggregationRule/,
   );
 });
