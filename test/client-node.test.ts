@@ -14,6 +14,7 @@ import {
   type KubernetesObject,
 } from '@kubernetes/client-node';
 import { startTestApiServer, type TestApiServer } from './support/apiserver.ts';
+import { storageSpec, TEST_STORAGES, type TestStorage } from './support/storages.ts';
 
 const GROUP = { group: 'gatehouse.dev', version: 'v1alpha1', namespace: 'default', plural: 'apidefinitions' };
 const PATH = '/apis/gatehouse.dev/v1alpha1/namespaces/default/apidefinitions';
@@ -49,14 +50,14 @@ class Events<T> {
   }
 }
 
-describe('@kubernetes/client-node against the Gatehouse API server', () => {
+const scenarios = (storage: TestStorage) => () => {
   let t: TestApiServer;
   let kc: KubeConfig;
   let client: CustomObjectsApi;
   const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
   before(async () => {
-    t = await startTestApiServer();
+    t = await startTestApiServer(await storageSpec(storage));
     kc = new KubeConfig();
     kc.loadFromFile(t.kubeconfigPath);
     client = kc.makeApiClient(CustomObjectsApi);
@@ -186,4 +187,7 @@ describe('@kubernetes/client-node against the Gatehouse API server', () => {
       await informer.stop();
     }
   });
-});
+};
+
+for (const storage of TEST_STORAGES)
+  describe(`@kubernetes/client-node against the Gatehouse API server on ${storage}`, scenarios(storage));

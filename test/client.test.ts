@@ -15,6 +15,7 @@ import { loadKubeconfig } from '../src/client/kubeconfig.ts';
 import { KubeClient } from '../src/client/rest.ts';
 import { startTestApiServer, useApiServer, type TestApiServer } from './support/apiserver.ts';
 import { eventually } from './support/eventually.ts';
+import { storageSpec, TEST_STORAGES, type TestStorage } from './support/storages.ts';
 
 function api(name: string, namespace = 'default', labels: Record<string, string> = {}): ApiDefinition {
   return {
@@ -75,7 +76,7 @@ describe('KubeClient', () => {
   });
 });
 
-describe('Informer', () => {
+const informerScenarios = (storage: TestStorage) => () => {
   let t: TestApiServer;
   let client: KubeClient;
   let auditDir: string;
@@ -92,7 +93,7 @@ describe('Informer', () => {
   before(async () => {
     auditDir = await mkdtemp(join(tmpdir(), 'gatehouse-client-audit-'));
     const policy = parseAuditPolicy(WATCHES, 'watches');
-    t = await startTestApiServer('memory', { audit: { path: join(auditDir, 'audit.log'), policy } });
+    t = await startTestApiServer(await storageSpec(storage), { audit: { path: join(auditDir, 'audit.log'), policy } });
     client = new KubeClient(await loadKubeconfig(t.kubeconfigPath));
     await client.create(namespaceKind, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'other' } });
   });
@@ -196,4 +197,6 @@ describe('Informer', () => {
       'a 410 is handled by listing, not reported as a failure',
     );
   });
-});
+};
+
+for (const storage of TEST_STORAGES) describe(`Informer on ${storage}`, informerScenarios(storage));
