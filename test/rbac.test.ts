@@ -413,6 +413,27 @@ describe('RBAC', () => {
     assert.match(await t.kubectl(['auth', 'can-i', '--list']), /\n\*\.\*\s+\[\]\s+\[\]\s+\[\*\]\n/);
   });
 
+  it('lets a rule with resourceNames allow a list or watch whose field selector names one of them', async () => {
+    const secrets = '/api/v1/namespaces/default/secrets';
+    const role = {
+      apiVersion: `${RBAC}/v1`,
+      kind: 'Role',
+      metadata: { name: 'deploy-key-reader', namespace: 'default' },
+      rules: [{ apiGroups: [''], resources: ['secrets'], resourceNames: ['deploy-key'], verbs: ['list', 'watch'] }],
+    };
+    assert.equal((await post(`/apis/${RBAC}/v1/namespaces/default/roles`, role)).status, 201);
+    const grant = { ...binding('vera-deploy-key', '', { kind: 'User', name: 'vera' }, 'default') };
+    grant.roleRef = { apiGroup: RBAC, kind: 'Role', name: 'deploy-key-reader' };
+    assert.equal((await post(`/apis/${RBAC}/v1/namespaces/default/rolebindings`, grant)).status, 201);
+    const selecting = (selector: string, watch = '') =>
+      statusOf(`${secrets}?fieldSelector=${encodeURIComponent(selector)}${watch}`, {}, 'viewer-token');
+    await eventually(async () => assert.equal((await selecting('metadata.name=deploy-key')).code, 200));
+    assert.equal((await selecting('metadata.name==deploy-key', '&watch=1')).code, 200);
+    assert.equal((await selecting('metadata.name=other')).code, 403);
+    assert.equal((await selecting('metadata.name!=other')).code, 403);
+    assert.equal((await statusOf(secrets, {}, 'viewer-token')).code, 403);
+  });
+
   it("authorizes discovery for every authenticated user, as kube's system:discovery", async () => {
     for (const path of ['/api', '/apis', '/apis/gatehouse.dev/v1alpha1', '/openapi/v2']) {
       const res = await t.request(path, {}, 'viewer-token');

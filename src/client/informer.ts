@@ -19,6 +19,8 @@ export interface InformerOptions<T extends KubeObject = KubeObject> {
   /** Restricts to one namespace; absent watches all namespaces. */
   namespace?: string;
   labelSelector?: string;
+  /** e.g. `metadata.name=NAME`: a watch of one object, which a Role with resourceNames may allow. */
+  fieldSelector?: string;
   /** Delay before the first retry after a failure; doubles up to maxBackoffMs. */
   initialBackoffMs?: number;
   maxBackoffMs?: number;
@@ -125,6 +127,7 @@ export class Informer<T extends KubeObject = KubeObject> {
       const page = await this.client.list<T>(this.ref, {
         namespace: this.options.namespace,
         labelSelector: this.options.labelSelector,
+        fieldSelector: this.options.fieldSelector,
         limit: 500,
         continue: cont,
       });
@@ -147,6 +150,7 @@ export class Informer<T extends KubeObject = KubeObject> {
       {
         namespace: this.options.namespace,
         labelSelector: this.options.labelSelector,
+        fieldSelector: this.options.fieldSelector,
         resourceVersion: this.resourceVersion,
         timeoutSeconds: this.options.watchTimeoutSeconds,
       },

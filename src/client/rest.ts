@@ -20,6 +20,7 @@ export interface ListOptions {
   /** Restricts to one namespace; absent lists across all namespaces. */
   namespace?: string;
   labelSelector?: string;
+  fieldSelector?: string;
   limit?: number;
   continue?: string;
 }
@@ -61,6 +62,7 @@ export type WatchEvent<T> =
 export interface WatchOptions {
   namespace?: string;
   labelSelector?: string;
+  fieldSelector?: string;
   resourceVersion?: string;
   /** Server-side end of the stream, so a silently dead connection is noticed. */
   timeoutSeconds?: number;
@@ -108,6 +110,7 @@ export class KubeClient {
   list<T extends KubeObject>(ref: ResourceRef, options: ListOptions = {}): Promise<ObjectList<T>> {
     const query = new URLSearchParams();
     if (options.labelSelector) query.set('labelSelector', options.labelSelector);
+    if (options.fieldSelector) query.set('fieldSelector', options.fieldSelector);
     if (options.limit) query.set('limit', String(options.limit));
     if (options.continue) query.set('continue', options.continue);
     return this.json<ObjectList<T>>('GET', withQuery(this.path(ref, options.namespace), query));
@@ -194,6 +197,7 @@ export class KubeClient {
     const query = new URLSearchParams({ watch: 'true', allowWatchBookmarks: 'true' });
     if (options.resourceVersion) query.set('resourceVersion', options.resourceVersion);
     if (options.labelSelector) query.set('labelSelector', options.labelSelector);
+    if (options.fieldSelector) query.set('fieldSelector', options.fieldSelector);
     if (options.timeoutSeconds !== undefined) query.set('timeoutSeconds', String(options.timeoutSeconds));
     const res = await this.send(
       'GET',

@@ -21,8 +21,17 @@ import type { ExtraSubresource } from './discovery.ts';
 import { DiscoveryDocuments } from './documents.ts';
 import { negotiate, type Representation } from './negotiate.ts';
 import { encodeProtobuf, encodesProtobuf, PROTOBUF_TYPE } from './protobuf.ts';
-import { assertNoNul, boolParam, deleteOptionsOf, includeObjectOf, listOptionsOf, writeOptions } from './query.ts';
+import {
+  assertNoNul,
+  boolParam,
+  deleteOptionsOf,
+  includeObjectOf,
+  listOptionsOf,
+  selectedName,
+  writeOptions,
+} from './query.ts';
 import { parseResourcePath, type ResourceRequest } from './request-info.ts';
+import { answerWithin, DEFAULT_REQUEST_TIMEOUT_MS, requestTimeoutOf } from './request-timeout.ts';
 import { partialMetadata, table, type IncludeObject } from './table.ts';
 import { DEFAULT_MIN_REQUEST_TIMEOUT_SECONDS, serveWatch } from './watch.ts';
 
@@ -70,6 +79,8 @@ export interface HandlerOptions {
   version: Record<string, string>;
   /** kube-apiserver's --min-request-timeout: bounds how long a watch lasts (see watch.ts). */
   minRequestTimeoutSeconds?: number;
+  /** kube-apiserver's --request-timeout: every other request is answered within it (request-timeout.ts). */
+  requestTimeoutMs?: number;
   /** Logs a failed request (5xx) once; messages never hold request bodies. */
   onError?(err: unknown, req: IncomingMessage): void;
   /** Told of every request whose credentials were accepted (see connections.ts). */
@@ -96,6 +107,8 @@ function send(
   encoding: Representation['encoding'] = 'json',
   headers: Record<string, string | string[]> = {},
 ): void {
+  // Already answered: the request timed out (request-timeout.ts).
+  if (res.writableEnded) return;
   const payload =
     encoding === 'protobuf'
       ? encodeProtobuf(body as Record<string, unknown>)
@@ -115,6 +128,7 @@ function send(
 
 /** Writes the error's Status, as JSON unless the request's answer was negotiated as protobuf. */
 export function sendError(res: ServerResponse, err: ApiError, encoding: Representation['encoding'] = 'json'): void {
+  if (res.writableEnded) return;
   if (res.headersSent) {
     res.destroy();
     return;
@@ -252,7 +266,8 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
       switch (method) {
         case 'GET': {
           const verb = watch ? 'watch' : 'list';
-          await authorize(user, verb, { group: def.group, resource: def.plural, namespace: info.namespace });
+          const selected = { group: def.group, resource: def.plural, namespace: info.namespace };
+          await authorize(user, verb, { ...selected, name: selectedName(query) });
           const representation = representationFor(req, def);
           if (watch) {
             const [list, include] = [listOptionsOf(query), includeObjectOf(query)];
@@ -503,6 +518,8 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
     const query = url.searchParams;
     assertNoNul(query);
+    const timeoutMs = requestTimeoutOf(path, query, options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
+    if (timeoutMs !== undefined) answerWithin(res, timeoutMs, () => sendError(res, errors.requestTimeout()));
     if (path === '/version') return send(res, 200, options.version);
     if (OPEN_PATHS.test(path)) return health(res, path, query);
 

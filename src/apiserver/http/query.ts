@@ -90,6 +90,16 @@ export function listOptionsOf(query: URLSearchParams): ListOptions {
   };
 }
 
+/** kube's RequestInfo of a list or watch: the name its field selector requires (`metadata.name=NAME`, or `==`) is
+ * the request's name, so a rule with resourceNames may allow a list or watch of that one object. */
+export function selectedName(query: URLSearchParams): string | undefined {
+  for (const term of (query.get('fieldSelector') ?? '').split(',')) {
+    const name = /^\s*metadata\.name\s*==?\s*([^=\s]+)\s*$/.exec(term)?.[1];
+    if (name) return name;
+  }
+  return undefined;
+}
+
 export function writeOptions(query: URLSearchParams): WriteOptions {
   const dryRun = query.getAll('dryRun');
   for (const value of dryRun) {
