@@ -43,7 +43,7 @@ export function takeOverFormerFields(live: KubeObject): ManagedFieldsEntry[] | u
   const entries = entriesOf(live);
   const former = entries.filter(isFormer);
   if (!former.length || entries.some(isSync)) return undefined;
-  const fieldsV1 = former.reduce((fields, e) => unionOf(fields, e.fieldsV1 ?? {}), {});
+  const fieldsV1 = former.reduce<Record<string, unknown>>((fields, e) => unionOf(fields, e.fieldsV1 ?? {}), {});
   const own: ManagedFieldsEntry = {
     manager: SYNC_FIELD_MANAGER,
     operation: 'Apply',
