@@ -48,6 +48,10 @@ export const createOnlyKinds: KindDefinition[] = [
 /** Every kind the API server serves, in discovery order. */
 export const servedKinds: KindDefinition[] = [...allKinds, ...createOnlyKinds];
 
+/** The kinds served aggregated behind kube-apiserver: only Gatehouse's group. Namespaces, Secrets, RBAC,
+ * ServiceAccounts, Leases, Events and the reviews are the cluster's. */
+export const aggregatedKinds: KindDefinition[] = servedKinds.filter((k) => k.group === 'gatehouse.dev');
+
 export function apiVersionOf(def: KindDefinition): string {
   return def.group ? `${def.group}/${def.version}` : def.version;
 }

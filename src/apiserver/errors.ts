@@ -156,6 +156,16 @@ export const errors = {
   forbidden(message: string, ref?: ResourceRef, name?: string): ApiError {
     return new ApiError('Forbidden', message, ref ? detailsOf(ref, name) : undefined);
   },
+  /** kube's NamespaceLifecycle admission refusing a create in a terminating namespace, with its cause. */
+  namespaceTerminating(ref: ResourceRef, name: string, namespace: string): ApiError {
+    const why = `unable to create new content in namespace ${namespace} because it is being terminated`;
+    return new ApiError('Forbidden', `${qualified(ref)} "${name}" is forbidden: ${why}`, {
+      ...detailsOf(ref, name),
+      causes: [
+        { reason: 'NamespaceTerminating', message: `namespace ${namespace} is being terminated`, field: 'metadata.namespace' },
+      ],
+    });
+  },
   methodNotAllowed(method: string, what: string): ApiError {
     return new ApiError(
       'MethodNotAllowed',
@@ -187,6 +197,14 @@ export const errors = {
     return new ApiError('NotFound', `the server could not find the requested resource (${path})`, {
       causes: [{ reason: 'UnexpectedServerResponse', message: '404 page not found' }],
     });
+  },
+  /** kube's timeout filter's words (apierrors.NewTimeoutError, no retry-after). */
+  requestTimeout(): ApiError {
+    return new ApiError(
+      'Timeout',
+      'Timeout: request did not complete within requested timeout - context deadline exceeded',
+      {},
+    );
   },
   unavailable(message: string): ApiError {
     return new ApiError('ServiceUnavailable', message);

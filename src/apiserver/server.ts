@@ -59,6 +59,8 @@ export interface ApiServerOptions {
   connections?: Partial<ConnectionLimits>;
   /** kube-apiserver's --min-request-timeout: a watch lasts between it and twice it. */
   minRequestTimeoutSeconds?: number;
+  /** kube-apiserver's --request-timeout: every request but a watch is answered within it (60 s by default). */
+  requestTimeoutMs?: number;
   /** The garbage collector of ownerReferences (gc/); `elect` when several replicas share the storage. */
   garbageCollection?: Omit<GarbageCollectionOptions, 'onError'>;
 }
@@ -145,6 +147,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       options.logger?.error({ err, method: req.method, path: req.url?.split('?')[0] }, 'request failed'),
     onAuthenticated: (req) => connections.authenticated(req),
     minRequestTimeoutSeconds: options.minRequestTimeoutSeconds,
+    requestTimeoutMs: options.requestTimeoutMs,
   });
   const limits = { ...defaultConnectionLimits(), ...options.connections };
   const server: Server = createHttpsServer(

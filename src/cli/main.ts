@@ -12,6 +12,7 @@ import { KubeClient } from '../client/rest.ts';
 import { startController, type GitOpsController } from '../gitops/manager.ts';
 import { startDemo, type Demo } from './demo.ts';
 import { registerApiKeyCommand } from './apikey-command.ts';
+import { apiServerMode, clusterOf, type ModeFlags } from './apiserver-mode.ts';
 import {
   AUDIT_LOG_FILE,
   auditLogOptions,
@@ -43,6 +44,13 @@ const program = new Command('gatehouse').description('GitOps-native API manageme
 withAuditFlags(
   addAuthenticationOptions(program.command('apiserver').description('serve the Gatehouse Kubernetes-compatible API')),
 )
+  .option(
+    '--mode <mode>',
+    'standalone | aggregated (behind kube-apiserver, serving only gatehouse.dev)',
+    apiServerMode,
+    'standalone',
+  )
+  .option('--kubeconfig <file>', "aggregated: the cluster's API (default: the in-cluster configuration)")
   .option('--storage <spec>', 'memory | pglite[:DIR] | postgres://URL', 'pglite')
   .option('--data-dir <dir>', 'where embedded storage keeps its files', '.gatehouse')
   .option('--bind <addr>', 'address to listen on', '127.0.0.1')
@@ -64,9 +72,11 @@ withAuditFlags(
         tlsCertFile?: string;
         tlsPrivateKeyFile?: string;
       } & AuthenticationFlags &
-        AuditFlags,
+        AuditFlags &
+        ModeFlags,
     ) => {
       const dataDir = resolve(opts.dataDir);
+      const cluster = await clusterOf(opts);
       const authentication = await authenticationOf(dataDir, opts);
       const audit = await auditLogOptions(opts);
       const tls = await servingCert(dataDir, opts.tlsCertFile, opts.tlsPrivateKeyFile);
@@ -88,10 +98,16 @@ withAuditFlags(
         ...authentication,
         audit,
         garbageCollection,
+        cluster,
         logger,
       });
-      logger.info({ url: server.url, storage: opts.storage }, 'API server listening');
-      stopOnSignals([() => server.close()]);
+      logger.info({ url: server.url, storage: opts.storage, mode: opts.mode }, 'API server listening');
+      stopOnSignals([
+        async () => {
+          await server.close();
+          await cluster?.client.close();
+        },
+      ]);
     },
   );
 

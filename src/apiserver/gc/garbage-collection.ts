@@ -1,7 +1,8 @@
 // Runs the Collector in the API server: at once on storage only this process uses (memory,
 // PGlite), and on shared storage (PostgreSQL with several replicas) only in the replica that
 // holds the `gatehouse-garbage-collector` Lease, so one collector acts at a time. A collector
-// whose watch ends starts again on a new graph, listed afresh.
+// whose watch ends starts again on a new graph, listed afresh. Aggregated behind kube-apiserver, the
+// Lease is the cluster's (this server serves none), in the server's own namespace.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { KubeObject } from '../../api/kind.ts';
@@ -19,6 +20,8 @@ const RESTART_MS = 1000;
 export interface GarbageCollectionOptions {
   /** Whether replicas share the storage, so the collector runs only where the Lease is held. */
   elect: boolean;
+  /** Where the Lease is kept when not in this server's storage: the cluster's API, in `namespace`. */
+  leases?: { client: LeaseClient; namespace: string };
   leaseDurationMs?: number;
   retryPeriodMs?: number;
   onError?(err: unknown): void;
@@ -70,8 +73,8 @@ export function startGarbageCollection(registry: Registry, options: GarbageColle
     return { stop };
   }
   const elector = new LeaderElector({
-    client: registryLeases(registry),
     ...GC_LEASE,
+    ...(options.leases ?? { client: registryLeases(registry) }),
     identity: `${hostname()}_${process.pid}_${randomBytes(4).toString('hex')}`,
     leaseDurationMs: options.leaseDurationMs,
     retryPeriodMs: options.retryPeriodMs,

@@ -1,10 +1,11 @@
 // All resource stores of the server, looked up by group and plural, plus the namespace
 // lifecycle kube-apiserver enforces through admission and the namespace controller:
 // objects are only created in namespaces that exist and are not terminating, and a
-// deleted namespace removes its contents before it goes.
+// deleted namespace removes its contents before it goes. The namespaces are this server's
+// own (standalone) or another API server's (aggregated: the cluster's, ExternalNamespaces).
 import type { KindDefinition, KubeObject } from '../../api/kind.ts';
 import type { Storage } from '../../storage/storage.ts';
-import { ApiError, errors } from '../errors.ts';
+import { ApiError, errors, type ResourceRef } from '../errors.ts';
 import { validatePropagation } from './propagation.ts';
 import {
   ResourceStore,
@@ -17,6 +18,18 @@ import {
 export const DEFAULT_NAMESPACES = ['default'];
 const NAMESPACE_FINALIZER = 'kubernetes';
 
+/** Namespaces kept by another API server (the cluster's, in aggregated mode: cluster-namespaces.ts). The
+ * registry checks creates against them and deletes its objects in those that terminate or are gone, as
+ * kube's NamespaceLifecycle admission and namespace controller do for kube-apiserver's own resources. */
+export interface ExternalNamespaces {
+  /** The namespace as known (a cache, then its server on a miss); undefined when it does not exist. */
+  get(name: string): Promise<KubeObject | undefined>;
+  /** Follows the namespaces until close(): `ending` with each that is terminating or gone, `listed` with
+   * the names that exist after each full list, so objects in any other namespace are found. */
+  start(handlers: { ending(name: string): void; listed(names: ReadonlySet<string>): void }): void;
+  close(): void;
+}
+
 export class Registry implements NamespaceGuard {
   readonly kinds: KindDefinition[];
   private readonly stores = new Map<string, ResourceStore>();
@@ -25,9 +38,11 @@ export class Registry implements NamespaceGuard {
    * A miss falls back to storage (the watch may lag a write made by another process). */
   private readonly namespaceCache = new Map<string, KubeObject>();
   private readonly stopWatch = new AbortController();
+  private readonly external?: ExternalNamespaces;
 
-  constructor(kinds: KindDefinition[], storage: Storage) {
+  constructor(kinds: KindDefinition[], storage: Storage, external?: ExternalNamespaces) {
     this.kinds = kinds;
+    this.external = external;
     for (const def of kinds) {
       this.stores.set(
         `${def.group}/${def.plural}`,
@@ -46,8 +61,12 @@ export class Registry implements NamespaceGuard {
     return store;
   }
 
-  /** Creates the namespaces every cluster has. Idempotent. */
+  /** Creates the namespaces every cluster has (idempotent), or follows the external ones. */
   async bootstrap(): Promise<void> {
+    if (this.external) {
+      this.external.start({ ending: (name) => this.sweep(name), listed: (names) => this.sweepOrphans(names) });
+      return;
+    }
     for (const name of DEFAULT_NAMESPACES) {
       try {
         await this.namespaces.create(
@@ -80,23 +99,21 @@ export class Registry implements NamespaceGuard {
   /** Stops the namespace watch; storage is closed by its owner. */
   close(): void {
     this.stopWatch.abort();
+    this.external?.close();
   }
 
-  async assertWritable(namespace: string): Promise<void> {
-    let ns = this.namespaceCache.get(namespace);
+  async assertWritable(namespace: string, ref: ResourceRef, name: string): Promise<void> {
+    const ns = this.external ? await this.external.get(namespace) : await this.storedNamespace(namespace);
+    if (!ns) throw errors.notFound({ group: '', resource: 'namespaces' }, namespace);
+    if (ns.metadata.deletionTimestamp) throw errors.namespaceTerminating(ref, name, namespace);
+  }
+
+  private async storedNamespace(name: string): Promise<KubeObject | undefined> {
     try {
-      ns ??= await this.namespaces.get('', namespace);
+      return this.namespaceCache.get(name) ?? (await this.namespaces.get('', name));
     } catch (err) {
-      if (err instanceof ApiError && err.reason === 'NotFound')
-        throw errors.notFound({ group: '', resource: 'namespaces' }, namespace);
+      if (err instanceof ApiError && err.reason === 'NotFound') return undefined;
       throw err;
-    }
-    if (ns.metadata.deletionTimestamp) {
-      throw errors.forbidden(
-        `unable to create new content in namespace ${namespace} because it is being terminated`,
-        { group: '', resource: 'namespaces' },
-        namespace,
-      );
     }
   }
 
@@ -147,6 +164,8 @@ export class Registry implements NamespaceGuard {
     // Objects held by finalizers remain; the next write in the namespace sweeps again.
     if ((await this.countIn(namespace)) > 0) return;
     this.sweeping.delete(namespace);
+    // An external namespace is released by its own server's namespace controller.
+    if (this.external) return;
     const ns = await this.namespaces.get('', namespace).catch(() => undefined);
     if (!ns) return;
     const finalizers = (ns.metadata.finalizers ?? []).filter((f) => f !== NAMESPACE_FINALIZER);
@@ -156,6 +175,24 @@ export class Registry implements NamespaceGuard {
       { ...ns, metadata: { ...ns.metadata, finalizers } },
       { dryRun: false, fieldValidation: 'Ignore' },
     );
+  }
+
+  /** Sweeps the namespaces that hold objects here but no longer exist (deleted while this server was not
+   * watching); each is looked up again first, as it may have been created after `names` was listed. */
+  private sweepOrphans(names: ReadonlySet<string>): void {
+    void (async () => {
+      const holding = new Set<string>();
+      for (const def of this.kinds) {
+        if (!def.namespaced || def.createOnly) continue;
+        const page = await (this.store(def.group, def.plural) as ResourceStore).list(undefined, {});
+        for (const item of page.items) holding.add((JSON.parse(item) as KubeObject).metadata.namespace as string);
+      }
+      for (const name of holding) {
+        if (!names.has(name) && !(await this.external?.get(name))) this.sweep(name);
+      }
+    })().catch(() => {
+      // Retried after the next full list of the namespaces.
+    });
   }
 
   private async countIn(namespace: string): Promise<number> {
