@@ -116,6 +116,20 @@ export interface Strategy {
  * selects as "". */
 export type SelectableField = string | { label: string; paths: string[] };
 
+/** A kind served from another kind's storage, converted on the way in and out, as kube-apiserver serves
+ * events.k8s.io/v1 Events from the core v1 Events' storage. */
+export interface StoredAs {
+  /** The kind whose objects are stored; they are this kind's objects, seen in its shape. */
+  kind: KindDefinition;
+  /** This kind's object in the stored kind's shape (apiVersion and kind included). */
+  toStored(obj: KubeObject): KubeObject;
+  /** A stored object in this kind's shape. */
+  fromStored(obj: KubeObject): KubeObject;
+  /** This kind's field selector labels, by the stored kind's label each selects (metadata.name and
+   * metadata.namespace are the same in every kind). */
+  fieldLabels: Record<string, string>;
+}
+
 export interface KindDefinition {
   /** Kubernetes' own types (core v1, coordination.k8s.io), not custom resources: as
    * kube-apiserver does for built-in types, a body may leave apiVersion and kind out and gets
@@ -148,4 +162,6 @@ export interface KindDefinition {
   nameProblems?(name: string): string[];
   strategy: Strategy;
   description: string;
+  /** Served from another kind's storage (see StoredAs): the garbage collector follows only the stored kind. */
+  storedAs?: StoredAs;
 }

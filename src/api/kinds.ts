@@ -5,6 +5,7 @@ import { accessReviewKinds } from './authorization/kinds.ts';
 import { selfSubjectRulesReviewKind } from './authorization/rules-review.ts';
 import { configMapKind } from './core/config-map/index.ts';
 import { eventKind } from './core/event/index.ts';
+import { eventsV1EventKind } from './events/index.ts';
 import { leaseKind } from './core/lease/index.ts';
 import { namespaceKind } from './core/namespace/index.ts';
 import { secretKind } from './core/secret/index.ts';
@@ -45,8 +46,11 @@ export const createOnlyKinds: KindDefinition[] = [
   ...authenticationReviewKinds,
 ];
 
+/** Kinds served from another kind's storage (KindDefinition.storedAs): other shapes of objects of allKinds. */
+export const storedAsKinds: KindDefinition[] = [eventsV1EventKind];
+
 /** Every kind the API server serves, in discovery order. */
-export const servedKinds: KindDefinition[] = [...allKinds, ...createOnlyKinds];
+export const servedKinds: KindDefinition[] = [...allKinds, ...storedAsKinds, ...createOnlyKinds];
 
 /** The kinds served aggregated behind kube-apiserver: only Gatehouse's group. Namespaces, Secrets, RBAC,
  * ServiceAccounts, Leases, Events and the reviews are the cluster's. */

@@ -144,17 +144,25 @@ export function matchesLabels(selector: LabelSelector, labels: Record<string, st
 
 type FieldSource = { field: 'name' | 'namespace' } | { field: 'json'; paths: string[][] };
 
-const fieldSourcesOf = new WeakMap<Pick<KindDefinition, 'selectableFields'>, Map<string, FieldSource>>();
+const fieldSourcesOf = new WeakMap<Pick<KindDefinition, 'selectableFields' | 'storedAs'>, Map<string, FieldSource>>();
 
 /** What a field selector label selects on a kind: the key's columns for metadata.name and
- * metadata.namespace (every kind), paths into the stored object for its selectable fields. */
-function fieldSources(def: Pick<KindDefinition, 'selectableFields'>): Map<string, FieldSource> {
+ * metadata.namespace (every kind), paths into the stored object for its selectable fields (for a kind
+ * stored as another, the stored kind's fields its labels name). */
+function fieldSources(def: Pick<KindDefinition, 'selectableFields' | 'storedAs'>): Map<string, FieldSource> {
   let sources = fieldSourcesOf.get(def);
   if (!sources) {
     sources = new Map<string, FieldSource>([
       ['metadata.name', { field: 'name' }],
       ['metadata.namespace', { field: 'namespace' }],
     ]);
+    if (def.storedAs) {
+      const stored = fieldSources(def.storedAs.kind);
+      for (const [label, storedLabel] of Object.entries(def.storedAs.fieldLabels)) {
+        const source = stored.get(storedLabel);
+        if (source) sources.set(label, source);
+      }
+    }
     for (const selectable of def.selectableFields ?? []) {
       const { label, paths } = typeof selectable === 'string' ? { label: selectable, paths: [selectable] } : selectable;
       sources.set(label, { field: 'json', paths: paths.map((path) => path.split('.')) });
@@ -205,7 +213,7 @@ function unescapeFieldValue(value: string): string {
  * the kind's selectable fields; any other is refused with kube's message. */
 export function parseFieldSelector(
   selector: string | undefined,
-  def: Pick<KindDefinition, 'selectableFields'>,
+  def: Pick<KindDefinition, 'selectableFields' | 'storedAs'>,
 ): FieldRequirement[] {
   if (!selector) return [];
   const sources = fieldSources(def);

@@ -52,7 +52,8 @@ export class Collector {
       attemptToOrphan: (node) => this.enqueue(this.toOrphan, node),
     });
     for (const def of registry.kinds) {
-      if (def.createOnly) continue;
+      // A kind stored as another is that kind's objects, followed once, as that kind.
+      if (def.createOnly || def.storedAs) continue;
       const store = registry.store(def.group, def.plural);
       if (store) this.kinds.set(kindKey(def.group, def.kind), store);
     }

@@ -385,6 +385,15 @@ test('every field a built-in kind declares survives its protobuf form', () => {
   for (const def of builtIn) {
     const fields = everyField(fullSchema(def)) as Record<string, unknown>;
     const obj = { ...fields, apiVersion: apiVersionOf(def), kind: def.kind };
-    assert.deepEqual(decodeProtobuf(encodeProtobuf(obj), def.kind), obj, `${def.kind}: a field missing from its table`);
+    const decoded = decodeProtobuf(encodeProtobuf(obj), def.kind);
+    assert.deepEqual(instants(decoded), instants(obj), `${def.kind}: a field missing from its table`);
   }
 });
+
+/** `value` with each RFC 3339 time as its instant: a MicroTime (Event eventTime) comes back with microseconds. */
+function instants(value: unknown): unknown {
+  if (typeof value === 'string' && /^\d{4}-\d\d-\d\dT[\d:.]+Z$/.test(value)) return new Date(value).toISOString();
+  if (Array.isArray(value)) return value.map(instants);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, instants(v)]));
+}

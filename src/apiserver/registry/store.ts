@@ -139,7 +139,9 @@ export class ResourceStore {
     this.fields = new FieldManager(def);
     this.ref = { group: def.group, resource: def.plural, kind: def.kind };
     this.apiVersion = def.group ? `${def.group}/${def.version}` : def.version;
-    this.resource = `${def.group || 'core'}/${def.plural}`;
+    // A kind stored as another (events.k8s.io Events as core ones) shares that kind's storage.
+    const stored = def.storedAs?.kind ?? def;
+    this.resource = `${stored.group || 'core'}/${stored.plural}`;
   }
 
   private key(namespace: string, name: string): ObjectKey {
@@ -147,12 +149,24 @@ export class ResourceStore {
   }
 
   private parse(stored: StoredObject): KubeObject {
-    return JSON.parse(stored.value) as KubeObject;
+    return this.decodeText(stored.value);
+  }
+
+  /** A stored JSON text as an object of this kind. */
+  private decodeText(text: string): KubeObject {
+    const obj = JSON.parse(text) as KubeObject;
+    return this.def.storedAs ? this.def.storedAs.fromStored(obj) : obj;
+  }
+
+  /** An object of this kind as storage holds it. */
+  private stored(obj: KubeObject): KubeObject {
+    return this.def.storedAs ? this.def.storedAs.toStored(obj) : obj;
   }
 
   private encoder(obj: KubeObject) {
+    const stored = this.stored(obj);
     return (revision: number) =>
-      JSON.stringify({ ...obj, metadata: { ...obj.metadata, resourceVersion: String(revision) } });
+      JSON.stringify({ ...stored, metadata: { ...stored.metadata, resourceVersion: String(revision) } });
   }
 
   private attrs(obj: KubeObject) {
@@ -606,7 +620,8 @@ export class ResourceStore {
           matchesNumeric(labels.numeric, (JSON.parse(item.value) as KubeObject).metadata.labels),
         )
       : result.items;
-    const page: ListPage = { items: items.map((i) => i.value), resourceVersion: String(result.revision) };
+    const texts = items.map((i) => (this.def.storedAs ? JSON.stringify(this.decodeText(i.value)) : i.value));
+    const page: ListPage = { items: texts, resourceVersion: String(result.revision) };
     const last = result.items[result.items.length - 1];
     if (result.more && last) {
       page.continue = encodeContinue({
@@ -634,7 +649,12 @@ export class ResourceStore {
     const matches = (obj: KubeObject | undefined): boolean =>
       obj !== undefined &&
       matchesLabels(labels, obj.metadata.labels) &&
-      matchesFields(fields, { namespace: obj.metadata.namespace ?? '', name: obj.metadata.name ?? '' }, () => obj);
+      matchesFields(
+        fields,
+        { namespace: obj.metadata.namespace ?? '', name: obj.metadata.name ?? '' },
+        // Field requirements name paths of the stored object.
+        () => this.stored(obj),
+      );
     const ns = this.def.namespaced ? namespace : undefined;
     const initial: ObjectEvent[] = [];
     let from: number;
@@ -647,7 +667,7 @@ export class ResourceStore {
         fields,
       });
       for (const item of page.items) {
-        const obj = JSON.parse(item.value) as KubeObject;
+        const obj = this.decodeText(item.value);
         if (matchesNumeric(labels.numeric, obj.metadata.labels)) initial.push({ type: 'ADDED', object: obj });
       }
       from = page.revision;
@@ -696,13 +716,11 @@ export class ResourceStore {
   private decode(event: WatchEvent): { obj: KubeObject; prev: KubeObject | undefined } {
     let decoded = this.decodedEvents.get(event);
     if (!decoded) {
-      const obj = JSON.parse(event.value) as KubeObject;
+      const obj = this.decodeText(event.value);
       // A deleted object is reported with the revision of its deletion.
       if (event.type === 'DELETED') obj.metadata.resourceVersion = String(event.revision);
       const prev =
-        event.type === 'MODIFIED' && event.prevValue !== undefined
-          ? (JSON.parse(event.prevValue) as KubeObject)
-          : undefined;
+        event.type === 'MODIFIED' && event.prevValue !== undefined ? this.decodeText(event.prevValue) : undefined;
       decoded = { obj, prev };
       this.decodedEvents.set(event, decoded);
     }

@@ -22,4 +22,12 @@ export interface Event extends KubeObject {
   reportingComponent?: string;
   reportingInstance?: string;
   action?: string;
+  eventTime?: string;
+  series?: EventSeries;
+  related?: ObjectReference;
+}
+
+export interface EventSeries {
+  count?: number;
+  lastObservedTime?: string;
 }
