@@ -51,13 +51,13 @@ describe('Sync spec.serviceAccountName', () => {
     const minted = await post(`${accounts('gatehouse-system')}/gatehouse-controller/token`, request);
     const controllerKubeconfig = join(dir, 'controller.kubeconfig');
     await writeKubeconfig(controllerKubeconfig, t.url, t.ca, (minted.status as { token: string }).token);
-    // Team A's deployer may write ConfigMaps in team-a only.
+    // Team A's deployer may write ConfigMaps in team-a only: a Sync applies with server-side apply, a patch.
     await post(accounts('team-a'), account('deployer'));
     await post(`/apis/${RBAC}/v1/namespaces/team-a/roles`, {
       apiVersion: `${RBAC}/v1`,
       kind: 'Role',
       metadata: { name: 'configmaps', namespace: 'team-a' },
-      rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'create', 'update', 'delete'] }],
+      rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'create', 'patch', 'delete'] }],
     });
     await post(`/apis/${RBAC}/v1/namespaces/team-a/rolebindings`, {
       apiVersion: `${RBAC}/v1`,
