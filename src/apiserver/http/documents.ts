@@ -1,5 +1,7 @@
 // Serves discovery and OpenAPI documents. They depend only on the kinds and subresources
-// served, so each is rendered once, on first request, and served with an ETag.
+// served, so each is rendered once, when the server starts (prerender), and served from memory
+// with an ETag: kube-apiserver's aggregator and every client's discovery ask for them often, and a
+// slow answer stalls the whole cluster's discovery (kubernetes/kubernetes#82172).
 import { createHash } from 'node:crypto';
 import type { KindDefinition } from '../../api/kind.ts';
 import {
@@ -95,10 +97,28 @@ export class DiscoveryDocuments {
     return this.cache.get(key) ?? undefined;
   }
 
+  /** Renders every document a client may ask for, in every media type, so none is rendered on a request. */
+  prerender(): void {
+    const discovery = ['application/json', AGGREGATED_DISCOVERY_V2, AGGREGATED_DISCOVERY_V2BETA1];
+    const versions = new Set(this.kinds.map((k) => (k.group ? `/apis/${k.group}/${k.version}` : `/api/${k.version}`)));
+    const groups = new Set(this.kinds.filter((k) => k.group).map((k) => `/apis/${k.group}`));
+    const documents: Array<[path: string, accepts: string[]]> = [
+      ['/api', discovery],
+      ['/apis', discovery],
+      ['/openapi/v2', OPENAPI_V2_TYPES.map(([accepted]) => accepted)],
+      ['/openapi/v3', ['application/json']],
+      ...[...versions].map((v): [string, string[]] => [`/openapi/v3${v}`, ['application/json']]),
+      ...[...groups, ...versions].map((p): [string, string[]] => [p, ['application/json']]),
+    ];
+    for (const [path, accepts] of documents) for (const accept of accepts) this.serve(path, accept, '');
+  }
+
   /** The document at `path`, or undefined when the path is not a document path. */
   serve(path: string, accept: string | undefined, serverAddress: string): Document | undefined {
     if (path === '/api' || path === '/apis') {
       const scope = path === '/api' ? 'core' : 'apis';
+      // Aggregated, the core group is the cluster's: no /api at all, as an extension API server.
+      if (scope === 'core' && !this.kinds.some((k) => k.group === '')) return undefined;
       const format = negotiateDiscovery(accept);
       if (format === 'legacy') {
         if (scope === 'core') return documentOf(legacyCoreVersions(serverAddress), 'application/json');

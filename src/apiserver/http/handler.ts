@@ -148,6 +148,7 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
   const { registry } = options;
   const minRequestTimeout = options.minRequestTimeoutSeconds ?? DEFAULT_MIN_REQUEST_TIMEOUT_SECONDS;
   const documents = new DiscoveryDocuments(registry.kinds, options.subresources);
+  documents.prerender();
 
   async function health(res: ServerResponse, path: string, query: URLSearchParams): Promise<void> {
     const [endpoint, only] = path.slice(1).split('/');

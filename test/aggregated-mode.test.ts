@@ -1,0 +1,252 @@
+// Gatehouse aggregated behind kube-apiserver (`gatehouse apiserver --mode aggregated`): it serves only
+// gatehouse.dev, and the cluster's namespaces govern its objects as kube's NamespaceLifecycle admission and
+// namespace controller govern kube-apiserver's own. "The cluster" here is a standalone Gatehouse API server,
+// whose Namespaces follow kube's semantics (finalizer `kubernetes`, Terminating while its contents go).
+import { strict as assert } from 'node:assert';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { Agent } from 'undici';
+import { configMapKind } from '../src/api/core/config-map/index.ts';
+import { namespaceKind } from '../src/api/core/namespace/index.ts';
+import type { KubeObject } from '../src/api/kind.ts';
+import { apiDefinitionKind } from '../src/api/kinds/api-definition/index.ts';
+import { consumerKind } from '../src/api/kinds/consumer/index.ts';
+import { startApiServer, type ApiServer } from '../src/apiserver/server.ts';
+import { ensureSelfSignedCert } from '../src/apiserver/tls.ts';
+import { ensureAdminToken } from '../src/cli/kubeconfig.ts';
+import { ApiStatusError } from '../src/client/errors.ts';
+import { loadKubeconfig } from '../src/client/kubeconfig.ts';
+import { KubeClient } from '../src/client/rest.ts';
+import { openStorage } from '../src/storage/open.ts';
+import { startTestApiServer, type TestApiServer } from './support/apiserver.ts';
+import { eventually } from './support/eventually.ts';
+
+const api = (name: string, namespace: string) => ({
+  apiVersion: 'gatehouse.dev/v1alpha1',
+  kind: 'ApiDefinition',
+  metadata: { name, namespace },
+  spec: { listenPath: `/${name}`, upstream: { targets: [{ url: 'http://127.0.0.1:9' }] } },
+});
+const consumer = (name: string, namespace: string) => ({
+  apiVersion: 'gatehouse.dev/v1alpha1',
+  kind: 'Consumer',
+  metadata: { name, namespace },
+  spec: {},
+});
+
+/** The Status a refused call carried. */
+async function refusal(call: Promise<unknown>): Promise<ApiStatusError> {
+  try {
+    await call;
+  } catch (err) {
+    if (err instanceof ApiStatusError) return err;
+    throw err;
+  }
+  assert.fail('the call was not refused');
+}
+
+describe('aggregated mode: only gatehouse.dev, namespaces the cluster’s', () => {
+  let cluster: TestApiServer;
+  let clusterClient: KubeClient;
+  let dir: string;
+  let gatehouse: ApiServer;
+  let client: KubeClient;
+  let dispatcher: Agent;
+  let token: string;
+  let ca: string;
+
+  /** Starts the aggregated server on the PGlite files of `dir`, so a restart keeps its objects. */
+  async function startGatehouse(): Promise<void> {
+    const credentials = await ensureAdminToken(dir);
+    token = credentials.token;
+    const tls = await ensureSelfSignedCert(join(dir, 'tls'));
+    ca = tls.cert;
+    dispatcher ??= new Agent({ connect: { ca } });
+    gatehouse = await startApiServer({
+      storage: await openStorage(`pglite:${join(dir, 'pglite')}`, { dataDir: dir }),
+      tls,
+      tokenFile: credentials.tokenFile,
+      cluster: { client: clusterClient, namespace: 'gatehouse-system' },
+    });
+    client = new KubeClient({ server: gatehouse.url, ca, token, insecureSkipTlsVerify: false, namespace: 'default' });
+    await eventually(async () => assert.equal((await get('/readyz')).status, 200), { attempts: 200 });
+  }
+
+  async function stopGatehouse(): Promise<void> {
+    await client.close();
+    await gatehouse.close();
+  }
+
+  const get = (path: string, accept = 'application/json') =>
+    fetch(`${gatehouse.url}${path}`, {
+      headers: { authorization: `Bearer ${token}`, accept },
+      dispatcher,
+    } as RequestInit);
+
+  const namespace = (name: string) =>
+    clusterClient.create(namespaceKind, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+
+  before(async () => {
+    cluster = await startTestApiServer();
+    clusterClient = new KubeClient(await loadKubeconfig(cluster.kubeconfigPath));
+    dir = await mkdtemp(join(tmpdir(), 'gatehouse-aggregated-'));
+    await startGatehouse();
+  });
+  after(async () => {
+    await stopGatehouse();
+    await dispatcher.close();
+    await clusterClient.close();
+    await cluster.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('discovery and OpenAPI hold gatehouse.dev alone: the core group, RBAC and the reviews are the cluster’s', async () => {
+    const groups = (await (await get('/apis')).json()) as { groups: Array<{ name: string }> };
+    assert.deepEqual(
+      groups.groups.map((g) => g.name),
+      ['gatehouse.dev'],
+    );
+    const aggregated = (await (
+      await get('/apis', 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList')
+    ).json()) as { items: Array<{ metadata: { name: string } }> };
+    assert.deepEqual(
+      aggregated.items.map((g) => g.metadata.name),
+      ['gatehouse.dev'],
+    );
+    assert.equal((await get('/api')).status, 404);
+    assert.equal((await get('/api/v1/namespaces')).status, 404);
+    assert.equal((await get('/apis/rbac.authorization.k8s.io/v1/clusterroles')).status, 404);
+    const v2 = (await (await get('/openapi/v2')).json()) as { paths: object; definitions: object };
+    assert.deepEqual(
+      Object.keys(v2.paths).filter((p) => !p.startsWith('/apis/gatehouse.dev/')),
+      [],
+    );
+    assert.deepEqual(
+      Object.keys(v2.definitions).filter((d) => d.startsWith('io.k8s.api.')),
+      [],
+    );
+    const v3 = (await (await get('/openapi/v3')).json()) as { paths: object };
+    assert.deepEqual(Object.keys(v3.paths), ['apis/gatehouse.dev/v1alpha1']);
+  });
+
+  test('a create in a namespace the cluster lacks is 404; one the cluster made a moment ago is accepted', async () => {
+    const missing = await refusal(client.create(apiDefinitionKind, api('shop', 'nowhere')));
+    assert.equal(missing.code, 404);
+    assert.equal(missing.status.message, 'namespaces "nowhere" not found');
+    // Created and used at once: the informer may not have seen it yet, so the lookup goes to the cluster.
+    await namespace('fresh');
+    await client.create(apiDefinitionKind, api('shop', 'fresh'));
+  });
+
+  test('a namespace terminating in the cluster: creates refused as kube refuses them, Gatehouse’s objects deleted', async () => {
+    await namespace('closing');
+    await client.create(apiDefinitionKind, api('shop', 'closing'));
+    await client.create(consumerKind, consumer('acme', 'closing'));
+    // A finalizer holds the cluster's namespace in Terminating until the test releases it.
+    await clusterClient.create(configMapKind, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'held', namespace: 'closing', finalizers: ['example.com/hold'] },
+    });
+    await clusterClient.delete(namespaceKind, 'closing');
+    const refused = await eventually(() => refusal(client.create(consumerKind, consumer('late', 'closing'))));
+    assert.equal(refused.code, 403);
+    assert.deepEqual(refused.status, {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message:
+        'consumers.gatehouse.dev "late" is forbidden: unable to create new content in namespace closing ' +
+        'because it is being terminated',
+      reason: 'Forbidden',
+      details: {
+        name: 'late',
+        group: 'gatehouse.dev',
+        kind: 'consumers',
+        causes: [
+          {
+            reason: 'NamespaceTerminating',
+            message: 'namespace closing is being terminated',
+            field: 'metadata.namespace',
+          },
+        ],
+      },
+      code: 403,
+    });
+    // The cluster's own (standalone) namespaces refuse in the same words.
+    const core = await refusal(
+      clusterClient.create(configMapKind, {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'late', namespace: 'closing' },
+      }),
+    );
+    assert.equal(
+      core.status.message,
+      'configmaps "late" is forbidden: unable to create new content in namespace closing because it is being terminated',
+    );
+    assert.equal(core.status.details?.causes?.[0]?.reason, 'NamespaceTerminating');
+    await eventually(async () => {
+      assert.deepEqual((await client.list(apiDefinitionKind, { namespace: 'closing' })).items, []);
+      assert.deepEqual((await client.list(consumerKind, { namespace: 'closing' })).items, []);
+    });
+    await clusterClient.patch(configMapKind, 'held', { metadata: { finalizers: null } }, 'merge', 'closing');
+    await eventually(async () => assert.equal((await refusal(clusterClient.get(namespaceKind, 'closing'))).code, 404));
+  });
+
+  test('a namespace deleted in the cluster takes Gatehouse’s objects in it along', async () => {
+    await namespace('gone');
+    await client.create(apiDefinitionKind, api('shop', 'gone'));
+    await client.create(consumerKind, consumer('acme', 'gone'));
+    await namespace('kept');
+    await client.create(consumerKind, consumer('acme', 'kept'));
+    await clusterClient.delete(namespaceKind, 'gone');
+    await eventually(async () => {
+      assert.deepEqual((await client.list(apiDefinitionKind, { namespace: 'gone' })).items, []);
+      assert.deepEqual((await client.list(consumerKind, { namespace: 'gone' })).items, []);
+    });
+    assert.equal((await client.list(consumerKind, { namespace: 'kept' })).items.length, 1);
+  });
+
+  test('kube’s namespace controller can empty a namespace: every namespaced resource takes list and deletecollection', async () => {
+    // What the namespace controller does (pkg/controller/namespace/deletion): discovery, then for each
+    // namespaced resource with both verbs, deletecollection and a list until it is empty.
+    await namespace('swept');
+    await client.create(apiDefinitionKind, api('shop', 'swept'));
+    await client.create(consumerKind, consumer('acme', 'swept'));
+    const list = (await (await get('/apis/gatehouse.dev/v1alpha1')).json()) as {
+      resources: Array<{ name: string; namespaced: boolean; verbs: string[] }>;
+    };
+    const resources = list.resources.filter((r) => r.namespaced && !r.name.includes('/'));
+    assert.ok(resources.length >= 8);
+    for (const r of resources) {
+      assert.ok(r.verbs.includes('deletecollection') && r.verbs.includes('list'), `${r.name}: ${r.verbs}`);
+      const path = `/apis/gatehouse.dev/v1alpha1/namespaces/swept/${r.name}`;
+      const res = await fetch(`${gatehouse.url}${path}`, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${token}` },
+        dispatcher,
+      } as RequestInit);
+      assert.equal(res.status, 200, `${r.name}: ${await res.text()}`);
+      const left = (await (await get(path)).json()) as { items: KubeObject[] };
+      assert.deepEqual(left.items, [], r.name);
+    }
+  });
+
+  test('objects of a namespace the cluster deleted while Gatehouse was stopped are deleted when it starts', async () => {
+    await namespace('while-away');
+    await client.create(apiDefinitionKind, api('shop', 'while-away'));
+    await namespace('staying');
+    await client.create(apiDefinitionKind, api('shop', 'staying'));
+    await stopGatehouse();
+    await clusterClient.delete(namespaceKind, 'while-away');
+    await startGatehouse();
+    await eventually(async () =>
+      assert.deepEqual((await client.list(apiDefinitionKind, { namespace: 'while-away' })).items, []),
+    );
+    assert.equal((await client.list(apiDefinitionKind, { namespace: 'staying' })).items.length, 1);
+  });
+});
