@@ -11,6 +11,7 @@ import type { KubeClient } from '../client/rest.ts';
 import type { Storage } from '../storage/storage.ts';
 import { openAuditLog, type AuditLogOptions } from './audit/audit-log.ts';
 import type { Authenticator, Authorizer } from './auth/auth.ts';
+import type { Delegation } from './auth/delegated/delegation.ts';
 import { startAuthentication } from './auth/authentication.ts';
 import { tokenRequestSubresource } from './auth/service-account/token-request.ts';
 import type { ServiceAccountTokenOptions } from './auth/service-account/tokens.ts';
@@ -51,6 +52,10 @@ export interface ApiServerOptions {
    * Leases. Only gatehouse.dev is served, creates are checked against the cluster's namespaces, and
    * replicas elect their garbage collector on a Lease there, in `namespace` (the server's own). */
   cluster?: { client: KubeClient; namespace: string };
+  /** Aggregated mode's authentication and authorization (auth/delegated/): the cluster's front proxy, client
+   * CA, TokenReview and SubjectAccessReview instead of the token file, client CA and RBAC. Closed with the
+   * server. */
+  delegatedAccess?: Delegation;
   /** Bounds of the subresources other components answer (delegated-subresources.ts). */
   delegation?: DelegationTiming;
   logger?: Logger;
@@ -92,7 +97,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     registry,
     stopAuthentication.signal,
   );
-  const authenticator = options.authenticator ?? authentication.authenticator;
+  const authenticator = options.authenticator ?? options.delegatedAccess?.authenticator ?? authentication.authenticator;
   const tokens = authentication.serviceAccountTokens;
   const tokenRequests = tokens ? [tokenRequestSubresource(tokens)] : [];
   // In aggregated mode RBAC is the cluster's, asked by the authorizer given (SubjectAccessReview).
@@ -101,7 +106,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     : await startRbac(registry, (err, role) => options.logger?.error({ err, role }, 'ClusterRole aggregation failed'));
   // kube-apiserver's chain: system:masters may do anything, then RBAC decides.
   const authorizer =
-    options.authorizer ?? unionAuthorizer(privilegedGroups('system:masters'), ...(rbac ? [rbac.authorizer] : []));
+    options.authorizer ??
+    options.delegatedAccess?.authorizer ??
+    unionAuthorizer(privilegedGroups('system:masters'), ...(rbac ? [rbac.authorizer] : []));
   const escalation = rbac?.escalationCheck(authorizer);
   const garbageCollection = startGarbageCollection(registry, {
     elect: false,
@@ -157,6 +164,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       // A client certificate is asked for, not required: without one (or with one the CA did not sign) a
       // request may still authenticate otherwise; x509.ts reads whether the chain was verified.
       ...(clientCa === undefined ? {} : { ca: clientCa, requestCert: true, rejectUnauthorized: false }),
+      // Delegated: the CAs change while the server runs, so each authenticator verifies the chain itself.
+      ...(options.delegatedAccess ? { requestCert: true, rejectUnauthorized: false } : {}),
       ...serverTimeouts(limits),
     },
     handler as (req: IncomingMessage, res: ServerResponse) => void,
@@ -186,6 +195,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       await audit?.close();
       await garbageCollection.stop();
       rbac?.close();
+      await options.delegatedAccess?.close();
       registry.close();
       stopAuthentication.abort();
       await options.storage.close();

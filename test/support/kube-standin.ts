@@ -16,7 +16,7 @@
 //   requestheader-username-headers, requestheader-group-headers, requestheader-extra-headers-prefix,
 //   lists as JSON arrays), and the default roles an extension server is bound to: the ClusterRole
 //   `system:auth-delegator` (create TokenReviews and SubjectAccessReviews) and the Role
-//   kube-system/`extension-apiserver-authentication-reader`.
+//   kube-system/`extension-apiserver-authentication-reader`; Gatehouse's bindings to them are deploy/'s.
 // - TokenReview (authentication.k8s.io/v1), SubjectAccessReview (authorization.k8s.io/v1), Namespaces,
 //   ConfigMaps and RBAC: served by a standalone Gatehouse API server with the core kinds only (no
 //   gatehouse.dev), which implements them with kube's semantics and is tested as such elsewhere.
@@ -33,6 +33,7 @@ import { Agent as HttpsAgent, createServer, request as httpsRequest, type Server
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { servedKinds } from '../../src/api/kinds.ts';
 import { kubeconfig } from '../../src/cli/kubeconfig.ts';
 import { KUBECTL, startTestApiServer, type TestApiServer } from './apiserver.ts';
@@ -42,6 +43,8 @@ export const GATEHOUSE_GROUP = 'gatehouse.dev';
 /** The user Gatehouse's own kubeconfig authenticates as in the cluster. */
 export const GATEHOUSE_SERVICE_ACCOUNT = 'system:serviceaccount:gatehouse-system:gatehouse-apiserver';
 export const FRONT_PROXY_CLIENT = 'front-proxy-client';
+/** The installer's bindings of Gatehouse's API server to those roles, applied as `kubectl apply -k deploy/` would. */
+const DELEGATION_RBAC = fileURLToPath(new URL('../../deploy/base/rbac/delegation.yaml', import.meta.url));
 const AGGREGATOR = { name: 'system:kube-aggregator', groups: ['system:masters'] };
 const AUTHENTICATION_CONFIGMAP = '/api/v1/namespaces/kube-system/configmaps/extension-apiserver-authentication';
 const TOKEN_REVIEWS = '/apis/authentication.k8s.io/v1/tokenreviews';
@@ -66,7 +69,8 @@ export interface KubeStandin {
   core: TestApiServer;
   dir: string;
   /** Gatehouse's kubeconfig into the cluster, as ServiceAccount gatehouse-system/gatehouse-apiserver, bound
-   * to system:auth-delegator and extension-apiserver-authentication-reader. */
+   * by deploy/base/rbac/delegation.yaml (system:auth-delegator, extension-apiserver-authentication-reader,
+   * Namespaces). */
   gatehouseKubeconfigPath: string;
   /** The cluster's client CA (the ConfigMap's client-ca-file): sign users' client certificates with it. */
   clientCa: CertificateAuthority;
@@ -164,10 +168,10 @@ export async function startKubeStandin(options: KubeStandinOptions = {}): Promis
     ],
   });
   const coreUpstream: Upstream = { url: core.url, agent: new HttpsAgent({ keepAlive: true, ca: core.ca }) };
-  const coreAsAdmin = async (method: string, path: string, body: unknown) => {
+  const coreAsAdmin = async (method: string, path: string, body: unknown, contentType = 'application/json') => {
     const res = await core.request(path, {
       method,
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': contentType },
       body: JSON.stringify(body),
     });
     if (!res.ok) throw new Error(`stand-in setup: ${method} ${path}: ${res.status} ${await res.text()}`);
@@ -190,19 +194,14 @@ export async function startKubeStandin(options: KubeStandinOptions = {}): Promis
     await coreAsAdmin('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
   }
   await coreAsAdmin('POST', '/api/v1/namespaces/kube-system/configmaps', authenticationConfigMap());
+  // kube-apiserver's bootstrap roles for extension servers; the bindings are the installer's (deploy/).
   const rbac = '/apis/rbac.authorization.k8s.io/v1';
-  const gatehouseSubject = { kind: 'ServiceAccount', name: 'gatehouse-apiserver', namespace: 'gatehouse-system' };
   await coreAsAdmin('POST', `${rbac}/clusterroles`, {
     metadata: { name: 'system:auth-delegator' },
     rules: [
       { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
       { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
     ],
-  });
-  await coreAsAdmin('POST', `${rbac}/clusterrolebindings`, {
-    metadata: { name: 'gatehouse:system:auth-delegator' },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:auth-delegator' },
-    subjects: [gatehouseSubject],
   });
   await coreAsAdmin('POST', `${rbac}/namespaces/kube-system/roles`, {
     metadata: { name: 'extension-apiserver-authentication-reader' },
@@ -215,11 +214,7 @@ export async function startKubeStandin(options: KubeStandinOptions = {}): Promis
       },
     ],
   });
-  await coreAsAdmin('POST', `${rbac}/namespaces/kube-system/rolebindings`, {
-    metadata: { name: 'gatehouse:extension-apiserver-authentication-reader' },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'extension-apiserver-authentication-reader' },
-    subjects: [gatehouseSubject],
-  });
+  await core.kubectl(['apply', '-f', DELEGATION_RBAC]);
 
   let backend: { urls: string[]; agent: HttpsAgent } | undefined;
   let backendCa = '';
@@ -396,7 +391,8 @@ export async function startKubeStandin(options: KubeStandinOptions = {}): Promis
       await mkdir(rotated);
       frontProxyCa = await createCertificateAuthority(rotated, 'front-proxy-ca');
       frontProxyClient = await frontProxyCa.issueClient(FRONT_PROXY_CLIENT, `/CN=${FRONT_PROXY_CLIENT}`);
-      await coreAsAdmin('PUT', AUTHENTICATION_CONFIGMAP, authenticationConfigMap());
+      const merge = 'application/merge-patch+json';
+      await coreAsAdmin('PATCH', AUTHENTICATION_CONFIGMAP, { data: authenticationConfigMap().data }, merge);
       if (backend) {
         backend.agent.destroy();
         backend = { urls: backend.urls, agent: frontProxyAgent() };
