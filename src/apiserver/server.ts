@@ -136,7 +136,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     counters: budgetedCounters(options.storage),
     healthChecks: [
       { name: 'ping', check: async () => {} },
-      { name: 'storage', check: async () => void (await options.storage.currentRevision()) },
+      // Readiness only: storage out of reach takes the replica out of its Service; restarting it would not help.
+      { name: 'storage', readinessOnly: true, check: async () => void (await options.storage.currentRevision()) },
       { name: 'storage-writable', readinessOnly: true, check: () => options.storage.checkWritable() },
       ...(clusterNamespaces ? [clusterNamespaces.readiness] : []),
     ],
