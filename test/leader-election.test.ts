@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { leaseKind, type Lease } from '../src/api/core/lease/index.ts';
-import { LeaderElector } from '../src/client/leader-election.ts';
+import { LeaderElector, type LeaseClient } from '../src/client/leader-election.ts';
 import { useApiServer } from './support/apiserver.ts';
 import { eventually } from './support/eventually.ts';
 
@@ -67,5 +67,37 @@ describe('leader election', () => {
     await eventually(() => assert.ok(b.isLeader));
     assert.equal((await api.client.get<Lease>(leaseKind, 'stale', 'default')).spec?.holderIdentity, 'b');
     await b.stop();
+  });
+});
+
+describe('leader election: the renew deadline', () => {
+  const api = useApiServer();
+
+  it('a holder whose renewals hang stops leading at the renew deadline', async () => {
+    let cut = false;
+    // A partition: once cut, the holder's calls never answer (no error arrives to react to).
+    const hanging = new Promise<never>(() => {});
+    const client: LeaseClient = {
+      get: (...args) => (cut ? hanging : api.client.get(...args)),
+      create: (...args) => (cut ? hanging : api.client.create(...args)),
+      update: (...args) => (cut ? hanging : api.client.update(...args)),
+    };
+    const log: string[] = [];
+    const a = new LeaderElector({
+      client,
+      namespace: 'default',
+      name: 'deadline',
+      identity: 'a',
+      leaseDurationMs: 3000,
+      renewDeadlineMs: 1000,
+      retryPeriodMs: 100,
+      onStartedLeading: () => log.push('leads'),
+      onStoppedLeading: () => log.push('stops'),
+    });
+    a.start();
+    await eventually(() => assert.ok(a.isLeader));
+    cut = true;
+    await eventually(() => assert.equal(a.isLeader, false), { attempts: 200 });
+    assert.deepEqual(log, ['leads', 'stops']);
   });
 });

@@ -77,3 +77,40 @@ describe('a gateway identity', () => {
     assert.deepEqual(await admin.json(), { totals: [1_000_500] });
   });
 });
+
+describe('a controller identity', () => {
+  let t: TestApiServer;
+  const CONTROLLER = 'system:serviceaccount:gatehouse-system:gatehouse-controller';
+  const send = (method: string, path: string, body: unknown, token?: string) =>
+    t.request(path, { method, headers: JSON_TYPE, body: JSON.stringify(body) }, token);
+  const lease = (name: string) => ({
+    apiVersion: 'coordination.k8s.io/v1',
+    kind: 'Lease',
+    metadata: { name, namespace: 'default' },
+    spec: { holderIdentity: 'controller-1', leaseDurationSeconds: 15 },
+  });
+
+  before(async () => {
+    t = await startTestApiServer('memory', {
+      tokens: [`controller-token,${CONTROLLER},ctrl-uid,"system:serviceaccounts"`],
+    });
+  });
+  after(() => t?.stop());
+
+  it('reads and writes only its leader election Lease by name', async () => {
+    const created = await send('POST', LEASES, lease('gatehouse-controller'), 'controller-token');
+    assert.equal(created.status, 201);
+    const renewed = { ...lease('gatehouse-controller'), ...((await created.json()) as object) };
+    assert.equal((await send('PUT', `${LEASES}/gatehouse-controller`, renewed, 'controller-token')).status, 200);
+    assert.equal((await send('POST', LEASES, lease('gatehouse-garbage-collector'))).status, 201);
+    const read = await t.request(`${LEASES}/gatehouse-garbage-collector`, {}, 'controller-token');
+    assert.equal(read.status, 403);
+    const taken = await send(
+      'PUT',
+      `${LEASES}/gatehouse-garbage-collector`,
+      lease('gatehouse-garbage-collector'),
+      'controller-token',
+    );
+    assert.equal(taken.status, 403);
+  });
+});

@@ -6,7 +6,12 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { resolve } from 'node:path';
 import { tryParseDuration } from '../api/duration.ts';
-import { CONTROLLER_LEADER_ELECTION as ELECTION, type GitOpsController, type LeaderElectionSettings, startController } from '../gitops/manager.ts';
+import {
+  CONTROLLER_LEADER_ELECTION as ELECTION,
+  type GitOpsController,
+  type LeaderElectionSettings,
+  startController,
+} from '../gitops/manager.ts';
 import { logger, port, stopOnSignals } from './process.ts';
 import { checkCredentials, COMPONENT_KUBECONFIG_HELP, componentKubeconfig } from './target.ts';
 
@@ -25,7 +30,8 @@ interface ControllerFlags {
 
 function duration(value: string): number {
   const ms = tryParseDuration(value);
-  if (ms === undefined || ms <= 0) throw new InvalidArgumentError(`"${value}" is not a positive duration such as "15s"`);
+  if (ms === undefined || ms <= 0)
+    throw new InvalidArgumentError(`"${value}" is not a positive duration such as "15s"`);
   return ms;
 }
 
@@ -63,9 +69,24 @@ export function registerControllerCommand(program: Command): void {
     .option('--concurrency <n>', 'reconciles at once per kind', (v) => Number.parseInt(v, 10), 4)
     .option('--leader-elect [bool]', 'reconcile only while holding the controller Lease (replicas)', bool, true)
     .option('--leader-election-namespace <ns>', 'namespace of the Lease', ELECTION.namespace)
-    .option('--leader-election-lease-duration <d>', 'how long a Lease holds without renewal', duration, ELECTION.leaseDurationMs)
-    .option('--leader-election-renew-deadline <d>', 'how long the leader tries to renew before it exits', duration, ELECTION.renewDeadlineMs)
-    .option('--leader-election-retry-period <d>', 'how often the Lease is renewed or tried for', duration, ELECTION.retryPeriodMs)
+    .option(
+      '--leader-election-lease-duration <d>',
+      'how long a Lease holds without renewal',
+      duration,
+      ELECTION.leaseDurationMs,
+    )
+    .option(
+      '--leader-election-renew-deadline <d>',
+      'how long the leader tries to renew before it exits',
+      duration,
+      ELECTION.renewDeadlineMs,
+    )
+    .option(
+      '--leader-election-retry-period <d>',
+      'how often the Lease is renewed or tried for',
+      duration,
+      ELECTION.retryPeriodMs,
+    )
     .action(async (flags: ControllerFlags) => {
       const kubeconfig = await componentKubeconfig(flags.kubeconfig);
       await checkCredentials(kubeconfig);

@@ -9,7 +9,7 @@ import { isSharedStorage, openStorage } from '../storage/open.ts';
 import { startGateway, type Gateway } from '../gateway/server.ts';
 import { loadKubeconfig } from '../client/kubeconfig.ts';
 import { KubeClient } from '../client/rest.ts';
-import { startController, type GitOpsController } from '../gitops/manager.ts';
+import { CONTROLLER_LEADER_ELECTION, startController, type GitOpsController } from '../gitops/manager.ts';
 import { startDemo, type Demo } from './demo.ts';
 import { registerApiKeyCommand } from './apikey-command.ts';
 import { apiServerMode, clusterOf, type ModeFlags } from './apiserver-mode.ts';
@@ -21,6 +21,7 @@ import {
   type AuditFlags,
 } from './audit-command.ts';
 import { addAuthenticationOptions, authenticationOf, type AuthenticationFlags } from './authentication-options.ts';
+import { addDelegationOptions, delegationOf, type DelegationFlags } from './delegation-options.ts';
 import { startComponentIdentities } from './component-identities.ts';
 import { registerControllerCommand } from './controller-command.ts';
 import { CommandFailure, explainFailure } from './failure.ts';
@@ -42,7 +43,9 @@ async function servingCert(dataDir: string, certFile?: string, keyFile?: string)
 const program = new Command('gatehouse').description('GitOps-native API management for Kubernetes').version('0.1.0');
 
 withAuditFlags(
-  addAuthenticationOptions(program.command('apiserver').description('serve the Gatehouse Kubernetes-compatible API')),
+  addDelegationOptions(
+    addAuthenticationOptions(program.command('apiserver').description('serve the Gatehouse Kubernetes-compatible API')),
+  ),
 )
   .option(
     '--mode <mode>',
@@ -72,16 +75,21 @@ withAuditFlags(
         tlsCertFile?: string;
         tlsPrivateKeyFile?: string;
       } & AuthenticationFlags &
+        DelegationFlags &
         AuditFlags &
         ModeFlags,
     ) => {
       const dataDir = resolve(opts.dataDir);
       const cluster = await clusterOf(opts);
-      const authentication = await authenticationOf(dataDir, opts);
+      // Aggregated: the cluster authenticates and authorizes, instead of the token file, client CA and RBAC.
+      const delegatedAccess = await delegationOf(opts, { ...opts, cluster }, (err, what) =>
+        logger.warn({ err }, `${what}: the cluster could not be asked`),
+      );
+      const authentication = delegatedAccess ? { delegatedAccess } : await authenticationOf(dataDir, opts);
       const audit = await auditLogOptions(opts);
       const tls = await servingCert(dataDir, opts.tlsCertFile, opts.tlsPrivateKeyFile);
       const storage = await openStorage(opts.storage, { dataDir, logger });
-      if (!opts.tokenFile && !opts.clientCaFile) {
+      if (!delegatedAccess && !opts.tokenFile && !opts.clientCaFile) {
         logger.warn(
           'no --token-file or --client-ca-file: authentication is disabled, every request acts as an administrator',
         );
@@ -211,12 +219,15 @@ withAuditFlags(
       try {
         const kubeconfig = identities.controllerKubeconfig;
         const { hookPort, bind: host } = opts;
+        // One controller, still elected: a second `up` or a `gatehouse controller` on the same API server waits.
         controller = await startController({
           kubeconfig,
           dataDir: join(dataDir, 'controller'),
           hookPort,
           host,
           logger,
+          leaderElection: CONTROLLER_LEADER_ELECTION,
+          onLostLeadership: () => process.kill(process.pid, 'SIGTERM'),
         });
       } catch (err) {
         identities.close();

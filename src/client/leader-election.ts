@@ -18,6 +18,9 @@ export interface LeaderElectionOptions {
   identity: string;
   /** How long a lease holds without renewal. Default 15 s. */
   leaseDurationMs?: number;
+  /** How long a holder goes on trying to renew before it stops leading, shorter than the lease duration so it
+   * stops before another replica may take over. Default 10 s (client-go's RenewDeadline). */
+  renewDeadlineMs?: number;
   /** How often the holder renews and candidates retry. Default 2 s. */
   retryPeriodMs?: number;
   onStartedLeading(): void;
@@ -34,11 +37,15 @@ export class LeaderElector {
   /** The record last seen and when this replica saw it change. */
   private observed?: { record: string; at: number };
   private lastRenewed = 0;
+  /** Ends the leadership when no renewal succeeds within the renew deadline, even while an attempt still hangs. */
+  private deadline?: NodeJS.Timeout;
   private readonly durationMs: number;
+  private readonly renewDeadlineMs: number;
   private readonly retryMs: number;
 
   constructor(private readonly options: LeaderElectionOptions) {
     this.durationMs = options.leaseDurationMs ?? 15_000;
+    this.renewDeadlineMs = Math.min(options.renewDeadlineMs ?? 10_000, this.durationMs);
     this.retryMs = options.retryPeriodMs ?? 2_000;
   }
 
@@ -51,8 +58,6 @@ export class LeaderElector {
       this.inflight = this.attempt()
         .catch((err: unknown) => this.options.onError?.(err))
         .finally(() => {
-          // A holder that could not renew within the lease duration must assume another replica took over.
-          if (this.leading && Date.now() - this.lastRenewed > this.durationMs) this.setLeading(false);
           if (!this.stopped) this.timer = setTimeout(tick, this.retryMs).unref();
         });
     };
@@ -63,6 +68,7 @@ export class LeaderElector {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearTimeout(this.deadline);
     await this.inflight;
     this.setLeading(false);
     if (this.lastRenewed === 0) return;
@@ -122,6 +128,9 @@ export class LeaderElector {
       const written = await send();
       this.observed = { record: JSON.stringify(written.spec ?? {}), at: Date.now() };
       this.lastRenewed = Date.now();
+      clearTimeout(this.deadline);
+      // A holder that could not renew within the deadline must assume another replica takes over.
+      this.deadline = setTimeout(() => this.setLeading(false), this.renewDeadlineMs).unref();
       if (!this.stopped) this.setLeading(true);
     } catch (err) {
       // Another replica wrote first: it holds the lease now.

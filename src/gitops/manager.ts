@@ -139,9 +139,10 @@ export async function startController(options: ControllerOptions): Promise<GitOp
     onError,
   });
 
+  const sourceReconciler = new GitRepositoryReconciler({ client, events, redactor, logger, dataDir: artifacts });
   const sourceController = new Controller({
     name: 'gitrepository',
-    reconciler: new GitRepositoryReconciler({ client, events, redactor, logger, dataDir: artifacts }),
+    reconciler: sourceReconciler,
     logger,
     concurrency: options.concurrency,
     backoff: options.backoff,
@@ -157,7 +158,7 @@ export async function startController(options: ControllerOptions): Promise<GitOp
     events,
     redactor,
     logger,
-    dataDir: artifacts,
+    artifact: (repo) => sourceReconciler.artifactDir(repo),
     live: liveOwned(owned),
   });
   const syncController = new Controller({ name: 'sync', reconciler: syncReconciler, logger, concurrency, backoff })

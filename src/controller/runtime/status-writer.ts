@@ -2,7 +2,9 @@
 // patch (RFC 7386) from the status the caller read to the one it computed, guarded by the
 // resourceVersion it read: on 409 the object is read again and, unless its status already
 // is the wanted one, patched again from there, so the stored status ends up exactly equal
-// to `status` (fields the caller dropped are removed, not merged over). A 404 means the
+// to `status` (fields the caller dropped are removed, not merged over) — or, with `rebase`, to the
+// status rebase computes from the one stored then, so what another writer added meanwhile (a
+// history entry) is built upon rather than undone. A 404 means the
 // object was deleted meanwhile: there is nothing to report on, and that is not an error.
 import { isDeepStrictEqual } from 'node:util';
 import type { KubeObject } from '../../api/kind.ts';
@@ -28,12 +30,15 @@ export async function writeStatus<T extends KubeObject & { status?: object }>(
   ref: ResourceRef,
   obj: T,
   status: NonNullable<T['status']>,
+  rebase?: (stored: T['status']) => NonNullable<T['status']>,
 ): Promise<StatusWrite<T>> {
   // Through JSON, as the server will see it: an `undefined` field is an absent one.
-  const wanted = JSON.parse(JSON.stringify(status)) as object;
+  const asStored = (s: object) => JSON.parse(JSON.stringify(s)) as object;
+  let wanted = asStored(status);
   const { name, namespace } = obj.metadata;
   let base = obj;
   for (let attempt = 0; ; attempt++) {
+    if (attempt > 0 && rebase) wanted = asStored(rebase(base.status));
     if (isDeepStrictEqual(base.status ?? {}, wanted)) return { outcome: 'unchanged', object: base };
     const patch = {
       metadata: { resourceVersion: base.metadata.resourceVersion },

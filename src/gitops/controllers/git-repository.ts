@@ -3,6 +3,11 @@
 // and status.artifact as they were, so nothing downstream is removed or changed; only the
 // Ready condition tells what went wrong (the message names the host, the fingerprint
 // offered, the ref — never a credential).
+//
+// An artifact is reproducible from its revision: a replica that lacks the one status.artifact
+// names (another replica fetched it before this one took over) fetches that commit again and
+// checks it against status.artifact.digest (artifactDir), so artifacts need no shared disk.
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { secretKind, type Secret } from '../../api/core/secret/index.ts';
 import { parseDuration } from '../../api/duration.ts';
@@ -99,7 +104,7 @@ export class GitRepositoryReconciler implements Reconciler {
       throw err;
     }
 
-    const workDir = join(dataDir, 'gitrepositories', request.namespace, request.name);
+    const workDir = workDirOf(dataDir, repo);
     try {
       const result = await checkout({
         url: repo.spec.url,
@@ -144,6 +149,38 @@ export class GitRepositoryReconciler implements Reconciler {
     }
   }
 
+  /** The directory of `repo`'s status.artifact on this replica's disk, fetched again by its commit when this
+   * replica lacks it. Throws when it cannot be fetched, or when what was fetched is not what status records. */
+  async artifactDir(repo: GitRepository): Promise<string> {
+    const artifact = repo.status?.artifact;
+    if (!artifact?.path)
+      throw new Error(`GitRepository ${repo.metadata.namespace}/${repo.metadata.name} has no artifact`);
+    const dir = join(this.deps.dataDir, artifact.path);
+    if (
+      await stat(dir).then(
+        (s) => s.isDirectory(),
+        () => false,
+      )
+    )
+      return dir;
+    const id = `GitRepository ${repo.metadata.namespace}/${repo.metadata.name}`;
+    const commit = /sha1:([0-9a-f]{40})$/.exec(artifact.revision)?.[1];
+    if (!commit) throw new Error(`${id}: status.artifact.revision "${artifact.revision}" names no commit`);
+    const result = await checkout({
+      url: repo.spec.url,
+      ref: { commit },
+      auth: await this.credentials(repo),
+      timeoutMs: parseDuration(repo.spec.timeout),
+      workDir: workDirOf(this.deps.dataDir, repo),
+      lastRevision: artifact.revision,
+    });
+    if (result.digest !== artifact.digest)
+      throw new Error(
+        `${id}: revision ${artifact.revision} fetched again has digest ${result.digest}, not ${artifact.digest}`,
+      );
+    return result.path;
+  }
+
   /** The transport credentials from spec.secretRef, remembered for redaction. */
   private async credentials(repo: GitRepository): Promise<GitAuth | undefined> {
     const ref = repo.spec.secretRef;
@@ -163,6 +200,10 @@ export class GitRepositoryReconciler implements Reconciler {
     }
     return authFromSecretData(data, ref.name);
   }
+}
+
+function workDirOf(dataDir: string, repo: GitRepository): string {
+  return join(dataDir, 'gitrepositories', repo.metadata.namespace ?? 'default', repo.metadata.name ?? '');
 }
 
 function relativeTo(root: string, path: string): string {

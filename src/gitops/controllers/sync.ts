@@ -13,7 +13,6 @@
 // A Sync carries a finalizer: deleting a Sync with `prune: true` first deletes the objects of
 // its inventory that still carry its labels (Flux's garbage collection), then lets the Sync
 // go. With `prune: false`, or while suspended, its objects are left in place.
-import { join } from 'node:path';
 import { parseDuration } from '../../api/duration.ts';
 import { gitRepositoryKind, type GitRepository } from '../../api/kinds/git-repository/index.ts';
 import type { KubeObject } from '../../api/kind.ts';
@@ -81,8 +80,8 @@ export interface SyncReconcilerDeps {
   events: EventRecorder;
   redactor: Redactor;
   logger: RuntimeLogger;
-  /** Root of the artifacts the GitRepository reconciler keeps. */
-  dataDir: string;
+  /** The directory of a GitRepository's status.artifact on this replica's disk (fetched when it lacks it). */
+  artifact(repo: GitRepository): Promise<string>;
   /** An owned object as the controller's watch cache holds it, by inventory id. */
   live(id: string): KubeObject | undefined;
 }
@@ -135,7 +134,18 @@ export class SyncReconciler implements Reconciler {
     const status: SyncStatus = structuredClone(sync.status ?? {});
     const target = { ...sync, status };
     const interval = { requeueAfterMs: parseDuration(sync.spec.interval) };
-    const report = () => writeStatus(client, syncKind, sync, status);
+    // The entry this reconcile adds to status.history, added again onto the stored history when a status write
+    // conflicts: entries another replica wrote meanwhile stay, and a no-op after its apply adds none.
+    let added: NewHistoryEntry | undefined;
+    const addHistory = (entry: SyncHistoryEntry, changed: boolean | undefined) => {
+      added = { entry, changed };
+      status.history = withHistory(status.history, added);
+    };
+    const report = () =>
+      writeStatus(client, syncKind, sync, status, (stored) => ({
+        ...status,
+        history: withHistory(stored?.history, added),
+      }));
 
     // 1. The source's artifact.
     const source = await this.source(sync);
@@ -184,7 +194,6 @@ export class SyncReconciler implements Reconciler {
       const message = this.deps.redactor.redact(`revision ${source.revision}: ${(err as Error).message}`);
       markFailed(target, reason, message);
       addHistory(
-        status,
         {
           revision: source.revision,
           digest: source.digest,
@@ -219,7 +228,6 @@ export class SyncReconciler implements Reconciler {
     status.lastAppliedRevision = source.revision;
     status.inventory = { entries: changes.inventory };
     addHistory(
-      status,
       {
         revision: source.revision,
         digest: source.digest,
@@ -324,12 +332,7 @@ export class SyncReconciler implements Reconciler {
       const message = `GitRepository ${namespace}/${ref.name} has no artifact yet${why}`;
       return { ok: false, reason: SyncReason.ArtifactNotReady, message };
     }
-    return {
-      ok: true,
-      revision: artifact.revision,
-      digest: artifact.digest,
-      dir: join(this.deps.dataDir, artifact.path),
-    };
+    return { ok: true, revision: artifact.revision, digest: artifact.digest, dir: await this.deps.artifact(repo) };
   }
 
   private build(sync: Sync, dir: string): Promise<Manifest[]> {
@@ -382,21 +385,27 @@ function ownerOf(sync: Sync) {
   return { name: sync.metadata.name!, namespace: sync.metadata.namespace ?? 'default' };
 }
 
+interface NewHistoryEntry {
+  entry: SyncHistoryEntry;
+  /** Whether the apply wrote anything; undefined for a failure. */
+  changed: boolean | undefined;
+}
+
 /**
- * Prepends `entry`, keeping HISTORY_LIMIT entries. A reconcile that changed nothing, or
+ * `history` with `added` prepended, keeping HISTORY_LIMIT entries. A reconcile that changed nothing, or
  * failed the same way again, adds no entry, so the history lists applies and failures, not
  * polls (and a poll writes no status).
  */
-function addHistory(status: SyncStatus, entry: SyncHistoryEntry, changed: boolean | undefined): void {
-  const history = status.history ?? [];
+function withHistory(history: SyncHistoryEntry[] = [], added: NewHistoryEntry | undefined): SyncHistoryEntry[] {
+  if (!added) return history;
+  const { entry, changed } = added;
   const newest = history[0];
   const repeat =
     newest &&
     newest.revision === entry.revision &&
     newest.status === entry.status &&
     (entry.status === 'Failed' ? newest.message === entry.message : changed === false);
-  if (repeat) return;
-  status.history = [entry, ...history].slice(0, HISTORY_LIMIT);
+  return repeat ? history : [entry, ...history].slice(0, HISTORY_LIMIT);
 }
 
 function describeCounts(changes: ChangeSet): string {

@@ -81,6 +81,9 @@ const GATEWAY_RULES: PolicyRule[] = [
 /** As kube's leader-election roles: creating a Lease cannot be limited by name (a create has none), the reads
  * and writes after it are limited to the status Lease. A gateway serving one namespace or selector elects over
  * a Lease of its own name, granted by a Role of its own (docs/operations.md). */
+/** The Lease GitOps controller replicas elect their leader on (gitops/manager.ts). */
+export const CONTROLLER_LEASE = 'gatehouse-controller';
+
 const GATEWAY_LEASE_RULES: PolicyRule[] = [
   rule(['coordination.k8s.io'], ['leases'], ['create']),
   rule(['coordination.k8s.io'], ['leases'], ['get', 'update'], [GATEWAY_STATUS_LEASE]),
@@ -92,7 +95,9 @@ const GATEWAY_LEASE_RULES: PolicyRule[] = [
 const CONTROLLER_RULES: PolicyRule[] = [
   rule([GATEHOUSE], [...withStatus(GATEHOUSE_KINDS), 'subresourcerequests', 'subresourcerequests/status'], ALL_VERBS),
   rule([''], ['namespaces', 'secrets', 'configmaps', 'serviceaccounts', 'events'], ALL_VERBS),
-  rule(['coordination.k8s.io'], ['leases'], ALL_VERBS),
+  // Its replicas' leader election Lease only (a create cannot be limited to a name).
+  rule(['coordination.k8s.io'], ['leases'], ['create']),
+  rule(['coordination.k8s.io'], ['leases'], ['get', 'update'], [CONTROLLER_LEASE]),
   rule([RBAC_GROUP], ['roles', 'rolebindings', 'clusterroles', 'clusterrolebindings'], READ),
   // A Sync with spec.serviceAccountName is applied as that ServiceAccount.
   rule([''], ['serviceaccounts'], ['impersonate']),
