@@ -13,6 +13,7 @@ import { KubeClient } from '../src/client/rest.ts';
 import { startGateway, type Gateway } from '../src/gateway/server.ts';
 import { startTestApiServer, type TestApiServer } from './support/apiserver.ts';
 import { eventually } from './support/eventually.ts';
+import { storageSpec, TEST_STORAGES, type TestStorage } from './support/storages.ts';
 import {
   apiDefinition,
   call,
@@ -27,7 +28,7 @@ import {
 const logLines: Array<Record<string, unknown>> = [];
 const logger = pino({ level: 'info' }, { write: (line: string) => void logLines.push(JSON.parse(line)) });
 
-describe('gateway', () => {
+const scenarios = (storage: TestStorage) => () => {
   let t: TestApiServer;
   let client: KubeClient;
   let gw: Gateway;
@@ -56,7 +57,8 @@ describe('gateway', () => {
   }
 
   before(async () => {
-    t = await startTestApiServer();
+    logLines.length = 0;
+    t = await startTestApiServer(await storageSpec(storage));
     client = new KubeClient(await loadKubeconfig(t.kubeconfigPath));
     [a, b] = await Promise.all([startUpstream('a'), startUpstream('b')]);
     gw = await startGateway({ kubeconfig: t.kubeconfigPath, port: 0, dataDir: t.dir, logger });
@@ -475,7 +477,9 @@ describe('gateway', () => {
     assert.match(metrics.text, /^gatehouse_gateway_apiserver_connected 1$/m);
     assert.equal((await call(gw.url, '/metrics')).status, 404);
   });
-});
+};
+
+for (const storage of TEST_STORAGES) describe(`gateway on ${storage}`, scenarios(storage));
 
 describe('gateway without its API server', () => {
   it('keeps serving when the API server stops, and restarts from the last good config', async () => {
