@@ -222,6 +222,83 @@ describe('server-side apply', () => {
     assert.ok(other.fieldsV1['f:spec']['f:upstream'], 'the fields both applied stay shared');
   });
 
+  it('keeps at most 10 Update managers: the oldest merge into ancient-changes, as kube-apiserver', async () => {
+    const created = await send(CM, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'crowded' }, data: { seed: 'x' } }),
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const managers = Array.from({ length: 11 }, (_, i) => `m${String(i).padStart(2, '0')}`);
+    let body: Obj = {};
+    for (const manager of managers) {
+      const patched = await send(`${CM}/crowded?fieldManager=${manager}`, {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/merge-patch+json' },
+        body: JSON.stringify({ data: { [manager]: 'x' } }),
+      });
+      assert.equal(patched.status, 200, JSON.stringify(patched.body));
+      body = patched.body;
+    }
+    // 12 Update managers with the creator: the oldest merge into one bucket until 10 are left (which ones depends
+    // on the seconds the writes took; src/api/apply/managers.test.ts checks the order), and no field loses its owner.
+    const recorded = entries(body);
+    assert.equal(recorded.length, 10);
+    assert.deepEqual(
+      recorded.filter((e) => e.manager === 'ancient-changes').map((e) => [e.operation, e.apiVersion]),
+      [['Update', 'v1']],
+    );
+    const owned = recorded.flatMap((e) => Object.keys(e.fieldsV1['f:data']).filter((k) => k !== '.'));
+    assert.deepEqual(owned.sort(), ['seed', ...managers].map((k) => `f:${k}`).sort());
+    assert.ok(
+      recorded.some((e) => e.manager === 'm10'),
+      'the newest manager keeps its own entry',
+    );
+  });
+
+  it('an object no one manages stays so on update; its first apply conflicts with before-first-apply', async () => {
+    const path = `${CM}/unmanaged`;
+    const object = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'unmanaged' }, data: { a: '1', b: '2' } };
+    const post = { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(object) };
+    assert.equal((await send(CM, post)).status, 201);
+    const merge = (patch: Obj) =>
+      send(path, {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/merge-patch+json' },
+        body: JSON.stringify(patch),
+      });
+    // The Kubernetes documentation, "Server-Side Apply", "Clearing managedFields": [{}] strips them entirely.
+    const cleared = await merge({ metadata: { managedFields: [{}] } });
+    assert.equal(cleared.status, 200, JSON.stringify(cleared.body));
+    assert.equal(cleared.body.metadata.managedFields, undefined);
+    const updated = await merge({ data: { b: '3' } });
+    assert.equal(updated.body.metadata.managedFields, undefined, 'an update of an unmanaged object records nothing');
+
+    const config = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'unmanaged' }, data: { a: 'changed' } };
+    const refused = await apply(path, config, 'fieldManager=mine');
+    assert.equal(refused.status, 409, JSON.stringify(refused.body));
+    assert.match(refused.body.message, /^Apply failed with 1 conflict: conflict with "before-first-apply" using v1/);
+    assert.match(refused.body.message, /: \.data\.a$/);
+    const same = await apply(path, { ...config, data: { a: '1' } }, 'fieldManager=mine');
+    assert.equal(same.status, 200, JSON.stringify(same.body));
+    assert.deepEqual(entries(same.body), [
+      {
+        manager: 'mine',
+        operation: 'Apply',
+        apiVersion: 'v1',
+        fieldsType: 'FieldsV1',
+        fieldsV1: { 'f:data': { 'f:a': {} } },
+      },
+      {
+        manager: 'before-first-apply',
+        operation: 'Update',
+        apiVersion: 'v1',
+        fieldsType: 'FieldsV1',
+        fieldsV1: { 'f:data': { '.': {}, 'f:a': {}, 'f:b': {} } },
+      },
+    ]);
+  });
+
   it('a field a manager no longer applies is removed, unless another manager owns it', async () => {
     const headers = { set: { 'x-a': '1', 'x-b': '2' } };
     const first = await apply(

@@ -2,8 +2,17 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { JSONSchema } from '../kind.ts';
 import { array, integer, map, object, string } from '../schema/build.ts';
-import { pathString } from './field-set.ts';
-import { ApplyConflictError, applyConfig, recordUpdate, type Managers, type ManagerIdentity } from './managers.ts';
+import { fieldElement, FieldSet, pathString } from './field-set.ts';
+import {
+  ApplyConflictError,
+  applyConfig,
+  capUpdateManagers,
+  identityKey,
+  recordUpdate,
+  type ManagedEntry,
+  type Managers,
+  type ManagerIdentity,
+} from './managers.ts';
 import { compare, duplicateItems, fieldsOf, merge } from './typed.ts';
 
 // The parts of apps/v1 Deployment these tests touch, with the list types kube declares for them.
@@ -196,4 +205,28 @@ test('repeated items of set and associative lists are found with their field pat
     { field: 'metadata.finalizers[2]', repeated: '"a"' },
     { field: 'spec.template.spec.containers[2]', repeated: '{"name":"x"}' },
   ]);
+});
+
+test("kube's cap on Update managers: the oldest merge into ancient-changes per API version, Apply entries stay", () => {
+  const entry = (manager: string, second: number, apiVersion = 'v1', operation: 'Update' | 'Apply' = 'Update') => {
+    const fields = FieldSet.of([[fieldElement('data'), fieldElement(manager)]]);
+    const time = `2026-01-02T03:04:${String(second).padStart(2, '0')}Z`;
+    return { manager, operation, apiVersion, time, fields } satisfies ManagedEntry;
+  };
+  const of = (entries: ManagedEntry[]): Managers => new Map(entries.map((e) => [identityKey(e), e]));
+  // u09 is the oldest by time; u00 and u01 tie on time and go by name; u02 is of another version.
+  const updates = [entry('u09', 1), entry('u00', 2), entry('u01', 2), entry('u02', 3, 'v2')];
+  const later = Array.from({ length: 8 }, (_, i) => entry(`w${i}`, 10 + i));
+  const capped = capUpdateManagers(of([...updates, ...later, entry('applier', 0, 'v1', 'Apply')]), 10);
+  const summary = [...capped.values()].map((e) => `${e.manager} ${e.operation} ${e.apiVersion} ${e.time?.slice(-3)}`);
+  // 12 Updates: u09 stays first of v1 until u00 joins it; u01 joins the bucket next; u02 (v2) is not needed.
+  assert.deepEqual(summary.sort(), [
+    'ancient-changes Update v1 02Z',
+    'applier Apply v1 00Z',
+    'u02 Update v2 03Z',
+    ...later.map((e) => `${e.manager} Update v1 ${e.time.slice(-3)}`),
+  ]);
+  const bucket = capped.get(identityKey({ manager: 'ancient-changes', operation: 'Update', apiVersion: 'v1' }));
+  assert.deepEqual(bucket?.fields.toFieldsV1(), { 'f:data': { 'f:u00': {}, 'f:u01': {}, 'f:u09': {} } });
+  assert.equal(capUpdateManagers(of(later), 10).size, 8, 'under the cap nothing changes');
 });

@@ -127,3 +127,50 @@ export function applyConfig(
   result.set(key, { ...self, time: unchanged ? previous.time : now, fields: applied });
   return { object, managers: result };
 }
+
+/** kube's DefaultMaxUpdateManagers: Update entries kept apart; older ones merge into per-version buckets. */
+export const MAX_UPDATE_MANAGERS = 10;
+/** The manager the oldest Update entries merge into (kube's oldUpdatesManagerName). */
+export const ANCIENT_CHANGES = 'ancient-changes';
+
+/**
+ * kube's capManagersManager: with more than `max` Update entries, the oldest (by time, then manager) merge
+ * into an `ancient-changes` Update entry of their API version until at most `max` are left. As in kube, the
+ * first oldest entry of a version stays as it is until a second one of that version needs merging; the bucket
+ * then takes both, with the time of the newer.
+ */
+export function capUpdateManagers(managers: Managers, max = MAX_UPDATE_MANAGERS): Managers {
+  const updaters = [...managers.entries()].filter(([, e]) => e.operation === 'Update');
+  if (updaters.length <= max) return managers;
+  const seconds = (e: ManagedEntry) => (e.time ? Math.floor(Date.parse(e.time) / 1000) : 0);
+  updaters.sort(
+    ([, p], [, q]) => seconds(p) - seconds(q) || (p.manager < q.manager ? -1 : p.manager > q.manager ? 1 : 0),
+  );
+  const result: Managers = new Map(managers);
+  const firstOfVersion = new Map<string, string>();
+  let length = updaters.length;
+  for (const [key, entry] of updaters) {
+    if (length <= max) break;
+    const first = firstOfVersion.get(entry.apiVersion);
+    if (first === undefined) {
+      firstOfVersion.set(entry.apiVersion, key);
+      continue;
+    }
+    const bucket: ManagerIdentity = { manager: ANCIENT_CHANGES, operation: 'Update', apiVersion: entry.apiVersion };
+    const bucketKey = identityKey(bucket);
+    if (!result.has(bucketKey)) {
+      const moved = result.get(first) as ManagedEntry;
+      result.delete(first);
+      result.set(bucketKey, { ...bucket, ...(moved.time ? { time: moved.time } : {}), fields: moved.fields });
+    }
+    const held = result.get(bucketKey) as ManagedEntry;
+    result.set(bucketKey, {
+      ...held,
+      ...(entry.time ? { time: entry.time } : {}),
+      fields: entry.fields.union(held.fields),
+    });
+    result.delete(key);
+    length--;
+  }
+  return result;
+}

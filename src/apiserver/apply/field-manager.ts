@@ -13,6 +13,7 @@ import { fieldElement, FieldSet, FieldsV1Error, pathString } from '../../api/app
 import {
   ApplyConflictError,
   applyConfig,
+  capUpdateManagers,
   recordUpdate,
   type Conflict,
   type ManagedEntry,
@@ -51,6 +52,9 @@ const STRIPPED_METADATA = [
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
 const METADATA = FieldSet.of([[fieldElement('metadata')]]);
+
+/** The manager of an unmanaged object's fields at its first apply (kube's beforeApplyManagerName). */
+const BEFORE_FIRST_APPLY = 'before-first-apply';
 
 export type OptionsKind = 'CreateOptions' | 'UpdateOptions' | 'PatchOptions';
 
@@ -116,6 +120,12 @@ export class FieldManager {
   update(old: KubeObject | undefined, obj: KubeObject, options: ManagerOptions, subresource?: 'status'): void {
     const sent = subresource ? undefined : obj.metadata.managedFields;
     const managers = isReset(sent) ? new Map() : (decode(sent) ?? decode(old?.metadata.managedFields) ?? new Map());
+    if (old && managers.size === 0) {
+      // kube's skipNonAppliedManager: an existing object no one manages (stored before managedFields were
+      // recorded, or cleared by a client with `[{}]`) stays unmanaged until its first apply.
+      delete obj.metadata.managedFields;
+      return;
+    }
     const id = this.identity(managerName(options), 'Update', subresource);
     const live = old ? this.tracked(old, subresource) : {};
     const result = recordUpdate(this.schema, live, this.tracked(obj, subresource), managers, id, now());
@@ -130,9 +140,15 @@ export class FieldManager {
       throw errors.badRequest(`metadata.managedFields must be nil in an apply of ${what}`);
     }
     const base = live ?? config;
-    const managers = decode(live?.metadata.managedFields) ?? new Map();
+    let managers: Managers = decode(live?.metadata.managedFields) ?? new Map();
     const id = this.identity(managerName(options), 'Apply', subresource);
     const tracked = live ? this.tracked(live, subresource) : {};
+    if (live && managers.size === 0) {
+      // kube's skipNonAppliedManager: the fields of an object no one manages are owned, before its first
+      // apply, by an Update of the manager `before-first-apply`, so that apply conflicts with them.
+      const before = this.identity(BEFORE_FIRST_APPLY, 'Update', subresource);
+      managers = recordUpdate(this.schema, {}, tracked, managers, before, now());
+    }
     const run = (force: boolean) =>
       applyConfig(this.schema, tracked, this.tracked(config, subresource), managers, id, force, now());
     let result: ReturnType<typeof run>;
@@ -200,7 +216,8 @@ export class FieldManager {
     return obj;
   }
 
-  private store(obj: KubeObject, managers: Managers): void {
+  private store(obj: KubeObject, written: Managers): void {
+    const managers = capUpdateManagers(written);
     // metadata itself is never owned, only fields in it (kube's stripMeta manager strips the path).
     for (const [key, entry] of managers) managers.set(key, { ...entry, fields: entry.fields.difference(METADATA) });
     const entries = encode(managers);
