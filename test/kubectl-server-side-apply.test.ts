@@ -1,6 +1,6 @@
 // The real kubectl's server-side apply against the API server: create, update, a conflict
 // and --force-conflicts, two field managers sharing one object, a field removed by no longer
-// applying it, and kubectl diff --server-side.
+// applying it, kubectl diff --server-side, and ApplySets (apply --prune --applyset).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTestApiServer, type TestApiServer } from './support/apiserver.ts';
@@ -117,6 +117,35 @@ spec:
     assert.equal(obj.spec.listenPath, '/legacy2/');
     const kubectl = obj.metadata.managedFields.find((e: { manager: string }) => e.manager === 'kubectl');
     assert.deepEqual(kubectl.fieldsV1['f:spec']['f:listenPath'], {});
+  });
+
+  it('apply --prune --applyset: prunes what left the set, and nothing outside it', async () => {
+    // ApplySets are alpha in kubectl 1.32: enabled by this variable, which the kubectl processes inherit.
+    process.env.KUBECTL_APPLYSET = 'true';
+    const set = (apis: string[]) =>
+      [
+        ...apis.map((name) => manifest(`/${name}/`, '', name)),
+        'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: set-cfg\n',
+      ]
+        .map((doc) => doc.replace('metadata:\n', 'metadata:\n  namespace: default\n'))
+        .join('---\n');
+    const apply = ['apply', '--server-side', '--prune', '--applyset=release', '-n', 'default', '-f', '-'];
+    await api.kubectl(SSA, manifest('/outside/', '', 'outside'));
+    assert.match(
+      await api.kubectl(apply, set(['in-a', 'in-b'])),
+      /apidefinition.gatehouse.dev\/in-b serverside-applied/,
+    );
+    const pruned = await api.kubectl(apply, set(['in-a']));
+    assert.match(pruned, /^apidefinition.gatehouse.dev\/in-b pruned$/m);
+    assert.doesNotMatch(pruned, /outside|set-cfg pruned/);
+    const names = await api.kubectl(['get', 'apidefinitions', '-n', 'default', '-o', 'name']);
+    assert.ok(names.includes('apidefinition.gatehouse.dev/in-a') && names.includes('/outside'), names);
+    assert.ok(!names.includes('/in-b'), names);
+    // The parent Secret records the set as kubectl's ApplySet specification (KEP-3659) says.
+    const parent = JSON.parse(await api.kubectl(['get', 'secret', 'release', '-n', 'default', '-o', 'json']));
+    assert.match(parent.metadata.labels['applyset.kubernetes.io/id'], /^applyset-[\w-]+-v1$/);
+    const groupKinds = parent.metadata.annotations['applyset.kubernetes.io/contains-group-kinds'];
+    assert.equal(groupKinds, 'ApiDefinition.gatehouse.dev,ConfigMap');
   });
 
   it('applies core kinds too: a ConfigMap and a Namespace', async () => {
