@@ -122,7 +122,13 @@ async function gatewayProcess(kubeconfig: string, dataDir: string, extra: string
 
 /** Sends `count` GETs of `path` to `base` over `connections` keep-alive connections at
  * once; returns the statuses. */
-async function hammer(base: string, path: string, count: number, connections = 4): Promise<number[]> {
+async function hammer(
+  base: string,
+  path: string,
+  count: number,
+  connections = 4,
+  headers: Record<string, string> = {},
+): Promise<number[]> {
   const pool = new Pool(base, { connections });
   const statuses: number[] = [];
   let sent = 0;
@@ -131,7 +137,7 @@ async function hammer(base: string, path: string, count: number, connections = 4
       Array.from({ length: connections }, async () => {
         while (sent < count) {
           sent++;
-          const res = await pool.request({ method: 'GET', path });
+          const res = await pool.request({ method: 'GET', path, headers });
           await res.body.dump();
           statuses.push(res.statusCode);
         }
@@ -171,7 +177,7 @@ describe('limits shared by gateway processes', { timeout: 180_000 }, () => {
     await t.stop();
   });
 
-  it('enforces one rate limit across two gateway processes: not under the limit, not the limit each', async () => {
+  it('enforces one rate limit across two gateway processes at full speed: never over, within 10% under', async () => {
     // A window of an hour: crossing its boundary during the test lets in at most
     // 100 × (seconds the test runs) / 3600 more, less than one request.
     await create(
@@ -190,12 +196,12 @@ describe('limits shared by gateway processes', { timeout: 180_000 }, () => {
       const [a, b] = await Promise.all(gateways.map((g) => hammer(g.url, '/shared', 300)));
       const accepted = ok(a) + ok(b);
       const counts = `accepted ${accepted} (${ok(a)} + ${ok(b)}) of 600 against a limit of 100`;
-      // The bound of docs/operations.md: a process refuses only on counts that were admitted,
-      // so together at least the limit; it always sees its own counts, so each at most the
-      // limit; and the others' counts reach it within an exchange, so not each the limit.
-      assert.ok(accepted >= 100, `too few: ${counts}`);
-      assert.ok(ok(a) <= 100 && ok(b) <= 100, `one process alone over the limit: ${counts}`);
-      assert.ok(accepted < 200, `not shared: ${counts}`);
+      // The bound of docs/operations.md: every admission holds a slot the API server counted
+      // within the limit, so together at most the limit; slots a process holds unused are all
+      // that is lost, and both keep receiving requests until long after the limit, so those
+      // are used too: the limit, or a few under it, never 10% under.
+      assert.ok(accepted <= 100, `too many: ${counts}`);
+      assert.ok(accepted >= 90, `too few: ${counts}`);
       assert.ok(ok(a) > 0 && ok(b) > 0, 'both gateways served');
       assert.ok([...a, ...b].every((s) => s === 200 || s === 429));
       assert.deepEqual(await Promise.all(gateways.map((g) => g.stop())), [0, 0]);
@@ -258,22 +264,23 @@ describe('limits shared by gateway processes', { timeout: 180_000 }, () => {
     }
   });
 
-  it("keeps a killed gateway's counts once exchanged: SIGKILL loses only the unsent ones (~50 ms)", async () => {
+  it('keeps every count of a gateway killed right after serving: SIGKILL loses none, wastes a few slots', async () => {
     const spec = { listenPath: '/killed', auth: { type: 'apiKey' }, upstream: { targets: [{ url: upstream.url }] } };
     await create(apiDefinitionKind, apiDefinition('killed', spec));
-    const quota = { max: 5, per: '24h' };
-    await create(securityPolicyKind, object('SecurityPolicy', 'five-a-day', { apis: [{ name: 'killed' }], quota }));
-    await create(consumerKind, object('Consumer', 'brief', { policies: ['five-a-day'] }));
+    // Far from the limit, where counts used to wait up to one exchange period to be sent.
+    const quota = { max: 1000, per: '24h' };
+    await create(securityPolicyKind, object('SecurityPolicy', 'plenty', { apis: [{ name: 'killed' }], quota }));
+    await create(consumerKind, object('Consumer', 'brief', { policies: ['plenty'] }));
     const apiKey = await create(apiKeyKind, object('ApiKey', 'brief-1', { consumer: 'brief' }));
     const headers = { 'x-api-key': (apiKey.status as { key: string }).key };
     const killed = await gatewayProcess(t.kubeconfigPath, `${t.dir}/gw-killed`);
+    let served = 1;
     try {
-      const served = async () => assert.equal((await call(killed.url, '/killed', { headers })).status, 200);
-      await eventually(served, { attempts: 200 });
-      for (let i = 0; i < 2; i++) await served();
-      // No more traffic: the periodic exchange alone sends the three counts.
-      const metrics = async () => (await call(killed.internalUrl, '/metrics')).text;
-      await eventually(async () => assert.match(await metrics(), /^gatehouse_gateway_limit_counts_unsent 0$/m));
+      await eventually(async () => assert.equal((await call(killed.url, '/killed', { headers })).status, 200), {
+        attempts: 200,
+      });
+      // Killed the moment the last answer arrives, before any periodic exchange could follow.
+      served += ok(await hammer(killed.url, '/killed', 40, 4, headers));
     } finally {
       killed.proc.kill('SIGKILL');
       await once(killed.proc, 'exit');
@@ -283,8 +290,14 @@ describe('limits shared by gateway processes', { timeout: 180_000 }, () => {
     const next = await startGateway({ kubeconfig: t.kubeconfigPath, port: 0, dataDir, logger });
     try {
       const answer = await call(next.url, '/killed', { headers });
-      const remaining = [answer.status, answer.headers['ratelimit-remaining']];
-      assert.deepEqual(remaining, [200, '1'], 'the three counts of the killed gateway are kept');
+      assert.equal(answer.status, 200);
+      const counted = 1000 - 1 - Number(answer.headers['ratelimit-remaining']);
+      // docs/operations.md: every admission was counted before it was made; the slots the
+      // killed gateway held unused are counted too: at most twice what it used since it last
+      // asked for slots, plus one.
+      assert.equal(served, 41);
+      assert.ok(counted >= served, `counted ${counted} of the ${served} served: counts were lost`);
+      assert.ok(counted <= 3 * served + 1, `counted ${counted} for ${served} served: too many slots wasted`);
     } finally {
       await next.close();
     }

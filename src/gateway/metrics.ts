@@ -20,7 +20,7 @@ export class Metrics {
   /** Requests a target failed, by API, target URL and error code. */
   private readonly failures = new Map<string, number>();
   apiServerConnected = false;
-  counters: CounterStats = { shared: true, failures: 0, unsent: 0 };
+  counters: CounterStats = { shared: true, failures: 0, unsent: 0, dropped: 0 };
   statusWriter: StatusReporterStats = { leading: false, writes: 0, failures: 0 };
 
   observe(api: string, status: number, seconds: number): void {
@@ -100,6 +100,11 @@ export class Metrics {
       'gatehouse_gateway_limit_counts_unsent',
       'Requests counted against limits and quotas and not yet sent to the API server.',
       this.counters.unsent,
+    );
+    counter(
+      'gatehouse_gateway_limit_counts_dropped_total',
+      'Counts the API server refused to add (the counter budget of the gateway identity): kept by this process only.',
+      this.counters.dropped,
     );
     gauge(
       'gatehouse_gateway_apis',

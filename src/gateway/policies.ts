@@ -119,39 +119,51 @@ function corsStep(cors: Cors): Step {
 }
 
 /** The API's rate limit and the consumer's limits on this API, checked together and counted
- * only when all of them admit the request. RateLimit-* headers describe the limit closest
- * to refusing; a refusal names the limit that waits longest. */
+ * only when all of them admit the request (one that admitted a request another refused gives
+ * back what it held). RateLimit-* headers describe the limit closest to refusing; a refusal
+ * names the limit that waits longest. Asynchronous only when a limit waits for a slot. */
 function limitStep(apiLimiter: Limiter | undefined, apiId: string): Step {
   const none: readonly Limiter[] = [];
+  const apiOnly = apiLimiter ? [apiLimiter] : none;
   return (ctx) => {
     const own = ctx.consumer?.grants.get(apiId)?.limiters ?? none;
-    const first = apiLimiter ? -1 : 0;
-    if (first === own.length) return undefined;
+    const limiters = own.length === 0 ? apiOnly : apiLimiter ? [apiLimiter, ...own] : own;
+    if (limiters.length === 0) return undefined;
     const now = Date.now();
-    let closest: LimitDecision | undefined;
-    let refusal: LimitDecision | undefined;
-    let refusedBy: Limiter | undefined;
-    for (let i = first; i < own.length; i++) {
-      const limiter = i < 0 ? apiLimiter! : own[i];
-      const decision = limiter.check(now);
-      if (decision.allowed) {
-        if (!closest || decision.remaining < closest.remaining) closest = decision;
-      } else if (!refusal || decision.retryAfterSeconds > refusal.retryAfterSeconds) {
-        refusal = decision;
-        refusedBy = limiter;
-      }
-    }
-    if (refusal && refusedBy) {
-      setRateHeaders(ctx.responseHeaders, refusal);
-      const headers = { 'retry-after': String(refusal.retryAfterSeconds) };
-      return refusedBy.kind === 'quota'
-        ? { code: 'QUOTA_EXCEEDED', message: `${refusedBy.description} is used up`, headers }
-        : { code: 'RATE_LIMITED', message: `${refusedBy.description} exceeded`, headers };
-    }
-    for (let i = first; i < own.length; i++) (i < 0 ? apiLimiter! : own[i]).count();
-    setRateHeaders(ctx.responseHeaders, closest!);
-    return undefined;
+    const decisions = limiters.map((limiter) => limiter.check(now));
+    if (decisions.some((d) => d instanceof Promise))
+      return Promise.all(decisions).then((settled) => settleLimits(ctx, limiters, settled));
+    return settleLimits(ctx, limiters, decisions as LimitDecision[]);
   };
+}
+
+function settleLimits(ctx: RequestContext, limiters: readonly Limiter[], decisions: LimitDecision[]): Outcome {
+  let closest: LimitDecision | undefined;
+  let refusal: LimitDecision | undefined;
+  let refusedBy: Limiter | undefined;
+  decisions.forEach((decision, i) => {
+    if (decision.allowed) {
+      if (!closest || decision.remaining < closest.remaining) closest = decision;
+    } else if (!refusal || decision.retryAfterSeconds > refusal.retryAfterSeconds) {
+      refusal = decision;
+      refusedBy = limiters[i];
+    }
+  });
+  if (refusal && refusedBy) {
+    decisions.forEach((decision, i) => {
+      if (decision.allowed) limiters[i].release(decision);
+    });
+    setRateHeaders(ctx.responseHeaders, refusal);
+    const headers = { 'retry-after': String(refusal.retryAfterSeconds) };
+    return refusedBy.kind === 'quota'
+      ? { code: 'QUOTA_EXCEEDED', message: `${refusedBy.description} is used up`, headers }
+      : { code: 'RATE_LIMITED', message: `${refusedBy.description} exceeded`, headers };
+  }
+  decisions.forEach((decision, i) => {
+    limiters[i].count(decision);
+  });
+  setRateHeaders(ctx.responseHeaders, closest!);
+  return undefined;
 }
 
 function setRateHeaders(h: Record<string, string>, d: LimitDecision): void {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MemoryStorage } from '../storage/memory/memory-storage.ts';
-import { QuotaLimiter, RateLimiter, type Limiter } from './rate-limit.ts';
+import { QuotaLimiter, RateLimiter, type LimitDecision, type Limiter } from './rate-limit.ts';
 import { SharedCounters } from './shared-counters.ts';
 
 const HOUR = 3_600_000;
@@ -9,11 +9,19 @@ const HOUR = 3_600_000;
  * counters stored with the real clock have not expired. */
 const T0 = (Math.floor(Date.now() / (24 * HOUR)) + 1) * 24 * HOUR;
 
+/** The decision of a limiter whose counters are not shared, so it never waits. */
+function checked(limiter: Limiter, now: number): LimitDecision {
+  const decision = limiter.check(now);
+  assert.ok(!(decision instanceof Promise), 'counters that share nothing decide at once');
+  return decision;
+}
+
 /** Admits requests at `now` until one is refused; returns how many were admitted. */
 function drain(limiter: Limiter, now: number, max = 1000): number {
   for (let admitted = 0; admitted < max; admitted++) {
-    if (!limiter.check(now).allowed) return admitted;
-    limiter.count();
+    const decision = checked(limiter, now);
+    if (!decision.allowed) return admitted;
+    limiter.count(decision);
   }
   return max;
 }
@@ -28,13 +36,13 @@ describe('RateLimiter (sliding window)', () => {
       10_000,
       'rate limit of the API (2 per 10s)',
     );
-    const first = limiter.check(now);
+    const first = checked(limiter, now);
     assert.deepEqual(first, { allowed: true, limit: 2, remaining: 1, resetSeconds: 8, retryAfterSeconds: 0 });
-    limiter.count();
-    assert.equal(limiter.check(now).remaining, 0);
-    limiter.count();
+    limiter.count(first);
+    assert.equal(checked(limiter, now).remaining, 0);
+    limiter.count(first);
     // 2 × (1 - f) + 1 <= 2 in the next window from f = 0.5: 12.5 s from now.
-    assert.deepEqual(limiter.check(now), {
+    assert.deepEqual(checked(limiter, now), {
       allowed: false,
       limit: 2,
       remaining: 0,
@@ -42,7 +50,7 @@ describe('RateLimiter (sliding window)', () => {
       retryAfterSeconds: 13,
     });
     now = T0 + 9_999;
-    assert.equal(limiter.check(now).allowed, false, 'the window is full on its own');
+    assert.equal(checked(limiter, now).allowed, false, 'the window is full on its own');
   });
 
   it('weighs the previous window by its overlap, so a boundary does not double the limit', () => {
@@ -50,7 +58,7 @@ describe('RateLimiter (sliding window)', () => {
     const limiter = new RateLimiter(new SharedCounters({ now: () => now }), 'k', 10, 10_000, 'r');
     assert.equal(drain(limiter, now), 10);
     now = T0 + 10_000;
-    const refused = limiter.check(now);
+    const refused = checked(limiter, now);
     assert.equal(refused.allowed, false, 'just after the boundary the previous window still weighs fully');
     // 10 × (1 - f) + 0 + 1 <= 10 from f = 0.1: one second into the window.
     assert.equal(refused.retryAfterSeconds, 1);
@@ -66,18 +74,18 @@ describe('RateLimiter (sliding window)', () => {
     let now = T0 + 1_000;
     const limiter = new RateLimiter(new SharedCounters({ now: () => now }), 'k', 5, 60_000, 'r');
     drain(limiter, now);
-    const wait = limiter.check(now).retryAfterSeconds;
+    const wait = checked(limiter, now).retryAfterSeconds;
     assert.ok(wait > 60 && wait <= 120, `retry after ${wait}s: in the next window, once this one weighs less`);
     now += (wait - 1) * 1000;
-    assert.equal(limiter.check(now).allowed, false);
+    assert.equal(checked(limiter, now).allowed, false);
     now += 1000;
-    assert.equal(limiter.check(now).allowed, true);
+    assert.equal(checked(limiter, now).allowed, true);
   });
 
   it('changes nothing when it only checks', () => {
     const now = T0;
     const limiter = new RateLimiter(new SharedCounters({ now: () => now }), 'k', 1, 60_000, 'r');
-    for (let i = 0; i < 3; i++) assert.equal(limiter.check(now).allowed, true);
+    for (let i = 0; i < 3; i++) assert.equal(checked(limiter, now).allowed, true);
   });
 });
 
@@ -85,7 +93,7 @@ describe('QuotaLimiter (fixed window)', () => {
   it('admits max requests per window aligned to the epoch, then refuses until the window ends', () => {
     let now = T0 + 20 * HOUR + 1_800_000;
     const quota = new QuotaLimiter(new SharedCounters({ now: () => now }), 'q', 3, 24 * HOUR, 'quota');
-    assert.deepEqual(quota.check(now), {
+    assert.deepEqual(checked(quota, now), {
       allowed: true,
       limit: 3,
       remaining: 2,
@@ -93,7 +101,7 @@ describe('QuotaLimiter (fixed window)', () => {
       retryAfterSeconds: 0,
     });
     assert.equal(drain(quota, now), 3);
-    assert.deepEqual(quota.check(now), {
+    assert.deepEqual(checked(quota, now), {
       allowed: false,
       limit: 3,
       remaining: 0,
@@ -106,31 +114,53 @@ describe('QuotaLimiter (fixed window)', () => {
 });
 
 describe('limits shared by two gateway processes', () => {
-  it('admit about the limit together when each exchanges now and then', async () => {
+  const now = T0 + 60_000;
+  /** A process's counters, exchanging with `storage` only when a limiter asks. */
+  const gateway = (storage: MemoryStorage) =>
+    new SharedCounters({
+      exchange: (increments) => storage.addCounters(increments),
+      flushEveryMs: HOUR,
+      now: () => now,
+    });
+  /** Checks `limiters` together, as the request path does: counted when all admit, released when one refuses. */
+  const request = async (limiters: Limiter[]) => {
+    const decisions = await Promise.all(limiters.map((l) => l.check(now)));
+    const allowed = decisions.every((d) => d.allowed);
+    decisions.forEach((d, i) => {
+      if (allowed) limiters[i].count(d);
+      else if (d.allowed) limiters[i].release(d);
+    });
+    return allowed;
+  };
+
+  it('admit exactly the limit together, however many requests arrive at once', async () => {
     const storage = new MemoryStorage();
-    const now = T0 + 60_000;
-    const gateway = () =>
-      new SharedCounters({
-        exchange: (increments) => storage.addCounters(increments),
-        flushEveryMs: HOUR,
-        now: () => now,
-      });
-    const [a, b] = [gateway(), gateway()];
+    const [a, b] = [gateway(storage), gateway(storage)];
     const [la, lb] = [new RateLimiter(a, 'api', 100, HOUR, 'r'), new RateLimiter(b, 'api', 100, HOUR, 'r')];
     await Promise.all([a.flush(), b.flush()]);
     let admitted = 0;
-    // Both hammered, each exchanging after every 4 requests it receives.
-    for (let i = 0; i < 400; i++) {
-      const [counters, limiter] = i % 2 === 0 ? [a, la] : [b, lb];
-      if (limiter.check(now).allowed) {
-        limiter.count();
-        admitted++;
-      }
-      if (i % 8 >= 6) await counters.flush();
+    // Bursts of 40 requests at once, 20 to each process: none waits for the other's exchange.
+    for (let round = 0; round < 10; round++) {
+      const burst = Array.from({ length: 40 }, (_, i) => request([i % 2 === 0 ? la : lb]));
+      admitted += (await Promise.all(burst)).filter(Boolean).length;
     }
-    assert.ok(admitted >= 100 && admitted <= 104, `admitted ${admitted}`);
+    assert.equal(admitted, 100);
     const alone = new RateLimiter(new SharedCounters({ now: () => now }), 'api', 100, HOUR, 'r');
     assert.equal(drain(alone, now), 100, 'a process that shares nothing admits the whole limit on its own');
     await Promise.all([a.close(), b.close()]);
+  });
+
+  it('give back the slot of a request another limit refused, to the next request', async () => {
+    const storage = new MemoryStorage();
+    const counters = gateway(storage);
+    const api = new RateLimiter(counters, 'api', 10, HOUR, 'r');
+    const quota = new QuotaLimiter(counters, 'quota', 3, 24 * HOUR, 'q');
+    const results = [];
+    for (let i = 0; i < 5; i++) results.push(await request([api, quota]));
+    assert.deepEqual(results, [true, true, true, false, false]);
+    let others = 0;
+    while ((await request([api])) && others < 20) others++;
+    assert.equal(others, 7, 'the API admits its whole limit: the refused requests held no slot');
+    await counters.close();
   });
 });

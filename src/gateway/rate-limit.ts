@@ -9,9 +9,12 @@
 // - Quota: a fixed window of `per` (aligned to the epoch: "24h" resets at 00:00 UTC); the
 //   count restarts at each window.
 //
-// A check decides on this process's view and changes nothing; count() records an admitted
-// request, so a request refused by one limit is not counted by the others. Decisions carry
-// what the RateLimit-* response headers (IETF httpapi-ratelimit-headers) need.
+// A check decides on this process's view; count() records an admitted request, so a request
+// refused by one limit is not counted by the others. While counts are shared, a check that
+// admits holds a slot reserved at the API server (shared-counters.ts), waiting for one when
+// it has none: count() then has nothing left to send, and release() gives the slot back when
+// another limit refused the request. Decisions carry what the RateLimit-* response headers
+// (IETF httpapi-ratelimit-headers) need.
 import type { Counter, SharedCounters } from './shared-counters.ts';
 
 /** A counter outlives its window by this much, for gateways whose clocks run behind. */
@@ -26,15 +29,20 @@ export interface LimitDecision {
   resetSeconds: number;
   /** Seconds until one request would be admitted, if nothing else is counted; 0 when allowed. */
   retryAfterSeconds: number;
+  /** The counter whose reserved slot this admission holds. */
+  slot?: Counter;
 }
 
 export interface Limiter {
   readonly kind: 'rate' | 'quota';
   /** Names the limit in a refusal, e.g. "quota of consumer acme (policy gold: 1000 per 24h)". */
   readonly description: string;
-  check(now: number): LimitDecision;
-  /** Counts one admitted request in the window the last check looked at. */
-  count(): void;
+  /** A promise when the admission waits for a slot; it never rejects. */
+  check(now: number): LimitDecision | Promise<LimitDecision>;
+  /** Counts one request `decision` admitted. */
+  count(decision: LimitDecision): void;
+  /** Undoes what check held for a request `decision` admitted and another limit refused. */
+  release(decision: LimitDecision): void;
 }
 
 abstract class WindowedLimiter implements Limiter {
@@ -60,10 +68,36 @@ abstract class WindowedLimiter implements Limiter {
     this.enter(counters.now());
   }
 
-  abstract check(now: number): LimitDecision;
+  check(now: number): LimitDecision | Promise<LimitDecision> {
+    const decision = this.decide(now);
+    if (!decision.allowed || !this.counters.reserving) return decision;
+    const counter = this.current;
+    if (this.counters.take(counter)) {
+      decision.slot = counter;
+      return decision;
+    }
+    return this.counters.wait(counter).then((reservation) => {
+      const held = reservation === 'slot' ? 1 : 0;
+      const settled = this.decide(this.counters.now(), held);
+      if (held) return { ...settled, allowed: true, slot: counter };
+      // A full limit refuses even when this process's view, older than the answer, would not.
+      if (reservation === 'full' && settled.allowed)
+        return { ...settled, allowed: false, remaining: 0, retryAfterSeconds: 1 };
+      return settled;
+    });
+  }
 
-  count(): void {
-    this.counters.count(this.current, this.headroom);
+  /** The decision of this process's view at `now`, its own unused slots, and the `held` ones
+   * the request holds already, not counted as used. */
+  protected abstract decide(now: number, held?: number): LimitDecision;
+
+  count(decision: LimitDecision): void {
+    // With a slot, the count is at the API server already.
+    if (!decision.slot) this.counters.count(this.current, this.headroom);
+  }
+
+  release(decision: LimitDecision): void {
+    if (decision.slot) this.counters.giveBack(decision.slot);
   }
 
   /** Moves to the window holding `now`; returns its start. */
@@ -88,11 +122,11 @@ abstract class WindowedLimiter implements Limiter {
 export class RateLimiter extends WindowedLimiter {
   readonly kind = 'rate';
 
-  check(now: number): LimitDecision {
+  protected decide(now: number, held = 0): LimitDecision {
     const start = this.enter(now);
     const { limit, per } = this;
     const before = this.previous!.value;
-    const current = this.current.value;
+    const current = this.current.value - this.current.slots - held;
     const estimate = before * (1 - (now - start) / per) + current;
     this.headroom = limit - estimate;
     const resetSeconds = Math.ceil((start + per - now) / 1000);
@@ -116,19 +150,22 @@ export class RateLimiter extends WindowedLimiter {
   protected roll(index: number): void {
     // The window that just ended is read once more, for the counts other processes sent late.
     const wasCurrent = this.current?.window === (index - 1) * this.per;
-    this.previous = this.windowCounter(index - 1, 2 * this.per);
-    if (wasCurrent) this.counters.refresh(this.previous);
+    const previous = this.windowCounter(index - 1, 2 * this.per);
+    if (wasCurrent) this.counters.refresh(previous);
+    const start = index * this.per;
+    this.previous = previous;
     this.current = this.windowCounter(index, 2 * this.per);
+    this.current.room = (total) => this.limit - total - previous.value * (1 - (this.counters.now() - start) / this.per);
   }
 }
 
 export class QuotaLimiter extends WindowedLimiter {
   readonly kind = 'quota';
 
-  check(now: number): LimitDecision {
+  protected decide(now: number, held = 0): LimitDecision {
     const start = this.enter(now);
     const { limit } = this;
-    const used = this.current.value;
+    const used = this.current.value - this.current.slots - held;
     this.headroom = limit - used;
     const resetSeconds = Math.ceil((start + this.per - now) / 1000);
     if (used + 1 <= limit)
@@ -138,5 +175,6 @@ export class QuotaLimiter extends WindowedLimiter {
 
   protected roll(index: number): void {
     this.current = this.windowCounter(index, this.per);
+    this.current.room = (total) => this.limit - total;
   }
 }

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import pino from 'pino';
 import { MAX_COUNTER_INCREMENTS, type CounterIncrementBody } from '../api/counters.ts';
+import { ApiStatusError } from '../client/errors.ts';
 import { MemoryStorage } from '../storage/memory/memory-storage.ts';
 import { SharedCounters, type CounterExchange } from './shared-counters.ts';
 import { eventually } from '../../test/support/eventually.ts';
@@ -116,7 +117,7 @@ describe('SharedCounters', () => {
     await counters.flush();
     counters.count(counter, 100);
     await counters.flush();
-    assert.deepEqual(counters.stats(), { shared: false, failures: 2, unsent: 2 });
+    assert.deepEqual(counters.stats(), { shared: false, failures: 2, unsent: 2, dropped: 0 });
     assert.equal(counter.value, 2, 'the local view keeps every count');
     assert.deepEqual(
       lines.map((l) => l.level),
@@ -128,10 +129,46 @@ describe('SharedCounters', () => {
     reachable = true;
     await storage.addCounters([{ key: 'k', window: 0, delta: 10, expiresAt: LATER }]);
     await counters.flush();
-    assert.deepEqual(counters.stats(), { shared: true, failures: 2, unsent: 0 });
+    assert.deepEqual(counters.stats(), { shared: true, failures: 2, unsent: 0, dropped: 0 });
     assert.equal(counter.value, 12);
     assert.deepEqual(await storage.addCounters([{ key: 'k', window: 0, delta: 0, expiresAt: LATER }]), [12]);
     assert.match(lines[1].msg, /works again: rate limits and quotas are shared again/);
+    await counters.close();
+  });
+
+  it("drops counts the API server refuses (its identity's budget) instead of sending them again forever", async () => {
+    const storage = new MemoryStorage();
+    const { logger, lines } = capture();
+    const batches: CounterIncrementBody[][] = [];
+    let refuse = true;
+    const counters = gatewayCounters((increments) => {
+      batches.push(increments);
+      if (!refuse) return storage.addCounters(increments);
+      const status = {
+        code: 403,
+        reason: 'Forbidden',
+        message: 'counters.gatehouse.dev is forbidden: increments[0].delta',
+      };
+      return Promise.reject(new ApiStatusError(status, 403));
+    }, logger);
+    const counter = counters.counter('k', 0, LATER);
+    for (let i = 0; i < 3; i++) counters.count(counter, 100);
+    await counters.flush();
+    assert.deepEqual(counters.stats(), { shared: false, failures: 1, unsent: 0, dropped: 3 });
+    assert.equal(counter.value, 3, "the process's own view keeps them");
+    const warning = lines.find((l) => /the API server refused limit counts: dropped/.test(l.msg));
+    assert.equal((warning as { dropped?: number } | undefined)?.dropped, 3);
+
+    refuse = false;
+    counters.count(counter, 100);
+    await counters.flush();
+    assert.deepEqual(
+      batches.map((b) => b.map((i) => i.delta)),
+      [[3], [1]],
+      'the refused counts are not sent again',
+    );
+    assert.deepEqual(counters.stats(), { shared: true, failures: 1, unsent: 0, dropped: 3 });
+    assert.equal(counter.value, 4);
     await counters.close();
   });
 

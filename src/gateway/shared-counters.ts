@@ -1,17 +1,24 @@
 // Windowed counters shared by every gateway process through the API server's counters
-// endpoint (api/counters.ts), with a local fast path: a request is decided on this
-// process's view (the totals the API server last answered, plus what this process counted
-// since) and never waits for the network. A background exchange sends every count not yet
-// sent in one batch, every FLUSH_EVERY_MS and sooner when a limiter asks (when its local
-// count nears what is left of its limit), and adopts the totals that come back.
+// endpoint (api/counters.ts). A background exchange sends every count not yet sent in one
+// batch, every FLUSH_EVERY_MS and sooner when a limiter asks, and adopts the totals that
+// come back.
 //
-// What this costs in accuracy: another process's counts are seen at most one exchange
-// late, so at the moment a limit is reached all processes together may have admitted up
-// to what the other processes admit during one exchange (at most their request rate ×
-// the exchange period) more than the limit. When the API server cannot be reached,
-// each process keeps deciding on its own view (fail open to the local count), keeps its
-// counts, and sends them once it answers again; it says so once in the log and in
-// /metrics. Counts not yet sent when a process is killed (not stopped) are lost.
+// While exchanges work, admissions are reserved before they are made: a limiter admits a
+// request only with a slot, a count this process added at the API server and found within
+// the limit in its answer (the endpoint adds a batch atomically and answers the total after
+// it, so the slots of all processes never add up past the limit). Slots are asked for ahead
+// of need, about twice what the counter used since its last request for them, and at most
+// 1/SLICE_SHARE of what is left, so a process at full speed rarely waits; a request that
+// finds no slot waits for the next exchange (near a limit, that is every request). The
+// price: requests wait a round trip near a limit, and slots a process holds but does not use
+// (its traffic stopped, it was killed) are counted without having been served. A request
+// refused by another limit gives its slot back.
+//
+// When the API server cannot be reached, each process decides on its own view (the totals
+// last answered plus what it counted since: fail open to the local count), keeps its counts,
+// and sends them once it answers again; it says so once in the log and in /metrics. Counts
+// the API server refuses outright (a 4xx, such as the counter budget of the gateway's
+// identity) are dropped, logged and counted, never retried: retrying could never succeed.
 import type { Logger } from 'pino';
 import {
   COUNTERS_PATH,
@@ -19,6 +26,7 @@ import {
   type CounterIncrementBody,
   type CountersResponse,
 } from '../api/counters.ts';
+import { ApiStatusError } from '../client/errors.ts';
 import type { KubeClient } from '../client/rest.ts';
 
 /** Sends increments and answers with each counter's total after them, in order. */
@@ -34,9 +42,17 @@ const EXCHANGE_TIMEOUT_MS = 2000;
 /** Every this many ticks, counters past their expiry are forgotten. */
 const SWEEP_EVERY_TICKS = 200;
 /** A limiter asks for an exchange at once when its unsent count reaches this fraction of
- * what was left of its limit: rarely while far from the limit, at every request close to
- * it, so processes near a shared limit learn each other's counts within a round trip. */
+ * what was left of its limit (counting on the local view only, while exchanges fail). */
 const URGENT_FRACTION = 0.25;
+/** One request for slots takes at most 1/SLICE_SHARE of what is left of a limit, so the other
+ * processes find room too... */
+const SLICE_SHARE = 8;
+/** ...and at most this many: what a killed process can leave counted but unserved, per limit. */
+const MAX_SLICE = 500;
+
+/** What a request waiting for a slot is told: it holds one; the limit is reached; or exchanges
+ * failed meanwhile, so it is decided on the local view. */
+export type Reservation = 'slot' | 'full' | 'local';
 
 /** The counters endpoint of the API server `client` talks to. */
 export function apiServerExchange(client: KubeClient): CounterExchange {
@@ -67,6 +83,21 @@ export class Counter {
   syncedAt = 0;
   /** Whether the next exchange sends this counter. */
   queued = false;
+  /** Counted here and refused by the API server (dropped): kept in this process's view only. */
+  unshared = 0;
+  /** Admissions reserved at the API server (counted there, within the limit) not used yet. */
+  slots = 0;
+  /** Slots to ask for with the next exchange. */
+  wanted = 0;
+  /** Slots asked for with the exchange in flight. */
+  reserving = 0;
+  /** Slots taken since slots were last asked for: about what the next request for them needs. */
+  taken = 0;
+  /** Requests waiting for a slot, in arrival order. */
+  readonly waiters: Array<(reservation: Reservation) => void> = [];
+  /** How many more admissions the limit holds when this counter stands at `total` (set by the
+   * limiter counting in it). */
+  room: (total: number) => number = () => Number.POSITIVE_INFINITY;
 
   constructor(
     readonly key: string,
@@ -77,7 +108,7 @@ export class Counter {
 
   /** This process's view of the total. */
   get value(): number {
-    return this.synced + this.inFlight + this.pending;
+    return this.synced + this.inFlight + this.pending + this.unshared;
   }
 }
 
@@ -96,6 +127,8 @@ export interface CounterStats {
   failures: number;
   /** Counts not yet sent. */
   unsent: number;
+  /** Counts the API server refused, dropped. */
+  dropped: number;
 }
 
 export class SharedCounters {
@@ -110,6 +143,7 @@ export class SharedCounters {
   private ticks = 0;
   private shared = true;
   private failures = 0;
+  private dropped = 0;
 
   constructor(private readonly options: SharedCountersOptions = {}) {
     this.now = options.now ?? Date.now;
@@ -130,7 +164,39 @@ export class SharedCounters {
     return counter;
   }
 
-  /** Counts one request in `counter`; `headroom` is what was left of its limit before it. */
+  /** Whether admissions are reserved (take, wait): while counts are shared through the API server. */
+  get reserving(): boolean {
+    return this.options.exchange !== undefined && this.shared;
+  }
+
+  /** Takes one of `counter`'s slots for a request, asking for more ahead of need; false when it
+   * holds none. */
+  take(counter: Counter): boolean {
+    if (counter.slots === 0) return false;
+    counter.slots--;
+    counter.taken++;
+    const slice = this.slice(counter);
+    if (counter.slots * 2 < slice && counter.wanted + counter.reserving === 0) this.ask(counter, slice);
+    return true;
+  }
+
+  /** Gives back a slot taken for a request that another limit refused. */
+  giveBack(counter: Counter): void {
+    counter.slots++;
+    counter.taken--;
+    this.serve(counter, false);
+  }
+
+  /** Waits for a slot of `counter`, asking for enough with the next exchange. Never rejects. */
+  wait(counter: Counter): Promise<Reservation> {
+    return new Promise((resolve) => {
+      counter.waiters.push(resolve);
+      this.askForWaiters(counter);
+    });
+  }
+
+  /** Counts one request in `counter` on the local view (no slot); `headroom` is what was left
+   * of its limit before it. */
   count(counter: Counter, headroom: number): void {
     counter.pending++;
     this.enqueue(counter);
@@ -184,7 +250,42 @@ export class SharedCounters {
   stats(): CounterStats {
     let unsent = 0;
     for (const counter of this.queue) unsent += counter.pending;
-    return { shared: this.shared, failures: this.failures, unsent };
+    return { shared: this.shared, failures: this.failures, unsent, dropped: this.dropped };
+  }
+
+  /** About twice what `counter` used since it last asked, within SLICE_SHARE and MAX_SLICE. */
+  private slice(counter: Counter): number {
+    const share = Math.floor(counter.room(counter.value) / SLICE_SHARE);
+    return Math.max(1, Math.min(2 * counter.taken, share, MAX_SLICE));
+  }
+
+  private ask(counter: Counter, slots: number): void {
+    counter.wanted += slots;
+    counter.taken = 0;
+    this.enqueue(counter);
+    this.flushSoon();
+  }
+
+  private askForWaiters(counter: Counter): void {
+    const coming = counter.wanted + counter.reserving;
+    if (coming < counter.waiters.length)
+      this.ask(counter, Math.max(counter.waiters.length - coming, this.slice(counter)));
+  }
+
+  /** Hands slots to the waiting requests; when the limit is reached (`full`), the rest are
+   * refused. */
+  private serve(counter: Counter, full: boolean): void {
+    const { waiters } = counter;
+    while (waiters.length > 0 && counter.slots > 0) {
+      counter.slots--;
+      counter.taken++;
+      waiters.shift()!('slot');
+    }
+    if (waiters.length === 0) return;
+    if (full) {
+      counter.wanted = 0;
+      for (const waiter of waiters.splice(0)) waiter('full');
+    } else this.askForWaiters(counter);
   }
 
   private enqueue(counter: Counter): void {
@@ -197,7 +298,8 @@ export class SharedCounters {
     const now = this.now();
     if (++this.ticks % SWEEP_EVERY_TICKS === 0) {
       for (const [id, counter] of this.counters) {
-        if (counter.expiresAt <= now && !counter.queued && counter.inFlight === 0) this.counters.delete(id);
+        const idle = !counter.queued && counter.inFlight + counter.reserving + counter.waiters.length === 0;
+        if (counter.expiresAt <= now && idle) this.counters.delete(id);
       }
     }
     if (this.options.exchange && this.queue.length > 0 && now >= this.retryAt) void this.flush();
@@ -220,32 +322,33 @@ export class SharedCounters {
       counter.queued = false;
       counter.inFlight = counter.pending;
       counter.pending = 0;
+      counter.reserving = counter.wanted;
+      counter.wanted = 0;
     }
     let done = 0;
     try {
       while (done < batch.length) {
         const part = batch.slice(done, done + MAX_COUNTER_INCREMENTS);
         const totals = await exchange(
-          part.map((c) => ({ key: c.key, window: c.window, delta: c.inFlight, expiresAt: c.expiresAt })),
+          part.map((c) => ({ key: c.key, window: c.window, delta: c.inFlight + c.reserving, expiresAt: c.expiresAt })),
         );
         const at = this.now();
         part.forEach((counter, i) => {
+          // The batch's counts were admitted before its reservations: the slots are the last
+          // `reserving` of the total, and those the limit still held are this process's.
+          const fit = Math.max(0, Math.min(counter.reserving, Math.floor(counter.room(totals[i] - counter.reserving))));
+          const full = fit < counter.reserving;
+          counter.slots += fit;
+          counter.reserving = 0;
           counter.synced = totals[i];
           counter.inFlight = 0;
           counter.syncedAt = at;
+          this.serve(counter, full);
         });
         done += part.length;
       }
     } catch (err) {
-      // Unsent and unanswered counts go back to pending: sent again with the next exchange.
-      // An increment the server applied but whose answer was lost is then counted twice,
-      // erring towards refusing.
-      for (const counter of batch.slice(done)) {
-        counter.pending += counter.inFlight;
-        counter.inFlight = 0;
-        this.enqueue(counter);
-      }
-      this.failed(err);
+      this.exchangeFailed(batch.slice(done), err);
       return false;
     }
     if (!this.shared) {
@@ -255,6 +358,38 @@ export class SharedCounters {
       );
     }
     return true;
+  }
+
+  /** Unsent and unanswered counts go back to pending, sent again with the next exchange (an
+   * increment the server applied but whose answer was lost is then counted twice, erring
+   * towards refusing), unless the server refused them: then they are dropped, kept in this
+   * process's view only. Reservations are not asked again: waiting requests are decided on the
+   * local view. */
+  private exchangeFailed(unanswered: Counter[], err: unknown): void {
+    const refused = err instanceof ApiStatusError && err.code >= 400 && err.code < 500 && err.code !== 429;
+    let dropped = 0;
+    for (const counter of unanswered) {
+      if (refused) {
+        counter.unshared += counter.inFlight;
+        dropped += counter.inFlight;
+      } else {
+        counter.pending += counter.inFlight;
+        this.enqueue(counter);
+      }
+      counter.inFlight = 0;
+      counter.reserving = 0;
+    }
+    this.failed(err);
+    for (const counter of [...unanswered, ...this.queue]) {
+      counter.wanted = 0;
+      for (const waiter of counter.waiters.splice(0)) waiter('local');
+    }
+    if (dropped === 0) return;
+    this.dropped += dropped;
+    this.options.logger?.warn(
+      { err, dropped },
+      'the API server refused limit counts: dropped, kept here (gatehouse_gateway_limit_counts_dropped_total)',
+    );
   }
 
   private failed(err: unknown): void {
