@@ -5,9 +5,10 @@
 // API down, which shows cached decisions kept and clear refusals otherwise.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { Agent } from 'undici';
 import { startDelegation } from '../src/apiserver/auth/delegated/delegation.ts';
@@ -207,6 +208,43 @@ describe('aggregated mode: delegated authentication and authorization', () => {
     // Another question of a known token: only a SubjectAccessReview.
     assert.equal((await direct(`${APIS}/missing`, { token: 'alice-token' })).status, 404);
     assert.deepEqual(calls(), { ...first, subjectAccessReviews: first.subjectAccessReviews + 1 });
+  });
+
+  it('gatehouse apiserver --mode aggregated takes the delegation flags and asks the cluster', async () => {
+    const data = join(dir, 'cli');
+    const server = spawn(process.execPath, [
+      ...['--import', 'tsx', fileURLToPath(new URL('../src/cli/main.ts', import.meta.url))],
+      ...['apiserver', '--mode', 'aggregated', '--kubeconfig', standin.gatehouseKubeconfigPath],
+      ...['--storage', 'memory', '--data-dir', data, '--port', '0'],
+      ...['--requestheader-allowed-names', 'someone-else', '--authorization-webhook-cache-authorized-ttl', '0s'],
+    ]);
+    let log = '';
+    server.stdout.on('data', (d: Buffer) => (log += d.toString()));
+    server.stderr.on('data', (d: Buffer) => (log += d.toString()));
+    const exited = new Promise((resolve) => server.once('exit', resolve));
+    try {
+      const url = await eventually(() => /"url":"(https:\/\/127\.0\.0\.1:\d+)"/.exec(log)?.[1] ?? assert.fail(log), {
+        attempts: 600,
+      });
+      const ca = await readFile(join(data, 'tls', 'apiserver.crt'), 'utf8');
+      const cli = new Agent({
+        connect: { ca, cert: standin.frontProxy().client.cert, key: standin.frontProxy().client.key },
+      });
+      agents.push(cli);
+      const status = async (headers: Record<string, string>) =>
+        (await fetch(`${url}${APIS}`, { headers, dispatcher: cli } as RequestInit)).status;
+      const reviews = standin.calls.subjectAccessReviews;
+      assert.equal(await status({ authorization: 'Bearer alice-token' }), 200);
+      assert.equal(await status({ authorization: 'Bearer alice-token' }), 200);
+      // An authorized TTL of 0s caches nothing: two reviews for two requests.
+      assert.equal(standin.calls.subjectAccessReviews - reviews, 2);
+      assert.equal(await status({ authorization: 'Bearer bob-token' }), 403);
+      // The front proxy's CN is not among --requestheader-allowed-names: its headers count for nothing.
+      assert.equal(await status({ 'x-remote-user': 'alice', 'x-remote-group': 'devs' }), 401);
+    } finally {
+      server.kill('SIGTERM');
+      await exited;
+    }
   });
 
   it('with the cluster down keeps cached decisions and refuses the rest clearly, never hanging', async () => {

@@ -70,7 +70,13 @@ export interface Delegation {
 /** Builds the chains; resolves once the ConfigMap was read (unless skipped), so the first request already
  * knows the front proxy, as kube's servers wait for it before serving. */
 export async function startDelegation(options: DelegationOptions): Promise<Delegation> {
-  const settings = { ...DELEGATION_DEFAULTS, ...options };
+  const settings = {
+    tokenCacheTtlMs: options.tokenCacheTtlMs ?? DELEGATION_DEFAULTS.tokenCacheTtlMs,
+    authorizedTtlMs: options.authorizedTtlMs ?? DELEGATION_DEFAULTS.authorizedTtlMs,
+    unauthorizedTtlMs: options.unauthorizedTtlMs ?? DELEGATION_DEFAULTS.unauthorizedTtlMs,
+    timeoutMs: options.timeoutMs ?? DELEGATION_DEFAULTS.timeoutMs,
+    lookupTimeoutMs: options.lookupTimeoutMs ?? DELEGATION_DEFAULTS.lookupTimeoutMs,
+  };
   let lookupError: unknown;
   const source = new ClusterAuthenticationSource(options, options.authentication, (err) => {
     lookupError = err;
