@@ -471,6 +471,19 @@ describe('sync apply against a real API server', () => {
     assert.equal((await get(apiDefinitionKind, 'legacy', 'gitops')).metadata.annotations?.team, undefined);
   });
 
+  it("applies a Secret's stringData as data: a key removed from Git is removed from the Secret", async () => {
+    const twoKeys = `${secret('two-keys')}  extra: more\n`;
+    const first = await applySet(client, await manifestsOf({ 's.yaml': twoKeys }), { owner: owner('secrets') });
+    assert.deepEqual(summary(first), ['created Secret gitops/two-keys']);
+    const live = await get(secretKind, 'two-keys', 'gitops');
+    assert.deepEqual(Object.keys(live.data as object).sort(), ['extra', 'token']);
+    const fewer = await applySet(client, await manifestsOf({ 's.yaml': secret('two-keys') }), {
+      owner: owner('secrets'),
+    });
+    assert.deepEqual(summary(fewer), ['configured Secret gitops/two-keys data[extra]']);
+    assert.deepEqual(Object.keys((await get(secretKind, 'two-keys', 'gitops')).data as object), ['token']);
+  });
+
   it('re-applying an ApiKey neither re-mints it nor sees drift, whatever hash Git holds', async () => {
     const files = { 'c.yaml': consumer('partner'), 'k.yaml': apiKey('partner-key', 'partner') };
     const created = await applySet(client, await manifestsOf(files), { owner: owner('keys') });
@@ -586,8 +599,8 @@ describe('sync apply against a real API server', () => {
     assert.equal(created.action, 'create');
     assert.ok(!JSON.stringify(created).includes('hunter4'));
     assert.deepEqual(
-      created.changes.find((c) => c.path.startsWith('stringData')),
-      { path: 'stringData[token]', desired: '*** (after)' },
+      created.changes.find((c) => c.path.startsWith('data')),
+      { path: 'data[token]', desired: '*** (after)' },
     );
 
     // Unchanged objects are reported as such, with no changes.

@@ -93,7 +93,7 @@ async function planObject(
   const failed = (message: string): Outcome => ({ failures: [{ file: manifest.file, object: identity, message }] });
   const def = kindFor(manifest.object.apiVersion, manifest.object.kind);
   if (!def) return failed(`the server does not serve ${manifest.object.apiVersion} ${manifest.object.kind}`);
-  const object = withOwner(manifest.object, owner);
+  const object = withOwner(withStringDataAsData(manifest.object), owner);
   for (let attempt = 1; ; attempt++) {
     try {
       const live = await readLive(client, def, identity);
@@ -159,6 +159,21 @@ export async function readLive(
     if (isStatusError(err, 'NotFound')) return undefined;
     throw err;
   }
+}
+
+/** A Secret's stringData moved into data (base64, stringData winning), as Flux's kustomize-controller
+ * applies Secrets: the server moves stringData into data on every write, so an applied stringData key would be
+ * owned as a field no object holds, a key removed from Git would stay in data, and every apply would move the
+ * manager's time. */
+function withStringDataAsData(object: KubeObject): KubeObject {
+  const stringData = object.stringData as Record<string, string> | undefined;
+  if (object.apiVersion !== 'v1' || object.kind !== 'Secret' || !stringData) return object;
+  const { stringData: _s, ...rest } = object;
+  const encoded = Object.entries(stringData).map(([key, value]) => [
+    key,
+    Buffer.from(String(value)).toString('base64'),
+  ]);
+  return { ...rest, data: { ...(object.data as object | undefined), ...Object.fromEntries(encoded) } } as KubeObject;
 }
 
 /** Errors that say nothing about the object: the server is busy or broken; retry later. */
