@@ -93,7 +93,12 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const clientCa = options.clientCaFile === undefined ? undefined : await readFile(options.clientCaFile, 'utf8');
   const { tokenFile, serviceAccountTokens } = options;
   const authentication = await startAuthentication(
-    { tokenFile, serviceAccountTokens, clientCertificates: clientCa !== undefined },
+    {
+      tokenFile,
+      onTokenFileError: (err) => options.logger?.warn({ err, tokenFile }, 'token file changed but unreadable; old tokens stay'),
+      serviceAccountTokens,
+      clientCertificates: clientCa !== undefined,
+    },
     registry,
     stopAuthentication.signal,
   );

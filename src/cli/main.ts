@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { mkdir } from 'node:fs/promises';
 import { resolve, join } from 'node:path';
 import { startApiServer, type ApiServer } from '../apiserver/server.ts';
-import { ensureSelfSignedCert, loadServingCert, type ServingCert } from '../apiserver/tls.ts';
+import { DEFAULT_SANS, ensureSelfSignedCert, loadServingCert, namesAll, type ServingCert } from '../apiserver/tls.ts';
 import { lockDirectory } from '../storage/directory-lock.ts';
 import { isSharedStorage, openStorage } from '../storage/open.ts';
 import { startGateway, type Gateway } from '../gateway/server.ts';
@@ -32,12 +32,27 @@ import { ensureAdminToken, writeKubeconfig } from './kubeconfig.ts';
 import { logger, port, stopOnSignals } from './process.ts';
 import { progress } from './target.ts';
 
-async function servingCert(dataDir: string, certFile?: string, keyFile?: string): Promise<ServingCert> {
+/** The given certificate, which must name every --tls-san; else the self-signed one, made to name them. */
+async function servingCert(dataDir: string, sans: string[], certFile?: string, keyFile?: string): Promise<ServingCert> {
   if (certFile || keyFile) {
     if (!certFile || !keyFile) throw new InvalidArgumentError('--tls-cert-file and --tls-private-key-file go together');
-    return loadServingCert(certFile, keyFile);
+    const given = await loadServingCert(certFile, keyFile);
+    const missing = sans.filter((san) => !namesAll(given.cert, [san]));
+    if (missing.length)
+      throw new InvalidArgumentError(`${certFile} is not valid for ${missing.join(', ')} (--tls-san)`);
+    return given;
   }
-  return ensureSelfSignedCert(join(dataDir, 'tls'));
+  return ensureSelfSignedCert(join(dataDir, 'tls'), [...DEFAULT_SANS, ...sans]);
+}
+
+function names(value: string, previous: string[] = []): string[] {
+  return [
+    ...previous,
+    ...value
+      .split(',')
+      .map((n) => n.trim())
+      .filter(Boolean),
+  ];
 }
 
 const program = new Command('gatehouse').description('GitOps-native API management for Kubernetes').version('0.1.0');
@@ -64,6 +79,11 @@ withAuditFlags(
   )
   .option('--tls-cert-file <file>', 'PEM serving certificate (default: self-signed, kept in the data dir)')
   .option('--tls-private-key-file <file>', 'PEM key of --tls-cert-file')
+  .option(
+    '--tls-san <names>',
+    "more DNS names and IPs of the serving certificate (a load balancer's); repeatable",
+    names,
+  )
   .action(
     async (
       opts: {
@@ -74,6 +94,7 @@ withAuditFlags(
         tokenFile?: string;
         tlsCertFile?: string;
         tlsPrivateKeyFile?: string;
+        tlsSan?: string[];
       } & AuthenticationFlags &
         DelegationFlags &
         AuditFlags &
@@ -87,7 +108,7 @@ withAuditFlags(
       );
       const authentication = delegatedAccess ? { delegatedAccess } : await authenticationOf(dataDir, opts);
       const audit = await auditLogOptions(opts);
-      const tls = await servingCert(dataDir, opts.tlsCertFile, opts.tlsPrivateKeyFile);
+      const tls = await servingCert(dataDir, opts.tlsSan ?? [], opts.tlsCertFile, opts.tlsPrivateKeyFile);
       const storage = await openStorage(opts.storage, { dataDir, logger });
       if (!delegatedAccess && !opts.tokenFile && !opts.clientCaFile) {
         logger.warn(

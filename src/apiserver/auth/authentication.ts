@@ -14,6 +14,8 @@ import { clientCertificate } from './x509.ts';
 
 export interface AuthenticationOptions {
   tokenFile?: string;
+  /** Told when a changed token file cannot be read; the tokens read before stay in force. */
+  onTokenFileError?(err: unknown): void;
   /** Whether the TLS server verifies client certificates against a client CA (see server.ts). */
   clientCertificates?: boolean;
   serviceAccountTokens?: ServiceAccountTokenOptions;
@@ -36,7 +38,10 @@ export async function startAuthentication(
   signal: AbortSignal,
 ): Promise<Authentication> {
   const tokenAuthenticators: TokenAuthenticator[] = [];
-  if (options.tokenFile) tokenAuthenticators.push(await tokenFileAuthenticator(options.tokenFile));
+  if (options.tokenFile) {
+    const onError = options.onTokenFileError ?? (() => {});
+    tokenAuthenticators.push(await tokenFileAuthenticator(options.tokenFile, { signal, onError }));
+  }
   let serviceAccountTokens: ServiceAccountTokens | undefined;
   if (options.serviceAccountTokens) {
     const store = registry.store('', 'serviceaccounts');

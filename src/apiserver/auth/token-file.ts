@@ -1,5 +1,7 @@
 // kube-apiserver's --token-file: static bearer tokens, one `token,user,uid,"group1,group2"` CSV line each.
-import { readFile } from 'node:fs/promises';
+// kube-apiserver reads the file once; Gatehouse reads it again when it changes, so replicas behind a load
+// balancer take a token added or revoked on their shared file without a restart.
+import { readFile, stat } from 'node:fs/promises';
 import type { TokenAuthenticator, UserInfo } from './auth.ts';
 
 /** Parses one CSV line with double-quoted fields (the token file's fourth column). */
@@ -45,9 +47,34 @@ export function parseTokenFile(text: string, source: string): Map<string, UserIn
   return tokens;
 }
 
-/** Tokens of a static file; the union adds `system:authenticated`. */
-export async function tokenFileAuthenticator(path: string): Promise<TokenAuthenticator> {
-  const tokens = parseTokenFile(await readFile(path, 'utf8'), path);
+export interface TokenFileReload {
+  /** Ends the checks for changes. */
+  signal: AbortSignal;
+  /** How often the file's inode, size and modification time are compared. Default 1 s. */
+  checkEveryMs?: number;
+  /** A change that could not be read or parsed; the tokens last read stay in force, so a file caught half
+   * written, or one with a typo, never locks every client out. */
+  onError(err: unknown): void;
+}
+
+/** Tokens of a file, read again whenever it changes; the union adds `system:authenticated`. */
+export async function tokenFileAuthenticator(path: string, reload?: TokenFileReload): Promise<TokenAuthenticator> {
+  const version = async () => {
+    const s = await stat(path, { bigint: true });
+    return `${s.ino}:${s.size}:${s.mtimeNs}`;
+  };
+  let seen = await version();
+  let tokens = parseTokenFile(await readFile(path, 'utf8'), path);
+  if (reload) {
+    const check = async () => {
+      const now = await version();
+      if (now === seen) return;
+      seen = now;
+      tokens = parseTokenFile(await readFile(path, 'utf8'), path);
+    };
+    const timer = setInterval(() => void check().catch(reload.onError), reload.checkEveryMs ?? 1000).unref();
+    reload.signal.addEventListener('abort', () => clearInterval(timer), { once: true });
+  }
   return {
     authenticateToken: async (token) => tokens.get(token),
   };
