@@ -95,7 +95,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const authentication = await startAuthentication(
     {
       tokenFile,
-      onTokenFileError: (err) => options.logger?.warn({ err, tokenFile }, 'token file changed but unreadable; old tokens stay'),
+      onTokenFileError: (err) => options.logger?.warn({ err, tokenFile }, 'token file unreadable; old tokens stay'),
       serviceAccountTokens,
       clientCertificates: clientCa !== undefined,
     },

@@ -17,7 +17,7 @@ describe('token file', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('is read again when it changes: a token added works, one removed no longer does, a bad file changes nothing', async () => {
+  it('is read again when it changes: a token added works, a removed one not, a bad file changes nothing', async () => {
     const path = join(dir, 'tokens.csv');
     await writeFile(path, 'first,alice,uid-a,"team"\n');
     const errors: unknown[] = [];
