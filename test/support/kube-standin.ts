@@ -42,6 +42,7 @@ import { createCertificateAuthority, type CertificateAuthority, type Certificate
 export const GATEHOUSE_GROUP = 'gatehouse.dev';
 /** The user Gatehouse's own kubeconfig authenticates as in the cluster. */
 export const GATEHOUSE_SERVICE_ACCOUNT = 'system:serviceaccount:gatehouse-system:gatehouse-apiserver';
+const SERVICE_ACCOUNT_GROUPS = 'system:serviceaccounts,system:serviceaccounts:gatehouse-system';
 export const FRONT_PROXY_CLIENT = 'front-proxy-client';
 /** The installer's bindings of Gatehouse's API server to those roles, applied as `kubectl apply -k deploy/` would. */
 const DELEGATION_RBAC = fileURLToPath(new URL('../../deploy/base/rbac/delegation.yaml', import.meta.url));
@@ -163,7 +164,7 @@ export async function startKubeStandin(options: KubeStandinOptions = {}): Promis
     kinds: coreKinds,
     clientCaFile: clientCa.certFile,
     tokens: [
-      `${gatehouseToken},${GATEHOUSE_SERVICE_ACCOUNT},gatehouse-apiserver,"system:serviceaccounts,system:serviceaccounts:gatehouse-system"`,
+      `${gatehouseToken},${GATEHOUSE_SERVICE_ACCOUNT},gatehouse-apiserver,"${SERVICE_ACCOUNT_GROUPS}"`,
       ...(options.tokens ?? []),
     ],
   });

@@ -70,7 +70,7 @@ describe('the cluster authentication configuration', () => {
           {},
           { 'requestheader-client-ca-file': frontProxyCa, 'requestheader-allowed-names': 'a,b' },
         ),
-      /ConfigMap kube-system\/extension-apiserver-authentication: requestheader-allowed-names: "a,b" is not a JSON array/,
+      /ConfigMap kube-system\/extension-apiserver-authentication: requestheader-allowed-names: "a,b" is not a JSON/,
     );
     assert.throws(
       () => clusterAuthentication({}, { 'client-ca-file': 'not a certificate' }),
