@@ -2,7 +2,9 @@
 // and kind: over HTTP (list and watch), and through the real kubectl (describe, events --for).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { allKinds } from '../src/api/kinds.ts';
 import { startTestApiServer, type TestApiServer } from './support/apiserver.ts';
+import { kindsMissing, objectOfEveryKind } from './support/every-kind.ts';
 
 const CORE = '/api/v1/namespaces/default';
 const GATEHOUSE = '/apis/gatehouse.dev/v1alpha1/namespaces/default';
@@ -219,6 +221,38 @@ describe('field selectors and built-in bodies, as kube-apiserver', () => {
     assert.match(apiDefinition, /^\s+Warning\s+UpstreamDown\s+\S+\s+gatehouse\.dev\/gateway\s+shop\.1 happened/m);
     assert.match(apiDefinition, /^\s+Normal\s+UpstreamUp\s+\S+\s+gatehouse\.dev\/gateway\s+shop\.2 happened/m);
     assert.doesNotMatch(apiDefinition, /settings\.1/);
+  });
+
+  it('kubectl describe shows the Events of an object of every kind whose kubectl describer prints Events', async () => {
+    const objects = objectOfEveryKind('described');
+    assert.deepEqual(kindsMissing(objects), []);
+    for (const [path, body] of objects) {
+      const created = await post(path.slice(0, path.lastIndexOf('/')), body);
+      if (body.kind === 'Event') continue;
+      const namespace = path.includes('/namespaces/default/') ? 'default' : undefined;
+      const about = { apiVersion: body.apiVersion, kind: body.kind, name: 'described', uid: created.metadata.uid };
+      await post(`${CORE}/events`, {
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { name: `described.${body.kind.toLowerCase()}` },
+        involvedObject: namespace ? { ...about, namespace } : about,
+        reason: 'Described',
+        message: `about ${body.kind} described`,
+        source: { component: 'tests' },
+      });
+    }
+    // kubectl's own describers of these kinds print no Events section, against any server.
+    const noEventsSection = ['Namespace', 'Secret', 'Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding'];
+    for (const def of allKinds.filter((k) => k.kind !== 'Event')) {
+      const resource = def.group ? `${def.plural}.${def.version}.${def.group}` : def.plural;
+      const out = await t.kubectl(['describe', resource, 'described', '-n', 'default']);
+      if (noEventsSection.includes(def.kind)) {
+        assert.doesNotMatch(out, /^Events:/m, def.kind);
+        continue;
+      }
+      const line = new RegExp(`^\\s+Normal\\s+Described\\s+\\S+\\s+tests\\s+about ${def.kind} described$`, 'm');
+      assert.match(out, line, `${def.kind}: ${out}`);
+    }
   });
 
   it('kubectl events --for lists the Events of one object', async () => {
