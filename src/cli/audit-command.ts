@@ -11,7 +11,7 @@ import { resolveKind } from '../api/kinds.ts';
 import type { AuditLogOptions } from '../apiserver/audit/audit-log.ts';
 import type { AuditEvent } from '../apiserver/audit/event.ts';
 import { parseAuditPolicy } from '../apiserver/audit/policy.ts';
-import { auditLogFiles, MEBIBYTE } from '../apiserver/audit/writer.ts';
+import { logFiles, MEBIBYTE } from '../log/log-file.ts';
 import { CommandFailure } from './failure.ts';
 import { table } from './print.ts';
 
@@ -89,7 +89,7 @@ function since(value: string): number {
  * the order the requests were received. */
 async function requests(path: string, keep: (e: AuditEvent) => boolean): Promise<AuditEvent[]> {
   const byId = new Map<string, AuditEvent>();
-  for (const file of await auditLogFiles(path)) {
+  for (const file of await logFiles(path)) {
     const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
     for await (const line of lines) {
       if (!line.trim()) continue;
@@ -142,7 +142,7 @@ export function registerAuditCommand(program: Command): void {
         throw new InvalidArgumentError(`-o ${flags.output}: expected table or json`);
       }
       const path = flags.auditLogPath ?? join(flags.dataDir, AUDIT_LOG_FILE);
-      if ((await auditLogFiles(path)).length === 0) {
+      if ((await logFiles(path)).length === 0) {
         throw new CommandFailure(
           `no audit log at ${path}: gatehouse up writes DATA_DIR/${AUDIT_LOG_FILE}, ` +
             'gatehouse apiserver writes one with --audit-log-path',

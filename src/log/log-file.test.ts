@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { auditLogFiles, AuditWriter, backupFiles } from './writer.ts';
+import { backupFiles, LogFileWriter, logFiles } from './log-file.ts';
 
 const dirs: string[] = [];
 after(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
@@ -17,7 +17,7 @@ async function logPath(): Promise<string> {
 const line = (i: number) => JSON.stringify({ n: i, pad: 'x'.repeat(80) });
 
 async function linesOf(path: string): Promise<number[]> {
-  const files = await auditLogFiles(path);
+  const files = await logFiles(path);
   const texts = await Promise.all(files.map((f) => readFile(f, 'utf8')));
   return texts
     .join('')
@@ -26,10 +26,10 @@ async function linesOf(path: string): Promise<number[]> {
     .map((l) => (JSON.parse(l) as { n: number }).n);
 }
 
-describe('audit log writer', () => {
+describe('log file writer', () => {
   it('rotates before a file passes maxBytes, keeps maxBackups rotated files and loses no line', async () => {
     const path = await logPath();
-    const writer = new AuditWriter({ path, maxBytes: 1000, maxBackups: 3 });
+    const writer = new LogFileWriter({ name: 'audit log', path, maxBytes: 1000, maxBackups: 3 });
     for (let i = 0; i < 20; i++) writer.write(line(i));
     await writer.flush();
     for (let i = 20; i < 40; i++) writer.write(line(i));
@@ -48,7 +48,7 @@ describe('audit log writer', () => {
 
   it('keeps every rotated file when maxBackups is 0', async () => {
     const path = await logPath();
-    const writer = new AuditWriter({ path, maxBytes: 500 });
+    const writer = new LogFileWriter({ name: 'audit log', path, maxBytes: 500 });
     for (let i = 0; i < 30; i++) writer.write(line(i));
     await writer.close();
     assert.deepEqual(
@@ -60,7 +60,12 @@ describe('audit log writer', () => {
   it('drops lines past its buffer instead of waiting, and says how many once it writes again', async () => {
     const path = await logPath();
     const problems: string[] = [];
-    const writer = new AuditWriter({ path, bufferBytes: 1000, onProblem: (m) => problems.push(m) });
+    const writer = new LogFileWriter({
+      name: 'audit log',
+      path,
+      bufferBytes: 1000,
+      onProblem: (m) => problems.push(m),
+    });
     for (let i = 0; i < 50; i++) writer.write(line(i));
     assert.ok(writer.dropped > 0);
     await writer.flush();
@@ -74,7 +79,7 @@ describe('audit log writer', () => {
   });
 
   it('drops and reports what the disk refuses (ENOSPC), and writes again when it can', async () => {
-    const full = new AuditWriter({ path: '/dev/full', onProblem: (m) => problems.push(m) });
+    const full = new LogFileWriter({ name: 'audit log', path: '/dev/full', onProblem: (m) => problems.push(m) });
     const problems: string[] = [];
     full.write(line(0));
     full.write(line(1));
@@ -86,7 +91,7 @@ describe('audit log writer', () => {
     const path = await logPath();
     await mkdir(path, { recursive: true });
     const reports: string[] = [];
-    const writer = new AuditWriter({ path, onProblem: (m) => reports.push(m) });
+    const writer = new LogFileWriter({ name: 'audit log', path, onProblem: (m) => reports.push(m) });
     writer.write(line(0));
     await writer.flush();
     await rm(path, { recursive: true });

@@ -1,6 +1,7 @@
-// Where audit events go: JSON lines appended to a file rotated by size, or stdout (`-`), as
-// kube-apiserver's --audit-log-path, --audit-log-maxsize and --audit-log-maxbackup do (rotated
-// files are named as its log rotation names them: audit-2026-12-03T15-04-05.000.log).
+// A log of JSON lines (the API server's audit events, the gateway's access log) appended to a
+// file rotated by size, or stdout (`-`), as kube-apiserver's --audit-log-path,
+// --audit-log-maxsize and --audit-log-maxbackup do (rotated files are named as its log rotation
+// names them: audit-2026-12-03T15-04-05.000.log).
 //
 // A request never waits for the disk: write() queues the line and returns, one drain loop
 // appends what is queued in batches. The queue is bounded; when it is full (the disk is slower
@@ -17,7 +18,9 @@ export const DEFAULT_MAX_BYTES = 100 * MEBIBYTE;
 /** What may wait for the disk before events are dropped. */
 export const DEFAULT_BUFFER_BYTES = 16 * MEBIBYTE;
 
-export interface AuditWriterOptions {
+export interface LogFileOptions {
+  /** What the log is, in problem reports: "audit log". */
+  name: string;
   /** A file, or `-` for stdout. */
   path: string;
   /** Size at which the file is rotated. */
@@ -29,7 +32,7 @@ export interface AuditWriterOptions {
   onProblem?(message: string, err?: unknown): void;
 }
 
-export class AuditWriter {
+export class LogFileWriter {
   private queue: string[] = [];
   private queuedBytes = 0;
   private draining: Promise<void> | undefined;
@@ -40,7 +43,7 @@ export class AuditWriter {
   private readonly maxBytes: number;
   private readonly bufferBytes: number;
 
-  constructor(private readonly options: AuditWriterOptions) {
+  constructor(private readonly options: LogFileOptions) {
     this.maxBytes = options.maxBytes || DEFAULT_MAX_BYTES;
     this.bufferBytes = options.bufferBytes ?? DEFAULT_BUFFER_BYTES;
   }
@@ -78,7 +81,7 @@ export class AuditWriter {
 
   private drop(count: number, cause: string, err?: unknown): void {
     if (this.droppedSinceReport === 0) {
-      const message = `audit log ${this.options.path}: ${cause}; events are dropped until it is written again`;
+      const message = `${this.options.name} ${this.options.path}: ${cause}; events are dropped until it is written again`;
       this.options.onProblem?.(message, err);
     }
     this.droppedSinceReport += count;
@@ -101,7 +104,9 @@ export class AuditWriter {
       }
       if (this.droppedSinceReport) {
         const dropped = this.droppedSinceReport;
-        this.options.onProblem?.(`audit log ${this.options.path}: written again; ${dropped} events were dropped`);
+        this.options.onProblem?.(
+          `${this.options.name} ${this.options.path}: written again; ${dropped} events were dropped`,
+        );
         this.droppedSinceReport = 0;
       }
     }
@@ -141,7 +146,8 @@ export class AuditWriter {
   private async open(): Promise<FileHandle> {
     if (this.file) return this.file;
     await mkdir(dirname(this.options.path), { recursive: true, mode: 0o700 });
-    // Owner-only: the log names users, objects and, at Request level and above, what they sent.
+    // Owner-only: an audit log names users, objects and, at Request level and above, what they
+    // sent; an access log names clients and the paths they asked for.
     const file = await open(this.options.path, 'a', 0o600);
     this.size = (await file.stat()).size;
     this.file = file;
@@ -192,7 +198,7 @@ export async function backupFiles(path: string): Promise<string[]> {
 }
 
 /** The log's files in the order their events were written: rotated ones, then the current one. */
-export async function auditLogFiles(path: string): Promise<string[]> {
+export async function logFiles(path: string): Promise<string[]> {
   return [...(await backupFiles(path)), ...((await exists(path)) ? [path] : [])];
 }
 

@@ -14,7 +14,7 @@ import { decodeProtobuf, PROTOBUF_TYPE } from '../http/protobuf.ts';
 import { auditUser, microTime, requestAttributes, sourceIPs, type AuditEvent, type ObjectReference } from './event.ts';
 import { auditConfigFor, levelAtLeast, type AuditPolicy, type RequestAuditConfig, type Stage } from './policy.ts';
 import { bodiesOmitted, redactBody } from './redact.ts';
-import { AuditWriter, type AuditWriterOptions } from './writer.ts';
+import { LogFileWriter, type LogFileOptions } from '../../log/log-file.ts';
 
 export const AUDIT_ID_HEADER = 'Audit-Id';
 /** The annotation recording the field manager of a write (the fieldManager parameter, or kube's
@@ -43,14 +43,14 @@ interface RequestAudit {
 
 /** kube-apiserver's --audit-policy-file (parsed; the built-in default without one), --audit-log-path,
  * --audit-log-maxsize and --audit-log-maxbackup. */
-export interface AuditLogOptions extends Omit<AuditWriterOptions, 'onProblem'> {
+export interface AuditLogOptions extends Omit<LogFileOptions, 'onProblem' | 'name'> {
   policy?: AuditPolicy;
 }
 
-/** An audit log writing to a file (or stdout); `onProblem` hears of events dropped (writer.ts). */
-export function openAuditLog(options: AuditLogOptions, onProblem?: AuditWriterOptions['onProblem']): AuditLog {
+/** An audit log writing to a file (or stdout); `onProblem` hears of events dropped (log/log-file.ts). */
+export function openAuditLog(options: AuditLogOptions, onProblem?: LogFileOptions['onProblem']): AuditLog {
   const { policy, ...writer } = options;
-  return new AuditLog(policy ?? defaultAuditPolicy, new AuditWriter({ ...writer, onProblem }));
+  return new AuditLog(policy ?? defaultAuditPolicy, new LogFileWriter({ ...writer, name: 'audit log', onProblem }));
 }
 
 export class AuditLog {
