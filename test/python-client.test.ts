@@ -1,5 +1,6 @@
 // The Python `kubernetes` client (Debian's python3-kubernetes) against a real Gatehouse API
-// server: typed CoreV1Api bodies, which carry no apiVersion or kind, and Event field selectors.
+// server: typed CoreV1Api bodies, which carry no apiVersion or kind, Event field selectors, the
+// dynamic client's server-side apply, pages and patches, and watch.Watch().stream with resume.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
@@ -43,6 +44,52 @@ print(json.dumps({
     "basicAuth": names(v1.list_namespaced_secret("typed", field_selector="type=kubernetes.io/basic-auth").items),
     "active": "typed" in names(v1.list_namespace(field_selector="status.phase=Active").items),
 }))
+`;
+
+// The dynamic client's create, list by label in pages, merge patch; watch.Watch().stream from a list's
+// resourceVersion, then resumed from the resourceVersion the first stream reached.
+const WATCH = `
+import json, sys
+from kubernetes import client, config, dynamic, watch
+
+config.load_kube_config(config_file=sys.argv[1])
+v1 = client.CoreV1Api()
+dyn = dynamic.DynamicClient(client.ApiClient())
+configmaps = dyn.resources.get(api_version="v1", kind="ConfigMap")
+for i in range(5):
+    tier = "a" if i < 3 else "b"
+    configmaps.create(namespace="default", body={"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "page-%d" % i, "labels": {"tier": tier}}, "data": {"i": str(i)}})
+pages, token = [], None
+while True:
+    page = configmaps.get(namespace="default", label_selector="tier=a", limit=2, _continue=token).to_dict()
+    pages.append([item["metadata"]["name"] for item in page["items"]])
+    token = page["metadata"].get("continue")
+    if not token:
+        break
+configmaps.patch(namespace="default", name="page-0", body={"data": {"i": "patched"}},
+                 content_type="application/merge-patch+json")
+
+# A watch from a list's resourceVersion, stopped after the first event; then one resumed from the
+# resourceVersion the first reached (watch.Watch keeps it) sees only what came after.
+start = v1.list_namespaced_config_map("default", label_selector="tier=b").metadata.resource_version
+v1.patch_namespaced_config_map("page-3", "default", {"data": {"i": "first"}})
+w = watch.Watch()
+first = []
+for event in w.stream(v1.list_namespaced_config_map, "default", label_selector="tier=b",
+                      resource_version=start, timeout_seconds=30):
+    first.append([event["type"], event["object"].metadata.name, event["object"].data["i"]])
+    w.stop()
+resumed_from = w.resource_version
+v1.patch_namespaced_config_map("page-4", "default", {"data": {"i": "second"}})
+again = watch.Watch()
+second = []
+for event in again.stream(v1.list_namespaced_config_map, "default", label_selector="tier=b",
+                          resource_version=resumed_from, timeout_seconds=30):
+    second.append([event["type"], event["object"].metadata.name, event["object"].data["i"]])
+    again.stop()
+print(json.dumps({"pages": pages, "first": first, "second": second,
+                  "patched": v1.read_namespaced_config_map("page-0", "default").data["i"]}))
 `;
 
 // The dynamic client's server_side_apply: create, update, a conflict (409 with kube's message), force.
@@ -98,6 +145,15 @@ describe('the Python kubernetes client', () => {
       updated: '/py2/',
       conflict: 'Apply failed with 1 conflict: conflict with "python": .spec.listenPath',
       forced: '/other/',
+    });
+  });
+
+  it('lists in pages, patches, and watches with watch.Watch().stream, resuming where a stream stopped', async () => {
+    assert.deepEqual(JSON.parse(await python(WATCH, t.kubeconfigPath)), {
+      pages: [['page-0', 'page-1'], ['page-2']],
+      first: [['MODIFIED', 'page-3', 'first']],
+      second: [['MODIFIED', 'page-4', 'second']],
+      patched: 'patched',
     });
   });
 
