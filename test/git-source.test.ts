@@ -1,5 +1,5 @@
 // The Git layer against real servers on 127.0.0.1: git http-backend over HTTP and HTTPS,
-// an ssh2 server running git upload-pack, and file:// — through the system git and ssh.
+// OpenSSH's sshd running git upload-pack, and file:// — through the system git and ssh.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmod, mkdtemp, readdir, readFile, rm, stat, symlink } from 'node:fs/promises';
@@ -66,6 +66,9 @@ after(async () => {
   for (const server of [ssh, basic, bearer, https, oldHttp]) await server?.close();
   await rm(root, { recursive: true, force: true });
 });
+
+/** `text` as a regular expression source that matches it literally. */
+const literally = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 function sshAuth(server: SshGitServer = ssh, identity = clientKey.privateKey): GitAuth {
   return authFromSecretData({ identity, known_hosts: server.knownHostsLine }, 'git-auth');
@@ -422,7 +425,7 @@ describe('refs', () => {
     await failsWith(
       run({ url: ssh.url('versions'), auth: sshAuth(), ref: { branch: 'nope' } }),
       'REF_NOT_FOUND',
-      /^git ls-remote ssh:\/\/git@127\.0\.0\.1:\d+\/versions: branch "nope" not found$/,
+      new RegExp(`^git ls-remote ${literally(ssh.url('versions'))}: branch "nope" not found$`),
     );
     await failsWith(
       run({ url: ssh.url('versions'), auth: sshAuth(), ref: { tag: 'v9' } }),

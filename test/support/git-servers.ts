@@ -3,18 +3,21 @@
 // (one directory per repository): a test "pushes" by committing in the served directory
 // with `commit()`, which the next fetch sees.
 //
-// - SSH: an ssh2 server with public-key authentication that runs `git upload-pack` /
-//   `git receive-pack` for exec requests, confined to repoRoot.
+// - SSH: OpenSSH's sshd, run as our own process with its own host key and config; public-key
+//   logins run the system git's upload-pack / receive-pack on the repository's absolute path.
+//   No test needs an SSH behaviour sshd cannot produce, so there is no in-process SSH server.
 // - HTTP(S): a node:http(s) server that runs `git http-backend` as a CGI program, with
 //   optional basic or bearer authentication and a self-signed certificate.
 // - file:// needs no server: `fileUrl(dir)`.
 //
 // Both servers count `git upload-pack` runs (`uploadPackCount`, advertisements included)
-// and, separately, the runs in which the client asked for objects (`fetchCount`: a `want`
-// line in protocol v0, `command=fetch` in v2), so a test can tell a poll from a fetch.
-import { execFile, spawn } from 'node:child_process';
+// and, separately, the runs in which the client asked for objects (`fetchCount`), so a test
+// can tell a poll from a fetch: the HTTP server reads the requests (a `want` line in protocol
+// v0, `command=fetch` in v2), the SSH server git's own trace of each upload-pack run.
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { timingSafeEqual } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import {
   createServer as createHttpServer,
   type IncomingMessage,
@@ -23,13 +26,13 @@ import {
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { tmpdir, userInfo } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
-import ssh2 from 'ssh2';
 import { ensureSelfSignedCert } from '../../src/apiserver/tls.ts';
+import { freePort } from './postgres.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -147,45 +150,35 @@ export interface KeyPair {
   publicKey: string;
 }
 
-/** ssh2's generator now and then encodes a key whose blob lost a leading zero byte (about
- * one in 300), which nothing can parse; such a pair is drawn again. */
-function ed25519Pair(): { private: string; public: string } {
-  for (;;) {
-    const pair = ssh2.utils.generateKeyPairSync('ed25519');
-    if (!(ssh2.utils.parseKey(pair.public) instanceof Error) && !(ssh2.utils.parseKey(pair.private) instanceof Error))
-      return pair;
-  }
-}
-
-/** A fresh ed25519 key pair for a client (the Secret's `identity`). */
+/** A fresh ed25519 key pair made by the system ssh-keygen (for a client: the Secret's `identity`). */
 export function makeClientKey(): KeyPair {
-  const pair = ed25519Pair();
-  return { privateKey: pair.private, publicKey: pair.public };
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-key-'));
+  try {
+    const file = join(dir, 'key');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'gatehouse-test', '-f', file]);
+    return { privateKey: readFileSync(file, 'utf8'), publicKey: readFileSync(`${file}.pub`, 'utf8').trim() };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
-/** The SHA256 fingerprint of a public key as the system ssh-keygen computes it. */
-async function sshFingerprint(publicKey: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'gatehouse-fp-'));
-  try {
-    await writeFile(join(dir, 'key.pub'), `${publicKey}\n`);
-    const { stdout } = await execFileAsync('ssh-keygen', ['-l', '-E', 'sha256', '-f', join(dir, 'key.pub')]);
-    return stdout.split(' ')[1];
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+/** The SHA256 fingerprint of a public key file as the system ssh-keygen computes it. */
+async function sshFingerprint(publicKeyFile: string): Promise<string> {
+  const { stdout } = await execFileAsync('ssh-keygen', ['-l', '-E', 'sha256', '-f', publicKeyFile]);
+  return stdout.split(' ')[1];
 }
 
 export interface SshGitServerOptions {
+  /** Where the served repositories are: `url(repo)` names `<repoRoot>/<repo>`. */
   repoRoot: string;
   /** Public keys (`ssh-ed25519 AAAA…`) allowed to log in; every other key is refused. */
   authorizedKeys: string[];
-  /** Host private key (OpenSSH format); a fresh ed25519 key when absent. */
-  hostKey?: string;
 }
 
 export interface SshGitServer {
   readonly port: number;
-  /** `ssh://git@127.0.0.1:PORT/<repo>` */
+  /** `ssh://<user>@127.0.0.1:PORT<repoRoot>/<repo>`: the user this process runs as, the
+   * repository by its absolute path, as on any host where Git is an ordinary account. */
   url(repo: string): string;
   /** `[127.0.0.1]:PORT ssh-ed25519 AAAA…`, for the Secret's known_hosts. */
   readonly knownHostsLine: string;
@@ -193,138 +186,126 @@ export interface SshGitServer {
   readonly fingerprint: string;
   readonly uploadPackCount: number;
   readonly fetchCount: number;
-  /** Closes and listens again on the same port, with `hostKey` or a fresh host key. */
-  restart(options?: { hostKey?: string }): Promise<void>;
+  /** Stops sshd and starts it again on the same port with a fresh host key. */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
-/** Parses `git-upload-pack '/path'` as git sends it (the path shell-quoted with single quotes). */
-function parseGitExec(command: string): { service: 'git-upload-pack' | 'git-receive-pack'; path: string } | undefined {
-  const match = /^(git-upload-pack|git-receive-pack) '((?:[^']|'\\'')*)'$/.exec(command);
-  if (!match) return undefined;
-  return { service: match[1] as 'git-upload-pack' | 'git-receive-pack', path: match[2].replaceAll("'\\''", "'") };
+const SSHD = '/usr/sbin/sshd';
+const SSHD_START_MS = 30_000;
+
+/** git-upload-pack runs that git's own trace2 recorded (one event file per process under
+ * `dir`), and among them those that packed objects: a client that wants nothing (a poll that
+ * finds no change) makes upload-pack start no pack-objects. */
+function countUploadPacks(dir: string): { uploadPacks: number; fetches: number } {
+  let uploadPacks = 0;
+  let fetches = 0;
+  for (const file of readdirSync(dir)) {
+    const events = readFileSync(join(dir, file), 'utf8');
+    if (!/"event":"cmd_name".*"name":"upload-pack"/.test(events)) continue;
+    uploadPacks++;
+    if (/"event":"child_start".*"argv":\["git",[^\]]*"pack-objects"/.test(events)) fetches++;
+  }
+  return { uploadPacks, fetches };
 }
 
-/** The repository directory `requested` names under `root`, or undefined when it leaves root. */
-function confine(root: string, requested: string): string | undefined {
-  const target = resolve(root, requested.replace(/^\/+/, ''));
-  const rel = relative(root, target);
-  return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? undefined : target;
-}
-
+/** OpenSSH's sshd as the Git host: its own process on 127.0.0.1, its own host key, config
+ * and authorized keys in a temp dir. The login runs the real `git-upload-pack` from PATH, as
+ * a Git host with shell accounts does; no ForceCommand. As root (CI), sshd needs its
+ * privilege separation directory, and StrictModes is off because the authorized keys live
+ * under the world-writable temp dir, which sshd would otherwise refuse. */
 export async function startSshGitServer(options: SshGitServerOptions): Promise<SshGitServer> {
   const root = resolve(options.repoRoot);
-  const allowed = options.authorizedKeys.map((line) => {
-    const key = ssh2.utils.parseKey(line);
-    if (key instanceof Error) throw new Error(`authorizedKeys: not a public key: ${key.message}`);
-    return key;
-  });
-  const counter = new UploadPackCounter();
-  let hostKey = options.hostKey ?? ed25519Pair().private;
+  const dir = await mkdtemp(join(tmpdir(), 'gatehouse-sshd-'));
+  const trace = join(dir, 'trace');
+  await mkdir(trace);
+  await writeFile(join(dir, 'authorized_keys'), `${options.authorizedKeys.join('\n')}\n`, { mode: 0o600 });
+  if (process.getuid?.() === 0) await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
+  const user = userInfo().username;
+  const port = await freePort();
+  const hostKey = join(dir, 'host_key');
+  const config = [
+    `ListenAddress 127.0.0.1:${port}`,
+    `HostKey ${hostKey}`,
+    'PidFile none',
+    `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
+    'StrictModes no',
+    'UsePAM no',
+    'PasswordAuthentication no',
+    'KbdInteractiveAuthentication no',
+    'PermitRootLogin prohibit-password',
+    // git asks for protocol v2 through this variable (it sends it with SendEnv).
+    'AcceptEnv GIT_PROTOCOL',
+    `SetEnv GIT_TRACE2_EVENT=${trace}`,
+    'LogLevel ERROR',
+  ];
+  await writeFile(join(dir, 'sshd_config'), `${config.join('\n')}\n`);
   let publicKey = '';
-  let keyType = '';
   let fingerprint = '';
-  let server: ssh2.Server | undefined;
-  let port = 0;
-  const connections = new Set<ssh2.Connection>();
+  let sshd: ChildProcess | undefined;
+  let exited: Promise<void> = Promise.resolve();
 
-  const handleClient = (client: ssh2.Connection) => {
-    connections.add(client);
-    client.on('close', () => connections.delete(client));
-    client.on('error', () => client.end());
-    client.on('authentication', (ctx) => {
-      if (ctx.method !== 'publickey') return ctx.reject(['publickey']);
-      const key = allowed.find((k) => k.getPublicSSH().equals(ctx.key.data));
-      // Without a signature the client only asks whether the key would do (RFC 4252 §7).
-      if (!key || (ctx.signature && !key.verify(ctx.blob!, ctx.signature, ctx.hashAlgo)))
-        return ctx.reject(['publickey']);
-      ctx.accept();
+  const start = async () => {
+    await rm(hostKey, { force: true });
+    await rm(`${hostKey}.pub`, { force: true });
+    await execFileAsync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', '', '-f', hostKey]);
+    publicKey = (await readFile(`${hostKey}.pub`, 'utf8')).trim().split(' ').slice(0, 2).join(' ');
+    fingerprint = await sshFingerprint(`${hostKey}.pub`);
+    // -D: no daemon, -e: log to stderr, where "Server listening" tells it is ready.
+    const child = spawn(SSHD, ['-D', '-e', '-o', 'LogLevel=INFO', '-f', join(dir, 'sshd_config')], {
+      stdio: ['ignore', 'ignore', 'pipe'],
     });
-    client.on('ready', () => {
-      client.on('session', (acceptSession) => {
-        const session = acceptSession();
-        const env: Record<string, string> = {};
-        session.on('env', (accept, _reject, info) => {
-          // Protocol v2 is asked for through this variable (git sends it with SendEnv).
-          if (info.key === 'GIT_PROTOCOL') env.GIT_PROTOCOL = info.val;
-          accept?.();
-        });
-        session.on('exec', (accept, _reject, info) => {
-          const channel = accept();
-          let ended = false;
-          const end = (code: number, message?: string) => {
-            if (ended) return;
-            ended = true;
-            if (message) channel.stderr.write(`fatal: ${message}\n`);
-            channel.exit(code);
-            channel.end();
-          };
-          const exec = parseGitExec(info.command);
-          if (!exec) return end(128, `unsupported command: ${info.command}`);
-          const dir = confine(root, exec.path);
-          if (!dir) return end(128, `'${exec.path}' does not appear to be a git repository`);
-          const observer = exec.service === 'git-upload-pack' ? counter.start() : undefined;
-          const child = spawn('git', [exec.service.slice('git-'.length), dir], {
-            env: { ...GIT_ENV, ...env },
-            stdio: 'pipe',
-          });
-          channel.on('data', (chunk: Buffer) => {
-            observer?.observe(chunk);
-            child.stdin.write(chunk);
-          });
-          channel.on('end', () => child.stdin.end());
-          child.stdin.on('error', () => {});
-          child.stdout.pipe(channel, { end: false });
-          child.stderr.pipe(channel.stderr, { end: false });
-          child.on('error', (err) => end(128, err.message));
-          child.on('close', (code) => end(code ?? 128));
-        });
+    sshd = child;
+    exited = new Promise((done) => child.once('exit', () => done()));
+    let log = '';
+    await new Promise<void>((ready, fail) => {
+      const timer = setTimeout(
+        () => fail(new Error(`sshd did not listen within ${SSHD_START_MS} ms: ${log}`)),
+        SSHD_START_MS,
+      );
+      child.stderr?.on('data', (chunk: Buffer) => {
+        log += chunk.toString();
+        if (log.includes('Server listening on 127.0.0.1')) {
+          clearTimeout(timer);
+          ready();
+        }
+      });
+      child.once('error', fail);
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        fail(new Error(`sshd exited with ${code}: ${log}`));
       });
     });
   };
-
-  const listen = async () => {
-    const parsed = ssh2.utils.parseKey(hostKey);
-    if (parsed instanceof Error) throw new Error(`hostKey: not a private key: ${parsed.message}`);
-    publicKey = parsed.getPublicSSH().toString('base64');
-    keyType = parsed.type;
-    fingerprint = await sshFingerprint(`${keyType} ${publicKey}`);
-    server = new ssh2.Server({ hostKeys: [hostKey] }, handleClient);
-    await new Promise<void>((done, fail) => {
-      server!.once('error', fail);
-      server!.listen(port, '127.0.0.1', () => done());
-    });
-    port = (server.address() as AddressInfo).port;
-  };
   const stop = async () => {
-    for (const c of connections) c.end();
-    await new Promise<void>((done) => server!.close(() => done()));
+    if (sshd && sshd.exitCode === null && sshd.signalCode === null) sshd.kill('SIGTERM');
+    await exited;
   };
-  await listen();
+  await start();
 
   return {
-    get port() {
-      return port;
-    },
-    url: (repo) => `ssh://git@127.0.0.1:${port}/${repo}`,
+    port,
+    url: (repo) => `ssh://${user}@127.0.0.1:${port}${join(root, repo)}`,
     get knownHostsLine() {
-      return `[127.0.0.1]:${port} ${keyType} ${publicKey}`;
+      return `[127.0.0.1]:${port} ${publicKey}`;
     },
     get fingerprint() {
       return fingerprint;
     },
     get uploadPackCount() {
-      return counter.uploadPacks;
+      return countUploadPacks(trace).uploadPacks;
     },
     get fetchCount() {
-      return counter.fetches;
+      return countUploadPacks(trace).fetches;
     },
-    async restart(restartOptions = {}) {
+    async restart() {
       await stop();
-      hostKey = restartOptions.hostKey ?? ed25519Pair().private;
-      await listen();
+      await start();
     },
-    close: stop,
+    async close() {
+      await stop();
+      await rm(dir, { recursive: true, force: true });
+    },
   };
 }
 

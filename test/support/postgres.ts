@@ -81,7 +81,8 @@ async function serverIdentity(): Promise<{ uid: number; gid: number } | undefine
   return created;
 }
 
-function freePort(): Promise<number> {
+/** A port free on 127.0.0.1 a moment ago. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
