@@ -213,6 +213,29 @@ describe('aggregated mode: delegated authentication and authorization', () => {
     assert.deepEqual(calls(), { ...first, subjectAccessReviews: first.subjectAccessReviews + 1 });
   });
 
+  it("lets kube's namespace controller list and delete a deleted namespace's objects through the proxy", async () => {
+    await standin.core.kubectl(['create', 'namespace', 'doomed']);
+    const admin = await standin.writeKubeconfig('admin', standin.core.token);
+    const doomed = JSON.parse(api('doomed-api'));
+    doomed.metadata.namespace = 'doomed';
+    const created = await standin.kubectl(admin, ['apply', '-f', '-'], JSON.stringify(doomed));
+    assert.equal(created.code, 0, created.stderr);
+    await standin.core.kubectl(['delete', 'namespace', 'doomed']);
+    await eventually(
+      () =>
+        assert.deepEqual(
+          standin.namespaceCleanups.filter((c) => c.namespace === 'doomed' && c.resource === 'apidefinitions'),
+          [
+            { namespace: 'doomed', resource: 'apidefinitions', verb: 'list', code: 200 },
+            { namespace: 'doomed', resource: 'apidefinitions', verb: 'deletecollection', code: 200 },
+          ],
+        ),
+      { attempts: 200 },
+    );
+    const gone = await standin.kubectl(admin, ['get', 'api', 'doomed-api', '-n', 'doomed']);
+    assert.match(gone.stderr, /NotFound|not found/);
+  });
+
   it('gatehouse apiserver --mode aggregated takes the delegation flags and asks the cluster', async () => {
     const data = join(dir, 'cli');
     const server = spawn(process.execPath, [

@@ -20,6 +20,11 @@
 // - TokenReview (authentication.k8s.io/v1), SubjectAccessReview (authorization.k8s.io/v1), Namespaces,
 //   ConfigMaps and RBAC: served by a standalone Gatehouse API server with the core kinds only (no
 //   gatehouse.dev), which implements them with kube's semantics and is tested as such elsewhere.
+// - The namespace controller of kube-controller-manager ("Namespaces" and "Namespace lifecycle" of the
+//   Kubernetes documentation): for a namespace being deleted it lists and deletes as a collection every
+//   namespaced resource the aggregated group's discovery lists, through the aggregator, as
+//   system:serviceaccount:kube-system:namespace-controller (bound to system:controller:namespace-controller).
+//   Unlike kube it does not hold the namespace in Terminating until then: the core deletes it at once.
 //
 // Where it differs: kube-apiserver also authorizes a request before proxying it; the stand-in leaves that
 // to the extension server, so the tests see Gatehouse's own SubjectAccessReview decision. It does not
@@ -34,7 +39,12 @@ import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { namespaceKind } from '../../src/api/core/namespace/index.ts';
+import type { KubeObject } from '../../src/api/kind.ts';
 import { servedKinds } from '../../src/api/kinds.ts';
+import { Informer } from '../../src/client/informer.ts';
+import { loadKubeconfig } from '../../src/client/kubeconfig.ts';
+import { KubeClient } from '../../src/client/rest.ts';
 import { kubeconfig } from '../../src/cli/kubeconfig.ts';
 import { KUBECTL, startTestApiServer, type TestApiServer } from './apiserver.ts';
 import { createCertificateAuthority, type CertificateAuthority, type CertificateFiles } from './pki.ts';
@@ -46,6 +56,11 @@ const SERVICE_ACCOUNT_GROUPS = 'system:serviceaccounts,system:serviceaccounts:ga
 export const FRONT_PROXY_CLIENT = 'front-proxy-client';
 /** The installer's bindings of Gatehouse's API server to those roles, applied as `kubectl apply -k deploy/` would. */
 const DELEGATION_RBAC = fileURLToPath(new URL('../../deploy/base/rbac/delegation.yaml', import.meta.url));
+/** kube-controller-manager's namespace controller, as the aggregator passes it on. */
+const NAMESPACE_CONTROLLER = {
+  name: 'system:serviceaccount:kube-system:namespace-controller',
+  groups: ['system:serviceaccounts', 'system:serviceaccounts:kube-system', 'system:authenticated'],
+};
 const AGGREGATOR = { name: 'system:kube-aggregator', groups: ['system:masters'] };
 const AUTHENTICATION_CONFIGMAP = '/api/v1/namespaces/kube-system/configmaps/extension-apiserver-authentication';
 const TOKEN_REVIEWS = '/apis/authentication.k8s.io/v1/tokenreviews';
@@ -77,6 +92,8 @@ export interface KubeStandin {
   clientCa: CertificateAuthority;
   /** The current front-proxy CA and the client certificate the proxy presents. */
   frontProxy(): { ca: CertificateAuthority; client: CertificateFiles };
+  /** What its namespace controller did in namespaces deleted: each list and deletecollection, with its code. */
+  namespaceCleanups: NamespaceCleanup[];
   /** Requests the stand-in received (from kubectl or Gatehouse) per path, e.g. TokenReviews. */
   calls: { tokenReviews: number; subjectAccessReviews: number };
   /** Registers the APIService v1alpha1.gatehouse.dev: its endpoints (tried in turn, as a Service's) and CA. */
@@ -90,6 +107,13 @@ export interface KubeStandin {
   rotateFrontProxyCa(): Promise<void>;
   setCore(state: CoreState): void;
   stop(): Promise<void>;
+}
+
+export interface NamespaceCleanup {
+  namespace: string;
+  resource: string;
+  verb: 'list' | 'deletecollection';
+  code: number;
 }
 
 export interface KubectlResult {
@@ -215,6 +239,19 @@ export async function startKubeStandin(options: KubeStandinOptions = {}): Promis
       },
     ],
   });
+  await coreAsAdmin('POST', `${rbac}/clusterroles`, {
+    metadata: { name: 'system:controller:namespace-controller' },
+    rules: [{ apiGroups: ['*'], resources: ['*'], verbs: ['delete', 'deletecollection', 'get', 'list'] }],
+  });
+  await coreAsAdmin('POST', `${rbac}/clusterrolebindings`, {
+    metadata: { name: 'system:controller:namespace-controller' },
+    roleRef: {
+      apiGroup: 'rbac.authorization.k8s.io',
+      kind: 'ClusterRole',
+      name: 'system:controller:namespace-controller',
+    },
+    subjects: [{ kind: 'ServiceAccount', name: 'namespace-controller', namespace: 'kube-system' }],
+  });
   await core.kubectl(['apply', '-f', DELEGATION_RBAC]);
 
   let backend: { urls: string[]; agent: HttpsAgent } | undefined;
@@ -227,8 +264,8 @@ export async function startKubeStandin(options: KubeStandinOptions = {}): Promis
   const held = new Set<Socket>();
 
   /** kube's front proxy headers for `user`, after every X-Remote-* and credential the client sent is gone. */
-  function proxiedHeaders(req: IncomingMessage, user: { name: string; groups: string[]; extra?: object }) {
-    const headers = forwardedHeaders(req.headers);
+  function proxiedHeaders(sent: IncomingHttpHeaders, user: { name: string; groups: string[]; extra?: object }) {
+    const headers = forwardedHeaders(sent);
     for (const name of Object.keys(headers)) {
       if (name.startsWith('x-remote-') || name === 'authorization') delete headers[name];
     }
@@ -275,7 +312,7 @@ export async function startKubeStandin(options: KubeStandinOptions = {}): Promis
     }
     const user = await authenticate(req);
     if (!user) return status(res, 401, 'Unauthorized', 'Unauthorized');
-    const upstream = await toGatehouse(req.method ?? 'GET', req.url ?? '/', proxiedHeaders(req, user), body);
+    const upstream = await toGatehouse(req.method ?? 'GET', req.url ?? '/', proxiedHeaders(req.headers, user), body);
     if (!upstream) {
       return status(res, 503, 'ServiceUnavailable', 'the server is currently unable to handle the request');
     }
@@ -283,8 +320,8 @@ export async function startKubeStandin(options: KubeStandinOptions = {}): Promis
   }
 
   /** The aggregator's view of Gatehouse's document at `path`, or undefined when it cannot be had. */
-  async function gatehouseDocument(req: IncomingMessage, path: string) {
-    const headers = proxiedHeaders(req, AGGREGATOR);
+  async function gatehouseDocument(req: { headers: IncomingHttpHeaders }, path: string) {
+    const headers = proxiedHeaders(req.headers, AGGREGATOR);
     const upstream = await toGatehouse('GET', path, headers, Buffer.alloc(0));
     if (upstream?.statusCode !== 200) {
       upstream?.resume();
@@ -343,6 +380,40 @@ export async function startKubeStandin(options: KubeStandinOptions = {}): Promis
     return proxyToCore(req, res, body);
   }
 
+  /** kube's namespace controller: every namespaced resource of the aggregated group, listed then deleted as a
+   * collection in the namespace being deleted, through the aggregator. */
+  async function cleanUp(namespace: string) {
+    const discovery = await gatehouseDocument({ headers: {} }, `/apis/${GATEHOUSE_GROUP}/v1alpha1`);
+    const resources = (discovery?.resources ?? []) as { name: string; namespaced: boolean; verbs: string[] }[];
+    for (const { name } of resources.filter((r) => r.namespaced && r.verbs.includes('deletecollection'))) {
+      const collection = `/apis/${GATEHOUSE_GROUP}/v1alpha1/namespaces/${namespace}/${name}`;
+      for (const method of ['GET', 'DELETE']) {
+        const headers = proxiedHeaders({ accept: 'application/json' }, NAMESPACE_CONTROLLER);
+        const answer = await toGatehouse(method, collection, headers, Buffer.alloc(0));
+        answer?.resume();
+        namespaceCleanups.push({
+          namespace,
+          resource: name,
+          verb: method === 'GET' ? 'list' : 'deletecollection',
+          code: answer?.statusCode ?? 503,
+        });
+      }
+    }
+  }
+  const namespaceCleanups: NamespaceCleanup[] = [];
+  const cleaned = new Set<string>();
+  const coreClient = new KubeClient(await loadKubeconfig(core.kubeconfigPath));
+  const namespaces = new Informer<KubeObject>(coreClient, namespaceKind, {
+    onChange(change) {
+      if (change.type === 'SYNC') return;
+      const { name, deletionTimestamp } = change.object.metadata;
+      if ((change.type !== 'DELETED' && !deletionTimestamp) || cleaned.has(name as string)) return;
+      cleaned.add(name as string);
+      void cleanUp(name as string);
+    },
+  }).start();
+  await namespaces.synced;
+
   const server: Server = createServer({ cert: serving.cert, key: serving.key }, (req, res) => {
     handle(req, res).catch((err: Error) => status(res, 502, 'InternalError', `kube stand-in: ${err.message}`));
   });
@@ -364,6 +435,7 @@ export async function startKubeStandin(options: KubeStandinOptions = {}): Promis
     gatehouseKubeconfigPath,
     clientCa,
     calls,
+    namespaceCleanups,
     frontProxy: () => ({ ca: frontProxyCa, client: frontProxyClient }),
     registerApiService(registration) {
       backend?.agent.destroy();
@@ -408,6 +480,8 @@ export async function startKubeStandin(options: KubeStandinOptions = {}): Promis
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const socket of sockets) socket.destroy();
       await closed;
+      await namespaces.stop();
+      await coreClient.close();
       backend?.agent.destroy();
       coreUpstream.agent.destroy();
       await core.stop();
