@@ -3,8 +3,12 @@
 //   1. creates N ApiDefinitions over HTTPS with C concurrent clients (latency per create),
 //   2. lists them whole and in pages of 500 (time per full list),
 //   3. measures write-to-watch-event latency: W watchers, U updates; latency is from the
-//      moment the update request is sent to the moment each watcher receives the event.
-// Usage: npm run bench:apiserver [-- --count 10000 --clients 16 --watchers 100 --updates 200 --storage memory,pglite,postgres]
+//      moment the update request is sent to the moment each watcher receives the event;
+//   4. changes one field of each of the first N objects three ways, one request at a time: a JSON merge
+//      patch, a server-side apply of the whole object (fieldManager=bench, force=true, as Flux) and a PUT of
+//      it (latency of each, in a rotating order). `--apply false` leaves the apply out (a server without it).
+// Usage: npm run bench:apiserver [-- --count 10000 --clients 16 --watchers 100 --updates 200 --writes 1000
+//   --storage memory,pglite,postgres]
 //   --groups gatehouse:admins makes the client's user one RBAC authorizes (bindings, rules) instead of a
 //   system:masters member, which the authorizer lets through first: the two runs compare RBAC's cost.
 // Bounded: every phase has a fixed number of requests; everything runs on 127.0.0.1.
@@ -25,8 +29,13 @@ const { values } = parseArgs({
     storage: { type: 'string', default: 'memory,pglite,postgres' },
     lists: { type: 'string', default: '5' },
     groups: { type: 'string', default: 'system:masters' },
+    writes: { type: 'string', default: '1000' },
+    apply: { type: 'string', default: 'true' },
   },
 });
+const WRITES = Number(values.writes);
+const APPLY = 'application/apply-patch+yaml';
+type Write = 'merge' | 'apply' | 'update';
 const COUNT = Number(values.count);
 const CLIENTS = Number(values.clients);
 const WATCHERS = Number(values.watchers);
@@ -35,17 +44,21 @@ const LISTS = Number(values.lists);
 const TOKEN = 'bench-token';
 const NS_PATH = '/apis/gatehouse.dev/v1alpha1/namespaces/default/apidefinitions';
 
-function body(i: number): string {
-  return JSON.stringify({
+function object(i: number, listenPath = `/svc/${i}/`) {
+  return {
     apiVersion: 'gatehouse.dev/v1alpha1',
     kind: 'ApiDefinition',
     metadata: { name: `api-${i}`, labels: { team: `t${i % 10}` } },
     spec: {
-      listenPath: `/svc/${i}/`,
+      listenPath,
       upstream: { targets: [{ url: `http://127.0.0.1:${10000 + (i % 1000)}` }] },
       rateLimit: { requests: 100, per: '1s' },
     },
-  });
+  };
+}
+
+function body(i: number): string {
+  return JSON.stringify(object(i));
 }
 
 async function bench(storage: string, label: string): Promise<Record<string, unknown>> {
@@ -174,6 +187,43 @@ async function bench(storage: string, label: string): Promise<Record<string, unk
     for (const ac of controllers) ac.abort();
     await watchAgent.destroy();
 
+    // 4. one field changed by a merge patch, a server-side apply and a PUT of the same object
+    const writeLatencies: Record<Write, number[]> = { merge: [], apply: [], update: [] };
+    const timed = async (kind: Write, method: 'PATCH' | 'PUT', path: string, contentType: string, text: string) => {
+      const t0 = performance.now();
+      const res = await pool.request({
+        method,
+        path,
+        headers: { ...headers, 'content-type': contentType },
+        body: text,
+      });
+      const answer = await res.body.text();
+      writeLatencies[kind].push(performance.now() - t0);
+      if (res.statusCode !== 200) throw new Error(`${kind}: HTTP ${res.statusCode}: ${answer}`);
+      return answer;
+    };
+    const kinds: Write[] = values.apply === 'true' ? ['merge', 'apply', 'update'] : ['merge', 'update'];
+    for (let i = 0; i < Math.min(WRITES, COUNT); i++) {
+      const path = `${NS_PATH}/api-${i}`;
+      // The object as last answered: a PUT sends it back changed, as kubectl edit and typed clients do.
+      let current = await (await pool.request({ method: 'GET', path, headers })).body.text();
+      for (let k = 0; k < kinds.length; k++) {
+        const kind = kinds[(i + k) % kinds.length];
+        const listenPath = `/${kind}/${i}/`;
+        if (kind === 'merge') {
+          const patch = JSON.stringify({ spec: { listenPath } });
+          current = await timed(kind, 'PATCH', path, 'application/merge-patch+json', patch);
+        } else if (kind === 'apply') {
+          const config = JSON.stringify(object(i, listenPath));
+          current = await timed(kind, 'PATCH', `${path}?fieldManager=bench&force=true`, APPLY, config);
+        } else {
+          const read = JSON.parse(current);
+          read.spec.listenPath = listenPath;
+          current = await timed(kind, 'PUT', path, 'application/json', JSON.stringify(read));
+        }
+      }
+    }
+
     const result = {
       storage: label,
       objects: COUNT,
@@ -182,6 +232,9 @@ async function bench(storage: string, label: string): Promise<Record<string, unk
       listAllMs: summary(fullLists),
       listPaged500Ms: summary(pagedLists),
       watchEventMs: { ...summary(eventLatencies), expected: WATCHERS * UPDATES },
+      mergePatchMs: summary(writeLatencies.merge),
+      updateMs: summary(writeLatencies.update),
+      ...(writeLatencies.apply.length ? { applyMs: summary(writeLatencies.apply) } : {}),
     };
     console.log(JSON.stringify(result));
     return result;
@@ -202,6 +255,7 @@ console.log(
     watchers: WATCHERS,
     updates: UPDATES,
     groups: values.groups,
+    writes: WRITES,
   }),
 );
 for (const storage of values.storage.split(',')) {
@@ -229,5 +283,8 @@ console.table(
     'watch p50 ms': (r.watchEventMs as { p50: number }).p50,
     'watch p99 ms': (r.watchEventMs as { p99: number }).p99,
     events: `${(r.watchEventMs as { n: number }).n}/${(r.watchEventMs as { expected: number }).expected}`,
+    'merge patch p50 ms': (r.mergePatchMs as { p50: number }).p50,
+    'apply p50 ms': (r.applyMs as { p50: number } | undefined)?.p50,
+    'PUT p50 ms': (r.updateMs as { p50: number }).p50,
   })),
 );
