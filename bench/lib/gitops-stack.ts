@@ -38,6 +38,8 @@ export async function startControllerProcess(
     '--data-dir',
     options.dataDir,
     ...(options.hooks ? ['--hook-port', '0'] : []),
+    // One controller needs no Lease (and the bench's API server has no gatehouse-system namespace to hold it).
+    '--leader-elect=false',
   ];
   // info: the start line carries the hook URL; the controller logs nothing per reconcile at info.
   const child = processes.start('controller', gatehouseArgv(args, options.nodeFlags ?? []), {
