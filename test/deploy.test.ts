@@ -36,6 +36,8 @@ interface Workload extends KubeObject {
   };
 }
 
+type PodSpec = { containers: { image: string }[] };
+
 const parse = (yaml: string) =>
   parseAllDocuments(yaml)
     .map((doc) => doc.toJSON() as KubeObject | null)
@@ -245,8 +247,8 @@ describe('deploy/', () => {
       await rm(dir, { recursive: true, force: true });
     });
 
-    it('server-side applies every object in order, and a second run keeps the certificate in the cluster', async () => {
-      const install = () => gatehouse(['install', '--kubeconfig', join(dir, 'kubeconfig')]);
+    it('server-side applies every object in order; an upgrade to another image keeps the certificate', async () => {
+      const install = (...args: string[]) => gatehouse(['install', '--kubeconfig', join(dir, 'kubeconfig'), ...args]);
       const first = await install();
       assert.equal(first.code, 0, first.stderr);
       const lines = first.stdout.trim().split('\n');
@@ -267,9 +269,16 @@ describe('deploy/', () => {
       assertServingCertificate(applied);
       const certificate = secretData(find(applied, 'Secret', SERVING_SECRET));
 
-      const second = await install();
+      // An upgrade to another image: every Gatehouse container gets it, PostgreSQL's is not touched.
+      const second = await install('--image', 'registry.example/gatehouse:0.2.0');
       assert.equal(second.code, 0, second.stderr);
-      assert.deepEqual(secretData(find([...objects.values()] as KubeObject[], 'Secret', SERVING_SECRET)), certificate);
+      const upgraded = [...objects.values()] as KubeObject[];
+      assert.deepEqual(secretData(find(upgraded, 'Secret', SERVING_SECRET)), certificate);
+      const images = upgraded
+        .filter((obj) => obj.kind === 'Deployment')
+        .flatMap((obj) => (obj as Workload & { spec: { template: { spec: PodSpec } } }).spec.template.spec.containers)
+        .map((c) => c.image);
+      assert.deepEqual(images, Array(3).fill('registry.example/gatehouse:0.2.0'));
     });
   });
 });

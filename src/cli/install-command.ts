@@ -26,10 +26,34 @@ export const SERVING_SECRET = 'gatehouse-apiserver-tls';
 const CA_INJECTION = 'cert-manager.io/inject-ca-from';
 const FIELD_MANAGER = 'gatehouse-install';
 
+/** The image deploy/ names (with this version's tag); --image replaces it, as kustomize's `images` would. */
+const IMAGE = 'ghcr.io/gatehouse-dev/gatehouse';
+
 interface InstallFlags {
   dryRun?: boolean;
   overlay?: string;
+  image?: string;
   kubeconfig: string;
+}
+
+interface PodTemplateOwner extends KubeObject {
+  spec?: { template?: { spec?: { containers?: { image?: string }[]; initContainers?: { image?: string }[] } } };
+}
+
+/** `objects` with `image` for every container of Gatehouse's image. */
+function withImage(objects: KubeObject[], image: string): KubeObject[] {
+  const isGatehouse = (ref?: string) => ref?.split(/[:@]/)[0] === IMAGE;
+  return objects.map((obj) => {
+    const pod = (obj as PodTemplateOwner).spec?.template?.spec;
+    const containers = [...(pod?.containers ?? []), ...(pod?.initContainers ?? [])];
+    if (!containers.some((c) => isGatehouse(c.image))) return obj;
+    const copy = structuredClone(obj) as PodTemplateOwner;
+    const spec = copy.spec!.template!.spec!;
+    for (const c of [...(spec.containers ?? []), ...(spec.initContainers ?? [])]) {
+      if (isGatehouse(c.image)) c.image = image;
+    }
+    return copy;
+  });
 }
 
 interface ApiService extends KubeObject {
@@ -103,9 +127,11 @@ export function registerInstallCommand(program: Command): void {
     .description("install Gatehouse into a cluster from deploy/, with the API server's serving certificate")
     .option('--dry-run', 'print the objects as YAML instead of applying them (with a new certificate)')
     .option('--overlay <name>', 'apply deploy/overlays/NAME instead of deploy/ (cert-manager, postgres)')
+    .option('--image <ref>', `Gatehouse's image (default: ${IMAGE} of this version)`)
     .option('--kubeconfig <file>', "the cluster's kubeconfig ($KUBECONFIG, else ~/.kube/config)", defaultKubeconfig())
     .action(async (flags: InstallFlags) => {
-      const rendered = await renderKustomization(await kustomizationDir(flags.overlay));
+      const kustomized = await renderKustomization(await kustomizationDir(flags.overlay));
+      const rendered = flags.image ? withImage(kustomized, flags.image) : kustomized;
       if (flags.dryRun) {
         const objects = inApplyOrder(await withServingCertificate(rendered));
         process.stdout.write(objects.map((obj) => `---\n${stringify(obj, { aliasDuplicateObjects: false })}`).join(''));
