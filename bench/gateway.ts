@@ -240,6 +240,8 @@ await withProcesses(async (processes) => {
         '--data-dir',
         join(dir, name),
         ...oneWorker,
+        // The access-logging subject logs every request (gateways that sample know --access-log).
+        ...(accessLog && help.includes('--access-log') ? ['--access-log', 'all'] : []),
       ],
       profileDir ? ['--cpu-prof', '--cpu-prof-dir', join(profileDir, name)] : [],
     );

@@ -316,7 +316,8 @@ describe('limits shared by gateway processes', { timeout: 180_000 }, () => {
       apiDefinitionKind,
       apiDefinition('open', { listenPath: '/open', upstream: { targets: [{ url: upstream.url }] } }),
     );
-    const primary = await gatewayProcess(t.kubeconfigPath, `${t.dir}/gw-workers`, ['--workers', '2']);
+    const workers2 = ['--workers', '2', '--access-log', 'all'];
+    const primary = await gatewayProcess(t.kubeconfigPath, `${t.dir}/gw-workers`, workers2);
     try {
       const workers = (await primary.waitFor((l) => l.msg === 'gateway listening')).workers!;
       assert.equal(workers.length, 2);

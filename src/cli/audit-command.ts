@@ -14,6 +14,7 @@ import { parseAuditPolicy } from '../apiserver/audit/policy.ts';
 import { logFiles, MEBIBYTE } from '../log/log-file.ts';
 import { CommandFailure } from './failure.ts';
 import { table } from './print.ts';
+import { count } from './process.ts';
 
 export const AUDIT_LOG_FILE = 'audit.log';
 
@@ -22,12 +23,6 @@ export interface AuditFlags {
   auditLogPath?: string;
   auditLogMaxsize: number;
   auditLogMaxbackup: number;
-}
-
-function count(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`"${value}" is not a whole number (0 or more)`);
-  return n;
 }
 
 /** kube-apiserver's audit flags; `defaultPath` is where `up` writes without --audit-log-path. */

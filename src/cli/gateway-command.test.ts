@@ -26,6 +26,10 @@ test('declares the gateway flags with their defaults', () => {
     '--selector': undefined,
     '--data-dir': '.gatehouse/gateway',
     '--workers': 1,
+    '--access-log': 'sampled:0.01',
+    '--access-log-path': undefined,
+    '--access-log-maxsize': 100,
+    '--access-log-maxbackup': 5,
   });
 });
 

@@ -2,8 +2,10 @@
 // from this process or (--workers N) from N worker processes on the same ports.
 import { type Command, InvalidArgumentError } from 'commander';
 import { resolve } from 'node:path';
+import { parseAccessLogMode, type AccessLogOptions } from '../gateway/access-log.ts';
 import { startGateway } from '../gateway/server.ts';
-import { logger, port, stopOnSignals } from './process.ts';
+import { MEBIBYTE } from '../log/log-file.ts';
+import { count, logger, port, stopOnSignals } from './process.ts';
 import { checkCredentials, COMPONENT_KUBECONFIG_HELP, componentKubeconfig } from './target.ts';
 import { isWorker, startWorkers, workerReady } from './workers.ts';
 
@@ -16,6 +18,25 @@ interface GatewayFlags {
   selector?: string;
   dataDir: string;
   workers: number;
+  accessLog: string;
+  accessLogPath?: string;
+  accessLogMaxsize: number;
+  accessLogMaxbackup: number;
+}
+
+/** The access log the flags ask for; a file is written by one process only, not by --workers. */
+function accessLogOptions(flags: GatewayFlags): AccessLogOptions {
+  let mode: AccessLogOptions['mode'];
+  try {
+    mode = parseAccessLogMode(flags.accessLog);
+  } catch (err) {
+    throw new InvalidArgumentError(`--access-log: ${(err as Error).message}`);
+  }
+  if (!flags.accessLogPath) return { mode };
+  if (flags.workers > 1)
+    throw new InvalidArgumentError('--access-log-path: one file per process; with --workers, log to stdout');
+  const path = resolve(flags.accessLogPath);
+  return { mode, file: { path, maxBytes: flags.accessLogMaxsize * MEBIBYTE, maxBackups: flags.accessLogMaxbackup } };
 }
 
 function workerCount(value: string): number {
@@ -42,9 +63,23 @@ export function registerGatewayCommand(program: Command): void {
       workerCount,
       1,
     )
+    .option(
+      '--access-log <mode>',
+      'which requests get an access log line: off, all, or sampled[:RATE] (every 5xx and RATE of the others)',
+      'sampled:0.01',
+    )
+    .option('--access-log-path <file>', 'write the access log to this file, rotated by size (default: stdout)')
+    .option(
+      '--access-log-maxsize <MB>',
+      'size at which the access log file is rotated, in megabytes (0: 100)',
+      count,
+      100,
+    )
+    .option('--access-log-maxbackup <n>', 'rotated access log files kept (0: all)', count, 5)
     .action(async (flags: GatewayFlags) => {
       if (flags.namespace && flags.selector)
         throw new InvalidArgumentError('--namespace and --selector are alternatives; give one');
+      const accessLog = accessLogOptions(flags);
       const kubeconfig = await componentKubeconfig(flags.kubeconfig);
       await checkCredentials(kubeconfig);
       if (flags.workers > 1 && !isWorker()) {
@@ -62,6 +97,7 @@ export function registerGatewayCommand(program: Command): void {
         selector: flags.selector,
         dataDir: resolve(flags.dataDir),
         logger,
+        accessLog,
       });
       logger.info(
         { url: gateway.url, internalUrl: gateway.internalUrl },

@@ -24,6 +24,13 @@ export function defaultKubeconfig(env: NodeJS.ProcessEnv = process.env): string 
   return env.KUBECONFIG?.split(delimiter).find(Boolean) ?? '.gatehouse/kubeconfig';
 }
 
+/** A whole number, 0 or more (sizes, counts of files). */
+export function count(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`"${value}" is not a whole number (0 or more)`);
+  return n;
+}
+
 export function port(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535)

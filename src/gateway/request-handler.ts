@@ -5,6 +5,7 @@
 // the handler (listener.ts) get their log line and metrics here too.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import type { AccessLog } from './access-log.ts';
 import type { CompiledApi, GatewayConfig } from './config.ts';
 import { loggedUrl } from './credentials.ts';
 import { sendRefusal, type Refusal } from './errors.ts';
@@ -22,6 +23,8 @@ export interface RequestPath {
   config(): GatewayConfig;
   metrics: Metrics;
   logger: Logger;
+  /** Where each request's line goes, if it gets one. */
+  accessLog: AccessLog;
   prober: Prober;
 }
 
@@ -40,7 +43,7 @@ export function requestHandler(
   router: (config: GatewayConfig) => Router<CompiledApi>,
   ownPages?: OwnPages,
 ): RequestHandler {
-  const { metrics, logger, prober } = path;
+  const { metrics, logger, accessLog, prober } = path;
   return (req: IncomingMessage, res: ServerResponse) => {
     const started = process.hrtime.bigint();
     const current = path.config();
@@ -53,7 +56,8 @@ export function requestHandler(
       // A failed target is named here and in metrics, never in the answer to the client.
       const upstreamError = ctx?.upstreamFailure;
       if (upstreamError) metrics.upstreamFailed(routed!.id, upstreamError);
-      logger.info(
+      if (!accessLog.keeps(status)) return;
+      accessLog.write(
         {
           api: routed?.id,
           method: req.method,
@@ -127,10 +131,11 @@ export function requestHandler(
 }
 
 /** Logs and counts what a listener refused before its handler saw the request. */
-export function refusedBeforeRouting({ metrics, logger }: RequestPath): RefusedListener {
+export function refusedBeforeRouting({ metrics, accessLog }: RequestPath): RefusedListener {
   return (status, refusal) => {
     metrics.observe('', status, 0);
-    logger.info({ status, code: refusal.code, reason: refusal.message }, 'request refused before routing');
+    if (accessLog.keeps(status))
+      accessLog.write({ status, code: refusal.code, reason: refusal.message }, 'request refused before routing');
   };
 }
 

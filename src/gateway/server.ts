@@ -15,6 +15,7 @@ import { loadClientConfig } from '../client/in-cluster.ts';
 import { KubeClient } from '../client/rest.ts';
 import { generationChanged } from '../controller/runtime/predicates.ts';
 import { SubresourceResponder } from '../controller/runtime/responder.ts';
+import { openAccessLog, type AccessLogOptions } from './access-log.ts';
 import { ApiServerLink, lastGoodServed, type LastGoodFile } from './api-server-link.ts';
 import { basicAuthSecrets } from './auth/basic.ts';
 import { RemoteKeySets, type JwksCaching } from './auth/jwks.ts';
@@ -60,6 +61,8 @@ export interface GatewayOptions {
   statusElection?: ElectionTiming;
   /** How often an outage of the API server is summed up in the log. Default 60 s. */
   apiServerSummaryIntervalMs?: number;
+  /** Which requests get an access log line, and where (default: all, to `logger`). */
+  accessLog?: AccessLogOptions;
 }
 
 export interface Gateway {
@@ -229,7 +232,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   await counters.flush();
 
   const prober = new Prober();
-  const requestPath: RequestPath = { config: () => config, metrics, logger, prober };
+  const accessLog = openAccessLog(logger, options.accessLog);
+  const requestPath: RequestPath = { config: () => config, metrics, logger, accessLog, prober };
   // The internal listener's own pages; every other path is routed.
   const ownPages: OwnPages = (path, current) => {
     if (path !== '/metrics' && path !== '/healthz') return undefined;
@@ -285,7 +289,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       await Promise.all(informers.map((i) => i.stop()));
       link.stop();
       await Promise.all([publicServer, internalServer].map(closeListener));
-      await lastGood.flush();
+      await Promise.all([lastGood.flush(), accessLog.close()]);
       // Counts not sent yet go to the API server, so the next gateway continues from them.
       await counters.close();
       await upstreams.close();
