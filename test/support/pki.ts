@@ -19,8 +19,8 @@ export interface CertificateFiles {
 export interface CertificateAuthority extends CertificateFiles {
   /** Signs a client certificate (extended key usage clientAuth) for the subject, e.g. `/O=devs/CN=carol`. */
   issueClient(name: string, subject: string): Promise<CertificateFiles>;
-  /** Signs a serving certificate for 127.0.0.1 and localhost. */
-  issueServing(name: string): Promise<CertificateFiles>;
+  /** Signs a serving certificate for 127.0.0.1, localhost and `dnsNames` (e.g. a Service's <name>.<ns>.svc). */
+  issueServing(name: string, dnsNames?: string[]): Promise<CertificateFiles>;
 }
 
 async function filesOf(dir: string, name: string): Promise<CertificateFiles> {
@@ -49,7 +49,9 @@ export async function createCertificateAuthority(dir: string, name: string): Pro
   return {
     ...(await filesOf(dir, name)),
     issueClient: (leaf, subject) => issue(leaf, subject, 'extendedKeyUsage=clientAuth\n'),
-    issueServing: (leaf) =>
-      issue(leaf, `/CN=${leaf}`, 'extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n'),
+    issueServing: (leaf, dnsNames = []) => {
+      const names = ['IP:127.0.0.1', 'DNS:localhost', ...dnsNames.map((n) => `DNS:${n}`)].join(',');
+      return issue(leaf, `/CN=${leaf}`, `extendedKeyUsage=serverAuth\nsubjectAltName=${names}\n`);
+    },
   };
 }

@@ -1,0 +1,116 @@
+// Gatehouse installed into a KubeCluster as an operator installs it (docs/operations.md): deploy/'s namespace,
+// ServiceAccounts and RBAC applied with kubectl, `gatehouse apiserver --mode aggregated` run as the
+// ServiceAccount gatehouse-apiserver (a TokenRequest token), and deploy/'s APIService v1alpha1.gatehouse.dev
+// with the caBundle of Gatehouse's serving certificate. The process runs on the host, not in a Pod: its
+// Service is of type ExternalName `localhost` (see kube-cluster.ts for why).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdir, open, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { createCertificateAuthority } from '../support/pki.ts';
+import {
+  freePort,
+  GATEHOUSE_NAMESPACE,
+  GATEHOUSE_SERVICE,
+  GATEHOUSE_SERVICE_HOST,
+  type KubeCluster,
+} from './kube-cluster.ts';
+
+const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
+const DEPLOY = new URL('../../deploy/base/', import.meta.url).pathname;
+export const API_SERVICE = 'v1alpha1.gatehouse.dev';
+
+export interface AggregatedGatehouse {
+  port: number;
+  /** Starts the API server again (same port, storage and identity) after stop or kill. */
+  start(): Promise<void>;
+  /** Ends the process with SIGKILL, as a crashed or evicted Pod. */
+  kill(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function documents(file: string): Promise<Record<string, unknown>[]> {
+  return parseAllDocuments(await readFile(join(DEPLOY, file), 'utf8')).map((d) => d.toJSON());
+}
+
+/** Installs and starts Gatehouse's API server in `cluster`, on memory storage unless `storage` says otherwise,
+ * and waits until kube-aggregator reports the APIService Available. */
+export async function startAggregatedGatehouse(cluster: KubeCluster, storage = 'memory'): Promise<AggregatedGatehouse> {
+  const dir = join(cluster.dir, 'gatehouse');
+  await mkdir(dir, { recursive: true });
+  const ca = await createCertificateAuthority(dir, 'gatehouse-ca');
+  const serving = await ca.issueServing('gatehouse-apiserver', [GATEHOUSE_SERVICE_HOST]);
+  for (const file of ['namespace.yaml', 'service-accounts.yaml', 'rbac/policy.yaml', 'rbac/delegation.yaml']) {
+    await cluster.kubectlOk(['apply', '-f', join(DEPLOY, file)]);
+  }
+  const kubeconfig = await cluster.serviceAccountKubeconfig(GATEHOUSE_NAMESPACE, GATEHOUSE_SERVICE);
+  const port = await freePort();
+  const apiService = (await documents('apiserver.yaml')).find((d) => d.kind === 'APIService');
+  if (!apiService) throw new Error('deploy/base/apiserver.yaml has no APIService');
+  const spec = apiService.spec as { caBundle?: string; service: { port: number } };
+  spec.caBundle = Buffer.from(ca.cert).toString('base64');
+  spec.service.port = port;
+  const service = {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: GATEHOUSE_SERVICE, namespace: GATEHOUSE_NAMESPACE },
+    spec: { type: 'ExternalName', externalName: 'localhost', ports: [{ name: 'https', port }] },
+  };
+  await cluster.kubectlOk(['apply', '-f', '-'], { input: JSON.stringify(service) });
+
+  let child: ChildProcess | undefined;
+  const args = [
+    ...['--import', 'tsx', MAIN, 'apiserver', '--mode', 'aggregated', '--kubeconfig', kubeconfig],
+    ...['--storage', storage, '--data-dir', dir, '--bind', '127.0.0.1', '--port', String(port)],
+    ...['--tls-cert-file', serving.certFile, '--tls-private-key-file', serving.keyFile],
+  ];
+  const log = join(dir, 'gatehouse.log');
+  async function spawnGatehouse(): Promise<ChildProcess> {
+    const out = await open(log, 'a');
+    const running = spawn(process.execPath, args, { stdio: ['ignore', out.fd, out.fd] });
+    running.once('exit', () => void out.close());
+    await once(running, 'spawn');
+    child = running;
+    return running;
+  }
+  /** Waits for kube-aggregator's verdict: it reaches Gatehouse's discovery with the front-proxy certificate. */
+  async function available(running: ChildProcess) {
+    const args = ['wait', '--for=condition=Available', `apiservice/${API_SERVICE}`, '--timeout=180s'];
+    const wait = cluster.kubectl(args, { timeoutMs: 200_000 });
+    const exited = once(running, 'exit').then(() => 'exited' as const);
+    const outcome = await Promise.race([wait, exited]);
+    if (outcome === 'exited' || outcome.code !== 0) {
+      const tail = (await readFile(log, 'utf8')).split('\n').slice(-30).join('\n');
+      const why = outcome === 'exited' ? `exited ${running.exitCode}` : `not Available: ${outcome.stderr}`;
+      throw new Error(`gatehouse apiserver --mode aggregated ${why}\n${tail}`);
+    }
+  }
+  async function end(signal: NodeJS.Signals) {
+    const running = child;
+    if (!running || running.exitCode !== null || running.signalCode !== null) return;
+    const exited = once(running, 'exit');
+    running.kill(signal);
+    await exited;
+  }
+  /** Runs `step` on a started process; a failure leaves no process behind. */
+  async function started(step: (running: ChildProcess) => Promise<void>) {
+    const running = await spawnGatehouse();
+    try {
+      await step(running);
+    } catch (err) {
+      await end('SIGKILL');
+      throw err;
+    }
+  }
+  await started(async (running) => {
+    await cluster.kubectlOk(['apply', '-f', '-'], { input: JSON.stringify(apiService) });
+    await available(running);
+  });
+  return {
+    port,
+    start: () => started(available),
+    kill: () => end('SIGKILL'),
+    stop: () => end('SIGTERM'),
+  };
+}

@@ -1,0 +1,156 @@
+// Gatehouse aggregated behind a real kube-apiserver 1.32 (`gatehouse apiserver --mode aggregated`, registered by
+// an APIService): kubectl reaches gatehouse.dev through kube-aggregator, the cluster's RBAC decides who may,
+// kube's namespace controller deletes Gatehouse's objects of a deleted namespace, and Gatehouse being down
+// costs the cluster nothing but gatehouse.dev (docs/operations.md, "Running in a cluster").
+import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
+import { after, before, describe, test } from 'node:test';
+import { KUBECTL } from '../support/apiserver.ts';
+import { eventually } from '../support/eventually.ts';
+import { type AggregatedGatehouse, startAggregatedGatehouse } from './aggregated-gatehouse.ts';
+import { type KubeCluster, startKubeCluster } from './kube-cluster.ts';
+
+const apiDefinition = (name: string, namespace: string, listenPath = `/${name}`) =>
+  JSON.stringify({
+    apiVersion: 'gatehouse.dev/v1alpha1',
+    kind: 'ApiDefinition',
+    metadata: { name, namespace },
+    spec: { listenPath, upstream: { targets: [{ url: 'http://127.0.0.1:9' }] } },
+  });
+/** Discovery, RBAC aggregation and namespace deletion converge in seconds; a loaded machine gets minutes. */
+const CONVERGE = { attempts: 360, intervalMs: 500 };
+
+describe('Gatehouse aggregated behind a real kube-apiserver', () => {
+  let cluster: KubeCluster;
+  let gatehouse: AggregatedGatehouse;
+  before(async () => {
+    cluster = await startKubeCluster({ users: [{ name: 'alice', groups: ['api-team'] }, { name: 'bob' }] });
+    gatehouse = await startAggregatedGatehouse(cluster);
+  });
+  after(async () => {
+    await gatehouse?.stop();
+    await cluster?.stop();
+  });
+
+  test('kubectl api-resources lists gatehouse.dev from kube-aggregator’s discovery', async () => {
+    const resources = await eventually(async () => {
+      const out = await cluster.kubectlOk(['api-resources', '--api-group=gatehouse.dev', '-o', 'name']);
+      assert.match(out, /^apidefinitions\.gatehouse\.dev$/m);
+      return out;
+    }, CONVERGE);
+    assert.match(resources, /^syncs\.gatehouse\.dev$/m);
+  });
+
+  test('kubectl apply, get (table and -o yaml), patch and delete an ApiDefinition', async () => {
+    assert.match(
+      await cluster.kubectlOk(['apply', '-f', '-'], { input: apiDefinition('orders', 'default') }),
+      /apidefinition\.gatehouse\.dev\/orders created/,
+    );
+    const table = await cluster.kubectlOk(['get', 'apis']);
+    assert.match(table, /^NAME\s+LISTEN PATH\s+UPSTREAM/m);
+    assert.match(table, /^orders\s+\/orders\s+http:\/\/127\.0\.0\.1:9/m);
+    const yaml = await cluster.kubectlOk(['get', 'apidefinition', 'orders', '-o', 'yaml']);
+    assert.match(yaml, /^apiVersion: gatehouse\.dev\/v1alpha1$/m);
+    assert.match(yaml, /^ {2}listenPath: \/orders$/m);
+    await cluster.kubectlOk(['patch', 'apis', 'orders', '--type=merge', '-p', '{"spec":{"listenPath":"/v2/orders"}}']);
+    assert.equal(await cluster.kubectlOk(['get', 'apis', 'orders', '-o', 'jsonpath={.spec.listenPath}']), '/v2/orders');
+    assert.match(await cluster.kubectlOk(['delete', 'apis', 'orders']), /"orders" deleted/);
+    assert.match((await cluster.kubectl(['get', 'apis', 'orders'])).stderr, /NotFound/);
+  });
+
+  test('kubectl get -w streams a change through kube-apiserver', async () => {
+    await cluster.kubectlOk(['apply', '-f', '-'], { input: apiDefinition('watched', 'default', '/before') });
+    const watch = spawn(KUBECTL, [
+      ...['--kubeconfig', cluster.kubeconfigOf(), 'get', 'apis', 'watched', '-w'],
+      ...['-o', 'custom-columns=PATH:.spec.listenPath', '--no-headers'],
+    ]);
+    let seen = '';
+    watch.stdout.on('data', (chunk) => {
+      seen += chunk;
+    });
+    try {
+      await eventually(() => assert.match(seen, /^\/before$/m), CONVERGE);
+      await cluster.kubectlOk(['patch', 'apis', 'watched', '--type=merge', '-p', '{"spec":{"listenPath":"/after"}}']);
+      await eventually(() => assert.match(seen, /^\/after$/m), CONVERGE);
+    } finally {
+      watch.kill();
+    }
+  });
+
+  test('the cluster’s RBAC decides: edit (aggregating gatehouse:edit) may, no binding gets 403', async () => {
+    await cluster.kubectlOk(['create', 'namespace', 'team-a']);
+    await cluster.kubectlOk([
+      'create',
+      'rolebinding',
+      'api-team',
+      '-n',
+      'team-a',
+      '--clusterrole=edit',
+      '--group=api-team',
+    ]);
+    // kube-controller-manager aggregates gatehouse:edit's rules into edit (label aggregate-to-edit).
+    await eventually(
+      () => cluster.kubectlOk(['apply', '-f', '-'], { as: 'alice', input: apiDefinition('payments', 'team-a') }),
+      CONVERGE,
+    );
+    assert.match(await cluster.kubectlOk(['get', 'apis', '-n', 'team-a'], { as: 'alice' }), /^payments\s/m);
+    const denied = await cluster.kubectl(['get', 'apis', '-n', 'team-a'], { as: 'bob' });
+    assert.equal(denied.code, 1);
+    assert.match(
+      denied.stderr,
+      /Forbidden.*"bob" cannot list resource "apidefinitions" in API group "gatehouse\.dev" in the namespace "team-a"/,
+    );
+    const write = await cluster.kubectl(['delete', 'apis', 'payments', '-n', 'team-a'], { as: 'bob' });
+    assert.match(write.stderr, /Forbidden/);
+    assert.match(await cluster.kubectlOk(['get', 'apis', '-n', 'team-a', '-o', 'name']), /payments/);
+  });
+
+  test('a namespace deleted in the cluster: kube’s namespace controller deletes Gatehouse’s objects', async () => {
+    await cluster.kubectlOk(['create', 'namespace', 'team-b']);
+    await cluster.kubectlOk(['apply', '-f', '-'], { input: apiDefinition('inventory', 'team-b') });
+    await cluster.kubectlOk(['delete', 'namespace', 'team-b', '--wait=false']);
+    await eventually(
+      async () => assert.match((await cluster.kubectl(['get', 'namespace', 'team-b'])).stderr, /NotFound/),
+      CONVERGE,
+    );
+    await cluster.kubectlOk(['create', 'namespace', 'team-b']);
+    assert.equal(await cluster.kubectlOk(['get', 'apis', '-n', 'team-b', '-o', 'name']), '');
+  });
+
+  test('Gatehouse down: gatehouse.dev answers 503 at once, other groups work, namespace deletion waits', async () => {
+    await cluster.kubectlOk(['create', 'namespace', 'team-c']);
+    await cluster.kubectlOk(['apply', '-f', '-'], { input: apiDefinition('billing', 'team-c') });
+    await gatehouse.kill();
+    // A hang would end in kubectl's own timeout error, not in kube-aggregator's ServiceUnavailable.
+    const down = await cluster.kubectl(['get', 'apis', '-A', '--request-timeout=20s']);
+    assert.equal(down.code, 1);
+    assert.match(down.stderr, /ServiceUnavailable.*the server is currently unable to handle the request/);
+    for (const args of [
+      ['get', 'namespaces'],
+      ['get', 'configmaps', '-A'],
+      ['get', 'pods', '-A'],
+    ]) {
+      const other = await cluster.kubectl([...args, '--request-timeout=20s']);
+      assert.equal(other.code, 0, `kubectl ${args.join(' ')}: ${other.stderr}`);
+    }
+    assert.match(await cluster.kubectlOk(['get', 'namespace', 'kube-system', '-o', 'name']), /kube-system/);
+
+    await cluster.kubectlOk(['delete', 'namespace', 'team-c', '--wait=false']);
+    // The namespace controller cannot list gatehouse.dev, so it keeps the namespace and says why.
+    await eventually(async () => {
+      const namespace = JSON.parse(await cluster.kubectlOk(['get', 'namespace', 'team-c', '-o', 'json']));
+      assert.equal(namespace.status.phase, 'Terminating');
+      const conditions = namespace.status.conditions as { type: string; status: string; message: string }[];
+      const failure = conditions.find((c) => c.type === 'NamespaceDeletionDiscoveryFailure');
+      assert.equal(failure?.status, 'True');
+      assert.match(failure.message, /gatehouse\.dev\/v1alpha1/);
+    }, CONVERGE);
+
+    await gatehouse.start();
+    await eventually(
+      async () => assert.match((await cluster.kubectl(['get', 'namespace', 'team-c'])).stderr, /NotFound/),
+      CONVERGE,
+    );
+    assert.doesNotMatch(await cluster.kubectlOk(['get', 'apis', '-A', '-o', 'name']), /billing/);
+  });
+});

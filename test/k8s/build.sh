@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Builds kube-apiserver and kube-controller-manager (the suite runs its namespace controller) from the Go module
+# k8s.io/kubernetes into a cache directory, for the end-to-end suite `npm run test:k8s`.
+# k8s.io/kubernetes requires its staging modules (k8s.io/api, k8s.io/apiserver, …) at v0.0.0 and replaces them
+# with ./staging paths, which only work inside its own repository; the go.mod written here pins each of them by
+# `replace` to the release matching KUBE_VERSION (v1.X.Y ↔ v0.X.Y), the same set kubernetes publishes together.
+# A binary already in the cache is reused; delete the directory to rebuild. Prints the binaries' directory.
+set -euo pipefail
+
+KUBE_VERSION="${KUBE_VERSION:-v1.32.13}"
+STAGING_VERSION="v0.${KUBE_VERSION#v1.}"
+CACHE="${GATEHOUSE_K8S_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gatehouse-k8s}/${KUBE_VERSION}"
+COMMANDS=(kube-apiserver kube-controller-manager)
+STAGING=(api apiextensions-apiserver apimachinery apiserver cli-runtime client-go cloud-provider cluster-bootstrap
+  code-generator component-base component-helpers controller-manager cri-api cri-client csi-translation-lib
+  dynamic-resource-allocation endpointslice externaljwt kms kube-aggregator kube-controller-manager kube-proxy
+  kube-scheduler kubectl kubelet metrics mount-utils pod-security-admission sample-apiserver sample-cli-plugin
+  sample-controller)
+# Staging modules whose release the module proxy does not serve, pinned to the nearest one it does (used by
+# kube-controller-manager's endpointslice controller only, which the suite does not run).
+declare -A PINNED=()
+[[ $KUBE_VERSION == v1.32.13 ]] && PINNED[endpointslice]=v0.32.12
+
+missing=()
+for command in "${COMMANDS[@]}"; do
+  [[ -x "$CACHE/bin/$command" ]] || missing+=("$command")
+done
+if [[ ${#missing[@]} -eq 0 ]]; then
+  echo "$CACHE/bin"
+  exit 0
+fi
+
+command -v go >/dev/null || { echo "build.sh: Go is needed to build ${missing[*]} (https://go.dev/dl/)" >&2; exit 1; }
+mkdir -p "$CACHE/module"
+cd "$CACHE/module"
+{
+  echo "module gatehouse.dev/k8s-e2e-binaries"
+  echo
+  echo "go 1.23.0"
+  echo
+  echo "require k8s.io/kubernetes $KUBE_VERSION"
+  echo
+  echo "replace ("
+  for module in "${STAGING[@]}"; do echo "	k8s.io/$module => k8s.io/$module ${PINNED[$module]:-$STAGING_VERSION}"; done
+  echo ")"
+} >go.mod
+# Blank imports of the commands keep `go mod tidy` resolving (and go.sum covering) everything they need.
+{
+  echo "//go:build tools"
+  echo
+  echo "package binaries"
+  echo
+  echo "import ("
+  for command in "${COMMANDS[@]}"; do echo "	_ \"k8s.io/kubernetes/cmd/$command\""; done
+  echo ")"
+} >tools.go
+
+export GOFLAGS=-trimpath GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
+# What kube's own build stamps (hack/lib/version.sh): /version and kubectl's version skew check read it.
+stamp=""
+for package in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+  minor="${KUBE_VERSION#v1.}"
+  stamp+=" -X $package.gitVersion=$KUBE_VERSION -X $package.gitMajor=1 -X $package.gitMinor=${minor%%.*}"
+  stamp+=" -X $package.gitTreeState=clean"
+done
+start=$SECONDS
+go mod tidy >&2
+mkdir -p "$CACHE/bin"
+for command in "${missing[@]}"; do
+  go build -ldflags="-s -w $stamp" -o "$CACHE/bin/$command.partial" "k8s.io/kubernetes/cmd/$command" >&2
+  mv "$CACHE/bin/$command.partial" "$CACHE/bin/$command"
+done
+echo "build.sh: built ${missing[*]} $KUBE_VERSION in $((SECONDS - start)) s" >&2
+echo "$CACHE/bin"
