@@ -107,3 +107,12 @@ test('YAML aliases: the billion laughs is a 400, an expansion past 3 MiB a 413',
   // The same anchor used a few times is an ordinary body.
   assert.equal((yaml(`a: &big "${big}"\nb: [*big, *big]\n`) as { b: string[] }).b[1], big);
 });
+
+test('an apply body in JSON, a YAML flow mapping or block YAML decodes to the same object', () => {
+  const apply = (text: string) => decodeBody(Buffer.from(text), 'application/apply-patch+yaml', 'an apply');
+  const expected = { metadata: { name: 'a' }, data: { 'x: y': 'z', n: 1, on: 'yes' } };
+  assert.deepEqual(apply(JSON.stringify(expected)), expected);
+  assert.deepEqual(apply('{metadata: {name: a}, data: {"x: y": z, n: 1, "on": "yes"}}'), expected);
+  assert.deepEqual(apply('metadata:\n  name: a\ndata:\n  "x: y": z\n  n: 1\n  "on": "yes"\n'), expected);
+  refused(() => apply('{metadata: {name: a'), 'BadRequest', /is not valid YAML/);
+});

@@ -55,7 +55,7 @@ export function decodeBody(
   }
   const text = raw.toString('utf8');
   if (text.trim() === '') throw errors.badRequest(`the request body for ${what} is empty`);
-  const value = isYaml ? decodeYaml(text, what) : decodeJson(text, what);
+  const value = isYaml ? decodeYamlOrJson(text, what) : decodeJson(text, what);
   assertWithinBounds(value, `the request body for ${what}`);
   return value;
 }
@@ -66,6 +66,19 @@ function decodeJson(text: string, what: string): unknown {
   } catch (err) {
     throw errors.badRequest(`the request body for ${what} is not valid JSON: ${(err as Error).message}`);
   }
+}
+
+/** JSON is YAML, and what client-go, kubectl and Flux send as application/apply-patch+yaml: a body that
+ * parses as JSON skips the YAML parser, several times slower on the same text. */
+function decodeYamlOrJson(text: string, what: string): unknown {
+  if (text.trimStart().startsWith('{')) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      // Not JSON: a YAML flow mapping, or invalid; the YAML parser decides and names the error.
+    }
+  }
+  return decodeYaml(text, what);
 }
 
 /** The yaml package's bound on alias expansion (its default, made explicit): an alias
