@@ -4,7 +4,7 @@
 // one PostgreSQL, called on the replica the components do not talk to; and an API server
 // with no component at all, which answers 503 naming what is missing.
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,62 +23,13 @@ import { KUBECTL, startTestApiServer, type TestApiServer } from './support/apise
 import { eventually } from './support/eventually.ts';
 import { call, startUpstream, type Echo, type Upstream } from './support/gateway.ts';
 import { fileUrl, makeRepo } from './support/git-servers.ts';
+import { startGatehouse, type GatehouseProcess as Child } from './support/cli.ts';
 import { apiManifest } from './support/manifests.ts';
 import { startPostgres, type TestPostgres } from './support/postgres.ts';
 
 const MAIN = new URL('../src/cli/main.ts', import.meta.url).pathname;
 /** Generous: a child compiles the CLI with tsx on a loaded machine before it logs. */
 const START_TIMEOUT_MS = 120_000;
-
-interface Child {
-  /** Fields of the log line the child announced itself with. */
-  fields: Record<string, unknown>;
-  stop(): Promise<void>;
-}
-
-/** Starts `gatehouse ARGS` and resolves once it logs `ready` (JSON log lines: stdout is no terminal). */
-function gatehouse(args: string[], ready: string): Promise<Child> {
-  const proc: ChildProcess = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, GATEHOUSE_LOG_LEVEL: 'info' },
-  });
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  const stop = async () => {
-    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
-    await exited;
-  };
-  return new Promise<Child>((resolve, reject) => {
-    let out = '';
-    let pending = '';
-    const timer = setTimeout(() => {
-      void stop();
-      reject(new Error(`gatehouse ${args[0]} did not log "${ready}" in time: ${out}`));
-    }, START_TIMEOUT_MS);
-    proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-    proc.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      pending += d.toString();
-      let newline: number;
-      while ((newline = pending.indexOf('\n')) >= 0) {
-        const line = pending.slice(0, newline);
-        pending = pending.slice(newline + 1);
-        try {
-          const fields = JSON.parse(line) as Record<string, unknown>;
-          if (fields.msg === ready) {
-            clearTimeout(timer);
-            resolve({ fields, stop });
-          }
-        } catch {
-          // not a log line
-        }
-      }
-    });
-    void exited.then(() => {
-      clearTimeout(timer);
-      reject(new Error(`gatehouse ${args[0]} exited: ${out}`));
-    });
-  });
-}
 
 /** Runs a command to completion. */
 function run(command: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -113,7 +64,7 @@ async function installation(): Promise<Installation> {
   await makeRepo(repo, { 'apis/echo.yaml': apiManifest('echo', '/echo', upstream.url) });
   const children: Child[] = [];
   const start = async (args: string[], ready: string) => {
-    const child = await gatehouse(args, ready);
+    const child = await startGatehouse(args, ready);
     children.push(child);
     return child;
   };

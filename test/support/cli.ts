@@ -1,5 +1,5 @@
 // Runs the real `gatehouse` command as a child process, as a user runs it.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 
 const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 
@@ -16,6 +16,66 @@ export function gatehouse(args: string[], env: NodeJS.ProcessEnv = {}): Promise<
     const options = { env: { ...process.env, ...env }, timeout: 120_000 };
     execFile(process.execPath, ['--import', 'tsx', MAIN, ...args], options, (err, stdout, stderr) => {
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** Generous: a child compiles the CLI with tsx on a loaded machine before it logs. */
+const START_TIMEOUT_MS = 120_000;
+
+export interface GatehouseProcess {
+  /** Fields of the log line the process announced itself with. */
+  fields: Record<string, unknown>;
+  /** SIGTERM (a clean stop) unless it has exited; resolves once it has. */
+  stop(): Promise<void>;
+  /** SIGKILL: no shutdown at all; resolves once it has exited. */
+  kill(): Promise<void>;
+}
+
+/** Starts a long-running `gatehouse ARGS` and resolves once it logs `ready` (JSON log lines:
+ * stdout is no terminal); rejects with its output if it exits or stays silent first. */
+export function startGatehouse(args: string[], ready: string): Promise<GatehouseProcess> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, GATEHOUSE_LOG_LEVEL: 'info' },
+  });
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  const signal = async (name: NodeJS.Signals) => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill(name);
+    await exited;
+  };
+  const stop = () => signal('SIGTERM');
+  return new Promise<GatehouseProcess>((resolve, reject) => {
+    let out = '';
+    let pending = '';
+    const timer = setTimeout(() => {
+      void stop();
+      reject(new Error(`gatehouse ${args[0]} did not log "${ready}" in time: ${out}`));
+    }, START_TIMEOUT_MS);
+    proc.stderr?.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    proc.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      pending += d.toString();
+      let newline = pending.indexOf('\n');
+      for (; newline >= 0; newline = pending.indexOf('\n')) {
+        const line = pending.slice(0, newline);
+        pending = pending.slice(newline + 1);
+        try {
+          const fields = JSON.parse(line) as Record<string, unknown>;
+          if (fields.msg === ready) {
+            clearTimeout(timer);
+            resolve({ fields, stop, kill: () => signal('SIGKILL') });
+          }
+        } catch {
+          // not a log line
+        }
+      }
+    });
+    void exited.then(() => {
+      clearTimeout(timer);
+      reject(new Error(`gatehouse ${args[0]} exited: ${out}`));
     });
   });
 }
