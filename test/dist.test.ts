@@ -1,14 +1,14 @@
 // The CLI as a package or an image runs it: compiled by `npm run build`'s tsconfig into dist/, in a package
-// directory whose node_modules has every dependency but tsx and typescript (as `npm ci --omit=dev` leaves it), so
-// nothing can fall back to the TypeScript sources. `gatehouse up --demo` runs to ready from there: kubectl reaches
-// its API server and the demo's API (examples/, read relative to the compiled code) answers through its gateway.
-// Its audit log then shows every call the gateway and the controller made, each allowed by the roles deploy/
-// binds their ServiceAccounts to in a cluster.
+// directory whose node_modules holds the production dependencies only (as `npm ci --omit=dev` leaves it: no tsx,
+// no typescript), so nothing can fall back to the TypeScript sources or lean on a development dependency.
+// `gatehouse up --demo` runs to ready from there: kubectl reaches its API server and the demo's API (examples/,
+// read relative to the compiled code) answers through its gateway. Its audit log then shows every call the
+// gateway and the controller made, each allowed by the roles deploy/ binds their ServiceAccounts to in a cluster.
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { copyFile, cp, mkdir, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
+import { copyFile, cp, mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
@@ -22,7 +22,6 @@ import { eventually } from './support/eventually.ts';
 
 const exec = promisify(execFile);
 const ROOT = new URL('../', import.meta.url).pathname;
-const DEV_ONLY = new Set(['tsx', 'typescript', '.bin']);
 const COMPONENTS = {
   gateway: 'system:serviceaccount:gatehouse-system:gatehouse-gateway',
   controller: 'system:serviceaccount:gatehouse-system:gatehouse-controller',
@@ -56,9 +55,15 @@ describe('the CLI built to dist/, without tsx', () => {
     await copyFile(join(ROOT, 'package.json'), join(pkg, 'package.json'));
     await cp(join(ROOT, 'bin'), join(pkg, 'bin'), { recursive: true });
     for (const dir of ['examples', 'deploy']) await symlink(join(ROOT, dir), join(pkg, dir));
-    await mkdir(join(pkg, 'node_modules'));
-    for (const entry of await readdir(join(ROOT, 'node_modules'))) {
-      if (!DEV_ONLY.has(entry)) await symlink(join(ROOT, 'node_modules', entry), join(pkg, 'node_modules', entry));
+    // What `npm ci --omit=dev` installs: package-lock's packages not marked dev (each top-level one brings the
+    // packages nested under it).
+    const lock = JSON.parse(await readFile(join(ROOT, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { dev?: boolean }>;
+    };
+    for (const [path, entry] of Object.entries(lock.packages)) {
+      if (!path.startsWith('node_modules/') || path.includes('/node_modules/') || entry.dev) continue;
+      await mkdir(dirname(join(pkg, path)), { recursive: true });
+      await symlink(join(ROOT, path), join(pkg, path));
     }
   });
   after(async () => {
