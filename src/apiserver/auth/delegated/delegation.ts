@@ -67,6 +67,10 @@ export interface Delegation {
   close(): Promise<void>;
 }
 
+function closeClients({ authentication, authorization }: DelegationOptions): Promise<unknown> {
+  return Promise.all([...new Set([authentication, authorization])].map((client) => client.close()));
+}
+
 /** Builds the chains; resolves once the ConfigMap was read (unless skipped), so the first request already
  * knows the front proxy, as kube's servers wait for it before serving. */
 export async function startDelegation(options: DelegationOptions): Promise<Delegation> {
@@ -87,6 +91,7 @@ export async function startDelegation(options: DelegationOptions): Promise<Deleg
     const timedOut = new Promise<boolean>((resolve) => timeout.addEventListener('abort', () => resolve(true)));
     if (await Promise.race([source.start().then(() => false), timedOut])) {
       await source.stop();
+      await closeClients(options);
       throw new Error(lookupFailure(lookupError));
     }
   }
@@ -118,7 +123,7 @@ export async function startDelegation(options: DelegationOptions): Promise<Deleg
     authorizer,
     async close() {
       await source.stop();
-      await Promise.all([...new Set([options.authentication, options.authorization])].map((c) => c.close()));
+      await closeClients(options);
     },
   };
 }
