@@ -88,6 +88,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     );
   const kinds = options.kinds ?? (cluster ? aggregatedKinds : servedKinds);
   const registry = new Registry(kinds, options.storage, clusterNamespaces);
+  // Elected replicas empty terminating namespaces only while they hold the garbage collector's Lease.
+  registry.sweepNamespaces(!options.garbageCollection?.elect);
   await registry.bootstrap();
   const stopAuthentication = new AbortController();
   const clientCa = options.clientCaFile === undefined ? undefined : await readFile(options.clientCaFile, 'utf8');
@@ -118,6 +120,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const garbageCollection = startGarbageCollection(registry, {
     elect: false,
     ...options.garbageCollection,
+    onLeading: (leading) => {
+      registry.sweepNamespaces(leading);
+      options.garbageCollection?.onLeading?.(leading);
+    },
     leases: cluster,
     onError: (err) => options.logger?.warn({ err }, 'garbage collection failed; retrying'),
   });

@@ -17,6 +17,11 @@ import {
 
 export const DEFAULT_NAMESPACES = ['default'];
 const NAMESPACE_FINALIZER = 'kubernetes';
+/** A terminating namespace's objects are listed this many at a time and deleted this many at once. */
+const SWEEP_PAGE = 500;
+const SWEEP_PARALLEL = 16;
+/** How soon a namespace whose objects finalizers still hold is looked at again. */
+const SWEEP_RETRY_MS = 2000;
 
 /** Namespaces kept by another API server (the cluster's, in aggregated mode: cluster-namespaces.ts). The
  * registry checks creates against them and deletes its objects in those that terminate or are gone, as
@@ -33,7 +38,13 @@ export interface ExternalNamespaces {
 export class Registry implements NamespaceGuard {
   readonly kinds: KindDefinition[];
   private readonly stores = new Map<string, ResourceStore>();
+  /** Terminating namespaces whose contents are still to be deleted. */
   private readonly sweeping = new Set<string>();
+  /** The sweep under way per namespace and whether another was asked for meanwhile: one at a time, so the
+   * deletes of one sweep (each a write in the namespace) ask for one more sweep, not one each. */
+  private readonly sweeps = new Map<string, { again: boolean }>();
+  /** Whether this replica sweeps (see sweepNamespaces). */
+  private sweeper = true;
   /** Namespaces as last seen through a storage watch, so a create does not cost a read.
    * A miss falls back to storage (the watch may lag a write made by another process). */
   private readonly namespaceCache = new Map<string, KubeObject>();
@@ -137,44 +148,83 @@ export class Registry implements NamespaceGuard {
     if (this.sweeping.has(namespace)) this.sweep(namespace);
   }
 
-  /** Deletes every object in a terminating namespace, then releases the namespace. Runs
-   * again whenever an object in it is written, until objects held by finalizers are gone. */
-  sweep(namespace: string): void {
-    this.sweeping.add(namespace);
-    void this.sweepOnce(namespace).catch(() => {
-      // Retried on the next write in the namespace or the next bootstrap.
-    });
+  /** Whether this replica deletes the contents of terminating namespaces. Replicas sharing storage sweep
+   * only while holding the garbage collector's Lease (kube-controller-manager runs its namespace and garbage
+   * collectors under one election), so each namespace is emptied once, not by every replica; a replica
+   * taking over sweeps every namespace it knows to be terminating. */
+  sweepNamespaces(enabled: boolean): void {
+    this.sweeper = enabled;
+    if (!enabled) return;
+    for (const [name, ns] of this.namespaceCache) if (ns.metadata.deletionTimestamp) this.sweeping.add(name);
+    for (const name of this.sweeping) this.sweep(name);
   }
 
-  private async sweepOnce(namespace: string): Promise<void> {
+  /** Deletes every object in a terminating namespace, then releases the namespace. Runs
+   * again whenever an object in it is written here, and every few seconds while objects held by
+   * finalizers remain (they may be released on another replica). */
+  sweep(namespace: string): void {
+    this.sweeping.add(namespace);
+    if (!this.sweeper) return;
+    const running = this.sweeps.get(namespace);
+    if (running) {
+      running.again = true;
+      return;
+    }
+    const state = { again: false };
+    this.sweeps.set(namespace, state);
+    void (async () => {
+      let left = false;
+      try {
+        do {
+          state.again = false;
+          left = await this.sweepOnce(namespace);
+        } while (state.again && this.sweeper);
+      } catch {
+        left = true;
+      } finally {
+        this.sweeps.delete(namespace);
+      }
+      if (left && this.sweeper)
+        setTimeout(() => this.sweeping.has(namespace) && this.sweep(namespace), SWEEP_RETRY_MS).unref();
+    })();
+  }
+
+  /** One pass over the namespace, page by page and SWEEP_PARALLEL deletes at a time; true when objects remain. */
+  private async sweepOnce(namespace: string): Promise<boolean> {
+    const write: WriteOptions = { dryRun: false, fieldValidation: 'Ignore' };
     for (const def of this.kinds) {
       if (!def.namespaced || def.createOnly) continue;
       const store = this.store(def.group, def.plural) as ResourceStore;
-      const page = await store.list(namespace, {});
-      for (const item of page.items) {
-        const obj = JSON.parse(item) as KubeObject;
-        if (obj.metadata.deletionTimestamp) continue;
-        try {
-          await store.delete(namespace, obj.metadata.name as string, {}, { dryRun: false, fieldValidation: 'Ignore' });
-        } catch (err) {
-          if (!(err instanceof ApiError && err.reason === 'NotFound')) throw err;
+      let next: string | undefined;
+      do {
+        if (!this.sweeper) return true;
+        const page = await store.list(namespace, { limit: SWEEP_PAGE, continue: next });
+        const names = page.items
+          .map((item) => JSON.parse(item) as KubeObject)
+          .filter((obj) => !obj.metadata.deletionTimestamp)
+          .map((obj) => obj.metadata.name as string);
+        for (let i = 0; i < names.length; i += SWEEP_PARALLEL) {
+          await Promise.all(
+            names.slice(i, i + SWEEP_PARALLEL).map((name) =>
+              store.delete(namespace, name, {}, write).catch((err: unknown) => {
+                if (!(err instanceof ApiError && err.reason === 'NotFound')) throw err;
+              }),
+            ),
+          );
         }
-      }
+        next = page.continue;
+      } while (next);
     }
-    // Objects held by finalizers remain; the next write in the namespace sweeps again.
-    if ((await this.countIn(namespace)) > 0) return;
+    // Objects held by finalizers remain until they are released.
+    if ((await this.countIn(namespace)) > 0) return true;
     this.sweeping.delete(namespace);
     // An external namespace is released by its own server's namespace controller.
-    if (this.external) return;
+    if (this.external) return false;
     const ns = await this.namespaces.get('', namespace).catch(() => undefined);
-    if (!ns) return;
+    if (!ns) return false;
     const finalizers = (ns.metadata.finalizers ?? []).filter((f) => f !== NAMESPACE_FINALIZER);
-    await this.namespaces.update(
-      '',
-      namespace,
-      { ...ns, metadata: { ...ns.metadata, finalizers } },
-      { dryRun: false, fieldValidation: 'Ignore' },
-    );
+    await this.namespaces.update('', namespace, { ...ns, metadata: { ...ns.metadata, finalizers } }, write);
+    return false;
   }
 
   /** Sweeps the namespaces that hold objects here but no longer exist (deleted while this server was not
