@@ -8,14 +8,13 @@ import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { stringify } from 'yaml';
 import { secretKind } from '../api/core/secret/index.ts';
 import type { KubeObject } from '../api/kind.ts';
 import { isStatusError } from '../client/errors.ts';
 import type { KubeClient } from '../client/rest.ts';
 import { CommandFailure } from './failure.ts';
 import { makeServingCertificate, type ServingCertificate } from './install/certificate.ts';
-import { renderKustomization } from './install/kustomization.ts';
+import { renderKustomization, yamlDocuments } from './install/kustomization.ts';
 import { inApplyOrder, resourceOf } from './install/resources.ts';
 import { PART_OF } from './install/policy.ts';
 import { run } from './target.ts';
@@ -44,12 +43,9 @@ interface PodTemplateOwner extends KubeObject {
 function withImage(objects: KubeObject[], image: string): KubeObject[] {
   const isGatehouse = (ref?: string) => ref?.split(/[:@]/)[0] === IMAGE;
   return objects.map((obj) => {
-    const pod = (obj as PodTemplateOwner).spec?.template?.spec;
-    const containers = [...(pod?.containers ?? []), ...(pod?.initContainers ?? [])];
-    if (!containers.some((c) => isGatehouse(c.image))) return obj;
     const copy = structuredClone(obj) as PodTemplateOwner;
-    const spec = copy.spec!.template!.spec!;
-    for (const c of [...(spec.containers ?? []), ...(spec.initContainers ?? [])]) {
+    const pod = copy.spec?.template?.spec;
+    for (const c of [...(pod?.containers ?? []), ...(pod?.initContainers ?? [])]) {
       if (isGatehouse(c.image)) c.image = image;
     }
     return copy;
@@ -63,7 +59,7 @@ interface ApiService extends KubeObject {
 async function kustomizationDir(overlay?: string): Promise<string> {
   if (!overlay) return DEPLOY;
   const dir = join(DEPLOY, 'overlays', overlay);
-  if (existsSync(join(dir, 'kustomization.yaml'))) return dir;
+  if (!overlay.includes('/') && existsSync(join(dir, 'kustomization.yaml'))) return dir;
   const known = await readdir(join(DEPLOY, 'overlays'));
   throw new CommandFailure(
     `--overlay ${overlay}: no such overlay in ${DEPLOY}overlays (there are: ${known.join(', ')})`,
@@ -134,7 +130,7 @@ export function registerInstallCommand(program: Command): void {
       const rendered = flags.image ? withImage(kustomized, flags.image) : kustomized;
       if (flags.dryRun) {
         const objects = inApplyOrder(await withServingCertificate(rendered));
-        process.stdout.write(objects.map((obj) => `---\n${stringify(obj, { aliasDuplicateObjects: false })}`).join(''));
+        process.stdout.write(yamlDocuments(objects));
         return;
       }
       await run({ kubeconfig: flags.kubeconfig }, async (client) => {

@@ -5,7 +5,7 @@
 // rather than ignored, so a rendering never silently differs from `kubectl kustomize`.
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, stringify } from 'yaml';
 import type { KubeObject } from '../../api/kind.ts';
 import { CommandFailure } from '../failure.ts';
 
@@ -79,4 +79,9 @@ export async function renderKustomization(dir: string): Promise<KubeObject[]> {
     }
   }
   return objects;
+}
+
+/** `objects` as one multi-document YAML stream, as `kubectl kustomize` prints them (no anchors or aliases). */
+export function yamlDocuments(objects: KubeObject[]): string {
+  return objects.map((obj) => `---\n${stringify(obj, { aliasDuplicateObjects: false })}`).join('');
 }

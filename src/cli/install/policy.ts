@@ -11,7 +11,7 @@ import {
   BOOTSTRAP_ROLE_BINDINGS,
   BOOTSTRAP_ROLES,
 } from '../../apiserver/auth/rbac/bootstrap-policy.ts';
-import { stringify } from 'yaml';
+import { yamlDocuments } from './kustomization.ts';
 
 export const PART_OF = { 'app.kubernetes.io/part-of': 'gatehouse' };
 
@@ -46,10 +46,5 @@ export function clusterPolicy(): KubeObject[] {
 export function clusterPolicyYaml(): string {
   const header =
     '# Generated from src/apiserver/auth/rbac/bootstrap-policy.ts by `npm run generate:deploy`: do not edit.\n';
-  return (
-    header +
-    clusterPolicy()
-      .map((obj) => `---\n${stringify(obj, { aliasDuplicateObjects: false })}`)
-      .join('')
-  );
+  return header + yamlDocuments(clusterPolicy());
 }
