@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { AuditEvent } from '../src/apiserver/audit/event.ts';
 import { eventually } from './support/eventually.ts';
+import { GATEHOUSE } from './support/cli.ts';
 
-const MAIN = new URL('../src/cli/main.ts', import.meta.url).pathname;
 const GATEWAY = 'system:serviceaccount:gatehouse-system:gatehouse-gateway';
 const CONTROLLER = 'system:serviceaccount:gatehouse-system:gatehouse-controller';
 
@@ -21,7 +21,7 @@ describe('gatehouse up identities', () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'gatehouse-up-identities-'));
     const ports = ['--api-port', '0', '--gateway-port', '0', '--gateway-internal-port', '0', '--hook-port', '0'];
-    const proc = spawn(process.execPath, ['--import', 'tsx', MAIN, 'up', '--data-dir', dir, ...ports], {
+    const proc = spawn(process.execPath, [...GATEHOUSE, 'up', '--data-dir', dir, ...ports], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const exited = new Promise((resolve) => proc.once('exit', resolve));

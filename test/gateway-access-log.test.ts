@@ -18,8 +18,7 @@ import { backupFiles, logFiles } from '../src/log/log-file.ts';
 import { startTestApiServer, type TestApiServer } from './support/apiserver.ts';
 import { eventually } from './support/eventually.ts';
 import { apiDefinition, call, closedPortUrl, startUpstream, type Upstream } from './support/gateway.ts';
-
-const MAIN = new URL('../src/cli/main.ts', import.meta.url).pathname;
+import { GATEHOUSE } from './support/cli.ts';
 
 interface Line {
   msg: string;
@@ -124,8 +123,8 @@ describe('the gateway access log', () => {
 
   it('is refused by `gatehouse gateway` with a mode it does not know', async () => {
     const run = promisify(execFile);
-    const argv = [MAIN, 'gateway', '--kubeconfig', t.kubeconfigPath, '--access-log', 'some'];
-    const failed = await run(process.execPath, ['--import', 'tsx', ...argv]).then(
+    const argv = [...GATEHOUSE, 'gateway', '--kubeconfig', t.kubeconfigPath, '--access-log', 'some'];
+    const failed = await run(process.execPath, argv).then(
       () => undefined,
       (err: { code: number; stderr: string }) => err,
     );

@@ -20,8 +20,8 @@ import { startTestApiServer, type TestApiServer } from './support/apiserver.ts';
 import { startPostgres } from './support/postgres.ts';
 import { eventually } from './support/eventually.ts';
 import { type Answer, apiDefinition, call, startUpstream, type Upstream } from './support/gateway.ts';
+import { GATEHOUSE } from './support/cli.ts';
 
-const MAIN = new URL('../src/cli/main.ts', import.meta.url).pathname;
 const START_TIMEOUT_MS = 60_000;
 
 interface LogLine {
@@ -50,9 +50,7 @@ async function gatewayProcess(kubeconfig: string, dataDir: string, extra: string
   const proc = spawn(
     process.execPath,
     [
-      '--import',
-      'tsx',
-      MAIN,
+      ...GATEHOUSE,
       'gateway',
       '--kubeconfig',
       kubeconfig,

@@ -16,8 +16,8 @@ import { startTestApiServer } from './support/apiserver.ts';
 import { eventually } from './support/eventually.ts';
 import { startPostgres } from './support/postgres.ts';
 import { makeSmallDisk, type SmallDisk } from './support/small-disk.ts';
+import { GATEHOUSE } from './support/cli.ts';
 
-const MAIN = new URL('../src/cli/main.ts', import.meta.url).pathname;
 /** Room for a fresh PGlite database (about 40 MiB) and the 64 MiB reserve, with some to fill. */
 const DISK_MIB = 160;
 /** Bounds each request: a write that hangs fails the test instead of stalling it. */
@@ -48,7 +48,7 @@ describe('a full disk under PGlite', { timeout: 600_000 }, () => {
     '0',
   ];
   const start = (): { proc: ChildProcess; exited: Promise<number | null>; output: () => string } => {
-    const proc = disk.spawn([process.execPath, '--import', 'tsx', MAIN, ...args()], {
+    const proc = disk.spawn([process.execPath, ...GATEHOUSE, ...args()], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

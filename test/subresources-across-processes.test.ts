@@ -23,11 +23,10 @@ import { KUBECTL, startTestApiServer, type TestApiServer } from './support/apise
 import { eventually } from './support/eventually.ts';
 import { call, startUpstream, type Echo, type Upstream } from './support/gateway.ts';
 import { fileUrl, makeRepo } from './support/git-servers.ts';
-import { startGatehouse, type GatehouseProcess as Child } from './support/cli.ts';
+import { GATEHOUSE, startGatehouse, type GatehouseProcess as Child } from './support/cli.ts';
 import { apiManifest } from './support/manifests.ts';
 import { startPostgres, type TestPostgres } from './support/postgres.ts';
 
-const MAIN = new URL('../src/cli/main.ts', import.meta.url).pathname;
 /** Generous: a child compiles the CLI with tsx on a loaded machine before it logs. */
 const START_TIMEOUT_MS = 120_000;
 
@@ -40,7 +39,7 @@ function run(command: string, args: string[]): Promise<{ code: number; stdout: s
   });
 }
 
-const cli = (args: string[]) => run(process.execPath, ['--import', 'tsx', MAIN, ...args]);
+const cli = (args: string[]) => run(process.execPath, [...GATEHOUSE, ...args]);
 
 /** One Gatehouse installation in a temporary directory: credentials, a serving
  * certificate shared by its API server replicas, a Git repository with one API. */
