@@ -22,7 +22,7 @@ interface ControllerFlags {
   dataDir: string;
   concurrency: number;
   leaderElect: boolean;
-  leaderElectionNamespace: string;
+  leaderElectionNamespace?: string;
   leaderElectionLeaseDuration: number;
   leaderElectionRenewDeadline: number;
   leaderElectionRetryPeriod: number;
@@ -68,7 +68,7 @@ export function registerControllerCommand(program: Command): void {
     .option('--data-dir <dir>', 'where artifacts and Git caches are kept', '.gatehouse/controller')
     .option('--concurrency <n>', 'reconciles at once per kind', (v) => Number.parseInt(v, 10), 4)
     .option('--leader-elect [bool]', 'reconcile only while holding the controller Lease (replicas)', bool, true)
-    .option('--leader-election-namespace <ns>', 'namespace of the Lease', ELECTION.namespace)
+    .option('--leader-election-namespace <ns>', "namespace of the Lease (default: the Pod's, or the kubeconfig's)")
     .option(
       '--leader-election-lease-duration <d>',
       'how long a Lease holds without renewal',

@@ -67,7 +67,9 @@ export interface ControllerOptions {
  * renewal succeeded within the renew deadline, and a standby takes over once the lease duration passed
  * without a renewal (or at once when the holder released the Lease on a clean stop). */
 export interface LeaderElectionSettings {
-  namespace: string;
+  /** Absent: the client configuration's namespace (the Pod's in a cluster, else the kubeconfig context's, else
+   * `default`), as controller-runtime defaults it. */
+  namespace?: string;
   name: string;
   leaseDurationMs: number;
   renewDeadlineMs: number;
@@ -77,7 +79,6 @@ export interface LeaderElectionSettings {
 /** The Lease the controller replicas elect their leader on and controller-runtime's timings, unless configured
  * otherwise. */
 export const CONTROLLER_LEADER_ELECTION: LeaderElectionSettings = {
-  namespace: 'gatehouse-system',
   name: 'gatehouse-controller',
   leaseDurationMs: 15_000,
   renewDeadlineMs: 10_000,
@@ -104,7 +105,8 @@ const OWNED_KINDS: KindDefinition[] = allKinds.filter((k) => !NOT_OWNED.includes
 
 export async function startController(options: ControllerOptions): Promise<GitOpsController> {
   const { logger } = options;
-  const client = new KubeClient(await loadClientConfig(options.kubeconfig));
+  const config = await loadClientConfig(options.kubeconfig);
+  const client = new KubeClient(config);
   const redactor = new Redactor();
   const events = new EventRecorder(client, 'gatehouse-controller', logger, {
     redact: (m) => redactor.redact(m),
@@ -265,7 +267,10 @@ export async function startController(options: ControllerOptions): Promise<GitOp
     await responder.stop();
   };
   const identity = `${hostname()}_${process.pid}_${randomBytes(4).toString('hex')}`;
-  const election = options.leaderElection;
+  const election = options.leaderElection && {
+    ...options.leaderElection,
+    namespace: options.leaderElection.namespace ?? config.namespace,
+  };
   const lease = election && `${election.namespace}/${election.name}`;
   const elector =
     election &&
