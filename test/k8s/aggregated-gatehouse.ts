@@ -22,7 +22,10 @@ const DEPLOY = new URL('../../deploy/base/', import.meta.url).pathname;
 export const API_SERVICE = 'v1alpha1.gatehouse.dev';
 
 export interface AggregatedGatehouse {
-  port: number;
+  /** Gatehouse's own address, https://127.0.0.1:<port>, which kube-aggregator proxies to. */
+  url: string;
+  /** PEM of the CA of its serving certificate (the APIService's caBundle). */
+  ca: string;
   /** Starts the API server again (same port, storage and identity) after stop or kill. */
   start(): Promise<void>;
   /** Ends the process with SIGKILL, as a crashed or evicted Pod. */
@@ -34,9 +37,9 @@ async function documents(file: string): Promise<Record<string, unknown>[]> {
   return parseAllDocuments(await readFile(join(DEPLOY, file), 'utf8')).map((d) => d.toJSON());
 }
 
-/** Installs and starts Gatehouse's API server in `cluster`, on memory storage unless `storage` says otherwise,
- * and waits until kube-aggregator reports the APIService Available. */
-export async function startAggregatedGatehouse(cluster: KubeCluster, storage = 'memory'): Promise<AggregatedGatehouse> {
+/** Installs and starts Gatehouse's API server in `cluster` on `storage` (PGlite in its directory when absent, so
+ * a restart keeps its objects), and waits until kube-aggregator reports the APIService Available. */
+export async function startAggregatedGatehouse(cluster: KubeCluster, storage = 'pglite'): Promise<AggregatedGatehouse> {
   const dir = join(cluster.dir, 'gatehouse');
   await mkdir(dir, { recursive: true });
   const ca = await createCertificateAuthority(dir, 'gatehouse-ca');
@@ -77,9 +80,11 @@ export async function startAggregatedGatehouse(cluster: KubeCluster, storage = '
   /** Waits for kube-aggregator's verdict: it reaches Gatehouse's discovery with the front-proxy certificate. */
   async function available(running: ChildProcess) {
     const args = ['wait', '--for=condition=Available', `apiservice/${API_SERVICE}`, '--timeout=180s'];
-    const wait = cluster.kubectl(args, { timeoutMs: 200_000 });
+    const abandoned = new AbortController();
+    const wait = cluster.kubectl(args, { timeoutMs: 200_000, signal: abandoned.signal });
     const exited = once(running, 'exit').then(() => 'exited' as const);
     const outcome = await Promise.race([wait, exited]);
+    abandoned.abort();
     if (outcome === 'exited' || outcome.code !== 0) {
       const tail = (await readFile(log, 'utf8')).split('\n').slice(-30).join('\n');
       const why = outcome === 'exited' ? `exited ${running.exitCode}` : `not Available: ${outcome.stderr}`;
@@ -108,7 +113,8 @@ export async function startAggregatedGatehouse(cluster: KubeCluster, storage = '
     await available(running);
   });
   return {
-    port,
+    url: `https://127.0.0.1:${port}`,
+    ca: ca.cert,
     start: () => started(available),
     kill: () => end('SIGKILL'),
     stop: () => end('SIGTERM'),

@@ -7,7 +7,8 @@ import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { KUBECTL } from '../support/apiserver.ts';
 import { eventually } from '../support/eventually.ts';
-import { type AggregatedGatehouse, startAggregatedGatehouse } from './aggregated-gatehouse.ts';
+import { Agent, fetch } from 'undici';
+import { API_SERVICE, type AggregatedGatehouse, startAggregatedGatehouse } from './aggregated-gatehouse.ts';
 import { type KubeCluster, startKubeCluster } from './kube-cluster.ts';
 
 const apiDefinition = (name: string, namespace: string, listenPath = `/${name}`) =>
@@ -56,6 +57,30 @@ describe('Gatehouse aggregated behind a real kube-apiserver', () => {
     assert.equal(await cluster.kubectlOk(['get', 'apis', 'orders', '-o', 'jsonpath={.spec.listenPath}']), '/v2/orders');
     assert.match(await cluster.kubectlOk(['delete', 'apis', 'orders']), /"orders" deleted/);
     assert.match((await cluster.kubectl(['get', 'apis', 'orders'])).stderr, /NotFound/);
+  });
+
+  test('kubectl explain reads Gatehouse’s schema from kube-aggregator’s OpenAPI', async () => {
+    const explained = await eventually(
+      () => cluster.kubectlOk(['explain', 'apidefinitions.spec.upstream.targets']),
+      CONVERGE,
+    );
+    assert.match(explained, /^GROUP:\s+gatehouse\.dev$/m);
+    assert.match(explained, /^KIND:\s+ApiDefinition$/m);
+    assert.match(explained, /^ {2}url\s/m);
+  });
+
+  test('X-Remote-User without the front proxy’s client certificate gets 401 from Gatehouse', async () => {
+    const dispatcher = new Agent({ connect: { ca: gatehouse.ca } });
+    try {
+      const res = await fetch(`${gatehouse.url}/apis/gatehouse.dev/v1alpha1/namespaces/default/apidefinitions`, {
+        headers: { 'x-remote-user': 'admin', 'x-remote-group': 'system:masters' },
+        dispatcher,
+      });
+      assert.equal(res.status, 401);
+      assert.equal(((await res.json()) as { reason: string }).reason, 'Unauthorized');
+    } finally {
+      await dispatcher.close();
+    }
   });
 
   test('kubectl get -w streams a change through kube-apiserver', async () => {
@@ -121,6 +146,13 @@ describe('Gatehouse aggregated behind a real kube-apiserver', () => {
     await cluster.kubectlOk(['create', 'namespace', 'team-c']);
     await cluster.kubectlOk(['apply', '-f', '-'], { input: apiDefinition('billing', 'team-c') });
     await gatehouse.kill();
+    await eventually(async () => {
+      const status = await cluster.kubectlOk([
+        ...['get', 'apiservice', API_SERVICE, '-o'],
+        'jsonpath={.status.conditions[?(@.type=="Available")].status}',
+      ]);
+      assert.equal(status, 'False');
+    }, CONVERGE);
     // A hang would end in kubectl's own timeout error, not in kube-aggregator's ServiceUnavailable.
     const down = await cluster.kubectl(['get', 'apis', '-A', '--request-timeout=20s']);
     assert.equal(down.code, 1);
