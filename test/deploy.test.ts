@@ -13,8 +13,9 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import type { KubeObject } from '../src/api/kind.ts';
-import type { ClusterRole } from '../src/api/rbac/types.ts';
+import type { ClusterRole, Role } from '../src/api/rbac/types.ts';
 import { BOOTSTRAP_CLUSTER_ROLES } from '../src/apiserver/auth/rbac/bootstrap-policy.ts';
+import { GC_LEASE } from '../src/apiserver/gc/garbage-collection.ts';
 import { SERVING_SECRET } from '../src/cli/install-command.ts';
 import { clusterPolicyYaml } from '../src/cli/install/policy.ts';
 import { kubeconfig } from '../src/cli/kubeconfig.ts';
@@ -64,9 +65,9 @@ describe('deploy/', () => {
   it('renders with kubectl kustomize, base and overlays, every object valid against its schema', () => {
     const errors = Object.values(rendered).flatMap((objects) => objects.flatMap(schemaErrors));
     assert.deepEqual(errors, []);
-    assert.equal(rendered.base.length, 25);
-    assert.equal(rendered['cert-manager'].length, 29);
-    assert.equal(rendered.postgres.length, 28);
+    assert.equal(rendered.base.length, 27);
+    assert.equal(rendered['cert-manager'].length, 31);
+    assert.equal(rendered.postgres.length, 30);
     // The check is not vacuous: a misspelled field and a wrong type are found.
     const apiserver = structuredClone(find<Workload>(rendered.base, 'Deployment', 'gatehouse-apiserver'));
     Object.assign(apiserver.spec, { replica: 2, replicas: '2' });
@@ -146,6 +147,8 @@ describe('deploy/', () => {
       .map((b) => (b as never as { roleRef: { name: string } }).roleRef.name);
     assert.ok(delegation.includes('system:auth-delegator'));
     assert.ok(delegation.includes('extension-apiserver-authentication-reader'));
+    const gcLease = find<Role>(objects, 'Role', 'gatehouse:apiserver:garbage-collector-lease');
+    assert.ok(gcLease.rules?.some((rule) => rule.resourceNames?.includes(GC_LEASE.name)));
     // The overlays: cert-manager makes the Secret the API server mounts and injects its CA; postgres the URL's.
     const certificate = find<KubeObject & { spec: { secretName: string; dnsNames: string[] } }>(
       rendered['cert-manager'],
@@ -252,13 +255,13 @@ describe('deploy/', () => {
       const first = await install();
       assert.equal(first.code, 0, first.stderr);
       const lines = first.stdout.trim().split('\n');
-      assert.equal(lines.length, 26);
+      assert.equal(lines.length, 28);
       assert.equal(lines[0], 'namespace/gatehouse-system serverside-applied');
       assert.equal(lines.at(-1), 'apiservice.apiregistration.k8s.io/v1alpha1.gatehouse.dev serverside-applied');
       const secretPath = `/api/v1/namespaces/gatehouse-system/secrets/${SERVING_SECRET}`;
       const patches = requests.filter((r) => r.method === 'PATCH');
       assert.deepEqual(requests[0], { method: 'GET', path: secretPath, contentType: undefined });
-      assert.equal(patches.length, 26);
+      assert.equal(patches.length, 28);
       for (const patch of patches) {
         assert.equal(patch.contentType, 'application/apply-patch+yaml');
         assert.match(patch.path, /\?fieldManager=gatehouse-install$/);
