@@ -26,7 +26,8 @@ export interface AggregatedGatehouse {
   url: string;
   /** PEM of the CA of its serving certificate (the APIService's caBundle). */
   ca: string;
-  /** Starts the API server again (same port, storage and identity) after stop or kill. */
+  /** Starts the API server again (same port, storage and identity) after stop or kill, and registers its
+   * APIService again if it was deleted. */
   start(): Promise<void>;
   /** Ends the process with SIGKILL, as a crashed or evicted Pod. */
   kill(): Promise<void>;
@@ -108,14 +109,15 @@ export async function startAggregatedGatehouse(cluster: KubeCluster, storage = '
       throw err;
     }
   }
-  await started(async (running) => {
+  const register = async (running: ChildProcess) => {
     await cluster.kubectlOk(['apply', '-f', '-'], { input: JSON.stringify(apiService) });
     await available(running);
-  });
+  };
+  await started(register);
   return {
     url: `https://127.0.0.1:${port}`,
     ca: ca.cert,
-    start: () => started(available),
+    start: () => started(register),
     kill: () => end('SIGKILL'),
     stop: () => end('SIGTERM'),
   };

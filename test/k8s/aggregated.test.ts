@@ -33,6 +33,18 @@ describe('Gatehouse aggregated behind a real kube-apiserver', () => {
     await cluster?.stop();
   });
 
+  /** The namespace controller cannot list gatehouse.dev, so it keeps the namespace and says why. */
+  async function waitingForGatehouse(name: string) {
+    await eventually(async () => {
+      const namespace = JSON.parse(await cluster.kubectlOk(['get', 'namespace', name, '-o', 'json']));
+      assert.equal(namespace.status.phase, 'Terminating');
+      const conditions = namespace.status.conditions as { type: string; status: string; message: string }[];
+      const failure = conditions.find((c) => c.type === 'NamespaceDeletionDiscoveryFailure');
+      assert.equal(failure?.status, 'True');
+      assert.match(failure.message, /gatehouse\.dev\/v1alpha1/);
+    }, CONVERGE);
+  }
+
   test('kubectl api-resources lists gatehouse.dev from kube-aggregator’s discovery', async () => {
     const resources = await eventually(async () => {
       const out = await cluster.kubectlOk(['api-resources', '--api-group=gatehouse.dev', '-o', 'name']);
@@ -168,15 +180,7 @@ describe('Gatehouse aggregated behind a real kube-apiserver', () => {
     assert.match(await cluster.kubectlOk(['get', 'namespace', 'kube-system', '-o', 'name']), /kube-system/);
 
     await cluster.kubectlOk(['delete', 'namespace', 'team-c', '--wait=false']);
-    // The namespace controller cannot list gatehouse.dev, so it keeps the namespace and says why.
-    await eventually(async () => {
-      const namespace = JSON.parse(await cluster.kubectlOk(['get', 'namespace', 'team-c', '-o', 'json']));
-      assert.equal(namespace.status.phase, 'Terminating');
-      const conditions = namespace.status.conditions as { type: string; status: string; message: string }[];
-      const failure = conditions.find((c) => c.type === 'NamespaceDeletionDiscoveryFailure');
-      assert.equal(failure?.status, 'True');
-      assert.match(failure.message, /gatehouse\.dev\/v1alpha1/);
-    }, CONVERGE);
+    await waitingForGatehouse('team-c');
 
     await gatehouse.start();
     await eventually(
@@ -184,5 +188,24 @@ describe('Gatehouse aggregated behind a real kube-apiserver', () => {
       CONVERGE,
     );
     assert.doesNotMatch(await cluster.kubectlOk(['get', 'apis', '-A', '-o', 'name']), /billing/);
+  });
+
+  test('Gatehouse gone for good: deleting its APIService unblocks a namespace; back, it drops what it held', async () => {
+    await cluster.kubectlOk(['create', 'namespace', 'team-d']);
+    await cluster.kubectlOk(['apply', '-f', '-'], { input: apiDefinition('ledger', 'team-d') });
+    await gatehouse.kill();
+    await cluster.kubectlOk(['delete', 'namespace', 'team-d', '--wait=false']);
+    await waitingForGatehouse('team-d');
+    await cluster.kubectlOk(['delete', 'apiservice', API_SERVICE]);
+    await eventually(
+      async () => assert.match((await cluster.kubectl(['get', 'namespace', 'team-d'])).stderr, /NotFound/),
+      CONVERGE,
+    );
+    // Its objects in team-d outlived the namespace in its storage; started again, Gatehouse deletes them.
+    await gatehouse.start();
+    await eventually(
+      async () => assert.doesNotMatch(await cluster.kubectlOk(['get', 'apis', '-A', '-o', 'name']), /ledger/),
+      CONVERGE,
+    );
   });
 });
