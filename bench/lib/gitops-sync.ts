@@ -20,8 +20,10 @@
 //                 object, and writes nothing but its status. This is what every new revision
 //                 and every controller restart costs (the record of what was applied is in
 //                 memory, per revision and build settings);
-//   drift undone  (both) one object's upstream URL changed by hand, timed from the PATCH to
-//                 the object read back as Git has it (the controller's watch brings it).
+//   drift undone  (both) one object's listenPath (a field its Sync owns) changed by hand, timed
+//                 from the PATCH to the object read back as Git has it (the controller's watch
+//                 brings it). Not an upstream URL: targets are a list keyed by url, so a new URL
+//                 is a new item of the hand's own, which the Sync's apply leaves beside Git's.
 // Between timed operations the process under test is left to go idle first (quiet.ts).
 import { randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
@@ -363,7 +365,7 @@ async function specChanged(
   );
 }
 
-/** Changes api-<i>'s upstream by hand and waits until it reads back as Git has it. */
+/** Changes api-<i>'s listenPath by hand and waits until it reads back as Git has it. */
 async function driftUndone(
   client: KubeClient,
   i: number,
@@ -371,20 +373,14 @@ async function driftUndone(
   alive: () => void,
 ): Promise<number | undefined> {
   const name = `api-${i}`;
-  const inGit = `${CATALOGUE_UPSTREAM}/${i}`;
+  const inGit = `/svc/${i}`;
   const t0 = performance.now();
-  await client.patch(
-    apiDefinitionKind,
-    name,
-    { spec: { upstream: { targets: [{ url: `${CATALOGUE_UPSTREAM}/drifted` }] } } },
-    'merge',
-    NS,
-  );
+  await client.patch(apiDefinitionKind, name, { spec: { listenPath: `/drifted/${i}` } }, 'merge', NS);
   return waitFor(
     async () => {
       alive();
       const api = await client.get<ApiDefinition>(apiDefinitionKind, name, NS);
-      return api.spec.upstream.targets[0]?.url === inGit ? performance.now() - t0 : undefined;
+      return api.spec.listenPath === inGit ? performance.now() - t0 : undefined;
     },
     timeoutSeconds * 1000,
     FAST_POLL_MS,
