@@ -12,11 +12,11 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import type { AuditEvent } from '../src/apiserver/audit/event.ts';
 import { KUBECTL } from './support/apiserver.ts';
+import { GATEHOUSE, gatehouse } from './support/cli.ts';
 import { eventually } from './support/eventually.ts';
 import { fileUrl, makeClientKey, makeRepo, startSshGitServer } from './support/git-servers.ts';
 
 const exec = promisify(execFile);
-const MAIN = new URL('../src/cli/main.ts', import.meta.url).pathname;
 
 interface Running {
   proc: ChildProcess;
@@ -29,7 +29,7 @@ interface Running {
 
 async function up(dataDir: string, extra: string[] = [], env: NodeJS.ProcessEnv = process.env): Promise<Running> {
   const ports = ['--api-port', '0', '--gateway-port', '0', '--gateway-internal-port', '0', '--hook-port', '0'];
-  const args = ['--import', 'tsx', MAIN, 'up', '--data-dir', dataDir, ...ports, ...extra];
+  const args = [...GATEHOUSE, 'up', '--data-dir', dataDir, ...ports, ...extra];
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   let stderr = '';
   proc.stderr?.on('data', (d: Buffer) => void (stderr += d.toString()));
@@ -78,17 +78,29 @@ describe('gatehouse up', () => {
       spec: { listenPath: `/${name}`, upstream: { targets: [{ url: 'http://127.0.0.1:9' }] } },
     });
 
+  /** One `gatehouse up` on `dir` that the tests below share, in order: each start costs seconds,
+   * so a test that stops it starts the next one. */
+  let running: Running | undefined;
+
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'gatehouse-up-'));
+    running = await up(dir);
   });
   after(async () => {
+    if (running && running.proc.exitCode === null) {
+      running.proc.kill('SIGTERM');
+      await running.exited;
+    }
     await rm(dir, { recursive: true, force: true });
   });
+  const current = () => {
+    assert.ok(running, 'gatehouse up is running');
+    return running;
+  };
 
   it('serves an API applied with kubectl through its gateway', async () => {
     const upstream = createServer((req, res) => res.end(JSON.stringify({ path: req.url })));
     await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-    const running = await up(dir);
     try {
       const target = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
       await kubectl(
@@ -103,7 +115,7 @@ describe('gatehouse up', () => {
       let status = 0;
       let body = '';
       for (let i = 0; i < 100 && status !== 200; i++) {
-        const res = await fetch(`${running.gatewayUrl}/echo/hello`);
+        const res = await fetch(`${current().gatewayUrl}/echo/hello`);
         status = res.status;
         body = await res.text();
         if (status !== 200) await new Promise((r) => setTimeout(r, 50));
@@ -112,27 +124,74 @@ describe('gatehouse up', () => {
       assert.deepEqual(JSON.parse(body), { path: '/hello' });
       await kubectl(['delete', 'api', 'echo']);
     } finally {
-      running.proc.kill('SIGTERM');
-      assert.equal(await running.exited, 0);
       upstream.close();
     }
-    // Recorded in DATA_DIR/audit.log by the built-in policy.
-    const lines = (await readFile(join(dir, 'audit.log'), 'utf8')).trim().split('\n');
-    const echo = lines
-      .map((l) => JSON.parse(l) as AuditEvent)
-      .filter((e) => e.objectRef?.name === 'echo' && !e.objectRef.subresource && e.user.username === 'admin');
-    const writes = echo.filter((e) => e.verb !== 'get').map((e) => [e.verb, e.level, e.responseStatus?.code]);
-    assert.deepEqual(writes, [
-      ['create', 'RequestResponse', 201],
-      ['delete', 'RequestResponse', 200],
+    // Recorded in DATA_DIR/audit.log by the built-in policy, as the log's queue drains.
+    await eventually(async () => {
+      const lines = (await readFile(join(dir, 'audit.log'), 'utf8')).trim().split('\n');
+      const echo = lines
+        .map((l) => JSON.parse(l) as AuditEvent)
+        .filter((e) => e.objectRef?.name === 'echo' && !e.objectRef.subresource && e.user.username === 'admin');
+      const writes = echo.filter((e) => e.verb !== 'get').map((e) => [e.verb, e.level, e.responseStatus?.code]);
+      assert.deepEqual(writes, [
+        ['create', 'RequestResponse', 201],
+        ['delete', 'RequestResponse', 200],
+      ]);
+    });
+  });
+
+  it('refuses a second up, and an apiserver on its PGlite directory, naming the pid that holds it', async () => {
+    const first = current();
+    const kubeconfig = await readFile(join(dir, 'kubeconfig'), 'utf8');
+    // Runs a command to its exit; one that starts serving instead is stopped and reported.
+    const refused = async (args: string[]) => {
+      const proc = spawn(process.execPath, [...GATEHOUSE, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      proc.stderr.on('data', (d: Buffer) => void (stderr += d.toString()));
+      proc.stdout.on('data', (d: Buffer) => {
+        if (/API server listening|Gatehouse is up/.test(d.toString())) proc.kill('SIGTERM');
+      });
+      const [code, signal] = (await once(proc, 'exit')) as [number | null, string | null];
+      return { code: signal ?? code, stderr };
+    };
+    const ports = ['--api-port', '0', '--gateway-port', '0', '--gateway-internal-port', '0', '--hook-port', '0'];
+    const second = await refused(['up', '--data-dir', dir, ...ports]);
+    assert.equal(second.code, 1);
+    assert.ok(second.stderr.includes(`${dir} is in use by process ${first.proc.pid}`), second.stderr);
+    const pglite = join(dir, 'pglite');
+    const apiserver = await refused([
+      'apiserver',
+      '--storage',
+      `pglite:${pglite}`,
+      '--data-dir',
+      join(dir, 'other'),
+      '--port',
+      '0',
     ]);
+    assert.equal(apiserver.code, 1);
+    assert.ok(apiserver.stderr.includes(`${pglite} is in use by process ${first.proc.pid}`), apiserver.stderr);
+    assert.equal(await readFile(join(dir, 'kubeconfig'), 'utf8'), kubeconfig, "the kubeconfig is the first one's");
+    assert.match(await kubectl(['get', 'namespaces']), /^default\s/m);
+  });
+
+  it('loses no acknowledged write when killed with SIGKILL', async () => {
+    for (let i = 0; i < 5; i++) await kubectl(['apply', '-f', '-'], api(`acked-${i}`));
+    const killed = current();
+    running = undefined;
+    killed.proc.kill('SIGKILL');
+    await killed.exited;
+    running = await up(dir);
+    const names = (await kubectl(['get', 'apis', '-o', 'name'])).trim().split('\n');
+    for (let i = 0; i < 5; i++)
+      assert.ok(names.includes(`apidefinition.gatehouse.dev/acked-${i}`), `acked-${i} survived`);
   });
 
   it('writes a kubeconfig kubectl uses, stops cleanly on SIGINT (Ctrl-C) and SIGTERM and keeps its data', async () => {
-    const first = await up(dir);
     assert.match(await kubectl(['apply', '-f', '-'], api('kept')), /created/);
-    first.proc.kill('SIGINT');
-    assert.equal(await first.exited, 0);
+    const interrupted = current();
+    running = undefined;
+    interrupted.proc.kill('SIGINT');
+    assert.equal(await interrupted.exited, 0);
     const second = await up(dir);
     try {
       assert.match(await kubectl(['get', 'apis']), /^kept\s+\/kept/m);
@@ -142,80 +201,10 @@ describe('gatehouse up', () => {
     }
   });
 
-  it('refuses a second up, and an apiserver on its PGlite directory, naming the pid that holds it', async () => {
-    const first = await up(dir);
-    const kubeconfig = await readFile(join(dir, 'kubeconfig'), 'utf8');
-    // Runs a command to its exit; one that starts serving instead is stopped and reported.
-    const refused = async (args: string[]) => {
-      const proc = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let stderr = '';
-      proc.stderr.on('data', (d: Buffer) => void (stderr += d.toString()));
-      proc.stdout.on('data', (d: Buffer) => {
-        if (/API server listening|Gatehouse is up/.test(d.toString())) proc.kill('SIGTERM');
-      });
-      const [code, signal] = (await once(proc, 'exit')) as [number | null, string | null];
-      return { code: signal ?? code, stderr };
-    };
-    try {
-      const ports = ['--api-port', '0', '--gateway-port', '0', '--gateway-internal-port', '0', '--hook-port', '0'];
-      const second = await refused(['up', '--data-dir', dir, ...ports]);
-      assert.equal(second.code, 1);
-      assert.ok(second.stderr.includes(`${dir} is in use by process ${first.proc.pid}`), second.stderr);
-      const pglite = join(dir, 'pglite');
-      const apiserver = await refused([
-        'apiserver',
-        '--storage',
-        `pglite:${pglite}`,
-        '--data-dir',
-        join(dir, 'other'),
-        '--port',
-        '0',
-      ]);
-      assert.equal(apiserver.code, 1);
-      assert.ok(apiserver.stderr.includes(`${pglite} is in use by process ${first.proc.pid}`), apiserver.stderr);
-      assert.equal(await readFile(join(dir, 'kubeconfig'), 'utf8'), kubeconfig, "the kubeconfig is the first one's");
-      assert.match(await kubectl(['get', 'namespaces']), /^default\s/m);
-    } finally {
-      first.proc.kill('SIGTERM');
-      assert.equal(await first.exited, 0);
-    }
-  });
-
-  it('loses no acknowledged write when killed with SIGKILL', async () => {
-    const first = await up(dir);
-    for (let i = 0; i < 5; i++) await kubectl(['apply', '-f', '-'], api(`acked-${i}`));
-    first.proc.kill('SIGKILL');
-    await first.exited;
-    const second = await up(dir);
-    try {
-      const names = (await kubectl(['get', 'apis', '-o', 'name'])).trim().split('\n');
-      for (let i = 0; i < 5; i++)
-        assert.ok(names.includes(`apidefinition.gatehouse.dev/acked-${i}`), `acked-${i} survived`);
-    } finally {
-      second.proc.kill('SIGTERM');
-      await second.exited;
-    }
-  });
-
   it('up --demo serves examples/ from Git; the GitOps CLI lists, diffs, suspends, resumes and reconciles', async () => {
     const demoDir = join(dir, 'demo');
     const kubeconfig = join(demoDir, 'kubeconfig');
-    const cli = async (args: string[]) => {
-      try {
-        const { stdout, stderr } = await exec(process.execPath, [
-          '--import',
-          'tsx',
-          MAIN,
-          ...args,
-          '--kubeconfig',
-          kubeconfig,
-        ]);
-        return { code: 0, stdout, stderr };
-      } catch (err) {
-        const e = err as { code: number; stdout: string; stderr: string };
-        return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-      }
-    };
+    const cli = (args: string[]) => gatehouse([...args, '--kubeconfig', kubeconfig]);
     const kubectlDemo = async (args: string[]) =>
       (await exec(KUBECTL, ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'kube-cache'), ...args])).stdout;
     const noIdentity = await withoutGitIdentity(join(dir, 'home'));
