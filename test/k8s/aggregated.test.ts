@@ -159,11 +159,11 @@ describe('Gatehouse aggregated behind a real kube-apiserver', () => {
     await cluster.kubectlOk(['apply', '-f', '-'], { input: apiDefinition('billing', 'team-c') });
     await gatehouse.kill();
     await eventually(async () => {
-      const status = await cluster.kubectlOk([
-        ...['get', 'apiservice', API_SERVICE, '-o'],
-        'jsonpath={.status.conditions[?(@.type=="Available")].status}',
-      ]);
-      assert.equal(status, 'False');
+      const apiService = JSON.parse(await cluster.kubectlOk(['get', 'apiservice', API_SERVICE, '-o', 'json']));
+      const available = (apiService.status.conditions as { type: string; status: string; reason: string }[]).find(
+        (c) => c.type === 'Available',
+      );
+      assert.deepEqual([available?.status, available?.reason], ['False', 'FailedDiscoveryCheck']);
     }, CONVERGE);
     // A hang would end in kubectl's own timeout error, not in kube-aggregator's ServiceUnavailable.
     const down = await cluster.kubectl(['get', 'apis', '-A', '--request-timeout=20s']);
