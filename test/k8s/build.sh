@@ -30,7 +30,13 @@ if [[ ${#missing[@]} -eq 0 ]]; then
   exit 0
 fi
 
-command -v go >/dev/null || { echo "build.sh: Go is needed to build ${missing[*]} (https://go.dev/dl/)" >&2; exit 1; }
+command -v go >/dev/null || { echo "build.sh: Go 1.23 or later is needed to build ${missing[*]}" >&2; exit 1; }
+# k8s.io/kubernetes v1.32 needs Go 1.23 (Debian bookworm's golang-go is 1.19: use https://go.dev/dl/).
+go_minor=$(go env GOVERSION | sed -E 's/^go1\.([0-9]+).*/\1/')
+if [[ ! $go_minor =~ ^[0-9]+$ ]] || ((go_minor < 23)); then
+  echo "build.sh: $(go env GOVERSION) is too old to build ${missing[*]}: Go 1.23 or later is needed" >&2
+  exit 1
+fi
 mkdir -p "$CACHE/module"
 cd "$CACHE/module"
 {
