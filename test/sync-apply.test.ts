@@ -27,7 +27,7 @@ import {
   type ChangeSet,
   type SyncOwner,
 } from '../src/gitops/sync/index.ts';
-import { withOwner } from '../src/gitops/sync/owner.ts';
+import { ownedObject } from '../src/gitops/sync/owner.ts';
 import { writeArtifact } from '../src/gitops/sync/testing.ts';
 import { startTestApiServer, type TestApiServer } from './support/apiserver.ts';
 
@@ -202,7 +202,10 @@ describe('sync apply against a real API server', () => {
         [['gatehouse-sync', 'Apply']],
       );
       assert.deepEqual(entries[0].fieldsV1, {
-        'f:metadata': { 'f:labels': { [`f:${SYNC_NAME_LABEL}`]: {}, [`f:${SYNC_NAMESPACE_LABEL}`]: {} } },
+        'f:metadata': {
+          'f:annotations': { 'f:gatehouse.dev/source-path': {} },
+          'f:labels': { [`f:${SYNC_NAME_LABEL}`]: {}, [`f:${SYNC_NAMESPACE_LABEL}`]: {} },
+        },
         'f:spec': {
           'f:listenPath': {},
           'f:upstream': { 'f:targets': { 'k:{"url":"http://127.0.0.1:10"}': { '.': {}, 'f:url': {} } } },
@@ -445,21 +448,20 @@ describe('sync apply against a real API server', () => {
     });
     const adopted = await applySet(client, await manifestsOf({ 'h.yaml': api('by-hand') }), { owner: owner('second') });
     assert.deepEqual(summary(adopted), [
-      `configured ApiDefinition gitops/by-hand metadata.labels[${SYNC_NAME_LABEL}],metadata.labels[${SYNC_NAMESPACE_LABEL}]`,
+      'configured ApiDefinition gitops/by-hand metadata.annotations[gatehouse.dev/source-path],' +
+        `metadata.labels[${SYNC_NAME_LABEL}],metadata.labels[${SYNC_NAMESPACE_LABEL}]`,
     ]);
   });
 
   it('takes ownership of an object it wrote before applying with server-side apply, then removes what leaves Git', async () => {
     // As a Sync wrote objects before: a plain create carrying its labels, recorded as an Update.
-    const before = withOwner(
-      {
-        apiVersion: 'gatehouse.dev/v1alpha1',
-        kind: 'ApiDefinition',
-        metadata: { name: 'legacy', namespace: 'gitops', annotations: { team: 'legacy' } },
-        spec: { listenPath: '/legacy', upstream: { targets: [{ url: 'http://127.0.0.1:9' }] } },
-      },
-      owner('legacy'),
-    );
+    const object: KubeObject = {
+      apiVersion: 'gatehouse.dev/v1alpha1',
+      kind: 'ApiDefinition',
+      metadata: { name: 'legacy', namespace: 'gitops', annotations: { team: 'legacy' } },
+      spec: { listenPath: '/legacy', upstream: { targets: [{ url: 'http://127.0.0.1:9' }] } },
+    };
+    const before = ownedObject({ object, file: 'l.yaml', index: 0 }, owner('legacy'));
     await client.create(apiDefinitionKind, before);
     const annotated = api('legacy').replace('metadata:\n', 'metadata:\n  annotations:\n    team: legacy\n');
     const taken = await applySet(client, await manifestsOf({ 'l.yaml': annotated }), { owner: owner('legacy') });

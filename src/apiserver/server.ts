@@ -25,6 +25,7 @@ import { budgetedCounters } from './counter-budget.ts';
 import { Connections, defaultConnectionLimits, serverTimeouts, type ConnectionLimits } from './connections.ts';
 import { delegatedSubresources, type DelegationTiming } from './delegated-subresources.ts';
 import { startGarbageCollection, type GarbageCollectionOptions } from './gc/garbage-collection.ts';
+import { GitOpsLock } from './gitops-lock.ts';
 import { createHandler } from './http/handler.ts';
 import { admitLeaseDuration } from './lease-bounds.ts';
 import { Registry } from './registry/registry.ts';
@@ -129,14 +130,22 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   });
   const gitVersion = `v${KUBERNETES_COMPATIBILITY.major}.${KUBERNETES_COMPATIBILITY.minor}.0+gatehouse-${options.version ?? '0.1.0'}`;
   const audit = options.audit && openAuditLog(options.audit, (msg, err) => options.logger?.error({ err }, msg));
+  const lock = await GitOpsLock.start(registry, {
+    authorizer,
+    onOverride: (user, annotations) => audit?.annotate(user, annotations),
+    onError: (err) => options.logger?.warn({ err }, 'watching Syncs for the GitOps lock failed; retrying'),
+  });
   const handler = createHandler({
     registry,
     authenticator,
     authorizer: audit?.recordingDecisions(authorizer) ?? authorizer,
     audit,
     admit: async (user, def, obj, old) => {
-      await escalation?.admit({ user, def, obj, old });
-      admitLeaseDuration(user, def, obj);
+      if (obj) {
+        await escalation?.admit({ user, def, obj, old });
+        admitLeaseDuration(user, def, obj);
+      }
+      await lock?.admit(user, def, obj, old);
     },
     subresources: [...delegatedSubresources(registry, options.delegation), ...tokenRequests],
     answerers: [
@@ -206,6 +215,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       // Every request has ended: its events are queued; they are written before close() returns.
       await audit?.close();
       await garbageCollection.stop();
+      lock?.close();
       rbac?.close();
       await options.delegatedAccess?.close();
       registry.close();

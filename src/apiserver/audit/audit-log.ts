@@ -118,13 +118,18 @@ export class AuditLog {
 
   /** The authorizer's answer for the request `user` is the identity of. */
   authorized(user: UserInfo, decision: AuthorizationDecision): void {
-    const record = this.byUser.get(user);
-    if (!record || record.sharedUser) return;
-    record.event.annotations = {
-      ...record.event.annotations,
+    this.annotate(user, {
       'authorization.k8s.io/decision': decision.allowed ? 'allow' : 'forbid',
       'authorization.k8s.io/reason': decision.reason ?? '',
-    };
+    });
+  }
+
+  /** Annotations of the request `user` is the identity of (kube's audit.AddAuditAnnotation): the authorizer's
+   * answer, an admission's decision. */
+  annotate(user: UserInfo, annotations: Record<string, string>): void {
+    const record = this.byUser.get(user);
+    if (!record || record.sharedUser) return;
+    record.event.annotations = { ...record.event.annotations, ...annotations };
   }
 
   /** `authorizer`, its answers about a request's user recorded as the request's

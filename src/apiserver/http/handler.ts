@@ -85,8 +85,9 @@ export interface HandlerOptions {
   onError?(err: unknown, req: IncomingMessage): void;
   /** Told of every request whose credentials were accepted (see connections.ts). */
   onAuthenticated?(req: IncomingMessage): void;
-  /** Validating admission of every create, update and patch by `user` (RBAC's escalation check). */
-  admit?(user: UserInfo, def: KindDefinition, obj: KubeObject, old: KubeObject | undefined): Promise<void>;
+  /** Validating admission of every create, update, patch and delete by `user` (RBAC's escalation check, the
+   * GitOps lock); `obj` is absent on a delete, `old` on a create. */
+  admit?(user: UserInfo, def: KindDefinition, obj: KubeObject | undefined, old: KubeObject | undefined): Promise<void>;
   /** Records every authenticated or refused request (audit/audit-log.ts). */
   audit?: AuditLog;
 }
@@ -290,7 +291,7 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
             resource: def.plural,
             namespace: info.namespace,
           });
-          const opts = writeOptions(query);
+          const opts = writeOptionsFor(req, query, user, def);
           const { encoding } = representationFor(req, def);
           const raw = await readBody(req);
           const body = raw.length ? requestObject(req, raw, 'DeleteOptions') : undefined;
@@ -361,7 +362,7 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
       case 'DELETE': {
         if (sub) throw errors.methodNotAllowed(method, `${def.plural}/status`);
         await authorize(user, 'delete', target);
-        const opts = writeOptions(query);
+        const opts = writeOptionsFor(req, query, user, def);
         const { encoding } = representationFor(req, def);
         const raw = await readBody(req);
         const what = `DeleteOptions for ${def.kind} "${name}"`;

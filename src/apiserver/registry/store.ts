@@ -27,9 +27,10 @@ export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 export interface WriteOptions extends ManagerOptions {
   dryRun: boolean;
   fieldValidation: FieldValidation;
-  /** Validating admission: sees a valid object about to be stored (and, on update, the stored one) and
-   * throws an ApiError to refuse it — RBAC's escalation check. Dry runs are admitted too. */
-  admit?(obj: KubeObject, old: KubeObject | undefined): Promise<void>;
+  /** Validating admission: sees a valid object about to be stored (and, on update, the stored one; on delete,
+   * only the stored one) and throws an ApiError to refuse it — RBAC's escalation check, the GitOps lock. Dry
+   * runs are admitted too. */
+  admit?(obj: KubeObject | undefined, old: KubeObject | undefined): Promise<void>;
 }
 
 export interface WriteResult {
@@ -542,6 +543,7 @@ export class ResourceStore {
         `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.revision}`,
       );
     }
+    await options.admit?.(undefined, obj);
     const key = this.key(namespace, name);
     const finalizers = deletionFinalizers(obj.metadata.finalizers ?? [], deleteOptions);
     if (finalizers.length) {

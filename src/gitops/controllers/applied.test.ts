@@ -23,10 +23,12 @@ const changes = (versions: Record<string, string>): ChangeSet => ({
   counts: { created: 0, configured: 0, unchanged: 0, deleted: 0 },
   inventory: [],
   skipped: [],
+  overridden: [],
 });
 const owner = { name: 's', namespace: 'default' };
-/** The labels an apply by `owner` leaves on every object. */
+/** The labels an apply by `owner` leaves on every object, and the annotation naming its file. */
 const labels = { 'gatehouse.dev/sync-name': 's', 'gatehouse.dev/sync-namespace': 'default' };
+const sourcePath = (name: string) => ({ 'gatehouse.dev/source-path': `${name}.yaml` });
 const liveAt =
   (versions: Record<string, string | undefined>) =>
   (objectId: string): KubeObject | undefined => {
@@ -37,7 +39,7 @@ const liveAt =
       : {
           apiVersion: 'gatehouse.dev/v1alpha1',
           kind: 'ApiDefinition',
-          metadata: { name, resourceVersion: rv, labels },
+          metadata: { name, resourceVersion: rv, labels, annotations: sourcePath(name) },
         };
   };
 
@@ -88,12 +90,13 @@ test('for kinds with a generation, a spec change or an applied label changed is 
     () => ({
       apiVersion: 'gatehouse.dev/v1alpha1',
       kind: 'ApiDefinition',
-      metadata: { name: 'api', resourceVersion, generation, labels, ...metadata },
+      metadata: { name: 'api', resourceVersion, generation, labels, annotations: sourcePath('api'), ...metadata },
     });
   assert.deepEqual(driftedManifests(record, at('14', 3), owner), [], 'a status write');
   assert.equal(driftedManifests(record, at('15', 4), owner).length, 1, 'a spec edit');
   // Labels and annotations others add are theirs: the apply leaves them, so they are not drift.
-  assert.deepEqual(driftedManifests(record, at('16', 3, { annotations: { hand: 'edit' } }), owner), []);
+  const handAnnotated = { annotations: { ...sourcePath('api'), hand: 'edit' } };
+  assert.deepEqual(driftedManifests(record, at('16', 3, handAnnotated), owner), []);
   assert.deepEqual(driftedManifests(record, at('17', 3, { labels: { ...labels, team: 'x' } }), owner), []);
   const relabelled = { ...labels, 'gatehouse.dev/sync-name': 'other' };
   assert.equal(driftedManifests(record, at('18', 3, { labels: relabelled }), owner).length, 1, 'an applied label');

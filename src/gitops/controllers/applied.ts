@@ -6,7 +6,7 @@
 // record and does one full apply first.
 import type { KubeObject } from '../../api/kind.ts';
 import { objectId, type ChangeSet, type Manifest } from '../sync/index.ts';
-import { withOwner, type SyncOwner } from '../sync/owner.ts';
+import { ownedObject, type SyncOwner } from '../sync/owner.ts';
 
 export interface Applied {
   revision: string;
@@ -73,7 +73,7 @@ export function driftedManifests(
     const seen = live(id)?.metadata;
     const applied = record.versions.get(id);
     if (seen?.resourceVersion === undefined || applied === undefined) return true;
-    const wanted = withOwner(manifest.object, owner).metadata;
+    const wanted = ownedObject(manifest, owner).metadata;
     if (!holds(seen.labels, wanted.labels) || !holds(seen.annotations, wanted.annotations)) return true;
     if (applied.generation !== undefined && seen.generation !== undefined) return seen.generation > applied.generation;
     return newer(seen.resourceVersion, applied.resourceVersion);

@@ -14,14 +14,18 @@
 // its inventory that still carry its labels (Flux's garbage collection), then lets the Sync
 // go. With `prune: false`, or while suspended, its objects are left in place.
 import { parseDuration } from '../../api/duration.ts';
+import { selfSubjectReviewKind } from '../../api/authentication/kinds.ts';
+import type { SelfSubjectReview } from '../../api/authentication/types.ts';
 import { gitRepositoryKind, type GitRepository } from '../../api/kinds/git-repository/index.ts';
 import type { KubeObject } from '../../api/kind.ts';
 import { findCondition } from '../../api/status.ts';
 import {
+  OVERRIDE_REASON_ANNOTATION,
   syncKind,
   type InventoryEntry,
   type Sync,
   type SyncHistoryEntry,
+  type SyncOverride,
   type SyncStatus,
 } from '../../api/kinds/sync/index.ts';
 import { serviceAccountUsername } from '../../api/core/service-account/names.ts';
@@ -52,6 +56,7 @@ import {
   type ChangeSet,
   type Manifest,
   type ObjectDiff,
+  type SkippedObject,
 } from '../sync/index.ts';
 
 /** Condition reasons of Sync (a catalogue: tools branch on them). */
@@ -67,6 +72,7 @@ export const SyncReason = {
   GarbageCollected: 'GarbageCollected',
   GarbageCollectionFailed: 'GarbageCollectionFailed',
   AccessDenied: 'AccessDenied',
+  Overridden: 'Overridden',
 } as const;
 
 /** Held on every Sync this controller reconciles, until its objects are dealt with on deletion. */
@@ -100,6 +106,8 @@ type SourceState =
 
 export class SyncReconciler implements Reconciler {
   private readonly applied = new AppliedRecords();
+  /** The user the controller's own requests authenticate as, once asked. */
+  private identity: string | undefined;
 
   constructor(private readonly deps: SyncReconcilerDeps) {}
 
@@ -156,10 +164,12 @@ export class SyncReconciler implements Reconciler {
     }
     const firstAttempt = status.lastAttemptedRevision !== source.revision;
     status.lastAttemptedRevision = source.revision;
-    if (firstAttempt) {
-      markReconciling(target, SyncReason.Progressing, `applying revision ${source.revision}`);
-      await report();
-    }
+    if (firstAttempt) markReconciling(target, SyncReason.Progressing, `applying revision ${source.revision}`);
+    // The API server's GitOps lock lets through the writes of status.appliedBy only: recorded before any write.
+    const appliedBy = await this.writerOf(sync);
+    const newWriter = status.appliedBy !== appliedBy;
+    status.appliedBy = appliedBy;
+    if (firstAttempt || newWriter) await report();
 
     // 2. Build, then validate and apply; a bad revision applies nothing. The same revision
     // again re-applies only what someone else changed since (drift).
@@ -225,6 +235,13 @@ export class SyncReconciler implements Reconciler {
         `applied revision ${source.revision}: ${describeCounts(changes)}`,
       );
     }
+    const overrides = changes.overridden.map(overrideOf);
+    for (const o of overrides.filter((o) => !status.overrides?.some((known) => sameOverride(known, o)))) {
+      const message = `${describeObject(o)} was changed by hand (${o.reason}); it is left alone until its ${OVERRIDE_REASON_ANNOTATION} annotation is removed`;
+      void events.record(sync, 'Warning', SyncReason.Overridden, message);
+    }
+    if (overrides.length) status.overrides = overrides;
+    else delete status.overrides;
     status.lastAppliedRevision = source.revision;
     status.inventory = { entries: changes.inventory };
     addHistory(
@@ -238,7 +255,9 @@ export class SyncReconciler implements Reconciler {
       },
       changed,
     );
-    markReady(target, SyncReason.ReconciliationSucceeded, `applied revision ${source.revision}`);
+    const left = overrides.map((o) => `${describeObject(o)} (${o.reason})`).join(', ');
+    const overridden = left ? `; overridden by hand, left alone: ${left}` : '';
+    markReady(target, SyncReason.ReconciliationSucceeded, `applied revision ${source.revision}${overridden}`);
     await report();
     return interval;
   }
@@ -311,6 +330,18 @@ export class SyncReconciler implements Reconciler {
     }
   }
 
+  /** The user the Sync's writes come from: its ServiceAccount, by impersonation, or the controller itself. */
+  private async writerOf(sync: Sync): Promise<string> {
+    const name = sync.spec.serviceAccountName;
+    if (name) return serviceAccountUsername({ namespace: sync.metadata.namespace ?? 'default', name });
+    if (this.identity === undefined) {
+      const review = { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview', metadata: {} };
+      const answer = await this.deps.client.create<SelfSubjectReview>(selfSubjectReviewKind, review);
+      this.identity = answer.status?.userInfo?.username ?? '';
+    }
+    return this.identity;
+  }
+
   private async source(sync: Sync): Promise<SourceState> {
     const ref = sync.spec.sourceRef;
     const namespace = ref.namespace ?? sync.metadata.namespace ?? 'default';
@@ -349,7 +380,7 @@ export class SyncReconciler implements Reconciler {
 function withUnchanged(partial: ChangeSet | undefined, untouched: number, inventory: InventoryEntry[]): ChangeSet {
   const counts = { created: 0, configured: 0, unchanged: 0, deleted: 0, ...partial?.counts };
   counts.unchanged += untouched;
-  return { entries: partial?.entries ?? [], counts, inventory, skipped: [] };
+  return { entries: partial?.entries ?? [], counts, inventory, skipped: [], overridden: partial?.overridden ?? [] };
 }
 
 /** The spec fields that decide what a revision builds to and how it is applied; interval
@@ -379,6 +410,14 @@ function applierOf(client: KubeClient, sync: Sync): KubeClient {
 function accessDenied(err: unknown): boolean {
   if (err instanceof ValidationError) return err.failures.some((f) => f.reason === 'Forbidden');
   return isStatusError(err, 'Forbidden') || isStatusError((err as Error | undefined)?.cause, 'Forbidden');
+}
+
+function overrideOf({ kind, namespace, name, reason }: SkippedObject): SyncOverride {
+  return namespace ? { kind, namespace, name, reason } : { kind, name, reason };
+}
+
+function sameOverride(a: SyncOverride, b: SyncOverride): boolean {
+  return a.kind === b.kind && a.namespace === b.namespace && a.name === b.name && a.reason === b.reason;
 }
 
 function ownerOf(sync: Sync) {

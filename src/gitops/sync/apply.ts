@@ -64,9 +64,11 @@ export async function applySet(
     await mapConcurrently(stage, WRITE_CONCURRENCY, async (i) => {
       const planned = plan[i];
       try {
+        // An overridden object is recorded without its resourceVersion: it is looked at again on every
+        // reconcile, so Git's version returns as soon as the override annotation goes.
         written[i] =
           planned.action === 'unchanged'
-            ? entryOf(planned, planned.object.apiVersion, 'unchanged', planned.live)
+            ? entryOf(planned, planned.object.apiVersion, 'unchanged', planned.overridden ? undefined : planned.live)
             : await write(client, planned, options.owner);
       } catch (err) {
         throw new ApplyError(
@@ -100,6 +102,9 @@ export async function applySet(
       a.id < b.id ? -1 : a.id > b.id ? 1 : 0,
     ),
     skipped: pruning.skipped,
+    overridden: plan.flatMap((p) =>
+      p.overridden === undefined ? [] : [{ id: p.id, ...p.identity, reason: p.overridden }],
+    ),
   };
 }
 

@@ -42,6 +42,8 @@ export interface ChangeSet {
   /** Inventory objects prune did not delete: relabelled, owned by another Sync, a
    * namespace still holding other objects, or of a kind the server does not serve. */
   skipped: SkippedObject[];
+  /** Objects not applied because a user overrode them (their reason is the override-reason annotation). */
+  overridden: SkippedObject[];
 }
 
 export function countActions(entries: readonly ChangeSetEntry[]): Record<ChangeAction, number> {

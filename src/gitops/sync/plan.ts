@@ -14,14 +14,14 @@ import { ValidationError, type ValidationFailure } from './errors.ts';
 import { identityOf, objectId, type Manifest, type ObjectIdentity } from './manifest.ts';
 import { sortForApply } from './order.ts';
 import { appliedBySync, SYNC_FIELD_MANAGER } from './ownership.ts';
-import { formatOwner, isOwnedBy, ownerOf, withOwner, type SyncOwner } from './owner.ts';
+import { formatOwner, isOwnedBy, overrideReasonOf, ownedObject, ownerOf, type SyncOwner } from './owner.ts';
 
 export interface PlannedObject {
   manifest: Manifest;
   def: KindDefinition;
   id: string;
   identity: ObjectIdentity;
-  /** What is written: the manifest's object labelled with its owner. */
+  /** What is written: the manifest's object labelled with its owner and annotated with its file. */
   object: KubeObject;
   /** The object as it was read, absent when it does not exist. */
   live?: KubeObject;
@@ -30,6 +30,8 @@ export interface PlannedObject {
    * with none takes ownership of an object the Sync never applied (written before it applied with
    * server-side apply, or by hand with Git's values; see ownership.ts). */
   changes: FieldChange[];
+  /** The override-reason annotation of a live object a user overrode by hand: it is left alone ('unchanged'). */
+  overridden?: string;
 }
 
 /** The server-side apply of `object` as the Sync, at `live`'s resourceVersion when there is one (a
@@ -93,7 +95,7 @@ async function planObject(
   const failed = (message: string): Outcome => ({ failures: [{ file: manifest.file, object: identity, message }] });
   const def = kindFor(manifest.object.apiVersion, manifest.object.kind);
   if (!def) return failed(`the server does not serve ${manifest.object.apiVersion} ${manifest.object.kind}`);
-  const object = withOwner(withStringDataAsData(manifest.object), owner);
+  const object = withStringDataAsData(ownedObject(manifest, owner));
   for (let attempt = 1; ; attempt++) {
     try {
       const live = await readLive(client, def, identity);
@@ -111,6 +113,8 @@ async function planObject(
         object,
         ...(live ? { live } : {}),
       };
+      const overridden = live && overrideReasonOf(live);
+      if (overridden !== undefined) return { planned: { ...base, action: 'unchanged', changes: [], overridden } };
       if (!live) {
         await dryRunCreate(client, def, object, createdNamespaces);
         return { planned: { ...base, action: 'create', changes: compareObjects(def, undefined, object) } };

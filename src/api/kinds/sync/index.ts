@@ -57,3 +57,4 @@ export const syncKind: KindDefinition = {
 };
 
 export type * from './types.ts';
+export * from './ownership.ts';

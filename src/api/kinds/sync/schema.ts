@@ -47,10 +47,30 @@ export const syncSchema: JSONSchema = specAndStatus(
           "absent, the controller's own.",
         { pattern: DNS1123_SUBDOMAIN_PATTERN },
       ),
+      lock: boolean(
+        "Whether the API server refuses writes to the Sync's objects by anyone but the Sync; a user allowed the " +
+          "'override' verb may still write one by setting the gatehouse.dev/override-reason annotation.",
+        true,
+      ),
     },
     { required: ['sourceRef'] },
   ),
   statusSchema('Observed state of the sync.', {
+    appliedBy: string("User the Sync's writes come from: its ServiceAccount's, or the controller's."),
+    overrides: array(
+      'Objects changed by hand with the gatehouse.dev/override-reason annotation, which the Sync leaves alone.',
+      object(
+        'One overridden object.',
+        {
+          kind: string('Kind of the object.'),
+          namespace: string('Namespace of the object.'),
+          name: string('Name of the object.'),
+          reason: string('The override-reason annotation.'),
+        },
+        { required: ['kind', 'name', 'reason'] },
+      ),
+      { 'x-kubernetes-list-type': 'atomic' },
+    ),
     lastAppliedRevision: string('Source revision last applied successfully.'),
     lastAttemptedRevision: string('Source revision of the last attempt, successful or not.'),
     inventory: object(

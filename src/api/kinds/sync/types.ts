@@ -19,6 +19,8 @@ export interface SyncSpec {
   /** The ServiceAccount of the Sync's namespace it applies and prunes as (Flux's field); absent, the
    * controller's own identity. */
   serviceAccountName?: string;
+  /** Whether the API server refuses writes to the Sync's objects by anyone but the Sync (default true). */
+  lock?: boolean;
 }
 
 /** One applied object, as Flux's inventory records it. */
@@ -43,7 +45,20 @@ export interface SyncHistoryEntry {
   deleted?: number;
 }
 
+/** An object of the Sync's inventory a user changed by hand with the break-glass annotation. */
+export interface SyncOverride {
+  kind: string;
+  namespace?: string;
+  name: string;
+  /** The value of the gatehouse.dev/override-reason annotation. */
+  reason: string;
+}
+
 export interface SyncStatus extends CommonStatus {
+  /** The user the Sync's writes come from (its ServiceAccount's, or the controller's): the lock lets it write. */
+  appliedBy?: string;
+  /** Objects the Sync leaves alone while they carry the override annotation. */
+  overrides?: SyncOverride[];
   lastAppliedRevision?: string;
   lastAttemptedRevision?: string;
   inventory?: { entries: InventoryEntry[] };
