@@ -55,11 +55,15 @@ const EDIT_RULES: PolicyRule[] = [
   rule([GATEHOUSE], ['apidefinitions/probe', 'gitrepositories/reconcile', 'syncs/reconcile'], ['create']),
 ];
 
-/** kube's admin: edit, plus Roles and RoleBindings of the namespace and LocalSubjectAccessReviews. */
+/** kube's admin: edit, plus Roles and RoleBindings of the namespace and LocalSubjectAccessReviews, and breaking
+ * the GitOps lock: `override` lets a write of an object a Sync owns through when it sets the override-reason
+ * annotation (apiserver/gitops-lock.ts). */
 const ADMIN_RULES: PolicyRule[] = [
   ...EDIT_RULES,
   rule([RBAC_GROUP], ['roles', 'rolebindings'], ALL_VERBS),
   rule(['authorization.k8s.io'], ['localsubjectaccessreviews'], ['create']),
+  rule([GATEHOUSE], GATEHOUSE_KINDS, ['override']),
+  rule([''], ['configmaps', 'secrets', 'serviceaccounts'], ['override']),
 ];
 
 /** The lease the gateways elect their status writer with, and its namespace (gateway/status-reporter.ts). */
