@@ -264,7 +264,7 @@ describe('deploy/', () => {
       assert.equal(patches.length, 28);
       for (const patch of patches) {
         assert.equal(patch.contentType, 'application/apply-patch+yaml');
-        assert.match(patch.path, /\?fieldManager=gatehouse-install$/);
+        assert.match(patch.path, /\?fieldValidation=Strict&fieldManager=gatehouse-install$/);
       }
       assert.ok(objects.has('/apis/apps/v1/namespaces/gatehouse-system/deployments/gatehouse-apiserver'));
       assert.ok(objects.has('/apis/apiregistration.k8s.io/v1/apiservices/v1alpha1.gatehouse.dev'));

@@ -135,7 +135,8 @@ export function registerInstallCommand(program: Command): void {
       }
       await run({ kubeconfig: flags.kubeconfig }, async (client) => {
         for (const obj of inApplyOrder(await withServingCertificate(rendered, client))) {
-          await client.apply(resourceOf(obj), obj, { fieldManager: FIELD_MANAGER });
+          // Strict, kubectl's default (--validate=strict): an unknown or duplicated field fails the install.
+          await client.apply(resourceOf(obj), obj, { fieldManager: FIELD_MANAGER, fieldValidation: 'Strict' });
           process.stdout.write(`${objectName(obj)} serverside-applied\n`);
         }
         return undefined;
