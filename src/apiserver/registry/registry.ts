@@ -189,9 +189,21 @@ export class Registry implements NamespaceGuard {
     })();
   }
 
-  /** One pass over the namespace, page by page and SWEEP_PARALLEL deletes at a time; true when objects remain. */
+  /** One pass over the namespace, page by page and SWEEP_PARALLEL deletes at a time; true when objects remain.
+   * A namespace that exists and is not terminating (any more) is left alone: a sweep asked for while this
+   * replica did not lead may run long after, when the namespace has been made again. */
   private async sweepOnce(namespace: string): Promise<boolean> {
     const write: WriteOptions = { dryRun: false, fieldValidation: 'Ignore' };
+    const current = this.external
+      ? await this.external.get(namespace)
+      : await this.namespaces.get('', namespace).catch((err: unknown) => {
+          if (err instanceof ApiError && err.reason === 'NotFound') return undefined;
+          throw err;
+        });
+    if (current && !current.metadata.deletionTimestamp) {
+      this.sweeping.delete(namespace);
+      return false;
+    }
     for (const def of this.kinds) {
       if (!def.namespaced || def.createOnly) continue;
       const store = this.store(def.group, def.plural) as ResourceStore;
