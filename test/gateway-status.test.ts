@@ -227,7 +227,8 @@ describe('ApiDefinition status from one elected gateway', () => {
     await expectCondition('locked', 'Ready', {
       status: 'False',
       reason: 'Invalid',
-      message: 'left out: Secret default/missing named in spec.auth.basic.secretRef does not exist',
+      message:
+        'left out: Secret default/missing named in spec.auth.basic.secretRef does not exist or the gateway may not read it',
     });
 
     // A spec change is observed; the object stays as written (status is its own subresource).

@@ -1,9 +1,17 @@
 // What a gateway identity could do before its role was cut to what a gateway does, refused now: hold the
-// status Lease for 2·10⁹ s, write another Lease than its own, add 10⁶ to a consumer's quota counter.
+// status Lease for 2·10⁹ s, write another Lease than its own, add 10⁶ to a consumer's quota counter, read
+// a Secret no API refers to (the Git deploy key); while a real gateway running as it serves everything.
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import bcrypt from 'bcryptjs';
+import pino from 'pino';
 import { COUNTERS_PATH } from '../src/api/counters.ts';
+import { writeKubeconfig } from '../src/cli/kubeconfig.ts';
+import { startGateway } from '../src/gateway/server.ts';
 import { startTestApiServer, type TestApiServer } from './support/apiserver.ts';
+import { eventually } from './support/eventually.ts';
+import { call, startUpstream } from './support/gateway.ts';
 
 const JSON_TYPE = { 'content-type': 'application/json' };
 const LEASES = '/apis/coordination.k8s.io/v1/namespaces/default/leases';
@@ -75,6 +83,102 @@ describe('a gateway identity', () => {
     assert.deepEqual(await served.json(), { totals: [500] });
     const admin = await send('POST', COUNTERS_PATH, { increments: [increment(1_000_000)] });
     assert.deepEqual(await admin.json(), { totals: [1_000_500] });
+  });
+
+  it('reads only the Secrets an API refers to, granted by name; serves every API as that identity', async () => {
+    const SECRETS = '/api/v1/namespaces/default/secrets';
+    const b64 = (text: string) => Buffer.from(text).toString('base64');
+    const secret = (name: string, data: Record<string, string>) => ({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name, namespace: 'default' },
+      data,
+    });
+    const created = async (method: string, path: string, body: unknown) => {
+      const res = await send(method, path, body);
+      assert.equal(res.status, 201, `${method} ${path}: ${await res.text()}`);
+    };
+    await created('POST', SECRETS, secret('git-deploy-key', { identity: b64('-----BEGIN OPENSSH PRIVATE KEY-----') }));
+    await created('POST', SECRETS, secret('users', { alice: b64(bcrypt.hashSync('wonderland', 4)) }));
+    // As docs/access.md says: the namespace's owner lets the gateways read the one Secret its API uses.
+    await t.kubectl([
+      'create',
+      'role',
+      'gateway-reads-users',
+      '--verb=get,list,watch',
+      '--resource=secrets',
+      '--resource-name=users',
+    ]);
+    await t.kubectl([
+      'create',
+      'rolebinding',
+      'gateway-reads-users',
+      '--role=gateway-reads-users',
+      '--group=gatehouse:gateways',
+    ]);
+    const upstream = await startUpstream('a');
+    const targets = [{ url: upstream.url }];
+    const gatehouse = (kind: string, name: string, spec: Record<string, unknown>) => ({
+      apiVersion: 'gatehouse.dev/v1alpha1',
+      kind,
+      metadata: { name, namespace: 'default' },
+      spec,
+    });
+    const api = (name: string, spec: Record<string, unknown>) =>
+      gatehouse('ApiDefinition', name, { listenPath: `/${name}`, upstream: { targets }, ...spec });
+    const APIS = '/apis/gatehouse.dev/v1alpha1/namespaces/default';
+    await created(
+      'POST',
+      `${APIS}/apidefinitions`,
+      api('locked', { auth: { type: 'basic', basic: { secretRef: { name: 'users' } } } }),
+    );
+    await created('POST', `${APIS}/apidefinitions`, api('open', {}));
+    await created(
+      'POST',
+      `${APIS}/securitypolicies`,
+      gatehouse('SecurityPolicy', 'callers', { apis: [{ name: 'locked' }] }),
+    );
+    await created('POST', `${APIS}/consumers`, gatehouse('Consumer', 'alice', { policies: ['callers'] }));
+
+    const as = (path: string) => t.request(path, {}, 'gateway-token');
+    const statuses = async (paths: string[]) => Promise.all(paths.map(async (p) => (await as(p)).status));
+    assert.deepEqual(
+      await statuses([
+        `${SECRETS}/git-deploy-key`,
+        SECRETS,
+        `${SECRETS}?fieldSelector=metadata.name%3Dgit-deploy-key`,
+        `${SECRETS}?watch=true&fieldSelector=metadata.name%3Dgit-deploy-key`,
+        '/api/v1/secrets',
+      ]),
+      [403, 403, 403, 403, 403],
+      'the deploy key, and any list that could hold it, is refused',
+    );
+    assert.deepEqual(
+      await statuses([`${SECRETS}/users`, `${SECRETS}?fieldSelector=metadata.name%3Dusers`]),
+      [200, 200],
+      'the Secret an API refers to is read by name',
+    );
+
+    const kubeconfig = join(t.dir, 'gateway.kubeconfig');
+    await writeKubeconfig(kubeconfig, t.url, t.ca, 'gateway-token');
+    const logger = pino({ level: 'silent' });
+    const gw = await startGateway({ kubeconfig, port: 0, dataDir: join(t.dir, 'gw'), logger });
+    try {
+      const basic = (password: string) => ({ authorization: `Basic ${b64(`alice:${password}`)}` });
+      await eventually(async () =>
+        assert.equal((await call(gw.url, '/locked', { headers: basic('wonderland') })).status, 200),
+      );
+      assert.equal((await call(gw.url, '/locked', { headers: basic('looking-glass') })).status, 401);
+      assert.equal((await call(gw.url, '/open')).status, 200);
+      assert.deepEqual(
+        gw.config().inputs.secrets.map((s) => s.metadata.name),
+        ['users'],
+        'the gateway holds the Secret its API refers to, nothing else',
+      );
+    } finally {
+      await gw.close();
+      await upstream.close();
+    }
   });
 });
 

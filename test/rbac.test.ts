@@ -89,7 +89,8 @@ function admin(group: string, resource: string, verb: string): boolean {
   return edit(group, resource, verb) || (group === RBAC && ['roles', 'rolebindings'].includes(resource));
 }
 
-/** A gateway: reads what it serves (and Secrets), writes ApiDefinition and probe status, Events, its Lease. */
+/** A gateway: reads what it serves (Secrets only by a Role of their namespace, naming them), writes ApiDefinition and
+ * probe status, Events, its Lease. */
 function gateway(group: string, resource: string, verb: string): boolean {
   if (group === GATEHOUSE) {
     if (['apidefinitions/status', 'subresourcerequests/status'].includes(resource)) return verb === 'patch';
@@ -97,7 +98,7 @@ function gateway(group: string, resource: string, verb: string): boolean {
   }
   // Its Lease comes with a Role in one namespace, bound to the gateways' group (see below), not with this role.
   if (group !== '') return false;
-  return (resource === 'secrets' && READ.has(verb)) || (resource === 'events' && ['create', 'patch'].includes(verb));
+  return resource === 'events' && ['create', 'patch'].includes(verb);
 }
 
 /** The GitOps controller: everything on Gatehouse kinds and statuses and on namespaced core kinds; RBAC read only

@@ -5,7 +5,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { secretKind, type Secret } from '../api/core/secret/index.ts';
 import { apiDefinitionKind, type ApiDefinition } from '../api/kinds/api-definition/index.ts';
 import { apiKeyKind, type ApiKey } from '../api/kinds/api-key/index.ts';
 import { consumerKind, type Consumer } from '../api/kinds/consumer/index.ts';
@@ -17,7 +16,7 @@ import { generationChanged } from '../controller/runtime/predicates.ts';
 import { SubresourceResponder } from '../controller/runtime/responder.ts';
 import { openAccessLog, type AccessLogOptions } from './access-log.ts';
 import { ApiServerLink, lastGoodServed, type LastGoodFile } from './api-server-link.ts';
-import { basicAuthSecrets } from './auth/basic.ts';
+import { basicAuthSecretRefs, basicAuthSecrets } from './auth/basic.ts';
 import { RemoteKeySets, type JwksCaching } from './auth/jwks.ts';
 import {
   compileConfig,
@@ -34,6 +33,7 @@ import { Limiters } from './limiters.ts';
 import { closeListener, createListener } from './listener.ts';
 import { Metrics } from './metrics.ts';
 import { apiServerExchange, SharedCounters } from './shared-counters.ts';
+import { ReferencedSecrets } from './referenced-secrets.ts';
 import { Prober, probeRefusal, type ProbeRequest, type ProbeResult } from './probe.ts';
 import { refusedBeforeRouting, requestHandler, type OwnPages, type RequestPath } from './request-handler.ts';
 import { StatusReporter, type ElectionTiming } from './status-reporter.ts';
@@ -141,8 +141,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const policies = new Informer<SecurityPolicy>(client, securityPolicyKind, watch('SecurityPolicy'));
   const consumers = new Informer<Consumer>(client, consumerKind, watch('Consumer'));
   const apiKeys = new Informer<ApiKey>(client, apiKeyKind, watch('ApiKey'));
-  const secrets = new Informer<Secret>(client, secretKind, watch('Secret'));
-  const informers = [apis, policies, consumers, apiKeys, secrets];
+  const informers = [apis, policies, consumers, apiKeys];
+  // Secrets are read one by one, only those the served APIs refer to (referenced-secrets.ts).
+  const secrets = new ReferencedSecrets(client, {
+    onChange: () => recompile(),
+    unreachable: (err, what) => link.failed(err, what),
+    logger,
+  });
   let live = false;
   let pending = false;
   const lastGood = new LastGoodSaver(options.dataDir, logger);
@@ -163,9 +168,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     if (!live || pending) return;
     pending = true;
     const run = () => {
+      const served = apis.items();
+      // An API referring to a Secret not read yet is compiled once the Secret answered, not left out first.
+      const reading = secrets.follow(basicAuthSecretRefs(served));
+      if (reading) return void reading.then(run);
       pending = false;
       const started = performance.now();
-      const served = apis.items();
       const inputs: GatewayInputs = {
         apis: served,
         policies: policies.items(),
@@ -198,7 +206,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     else return;
     recompile();
   });
-  for (const informer of [policies, consumers, apiKeys, secrets]) informer.onChange(recompile);
+  for (const informer of [policies, consumers, apiKeys]) informer.onChange(recompile);
   for (const informer of informers) informer.start();
   const allSynced = Promise.all(informers.map((i) => i.synced)).then(() => {
     live = true;
@@ -286,7 +294,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       // First, so another replica takes the status writer's lease over at once.
       await statusReporter.stop();
       await responder.stop();
-      await Promise.all(informers.map((i) => i.stop()));
+      await Promise.all([...informers.map((i) => i.stop()), secrets.stop()]);
       link.stop();
       await Promise.all([publicServer, internalServer].map(closeListener));
       await Promise.all([lastGood.flush(), accessLog.close()]);

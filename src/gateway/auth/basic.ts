@@ -78,7 +78,10 @@ export function basicStep(api: ApiDefinition, deps: BasicDeps): Step {
 /** User name to bcrypt hash, from a basic-auth Secret; throws naming the Secret (`id`) and
  * the key of the first value that is not a bcrypt hash. */
 export function bcryptUsers(secret: Secret | undefined, id: string): Map<string, string> {
-  if (!secret) throw new Error(`Secret ${id} named in spec.auth.basic.secretRef does not exist`);
+  // The gateway reads only the Secrets it may (docs/access.md): one it may not is missing to it.
+  if (!secret) {
+    throw new Error(`Secret ${id} named in spec.auth.basic.secretRef does not exist or the gateway may not read it`);
+  }
   const users = new Map<string, string>();
   for (const [user, value] of Object.entries(secret.data ?? {})) {
     const hash = bcryptHash(value);
@@ -105,11 +108,7 @@ function bcryptHash(value: string): string | undefined {
 export function basicAuthSecrets(apis: readonly ApiDefinition[], secrets: readonly Secret[]): Secret[] {
   // Called on every config change: with no Secrets in scope there is nothing to look for.
   if (secrets.length === 0) return [];
-  const wanted = new Set<string>();
-  for (const api of apis) {
-    const ref = api.spec.auth.type === 'basic' ? api.spec.auth.basic?.secretRef : undefined;
-    if (ref) wanted.add(`${api.metadata.namespace ?? 'default'}/${ref.name}`);
-  }
+  const wanted = basicAuthSecretRefs(apis);
   return secrets
     .filter((s) => wanted.has(`${s.metadata.namespace ?? 'default'}/${s.metadata.name}`))
     .map((s) => ({
@@ -126,6 +125,16 @@ export function basicAuthSecrets(apis: readonly ApiDefinition[], secrets: readon
         Object.entries(s.data ?? {}).map(([user, value]) => [user, bcryptHash(value) ? value : '']),
       ),
     }));
+}
+
+/** "namespace/name" of every Secret a basic-auth API of `apis` refers to: what the gateway reads. */
+export function basicAuthSecretRefs(apis: readonly ApiDefinition[]): Set<string> {
+  const refs = new Set<string>();
+  for (const api of apis) {
+    const ref = api.spec.auth.type === 'basic' ? api.spec.auth.basic?.secretRef : undefined;
+    if (ref) refs.add(`${api.metadata.namespace ?? 'default'}/${ref.name}`);
+  }
+  return refs;
 }
 
 /** User and password of an `Authorization: Basic` header (base64 of "user:password", read

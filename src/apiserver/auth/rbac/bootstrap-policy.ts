@@ -72,11 +72,11 @@ export const GATEWAY_STATUS_LEASE = 'gatehouse-gateway-status';
 
 /** What a gateway reads to build its config and does while serving: ApiDefinition status by its elected
  * writer, Events on ApiDefinitions, answers to probes, shared limit counts. Its Lease is a Role in
- * GATEWAY_LEASE_NAMESPACE. Secrets are read whole: the gateway's informer lists them (the ones its
- * Consumers and policies reference are picked from that list). */
+ * GATEWAY_LEASE_NAMESPACE. No Secrets: the gateway reads each Secret an API refers to by name, which the
+ * namespace's owner grants with a Role limited to that name (docs/access.md), so it never holds one that
+ * no API refers to (a Git deploy key). */
 const GATEWAY_RULES: PolicyRule[] = [
   rule([GATEHOUSE], ['apidefinitions', 'securitypolicies', 'consumers', 'apikeys', 'subresourcerequests'], READ),
-  rule([''], ['secrets'], READ),
   rule([GATEHOUSE], ['apidefinitions/status', 'subresourcerequests/status'], ['patch']),
   rule([''], ['events'], ['create', 'patch']),
   rule([GATEHOUSE], ['counters'], ['create']),
