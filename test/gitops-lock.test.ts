@@ -253,8 +253,15 @@ describe('GitOps lock', () => {
     assert.equal(again.stderr.trim(), `Error from server (Forbidden): ${LOCKED}`);
   });
 
-  it('with spec.lock false, lets hand writes through and corrects the drift', async () => {
-    await t.kubectl(['patch', 'sync', 'apis', '--type=merge', '-p', JSON.stringify({ spec: { lock: false } })]);
+  it('does not lock while the Sync is suspended or has spec.lock false; then drift correction undoes hand edits', async () => {
+    const specOfSync = (spec: Partial<Sync['spec']>) =>
+      t.kubectl(['patch', 'sync', 'apis', '--type=merge', '-p', JSON.stringify({ spec })]);
+    await specOfSync({ suspend: true });
+    const whileSuspended = JSON.stringify({ spec: { listenPath: '/while-suspended' } });
+    const suspended = await t.kubectlResult(['patch', 'apidefinition', 'orders', '--type=merge', '-p', whileSuspended]);
+    assert.equal(suspended.code, 0, suspended.stderr);
+    await specOfSync({ suspend: false, lock: false });
+    await eventually(async () => assert.equal((await orders()).spec.listenPath, '/orders'), { attempts: 600 });
     const patched = await t.kubectlResult(['patch', 'apidefinition', 'orders', '--type=merge', '-p', handPatch]);
     assert.equal(patched.code, 0, patched.stderr);
     await eventually(async () => assert.equal((await orders()).spec.listenPath, '/orders'), { attempts: 600 });

@@ -63,7 +63,7 @@ export async function createSync(
   client: KubeClient,
   namespace: string,
   name: string,
-  spec: { source: string; path: string; interval: string },
+  spec: { source: string; path: string; interval: string; lock?: boolean },
 ): Promise<void> {
   await client.create(syncKind, {
     apiVersion: GROUP_VERSION,
@@ -74,6 +74,7 @@ export async function createSync(
       path: spec.path,
       interval: spec.interval,
       prune: true,
+      ...(spec.lock === undefined ? {} : { lock: spec.lock }),
     },
   } as KubeObject);
 }

@@ -3,7 +3,8 @@
 // or the controller's identity it recorded in status.appliedBy), so a hand edit never takes effect, instead of
 // being reverted a second later. The refusal is kube's answer to a denied admission, 403 Forbidden, naming the
 // owner, its source and the file. Creates are not locked (the object is nobody's yet), nor status writes (the
-// store admits no status subresource write), nor Syncs with spec.lock false.
+// store admits no status subresource write), nor the objects of a Sync with spec.lock false or suspended (as
+// Flux's suspend, the way to hand its objects over for a while: its apply stops, hand edits stay).
 //
 // Break glass: a user the authorizer allows the verb `override` on the object may write it when the written
 // object carries the override-reason annotation, or the stored one does (removing it ends the override, and
@@ -70,7 +71,8 @@ export class GitOpsLock {
     const name = labels?.[SYNC_NAME_LABEL];
     const namespace = labels?.[SYNC_NAMESPACE_LABEL];
     if (!old || !name || !namespace) return;
-    const free = (sync: Sync | undefined) => !sync || sync.spec.lock === false || syncWriter(sync) === user.name;
+    const free = (sync: Sync | undefined) =>
+      !sync || sync.spec.lock === false || sync.spec.suspend || syncWriter(sync) === user.name;
     if (free(this.syncs.get(`${namespace}/${name}`))) return;
     const sync = await this.read(namespace, name);
     if (free(sync) || (await this.overridden(user, def, obj, old))) return;
