@@ -3,11 +3,10 @@
 // ServiceAccount gatehouse-apiserver (a TokenRequest token), and deploy/'s APIService v1alpha1.gatehouse.dev
 // with the caBundle of Gatehouse's serving certificate. The process runs on the host, not in a Pod: its
 // Service is of type ExternalName `localhost` (see kube-cluster.ts for why).
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdir, open, readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { type GatehouseProcess, startGatehouse } from '../support/cli.ts';
 import { createCertificateAuthority } from '../support/pki.ts';
 import {
   freePort,
@@ -17,7 +16,6 @@ import {
   type KubeCluster,
 } from './kube-cluster.ts';
 
-const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 const DEPLOY = new URL('../../deploy/base/', import.meta.url).pathname;
 export const API_SERVICE = 'v1alpha1.gatehouse.dev';
 
@@ -63,62 +61,32 @@ export async function startAggregatedGatehouse(cluster: KubeCluster, storage = '
   };
   await cluster.kubectlOk(['apply', '-f', '-'], { input: JSON.stringify(service) });
 
-  let child: ChildProcess | undefined;
   const args = [
-    ...['--import', 'tsx', MAIN, 'apiserver', '--mode', 'aggregated', '--kubeconfig', kubeconfig],
+    ...['apiserver', '--mode', 'aggregated', '--kubeconfig', kubeconfig],
     ...['--storage', storage, '--data-dir', dir, '--bind', '127.0.0.1', '--port', String(port)],
     ...['--tls-cert-file', serving.certFile, '--tls-private-key-file', serving.keyFile],
   ];
-  const log = join(dir, 'gatehouse.log');
-  async function spawnGatehouse(): Promise<ChildProcess> {
-    const out = await open(log, 'a');
-    const running = spawn(process.execPath, args, { stdio: ['ignore', out.fd, out.fd] });
-    running.once('exit', () => void out.close());
-    await once(running, 'spawn');
-    child = running;
-    return running;
-  }
-  /** Waits for kube-aggregator's verdict: it reaches Gatehouse's discovery with the front-proxy certificate. */
-  async function available(running: ChildProcess) {
-    const args = ['wait', '--for=condition=Available', `apiservice/${API_SERVICE}`, '--timeout=180s'];
-    const abandoned = new AbortController();
-    const wait = cluster.kubectl(args, { timeoutMs: 200_000, signal: abandoned.signal });
-    const exited = once(running, 'exit').then(() => 'exited' as const);
-    const outcome = await Promise.race([wait, exited]);
-    abandoned.abort();
-    if (outcome === 'exited' || outcome.code !== 0) {
-      const tail = (await readFile(log, 'utf8')).split('\n').slice(-30).join('\n');
-      const why = outcome === 'exited' ? `exited ${running.exitCode}` : `not Available: ${outcome.stderr}`;
-      throw new Error(`gatehouse apiserver --mode aggregated ${why}\n${tail}`);
-    }
-  }
-  async function end(signal: NodeJS.Signals) {
-    const running = child;
-    if (!running || running.exitCode !== null || running.signalCode !== null) return;
-    const exited = once(running, 'exit');
-    running.kill(signal);
-    await exited;
-  }
-  /** Runs `step` on a started process; a failure leaves no process behind. */
-  async function started(step: (running: ChildProcess) => Promise<void>) {
-    const running = await spawnGatehouse();
+  let running: GatehouseProcess | undefined;
+  /** Starts the process and (re-)registers its APIService, then waits for kube-aggregator's verdict: it reaches
+   * Gatehouse's discovery with the front-proxy certificate. A failure leaves no process behind. */
+  async function start() {
+    const started = await startGatehouse(args, 'API server listening');
     try {
-      await step(running);
+      await cluster.kubectlOk(['apply', '-f', '-'], { input: JSON.stringify(apiService) });
+      const wait = ['wait', '--for=condition=Available', `apiservice/${API_SERVICE}`, '--timeout=180s'];
+      await cluster.kubectlOk(wait, { timeoutMs: 200_000 });
     } catch (err) {
-      await end('SIGKILL');
+      await started.kill();
       throw err;
     }
+    running = started;
   }
-  const register = async (running: ChildProcess) => {
-    await cluster.kubectlOk(['apply', '-f', '-'], { input: JSON.stringify(apiService) });
-    await available(running);
-  };
-  await started(register);
+  await start();
   return {
     url: `https://127.0.0.1:${port}`,
     ca: ca.cert,
-    start: () => started(register),
-    kill: () => end('SIGKILL'),
-    stop: () => end('SIGTERM'),
+    start,
+    kill: async () => running?.kill(),
+    stop: async () => running?.stop(),
   };
 }

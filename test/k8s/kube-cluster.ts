@@ -47,8 +47,6 @@ export interface KubectlOptions {
   input?: string;
   /** When kubectl is killed (a bound, so a hanging call fails the test); 60 s when absent. */
   timeoutMs?: number;
-  /** Kills kubectl when aborted. */
-  signal?: AbortSignal;
 }
 
 export interface KubeUser {
@@ -248,13 +246,13 @@ export async function startKubeCluster(options: KubeClusterOptions = {}): Promis
     if (!path) throw new Error(`no user ${user} in this cluster`);
     return path;
   };
-  const kubectl = (args: string[], { as, input, timeoutMs = 60_000, signal }: KubectlOptions = {}) =>
+  const kubectl = (args: string[], { as, input, timeoutMs = 60_000 }: KubectlOptions = {}) =>
     new Promise<KubectlResult>((resolve) => {
       const cache = join(dir, 'kube-cache', as ?? 'admin');
       const child = execFile(
         KUBECTL,
         ['--kubeconfig', kubeconfigOf(as), '--cache-dir', cache, ...args],
-        { timeout: timeoutMs, signal },
+        { timeout: timeoutMs },
         (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
       );
       if (input !== undefined) child.stdin?.end(input);
