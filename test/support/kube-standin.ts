@@ -167,11 +167,15 @@ async function sendBuffered(upstream: Upstream, path: string, headers: OutgoingH
   return { status: res.statusCode ?? 502, headers: res.headers, body: await readAll(res) };
 }
 
-/** Streams an upstream response (a watch included) to the client; ends the upstream when the client leaves. */
+/** Streams an upstream response (a watch included) to the client; ends the upstream when the client leaves,
+ * and cuts the client's when the upstream's breaks off (a replica killed), as the aggregator's proxy does. */
 function pipeResponse(from: IncomingMessage, to: ServerResponse): void {
   to.writeHead(from.statusCode ?? 502, forwardedHeaders(from.headers));
   from.pipe(to);
   to.once('close', () => from.destroy());
+  from.once('close', () => {
+    if (!from.complete) to.destroy();
+  });
 }
 
 export async function startKubeStandin(options: KubeStandinOptions = {}): Promise<KubeStandin> {
