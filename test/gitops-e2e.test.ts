@@ -161,7 +161,7 @@ const scenarios = (storage: TestStorage) => () => {
       async () =>
         assert.deepEqual(
           (await client.get<ApiDefinition>(apiDefinitionKind, 'orders', 'default')).metadata.annotations,
-          { team: 'orders', hand: 'edit' },
+          { team: 'orders', 'gatehouse.dev/source-path': 'apis/orders.yaml', hand: 'edit' },
         ),
       { attempts: 40 },
     );
