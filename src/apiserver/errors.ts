@@ -162,7 +162,11 @@ export const errors = {
     return new ApiError('Forbidden', `${qualified(ref)} "${name}" is forbidden: ${why}`, {
       ...detailsOf(ref, name),
       causes: [
-        { reason: 'NamespaceTerminating', message: `namespace ${namespace} is being terminated`, field: 'metadata.namespace' },
+        {
+          reason: 'NamespaceTerminating',
+          message: `namespace ${namespace} is being terminated`,
+          field: 'metadata.namespace',
+        },
       ],
     });
   },
