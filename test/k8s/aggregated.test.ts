@@ -4,19 +4,22 @@
 // costs the cluster nothing but gatehouse.dev (docs/operations.md, "Running in a cluster").
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { KUBECTL } from '../support/apiserver.ts';
+import { startGatehouse } from '../support/cli.ts';
 import { eventually } from '../support/eventually.ts';
+import { type Echo, startUpstream } from '../support/gateway.ts';
 import { Agent, fetch } from 'undici';
 import { API_SERVICE, type AggregatedGatehouse, startAggregatedGatehouse } from './aggregated-gatehouse.ts';
-import { type KubeCluster, startKubeCluster } from './kube-cluster.ts';
+import { freePort, GATEHOUSE_NAMESPACE, type KubeCluster, startKubeCluster } from './kube-cluster.ts';
 
-const apiDefinition = (name: string, namespace: string, listenPath = `/${name}`) =>
+const apiDefinition = (name: string, namespace: string, listenPath = `/${name}`, upstream = 'http://127.0.0.1:9') =>
   JSON.stringify({
     apiVersion: 'gatehouse.dev/v1alpha1',
     kind: 'ApiDefinition',
     metadata: { name, namespace },
-    spec: { listenPath, upstream: { targets: [{ url: 'http://127.0.0.1:9' }] } },
+    spec: { listenPath, upstream: { targets: [{ url: upstream }] } },
   });
 /** Discovery, RBAC aggregation and namespace deletion converge in seconds; a loaded machine gets minutes. */
 const CONVERGE = { attempts: 360, intervalMs: 500 };
@@ -142,6 +145,36 @@ describe('Gatehouse aggregated behind a real kube-apiserver', () => {
     assert.match(await cluster.kubectlOk(['get', 'apis', '-n', 'team-a', '-o', 'name']), /payments/);
   });
 
+  test('the gateway, as ServiceAccount gatehouse-gateway, serves what kubectl applies via the aggregator', async () => {
+    const [first, second] = [await startUpstream('first'), await startUpstream('second')];
+    const port = await freePort();
+    const kubeconfig = await cluster.serviceAccountKubeconfig(GATEHOUSE_NAMESPACE, 'gatehouse-gateway');
+    const gateway = await startGatehouse(
+      [
+        ...['gateway', '--kubeconfig', kubeconfig, '--port', String(port)],
+        ...['--internal-port', String(await freePort()), '--data-dir', join(cluster.dir, 'gateway')],
+      ],
+      'gateway listening',
+    );
+    const upstreamOf = async () => {
+      const res = await fetch(`http://127.0.0.1:${port}/shop/items`);
+      assert.equal(res.status, 200);
+      return ((await res.json()) as Echo).upstream;
+    };
+    try {
+      const shop = (upstream: string) => apiDefinition('shop', 'default', '/shop', upstream);
+      await cluster.kubectlOk(['apply', '-f', '-'], { input: shop(first.url) });
+      await eventually(async () => assert.equal(await upstreamOf(), 'first'), CONVERGE);
+      // The gateway's watch of ApiDefinitions runs through kube-aggregator to Gatehouse.
+      await cluster.kubectlOk(['apply', '-f', '-'], { input: shop(second.url) });
+      await eventually(async () => assert.equal(await upstreamOf(), 'second'), CONVERGE);
+    } finally {
+      await gateway.stop();
+      await first.close();
+      await second.close();
+    }
+  });
+
   test('a namespace deleted in the cluster: kube’s namespace controller deletes Gatehouse’s objects', async () => {
     await cluster.kubectlOk(['create', 'namespace', 'team-b']);
     await cluster.kubectlOk(['apply', '-f', '-'], { input: apiDefinition('inventory', 'team-b') });
@@ -190,7 +223,7 @@ describe('Gatehouse aggregated behind a real kube-apiserver', () => {
     assert.doesNotMatch(await cluster.kubectlOk(['get', 'apis', '-A', '-o', 'name']), /billing/);
   });
 
-  test('Gatehouse gone for good: deleting its APIService unblocks a namespace; back, it drops what it held', async () => {
+  test('Gatehouse gone for good: deleting its APIService unblocks a namespace; back, it drops its objects', async () => {
     await cluster.kubectlOk(['create', 'namespace', 'team-d']);
     await cluster.kubectlOk(['apply', '-f', '-'], { input: apiDefinition('ledger', 'team-d') });
     await gatehouse.kill();
