@@ -513,11 +513,7 @@ describe('API server over HTTP', () => {
       assert.equal(ready.status, 200);
       assert.equal(await ready.text(), '[+]ping ok\n[+]storage ok\n[+]storage-writable ok\nreadyz check passed\n');
       const live = await t.request('/livez?verbose', {}, null);
-      assert.equal(
-        await live.text(),
-        '[+]ping ok\nlivez check passed\n',
-        'readiness checks only in /readyz',
-      );
+      assert.equal(await live.text(), '[+]ping ok\nlivez check passed\n', 'readiness checks only in /readyz');
       const version = await t.request('/version', {}, null);
       assert.equal(version.status, 200);
       const v = await version.json();
