@@ -16,6 +16,10 @@ import type { AuditEvent } from '../src/apiserver/audit/event.ts';
 import type { KubeObject } from '../src/api/kind.ts';
 import type { ClusterRole, PolicyRule, RoleBinding } from '../src/api/rbac/types.ts';
 import type { AuthorizationAttributes } from '../src/apiserver/auth/auth.ts';
+import {
+  BOOTSTRAP_CLUSTER_ROLE_BINDINGS,
+  BOOTSTRAP_CLUSTER_ROLES,
+} from '../src/apiserver/auth/rbac/bootstrap-policy.ts';
 import { compactString, ruleAllows } from '../src/apiserver/auth/rbac/rules.ts';
 import { KUBECTL } from './support/apiserver.ts';
 import { eventually } from './support/eventually.ts';
@@ -38,6 +42,12 @@ const UNEXERCISED = {
   // A Sync with spec.serviceAccountName (sync-service-account.test.ts).
   controller: ['{APIGroups:[""], Resources:["serviceaccounts"], Verbs:["impersonate"]}'],
 };
+
+/** What every authenticated user holds in any cluster, by kube's bootstrap policy (system:basic-user's
+ * self-reviews), which Gatehouse's default policy repeats. */
+const EVERY_USER = BOOTSTRAP_CLUSTER_ROLE_BINDINGS.filter((b) =>
+  b.subjects?.some((s) => s.kind === 'Group' && s.name === 'system:authenticated'),
+).flatMap((b) => BOOTSTRAP_CLUSTER_ROLES.find((role) => role.metadata.name === b.roleRef.name)?.rules ?? []);
 
 describe('the CLI built to dist/, without tsx', () => {
   let pkg: string;
@@ -126,6 +136,7 @@ describe('the CLI built to dist/, without tsx', () => {
       assert.ok(calls.length > 0, `${component} made calls`);
       const grants = grantsOf(objects, user);
       const allowed = (attrs: AuthorizationAttributes) =>
+        EVERY_USER.some((rule) => ruleAllows(attrs, rule)) ||
         grants.some(
           (g) => (!g.namespace || g.namespace === attrs.namespace) && g.rules.some((rule) => ruleAllows(attrs, rule)),
         );
