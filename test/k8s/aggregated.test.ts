@@ -223,7 +223,7 @@ describe('Gatehouse aggregated behind a real kube-apiserver', () => {
     assert.doesNotMatch(await cluster.kubectlOk(['get', 'apis', '-A', '-o', 'name']), /billing/);
   });
 
-  test('Gatehouse gone: deleting its APIService unblocks a namespace; started again, it drops the objects', async () => {
+  test('Gatehouse gone: deleting its APIService unblocks a namespace; restarted, it drops the objects', async () => {
     await cluster.kubectlOk(['create', 'namespace', 'team-d']);
     await cluster.kubectlOk(['apply', '-f', '-'], { input: apiDefinition('ledger', 'team-d') });
     await gatehouse.kill();
