@@ -19,7 +19,7 @@ export const DEFAULT_NAMESPACES = ['default'];
 const NAMESPACE_FINALIZER = 'kubernetes';
 /** A terminating namespace's objects are listed this many at a time and deleted this many at once. */
 const SWEEP_PAGE = 500;
-const SWEEP_PARALLEL = 16;
+const SWEEP_PARALLEL = 128;
 /** How soon a namespace whose objects finalizers still hold is looked at again. */
 const SWEEP_RETRY_MS = 2000;
 
