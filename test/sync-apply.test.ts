@@ -384,6 +384,35 @@ describe('sync apply against a real API server', () => {
       );
     });
 
+    it('leaves an object overridden by hand alone: neither applied nor pruned, kept in the inventory', async () => {
+      const first = await applySet(client, await manifestsOf({ 'o.yaml': api('overridden') }), {
+        owner: owner('override'),
+      });
+      const reason = { 'gatehouse.dev/override-reason': 'incident 7' };
+      const handEdit = { metadata: { annotations: reason }, spec: { listenPath: '/by-hand' } };
+      await client.patch(apiDefinitionKind, 'overridden', handEdit, 'merge', 'gitops');
+      const again = await applySet(client, await manifestsOf({ 'o.yaml': api('overridden') }), {
+        owner: owner('override'),
+        previousInventory: first.inventory,
+        prune: true,
+      });
+      assert.deepEqual(summary(again), ['unchanged ApiDefinition gitops/overridden']);
+      assert.deepEqual(
+        again.overridden.map((o) => [o.kind, o.name, o.reason]),
+        [['ApiDefinition', 'overridden', 'incident 7']],
+      );
+      const left = await applySet(client, await manifestsOf({}), {
+        owner: owner('override'),
+        previousInventory: again.inventory,
+        prune: true,
+      });
+      assert.deepEqual(summary(left), []);
+      assert.deepEqual(left.inventory, first.inventory);
+      assert.match(left.skipped[0]?.reason ?? '', /^it was changed by hand \(incident 7\)/);
+      const stored = await get(apiDefinitionKind, 'overridden', 'gitops');
+      assert.equal((stored.spec as { listenPath: string }).listenPath, '/by-hand');
+    });
+
     it('prunes a namespace once nothing but its own pruned objects is in it', async () => {
       const changes = await applySet(
         client,

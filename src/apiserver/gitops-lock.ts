@@ -30,7 +30,7 @@ import type { Registry } from './registry/registry.ts';
 import type { ResourceStore } from './registry/store.ts';
 
 /** Annotations of the audit event of a write the lock let through by an override. */
-export const OVERRIDE_AUDIT_ANNOTATION = 'gatehouse.dev/override';
+const OVERRIDE_AUDIT_ANNOTATION = 'gatehouse.dev/override';
 
 const RETRY_MS = 1000;
 

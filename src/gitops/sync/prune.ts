@@ -10,7 +10,7 @@ import type { KubeClient } from '../../client/rest.ts';
 import type { SkippedObject } from './change-set.ts';
 import { describeObject, formatId, parseId, type ObjectIdentity } from './manifest.ts';
 import { sortForPrune } from './order.ts';
-import { formatOwner, isOwnedBy, ownerOf, type SyncOwner } from './owner.ts';
+import { formatOwner, isOwnedBy, overrideReasonOf, ownerOf, type SyncOwner } from './owner.ts';
 import { readLive } from './plan.ts';
 
 export interface PruneTarget {
@@ -72,6 +72,13 @@ export async function planPrune(
       skip(
         other ? `now applied by ${formatOwner(other)}` : 'its sync labels were removed, so this Sync no longer owns it',
       );
+      continue;
+    }
+    const overridden = overrideReasonOf(live);
+    if (overridden !== undefined) {
+      // Left alone as the apply leaves it; kept in the inventory, so an apply after the override ends prunes it.
+      skip(`it was changed by hand (${overridden}); it is left alone until its override annotation is removed`);
+      retained.push(entry);
       continue;
     }
     if (def.group === '' && def.kind === 'Namespace') {
