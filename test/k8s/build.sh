@@ -17,7 +17,7 @@ STAGING=(api apiextensions-apiserver apimachinery apiserver cli-runtime client-g
   kube-scheduler kubectl kubelet metrics mount-utils pod-security-admission sample-apiserver sample-cli-plugin
   sample-controller)
 # Staging modules whose release the module proxy does not serve, pinned to the nearest one it does (used by
-# kube-controller-manager's endpointslice controller only, which the suite does not run).
+# kube-controller-manager's endpoint and endpointslice controllers only, which the suite does not run).
 declare -A PINNED=()
 [[ $KUBE_VERSION == v1.32.13 ]] && PINNED[endpointslice]=v0.32.12
 
