@@ -1,6 +1,7 @@
 // The CLI as a package or an image runs it: compiled by `npm run build`'s tsconfig into dist/, in a package
 // directory whose node_modules holds the production dependencies only (as `npm ci --omit=dev` leaves it: no tsx,
-// no typescript), so nothing can fall back to the TypeScript sources or lean on a development dependency.
+// no typescript), so nothing can fall back to the TypeScript sources or lean on a development dependency;
+// `npm pack` of that directory holds the build (dist/ is in .gitignore, which npm otherwise follows).
 // `gatehouse up --demo` runs to ready from there: kubectl reaches its API server and the demo's API (examples/,
 // read relative to the compiled code) answers through its gateway. Its audit log then shows every call the
 // gateway and the controller made, each allowed by the roles deploy/ binds their ServiceAccounts to in a cluster.
@@ -62,9 +63,8 @@ describe('the CLI built to dist/, without tsx', () => {
     data = join(pkg, 'data');
     const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
     await exec(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(pkg, 'dist')]);
-    await copyFile(join(ROOT, 'package.json'), join(pkg, 'package.json'));
-    await cp(join(ROOT, 'bin'), join(pkg, 'bin'), { recursive: true });
-    for (const dir of ['examples', 'deploy']) await symlink(join(ROOT, dir), join(pkg, dir));
+    for (const file of ['package.json', '.gitignore']) await copyFile(join(ROOT, file), join(pkg, file));
+    for (const dir of ['bin', 'examples', 'deploy']) await cp(join(ROOT, dir), join(pkg, dir), { recursive: true });
     // What `npm ci --omit=dev` installs: package-lock's packages not marked dev (each top-level one brings the
     // packages nested under it).
     const lock = JSON.parse(await readFile(join(ROOT, 'package-lock.json'), 'utf8')) as {
@@ -87,6 +87,17 @@ describe('the CLI built to dist/, without tsx', () => {
       stderr: /ERR_MODULE_NOT_FOUND/,
     });
     assert.equal((await gatehouse(['--version'])).stdout, '0.1.0\n');
+  });
+
+  it('is what npm pack puts in a published package: the bin, the build, deploy/ and examples/', async () => {
+    const { stdout } = await exec('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: pkg });
+    const [{ files }] = JSON.parse(stdout) as [{ files: { path: string }[] }];
+    const packed = files.map((f) => f.path);
+    const needed = ['bin/gatehouse.js', 'dist/cli/main.js', 'deploy/kustomization.yaml', 'examples/apis/hello.yaml'];
+    assert.deepEqual(
+      needed.filter((path) => !packed.includes(path)),
+      [],
+    );
   });
 
   it('runs gatehouse up --demo to ready: kubectl gets its APIs, the demo API answers through the gateway', async () => {
