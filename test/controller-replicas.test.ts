@@ -2,6 +2,7 @@
 // takes over and rebuilds the revision status names from Git, a leader that loses its Lease
 // stops, and a replica's no-op never overwrites another replica's history entry.
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,8 +10,10 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { configMapKind, type ConfigMap } from '../src/api/core/config-map/index.ts';
 import { leaseKind, type Lease } from '../src/api/core/lease/index.ts';
+import { secretKind } from '../src/api/core/secret/index.ts';
 import type { KubeObject } from '../src/api/kind.ts';
 import { gitRepositoryKind, type GitRepository } from '../src/api/kinds/git-repository/index.ts';
+import { receiverKind } from '../src/api/kinds/receiver/index.ts';
 import { syncKind, type Sync } from '../src/api/kinds/sync/index.ts';
 import { findCondition } from '../src/api/status.ts';
 import { loadKubeconfig } from '../src/client/kubeconfig.ts';
@@ -67,6 +70,7 @@ describe('GitOps controller replicas', () => {
     const controller = await startController({
       kubeconfig: t.kubeconfigPath,
       dataDir: join(dir, data),
+      hookPort: 0,
       logger: silent,
       leaderElection: election(lease),
       onLostLeadership,
@@ -122,6 +126,43 @@ describe('GitOps controller replicas', () => {
       ['Succeeded', 'Succeeded'],
       'no ApplyFailed entry from a missing artifact',
     );
+  });
+
+  it("a standby's Receiver webhook hands the push to the leader", async () => {
+    const repo = join(dir, 'repo-hook');
+    await makeRepo(repo, { 'cm.yaml': configMap('hook', 'first-${suffix}') });
+    const a = await replica('hook', 'hook-a');
+    await eventually(async () => assert.equal(await holder('hook'), a.identity), patient);
+    const b = await replica('hook', 'hook-b');
+    await sourceAndSync('hook', repo);
+    await client.create(secretKind, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'hook-token', namespace: 'default' },
+      stringData: { token: 'hook-token-5q' },
+    } as KubeObject);
+    await client.create(receiverKind, {
+      apiVersion: 'gatehouse.dev/v1alpha1',
+      kind: 'Receiver',
+      metadata: { name: 'push', namespace: 'default' },
+      spec: { type: 'github', secretRef: { name: 'hook-token' }, resources: [{ name: 'hook' }] },
+    } as KubeObject);
+    await eventually(async () => assert.equal(await value('hook'), 'first-one'), patient);
+
+    // The source polls every 10 minutes: only the webhook brings the commit in.
+    await commit(repo, { 'cm.yaml': configMap('hook', 'second-${suffix}') }, 'second');
+    const body = JSON.stringify({ ref: 'refs/heads/main' });
+    const signature = `sha256=${createHmac('sha256', 'hook-token-5q').update(body).digest('hex')}`;
+    await eventually(async () => {
+      const res = await fetch(`${b.hookUrl}/hook/default/push`, {
+        method: 'POST',
+        body,
+        headers: { 'x-github-event': 'push', 'x-hub-signature-256': signature, 'content-type': 'application/json' },
+      });
+      assert.equal(res.status, 202, 'the standby has the Receiver and its token in its caches');
+    }, patient);
+    assert.equal(b.leading, false);
+    await eventually(async () => assert.equal(await value('hook'), 'second-one'), patient);
   });
 
   it('a leader that loses its Lease stops reconciling and says so', async () => {
