@@ -526,6 +526,25 @@ export class ResourceStore {
     options: WriteOptions,
   ): Promise<DeleteResult> {
     validatePropagation(deleteOptions, this.qualifiedName(namespace, name));
+    // As kube-apiserver's store: without a resourceVersion precondition, a delete that raced another write (the
+    // gateway's status, a Sync's apply, made while the delete was being admitted) is tried again on the object.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.deleteAt(namespace, name, deleteOptions, options);
+      } catch (err) {
+        const retry = err instanceof ApiError && err.reason === 'Conflict' && attempt < MAX_PATCH_RETRIES;
+        if (!retry || deleteOptions.preconditions?.resourceVersion) throw err;
+      }
+    }
+  }
+
+  /** One attempt of delete, on the object as read now. */
+  private async deleteAt(
+    namespace: string,
+    name: string,
+    deleteOptions: DeleteOptions,
+    options: WriteOptions,
+  ): Promise<DeleteResult> {
     const current = await this.load(namespace, name);
     const obj = this.parse(current);
     const pre = deleteOptions.preconditions;
