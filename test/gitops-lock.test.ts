@@ -144,7 +144,7 @@ describe('GitOps lock', () => {
     assert.equal((await orders()).metadata.annotations?.['gatehouse.dev/source-path'], 'apis/orders.yaml');
   });
 
-  it('refuses a hand patch or delete, even by a cluster administrator, naming the Sync, its source and file', async () => {
+  it('refuses a hand patch or delete, even by a cluster admin, naming the Sync, its source and file', async () => {
     const patched = await t.kubectlResult(['patch', 'apidefinition', 'orders', '--type=merge', '-p', handPatch]);
     assert.notEqual(patched.code, 0);
     assert.equal(patched.stderr.trim(), `Error from server (Forbidden): ${LOCKED}`);
@@ -253,7 +253,7 @@ describe('GitOps lock', () => {
     assert.equal(again.stderr.trim(), `Error from server (Forbidden): ${LOCKED}`);
   });
 
-  it('does not lock while the Sync is suspended or has spec.lock false; then drift correction undoes hand edits', async () => {
+  it('does not lock while the Sync is suspended or unlocked; then drift correction undoes hand edits', async () => {
     const specOfSync = (spec: Partial<Sync['spec']>) =>
       t.kubectl(['patch', 'sync', 'apis', '--type=merge', '-p', JSON.stringify({ spec })]);
     await specOfSync({ suspend: true });

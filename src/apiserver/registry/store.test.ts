@@ -6,7 +6,7 @@ import { MemoryStorage } from '../../storage/memory/memory-storage.ts';
 import { Registry } from './registry.ts';
 import type { WriteOptions } from './store.ts';
 
-test('a delete racing another write is tried again on the object as it is now, unless pinned to a version', async () => {
+test('a delete racing another write is tried again on the current object, unless pinned to its version', async () => {
   const registry = new Registry([namespaceKind, configMapKind], new MemoryStorage());
   await registry.bootstrap();
   const store = registry.store('', 'configmaps')!;

@@ -237,7 +237,8 @@ export class SyncReconciler implements Reconciler {
     }
     const overrides = changes.overridden.map(overrideOf);
     for (const o of overrides.filter((o) => !status.overrides?.some((known) => sameOverride(known, o)))) {
-      const message = `${describeObject(o)} was changed by hand (${o.reason}); it is left alone until its ${OVERRIDE_REASON_ANNOTATION} annotation is removed`;
+      const until = `it is left alone until its ${OVERRIDE_REASON_ANNOTATION} annotation is removed`;
+      const message = `${describeObject(o)} was changed by hand (${o.reason}); ${until}`;
       void events.record(sync, 'Warning', SyncReason.Overridden, message);
     }
     if (overrides.length) status.overrides = overrides;
