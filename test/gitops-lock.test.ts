@@ -150,6 +150,16 @@ describe('GitOps lock', () => {
     assert.equal(patched.stderr.trim(), `Error from server (Forbidden): ${LOCKED}`);
     const deleted = await t.kubectlResult(['delete', 'apidefinition', 'orders']);
     assert.equal(deleted.stderr.trim(), `Error from server (Forbidden): ${LOCKED}`);
+    // Without --force-conflicts the apply stops earlier, at the conflict with the Sync's field manager.
+    const apply = ['apply', '--server-side', '--force-conflicts', '-f', '-'];
+    const applied = await t.kubectlResult(apply, ORDERS.replace('/orders', '/applied'));
+    assert.equal(applied.stderr.trim(), `Error from server (Forbidden): ${LOCKED}`);
+    const live = JSON.parse(await t.kubectl(['get', 'apidefinition', 'orders', '-o', 'json'])) as ApiDefinition;
+    const replaced = await t.kubectlResult(
+      ['replace', '-f', '-'],
+      JSON.stringify({ ...live, spec: { ...live.spec, listenPath: '/replaced' } }),
+    );
+    assert.equal(replaced.stderr.trim(), `Error from server (Forbidden): error when replacing "STDIN": ${LOCKED}`);
     // The same by an editor, with the reason annotation: only the override verb opens the lock.
     const annotated = JSON.stringify({
       metadata: { annotations: { 'gatehouse.dev/override-reason': REASON } },
