@@ -102,13 +102,14 @@ function gateway(group: string, resource: string, verb: string): boolean {
 }
 
 /** The GitOps controller: everything on Gatehouse kinds and statuses and on namespaced core kinds; RBAC read only
- * (what a Sync applies is watched for drift). */
+ * (what a Sync applies is watched for drift); of Leases only creating one, as its election Lease alone is named
+ * for the rest (the matrix asks about an object of another name). */
 function controller(group: string, resource: string, verb: string): boolean {
   const kinds = [...GATEHOUSE_KINDS, 'subresourcerequests'];
   if (group === RBAC) return READ.has(verb);
   if (group === GATEHOUSE) return kinds.some((p) => resource === p || resource === `${p}/status`);
   if (group === '') return ['namespaces', 'secrets', 'configmaps', 'serviceaccounts', 'events'].includes(resource);
-  return group === 'coordination.k8s.io' && resource === 'leases';
+  return group === 'coordination.k8s.io' && resource === 'leases' && verb === 'create';
 }
 
 const ROLES: Record<string, (group: string, resource: string, verb: string) => boolean> = {
