@@ -5,6 +5,8 @@
 # with ./staging paths, which only work inside its own repository; the go.mod written here pins each of them by
 # `replace` to the release matching KUBE_VERSION (v1.X.Y ↔ v0.X.Y), the same set kubernetes publishes together.
 # A binary already in the cache is reused; delete the directory to rebuild. Prints the binaries' directory.
+# Exit status 3 says "cannot be built on this machine" (no Go 1.23+, or no module proxy serving the release), as
+# opposed to a build that failed.
 set -euo pipefail
 
 KUBE_VERSION="${KUBE_VERSION:-v1.32.13}"
@@ -30,12 +32,16 @@ if [[ ${#missing[@]} -eq 0 ]]; then
   exit 0
 fi
 
-command -v go >/dev/null || { echo "build.sh: Go 1.23 or later is needed to build ${missing[*]}" >&2; exit 1; }
+command -v go >/dev/null || { echo "build.sh: Go 1.23 or later is needed to build ${missing[*]}" >&2; exit 3; }
 # k8s.io/kubernetes v1.32 needs Go 1.23 (Debian bookworm's golang-go is 1.19: use https://go.dev/dl/).
 go_minor=$(go env GOVERSION | sed -E 's/^go1\.([0-9]+).*/\1/')
 if [[ ! $go_minor =~ ^[0-9]+$ ]] || ((go_minor < 23)); then
   echo "build.sh: $(go env GOVERSION) is too old to build ${missing[*]}: Go 1.23 or later is needed" >&2
-  exit 1
+  exit 3
+fi
+if ! go list -m "k8s.io/kubernetes@$KUBE_VERSION" >/dev/null 2>&1; then
+  echo "build.sh: the Go module proxy ($(go env GOPROXY)) does not serve k8s.io/kubernetes@$KUBE_VERSION" >&2
+  exit 3
 fi
 mkdir -p "$CACHE/module"
 cd "$CACHE/module"
