@@ -178,6 +178,7 @@ test('Sync: defaults, relative paths, substitution names, columns', () => {
     interval: '5m',
     prune: false,
     suspend: false,
+    lock: true,
     substitute: { ENV: 'prod', _x1: 'y' },
   });
   assert.deepEqual(
