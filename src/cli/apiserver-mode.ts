@@ -3,8 +3,7 @@
 // API from --kubeconfig or the in-cluster configuration, as k8s.io/apiserver's servers take it).
 import { InvalidArgumentError } from 'commander';
 import { resolve } from 'node:path';
-import { loadClientConfig } from '../client/in-cluster.ts';
-import { KubeClient } from '../client/rest.ts';
+import type { KubeClient } from '../client/rest.ts';
 
 export type ApiServerMode = 'standalone' | 'aggregated';
 
@@ -27,6 +26,11 @@ export async function clusterOf(flags: ModeFlags): Promise<{ client: KubeClient;
       throw new InvalidArgumentError('--kubeconfig is only valid with --mode aggregated');
     return undefined;
   }
+  // Imported here, not at the top: declaring --mode (gatehouse --help) must not load the client.
+  const [{ KubeClient }, { loadClientConfig }] = await Promise.all([
+    import('../client/rest.ts'),
+    import('../client/in-cluster.ts'),
+  ]);
   const config = await loadClientConfig(flags.kubeconfig === undefined ? undefined : resolve(flags.kubeconfig));
   return { client: new KubeClient(config), namespace: config.namespace };
 }

@@ -14,7 +14,7 @@ import { parseAuditPolicy } from '../apiserver/audit/policy.ts';
 import { logFiles, MEBIBYTE } from '../log/log-file.ts';
 import { CommandFailure } from './failure.ts';
 import { table } from './print.ts';
-import { count } from './process.ts';
+import { count } from './options.ts';
 
 export const AUDIT_LOG_FILE = 'audit.log';
 

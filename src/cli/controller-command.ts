@@ -6,13 +6,9 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { resolve } from 'node:path';
 import { tryParseDuration } from '../api/duration.ts';
-import {
-  CONTROLLER_LEADER_ELECTION as ELECTION,
-  type GitOpsController,
-  type LeaderElectionSettings,
-  startController,
-} from '../gitops/manager.ts';
-import { logger, port, stopOnSignals } from './process.ts';
+import { CONTROLLER_LEADER_ELECTION as ELECTION, type LeaderElectionSettings } from '../gitops/leader-election.ts';
+import type { GitOpsController } from '../gitops/manager.ts';
+import { port } from './options.ts';
 import { checkCredentials, COMPONENT_KUBECONFIG_HELP, componentKubeconfig } from './target.ts';
 
 interface ControllerFlags {
@@ -88,6 +84,10 @@ export function registerControllerCommand(program: Command): void {
       ELECTION.retryPeriodMs,
     )
     .action(async (flags: ControllerFlags) => {
+      const [{ startController }, { logger, stopOnSignals }] = await Promise.all([
+        import('../gitops/manager.ts'),
+        import('./process.ts'),
+      ]);
       const kubeconfig = await componentKubeconfig(flags.kubeconfig);
       await checkCredentials(kubeconfig);
       let controller: GitOpsController | undefined;

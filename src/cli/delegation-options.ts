@@ -8,8 +8,7 @@ import { tryParseDuration } from '../api/duration.ts';
 import { DEFAULT_ALWAYS_ALLOW_PATHS } from '../apiserver/auth/delegated/always-allow-paths.ts';
 import { DELEGATION_DEFAULTS, type Delegation, startDelegation } from '../apiserver/auth/delegated/delegation.ts';
 import type { DelegationOptions } from '../apiserver/auth/delegated/delegation.ts';
-import { loadKubeconfig } from '../client/kubeconfig.ts';
-import { KubeClient } from '../client/rest.ts';
+import type { KubeClient } from '../client/rest.ts';
 
 export interface DelegationFlags {
   authenticationKubeconfig?: string;
@@ -130,6 +129,11 @@ function given(flags: DelegationFlags): string[] {
 }
 
 async function clientOf(file: string | undefined, cluster: KubeClient): Promise<KubeClient> {
+  // Imported here, not at the top: declaring the options (gatehouse --help) must not load the client.
+  const [{ KubeClient }, { loadKubeconfig }] = await Promise.all([
+    import('../client/rest.ts'),
+    import('../client/kubeconfig.ts'),
+  ]);
   return new KubeClient(file === undefined ? cluster.config : await loadKubeconfig(resolve(file)));
 }
 

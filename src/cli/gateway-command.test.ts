@@ -5,7 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { registerGatewayCommand } from './gateway-command.ts';
-import { defaultKubeconfig } from './process.ts';
+import { defaultKubeconfig } from './options.ts';
 import { componentKubeconfig } from './target.ts';
 
 function program(): Command {

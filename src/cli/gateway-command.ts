@@ -3,9 +3,8 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { resolve } from 'node:path';
 import { parseAccessLogMode, type AccessLogOptions } from '../gateway/access-log.ts';
-import { startGateway } from '../gateway/server.ts';
 import { MEBIBYTE } from '../log/log-file.ts';
-import { count, logger, port, stopOnSignals } from './process.ts';
+import { count, port } from './options.ts';
 import { checkCredentials, COMPONENT_KUBECONFIG_HELP, componentKubeconfig } from './target.ts';
 import { isWorker, startWorkers, workerReady } from './workers.ts';
 
@@ -77,6 +76,10 @@ export function registerGatewayCommand(program: Command): void {
     )
     .option('--access-log-maxbackup <n>', 'rotated access log files kept (0: all)', count, 5)
     .action(async (flags: GatewayFlags) => {
+      const [{ startGateway }, { logger, stopOnSignals }] = await Promise.all([
+        import('../gateway/server.ts'),
+        import('./process.ts'),
+      ]);
       if (flags.namespace && flags.selector)
         throw new InvalidArgumentError('--namespace and --selector are alternatives; give one');
       const accessLog = accessLogOptions(flags);

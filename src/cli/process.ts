@@ -1,7 +1,4 @@
-// Process-level helpers every command shares: the logger, option parsers, and shutdown on
-// signals.
-import { InvalidArgumentError } from 'commander';
-import { delimiter } from 'node:path';
+// Process-level helpers of the commands that serve: the logger and shutdown on signals.
 import pino, { type Logger } from 'pino';
 import pretty from 'pino-pretty';
 
@@ -16,27 +13,6 @@ export function createLogger(out: NodeJS.WritableStream & { isTTY?: boolean }, l
 }
 
 export const logger = createLogger(process.stdout, process.env.GATEHOUSE_LOG_LEVEL || undefined);
-
-/** The kubeconfig of a command run without --kubeconfig: $KUBECONFIG as kubectl reads it
- * (of a list, the first file: Gatehouse does not merge kubeconfigs), else the one
- * `gatehouse up` writes in its default data directory. */
-export function defaultKubeconfig(env: NodeJS.ProcessEnv = process.env): string {
-  return env.KUBECONFIG?.split(delimiter).find(Boolean) ?? '.gatehouse/kubeconfig';
-}
-
-/** A whole number, 0 or more (sizes, counts of files). */
-export function count(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`"${value}" is not a whole number (0 or more)`);
-  return n;
-}
-
-export function port(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535)
-    throw new InvalidArgumentError(`"${value}" is not a port number (0-65535)`);
-  return n;
-}
 
 /** Stops everything on SIGINT/SIGTERM: servers stop accepting, storage is closed (every
  * acknowledged write is already durable), then the process exits. */

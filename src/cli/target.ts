@@ -3,13 +3,20 @@
 // server at fault. Progress goes to stderr, so stdout holds only what a command prints.
 import type { Command } from 'commander';
 import { delimiter, resolve } from 'node:path';
-import { namespaceKind } from '../api/core/namespace/index.ts';
-import { isStatusError } from '../client/errors.ts';
-import { inCluster, loadClientConfig, type InClusterEnvironment } from '../client/in-cluster.ts';
-import { loadKubeconfig } from '../client/kubeconfig.ts';
-import { KubeClient } from '../client/rest.ts';
-import { CommandFailure, explainFailure } from './failure.ts';
-import { defaultKubeconfig } from './process.ts';
+import type { InClusterEnvironment } from '../client/in-cluster.ts';
+import type { KubeClient } from '../client/rest.ts';
+import { defaultKubeconfig } from './options.ts';
+
+/** The client and its failures, imported when a command runs: declaring the options must stay cheap. */
+const clientSide = async () => {
+  const [client, config, inCluster, failure] = await Promise.all([
+    import('../client/rest.ts'),
+    import('../client/kubeconfig.ts'),
+    import('../client/in-cluster.ts'),
+    import('./failure.ts'),
+  ]);
+  return { ...client, ...config, ...inCluster, ...failure };
+};
 
 export interface Target {
   kubeconfig: string;
@@ -30,6 +37,7 @@ export async function run(
   body: (client: KubeClient, namespace: string) => Promise<number | undefined>,
   failureExitCode = 1,
 ): Promise<void> {
+  const { loadKubeconfig, KubeClient, explainFailure, CommandFailure } = await clientSide();
   const config = await loadKubeconfig(target.kubeconfig);
   const client = new KubeClient(config);
   try {
@@ -56,6 +64,7 @@ export async function componentKubeconfig(
   const env = environment.env ?? process.env;
   if (flag !== undefined) return resolve(flag);
   if (env.KUBECONFIG?.split(delimiter).some(Boolean)) return resolve(defaultKubeconfig(env));
+  const { inCluster } = await clientSide();
   return (await inCluster(environment)) ? undefined : resolve(defaultKubeconfig(env));
 }
 
@@ -64,6 +73,11 @@ export async function componentKubeconfig(
  * server, or a refusal of one verb (403), is left to the component, which waits and
  * retries. */
 export async function checkCredentials(kubeconfig: string | undefined): Promise<void> {
+  const { loadClientConfig, KubeClient, explainFailure, CommandFailure } = await clientSide();
+  const [{ namespaceKind }, { isStatusError }] = await Promise.all([
+    import('../api/core/namespace/index.ts'),
+    import('../client/errors.ts'),
+  ]);
   const config = await loadClientConfig(kubeconfig);
   const client = new KubeClient(config);
   try {

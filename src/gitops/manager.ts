@@ -43,6 +43,9 @@ import { Redactor } from './redact.ts';
 import { parseId, SYNC_NAME_LABEL, SYNC_NAMESPACE_LABEL } from './sync/index.ts';
 import { startWebhookServer, type WebhookServer } from './webhook/server.ts';
 import { readToken } from './webhook/token.ts';
+import type { LeaderElectionSettings } from './leader-election.ts';
+
+export { CONTROLLER_LEADER_ELECTION, type LeaderElectionSettings } from './leader-election.ts';
 
 export interface ControllerOptions {
   /** The kubeconfig of the API server; absent, the in-cluster configuration (client/in-cluster.ts). */
@@ -62,28 +65,6 @@ export interface ControllerOptions {
   /** Told once when this replica lost the Lease it held: it reconciles no more; close() is still the caller's. */
   onLostLeadership?(): void;
 }
-
-/** controller-runtime's leader election options: the holder renews every retry period, steps down when no
- * renewal succeeded within the renew deadline, and a standby takes over once the lease duration passed
- * without a renewal (or at once when the holder released the Lease on a clean stop). */
-export interface LeaderElectionSettings {
-  /** Absent: the client configuration's namespace (the Pod's in a cluster, else the kubeconfig context's, else
-   * `default`), as controller-runtime defaults it. */
-  namespace?: string;
-  name: string;
-  leaseDurationMs: number;
-  renewDeadlineMs: number;
-  retryPeriodMs: number;
-}
-
-/** The Lease the controller replicas elect their leader on and controller-runtime's timings, unless configured
- * otherwise. */
-export const CONTROLLER_LEADER_ELECTION: LeaderElectionSettings = {
-  name: 'gatehouse-controller',
-  leaseDurationMs: 15_000,
-  renewDeadlineMs: 10_000,
-  retryPeriodMs: 2_000,
-};
 
 export interface GitOpsController {
   /** URL of the webhook listener, when one runs. */
