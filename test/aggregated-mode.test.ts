@@ -491,11 +491,15 @@ describe('aggregated mode: two API server replicas on one PostgreSQL behind the 
       { attempts: 200 },
     );
     assert.ok(exits.length >= 1, 'a kill cut the watch of kubectl');
+    // A kubectl started just as a replica dies may be answered 503 by the aggregator (kube's does the same until
+    // its endpoints drop the dead Pod) and exit 1; it is run again. Any other failure is a defect.
+    const errors = watched.split('\n').filter((line) => line.startsWith('Error'));
     assert.deepEqual(
-      exits.filter((code) => code !== 0),
+      errors.filter((line) => !line.includes('(ServiceUnavailable)')),
       [],
       watched,
     );
+    assert.equal(exits.filter((code) => code !== 0).length, errors.length, watched);
     watching = false;
     kubectlWatch?.kill();
     await informer.stop();

@@ -14,7 +14,7 @@ import { ensureAdminToken, writeKubeconfig } from '../src/cli/kubeconfig.ts';
 import { loadKubeconfig } from '../src/client/kubeconfig.ts';
 import type { WatchEvent } from '../src/client/rest.ts';
 import { KubeClient } from '../src/client/rest.ts';
-import { startGatehouse, type GatehouseProcess } from './support/cli.ts';
+import { apiServerReplicaArgs, startGatehouse, type GatehouseProcess } from './support/cli.ts';
 import { startPostgres, type TestPostgres } from './support/postgres.ts';
 
 const WRITES_BEFORE_KILL = 5;
@@ -68,24 +68,7 @@ describe('two API server processes on one PostgreSQL database', { timeout: 300_0
     // One serving certificate for both, as replicas behind one name share it.
     const tls = await ensureSelfSignedCert(join(dir, 'tls'));
     const replica = async (name: string): Promise<Replica> => {
-      const process = await startGatehouse(
-        [
-          'apiserver',
-          '--storage',
-          storage,
-          '--data-dir',
-          join(dir, name),
-          '--port',
-          '0',
-          '--token-file',
-          tokenFile,
-          '--tls-cert-file',
-          join(dir, 'tls', 'apiserver.crt'),
-          '--tls-private-key-file',
-          join(dir, 'tls', 'apiserver.key'),
-        ],
-        'API server listening',
-      );
+      const process = await startGatehouse(apiServerReplicaArgs(dir, name, storage, tokenFile), 'API server listening');
       const kubeconfig = join(dir, `${name}.kubeconfig`);
       await writeKubeconfig(kubeconfig, String(process.fields.url), tls.cert, token);
       return { process, client: new KubeClient(await loadKubeconfig(kubeconfig)) };

@@ -20,7 +20,7 @@ import { ensureAdminToken, writeKubeconfig } from '../src/cli/kubeconfig.ts';
 import { loadKubeconfig } from '../src/client/kubeconfig.ts';
 import { KubeClient } from '../src/client/rest.ts';
 import { CONTROLLER_LEADER_ELECTION } from '../src/gitops/manager.ts';
-import { startGatehouse, type GatehouseProcess } from './support/cli.ts';
+import { apiServerReplicaArgs, startGatehouse, type GatehouseProcess } from './support/cli.ts';
 import { eventually } from './support/eventually.ts';
 import { call, startUpstream, type Upstream } from './support/gateway.ts';
 import { commit, fileUrl, makeRepo } from './support/git-servers.ts';
@@ -116,25 +116,8 @@ describe('scale-out: 2 API servers behind nginx on PostgreSQL, 2 gateways, 2 con
       children.push(child);
       return child;
     };
-    const cert = ['--tls-cert-file', join(dir, 'tls', 'apiserver.crt'), '--tls-private-key-file', tls.keyFile];
     const replicas = await Promise.all(
-      ['a', 'b'].map((name) =>
-        start(
-          [
-            'apiserver',
-            '--storage',
-            storage,
-            '--data-dir',
-            join(dir, name),
-            '--port',
-            '0',
-            '--token-file',
-            tokenFile,
-            ...cert,
-          ],
-          'API server listening',
-        ),
-      ),
+      ['a', 'b'].map((name) => start(apiServerReplicaArgs(dir, name, storage, tokenFile), 'API server listening')),
     );
     apiservers.push(...replicas);
     lb = await startLoadBalancer(

@@ -23,7 +23,7 @@ import { KUBECTL, startTestApiServer, type TestApiServer } from './support/apise
 import { eventually } from './support/eventually.ts';
 import { call, startUpstream, type Echo, type Upstream } from './support/gateway.ts';
 import { fileUrl, makeRepo } from './support/git-servers.ts';
-import { GATEHOUSE, startGatehouse, type GatehouseProcess as Child } from './support/cli.ts';
+import { apiServerReplicaArgs, GATEHOUSE, startGatehouse, type GatehouseProcess as Child } from './support/cli.ts';
 import { apiManifest } from './support/manifests.ts';
 import { startPostgres, type TestPostgres } from './support/postgres.ts';
 
@@ -74,24 +74,7 @@ async function installation(): Promise<Installation> {
     children,
     start,
     async apiserver(name, storage) {
-      const server = await start(
-        [
-          'apiserver',
-          '--storage',
-          storage,
-          '--data-dir',
-          join(dir, name),
-          '--port',
-          '0',
-          '--token-file',
-          tokenFile,
-          '--tls-cert-file',
-          join(dir, 'tls', 'apiserver.crt'),
-          '--tls-private-key-file',
-          join(dir, 'tls', 'apiserver.key'),
-        ],
-        'API server listening',
-      );
+      const server = await start(apiServerReplicaArgs(dir, name, storage, tokenFile), 'API server listening');
       const kubeconfig = join(dir, `${name}.kubeconfig`);
       await writeKubeconfig(kubeconfig, String(server.fields.url), tls.cert, token);
       return kubeconfig;

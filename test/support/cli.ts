@@ -102,3 +102,24 @@ export function startGatehouse(args: string[], ready: string): Promise<Gatehouse
     });
   });
 }
+
+/** `gatehouse apiserver` as one of several replicas: its own data dir `dir/name`, a free port, and what replicas
+ * share — the storage, the token file and the serving certificate kept in `dir/tls` (ensureSelfSignedCert). */
+export function apiServerReplicaArgs(dir: string, name: string, storage: string, tokenFile: string): string[] {
+  const tls = join(dir, 'tls');
+  return [
+    'apiserver',
+    '--storage',
+    storage,
+    '--data-dir',
+    join(dir, name),
+    '--port',
+    '0',
+    '--token-file',
+    tokenFile,
+    '--tls-cert-file',
+    join(tls, 'apiserver.crt'),
+    '--tls-private-key-file',
+    join(tls, 'apiserver.key'),
+  ];
+}
