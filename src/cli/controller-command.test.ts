@@ -19,12 +19,12 @@ function parse(args: string[]) {
   return command.opts() as Parameters<typeof leaderElection>[0];
 }
 
-test("elects a leader by default with controller-runtime's timings", () => {
+test('elects a leader by default, with a lease short enough for a take-over within 15 s', () => {
   assert.deepEqual(leaderElection(parse([])), {
     namespace: undefined,
     name: 'gatehouse-controller',
-    leaseDurationMs: 15_000,
-    renewDeadlineMs: 10_000,
+    leaseDurationMs: 10_000,
+    renewDeadlineMs: 7_000,
     retryPeriodMs: 2_000,
   });
 });
@@ -48,7 +48,7 @@ test('takes Go durations, a namespace, and --leader-elect=false', () => {
 
 test("refuses timings under which a leader could outlive its lease, as client-go's checks", () => {
   assert.throws(
-    () => leaderElection(parse(['--leader-election-lease-duration=10s'])),
+    () => leaderElection(parse(['--leader-election-lease-duration=7s'])),
     /--leader-election-renew-deadline must be shorter than the lease duration/,
   );
   assert.throws(

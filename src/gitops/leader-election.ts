@@ -14,11 +14,12 @@ export interface LeaderElectionSettings {
   retryPeriodMs: number;
 }
 
-/** The Lease the controller replicas elect their leader on and controller-runtime's timings, unless configured
- * otherwise. */
+/** The Lease the controller replicas elect their leader on, unless configured otherwise. Shorter than
+ * controller-runtime's 15 s / 10 s: a standby waits out the dead leader's lease before its first reconcile, and
+ * a push must be live within 15 s of a leader's SIGKILL (docs/benchmarks.md); the retry period is kube's. */
 export const CONTROLLER_LEADER_ELECTION: LeaderElectionSettings = {
   name: 'gatehouse-controller',
-  leaseDurationMs: 15_000,
-  renewDeadlineMs: 10_000,
+  leaseDurationMs: 10_000,
+  renewDeadlineMs: 7_000,
   retryPeriodMs: 2_000,
 };
