@@ -13,6 +13,7 @@ import { secretKind, type Secret } from '../../api/core/secret/index.ts';
 import { parseDuration } from '../../api/duration.ts';
 import {
   gitRepositoryKind,
+  type ArtifactSignature,
   type GitRepository,
   type GitRepositoryStatus,
 } from '../../api/kinds/git-repository/index.ts';
@@ -32,7 +33,14 @@ import {
   type Result,
   type RuntimeLogger,
 } from '../../controller/runtime/index.ts';
-import { authFromSecretData, checkout, GitError, type GitAuth, type GitErrorCode } from '../git/index.ts';
+import {
+  authFromSecretData,
+  checkout,
+  GitError,
+  type CheckoutOptions,
+  type GitAuth,
+  type GitErrorCode,
+} from '../git/index.ts';
 import type { Redactor } from '../redact.ts';
 import { getOrUndefined } from './read.ts';
 
@@ -44,6 +52,8 @@ export const SourceReason = {
   HostKeyMismatch: 'HostKeyMismatch',
   SecretNotFound: 'SecretNotFound',
   InvalidSpec: 'InvalidSpec',
+  /** spec.verify: the new revision is unsigned or signed by an untrusted key; the last verified one stays. */
+  SourceVerificationFailed: 'SourceVerificationFailed',
 } as const;
 
 /** Reasons of the Normal Events of a GitRepository (Warnings carry a SourceReason). */
@@ -62,6 +72,7 @@ const REASON_OF: Partial<Record<GitErrorCode, string>> = {
   HOST_KEY_UNKNOWN: SourceReason.HostKeyMismatch,
   INVALID_URL: SourceReason.InvalidSpec,
   INVALID_REF: SourceReason.InvalidSpec,
+  VERIFICATION_FAILED: SourceReason.SourceVerificationFailed,
 };
 
 export interface GitRepositoryReconcilerDeps {
@@ -95,8 +106,16 @@ export class GitRepositoryReconciler implements Reconciler {
     };
 
     let auth: GitAuth | undefined;
+    let verify: CheckoutOptions['verify'];
     try {
       auth = await this.credentials(repo);
+      const spec = repo.spec.verify;
+      if (spec) {
+        const keys = { secret: spec.secretRef.name, data: await this.secretData(repo, spec.secretRef.name, 'verify.') };
+        // A revision stored with a signature was verified against this spec's keys or earlier ones: a change of
+        // keys is checked at the next revision (Flux does the same).
+        verify = { mode: spec.mode, keys, verifiedRevision: previous?.signature ? previous.revision : undefined };
+      }
     } catch (err) {
       markFailed(target, SourceReason.SecretNotFound, this.deps.redactor.redact((err as Error).message));
       await report();
@@ -113,22 +132,31 @@ export class GitRepositoryReconciler implements Reconciler {
         timeoutMs: parseDuration(repo.spec.timeout),
         workDir,
         lastRevision: previous?.revision,
+        verify,
       });
-      if (result.changed || !previous || previous.digest !== result.digest) {
+      const signature = result.signature ?? (verify ? previous?.signature : undefined);
+      const signed = signature ? `, signed by ${describeSignature(signature)}` : '';
+      if (
+        result.changed ||
+        !previous ||
+        previous.digest !== result.digest ||
+        JSON.stringify(previous.signature) !== JSON.stringify(signature)
+      ) {
         status.artifact = {
           revision: result.revision,
           digest: result.digest,
           path: relativeTo(dataDir, result.path),
           lastUpdateTime: new Date().toISOString(),
+          ...(signature ? { signature } : {}),
         };
-        const message = `stored artifact for revision ${result.revision}`;
+        const message = `stored artifact for revision ${result.revision}${signed}`;
         void events.record(repo, 'Normal', SourceEventReason.NewArtifact, message);
       } else if (readyBefore?.status === 'False') {
         const message =
           `fetching works again (it failed with ${readyBefore.reason}); ` + `revision ${result.revision} is unchanged`;
         void events.record(repo, 'Normal', SourceEventReason.Recovered, message);
       }
-      markReady(target, SourceReason.Succeeded, `stored artifact for revision ${result.revision}`);
+      markReady(target, SourceReason.Succeeded, `stored artifact for revision ${result.revision}${signed}`);
       await report();
       return { requeueAfterMs: interval };
     } catch (err) {
@@ -185,12 +213,17 @@ export class GitRepositoryReconciler implements Reconciler {
   private async credentials(repo: GitRepository): Promise<GitAuth | undefined> {
     const ref = repo.spec.secretRef;
     if (!ref) return undefined;
+    return authFromSecretData(await this.secretData(repo, ref.name, ''), ref.name);
+  }
+
+  /** The decoded data of the Secret `name` that spec.`field`secretRef names, remembered for redaction. */
+  private async secretData(repo: GitRepository, name: string, field: string): Promise<Record<string, string>> {
     let secret: Secret;
     try {
-      secret = await this.deps.client.get<Secret>(secretKind, ref.name, repo.metadata.namespace);
+      secret = await this.deps.client.get<Secret>(secretKind, name, repo.metadata.namespace);
     } catch (err) {
       if (isStatusError(err, 'NotFound'))
-        throw new Error(`Secret ${repo.metadata.namespace}/${ref.name} named by spec.secretRef not found`);
+        throw new Error(`Secret ${repo.metadata.namespace}/${name} named by spec.${field}secretRef not found`);
       throw err;
     }
     const data: Record<string, string> = {};
@@ -198,8 +231,12 @@ export class GitRepositoryReconciler implements Reconciler {
       data[key] = Buffer.from(value, 'base64').toString('utf8');
       this.deps.redactor.remember(data[key]);
     }
-    return authFromSecretData(data, ref.name);
+    return data;
   }
+}
+
+function describeSignature(signature: ArtifactSignature): string {
+  return `${signature.type} key ${signature.key}${signature.signer ? ` (${signature.signer})` : ''}`;
 }
 
 function workDirOf(dataDir: string, repo: GitRepository): string {

@@ -16,7 +16,7 @@
 import { parseDuration } from '../../api/duration.ts';
 import { selfSubjectReviewKind } from '../../api/authentication/kinds.ts';
 import type { SelfSubjectReview } from '../../api/authentication/types.ts';
-import { gitRepositoryKind, type GitRepository } from '../../api/kinds/git-repository/index.ts';
+import { gitRepositoryKind, type ArtifactSignature, type GitRepository } from '../../api/kinds/git-repository/index.ts';
 import type { KubeObject } from '../../api/kind.ts';
 import { findCondition } from '../../api/status.ts';
 import {
@@ -101,7 +101,7 @@ export interface SyncDiff {
 
 /** What a reconcile needs from the source, or why it cannot go on. */
 type SourceState =
-  | { ok: true; revision: string; digest?: string; dir: string }
+  | { ok: true; revision: string; digest?: string; signature?: ArtifactSignature; dir: string }
   | { ok: false; reason: string; message: string };
 
 export class SyncReconciler implements Reconciler {
@@ -253,6 +253,7 @@ export class SyncReconciler implements Reconciler {
         status: 'Succeeded',
         message: describeCounts(changes),
         ...changes.counts,
+        ...(source.signature ? { signature: source.signature } : {}),
       },
       changed,
     );
@@ -364,7 +365,8 @@ export class SyncReconciler implements Reconciler {
       const message = `GitRepository ${namespace}/${ref.name} has no artifact yet${why}`;
       return { ok: false, reason: SyncReason.ArtifactNotReady, message };
     }
-    return { ok: true, revision: artifact.revision, digest: artifact.digest, dir: await this.deps.artifact(repo) };
+    const dir = await this.deps.artifact(repo);
+    return { ok: true, revision: artifact.revision, digest: artifact.digest, signature: artifact.signature, dir };
   }
 
   private build(sync: Sync, dir: string): Promise<Manifest[]> {

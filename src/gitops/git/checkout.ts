@@ -3,21 +3,23 @@
 //
 //   1. resolve: `git ls-remote` for the wanted ref (nothing for a pinned commit);
 //   2. when that commit's artifact is already on disk, stop: nothing is fetched;
-//   3. otherwise fetch that one ref (depth 1) into scratch space and write the artifact;
+//   3. otherwise fetch that one ref (depth 1) into scratch space, verify its signatures
+//      (spec.verify; a revision verified before is not checked again) and write the artifact;
 //   4. keep the new artifact and the previous one, delete the rest.
 //
 // Any failure leaves the existing artifacts as they were. Checkouts of the same workDir
 // run one at a time within this process; one process per workDir is the caller's contract.
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { GitRepositoryRef } from '../../api/kinds/git-repository/types.ts';
+import type { ArtifactSignature, GitRepositoryRef } from '../../api/kinds/git-repository/types.ts';
 import { artifactPath, collectGarbage, digestDirectory, hasArtifact, markNewest, writeArtifact } from './artifact.ts';
 import type { GitAuth } from './credentials.ts';
-import { fetchCommit } from './fetch.ts';
+import { FETCHED, fetchCommit } from './fetch.ts';
 import { formatRevision, refTarget } from './refs.ts';
 import { resolveRef } from './resolve.ts';
 import { withGitSession } from './session.ts';
 import { parseGitUrl } from './url.ts';
+import { verifySignatures, type VerifyOptions } from './verify.ts';
 
 export interface CheckoutOptions {
   /** spec.url */
@@ -32,6 +34,8 @@ export interface CheckoutOptions {
   workDir: string;
   /** status.artifact.revision from the last success. */
   lastRevision?: string;
+  /** spec.verify with its Secret's keys; `verifiedRevision` is a revision already verified (no check again). */
+  verify?: VerifyOptions & { verifiedRevision?: string };
 }
 
 export interface CheckoutResult {
@@ -44,6 +48,8 @@ export interface CheckoutResult {
   path: string;
   /** The revision differs from lastRevision. */
   changed: boolean;
+  /** The signature verified now (with `verify`); undefined when none was checked. */
+  signature?: ArtifactSignature;
 }
 
 export async function checkout(options: CheckoutOptions): Promise<CheckoutResult> {
@@ -56,15 +62,24 @@ export async function checkout(options: CheckoutOptions): Promise<CheckoutResult
     withGitSession(url, options.auth, options.timeoutMs, async (session) => {
       const wanted = await resolveRef(session, target);
       let commit = wanted.commit;
+      let signature: ArtifactSignature | undefined;
+      const verify = options.verify;
+      const unverified = verify && formatRevision(wanted.name, commit) !== verify.verifiedRevision;
       // A pinned commit on a branch was checked against that branch only if the last
       // revision named both; anything else on disk is the commit's tree and needs no fetch.
       const verified =
         target.kind !== 'commit' || !target.branch || formatRevision(wanted.name, commit) === options.lastRevision;
-      if (!verified || !(await hasArtifact(workDir, commit))) {
+      if (!verified || unverified || !(await hasArtifact(workDir, commit))) {
         const gitDir = join(workDir, 'fetch.git');
         try {
           // The fetched commit wins over ls-remote's: the branch may have moved in between.
           commit = await fetchCommit(session, gitDir, target, wanted);
+          if (verify) {
+            const tagged = target.kind === 'tag' || target.kind === 'semver';
+            const tag = { tagRef: tagged ? FETCHED : undefined, tagName: `tag "${wanted.name}"` };
+            const signal = AbortSignal.timeout(options.timeoutMs);
+            signature = await verifySignatures(verify, { gitDir, commit, ...tag }, signal);
+          }
           if (!(await hasArtifact(workDir, commit))) await writeArtifact(session, gitDir, commit, workDir);
         } finally {
           await rm(gitDir, { recursive: true, force: true });
@@ -80,6 +95,7 @@ export async function checkout(options: CheckoutOptions): Promise<CheckoutResult
         digest: await digestDirectory(path),
         path,
         changed: revision !== options.lastRevision,
+        ...(signature ? { signature } : {}),
       };
     }),
   );

@@ -28,13 +28,16 @@ export type GitErrorCode =
   | 'REF_NOT_FOUND'
   /** The operation did not finish within spec.timeout; its processes were killed. */
   | 'TIMEOUT'
+  /** spec.verify: the commit or tag is unsigned, or signed by a key the verify Secret does not hold. */
+  | 'VERIFICATION_FAILED'
   /** Anything else git reported. */
   | 'GIT_FAILED';
 
 export class GitError extends Error {
   override readonly name = 'GitError';
   readonly code: GitErrorCode;
-  /** `SHA256:…` of the key the ssh server offered (HOST_KEY_MISMATCH, HOST_KEY_UNKNOWN when known). */
+  /** `SHA256:…` of the key the ssh server offered (HOST_KEY_MISMATCH, HOST_KEY_UNKNOWN when known); the
+   * signing key's fingerprint (VERIFICATION_FAILED of a signed object). */
   readonly fingerprint: string | undefined;
 
   constructor(code: GitErrorCode, message: string, options: { fingerprint?: string } = {}) {

@@ -9,7 +9,8 @@ import type { WantedRef } from './resolve.ts';
 import type { GitSession } from './session.ts';
 import { redactUrl } from './url.ts';
 
-const FETCHED = 'refs/gatehouse/fetched';
+/** The ref a branch or tag is fetched to: for an annotated tag, the tag object itself. */
+export const FETCHED = 'refs/gatehouse/fetched';
 
 /** Fetches `wanted` into a new bare repository at `gitDir`; resolves with the commit
  * fetched, which for a branch may be newer than the one ls-remote saw. */

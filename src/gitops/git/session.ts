@@ -151,6 +151,7 @@ function explain(code: Explained, about: { ref?: string; secret?: string; host: 
     case 'INVALID_REF':
     case 'MISSING_CREDENTIALS':
     case 'TIMEOUT':
+    case 'VERIFICATION_FAILED':
     case 'GIT_FAILED':
       return 'failed';
   }

@@ -16,6 +16,10 @@ function validate(obj: KubeObject): FieldError[] {
     errors.push(
       invalid('spec.url', spec.url.replace(/:[^/@:]*@/, ':***@'), 'must not contain a password; use spec.secretRef'),
     );
+  // A tag's signature needs a tag: a branch or a pinned commit has none.
+  const mode = spec.verify?.mode;
+  if (mode && mode !== 'HEAD' && (spec.ref?.commit || !(spec.ref?.tag || spec.ref?.semver)))
+    errors.push(invalid('spec.verify.mode', mode, 'needs spec.ref.tag or spec.ref.semver (and no spec.ref.commit)'));
   return errors;
 }
 

@@ -9,10 +9,18 @@ export interface GitRepositoryRef {
   commit?: string;
 }
 
+/** Flux's spec.verify: which signatures must verify against the keys of secretRef. */
+export interface GitRepositoryVerification {
+  /** HEAD: the commit; Tag: the annotated tag of spec.ref; TagAndHEAD: both. */
+  mode: 'HEAD' | 'Tag' | 'TagAndHEAD';
+  secretRef: LocalObjectReference;
+}
+
 export interface GitRepositorySpec {
   url: string;
   ref?: GitRepositoryRef;
   secretRef?: LocalObjectReference;
+  verify?: GitRepositoryVerification;
   interval: string;
   timeout: string;
   suspend: boolean;
@@ -26,6 +34,18 @@ export interface Artifact {
   /** Where the artifact is kept, relative to the controller's storage. */
   path?: string;
   lastUpdateTime?: string;
+  /** The verified signature (with spec.verify): the commit's, or the tag's in Tag mode. */
+  signature?: ArtifactSignature;
+}
+
+export interface ArtifactSignature {
+  /** What was signed. */
+  of: 'commit' | 'tag';
+  type: 'openpgp' | 'ssh';
+  /** OpenPGP fingerprint, or `SHA256:…` of the SSH key. */
+  key: string;
+  /** The key's user id (OpenPGP) or principal (SSH allowed signers). */
+  signer?: string;
 }
 
 export interface GitRepositoryStatus extends CommonStatus {

@@ -1,4 +1,5 @@
 import type { JSONSchema } from '../../kind.ts';
+import { artifactSignatureSchema } from '../git-repository/schema.ts';
 import {
   DNS1123_LABEL_PATTERN,
   DNS1123_SUBDOMAIN_PATTERN,
@@ -105,6 +106,7 @@ export const syncSchema: JSONSchema = specAndStatus(
           configured: integer('Objects updated because they differed from the source.', { minimum: 0 }),
           unchanged: integer('Objects that already matched the source and were not written.', { minimum: 0 }),
           deleted: integer('Objects pruned because they left the source.', { minimum: 0 }),
+          signature: artifactSignatureSchema('The verified signature of the revision (its source has spec.verify).'),
         },
         { required: ['revision', 'time', 'status'] },
       ),

@@ -1,5 +1,6 @@
 import type { KubeObject } from '../../kind.ts';
 import type { CommonStatus } from '../../status.ts';
+import type { ArtifactSignature } from '../git-repository/types.ts';
 
 export interface SourceReference {
   kind: 'GitRepository';
@@ -43,6 +44,8 @@ export interface SyncHistoryEntry {
   configured?: number;
   unchanged?: number;
   deleted?: number;
+  /** The source's verified signature of this revision (status.artifact.signature of its GitRepository). */
+  signature?: ArtifactSignature;
 }
 
 /** An object of the Sync's inventory a user changed by hand with the break-glass annotation. */
