@@ -16,7 +16,7 @@ import type { KubeObject } from '../src/api/kind.ts';
 import type { ClusterRole, Role } from '../src/api/rbac/types.ts';
 import { BOOTSTRAP_CLUSTER_ROLES } from '../src/apiserver/auth/rbac/bootstrap-policy.ts';
 import { GC_LEASE } from '../src/apiserver/gc/garbage-collection.ts';
-import { SERVING_SECRET } from '../src/cli/install-command.ts';
+import { SERVING_SECRET } from '../src/cli/install/names.ts';
 import { clusterPolicyYaml } from '../src/cli/install/policy.ts';
 import { kubeconfig } from '../src/cli/kubeconfig.ts';
 import { KUBECTL } from './support/apiserver.ts';

@@ -10,7 +10,6 @@ import { tryParseDuration } from '../api/duration.ts';
 import { resolveKind } from '../api/kinds.ts';
 import type { AuditLogOptions } from '../apiserver/audit/audit-log.ts';
 import type { AuditEvent } from '../apiserver/audit/event.ts';
-import { parseAuditPolicy } from '../apiserver/audit/policy.ts';
 import { logFiles, MEBIBYTE } from '../log/log-file.ts';
 import { CommandFailure } from './failure.ts';
 import { table } from './print.ts';
@@ -45,7 +44,10 @@ export async function auditLogOptions(flags: AuditFlags, defaultPath?: string): 
     return undefined;
   }
   const file = flags.auditPolicyFile;
-  const policy = file ? parseAuditPolicy(await readFile(file, 'utf8'), file) : undefined;
+  // The policy's parser (and YAML) is imported only by a server that records.
+  const policy = file
+    ? (await import('../apiserver/audit/policy.ts')).parseAuditPolicy(await readFile(file, 'utf8'), file)
+    : undefined;
   return { path, policy, maxBytes: flags.auditLogMaxsize * MEBIBYTE, maxBackups: flags.auditLogMaxbackup };
 }
 

@@ -11,8 +11,7 @@ import { namespaceKind } from '../api/core/namespace/index.ts';
 import { secretKind } from '../api/core/secret/index.ts';
 import { isStatusError } from '../client/errors.ts';
 import type { KubeClient } from '../client/rest.ts';
-import { describeObject } from '../gitops/sync/index.ts';
-import { hostKeyOf } from './host-key.ts';
+import { describeObject } from '../gitops/sync/manifest.ts';
 import { formatObjects, parseOutput, table, type OutputFormat } from './print.ts';
 import { progress, run, verb, withTarget, type Target } from './target.ts';
 
@@ -297,7 +296,7 @@ async function gitSecret(name: string, namespace: string, flags: GitSecretFlags)
     data.identity = await readFile(flags.privateKeyFile, 'utf8');
     data.known_hosts = flags.knownHostsFile
       ? await readFile(flags.knownHostsFile, 'utf8')
-      : await hostKeyOf(flags.url, flags.hostKeyFingerprint, progress);
+      : await (await import('./host-key.ts')).hostKeyOf(flags.url, flags.hostKeyFingerprint, progress);
   } else {
     const password = flags.password ?? process.env.GIT_PASSWORD;
     const token = flags.bearerToken ?? process.env.GIT_BEARER_TOKEN;
