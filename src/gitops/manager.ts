@@ -108,7 +108,10 @@ export async function startController(options: ControllerOptions): Promise<GitOp
       onError: watchError(kind.kind),
     }),
   }));
-  const sourcesBySecret = indexBy(sources, (repo) => (repo.spec.secretRef ? [repo.spec.secretRef] : []));
+  // Transport credentials and trusted signing keys: either Secret's change is worth a fetch at once.
+  const sourcesBySecret = indexBy(sources, (repo) =>
+    [repo.spec.secretRef, repo.spec.verify?.secretRef].filter((ref) => ref !== undefined),
+  );
   const { concurrency, backoff } = options;
   const onError = watchError;
   const readiness = readinessControllers({
