@@ -187,6 +187,20 @@ describe('verified commits (GitRepository spec.verify)', () => {
     const signed = await commitAs(repo, { 'apis/orders.yaml': apiManifest('head', '/v2', UPSTREAM) }, 'alice_ssh');
     const aliceSsh = { of: 'commit', type: 'ssh', key: keys.aliceSsh, signer: 'alice' } as const;
     await applied('head', `main@sha1:${signed}`, '/v2', aliceSsh);
+
+    // Trusting Eve's key is a change of the Secret: the source is fetched and verified again at once, by watch.
+    const later = await commitAs(repo, { 'apis/orders.yaml': apiManifest('head', '/v3', UPSTREAM) }, keys.eve);
+    await refused(
+      'head',
+      `commit ${later} is signed with untrusted openpgp key ${keys.eve}; ${trusted}`,
+      `main@sha1:${signed}`,
+      '/v2',
+    );
+    const { stdout: eveKey } = await gpg(['--armor', '--export', keys.eve]);
+    await client.patch(secretKind, 'trusted', { stringData: { 'eve.asc': eveKey } }, 'merge', 'default');
+    await eventually(async () => assert.equal(await listenPath('head'), '/v3'), { attempts: 600 });
+    const eveSigned = { of: 'commit', type: 'openpgp', key: keys.eve, signer: 'Eve <eve@example.com>' };
+    assert.deepEqual((await source('head')).status?.artifact?.signature, eveSigned);
   });
 
   it('Tag: a signed tag applies, an unsigned one is refused', async () => {
