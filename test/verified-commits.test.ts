@@ -219,6 +219,22 @@ describe('verified commits (GitRepository spec.verify)', () => {
     const v2 = await commitAs(repo, { 'apis/orders.yaml': apiManifest('tags', '/v2', UPSTREAM) });
     await gitIn(repo, ['tag', '--annotate', '--message=v1.1.0', 'v1.1.0']);
     await refused('tags', `tag "v1.1.0" (commit ${v2}) is not signed; ${trusted}`, `v1.0.0@sha1:${v1}`, '/v1');
+
+    // TagAndHEAD wants the commit signed too: v1.0.0's tag is, its commit is not.
+    const verify = { mode: 'TagAndHEAD', secretRef: { name: 'trusted' } };
+    const spec = { url: git.url('tags'), ref: { tag: 'v1.0.0' }, interval: '10m', verify };
+    await create(gitRepositoryKind, 'both', { spec });
+    await eventually(
+      async () => {
+        await controller.reconcileSource('default', 'both').catch(() => undefined);
+        const repo = await source('both');
+        const ready = findCondition(repo.status, 'Ready');
+        assert.equal(`${ready?.status}/${ready?.reason}`, 'False/SourceVerificationFailed', ready?.message);
+        assert.equal(ready?.message, `commit ${v1} is not signed; ${trusted}`);
+        assert.equal(repo.status?.artifact, undefined);
+      },
+      { attempts: 100 },
+    );
   });
 
   it('Tag mode on a branch is refused at admission, naming the field', async () => {
