@@ -53,7 +53,9 @@ export async function verifySignatures(
       if (result.exitCode === 0 && seen.key) return { of, type: seen.type, key: seen.key, signer: seen.signer };
       const why = seen.key
         ? `is signed with untrusted ${seen.type} key ${seen.key}${seen.signer ? ` (${seen.signer})` : ''}`
-        : 'is not signed';
+        : seen.unsigned
+          ? 'is not signed'
+          : `has a signature that does not verify: ${lastLine(result.stderr)}`;
       throw new GitError(
         'VERIFICATION_FAILED',
         `${name} ${why}; trusted keys: Secret "${keys.secret}" (spec.verify.secretRef)`,
@@ -109,7 +111,13 @@ async function trustEnv(dir: string, keys: TrustedKeys, signal: AbortSignal): Pr
 }
 
 /** The signature git reported in `--raw` output: gpg's status lines or ssh-keygen's message. */
-export function parseVerifyOutput(stderr: string): { type: 'openpgp' | 'ssh'; key?: string; signer?: string } {
+export function parseVerifyOutput(stderr: string): {
+  type: 'openpgp' | 'ssh';
+  key?: string;
+  signer?: string;
+  /** git found no signature at all (it prints nothing for a commit, "no signature found" for a tag). */
+  unsigned?: boolean;
+} {
   const status = (word: string) => new RegExp(`^\\[GNUPG:\\] ${word} (.*)$`, 'm').exec(stderr)?.[1]?.split(' ');
   const valid = status('VALIDSIG');
   if (valid) return { type: 'openpgp', key: valid[0], signer: status('GOODSIG')?.slice(1).join(' ') };
@@ -119,7 +127,8 @@ export function parseVerifyOutput(stderr: string): { type: 'openpgp' | 'ssh'; ke
   if (bad) return { type: 'openpgp', key: bad[0], signer: bad.slice(1).join(' ') };
   const ssh = /signature(?: for (\S+))? with \S+ key (SHA256:[A-Za-z0-9+/=]+)/.exec(stderr);
   if (ssh) return { type: 'ssh', key: ssh[2], signer: ssh[1] };
-  return { type: /ssh/i.test(stderr) ? 'ssh' : 'openpgp' };
+  const unsigned = !stderr.trim() || /no signature found/.test(stderr);
+  return { type: /ssh/i.test(stderr) ? 'ssh' : 'openpgp', unsigned };
 }
 
 function lastLine(text: string): string {
