@@ -11,9 +11,10 @@ COPY src ./src
 RUN npm run build
 
 FROM node:20-bookworm-slim
-# git and ssh: the controller fetches sources with them; openssl: certificates made when none is given.
+# git and ssh: the controller fetches sources with them; gpg: it verifies OpenPGP signatures (spec.verify);
+# openssl: certificates made when none is given.
 RUN apt-get update \
-  && apt-get install -y --no-install-recommends git openssh-client openssl ca-certificates \
+  && apt-get install -y --no-install-recommends git openssh-client gpg openssl ca-certificates \
   && rm -rf /var/lib/apt/lists/*
 WORKDIR /opt/gatehouse
 ENV NODE_ENV=production
