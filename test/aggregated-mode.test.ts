@@ -396,7 +396,7 @@ describe('aggregated mode: two API server replicas on one PostgreSQL behind the 
     }
   });
 
-  test('each replica SIGKILLed in turn during `kubectl get apis -w` and a stream of applies: nothing acknowledged lost, watches resume', async () => {
+  test('each replica SIGKILLed in turn during `kubectl get apis -w` and a stream of applies: nothing acknowledged lost, watches resume', async (t) => {
     // `kubectl get -w` ends (exit 0) when its stream is cut, as when kube-apiserver restarts; run again, as a
     // user does, it answers at once through the replica left.
     let watched = '';
@@ -417,6 +417,10 @@ describe('aggregated mode: two API server replicas on one PostgreSQL behind the 
       });
     };
     watchWithKubectl();
+    t.after(() => {
+      watching = false;
+      kubectlWatch?.kill();
+    });
     // An informer, as the gateway and controller watch: it resumes from its last resourceVersion.
     let lists = 0;
     let cuts = 0;
@@ -429,10 +433,14 @@ describe('aggregated mode: two API server replicas on one PostgreSQL behind the 
       },
       onError: () => cuts++,
     }).start();
+    t.after(() => informer.stop());
     await informer.synced;
 
     const acknowledged: string[] = [];
     let writing = true;
+    t.after(() => {
+      writing = false;
+    });
     const writer = (async () => {
       for (let i = 0; writing && i < 10_000; i++) {
         const name = `a-${i}`;
@@ -500,8 +508,5 @@ describe('aggregated mode: two API server replicas on one PostgreSQL behind the 
       watched,
     );
     assert.equal(exits.filter((code) => code !== 0).length, errors.length, watched);
-    watching = false;
-    kubectlWatch?.kill();
-    await informer.stop();
   });
 });
