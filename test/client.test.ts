@@ -61,6 +61,15 @@ describe('KubeClient', () => {
     await cluster.client.delete(apiDefinitionKind, 'orders');
   });
 
+  it("names its writes' field manager gatehouse through its User-Agent, as client-go's binary/version", async () => {
+    const created = await cluster.client.create(apiDefinitionKind, api('managed'));
+    assert.deepEqual(
+      (created.metadata.managedFields as { manager: string }[]).map((e) => e.manager),
+      ['gatehouse'],
+    );
+    await cluster.client.delete(apiDefinitionKind, 'managed');
+  });
+
   it('surfaces a Status answer as ApiStatusError with code and reason', async () => {
     await assert.rejects(
       cluster.client.get(apiDefinitionKind, 'missing'),

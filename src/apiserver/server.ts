@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { KindDefinition } from '../api/kind.ts';
 import { aggregatedKinds, servedKinds } from '../api/kinds.ts';
+import { GATEHOUSE_VERSION } from '../api/version.ts';
 import type { KubeClient } from '../client/rest.ts';
 import type { Storage } from '../storage/storage.ts';
 import { openAuditLog, type AuditLogOptions } from './audit/audit-log.ts';
@@ -128,7 +129,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     leases: cluster,
     onError: (err) => options.logger?.warn({ err }, 'garbage collection failed; retrying'),
   });
-  const gitVersion = `v${KUBERNETES_COMPATIBILITY.major}.${KUBERNETES_COMPATIBILITY.minor}.0+gatehouse-${options.version ?? '0.1.0'}`;
+  const gitVersion = `v${KUBERNETES_COMPATIBILITY.major}.${KUBERNETES_COMPATIBILITY.minor}.0+gatehouse-${options.version ?? GATEHOUSE_VERSION}`;
   const audit = options.audit && openAuditLog(options.audit, (msg, err) => options.logger?.error({ err }, msg));
   const lock = await GitOpsLock.start(registry, {
     authorizer,

@@ -1,6 +1,7 @@
 // The `gatehouse` command: its commands and their options. Each command imports its implementation in its action,
 // when it runs, so `gatehouse --help` and a client command load none of the servers (serve.ts wires those).
 import { Command } from 'commander';
+import { GATEHOUSE_VERSION } from '../api/version.ts';
 import { registerApiKeyCommand } from './apikey-command.ts';
 import { apiServerMode } from './apiserver-mode.ts';
 import { AUDIT_LOG_FILE, registerAuditCommand, withAuditFlags } from './audit-command.ts';
@@ -22,7 +23,9 @@ function names(value: string, previous: string[] = []): string[] {
   ];
 }
 
-const program = new Command('gatehouse').description('GitOps-native API management for Kubernetes').version('0.1.0');
+const program = new Command('gatehouse')
+  .description('GitOps-native API management for Kubernetes')
+  .version(GATEHOUSE_VERSION);
 
 withAuditFlags(
   addDelegationOptions(

@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { Agent, type Dispatcher } from 'undici';
 import type { KubeObject } from '../api/kind.ts';
+import { GATEHOUSE_VERSION } from '../api/version.ts';
 import { ApiStatusError, statusFromBody, type Status } from './errors.ts';
 import type { ClientConfig } from './kubeconfig.ts';
 
@@ -70,6 +71,11 @@ export interface WatchOptions {
 
 /** How often a kubeconfig's tokenFile is read again (client-go's cachingTokenSource reads it once a minute). */
 const TOKEN_FILE_REREAD_MS = 60_000;
+
+/** client-go's form (`binary/version (os/arch)`): the API server names a write's field manager after the part
+ * before the slash when the request gives no fieldManager, so Gatehouse's own writes are recorded as `gatehouse`. */
+export const CLIENT_FIELD_MANAGER = 'gatehouse';
+const USER_AGENT = `${CLIENT_FIELD_MANAGER}/v${GATEHOUSE_VERSION} (${process.platform}/${process.arch})`;
 
 export class KubeClient {
   readonly config: ClientConfig;
@@ -289,7 +295,7 @@ export class KubeClient {
     contentType: string | undefined,
     signal?: AbortSignal,
   ): Promise<Dispatcher.ResponseData> {
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': USER_AGENT };
     const token = await this.token();
     if (token) headers.authorization = `Bearer ${token}`;
     if (this.impersonated !== undefined) headers['impersonate-user'] = this.impersonated;

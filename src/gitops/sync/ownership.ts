@@ -1,17 +1,18 @@
 // Whose fields the Sync's writes are. Every write is a server-side apply as one field manager, so what the
 // Sync owns is exactly what it applied last, and a field that leaves Git is removed by the next apply
 // (kube removes a field its manager no longer applies unless another manager owns it too). Objects a Sync
-// wrote before it applied this way carry those fields as Updates of the unnamed manager (the controller sent
-// no User-Agent); as Flux's kustomize-controller does for its own former manager (fluxcd/pkg/ssa cleanup
+// wrote before it applied this way carry those fields as Updates of the client's manager (`gatehouse`, from its
+// User-Agent; unnamed before the client sent one); as Flux's kustomize-controller does for its own former manager (fluxcd/pkg/ssa cleanup
 // of field managers), the Sync moves them into its own entry when it first applies to such an object, so
-// they leave with Git too. Once it has applied, the unnamed manager's later Updates are someone else's.
+// they leave with Git too. Once it has applied, that manager's later Updates are someone else's.
 import type { KubeObject } from '../../api/kind.ts';
+import { CLIENT_FIELD_MANAGER } from '../../client/rest.ts';
 
 /** The field manager of every Sync's writes (Flux's is `kustomize-controller`). */
 export const SYNC_FIELD_MANAGER = 'gatehouse-sync';
 
-/** managedFields entries recorded for the Sync's writes before it applied with server-side apply. */
-const FORMER_MANAGER = '';
+/** The managers of the Sync's writes before it applied with server-side apply. */
+const FORMER_MANAGERS = new Set(['', CLIENT_FIELD_MANAGER]);
 
 interface ManagedFieldsEntry {
   manager?: string;
@@ -27,7 +28,8 @@ function entriesOf(obj: KubeObject): ManagedFieldsEntry[] {
   return (obj.metadata.managedFields ?? []) as ManagedFieldsEntry[];
 }
 
-const isFormer = (e: ManagedFieldsEntry) => e.manager === FORMER_MANAGER && e.operation === 'Update' && !e.subresource;
+const isFormer = (e: ManagedFieldsEntry) =>
+  FORMER_MANAGERS.has(e.manager ?? '') && e.operation === 'Update' && !e.subresource;
 const isSync = (e: ManagedFieldsEntry) => e.manager === SYNC_FIELD_MANAGER && e.operation === 'Apply';
 
 /** Whether the Sync has applied to `live`: it then owns what it applied last. */
