@@ -7,6 +7,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import type { KubeObject } from '../../api/kind.ts';
+import { mergePatch } from '../../apiserver/registry/patch.ts';
 import { CommandFailure } from '../failure.ts';
 
 const KNOWN_FIELDS = new Set(['apiVersion', 'kind', 'resources', 'patches']);
@@ -32,17 +33,6 @@ function asKubeObject(file: string, value: unknown): KubeObject {
     throw new CommandFailure(`${file}: every document needs apiVersion, kind and metadata.name`, 1);
   }
   return obj as KubeObject;
-}
-
-/** RFC 7386. */
-export function mergePatch(target: unknown, patch: unknown): unknown {
-  if (!isObject(patch)) return patch;
-  const result: Record<string, unknown> = isObject(target) ? { ...target } : {};
-  for (const [key, value] of Object.entries(patch)) {
-    if (value === null) delete result[key];
-    else result[key] = mergePatch(result[key], value);
-  }
-  return result;
 }
 
 const groupOf = (apiVersion: string) => (apiVersion.includes('/') ? apiVersion.split('/')[0] : '');
