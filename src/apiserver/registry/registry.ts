@@ -204,9 +204,7 @@ export class Registry implements NamespaceGuard {
       this.sweeping.delete(namespace);
       return false;
     }
-    for (const def of this.kinds) {
-      if (!def.namespaced || def.createOnly) continue;
-      const store = this.store(def.group, def.plural) as ResourceStore;
+    for (const store of this.namespacedStores()) {
       let next: string | undefined;
       do {
         if (!this.sweeper) return true;
@@ -244,10 +242,13 @@ export class Registry implements NamespaceGuard {
   private sweepOrphans(names: ReadonlySet<string>): void {
     void (async () => {
       const holding = new Set<string>();
-      for (const def of this.kinds) {
-        if (!def.namespaced || def.createOnly) continue;
-        const page = await (this.store(def.group, def.plural) as ResourceStore).list(undefined, {});
-        for (const item of page.items) holding.add((JSON.parse(item) as KubeObject).metadata.namespace as string);
+      for (const store of this.namespacedStores()) {
+        let next: string | undefined;
+        do {
+          const page = await store.list(undefined, { limit: SWEEP_PAGE, continue: next });
+          for (const item of page.items) holding.add((JSON.parse(item) as KubeObject).metadata.namespace as string);
+          next = page.continue;
+        } while (next);
       }
       for (const name of holding) {
         if (!names.has(name) && !(await this.external?.get(name))) this.sweep(name);
@@ -259,10 +260,15 @@ export class Registry implements NamespaceGuard {
 
   private async countIn(namespace: string): Promise<number> {
     let n = 0;
-    for (const def of this.kinds) {
-      if (!def.namespaced || def.createOnly) continue;
-      n += (await (this.store(def.group, def.plural) as ResourceStore).list(namespace, { limit: 1 })).items.length;
-    }
+    for (const store of this.namespacedStores()) n += (await store.list(namespace, { limit: 1 })).items.length;
     return n;
+  }
+
+  /** The stores of namespaced objects, each stored collection once: a kind served from another's storage
+   * (events.k8s.io Events) is left to the kind it is stored as; create-only kinds keep nothing. */
+  private *namespacedStores(): Iterable<ResourceStore> {
+    for (const def of this.kinds) {
+      if (def.namespaced && !def.createOnly && !def.storedAs) yield this.store(def.group, def.plural) as ResourceStore;
+    }
   }
 }
