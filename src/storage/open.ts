@@ -45,7 +45,7 @@ export async function openStorage(spec: string, options: OpenStorageOptions = {}
   }
   if (isSharedStorage(spec)) {
     const client = await openPgClient(spec, {
-      onIdleError: (err) => options.logger?.warn({ err }, 'idle PostgreSQL connection failed'),
+      onConnectionError: (err) => options.logger?.warn({ err }, 'PostgreSQL connection failed'),
     });
     return SqlStorage.open(client, driverOptions);
   }

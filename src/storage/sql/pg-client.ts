@@ -5,8 +5,9 @@ import type { NotificationHandler, SqlClient, SqlQueryable } from './sql-client.
 export interface PgClientOptions {
   /** Pool size; writes use one connection at a time (group commit), reads the rest. */
   maxConnections?: number;
-  /** Reports errors of idle pooled connections, which pg would otherwise throw. */
-  onIdleError?: (err: Error) => void;
+  /** Reports a pooled connection's failure (the server gone, a FATAL from it). pg emits these as 'error'
+   * events on the connection, idle or checked out between queries, and throws them when nobody listens. */
+  onConnectionError?: (err: Error) => void;
 }
 
 const RELISTEN_DELAY_MS = 1000;
@@ -14,7 +15,10 @@ const RELISTEN_DELAY_MS = 1000;
 /** Opens a pg Pool on a PostgreSQL server, plus one dedicated session for LISTEN. */
 export async function openPgClient(url: string, options: PgClientOptions = {}): Promise<SqlClient> {
   const pool = new pg.Pool({ connectionString: url, max: options.maxConnections ?? 16 });
-  pool.on('error', (err) => options.onIdleError?.(err));
+  // Every connection listens from its start: the pool's own listener covers only idle ones, so a connection
+  // that failed while checked out between queries would otherwise throw from the process.
+  pool.on('connect', (client) => client.on('error', (err) => options.onConnectionError?.(err)));
+  pool.on('error', () => undefined); // already reported by the connection's listener
   const listeners: ListenSession[] = [];
   const queryable = (q: pg.Pool | pg.PoolClient): SqlQueryable => ({
     async query(text, params) {

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
+import { eventually } from '../../../test/support/eventually.ts';
 import { startPostgres } from '../../../test/support/postgres.ts';
 import type { TestPostgres } from '../../../test/support/postgres.ts';
 import { runStorageConformance, take } from '../conformance.ts';
 import { openStorage } from '../open.ts';
 import type { Storage } from '../storage.ts';
+import { openPgClient } from './pg-client.ts';
 import { isStorageError } from '../storage.ts';
 
 let server: TestPostgres;
@@ -136,5 +138,39 @@ describe('postgres with two processes on one database', () => {
   it('reports an unreachable server as Unavailable', async () => {
     const dead = url.replace(/:\d+\//, ':1/');
     await assert.rejects(openStorage(dead, { compactEvery: 0 }), (err: unknown) => isStorageError(err, 'Unavailable'));
+  });
+});
+
+describe('a pooled PostgreSQL connection that fails while checked out', () => {
+  it('is reported, fails its transaction, and leaves the pool working', async () => {
+    const url = await server.newDatabase();
+    const reported: Error[] = [];
+    const client = await openPgClient(url, { onConnectionError: (err) => reported.push(err) });
+    let resume = () => {};
+    const paused = new Promise<void>((r) => {
+      resume = r;
+    });
+    try {
+      let backend = 0;
+      let onStarted = () => {};
+      const started = new Promise<void>((r) => {
+        onStarted = r;
+      });
+      const transaction = client.transaction(async (tx) => {
+        [{ pid: backend }] = (await tx.query('SELECT pg_backend_pid() AS pid')) as Array<{ pid: number }>;
+        onStarted();
+        await paused; // between two queries: no query of pg's is active to take the error
+        await tx.query('SELECT 1');
+      });
+      await started;
+      await client.query('SELECT pg_terminate_backend($1)', [backend]);
+      await eventually(() => assert.match(reported[0]?.message ?? '', /terminating connection/));
+      resume();
+      await assert.rejects(transaction);
+      assert.deepEqual(await client.query('SELECT 1 AS one'), [{ one: 1 }]);
+    } finally {
+      resume(); // the pool's close waits for the transaction's connection
+      await client.close();
+    }
   });
 });
