@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { stringify } from 'yaml';
-import { KubeconfigError, loadKubeconfig } from './kubeconfig.ts';
+import { KubeconfigError, kubeconfigFromData, loadKubeconfig } from './kubeconfig.ts';
 
 let dir: string;
 before(async () => {
@@ -100,4 +100,32 @@ test('a missing, corrupt or non-mapping kubeconfig, or a missing file it names, 
   const path = join(alone, 'config');
   await writeFile(path, stringify(doc));
   assert.equal(await refused(path, 'b'), `kubeconfig ${path}: file ${join(alone, 'token.txt')}: no such file`);
+});
+
+test('a kubeconfig from a Secret: inline credentials only, no plugin run and no file read', async () => {
+  const origin = 'Secret default/remote key value';
+  const config = await kubeconfigFromData(stringify(doc), origin);
+  assert.equal(config.server, 'https://127.0.0.1:6443');
+  assert.equal(config.ca, 'CA-PEM');
+  assert.equal(config.token, 'secret');
+  const refused = (changed: object) =>
+    kubeconfigFromData(stringify({ ...doc, ...changed }), origin).then(
+      () => assert.fail('accepted'),
+      (err: Error) => {
+        assert.ok(err instanceof KubeconfigError);
+        return err.message;
+      },
+    );
+  const plugin = { users: [{ name: 'tok', user: { exec: { command: 'aws', apiVersion: 'x' } } }] };
+  assert.equal(
+    await refused(plugin),
+    `${origin}: user "tok" uses an exec plugin, which is not run: a kubeconfig from a Secret must carry its ` +
+      'credentials inline',
+  );
+  const provider = { users: [{ name: 'tok', user: { 'auth-provider': { name: 'gcp' } } }] };
+  assert.match(await refused(provider), /user "tok" uses an auth-provider plugin, which is not run/);
+  assert.equal(
+    await refused({ 'current-context': 'b' }),
+    `${origin}: file token.txt is not read: a kubeconfig from a Secret must carry its credentials inline`,
+  );
 });

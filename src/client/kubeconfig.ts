@@ -2,6 +2,10 @@
 // the current (or a named) context, its cluster's server and CA, its user's bearer token
 // or client certificate, and its namespace. Relative file paths are relative to the
 // kubeconfig's directory (client-go's rule).
+//
+// A kubeconfig from a Secret (a Sync's spec.kubeConfig) is another user's: it may name no file
+// (that would read the controller's disk) and no exec or auth-provider plugin (that would run a
+// command in the controller's process), as Flux refuses plugins unless told otherwise.
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse } from 'yaml';
@@ -37,18 +41,49 @@ export class KubeconfigError extends Error {
 
 export async function loadKubeconfig(path: string, contextName?: string): Promise<ClientConfig> {
   const doc = parseKubeconfig(await readReferenced(path, 'kubeconfig', path), path);
+  const base = dirname(path);
+  const file = (p: string) => readReferenced(isAbsolute(p) ? p : join(base, p), 'file', path);
+  return configOf(doc, path, contextName, { file, tokenFile: (p) => resolve(base, p) });
+}
+
+/** The configuration of a kubeconfig held in memory (a Secret's value; `origin` names it in errors): its current
+ * context, credentials inline only. */
+export async function kubeconfigFromData(text: string, origin: string): Promise<ClientConfig> {
+  const doc = parseKubeconfig(text, origin);
+  const refuse = (what: string): never => {
+    throw new KubeconfigError(`${origin}: ${what}: a kubeconfig from a Secret must carry its credentials inline`);
+  };
+  for (const { name, user } of (Array.isArray(doc.users) ? doc.users : []) as Named<Fields>[]) {
+    for (const plugin of ['exec', 'auth-provider'])
+      if (user?.[plugin]) refuse(`user "${name}" uses an ${plugin} plugin, which is not run`);
+  }
+  const tokenFile = (p: string) => refuse(`file ${p} is not read`);
+  return configOf(doc, origin, undefined, { file: async (p) => tokenFile(p), tokenFile });
+}
+
+/** How a kubeconfig's file references are read. */
+interface FileAccess {
+  file(path: string): Promise<string>;
+  /** A user's tokenFile as the client reads it again. */
+  tokenFile(path: string): string;
+}
+
+async function configOf(
+  doc: Fields,
+  path: string,
+  contextName: string | undefined,
+  access: FileAccess,
+): Promise<ClientConfig> {
   const wanted = contextName ?? (doc['current-context'] as string | undefined);
   if (!wanted) throw new KubeconfigError(`${path}: no current-context and no context given`);
   const context = pick(doc.contexts, 'context', wanted, path);
   const cluster = pick(doc.clusters, 'cluster', context.cluster as string, path);
   const user = context.user ? pick(doc.users, 'user', context.user as string, path) : {};
-  const base = dirname(path);
-  const file = (p: unknown) =>
-    readReferenced(isAbsolute(p as string) ? (p as string) : join(base, p as string), 'file', path);
+  const file = (p: unknown) => access.file(p as string);
   const inline = (data: unknown) => Buffer.from(data as string, 'base64').toString('utf8');
   const server = cluster.server as string | undefined;
   if (!server) throw new KubeconfigError(`${path}: cluster "${context.cluster}" has no server`);
-  const tokenFile = !user.token && user.tokenFile ? resolve(base, user.tokenFile as string) : undefined;
+  const tokenFile = !user.token && user.tokenFile ? access.tokenFile(user.tokenFile as string) : undefined;
   const token = user.token ? String(user.token) : tokenFile ? (await file(tokenFile)).trim() : undefined;
   return {
     server: server.replace(/\/+$/, ''),
