@@ -126,6 +126,60 @@ export function runStorageConformance(name: string, open: () => Promise<Storage>
       assert.deepEqual(await storage.get(keyOf(r, 'a')), a);
     });
 
+    it('commits a linked write with the object write, at the next revision, or neither', async () => {
+      const r = freshResource();
+      const log = keyOf(`${r}-log`, 'a');
+      const seen: Array<[number, string | undefined]> = [];
+      const append = {
+        key: log,
+        encode: (revision: number, current: string | undefined) => {
+          seen.push([revision, current]);
+          return JSON.stringify([...(current ? (JSON.parse(current) as number[]) : []), revision]);
+        },
+      };
+      const watch = await storage.watch({ resource: `${r}-log`, fromRevision: await storage.currentRevision() });
+      const created = await storage.create(keyOf(r, 'a'), { labels: {} }, encoder('a'), append);
+      const first = await storage.get(log);
+      assert.equal(first.revision, created.revision + 1);
+      assert.equal(first.value, JSON.stringify([created.revision]));
+      const updated = await storage.update(keyOf(r, 'a'), created.revision, { labels: {} }, encoder('a'), append);
+      assert.equal((await storage.get(log)).value, JSON.stringify([created.revision, updated.revision]));
+      assert.equal((await storage.get(log)).createRevision, first.revision);
+      assert.deepEqual(seen, [
+        [created.revision, undefined],
+        [updated.revision, first.value],
+      ]);
+      // A write that fails writes nothing linked; a linked encode that throws fails the write.
+      await rejectsWith(
+        storage.update(keyOf(r, 'a'), created.revision, { labels: {} }, encoder('a'), append),
+        'Conflict',
+      );
+      const refused = new Error('refused by the linked encode');
+      const throwing = {
+        key: log,
+        encode: () => {
+          throw refused;
+        },
+      };
+      await assert.rejects(storage.update(keyOf(r, 'a'), undefined, { labels: {} }, encoder('a'), throwing), refused);
+      assert.equal((await storage.get(keyOf(r, 'a'))).revision, updated.revision);
+      assert.equal(seen.length, 2);
+      // undefined deletes the linked key, with the object.
+      const removed = await storage.delete(keyOf(r, 'a'), updated.revision, { key: log, encode: () => undefined });
+      await rejectsWith(storage.get(log), 'NotFound');
+      assert.equal(await storage.currentRevision(), removed.revision + 1);
+      const events = await take(watch, 3);
+      watch.close();
+      assert.deepEqual(
+        events.map((e) => [e.type, e.revision]),
+        [
+          ['ADDED', created.revision + 1],
+          ['MODIFIED', updated.revision + 1],
+          ['DELETED', removed.revision + 1],
+        ],
+      );
+    });
+
     it('aborts a write whose encode throws and rethrows its error', async () => {
       const r = freshResource();
       const before = await storage.currentRevision();

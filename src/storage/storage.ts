@@ -25,6 +25,18 @@ export interface ObjectAttrs {
  */
 export type Encode = (revision: number) => string;
 
+/**
+ * A write of another key committed with an object's write, in the same transaction, at the next revision: a
+ * record derived from the write (an ApiDefinition's history) that can neither miss a write nor outlive one
+ * that failed. `encode` gets the revision of the object's write and the key's current value (undefined when
+ * absent) and returns its new value, or undefined to delete it (nothing is written when it is absent). Called
+ * inside the write as Encode is; a throw fails the object's write too. The key has no labels.
+ */
+export interface LinkedWrite {
+  key: ObjectKey;
+  encode(revision: number, current: string | undefined): string | undefined;
+}
+
 export interface StoredObject {
   key: ObjectKey;
   /** JSON text as produced by Encode. */
@@ -122,8 +134,8 @@ export interface CounterIncrement {
 }
 
 export interface Storage {
-  /** Fails with 'AlreadyExists'. */
-  create(key: ObjectKey, attrs: ObjectAttrs, encode: Encode): Promise<StoredObject>;
+  /** Fails with 'AlreadyExists'. `linked` is written with it (see LinkedWrite), as in update and delete. */
+  create(key: ObjectKey, attrs: ObjectAttrs, encode: Encode, linked?: LinkedWrite): Promise<StoredObject>;
   /** Fails with 'NotFound'. */
   get(key: ObjectKey): Promise<StoredObject>;
   /** Replaces the value. With `expectedRevision`, fails with 'Conflict' when the stored
@@ -133,10 +145,11 @@ export interface Storage {
     expectedRevision: number | undefined,
     attrs: ObjectAttrs,
     encode: Encode,
+    linked?: LinkedWrite,
   ): Promise<StoredObject>;
   /** Removes the object; returns the last stored value with the revision of the delete.
    * Fails with 'NotFound' or, with `expectedRevision`, 'Conflict'. */
-  delete(key: ObjectKey, expectedRevision?: number): Promise<StoredObject>;
+  delete(key: ObjectKey, expectedRevision?: number, linked?: LinkedWrite): Promise<StoredObject>;
   list(options: ListOptions): Promise<ListResult>;
   watch(options: WatchOptions): Promise<Watch>;
   /** The revision of the latest write (0 for an empty store). */

@@ -1,6 +1,7 @@
 import type {
   CounterIncrement,
   Encode,
+  LinkedWrite,
   ListOptions,
   ListResult,
   ObjectAttrs,
@@ -51,11 +52,12 @@ export class MemoryStorage implements Storage {
       : () => {};
   }
 
-  async create(key: ObjectKey, attrs: ObjectAttrs, encode: Encode): Promise<StoredObject> {
+  async create(key: ObjectKey, attrs: ObjectAttrs, encode: Encode, linked?: LinkedWrite): Promise<StoredObject> {
     this.ensureOpen();
     if (this.find(key)) throw alreadyExists(key);
     const revision = this.revision + 1;
     const object: StoredObject = { key: copyKey(key), value: encode(revision), revision, createRevision: revision };
+    const commitLinked = this.planLinked(linked, revision);
     this.commit({
       type: 'ADDED',
       key: object.key,
@@ -65,6 +67,7 @@ export class MemoryStorage implements Storage {
       value: object.value,
       prevValue: undefined,
     });
+    commitLinked();
     return object;
   }
 
@@ -78,6 +81,7 @@ export class MemoryStorage implements Storage {
     expectedRevision: number | undefined,
     attrs: ObjectAttrs,
     encode: Encode,
+    linked?: LinkedWrite,
   ): Promise<StoredObject> {
     this.ensureOpen();
     const old = this.existing(key, expectedRevision).object;
@@ -88,6 +92,7 @@ export class MemoryStorage implements Storage {
       revision,
       createRevision: old.createRevision,
     };
+    const commitLinked = this.planLinked(linked, revision);
     this.commit({
       type: 'MODIFIED',
       key: old.key,
@@ -97,13 +102,15 @@ export class MemoryStorage implements Storage {
       value: object.value,
       prevValue: old.value,
     });
+    commitLinked();
     return object;
   }
 
-  async delete(key: ObjectKey, expectedRevision?: number): Promise<StoredObject> {
+  async delete(key: ObjectKey, expectedRevision?: number, linked?: LinkedWrite): Promise<StoredObject> {
     this.ensureOpen();
     const old = this.existing(key, expectedRevision);
     const revision = this.revision + 1;
+    const commitLinked = this.planLinked(linked, revision);
     this.commit({
       type: 'DELETED',
       key: old.object.key,
@@ -113,6 +120,7 @@ export class MemoryStorage implements Storage {
       value: old.object.value,
       prevValue: old.object.value,
     });
+    commitLinked();
     return { ...old.object, revision };
   }
 
@@ -198,6 +206,26 @@ export class MemoryStorage implements Storage {
     this.closed = true;
     this.stopCompaction();
     this.watchers.failAll(storageClosed());
+  }
+
+  /** Encodes `linked` for the write at `revision` before anything is committed (its throw fails the write);
+   * the returned function commits it, at the next revision. */
+  private planLinked(linked: LinkedWrite | undefined, revision: number): () => void {
+    if (!linked) return () => {};
+    const current = this.find(linked.key);
+    const value = linked.encode(revision, current?.object.value);
+    return () => {
+      const next = revision + 1;
+      const createRevision = current?.object.createRevision ?? next;
+      const key = copyKey(linked.key);
+      if (value !== undefined) {
+        const type = current ? 'MODIFIED' : 'ADDED';
+        this.commit({ type, key, revision: next, createRevision, labels: {}, value, prevValue: current?.object.value });
+      } else if (current) {
+        const { value: last } = current.object;
+        this.commit({ type: 'DELETED', key, revision: next, createRevision, labels: {}, value: last, prevValue: last });
+      }
+    };
   }
 
   private commit(entry: LogEntry): void {

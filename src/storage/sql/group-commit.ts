@@ -1,10 +1,10 @@
-import type { Encode, ObjectKey, StoredObject, WatchEvent } from '../storage.ts';
+import type { Encode, LinkedWrite, ObjectKey, StoredObject, WatchEvent } from '../storage.ts';
 import { alreadyExists, conflict, notFound } from '../storage-errors.ts';
 import { translateSqlError } from './errors.ts';
 import { NOTIFY_CHANNEL, WRITE_LOCK } from './schema.ts';
 import type { SqlClient, SqlQueryable } from './sql-client.ts';
 
-export type WriteOp =
+export type WriteOp = (
   | { kind: 'create'; key: ObjectKey; labels: Record<string, string>; encode: Encode }
   | {
       kind: 'update';
@@ -13,7 +13,8 @@ export type WriteOp =
       labels: Record<string, string>;
       encode: Encode;
     }
-  | { kind: 'delete'; key: ObjectKey; expectedRevision: number | undefined };
+  | { kind: 'delete'; key: ObjectKey; expectedRevision: number | undefined }
+) & { linked?: LinkedWrite };
 
 /** Writes of one transaction, in revision order. `base` is the revision committed before
  * it, so whoever delivered exactly up to `base` may deliver `events` without reading. */
@@ -152,7 +153,7 @@ export class GroupCommitWriter {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [WRITE_LOCK]);
     const { base, before } = await readKeys(
       tx,
-      ops.map((op) => op.key),
+      ops.flatMap((op) => (op.linked ? [op.key, op.linked.key] : [op.key])),
     );
     const state = new Map(before);
     const log: LogRow[] = [];
@@ -161,9 +162,12 @@ export class GroupCommitWriter {
       try {
         const id = keyId(op.key);
         const row = plan(op, state.get(id), revision + 1);
-        revision = row.revision;
-        state.set(id, row.type === 'DELETED' ? undefined : row);
-        log.push(row);
+        const linked = op.linked && planLinked(op.linked, state.get(keyId(op.linked.key)), row.revision);
+        for (const written of linked ? [row, linked] : [row]) {
+          revision = written.revision;
+          state.set(keyId(written.key), written.type === 'DELETED' ? undefined : written);
+          log.push(written);
+        }
         const object: StoredObject = {
           key: row.key,
           value: row.value,
@@ -241,6 +245,21 @@ function plan(op: WriteOp, current: KeyState | undefined, revision: number): Log
     createRevision: current.createRevision,
     prevValue: null,
   };
+}
+
+/** The row of `linked`, written after the op at `revision` (see LinkedWrite); undefined when it deletes a key
+ * that is absent. Throws its Encode's error. */
+function planLinked(linked: LinkedWrite, current: KeyState | undefined, revision: number): LogRow | undefined {
+  const key: ObjectKey = { resource: linked.key.resource, namespace: linked.key.namespace, name: linked.key.name };
+  const value = linked.encode(revision, current?.value);
+  const next = revision + 1;
+  const createRevision = current?.createRevision ?? next;
+  if (value !== undefined) {
+    const prevValue = current?.value ?? null;
+    return { key, type: current ? 'MODIFIED' : 'ADDED', labels: {}, value, revision: next, createRevision, prevValue };
+  }
+  if (!current) return undefined;
+  return { key, type: 'DELETED', labels: {}, value: current.value, revision: next, createRevision, prevValue: null };
 }
 
 /** After the write lock: the last revision given out, and the current state of `keys`. */

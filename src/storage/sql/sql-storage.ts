@@ -3,6 +3,7 @@ import { StorageError } from '../storage.ts';
 import type {
   CounterIncrement,
   Encode,
+  LinkedWrite,
   ListOptions,
   ListResult,
   ObjectAttrs,
@@ -84,8 +85,8 @@ export class SqlStorage implements Storage {
     }
   }
 
-  create(key: ObjectKey, attrs: ObjectAttrs, encode: Encode): Promise<StoredObject> {
-    return this.write({ kind: 'create', key, labels: attrs.labels, encode });
+  create(key: ObjectKey, attrs: ObjectAttrs, encode: Encode, linked?: LinkedWrite): Promise<StoredObject> {
+    return this.write({ kind: 'create', key, labels: attrs.labels, encode, linked });
   }
 
   get(key: ObjectKey): Promise<StoredObject> {
@@ -104,12 +105,13 @@ export class SqlStorage implements Storage {
     expectedRevision: number | undefined,
     attrs: ObjectAttrs,
     encode: Encode,
+    linked?: LinkedWrite,
   ): Promise<StoredObject> {
-    return this.write({ kind: 'update', key, expectedRevision, labels: attrs.labels, encode });
+    return this.write({ kind: 'update', key, expectedRevision, labels: attrs.labels, encode, linked });
   }
 
-  delete(key: ObjectKey, expectedRevision?: number): Promise<StoredObject> {
-    return this.write({ kind: 'delete', key, expectedRevision });
+  delete(key: ObjectKey, expectedRevision?: number, linked?: LinkedWrite): Promise<StoredObject> {
+    return this.write({ kind: 'delete', key, expectedRevision, linked });
   }
 
   list(options: ListOptions): Promise<ListResult> {
