@@ -8,6 +8,7 @@ import type { KindDefinition } from '../src/api/kind.ts';
 import { allKinds } from '../src/api/kinds.ts';
 import { startTestApiServer, type TestApiServer } from './support/apiserver.ts';
 import { eventually } from './support/eventually.ts';
+import { apiManifest } from './support/manifests.ts';
 
 const RBAC = 'rbac.authorization.k8s.io';
 const STATUS_LEASE = 'gatehouse-gateway-status';
@@ -312,6 +313,45 @@ describe('RBAC', () => {
     assert.equal((await post(`/apis/${RBAC}/v1/clusterrolebindings`, delegate)).status, 201);
     await eventually(async () => assert.equal((await post(roles, deleteNamespaces, admin)).status, 201));
     assert.equal((await post(bindings, toClusterAdmin, admin)).status, 201);
+  });
+
+  it("refuses a server-side apply that would create an object to a user without create, as kube's", async () => {
+    const patcher = {
+      apiVersion: `${RBAC}/v1`,
+      kind: 'Role',
+      metadata: { name: 'api-patcher', namespace: 'default' },
+      rules: [{ apiGroups: [GATEHOUSE], resources: ['apidefinitions'], verbs: ['get', 'patch'] }],
+    };
+    assert.equal((await post(`/apis/${RBAC}/v1/namespaces/default/roles`, patcher)).status, 201);
+    const grant = binding('pat-patches', '', { kind: 'User', name: 'pat' }, 'default');
+    grant.roleRef = { apiGroup: RBAC, kind: 'Role', name: 'api-patcher' };
+    assert.equal((await post(`/apis/${RBAC}/v1/namespaces/default/rolebindings`, grant)).status, 201);
+    const apply = (listenPath: string, ...flags: string[]) =>
+      t.kubectlResult(
+        ['apply', '--server-side', '--field-manager=pat', '-n', 'default', '-f', '-', ...flags],
+        apiManifest('pat-api', listenPath, 'http://127.0.0.1:9/'),
+      );
+    // Refused, as a dry run too; nothing created.
+    for (const flags of [['--dry-run=server'], []]) {
+      await eventually(async () => {
+        const refused = await apply('/pat/', '--as', 'pat', ...flags);
+        assert.equal(refused.code, 1, refused.stderr);
+        assert.ok(
+          refused.stderr.includes(
+            'apidefinitions.gatehouse.dev "pat-api" is forbidden: User "pat" cannot create resource ' +
+              '"apidefinitions" in API group "gatehouse.dev" in the namespace "default"',
+          ),
+          refused.stderr,
+        );
+      });
+    }
+    const absent = await t.request(`/apis/${GATEHOUSE}/v1alpha1/namespaces/default/apidefinitions/pat-api`);
+    assert.equal(absent.status, 404);
+    // Once the object exists, patch is all an apply needs, as in kube.
+    const created = await apply('/pat/');
+    assert.equal(created.code, 0, created.stderr);
+    const changed = await apply('/pat2/', '--as', 'pat');
+    assert.equal(changed.code, 0, changed.stderr);
   });
 
   it('serves the RBAC kinds to kubectl: create role, clusterrole, (cluster)rolebinding; tables; refusals', async () => {

@@ -349,7 +349,8 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
       }
       case 'PATCH': {
         await authorize(user, 'patch', target);
-        const opts = writeOptionsFor(req, query, user, def);
+        const authorizeCreate = () => authorize(user, 'create', target);
+        const opts = { ...writeOptionsFor(req, query, user, def), authorizeCreate };
         const type = patchTypeOf(req.headers['content-type'], def.group === '');
         const { encoding } = representationFor(req, def);
         // An apply configuration is YAML (JSON included); other patches are JSON.

@@ -31,6 +31,10 @@ export interface WriteOptions extends ManagerOptions {
    * only the stored one) and throws an ApiError to refuse it — RBAC's escalation check, the GitOps lock. Dry
    * runs are admitted too. */
   admit?(obj: KubeObject | undefined, old: KubeObject | undefined): Promise<void>;
+  /** Authorizes the `create` verb for a write authorized as another verb that turns out to create the object
+   * (a server-side apply of an absent object): kube-apiserver's create-on-update authorization, so that
+   * `patch` alone never creates. Throws the 403 to answer. */
+  authorizeCreate?(): Promise<void>;
 }
 
 export interface WriteResult {
@@ -431,6 +435,7 @@ export class ResourceStore {
         current = await this.load(namespace, name);
       } catch (err) {
         if (subresource || !(err instanceof ApiError && err.reason === 'NotFound')) throw err;
+        await options.authorizeCreate?.();
         const created = await this.create(namespace, this.fields.apply(undefined, config, options), options, true);
         return { object: created.object, warnings: [...warnings, ...created.warnings], created: true };
       }
