@@ -4,7 +4,9 @@
 // reconcile that fails the same way every few seconds leaves one Event with a count.
 // Recording never throws into the caller: failures are logged. record() returns a promise
 // that settles when the event is written, which callers await only when they must.
-// Messages pass through `redact` before they are compared or stored.
+// Messages pass through `redact` before they are compared or stored. Annotations carry an
+// event's metadata (the revision it is about) as Flux's recorder does: `gatehouse.dev/KEY`,
+// read by the notification controller as metadata KEY.
 import type { KubeObject } from '../../api/kind.ts';
 import { eventKind, type Event } from '../../api/core/event/index.ts';
 import { isStatusError } from '../../client/errors.ts';
@@ -13,6 +15,11 @@ import { timestamp } from './time.ts';
 import type { RuntimeLogger } from './logger.ts';
 
 export type EventType = 'Normal' | 'Warning';
+
+/** The prefix of the annotations that carry an event's metadata. */
+export const EVENT_METADATA_PREFIX = 'gatehouse.dev/';
+/** The revision (`main@sha1:…`) an event is about: a notification sets that commit's status. */
+export const REVISION_ANNOTATION = `${EVENT_METADATA_PREFIX}revision`;
 
 export interface EventRecorderOptions {
   /** Scrubs secrets from a message before it is stored. Default: unchanged. */
@@ -59,7 +66,13 @@ export class EventRecorder {
     this.instance = options.instance;
   }
 
-  record(obj: KubeObject, type: EventType, reason: string, message: string): Promise<void> {
+  record(
+    obj: KubeObject,
+    type: EventType,
+    reason: string,
+    message: string,
+    annotations?: Record<string, string>,
+  ): Promise<void> {
     let text: string;
     try {
       text = this.redact(message).slice(0, MAX_MESSAGE_LENGTH);
@@ -78,9 +91,10 @@ export class EventRecorder {
       type,
       reason,
       text,
+      annotations ?? {},
     ]);
     const previous = this.tails.get(identity) ?? Promise.resolve();
-    const next = previous.then(() => this.write(identity, obj, type, reason, text));
+    const next = previous.then(() => this.write(identity, obj, type, reason, text, annotations));
     this.tails.set(identity, next);
     void next.then(() => {
       if (this.tails.get(identity) === next) this.tails.delete(identity);
@@ -99,6 +113,7 @@ export class EventRecorder {
     type: EventType,
     reason: string,
     message: string,
+    annotations: Record<string, string> | undefined,
   ): Promise<void> {
     const now = new Date();
     try {
@@ -107,7 +122,10 @@ export class EventRecorder {
         this.remember(identity, seen);
         return;
       }
-      const created = await this.client.create<Event>(eventKind, this.event(obj, type, reason, message, now));
+      const created = await this.client.create<Event>(
+        eventKind,
+        this.event(obj, type, reason, message, now, annotations),
+      );
       this.remember(identity, {
         name: created.metadata.name!,
         namespace: created.metadata.namespace!,
@@ -153,7 +171,14 @@ export class EventRecorder {
     if (this.seen.size > this.cacheSize) this.seen.delete(this.seen.keys().next().value!);
   }
 
-  private event(obj: KubeObject, type: EventType, reason: string, message: string, now: Date): Event {
+  private event(
+    obj: KubeObject,
+    type: EventType,
+    reason: string,
+    message: string,
+    now: Date,
+    annotations: Record<string, string> | undefined,
+  ): Event {
     const meta = obj.metadata;
     const at = timestamp(now);
     // client-go's naming: the object's name and the time in hex nanoseconds; the sequence
@@ -163,7 +188,11 @@ export class EventRecorder {
       apiVersion: 'v1',
       kind: 'Event',
       // Events about cluster-scoped objects go to "default", as client-go puts them.
-      metadata: { name: `${meta.name}.${suffix}`, namespace: meta.namespace || 'default' },
+      metadata: {
+        name: `${meta.name}.${suffix}`,
+        namespace: meta.namespace || 'default',
+        ...(annotations ? { annotations } : {}),
+      },
       involvedObject: {
         apiVersion: obj.apiVersion,
         kind: obj.kind,

@@ -24,7 +24,13 @@ export {
   type Request,
   type Result,
 } from './controller.ts';
-export { EventRecorder, type EventRecorderOptions, type EventType } from './events.ts';
+export {
+  EVENT_METADATA_PREFIX,
+  EventRecorder,
+  REVISION_ANNOTATION,
+  type EventRecorderOptions,
+  type EventType,
+} from './events.ts';
 export type { RuntimeLogger } from './logger.ts';
 export { contentChanged, generationChanged, type ChangeFilter, type ObjectChange } from './predicates.ts';
 export {

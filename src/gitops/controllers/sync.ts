@@ -36,6 +36,7 @@ import {
   markFailed,
   markReady,
   markReconciling,
+  REVISION_ANNOTATION,
   SubresourceRefusal,
   writeStatus,
   type Reconciler,
@@ -164,7 +165,12 @@ export class SyncReconciler implements Reconciler {
     }
     const firstAttempt = status.lastAttemptedRevision !== source.revision;
     status.lastAttemptedRevision = source.revision;
-    if (firstAttempt) markReconciling(target, SyncReason.Progressing, `applying revision ${source.revision}`);
+    // Events about a revision name it in an annotation: a notification sets that commit's status from them.
+    const aboutRevision = { [REVISION_ANNOTATION]: source.revision };
+    if (firstAttempt) {
+      markReconciling(target, SyncReason.Progressing, `applying revision ${source.revision}`);
+      void events.record(sync, 'Normal', SyncReason.Progressing, `applying revision ${source.revision}`, aboutRevision);
+    }
     // The API server's GitOps lock lets through the writes of status.appliedBy only: recorded before any write.
     const appliedBy = await this.writerOf(sync);
     const newWriter = status.appliedBy !== appliedBy;
@@ -214,7 +220,7 @@ export class SyncReconciler implements Reconciler {
         undefined,
       );
       await report();
-      void events.record(sync, 'Warning', reason, message);
+      void events.record(sync, 'Warning', reason, message, aboutRevision);
       // A revision that does not build or validate, or that the identity applying may not write, will not get
       // better by retrying; the source's next revision (a watch) or the interval brings the next attempt.
       if (reason === SyncReason.ApplyFailed) throw err;
@@ -227,12 +233,14 @@ export class SyncReconciler implements Reconciler {
     if (changed && status.lastAppliedRevision === source.revision) {
       // Git did not move, yet objects had to be written: someone edited or deleted them.
       void events.record(sync, 'Warning', SyncReason.DriftCorrected, `drift corrected: ${describeChanges(changes)}`);
-    } else if (changed) {
+    } else if (changed || status.lastAppliedRevision !== source.revision) {
+      // A new revision is reported even when it changed no object: its commit status turns to success.
       void events.record(
         sync,
         'Normal',
         SyncReason.ReconciliationSucceeded,
         `applied revision ${source.revision}: ${describeCounts(changes)}`,
+        aboutRevision,
       );
     }
     const overrides = changes.overridden.map(overrideOf);
