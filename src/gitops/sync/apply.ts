@@ -8,7 +8,7 @@ import type { InventoryEntry } from '../../api/kinds/sync/types.ts';
 import { isStatusError } from '../../client/errors.ts';
 import type { KubeClient } from '../../client/rest.ts';
 import { countActions, type ChangeAction, type ChangeSet, type ChangeSetEntry } from './change-set.ts';
-import { compareObjects } from './compare.ts';
+import { compareObjects } from '../../api/compare.ts';
 import { ApplyError } from './errors.ts';
 import { describeObject, type Manifest, type ObjectIdentity } from './manifest.ts';
 import { takeOverFormerFields } from './ownership.ts';

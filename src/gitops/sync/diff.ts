@@ -5,7 +5,7 @@
 import type { KindDefinition } from '../../api/kind.ts';
 import type { KubeClient } from '../../client/rest.ts';
 import { prunePlanOf, type ApplyOptions } from './apply.ts';
-import type { FieldChange } from './compare.ts';
+import type { FieldChange } from '../../api/compare.ts';
 import type { Manifest, ObjectIdentity } from './manifest.ts';
 import { planSet } from './plan.ts';
 
@@ -43,7 +43,7 @@ export async function diffSet(
         p.id,
         p.identity,
         p.action,
-        p.changes.map((c) => masked(p.def, c)),
+        p.changes.map((c) => maskSecretValues(p.def, c, 'before', 'after')),
       ),
     ),
     ...pruning.targets.map((t) => diffOf(t.id, t.identity, 'delete', [])),
@@ -56,10 +56,17 @@ function diffOf(id: string, identity: ObjectIdentity, action: DiffAction, change
   return diff;
 }
 
-function masked(def: KindDefinition, change: FieldChange): FieldChange {
+/** `change` with a Secret value on either side replaced by `*** (<liveSide>)` or `*** (<desiredSide>)`: that it
+ * differs shows, the value does not. */
+export function maskSecretValues(
+  def: KindDefinition,
+  change: FieldChange,
+  liveSide: string,
+  desiredSide: string,
+): FieldChange {
   if (def.group !== '' || def.kind !== 'Secret' || !SECRET_FIELD.test(change.path)) return change;
   const out: FieldChange = { path: change.path };
-  if ('live' in change) out.live = '*** (before)';
-  if ('desired' in change) out.desired = '*** (after)';
+  if ('live' in change) out.live = `*** (${liveSide})`;
+  if ('desired' in change) out.desired = `*** (${desiredSide})`;
   return out;
 }

@@ -8,7 +8,7 @@ export { build, type BuildOptions } from './build.ts';
 export { applySet, type ApplyOptions } from './apply.ts';
 export { diffSet, type DiffAction, type ObjectDiff } from './diff.ts';
 export type { ChangeAction, ChangeSet, ChangeSetEntry, SkippedObject } from './change-set.ts';
-export type { FieldChange } from './compare.ts';
+export type { FieldChange } from '../../api/compare.ts';
 export {
   ApplyError,
   BuildError,

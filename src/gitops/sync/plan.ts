@@ -9,7 +9,7 @@ import type { KindDefinition, KubeObject } from '../../api/kind.ts';
 import { kindFor } from '../../api/kinds.ts';
 import { ApiStatusError, isStatusError } from '../../client/errors.ts';
 import type { KubeClient } from '../../client/rest.ts';
-import { compareObjects, type FieldChange } from './compare.ts';
+import { compareObjects, type FieldChange } from '../../api/compare.ts';
 import { ValidationError, type ValidationFailure } from './errors.ts';
 import { identityOf, objectId, type Manifest, type ObjectIdentity } from './manifest.ts';
 import { sortForApply } from './order.ts';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { secretKind } from '../../api/core/secret/index.ts';
-import type { KubeObject } from '../../api/kind.ts';
-import { apiDefinitionKind } from '../../api/kinds/api-definition/index.ts';
+import { secretKind } from './core/secret/index.ts';
+import type { KubeObject } from './kind.ts';
+import { apiDefinitionKind } from './kinds/api-definition/index.ts';
 import { compareObjects } from './compare.ts';
 
 const api = (spec: Record<string, unknown>, metadata: Record<string, unknown> = {}): KubeObject => ({

@@ -1,12 +1,12 @@
-// The one comparison behind drift detection, the fields an apply reports and diffs: two
+// The one comparison behind drift detection, the fields an apply reports, diffs and an ApiDefinition's history: two
 // versions of an object, minus what the server owns, compared field by field. Paths are
 // Kubernetes field paths (`spec.upstream.targets[0].url`, `metadata.labels[app]`), map keys
 // told from properties by the kind's schema.
 import { isDeepStrictEqual } from 'node:util';
-import type { KindDefinition, KubeObject } from '../../api/kind.ts';
-import { fieldPath } from '../../api/schema/field-path.ts';
-import { fullSchema } from '../../api/schema/full-schema.ts';
-import { isPlainObject } from '../../api/schema/walk.ts';
+import type { KindDefinition, KubeObject } from './kind.ts';
+import { fieldPath } from './schema/field-path.ts';
+import { fullSchema } from './schema/full-schema.ts';
+import { isPlainObject } from './schema/walk.ts';
 
 export interface FieldChange {
   path: string;
