@@ -166,6 +166,34 @@ test('GitRepository: Flux defaults, URL schemes, credentials stay out of the URL
   });
 });
 
+test('Sync: kubeConfig, dependsOn and promotion name their Secret and Syncs', () => {
+  const spec = {
+    sourceRef: { name: 'apis' },
+    kubeConfig: { secretRef: { name: 'production', key: 'value.yaml' } },
+    dependsOn: [{ name: 'policies' }, { name: 'shared', namespace: 'platform' }],
+    promotion: { from: { name: 'staging', healthyFor: '10m' } },
+  };
+  const { obj, errors } = admitCreate(syncKind, make(syncKind, spec));
+  assert.deepEqual(errors, []);
+  obj.status = { healthy: { revision: 'main@sha1:abc', since: '2025-01-01T00:00:00Z' } };
+  assert.deepEqual(findUnknownFields(syncKind, obj), []);
+  const refused = (changed: object) => describe(admitCreate(syncKind, make(syncKind, { ...spec, ...changed })).errors);
+  assert.deepEqual(refused({ dependsOn: [{ name: 'policies' }, { name: 'x', namespace: 'ops' }, { name: 'policies' }] }), [
+    'spec.dependsOn[1]: Invalid value: "ops/x": must not name the Sync itself',
+    'spec.dependsOn[2]: Invalid value: "ops/policies": names a Sync already listed',
+  ]);
+  assert.deepEqual(refused({ promotion: { from: { name: 'x', healthyFor: '10m' } } }), [
+    'spec.promotion.from: Invalid value: "ops/x": must not name the Sync itself',
+  ]);
+  assert.deepEqual(refused({ promotion: { from: { name: 'staging' } } }), [
+    'spec.promotion.from.healthyFor: Required value',
+  ]);
+  assert.deepEqual(refused({ kubeConfig: { secretRef: { key: 'a/b' } } }), [
+    'spec.kubeConfig.secretRef.name: Required value',
+    `spec.kubeConfig.secretRef.key: Invalid value: "a/b": spec.kubeConfig.secretRef.key in body should match '^[-._a-zA-Z0-9]+$'`,
+  ]);
+});
+
 test('Sync: defaults, relative paths, substitution names, columns', () => {
   const { obj, errors } = admitCreate(
     syncKind,

@@ -4,7 +4,7 @@ import { positiveDuration } from '../../checks.ts';
 import { ageColumn, column, readyColumn, statusMessageColumn } from '../../columns.ts';
 import { invalid } from '../../schema/object-meta.ts';
 import { syncSchema } from './schema.ts';
-import type { Sync } from './types.ts';
+import type { Sync, SyncReference } from './types.ts';
 
 const VARIABLE_NAME = /^[_a-zA-Z][_a-zA-Z0-9]*$/;
 
@@ -19,6 +19,25 @@ function validate(obj: KubeObject): FieldError[] {
     if (!VARIABLE_NAME.test(name))
       errors.push(invalid('spec.substitute', name, `variable names must match '${VARIABLE_NAME.source}'`));
   }
+  return [...errors, ...environmentErrors(obj as Sync)];
+}
+
+/** dependsOn and promotion.from name other Syncs, each once. */
+function environmentErrors(sync: Sync): FieldError[] {
+  const { dependsOn = [], promotion } = sync.spec;
+  const namespace = sync.metadata.namespace ?? 'default';
+  const keyOf = (ref: SyncReference) => `${ref.namespace ?? namespace}/${ref.name}`;
+  const self = `${namespace}/${sync.metadata.name}`;
+  const errors: FieldError[] = [];
+  const seen = new Set<string>();
+  dependsOn.forEach((ref, i) => {
+    const key = keyOf(ref);
+    if (key === self) errors.push(invalid(`spec.dependsOn[${i}]`, key, 'must not name the Sync itself'));
+    else if (seen.has(key)) errors.push(invalid(`spec.dependsOn[${i}]`, key, 'names a Sync already listed'));
+    seen.add(key);
+  });
+  if (promotion && keyOf(promotion.from) === self)
+    errors.push(invalid('spec.promotion.from', self, 'must not name the Sync itself'));
   return errors;
 }
 

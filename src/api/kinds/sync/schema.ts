@@ -16,6 +16,22 @@ import {
   string,
 } from '../../schema/build.ts';
 
+/** A Secret's data keys (kube's IsConfigMapKey). */
+const SECRET_KEY_PATTERN = '^[-._a-zA-Z0-9]+$';
+
+/** A reference to a Sync, with `more` fields (required). */
+function syncReference(description: string, more: Record<string, JSONSchema>): JSONSchema {
+  return object(
+    description,
+    {
+      name: string('Name of the Sync.', { pattern: DNS1123_SUBDOMAIN_PATTERN }),
+      namespace: string("Namespace of the Sync; defaults to this Sync's namespace.", { pattern: DNS1123_LABEL_PATTERN }),
+      ...more,
+    },
+    { required: ['name', ...Object.keys(more)] },
+  );
+}
+
 export const syncSchema: JSONSchema = specAndStatus(
   "Sync applies the manifests under a path of a source's artifact (Flux Kustomization field names): validates the whole revision, applies what drifted, prunes what was removed.",
   object(
@@ -31,6 +47,38 @@ export const syncSchema: JSONSchema = specAndStatus(
           }),
         },
         { required: ['name'] },
+      ),
+      kubeConfig: object(
+        "The cluster the Sync applies to, prunes in and diffs against, instead of the controller's own API server " +
+          "(Flux's field); the Sync's status, inventory and Events stay where the Sync is.",
+        {
+          secretRef: object(
+            "Secret of the Sync's namespace holding the kubeconfig; its credentials must be inline (no exec or " +
+              'auth-provider plugin, no file).',
+            {
+              name: string('Name of the Secret.', { pattern: DNS1123_SUBDOMAIN_PATTERN }),
+              key: string("Key of the kubeconfig in the Secret; absent, 'value', else 'value.yaml'.", {
+                pattern: SECRET_KEY_PATTERN,
+              }),
+            },
+            { required: ['name'] },
+          ),
+        },
+        { required: ['secretRef'] },
+      ),
+      dependsOn: array(
+        "Syncs that must be Ready before this one applies anything (Flux's field).",
+        syncReference('A Sync this one depends on.', {}),
+        { 'x-kubernetes-list-type': 'atomic' },
+      ),
+      promotion: object(
+        'Promotion gate: a revision is applied only once another Sync has run the same commit, Ready, for a while.',
+        {
+          from: syncReference('The Sync a revision is promoted from (the earlier environment).', {
+            healthyFor: duration('How long the Sync must have been Ready at the revision without a break.'),
+          }),
+        },
+        { required: ['from'] },
       ),
       path: string('Directory inside the artifact whose YAML files are applied, relative to its root.', {
         default: './',
@@ -58,6 +106,15 @@ export const syncSchema: JSONSchema = specAndStatus(
   ),
   statusSchema('Observed state of the sync.', {
     appliedBy: string("User the Sync's writes come from: its ServiceAccount's, or the controller's."),
+    healthy: object(
+      'The applied revision and since when the Sync has been Ready at it without a break; a Sync promoting from ' +
+        'this one reads it.',
+      {
+        revision: string('Source revision applied.'),
+        since: dateTime('When the Sync became Ready at it.'),
+      },
+      { required: ['revision', 'since'] },
+    ),
     overrides: array(
       'Objects changed by hand with the gatehouse.dev/override-reason annotation, which the Sync leaves alone.',
       object(

@@ -9,8 +9,35 @@ export interface SourceReference {
   namespace?: string;
 }
 
+/** Another Sync, by name (Flux's dependsOn entries). */
+export interface SyncReference {
+  name: string;
+  /** Defaults to the Sync's namespace. */
+  namespace?: string;
+}
+
+/** The Secret of the Sync's namespace that holds a kubeconfig (Flux's spec.kubeConfig). */
+export interface KubeConfigReference {
+  secretRef: {
+    name: string;
+    /** Absent: `value`, else `value.yaml` (Flux's keys). */
+    key?: string;
+  };
+}
+
+/** The Sync a revision must have run healthy on, and for how long, before this Sync applies it. */
+export interface Promotion {
+  from: SyncReference & { healthyFor: string };
+}
+
 export interface SyncSpec {
   sourceRef: SourceReference;
+  /** Apply to the cluster this kubeconfig describes instead of the controller's own API server. */
+  kubeConfig?: KubeConfigReference;
+  /** Syncs that must be Ready before this one applies. */
+  dependsOn?: SyncReference[];
+  /** Apply a revision only once another Sync has run it healthy for `from.healthyFor`. */
+  promotion?: Promotion;
   path: string;
   interval: string;
   prune: boolean;
@@ -62,6 +89,8 @@ export interface SyncStatus extends CommonStatus {
   appliedBy?: string;
   /** Objects the Sync leaves alone while they carry the override annotation. */
   overrides?: SyncOverride[];
+  /** The applied revision and since when the Sync has been Ready at it, without a break: promotion gates read it. */
+  healthy?: { revision: string; since: string };
   lastAppliedRevision?: string;
   lastAttemptedRevision?: string;
   inventory?: { entries: InventoryEntry[] };
