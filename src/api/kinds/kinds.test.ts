@@ -178,10 +178,13 @@ test('Sync: kubeConfig, dependsOn and promotion name their Secret and Syncs', ()
   obj.status = { healthy: { revision: 'main@sha1:abc', since: '2025-01-01T00:00:00Z' } };
   assert.deepEqual(findUnknownFields(syncKind, obj), []);
   const refused = (changed: object) => describe(admitCreate(syncKind, make(syncKind, { ...spec, ...changed })).errors);
-  assert.deepEqual(refused({ dependsOn: [{ name: 'policies' }, { name: 'x', namespace: 'ops' }, { name: 'policies' }] }), [
-    'spec.dependsOn[1]: Invalid value: "ops/x": must not name the Sync itself',
-    'spec.dependsOn[2]: Invalid value: "ops/policies": names a Sync already listed',
-  ]);
+  assert.deepEqual(
+    refused({ dependsOn: [{ name: 'policies' }, { name: 'x', namespace: 'ops' }, { name: 'policies' }] }),
+    [
+      'spec.dependsOn[1]: Invalid value: "ops/x": must not name the Sync itself',
+      'spec.dependsOn[2]: Invalid value: "ops/policies": names a Sync already listed',
+    ],
+  );
   assert.deepEqual(refused({ promotion: { from: { name: 'x', healthyFor: '10m' } } }), [
     'spec.promotion.from: Invalid value: "ops/x": must not name the Sync itself',
   ]);
