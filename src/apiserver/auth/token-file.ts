@@ -66,14 +66,29 @@ export async function tokenFileAuthenticator(path: string, reload?: TokenFileRel
   let seen = await version();
   let tokens = parseTokenFile(await readFile(path, 'utf8'), path);
   if (reload) {
+    // A file written in place is truncated, then written: a check can land in between or read while the
+    // writer is at work. A read is used only if the file's version is the same after it as before (else the
+    // next check reads it again), and an empty file is taken for one caught truncated, so the tokens read
+    // before stay until the writer is done.
     const check = async () => {
       const now = await version();
       if (now === seen) return;
+      const text = await readFile(path, 'utf8');
+      if ((await version()) !== now) return;
       seen = now;
-      tokens = parseTokenFile(await readFile(path, 'utf8'), path);
+      if (text === '') throw new Error(`${path}: empty; the tokens read before stay`);
+      tokens = parseTokenFile(text, path);
     };
-    const timer = setInterval(() => void check().catch(reload.onError), reload.checkEveryMs ?? 1000).unref();
-    reload.signal.addEventListener('abort', () => clearInterval(timer), { once: true });
+    // The next check is timed from the end of the last one: checks that overlapped (a slow disk) would each
+    // take the same change for new and report it twice.
+    let timer: NodeJS.Timeout | undefined;
+    const next = () => {
+      if (reload.signal.aborted) return;
+      timer = setTimeout(() => void check().catch(reload.onError).finally(next), reload.checkEveryMs ?? 1000);
+      timer.unref();
+    };
+    next();
+    reload.signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
   }
   return {
     authenticateToken: async (token) => tokens.get(token),
