@@ -8,17 +8,24 @@
 //      patch, a server-side apply of the whole object (fieldManager=bench, force=true, as Flux) and a PUT of
 //      it (latency of each, in a rotating order). `--apply false` leaves the apply out (a server without it).
 // Usage: npm run bench:apiserver [-- --count 10000 --clients 16 --watchers 100 --updates 200 --writes 1000
-//   --storage memory,pglite,postgres]
+//   --storage memory,pglite,postgres --out FILE]
+// Output: markdown tables on stdout (each target judged on the figure as printed), JSON in bench/results/ or FILE.
 //   --groups gatehouse:admins makes the client's user one RBAC authorizes (bindings, rules) instead of a
 //   system:masters member, which the authorizer lets through first: the two runs compare RBAC's cost.
 // Bounded: every phase has a fixed number of requests; everything runs on 127.0.0.1.
+import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Agent, Pool, request } from 'undici';
 import { startPostgres } from '../test/support/postgres.ts';
 import { startApiServerProcess } from './lib/apiserver-process.ts';
 import { Processes } from './lib/processes.ts';
+import { BENCH_DIR } from './lib/repo.ts';
+import { say } from './lib/say.ts';
 import { summary } from './lib/stats.ts';
+import { fixed, markdownTable, thousands } from './lib/table.ts';
+import { verdict, verdictWord } from './lib/verdict.ts';
 
 const { values } = parseArgs({
   options: {
@@ -31,6 +38,7 @@ const { values } = parseArgs({
     groups: { type: 'string', default: 'system:masters' },
     writes: { type: 'string', default: '1000' },
     apply: { type: 'string', default: 'true' },
+    out: { type: 'string' },
   },
 });
 const WRITES = Number(values.writes);
@@ -61,7 +69,21 @@ function body(i: number): string {
   return JSON.stringify(object(i));
 }
 
-async function bench(storage: string, label: string): Promise<Record<string, unknown>> {
+type Summary = ReturnType<typeof summary>;
+interface Result {
+  storage: string;
+  objects: number;
+  createsPerSecond: number;
+  createMs: Summary;
+  listAllMs: Summary;
+  listPaged500Ms: Summary;
+  watchEventMs: Summary & { expected: number };
+  mergePatchMs: Summary;
+  updateMs: Summary;
+  applyMs?: Summary;
+}
+
+async function bench(storage: string, label: string): Promise<Result> {
   const processes = new Processes();
   const dir = await processes.tempDir('gatehouse-bench-');
   const serverOptions = { storage, dir, token: TOKEN, groups: values.groups, stderr: 'inherit' as const };
@@ -236,7 +258,7 @@ async function bench(storage: string, label: string): Promise<Record<string, unk
       updateMs: summary(writeLatencies.update),
       ...(writeLatencies.apply.length ? { applyMs: summary(writeLatencies.apply) } : {}),
     };
-    console.log(JSON.stringify(result));
+    say(JSON.stringify(result));
     return result;
   } finally {
     await pool.close();
@@ -244,10 +266,12 @@ async function bench(storage: string, label: string): Promise<Record<string, unk
   }
 }
 
-const results: Record<string, unknown>[] = [];
-console.log(
+const results: Result[] = [];
+const date = new Date().toISOString();
+// Progress as JSON lines on stderr; stdout holds only the report's tables.
+say(
   JSON.stringify({
-    date: new Date().toISOString(),
+    date,
     node: process.version,
     nproc: cpus().length,
     count: COUNT,
@@ -272,19 +296,72 @@ for (const storage of values.storage.split(',')) {
     results.push(await bench(storage, storage));
   }
 }
-console.table(
-  results.map((r) => ({
-    storage: r.storage,
-    'creates/s': r.createsPerSecond,
-    'create p50 ms': (r.createMs as { p50: number }).p50,
-    'create p99 ms': (r.createMs as { p99: number }).p99,
-    'LIST all p50 ms': (r.listAllMs as { p50: number }).p50,
-    'LIST 500/page p50 ms': (r.listPaged500Ms as { p50: number }).p50,
-    'watch p50 ms': (r.watchEventMs as { p50: number }).p50,
-    'watch p99 ms': (r.watchEventMs as { p99: number }).p99,
-    events: `${(r.watchEventMs as { n: number }).n}/${(r.watchEventMs as { expected: number }).expected}`,
-    'merge patch p50 ms': (r.mergePatchMs as { p50: number }).p50,
-    'apply p50 ms': (r.applyMs as { p50: number } | undefined)?.p50,
-    'PUT p50 ms': (r.updateMs as { p50: number }).p50,
-  })),
+const out = values.out ?? join(BENCH_DIR, 'results', `apiserver-${date.replace(/[:.]/g, '-')}.json`);
+await mkdir(dirname(out), { recursive: true });
+await writeFile(out, `${JSON.stringify({ benchmark: 'apiserver', date, results }, null, 2)}\n`);
+
+const ms = (n: number | undefined) => fixed(n ?? NaN, 1);
+const print = (line: string) => process.stdout.write(`${line}\n`);
+print(
+  `API server benchmark, ${date}: node ${process.version}, nproc ${cpus().length}; ${thousands(COUNT)} objects, ` +
+    `${CLIENTS} clients, ${WATCHERS} watchers × ${UPDATES} updates, ${WRITES} writes of each kind, ` +
+    `as ${values.groups}\n`,
 );
+print(
+  markdownTable(
+    [
+      'storage',
+      'creates/s',
+      'create p50 ms',
+      'create p99 ms',
+      `LIST ${thousands(COUNT)} whole p50 ms`,
+      'LIST in pages of 500 p50 ms',
+      'write→event p50 ms',
+      'write→event p99 ms',
+      'events',
+      'merge patch p50 ms',
+      'apply p50 ms',
+      'PUT p50 ms',
+    ],
+    results.map((r) => [
+      r.storage,
+      thousands(r.createsPerSecond),
+      ms(r.createMs.p50),
+      ms(r.createMs.p99),
+      ms(r.listAllMs.p50),
+      ms(r.listPaged500Ms.p50),
+      ms(r.watchEventMs.p50),
+      ms(r.watchEventMs.p99),
+      `${r.watchEventMs.n}/${r.watchEventMs.expected}`,
+      ms(r.mergePatchMs.p50),
+      ms(r.applyMs?.p50),
+      ms(r.updateMs.p50),
+    ]),
+  ),
+);
+// The API server's targets, judged on each driver's figures as printed above; `complete`: what else must hold.
+const targets: Array<{ name: string; figure: (r: Result) => number; bar: number; complete?: (r: Result) => boolean }> =
+  [
+    { name: `create p50 ≤ 5 ms (${CLIENTS} concurrent clients)`, figure: (r) => r.createMs.p50, bar: 5 },
+    { name: `LIST of ${thousands(COUNT)} whole p50 ≤ 300 ms`, figure: (r) => r.listAllMs.p50, bar: 300 },
+    {
+      name: 'write→event p99 ≤ 50 ms, every event delivered',
+      figure: (r) => r.watchEventMs.p99,
+      bar: 50,
+      complete: (r) => r.watchEventMs.n === r.watchEventMs.expected,
+    },
+  ];
+print('');
+print(
+  markdownTable(
+    ['target', ...results.map((r) => r.storage)],
+    targets.map(({ name, figure, bar, complete }) => [
+      name,
+      ...results.map((r) => {
+        const v = verdict(figure(r), { direction: 'atMost', bar, digits: 1 });
+        return `${v.printed}: ${verdictWord(v.met && (complete?.(r) ?? true))}`;
+      }),
+    ]),
+  ),
+);
+print(`\nJSON: ${out}`);
