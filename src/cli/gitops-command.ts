@@ -1,6 +1,6 @@
-// The GitOps commands: read sources and syncs, reconcile now, suspend and resume, diff,
+// The GitOps commands: read sources and syncs, reconcile now, suspend and resume, roll back, diff,
 // make a Git credentials Secret, and bootstrap a repository in one go. They talk to the API
-// server only (reconcile and diff are subresources the controller answers through it).
+// server only (reconcile, diff, rollback and resume are subresources the controller answers through it).
 import { type Command, Option } from 'commander';
 import { readFile } from 'node:fs/promises';
 import type { KindDefinition, KubeObject } from '../api/kind.ts';
@@ -12,7 +12,8 @@ import { secretKind } from '../api/core/secret/index.ts';
 import { isStatusError } from '../client/errors.ts';
 import type { KubeClient } from '../client/rest.ts';
 import { describeObject } from '../gitops/sync/manifest.ts';
-import { formatObjects, parseOutput, table, type OutputFormat } from './print.ts';
+import type { DiffAgainstFlags } from './diff-against.ts';
+import { formatObjects, parseOutput, showValue, table, type OutputFormat } from './print.ts';
 import { progress, run, verb, withTarget, type Target } from './target.ts';
 
 const kinds: Record<string, KindDefinition> = {
@@ -80,7 +81,9 @@ export function registerGitOpsCommands(program: Command): void {
       program
         .command(verb)
         .description(
-          suspend ? 'stop applying a Sync (hand edits are then left alone)' : 'apply a suspended Sync again',
+          suspend
+            ? 'stop applying a Sync (hand edits are then left alone)'
+            : "apply a suspended Sync again, or end its rollback: its source's revision applies",
         ),
     )
       .argument('<kind>', 'sync')
@@ -90,25 +93,72 @@ export function registerGitOpsCommands(program: Command): void {
           kindArg(kind, ['sync']);
           await client.patch(syncKind, name, { spec: { suspend } }, 'merge', namespace);
           progress(`✔ Sync ${namespace}/${name} ${suspend ? 'suspended' : 'resumed'}`);
-          if (!suspend) await client.subresource(syncKind, name, 'reconcile', namespace, { withSource: false });
+          if (!suspend) await client.subresource(syncKind, name, 'resume', namespace, {});
         }),
       );
   }
 
+  withTarget(
+    program
+      .command('rollback')
+      .description("re-apply an earlier revision of a Sync's history and hold it there until a newer one or resume"),
+  )
+    .argument('<kind>', 'sync')
+    .argument('<name>')
+    .option('--to <revision>', 'a revision of its status.history, e.g. main@sha1:…')
+    .option('--steps <n>', 'how many revisions back from the one applied now (default 1)', Number)
+    .option('--reason <text>', 'why, recorded in status.rolledBackTo')
+    .action((kind: string, name: string, flags: Target & { to?: string; steps?: number; reason?: string }) =>
+      run(flags, async (client, namespace) => {
+        kindArg(kind, ['sync']);
+        const body = {
+          ...(flags.to === undefined && flags.steps === undefined ? { steps: 1 } : {}),
+          ...(flags.to !== undefined ? { revision: flags.to } : {}),
+          ...(flags.steps !== undefined ? { steps: flags.steps } : {}),
+          ...(flags.reason !== undefined ? { reason: flags.reason } : {}),
+        };
+        progress(`► rolling back Sync ${namespace}/${name}`);
+        const sync = await client.subresource<Sync>(syncKind, name, 'rollback', namespace, body);
+        const state = ready(sync);
+        progress(state.ok ? `✔ ${state.message}` : `✗ ${state.message}`);
+        return state.ok ? 0 : 1;
+      }),
+    );
+
   const diffCommand = program
     .command('diff')
-    .description('what the next apply of a Sync would change; exits 0 when nothing, 1 when something, 2 on error');
+    .description(
+      'what the next apply of a Sync would change, or with --against what differs between the live objects of ' +
+        'two Syncs; exits 0 when nothing, 1 when something, 2 on error',
+    );
   withTarget(diffCommand)
     .argument('<kind>', 'sync')
     .argument('<name>')
-    .action((kind: string, name: string, flags: Target) =>
+    .option('--against <sync>', "another Sync (another environment's): compare the two Syncs' live objects")
+    .option('--against-namespace <ns>', "namespace of the --against Sync (default: the first Sync's)")
+    .option('--against-kubeconfig <file>', 'kubeconfig of the API server of the --against Sync (default: the same)')
+    .option(
+      '--map-namespace <from=to>',
+      "match the first Sync's objects in namespace FROM with the other's in TO; repeatable " +
+        "(default: the Syncs' spec.targetNamespace, else their own namespaces)",
+      (pair: string, previous: string[]) => [...previous, pair],
+      [],
+    )
+    .addOption(new Option('-o, --output <format>', 'text or json').choices(['text', 'json']).default('text'))
+    .action((kind: string, name: string, flags: Target & Omit<DiffAgainstFlags, 'against'> & { against?: string }) =>
       run(
         flags,
         async (client, namespace) => {
           kindArg(kind, ['sync']);
+          const { against } = flags;
+          if (against)
+            return (await import('./diff-against.ts')).diffAgainst(client, namespace, name, { ...flags, against });
+          if (flags.againstNamespace || flags.againstKubeconfig || flags.mapNamespace.length) {
+            throw new Error('--against-namespace, --against-kubeconfig and --map-namespace compare with --against');
+          }
           const diff = await client.subresource<SyncDiff>(syncKind, name, 'diff', namespace);
           const changed = diff.objects.filter((o) => o.action !== 'unchanged');
-          process.stdout.write(renderDiff(diff));
+          process.stdout.write(flags.output === 'json' ? `${JSON.stringify(diff, null, 2)}\n` : renderDiff(diff));
           return changed.length ? 1 : 0;
         },
         2,
@@ -339,7 +389,7 @@ function renderDiff(diff: SyncDiff): string {
     lines.push(`${o.action === 'create' ? '+' : o.action === 'delete' ? '-' : '~'} ${describeObject(o)} (${o.action})`);
     if (o.action === 'update') {
       lines.push(
-        ...table(o.changes.map((c) => [`    ${c.path}`, `${show(c.live)} → ${show(c.desired)}`]))
+        ...table(o.changes.map((c) => [`    ${c.path}`, `${showValue(c.live)} → ${showValue(c.desired)}`]))
           .trimEnd()
           .split('\n'),
       );
@@ -349,8 +399,4 @@ function renderDiff(diff: SyncDiff): string {
     `${changed.length} of ${diff.objects.length} objects would change${diff.revision ? ` applying ${diff.revision}` : ''}.`,
   );
   return `${lines.join('\n')}\n`;
-}
-
-function show(value: unknown): string {
-  return value === undefined ? '(absent)' : JSON.stringify(value);
 }

@@ -43,6 +43,11 @@ export function formatObjects(
   return table([header, ...rows]);
 }
 
+/** A field's value in a diff line: JSON, or `(absent)`. */
+export function showValue(value: unknown): string {
+  return value === undefined ? '(absent)' : JSON.stringify(value);
+}
+
 /** Left-aligned columns separated by three spaces, as kubectl prints them. */
 export function table(rows: string[][]): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
