@@ -166,7 +166,7 @@ describe('gatehouse diff sync --against', () => {
     ]);
   });
 
-  it('exits 0 when the environments hold the same objects; matching by namespace only with an explicit map', async () => {
+  it('exits 0 when the environments hold the same objects; an explicit namespace map overrides', async () => {
     const kubectl = (...args: string[]) => production.kubectl(['-n', 'production', ...args]);
     await kubectl(
       'patch',
