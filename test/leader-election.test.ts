@@ -10,9 +10,9 @@ import { eventually } from './support/eventually.ts';
 describe('leader election', () => {
   const api = useApiServer();
 
-  const candidate = (identity: string, name: string, log: string[]) =>
+  const candidate = (identity: string, name: string, log: string[], client: LeaseClient = api.client) =>
     new LeaderElector({
-      client: api.client,
+      client,
       namespace: 'default',
       name,
       identity,
@@ -22,14 +22,33 @@ describe('leader election', () => {
       onStoppedLeading: () => log.push(`${identity} stops`),
     });
 
+  /** The API server's client, noting when each Lease read and update was sent: every attempt reads first. */
+  const noting = () => {
+    const reads: number[] = [];
+    const updates: number[] = [];
+    const client: LeaseClient = {
+      get: (...args) => {
+        reads.push(Date.now());
+        return api.client.get(...args);
+      },
+      create: (...args) => api.client.create(...args),
+      update: (...args) => {
+        updates.push(Date.now());
+        return api.client.update(...args);
+      },
+    };
+    return { reads, updates, client };
+  };
+
   it('elects exactly one holder and hands over when it stops', async () => {
     const log: string[] = [];
     const a = candidate('a', 'clean', log);
-    const b = candidate('b', 'clean', log);
+    const seen = noting();
+    const b = candidate('b', 'clean', log, seen.client);
     a.start();
     await eventually(() => assert.ok(a.isLeader));
     b.start();
-    await new Promise((r) => setTimeout(r, 400));
+    await eventually(() => assert.ok(seen.reads.length >= 3, 'b tried three times'));
     assert.equal(b.isLeader, false, 'b waits while a renews');
     const lease = await api.client.get<Lease>(leaseKind, 'clean', 'default');
     assert.equal(lease.spec?.holderIdentity, 'a');
@@ -60,11 +79,15 @@ describe('leader election', () => {
       metadata: { name: 'stale', namespace: 'default' },
       spec: { holderIdentity: 'gone', leaseDurationSeconds: 1, renewTime: new Date().toISOString() },
     } as Lease);
-    const b = candidate('b', 'stale', log);
+    const seen = noting();
+    const b = candidate('b', 'stale', log, seen.client);
     b.start();
-    await new Promise((r) => setTimeout(r, 300));
+    await eventually(() => assert.ok(seen.reads.length >= 2, 'b tried twice'));
     assert.equal(b.isLeader, false, 'not before the lease expires');
     await eventually(() => assert.ok(b.isLeader));
+    // Expiry is judged on b's clock from its first sight of the record, never from the holder's renewTime.
+    const waited = seen.updates[0] - seen.reads[0];
+    assert.ok(waited >= 1000, `b took the lease over ${waited} ms after its first read`);
     assert.equal((await api.client.get<Lease>(leaseKind, 'stale', 'default')).spec?.holderIdentity, 'b');
     await b.stop();
   });
