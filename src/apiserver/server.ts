@@ -10,6 +10,8 @@ import { aggregatedKinds, servedKinds } from '../api/kinds.ts';
 import { GATEHOUSE_VERSION } from '../api/version.ts';
 import type { KubeClient } from '../client/rest.ts';
 import type { Storage } from '../storage/storage.ts';
+import { DEFAULT_API_HISTORY_LIMIT } from '../api/kinds/api-definition/history.ts';
+import { ApiHistory } from './api-history.ts';
 import { openAuditLog, type AuditLogOptions } from './audit/audit-log.ts';
 import type { Authenticator, Authorizer } from './auth/auth.ts';
 import type { Delegation } from './auth/delegated/delegation.ts';
@@ -30,6 +32,7 @@ import { GitOpsLock } from './gitops-lock.ts';
 import { createHandler } from './http/handler.ts';
 import { admitLeaseDuration } from './lease-bounds.ts';
 import { Registry } from './registry/registry.ts';
+import type { ResourceStore } from './registry/store.ts';
 
 export const KUBERNETES_COMPATIBILITY = { major: '1', minor: '32' };
 
@@ -70,6 +73,8 @@ export interface ApiServerOptions {
   requestTimeoutMs?: number;
   /** The garbage collector of ownerReferences (gc/); `elect` when several replicas share the storage. */
   garbageCollection?: Omit<GarbageCollectionOptions, 'onError'>;
+  /** Generations kept in each ApiDefinition's history (api-history.ts); 50 by default. */
+  apiHistoryLimit?: number;
 }
 
 export interface ApiServer {
@@ -89,7 +94,12 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       options.logger?.warn({ err }, "watching the cluster's namespaces failed; retrying"),
     );
   const kinds = options.kinds ?? (cluster ? aggregatedKinds : servedKinds);
-  const registry = new Registry(kinds, options.storage, clusterNamespaces);
+  const history = new ApiHistory({
+    storage: options.storage,
+    limit: options.apiHistoryLimit ?? DEFAULT_API_HISTORY_LIMIT,
+    store: (group, plural): ResourceStore | undefined => registry.store(group, plural),
+  });
+  const registry: Registry = new Registry(kinds, options.storage, clusterNamespaces, history);
   // Elected replicas empty terminating namespaces only while they hold the garbage collector's Lease.
   registry.sweepNamespaces(!options.garbageCollection?.elect);
   await registry.bootstrap();
@@ -148,7 +158,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       }
       await lock?.admit(user, def, obj, old);
     },
-    subresources: [...delegatedSubresources(registry, options.delegation), ...tokenRequests],
+    subresources: [...delegatedSubresources(registry, options.delegation), ...tokenRequests, history.subresource()],
     answerers: [
       ...accessReviewAnswerers(authorizer),
       ...(rbac ? [rulesReviewAnswerer(rbac.rulesFor)] : []),

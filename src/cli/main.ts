@@ -11,7 +11,14 @@ import { registerControllerCommand } from './controller-command.ts';
 import { registerGatewayCommand } from './gateway-command.ts';
 import { registerGitOpsCommands } from './gitops-command.ts';
 import { registerInstallCommand } from './install-command.ts';
-import { port } from './options.ts';
+import { port, positive } from './options.ts';
+
+const API_HISTORY_LIMIT = [
+  '--api-history-limit <n>',
+  'generations kept in each ApiDefinition history',
+  positive,
+  50,
+] as const;
 
 function names(value: string, previous: string[] = []): string[] {
   return [
@@ -54,6 +61,7 @@ withAuditFlags(
     "more DNS names and IPs of the serving certificate (a load balancer's); repeatable",
     names,
   )
+  .option(...API_HISTORY_LIMIT)
   .action(async (opts) => (await import('./serve.ts')).serveApi(opts));
 
 withAuditFlags(
@@ -71,6 +79,7 @@ withAuditFlags(
   .option('--hook-port <port>', 'controller webhook listener port (Receivers)', port, 9292)
   .option('--demo', 'also serve examples/ from a local Git repository, with an example upstream')
   .option('--demo-upstream-port <port>', 'port of the example upstream of --demo', port, 9090)
+  .option(...API_HISTORY_LIMIT)
   .action(async (opts) => (await import('./serve.ts')).up(opts));
 
 registerGatewayCommand(program);

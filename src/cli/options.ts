@@ -17,6 +17,13 @@ export function count(value: string): number {
   return n;
 }
 
+/** A whole number, 1 or more (a bound that must keep something). */
+export function positive(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`"${value}" is not a whole number (1 or more)`);
+  return n;
+}
+
 export function port(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535)

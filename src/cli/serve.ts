@@ -45,6 +45,7 @@ export async function serveApi(
     tlsCertFile?: string;
     tlsPrivateKeyFile?: string;
     tlsSan?: string[];
+    apiHistoryLimit: number;
   } & AuthenticationFlags &
     DelegationFlags &
     AuditFlags &
@@ -79,6 +80,7 @@ export async function serveApi(
     garbageCollection,
     cluster,
     logger,
+    apiHistoryLimit: opts.apiHistoryLimit,
   });
   logger.info({ url: server.url, storage: opts.storage, mode: opts.mode }, 'API server listening');
   stopOnSignals([
@@ -101,6 +103,7 @@ export async function up(
     hookPort: number;
     demo?: boolean;
     demoUpstreamPort: number;
+    apiHistoryLimit: number;
   } & AuditFlags,
 ): Promise<void> {
   const dataDir = resolve(opts.dataDir);
@@ -131,6 +134,7 @@ export async function up(
       audit,
       garbageCollection,
       logger,
+      apiHistoryLimit: opts.apiHistoryLimit,
     });
   } catch (err) {
     await storage.close();

@@ -232,7 +232,7 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
   ): WriteOptions {
     const { admit } = options;
     const userAgent = req.headers['user-agent'];
-    return { ...writeOptions(query), userAgent, admit: admit && ((obj, old) => admit(user, def, obj, old)) };
+    return { ...writeOptions(query), userAgent, user, admit: admit && ((obj, old) => admit(user, def, obj, old)) };
   }
 
   async function resource(

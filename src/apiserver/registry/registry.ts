@@ -12,6 +12,7 @@ import {
   type DeleteOptions,
   type DeleteResult,
   type NamespaceGuard,
+  type StoreHooks,
   type WriteOptions,
 } from './store.ts';
 
@@ -51,13 +52,20 @@ export class Registry implements NamespaceGuard {
   private readonly stopWatch = new AbortController();
   private readonly external?: ExternalNamespaces;
 
-  constructor(kinds: KindDefinition[], storage: Storage, external?: ExternalNamespaces) {
+  /** `records`: what each write commits beside the object (the ApiDefinitions' history). */
+  constructor(
+    kinds: KindDefinition[],
+    storage: Storage,
+    external?: ExternalNamespaces,
+    records: Pick<StoreHooks, 'linkedWrite'> = {},
+  ) {
     this.kinds = kinds;
     this.external = external;
+    const linkedWrite = records.linkedWrite?.bind(records);
     for (const def of kinds) {
       this.stores.set(
         `${def.group}/${def.plural}`,
-        new ResourceStore(def, storage, this, { afterWrite: (d, ns) => this.afterWrite(d, ns) }),
+        new ResourceStore(def, storage, this, { afterWrite: (d, ns) => this.afterWrite(d, ns), linkedWrite }),
       );
     }
   }

@@ -12,8 +12,9 @@ import {
   validateObjectMeta,
 } from '../../api/schema/index.ts';
 import { matchesFields } from '../../storage/field-selection.ts';
-import type { ListResult, ObjectKey, Storage, StoredObject, WatchEvent } from '../../storage/storage.ts';
+import type { LinkedWrite, ListResult, ObjectKey, Storage, StoredObject, WatchEvent } from '../../storage/storage.ts';
 import { isStorageError } from '../../storage/storage.ts';
+import type { UserInfo } from '../auth/auth.ts';
 import { ApiError, errors, fromStorageError, type ResourceRef } from '../errors.ts';
 import { assertWithinBounds } from '../object-bounds.ts';
 import { matchesLabels, matchesNumeric, parseFieldSelector, parseLabelSelector } from '../selectors.ts';
@@ -31,6 +32,8 @@ export interface WriteOptions extends ManagerOptions {
    * only the stored one) and throws an ApiError to refuse it — RBAC's escalation check, the GitOps lock. Dry
    * runs are admitted too. */
   admit?(obj: KubeObject | undefined, old: KubeObject | undefined): Promise<void>;
+  /** Who asks for the write (the request's user), for what is recorded of it (StoreHooks.linkedWrite). */
+  user?: UserInfo;
   /** Authorizes the `create` verb for a write authorized as another verb that turns out to create the object
    * (a server-side apply of an absent object): kube-apiserver's create-on-update authorization, so that
    * `patch` alone never creates. Throws the 403 to answer. */
@@ -103,6 +106,14 @@ export interface NamespaceGuard {
 export interface StoreHooks {
   /** Called after an object is written or removed, e.g. to finish a terminating namespace. */
   afterWrite?(def: KindDefinition, namespace: string): void;
+  /** A record of the write of `obj` over `old` (obj absent: the object is removed; old absent: it is created)
+   * that storage commits with it (an ApiDefinition's history), or undefined. Asked right before the write. */
+  linkedWrite?(
+    def: KindDefinition,
+    obj: KubeObject | undefined,
+    old: KubeObject | undefined,
+    options: WriteOptions,
+  ): Promise<LinkedWrite | undefined>;
 }
 
 const GENERATE_NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
@@ -330,9 +341,9 @@ export class ResourceStore {
       if (await this.exists(namespace, meta.name as string)) throw errors.alreadyExists(this.ref, meta.name as string);
     } else {
       try {
-        stored = this.parse(
-          await this.storage.create(this.key(namespace, meta.name as string), this.attrs(obj), this.encoder(obj)),
-        );
+        const key = this.key(namespace, meta.name as string);
+        const linked = await this.hooks.linkedWrite?.(this.def, obj, undefined, options);
+        stored = this.parse(await this.storage.create(key, this.attrs(obj), this.encoder(obj), linked));
       } catch (err) {
         throw fromStorageError(err, this.ref, meta.name as string);
       }
@@ -512,11 +523,15 @@ export class ResourceStore {
     const key = this.key(namespace, name);
     try {
       if (obj.metadata.deletionTimestamp && !(obj.metadata.finalizers ?? []).length) {
-        const removed = await this.storage.delete(key, current.revision);
+        const linked = await this.hooks.linkedWrite?.(this.def, undefined, old, options);
+        const removed = await this.storage.delete(key, current.revision, linked);
         this.hooks.afterWrite?.(this.def, namespace);
         return { ...obj, metadata: { ...obj.metadata, resourceVersion: String(removed.revision) } };
       }
-      const stored = this.parse(await this.storage.update(key, current.revision, this.attrs(obj), this.encoder(obj)));
+      const linked = await this.hooks.linkedWrite?.(this.def, obj, old, options);
+      const stored = this.parse(
+        await this.storage.update(key, current.revision, this.attrs(obj), this.encoder(obj), linked),
+      );
       this.hooks.afterWrite?.(this.def, namespace);
       return stored;
     } catch (err) {
@@ -580,7 +595,14 @@ export class ResourceStore {
       const marked: KubeObject = { ...obj, metadata };
       if (options.dryRun) return { object: marked, pending: true };
       try {
-        const stored = await this.storage.update(key, current.revision, this.attrs(marked), this.encoder(marked));
+        const linked = await this.hooks.linkedWrite?.(this.def, marked, obj, options);
+        const stored = await this.storage.update(
+          key,
+          current.revision,
+          this.attrs(marked),
+          this.encoder(marked),
+          linked,
+        );
         this.hooks.afterWrite?.(this.def, namespace);
         return { object: this.parse(stored), pending: true };
       } catch (err) {
@@ -589,7 +611,8 @@ export class ResourceStore {
     }
     if (options.dryRun) return { object: obj, pending: false };
     try {
-      const removed = await this.storage.delete(key, current.revision);
+      const linked = await this.hooks.linkedWrite?.(this.def, undefined, obj, options);
+      const removed = await this.storage.delete(key, current.revision, linked);
       this.hooks.afterWrite?.(this.def, namespace);
       return {
         object: { ...obj, metadata: { ...obj.metadata, resourceVersion: String(removed.revision) } },

@@ -75,6 +75,8 @@ export const gitRepositorySchema: JSONSchema = specAndStatus(
         digest: string('"sha256:<hex>" of the artifact content.'),
         path: string("Where the artifact is kept, relative to the controller's storage."),
         lastUpdateTime: dateTime('When the artifact last changed.'),
+        author: string("The commit's author, as 'Name <email>'."),
+        subject: string("The commit's subject: the first line of its message."),
         signature: artifactSignatureSchema(
           "The verified signature (with spec.verify): the commit's, or the tag's in Tag mode.",
         ),

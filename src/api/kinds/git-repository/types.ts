@@ -36,6 +36,10 @@ export interface Artifact {
   lastUpdateTime?: string;
   /** The verified signature (with spec.verify): the commit's, or the tag's in Tag mode. */
   signature?: ArtifactSignature;
+  /** The commit's author, `Name <email>`, and its subject (first line of the message): what an
+   * ApiDefinition's history names as the change a Sync applied. */
+  author?: string;
+  subject?: string;
 }
 
 export interface ArtifactSignature {
