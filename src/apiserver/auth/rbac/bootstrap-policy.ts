@@ -40,8 +40,9 @@ const rule = (apiGroups: string[], resources: string[], verbs: string[], resourc
 const VIEW_RULES: PolicyRule[] = [
   rule([''], ['configmaps', 'events', 'serviceaccounts', 'namespaces', 'namespaces/status'], READ),
   rule([GATEHOUSE], [...withStatus(GATEHOUSE_KINDS), 'subresourcerequests', 'subresourcerequests/status'], READ),
-  // The diff of a Sync is a read: it shows what applying would change, Secret data masked.
-  rule([GATEHOUSE], ['syncs/diff'], ['get']),
+  // The diff of a Sync is a read: it shows what applying would change, Secret data masked. An ApiDefinition's
+  // history shows its generations, header values the gateway sets masked.
+  rule([GATEHOUSE], ['syncs/diff', 'apidefinitions/history'], ['get']),
 ];
 
 /** kube's edit: view, plus writes of namespaced objects (Secrets included), not of RBAC or status. */
