@@ -258,7 +258,10 @@ describe('gatehouse up', () => {
         /~ ApiDefinition default\/hello \(update\)\n\s+spec\.responseHeaders\.set\[X-Served-From\]\s+"hand" → "git"/,
       );
       assert.equal((await cli(['resume', 'sync', 'demo'])).code, 0);
-      assert.equal((await cli(['diff', 'sync', 'demo'])).code, 0);
+      const undone = await cli(['diff', 'sync', 'demo', '-o', 'json']);
+      assert.equal(undone.code, 0, undone.stderr);
+      const actions = JSON.parse(undone.stdout).objects.map((o: { action: string }) => o.action);
+      assert.ok(actions.length > 0 && actions.every((a: string) => a === 'unchanged'), undone.stdout);
 
       // A commit in the demo repository, then reconcile with its source: live at once.
       // As the README says, on a machine where git knows no user.
