@@ -233,7 +233,7 @@ function printSyncs(print: (s: string) => void, syncs: SyncResult[]): void {
         'no-op reconcile p50 / max ms (≤ 2000)',
         'full re-plan p50 / max ms',
         'hand edit undone p50 / max ms',
-        'peak RSS MiB (controller ≤ 381, i.e. 400 MB)',
+        'peak RSS MiB (controller ≤ 381)',
       ],
       syncs.map((s) => [
         s.process,
