@@ -135,6 +135,8 @@ export class GitRepositoryReconciler implements Reconciler {
         verify,
       });
       const signature = result.signature ?? (verify ? previous?.signature : undefined);
+      // A revision whose artifact was on disk was not fetched: what was read when it was fetched stays.
+      const { author, subject } = result.commitInfo ?? (previous?.revision === result.revision ? previous : {});
       const signed = signature ? `, signed by ${describeSignature(signature)}` : '';
       if (
         result.changed ||
@@ -148,6 +150,8 @@ export class GitRepositoryReconciler implements Reconciler {
           path: relativeTo(dataDir, result.path),
           lastUpdateTime: new Date().toISOString(),
           ...(signature ? { signature } : {}),
+          ...(author ? { author } : {}),
+          ...(subject ? { subject } : {}),
         };
         const message = `stored artifact for revision ${result.revision}${signed}`;
         void events.record(repo, 'Normal', SourceEventReason.NewArtifact, message);

@@ -4,7 +4,8 @@
 //   1. resolve: `git ls-remote` for the wanted ref (nothing for a pinned commit);
 //   2. when that commit's artifact is already on disk, stop: nothing is fetched;
 //   3. otherwise fetch that one ref (depth 1) into scratch space, verify its signatures
-//      (spec.verify; a revision verified before is not checked again) and write the artifact;
+//      (spec.verify; a revision verified before is not checked again), read the commit's author and
+//      subject, and write the artifact;
 //   4. keep the new artifact and the previous one, delete the rest.
 //
 // Any failure leaves the existing artifacts as they were. Checkouts of the same workDir
@@ -17,7 +18,7 @@ import type { GitAuth } from './credentials.ts';
 import { FETCHED, fetchCommit } from './fetch.ts';
 import { formatRevision, refTarget } from './refs.ts';
 import { resolveRef } from './resolve.ts';
-import { withGitSession } from './session.ts';
+import { withGitSession, type GitSession } from './session.ts';
 import { parseGitUrl } from './url.ts';
 import { verifySignatures, type VerifyOptions } from './verify.ts';
 
@@ -50,6 +51,14 @@ export interface CheckoutResult {
   changed: boolean;
   /** The signature verified now (with `verify`); undefined when none was checked. */
   signature?: ArtifactSignature;
+  /** The commit's author and subject, read when it was fetched now; undefined when it was on disk. */
+  commitInfo?: CommitInfo;
+}
+
+export interface CommitInfo {
+  /** `Name <email>` */
+  author: string;
+  subject: string;
 }
 
 export async function checkout(options: CheckoutOptions): Promise<CheckoutResult> {
@@ -63,6 +72,7 @@ export async function checkout(options: CheckoutOptions): Promise<CheckoutResult
       const wanted = await resolveRef(session, target);
       let commit = wanted.commit;
       let signature: ArtifactSignature | undefined;
+      let commitInfo: CommitInfo | undefined;
       const verify = options.verify;
       const unverified = verify && formatRevision(wanted.name, commit) !== verify.verifiedRevision;
       // A pinned commit on a branch was checked against that branch only if the last
@@ -80,6 +90,7 @@ export async function checkout(options: CheckoutOptions): Promise<CheckoutResult
             const signal = AbortSignal.timeout(options.timeoutMs);
             signature = await verifySignatures(verify, { gitDir, commit, ...tag }, signal);
           }
+          commitInfo = await describeCommit(session, gitDir, commit);
           if (!(await hasArtifact(workDir, commit))) await writeArtifact(session, gitDir, commit, workDir);
         } finally {
           await rm(gitDir, { recursive: true, force: true });
@@ -96,9 +107,16 @@ export async function checkout(options: CheckoutOptions): Promise<CheckoutResult
         path,
         changed: revision !== options.lastRevision,
         ...(signature ? { signature } : {}),
+        ...(commitInfo ? { commitInfo } : {}),
       };
     }),
   );
+}
+
+async function describeCommit(session: GitSession, gitDir: string, commit: string): Promise<CommitInfo> {
+  const out = await session.git(['log', '-1', '--format=%an <%ae>%x00%s', commit], { cwd: gitDir });
+  const [author, subject = ''] = out.replace(/\n$/, '').split('\0');
+  return { author, subject };
 }
 
 const running = new Map<string, Promise<unknown>>();
