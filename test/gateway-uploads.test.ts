@@ -81,7 +81,7 @@ describe('gateway uploads with Expect: 100-continue', () => {
       assert.equal(echo.headers.expect, undefined, "the expectation is the gateway's to answer");
     }
     const health = gw.upstreamHealth().get('default/files');
-    assert.deepEqual(health, [{ url: upstream.url, healthy: true, circuit: 'closed' }]);
+    assert.deepEqual(health, [{ url: upstream.url, healthy: true, judged: true, circuit: 'closed' }]);
   });
 
   it('refuses a declared body over maxBodyBytes with 413 and no 100 Continue, leaving the circuit closed', async () => {

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import type { ApiDefinition, HealthCheck } from '../api/kinds/api-definition/index.ts';
 import { INACTIVE, type ApiOutcome } from './api-outcome.ts';
 import { apiStatus, UPSTREAM_HEALTHY } from './api-status.ts';
+import type { TargetHealth } from './upstream.ts';
 
 const check: HealthCheck = {
   path: '/healthz',
@@ -40,7 +41,7 @@ const condition = (status: ApiDefinition['status'], type: string) => status?.con
 
 describe('apiStatus', () => {
   it('reports a served API Ready with the outcome, for the generation the config was compiled from', () => {
-    const status = apiStatus(api(), 2, served, [{ url: 'http://x', healthy: true }], t0);
+    const status = apiStatus(api(), 2, served, [{ url: 'http://x', healthy: true, judged: true }], t0);
     assert.equal(status.observedGeneration, 2);
     assert.deepEqual(condition(status, 'Ready'), {
       type: 'Ready',
@@ -73,13 +74,12 @@ describe('apiStatus', () => {
   });
 
   it('says which targets fail their checks: some (Degraded), all (Unhealthy), none (Healthy)', () => {
-    const of = (targets: { url: string; healthy: boolean }[]) =>
-      condition(apiStatus(api(check), 3, served, targets, t0), UPSTREAM_HEALTHY);
+    const of = (targets: TargetHealth[]) => condition(apiStatus(api(check), 3, served, targets, t0), UPSTREAM_HEALTHY);
     assert.deepEqual(
       {
         ...of([
-          { url: 'http://a', healthy: true },
-          { url: 'http://b', healthy: false },
+          { url: 'http://a', healthy: true, judged: true },
+          { url: 'http://b', healthy: false, judged: true },
         ]),
         lastTransitionTime: undefined,
       },
@@ -94,16 +94,28 @@ describe('apiStatus', () => {
     );
     assert.equal(
       of([
-        { url: 'http://a', healthy: false },
-        { url: 'http://b', healthy: false },
+        { url: 'http://a', healthy: false, judged: true },
+        { url: 'http://b', healthy: false, judged: true },
       ])?.reason,
       'Unhealthy',
     );
     assert.deepEqual(
-      [of([{ url: 'http://a', healthy: true }])?.status, of([{ url: 'http://a', healthy: true }])?.message],
+      [
+        of([{ url: 'http://a', healthy: true, judged: true }])?.status,
+        of([{ url: 'http://a', healthy: true, judged: true }])?.message,
+      ],
       ['True', '1 of 1 targets pass the check of /healthz'],
     );
     assert.deepEqual([of([])?.status, of([])?.reason], ['Unknown', 'NoTargets']);
+    // Healthy until proven otherwise routes traffic, but is no proof: a Sync's health checks wait for one.
+    const unproven = of([
+      { url: 'http://a', healthy: true, judged: true },
+      { url: 'http://b', healthy: true, judged: false },
+    ]);
+    assert.deepEqual(
+      [unproven?.status, unproven?.reason, unproven?.message],
+      ['Unknown', 'Checking', '1 of 2 targets not yet judged by the check of /healthz'],
+    );
   });
 
   it('yields an equal status when nothing changed, and keeps conditions others set', () => {
@@ -114,11 +126,17 @@ describe('apiStatus', () => {
       message: '',
       lastTransitionTime: '2023-01-01T00:00:00Z',
     };
-    const first = apiStatus(api(check, { conditions: [other] }), 3, served, [{ url: 'http://x', healthy: true }], t0);
-    const again = apiStatus(api(check, first), 3, served, [{ url: 'http://x', healthy: true }], t1);
+    const first = apiStatus(
+      api(check, { conditions: [other] }),
+      3,
+      served,
+      [{ url: 'http://x', healthy: true, judged: true }],
+      t0,
+    );
+    const again = apiStatus(api(check, first), 3, served, [{ url: 'http://x', healthy: true, judged: true }], t1);
     assert.deepEqual(again, first);
     assert.deepEqual(condition(again, 'Audited'), other);
-    const flipped = apiStatus(api(check, first), 3, served, [{ url: 'http://x', healthy: false }], t1);
+    const flipped = apiStatus(api(check, first), 3, served, [{ url: 'http://x', healthy: false, judged: true }], t1);
     assert.equal(condition(flipped, UPSTREAM_HEALTHY)?.lastTransitionTime, '2024-01-01T00:01:00Z');
     assert.equal(condition(flipped, 'Ready')?.lastTransitionTime, '2024-01-01T00:00:00Z');
   });

@@ -24,6 +24,8 @@ export const UpstreamReason = {
   NoTargets: 'NoTargets',
   /** The gateway does not compile the API (inactive or left out), so checks nothing. */
   NotServed: 'NotServed',
+  /** Some targets have not passed a check yet, nor failed enough of them to be called down. */
+  Checking: 'Checking',
 } as const;
 
 /**
@@ -63,6 +65,12 @@ function upstreamHealthy(api: ApiDefinition, targets: TargetHealth[] | undefined
     return unknown(UpstreamReason.NoHealthCheck, 'spec.upstream.healthCheck is not set: targets are not checked');
   if (targets.length === 0) return unknown(UpstreamReason.NoTargets, 'every upstream target has weight 0');
   const failing = targets.filter((t) => !t.healthy).map((t) => t.url);
+  const unjudged = targets.filter((t) => t.healthy && !t.judged).length;
+  if (failing.length === 0 && unjudged > 0)
+    return unknown(
+      UpstreamReason.Checking,
+      `${unjudged} of ${targets.length} targets not yet judged by the check of ${check.path}`,
+    );
   if (failing.length === 0)
     return {
       type: UPSTREAM_HEALTHY,

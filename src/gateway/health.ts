@@ -2,7 +2,9 @@
 // bounded by `timeout` (connect, head and body together). A 2xx or 3xx answer is a
 // success. `unhealthyThreshold` consecutive failures make the origin unhealthy,
 // `healthyThreshold` consecutive successes make it healthy again. A checker starts healthy
-// (a new target serves at once, as with no checks at all) and probes right away.
+// (a new target serves at once, as with no checks at all) and probes right away; it is judged
+// once a probe confirmed that verdict or the failures overturned it, so a status can tell a
+// target that passed its check from one not yet proven down (a Sync's health checks wait for that).
 //
 // Probes use their own connection, not the proxy's pool: under load the pool's
 // connections are busy, and a probe queued behind real traffic would time out and call a
@@ -23,6 +25,7 @@ export interface HealthSettings {
 
 export class HealthChecker {
   private verdict = true;
+  private judged = false;
   private streak = 0;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -32,6 +35,7 @@ export class HealthChecker {
     readonly origin: string,
     private readonly settings: HealthSettings,
     private readonly onChange?: (healthy: boolean, checker: HealthChecker) => void,
+    private readonly onJudged?: (checker: HealthChecker) => void,
   ) {
     this.client = new Client(origin);
     this.schedule(0);
@@ -39,6 +43,11 @@ export class HealthChecker {
 
   get healthy(): boolean {
     return this.verdict;
+  }
+
+  /** Whether a probe confirmed the verdict or enough of them overturned it. */
+  get decided(): boolean {
+    return this.judged;
   }
 
   get path(): string {
@@ -82,10 +91,15 @@ export class HealthChecker {
     // streak counts consecutive results that disagree with the current verdict.
     if (ok === this.verdict) {
       this.streak = 0;
+      if (!this.judged) {
+        this.judged = true;
+        this.onJudged?.(this);
+      }
       return;
     }
     if (++this.streak < (ok ? this.settings.healthyThreshold : this.settings.unhealthyThreshold)) return;
     this.verdict = ok;
+    this.judged = true;
     this.streak = 0;
     this.onChange?.(ok, this);
   }

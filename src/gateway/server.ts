@@ -106,6 +106,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       logger.warn({ origin: checker.origin, path: checker.path, healthy }, verdict);
       statusReporter.verdictChanged(checker, healthy);
     },
+    healthJudged: () => statusReporter.verdictJudged(),
     circuitChanged: (api, target, state) => {
       logger.warn({ api, target, state }, `upstream circuit ${state}`);
       statusReporter.circuitChanged(api, target, state);

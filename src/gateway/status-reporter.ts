@@ -166,6 +166,12 @@ export class StatusReporter {
     this.changed();
   }
 
+  /** A checker's first verdict is in: a pass (UpstreamHealthy leaves Checking), no Event. */
+  verdictJudged(): void {
+    this.healthEpoch++;
+    this.changed();
+  }
+
   /** A circuit changed: an Event, and no pass of its own (circuits may flap; the next pass
    * reports it). */
   circuitChanged(api: string, target: string, state: CircuitState): void {

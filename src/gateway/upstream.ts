@@ -35,6 +35,8 @@ export interface TargetHealth {
   /** False while active health checks keep the target out of rotation; true when they
    * pass or the API has none. */
   healthy: boolean;
+  /** False while the checks have neither confirmed nor overturned the initial healthy verdict. */
+  judged: boolean;
   /** State of the target's circuit, when the API has a circuit breaker. */
   circuit?: CircuitState;
 }
@@ -104,6 +106,7 @@ export class TargetSet {
     return this.targets.map((t) => ({
       url: t.url,
       healthy: t.health?.healthy ?? true,
+      judged: t.health?.decided ?? true,
       ...(t.breaker ? { circuit: t.breaker.state } : {}),
     }));
   }
@@ -193,6 +196,8 @@ function healthSettings(check: HealthCheck): HealthSettings {
 /** Told when a health verdict or a circuit changes, for the log and ApiDefinition Events. */
 export interface UpstreamEvents {
   healthChanged?(checker: HealthChecker, healthy: boolean): void;
+  /** A checker's first verdict is in (see HealthChecker.decided). */
+  healthJudged?(checker: HealthChecker): void;
   circuitChanged?(api: string, target: string, state: CircuitState): void;
 }
 
@@ -217,7 +222,8 @@ export class Upstreams {
   checker(origin: string, s: HealthSettings): HealthChecker {
     const key = `${origin}|${s.path}|${s.intervalMs}|${s.timeoutMs}|${s.healthyThreshold}|${s.unhealthyThreshold}`;
     const report = (healthy: boolean, checker: HealthChecker) => this.events.healthChanged?.(checker, healthy);
-    return this.checkers.get(key, () => new HealthChecker(origin, s, report));
+    const judged = (checker: HealthChecker) => this.events.healthJudged?.(checker);
+    return this.checkers.get(key, () => new HealthChecker(origin, s, report, judged));
   }
 
   /** Keyed by API and target URL; changed settings apply to the breaker as it stands. */
