@@ -57,6 +57,8 @@ const GATEHOUSE_KINDS = [
   'gitrepositories',
   'syncs',
   'receivers',
+  'providers',
+  'alerts',
 ];
 const GATEWAY_READS = ['apidefinitions', 'securitypolicies', 'consumers', 'apikeys', 'subresourcerequests'];
 

@@ -25,6 +25,8 @@ test('allKinds lists core kinds first, then the gatehouse.dev kinds', () => {
       'gatehouse.dev/v1alpha1 GitRepository',
       'gatehouse.dev/v1alpha1 Sync',
       'gatehouse.dev/v1alpha1 Receiver',
+      'gatehouse.dev/v1alpha1 Provider',
+      'gatehouse.dev/v1alpha1 Alert',
       'gatehouse.dev/v1alpha1 SubresourceRequest',
     ],
   );

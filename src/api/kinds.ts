@@ -11,10 +11,12 @@ import { namespaceKind } from './core/namespace/index.ts';
 import { secretKind } from './core/secret/index.ts';
 import { serviceAccountKind } from './core/service-account/index.ts';
 import { rbacKinds } from './rbac/kinds.ts';
+import { alertKind } from './kinds/alert/index.ts';
 import { apiDefinitionKind } from './kinds/api-definition/index.ts';
 import { apiKeyKind } from './kinds/api-key/index.ts';
 import { consumerKind } from './kinds/consumer/index.ts';
 import { gitRepositoryKind } from './kinds/git-repository/index.ts';
+import { providerKind } from './kinds/provider/index.ts';
 import { receiverKind } from './kinds/receiver/index.ts';
 import { securityPolicyKind } from './kinds/security-policy/index.ts';
 import { subresourceRequestKind } from './kinds/subresource-request/index.ts';
@@ -35,6 +37,8 @@ export const allKinds: KindDefinition[] = [
   gitRepositoryKind,
   syncKind,
   receiverKind,
+  providerKind,
+  alertKind,
   subresourceRequestKind,
 ];
 

@@ -36,6 +36,7 @@ import {
   type Request,
 } from '../controller/runtime/index.ts';
 import { GitRepositoryReconciler } from './controllers/git-repository.ts';
+import { notificationControllers, type NotificationOptions } from './notify/index.ts';
 import { SyncReconciler, type SyncDiff } from './controllers/sync.ts';
 import { readinessControllers } from './readiness.ts';
 import { indexBy, naming } from './references.ts';
@@ -64,6 +65,8 @@ export interface ControllerOptions {
   leaderElection?: LeaderElectionSettings;
   /** Told once when this replica lost the Lease it held: it reconciles no more; close() is still the caller's. */
   onLostLeadership?(): void;
+  /** Retries and rate limit of notifications (Providers and Alerts). */
+  notifications?: NotificationOptions;
 }
 
 export interface GitOpsController {
@@ -124,6 +127,18 @@ export async function startController(options: ControllerOptions): Promise<GitOp
     receivers,
     onError,
   });
+  let leading = false;
+  const notifications = notificationControllers({
+    client,
+    logger,
+    redactor,
+    concurrency,
+    backoff,
+    secrets,
+    onError,
+    leading: () => leading,
+    ...options.notifications,
+  });
 
   const sourceReconciler = new GitRepositoryReconciler({ client, events, redactor, logger, dataDir: artifacts });
   const sourceController = new Controller({
@@ -163,7 +178,15 @@ export async function startController(options: ControllerOptions): Promise<GitOp
     );
   }
 
-  const informers = [sources, syncs, receivers, secrets, ...owned.map((o) => o.informer), ...readiness.informers];
+  const informers = [
+    sources,
+    syncs,
+    receivers,
+    secrets,
+    ...owned.map((o) => o.informer),
+    ...readiness.informers,
+    ...notifications.informers,
+  ];
   for (const informer of informers) informer.start();
   // Standbys too: their caches are warm when they take over.
   await Promise.all(informers.map((i) => i.synced));
@@ -236,8 +259,7 @@ export async function startController(options: ControllerOptions): Promise<GitOp
     },
   });
 
-  const controllers = [sourceController, syncController, ...readiness.controllers];
-  let leading = false;
+  const controllers = [sourceController, syncController, ...readiness.controllers, ...notifications.controllers];
   let closing = false;
   const lead = () => {
     leading = true;
@@ -289,6 +311,7 @@ export async function startController(options: ControllerOptions): Promise<GitOp
       closing = true;
       await webhook?.close();
       await standDown();
+      await notifications.notifier.close();
       // Released only once nothing reconciles here any more, so the next leader never overlaps with this one.
       await elector?.stop();
       await Promise.all(informers.map((i) => i.stop()));

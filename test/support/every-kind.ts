@@ -68,6 +68,19 @@ export function objectOfEveryKind(name: string): Array<[path: string, body: Obj]
       },
     ],
     [
+      `${gv}/providers/${name}`,
+      { apiVersion: gh, kind: 'Provider', metadata: { name }, spec: { type: 'generic', secretRef: { name } } },
+    ],
+    [
+      `${gv}/alerts/${name}`,
+      {
+        apiVersion: gh,
+        kind: 'Alert',
+        metadata: { name },
+        spec: { providerRef: { name }, eventSources: [{ kind: 'Sync', name }] },
+      },
+    ],
+    [
       `${gv}/subresourcerequests/${name}`,
       {
         apiVersion: gh,

@@ -1,5 +1,5 @@
 // Status of the kinds whose readiness is whether what they name exists and can be used:
-// Receiver, Consumer, ApiKey and SecurityPolicy. Nothing is fetched or applied for them: a
+// Receiver, Consumer, ApiKey, SecurityPolicy, Provider and Alert. Nothing is fetched or applied for them: a
 // reconcile reads the object and the objects it names from informer caches, and writes
 // observedGeneration and Ready with a constant reason and a message naming every missing
 // object — Ready=True, or Ready=False with Stalled=True, since nothing gets better by
@@ -22,14 +22,14 @@ import {
   type Result,
 } from '../../controller/runtime/index.ts';
 
-/** Condition reasons of Receiver, Consumer, ApiKey and SecurityPolicy (a catalogue: tools
+/** Condition reasons of Receiver, Consumer, ApiKey, SecurityPolicy, Provider and Alert (a catalogue: tools
  * branch on them). */
 export const ReadinessReason = {
   /** Ready=True: everything named exists and can be used. */
   Succeeded: 'Succeeded',
   /** A Secret named by the object does not exist. */
   SecretNotFound: 'SecretNotFound',
-  /** A Receiver's Secret has no token key, or an empty one. */
+  /** A Receiver's Secret has no token key, or an empty one; or a Provider's that needs one. */
   TokenMissing: 'TokenMissing',
   /** A Receiver's token starts or ends with a line break or blank. */
   InvalidToken: 'InvalidToken',
@@ -46,6 +46,14 @@ export const ReadinessReason = {
   /** Another Consumer lists one of this Consumer's JWT subjects (Conflicted=True; Ready=False
    * on the Consumers the gateway does not use for it). */
   JWTSubjectConflict: 'JWTSubjectConflict',
+  /** A Provider has no address: neither spec.address nor its Secret's address key. */
+  AddressMissing: 'AddressMissing',
+  /** A Provider's address is not an http(s) URL, or (github, gitlab) names no repository. */
+  InvalidAddress: 'InvalidAddress',
+  /** A Provider's Secret has a headers key that is not a YAML map of header names to strings. */
+  InvalidHeaders: 'InvalidHeaders',
+  /** The Provider an Alert names does not exist. */
+  ProviderNotFound: 'ProviderNotFound',
 } as const;
 export type ReadinessReason = (typeof ReadinessReason)[keyof typeof ReadinessReason];
 

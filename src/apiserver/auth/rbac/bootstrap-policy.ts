@@ -30,6 +30,8 @@ const GATEHOUSE_KINDS = [
   'gitrepositories',
   'syncs',
   'receivers',
+  'providers',
+  'alerts',
 ];
 const withStatus = (plurals: string[]) => plurals.flatMap((p) => [p, `${p}/status`]);
 
