@@ -14,6 +14,7 @@ const secret = (data: Record<string, string>): Secret => ({
   apiVersion: 'v1',
   kind: 'Secret',
   metadata: { name: 's', namespace: 'team' },
+  type: 'Opaque',
   data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
 });
 const problems = (p: Provider, found?: Secret) => {
