@@ -25,7 +25,9 @@ export interface SqlClient extends SqlQueryable {
   listen?(channel: string, handler: NotificationHandler): Promise<void>;
   /** Fails with StorageError 'Unavailable' when the disk under the database lacks room for
    * about `bytes` more. Only where the database cannot refuse such a write itself (PGlite on
-   * disk); a PostgreSQL server answers it with SQLSTATE 53100 disk_full. */
+   * disk); a PostgreSQL server answers it with SQLSTATE 53100 disk_full. Callers check inside the transaction
+   * that writes: PGlite runs one transaction or statement at a time, so no other write can take the room
+   * between the check and the write (two writes checked before either wrote could both pass and fill the disk). */
   ensureSpace?(bytes: number): Promise<void>;
   close(): Promise<void>;
 }

@@ -23,7 +23,7 @@ import { GroupCommitWriter } from './group-commit.ts';
 import { buildListQuery } from './list-query.ts';
 import { toStoredObject } from './rows.ts';
 import { NOTIFY_CHANNEL, ensureSchema } from './schema.ts';
-import type { SqlClient, SqlRow } from './sql-client.ts';
+import type { SqlClient, SqlQueryable, SqlRow } from './sql-client.ts';
 import { WatchFeed } from './watch-feed.ts';
 
 export interface SqlStorageOptions {
@@ -184,14 +184,22 @@ export class SqlStorage implements Storage {
   }
 
   addCounters(increments: readonly CounterIncrement[]): Promise<number[]> {
-    return this.read(`adding to ${increments.length} counters`, async () => {
-      await this.client.ensureSpace?.(0);
-      const now = Date.now();
-      if (now - this.countersSwept >= COUNTER_SWEEP_EVERY_MS) {
-        this.countersSwept = now;
-        await deleteExpiredCounters(this.client, now);
-      }
-      return addCounters(this.client, increments, now);
+    return this.read(`adding to ${increments.length} counters`, () => {
+      const add = async (q: SqlQueryable) => {
+        const now = Date.now();
+        if (now - this.countersSwept >= COUNTER_SWEEP_EVERY_MS) {
+          this.countersSwept = now;
+          await deleteExpiredCounters(q, now);
+        }
+        return addCounters(q, increments, now);
+      };
+      const { ensureSpace } = this.client;
+      if (!ensureSpace) return add(this.client);
+      // The check and the write in one transaction, as ensureSpace requires.
+      return this.client.transaction(async (tx) => {
+        await ensureSpace(0);
+        return add(tx);
+      });
     });
   }
 
