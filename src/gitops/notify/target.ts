@@ -55,6 +55,7 @@ export function readTarget(
       message: `spec.certSecretRef: Secret ${namespace}/${spec.certSecretRef.name} has no ca.crt key`,
     });
   const inSecret = secretName ? `Secret ${namespace}/${secretName}` : 'no spec.secretRef';
+  const lacks = (key: string) => (secretName ? `${inSecret} has no ${key} key` : inSecret);
 
   let address: URL | undefined;
   const raw = values.address ?? spec.address;
@@ -62,7 +63,7 @@ export function readTarget(
   if (!raw) {
     problems.push({
       reason: ReadinessReason.AddressMissing,
-      message: `spec.address: empty, and ${secretName ? `${inSecret} has no address key` : inSecret}`,
+      message: `spec.address: empty, and ${lacks('address')}`,
     });
   } else {
     address = URL.canParse(raw) ? new URL(raw) : undefined;
@@ -80,7 +81,7 @@ export function readTarget(
   if (NEEDS_TOKEN.has(spec.type) && !token)
     problems.push({
       reason: ReadinessReason.TokenMissing,
-      message: `spec.secretRef: ${spec.type} needs a token, and ${secretName ? `${inSecret} has no token key` : inSecret}`,
+      message: `spec.secretRef: ${spec.type} needs a token, and ${lacks('token')}`,
     });
   let headers: Record<string, string> = {};
   if (values.headers !== undefined) {
