@@ -10,6 +10,7 @@ import { addDelegationOptions } from './delegation-options.ts';
 import { registerControllerCommand } from './controller-command.ts';
 import { registerGatewayCommand } from './gateway-command.ts';
 import { registerGitOpsCommands } from './gitops-command.ts';
+import { registerHistoryCommand } from './history-command.ts';
 import { registerInstallCommand } from './install-command.ts';
 import { port, positive } from './options.ts';
 
@@ -85,6 +86,7 @@ withAuditFlags(
 registerGatewayCommand(program);
 registerControllerCommand(program);
 registerGitOpsCommands(program);
+registerHistoryCommand(program);
 registerApiKeyCommand(program);
 registerAuditCommand(program);
 registerInstallCommand(program);
