@@ -1,5 +1,5 @@
-// Subresources another component answers: reconcile and diff by the GitOps controller,
-// probe by the gateway. The API server that receives the call writes a SubresourceRequest
+// Subresources another component answers: reconcile, diff, rollback and resume by the GitOps
+// controller, probe by the gateway. The API server that receives the call writes a SubresourceRequest
 // (in its own storage, in the parent's namespace), waits for the component to claim it and
 // write the answer into its status, deletes it, and answers with what the component wrote.
 // Components watch their requests through the Kubernetes API like any other object, so
@@ -11,6 +11,7 @@ import {
   RESPONDER_LABEL,
   subresourceRequestKind,
   type ProbeBody,
+  type RollbackBody,
   type Responder,
   type SubresourceRequest,
 } from '../api/kinds/subresource-request/index.ts';
@@ -64,6 +65,8 @@ const DELEGATED: Delegated[] = [
   { plural: 'gitrepositories', kind: 'GitRepository', name: 'reconcile', verb: 'create', responder: 'controller' },
   { plural: 'syncs', kind: 'Sync', name: 'reconcile', verb: 'create', responder: 'controller' },
   { plural: 'syncs', kind: 'Sync', name: 'diff', verb: 'get', responder: 'controller', responseKind: 'SyncDiff' },
+  { plural: 'syncs', kind: 'Sync', name: 'rollback', verb: 'create', responder: 'controller', check: checkRollback },
+  { plural: 'syncs', kind: 'Sync', name: 'resume', verb: 'create', responder: 'controller' },
   {
     plural: 'apidefinitions',
     kind: 'ApiDefinition',
@@ -122,6 +125,7 @@ async function delegate(
       target: { resource: d.plural, name: context.name },
       subresource: d.name,
       ...(d.verb === 'create' ? { body } : {}),
+      user: context.user.name,
     },
   };
   const created = (await requests.create(context.namespace, request, WRITE)).object as SubresourceRequest;
@@ -250,6 +254,27 @@ function checkProbe(body: ProbeBody, what: string): void {
   if (headers !== undefined && (!headerValues || headerValues.some((v) => typeof v !== 'string'))) {
     causes.push({ reason: 'FieldValueInvalid', field: 'headers', message: 'must map header names to strings' });
   }
+  if (causes.length) {
+    throw errors.badRequest(`${what}: ${causes.map((c) => `${c.field}: ${c.message}`).join('; ')}`, causes);
+  }
+}
+
+/** Exactly one of revision and steps, well typed; which revisions exist is the controller's to say. */
+function checkRollback(body: RollbackBody, what: string): void {
+  const causes: StatusCause[] = [];
+  const invalid = (field: string, message: string) => causes.push({ reason: 'FieldValueInvalid', field, message });
+  for (const field of Object.keys(body).filter((f) => !['revision', 'steps', 'reason'].includes(f))) {
+    invalid(field, `unknown field "${field}": expected revision, steps or reason`);
+  }
+  if (body.revision !== undefined && (typeof body.revision !== 'string' || !body.revision))
+    invalid('revision', 'must be a revision of status.history, e.g. main@sha1:<40 hex digits>');
+  if (body.steps !== undefined && !(Number.isSafeInteger(body.steps) && body.steps >= 1))
+    invalid('steps', 'must be an integer of at least 1');
+  if (body.reason !== undefined && typeof body.reason !== 'string') invalid('reason', 'must be a string');
+  if (body.revision !== undefined && body.steps !== undefined)
+    invalid('revision', 'give either revision or steps, not both');
+  if (body.revision === undefined && body.steps === undefined)
+    causes.push({ reason: 'FieldValueRequired', field: 'revision', message: 'give revision or steps' });
   if (causes.length) {
     throw errors.badRequest(`${what}: ${causes.map((c) => `${c.field}: ${c.message}`).join('; ')}`, causes);
   }

@@ -197,6 +197,24 @@ test('Sync: kubeConfig, dependsOn and promotion name their Secret and Syncs', ()
   ]);
 });
 
+test('Sync: health checks and their timeout name the field at fault', () => {
+  const spec = { sourceRef: { name: 'apis' }, wait: true, healthChecks: [{ name: 'orders' }], timeout: '2m' };
+  const { obj, errors } = admitCreate(syncKind, make(syncKind, spec));
+  assert.deepEqual(errors, []);
+  assert.deepEqual((obj.spec as { healthChecks: unknown }).healthChecks, [{ kind: 'ApiDefinition', name: 'orders' }]);
+  const rollback = { revision: 'main@sha1:a', from: 'main@sha1:b', time: '2025-01-01T00:00:00Z', by: 'u', reason: 'r' };
+  obj.status = {
+    rolledBackTo: { ...rollback, automatic: true },
+    history: [{ revision: 'main@sha1:a', time: rollback.time, status: 'RolledBack', message: 'r' }],
+  };
+  assert.deepEqual(findUnknownFields(syncKind, obj), []);
+  const refused = (changed: object) => describe(admitCreate(syncKind, make(syncKind, { ...spec, ...changed })).errors);
+  assert.deepEqual(refused({ timeout: '0s' }), ['spec.timeout: Invalid value: "0s": must be greater than zero']);
+  assert.deepEqual(refused({ healthChecks: [{ kind: 'Consumer', name: 'orders' }] }), [
+    'spec.healthChecks[0].kind: Unsupported value: "Consumer": supported values: "ApiDefinition"',
+  ]);
+});
+
 test('Sync: defaults, relative paths, substitution names, columns', () => {
   const { obj, errors } = admitCreate(
     syncKind,

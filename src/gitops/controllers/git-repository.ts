@@ -181,13 +181,17 @@ export class GitRepositoryReconciler implements Reconciler {
     }
   }
 
-  /** The directory of `repo`'s status.artifact on this replica's disk, fetched again by its commit when this
-   * replica lacks it. Throws when it cannot be fetched, or when what was fetched is not what status records. */
-  async artifactDir(repo: GitRepository): Promise<string> {
-    const artifact = repo.status?.artifact;
-    if (!artifact?.path)
-      throw new Error(`GitRepository ${repo.metadata.namespace}/${repo.metadata.name} has no artifact`);
-    const dir = join(this.deps.dataDir, artifact.path);
+  /** The directory of `repo`'s status.artifact, or of an earlier revision `at` (a Sync's rollback), on this
+   * replica's disk, fetched again by its commit when this replica lacks it. Throws when it cannot be fetched, or
+   * when what was fetched is not the digest recorded. Only the current and the previous artifact are kept, so
+   * an earlier revision is reproduced from Git by its sha, not stored. */
+  async artifactDir(repo: GitRepository, at?: ArtifactRevision): Promise<string> {
+    const artifact = at ?? repo.status?.artifact;
+    if (!artifact) throw new Error(`GitRepository ${repo.metadata.namespace}/${repo.metadata.name} has no artifact`);
+    const id = `GitRepository ${repo.metadata.namespace}/${repo.metadata.name}`;
+    const commit = /sha1:([0-9a-f]{40})$/.exec(artifact.revision)?.[1];
+    if (!commit) throw new Error(`${id}: revision "${artifact.revision}" names no commit`);
+    const dir = join(workDirOf(this.deps.dataDir, repo), 'artifacts', commit);
     if (
       await stat(dir).then(
         (s) => s.isDirectory(),
@@ -195,9 +199,6 @@ export class GitRepositoryReconciler implements Reconciler {
       )
     )
       return dir;
-    const id = `GitRepository ${repo.metadata.namespace}/${repo.metadata.name}`;
-    const commit = /sha1:([0-9a-f]{40})$/.exec(artifact.revision)?.[1];
-    if (!commit) throw new Error(`${id}: status.artifact.revision "${artifact.revision}" names no commit`);
     const result = await checkout({
       url: repo.spec.url,
       ref: { commit },
@@ -206,7 +207,7 @@ export class GitRepositoryReconciler implements Reconciler {
       workDir: workDirOf(this.deps.dataDir, repo),
       lastRevision: artifact.revision,
     });
-    if (result.digest !== artifact.digest)
+    if (artifact.digest && result.digest !== artifact.digest)
       throw new Error(
         `${id}: revision ${artifact.revision} fetched again has digest ${result.digest}, not ${artifact.digest}`,
       );
@@ -237,6 +238,12 @@ export class GitRepositoryReconciler implements Reconciler {
     }
     return data;
   }
+}
+
+/** A revision whose artifact can be made again: its commit is in the revision, its digest checks the result. */
+export interface ArtifactRevision {
+  revision: string;
+  digest?: string;
 }
 
 function describeSignature(signature: ArtifactSignature): string {

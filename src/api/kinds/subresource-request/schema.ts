@@ -33,6 +33,7 @@ export const subresourceRequestSchema: JSONSchema = specAndStatus(
       ),
       subresource: string('Name of the subresource, e.g. reconcile.', { minLength: 1 }),
       body: anyObject('The body the subresource was called with; absent for a GET.'),
+      user: string('The user who called it, as the API server authenticated them.'),
     },
     { required: ['responder', 'target', 'subresource'] },
   ),

@@ -21,6 +21,8 @@ export interface SubresourceRequestSpec {
   subresource: string;
   /** The body the subresource was called with; absent for a GET. */
   body?: Record<string, unknown>;
+  /** The user who called it, as the API server authenticated them (a rollback records who asked). */
+  user?: string;
 }
 
 /** A refusal, as the subresource answers it: a Status reason and a message. */
@@ -46,6 +48,16 @@ export interface SubresourceRequest extends KubeObject {
 export interface ReconcileBody {
   /** For a Sync: reconcile its GitRepository first. */
   withSource?: boolean;
+}
+
+/** Body of `syncs/NAME/rollback`: exactly one of `revision` and `steps`. */
+export interface RollbackBody {
+  /** A revision of the Sync's status.history, `main@sha1:…`. */
+  revision?: string;
+  /** How many revisions back from the one applied now (1: the one before). */
+  steps?: number;
+  /** Recorded in status.rolledBackTo. */
+  reason?: string;
 }
 
 /** Body of `apidefinitions/NAME/probe`. */

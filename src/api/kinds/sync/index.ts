@@ -10,7 +10,10 @@ const VARIABLE_NAME = /^[_a-zA-Z][_a-zA-Z0-9]*$/;
 
 function validate(obj: KubeObject): FieldError[] {
   const { spec } = obj as Sync;
-  const errors = positiveDuration('spec.interval', spec.interval);
+  const errors = [
+    ...positiveDuration('spec.interval', spec.interval),
+    ...positiveDuration('spec.timeout', spec.timeout),
+  ];
   const normalized = posix.normalize(spec.path);
   if (posix.isAbsolute(spec.path) || normalized === '..' || normalized.startsWith('../')) {
     errors.push(invalid('spec.path', spec.path, 'must be a relative path inside the artifact'));

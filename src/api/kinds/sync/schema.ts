@@ -25,7 +25,9 @@ function syncReference(description: string, more: Record<string, JSONSchema>): J
     description,
     {
       name: string('Name of the Sync.', { pattern: DNS1123_SUBDOMAIN_PATTERN }),
-      namespace: string("Namespace of the Sync; defaults to this Sync's namespace.", { pattern: DNS1123_LABEL_PATTERN }),
+      namespace: string("Namespace of the Sync; defaults to this Sync's namespace.", {
+        pattern: DNS1123_LABEL_PATTERN,
+      }),
       ...more,
     },
     { required: ['name', ...Object.keys(more)] },
@@ -101,6 +103,26 @@ export const syncSchema: JSONSchema = specAndStatus(
           "'override' verb may still write one by setting the gatehouse.dev/override-reason annotation.",
         true,
       ),
+      wait: boolean(
+        'Whether, after applying a revision, the Sync waits for every ApiDefinition it applied to be Ready and ' +
+          'UpstreamHealthy, and rolls back to the last healthy revision when they are not within spec.timeout.',
+      ),
+      healthChecks: array(
+        'ApiDefinitions that must be Ready and UpstreamHealthy within spec.timeout after an apply, as with wait.',
+        object(
+          'One ApiDefinition to check.',
+          {
+            kind: enumeration('Kind of the object.', ['ApiDefinition'], 'ApiDefinition'),
+            name: string('Name of the object.', { pattern: DNS1123_SUBDOMAIN_PATTERN }),
+            namespace: string("Namespace of the object; defaults to the Sync's (or spec.targetNamespace).", {
+              pattern: DNS1123_LABEL_PATTERN,
+            }),
+          },
+          { required: ['name'] },
+        ),
+        { 'x-kubernetes-list-type': 'atomic' },
+      ),
+      timeout: duration('How long the health checks of an apply may take; defaults to spec.interval.'),
     },
     { required: ['sourceRef'] },
   ),
@@ -157,7 +179,11 @@ export const syncSchema: JSONSchema = specAndStatus(
           revision: string('Source revision applied.'),
           digest: string('"sha256:<hex>" of the applied manifests.'),
           time: dateTime('When the apply finished.'),
-          status: enumeration('Outcome of the apply.', ['Succeeded', 'Failed']),
+          status: enumeration(
+            'Outcome: Failed when the revision did not apply or failed its health checks; RolledBack when a ' +
+              'rollback re-applied it.',
+            ['Succeeded', 'Failed', 'RolledBack'],
+          ),
           message: string('Summary of the outcome.'),
           created: integer('Objects created by the apply.', { minimum: 0 }),
           configured: integer('Objects updated because they differed from the source.', { minimum: 0 }),
@@ -169,6 +195,19 @@ export const syncSchema: JSONSchema = specAndStatus(
       ),
       // Ordered newest first: replaced whole.
       { 'x-kubernetes-list-type': 'atomic' },
+    ),
+    rolledBackTo: object(
+      "A rollback in force: the Sync applies an earlier revision instead of its source's until the source moves " +
+        "on or 'gatehouse resume sync' releases it.",
+      {
+        revision: string('The revision of status.history re-applied.'),
+        from: string('The source revision held back; another source revision ends the rollback.'),
+        time: dateTime('When the rollback was asked for or decided.'),
+        by: string("Who asked for it, or the Sync's writer for an automatic rollback."),
+        reason: string('Why.'),
+        automatic: boolean('Whether the controller rolled back by itself after failed health checks.'),
+      },
+      { required: ['revision', 'from', 'time', 'by', 'reason'] },
     ),
   }),
 );

@@ -49,6 +49,20 @@ export interface SyncSpec {
   serviceAccountName?: string;
   /** Whether the API server refuses writes to the Sync's objects by anyone but the Sync (default true). */
   lock?: boolean;
+  /** Wait after an apply for every applied ApiDefinition to be healthy (Flux's field). */
+  wait?: boolean;
+  /** Wait after an apply for these ApiDefinitions to be healthy (Flux's health assessment). */
+  healthChecks?: HealthCheckReference[];
+  /** How long the health checks wait after an apply; absent, spec.interval (Flux's default). */
+  timeout?: string;
+}
+
+/** An object whose health an apply waits for. */
+export interface HealthCheckReference {
+  kind: 'ApiDefinition';
+  name: string;
+  /** Defaults to the Sync's namespace (or spec.targetNamespace). */
+  namespace?: string;
 }
 
 /** One applied object, as Flux's inventory records it. */
@@ -64,7 +78,9 @@ export interface SyncHistoryEntry {
   digest?: string;
   /** When this revision was applied or its apply failed. */
   time: string;
-  status: 'Succeeded' | 'Failed';
+  /** Failed: the revision did not apply, or applied and failed its health checks. RolledBack: an earlier
+   * revision re-applied by a rollback; `message` says why. */
+  status: 'Succeeded' | 'Failed' | 'RolledBack';
   message?: string;
   /** What the apply did (absent when it failed before writing). */
   created?: number;
@@ -84,6 +100,22 @@ export interface SyncOverride {
   reason: string;
 }
 
+/** A rollback in force: the Sync applies `revision` instead of its source's `from` until the source moves on
+ * or someone resumes it. */
+export interface SyncRollback {
+  /** The revision of status.history re-applied. */
+  revision: string;
+  /** The source revision held back: a source revision other than this one ends the rollback. */
+  from: string;
+  /** When the rollback was asked for or decided. */
+  time: string;
+  /** Who asked (the user of the rollback subresource call), or the Sync's writer for an automatic rollback. */
+  by: string;
+  reason: string;
+  /** Whether the controller rolled back by itself, after failed health checks. */
+  automatic?: boolean;
+}
+
 export interface SyncStatus extends CommonStatus {
   /** The user the Sync's writes come from (its ServiceAccount's, or the controller's): the lock lets it write. */
   appliedBy?: string;
@@ -95,6 +127,7 @@ export interface SyncStatus extends CommonStatus {
   lastAttemptedRevision?: string;
   inventory?: { entries: InventoryEntry[] };
   history?: SyncHistoryEntry[];
+  rolledBackTo?: SyncRollback;
 }
 
 export interface Sync extends KubeObject {

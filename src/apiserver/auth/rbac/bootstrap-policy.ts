@@ -55,7 +55,11 @@ const EDIT_RULES: PolicyRule[] = [
   rule([''], ['serviceaccounts'], ['impersonate']),
   rule([''], ['serviceaccounts/token'], ['create']),
   rule([GATEHOUSE], GATEHOUSE_KINDS, WRITE),
-  rule([GATEHOUSE], ['apidefinitions/probe', 'gitrepositories/reconcile', 'syncs/reconcile'], ['create']),
+  rule(
+    [GATEHOUSE],
+    ['apidefinitions/probe', 'gitrepositories/reconcile', 'syncs/reconcile', 'syncs/rollback', 'syncs/resume'],
+    ['create'],
+  ),
 ];
 
 /** kube's admin: edit, plus Roles and RoleBindings of the namespace and LocalSubjectAccessReviews, and breaking
