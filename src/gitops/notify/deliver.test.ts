@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { createCertificateAuthority } from '../../../test/support/pki.ts';
 import { deliver, DeliveryError } from './deliver.ts';
 
 describe('deliver', () => {
@@ -62,5 +67,25 @@ describe('deliver', () => {
       deliver(request, { timeoutMs: 1_000, retry }),
       failsWith('NOTIFICATION_UNDELIVERED', `127.0.0.1:${port}: ECONNREFUSED (3 attempts)`),
     );
+  });
+
+  it('trusts the CA a Provider names (certSecretRef) for an https receiver, and only with it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gatehouse-notify-tls-'));
+    const ca = await createCertificateAuthority(dir, 'hooks-ca');
+    const { cert, key } = await ca.issueServing('hooks');
+    const tls = createHttpsServer({ cert, key }, (_req, res) => res.writeHead(204).end());
+    await new Promise<void>((resolve) => tls.listen(0, '127.0.0.1', resolve));
+    const { port } = tls.address() as AddressInfo;
+    const request = { url: new URL(`https://127.0.0.1:${port}/hook`), headers: {}, body: '{}' };
+    try {
+      assert.equal(await deliver(request, { timeoutMs: 5_000, retry, ca: ca.cert }), 1);
+      await assert.rejects(deliver(request, { timeoutMs: 5_000, retry: { ...retry, retries: 0 } }), (err: unknown) =>
+        (err as DeliveryError).message.startsWith(`127.0.0.1:${port}: `),
+      );
+    } finally {
+      tls.closeAllConnections();
+      await new Promise((resolve) => tls.close(resolve));
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
