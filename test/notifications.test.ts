@@ -22,6 +22,7 @@ import { loadKubeconfig } from '../src/client/kubeconfig.ts';
 import { KubeClient } from '../src/client/rest.ts';
 import { startController, type GitOpsController } from '../src/gitops/manager.ts';
 import { startTestApiServer, type TestApiServer } from './support/apiserver.ts';
+import { gatehouse } from './support/cli.ts';
 import { eventually } from './support/eventually.ts';
 import { commit, fileUrl, makeRepo } from './support/git-servers.ts';
 import { apiManifest } from './support/manifests.ts';
@@ -220,7 +221,7 @@ describe('notifications (Provider, Alert)', () => {
     assert.ok(!log.includes(HMAC_KEY) && !log.includes(GITHUB_TOKEN));
   });
 
-  it('reports a Provider without its token, and an Alert without its Provider, in Ready', async () => {
+  it('reports a Provider without its token, and an Alert without its Provider, in Ready; gatehouse get lists them', async () => {
     await provider('no-token', { type: 'gitlab', address: `${base}/group/project` });
     await alert('orphan', { providerRef: { name: 'missing' }, eventSources: [{ kind: 'Sync', name: '*' }] });
     const condition = async (kind: KindDefinition, name: string) =>
@@ -236,6 +237,21 @@ describe('notifications (Provider, Alert)', () => {
     assert.equal(
       await condition(alertKind, 'orphan'),
       'ProviderNotFound: spec.providerRef: Provider default/missing not found',
+    );
+
+    const providers = await gatehouse(['get', 'providers', 'no-token', '--kubeconfig', t.kubeconfigPath]);
+    assert.equal(providers.code, 0, providers.stderr);
+    const [header, row] = providers.stdout.trimEnd().split('\n');
+    assert.match(header, /^NAME\s+TYPE\s+READY\s+STATUS\s+AGE$/);
+    assert.match(
+      row,
+      /^no-token\s+gitlab\s+False\s+spec\.secretRef: gitlab needs a token, and no spec\.secretRef\s+\d+s$/,
+    );
+    const alerts = (await t.kubectl(['get', 'alerts'])).trimEnd().split('\n');
+    assert.match(alerts[0], /^NAME\s+PROVIDER\s+SEVERITY\s+READY\s+STATUS\s+AGE$/);
+    assert.ok(
+      alerts.some((line) => /^orphan\s+missing\s+info\s+False\s+spec\.providerRef: /.test(line)),
+      alerts.join('\n'),
     );
   });
 });

@@ -5,7 +5,9 @@ import { type Command, Option } from 'commander';
 import { readFile } from 'node:fs/promises';
 import type { KindDefinition, KubeObject } from '../api/kind.ts';
 import { findCondition, type CommonStatus } from '../api/status.ts';
+import { alertKind } from '../api/kinds/alert/index.ts';
 import { gitRepositoryKind, type GitRepository } from '../api/kinds/git-repository/index.ts';
+import { providerKind } from '../api/kinds/provider/index.ts';
 import { syncKind, type Sync } from '../api/kinds/sync/index.ts';
 import { namespaceKind } from '../api/core/namespace/index.ts';
 import { secretKind } from '../api/core/secret/index.ts';
@@ -35,20 +37,22 @@ function ready(obj: KubeObject): { ok: boolean; message: string } {
 
 export function registerGitOpsCommands(program: Command): void {
   const get = verb(program, 'get', 'list Gatehouse objects');
-  withTarget(get.command('sources').alias('source').description('list GitRepositories'))
-    .option('-A, --all-namespaces', 'across all namespaces')
-    .addOption(new Option('-o, --output <format>', 'table, wide, yaml or json').default('table').argParser(parseOutput))
-    .argument('[name]', 'one GitRepository')
-    .action((name: string | undefined, flags: Target & { allNamespaces?: boolean; output: OutputFormat }) =>
-      list(gitRepositoryKind, name, flags),
-    );
-  withTarget(get.command('syncs').alias('sync').description('list Syncs'))
-    .option('-A, --all-namespaces', 'across all namespaces')
-    .addOption(new Option('-o, --output <format>', 'table, wide, yaml or json').default('table').argParser(parseOutput))
-    .argument('[name]', 'one Sync')
-    .action((name: string | undefined, flags: Target & { allNamespaces?: boolean; output: OutputFormat }) =>
-      list(syncKind, name, flags),
-    );
+  for (const [command, alias, def, what] of [
+    ['sources', 'source', gitRepositoryKind, 'GitRepositories'],
+    ['syncs', 'sync', syncKind, 'Syncs'],
+    ['providers', 'provider', providerKind, 'notification Providers'],
+    ['alerts', 'alert', alertKind, 'notification Alerts'],
+  ] as const) {
+    withTarget(get.command(command).alias(alias).description(`list ${what}`))
+      .option('-A, --all-namespaces', 'across all namespaces')
+      .addOption(
+        new Option('-o, --output <format>', 'table, wide, yaml or json').default('table').argParser(parseOutput),
+      )
+      .argument('[name]', `one ${def.kind}`)
+      .action((name: string | undefined, flags: Target & { allNamespaces?: boolean; output: OutputFormat }) =>
+        list(def, name, flags),
+      );
+  }
 
   withTarget(program.command('reconcile').description('fetch and apply now, instead of at the next interval'))
     .argument('<kind>', 'source or sync')
