@@ -57,6 +57,8 @@ export interface TestApiServerOptions {
   clock?: () => number;
   /** The kinds served; every kind when absent. */
   kinds?: ApiServerOptions['kinds'];
+  /** Generations kept per ApiDefinition history (--api-history-limit). */
+  apiHistoryLimit?: number;
 }
 
 /** The --service-account-issuer of test servers. */
@@ -82,6 +84,7 @@ export async function startTestApiServer(
     garbageCollection: options.garbageCollection,
     audit: options.audit,
     kinds: options.kinds,
+    apiHistoryLimit: options.apiHistoryLimit,
     ...options.limits,
   });
   const kubeconfigPath = join(dir, 'kubeconfig');
