@@ -5,8 +5,8 @@
 // once — drift is undone by watch, not at the next interval.
 //
 // Several replicas elect one leader on a Lease (controller-runtime's leader election): every
-// replica keeps its informers' caches warm, only the holder reconciles, answers the reconcile
-// and diff subresources and hands Receiver calls to its controllers; a standby forwards a Receiver
+// replica keeps its informers' caches warm, only the holder reconciles, answers the reconcile,
+// diff, rollback and resume subresources and hands Receiver calls to its controllers; a standby forwards a Receiver
 // call to the holder through the reconcile subresource. A holder that loses the Lease stops
 // reconciling for good and says so (onLostLeadership): its process exits, as controller-runtime's
 // do, and a supervisor starts it again as a standby.
@@ -18,7 +18,7 @@ import type { KindDefinition, KubeObject } from '../api/kind.ts';
 import { secretKind, type Secret } from '../api/core/secret/index.ts';
 import { gitRepositoryKind, type GitRepository } from '../api/kinds/git-repository/index.ts';
 import { receiverKind, type Receiver } from '../api/kinds/receiver/index.ts';
-import type { ReconcileBody } from '../api/kinds/subresource-request/index.ts';
+import type { ReconcileBody, RollbackBody } from '../api/kinds/subresource-request/index.ts';
 import { syncKind, type Sync } from '../api/kinds/sync/index.ts';
 import { allKinds } from '../api/kinds.ts';
 import { Informer } from '../client/informer.ts';
@@ -159,7 +159,7 @@ export async function startController(options: ControllerOptions): Promise<GitOp
     events,
     redactor,
     logger,
-    artifact: (repo) => sourceReconciler.artifactDir(repo),
+    artifact: (repo, at) => sourceReconciler.artifactDir(repo, at),
     live: liveOwned(owned),
   });
   const syncController = new Controller({ name: 'sync', reconciler: syncReconciler, logger, concurrency, backoff })
@@ -243,7 +243,7 @@ export async function startController(options: ControllerOptions): Promise<GitOp
   };
   const diffSync = (namespace: string, name: string) => syncReconciler.diff({ namespace, name });
 
-  // The reconcile and diff subresources, called on whichever API server replica, reach
+  // The reconcile, diff, rollback and resume subresources, called on whichever API server replica, reach
   // the leader as SubresourceRequests.
   const responder = new SubresourceResponder({
     client,
@@ -256,6 +256,17 @@ export async function startController(options: ControllerOptions): Promise<GitOp
         return reconcileSync(r.metadata.namespace!, r.spec.target.name, withSource);
       },
       'syncs/diff': (r) => diffSync(r.metadata.namespace!, r.spec.target.name),
+      // A rollback or resume is recorded in the Sync's status, then applied by a reconcile run now.
+      'syncs/rollback': async (r) => {
+        const request = { namespace: r.metadata.namespace!, name: r.spec.target.name };
+        await syncReconciler.rollback(request, r.spec.body as RollbackBody, r.spec.user ?? '');
+        return reconcileSync(request.namespace, request.name, false);
+      },
+      'syncs/resume': async (r) => {
+        const request = { namespace: r.metadata.namespace!, name: r.spec.target.name };
+        await syncReconciler.resume(request, r.spec.user ?? '');
+        return reconcileSync(request.namespace, request.name, false);
+      },
     },
   });
 
