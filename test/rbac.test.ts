@@ -30,6 +30,7 @@ const EXTRA_SUBRESOURCES: [string, string, string, string][] = [
   [GATEHOUSE, 'gitrepositories', 'reconcile', 'create'],
   [GATEHOUSE, 'syncs', 'reconcile', 'create'],
   [GATEHOUSE, 'syncs', 'diff', 'get'],
+  [GATEHOUSE, 'apidefinitions', 'history', 'get'],
   ['', 'serviceaccounts', 'token', 'create'],
 ];
 
@@ -69,7 +70,7 @@ function view(group: string, resource: string, verb: string): boolean {
   const core = ['configmaps', 'events', 'serviceaccounts', 'namespaces', 'namespaces/status'];
   if (group === '') return core.includes(resource);
   if (group !== GATEHOUSE) return false;
-  if (sub) return sub === 'status' || (resource === 'syncs/diff' && verb === 'get');
+  if (sub) return sub === 'status' || (['syncs/diff', 'apidefinitions/history'].includes(resource) && verb === 'get');
   return GATEHOUSE_KINDS.includes(plural) || plural === 'subresourcerequests';
 }
 
