@@ -16,10 +16,17 @@ function validate(obj: KubeObject): FieldError[] {
       }
     }
   }
-  // As Flux: labels select among many objects, a name picks one.
+  const namespace = obj.metadata.namespace;
   for (const [i, source] of spec.eventSources.entries()) {
+    // As Flux: labels select among many objects, a name picks one.
     if (source.matchLabels && source.name !== '*')
       errors.push(invalid(`spec.eventSources[${i}].name`, source.name, 'must be * when matchLabels is set'));
+    // As Flux with --no-cross-namespace-refs: whoever may write an Alert in one namespace must not be able to
+    // send another namespace's Events (messages name objects, revisions and failures) to a receiver of theirs.
+    if (source.namespace !== undefined && namespace !== undefined && source.namespace !== namespace)
+      errors.push(
+        invalid(`spec.eventSources[${i}].namespace`, source.namespace, `must be the alert's namespace (${namespace})`),
+      );
   }
   return errors;
 }

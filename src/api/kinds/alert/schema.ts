@@ -29,7 +29,9 @@ export const alertSchema: JSONSchema = specAndStatus(
           {
             kind: enumeration('Kind of the objects.', EVENT_SOURCE_KINDS),
             name: string('Name of the object, or * for every object of the kind.', { minLength: 1 }),
-            namespace: string("Namespace of the objects; absent, the alert's."),
+            namespace: string(
+              "Namespace of the objects: only the alert's own is allowed (as Flux's --no-cross-namespace-refs).",
+            ),
             matchLabels: map('With name *: only objects carrying these labels.'),
           },
           { required: ['kind', 'name'] },

@@ -9,7 +9,7 @@ export interface EventSource {
   kind: string;
   /** The object's name, or `*` for every object of the kind. */
   name: string;
-  /** Absent, the Alert's namespace. */
+  /** The Alert's namespace, the only one allowed (another namespace's Events are not its writer's to read). */
   namespace?: string;
   /** With name `*`: only objects carrying these labels. */
   matchLabels?: Record<string, string>;
