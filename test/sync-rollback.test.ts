@@ -95,7 +95,7 @@ describe('Sync rollback', () => {
     } as KubeObject);
   }
 
-  it('rolls back by subresource and by CLI, holds until a newer revision or resume, and refuses bad input', async () => {
+  it('rolls back by subresource and by CLI, holds until a newer revision or resume, refuses bad input', async () => {
     const repo = join(dir, 'platform');
     const first = await makeRepo(repo, { 'apis/orders.yaml': apiManifest('orders', '/orders', a.url) });
     await source('platform', repo);
@@ -169,10 +169,13 @@ describe('Sync rollback', () => {
   });
 
   it('rolls a revision whose upstream is down back within spec.timeout, and does not try it again', async (t) => {
+    // Two failed probes, half a second apart, call the upstream down: until then the gateway routes to it
+    // (healthy until proven otherwise) and reports it not yet judged, which the health check must not take for healthy.
     const healthChecked = (upstream: string) =>
       apiManifest('pay', '/pay', upstream).replace(
         '  upstream:\n',
-        '  upstream:\n    healthCheck:\n      interval: 200ms\n      healthyThreshold: 1\n      unhealthyThreshold: 1\n',
+        '  upstream:\n    healthCheck:\n      interval: 500ms\n      healthyThreshold: 1\n' +
+          '      unhealthyThreshold: 2\n',
       );
     const repo = join(dir, 'payments');
     const good = await makeRepo(repo, { 'apis/pay.yaml': healthChecked(a.url) });
