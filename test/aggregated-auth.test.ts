@@ -8,7 +8,6 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { Agent } from 'undici';
 import { startDelegation } from '../src/apiserver/auth/delegated/delegation.ts';
@@ -18,6 +17,7 @@ import { loadKubeconfig } from '../src/client/kubeconfig.ts';
 import { KubeClient } from '../src/client/rest.ts';
 import { openStorage } from '../src/storage/open.ts';
 import { KUBECTL } from './support/apiserver.ts';
+import { GATEHOUSE } from './support/cli.ts';
 import { eventually } from './support/eventually.ts';
 import { startKubeStandin, type KubeStandin } from './support/kube-standin.ts';
 import { createCertificateAuthority, type CertificateFiles } from './support/pki.ts';
@@ -239,7 +239,7 @@ describe('aggregated mode: delegated authentication and authorization', () => {
   it('gatehouse apiserver --mode aggregated takes the delegation flags and asks the cluster', async () => {
     const data = join(dir, 'cli');
     const server = spawn(process.execPath, [
-      ...['--import', 'tsx', fileURLToPath(new URL('../src/cli/main.ts', import.meta.url))],
+      ...GATEHOUSE,
       ...['apiserver', '--mode', 'aggregated', '--kubeconfig', standin.gatehouseKubeconfigPath],
       ...['--storage', 'memory', '--data-dir', data, '--port', '0'],
       ...['--requestheader-allowed-names', 'someone-else', '--authorization-webhook-cache-authorized-ttl', '0s'],

@@ -28,6 +28,7 @@ import { loadKubeconfig } from '../src/client/kubeconfig.ts';
 import { KubeClient } from '../src/client/rest.ts';
 import { openStorage } from '../src/storage/open.ts';
 import { KUBECTL, startTestApiServer, type TestApiServer } from './support/apiserver.ts';
+import { GATEHOUSE } from './support/cli.ts';
 import { eventually } from './support/eventually.ts';
 import { startUpstream } from './support/gateway.ts';
 import { fileUrl, makeRepo } from './support/git-servers.ts';
@@ -35,7 +36,6 @@ import { startKubeStandin, type KubeStandin } from './support/kube-standin.ts';
 import { apiManifest } from './support/manifests.ts';
 import { freePort, startPostgres, type TestPostgres } from './support/postgres.ts';
 
-const MAIN = new URL('../src/cli/main.ts', import.meta.url).pathname;
 const silent = pino({ level: 'silent' });
 
 const api = (name: string, namespace: string) => ({
@@ -282,9 +282,7 @@ describe('aggregated mode: two API server replicas on one PostgreSQL behind the 
     const child = spawn(
       process.execPath,
       [
-        '--import',
-        'tsx',
-        MAIN,
+        ...GATEHOUSE,
         'apiserver',
         '--mode',
         'aggregated',

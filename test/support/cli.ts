@@ -20,10 +20,13 @@ function compiledIsCurrent(): boolean {
   return Math.max(...modified(SOURCES, '.ts')) <= Math.min(...modified(COMPILED, '.js'));
 }
 
+/** dist/ when it is current (`npm test` builds it before the tests run), else undefined. */
+export const CURRENT_BUILD: string | undefined = compiledIsCurrent() ? COMPILED : undefined;
+
 /** Node's arguments that run the CLI: the compiled dist/ when it is current (a process starts
  * seconds sooner than through tsx, which compiles every module it loads), else the sources. */
-export const GATEHOUSE: readonly string[] = compiledIsCurrent()
-  ? [join(COMPILED, 'cli', 'main.js')]
+export const GATEHOUSE: readonly string[] = CURRENT_BUILD
+  ? [join(CURRENT_BUILD, 'cli', 'main.js')]
   : ['--import', 'tsx', join(SOURCES, 'cli', 'main.ts')];
 
 export interface CliResult {
