@@ -92,7 +92,9 @@ describe('Events on ApiDefinitions', () => {
     const kubeconfig = join(t.dir, 'gateway-kubeconfig');
     await writeKubeconfig(kubeconfig, t.url, t.ca, 'gateway-token');
     for (const n of [0, 1]) {
-      const statusElection = { leaseDurationMs: 1000, retryPeriodMs: 100 };
+      // A lease long enough that a loaded machine's slow renewal never hands the writing over mid-test: the
+      // Events of a test come from the gateway that held it when the test began.
+      const statusElection = { leaseDurationMs: 15_000, retryPeriodMs: 100 };
       const dataDir = join(t.dir, `gw${n}`);
       gateways.push(await startGateway({ kubeconfig, port: 0, dataDir, logger, statusElection }));
     }
@@ -106,7 +108,9 @@ describe('Events on ApiDefinitions', () => {
 
   it('records a target leaving rotation and back once, however many gateways check, and counts repeats', async () => {
     const thresholds = { healthyThreshold: 1, unhealthyThreshold: 1 };
-    const healthCheck = { path: '/healthz', interval: '100ms', timeout: '500ms', ...thresholds };
+    // One failed probe takes the target out: a probe's timeout generous enough that only the stopped upstream fails
+    // one (a loaded machine answered a probe after 500 ms, and an extra out-and-back made the counts x3).
+    const healthCheck = { path: '/healthz', interval: '100ms', timeout: '10s', ...thresholds };
     const targets = [{ url: upstream.url }];
     const api = await create('checked', { listenPath: '/checked', upstream: { targets, healthCheck } });
     await writer();
