@@ -10,6 +10,10 @@
 // by impersonation (Flux's field): it changes only what the account may change, and a refusal is
 // Ready=False AccessDenied naming the 403. Without it, the controller's own identity applies.
 //
+// A Sync with spec.kubeConfig applies, prunes and diffs in the cluster its kubeconfig Secret describes (targets.ts);
+// its status and Events stay here. spec.dependsOn and spec.promotion hold a revision back until other Syncs are Ready,
+// or have run it healthy for a while (environments.ts).
+//
 // A Sync carries a finalizer: deleting a Sync with `prune: true` first deletes the objects of
 // its inventory that still carry its labels (Flux's garbage collection), then lets the Sync
 // go. With `prune: false`, or while suspended, its objects are left in place.
@@ -18,7 +22,6 @@ import { selfSubjectReviewKind } from '../../api/authentication/kinds.ts';
 import type { SelfSubjectReview } from '../../api/authentication/types.ts';
 import { gitRepositoryKind, type ArtifactSignature, type GitRepository } from '../../api/kinds/git-repository/index.ts';
 import type { KubeObject } from '../../api/kind.ts';
-import type { RollbackBody } from '../../api/kinds/subresource-request/index.ts';
 import { findCondition } from '../../api/status.ts';
 import {
   OVERRIDE_REASON_ANNOTATION,
@@ -27,7 +30,6 @@ import {
   type Sync,
   type SyncHistoryEntry,
   type SyncOverride,
-  type SyncRollback,
   type SyncStatus,
 } from '../../api/kinds/sync/index.ts';
 import { serviceAccountUsername } from '../../api/core/service-account/names.ts';
@@ -48,10 +50,9 @@ import {
 } from '../../controller/runtime/index.ts';
 import type { Redactor } from '../redact.ts';
 import { AppliedRecords, driftedManifests } from './applied.ts';
-import type { ArtifactRevision } from './git-repository.ts';
-import { awaitHealthy, checkedApis } from './health.ts';
-import { describeRollback, holds, lastHealthy, rollbackTarget } from './rollback.ts';
+import { GateReason, gateOf, recordHealth } from './environments.ts';
 import { getOrUndefined } from './read.ts';
+import { SyncTargets, TargetError, type Target } from './targets.ts';
 import {
   applySet,
   build,
@@ -78,15 +79,10 @@ export const SyncReason = {
   GarbageCollected: 'GarbageCollected',
   GarbageCollectionFailed: 'GarbageCollectionFailed',
   AccessDenied: 'AccessDenied',
+  /** spec.kubeConfig's Secret or key is missing, or its kubeconfig is refused (a plugin, a file). */
+  KubeConfigFailed: 'KubeConfigFailed',
+  ...GateReason,
   Overridden: 'Overridden',
-  /** Applied; waiting for the health checks of spec.wait or spec.healthChecks. */
-  HealthCheckPending: 'HealthCheckPending',
-  /** The applied revision's APIs were not healthy within spec.timeout (and there was nothing to roll back to). */
-  HealthCheckFailed: 'HealthCheckFailed',
-  /** Holding an earlier revision of status.history (status.rolledBackTo). */
-  RolledBack: 'RolledBack',
-  /** A newer source revision or a resume ended a rollback. */
-  RollbackEnded: 'RollbackEnded',
 } as const;
 
 /** Held on every Sync this controller reconciles, until its objects are dealt with on deletion. */
@@ -100,9 +96,8 @@ export interface SyncReconcilerDeps {
   events: EventRecorder;
   redactor: Redactor;
   logger: RuntimeLogger;
-  /** The directory of a GitRepository's status.artifact, or of an earlier revision `at`, on this replica's disk
-   * (fetched by its commit when it lacks it). */
-  artifact(repo: GitRepository, at?: ArtifactRevision): Promise<string>;
+  /** The directory of a GitRepository's status.artifact on this replica's disk (fetched when it lacks it). */
+  artifact(repo: GitRepository): Promise<string>;
   /** An owned object as the controller's watch cache holds it, by inventory id. */
   live(id: string): KubeObject | undefined;
 }
@@ -114,27 +109,25 @@ export interface SyncDiff {
   objects: ObjectDiff[];
 }
 
-/** What a reconcile needs from the source, or why it cannot go on. `rollback` is set when the revision is the
- * one a rollback holds the Sync on, instead of the source's. */
+/** What a reconcile needs from the source, or why it cannot go on. */
 type SourceState =
-  | {
-      ok: true;
-      revision: string;
-      digest?: string;
-      signature?: ArtifactSignature;
-      dir: string;
-      rollback?: SyncRollback;
-      /** The source's own revision (the held one's `from` during a rollback). */
-      sourceRevision: string;
-    }
+  | { ok: true; revision: string; digest?: string; signature?: ArtifactSignature; dir: string }
   | { ok: false; reason: string; message: string };
 
 export class SyncReconciler implements Reconciler {
   private readonly applied = new AppliedRecords();
+  private readonly targets: SyncTargets;
   /** The user the controller's own requests authenticate as, once asked. */
   private identity: string | undefined;
 
-  constructor(private readonly deps: SyncReconcilerDeps) {}
+  constructor(private readonly deps: SyncReconcilerDeps) {
+    this.targets = new SyncTargets(deps.client, deps.redactor);
+  }
+
+  /** Closes the connections to the clusters of spec.kubeConfig. */
+  close(): Promise<void> {
+    return this.targets.close();
+  }
 
   async reconcile(request: Request): Promise<Result | undefined> {
     const { client, events } = this.deps;
@@ -142,6 +135,7 @@ export class SyncReconciler implements Reconciler {
     // last status write yet, and a status computed from it would undo that write.
     let found = await getOrUndefined<Sync>(client, syncKind, request);
     if (!found) this.applied.forget(`${request.namespace}/${request.name}`);
+    if (!found) await this.targets.forget(`${request.namespace}/${request.name}`);
     if (!found) return;
     if (found.metadata.deletionTimestamp) {
       await this.finalize(found);
@@ -174,26 +168,27 @@ export class SyncReconciler implements Reconciler {
       added = { entry, changed };
       status.history = withHistory(status.history, added);
     };
-    // A rollback recorded by the rollback or resume subresource meanwhile stays, unless this reconcile ended it.
-    const rollbackRead = sync.status?.rolledBackTo;
     const report = () =>
-      writeStatus(client, syncKind, sync, status, (stored) => ({
+      writeStatus(client, syncKind, sync, recordHealth(status, new Date()), (stored) => ({
         ...status,
         history: withHistory(stored?.history, added),
-        rolledBackTo: status.rolledBackTo === rollbackRead ? stored?.rolledBackTo : status.rolledBackTo,
       }));
 
-    // 1. The source's artifact, or the earlier revision a rollback holds the Sync on.
+    // 1. The source's artifact.
     const source = await this.source(sync);
     if (!source.ok) {
       markFailed(target, source.reason, source.message);
       await report();
       return interval;
     }
-    if (status.rolledBackTo && !source.rollback) {
-      const over = `revision ${source.revision} arrived: the rollback to ${status.rolledBackTo.revision} is over`;
-      void events.record(sync, 'Normal', SyncReason.RollbackEnded, over);
-      delete status.rolledBackTo;
+    // What must hold first: the Syncs of spec.dependsOn Ready (every time, as Flux), and a new revision run healthy
+    // long enough by the Sync of spec.promotion. A Sync that waits applies nothing; its last revision keeps serving.
+    const readSync = (ref: Request) => getOrUndefined<Sync>(client, syncKind, ref);
+    const gate = await gateOf(sync, source.revision, readSync, Date.now());
+    if (gate) {
+      markFailed(target, gate.reason, gate.message);
+      await report();
+      return { requeueAfterMs: Math.min(gate.requeueAfterMs, interval.requeueAfterMs) };
     }
     const firstAttempt = status.lastAttemptedRevision !== source.revision;
     status.lastAttemptedRevision = source.revision;
@@ -213,11 +208,27 @@ export class SyncReconciler implements Reconciler {
     // again re-applies only what someone else changed since (drift).
     let changes: ChangeSet;
     const key = `${request.namespace}/${request.name}`;
-    const applier = applierOf(client, sync);
+    let destination: Target;
+    try {
+      destination = await this.targets.of(sync);
+    } catch (err) {
+      if (!(err instanceof TargetError)) throw err;
+      const message = this.deps.redactor.redact(err.message);
+      markFailed(target, SyncReason.KubeConfigFailed, message);
+      await report();
+      void events.record(sync, 'Warning', SyncReason.KubeConfigFailed, message);
+      // Retried when the Secret changes (a watch) or at the interval.
+      return interval;
+    }
+    const applier = applierOf(destination.client, sync);
+    const where = destination.remote ? ` on ${destination.remote}` : '';
     try {
       const build = buildKey(sync);
+      // The drift watches see this API server only: a remote target's drift is found by the full apply's dry run.
       const record =
-        status.lastAppliedRevision === source.revision ? this.applied.match(key, source.revision, build) : undefined;
+        status.lastAppliedRevision === source.revision && !destination.remote
+          ? this.applied.match(key, source.revision, build)
+          : undefined;
       if (record) {
         const drifted = driftedManifests(record, this.deps.live, ownerOf(sync));
         const owner = ownerOf(sync);
@@ -232,14 +243,19 @@ export class SyncReconciler implements Reconciler {
         this.applied.record(key, source.revision, build, manifests, changes);
       }
     } catch (err) {
-      const reason = accessDenied(err)
+      const refused = accessDenied(err);
+      const reason = refused
         ? SyncReason.AccessDenied
         : err instanceof BuildError
           ? SyncReason.BuildFailed
           : err instanceof ValidationError
             ? SyncReason.ValidationFailed
             : SyncReason.ApplyFailed;
-      const message = this.deps.redactor.redact(`revision ${source.revision}: ${(err as Error).message}`);
+      const what =
+        refused === 'Unauthorized'
+          ? "the API server answered 401 Unauthorized: it does not accept the kubeconfig's credentials"
+          : (err as Error).message;
+      const message = this.deps.redactor.redact(`revision ${source.revision}${where}: ${what}`);
       markFailed(target, reason, message);
       addHistory(
         {
@@ -265,10 +281,6 @@ export class SyncReconciler implements Reconciler {
     if (changed && status.lastAppliedRevision === source.revision) {
       // Git did not move, yet objects had to be written: someone edited or deleted them.
       void events.record(sync, 'Warning', SyncReason.DriftCorrected, `drift corrected: ${describeChanges(changes)}`);
-    } else if (source.rollback && status.lastAppliedRevision !== source.revision) {
-      const { rollback } = source;
-      const message = `rolled back to ${rollback.revision} from ${rollback.from}: ${rollback.reason}`;
-      void events.record(sync, 'Warning', SyncReason.RolledBack, message, { [REVISION_ANNOTATION]: rollback.from });
     } else if (changed || status.lastAppliedRevision !== source.revision) {
       // A new revision is reported even when it changed no object: its commit status turns to success.
       void events.record(
@@ -287,77 +299,25 @@ export class SyncReconciler implements Reconciler {
     }
     if (overrides.length) status.overrides = overrides;
     else delete status.overrides;
-    const newRevision = status.lastAppliedRevision !== source.revision;
     status.lastAppliedRevision = source.revision;
     status.inventory = { entries: changes.inventory };
-    const entry: SyncHistoryEntry = {
-      revision: source.revision,
-      digest: source.digest,
-      time: new Date().toISOString(),
-      status: source.rollback ? 'RolledBack' : 'Succeeded',
-      message: source.rollback ? `${source.rollback.reason} (${describeCounts(changes)})` : describeCounts(changes),
-      ...changes.counts,
-      ...(source.signature ? { signature: source.signature } : {}),
-    };
-
-    // 4. Health checks of a newly applied revision (a rollback's is not checked: it was healthy before); when
-    // they fail, the last healthy revision is held instead, and this revision is not tried again.
-    const checked = newRevision && !source.rollback ? checkedApis(sync, changes) : [];
-    if (checked.length) {
-      const timeout = sync.spec.timeout ?? sync.spec.interval;
-      markReconciling(
-        target,
-        SyncReason.HealthCheckPending,
-        `revision ${source.revision}: waiting ${timeout} for ${checked.length} APIs to be healthy`,
-      );
-      await report();
-      const problem = await awaitHealthy(checked, this.deps.live, parseDuration(timeout));
-      if (problem) return this.rollBack(request, { sync, status, target, addHistory, report }, entry, problem);
-    }
-
-    addHistory(entry, changed);
+    addHistory(
+      {
+        revision: source.revision,
+        digest: source.digest,
+        time: new Date().toISOString(),
+        status: 'Succeeded',
+        message: describeCounts(changes),
+        ...changes.counts,
+        ...(source.signature ? { signature: source.signature } : {}),
+      },
+      changed,
+    );
     const left = overrides.map((o) => `${describeObject(o)} (${o.reason})`).join(', ');
     const overridden = left ? `; overridden by hand, left alone: ${left}` : '';
-    if (source.rollback?.automatic)
-      markFailed(target, SyncReason.RolledBack, describeRollback(source.rollback, sync.metadata.name!));
-    else if (source.rollback)
-      markReady(target, SyncReason.RolledBack, describeRollback(source.rollback, sync.metadata.name!));
-    else markReady(target, SyncReason.ReconciliationSucceeded, `applied revision ${source.revision}${overridden}`);
+    markReady(target, SyncReason.ReconciliationSucceeded, `applied revision ${source.revision}${overridden}`);
     await report();
     return interval;
-  }
-
-  /** A revision failed its health checks: records why, holds the Sync on the last healthy revision of its history
-   * and reconciles again, which applies that one. Without an earlier healthy revision it stays Ready=False. */
-  private async rollBack(
-    request: Request,
-    run: ReconcileRun,
-    entry: SyncHistoryEntry,
-    problem: string,
-  ): Promise<Result | undefined> {
-    const { sync, status, target, addHistory, report } = run;
-    const timeout = sync.spec.timeout ?? sync.spec.interval;
-    const reason = `revision ${entry.revision} failed its health checks within ${timeout}: ${problem}`;
-    const previous = lastHealthy(status.history ?? [], entry.revision);
-    addHistory({ ...entry, status: 'Failed', message: reason }, undefined);
-    void this.deps.events.record(sync, 'Warning', SyncReason.HealthCheckFailed, reason, {
-      [REVISION_ANNOTATION]: entry.revision,
-    });
-    if (!previous) {
-      markFailed(target, SyncReason.HealthCheckFailed, `${reason}; no earlier healthy revision to roll back to`);
-      await report();
-      return { requeueAfterMs: parseDuration(sync.spec.interval) };
-    }
-    status.rolledBackTo = {
-      revision: previous.revision,
-      from: entry.revision,
-      time: new Date().toISOString(),
-      by: status.appliedBy ?? '',
-      reason,
-      automatic: true,
-    };
-    await report();
-    return this.reconcile(request);
   }
 
   /** A Sync being deleted: prunes its inventory when it prunes at all, then releases it. */
@@ -369,7 +329,7 @@ export class SyncReconciler implements Reconciler {
     if (sync.spec.prune && !sync.spec.suspend && inventory.length) {
       try {
         const options = { owner: ownerOf(sync), previousInventory: inventory, prune: true };
-        const changes = await applySet(applierOf(client, sync), [], options);
+        const changes = await applySet(applierOf((await this.targets.of(sync)).client, sync), [], options);
         const left = changes.skipped.map((k) => `${describeObject(k)} (${k.reason})`);
         void events.record(
           sync,
@@ -386,7 +346,8 @@ export class SyncReconciler implements Reconciler {
             `Sync deleted, but its objects could not all be deleted: ${(err as Error).message}`,
           ),
         );
-        throw err;
+        // As Flux: without a usable kubeConfig the objects stay where they are, and the Sync goes.
+        if (!(err instanceof TargetError)) throw err;
       }
     }
     await client.patch<Sync>(
@@ -402,6 +363,7 @@ export class SyncReconciler implements Reconciler {
       sync.metadata.namespace,
     );
     this.applied.forget(`${sync.metadata.namespace}/${sync.metadata.name}`);
+    await this.targets.forget(`${sync.metadata.namespace}/${sync.metadata.name}`);
   }
 
   /** What the next apply would change, object by object and field by field. */
@@ -412,58 +374,20 @@ export class SyncReconciler implements Reconciler {
     const sync = await this.deps.client.get<Sync>(syncKind, request.name, request.namespace);
     const what = `Sync ${request.namespace}/${request.name}`;
     const source = await this.source(sync);
-    if (!source.ok) throw refusalOf(sync, source);
+    if (!source.ok) {
+      const reason = source.reason === SyncReason.SourceNotFound ? 'NotFound' : 'ServiceUnavailable';
+      throw new SubresourceRefusal(reason, `${what}: ${source.message}`);
+    }
     try {
       const manifests = await this.build(sync, source.dir);
       const previousInventory = sync.status?.inventory?.entries ?? [];
       const options = { owner: ownerOf(sync), previousInventory, prune: sync.spec.prune };
-      const objects = await diffSet(applierOf(this.deps.client, sync), manifests, options);
+      const objects = await diffSet(applierOf((await this.targets.of(sync)).client, sync), manifests, options);
       return { kind: 'SyncDiff', apiVersion: 'gatehouse.dev/v1alpha1', revision: source.revision, objects };
     } catch (err) {
-      if (!(err instanceof BuildError || err instanceof ValidationError)) throw err;
+      if (!(err instanceof BuildError || err instanceof ValidationError || err instanceof TargetError)) throw err;
       throw new SubresourceRefusal('Invalid', `${what}: revision ${source.revision} cannot be applied: ${err.message}`);
     }
-  }
-
-  /** The rollback subresource: holds the Sync on the revision of status.history that `body` names, as asked by
-   * `user` (refused, naming the field, when there is none), until the source moves past the revision it has now
-   * or a resume. Recorded in status.rolledBackTo; the reconcile that follows applies it. */
-  async rollback(request: Request, body: RollbackBody, user: string): Promise<void> {
-    const { client } = this.deps;
-    const sync = await client.get<Sync>(syncKind, request.name, request.namespace);
-    const entry = rollbackTarget(sync, body);
-    const source = await this.source(sync);
-    if (!source.ok) throw refusalOf(sync, source);
-    const rolledBackTo: SyncRollback = {
-      revision: entry.revision,
-      from: source.sourceRevision,
-      time: new Date().toISOString(),
-      by: user,
-      reason: body.reason || `rollback requested by ${user}`,
-    };
-    await writeStatus(client, syncKind, sync, { ...sync.status, rolledBackTo }, (stored) => ({
-      ...stored,
-      rolledBackTo,
-    }));
-  }
-
-  /** The resume subresource: ends a rollback (the reconcile that follows applies the source's revision). */
-  async resume(request: Request, user: string): Promise<void> {
-    const { client, events } = this.deps;
-    const sync = await client.get<Sync>(syncKind, request.name, request.namespace);
-    const rollback = sync.status?.rolledBackTo;
-    if (!rollback) return;
-    const { rolledBackTo: _, ...status } = sync.status ?? {};
-    await writeStatus(client, syncKind, sync, status, (stored) => {
-      const { rolledBackTo: _, ...rest } = stored ?? {};
-      return rest;
-    });
-    void events.record(
-      sync,
-      'Normal',
-      SyncReason.RollbackEnded,
-      `resumed by ${user}: the rollback to ${rollback.revision} is over`,
-    );
   }
 
   /** The user the Sync's writes come from: its ServiceAccount, by impersonation, or the controller itself. */
@@ -499,17 +423,8 @@ export class SyncReconciler implements Reconciler {
       const message = `GitRepository ${namespace}/${ref.name} has no artifact yet${why}`;
       return { ok: false, reason: SyncReason.ArtifactNotReady, message };
     }
-    const rollback = sync.status?.rolledBackTo;
-    const held =
-      holds(rollback, artifact.revision) && sync.status?.history?.find((e) => e.revision === rollback.revision);
-    if (held) {
-      const { revision, digest, signature } = held;
-      const dir = await this.deps.artifact(repo, { revision, digest });
-      return { ok: true, revision, digest, signature, dir, rollback, sourceRevision: artifact.revision };
-    }
     const dir = await this.deps.artifact(repo);
-    const { revision, digest, signature } = artifact;
-    return { ok: true, revision, digest, signature, dir, sourceRevision: revision };
+    return { ok: true, revision: artifact.revision, digest: artifact.digest, signature: artifact.signature, dir };
   }
 
   private build(sync: Sync, dir: string): Promise<Manifest[]> {
@@ -519,12 +434,6 @@ export class SyncReconciler implements Reconciler {
       substitute: sync.spec.substitute,
     });
   }
-}
-
-/** A subresource's answer when the Sync's source has no artifact: NotFound when it does not exist. */
-function refusalOf(sync: Sync, source: { reason: string; message: string }): SubresourceRefusal {
-  const reason = source.reason === SyncReason.SourceNotFound ? 'NotFound' : 'ServiceUnavailable';
-  return new SubresourceRefusal(reason, `Sync ${sync.metadata.namespace}/${sync.metadata.name}: ${source.message}`);
 }
 
 /** A partial apply's change set as if the whole set had been applied: the objects not
@@ -558,10 +467,15 @@ function applierOf(client: KubeClient, sync: Sync): KubeClient {
   return client.impersonating(serviceAccountUsername({ namespace: sync.metadata.namespace ?? 'default', name }));
 }
 
-/** The API server refused the identity applying (403): in the dry run of an object, a write or a delete. */
-function accessDenied(err: unknown): boolean {
-  if (err instanceof ValidationError) return err.failures.some((f) => f.reason === 'Forbidden');
-  return isStatusError(err, 'Forbidden') || isStatusError((err as Error | undefined)?.cause, 'Forbidden');
+/** How the API server refused the identity applying, if it did: its credentials (401, spec.kubeConfig's) or the
+ * identity's rights (403), in the dry run of an object, a write or a delete. */
+function accessDenied(err: unknown): 'Unauthorized' | 'Forbidden' | undefined {
+  const refusals = ['Unauthorized', 'Forbidden'] as const;
+  const reasons =
+    err instanceof ValidationError
+      ? err.failures.map((f) => f.reason)
+      : [err, (err as Error | undefined)?.cause].map((e) => (isStatusError(e) ? e.reason : undefined));
+  return refusals.find((r) => reasons.includes(r));
 }
 
 function overrideOf({ kind, namespace, name, reason }: SkippedObject): SyncOverride {
@@ -574,15 +488,6 @@ function sameOverride(a: SyncOverride, b: SyncOverride): boolean {
 
 function ownerOf(sync: Sync) {
   return { name: sync.metadata.name!, namespace: sync.metadata.namespace ?? 'default' };
-}
-
-/** What one reconcile carries from step to step. */
-interface ReconcileRun {
-  sync: Sync;
-  status: SyncStatus;
-  target: Sync;
-  addHistory(entry: SyncHistoryEntry, changed: boolean | undefined): void;
-  report(): Promise<unknown>;
 }
 
 interface NewHistoryEntry {
