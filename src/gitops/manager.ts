@@ -5,8 +5,8 @@
 // once — drift is undone by watch, not at the next interval.
 //
 // Several replicas elect one leader on a Lease (controller-runtime's leader election): every
-// replica keeps its informers' caches warm, only the holder reconciles, answers the reconcile
-// and diff subresources and hands Receiver calls to its controllers; a standby forwards a Receiver
+// replica keeps its informers' caches warm, only the holder reconciles, answers the reconcile,
+// diff, rollback and resume subresources and hands Receiver calls to its controllers; a standby forwards a Receiver
 // call to the holder through the reconcile subresource. A holder that loses the Lease stops
 // reconciling for good and says so (onLostLeadership): its process exits, as controller-runtime's
 // do, and a supervisor starts it again as a standby.
@@ -18,7 +18,7 @@ import type { KindDefinition, KubeObject } from '../api/kind.ts';
 import { secretKind, type Secret } from '../api/core/secret/index.ts';
 import { gitRepositoryKind, type GitRepository } from '../api/kinds/git-repository/index.ts';
 import { receiverKind, type Receiver } from '../api/kinds/receiver/index.ts';
-import type { ReconcileBody } from '../api/kinds/subresource-request/index.ts';
+import type { ReconcileBody, RollbackBody } from '../api/kinds/subresource-request/index.ts';
 import { syncKind, type Sync } from '../api/kinds/sync/index.ts';
 import { allKinds } from '../api/kinds.ts';
 import { Informer } from '../client/informer.ts';
@@ -36,6 +36,7 @@ import {
   type Request,
 } from '../controller/runtime/index.ts';
 import { GitRepositoryReconciler } from './controllers/git-repository.ts';
+import { notificationControllers, type NotificationOptions } from './notify/index.ts';
 import { readinessChanged } from './controllers/environments.ts';
 import { SyncReconciler, type SyncDiff } from './controllers/sync.ts';
 import { readinessControllers } from './readiness.ts';
@@ -65,6 +66,8 @@ export interface ControllerOptions {
   leaderElection?: LeaderElectionSettings;
   /** Told once when this replica lost the Lease it held: it reconciles no more; close() is still the caller's. */
   onLostLeadership?(): void;
+  /** Retries and rate limit of notifications (Providers and Alerts). */
+  notifications?: NotificationOptions;
 }
 
 export interface GitOpsController {
@@ -125,6 +128,18 @@ export async function startController(options: ControllerOptions): Promise<GitOp
     receivers,
     onError,
   });
+  let leading = false;
+  const notifications = notificationControllers({
+    client,
+    logger,
+    redactor,
+    concurrency,
+    backoff,
+    secrets,
+    onError,
+    leading: () => leading,
+    ...options.notifications,
+  });
 
   const sourceReconciler = new GitRepositoryReconciler({ client, events, redactor, logger, dataDir: artifacts });
   const sourceController = new Controller({
@@ -145,7 +160,7 @@ export async function startController(options: ControllerOptions): Promise<GitOp
     events,
     redactor,
     logger,
-    artifact: (repo) => sourceReconciler.artifactDir(repo),
+    artifact: (repo, at) => sourceReconciler.artifactDir(repo, at),
     live: liveOwned(owned),
   });
   // A Sync waits for the Syncs of its dependsOn and promotion.from, and reads its kubeConfig Secret.
@@ -172,7 +187,15 @@ export async function startController(options: ControllerOptions): Promise<GitOp
     );
   }
 
-  const informers = [sources, syncs, receivers, secrets, ...owned.map((o) => o.informer), ...readiness.informers];
+  const informers = [
+    sources,
+    syncs,
+    receivers,
+    secrets,
+    ...owned.map((o) => o.informer),
+    ...readiness.informers,
+    ...notifications.informers,
+  ];
   for (const informer of informers) informer.start();
   // Standbys too: their caches are warm when they take over.
   await Promise.all(informers.map((i) => i.synced));
@@ -229,7 +252,7 @@ export async function startController(options: ControllerOptions): Promise<GitOp
   };
   const diffSync = (namespace: string, name: string) => syncReconciler.diff({ namespace, name });
 
-  // The reconcile and diff subresources, called on whichever API server replica, reach
+  // The reconcile, diff, rollback and resume subresources, called on whichever API server replica, reach
   // the leader as SubresourceRequests.
   const responder = new SubresourceResponder({
     client,
@@ -242,11 +265,21 @@ export async function startController(options: ControllerOptions): Promise<GitOp
         return reconcileSync(r.metadata.namespace!, r.spec.target.name, withSource);
       },
       'syncs/diff': (r) => diffSync(r.metadata.namespace!, r.spec.target.name),
+      // A rollback or resume is recorded in the Sync's status, then applied by a reconcile run now.
+      'syncs/rollback': async (r) => {
+        const request = { namespace: r.metadata.namespace!, name: r.spec.target.name };
+        await syncReconciler.rollback(request, r.spec.body as RollbackBody, r.spec.user ?? '');
+        return reconcileSync(request.namespace, request.name, false);
+      },
+      'syncs/resume': async (r) => {
+        const request = { namespace: r.metadata.namespace!, name: r.spec.target.name };
+        await syncReconciler.resume(request, r.spec.user ?? '');
+        return reconcileSync(request.namespace, request.name, false);
+      },
     },
   });
 
-  const controllers = [sourceController, syncController, ...readiness.controllers];
-  let leading = false;
+  const controllers = [sourceController, syncController, ...readiness.controllers, ...notifications.controllers];
   let closing = false;
   const lead = () => {
     leading = true;
@@ -299,6 +332,7 @@ export async function startController(options: ControllerOptions): Promise<GitOp
       await webhook?.close();
       await standDown();
       await syncReconciler.close();
+      await notifications.notifier.close();
       // Released only once nothing reconciles here any more, so the next leader never overlaps with this one.
       await elector?.stop();
       await Promise.all(informers.map((i) => i.stop()));

@@ -22,6 +22,7 @@ import { selfSubjectReviewKind } from '../../api/authentication/kinds.ts';
 import type { SelfSubjectReview } from '../../api/authentication/types.ts';
 import { gitRepositoryKind, type ArtifactSignature, type GitRepository } from '../../api/kinds/git-repository/index.ts';
 import type { KubeObject } from '../../api/kind.ts';
+import type { RollbackBody } from '../../api/kinds/subresource-request/index.ts';
 import { findCondition } from '../../api/status.ts';
 import {
   OVERRIDE_REASON_ANNOTATION,
@@ -30,6 +31,7 @@ import {
   type Sync,
   type SyncHistoryEntry,
   type SyncOverride,
+  type SyncRollback,
   type SyncStatus,
 } from '../../api/kinds/sync/index.ts';
 import { serviceAccountUsername } from '../../api/core/service-account/names.ts';
@@ -50,6 +52,9 @@ import {
 } from '../../controller/runtime/index.ts';
 import type { Redactor } from '../redact.ts';
 import { AppliedRecords, driftedManifests } from './applied.ts';
+import type { ArtifactRevision } from './git-repository.ts';
+import { awaitHealthy, checkedApis } from './health.ts';
+import { describeRollback, holds, lastHealthy, rollbackTarget } from './rollback.ts';
 import { GateReason, gateOf, recordHealth } from './environments.ts';
 import { getOrUndefined } from './read.ts';
 import { SyncTargets, TargetError, type Target } from './targets.ts';
@@ -83,6 +88,14 @@ export const SyncReason = {
   KubeConfigFailed: 'KubeConfigFailed',
   ...GateReason,
   Overridden: 'Overridden',
+  /** Applied; waiting for the health checks of spec.wait or spec.healthChecks. */
+  HealthCheckPending: 'HealthCheckPending',
+  /** The applied revision's APIs were not healthy within spec.timeout (and there was nothing to roll back to). */
+  HealthCheckFailed: 'HealthCheckFailed',
+  /** Holding an earlier revision of status.history (status.rolledBackTo). */
+  RolledBack: 'RolledBack',
+  /** A newer source revision or a resume ended a rollback. */
+  RollbackEnded: 'RollbackEnded',
 } as const;
 
 /** Held on every Sync this controller reconciles, until its objects are dealt with on deletion. */
@@ -96,8 +109,9 @@ export interface SyncReconcilerDeps {
   events: EventRecorder;
   redactor: Redactor;
   logger: RuntimeLogger;
-  /** The directory of a GitRepository's status.artifact on this replica's disk (fetched when it lacks it). */
-  artifact(repo: GitRepository): Promise<string>;
+  /** The directory of a GitRepository's status.artifact, or of an earlier revision `at`, on this replica's disk
+   * (fetched by its commit when it lacks it). */
+  artifact(repo: GitRepository, at?: ArtifactRevision): Promise<string>;
   /** An owned object as the controller's watch cache holds it, by inventory id. */
   live(id: string): KubeObject | undefined;
 }
@@ -109,9 +123,19 @@ export interface SyncDiff {
   objects: ObjectDiff[];
 }
 
-/** What a reconcile needs from the source, or why it cannot go on. */
+/** What a reconcile needs from the source, or why it cannot go on. `rollback` is set when the revision is the
+ * one a rollback holds the Sync on, instead of the source's. */
 type SourceState =
-  | { ok: true; revision: string; digest?: string; signature?: ArtifactSignature; dir: string }
+  | {
+      ok: true;
+      revision: string;
+      digest?: string;
+      signature?: ArtifactSignature;
+      dir: string;
+      rollback?: SyncRollback;
+      /** The source's own revision (the held one's `from` during a rollback). */
+      sourceRevision: string;
+    }
   | { ok: false; reason: string; message: string };
 
 export class SyncReconciler implements Reconciler {
@@ -168,18 +192,26 @@ export class SyncReconciler implements Reconciler {
       added = { entry, changed };
       status.history = withHistory(status.history, added);
     };
+    // A rollback recorded by the rollback or resume subresource meanwhile stays, unless this reconcile ended it.
+    const rollbackRead = sync.status?.rolledBackTo;
     const report = () =>
       writeStatus(client, syncKind, sync, recordHealth(status, new Date()), (stored) => ({
         ...status,
         history: withHistory(stored?.history, added),
+        rolledBackTo: status.rolledBackTo === rollbackRead ? stored?.rolledBackTo : status.rolledBackTo,
       }));
 
-    // 1. The source's artifact.
+    // 1. The source's artifact, or the earlier revision a rollback holds the Sync on.
     const source = await this.source(sync);
     if (!source.ok) {
       markFailed(target, source.reason, source.message);
       await report();
       return interval;
+    }
+    if (status.rolledBackTo && !source.rollback) {
+      const over = `revision ${source.revision} arrived: the rollback to ${status.rolledBackTo.revision} is over`;
+      void events.record(sync, 'Normal', SyncReason.RollbackEnded, over);
+      delete status.rolledBackTo;
     }
     // What must hold first: the Syncs of spec.dependsOn Ready (every time, as Flux), and a new revision run healthy
     // long enough by the Sync of spec.promotion. A Sync that waits applies nothing; its last revision keeps serving.
@@ -281,6 +313,10 @@ export class SyncReconciler implements Reconciler {
     if (changed && status.lastAppliedRevision === source.revision) {
       // Git did not move, yet objects had to be written: someone edited or deleted them.
       void events.record(sync, 'Warning', SyncReason.DriftCorrected, `drift corrected: ${describeChanges(changes)}`);
+    } else if (source.rollback && status.lastAppliedRevision !== source.revision) {
+      const { rollback } = source;
+      const message = `rolled back to ${rollback.revision} from ${rollback.from}: ${rollback.reason}`;
+      void events.record(sync, 'Warning', SyncReason.RolledBack, message, { [REVISION_ANNOTATION]: rollback.from });
     } else if (changed || status.lastAppliedRevision !== source.revision) {
       // A new revision is reported even when it changed no object: its commit status turns to success.
       void events.record(
@@ -299,25 +335,77 @@ export class SyncReconciler implements Reconciler {
     }
     if (overrides.length) status.overrides = overrides;
     else delete status.overrides;
+    const newRevision = status.lastAppliedRevision !== source.revision;
     status.lastAppliedRevision = source.revision;
     status.inventory = { entries: changes.inventory };
-    addHistory(
-      {
-        revision: source.revision,
-        digest: source.digest,
-        time: new Date().toISOString(),
-        status: 'Succeeded',
-        message: describeCounts(changes),
-        ...changes.counts,
-        ...(source.signature ? { signature: source.signature } : {}),
-      },
-      changed,
-    );
+    const entry: SyncHistoryEntry = {
+      revision: source.revision,
+      digest: source.digest,
+      time: new Date().toISOString(),
+      status: source.rollback ? 'RolledBack' : 'Succeeded',
+      message: source.rollback ? `${source.rollback.reason} (${describeCounts(changes)})` : describeCounts(changes),
+      ...changes.counts,
+      ...(source.signature ? { signature: source.signature } : {}),
+    };
+
+    // 4. Health checks of a newly applied revision (a rollback's is not checked: it was healthy before); when
+    // they fail, the last healthy revision is held instead, and this revision is not tried again.
+    const checked = newRevision && !source.rollback ? checkedApis(sync, changes) : [];
+    if (checked.length) {
+      const timeout = sync.spec.timeout ?? sync.spec.interval;
+      markReconciling(
+        target,
+        SyncReason.HealthCheckPending,
+        `revision ${source.revision}: waiting ${timeout} for ${checked.length} APIs to be healthy`,
+      );
+      await report();
+      const problem = await awaitHealthy(checked, this.deps.live, parseDuration(timeout));
+      if (problem) return this.rollBack(request, { sync, status, target, addHistory, report }, entry, problem);
+    }
+
+    addHistory(entry, changed);
     const left = overrides.map((o) => `${describeObject(o)} (${o.reason})`).join(', ');
     const overridden = left ? `; overridden by hand, left alone: ${left}` : '';
-    markReady(target, SyncReason.ReconciliationSucceeded, `applied revision ${source.revision}${overridden}`);
+    if (source.rollback?.automatic)
+      markFailed(target, SyncReason.RolledBack, describeRollback(source.rollback, sync.metadata.name!));
+    else if (source.rollback)
+      markReady(target, SyncReason.RolledBack, describeRollback(source.rollback, sync.metadata.name!));
+    else markReady(target, SyncReason.ReconciliationSucceeded, `applied revision ${source.revision}${overridden}`);
     await report();
     return interval;
+  }
+
+  /** A revision failed its health checks: records why, holds the Sync on the last healthy revision of its history
+   * and reconciles again, which applies that one. Without an earlier healthy revision it stays Ready=False. */
+  private async rollBack(
+    request: Request,
+    run: ReconcileRun,
+    entry: SyncHistoryEntry,
+    problem: string,
+  ): Promise<Result | undefined> {
+    const { sync, status, target, addHistory, report } = run;
+    const timeout = sync.spec.timeout ?? sync.spec.interval;
+    const reason = `revision ${entry.revision} failed its health checks within ${timeout}: ${problem}`;
+    const previous = lastHealthy(status.history ?? [], entry.revision);
+    addHistory({ ...entry, status: 'Failed', message: reason }, undefined);
+    void this.deps.events.record(sync, 'Warning', SyncReason.HealthCheckFailed, reason, {
+      [REVISION_ANNOTATION]: entry.revision,
+    });
+    if (!previous) {
+      markFailed(target, SyncReason.HealthCheckFailed, `${reason}; no earlier healthy revision to roll back to`);
+      await report();
+      return { requeueAfterMs: parseDuration(sync.spec.interval) };
+    }
+    status.rolledBackTo = {
+      revision: previous.revision,
+      from: entry.revision,
+      time: new Date().toISOString(),
+      by: status.appliedBy ?? '',
+      reason,
+      automatic: true,
+    };
+    await report();
+    return this.reconcile(request);
   }
 
   /** A Sync being deleted: prunes its inventory when it prunes at all, then releases it. */
@@ -374,10 +462,7 @@ export class SyncReconciler implements Reconciler {
     const sync = await this.deps.client.get<Sync>(syncKind, request.name, request.namespace);
     const what = `Sync ${request.namespace}/${request.name}`;
     const source = await this.source(sync);
-    if (!source.ok) {
-      const reason = source.reason === SyncReason.SourceNotFound ? 'NotFound' : 'ServiceUnavailable';
-      throw new SubresourceRefusal(reason, `${what}: ${source.message}`);
-    }
+    if (!source.ok) throw refusalOf(sync, source);
     try {
       const manifests = await this.build(sync, source.dir);
       const previousInventory = sync.status?.inventory?.entries ?? [];
@@ -388,6 +473,47 @@ export class SyncReconciler implements Reconciler {
       if (!(err instanceof BuildError || err instanceof ValidationError || err instanceof TargetError)) throw err;
       throw new SubresourceRefusal('Invalid', `${what}: revision ${source.revision} cannot be applied: ${err.message}`);
     }
+  }
+
+  /** The rollback subresource: holds the Sync on the revision of status.history that `body` names, as asked by
+   * `user` (refused, naming the field, when there is none), until the source moves past the revision it has now
+   * or a resume. Recorded in status.rolledBackTo; the reconcile that follows applies it. */
+  async rollback(request: Request, body: RollbackBody, user: string): Promise<void> {
+    const { client } = this.deps;
+    const sync = await client.get<Sync>(syncKind, request.name, request.namespace);
+    const entry = rollbackTarget(sync, body);
+    const source = await this.source(sync);
+    if (!source.ok) throw refusalOf(sync, source);
+    const rolledBackTo: SyncRollback = {
+      revision: entry.revision,
+      from: source.sourceRevision,
+      time: new Date().toISOString(),
+      by: user,
+      reason: body.reason || `rollback requested by ${user}`,
+    };
+    await writeStatus(client, syncKind, sync, { ...sync.status, rolledBackTo }, (stored) => ({
+      ...stored,
+      rolledBackTo,
+    }));
+  }
+
+  /** The resume subresource: ends a rollback (the reconcile that follows applies the source's revision). */
+  async resume(request: Request, user: string): Promise<void> {
+    const { client, events } = this.deps;
+    const sync = await client.get<Sync>(syncKind, request.name, request.namespace);
+    const rollback = sync.status?.rolledBackTo;
+    if (!rollback) return;
+    const { rolledBackTo: _, ...status } = sync.status ?? {};
+    await writeStatus(client, syncKind, sync, status, (stored) => {
+      const { rolledBackTo: _, ...rest } = stored ?? {};
+      return rest;
+    });
+    void events.record(
+      sync,
+      'Normal',
+      SyncReason.RollbackEnded,
+      `resumed by ${user}: the rollback to ${rollback.revision} is over`,
+    );
   }
 
   /** The user the Sync's writes come from: its ServiceAccount, by impersonation, or the controller itself. */
@@ -423,8 +549,17 @@ export class SyncReconciler implements Reconciler {
       const message = `GitRepository ${namespace}/${ref.name} has no artifact yet${why}`;
       return { ok: false, reason: SyncReason.ArtifactNotReady, message };
     }
+    const rollback = sync.status?.rolledBackTo;
+    const held =
+      holds(rollback, artifact.revision) && sync.status?.history?.find((e) => e.revision === rollback.revision);
+    if (held) {
+      const { revision, digest, signature } = held;
+      const dir = await this.deps.artifact(repo, { revision, digest });
+      return { ok: true, revision, digest, signature, dir, rollback, sourceRevision: artifact.revision };
+    }
     const dir = await this.deps.artifact(repo);
-    return { ok: true, revision: artifact.revision, digest: artifact.digest, signature: artifact.signature, dir };
+    const { revision, digest, signature } = artifact;
+    return { ok: true, revision, digest, signature, dir, sourceRevision: revision };
   }
 
   private build(sync: Sync, dir: string): Promise<Manifest[]> {
@@ -434,6 +569,12 @@ export class SyncReconciler implements Reconciler {
       substitute: sync.spec.substitute,
     });
   }
+}
+
+/** A subresource's answer when the Sync's source has no artifact: NotFound when it does not exist. */
+function refusalOf(sync: Sync, source: { reason: string; message: string }): SubresourceRefusal {
+  const reason = source.reason === SyncReason.SourceNotFound ? 'NotFound' : 'ServiceUnavailable';
+  return new SubresourceRefusal(reason, `Sync ${sync.metadata.namespace}/${sync.metadata.name}: ${source.message}`);
 }
 
 /** A partial apply's change set as if the whole set had been applied: the objects not
@@ -488,6 +629,15 @@ function sameOverride(a: SyncOverride, b: SyncOverride): boolean {
 
 function ownerOf(sync: Sync) {
   return { name: sync.metadata.name!, namespace: sync.metadata.namespace ?? 'default' };
+}
+
+/** What one reconcile carries from step to step. */
+interface ReconcileRun {
+  sync: Sync;
+  status: SyncStatus;
+  target: Sync;
+  addHistory(entry: SyncHistoryEntry, changed: boolean | undefined): void;
+  report(): Promise<unknown>;
 }
 
 interface NewHistoryEntry {
