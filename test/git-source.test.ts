@@ -118,6 +118,8 @@ describe('file://', () => {
       digest: await digestDirectory(result.path),
       path: join(workDir, 'artifacts', sha),
       changed: true,
+      // Read as the commit is fetched: what an ApiDefinition's history names for a Sync's write.
+      commitInfo: { author: 'Gatehouse Test <test@gatehouse.invalid>', subject: 'executable' },
     });
     assert.equal(await readFile(join(result.path, 'apis/orders.yaml'), 'utf8'), 'kind: ApiDefinition\n');
     // Committed bytes: no eol conversion, no export-ignore.
@@ -230,7 +232,10 @@ describe('ssh', () => {
       workDir,
       lastRevision: first.revision,
     });
-    assert.deepEqual(poll, { ...first, changed: false });
+    // Nothing was fetched, so the commit was not read: its author and subject are the first checkout's.
+    const { commitInfo, ...unfetched } = first;
+    assert.equal(commitInfo?.subject, 'initial');
+    assert.deepEqual(poll, { ...unfetched, changed: false });
     assert.equal(ssh.uploadPackCount, uploadPackCount + 1);
     assert.equal(ssh.fetchCount, fetchCount);
 
@@ -397,7 +402,8 @@ describe('refs', () => {
       workDir,
       lastRevision: result.revision,
     });
-    assert.deepEqual(poll, { ...result, changed: false });
+    const { commitInfo: _read, ...unfetched } = result;
+    assert.deepEqual(poll, { ...unfetched, changed: false });
     assert.equal(ssh.uploadPackCount, uploadPackCount);
   });
 
