@@ -36,7 +36,7 @@ export const alertSchema: JSONSchema = specAndStatus(
           },
           { required: ['kind', 'name'] },
         ),
-        { minItems: 1 },
+        { minItems: 1, 'x-kubernetes-list-type': 'atomic' },
       ),
       inclusionList: array(
         'Regular expressions (ECMAScript): when any is given, only events whose message matches one are sent.',
