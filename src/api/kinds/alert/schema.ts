@@ -41,10 +41,12 @@ export const alertSchema: JSONSchema = specAndStatus(
       inclusionList: array(
         'Regular expressions (ECMAScript): when any is given, only events whose message matches one are sent.',
         string('A regular expression.'),
+        { 'x-kubernetes-list-type': 'atomic' },
       ),
       exclusionList: array(
         'Regular expressions (ECMAScript): events whose message matches one are not sent.',
         string('A regular expression.'),
+        { 'x-kubernetes-list-type': 'atomic' },
       ),
       eventMetadata: map("Added to the metadata of every event sent; the event's own keys win."),
       summary: string('Added to the metadata of every event sent, as summary.'),
