@@ -170,6 +170,11 @@ describe('Sync environments: kubeConfig, promotion gates, dependsOn', () => {
     assert.equal(prod.status?.lastAppliedRevision, `main@sha1:${fixed}`);
     assert.equal(await versionOn(onProduction, 'orders'), '3');
     assert.ok(!prod.status!.history!.some((e) => e.revision.endsWith(broken)), 'the broken commit never applied');
+
+    // A rollback returns to a revision production ran before: no promotion gate holds it back.
+    await onStaging.subresource<Sync>(syncKind, 'production', 'rollback', NS, { steps: 1 });
+    await readyOf('production', 'True', 'RolledBack');
+    assert.equal(await versionOn(onProduction, 'orders'), '1');
   });
 
   it('dependsOn: applies nothing until the Syncs named are Ready', async () => {

@@ -215,8 +215,9 @@ export class SyncReconciler implements Reconciler {
     }
     // What must hold first: the Syncs of spec.dependsOn Ready (every time, as Flux), and a new revision run healthy
     // long enough by the Sync of spec.promotion. A Sync that waits applies nothing; its last revision keeps serving.
+    // A rollback is not held back: it returns to a revision this Sync ran before.
     const readSync = (ref: Request) => getOrUndefined<Sync>(client, syncKind, ref);
-    const gate = await gateOf(sync, source.revision, readSync, Date.now());
+    const gate = source.rollback ? undefined : await gateOf(sync, source.revision, readSync, Date.now());
     if (gate) {
       markFailed(target, gate.reason, gate.message);
       await report();
