@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import type { AuditEvent } from '../src/apiserver/audit/event.ts';
 import { eventually } from './support/eventually.ts';
 import { GATEHOUSE } from './support/cli.ts';
+import { freshPgliteDir } from './support/pglite.ts';
 
 const GATEWAY = 'system:serviceaccount:gatehouse-system:gatehouse-gateway';
 const CONTROLLER = 'system:serviceaccount:gatehouse-system:gatehouse-controller';
@@ -20,6 +21,7 @@ describe('gatehouse up identities', () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'gatehouse-up-identities-'));
+    await freshPgliteDir(join(dir, 'pglite'));
     const ports = ['--api-port', '0', '--gateway-port', '0', '--gateway-internal-port', '0', '--hook-port', '0'];
     const proc = spawn(process.execPath, [...GATEHOUSE, 'up', '--data-dir', dir, ...ports], {
       stdio: ['ignore', 'pipe', 'inherit'],

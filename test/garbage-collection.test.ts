@@ -15,6 +15,7 @@ import { isStatusError } from '../src/client/errors.ts';
 import { KubeClient } from '../src/client/rest.ts';
 import { startTestApiServer, type TestApiServer } from './support/apiserver.ts';
 import { eventually } from './support/eventually.ts';
+import { freshPgliteDir } from './support/pglite.ts';
 import { startPostgres, type TestPostgres } from './support/postgres.ts';
 
 const SLOW = { attempts: 400, intervalMs: 50 };
@@ -226,7 +227,7 @@ describe('garbage collection across a restart', () => {
   });
 
   it('a foreground deletion pending when the server stopped is completed by the next one', async () => {
-    const spec = `pglite:${join(dir, 'data')}`;
+    const spec = `pglite:${await freshPgliteDir(join(dir, 'data'))}`;
     let t = await startTestApiServer(spec);
     let client = new KubeClient(await loadKubeconfig(t.kubeconfigPath));
     const owner = await apiDefinition(client, 'restart');

@@ -17,6 +17,7 @@ import { startGateway, type Gateway } from '../src/gateway/server.ts';
 import { openStorage } from '../src/storage/open.ts';
 import { eventually } from './support/eventually.ts';
 import { apiDefinition, call, startUpstream, untilServed, type Upstream } from './support/gateway.ts';
+import { freshPgliteDir } from './support/pglite.ts';
 
 interface LogLine {
   level: number;
@@ -71,6 +72,7 @@ describe('gateway without its API server', () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'gatehouse-outage-'));
+    await freshPgliteDir(join(dir, 'pglite'));
     kubeconfig = join(dir, 'kubeconfig');
     await startApi();
     upstream = await startUpstream('a');

@@ -9,6 +9,7 @@ import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { openStorage } from '../src/storage/open.ts';
+import { freshPgliteDir } from './support/pglite.ts';
 import { startPostgres } from './support/postgres.ts';
 import type { TestPostgres } from './support/postgres.ts';
 
@@ -78,7 +79,7 @@ describe('storage crash safety', { timeout: 180_000 }, () => {
   });
 
   it('keeps every acknowledged write of PGlite on disk after SIGKILL', async () => {
-    const spec = `pglite:${join(dir, 'pglite')}`;
+    const spec = `pglite:${await freshPgliteDir(join(dir, 'pglite'))}`;
     await checkAfterRestart(spec, await writeThenCrash(spec, ACKS_BEFORE_KILL, async () => undefined));
   });
 

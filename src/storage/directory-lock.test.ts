@@ -5,6 +5,7 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { freshPgliteDir } from '../../test/support/pglite.ts';
 import { DirectoryLockedError, LOCK_FILE, lockDirectory } from './directory-lock.ts';
 import { openStorage } from './open.ts';
 
@@ -69,7 +70,7 @@ describe('directory lock', () => {
   });
 
   it('keeps a second PGlite store off a directory until the first is closed', async () => {
-    const spec = `pglite:${join(dir, 'pglite')}`;
+    const spec = `pglite:${await freshPgliteDir(join(dir, 'pglite'))}`;
     const first = await openStorage(spec, { compactEvery: 0 });
     try {
       await assert.rejects(openStorage(spec, { compactEvery: 0 }), DirectoryLockedError);

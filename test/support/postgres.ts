@@ -5,7 +5,7 @@
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { chown, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { chown, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,7 @@ import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import type { SmallDisk } from './small-disk.ts';
+import { templateDir } from './template-dir.ts';
 
 const run = promisify(execFile);
 
@@ -115,10 +116,8 @@ async function waitReady(url: string, child: ChildProcess, output: () => string)
 
 const INITDB_OPTIONS = ['-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync', '--no-instructions'];
 
-/** A data directory fresh from initdb, kept in the temp dir for every test process of this
- * machine to copy (initdb takes seconds, a copy a fraction of one): one per PostgreSQL build
- * and owner. The first to need it makes it under a temporary name and renames it into place,
- * so no one copies a half-made one. */
+/** A data directory fresh from initdb (which takes seconds, a copy a fraction of one) for every test process of this
+ * machine to copy: one per PostgreSQL build and owner. */
 async function templateDataDir(
   root: string,
   identity: { uid: number; gid: number } | undefined,
@@ -126,20 +125,10 @@ async function templateDataDir(
 ): Promise<string> {
   const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
   const owner = identity?.uid ?? process.getuid?.() ?? 0;
-  const template = join(tmpdir(), `gatehouse-postgres-template-${version}-${owner}`);
-  if (existsSync(join(template, 'PG_VERSION'))) return template;
-  const making = await mkdtemp(`${template}.making-`);
-  try {
+  return templateDir(`gatehouse-postgres-template-${version}-${owner}`, 'PG_VERSION', async (making) => {
     if (identity) await chown(making, identity.uid, identity.gid);
     await initdb(making);
-    await rename(making, template);
-  } catch (err) {
-    // Another process made it meanwhile: use theirs.
-    if (!existsSync(join(template, 'PG_VERSION'))) throw err;
-  } finally {
-    await rm(making, { recursive: true, force: true });
-  }
-  return template;
+  });
 }
 
 /** Starts a server; with `disk`, its files (data and WAL) are on that small disk, and the

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { freshPgliteDir } from '../../../test/support/pglite.ts';
 import { runStorageConformance } from '../conformance.ts';
 import { openStorage } from '../open.ts';
 
@@ -11,7 +12,9 @@ after(() => rm(root, { recursive: true, force: true }));
 let dirs = 0;
 
 runStorageConformance('pglite in memory', () => openStorage('pglite:memory', { compactEvery: 0 }));
-runStorageConformance('pglite on disk', () => openStorage(`pglite:${join(root, `db${++dirs}`)}`, { compactEvery: 0 }));
+// A first start on an empty directory (initdb) is the persistence test's below; these start from a fresh copy.
+const onDisk = async () => `pglite:${await freshPgliteDir(join(root, `db${++dirs}`))}`;
+runStorageConformance('pglite on disk', async () => openStorage(await onDisk(), { compactEvery: 0 }));
 
 describe('pglite on disk', () => {
   it('keeps objects, the log and the revision across close and reopen', async () => {
@@ -48,7 +51,7 @@ describe('pglite on disk', () => {
   });
 
   it('keeps counters across close and reopen', async () => {
-    const spec = `pglite:${join(root, 'counters')}`;
+    const spec = await onDisk();
     const counter = { key: 'quota:default/acme/gold', window: 0, expiresAt: Date.now() + 60_000 };
     const first = await openStorage(spec, { compactEvery: 0 });
     assert.deepEqual(await first.addCounters([{ ...counter, delta: 7 }]), [7]);
