@@ -191,6 +191,11 @@ test('Sync: kubeConfig, dependsOn and promotion name their Secret and Syncs', ()
   assert.deepEqual(refused({ promotion: { from: { name: 'staging' } } }), [
     'spec.promotion.from.healthyFor: Required value',
   ]);
+  assert.deepEqual(refused({ promotion: { from: { name: 'staging', healthyFor: '-1m' } } }), [
+    'spec.promotion.from.healthyFor: Invalid value: "-1m": ' +
+      'spec.promotion.from.healthyFor in body must be of type duration: "-1m"',
+  ]);
+  assert.deepEqual(refused({ promotion: { from: { name: 'staging', healthyFor: '0s' } } }), []);
   assert.deepEqual(refused({ kubeConfig: { secretRef: { key: 'a/b' } } }), [
     'spec.kubeConfig.secretRef.name: Required value',
     `spec.kubeConfig.secretRef.key: Invalid value: "a/b": spec.kubeConfig.secretRef.key in body should match '^[-._a-zA-Z0-9]+$'`,
