@@ -24,7 +24,8 @@ import { commit, fileUrl, makeRepo } from './support/git-servers.ts';
 
 const NS = 'default';
 const configMap = (name: string, version: string, extra = '') =>
-  `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n  namespace: ${NS}\ndata:\n  version: "${version}"\n${extra}`;
+  `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n  namespace: ${NS}\n` +
+  `data:\n  version: "${version}"\n${extra}`;
 const BAD_TOKEN = 'refused-token-0123456789';
 
 describe('Sync environments: kubeConfig, promotion gates, dependsOn', () => {

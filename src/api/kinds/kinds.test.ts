@@ -198,7 +198,8 @@ test('Sync: kubeConfig, dependsOn and promotion name their Secret and Syncs', ()
   assert.deepEqual(refused({ promotion: { from: { name: 'staging', healthyFor: '0s' } } }), []);
   assert.deepEqual(refused({ kubeConfig: { secretRef: { key: 'a/b' } } }), [
     'spec.kubeConfig.secretRef.name: Required value',
-    `spec.kubeConfig.secretRef.key: Invalid value: "a/b": spec.kubeConfig.secretRef.key in body should match '^[-._a-zA-Z0-9]+$'`,
+    'spec.kubeConfig.secretRef.key: Invalid value: "a/b": ' +
+      "spec.kubeConfig.secretRef.key in body should match '^[-._a-zA-Z0-9]+$'",
   ]);
 });
 
