@@ -129,9 +129,17 @@ function specPart(obj: KubeObject): Record<string, unknown> {
   return rest;
 }
 
+/** What a write may change and still change nothing: the resourceVersion, and the times of the managedFields
+ * entries (kube's IgnoreManagedFieldsTimestampsTransformer). An apply whose merged object differs from the
+ * stored one only until defaulting (an atomic list with a defaulted field) gets a new time, and written for that
+ * alone it would change the resourceVersion whenever it came in another second than the last. */
 function withoutVolatile(obj: KubeObject): KubeObject {
-  const { resourceVersion: _rv, ...meta } = obj.metadata;
-  return { ...obj, metadata: meta };
+  const { resourceVersion: _rv, managedFields, ...meta } = obj.metadata;
+  const untimed = managedFields?.map((entry) => {
+    const { time: _time, ...rest } = entry as Record<string, unknown>;
+    return rest;
+  });
+  return { ...obj, metadata: { ...meta, managedFields: untimed } };
 }
 
 export class ResourceStore {
