@@ -27,7 +27,9 @@ import { eventually } from './support/eventually.ts';
 import { apiDefinition, call, closedPortUrl, startServer, untilServed, type TestServer } from './support/gateway.ts';
 
 const logger = pino({ level: 'silent' });
-const election: GatewayOptions['statusElection'] = { leaseDurationMs: 1000, retryPeriodMs: 100 };
+// Hand-overs here come from a closing writer giving the lease up; a lease this long cannot lapse between two
+// renewals of a slow, loaded machine and hand the writing over mid-test.
+const election: GatewayOptions['statusElection'] = { leaseDurationMs: 15_000, retryPeriodMs: 100 };
 const LEASE_READS = `apiVersion: audit.k8s.io/v1
 kind: Policy
 omitStages:
