@@ -54,7 +54,8 @@ test('promotion: the same commit by another branch counts; the time left is the 
   const gate = await gateOf(promoted('90s'), REVISION, reader(staging), NOW);
   assert.deepEqual(gate, {
     reason: 'PromotionPending',
-    message: `revision ${REVISION} waits for promotion from Sync default/staging: Ready at it for 60s of 90s, 30s to go`,
+    message:
+      `revision ${REVISION} waits for promotion from Sync default/staging: ` + 'Ready at it for 60s of 90s, 30s to go',
     requeueAfterMs: 30_000,
   });
   assert.equal(await gateOf(promoted('1m'), REVISION, reader(staging), NOW), undefined);
