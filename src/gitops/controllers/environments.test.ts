@@ -51,11 +51,11 @@ test('promotion: the same commit by another branch counts; the time left is the 
   const healthy = { revision: 'release@sha1:abc', since: '2026-01-01T00:09:00Z' };
   const staging = sync('staging', {}, { observedGeneration: 1, conditions: ready(), healthy });
   const promoted = (healthyFor: string) => sync('production', { promotion: { from: { name: 'staging', healthyFor } } });
+  const waits = `revision ${REVISION} waits for promotion from Sync default/staging`;
   const gate = await gateOf(promoted('90s'), REVISION, reader(staging), NOW);
   assert.deepEqual(gate, {
     reason: 'PromotionPending',
-    message:
-      `revision ${REVISION} waits for promotion from Sync default/staging: ` + 'Ready at it for 60s of 90s, 30s to go',
+    message: `${waits}: Ready at it for 60s of 90s, 30s to go`,
     requeueAfterMs: 30_000,
   });
   assert.equal(await gateOf(promoted('1m'), REVISION, reader(staging), NOW), undefined);
