@@ -15,6 +15,7 @@ import { KUBECTL } from './support/apiserver.ts';
 import { GATEHOUSE, gatehouse } from './support/cli.ts';
 import { eventually } from './support/eventually.ts';
 import { fileUrl, makeClientKey, makeRepo, startSshGitServer } from './support/git-servers.ts';
+import { freshPgliteDir } from './support/pglite.ts';
 
 const exec = promisify(execFile);
 
@@ -84,6 +85,8 @@ describe('gatehouse up', () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'gatehouse-up-'));
+    // A first start on an empty directory is the demo's, below.
+    await freshPgliteDir(join(dir, 'pglite'));
     running = await up(dir);
   });
   after(async () => {
