@@ -17,6 +17,12 @@ async function listening(): Promise<{ server: Server; port: number }> {
   return { server, port: (server.address() as { port: number }).port };
 }
 
+/** Runs `run` on every item at once (each a process of its own) and pairs each item with its result. */
+async function each<T, R>(items: T[], run: (item: T) => Promise<R>): Promise<Array<[T, R]>> {
+  const results = await Promise.all(items.map(run));
+  return items.map((item, i) => [item, results[i]]);
+}
+
 describe('gatehouse errors', () => {
   /** A read command and the two long-running ones, which must fail as promptly. */
   const commands = () => [
@@ -40,8 +46,7 @@ describe('gatehouse errors', () => {
     const expected = `gatehouse: kubeconfig ${missing}: no such file\n`;
     const r0 = await gatehouse(['get', 'syncs', '--kubeconfig', missing]);
     assert.deepEqual(r0, { code: 1, stdout: '', stderr: expected });
-    for (const command of commands()) {
-      const r = await gatehouse(command, { KUBECONFIG: missing });
+    for (const [command, r] of await each(commands(), (command) => gatehouse(command, { KUBECONFIG: missing }))) {
       assert.deepEqual([r.code, r.stderr], [1, expected], `${command[0]}: ${r.stderr}`);
     }
     const corrupt = join(dir, 'corrupt');
@@ -69,8 +74,9 @@ describe('gatehouse errors', () => {
     const expected =
       `gatehouse: the API server at ${api.url} refused the credentials in kubeconfig ${kubeconfig} ` +
       '(401 Unauthorized): the token or certificate is wrong or no longer valid\n';
-    for (const command of commands()) {
-      const r = await gatehouse([...command, '--kubeconfig', kubeconfig]);
+    for (const [command, r] of await each(commands(), (command) =>
+      gatehouse([...command, '--kubeconfig', kubeconfig]),
+    )) {
       assert.deepEqual([r.code, r.stderr], [1, expected], `${command[0]}: ${r.stderr}`);
     }
   });
