@@ -34,6 +34,7 @@ import { startUpstream } from './support/gateway.ts';
 import { fileUrl, makeRepo } from './support/git-servers.ts';
 import { startKubeStandin, type KubeStandin } from './support/kube-standin.ts';
 import { apiManifest } from './support/manifests.ts';
+import { freshPgliteDir } from './support/pglite.ts';
 import { freePort, startPostgres, type TestPostgres } from './support/postgres.ts';
 
 const silent = pino({ level: 'silent' });
@@ -107,6 +108,7 @@ describe('aggregated mode: only gatehouse.dev, namespaces the cluster’s', () =
     cluster = await startTestApiServer();
     clusterClient = new KubeClient(await loadKubeconfig(cluster.kubeconfigPath));
     dir = await mkdtemp(join(tmpdir(), 'gatehouse-aggregated-'));
+    await freshPgliteDir(join(dir, 'pglite'));
     await startGatehouse();
   });
   after(async () => {
