@@ -14,6 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import { Agent } from 'undici';
 import { startTestApiServer } from './support/apiserver.ts';
 import { eventually } from './support/eventually.ts';
+import { freshPgliteDir } from './support/pglite.ts';
 import { startPostgres } from './support/postgres.ts';
 import { makeSmallDisk, type SmallDisk } from './support/small-disk.ts';
 import { GATEHOUSE } from './support/cli.ts';
@@ -93,6 +94,7 @@ describe('a full disk under PGlite', { timeout: 600_000 }, () => {
     dir = await mkdtemp(join(tmpdir(), 'gatehouse-disk-full-'));
     await mkdir(join(dir, 'disk'));
     disk = await makeSmallDisk(join(dir, 'disk'), DISK_MIB);
+    await freshPgliteDir(join(disk.outside, 'pglite'));
   });
   after(async () => {
     await dispatcher?.close();
