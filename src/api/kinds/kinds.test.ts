@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import type { KindDefinition, KubeObject } from '../kind.ts';
 import { findUnknownFields } from '../schema/index.ts';
 import { admitCreate, describe } from '../testing.ts';
+import { apiDefinitionKind } from './api-definition/index.ts';
 import { consumerKind } from './consumer/index.ts';
 import { gitRepositoryKind } from './git-repository/index.ts';
 import { securityPolicyKind } from './security-policy/index.ts';
@@ -219,6 +220,29 @@ test('Sync: health checks and their timeout name the field at fault', () => {
   assert.deepEqual(refused({ healthChecks: [{ kind: 'Consumer', name: 'orders' }] }), [
     'spec.healthChecks[0].kind: Unsupported value: "Consumer": supported values: "ApiDefinition"',
   ]);
+});
+
+test('Sync: spec.rollback needs maxErrorRate from 0 to 1 and a window, named by field', () => {
+  const spec = { sourceRef: { name: 'apis' }, wait: true, rollback: { maxErrorRate: 0.1, window: '30s' } };
+  assert.deepEqual(admitCreate(syncKind, make(syncKind, spec)).errors, []);
+  const refused = (rollback: object) => describe(admitCreate(syncKind, make(syncKind, { ...spec, rollback })).errors);
+  assert.deepEqual(refused({ maxErrorRate: 0.1 }), ['spec.rollback.window: Required value']);
+  assert.deepEqual(refused({ window: '30s' }), ['spec.rollback.maxErrorRate: Required value']);
+  assert.deepEqual(refused({ maxErrorRate: 1.5, window: '30s' }), [
+    'spec.rollback.maxErrorRate: Invalid value: 1.5: spec.rollback.maxErrorRate in body should be less than or equal to 1',
+  ]);
+  assert.deepEqual(refused({ maxErrorRate: 0.1, window: '0s' }), [
+    'spec.rollback.window: Invalid value: "0s": must be greater than zero',
+  ]);
+  assert.deepEqual(refused({ maxErrorRate: 0, window: '1m' }), []);
+});
+
+test('ApiDefinition: status.traffic is a known status field', () => {
+  const spec = { listenPath: '/orders', upstream: { targets: [{ url: 'http://127.0.0.1:1' }] } };
+  const { obj, errors } = admitCreate(apiDefinitionKind, make(apiDefinitionKind, spec));
+  assert.deepEqual(errors, []);
+  obj.status = { traffic: { requests: 12, serverErrors: 5, since: '2025-01-01T00:00:00Z' } };
+  assert.deepEqual(findUnknownFields(apiDefinitionKind, obj), []);
 });
 
 test('Sync: defaults, relative paths, substitution names, columns', () => {

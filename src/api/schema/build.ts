@@ -12,6 +12,10 @@ export function integer(description: string, extra: Extra = {}): JSONSchema {
   return { type: 'integer', description, ...extra };
 }
 
+export function number(description: string, extra: Extra = {}): JSONSchema {
+  return { type: 'number', description, ...extra };
+}
+
 export function boolean(description: string, defaultValue?: boolean): JSONSchema {
   return defaultValue === undefined
     ? { type: 'boolean', description }

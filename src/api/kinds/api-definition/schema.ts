@@ -2,6 +2,7 @@ import type { JSONSchema } from '../../kind.ts';
 import {
   array,
   boolean,
+  dateTime,
   duration,
   enumeration,
   integer,
@@ -161,5 +162,18 @@ const spec = object(
 export const apiDefinitionSchema: JSONSchema = specAndStatus(
   'ApiDefinition declares one API: where it listens, where it proxies, how callers authenticate and its limits.',
   spec,
-  statusSchema('Observed state of the API, written by the gateway controller.'),
+  statusSchema('Observed state of the API, written by the gateway controller.', {
+    traffic: object(
+      'Requests the status-writing gateway answered for the API since it began counting, published every 2 s while ' +
+        'they change; a Sync with spec.rollback compares two readings of the same `since`.',
+      {
+        requests: integer('Requests answered.', { minimum: 0 }),
+        serverErrors: integer("Answers with a 5xx status (the upstream's, or the gateway's 502, 503, 504).", {
+          minimum: 0,
+        }),
+        since: dateTime('When the gateway writing the counters began counting.'),
+      },
+      { required: ['requests', 'serverErrors', 'since'] },
+    ),
+  }),
 );

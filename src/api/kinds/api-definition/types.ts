@@ -97,7 +97,19 @@ export interface ApiDefinitionSpec {
   maxBodyBytes?: number;
 }
 
-export type ApiDefinitionStatus = CommonStatus;
+/** Requests the status-writing gateway answered for an API since it began counting (cumulative counters: a
+ * reader compares two readings of the same `since`). */
+export interface ApiTraffic {
+  requests: number;
+  /** Answers with a 5xx status: the upstream's, or the gateway's own 502, 503 and 504. */
+  serverErrors: number;
+  /** When the gateway writing them began counting; another value means other counters (a new writer). */
+  since: string;
+}
+
+export interface ApiDefinitionStatus extends CommonStatus {
+  traffic?: ApiTraffic;
+}
 
 /** An ApiDefinition after defaulting: defaulted fields are present. */
 export interface ApiDefinition extends KubeObject {

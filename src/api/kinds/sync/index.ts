@@ -13,6 +13,7 @@ function validate(obj: KubeObject): FieldError[] {
   const errors = [
     ...positiveDuration('spec.interval', spec.interval),
     ...positiveDuration('spec.timeout', spec.timeout),
+    ...positiveDuration('spec.rollback.window', spec.rollback?.window),
   ];
   const normalized = posix.normalize(spec.path);
   if (posix.isAbsolute(spec.path) || normalized === '..' || normalized.startsWith('../')) {

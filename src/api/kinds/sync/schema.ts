@@ -10,6 +10,7 @@ import {
   enumeration,
   integer,
   map,
+  number,
   object,
   specAndStatus,
   statusSchema,
@@ -123,6 +124,16 @@ export const syncSchema: JSONSchema = specAndStatus(
         { 'x-kubernetes-list-type': 'atomic' },
       ),
       timeout: duration('How long the health checks of an apply may take; defaults to spec.interval.'),
+      rollback: object(
+        "Error-rate analysis of a newly applied revision: once its health checks pass, the gateway's share of 5xx " +
+          'answers on the checked ApiDefinitions (every applied one without spec.healthChecks) must stay at or ' +
+          'below maxErrorRate for window, or the last healthy revision is re-applied.',
+        {
+          maxErrorRate: number('Largest share of 5xx answers, from 0 to 1.', { minimum: 0, maximum: 1 }),
+          window: duration('How long the share is watched; fewer than 10 requests in it are not judged.'),
+        },
+        { required: ['maxErrorRate', 'window'] },
+      ),
     },
     { required: ['sourceRef'] },
   ),

@@ -55,6 +55,16 @@ export interface SyncSpec {
   healthChecks?: HealthCheckReference[];
   /** How long the health checks wait after an apply; absent, spec.interval (Flux's default). */
   timeout?: string;
+  /** After the health checks pass, the 5xx share the checked APIs may reach before the revision is rolled back. */
+  rollback?: RollbackPolicy;
+}
+
+/** The error-rate analysis of a newly applied revision (as Flagger's or Argo Rollouts' analysis). */
+export interface RollbackPolicy {
+  /** Share of 5xx answers (0..1) above which the revision is rolled back. */
+  maxErrorRate: number;
+  /** How long the share is watched after the health checks pass. */
+  window: string;
 }
 
 /** An object whose health an apply waits for. */
