@@ -186,7 +186,7 @@ function printPush(print: (s: string) => void, push: PushResult): void {
     { name: 'webhook', r: push.webhook },
     ...(push.poll ? [{ name: `no webhook, polling every ${push.poll.interval}`, r: push.poll }] : []),
   ];
-  print(`push phase: a Sync of ${thousands(push.catalogue)} ApiDefinitions, one changed per push`);
+  print(`push phase: a Sync of ${thousands(push.catalogue)} ApiDefinitions, one changed per push\n`);
   print(
     markdownTable(
       ['push → live (gateway serves it)', 'p50 ms', 'p99 ms', 'max ms', 'live / pushed', 'target'],
