@@ -5,7 +5,7 @@
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { chown, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { chown, mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -150,16 +150,11 @@ export async function startPostgres(options: { disk?: SmallDisk } = {}): Promise
     disk ? disk.command(argv, identity) : [argv[0], argv.slice(1)];
   /** initdb into `target`, an empty directory the server's identity owns. */
   const initdb = async (target: string) => {
-    await promisify(execFile)(...command([join(bin, 'initdb'), '-D', target, ...INITDB_OPTIONS]), asServer);
+    await run(join(bin, 'initdb'), ['-D', target, ...INITDB_OPTIONS], { ...(identity ?? {}), env });
   };
   try {
-    if (disk) {
-      await mkdir(join(dir, 'data'), { mode: 0o700 });
-      if (identity) await chown(join(dir, 'data'), identity.uid, identity.gid);
-      await initdb(data);
-    } else {
-      await run('cp', ['-a', await templateDataDir(root, identity, initdb), data]);
-    }
+    // Into `dir` as this process sees it, on a small disk too.
+    await run('cp', ['-a', await templateDataDir(root, identity, initdb), join(dir, 'data')]);
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
     throw err;
