@@ -18,7 +18,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { loadAverage, machineInfo } from './lib/machine.ts';
 import { BENCH_DIR, REPO_ROOT } from './lib/repo.ts';
-import { duration, replaceGeneratedBlock, type RunRecord, setupLine, underLoad, utcMinute } from './lib/report.ts';
+import {
+  duration,
+  replaceGeneratedBlock,
+  type RunRecord,
+  setupLine,
+  underLoad,
+  utcMinute,
+  wrapProse,
+} from './lib/report.ts';
 import { say } from './lib/say.ts';
 import { sourceState } from './lib/source.ts';
 
@@ -163,8 +171,8 @@ const head = [
   source.uncommitted.length ? `At the end the tree was dirty (${source.uncommitted.length} files).` : '',
 ]
   .filter(Boolean)
-  .join('\n');
-const report = `${head}\n\n${sections.join('\n\n')}\n`;
+  .join(' ');
+const report = wrapProse(`${head}\n\n${sections.join('\n\n')}\n`);
 const out = values.out ?? join(BENCH_DIR, 'results', `report-${started.replace(/[:.]/g, '-')}.md`);
 await mkdir(join(out, '..'), { recursive: true });
 await writeFile(out, report);

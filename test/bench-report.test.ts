@@ -13,6 +13,7 @@ import {
   replaceGeneratedBlock,
   setupLine,
   underLoad,
+  wrapProse,
 } from '../bench/lib/report.ts';
 import { sourceState } from '../bench/lib/source.ts';
 import { verdict, verdictWord } from '../bench/lib/verdict.ts';
@@ -95,6 +96,16 @@ describe('benchmark report lines', () => {
       setupLine({ ...run, loadAtStart: [0.4, 1, 1], failure: 'ended with exit code 1' }),
       /took 4 min 12 s\. \*\*Did not complete\*\*: ended with exit code 1\.$/,
     );
+  });
+
+  it('wraps long prose between words, never inside a code span, and leaves table rows whole', () => {
+    const row = `| ${'x'.repeat(150)} |`;
+    const prose = `\`npm run bench:gitops -- --phases push --pushes 20\` — ${'word '.repeat(30).trim()}`;
+    const wrapped = wrapProse(`${prose}\n${row}`, 60).split('\n');
+    assert.equal(wrapped.at(-1), row);
+    assert.equal(wrapped[0], '`npm run bench:gitops -- --phases push --pushes 20` — word');
+    for (const line of wrapped.slice(0, -1)) assert.ok(line.length <= 60, line);
+    assert.equal(wrapped.slice(0, -1).join(' '), prose);
   });
 
   it('replaces the generated part of the page and nothing else', () => {

@@ -66,3 +66,23 @@ export function replaceGeneratedBlock(page: string, body: string): string {
     throw new Error(`the page has no generated block: add the lines ${BLOCK_START} and ${BLOCK_END} where it goes`);
   return `${page.slice(0, start + BLOCK_START.length)}\n\n${body.trim()}\n\n${page.slice(end)}`;
 }
+
+/** Lines of prose longer than `width` broken between words, never inside a `code span`; table rows
+ * (starting with "|") stay whole, as markdown needs them. Markdown joins the pieces again. */
+export function wrapProse(text: string, width = 100): string {
+  return text
+    .split('\n')
+    .map((line) => {
+      if (line.length <= width || line.startsWith('|')) return line;
+      const lines: string[] = [];
+      let current = '';
+      for (const word of line.match(/(?:`[^`]*`|\S)+/g) ?? []) {
+        if (current && current.length + 1 + word.length > width) {
+          lines.push(current);
+          current = word;
+        } else current = current ? `${current} ${word}` : word;
+      }
+      return [...lines, current].join('\n');
+    })
+    .join('\n');
+}
