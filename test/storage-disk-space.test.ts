@@ -11,6 +11,7 @@ import { openPgliteClient } from '../src/storage/sql/pglite-client.ts';
 import type { SqlClient } from '../src/storage/sql/sql-client.ts';
 import { SqlStorage } from '../src/storage/sql/sql-storage.ts';
 import { StorageError } from '../src/storage/storage.ts';
+import { freshPgliteDir } from './support/pglite.ts';
 import { makeSmallDisk, type SmallDisk } from './support/small-disk.ts';
 
 /** Room for a fresh PGlite database (about 40 MiB) and the 64 MiB reserve, with some to spare. */
@@ -33,7 +34,7 @@ describe('PGlite disk space', () => {
   });
 
   it('checks the disk for counters inside the transaction that writes them', async () => {
-    const client = await openPgliteClient(join(disk.outside, 'pglite'));
+    const client = await openPgliteClient(await freshPgliteDir(join(disk.outside, 'pglite')));
     // Resolves once the counters below wait to write: their check done, or their transaction asked for.
     let waiting = false;
     let signal!: () => void;
