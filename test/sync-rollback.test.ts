@@ -1,5 +1,6 @@
 // Rollback of a Sync: by the rollback subresource and by `gatehouse rollback sync`, held until a newer revision
-// or `gatehouse resume sync`; and automatically, when an applied revision's upstream is down. A real Git
+// or `gatehouse resume sync`; and automatically, when an applied revision's upstream is down, or answers too
+// many 5xx in spec.rollback.window while passing its health checks. A real Git
 // repository, the real API server, the GitOps controller, the gateway and upstreams, all on loopback.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -11,6 +12,7 @@ import type { KubeObject } from '../src/api/kind.ts';
 import { eventKind } from '../src/api/core/event/index.ts';
 import { gitRepositoryKind } from '../src/api/kinds/git-repository/index.ts';
 import { syncKind, type Sync } from '../src/api/kinds/sync/index.ts';
+import { apiDefinitionKind, type ApiDefinition } from '../src/api/kinds/api-definition/index.ts';
 import { findCondition } from '../src/api/status.ts';
 import { ApiStatusError } from '../src/client/errors.ts';
 import { loadKubeconfig } from '../src/client/kubeconfig.ts';
@@ -20,7 +22,7 @@ import { startController, type GitOpsController } from '../src/gitops/manager.ts
 import { startTestApiServer, type TestApiServer } from './support/apiserver.ts';
 import { gatehouse } from './support/cli.ts';
 import { eventually } from './support/eventually.ts';
-import { call, closedPortUrl, startUpstream, type Echo, type Upstream } from './support/gateway.ts';
+import { call, closedPortUrl, startServer, startUpstream, type Echo, type Upstream } from './support/gateway.ts';
 import { commit, fileUrl, makeRepo } from './support/git-servers.ts';
 import { apiManifest } from './support/manifests.ts';
 
@@ -264,5 +266,86 @@ describe('Sync rollback', () => {
     const again = await pushed('payments');
     assert.deepEqual(again.status?.history, status.history);
     assert.equal(await served('/pay'), 'a');
+  });
+  it('rolls back a revision answering 5xx to half of its requests while passing its health checks', async (t) => {
+    // The health check asks for / and always gets 200; every other request of the second revision's upstream
+    // alternates between 500 and 200.
+    let answered = 0;
+    const flaky = await startServer((req, res) => {
+      const fail = req.url !== '/' && answered++ % 2 === 0;
+      res.writeHead(fail ? 500 : 200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ upstream: 'flaky' }));
+    });
+    t.after(() => flaky.close());
+    const checked = (upstream: string) =>
+      apiManifest('rate', '/rate', upstream).replace(
+        '  upstream:\n',
+        '  upstream:\n    healthCheck:\n      interval: 500ms\n      healthyThreshold: 1\n',
+      );
+    const repo = join(dir, 'rates');
+    const good = await makeRepo(repo, { 'apis/rate.yaml': checked(a.url) });
+    await source('rates', repo);
+    const window = '6s';
+    await sync('rates', { wait: true, timeout: '2m', rollback: { maxErrorRate: 0.2, window } });
+    await eventually(
+      async () => {
+        const ready = findCondition((await getSync('rates')).status, 'Ready');
+        assert.equal(`${ready?.status}/${ready?.reason}`, 'True/ReconciliationSucceeded', ready?.message);
+      },
+      { attempts: 600, intervalMs: 200 },
+    );
+
+    // A client calls the gateway throughout, so the window has traffic to judge.
+    const seen = new Set<string>();
+    let calling = true;
+    const caller = (async () => {
+      for (let i = 0; calling && i < 100_000; i++) {
+        seen.add(await served('/rate/items').catch((err: Error) => err.message));
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    })();
+    let bad: string;
+    let rolled: Sync;
+    try {
+      bad = await commit(repo, { 'apis/rate.yaml': checked(flaky.url) }, 'half of the answers are 500');
+      const pushedAt = Date.now();
+      await pushed('rates');
+      rolled = await eventually(
+        async () => {
+          const s = await getSync('rates');
+          assert.equal(s.status?.rolledBackTo?.revision, revision(good), findCondition(s.status, 'Ready')?.message);
+          assert.equal(await served('/rate/items'), 'a');
+          return s;
+        },
+        { attempts: 900, intervalMs: 100 },
+      );
+      t.diagnostic(`rolled back ${Date.now() - pushedAt} ms after the push (window ${window})`);
+    } finally {
+      calling = false;
+      await caller;
+    }
+    assert.ok(seen.has('flaky') && seen.has('HTTP 500'), `the bad revision was served: ${[...seen].join(', ')}`);
+
+    const status = rolled.status!;
+    assert.equal(status.rolledBackTo?.from, revision(bad));
+    assert.equal(status.rolledBackTo?.automatic, true);
+    const share = /5xx share 0\.\d\d over 6s on ApiDefinition default\/rate exceeded maxErrorRate 0\.2$/;
+    assert.match(status.rolledBackTo!.reason, new RegExp(`^revision main@sha1:[0-9a-f]{40} ${share.source}`));
+    assert.deepEqual(
+      status.history?.slice(0, 3).map((e) => `${e.status} ${e.revision}`),
+      [`RolledBack ${revision(good)}`, `Failed ${revision(bad)}`, `Succeeded ${revision(good)}`],
+    );
+    type Event = KubeObject & { reason: string; message: string; involvedObject: { name: string } };
+    const events = await client.list<Event>(eventKind, { namespace: NS });
+    const rolledBack = events.items.filter((e) => e.reason === 'RolledBack' && e.involvedObject.name === 'rates');
+    assert.match(rolledBack.at(-1)?.message ?? '', /^rolled back to main@sha1:\w+ from main@sha1:\w+: .*5xx share/);
+    // The gateway's counts the judgement came from: the status writer publishes them.
+    const traffic = (await client.get<ApiDefinition>(apiDefinitionKind, 'rate', NS)).status?.traffic;
+    assert.ok(traffic && traffic.serverErrors > 0 && traffic.requests > traffic.serverErrors, JSON.stringify(traffic));
+
+    // The previous config serves, and the revision is not tried again while the source names it.
+    const again = await pushed('rates');
+    assert.deepEqual(again.status?.history, status.history);
+    assert.equal(await served('/rate/items'), 'a');
   });
 });

@@ -4,6 +4,7 @@
 import { compiledApis, type GatewayConfig } from './config.ts';
 import type { CounterStats } from './shared-counters.ts';
 import type { StatusReporterStats } from './status-reporter.ts';
+import { TrafficCounts } from './traffic.ts';
 import type { UpstreamFailure } from './upstream.ts';
 
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -22,8 +23,11 @@ export class Metrics {
   apiServerConnected = false;
   counters: CounterStats = { shared: true, failures: 0, unsent: 0, dropped: 0 };
   statusWriter: StatusReporterStats = { leading: false, writes: 0, failures: 0 };
+  /** Requests and 5xx answers by API, which the status writer publishes as status.traffic. */
+  readonly traffic = new TrafficCounts();
 
   observe(api: string, status: number, seconds: number): void {
+    this.traffic.count(api, status);
     const key = `${api}\u0000${status}`;
     this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
     let h = this.latency.get(api);

@@ -90,6 +90,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     serving: () => lastGoodServed(config, fromDisk),
   });
   const upstreamHealth = () => new Map(compiledApis(config).map((api) => [api.id, api.targets.health()]));
+  const metrics = new Metrics();
   const statusReporter = new StatusReporter({
     client,
     logger,
@@ -97,6 +98,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     config: () => config,
     health: (id) => compiledApi(config, id)?.targets.health(),
     current: (namespace, name) => apis.get(namespace, name),
+    traffic: metrics.traffic,
     unreachable: (err, what) => link.failed(err, what),
     election: options.statusElection,
   });
@@ -112,7 +114,6 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       statusReporter.circuitChanged(api, target, state);
     },
   });
-  const metrics = new Metrics();
   const keySets = new RemoteKeySets(options.jwks);
   // Every gateway process shares its rate limit and quota counts through the API server.
   const counters = new SharedCounters({ exchange: apiServerExchange(client), logger });

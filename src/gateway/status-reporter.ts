@@ -23,10 +23,17 @@
 // here, and a change of Ready when the write that stores it succeeds, so a new writer does
 // not tell again what the old one did. Circuits are judged by each gateway's own traffic:
 // the Events tell the writer's.
+//
+// The writer also publishes its request counts per API as status.traffic (traffic.ts), for a
+// Sync's error-rate analysis. Counts move with every request, so they are read at most every
+// TRAFFIC_MS and only when some moved; between two readings a pass sees the same numbers, so
+// an API is written at most once per reading, and only when its own counts changed: idle APIs
+// cost nothing, and 10,000 busy ones cost 10,000 writes per TRAFFIC_MS at most.
 import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
-import { apiDefinitionKind, type ApiDefinition } from '../api/kinds/api-definition/index.ts';
+import { apiDefinitionKind, type ApiDefinition, type ApiTraffic } from '../api/kinds/api-definition/index.ts';
 import { ApiStatusError } from '../client/errors.ts';
 import { LeaderElector, type LeaderElectionOptions } from '../client/leader-election.ts';
 import type { KubeClient } from '../client/rest.ts';
@@ -39,6 +46,7 @@ import type { ApiOutcome } from './api-outcome.ts';
 import type { CircuitState } from './breaker.ts';
 import { compiledApis, type GatewayConfig } from './config.ts';
 import type { HealthChecker } from './health.ts';
+import type { TrafficCounts } from './traffic.ts';
 import type { TargetHealth } from './upstream.ts';
 
 export const STATUS_LEASE = 'gatehouse-gateway-status';
@@ -71,6 +79,8 @@ export interface StatusReporterOptions {
   health(id: string): TargetHealth[] | undefined;
   /** The API as last seen by the gateway's watch (its status is the base of a write). */
   current(namespace: string, name: string): ApiDefinition | undefined;
+  /** This gateway's request counts by API, published as status.traffic. */
+  traffic: TrafficCounts;
   /** Told of requests that did not reach the API server (instead of a warning each: the
    * caller logs an outage once). */
   unreachable(err: unknown, what: string): void;
@@ -90,6 +100,8 @@ const DEBOUNCE_MS = 200;
 const YIELD_EVERY = 200;
 /** After a failed write, the next pass waits this long. */
 const RETRY_MS = 2000;
+/** Request counts are read, and written where they moved, at most this often. */
+const TRAFFIC_MS = 2000;
 
 export class StatusReporter {
   private readonly elector: LeaderElector;
@@ -108,6 +120,10 @@ export class StatusReporter {
   /** Counts changes of health verdicts and circuits: a status settled under another count may be stale. */
   private healthEpoch = 0;
   private readonly events: EventRecorder;
+  /** The request counts the passes write, as last read, and the TrafficCounts.changes they were read at. */
+  private traffic = new Map<string, ApiTraffic>();
+  private trafficRead = -1;
+  private trafficTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: StatusReporterOptions) {
     const { logger } = options;
@@ -122,6 +138,7 @@ export class StatusReporter {
       ...options.election,
       onStartedLeading: () => {
         logger.info('elected to write ApiDefinition status');
+        this.readTraffic();
         this.changed();
       },
       onStoppedLeading: () => {
@@ -140,6 +157,25 @@ export class StatusReporter {
 
   start(): void {
     this.elector.start();
+    this.trafficTimer = setInterval(() => {
+      if (this.elector.isLeader && this.readTraffic()) this.changed();
+    }, TRAFFIC_MS);
+    this.trafficTimer.unref();
+  }
+
+  /** Reads the request counts for the next passes; false when none moved since the last reading. */
+  private readTraffic(): boolean {
+    const { traffic } = this.options;
+    if (traffic.changes === this.trafficRead) return false;
+    this.trafficRead = traffic.changes;
+    const read = traffic.snapshot();
+    // An API whose counts did not move keeps its object, so the passes find it settled.
+    for (const [id, counts] of read) {
+      const before = this.traffic.get(id);
+      if (before && isDeepStrictEqual(before, counts)) read.set(id, before);
+    }
+    this.traffic = read;
+    return true;
   }
 
   /** The config or a health verdict changed: statuses may have to follow. */
@@ -188,6 +224,7 @@ export class StatusReporter {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearInterval(this.trafficTimer);
     await this.running;
     await this.elector.stop();
     await this.events.flush();
@@ -217,6 +254,7 @@ export class StatusReporter {
     const config = this.options.config();
     if (config.source !== 'apiserver') return true;
     const healthEpoch = this.healthEpoch;
+    const allTraffic = this.traffic;
     const written = new Map<string, { from: string | undefined; object: ApiDefinition }>();
     const settled = new Map<string, Settled>();
     let ok = true;
@@ -232,13 +270,15 @@ export class StatusReporter {
       // Deleted, or changed since this config was compiled: the next swap brings a pass.
       if (!seen || seen.metadata.generation !== input.metadata.generation) continue;
       const outcome = config.outcomes.get(id)!;
+      const traffic = allTraffic.get(id);
       const before = this.settled.get(id);
       if (
         before &&
         before.version !== undefined &&
         before.version === seen.metadata.resourceVersion &&
         before.outcome === outcome &&
-        before.healthEpoch === healthEpoch
+        before.healthEpoch === healthEpoch &&
+        before.traffic === traffic
       ) {
         settled.set(id, before);
         continue;
@@ -246,12 +286,13 @@ export class StatusReporter {
       const mine = this.written.get(id);
       const base = mine && mine.from === seen.metadata.resourceVersion ? mine.object : seen;
       if (base !== seen) written.set(id, mine!);
-      const status = apiStatus(base, input.metadata.generation, outcome, this.options.health(id));
+      const reported = apiStatus(base, input.metadata.generation, outcome, this.options.health(id));
+      const status = traffic ? { ...reported, traffic } : reported;
       try {
         const result = await writeStatus(this.options.client, apiDefinitionKind, base, status);
         if (result.outcome !== 'written') {
           if (result.outcome === 'unchanged' && base === seen)
-            settled.set(id, { version: seen.metadata.resourceVersion, outcome, healthEpoch });
+            settled.set(id, { version: seen.metadata.resourceVersion, outcome, healthEpoch, traffic });
           continue;
         }
         this.counts.writes++;
@@ -262,7 +303,7 @@ export class StatusReporter {
         if (event) void this.events.record(result.object!, event.type, event.reason, event.message);
         written.set(id, { from: base.metadata.resourceVersion, object: result.object! });
         // When the watch brings this write back, there is nothing to compute again.
-        settled.set(id, { version: result.object!.metadata.resourceVersion, outcome, healthEpoch });
+        settled.set(id, { version: result.object!.metadata.resourceVersion, outcome, healthEpoch, traffic });
       } catch (err) {
         this.counts.failures++;
         ok = false;
@@ -286,4 +327,6 @@ interface Settled {
   version: string | undefined;
   outcome: ApiOutcome;
   healthEpoch: number;
+  /** The request counts written (by identity: each reading makes new objects). */
+  traffic: ApiTraffic | undefined;
 }

@@ -21,7 +21,8 @@ export interface CheckedObject {
 }
 
 /** The ApiDefinitions `sync` checks after the apply `changes`: its healthChecks, or with spec.wait every
- * ApiDefinition it applied; empty when it checks nothing. */
+ * ApiDefinition it applied; empty when it checks nothing. spec.rollback without healthChecks implies wait: its
+ * error rate is judged on APIs found healthy first. */
 export function checkedApis(sync: Sync, changes: ChangeSet): CheckedObject[] {
   const generations = new Map(changes.entries.map((e) => [e.id, e.generation]));
   const ids = new Set<string>();
@@ -29,7 +30,7 @@ export function checkedApis(sync: Sync, changes: ChangeSet): CheckedObject[] {
   for (const ref of sync.spec.healthChecks ?? []) {
     ids.add(`${ref.namespace ?? defaultNamespace}_${ref.name}_${API_GROUP}_${API_KIND}`);
   }
-  if (sync.spec.wait) {
+  if (sync.spec.wait || (sync.spec.rollback && !sync.spec.healthChecks?.length)) {
     for (const { id } of changes.inventory) {
       const identity = parseId(id);
       if (identity?.group === API_GROUP && identity.kind === API_KIND) ids.add(id);

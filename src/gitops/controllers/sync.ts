@@ -53,6 +53,7 @@ import {
 import type { Redactor } from '../redact.ts';
 import { AppliedRecords, driftedManifests } from './applied.ts';
 import type { ArtifactRevision } from './git-repository.ts';
+import { awaitErrorRate } from './error-rate.ts';
 import { awaitHealthy, checkedApis } from './health.ts';
 import { describeRollback, holds, lastHealthy, rollbackTarget } from './rollback.ts';
 import { GateReason, gateOf, recordHealth } from './environments.ts';
@@ -88,9 +89,10 @@ export const SyncReason = {
   KubeConfigFailed: 'KubeConfigFailed',
   ...GateReason,
   Overridden: 'Overridden',
-  /** Applied; waiting for the health checks of spec.wait or spec.healthChecks. */
+  /** Applied; waiting for the health checks of spec.wait or spec.healthChecks, then spec.rollback's window. */
   HealthCheckPending: 'HealthCheckPending',
-  /** The applied revision's APIs were not healthy within spec.timeout (and there was nothing to roll back to). */
+  /** The applied revision's APIs were not healthy within spec.timeout, or answered too many 5xx in
+   * spec.rollback.window (and there was nothing to roll back to). */
   HealthCheckFailed: 'HealthCheckFailed',
   /** Holding an earlier revision of status.history (status.rolledBackTo). */
   RolledBack: 'RolledBack',
@@ -349,8 +351,9 @@ export class SyncReconciler implements Reconciler {
       ...(source.signature ? { signature: source.signature } : {}),
     };
 
-    // 4. Health checks of a newly applied revision (a rollback's is not checked: it was healthy before); when
-    // they fail, the last healthy revision is held instead, and this revision is not tried again.
+    // 4. Health checks of a newly applied revision (a rollback's is not checked: it was healthy before), then
+    // with spec.rollback its 5xx share for the window; when they fail, the last healthy revision is held
+    // instead, and this revision is not tried again. The reconcile waits for both: timeout + window at most.
     const checked = newRevision && !source.rollback ? checkedApis(sync, changes) : [];
     if (checked.length) {
       const timeout = sync.spec.timeout ?? sync.spec.interval;
@@ -360,8 +363,17 @@ export class SyncReconciler implements Reconciler {
         `revision ${source.revision}: waiting ${timeout} for ${checked.length} APIs to be healthy`,
       );
       await report();
+      const run = { sync, status, target, addHistory, report };
       const problem = await awaitHealthy(checked, this.deps.live, parseDuration(timeout));
-      if (problem) return this.rollBack(request, { sync, status, target, addHistory, report }, entry, problem);
+      if (problem) return this.rollBack(request, run, entry, `failed its health checks within ${timeout}: ${problem}`);
+      const policy = sync.spec.rollback;
+      if (policy) {
+        const watching = `healthy; watching the 5xx share of ${checked.length} APIs for ${policy.window}`;
+        markReconciling(target, SyncReason.HealthCheckPending, `revision ${source.revision}: ${watching}`);
+        await report();
+        const excess = await awaitErrorRate(checked, this.deps.live, policy);
+        if (excess) return this.rollBack(request, run, entry, excess);
+      }
     }
 
     addHistory(entry, changed);
@@ -376,17 +388,17 @@ export class SyncReconciler implements Reconciler {
     return interval;
   }
 
-  /** A revision failed its health checks: records why, holds the Sync on the last healthy revision of its history
-   * and reconciles again, which applies that one. Without an earlier healthy revision it stays Ready=False. */
+  /** A revision failed its health checks or its error-rate analysis (`failure` says how): records why, holds the
+   * Sync on the last healthy revision of its history and reconciles again, which applies that one. Without an
+   * earlier healthy revision it stays Ready=False. */
   private async rollBack(
     request: Request,
     run: ReconcileRun,
     entry: SyncHistoryEntry,
-    problem: string,
+    failure: string,
   ): Promise<Result | undefined> {
     const { sync, status, target, addHistory, report } = run;
-    const timeout = sync.spec.timeout ?? sync.spec.interval;
-    const reason = `revision ${entry.revision} failed its health checks within ${timeout}: ${problem}`;
+    const reason = `revision ${entry.revision} ${failure}`;
     const previous = lastHealthy(status.history ?? [], entry.revision);
     addHistory({ ...entry, status: 'Failed', message: reason }, undefined);
     void this.deps.events.record(sync, 'Warning', SyncReason.HealthCheckFailed, reason, {
