@@ -275,6 +275,34 @@ describe('ApiDefinition status from one elected gateway', () => {
     await writer();
   });
 
+  it("publishes the writer's request and 5xx counts in status.traffic, only for APIs that were called", async () => {
+    const gw = await writer();
+    await create('counted', { listenPath: '/counted', upstream: { targets: [{ url: a.url }] }, maxBodyBytes: 1 });
+    await create('broken', { listenPath: '/broken', upstream: { targets: [{ url: await closedPortUrl() }] } });
+    await create('idle', { listenPath: '/idle', upstream: { targets: [{ url: a.url }] } });
+    // Two answers of the upstream, a refusal of the gateway's own (413: a request, not a server error), and a
+    // 502 of the gateway for a target nobody listens on.
+    const statuses = [
+      (await call(gw.url, '/counted/1')).status,
+      (await call(gw.url, '/counted/2')).status,
+      (await call(gw.url, '/counted/3', { method: 'POST', body: 'too large' })).status,
+      (await call(gw.url, '/broken/1')).status,
+    ];
+    assert.deepEqual(statuses, [200, 200, 413, 502]);
+    const traffic = async (name: string) =>
+      (await client.get<ApiDefinition>(apiDefinitionKind, name, 'default')).status?.traffic;
+    await eventually(
+      async () => {
+        const [counted, broken] = [await traffic('counted'), await traffic('broken')];
+        assert.deepEqual([counted?.requests, counted?.serverErrors], [3, 0]);
+        assert.deepEqual([broken?.requests, broken?.serverErrors], [1, 1]);
+        assert.equal(counted?.since, broken?.since);
+      },
+      { attempts: 300 },
+    );
+    assert.equal(await traffic('idle'), undefined, 'an API nobody called has no counts');
+  });
+
   it('hands the writing over when the leader closes, and the new one keeps status current', async () => {
     const leader = await writer();
     const follower = gateways.find((gw) => gw !== leader)!;
