@@ -1,6 +1,8 @@
 // Retries an assertion until it passes or a bounded number of attempts is spent: for
-// state that converges asynchronously (watch-driven caches, config swaps).
-export async function eventually<T>(check: () => T | Promise<T>, { attempts = 100, intervalMs = 50 } = {}): Promise<T> {
+// state that converges asynchronously (watch-driven caches, config swaps). The default bound,
+// 20 s, is generous on purpose: a passing check returns at once, and the suite runs on machines
+// loaded by other work, where a watch that usually delivers in milliseconds can take seconds.
+export async function eventually<T>(check: () => T | Promise<T>, { attempts = 400, intervalMs = 50 } = {}): Promise<T> {
   for (let i = 1; ; i++) {
     try {
       return await check();
