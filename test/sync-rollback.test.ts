@@ -285,8 +285,7 @@ describe('Sync rollback', () => {
     const repo = join(dir, 'rates');
     const good = await makeRepo(repo, { 'apis/rate.yaml': checked(a.url) });
     await source('rates', repo);
-    const window = '6s';
-    await sync('rates', { wait: true, timeout: '2m', rollback: { maxErrorRate: 0.2, window } });
+    await sync('rates', { wait: true, timeout: '2m' });
     await eventually(
       async () => {
         const ready = findCondition((await getSync('rates')).status, 'Ready');
@@ -294,6 +293,9 @@ describe('Sync rollback', () => {
       },
       { attempts: 600, intervalMs: 200 },
     );
+    // Set once the first revision applied, which need not wait out a window nobody calls in.
+    const window = '6s';
+    await client.patch(syncKind, 'rates', { spec: { rollback: { maxErrorRate: 0.2, window } } }, 'merge', NS);
 
     // A client calls the gateway throughout, so the window has traffic to judge.
     const seen = new Set<string>();
