@@ -14,7 +14,7 @@
 //   system:masters member, which the authorizer lets through first: the two runs compare RBAC's cost.
 // Bounded: every phase has a fixed number of requests; everything runs on 127.0.0.1.
 import { mkdir, writeFile } from 'node:fs/promises';
-import { cpus } from 'node:os';
+import { constants, cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Agent, Pool, request } from 'undici';
@@ -83,8 +83,21 @@ interface Result {
   applyMs?: Summary;
 }
 
+// What a signal must undo: bench:report ends a benchmark past its budget with SIGTERM, and the
+// API server's process and directory and PostgreSQL's server and data directory must not outlive it.
+const stops = new Set<() => Promise<void>>();
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+  process.once(signal, () => {
+    say(`${signal}: stopping the API server and PostgreSQL`);
+    void Promise.allSettled([...stops].map((stop) => stop())).finally(() =>
+      process.exit(128 + constants.signals[signal]),
+    );
+  });
+
 async function bench(storage: string, label: string): Promise<Result> {
   const processes = new Processes();
+  const stop = () => processes.stopAll();
+  stops.add(stop);
   const dir = await processes.tempDir('gatehouse-bench-');
   const serverOptions = { storage, dir, token: TOKEN, groups: values.groups, stderr: 'inherit' as const };
   const { url, ca } = await startApiServerProcess(processes, serverOptions).catch(async (err: unknown) => {
@@ -261,6 +274,7 @@ async function bench(storage: string, label: string): Promise<Result> {
     say(JSON.stringify(result));
     return result;
   } finally {
+    stops.delete(stop);
     await pool.close();
     await processes.stopAll();
   }
@@ -285,9 +299,12 @@ say(
 for (const storage of values.storage.split(',')) {
   if (storage === 'postgres') {
     const pg = await startPostgres();
+    const stopPg = () => pg.stop();
+    stops.add(stopPg);
     try {
       results.push(await bench(pg.url, 'postgres'));
     } finally {
+      stops.delete(stopPg);
       await pg.stop();
     }
   } else if (storage === 'pglite') {
