@@ -1,6 +1,6 @@
 // Leader election over a real API server's Lease: one holder at a time, hand-over on a clean
 // stop, take-over after expiry when the holder vanishes without a word.
-import { describe, it } from 'node:test';
+import { describe, it, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { leaseKind, type Lease } from '../src/api/core/lease/index.ts';
 import { LeaderElector, type LeaseClient } from '../src/client/leader-election.ts';
@@ -122,5 +122,38 @@ describe('leader election: the renew deadline', () => {
     cut = true;
     await eventually(() => assert.equal(a.isLeader, false), { attempts: 200 });
     assert.deepEqual(log, ['leads', 'stops']);
+  });
+
+  it('without a renew deadline given, a holder stops leading a third of the lease before another may take it', async (t) => {
+    let cut = false;
+    const hanging = new Promise<never>(() => {});
+    const client: LeaseClient = {
+      get: (...args) => (cut ? hanging : api.client.get(...args)),
+      create: (...args) => (cut ? hanging : api.client.create(...args)),
+      update: (...args) => (cut ? hanging : api.client.update(...args)),
+    };
+    // The elector's clock and timers are the test's; its calls go to the real API server.
+    mock.timers.enable({ apis: ['setTimeout', 'Date'] });
+    t.after(() => mock.timers.reset());
+    let leads = () => {};
+    const leading = new Promise<void>((resolve) => {
+      leads = resolve;
+    });
+    const a = new LeaderElector({
+      client,
+      namespace: 'default',
+      name: 'margin',
+      identity: 'a',
+      leaseDurationMs: 3000,
+      retryPeriodMs: 100,
+      onStartedLeading: () => leads(),
+      onStoppedLeading: () => {},
+    });
+    a.start();
+    await leading;
+    cut = true;
+    // Another replica may take the lease over once it has seen it unchanged for 3000 ms.
+    mock.timers.tick(2999);
+    assert.equal(a.isLeader, false, 'the holder stopped before the lease could expire for others');
   });
 });

@@ -19,7 +19,8 @@ export interface LeaderElectionOptions {
   /** How long a lease holds without renewal. Default 15 s. */
   leaseDurationMs?: number;
   /** How long a holder goes on trying to renew before it stops leading, shorter than the lease duration so it
-   * stops before another replica may take over. Default 10 s (client-go's RenewDeadline). */
+   * stops before another replica may take over. Default 10 s (client-go's RenewDeadline), and at most two thirds
+   * of the lease duration (client-go's 10 s of 15 s), so a shorter lease keeps that margin. */
   renewDeadlineMs?: number;
   /** How often the holder renews and candidates retry. Default 2 s. */
   retryPeriodMs?: number;
@@ -45,7 +46,12 @@ export class LeaderElector {
 
   constructor(private readonly options: LeaderElectionOptions) {
     this.durationMs = options.leaseDurationMs ?? 15_000;
-    this.renewDeadlineMs = Math.min(options.renewDeadlineMs ?? 10_000, this.durationMs);
+    // With the deadline equal to the lease, another replica that saw the last renewal before the holder heard
+    // it was written could take the lease over while the holder still leads.
+    this.renewDeadlineMs = Math.min(
+      options.renewDeadlineMs ?? Math.min(10_000, (this.durationMs * 2) / 3),
+      this.durationMs,
+    );
     this.retryMs = options.retryPeriodMs ?? 2_000;
   }
 
