@@ -170,7 +170,7 @@ describe('API server under hostile input', () => {
   let t: TestApiServer;
   before(async () => {
     // A delegated subresource (probe) with no gateway running answers 503 at once.
-    t = await startTestApiServer('pglite', { delegation: { claimTimeoutMs: 1 } });
+    t = await startTestApiServer('pglite:memory', { delegation: { claimTimeoutMs: 1 } });
     await restoreVictims();
   });
   after(() => t.stop());

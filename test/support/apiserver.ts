@@ -18,7 +18,6 @@ import { ensureSelfSignedCert } from '../../src/apiserver/tls.ts';
 import { ensureAdminToken, writeKubeconfig } from '../../src/cli/kubeconfig.ts';
 import { openStorage } from '../../src/storage/open.ts';
 import type { Storage } from '../../src/storage/storage.ts';
-import { freshPgliteDir } from './pglite.ts';
 
 export interface TestApiServer {
   server: ApiServer;
@@ -73,8 +72,6 @@ export async function startTestApiServer(
   const { tokenFile, token } = await ensureAdminToken(dir);
   if (options.tokens?.length) await appendFile(tokenFile, `${options.tokens.join('\n')}\n`);
   const tls = await ensureSelfSignedCert(join(dir, 'tls'));
-  // `pglite` (in the server's directory) starts from a fresh cluster's copy rather than PGlite's initdb.
-  if (storageSpec === 'pglite') await freshPgliteDir(join(dir, 'pglite'));
   const storage = await openStorage(storageSpec, { dataDir: dir });
   const keys = await loadServiceAccountKeys(await ensureServiceAccountSigningKey(join(dir, 'service-account')));
   const server = await startApiServer({
