@@ -76,7 +76,8 @@ describe('Sync rollback', () => {
     );
     assert.ok(err instanceof ApiStatusError, String(err));
     const causes = (err.status.details?.causes ?? []) as { field?: string }[];
-    return { code: err.code, reason: err.reason, message: err.message, fields: causes.map((c) => c.field) };
+    const messages = causes.map((c) => (c as { message?: string }).message);
+    return { code: err.code, reason: err.reason, message: err.message, fields: causes.map((c) => c.field), messages };
   };
 
   async function source(name: string, repo: string): Promise<void> {
@@ -120,6 +121,7 @@ describe('Sync rollback', () => {
     const beyond = await refusal('platform', { steps: 2 });
     assert.deepEqual([beyond.code, beyond.reason], [422, 'Invalid']);
     assert.match(beyond.message, /steps: 2 goes beyond status\.history, which holds 1 revision applied before/);
+    assert.deepEqual(beyond.messages, [beyond.message]); // what kubectl prints of an Invalid Status
     const current = await refusal('platform', { revision: revision(second) });
     assert.equal(current.code, 422);
 

@@ -137,7 +137,13 @@ async function delegate(
     switch (answered.outcome) {
       case 'answered': {
         const { response, failure } = answered.request.status ?? {};
-        if (failure) throw new ApiError(knownReason(failure.reason), failure.message, details);
+        if (failure) {
+          const reason = knownReason(failure.reason);
+          // kubectl prints an Invalid Status by its causes only ("The syncs "x" is invalid: …"), as kube's are never
+          // without one: the refusal's message is the cause.
+          const causes = reason === 'Invalid' ? [{ reason: 'FieldValueInvalid', message: failure.message }] : undefined;
+          throw new ApiError(reason, failure.message, causes ? { ...details, causes } : details);
+        }
         return response;
       }
       case 'unclaimed': {

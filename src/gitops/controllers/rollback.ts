@@ -56,7 +56,7 @@ export function rollbackTarget(sync: Sync, body: RollbackBody): SyncHistoryEntry
     throw new SubresourceRefusal(
       'Invalid',
       `${what}: steps: ${steps} goes beyond status.history, which holds ${earlier.length} revision` +
-        `${earlier.length === 1 ? '' : 's'} applied before ${current ?? 'none'}`,
+        `${earlier.length === 1 ? '' : 's'} applied before ${current ?? 'the current one (none applied yet)'}`,
     );
   return earlier[steps - 1];
 }
