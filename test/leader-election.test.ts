@@ -93,18 +93,28 @@ describe('leader election', () => {
   });
 });
 
+/** A partition: once cut, the holder's calls never answer (no error arrives to react to). */
+function partitionable(real: LeaseClient): { client: LeaseClient; cut: () => void } {
+  let isCut = false;
+  const hanging = new Promise<never>(() => {});
+  const client: LeaseClient = {
+    get: (...args) => (isCut ? hanging : real.get(...args)),
+    create: (...args) => (isCut ? hanging : real.create(...args)),
+    update: (...args) => (isCut ? hanging : real.update(...args)),
+  };
+  return {
+    client,
+    cut: () => {
+      isCut = true;
+    },
+  };
+}
+
 describe('leader election: the renew deadline', () => {
   const api = useApiServer();
 
   it('a holder whose renewals hang stops leading at the renew deadline', async () => {
-    let cut = false;
-    // A partition: once cut, the holder's calls never answer (no error arrives to react to).
-    const hanging = new Promise<never>(() => {});
-    const client: LeaseClient = {
-      get: (...args) => (cut ? hanging : api.client.get(...args)),
-      create: (...args) => (cut ? hanging : api.client.create(...args)),
-      update: (...args) => (cut ? hanging : api.client.update(...args)),
-    };
+    const { client, cut } = partitionable(api.client);
     const log: string[] = [];
     const a = new LeaderElector({
       client,
@@ -119,19 +129,13 @@ describe('leader election: the renew deadline', () => {
     });
     a.start();
     await eventually(() => assert.ok(a.isLeader));
-    cut = true;
+    cut();
     await eventually(() => assert.equal(a.isLeader, false), { attempts: 200 });
     assert.deepEqual(log, ['leads', 'stops']);
   });
 
   it('without a renew deadline given, a holder stops leading a third of the lease before another may take it', async (t) => {
-    let cut = false;
-    const hanging = new Promise<never>(() => {});
-    const client: LeaseClient = {
-      get: (...args) => (cut ? hanging : api.client.get(...args)),
-      create: (...args) => (cut ? hanging : api.client.create(...args)),
-      update: (...args) => (cut ? hanging : api.client.update(...args)),
-    };
+    const { client, cut } = partitionable(api.client);
     // The elector's clock and timers are the test's; its calls go to the real API server.
     mock.timers.enable({ apis: ['setTimeout', 'Date'] });
     t.after(() => mock.timers.reset());
@@ -151,7 +155,7 @@ describe('leader election: the renew deadline', () => {
     });
     a.start();
     await leading;
-    cut = true;
+    cut();
     // Another replica may take the lease over once it has seen it unchanged for 3000 ms.
     mock.timers.tick(2999);
     assert.equal(a.isLeader, false, 'the holder stopped before the lease could expire for others');
