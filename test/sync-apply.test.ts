@@ -1,7 +1,7 @@
 // The Sync engine against a real API server: build a directory, validate it all with dry
 // runs, apply only what drifted in dependency order, prune by inventory and labels, diff.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -12,6 +12,8 @@ import { apiDefinitionKind } from '../src/api/kinds/api-definition/index.ts';
 import { apiKeyKind, type ApiKey } from '../src/api/kinds/api-key/index.ts';
 import type { InventoryEntry } from '../src/api/kinds/sync/types.ts';
 import { securityPolicyKind } from '../src/api/kinds/security-policy/index.ts';
+import type { AuditEvent } from '../src/apiserver/audit/event.ts';
+import { parseAuditPolicy } from '../src/apiserver/audit/policy.ts';
 import { isStatusError } from '../src/client/errors.ts';
 import { loadKubeconfig } from '../src/client/kubeconfig.ts';
 import { KubeClient } from '../src/client/rest.ts';
@@ -20,6 +22,7 @@ import {
   build,
   BuildError,
   diffSet,
+  objectId,
   SYNC_NAME_LABEL,
   SYNC_NAMESPACE_LABEL,
   ValidationError,
@@ -30,6 +33,7 @@ import {
 import { ownedObject } from '../src/gitops/sync/owner.ts';
 import { writeArtifact } from '../src/gitops/sync/testing.ts';
 import { startTestApiServer, type TestApiServer } from './support/apiserver.ts';
+import { eventually } from './support/eventually.ts';
 
 const namespace = (name: string) => `apiVersion: v1
 kind: Namespace
@@ -87,6 +91,16 @@ const summary = (changes: ChangeSet) =>
       `${e.action} ${e.kind} ${e.namespace ? `${e.namespace}/` : ''}${e.name}${e.fields ? ` ${e.fields.join(',')}` : ''}`,
   );
 
+/** Records each request about objects of the namespace "cached" once it is answered. */
+const CACHED_NAMESPACE_REQUESTS = `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived, ResponseStarted]
+rules:
+  - level: Metadata
+    namespaces: [cached]
+  - level: None
+`;
+
 describe('sync apply against a real API server', () => {
   let t: TestApiServer;
   let client: KubeClient;
@@ -108,9 +122,10 @@ describe('sync apply against a real API server', () => {
   };
 
   before(async () => {
-    t = await startTestApiServer();
-    client = new KubeClient(await loadKubeconfig(t.kubeconfigPath));
     scratch = await mkdtemp(join(tmpdir(), 'gatehouse-sync-'));
+    const policy = parseAuditPolicy(CACHED_NAMESPACE_REQUESTS, 'cached');
+    t = await startTestApiServer('memory', { audit: { path: join(scratch, 'audit.log'), policy } });
+    client = new KubeClient(await loadKubeconfig(t.kubeconfigPath));
     await client.create(namespaceKind, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'gitops' } });
   });
   after(async () => {
@@ -428,6 +443,46 @@ describe('sync apply against a real API server', () => {
       assert.deepEqual(summary(pruned), ['deleted ApiDefinition scratch/temp', 'deleted Namespace scratch']);
       await absent(apiDefinitionKind, 'temp', 'scratch');
     });
+  });
+
+  it('an object a cache shows already applied is neither read nor sent: a change costs its own requests', async () => {
+    await client.create(namespaceKind, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'cached' } });
+    const names = ['one', 'two', 'three'];
+    const files = (threeUrl: string) =>
+      manifestsOf(
+        { 'apis.yaml': names.map((n) => api(n, n === 'three' ? threeUrl : undefined)).join('---\n') },
+        { targetNamespace: 'cached' },
+      );
+    await applySet(client, await files('http://127.0.0.1:9'), { owner: owner('cached') });
+    // What a watch cache of the Sync's objects holds once it caught up with that apply.
+    const cache = new Map<string, KubeObject>();
+    for (const name of names) {
+      const live = await get(apiDefinitionKind, name, 'cached');
+      cache.set(objectId(live), live);
+    }
+    /** The requests about the namespace's objects the log holds once it shows `last`, after the first `from`. */
+    const requests = (last: (e: AuditEvent) => boolean, from = 0) =>
+      eventually(async () => {
+        const events = (await readFile(join(scratch, 'audit.log'), 'utf8'))
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => JSON.parse(line) as AuditEvent);
+        assert.ok(events.some(last), 'the last request is in the log');
+        return events;
+      }).then((events) => events.slice(from));
+    const said = (e: AuditEvent) => {
+      const dryRun = new URL(e.requestURI, 'https://x').searchParams.has('dryRun');
+      return `${e.verb} ${e.objectRef?.name}${dryRun ? ' (dry run)' : ''}`;
+    };
+    const seen = (await requests((e) => e.verb === 'get' && e.objectRef?.name === 'three')).length;
+
+    const changes = await applySet(client, await files('http://127.0.0.1:10'), {
+      owner: owner('cached'),
+      cached: (id) => cache.get(id),
+    });
+    assert.deepEqual(changes.counts, { created: 0, configured: 1, unchanged: 2, deleted: 0 });
+    const written = (e: AuditEvent) => said(e) === 'patch three';
+    assert.deepEqual((await requests(written, seen)).map(said), ['get three', 'patch three (dry run)', 'patch three']);
   });
 
   it('validates objects in a namespace the same revision creates, and creates neither when one is invalid', async () => {

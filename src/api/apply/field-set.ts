@@ -98,6 +98,11 @@ export class FieldSet {
     return isEmptyNode(this.root);
   }
 
+  /** Whether both sets hold the same paths. */
+  equals(other: FieldSet): boolean {
+    return sameNodes(this.root, other.root);
+  }
+
   /** Member paths in insertion order, parents before their children. */
   paths(): FieldPath[] {
     const out: FieldPath[] = [];
@@ -210,6 +215,15 @@ function compareElements(a: PathElement, b: PathElement): number {
   if (rank !== 0) return rank;
   if (a.startsWith('i:')) return Number(a.slice(2)) - Number(b.slice(2));
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function sameNodes(a: Node, b: Node): boolean {
+  if (a.member !== b.member || a.children.size !== b.children.size) return false;
+  for (const [element, child] of a.children) {
+    const other = b.children.get(element);
+    if (!other || !sameNodes(child, other)) return false;
+  }
+  return true;
 }
 
 function copy(node: Node): Node {

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
+import { isDeepStrictEqual } from 'node:util';
 import { test } from 'node:test';
 import type { JSONSchema } from '../kind.ts';
 import { array, integer, map, object, string } from '../schema/build.ts';
 import { fieldElement, FieldSet, pathString } from './field-set.ts';
 import {
   ApplyConflictError,
+  appliesNothing,
   applyConfig,
   capUpdateManagers,
   identityKey,
@@ -161,6 +163,49 @@ test('apply: a field no longer applied is removed, unless another manager owns i
   const again = applyConfig(deployment, object, labels({ a: '1' }), managers, alice, false, '2027-01-01T00:00:00Z');
   assert.deepEqual(again.object, object);
   assert.equal([...again.managers.values()].find((e) => e.manager === 'alice')?.time, LATER);
+});
+
+test('appliesNothing says, without applying, whether an apply would leave the object and its entry as they are', () => {
+  const applied = applyConfig(deployment, {}, nginx, new Map(), alice, false, NOW);
+  // A label someone else added since: theirs, so applying nginx again still changes nothing.
+  const labelled = { ...nginx, metadata: { labels: { app: 'nginx', team: 'web' } } };
+  const edit: ManagerIdentity = { manager: 'kubectl-edit', operation: 'Update', apiVersion: 'apps/v1' };
+  const live = recordUpdate(deployment, applied.object, labelled, applied.managers, edit, NOW);
+  const containers = (list: object[]) => ({
+    ...nginx,
+    spec: { ...nginx.spec, template: { spec: { containers: list } } },
+  });
+  const configs = {
+    same: nginx,
+    'a value changed': { ...nginx, spec: { ...nginx.spec, replicas: 2 } },
+    'a field left out': { ...nginx, metadata: {} },
+    'a field added with the value live has': { ...nginx, metadata: labelled.metadata },
+    'a repeated list item': containers([...nginx.spec.template.spec.containers, { name: 'nginx', image: 'nginx' }]),
+  };
+  const owned = (live.get(identityKey(alice)) as ManagedEntry).fields;
+  const outcomes = Object.entries(configs).map(([name, config]) => {
+    const predicted = appliesNothing(deployment, labelled, config, owned);
+    let actual: boolean;
+    try {
+      const result = applyConfig(deployment, labelled, config, live, alice, false, LATER);
+      actual = isDeepStrictEqual(result.object, labelled) && isDeepStrictEqual(result.managers, live);
+    } catch {
+      actual = false;
+    }
+    return [name, predicted, actual];
+  });
+  assert.deepEqual(
+    outcomes.map(([name, predicted]) => [name, predicted]),
+    [
+      ['same', true],
+      ['a value changed', false],
+      ['a field left out', false],
+      ['a field added with the value live has', false],
+      ['a repeated list item', false],
+    ],
+  );
+  // Never "nothing" where the apply would write: its prediction holds whenever it says so.
+  for (const [name, predicted, actual] of outcomes) if (predicted) assert.equal(actual, true, String(name));
 });
 
 test('an Update takes the fields it changes from appliers, and an Update that changes nothing records nothing', () => {

@@ -8,7 +8,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { JSONSchema } from '../kind.ts';
 import type { FieldPath } from './field-set.ts';
 import { FieldSet } from './field-set.ts';
-import { compare, fieldsOf, merge, removeFields, type Comparison } from './typed.ts';
+import { compare, duplicateItems, fieldsOf, merge, removeFields, type Comparison } from './typed.ts';
 
 export type Operation = 'Apply' | 'Update';
 
@@ -126,6 +126,18 @@ export function applyConfig(
   const unchanged = previous !== undefined && isDeepStrictEqual(live, object);
   result.set(key, { ...self, time: unchanged ? previous.time : now, fields: applied });
   return { object, managers: result };
+}
+
+/** Whether applying `config` to `live` (both as tracked) changes nothing for a manager whose entry holds `owned`:
+ * it applies the same fields again, none of them repeated, and merging it changes no value. applyConfig then returns
+ * `live` as it was and keeps the entry and its time, so the write stores nothing; a client that knows the live
+ * object need not send it. */
+export function appliesNothing(schema: JSONSchema, live: unknown, config: unknown, owned: FieldSet): boolean {
+  return (
+    owned.equals(fieldsOf(schema, config)) &&
+    duplicateItems(schema, config).length === 0 &&
+    isDeepStrictEqual(merge(schema, live, config), live)
+  );
 }
 
 /** kube's DefaultMaxUpdateManagers: Update entries kept apart; older ones merge into per-version buckets. */

@@ -1,11 +1,7 @@
 // metadata.managedFields for every write, and server-side apply: kube-apiserver's field
 // manager (k8s.io/apiserver/pkg/endpoints/handlers/fieldmanager), over the kind-agnostic
 // core in api/apply. The generic store calls it once per write; as in kube, what a manager
-// owns is tracked on a view of the object without the fields no one manages:
-//   - apiVersion, kind, and metadata's name, namespace, uid, resourceVersion, generation,
-//     creationTimestamp, selfLink and managedFields (kube's stripMeta manager);
-//   - status on writes of the main resource of a kind with a status subresource, and
-//     everything but status on writes of the status subresource (kube's reset fields).
+// owns is tracked on a view of the object without the fields no one manages (managed-view.ts).
 // The manager of a write is its `fieldManager` parameter, else the User-Agent up to its
 // first `/` (kube's prefixFromUserAgent), so `kubectl/v1.32.0 (linux/amd64)` is `kubectl`.
 import type { JSONSchema, KindDefinition, KubeObject } from '../../api/kind.ts';
@@ -22,6 +18,7 @@ import {
   type Operation,
   identityKey,
 } from '../../api/apply/managers.ts';
+import { managedView, STRIPPED_METADATA } from '../../api/apply/managed-view.ts';
 import { compare, fieldsOf } from '../../api/apply/typed.ts';
 import { fullSchema } from '../../api/schema/index.ts';
 import { ApiError, errors } from '../errors.ts';
@@ -36,17 +33,6 @@ export interface ManagerOptions {
 
 /** kube's validation.FieldManagerMaxLength. */
 const MAX_MANAGER_LENGTH = 128;
-
-const STRIPPED_METADATA = [
-  'name',
-  'namespace',
-  'uid',
-  'resourceVersion',
-  'generation',
-  'creationTimestamp',
-  'selfLink',
-  'managedFields',
-] as const;
 
 /** What client-side `kubectl apply` records as the configuration it last applied. */
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
@@ -127,8 +113,8 @@ export class FieldManager {
       return;
     }
     const id = this.identity(managerName(options), 'Update', subresource);
-    const live = old ? this.tracked(old, subresource) : {};
-    const result = recordUpdate(this.schema, live, this.tracked(obj, subresource), managers, id, now());
+    const live = old ? managedView(this.def, old, subresource) : {};
+    const result = recordUpdate(this.schema, live, managedView(this.def, obj, subresource), managers, id, now());
     this.store(obj, result);
   }
 
@@ -142,7 +128,7 @@ export class FieldManager {
     const base = live ?? config;
     let managers: Managers = decode(live?.metadata.managedFields) ?? new Map();
     const id = this.identity(managerName(options), 'Apply', subresource);
-    const tracked = live ? this.tracked(live, subresource) : {};
+    const tracked = live ? managedView(this.def, live, subresource) : {};
     if (live && managers.size === 0) {
       // kube's skipNonAppliedManager: the fields of an object no one manages are owned, before its first
       // apply, by an Update of the manager `before-first-apply`, so that apply conflicts with them.
@@ -150,7 +136,7 @@ export class FieldManager {
       managers = recordUpdate(this.schema, {}, tracked, managers, before, now());
     }
     const run = (force: boolean) =>
-      applyConfig(this.schema, tracked, this.tracked(config, subresource), managers, id, force, now());
+      applyConfig(this.schema, tracked, managedView(this.def, config, subresource), managers, id, force, now());
     let result: ReturnType<typeof run>;
     try {
       result = run(options.force ?? false);
@@ -179,25 +165,17 @@ export class FieldManager {
       return undefined;
     }
     if (typeof applied !== 'object' || applied === null || Array.isArray(applied)) return undefined;
-    const last = this.tracked({ metadata: {}, ...applied } as KubeObject, subresource);
-    return fieldsOf(this.schema, last).difference(compare(this.schema, last, this.tracked(live, subresource)).modified);
+    const last = managedView(this.def, { metadata: {}, ...applied } as KubeObject, subresource);
+    return fieldsOf(this.schema, last).difference(
+      compare(this.schema, last, managedView(this.def, live, subresource)).modified,
+    );
   }
 
   private identity(manager: string, operation: Operation, subresource?: string): ManagerIdentity {
     return { manager, operation, apiVersion: this.apiVersion, ...(subresource ? { subresource } : {}) };
   }
 
-  /** The view of `obj` whose fields are managed on this endpoint. */
-  private tracked(obj: KubeObject, subresource?: 'status'): Record<string, unknown> {
-    if (subresource === 'status') return obj.status === undefined ? {} : { status: obj.status };
-    const { apiVersion: _a, kind: _k, metadata, ...rest } = obj;
-    if (this.def.statusSubresource) delete rest.status;
-    const meta: Record<string, unknown> = { ...metadata };
-    for (const field of STRIPPED_METADATA) delete meta[field];
-    return Object.keys(meta).length ? { metadata: meta, ...rest } : rest;
-  }
-
-  /** `base` with its managed view replaced by `view`: the inverse of tracked(). */
+  /** `base` with its managed view replaced by `view`: the inverse of managedView(). */
   private untracked(base: KubeObject, view: Record<string, unknown>, subresource?: 'status'): KubeObject {
     if (subresource === 'status') {
       const { status: _s, ...rest } = base;

@@ -264,16 +264,17 @@ export class SyncReconciler implements Reconciler {
         status.lastAppliedRevision === source.revision && !destination.remote
           ? this.applied.match(key, source.revision, build)
           : undefined;
+      const cached = destination.remote ? undefined : this.deps.live;
       if (record) {
         const drifted = driftedManifests(record, this.deps.live, ownerOf(sync));
         const owner = ownerOf(sync);
-        const partial = drifted.length ? await applySet(applier, drifted, { owner, prune: false }) : undefined;
+        const partial = drifted.length ? await applySet(applier, drifted, { owner, prune: false, cached }) : undefined;
         if (partial) this.applied.update(record, partial);
         changes = withUnchanged(partial, record.manifests.length - drifted.length, status.inventory?.entries ?? []);
       } else {
         const manifests = await this.build(sync, source.dir);
         const previousInventory = status.inventory?.entries ?? [];
-        const options = { owner: ownerOf(sync), previousInventory, prune: sync.spec.prune };
+        const options = { owner: ownerOf(sync), previousInventory, prune: sync.spec.prune, cached };
         changes = await applySet(applier, manifests, options);
         this.applied.record(key, source.revision, build, manifests, changes);
       }

@@ -13,7 +13,7 @@ import { ApplyError } from './errors.ts';
 import { describeObject, type Manifest, type ObjectIdentity } from './manifest.ts';
 import { takeOverFormerFields } from './ownership.ts';
 import { formatOwner, isOwnedBy, ownerOf, type SyncOwner } from './owner.ts';
-import { applyObject, mapConcurrently, planSet, readLive, type PlannedObject } from './plan.ts';
+import { applyObject, mapConcurrently, planSet, readLive, type CachedObjects, type PlannedObject } from './plan.ts';
 import { applyStage } from './order.ts';
 import { planPrune, type PrunePlan } from './prune.ts';
 
@@ -24,6 +24,8 @@ export interface ApplyOptions {
   previousInventory?: readonly InventoryEntry[];
   /** Whether objects of previousInventory no longer in the manifests are deleted (spec.prune). */
   prune?: boolean;
+  /** The target's objects as a watch cache holds them: one it shows already applied is neither read nor sent. */
+  cached?: CachedObjects;
 }
 
 /** Attempts per write when the object changes (409) or appears or vanishes under it. */
@@ -54,7 +56,7 @@ export async function applySet(
   manifests: readonly Manifest[],
   options: ApplyOptions,
 ): Promise<ChangeSet> {
-  const plan = await planSet(client, manifests, options.owner);
+  const plan = await planSet(client, manifests, options.owner, options.cached);
   const pruning = await prunePlanOf(client, plan, options);
   // Within a stage nothing refers to anything else, so its writes go out together; stages
   // follow one another, so what an object refers to exists before it is written.

@@ -5,7 +5,11 @@
 // User-Agent; unnamed before the client sent one); as Flux's kustomize-controller does for its own former manager (fluxcd/pkg/ssa cleanup
 // of field managers), the Sync moves them into its own entry when it first applies to such an object, so
 // they leave with Git too. Once it has applied, that manager's later Updates are someone else's.
-import type { KubeObject } from '../../api/kind.ts';
+import { FieldSet, FieldsV1Error } from '../../api/apply/field-set.ts';
+import { managedView } from '../../api/apply/managed-view.ts';
+import { appliesNothing } from '../../api/apply/managers.ts';
+import type { KindDefinition, KubeObject } from '../../api/kind.ts';
+import { fullSchema } from '../../api/schema/index.ts';
 import { CLIENT_FIELD_MANAGER } from '../../client/rest.ts';
 
 /** The field manager of every Sync's writes (Flux's is `kustomize-controller`). */
@@ -35,6 +39,26 @@ const isSync = (e: ManagedFieldsEntry) => e.manager === SYNC_FIELD_MANAGER && e.
 /** Whether the Sync has applied to `live`: it then owns what it applied last. */
 export function appliedBySync(live: KubeObject): boolean {
   return entriesOf(live).some(isSync);
+}
+
+/**
+ * Whether the Sync's server-side apply of `object` (as applyObject sends it) would change nothing in `live`: the
+ * Sync's entry, of the same API version, holds exactly the fields `object` sets, and merging `object` changes no
+ * value. Its dry run could only answer "unchanged" and its write would store nothing, so neither is sent: what a
+ * revision that changes one object of many costs is that object's requests. `live` read from a watch cache may lag;
+ * the change that cache has yet to show is drift, which its watch event brings back to the Sync.
+ */
+export function alreadyApplied(def: KindDefinition, object: KubeObject, live: KubeObject): boolean {
+  const own = entriesOf(live).find(isSync);
+  if (!own || own.subresource || own.apiVersion !== object.apiVersion || own.fieldsType !== 'FieldsV1') return false;
+  let owned: FieldSet;
+  try {
+    owned = FieldSet.fromFieldsV1(own.fieldsV1 ?? {});
+  } catch (err) {
+    if (err instanceof FieldsV1Error) return false;
+    throw err;
+  }
+  return appliesNothing(fullSchema(def), managedView(def, live), managedView(def, object), owned);
 }
 
 /**

@@ -5,6 +5,9 @@
 // merge judge the whole revision before anything is written. The dry-run answer against the
 // live object is what drift means: a field the Sync owns that someone changed, or one it
 // applied before and no longer does. Fields other managers own are merged, not drift.
+// An object a watch cache shows as the Sync left it, with exactly what the Sync would apply
+// again (ownership.ts alreadyApplied), is judged without either request: a revision that
+// changes one object of 10,000 reads and dry-runs that one.
 import type { KindDefinition, KubeObject } from '../../api/kind.ts';
 import { kindFor } from '../../api/kinds.ts';
 import { ApiStatusError, isStatusError } from '../../client/errors.ts';
@@ -13,7 +16,7 @@ import { compareObjects, type FieldChange } from '../../api/compare.ts';
 import { ValidationError, type ValidationFailure } from './errors.ts';
 import { identityOf, objectId, type Manifest, type ObjectIdentity } from './manifest.ts';
 import { sortForApply } from './order.ts';
-import { appliedBySync, SYNC_FIELD_MANAGER } from './ownership.ts';
+import { alreadyApplied, appliedBySync, SYNC_FIELD_MANAGER } from './ownership.ts';
 import { formatOwner, isOwnedBy, overrideReasonOf, ownedObject, ownerOf, type SyncOwner } from './owner.ts';
 
 export interface PlannedObject {
@@ -61,15 +64,20 @@ const ATTEMPTS = 3;
 
 type Outcome = { planned: PlannedObject } | { failures: ValidationFailure[] };
 
+/** Objects by inventory id as a watch cache of the target cluster holds them (undefined: not held). */
+export type CachedObjects = (id: string) => KubeObject | undefined;
+
 /**
  * The plan of applying `manifests` for `owner`, in apply order. Throws a ValidationError
  * listing every object the server refused, or that another Sync owns, when there is any;
- * rethrows errors that mean "try again later" (transport failures, 429, 5xx).
+ * rethrows errors that mean "try again later" (transport failures, 429, 5xx). An object
+ * `cached` shows as already applied is planned unchanged from it, without a request.
  */
 export async function planSet(
   client: KubeClient,
   manifests: readonly Manifest[],
   owner: SyncOwner,
+  cached?: CachedObjects,
 ): Promise<PlannedObject[]> {
   const createdNamespaces = new Set(
     manifests
@@ -77,7 +85,7 @@ export async function planSet(
       .map((m) => m.object.metadata.name),
   );
   const outcomes = await mapConcurrently(manifests, CONCURRENCY, (manifest) =>
-    planObject(client, manifest, owner, createdNamespaces),
+    planObject(client, manifest, owner, createdNamespaces, cached),
   );
   const failures = outcomes.flatMap((o) => ('failures' in o ? o.failures : []));
   if (failures.length) throw new ValidationError(failures, manifests.length);
@@ -90,12 +98,25 @@ async function planObject(
   manifest: Manifest,
   owner: SyncOwner,
   createdNamespaces: ReadonlySet<string | undefined>,
+  cached: CachedObjects | undefined,
 ): Promise<Outcome> {
   const identity = identityOf(manifest.object);
   const failed = (message: string): Outcome => ({ failures: [{ file: manifest.file, object: identity, message }] });
   const def = kindFor(manifest.object.apiVersion, manifest.object.kind);
   if (!def) return failed(`the server does not serve ${manifest.object.apiVersion} ${manifest.object.kind}`);
   const object = withStringDataAsData(ownedObject(manifest, owner));
+  const id = objectId(manifest.object);
+  const base = (live: KubeObject | undefined): Omit<PlannedObject, 'action' | 'changes'> => ({
+    manifest,
+    def,
+    id,
+    identity,
+    object,
+    ...(live ? { live } : {}),
+  });
+  const known = cached?.(id);
+  if (known && isOwnedBy(known, owner) && overrideReasonOf(known) === undefined && alreadyApplied(def, object, known))
+    return { planned: { ...base(known), action: 'unchanged', changes: [] } };
   for (let attempt = 1; ; attempt++) {
     try {
       const live = await readLive(client, def, identity);
@@ -105,23 +126,15 @@ async function planObject(
           `already applied by ${formatOwner(other)}; it is not taken over (remove its sync labels there first to hand it over)`,
         );
       }
-      const base: Omit<PlannedObject, 'action' | 'changes'> = {
-        manifest,
-        def,
-        id: objectId(manifest.object),
-        identity,
-        object,
-        ...(live ? { live } : {}),
-      };
       const overridden = live && overrideReasonOf(live);
-      if (overridden !== undefined) return { planned: { ...base, action: 'unchanged', changes: [], overridden } };
+      if (overridden !== undefined) return { planned: { ...base(live), action: 'unchanged', changes: [], overridden } };
       if (!live) {
         await dryRunCreate(client, def, object, createdNamespaces);
-        return { planned: { ...base, action: 'create', changes: compareObjects(def, undefined, object) } };
+        return { planned: { ...base(live), action: 'create', changes: compareObjects(def, undefined, object) } };
       }
       const changes = compareObjects(def, live, await applyObject(client, def, object, live, true));
       const action = changes.length || !appliedBySync(live) ? 'update' : 'unchanged';
-      return { planned: { ...base, action, changes } };
+      return { planned: { ...base(live), action, changes } };
     } catch (err) {
       // The object changed (or appeared) between the read and the dry run: read it again.
       if (isStatusError(err, 'Conflict', 'AlreadyExists') && attempt < ATTEMPTS) continue;
