@@ -65,6 +65,7 @@ import {
   BuildError,
   describeObject,
   diffSet,
+  ParsedTexts,
   ValidationError,
   type ChangeSet,
   type Manifest,
@@ -142,6 +143,8 @@ type SourceState =
 
 export class SyncReconciler implements Reconciler {
   private readonly applied = new AppliedRecords();
+  /** Per Sync, what its last build parsed: the next build parses only the files that changed. */
+  private readonly parses = new Map<string, ParsedTexts>();
   private readonly targets: SyncTargets;
   /** The user the controller's own requests authenticate as, once asked. */
   private identity: string | undefined;
@@ -161,6 +164,7 @@ export class SyncReconciler implements Reconciler {
     // last status write yet, and a status computed from it would undo that write.
     let found = await getOrUndefined<Sync>(client, syncKind, request);
     if (!found) this.applied.forget(`${request.namespace}/${request.name}`);
+    if (!found) this.parses.delete(`${request.namespace}/${request.name}`);
     if (!found) await this.targets.forget(`${request.namespace}/${request.name}`);
     if (!found) return;
     if (found.metadata.deletionTimestamp) {
@@ -272,7 +276,9 @@ export class SyncReconciler implements Reconciler {
         if (partial) this.applied.update(record, partial);
         changes = withUnchanged(partial, record.manifests.length - drifted.length, status.inventory?.entries ?? []);
       } else {
-        const manifests = await this.build(sync, source.dir);
+        let parsed = this.parses.get(key);
+        if (!parsed) this.parses.set(key, (parsed = new ParsedTexts()));
+        const manifests = await this.build(sync, source.dir, parsed);
         const previousInventory = status.inventory?.entries ?? [];
         const options = { owner: ownerOf(sync), previousInventory, prune: sync.spec.prune, cached };
         changes = await applySet(applier, manifests, options);
@@ -465,6 +471,7 @@ export class SyncReconciler implements Reconciler {
       sync.metadata.namespace,
     );
     this.applied.forget(`${sync.metadata.namespace}/${sync.metadata.name}`);
+    this.parses.delete(`${sync.metadata.namespace}/${sync.metadata.name}`);
     await this.targets.forget(`${sync.metadata.namespace}/${sync.metadata.name}`);
   }
 
@@ -576,11 +583,12 @@ export class SyncReconciler implements Reconciler {
     return { ok: true, revision, digest, signature, dir, sourceRevision: revision };
   }
 
-  private build(sync: Sync, dir: string): Promise<Manifest[]> {
+  private build(sync: Sync, dir: string, parsed?: ParsedTexts): Promise<Manifest[]> {
     return build(dir, sync.spec.path, {
       namespace: sync.metadata.namespace ?? 'default',
       targetNamespace: sync.spec.targetNamespace,
       substitute: sync.spec.substitute,
+      parsed,
     });
   }
 }

@@ -9,6 +9,7 @@ import { build, type BuildOptions } from './build.ts';
 import { BuildError, type BuildErrorCode } from './errors.ts';
 import { findKustomize } from './kustomize.ts';
 import type { Manifest } from './manifest.ts';
+import { ParsedTexts } from './parsed-texts.ts';
 import { writeArtifact } from './testing.ts';
 
 const KUBECTL = process.env.KUBECTL ?? '/usr/bin/kubectl';
@@ -102,6 +103,23 @@ describe('build', () => {
       'all.yaml#1 ApiDefinition shop/none',
       'all.yaml#2 Namespace -/shop',
     ]);
+  });
+
+  it("reuses the previous build's parse of a file whose text is the same, never its namespaces", async () => {
+    const parsed = new ParsedTexts();
+    const first = await build(await artifact({ 'a.yaml': api('a'), 'b.yaml': api('b') }), '.', {
+      ...options,
+      targetNamespace: 'shop',
+      parsed,
+    });
+    const second = await build(await artifact({ 'a.yaml': api('a'), 'b.yaml': api('b', '\n  labels: {x: y}') }), '.', {
+      ...options,
+      parsed,
+    });
+    assert.deepEqual(summary(second), ['a.yaml#0 ApiDefinition team/a', 'b.yaml#0 ApiDefinition team/b']);
+    assert.equal(second[0].object.spec, first[0].object.spec, 'a.yaml is not parsed again');
+    assert.notEqual(second[1].object.spec, first[1].object.spec, 'b.yaml changed: parsed again');
+    assert.deepEqual(summary(first), ['a.yaml#0 ApiDefinition shop/a', 'b.yaml#0 ApiDefinition shop/b']);
   });
 
   it('refuses a kind the server does not serve, naming the file and the kind', async () => {

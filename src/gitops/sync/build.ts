@@ -7,6 +7,7 @@ import { kustomizeBuild } from './kustomize.ts';
 import { describeObject, describeSource, identityOf, objectId, type Manifest } from './manifest.ts';
 import { assignNamespaces } from './namespaces.ts';
 import { parseManifests } from './parse.ts';
+import type { ParsedTexts } from './parsed-texts.ts';
 import { substitute } from './substitute.ts';
 import { collectSources, resolveInside, type Source } from './tree.ts';
 
@@ -20,6 +21,8 @@ export interface BuildOptions {
   substitute?: Readonly<Record<string, string>>;
   /** Time allowed for each kustomize build. */
   kustomizeTimeoutMs?: number;
+  /** What the previous build of the same Sync parsed, reused for the texts it read too; holds this build's after. */
+  parsed?: ParsedTexts;
 }
 
 const DEFAULT_KUSTOMIZE_TIMEOUT_MS = 60_000;
@@ -35,21 +38,29 @@ export async function build(rootDir: string, path: string, options: BuildOptions
   const root = await realpath(rootDir);
   const dir = await resolveInside(root, root, path, 'spec.path');
   if (!(await stat(dir)).isDirectory()) throw new BuildError('PathNotFound', `spec.path: "${path}" is not a directory`);
-  const manifests: Manifest[] = [];
-  for (const source of await collectSources(root, dir)) manifests.push(...(await read(root, source, options)));
-  assignNamespaces(manifests, options);
+  const parsing = options.parsed?.build();
+  const parse = parsing?.parse ?? parseManifests;
+  const parsed: Manifest[] = [];
+  for (const source of await collectSources(root, dir)) parsed.push(...(await read(root, source, options, parse)));
+  const manifests = assignNamespaces(parsed, options);
   assertUnique(manifests);
+  parsing?.keep();
   return manifests;
 }
 
-async function read(root: string, source: Source, options: BuildOptions): Promise<Manifest[]> {
+async function read(
+  root: string,
+  source: Source,
+  options: BuildOptions,
+  parse: typeof parseManifests,
+): Promise<Manifest[]> {
   const output = source.type === 'kustomization' ? KUSTOMIZE_OUTPUT : undefined;
   let text =
     source.type === 'file'
       ? await readFile(source.path, 'utf8')
       : await kustomizeBuild(root, source.dir, source.file, options.kustomizeTimeoutMs ?? DEFAULT_KUSTOMIZE_TIMEOUT_MS);
   if (options.substitute) text = substitute(text, options.substitute, source.file, output);
-  return parseManifests(text, source.file, output);
+  return parse(text, source.file, output);
 }
 
 function assertUnique(manifests: readonly Manifest[]): void {

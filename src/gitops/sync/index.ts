@@ -5,6 +5,7 @@
 // build and applySet throw BuildError / ValidationError (the revision is wrong: nothing was
 // written) or ApplyError (a write failed midway: retry); errors.ts is the catalogue.
 export { build, type BuildOptions } from './build.ts';
+export { ParsedTexts } from './parsed-texts.ts';
 export { applySet, type ApplyOptions } from './apply.ts';
 export { diffSet, type DiffAction, type ObjectDiff } from './diff.ts';
 export type { ChangeAction, ChangeSet, ChangeSetEntry, SkippedObject } from './change-set.ts';

@@ -13,9 +13,10 @@ export interface NamespaceOptions {
   targetNamespace?: string;
 }
 
-/** Sets metadata.namespace on the manifests' objects, in place. */
-export function assignNamespaces(manifests: readonly Manifest[], options: NamespaceOptions): void {
-  for (const manifest of manifests) {
+/** The manifests with their objects' metadata.namespace set: copies, so parsed objects stay as parsed (build
+ * reuses them). */
+export function assignNamespaces(manifests: readonly Manifest[], options: NamespaceOptions): Manifest[] {
+  return manifests.map((manifest) => {
     const { object } = manifest;
     const def = kindFor(object.apiVersion, object.kind);
     if (!def) {
@@ -26,8 +27,8 @@ export function assignNamespaces(manifests: readonly Manifest[], options: Namesp
         manifest.file,
       );
     }
-    if (def.namespaced)
-      object.metadata.namespace = options.targetNamespace || object.metadata.namespace || options.namespace;
-    else delete object.metadata.namespace;
-  }
+    const { namespace: _, ...metadata } = object.metadata;
+    if (def.namespaced) metadata.namespace = options.targetNamespace || object.metadata.namespace || options.namespace;
+    return { ...manifest, object: { ...object, metadata } };
+  });
 }
