@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -25,20 +25,12 @@ import { eventually } from './support/eventually.ts';
 import { call, startUpstream, type Upstream } from './support/gateway.ts';
 import { commit, fileUrl, makeRepo } from './support/git-servers.ts';
 import { apiManifest } from './support/manifests.ts';
-import { startPostgres, type TestPostgres } from './support/postgres.ts';
+import { freePort, startPostgres, type TestPostgres } from './support/postgres.ts';
 
 const NGINX = process.env.NGINX ?? '/usr/sbin/nginx';
 const STREAM_MODULE = '/usr/lib/nginx/modules/ngx_stream_module.so';
 /** Generous bound of a push going live; the 15 s target is measured in docs/benchmarks.md, not asserted. */
 const LIVE = { attempts: 1200, intervalMs: 100 };
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** nginx as a TCP load balancer on loopback: a refused connection goes to the next replica. */
 async function startLoadBalancer(dir: string, backends: string[]): Promise<{ url: string; stop(): Promise<void> }> {

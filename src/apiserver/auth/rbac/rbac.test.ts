@@ -10,21 +10,11 @@ import { Registry } from '../../registry/registry.ts';
 import type { UserInfo } from '../auth.ts';
 import { privilegedGroups, unionAuthorizer } from '../authorizer-union.ts';
 import { aggregatedRules, matchesSelector } from './aggregation.ts';
+import { eventually } from '../../../../test/support/eventually.ts';
 import { startRbac, type Rbac } from './rbac.ts';
 
 const WRITE = { dryRun: false, fieldValidation: 'Strict' as const };
 const RBAC = 'rbac.authorization.k8s.io';
-
-async function eventually(check: () => void | Promise<void>): Promise<void> {
-  for (let i = 1; ; i++) {
-    try {
-      return await check();
-    } catch (err) {
-      if (i >= 200) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  }
-}
 
 async function setup(t: { after(fn: () => unknown): void }): Promise<{ registry: Registry; rbac: Rbac }> {
   const storage = await openStorage('memory');
