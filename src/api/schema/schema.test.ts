@@ -200,7 +200,7 @@ test('validateObject reports lengths and item counts', () => {
   ]);
 });
 
-test('validateObject runs the strategy only once the schema passes', () => {
+test('validateObject runs the strategy unless the schema found a blocking error, as kube runs CRD rules', () => {
   assert.deepEqual(validateObject(widget, widgetObject({ name: 'nope' })), [
     { type: 'FieldValueForbidden', field: 'spec.name', message: 'Forbidden: nope' },
   ]);
@@ -208,7 +208,32 @@ test('validateObject runs the strategy only once the schema passes', () => {
     validateObject(widget, widgetObject({ name: 'nope', count: 'x' })).map((e) => e.type),
     ['FieldValueTypeInvalid'],
   );
+  // A bound is not blocking: one answer names both fields.
+  assert.deepEqual(
+    validateObject(widget, widgetObject({ name: 'nope', count: 11 })).map((e) => `${e.type} ${e.field}`),
+    ['FieldValueInvalid spec.count', 'FieldValueForbidden spec.name'],
+  );
   assert.deepEqual(validateObject(widget, widgetObject({ name: 'fine' })), []);
+});
+
+test('validateObject says rules were not checked when a strategy cannot check an object the schema refused', () => {
+  const relying: KindDefinition = {
+    ...widget,
+    strategy: {
+      validate: (obj) => {
+        if ((obj.spec as { count: number }).count > 10) throw new RangeError('count past the schema bound');
+        return [];
+      },
+    },
+  };
+  assert.deepEqual(
+    validateObject(relying, widgetObject({ name: 'ok', count: 11 })).map((e) => `${e.field}: ${e.message}`),
+    [
+      'spec.count: Invalid value: 11: spec.count in body should be less than or equal to 10',
+      '<nil>: Invalid value: "null": some validation rules were not checked because the object was invalid; ' +
+        'correct the existing errors to complete validation',
+    ],
+  );
 });
 
 test('validateObject type-checks metadata and the envelope', () => {

@@ -115,17 +115,30 @@ function toFieldError(root: JSONSchema, e: ErrorObject): FieldError {
   }
 }
 
+/** Schema errors after which kube-apiserver does not evaluate a CRD's validation rules: the object lacks the shape
+ * the rules were written for (a type, a required field, an enum, a size). */
+const BLOCKING: ReadonlySet<FieldError['type']> = new Set([
+  'FieldValueNotSupported',
+  'FieldValueRequired',
+  'FieldValueTooLong',
+  'FieldValueTooMany',
+  'FieldValueTypeInvalid',
+]);
+
 /**
  * The kind's schema, then, when the schema passed, the items its set and associative lists
- * repeat, then the strategy's validate (strategies rely on the declared shape). ObjectMeta
- * rules are separate: validateObjectMeta.
- * Call after applyDefaults.
+ * repeat, then the strategy's validate. As kube-apiserver runs a CRD's validation rules, the
+ * strategy also runs after schema errors that are not blocking (a pattern, a format, a bound),
+ * so one answer names every bad field, and not after a blocking one. ObjectMeta rules are
+ * separate: validateObjectMeta. Call after applyDefaults.
  */
 export function validateObject(def: KindDefinition, obj: KubeObject): FieldError[] {
   const validate = validatorFor(def);
   if (!validate(obj)) {
     const root = fullSchema(def);
-    return (validate.errors ?? []).map((e) => toFieldError(root, e));
+    const errors = (validate.errors ?? []).map((e) => toFieldError(root, e));
+    if (!def.strategy.validate || errors.some((e) => BLOCKING.has(e.type))) return errors;
+    return [...errors, ...strategyErrorsDespite(def.strategy.validate, obj)];
   }
   const duplicated = duplicateItems(fullSchema(def), obj);
   if (duplicated.length) {
@@ -136,4 +149,23 @@ export function validateObject(def: KindDefinition, obj: KubeObject): FieldError
     }));
   }
   return def.strategy.validate?.(obj) ?? [];
+}
+
+/** The strategy's errors for an object that failed a non-blocking schema check. A strategy may rely on the check that
+ * failed (parse a value the schema's format admits): one that throws has not checked the object, and the answer says
+ * so in kube-apiserver's words for rules it did not evaluate (its nil field path prints as `<nil>`). */
+function strategyErrorsDespite(validate: (obj: KubeObject) => FieldError[], obj: KubeObject): FieldError[] {
+  try {
+    return validate(obj);
+  } catch {
+    return [
+      {
+        type: 'FieldValueInvalid',
+        field: '<nil>',
+        message:
+          'Invalid value: "null": some validation rules were not checked because the object was invalid; ' +
+          'correct the existing errors to complete validation',
+      },
+    ];
+  }
 }
