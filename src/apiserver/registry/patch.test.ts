@@ -40,6 +40,24 @@ test('JSON patch applies operations and refuses ones that do not apply', () => {
   assert.throws(() => applyPatch('json', doc, { op: 'add' }, 'shop'), /JSON array/);
 });
 
+test('JSON patch refuses hostile operations as a bad request naming the object, never an internal error', () => {
+  const doc = { spec: { listenPath: '/a' } };
+  const refused = (patch: unknown, reason: RegExp) =>
+    assert.throws(
+      () => applyPatch('json', doc, patch, 'shop'),
+      (e: unknown) =>
+        e instanceof ApiError &&
+        e.code === 400 &&
+        /the json patch for "shop" does not apply/.test(e.message) &&
+        reason.test(e.message),
+    );
+  refused([{ op: 'move', from: '/spec', path: '/spec/x' }], /cannot be moved into one of its children/);
+  refused([null], /./);
+  refused([{ op: 'move', from: 5, path: 7 }], /./);
+  refused([{ op: 'copy', from: '/nowhere', path: '/spec/x' }], /./);
+  assert.deepEqual(doc, { spec: { listenPath: '/a' } }, 'the input is not mutated');
+});
+
 test('strategic merge patch is served only for core kinds, honouring kubectl directives', () => {
   assert.throws(
     () => patchTypeOf('application/strategic-merge-patch+json', false),

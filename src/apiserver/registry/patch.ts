@@ -83,19 +83,32 @@ export function applyPatch(type: Exclude<PatchType, 'apply'>, current: object, p
       return strategicMerge(current, patch);
     case 'json': {
       if (!Array.isArray(patch)) throw errors.badRequest(`json patch for "${name}" must be a JSON array of operations`);
-      const invalid = jsonpatch.validate(patch as jsonpatch.Operation[], current);
-      if (invalid)
-        throw errors.badRequest(
-          `the json patch for "${name}" does not apply: ${invalid.name}: ${invalid.message.split('\n')[0]}`,
-        );
-      try {
-        return jsonpatch.applyPatch(structuredClone(current), patch as jsonpatch.Operation[], false, false).newDocument;
-      } catch (err) {
-        // A failed `test` operation or a path that does not exist.
-        throw errors.badRequest(
-          `the json patch for "${name}" does not apply: ${(err as Error).message.split('\n')[0]}`,
+      const operations = patch as jsonpatch.Operation[];
+      const refuse = (reason: string) => errors.badRequest(`the json patch for "${name}" does not apply: ${reason}`);
+      const intoChild = operations.find(
+        (o) =>
+          o?.op === 'move' &&
+          typeof o.from === 'string' &&
+          typeof o.path === 'string' &&
+          o.path.startsWith(`${o.from}/`),
+      );
+      if (intoChild) {
+        throw refuse(
+          `move from "${(intoChild as jsonpatch.MoveOperation).from}" to "${intoChild.path}": ` +
+            'a location cannot be moved into one of its children',
         );
       }
+      let reason: string;
+      try {
+        const invalid = jsonpatch.validate(operations, current);
+        if (!invalid) return jsonpatch.applyPatch(structuredClone(current), operations, false, false).newDocument;
+        reason = `${invalid.name}: ${invalid.message}`;
+      } catch (err) {
+        // A failed `test` operation, a path that does not exist, or an operation the library's checks let through
+        // and its applying cannot carry out.
+        reason = (err as Error).message;
+      }
+      throw refuse(reason.split('\n')[0]);
     }
   }
 }
