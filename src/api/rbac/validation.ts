@@ -3,6 +3,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { FieldError, KubeObject } from '../kind.ts';
 import { invalid, quote, required } from '../schema/object-meta.ts';
+import { isPlainObject } from '../schema/walk.ts';
 import { RBAC_GROUP, type ClusterRole, type PolicyRule, type RoleBinding, type Subject } from './types.ts';
 
 function notSupported(field: string, value: unknown, supported: string[]): FieldError {
@@ -86,5 +87,10 @@ export function roleRefUnchanged(obj: KubeObject, old: KubeObject): FieldError[]
 
 /** kube's v1 defaults: a User or Group subject is in the RBAC group, a ServiceAccount in the core one. */
 export function defaultSubjects(obj: KubeObject): undefined {
-  for (const s of (obj as RoleBinding).subjects ?? []) s.apiGroup ??= s.kind === 'ServiceAccount' ? '' : RBAC_GROUP;
+  // Subjects of another shape are validation's to refuse, unchanged.
+  const { subjects } = obj as { subjects?: unknown };
+  if (!Array.isArray(subjects)) return;
+  for (const s of subjects as unknown[]) {
+    if (isPlainObject(s)) s.apiGroup ??= s.kind === 'ServiceAccount' ? '' : RBAC_GROUP;
+  }
 }

@@ -3,6 +3,7 @@
 // see familiar errors.
 import type { FieldError, JSONSchema, ObjectMeta } from '../kind.ts';
 import { array, boolean, dateTime, integer, map, object, string } from './build.ts';
+import { isPlainObject } from './walk.ts';
 
 /** The garbage collector's finalizers (kube's metav1.FinalizerOrphanDependents, FinalizerDeleteDependents). */
 export const ORPHAN_FINALIZER = 'orphan';
@@ -148,28 +149,32 @@ export function validateObjectMeta(
 ): FieldError[] {
   const errors: FieldError[] = [];
   const nameProblems = kindNameProblems ?? (kind === 'Namespace' ? dns1123LabelProblems : dns1123SubdomainProblems);
-  if (!meta.name) {
-    if (!meta.generateName) errors.push(required('metadata.name', 'name or generateName is required'));
-  } else {
-    errors.push(...each('metadata.name', meta.name, nameProblems(meta.name)));
+  // A field of another type is the schema's to report (FieldValueTypeInvalid); the rules below read strings.
+  const { name, generateName, namespace, labels, annotations, finalizers } = meta as Record<string, unknown>;
+  if (name === undefined || name === '') {
+    if (!generateName) errors.push(required('metadata.name', 'name or generateName is required'));
+  } else if (typeof name === 'string') {
+    errors.push(...each('metadata.name', name, nameProblems(name)));
   }
-  if (meta.generateName) {
+  if (typeof generateName === 'string' && generateName) {
     // The server appends a random suffix, so a trailing '-' is fine (Kubernetes masks it).
-    const prefix = meta.generateName.endsWith('-') ? `${meta.generateName.slice(0, -1)}a` : meta.generateName;
-    errors.push(...each('metadata.generateName', meta.generateName, nameProblems(prefix)));
+    const prefix = generateName.endsWith('-') ? `${generateName.slice(0, -1)}a` : generateName;
+    errors.push(...each('metadata.generateName', generateName, nameProblems(prefix)));
   }
   if (namespaced) {
-    if (!meta.namespace) errors.push(required('metadata.namespace'));
-    else errors.push(...each('metadata.namespace', meta.namespace, dns1123LabelProblems(meta.namespace)));
-  } else if (meta.namespace) {
+    if (!namespace) errors.push(required('metadata.namespace'));
+    else if (typeof namespace === 'string') {
+      errors.push(...each('metadata.namespace', namespace, dns1123LabelProblems(namespace)));
+    }
+  } else if (namespace) {
     errors.push(forbidden('metadata.namespace', 'not allowed on this type'));
   }
-  for (const [key, value] of Object.entries(meta.labels ?? {})) {
+  for (const [key, value] of Object.entries(isPlainObject(labels) ? labels : {})) {
     errors.push(...each('metadata.labels', key, qualifiedNameProblems(key)));
     if (typeof value === 'string') errors.push(...each('metadata.labels', value, labelValueProblems(value)));
   }
   let annotationBytes = 0;
-  for (const [key, value] of Object.entries(meta.annotations ?? {})) {
+  for (const [key, value] of Object.entries(isPlainObject(annotations) ? annotations : {})) {
     // Kubernetes checks annotation keys lower-cased: upper-case letters are allowed.
     errors.push(...each('metadata.annotations', key, qualifiedNameProblems(key.toLowerCase())));
     annotationBytes += Buffer.byteLength(key) + (typeof value === 'string' ? Buffer.byteLength(value) : 0);
@@ -181,13 +186,16 @@ export function validateObjectMeta(
       message: `Too long: must have at most ${TOTAL_ANNOTATION_BYTES} bytes`,
     });
   }
-  (meta.finalizers ?? []).forEach((finalizer, i) => {
-    errors.push(...each(`metadata.finalizers[${i}]`, finalizer, qualifiedNameProblems(finalizer)));
+  if (!Array.isArray(finalizers)) return errors;
+  finalizers.forEach((finalizer, i) => {
+    if (typeof finalizer === 'string') {
+      errors.push(...each(`metadata.finalizers[${i}]`, finalizer, qualifiedNameProblems(finalizer)));
+    }
   });
   // kube's ValidateFinalizers: the garbage collector cannot both orphan and delete the dependents.
-  if (meta.finalizers?.includes(ORPHAN_FINALIZER) && meta.finalizers.includes(FOREGROUND_FINALIZER)) {
+  if (finalizers.includes(ORPHAN_FINALIZER) && finalizers.includes(FOREGROUND_FINALIZER)) {
     const both = `finalizer ${ORPHAN_FINALIZER} and ${FOREGROUND_FINALIZER} cannot be both set`;
-    const message = `Invalid value: ${JSON.stringify(meta.finalizers)}: ${both}`;
+    const message = `Invalid value: ${JSON.stringify(finalizers)}: ${both}`;
     errors.push({ type: 'FieldValueInvalid', field: 'metadata.finalizers', message });
   }
   return errors;

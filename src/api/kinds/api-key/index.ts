@@ -1,6 +1,7 @@
 import type { CreatePreparation, FieldError, KindDefinition, KubeObject } from '../../kind.ts';
 import { ageColumn, column, readyColumn } from '../../columns.ts';
 import { invalid } from '../../schema/object-meta.ts';
+import { isPlainObject } from '../../schema/walk.ts';
 import { mintApiKey } from './mint.ts';
 import { apiKeySchema } from './schema.ts';
 import type { ApiKey } from './types.ts';
@@ -13,7 +14,8 @@ const spec = (obj: KubeObject) => (obj as ApiKey).spec;
  * may create an ApiKey learns its key either way. The warning is for `kubectl apply` and
  * `kubectl create`, which print no field of the answer: their users would never see the key. */
 function prepareForCreate(obj: KubeObject): CreatePreparation {
-  if (spec(obj).hash !== undefined) return {};
+  // A spec that is not an object is validation's to refuse, unchanged.
+  if (!isPlainObject(obj.spec) || spec(obj).hash !== undefined) return {};
   const minted = mintApiKey();
   obj.spec = { ...(obj.spec as object), hash: minted.hash, prefix: minted.prefix };
   const name = `${obj.metadata.namespace}/${obj.metadata.name ?? obj.metadata.generateName ?? ''}`;
