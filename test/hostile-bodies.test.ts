@@ -1,6 +1,6 @@
 // Every stored kind's create, update and server-side apply with one field replaced by a value of another shape (null, a string, a
-// number, arrays and objects, empty or holding null), over HTTP with dryRun=All: the answer is a 4xx Status, never
-// a 500. Kind strategies run steps before validation (minting an ApiKey, defaulting RoleBinding subjects, folding
+// number, arrays and objects, empty or holding null), over HTTP with dryRun=All: the answer is a 4xx Status or,
+// where the schema takes null as an absent field, the object; never a 500. Kind strategies run steps before validation (minting an ApiKey, defaulting RoleBinding subjects, folding
 // a Secret's stringData); those must leave what validation refuses to validation.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';

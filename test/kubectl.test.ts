@@ -193,6 +193,37 @@ const scenarios = (storage: TestStorage) => () => {
     assert.match(get.stderr, /NotFound|not found/);
   });
 
+  it('takes a key left empty in YAML (null) as absent, defaulting it, as kube-apiserver does', async () => {
+    const blanks = [
+      'apiVersion: gatehouse.dev/v1alpha1',
+      'kind: ApiDefinition',
+      'metadata:',
+      '  name: blanks',
+      '  labels:',
+      'spec:',
+      '  listenPath: /blanks/',
+      '  stripListenPath:',
+      '  upstream:',
+      '    targets:',
+      '    - url: http://127.0.0.1:9000',
+      '      weight:',
+    ].join('\n');
+    await t.kubectl(['apply', '--server-side', '--field-manager=blanks', '-f', '-'], blanks);
+    const obj = JSON.parse(await t.kubectl(['get', 'api', 'blanks', '-o', 'json']));
+    assert.equal(obj.metadata.labels, undefined);
+    assert.equal(obj.spec.stripListenPath, false);
+    assert.deepEqual(obj.spec.upstream.targets, [{ url: 'http://127.0.0.1:9000' }]);
+    const required = await t.kubectlResult(
+      ['apply', '--server-side', '--field-manager=blanks', '-f', '-'],
+      blanks.replace('  listenPath: /blanks/', '  listenPath:'),
+    );
+    assert.notEqual(required.code, 0);
+    assert.match(required.stderr, /spec\.listenPath: Required value/);
+    // A missing field is a blocking schema error: the kind's own checks did not run, and the answer says so.
+    assert.match(required.stderr, /<nil>: Invalid value: "null": some validation rules were not checked/);
+    await t.kubectl(['delete', 'api', 'blanks']);
+  });
+
   it('refuses unknown fields under strict validation', async () => {
     const bad = JSON.parse(api('strict'));
     bad.spec.bogus = true;

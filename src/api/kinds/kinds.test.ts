@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KindDefinition, KubeObject } from '../kind.ts';
 import { findUnknownFields } from '../schema/index.ts';
-import { admitCreate, describe } from '../testing.ts';
+import { admitCreate, describe, NOT_CHECKED } from '../testing.ts';
 import { apiDefinitionKind } from './api-definition/index.ts';
 import { consumerKind } from './consumer/index.ts';
 import { gitRepositoryKind } from './git-repository/index.ts';
@@ -67,6 +67,7 @@ test('SecurityPolicy: access rights, rate limit and quota', () => {
       'spec.rateLimit.per: Required value',
       'spec.rateLimit.requests: Invalid value: 0: spec.rateLimit.requests in body should be greater than or equal to 1',
       'spec.quota.per: Invalid value: "daily": spec.quota.per in body must be of type duration: "daily"',
+      NOT_CHECKED,
     ],
   );
   assert.deepEqual(
@@ -191,6 +192,7 @@ test('Sync: kubeConfig, dependsOn and promotion name their Secret and Syncs', ()
   ]);
   assert.deepEqual(refused({ promotion: { from: { name: 'staging' } } }), [
     'spec.promotion.from.healthyFor: Required value',
+    NOT_CHECKED,
   ]);
   assert.deepEqual(refused({ promotion: { from: { name: 'staging', healthyFor: '-1m' } } }), [
     'spec.promotion.from.healthyFor: Invalid value: "-1m": ' +
@@ -201,6 +203,7 @@ test('Sync: kubeConfig, dependsOn and promotion name their Secret and Syncs', ()
     'spec.kubeConfig.secretRef.name: Required value',
     'spec.kubeConfig.secretRef.key: Invalid value: "a/b": ' +
       "spec.kubeConfig.secretRef.key in body should match '^[-._a-zA-Z0-9]+$'",
+    NOT_CHECKED,
   ]);
 });
 
@@ -219,6 +222,7 @@ test('Sync: health checks and their timeout name the field at fault', () => {
   assert.deepEqual(refused({ timeout: '0s' }), ['spec.timeout: Invalid value: "0s": must be greater than zero']);
   assert.deepEqual(refused({ healthChecks: [{ kind: 'Consumer', name: 'orders' }] }), [
     'spec.healthChecks[0].kind: Unsupported value: "Consumer": supported values: "ApiDefinition"',
+    NOT_CHECKED,
   ]);
 });
 
@@ -226,8 +230,8 @@ test('Sync: spec.rollback needs maxErrorRate from 0 to 1 and a window, named by 
   const spec = { sourceRef: { name: 'apis' }, wait: true, rollback: { maxErrorRate: 0.1, window: '30s' } };
   assert.deepEqual(admitCreate(syncKind, make(syncKind, spec)).errors, []);
   const refused = (rollback: object) => describe(admitCreate(syncKind, make(syncKind, { ...spec, rollback })).errors);
-  assert.deepEqual(refused({ maxErrorRate: 0.1 }), ['spec.rollback.window: Required value']);
-  assert.deepEqual(refused({ window: '30s' }), ['spec.rollback.maxErrorRate: Required value']);
+  assert.deepEqual(refused({ maxErrorRate: 0.1 }), ['spec.rollback.window: Required value', NOT_CHECKED]);
+  assert.deepEqual(refused({ window: '30s' }), ['spec.rollback.maxErrorRate: Required value', NOT_CHECKED]);
   assert.deepEqual(refused({ maxErrorRate: 1.5, window: '30s' }), [
     'spec.rollback.maxErrorRate: Invalid value: 1.5: spec.rollback.maxErrorRate in body should be less than or equal to 1',
   ]);
@@ -268,6 +272,7 @@ test('Sync: defaults, relative paths, substitution names, columns', () => {
     [
       'spec.sourceRef.kind: Unsupported value: "Bucket": supported values: "GitRepository"',
       `spec.targetNamespace: Invalid value: "Prod": spec.targetNamespace in body should match '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'`,
+      NOT_CHECKED,
     ],
   );
   assert.deepEqual(

@@ -129,7 +129,8 @@ const BLOCKING: ReadonlySet<FieldError['type']> = new Set([
  * The kind's schema, then, when the schema passed, the items its set and associative lists
  * repeat, then the strategy's validate. As kube-apiserver runs a CRD's validation rules, the
  * strategy also runs after schema errors that are not blocking (a pattern, a format, a bound),
- * so one answer names every bad field, and not after a blocking one. ObjectMeta rules are
+ * so one answer names every bad field; after a blocking one (a wrong type, a missing field) it does not run, and the
+ * answer says its checks were not run, as kube's does for the rules. ObjectMeta rules are
  * separate: validateObjectMeta. Call after applyDefaults.
  */
 export function validateObject(def: KindDefinition, obj: KubeObject): FieldError[] {
@@ -137,7 +138,8 @@ export function validateObject(def: KindDefinition, obj: KubeObject): FieldError
   if (!validate(obj)) {
     const root = fullSchema(def);
     const errors = (validate.errors ?? []).map((e) => toFieldError(root, e));
-    if (!def.strategy.validate || errors.some((e) => BLOCKING.has(e.type))) return errors;
+    if (!def.strategy.validate) return errors;
+    if (errors.some((e) => BLOCKING.has(e.type))) return [...errors, RULES_NOT_CHECKED];
     return [...errors, ...strategyErrorsDespite(def.strategy.validate, obj)];
   }
   const duplicated = duplicateItems(fullSchema(def), obj);
@@ -151,21 +153,21 @@ export function validateObject(def: KindDefinition, obj: KubeObject): FieldError
   return def.strategy.validate?.(obj) ?? [];
 }
 
+/** kube-apiserver's words for a CRD's validation rules it did not evaluate (its nil field path prints as `<nil>`). */
+export const RULES_NOT_CHECKED: FieldError = {
+  type: 'FieldValueInvalid',
+  field: '<nil>',
+  message:
+    'Invalid value: "null": some validation rules were not checked because the object was invalid; ' +
+    'correct the existing errors to complete validation',
+};
+
 /** The strategy's errors for an object that failed a non-blocking schema check. A strategy may rely on the check that
- * failed (parse a value the schema's format admits): one that throws has not checked the object, and the answer says
- * so in kube-apiserver's words for rules it did not evaluate (its nil field path prints as `<nil>`). */
+ * failed (parse a value the schema's format admits): one that throws has not checked the object, and says so. */
 function strategyErrorsDespite(validate: (obj: KubeObject) => FieldError[], obj: KubeObject): FieldError[] {
   try {
     return validate(obj);
   } catch {
-    return [
-      {
-        type: 'FieldValueInvalid',
-        field: '<nil>',
-        message:
-          'Invalid value: "null": some validation rules were not checked because the object was invalid; ' +
-          'correct the existing errors to complete validation',
-      },
-    ];
+    return [RULES_NOT_CHECKED];
   }
 }
