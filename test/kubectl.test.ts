@@ -193,34 +193,72 @@ const scenarios = (storage: TestStorage) => () => {
     assert.match(get.stderr, /NotFound|not found/);
   });
 
-  it('takes a key left empty in YAML (null) as absent, defaulting it, as kube-apiserver does', async () => {
-    const blanks = [
-      'apiVersion: gatehouse.dev/v1alpha1',
-      'kind: ApiDefinition',
-      'metadata:',
-      '  name: blanks',
-      '  labels:',
-      'spec:',
-      '  listenPath: /blanks/',
-      '  stripListenPath:',
-      '  upstream:',
-      '    targets:',
-      '    - url: http://127.0.0.1:9000',
-      '      weight:',
-    ].join('\n');
-    await t.kubectl(['apply', '--server-side', '--field-manager=blanks', '-f', '-'], blanks);
-    const obj = JSON.parse(await t.kubectl(['get', 'api', 'blanks', '-o', 'json']));
-    assert.equal(obj.metadata.labels, undefined);
+  // What a null means was checked against a real kube-apiserver serving a CRD of the same shape.
+  it('takes a null in a create or patch as an absent field, defaulted or required, as kube-apiserver does', async () => {
+    const created = JSON.parse(api('nulls', { labels: { team: 'a' } }));
+    created.metadata.labels.empty = null;
+    created.metadata.annotations = null;
+    created.spec.stripListenPath = null;
+    created.spec.upstream.targets[0].weight = null;
+    const path = '/apis/gatehouse.dev/v1alpha1/namespaces/default/apidefinitions';
+    await t.kubectl(['create', '--raw', path, '-f', '-'], JSON.stringify(created));
+    const obj = JSON.parse(await t.kubectl(['get', 'api', 'nulls', '-o', 'json']));
+    assert.deepEqual(obj.metadata.labels, { team: 'a', empty: '' });
+    assert.equal(obj.metadata.annotations, undefined);
     assert.equal(obj.spec.stripListenPath, false);
     assert.deepEqual(obj.spec.upstream.targets, [{ url: 'http://127.0.0.1:9000' }]);
-    const required = await t.kubectlResult(
-      ['apply', '--server-side', '--field-manager=blanks', '-f', '-'],
-      blanks.replace('  listenPath: /blanks/', '  listenPath:'),
-    );
+    const patch = '[{"op":"add","path":"/spec/upstream/targets/0/weight","value":null}]';
+    await t.kubectl(['patch', 'api', 'nulls', '--type', 'json', '-p', patch]);
+    assert.deepEqual(JSON.parse(await t.kubectl(['get', 'api', 'nulls', '-o', 'json'])).spec.upstream.targets, [
+      { url: 'http://127.0.0.1:9000' },
+    ]);
+    const required = await t.kubectlResult([
+      'patch',
+      'api',
+      'nulls',
+      '--type',
+      'merge',
+      '-p',
+      '{"spec":{"upstream":null}}',
+    ]);
     assert.notEqual(required.code, 0);
-    assert.match(required.stderr, /spec\.listenPath: Required value/);
+    assert.match(required.stderr, /spec\.upstream: Required value/);
     // A missing field is a blocking schema error: the kind's own checks did not run, and the answer says so.
     assert.match(required.stderr, /<nil>: Invalid value: "null": some validation rules were not checked/);
+    await t.kubectl(['delete', 'api', 'nulls']);
+  });
+
+  it('keeps the nulls of an applied configuration: owned, defaulted where a default is, else refused', async () => {
+    const blanks = (spec: string[]) =>
+      [
+        'apiVersion: gatehouse.dev/v1alpha1',
+        'kind: ApiDefinition',
+        'metadata:',
+        '  name: blanks',
+        '  labels:',
+        '  annotations:',
+        'spec:',
+        ...spec,
+      ].join('\n');
+    const upstream = ['  upstream:', '    targets:', '    - url: http://127.0.0.1:9000'];
+    const apply = ['apply', '--server-side', '--field-manager=blanks', '-f', '-'];
+    await t.kubectl(apply, blanks(['  listenPath: /blanks/', '  stripListenPath:', ...upstream]));
+    const obj = JSON.parse(await t.kubectl(['get', 'api', 'blanks', '-o', 'json', '--show-managed-fields']));
+    assert.equal(obj.metadata.labels, undefined);
+    assert.equal(obj.metadata.annotations, undefined);
+    assert.equal(obj.spec.stripListenPath, false);
+    const owned = obj.metadata.managedFields.find((m: { manager: string }) => m.manager === 'blanks').fieldsV1;
+    assert.deepEqual(owned['f:metadata'], { 'f:annotations': {}, 'f:labels': {} });
+    assert.deepEqual(owned['f:spec']['f:stripListenPath'], {});
+    const weight = await t.kubectlResult(apply, blanks(['  listenPath: /blanks/', ...upstream, '      weight:']));
+    assert.notEqual(weight.code, 0);
+    assert.match(
+      weight.stderr,
+      /spec\.upstream\.targets\[0\]\.weight: Invalid value: "null": .* must be of type integer: "null"/,
+    );
+    assert.match(weight.stderr, /<nil>: Invalid value: "null": some validation rules were not checked/);
+    const listenPath = await t.kubectlResult(apply, blanks(['  listenPath:', ...upstream]));
+    assert.match(listenPath.stderr, /spec\.listenPath: Invalid value: "null": .* must be of type string: "null"/);
     await t.kubectl(['delete', 'api', 'blanks']);
   });
 

@@ -1,5 +1,5 @@
 // Structural defaulting as for CRDs: a property's default is set where its parent object
-// exists and the property is absent, then defaulting continues into the value (so
+// exists and the property is absent or null (and not nullable), then defaulting continues into the value (so
 // defaults inside a defaulted object apply too), into array items and map values.
 import type { JSONSchema, KindDefinition, KubeObject } from '../kind.ts';
 import { fullSchema } from './full-schema.ts';
@@ -17,7 +17,8 @@ function defaultValue(schema: JSONSchema, value: unknown): void {
   if (!isPlainObject(value)) return;
   const properties = schema.properties ?? {};
   for (const [key, propSchema] of Object.entries(properties)) {
-    if (value[key] === undefined && propSchema.default !== undefined) value[key] = structuredClone(propSchema.default);
+    const absent = value[key] === undefined || (value[key] === null && !propSchema.nullable);
+    if (absent && propSchema.default !== undefined) value[key] = structuredClone(propSchema.default);
     if (value[key] !== undefined) defaultValue(propSchema, value[key]);
   }
   if (typeof schema.additionalProperties === 'object') {

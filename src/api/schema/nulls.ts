@@ -1,26 +1,34 @@
-// A `null` where the schema does not say `nullable: true` means the field is absent, as
-// kube-apiserver decodes custom resources: it drops such nulls before defaulting (so a
-// defaulted field sent as null gets its default) and before validation (so a required one
-// is "Required value", not a wrong type). Nulls in lists stay, as there: they are items.
-// ObjectMeta is a typed struct there, where a null field decodes to its zero value and is
-// not written back: its own fields drop their nulls, the maps and lists inside it are left to
-// validation.
+// What a `null` in a request body means, as kube-apiserver decodes custom resources (checked against a real
+// kube-apiserver with a CRD):
+// - ObjectMeta is a typed struct there: a null field of it decodes to its zero value and is not written back,
+//   and a null label or annotation value decodes to "". So on every write, server-side apply included.
+// - A create, an update or a patch's result goes through the CRD codec, which drops every null the schema does
+//   not declare nullable: such a field is absent, so it gets its default or is "Required value". A null inside a
+//   list stays: it is an item, and validation refuses it as one.
+// - A server-side apply configuration keeps its nulls (the manager owns the field); defaulting then takes a
+//   non-nullable null for absent (applyDefaults), and any other null is a type error from validation.
 import type { JSONSchema, KindDefinition, KubeObject } from '../kind.ts';
 import { fullSchema } from './full-schema.ts';
 import { isPlainObject } from './walk.ts';
 
-/** Removes from `obj` every null the schema does not declare nullable; call after pruning unknown fields. */
+/** Removes from a created, updated or patched object every null the schema does not declare nullable, and
+ * decodes ObjectMeta's nulls (decodeMetadataNulls). Call after pruning unknown fields. */
 export function pruneNulls(def: KindDefinition, obj: KubeObject): void {
   const schema = fullSchema(def);
   for (const [key, value] of Object.entries(obj)) {
     const property = schema.properties?.[key];
-    if (key === 'metadata') dropNullFields(obj.metadata);
+    if (key === 'metadata') decodeMetadataNulls(obj.metadata);
     else if (property) prune(property, value, obj, key);
   }
 }
 
-function dropNullFields(meta: Record<string, unknown>): void {
+/** ObjectMeta's nulls as its typed decoding has them: a null field is absent, a null label or annotation "". */
+export function decodeMetadataNulls(meta: Record<string, unknown>): void {
   for (const key of Object.keys(meta)) if (meta[key] === null) delete meta[key];
+  for (const map of [meta.labels, meta.annotations]) {
+    if (!isPlainObject(map)) continue;
+    for (const key of Object.keys(map)) if (map[key] === null) map[key] = '';
+  }
 }
 
 function prune(

@@ -4,6 +4,7 @@ import type { KindDefinition, KubeObject } from '../kind.ts';
 import { array, boolean, duration, enumeration, integer, map, object, string } from './build.ts';
 import {
   applyDefaults,
+  decodeMetadataNulls,
   findUnknownFields,
   fullSchema,
   pruneNulls,
@@ -149,7 +150,7 @@ test('pruneUnknownFields removes exactly the reported fields', () => {
   assert.deepEqual(findUnknownFields(widget, obj), []);
 });
 
-test('pruneNulls drops nulls the schema does not declare nullable, keeps list items and free-form values', () => {
+test('pruneNulls drops nulls the schema does not declare nullable, keeps list items and free-form values, decodes metadata', () => {
   const obj = widgetObject({
     name: 'ab',
     mode: null,
@@ -164,7 +165,7 @@ test('pruneNulls drops nulls the schema does not declare nullable, keeps list it
   obj.metadata.labels = null as never;
   obj.metadata.annotations = { a: null } as never;
   pruneNulls(widget, obj);
-  assert.deepEqual(obj.metadata, { name: 'w', namespace: 'default', annotations: { a: null } });
+  assert.deepEqual(obj.metadata, { name: 'w', namespace: 'default', annotations: { a: '' } });
   assert.deepEqual(obj.spec, {
     name: 'ab',
     nested: {},
@@ -178,6 +179,25 @@ test('pruneNulls drops nulls the schema does not declare nullable, keeps list it
   const spec = obj.spec as Record<string, unknown>;
   assert.equal(spec.mode, 'fast', 'a defaulted field sent as null gets its default');
   assert.deepEqual(spec.nested, { on: true });
+});
+
+test('applyDefaults takes a null that is not nullable for absent, as an applied configuration keeps its nulls', () => {
+  const obj = widgetObject({ name: 'ab', mode: null, count: null, nested: { on: null } });
+  applyDefaults(widget, obj);
+  assert.deepEqual(obj.spec, { name: 'ab', mode: 'fast', count: null, nested: { on: true }, wait: '1s' });
+  assert.deepEqual(
+    validateObject(widget, obj).map((e) => `${e.field}: ${e.message}`),
+    [
+      'spec.count: Invalid value: "null": spec.count in body must be of type integer: "null"',
+      `${NOT_CHECKED.field}: ${NOT_CHECKED.message}`,
+    ],
+  );
+});
+
+test('decodeMetadataNulls drops null ObjectMeta fields and makes null labels and annotations empty', () => {
+  const meta = { name: 'w', labels: { a: null, b: 'x' }, annotations: null, finalizers: null };
+  decodeMetadataNulls(meta);
+  assert.deepEqual(meta, { name: 'w', labels: { a: '', b: 'x' } });
 });
 
 test('pruneNulls keeps a null the schema declares nullable', () => {

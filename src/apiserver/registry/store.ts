@@ -6,6 +6,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { FieldError, KindDefinition, KubeObject } from '../../api/kind.ts';
 import {
   applyDefaults,
+  decodeMetadataNulls,
   findUnknownFields,
   pruneNulls,
   pruneUnknownFields,
@@ -266,9 +267,8 @@ export class ResourceStore {
     return obj;
   }
 
-  /** Applies fieldValidation: Strict refuses unknown fields, Warn reports them; all are pruned, and so are nulls
-   * the schema does not allow (see api/schema/nulls.ts). */
-  private pruneFields(obj: KubeObject, fieldValidation: FieldValidation, what: string): string[] {
+  /** Applies fieldValidation: Strict refuses unknown fields, Warn reports them; all are pruned. */
+  private unknownFields(obj: KubeObject, fieldValidation: FieldValidation, what: string): string[] {
     if (fieldValidation === 'Strict') {
       const unknown = findUnknownFields(this.def, obj);
       if (unknown.length) {
@@ -283,7 +283,6 @@ export class ResourceStore {
       }
     }
     const pruned = pruneUnknownFields(this.def, obj);
-    pruneNulls(this.def, obj);
     return fieldValidation === 'Warn' ? pruned.map((f) => `unknown field "${f.replace(/^\./, '')}"`) : [];
   }
 
@@ -316,7 +315,10 @@ export class ResourceStore {
     const obj = this.decodeBody(body, namespace, `${this.def.kind} "${(body as KubeObject)?.metadata?.name ?? ''}"`);
     const meta = obj.metadata;
     const what = this.describe(meta.name);
-    const warnings = this.pruneFields(obj, options.fieldValidation, what);
+    const warnings = this.unknownFields(obj, options.fieldValidation, what);
+    // An apply's configuration keeps its nulls (see api/schema/nulls.ts); a created object's are dropped.
+    if (applied) decodeMetadataNulls(meta);
+    else pruneNulls(this.def, obj);
     if (!meta.name && meta.generateName && typeof meta.generateName === 'string') {
       let suffix = '';
       for (let i = 0; i < 5; i++) suffix += GENERATE_NAME_CHARS[randomInt(GENERATE_NAME_CHARS.length)];
@@ -391,7 +393,8 @@ export class ResourceStore {
       ]);
     }
     validateManagerOptions(options, 'UpdateOptions', false);
-    const warnings = this.pruneFields(obj, options.fieldValidation, what);
+    const warnings = this.unknownFields(obj, options.fieldValidation, what);
+    pruneNulls(this.def, obj);
     const current = await this.load(namespace, name);
     if (String(current.revision) !== rv) throw errors.staleResourceVersion(this.ref, name);
     const object = await this.write(current, obj, options, subresource);
@@ -419,7 +422,8 @@ export class ResourceStore {
       if (obj.metadata.resourceVersion !== undefined && obj.metadata.resourceVersion !== String(current.revision)) {
         throw errors.staleResourceVersion(this.ref, name);
       }
-      const warnings = this.pruneFields(obj, options.fieldValidation, what);
+      const warnings = this.unknownFields(obj, options.fieldValidation, what);
+      pruneNulls(this.def, obj);
       try {
         return { object: await this.write(current, obj, options, subresource), warnings };
       } catch (err) {
@@ -450,7 +454,7 @@ export class ResourceStore {
       const named = config.metadata.name ?? '';
       throw errors.badRequest(`the name of the object (${named}) does not match the name on the URL (${name})`);
     }
-    const warnings = this.pruneFields(config, options.fieldValidation, what);
+    const warnings = this.unknownFields(config, options.fieldValidation, what);
     for (let attempt = 0; ; attempt++) {
       let current: StoredObject;
       try {
@@ -465,6 +469,7 @@ export class ResourceStore {
       const rv = config.metadata.resourceVersion;
       if (rv !== undefined && rv !== String(current.revision)) throw errors.staleResourceVersion(this.ref, name);
       const obj = this.fields.apply(this.parse(current), config, options, subresource);
+      decodeMetadataNulls(obj.metadata);
       try {
         return { object: await this.write(current, obj, options, subresource, true), warnings };
       } catch (err) {
