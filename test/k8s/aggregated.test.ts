@@ -6,6 +6,7 @@ import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { apiDefinitionKind } from '../../src/api/kinds/api-definition/index.ts';
 import { KUBECTL } from '../support/apiserver.ts';
 import { startGatehouse } from '../support/cli.ts';
 import { eventually } from '../support/eventually.ts';
@@ -72,6 +73,143 @@ describe('Gatehouse aggregated behind a real kube-apiserver', () => {
     assert.equal(await cluster.kubectlOk(['get', 'apis', 'orders', '-o', 'jsonpath={.spec.listenPath}']), '/v2/orders');
     assert.match(await cluster.kubectlOk(['delete', 'apis', 'orders']), /"orders" deleted/);
     assert.match((await cluster.kubectl(['get', 'apis', 'orders'])).stderr, /NotFound/);
+  });
+
+  // The reference for what a null means: kube-apiserver serving a CRD with ApiDefinition's own schema (and one
+  // validation rule, standing for the kind's own checks). The same kubectl calls go to both; the answers must match.
+  test('nulls in creates, patches and applies are taken as kube-apiserver takes them for a CRD', async () => {
+    const mirror = 'mirror.gatehouse.dev';
+    const spec = { ...apiDefinitionKind.schema.properties?.spec, 'x-kubernetes-validations': [{ rule: 'true' }] };
+    const crd = {
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: `apidefinitions.${mirror}` },
+      spec: {
+        group: mirror,
+        scope: 'Namespaced',
+        names: { plural: 'apidefinitions', singular: 'apidefinition', kind: 'ApiDefinition' },
+        versions: [
+          {
+            name: 'v1alpha1',
+            served: true,
+            storage: true,
+            schema: { openAPIV3Schema: { type: 'object', properties: { spec } } },
+          },
+        ],
+      },
+    };
+    await cluster.kubectlOk(['apply', '-f', '-'], { input: JSON.stringify(crd) });
+    await cluster.kubectlOk(['wait', '--for=condition=Established', `crd/apidefinitions.${mirror}`]);
+    const resource = (group: string) => `apidefinitions.v1alpha1.${group}`;
+    const manifest = (group: string, name: string, metadata: string[], specLines: string[]) =>
+      [
+        `apiVersion: ${group}/v1alpha1`,
+        'kind: ApiDefinition',
+        'metadata:',
+        `  name: ${name}`,
+        ...metadata,
+        'spec:',
+        ...specLines,
+      ].join('\n');
+    const upstream = ['  upstream:', '    targets:', '    - url: http://127.0.0.1:9'];
+    /** What a call left: the object's labels, annotations, spec and the fields its manager owns, or the causes. */
+    const outcome = async (group: string, name: string, args: string[], input?: string) => {
+      const r = await cluster.kubectl(args, { input });
+      if (r.code !== 0) return { refused: r.stderr.replaceAll(group, 'GROUP') };
+      const obj = JSON.parse(
+        await cluster.kubectlOk(['get', resource(group), name, '-o', 'json', '--show-managed-fields']),
+      );
+      const managed = (obj.metadata.managedFields as { manager: string; fieldsV1: unknown }[]).find(
+        (m) => m.manager === 'nulls',
+      );
+      return {
+        labels: obj.metadata.labels,
+        annotations: obj.metadata.annotations,
+        spec: obj.spec,
+        owned: managed?.fieldsV1,
+      };
+    };
+    const cases: [string, (group: string) => [string, string[], string?]][] = [
+      [
+        'create with null fields',
+        (g) => {
+          const body = {
+            apiVersion: `${g}/v1alpha1`,
+            kind: 'ApiDefinition',
+            metadata: { name: 'created', labels: { a: null, b: 'x' }, annotations: null },
+            spec: {
+              listenPath: '/c',
+              stripListenPath: null,
+              upstream: { targets: [{ url: 'http://127.0.0.1:9', weight: null }] },
+            },
+          };
+          return [
+            'created',
+            ['create', '--raw', `/apis/${g}/v1alpha1/namespaces/default/apidefinitions`, '-f', '-'],
+            JSON.stringify(body),
+          ];
+        },
+      ],
+      [
+        'create with a required field null',
+        (g) => ['required', ['create', '-f', '-'], manifest(g, 'required', [], ['  listenPath:', ...upstream])],
+      ],
+      [
+        'apply with null metadata, a defaulted null and a label null',
+        (g) => [
+          'applied',
+          ['apply', '--server-side', '--field-manager=nulls', '-f', '-'],
+          manifest(
+            g,
+            'applied',
+            ['  annotations:', '  labels:', '    a:'],
+            ['  listenPath: /a', '  stripListenPath:', ...upstream],
+          ),
+        ],
+      ],
+      [
+        'apply with a null weight',
+        (g) => [
+          'weighted',
+          ['apply', '--server-side', '--field-manager=nulls', '-f', '-'],
+          manifest(g, 'weighted', [], ['  listenPath: /w', ...upstream, '      weight:']),
+        ],
+      ],
+      [
+        'apply with a required field null',
+        (g) => [
+          'unset',
+          ['apply', '--server-side', '--field-manager=nulls', '-f', '-'],
+          manifest(g, 'unset', [], ['  listenPath:', ...upstream]),
+        ],
+      ],
+      [
+        'JSON patch adding a null',
+        (g) => [
+          'created',
+          [
+            'patch',
+            resource(g),
+            'created',
+            '--type=json',
+            '-p',
+            '[{"op":"add","path":"/spec/upstream/targets/0/weight","value":null}]',
+          ],
+        ],
+      ],
+      [
+        'merge patch removing a required field',
+        (g) => ['created', ['patch', resource(g), 'created', '--type=merge', '-p', '{"spec":{"upstream":null}}']],
+      ],
+    ];
+    for (const [what, call] of cases) {
+      const [name, args, input] = call(mirror);
+      const expected = await outcome(mirror, name, args, input);
+      const [, gatehouseArgs, gatehouseInput] = call('gatehouse.dev');
+      assert.deepEqual(await outcome('gatehouse.dev', name, gatehouseArgs, gatehouseInput), expected, what);
+    }
+    await cluster.kubectlOk(['delete', 'crd', `apidefinitions.${mirror}`]);
+    await cluster.kubectlOk(['delete', 'apis', 'created', 'applied']);
   });
 
   test('kubectl explain reads Gatehouse’s schema from kube-aggregator’s OpenAPI', async () => {
