@@ -108,9 +108,9 @@ spec:
     await api.kubectl(['patch', 'apidefinition', 'legacy', '--type=merge', '-p', '{"spec":{"stripListenPath":false}}']);
     const refused = await api.kubectlResult(SSA, manifest('/legacy2/', '  stripListenPath: true\n', 'legacy'));
     assert.equal(refused.code, 1);
-    const patcher = /conflict with "kubectl-patch" using gatehouse.dev\/v1alpha1 at [^:]+:\d\d:\d\dZ/;
-    const message = `Apply failed with 1 conflict: ${patcher.source}: \\.spec\\.stripListenPath`;
-    assert.match(refused.stderr, new RegExp(message));
+    // As kube-apiserver 1.32 prints an Update manager: its API version, no time (checked in test:k8s).
+    const message = 'Apply failed with 1 conflict: conflict with "kubectl-patch" using gatehouse.dev/v1alpha1: ';
+    assert.ok(refused.stderr.includes(`${message}.spec.stripListenPath\n`), refused.stderr);
     await api.kubectl(SSA, manifest('/legacy2/', '', 'legacy'));
     const get = ['get', 'apidefinition', 'legacy', '-o', 'json', '--show-managed-fields'];
     const obj = JSON.parse(await api.kubectl(get));

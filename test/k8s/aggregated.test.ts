@@ -112,24 +112,22 @@ describe('Gatehouse aggregated behind a real kube-apiserver', () => {
         ...specLines,
       ].join('\n');
     const upstream = ['  upstream:', '    targets:', '    - url: http://127.0.0.1:9'];
-    /** What a call left: the object's labels, annotations, spec and the fields its manager owns, or the causes. */
-    const outcome = async (group: string, name: string, args: string[], input?: string) => {
-      const r = await cluster.kubectl(args, { input });
-      if (r.code !== 0) return { refused: r.stderr.replaceAll(group, 'GROUP') };
-      const obj = JSON.parse(
-        await cluster.kubectlOk(['get', resource(group), name, '-o', 'json', '--show-managed-fields']),
-      );
-      const managed = (obj.metadata.managedFields as { manager: string; fieldsV1: unknown }[]).find(
-        (m) => m.manager === 'nulls',
-      );
-      return {
-        labels: obj.metadata.labels,
-        annotations: obj.metadata.annotations,
-        spec: obj.spec,
-        owned: managed?.fieldsV1,
-      };
+    type Call = [args: string[], input?: string];
+    /** What the calls left: the object's labels, annotations, spec and the fields `nulls` owns, or the first refusal. */
+    const outcome = async (group: string, name: string, calls: Call[]) => {
+      for (const [args, input] of calls) {
+        const r = await cluster.kubectl(args, { input });
+        if (r.code !== 0) return { refused: r.stderr.replaceAll(group, 'GROUP') };
+      }
+      const get = ['get', resource(group), name, '-o', 'json', '--show-managed-fields'];
+      const obj = JSON.parse(await cluster.kubectlOk(get));
+      const entries = obj.metadata.managedFields as { manager: string; fieldsV1: unknown }[];
+      const owned = entries.find((m) => m.manager === 'nulls')?.fieldsV1;
+      const left = { labels: obj.metadata.labels, annotations: obj.metadata.annotations, spec: obj.spec, owned };
+      return JSON.parse(JSON.stringify(left).replaceAll(group, 'GROUP'));
     };
-    const cases: [string, (group: string) => [string, string[], string?]][] = [
+    const apply: string[] = ['apply', '--server-side', '--field-manager=nulls', '-f', '-'];
+    const cases: [what: string, calls: (group: string) => [name: string, ...Call[]]][] = [
       [
         'create with null fields',
         (g) => {
@@ -143,73 +141,78 @@ describe('Gatehouse aggregated behind a real kube-apiserver', () => {
               upstream: { targets: [{ url: 'http://127.0.0.1:9', weight: null }] },
             },
           };
-          return [
-            'created',
-            ['create', '--raw', `/apis/${g}/v1alpha1/namespaces/default/apidefinitions`, '-f', '-'],
-            JSON.stringify(body),
-          ];
+          const path = `/apis/${g}/v1alpha1/namespaces/default/apidefinitions`;
+          return ['created', [['create', '--raw', path, '-f', '-'], JSON.stringify(body)]];
         },
       ],
       [
         'create with a required field null',
-        (g) => ['required', ['create', '-f', '-'], manifest(g, 'required', [], ['  listenPath:', ...upstream])],
+        (g) => ['required', [['create', '-f', '-'], manifest(g, 'required', [], ['  listenPath:', ...upstream])]],
       ],
       [
         'apply with null metadata, a defaulted null and a label null',
-        (g) => [
-          'applied',
-          ['apply', '--server-side', '--field-manager=nulls', '-f', '-'],
-          manifest(
-            g,
+        (g) => {
+          const metadata = ['  annotations:', '  labels:', '    a:'];
+          return [
             'applied',
-            ['  annotations:', '  labels:', '    a:'],
-            ['  listenPath: /a', '  stripListenPath:', ...upstream],
-          ),
-        ],
+            [apply, manifest(g, 'applied', metadata, ['  listenPath: /a', '  stripListenPath:', ...upstream])],
+          ];
+        },
       ],
       [
         'apply with a null weight',
-        (g) => [
-          'weighted',
-          ['apply', '--server-side', '--field-manager=nulls', '-f', '-'],
-          manifest(g, 'weighted', [], ['  listenPath: /w', ...upstream, '      weight:']),
-        ],
+        (g) => ['weighted', [apply, manifest(g, 'weighted', [], ['  listenPath: /w', ...upstream, '      weight:'])]],
       ],
       [
         'apply with a required field null',
-        (g) => [
-          'unset',
-          ['apply', '--server-side', '--field-manager=nulls', '-f', '-'],
-          manifest(g, 'unset', [], ['  listenPath:', ...upstream]),
-        ],
+        (g) => ['unset', [apply, manifest(g, 'unset', [], ['  listenPath:', ...upstream])]],
+      ],
+      [
+        // The client-side apply owns the annotation it writes and the defaulted stripListenPath: a null over a
+        // filled map changes nothing, a null over a value conflicts.
+        'server-side apply of nulls over a client-side apply',
+        (g) => {
+          const nulls = manifest(
+            g,
+            'taken',
+            ['  annotations:'],
+            ['  listenPath: /t', '  stripListenPath:', ...upstream],
+          );
+          return ['taken', [['apply', '-f', '-'], nulls], [apply, nulls]];
+        },
+      ],
+      [
+        'forced server-side apply of nulls over a client-side apply',
+        (g) => {
+          const nulls = manifest(
+            g,
+            'forced',
+            ['  annotations:'],
+            ['  listenPath: /f', '  stripListenPath:', ...upstream],
+          );
+          return ['forced', [['apply', '-f', '-'], nulls], [[...apply, '--force-conflicts'], nulls]];
+        },
       ],
       [
         'JSON patch adding a null',
-        (g) => [
-          'created',
-          [
-            'patch',
-            resource(g),
-            'created',
-            '--type=json',
-            '-p',
-            '[{"op":"add","path":"/spec/upstream/targets/0/weight","value":null}]',
-          ],
-        ],
+        (g) => {
+          const patch = '[{"op":"add","path":"/spec/upstream/targets/0/weight","value":null}]';
+          return ['created', [['patch', resource(g), 'created', '--type=json', '-p', patch]]];
+        },
       ],
       [
         'merge patch removing a required field',
-        (g) => ['created', ['patch', resource(g), 'created', '--type=merge', '-p', '{"spec":{"upstream":null}}']],
+        (g) => ['created', [['patch', resource(g), 'created', '--type=merge', '-p', '{"spec":{"upstream":null}}']]],
       ],
     ];
-    for (const [what, call] of cases) {
-      const [name, args, input] = call(mirror);
-      const expected = await outcome(mirror, name, args, input);
-      const [, gatehouseArgs, gatehouseInput] = call('gatehouse.dev');
-      assert.deepEqual(await outcome('gatehouse.dev', name, gatehouseArgs, gatehouseInput), expected, what);
+    for (const [what, calls] of cases) {
+      const [name, ...reference] = calls(mirror);
+      const expected = await outcome(mirror, name, reference);
+      const [, ...gatehouseCalls] = calls('gatehouse.dev');
+      assert.deepEqual(await outcome('gatehouse.dev', name, gatehouseCalls), expected, what);
     }
     await cluster.kubectlOk(['delete', 'crd', `apidefinitions.${mirror}`]);
-    await cluster.kubectlOk(['delete', 'apis', 'created', 'applied']);
+    await cluster.kubectlOk(['delete', 'apis', 'created', 'applied', 'taken', 'forced']);
   });
 
   test('kubectl explain reads Gatehouse’s schema from kube-aggregator’s OpenAPI', async () => {

@@ -150,6 +150,25 @@ test('apply: a field another manager owns is a conflict unless forced, then it c
   );
 });
 
+test('apply: a null over a filled map or list merges as an empty one; over a value or an empty one it is the value', () => {
+  const first = applyConfig(deployment, {}, nginx, new Map(), alice, false, NOW);
+  const nulls = { metadata: { labels: null }, spec: { template: { spec: { containers: null } } } };
+  // As structured-merge-diff: no conflict with alice's labels and containers, which stay; bob owns both as leaves.
+  const kept = applyConfig(deployment, first.object, nulls, first.managers, bob, false, LATER);
+  assert.deepEqual(kept.object, nginx);
+  assert.deepEqual(kept.managers.get(identityKey(bob))?.fields.toFieldsV1(), {
+    'f:metadata': { 'f:labels': {} },
+    'f:spec': { 'f:template': { 'f:spec': { 'f:containers': {} } } },
+  });
+  assert.throws(
+    () => applyConfig(deployment, first.object, { spec: { replicas: null } }, first.managers, bob, false, LATER),
+    (err: unknown) => err instanceof ApplyConflictError && pathString(err.conflicts[0].path) === '.spec.replicas',
+  );
+  assert.deepEqual(merge(deployment, { metadata: { labels: {} } }, { metadata: { labels: null } }), {
+    metadata: { labels: null },
+  });
+});
+
 test('apply: a field no longer applied is removed, unless another manager owns it', () => {
   let managers: Managers = new Map();
   let object: unknown = {};

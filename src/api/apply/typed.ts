@@ -132,6 +132,9 @@ export function compare(schema: JSONSchema | undefined, lhs: Value, rhs: Value):
 export function merge(schema: JSONSchema | undefined, live: Value, config: Value): Value {
   if (config === undefined) return live;
   if (live === undefined) return config;
+  // A null merges as an empty object or list would into one that live fills: it changes nothing
+  // (structured-merge-diff's doMap and doList; null stays only where both sides are empty).
+  if (config === null && isFilled(schema, live)) return live;
   const shape = shapeOf(schema, config);
   if (shape !== shapeOf(schema, live) || shape === 'leaf') return config;
   if (shape === 'granular') {
@@ -159,6 +162,13 @@ export function merge(schema: JSONSchema | undefined, live: Value, config: Value
   }
   takeConfigUpTo(configOrder[configOrder.length - 1]);
   return out;
+}
+
+/** Whether `value` is a granular object or a set or associative list with members. */
+function isFilled(schema: JSONSchema | undefined, value: Value): boolean {
+  const shape = shapeOf(schema, value);
+  if (shape === 'granular') return Object.keys(value as Record<string, Value>).length > 0;
+  return shape !== 'leaf' && (value as Value[]).length > 0;
 }
 
 /** `value` without the members of `set` (a member removes its whole value), structured-merge-diff's RemoveItems. */

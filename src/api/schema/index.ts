@@ -3,6 +3,6 @@ export { FOREGROUND_FINALIZER, ORPHAN_FINALIZER, objectMetaSchema, validateObjec
 export { fullSchema } from './full-schema.ts';
 export { applyDefaults } from './defaults.ts';
 export { findUnknownFields, pruneUnknownFields } from './unknown-fields.ts';
-export { decodeMetadataNulls, pruneNulls } from './nulls.ts';
+export { decodeObjectMeta, pruneNulls } from './nulls.ts';
 export { RULES_NOT_CHECKED, validateObject } from './validate.ts';
 export { parseDuration } from '../duration.ts';

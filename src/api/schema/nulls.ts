@@ -1,7 +1,8 @@
 // What a `null` in a request body means, as kube-apiserver decodes custom resources (checked against a real
 // kube-apiserver with a CRD):
 // - ObjectMeta is a typed struct there: a null field of it decodes to its zero value and is not written back,
-//   and a null label or annotation value decodes to "". So on every write, server-side apply included.
+//   nor is an empty map or list (omitempty), and a null label or annotation value decodes to "". So on every
+//   write, server-side apply included.
 // - A create, an update or a patch's result goes through the CRD codec, which drops every null the schema does
 //   not declare nullable: such a field is absent, so it gets its default or is "Required value". A null inside a
 //   list stays: it is an item, and validation refuses it as one.
@@ -12,23 +13,28 @@ import { fullSchema } from './full-schema.ts';
 import { isPlainObject } from './walk.ts';
 
 /** Removes from a created, updated or patched object every null the schema does not declare nullable, and
- * decodes ObjectMeta's nulls (decodeMetadataNulls). Call after pruning unknown fields. */
+ * decodes ObjectMeta (decodeObjectMeta). Call after pruning unknown fields. */
 export function pruneNulls(def: KindDefinition, obj: KubeObject): void {
   const schema = fullSchema(def);
   for (const [key, value] of Object.entries(obj)) {
     const property = schema.properties?.[key];
-    if (key === 'metadata') decodeMetadataNulls(obj.metadata);
+    if (key === 'metadata') decodeObjectMeta(obj.metadata);
     else if (property) prune(property, value, obj, key);
   }
 }
 
-/** ObjectMeta's nulls as its typed decoding has them: a null field is absent, a null label or annotation "". */
-export function decodeMetadataNulls(meta: Record<string, unknown>): void {
+/** ObjectMeta as its typed decoding leaves it: a null field is absent, and so are empty labels, annotations,
+ * finalizers and ownerReferences; a null label or annotation value is "". managedFields keep `[]`, which resets them. */
+export function decodeObjectMeta(meta: Record<string, unknown>): void {
   for (const key of Object.keys(meta)) if (meta[key] === null) delete meta[key];
-  for (const map of [meta.labels, meta.annotations]) {
+  for (const key of ['labels', 'annotations']) {
+    const map = meta[key];
     if (!isPlainObject(map)) continue;
-    for (const key of Object.keys(map)) if (map[key] === null) map[key] = '';
+    if (Object.keys(map).length === 0) delete meta[key];
+    for (const name of Object.keys(map)) if (map[name] === null) map[name] = '';
   }
+  for (const key of ['finalizers', 'ownerReferences'])
+    if (Array.isArray(meta[key]) && (meta[key] as unknown[]).length === 0) delete meta[key];
 }
 
 function prune(

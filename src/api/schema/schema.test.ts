@@ -4,7 +4,7 @@ import type { KindDefinition, KubeObject } from '../kind.ts';
 import { array, boolean, duration, enumeration, integer, map, object, string } from './build.ts';
 import {
   applyDefaults,
-  decodeMetadataNulls,
+  decodeObjectMeta,
   findUnknownFields,
   fullSchema,
   pruneNulls,
@@ -194,10 +194,13 @@ test('applyDefaults takes a null that is not nullable for absent, as an applied 
   );
 });
 
-test('decodeMetadataNulls drops null ObjectMeta fields and makes null labels and annotations empty', () => {
+test('decodeObjectMeta drops null and empty ObjectMeta fields and makes null labels and annotations empty', () => {
   const meta = { name: 'w', labels: { a: null, b: 'x' }, annotations: null, finalizers: null };
-  decodeMetadataNulls(meta);
+  decodeObjectMeta(meta);
   assert.deepEqual(meta, { name: 'w', labels: { a: '', b: 'x' } });
+  const empty = { name: 'w', labels: {}, annotations: {}, finalizers: [], ownerReferences: [], managedFields: [] };
+  decodeObjectMeta(empty);
+  assert.deepEqual(empty, { name: 'w', managedFields: [] });
 });
 
 test('pruneNulls keeps a null the schema declares nullable', () => {

@@ -286,10 +286,11 @@ function conflictError(conflicts: Conflict[]): ApiError {
   return new ApiError('Conflict', message, { causes });
 }
 
-/** kube's printManager: `"name"`, with its subresource, and for an Update its API version and time. */
+/** kube's printManager: `"name"`, with its subresource, and for an Update its API version. The time is not part of
+ * the manager identifier kube prints from (BuildManagerIdentifier drops it). */
 function printManager(m: Conflict['manager']): string {
   let text = JSON.stringify(m.manager);
   if (m.subresource) text += ` with subresource ${JSON.stringify(m.subresource)}`;
-  if (m.operation === 'Update') text += m.time ? ` using ${m.apiVersion} at ${m.time}` : ` using ${m.apiVersion}`;
+  if (m.operation === 'Update') text += ` using ${m.apiVersion}`;
   return text;
 }

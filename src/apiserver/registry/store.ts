@@ -6,7 +6,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { FieldError, KindDefinition, KubeObject } from '../../api/kind.ts';
 import {
   applyDefaults,
-  decodeMetadataNulls,
+  decodeObjectMeta,
   findUnknownFields,
   pruneNulls,
   pruneUnknownFields,
@@ -317,7 +317,7 @@ export class ResourceStore {
     const what = this.describe(meta.name);
     const warnings = this.unknownFields(obj, options.fieldValidation, what);
     // An apply's configuration keeps its nulls (see api/schema/nulls.ts); a created object's are dropped.
-    if (applied) decodeMetadataNulls(meta);
+    if (applied) decodeObjectMeta(meta);
     else pruneNulls(this.def, obj);
     if (!meta.name && meta.generateName && typeof meta.generateName === 'string') {
       let suffix = '';
@@ -469,7 +469,7 @@ export class ResourceStore {
       const rv = config.metadata.resourceVersion;
       if (rv !== undefined && rv !== String(current.revision)) throw errors.staleResourceVersion(this.ref, name);
       const obj = this.fields.apply(this.parse(current), config, options, subresource);
-      decodeMetadataNulls(obj.metadata);
+      decodeObjectMeta(obj.metadata);
       try {
         return { object: await this.write(current, obj, options, subresource, true), warnings };
       } catch (err) {
