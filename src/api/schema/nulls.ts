@@ -15,12 +15,9 @@ import { isPlainObject } from './walk.ts';
 /** Removes from a created, updated or patched object every null the schema does not declare nullable, and
  * decodes ObjectMeta (decodeObjectMeta). Call after pruning unknown fields. */
 export function pruneNulls(def: KindDefinition, obj: KubeObject): void {
-  const schema = fullSchema(def);
-  for (const [key, value] of Object.entries(obj)) {
-    const property = schema.properties?.[key];
-    if (key === 'metadata') decodeObjectMeta(obj.metadata);
-    else if (property) prune(property, value, obj, key);
-  }
+  decodeObjectMeta(obj.metadata);
+  const { metadata, ...fields } = fullSchema(def).properties ?? {};
+  prune({ properties: fields }, obj, undefined, '');
 }
 
 /** ObjectMeta as its typed decoding leaves it: a null field is absent, and so are empty labels, annotations,
@@ -37,14 +34,15 @@ export function decodeObjectMeta(meta: Record<string, unknown>): void {
     if (Array.isArray(meta[key]) && (meta[key] as unknown[]).length === 0) delete meta[key];
 }
 
+/** Walks `value` (the member `key` of `parent`, none at the root) by `schema`, deleting non-nullable nulls. */
 function prune(
   schema: JSONSchema,
   value: unknown,
-  parent: Record<string, unknown> | unknown[],
+  parent: Record<string, unknown> | unknown[] | undefined,
   key: string | number,
 ): void {
   if (value === null) {
-    if (!schema.nullable && !Array.isArray(parent)) delete parent[key as string];
+    if (!schema.nullable && isPlainObject(parent)) delete parent[key as string];
     return;
   }
   if (Array.isArray(value)) {
