@@ -127,6 +127,17 @@ describe('Gatehouse aggregated behind a real kube-apiserver', () => {
       return JSON.parse(JSON.stringify(left).replaceAll(group, 'GROUP'));
     };
     const apply: string[] = ['apply', '--server-side', '--field-manager=nulls', '-f', '-'];
+    const overClientSideApply =
+      (name: string, flags: string[]) =>
+      (g: string): [string, ...Call[]] => {
+        const nulls = manifest(
+          g,
+          name,
+          ['  annotations:'],
+          [`  listenPath: /${name}`, '  stripListenPath:', ...upstream],
+        );
+        return [name, [['apply', '-f', '-'], nulls], [[...apply, ...flags], nulls]];
+      };
     const cases: [what: string, calls: (group: string) => [name: string, ...Call[]]][] = [
       [
         'create with null fields',
@@ -167,31 +178,12 @@ describe('Gatehouse aggregated behind a real kube-apiserver', () => {
         'apply with a required field null',
         (g) => ['unset', [apply, manifest(g, 'unset', [], ['  listenPath:', ...upstream])]],
       ],
-      [
-        // The client-side apply owns the annotation it writes and the defaulted stripListenPath: a null over a
-        // filled map changes nothing, a null over a value conflicts.
-        'server-side apply of nulls over a client-side apply',
-        (g) => {
-          const nulls = manifest(
-            g,
-            'taken',
-            ['  annotations:'],
-            ['  listenPath: /t', '  stripListenPath:', ...upstream],
-          );
-          return ['taken', [['apply', '-f', '-'], nulls], [apply, nulls]];
-        },
-      ],
+      // The client-side apply owns the annotation it writes and the defaulted stripListenPath: a null over a
+      // filled map changes nothing, a null over a value conflicts, unless forced.
+      ['server-side apply of nulls over a client-side apply', overClientSideApply('taken', [])],
       [
         'forced server-side apply of nulls over a client-side apply',
-        (g) => {
-          const nulls = manifest(
-            g,
-            'forced',
-            ['  annotations:'],
-            ['  listenPath: /f', '  stripListenPath:', ...upstream],
-          );
-          return ['forced', [['apply', '-f', '-'], nulls], [[...apply, '--force-conflicts'], nulls]];
-        },
+        overClientSideApply('forced', ['--force-conflicts']),
       ],
       [
         'JSON patch adding a null',
