@@ -221,6 +221,22 @@ function printPush(print: (s: string) => void, push: PushResult): void {
   );
 }
 
+/** The Sync targets, judged on the figures as printed: first apply, the slowest no-op and, for the controller
+ * as its own process (`separate`; `up` is every part in one), its peak RSS (400 MB, 381 MiB). */
+function syncVerdicts(s: SyncResult): string {
+  const judged: string[] = [];
+  const firstApply = s.firstApply.finished ? s.firstApply.seconds! : Number.NaN;
+  const apply = verdict(firstApply, { direction: 'atMost', bar: 60, digits: 1 });
+  judged.push(`first apply ${apply.barPrinted} s: ${verdictWord(apply.met)}`);
+  const noop = verdict(s.noopMs?.max ?? Number.NaN, { direction: 'atMost', bar: 2000, digits: 0 });
+  judged.push(`no-op max ${noop.barPrinted} ms: ${verdictWord(noop.met)}`);
+  if (s.setup === 'separate') {
+    const rss = verdict(s.peakRss.processMiB, { direction: 'atMost', bar: 381, digits: 1 });
+    judged.push(`controller RSS ${rss.barPrinted} MiB: ${verdictWord(rss.met)}`);
+  }
+  return judged.join('; ');
+}
+
 function printSyncs(print: (s: string) => void, syncs: SyncResult[]): void {
   print(
     markdownTable(
@@ -234,6 +250,7 @@ function printSyncs(print: (s: string) => void, syncs: SyncResult[]): void {
         'full re-plan p50 / max ms',
         'hand edit undone p50 / max ms',
         'peak RSS MiB (controller ≤ 381)',
+        'targets',
       ],
       syncs.map((s) => [
         s.process,
@@ -249,6 +266,7 @@ function printSyncs(print: (s: string) => void, syncs: SyncResult[]): void {
         p50max(s.fullReplanMs),
         p50max(s.driftUndoneMs),
         `${fixed(s.peakRss.processMiB)} (${fixed(s.peakRss.atStartMiB)} at start)${s.peakRss.apiserverMiB === undefined ? '' : `; API server ${fixed(s.peakRss.apiserverMiB)}`}`,
+        syncVerdicts(s),
       ]),
     ),
   );
